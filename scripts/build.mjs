@@ -1,0 +1,67 @@
+// One esbuild script for every process Chatwright runs. Flags: --watch (rebuild on change), --production (minify, no
+// source maps: used for packaging), --tests (also bundle the extension-host test suites into out/).
+import * as esbuild from 'esbuild';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = new Set(process.argv.slice(2));
+const watch = args.has('--watch');
+const production = args.has('--production');
+const withTests = args.has('--tests') || !production;
+
+// Native addons and the editor API are resolved at run time, never bundled.
+const nodeExternals = ['vscode', 'onnxruntime-node', 'better-sqlite3', 'sqlite-vec'];
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // Prefer packages' ES module builds: some UMD builds (jsonc-parser's) use dynamic requires esbuild cannot follow.
+  mainFields: ['module', 'main'],
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  external: nodeExternals,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+/** Each process Chatwright starts is one entry here. */
+const entries = [
+  { ...nodeCommon, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { server: 'src/server/main.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'chrome120',
+    format: 'iife',
+    sourcemap: production ? false : 'inline',
+    minify: production,
+    entryPoints: { chat: 'webview/src/chat/main.ts' },
+    outdir: 'dist/webview',
+    logLevel: 'warning',
+  },
+];
+
+if (withTests) {
+  const suiteDir = 'test/integration/suite';
+  const suites = Object.fromEntries(
+    readdirSync(suiteDir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => [f.replace(/\.ts$/, ''), join(suiteDir, f)]),
+  );
+  entries.push({ ...nodeCommon, sourcemap: 'inline', minify: false, external: [...nodeExternals, 'mocha'], entryPoints: suites, outdir: 'out/integration' });
+}
+
+const started = Date.now();
+if (watch) {
+  for (const options of entries) {
+    const context = await esbuild.context(options);
+    await context.watch();
+  }
+  console.log('esbuild: watching for changes');
+} else {
+  await Promise.all(entries.map((options) => esbuild.build(options)));
+  console.log(`esbuild: built ${entries.length} bundles in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what the extension-host and UI tests need: Debian's Chromium, code-server 4.100.3 (VS Code 1.100.3)
+# in test/host/ with its own lock file, and the workarounds for the install steps that download from the Internet.
+# Idempotent: a second run with everything in place takes about a second.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+host_dir="$here/test/host"
+code_server_version="4.100.3"
+
+need_debs=()
+command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
+command -v rg >/dev/null 2>&1 || need_debs+=(ripgrep)
+dpkg -s libkrb5-dev >/dev/null 2>&1 || need_debs+=(libkrb5-dev)
+if [ ${#need_debs[@]} -gt 0 ]; then
+  echo "test-host: installing Debian packages: ${need_debs[*]}"
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
+fi
+
+installed_version=""
+if [ -f "$host_dir/node_modules/code-server/package.json" ]; then
+  installed_version="$(node -p "require('$host_dir/node_modules/code-server/package.json').version")"
+fi
+if [ "$installed_version" = "$code_server_version" ] && [ -x "$host_dir/node_modules/.bin/code-server" ]; then
+  echo "test-host: code-server $code_server_version already installed"
+  exit 0
+fi
+
+# @vscode/ripgrep's postinstall downloads a binary; hand it Debian's rg through its download cache instead.
+cache_root="${TMPDIR:-/tmp}"
+rg_cache="$cache_root/vscode-ripgrep-cache-1.15.11"
+mkdir -p "$rg_cache"
+for triple in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
+  tarball="$rg_cache/ripgrep-v13.0.0-10-$triple.tar.gz"
+  if [ ! -s "$tarball" ]; then
+    staging="$(mktemp -d)"
+    cp "$(command -v rg)" "$staging/rg"
+    tar -czf "$tarball" -C "$staging" rg
+    rm -rf "$staging"
+  fi
+done
+
+echo "test-host: installing code-server $code_server_version into test/host (about 90 s)"
+cd "$host_dir"
+export npm_config_yes=true          # node-pty's postinstall runs `npx node-gyp` and would wait on a prompt
+export npm_config_unsafe_perm=true  # code-server's postinstall refuses to run as root otherwise
+if [ -f package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error --unsafe-perm
+else
+  npm install --no-audit --no-fund --loglevel=error --unsafe-perm
+fi
+scratch="$(mktemp -d)"
+echo "test-host: code-server $(XDG_CONFIG_HOME="$scratch" XDG_DATA_HOME="$scratch" node_modules/.bin/code-server --version 2>/dev/null | head -n 1)"
+rm -rf "$scratch"

@@ -1,0 +1,40 @@
+import {
+  type CodeAction,
+  type CodeActionParams,
+  type CompletionItem,
+  type CompletionParams,
+  type Definition,
+  type DefinitionParams,
+  type Diagnostic,
+  type DocumentSymbol,
+  type FoldingRange,
+  type Hover,
+  type HoverParams,
+} from 'vscode-languageserver';
+import { type TextDocument } from 'vscode-languageserver-textdocument';
+import { type ServerSettings } from '../shared/languageServerProtocol';
+
+/** What a language service may use besides the document: the current settings, the workspace, a log. */
+export interface ServiceEnvironment {
+  settings(): ServerSettings;
+  workspaceFolders(): string[];
+  log(message: string): void;
+  /** Asks the server to re-check a document (e.g. when a file it depends on changed). */
+  revalidate(uri: string): void;
+}
+
+/**
+ * One language's features in the server. Handlers are thin: they call src/core and convert to LSP types.
+ * Every method is optional; the server answers null/[] for what a language does not implement.
+ */
+export interface LanguageService {
+  diagnose?(document: TextDocument): Diagnostic[] | Promise<Diagnostic[]>;
+  complete?(document: TextDocument, params: CompletionParams): CompletionItem[] | Promise<CompletionItem[]>;
+  hover?(document: TextDocument, params: HoverParams): Hover | null | Promise<Hover | null>;
+  codeActions?(document: TextDocument, params: CodeActionParams): CodeAction[] | Promise<CodeAction[]>;
+  definition?(document: TextDocument, params: DefinitionParams): Definition | null | Promise<Definition | null>;
+  documentSymbols?(document: TextDocument): DocumentSymbol[] | Promise<DocumentSymbol[]>;
+  foldingRanges?(document: TextDocument): FoldingRange[] | Promise<FoldingRange[]>;
+  /** Called when a document closes, to drop per-document caches. */
+  forget?(uri: string): void;
+}

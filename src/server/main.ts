@@ -1,0 +1,131 @@
+import { fileURLToPath } from 'node:url';
+import {
+  CodeActionKind,
+  createConnection,
+  DidChangeConfigurationNotification,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Diagnostic,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { defaultServerSettings, type ServerSettings } from '../shared/languageServerProtocol';
+import { type LanguageService, type ServiceEnvironment } from './languageService';
+import { createLanguageServices } from './services';
+
+// The transport (--node-ipc from the extension, --stdio from tests and other editors) is chosen by the command line.
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+let settings: ServerSettings = defaultServerSettings;
+let workspaceFolders: string[] = [];
+
+function mergeSettings(value: unknown): ServerSettings {
+  const given = (value ?? {}) as { [K in keyof ServerSettings]?: Partial<ServerSettings[K]> };
+  const merged = { ...defaultServerSettings } as Record<string, unknown>;
+  for (const [key, defaults] of Object.entries(defaultServerSettings)) {
+    merged[key] = { ...(defaults as object), ...((given as Record<string, object | undefined>)[key] ?? {}) };
+  }
+  return merged as unknown as ServerSettings;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+const environment: ServiceEnvironment = {
+  settings: () => settings,
+  workspaceFolders: () => workspaceFolders,
+  log: (message) => connection.console.log(message),
+  revalidate: (uri) => {
+    const document = documents.get(uri);
+    if (document) void publish(document);
+  },
+};
+const services = createLanguageServices(environment);
+
+function serviceFor(uri: string): { service: LanguageService; document: TextDocument } | undefined {
+  const document = documents.get(uri);
+  const service = document && services[document.languageId];
+  return document && service ? { service, document } : undefined;
+}
+
+/** Runs a handler; a failure is logged and answered with `fallback`, so one bad document never stops the server. */
+async function guarded<T>(what: string, fallback: T, handler: () => T | Promise<T>): Promise<T> {
+  try {
+    return await handler();
+  } catch (error) {
+    connection.console.error(`${what} failed: ${describe(error)}`);
+    return fallback;
+  }
+}
+
+async function publish(document: TextDocument): Promise<void> {
+  const service = services[document.languageId];
+  const diagnostics: Diagnostic[] = service?.diagnose ? await guarded(`Checking ${document.uri}`, [], () => service.diagnose!(document)) : [];
+  // Drop results for a version the user has already edited past.
+  if (documents.get(document.uri)?.version !== document.version) return;
+  await connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
+}
+
+connection.onInitialize((params) => {
+  settings = mergeSettings(params.initializationOptions);
+  workspaceFolders = (params.workspaceFolders ?? []).map((folder) => fileURLToPath(folder.uri));
+  return {
+    capabilities: {
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+      completionProvider: { triggerCharacters: ['{', ' ', '.', ':', '"', '/', '|'], resolveProvider: false },
+      hoverProvider: true,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Source] },
+      definitionProvider: true,
+      documentSymbolProvider: true,
+      foldingRangeProvider: true,
+    },
+    serverInfo: { name: 'chatwright-language-server' },
+  };
+});
+
+connection.onInitialized(() => {
+  void connection.client.register(DidChangeConfigurationNotification.type, { section: 'chatwright' }).catch(() => undefined);
+});
+
+connection.onDidChangeConfiguration((change) => {
+  const section = (change.settings as { chatwright?: unknown } | undefined)?.chatwright;
+  if (section !== undefined) settings = mergeSettings(section);
+  for (const document of documents.all()) void publish(document);
+});
+
+connection.onCompletion((params) => {
+  const target = serviceFor(params.textDocument.uri);
+  return target?.service.complete ? guarded('Completion', [], () => target.service.complete!(target.document, params)) : [];
+});
+connection.onHover((params) => {
+  const target = serviceFor(params.textDocument.uri);
+  return target?.service.hover ? guarded('Hover', null, () => target.service.hover!(target.document, params)) : null;
+});
+connection.onCodeAction((params) => {
+  const target = serviceFor(params.textDocument.uri);
+  return target?.service.codeActions ? guarded('Code actions', [], () => target.service.codeActions!(target.document, params)) : [];
+});
+connection.onDefinition((params) => {
+  const target = serviceFor(params.textDocument.uri);
+  return target?.service.definition ? guarded('Definition', null, () => target.service.definition!(target.document, params)) : null;
+});
+connection.onDocumentSymbol((params) => {
+  const target = serviceFor(params.textDocument.uri);
+  return target?.service.documentSymbols ? guarded('Document symbols', [], () => target.service.documentSymbols!(target.document)) : [];
+});
+connection.onFoldingRanges((params) => {
+  const target = serviceFor(params.textDocument.uri);
+  return target?.service.foldingRanges ? guarded('Folding ranges', [], () => target.service.foldingRanges!(target.document)) : [];
+});
+
+documents.onDidChangeContent((event) => void publish(event.document));
+documents.onDidClose((event) => {
+  services[event.document.languageId]?.forget?.(event.document.uri);
+  void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
+});
+
+process.on('uncaughtException', (error) => connection.console.error(`Uncaught: ${describe(error)}`));
+process.on('unhandledRejection', (error) => connection.console.error(`Unhandled rejection: ${describe(error)}`));
+documents.listen(connection);
+connection.listen();

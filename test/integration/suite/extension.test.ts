@@ -1,0 +1,79 @@
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { type ChatwrightApi } from '../../../src/extension';
+
+const extensionId = 'chatwright.chatwright';
+
+function workspaceFile(relative: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the tests run with the fixture workspace open');
+  return vscode.Uri.file(join(folder.uri.fsPath, relative));
+}
+
+async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const heavyModules = ['onnxruntime-node', 'better-sqlite3', 'vscode-languageserver/', 'dist/server.js', 'sqlite-vec'];
+
+describe('Chatwright extension', () => {
+  it('is inactive until something needs it, then activates without loading heavy modules', async () => {
+    const extension = vscode.extensions.getExtension<ChatwrightApi>(extensionId);
+    assert.ok(extension, `${extensionId} is installed in the test host`);
+    assert.equal(extension.isActive, false, 'nothing in the fresh workspace should have activated it');
+    const api = await extension.activate();
+    assert.equal(api.version, (extension.packageJSON as { version: string }).version);
+    const loaded = Object.keys(require.cache);
+    for (const heavy of heavyModules) {
+      assert.deepEqual(loaded.filter((path) => path.includes(heavy)), [], `${heavy} must not load on the extension host at activation`);
+    }
+    assert.equal(api.languageServerRunning(), false, 'the language server starts only when a dataset or template is opened');
+  });
+
+  it('registers every command it contributes', async () => {
+    const extension = vscode.extensions.getExtension(extensionId)!;
+    const contributed = (extension.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((c) => c.command);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(contributed.filter((id) => !registered.has(id)), []);
+  });
+
+  it('reports a JSON syntax error in a .jsonl file at the exact line and column', async () => {
+    const uri = workspaceFile('broken.jsonl');
+    const document = await vscode.workspace.openTextDocument(uri);
+    assert.equal(document.languageId, 'jsonl');
+    await vscode.window.showTextDocument(document);
+    const diagnostics = await waitFor(() => {
+      const found = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'chatwright');
+      return found.length > 0 ? found : undefined;
+    }, 'diagnostics for broken.jsonl');
+    assert.equal(diagnostics.length, 1);
+    const [diagnostic] = diagnostics;
+    assert.equal(diagnostic!.code, 'invalid-json');
+    assert.equal(diagnostic!.severity, vscode.DiagnosticSeverity.Error);
+    // Line 2 is `{"messages": [{"role": "user", "content": "hi"},]}`: the stray comma's `]` is the error.
+    assert.equal(diagnostic!.range.start.line, 1);
+    assert.equal(diagnostic!.range.start.character, document.lineAt(1).text.indexOf(',]') + 1);
+  });
+
+  it('updates the diagnostics when the error is fixed', async () => {
+    const uri = workspaceFile('broken.jsonl');
+    const editor = await vscode.window.showTextDocument(uri);
+    const line = editor.document.lineAt(1);
+    await editor.edit((edit) => edit.replace(line.range, line.text.replace(',]', ']')));
+    await waitFor(() => (vscode.languages.getDiagnostics(uri).some((d) => d.source === 'chatwright') ? undefined : true), 'diagnostics to clear');
+    await vscode.commands.executeCommand('workbench.action.revertFile');
+  });
+
+  it('opens the Chat view in the Chatwright container', async () => {
+    const api = vscode.extensions.getExtension<ChatwrightApi>(extensionId)!.exports;
+    await vscode.commands.executeCommand('chatwright.chat.focus');
+    await waitFor(() => (api.chatViewResolved() ? true : undefined), 'the Chat view to resolve');
+  });
+});

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import packageJson from '../../../package.json';
+import { runCli } from '../../../src/cli/run';
+
+async function cli(args: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const code = await runCli(args, { stdout, stderr, stdin: new PassThrough(), cwd, env: {} });
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+describe('chatwright CLI', () => {
+  it('prints its version', async () => {
+    const result = await cli(['--version']);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout.trim(), packageJson.version);
+  });
+
+  it('lists its commands in --help', async () => {
+    const result = await cli(['--help']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /validate/);
+  });
+
+  it('exits 2 on an unknown command', async () => {
+    const result = await cli(['frobnicate']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /unknown command 'frobnicate'/);
+  });
+
+  describe('validate', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-'));
+    writeFileSync(join(dir, 'clean.jsonl'), '{"text": "hello"}\n');
+    writeFileSync(join(dir, 'broken.jsonl'), '{"text": "hello"}\n{"text": }\n');
+
+    it('exits 0 on a clean file', async () => {
+      const result = await cli(['validate', 'clean.jsonl'], dir);
+      assert.equal(result.code, 0);
+      assert.equal(result.stdout, '');
+    });
+
+    it('prints file:line:col findings and exits 1', async () => {
+      const result = await cli(['validate', 'broken.jsonl'], dir);
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /^broken\.jsonl:2:10: error invalid-json /m);
+    });
+
+    it('prints JSON with --json', async () => {
+      const result = await cli(['validate', '--json', 'broken.jsonl'], dir);
+      const parsed = JSON.parse(result.stdout) as { findings: { line: number }[] };
+      assert.equal(parsed.findings[0]?.line, 2);
+    });
+
+    it('exits 2 when a file cannot be read', async () => {
+      const result = await cli(['validate', 'missing.jsonl'], dir);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /missing\.jsonl: cannot read/);
+    });
+
+    it('exits 2 with usage help on no files', async () => {
+      const result = await cli(['validate'], dir);
+      assert.equal(result.code, 2);
+    });
+  });
+});
