@@ -6,6 +6,11 @@ export ONNXRUNTIME_NODE_INSTALL=skip ORT_DISABLE_TELEMETRY=1
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
 step "build"
 node scripts/build.mjs
 step "typecheck"

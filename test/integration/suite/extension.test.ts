@@ -68,7 +68,7 @@ describe('Chatwright extension', () => {
     const line = editor.document.lineAt(1);
     await editor.edit((edit) => edit.replace(line.range, line.text.replace(',]', ']')));
     await waitFor(() => (vscode.languages.getDiagnostics(uri).some((d) => d.source === 'chatwright') ? undefined : true), 'diagnostics to clear');
-    await vscode.commands.executeCommand('workbench.action.revertFile');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
   });
 
   it('opens the Chat view in the Chatwright container', async () => {

@@ -1,0 +1,98 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import {
+  installVsix,
+  launchChromium,
+  makeScratch,
+  removeScratch,
+  repoRoot,
+  startCodeServer,
+  workbenchUrl,
+  type CodeServer,
+  type ScratchDirs,
+} from './codeServer.mjs';
+
+export const testOutputDir = join(repoRoot, 'test-output', 'e2e');
+
+/** The packaged VSIX (built by `npm run package`; built here if missing). */
+export function packagedVsix(): string {
+  const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const vsix = join(repoRoot, 'dist', `chatwright-linux-x64-${version}.vsix`);
+  if (!existsSync(vsix)) {
+    const result = spawnSync(process.execPath, ['scripts/package.mjs'], { cwd: repoRoot, stdio: 'inherit' });
+    if (result.status !== 0 || !existsSync(vsix)) throw new Error('packaging the VSIX failed');
+  }
+  return vsix;
+}
+
+export interface Workbench {
+  page: Page;
+  server: CodeServer;
+  browser: Browser;
+  dirs: ScratchDirs;
+  /** The copy of the workspace the workbench has open. */
+  workspace: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh code-server with the packaged VSIX installed, a copy of `workspace` open, in headless Chromium.
+ * `settings` are written as user settings (e.g. `workbench.colorTheme`).
+ */
+export async function openWorkbench(options: { workspace: string; settings?: Record<string, unknown>; env?: Record<string, string>; viewport?: { width: number; height: number } }): Promise<Workbench> {
+  const dirs = makeScratch('chatwright-e2e-', options.settings ?? {});
+  const workspace = mkdtempSync(join(tmpdir(), 'chatwright-e2e-workspace-'));
+  cpSync(options.workspace, workspace, { recursive: true });
+  installVsix(packagedVsix(), dirs);
+  const server = await startCodeServer({ dirs, folder: workspace, env: options.env ?? {} });
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 900 } });
+  await page.goto(workbenchUrl(server, workspace));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator('.activitybar').waitFor({ timeout: 60_000 });
+  return {
+    page,
+    server,
+    browser,
+    dirs,
+    workspace,
+    async close() {
+      await browser.close().catch(() => undefined);
+      await server.stop();
+      removeScratch(dirs);
+    },
+  };
+}
+
+/** Runs a command from the palette by its title, e.g. `Chatwright: Open Settings`. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** Opens the Chatwright container from the activity bar. */
+export async function openChatwrightContainer(page: Page): Promise<void> {
+  const item = page.locator('.activitybar .action-item a[aria-label^="Chatwright"], .activitybar .action-item[aria-label^="Chatwright"]').first();
+  await item.waitFor({ timeout: 30_000 });
+  await item.click();
+}
+
+/** The document inside a webview (view or panel). `title` narrows to the webview whose iframe has that title. */
+export function webviewFrame(page: Page, title?: string): FrameLocator {
+  const selector = title ? `iframe.webview.ready[title="${title}"]` : 'iframe.webview.ready';
+  return page.frameLocator(selector).frameLocator('#active-frame');
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(testOutputDir, { recursive: true });
+  const path = join(testOutputDir, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}
