@@ -44,5 +44,5 @@ for (const [name, paths] of Object.entries(nativeRuntime)) {
   }
 }
 
-run(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out]);
+run(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', out]);
 console.log(`VSIX: ${out} (${(statSync(out).size / 1024 / 1024).toFixed(1)} MiB)`);
