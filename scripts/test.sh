@@ -21,6 +21,8 @@ step "unit and language-server tests (node:test)"
 node scripts/run-unit-tests.mjs
 step "test host (code-server, Chromium)"
 bash scripts/install-test-host.sh
+step "webview components (Chromium alone, mock messenger)"
+node scripts/run-unit-tests.mjs test/webview
 step "extension-host integration tests (mocha in code-server)"
 node test/integration/run.mjs
 step "package the VSIX"

@@ -1,6 +1,10 @@
 import type * as vscode from 'vscode';
 import { Ctx } from './host/context';
+import { type ChatHandles } from './host/chat/chatFeature';
+import { type EngineHost } from './host/engine/engineHost';
 import { registerFeatures } from './host/features';
+import { type IndexManager } from './host/rag/indexManager';
+import { type ModelSelection } from './host/models/modelSelection';
 import { LanguageServerHost } from './host/languageClient';
 import { showActivationFailure } from './host/activationFailure';
 
@@ -9,6 +13,14 @@ export interface ChatwrightApi {
   readonly version: string;
   languageServerRunning(): boolean;
   chatViewResolved(): boolean;
+  /** The chat: `registerBackend` plugs in another source of answers; the service is there for tests. */
+  readonly chat: ChatHandles;
+  /** The local inference engine: `embed`, `generate` (streaming, cancellable), `load`, `status`. */
+  readonly engine: EngineHost;
+  /** The workspace's retrieval index: `search(query, options)`, `indexAll`, `settled`. */
+  readonly rag: IndexManager;
+  /** The workspace's chosen chat and embedding models (`chatModel`, `embeddingModel`, `onDidChange`, `select`). */
+  readonly models: ModelSelection;
 }
 
 let ctx: Ctx | undefined;
@@ -22,7 +34,7 @@ export function activate(extension: vscode.ExtensionContext): ChatwrightApi {
     const handles = registerFeatures({ ctx, languageServer });
     ctx.log.info(`Chatwright ${ctx.version} activated`);
     const server = languageServer;
-    return { version: ctx.version, languageServerRunning: () => server.running, chatViewResolved: () => handles.chatView.resolved };
+    return { version: ctx.version, languageServerRunning: () => server.running, chatViewResolved: () => handles.chatView.resolved, chat: handles.chat, engine: handles.engine, rag: handles.rag, models: handles.modelSelection };
   } catch (error) {
     showActivationFailure(error);
     throw error;

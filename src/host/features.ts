@@ -1,8 +1,15 @@
-import * as vscode from 'vscode';
-import { ChatViewProvider } from './chatView';
+import { registerChat, type ChatHandles } from './chat/chatFeature';
+import { type ChatViewProvider } from './chat/chatViewProvider';
 import { generalCommands } from './commands';
 import { type Ctx } from './context';
+import { registerDatasets, type DatasetsHandles } from './datasets/datasetsFeature';
+import { registerEngine, type EngineHost } from './engine/engineHost';
 import { type LanguageServerHost } from './languageClient';
+import { type ModelSelection } from './models/modelSelection';
+import { registerModels } from './models/modelsFeature';
+import { type IndexManager } from './rag/indexManager';
+import { registerPrompts, type PromptHandles } from './prompts/promptsFeature';
+import { registerRag } from './rag/ragFeature';
 
 /** What every feature gets at activation. Features keep heavy work lazy: nothing here may load a native module. */
 export interface FeatureDeps {
@@ -13,12 +20,28 @@ export interface FeatureDeps {
 /** What the features hand back for the extension's API (used by integration tests and other extensions). */
 export interface FeatureHandles {
   chatView: ChatViewProvider;
+  /** The chat: conversations, and the backends answers come from (`registerBackend`). */
+  chat: ChatHandles;
+  /** The chosen chat and embedding models of this workspace (read by chat, preview and indexing). */
+  modelSelection: ModelSelection;
+  /** The local inference engine (embeddings and generation in a worker process). */
+  engine: EngineHost;
+  /** The workspace's retrieval index: `search(query, options)` for chat and prompt templates. */
+  rag: IndexManager;
+  /** Prompt templates: the open previews. */
+  prompts: PromptHandles;
+  /** Fine-tuning datasets: validating files from disk, the dataset report. */
+  datasets: DatasetsHandles;
 }
 
 /** Registers every feature. Each feature lives in its own folder under src/host and adds one line here. */
 export function registerFeatures({ ctx, languageServer }: FeatureDeps): FeatureHandles {
   ctx.registerCommands(generalCommands(ctx, languageServer));
-  const chatView = new ChatViewProvider(ctx);
-  ctx.own(vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView));
-  return { chatView };
+  const engine = registerEngine(ctx);
+  const modelSelection = registerModels(ctx);
+  const rag = registerRag(ctx, { modelSelection });
+  const chat = registerChat(ctx, { modelSelection, engine, rag });
+  const prompts = registerPrompts(ctx, { languageServer, modelSelection });
+  const datasets = registerDatasets(ctx, { modelSelection });
+  return { chatView: chat.view, chat, modelSelection, engine, rag, prompts, datasets };
 }

@@ -37,4 +37,11 @@ export interface LanguageService {
   foldingRanges?(document: TextDocument): FoldingRange[] | Promise<FoldingRange[]>;
   /** Called when a document closes, to drop per-document caches. */
   forget?(uri: string): void;
+  /**
+   * Custom requests (method → handler) beyond standard LSP, declared in src/shared. `document` looks up an open
+   * document by URI. Handlers are guarded like the others: a throw is logged and answered with null.
+   */
+  requests?: Record<string, (params: unknown, document: (uri: string) => TextDocument | undefined) => unknown>;
+  /** Called when the server shuts down, to stop workers. */
+  dispose?(): void | Promise<void>;
 }

@@ -119,6 +119,15 @@ connection.onFoldingRanges((params) => {
   return target?.service.foldingRanges ? guarded('Folding ranges', [], () => target.service.foldingRanges!(target.document)) : [];
 });
 
+for (const service of Object.values(services)) {
+  for (const [method, handler] of Object.entries(service.requests ?? {})) {
+    connection.onRequest(method, (params: unknown) => guarded(method, null, () => handler(params, (uri) => documents.get(uri))));
+  }
+}
+connection.onShutdown(async () => {
+  for (const service of Object.values(services)) await guarded('Shutdown', undefined, () => service.dispose?.());
+});
+
 documents.onDidChangeContent((event) => void publish(event.document));
 documents.onDidClose((event) => {
   services[event.document.languageId]?.forget?.(event.document.uri);

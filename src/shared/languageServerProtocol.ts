@@ -10,11 +10,28 @@ export interface ServerSettings {
   datasets: {
     /** Report problems in JSON Lines files. */
     diagnostics: boolean;
+    /** Glob (relative to the workspace folder, or a file name pattern) → the format every row must be in. */
+    formats: Record<string, string>;
+    /** Warn for rows over this many tokens; 0 turns token counting for diagnostics off. */
+    maxTokens: number;
+    /** A tokenizer.json (or a folder holding one) for token counts; empty for the default (Qwen3). */
+    tokenizerPath: string;
+    /** Warn when a training file has fewer rows than this; 0 turns the check off. */
+    minRows: number;
+  };
+  prompts: {
+    /** Report problems in `.prompty` templates. */
+    diagnostics: boolean;
+    /** The model whose chat template and tokenizer the preview uses when a template names none (Hub id or folder). */
+    previewModel: string;
+    /** A render that runs longer than this is stopped (runaway loops). */
+    renderTimeoutMs: number;
   };
 }
 
 export const defaultServerSettings: ServerSettings = {
-  datasets: { diagnostics: true },
+  datasets: { diagnostics: true, formats: {}, maxTokens: 0, tokenizerPath: '', minRows: 10 },
+  prompts: { diagnostics: true, previewModel: '', renderTimeoutMs: 2000 },
 };
 
 /** Languages the server handles, by VS Code language id. */
@@ -22,3 +39,21 @@ export const serverLanguageIds = ['jsonl', 'prompty'] as const;
 
 /** The `source` of every diagnostic the server publishes. */
 export const diagnosticSource = 'chatwright';
+
+/**
+ * `chatwright/previewPrompt` (client → server request): renders a `.prompty` document as the model will see it.
+ * Answered by the prompts service with a `PreviewPromptResult` (src/shared/promptPreviewProtocol.ts).
+ */
+export const previewPromptMethod = 'chatwright/previewPrompt';
+
+export interface PreviewPromptParams {
+  uri: string;
+  /** Values typed in the preview, overriding the template's sample. */
+  inputs?: Record<string, unknown>;
+  /** A model id or folder that overrides the template's model. */
+  model?: string;
+  /** The model used when the template names none that is available locally (else `prompts.previewModel`). */
+  fallbackModel?: string;
+  /** The embedding model (Hub id or folder) for few-shot `strategy: similar`; BM25 without one. */
+  embeddingModel?: string;
+}

@@ -18,8 +18,9 @@ describe('language server: JSON Lines syntax diagnostics over a real LSP connect
 
   it('publishes an error at the exact line and column of the syntax error', async () => {
     const uri = 'file:///workspace/train.jsonl';
-    const text = '{"messages": []}\n{"messages": [{"role": "user" "content": "x"}]}\n';
-    const { diagnostics } = await client.open(uri, 'jsonl', text);
+    const text = '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n{"messages": [{"role": "user" "content": "x"}]}\n';
+    // Only the syntax error: the dataset checks (e.g. too few rows) are covered in datasets*.test.ts.
+    const diagnostics = (await client.open(uri, 'jsonl', text)).diagnostics.filter((d) => d.severity === 1);
     assert.equal(diagnostics.length, 1);
     const [diagnostic] = diagnostics;
     assert.deepEqual(diagnostic!.range.start, { line: 1, character: text.split('\n')[1]!.indexOf('"content"') });
@@ -33,7 +34,7 @@ describe('language server: JSON Lines syntax diagnostics over a real LSP connect
     const line = '{"messages": [{"role": "user" "content": "x"}]}';
     const column = line.indexOf(' "content"');
     const { diagnostics } = await client.change(uri, [{ range: { start: { line: 1, character: column }, end: { line: 1, character: column } }, text: ',' }]);
-    assert.deepEqual(diagnostics, []);
+    assert.deepEqual(diagnostics.filter((d) => d.code === 'invalid-json'), []);
   });
 
   it('ignores documents of other languages', async () => {

@@ -1,5 +1,11 @@
 import { type CliCommand } from '../io';
+import { indexCommand } from './indexCommand';
+import { searchCommand } from './search';
 import { validateCommand } from './validate';
+import { renderCommand } from './render';
+import { embedCommand } from './embed';
+import { runCommand } from './run';
+import { modelsCommand } from './models';
 
 /** Every subcommand of `chatwright`, in the order `--help` lists them. */
-export const cliCommands: CliCommand[] = [validateCommand];
+export const cliCommands: CliCommand[] = [validateCommand, renderCommand, indexCommand, searchCommand, runCommand, embedCommand, modelsCommand];

@@ -2,6 +2,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
+/** The public Hub, used when HF_ENDPOINT is not set. */
+export const defaultHubEndpoint = 'https://huggingface.co';
+
 /**
  * The Hugging Face hub cache folder, resolved the way huggingface_hub does: HF_HUB_CACHE, else HF_HOME/hub,
  * else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.
@@ -14,9 +17,47 @@ export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheHome, 'huggingface', 'hub');
 }
 
+/** The Hub's base URL: HF_ENDPOINT (a mirror, or the local test server), else the public Hub. No trailing slash. */
+export function hubEndpoint(env: NodeJS.ProcessEnv = process.env): string {
+  return (env.HF_ENDPOINT?.trim() || defaultHubEndpoint).replace(/\/+$/, '');
+}
+
+/**
+ * The access token from the environment, as huggingface_hub reads it: HF_TOKEN, else HUGGING_FACE_HUB_TOKEN, else the
+ * token file `huggingface-cli login` writes ($HF_TOKEN_PATH, else $HF_HOME/token). Undefined when there is none.
+ */
+export function hubTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const fromVariable = env.HF_TOKEN?.trim() || env.HUGGING_FACE_HUB_TOKEN?.trim();
+  if (fromVariable) return fromVariable;
+  const tokenPath = env.HF_TOKEN_PATH ?? join(env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface'), 'token');
+  try {
+    const fromFile = readFileSync(tokenPath, 'utf8').trim();
+    return fromFile || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** HF_HUB_OFFLINE (and the older TRANSFORMERS_OFFLINE) set to a true value: no network call at all. */
+export function hubOffline(env: NodeJS.ProcessEnv = process.env): boolean {
+  return [env.HF_HUB_OFFLINE, env.TRANSFORMERS_OFFLINE].some((value) => value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase()));
+}
+
 /** `org/name` → `models--org--name`, the cache's folder for a model repository. */
 export function repoFolderName(repoId: string, type: 'model' | 'dataset' | 'space' = 'model'): string {
   return `${type}s--${repoId.split('/').join('--')}`;
+}
+
+/** `models--org--name` → `org/name` (undefined for folders that are not model repositories). */
+export function repoIdFromFolderName(folder: string): string | undefined {
+  if (!folder.startsWith('models--')) return undefined;
+  const id = folder.slice('models--'.length).split('--').join('/');
+  return id.length > 0 ? id : undefined;
+}
+
+/** The cache folder of a model repository (it may not exist). */
+export function modelCacheDir(repoId: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(hubCacheDir(env), repoFolderName(repoId));
 }
 
 /**

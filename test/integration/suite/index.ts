@@ -10,7 +10,10 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
   const grep = process.env.CHATWRIGHT_TEST_GREP;
   if (grep) mocha.grep(grep);
-  const files = readdirSync(__dirname).filter((file) => file.endsWith('.test.js'));
+  // extension.test.js first: it checks that nothing activated the extension before it, which any other suite would.
+  const files = readdirSync(__dirname)
+    .filter((file) => file.endsWith('.test.js'))
+    .sort((a, b) => Number(b === 'extension.test.js') - Number(a === 'extension.test.js') || a.localeCompare(b));
   for (const file of files) mocha.addFile(join(__dirname, file));
   return new Promise((resolve, reject) => {
     mocha.run((failures) => {

@@ -39,7 +39,8 @@ describe('chatwright CLI', () => {
 
   describe('validate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-'));
-    writeFileSync(join(dir, 'clean.jsonl'), '{"text": "hello"}\n');
+    // Ten distinct rows: fewer draws the dataset validator's "too few rows" warning.
+    writeFileSync(join(dir, 'clean.jsonl'), Array.from({ length: 10 }, (_, i) => `{"text": "hello ${i}"}\n`).join(''));
     writeFileSync(join(dir, 'broken.jsonl'), '{"text": "hello"}\n{"text": }\n');
 
     it('exits 0 on a clean file', async () => {

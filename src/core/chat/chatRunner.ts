@@ -1,0 +1,121 @@
+import { type AssistantMessage, type ChatSettings, type Conversation, type FewShotExample, type Passage } from '../../shared/chatViewProtocol';
+import { ChatBackendError, parseModelRef, toChatBackendError, type ChatBackend, type ChatModelInfo } from './backend';
+import { historyBefore } from './conversation';
+import { buildPrompt, templateInputs, type RenderedTemplate } from './promptBuilder';
+
+/** A passage as the retrieval feature returns it, before the chat numbers it for citation. */
+export type RetrievedPassage = Omit<Passage, 'index'>;
+
+/**
+ * Where an answer's ingredients come from. The host fills these in from the other features (models, prompt
+ * templates, retrieval); tests fill them with fakes. Each is optional: a missing one is reported in the answer's
+ * notes, never a crash.
+ */
+export interface ChatSources {
+  backend(id: string): ChatBackend | undefined;
+  modelInfo?(backend: ChatBackend, model: string): Promise<ChatModelInfo | undefined>;
+  /** Renders a `.prompty` template for this question, with up to `examplesK` of its own few-shot examples. */
+  renderTemplate?(path: string, inputs: Record<string, unknown>, examplesK: number, signal: AbortSignal): Promise<RenderedTemplate>;
+  readExamples?(path: string, k: number): Promise<{ examples: FewShotExample[]; notes: string[] }>;
+  retrieve?(query: string, k: number, index: string | undefined, signal: AbortSignal): Promise<RetrievedPassage[]>;
+  countTokens?(backend: ChatBackend, model: string): ((text: string) => number) | undefined;
+}
+
+export interface ExchangeObserver {
+  /** The prompt is built: what the model will see. */
+  onInput?(answer: AssistantMessage): void;
+  onToken(text: string, answer: AssistantMessage): void;
+}
+
+/**
+ * Produces one answer: gathers the template, examples and passages the settings ask for, builds the prompt, streams
+ * the backend's tokens into `answer`, and records the stats — or the error, with its code, so the UI can offer the
+ * fix. Never throws: every outcome ends up in `answer.status`.
+ */
+export async function runExchange(conversation: Conversation, answer: AssistantMessage, sources: ChatSources, observer: ExchangeObserver, signal: AbortSignal): Promise<void> {
+  const settings: ChatSettings = conversation.settings;
+  try {
+    const ref = settings.model ? parseModelRef(settings.model) : undefined;
+    if (!ref) throw new ChatBackendError('model-missing', 'No model is selected for this conversation. Choose one in the model list.');
+    const backend = sources.backend(ref.backend);
+    if (!backend) throw new ChatBackendError('backend-unavailable', `The backend "${ref.backend}" is not available. Choose another model, or install and configure that backend.`);
+    answer.model = settings.model;
+    const history = historyBefore(conversation, answer.id);
+    const question = history.at(-1);
+    if (!question || question.role !== 'user') throw new ChatBackendError('invalid-request', 'There is no question to answer.');
+    const earlier = history.slice(0, -1);
+    const notes: string[] = [];
+
+    let passages: Passage[] = [];
+    if (settings.rag.enabled) {
+      if (!sources.retrieve) notes.push('RAG is on, but no document index is available in this workspace yet.');
+      else {
+        const found = await sources.retrieve(question.content, settings.rag.k, settings.rag.index, signal);
+        passages = found.slice(0, settings.rag.k).map((p, i) => ({ ...p, index: i + 1 }));
+        if (passages.length === 0) notes.push('RAG found no passages for this question.');
+      }
+    }
+
+    const examplesK = settings.fewShot.enabled ? settings.fewShot.k : 0;
+    let template: { path: string; rendered: RenderedTemplate } | undefined;
+    if (settings.template) {
+      if (!sources.renderTemplate) notes.push(`Prompt templates cannot be rendered yet; ${settings.template} was not used.`);
+      else {
+        const useTemplateExamples = examplesK > 0 && !settings.fewShot.examplesFile;
+        const rendered = await sources.renderTemplate(settings.template, templateInputs(question.content, earlier, passages), useTemplateExamples ? examplesK : 0, signal);
+        template = { path: settings.template, rendered };
+      }
+    }
+    let examples: FewShotExample[] = [];
+    if (examplesK > 0 && settings.fewShot.examplesFile) {
+      if (!sources.readExamples) notes.push('Few-shot examples cannot be read here.');
+      else {
+        const read = await sources.readExamples(settings.fewShot.examplesFile, examplesK);
+        examples = read.examples;
+        notes.push(...read.notes);
+      }
+    } else if (examplesK > 0 && !settings.template) {
+      notes.push('Few-shot is on, but there is neither an examples file nor a template with examples.');
+    }
+
+    const info = await sources.modelInfo?.(backend, ref.model);
+    const input = buildPrompt({
+      model: settings.model!,
+      question: question.content,
+      history: earlier,
+      ...(template ? { template } : {}),
+      examples,
+      passages,
+      ...(info?.contextLength ? { contextLength: info.contextLength } : {}),
+      maxTokens: settings.maxTokens,
+      ...(sources.countTokens?.(backend, ref.model) ? { countTokens: sources.countTokens(backend, ref.model)! } : {}),
+      notes,
+    });
+    answer.input = input;
+    observer.onInput?.(answer);
+    if (signal.aborted) {
+      answer.status = 'stopped';
+      return;
+    }
+
+    const stats = await backend.generate(
+      { model: ref.model, messages: input.messages.map((m) => ({ role: m.role as 'system' | 'user' | 'assistant', content: m.content })), options: { temperature: settings.temperature, maxTokens: settings.maxTokens } },
+      (event) => {
+        if (event.type !== 'token' || answer.status !== 'streaming') return;
+        answer.content += event.text;
+        observer.onToken(event.text, answer);
+      },
+      signal,
+    );
+    answer.stats = stats;
+    answer.status = stats.finishReason === 'cancelled' || signal.aborted ? 'stopped' : 'done';
+  } catch (error) {
+    const failure = toChatBackendError(error);
+    if (failure.code === 'cancelled' || signal.aborted) {
+      answer.status = 'stopped';
+      return;
+    }
+    answer.status = 'error';
+    answer.error = { code: failure.code, message: failure.message };
+  }
+}

@@ -1,0 +1,208 @@
+import {
+  defaultChatSettings,
+  type AssistantMessage,
+  type ChatMessage,
+  type ChatSettings,
+  type Conversation,
+  type ConversationSummary,
+  type GenerationStats,
+  type ModelInput,
+  type Passage,
+} from '../../shared/chatViewProtocol';
+
+/** Ids that sort by creation and never collide within a workspace. */
+export function newId(prefix: string, now = Date.now()): string {
+  return `${prefix}-${now.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+export function newConversation(settings: ChatSettings = defaultChatSettings, now = Date.now()): Conversation {
+  return { id: newId('c', now), title: 'New conversation', createdAt: now, updatedAt: now, settings: cloneSettings(settings), messages: [] };
+}
+
+export function cloneSettings(settings: ChatSettings): ChatSettings {
+  return { ...settings, fewShot: { ...settings.fewShot }, rag: { ...settings.rag } };
+}
+
+const titleLength = 60;
+
+/** A title from the first question: its first line, whitespace collapsed, cut at a word near 60 characters. */
+export function titleFromText(text: string): string {
+  const line = text.trim().split(/\r?\n/, 1)[0]?.replace(/\s+/g, ' ').trim() ?? '';
+  if (line.length === 0) return 'New conversation';
+  if (line.length <= titleLength) return line;
+  const cut = line.slice(0, titleLength);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > titleLength / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+export function summarize(conversation: Conversation): ConversationSummary {
+  return { id: conversation.id, title: conversation.title, updatedAt: conversation.updatedAt, messageCount: conversation.messages.length };
+}
+
+/** The user's turn and the empty answer that will stream into it. */
+export function startExchange(conversation: Conversation, text: string, model: string | undefined, now = Date.now()): AssistantMessage {
+  const untitled = conversation.messages.length === 0 && conversation.title === 'New conversation';
+  conversation.messages.push({ id: newId('u', now), role: 'user', content: text, createdAt: now });
+  const answer: AssistantMessage = { id: newId('a', now), role: 'assistant', content: '', createdAt: now, status: 'streaming', model };
+  conversation.messages.push(answer);
+  if (untitled) conversation.title = titleFromText(text);
+  conversation.updatedAt = now;
+  return answer;
+}
+
+export function findAssistant(conversation: Conversation, messageId: string): AssistantMessage | undefined {
+  const message = conversation.messages.find((m) => m.id === messageId);
+  return message?.role === 'assistant' ? message : undefined;
+}
+
+/**
+ * The turns before an answer, as the backend sees them: earlier questions and completed answers. Failed answers are
+ * left out (they were never the model's words), stopped ones are kept as far as they went.
+ */
+export function historyBefore(conversation: Conversation, messageId: string): { role: 'user' | 'assistant'; content: string }[] {
+  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
+  for (const message of conversation.messages) {
+    if (message.id === messageId) break;
+    if (message.role === 'assistant' && (message.status === 'error' || message.content.length === 0)) continue;
+    turns.push({ role: message.role, content: message.content });
+  }
+  return turns;
+}
+
+// ---- validation of persisted or received data: conversations are read back from disk and may be damaged ----
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+/** Reads settings leniently: anything missing or out of range falls back to the default. */
+export function parseSettings(value: unknown): ChatSettings {
+  const raw = isRecord(value) ? value : {};
+  const fewShot = isRecord(raw.fewShot) ? raw.fewShot : {};
+  const rag = isRecord(raw.rag) ? raw.rag : {};
+  const settings: ChatSettings = {
+    fewShot: {
+      enabled: typeof fewShot.enabled === 'boolean' ? fewShot.enabled : defaultChatSettings.fewShot.enabled,
+      k: Math.round(clamp(num(fewShot.k) ?? defaultChatSettings.fewShot.k, 0, 50)),
+    },
+    rag: {
+      enabled: typeof rag.enabled === 'boolean' ? rag.enabled : defaultChatSettings.rag.enabled,
+      k: Math.round(clamp(num(rag.k) ?? defaultChatSettings.rag.k, 1, 50)),
+    },
+    temperature: clamp(num(raw.temperature) ?? defaultChatSettings.temperature, 0, 2),
+    maxTokens: Math.round(clamp(num(raw.maxTokens) ?? defaultChatSettings.maxTokens, 1, 32_768)),
+  };
+  const model = str(raw.model);
+  if (model) settings.model = model;
+  const template = str(raw.template);
+  if (template) settings.template = template;
+  const examplesFile = str(fewShot.examplesFile);
+  if (examplesFile) settings.fewShot.examplesFile = examplesFile;
+  const index = str(rag.index);
+  if (index) settings.rag.index = index;
+  return settings;
+}
+
+function parseStats(value: unknown): GenerationStats | undefined {
+  if (!isRecord(value)) return undefined;
+  const finishReason = value.finishReason === 'stop' || value.finishReason === 'length' || value.finishReason === 'cancelled' ? value.finishReason : undefined;
+  const fields = [value.promptTokens, value.completionTokens, value.timeToFirstTokenMs, value.tokensPerSecond, value.totalMs].map(num);
+  if (!finishReason || fields.some((f) => f === undefined)) return undefined;
+  const [promptTokens, completionTokens, timeToFirstTokenMs, tokensPerSecond, totalMs] = fields as number[];
+  return { promptTokens: promptTokens!, completionTokens: completionTokens!, timeToFirstTokenMs: timeToFirstTokenMs!, tokensPerSecond: tokensPerSecond!, totalMs: totalMs!, finishReason };
+}
+
+function parsePassage(value: unknown): Passage | undefined {
+  if (!isRecord(value)) return undefined;
+  const file = str(value.file);
+  const text = str(value.text);
+  const index = num(value.index);
+  const startLine = num(value.startLine);
+  const endLine = num(value.endLine);
+  if (file === undefined || text === undefined || index === undefined || startLine === undefined || endLine === undefined) return undefined;
+  const passage: Passage = {
+    index,
+    file,
+    startLine,
+    endLine,
+    headingPath: Array.isArray(value.headingPath) ? value.headingPath.filter((h): h is string => typeof h === 'string') : [],
+    text,
+    score: num(value.score) ?? 0,
+  };
+  if (isRecord(value.scores)) {
+    passage.scores = Object.fromEntries(Object.entries(value.scores).filter((entry): entry is [string, number] => num(entry[1]) !== undefined));
+  }
+  return passage;
+}
+
+function parseTurns(value: unknown): { role: string; content: string }[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((m) => (isRecord(m) && typeof m.role === 'string' && typeof m.content === 'string' ? [{ role: m.role, content: m.content }] : []));
+}
+
+function parseInput(value: unknown): ModelInput | undefined {
+  if (!isRecord(value)) return undefined;
+  const input: ModelInput = {
+    model: str(value.model) ?? '',
+    messages: parseTurns(value.messages),
+    examples: Array.isArray(value.examples)
+      ? value.examples.flatMap((e) => (isRecord(e) && typeof e.source === 'string' ? [{ source: e.source, messages: parseTurns(e.messages) }] : []))
+      : [],
+    passages: Array.isArray(value.passages) ? value.passages.flatMap((p) => parsePassage(p) ?? []) : [],
+    droppedTurns: num(value.droppedTurns) ?? 0,
+    notes: Array.isArray(value.notes) ? value.notes.filter((n): n is string => typeof n === 'string') : [],
+  };
+  const template = str(value.template);
+  if (template) input.template = template;
+  return input;
+}
+
+const errorCodes = new Set(['model-missing', 'context-too-long', 'engine-failure', 'backend-unavailable', 'cancelled', 'invalid-request']);
+
+function parseMessage(value: unknown): ChatMessage | undefined {
+  if (!isRecord(value)) return undefined;
+  const id = str(value.id);
+  const content = str(value.content);
+  const createdAt = num(value.createdAt) ?? 0;
+  if (!id || content === undefined) return undefined;
+  if (value.role === 'user') return { id, role: 'user', content, createdAt };
+  if (value.role !== 'assistant') return undefined;
+  // An answer that was still streaming when the window closed ended there: it is stopped, not streaming forever.
+  const status = value.status === 'done' || value.status === 'error' || value.status === 'stopped' ? value.status : 'stopped';
+  const message: AssistantMessage = { id, role: 'assistant', content, createdAt, status };
+  const model = str(value.model);
+  if (model) message.model = model;
+  if (isRecord(value.error) && typeof value.error.message === 'string' && typeof value.error.code === 'string' && errorCodes.has(value.error.code)) {
+    message.error = { code: value.error.code as NonNullable<AssistantMessage['error']>['code'], message: value.error.message };
+  }
+  const stats = parseStats(value.stats);
+  if (stats) message.stats = stats;
+  const input = parseInput(value.input);
+  if (input) message.input = input;
+  return message;
+}
+
+/** A conversation read from disk, or undefined when it is not one. Damaged messages are dropped, not fatal. */
+export function parseConversation(value: unknown): Conversation | undefined {
+  if (!isRecord(value)) return undefined;
+  const id = str(value.id);
+  if (!id || !/^[\w-]{1,100}$/.test(id)) return undefined;
+  const createdAt = num(value.createdAt) ?? 0;
+  return {
+    id,
+    title: str(value.title)?.slice(0, 200) || 'Untitled conversation',
+    createdAt,
+    updatedAt: num(value.updatedAt) ?? createdAt,
+    settings: parseSettings(value.settings),
+    messages: Array.isArray(value.messages) ? value.messages.flatMap((m) => parseMessage(m) ?? []) : [],
+  };
+}

@@ -1,0 +1,45 @@
+import { type FewShotExample } from '../../shared/chatViewProtocol';
+
+export interface ExamplesReadResult {
+  examples: FewShotExample[];
+  /** Rows that could not be used, with their line numbers. */
+  skipped: { line: number; reason: string }[];
+}
+
+/**
+ * Reads few-shot examples from a JSONL file of `messages` rows (the fine-tuning format, so one file serves both).
+ * Takes the first `k` usable rows; system turns of a row are dropped, since the chat's own system prompt applies.
+ * The prompt-template feature (#4) has the `random`/`similar` strategies for templates' own examples.
+ */
+export function readFewShotExamples(text: string, fileLabel: string, k: number): ExamplesReadResult {
+  const examples: FewShotExample[] = [];
+  const skipped: { line: number; reason: string }[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length && examples.length < k; i++) {
+    const line = lines[i]!.replace(/^\uFEFF/, '').trim();
+    if (line.length === 0) continue;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      skipped.push({ line: i + 1, reason: 'not valid JSON' });
+      continue;
+    }
+    const messages = typeof row === 'object' && row !== null ? (row as { messages?: unknown }).messages : undefined;
+    if (!Array.isArray(messages)) {
+      skipped.push({ line: i + 1, reason: 'no "messages" list' });
+      continue;
+    }
+    const turns = messages.flatMap((m: unknown) => {
+      if (typeof m !== 'object' || m === null) return [];
+      const { role, content } = m as { role?: unknown; content?: unknown };
+      return (role === 'user' || role === 'assistant') && typeof content === 'string' ? [{ role, content }] : [];
+    });
+    if (!turns.some((t) => t.role === 'user') || !turns.some((t) => t.role === 'assistant')) {
+      skipped.push({ line: i + 1, reason: 'needs a user and an assistant turn with text content' });
+      continue;
+    }
+    examples.push({ source: `${fileLabel}:${i + 1}`, messages: turns });
+  }
+  return { examples, skipped };
+}

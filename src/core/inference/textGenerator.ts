@@ -1,0 +1,331 @@
+import type * as Ort from 'onnxruntime-node';
+import { type Tokenizer } from '@huggingface/tokenizers';
+import { CancelledError } from './abort';
+import { renderChatPrompt, type ChatMessage } from './chatTemplate';
+import { configNumber, ModelError, openModelFolder, selectOnnxFile, type ModelDtype, type ModelFolder } from './modelFolder';
+import { loadOnnxRuntime, openOnnxSession, requireSessionIO, type SessionOptions } from './onnxSession';
+import { resolveSampling, Sampler, type SamplingOptions } from './sampling';
+import { checkVocabulary, createTokenizer } from './modelTokenizer';
+import { StopStringMatcher, StreamingDetokenizer } from './textStream';
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Defaults to generation_config.json's max_new_tokens, else 512; never beyond the context window. */
+  maxNewTokens?: number;
+  /** Generation ends before any of these (they may span tokens); they are not part of the answer. */
+  stop?: string[];
+  /** Extra variables for the chat template (e.g. enable_thinking: false). */
+  templateVariables?: Record<string, unknown>;
+}
+
+export type FinishReason = 'eos' | 'stop' | 'length' | 'context' | 'cancelled';
+
+export interface GenerationStats {
+  promptTokens: number;
+  generatedTokens: number;
+  /** From the call to the first generated token (prompt processing included). */
+  timeToFirstTokenMs: number;
+  /** Decoding speed after the first token. */
+  tokensPerSecond: number;
+  totalMs: number;
+  finishReason: FinishReason;
+  provider: 'cpu' | 'cuda';
+}
+
+export interface GenerationResult {
+  text: string;
+  tokens: number[];
+  stats: GenerationStats;
+}
+
+export interface GeneratorLoadOptions extends SessionOptions {
+  dtype?: ModelDtype;
+}
+
+/** For tests and diagnostics: sees each step's last-position logits before sampling. */
+export type LogitsObserver = (logits: Float32Array, step: number) => void;
+
+/** Inputs of some exports that the generator knows how to feed: logits for the last position only; Optimum's merged decoders. */
+const optionalInputs = ['num_logits_to_keep', 'logits_to_keep', 'use_cache_branch'];
+
+interface KvLayout {
+  names: { past: string; present: string }[];
+  kvHeads: number;
+  headDim: number;
+  type: 'float32' | 'float16';
+}
+
+/** A decoder-only language model (Llama, Qwen2/3, Phi-3, Gemma, SmolLM, Mistral) in the onnx-community layout. */
+export class OnnxTextGenerator {
+  readonly contextLength: number;
+  readonly eosIds: ReadonlySet<number>;
+  private readonly kv: KvLayout;
+  private readonly wantsPositionIds: boolean;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly model: ModelFolder,
+    readonly tokenizer: Tokenizer,
+    private readonly session: Ort.InferenceSession,
+    readonly provider: 'cpu' | 'cuda',
+    readonly fallbackReason: string | undefined,
+    readonly file: string,
+    readonly dtype: string,
+  ) {
+    this.contextLength = configNumber(model.config, 'max_position_embeddings', 'n_positions', 'seq_length') ?? 2048;
+    this.eosIds = collectEosIds(model, tokenizer);
+    this.wantsPositionIds = session.inputNames.includes('position_ids');
+    this.kv = kvLayout(model, session, file);
+  }
+
+  static async load(idOrPath: string, options: GeneratorLoadOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<OnnxTextGenerator> {
+    const model = openModelFolder(idOrPath, env);
+    const { file, dtype } = selectOnnxFile(model, options.dtype ?? 'auto');
+    const tokenizer = createTokenizer(model);
+    const { session, provider, fallbackReason } = await openOnnxSession(file, options);
+    requireSessionIO(session, file, 'a text-generation model with a KV cache', ['input_ids', 'attention_mask'], ['logits']);
+    return new OnnxTextGenerator(model, tokenizer, session, provider, fallbackReason, file, dtype);
+  }
+
+  get modelKey(): string {
+    return `${this.model.modelKey}#${this.dtype}`;
+  }
+
+  /** The prompt token ids for a conversation, through the model's chat template. */
+  encodeChat(messages: readonly ChatMessage[], templateVariables: Record<string, unknown> = {}): number[] {
+    const { text, templated } = renderChatPrompt(this.model, messages, templateVariables);
+    return this.tokenizer.encode(text, { add_special_tokens: !templated }).ids;
+  }
+
+  generate(
+    messages: readonly ChatMessage[],
+    options: GenerateOptions = {},
+    onText?: (delta: string) => void,
+    signal?: AbortSignal,
+  ): Promise<GenerationResult> {
+    const started = performance.now();
+    const promptIds = this.encodeChat(messages, options.templateVariables);
+    return this.generateFromIds(promptIds, options, onText, signal, undefined, started);
+  }
+
+  /** Continues a raw text (no chat template): for base models and benchmarks. */
+  complete(prompt: string, options: GenerateOptions = {}, onText?: (delta: string) => void, signal?: AbortSignal): Promise<GenerationResult> {
+    const started = performance.now();
+    return this.generateFromIds(this.tokenizer.encode(prompt).ids, options, onText, signal, undefined, started);
+  }
+
+  /** Runs one request at a time: a second caller waits for the first (the cores are shared anyway). */
+  generateFromIds(
+    promptIds: readonly number[],
+    options: GenerateOptions = {},
+    onText?: (delta: string) => void,
+    signal?: AbortSignal,
+    observe?: LogitsObserver,
+    started = performance.now(),
+  ): Promise<GenerationResult> {
+    const run = this.queue.then(() => this.decode(promptIds, options, onText, signal, observe, started));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async decode(
+    promptIds: readonly number[],
+    options: GenerateOptions,
+    onText: ((delta: string) => void) | undefined,
+    signal: AbortSignal | undefined,
+    observe: LogitsObserver | undefined,
+    started: number,
+  ): Promise<GenerationResult> {
+    if (promptIds.length === 0) throw new RangeError('the prompt is empty');
+    checkVocabulary(promptIds, this.model);
+    if (promptIds.length >= this.contextLength) {
+      throw new RangeError(`the prompt has ${promptIds.length} tokens but ${this.model.id} has a context window of ${this.contextLength}: shorten it`);
+    }
+    const sampler = new Sampler(resolveSampling(options, this.model.generationConfig));
+    const requested = options.maxNewTokens ?? configNumber(this.model.generationConfig, 'max_new_tokens') ?? 512;
+    if (!Number.isInteger(requested) || requested < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${requested}`);
+    const budget = Math.min(requested, this.contextLength - promptIds.length);
+    const detokenizer = new StreamingDetokenizer(this.tokenizer);
+    const stops = new StopStringMatcher(options.stop ?? []);
+    const context = [...promptIds];
+    const generated: number[] = [];
+    let text = '';
+    let finishReason: FinishReason = budget < requested ? 'context' : 'length';
+    let firstTokenAt: number | undefined;
+    const emit = (delta: string): void => {
+      if (!delta) return;
+      text += delta;
+      onText?.(delta);
+    };
+
+    let past = await this.emptyPast();
+    let inputIds = [...promptIds];
+    try {
+      for (let step = 0; step < budget; step++) {
+        if (signal?.aborted) {
+          finishReason = 'cancelled';
+          break;
+        }
+        const { logits, present } = await this.forward(inputIds, context.length - inputIds.length, past);
+        past = present;
+        observe?.(logits, step);
+        const token = sampler.next(logits, context);
+        firstTokenAt ??= performance.now();
+        if (this.eosIds.has(token)) {
+          finishReason = 'eos';
+          break;
+        }
+        generated.push(token);
+        context.push(token);
+        inputIds = [token];
+        const matched = stops.push(detokenizer.push(token));
+        emit(matched.text);
+        if (matched.stopped) {
+          finishReason = 'stop';
+          break;
+        }
+        if (context.length >= this.contextLength) {
+          finishReason = 'context';
+          break;
+        }
+      }
+      if (finishReason !== 'stop') {
+        const tail = stops.push(detokenizer.flush());
+        emit(tail.text);
+        if (tail.stopped) finishReason = 'stop';
+        else emit(stops.flush());
+      }
+    } finally {
+      disposeAll(past);
+    }
+    const finished = performance.now();
+    const decodeTokens = Math.max(0, generated.length - 1);
+    const decodeMs = firstTokenAt === undefined ? 0 : finished - firstTokenAt;
+    return {
+      text,
+      tokens: generated,
+      stats: {
+        promptTokens: promptIds.length,
+        generatedTokens: generated.length,
+        timeToFirstTokenMs: firstTokenAt === undefined ? 0 : firstTokenAt - started,
+        tokensPerSecond: decodeTokens > 0 && decodeMs > 0 ? (decodeTokens * 1000) / decodeMs : 0,
+        totalMs: finished - started,
+        finishReason,
+        provider: this.provider,
+      },
+    };
+  }
+
+  /** Last-position logits for a whole sequence computed from scratch (no cache): the reference the cache must match. */
+  async logitsWithoutCache(ids: readonly number[]): Promise<Float32Array> {
+    const past = await this.emptyPast();
+    const { logits, present } = await this.forward(ids, 0, past);
+    disposeAll(present);
+    return logits;
+  }
+
+  private async emptyPast(): Promise<Ort.Tensor[]> {
+    const ort = await loadOnnxRuntime();
+    const empty = this.kv.type === 'float16' ? new Uint16Array(0) : new Float32Array(0);
+    return this.kv.names.flatMap(() => [
+      new ort.Tensor(this.kv.type, empty, [1, this.kv.kvHeads, 0, this.kv.headDim]),
+      new ort.Tensor(this.kv.type, empty, [1, this.kv.kvHeads, 0, this.kv.headDim]),
+    ]);
+  }
+
+  private async forward(ids: readonly number[], pastLength: number, past: Ort.Tensor[]): Promise<{ logits: Float32Array; present: Ort.Tensor[] }> {
+    const ort = await loadOnnxRuntime();
+    const total = pastLength + ids.length;
+    const feeds: Record<string, Ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+    };
+    if (this.wantsPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(pastLength + i)), [1, ids.length]);
+    for (const name of ['num_logits_to_keep', 'logits_to_keep']) {
+      if (this.session.inputNames.includes(name)) feeds[name] = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
+    }
+    if (this.session.inputNames.includes('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.from([pastLength > 0 ? 1 : 0]), [1]);
+    this.kv.names.forEach((layer, index) => {
+      feeds[`${layer.past}.key`] = past[index * 2]!;
+      feeds[`${layer.past}.value`] = past[index * 2 + 1]!;
+    });
+    const outputs = await this.session.run(feeds);
+    const logitsTensor = outputs.logits!;
+    const vocab = Number(logitsTensor.dims.at(-1));
+    const rows = Number(logitsTensor.dims.at(-2));
+    const lastRow = toFloat32(logitsTensor.data as Float32Array | Uint16Array, (rows - 1) * vocab, vocab);
+    logitsTensor.dispose();
+    disposeAll(past);
+    const present = this.kv.names.flatMap((layer) => [outputs[`${layer.present}.key`]!, outputs[`${layer.present}.value`]!]);
+    return { logits: lastRow, present };
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function disposeAll(tensors: Ort.Tensor[]): void {
+  for (const tensor of tensors) {
+    try {
+      tensor.dispose();
+    } catch {
+      // Already released with its session.
+    }
+  }
+}
+
+/** Half-precision logits (fp16 exports) widened to float32; float32 logits are copied out of the output tensor. */
+function toFloat32(data: Float32Array | Uint16Array, offset: number, length: number): Float32Array {
+  if (data instanceof Float32Array) return data.slice(offset, offset + length);
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    const h = data[offset + i]!;
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >> 10) & 0x1f;
+    const fraction = h & 0x3ff;
+    out[i] = exponent === 0 ? sign * 2 ** -14 * (fraction / 1024) : exponent === 31 ? (fraction ? NaN : sign * Infinity) : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return out;
+}
+
+function kvLayout(model: ModelFolder, session: Ort.InferenceSession, file: string): KvLayout {
+  const pastKeys = session.inputNames.filter((name) => /^past_key_values\.\d+\.key$/.test(name));
+  if (pastKeys.length === 0) {
+    throw new ModelError(`${file} has no past_key_values inputs: Chatwright runs decoder models exported with a KV cache (onnx-community / Optimum "text-generation-with-past").`, file);
+  }
+  const unknown = session.inputNames.filter((name) => !['input_ids', 'attention_mask', 'position_ids', ...optionalInputs].includes(name) && !name.startsWith('past_key_values.'));
+  if (unknown.length > 0) throw new ModelError(`${file} needs inputs Chatwright does not provide: ${unknown.join(', ')}`, file);
+  const layers = pastKeys.map((name) => Number(name.split('.')[1])).sort((a, b) => a - b);
+  const heads = configNumber(model.config, 'num_attention_heads', 'n_head');
+  const hidden = configNumber(model.config, 'hidden_size', 'n_embd');
+  const kvHeads = configNumber(model.config, 'num_key_value_heads') ?? heads;
+  const headDim = configNumber(model.config, 'head_dim') ?? (hidden !== undefined && heads ? hidden / heads : undefined);
+  if (kvHeads === undefined || headDim === undefined) throw new ModelError(`${model.dir}/config.json lacks num_attention_heads/hidden_size: cannot size the KV cache`, `${model.dir}/config.json`);
+  const metadata = (session as unknown as { inputMetadata?: { name: string; type?: string }[] }).inputMetadata;
+  const pastType = metadata?.find((entry) => entry.name === pastKeys[0])?.type;
+  return {
+    names: layers.map((layer) => ({ past: `past_key_values.${layer}`, present: `present.${layer}` })),
+    kvHeads,
+    headDim,
+    type: pastType === 'float16' ? 'float16' : 'float32',
+  };
+}
+
+function collectEosIds(model: ModelFolder, tokenizer: Tokenizer): Set<number> {
+  const ids = new Set<number>();
+  const add = (value: unknown): void => {
+    if (typeof value === 'number') ids.add(value);
+    else if (Array.isArray(value)) value.forEach(add);
+  };
+  add(model.generationConfig.eos_token_id);
+  add(model.config.eos_token_id);
+  const eosText = model.tokenizerConfig.eos_token;
+  const eosContent = typeof eosText === 'string' ? eosText : typeof eosText === 'object' && eosText !== null ? (eosText as { content?: string }).content : undefined;
+  if (eosContent) {
+    const id = tokenizer.token_to_id(eosContent);
+    if (id !== undefined) ids.add(id);
+  }
+  return ids;
+}
+
+export { CancelledError };

@@ -1,0 +1,158 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Template } from '@huggingface/jinja';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { type ChatMessage } from './fewShotSelection';
+
+/** What a model folder says about turning messages into its prompt string and counting its tokens. */
+export interface ModelPromptInfo {
+  folder: string;
+  chatTemplate?: string;
+  /** Which file the template came from, for the preview ("tokenizer_config.json", "chat_template.jinja"). */
+  chatTemplateSource?: string;
+  specialTokens: Record<string, string>;
+  contextWindow?: number;
+  tokenizer?: Tokenizer;
+  /** Why something is missing, in words. */
+  notes: string[];
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function tokenText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  return undefined;
+}
+
+const tokenizerCache = new Map<string, { mtime: number; tokenizer: Tokenizer }>();
+
+/**
+ * Loads a local model folder's chat template (`chat_template.jinja`, `chat_template.json`, or `chat_template` in
+ * `tokenizer_config.json`, the order transformers uses), special tokens, context window (`config.json`) and
+ * tokenizer (`tokenizer.json`). Tokenizers are cached by folder.
+ */
+export function loadModelPromptInfo(folder: string): ModelPromptInfo {
+  const notes: string[] = [];
+  const config = readJson(join(folder, 'tokenizer_config.json'));
+  const modelConfig = readJson(join(folder, 'config.json'));
+  let chatTemplate: string | undefined;
+  let chatTemplateSource: string | undefined;
+  if (existsSync(join(folder, 'chat_template.jinja'))) {
+    chatTemplate = readFileSync(join(folder, 'chat_template.jinja'), 'utf8');
+    chatTemplateSource = 'chat_template.jinja';
+  } else if (typeof readJson(join(folder, 'chat_template.json'))?.chat_template === 'string') {
+    chatTemplate = readJson(join(folder, 'chat_template.json'))!.chat_template as string;
+    chatTemplateSource = 'chat_template.json';
+  } else if (config?.chat_template !== undefined) {
+    const raw = config.chat_template;
+    if (typeof raw === 'string') chatTemplate = raw;
+    else if (Array.isArray(raw)) {
+      const named = raw as { name?: string; template?: string }[];
+      chatTemplate = (named.find((entry) => entry.name === 'default') ?? named[0])?.template;
+    }
+    chatTemplateSource = 'tokenizer_config.json';
+  }
+  if (!chatTemplate) notes.push(`No chat template in ${folder}: it needs \`chat_template\` in tokenizer_config.json, or a chat_template.jinja file.`);
+  const specialTokens: Record<string, string> = {};
+  for (const key of ['bos_token', 'eos_token', 'pad_token', 'unk_token']) {
+    const text = tokenText(config?.[key]);
+    if (text !== undefined) specialTokens[key] = text;
+  }
+  const windowCandidates = [modelConfig?.max_position_embeddings, modelConfig?.n_positions, modelConfig?.max_sequence_length, (modelConfig?.text_config as Record<string, unknown> | undefined)?.max_position_embeddings, config?.model_max_length];
+  const contextWindow = windowCandidates.find((value): value is number => typeof value === 'number' && value > 0 && value < 1e8);
+  let tokenizer: Tokenizer | undefined;
+  const tokenizerPath = join(folder, 'tokenizer.json');
+  if (existsSync(tokenizerPath)) {
+    try {
+      const { mtimeMs } = statSync(tokenizerPath);
+      const cached = tokenizerCache.get(tokenizerPath);
+      if (cached && cached.mtime === mtimeMs) tokenizer = cached.tokenizer;
+      else {
+        tokenizer = new Tokenizer(JSON.parse(readFileSync(tokenizerPath, 'utf8')) as object, config ?? {});
+        tokenizerCache.set(tokenizerPath, { mtime: mtimeMs, tokenizer });
+      }
+    } catch (error) {
+      notes.push(`tokenizer.json could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  } else notes.push(`No tokenizer.json in ${folder}, so tokens are not counted.`);
+  return { folder, chatTemplate, chatTemplateSource, specialTokens, contextWindow, tokenizer, notes };
+}
+
+export interface AppliedChatTemplate {
+  prompt: string;
+  totalTokens?: number;
+  /** Tokens each message adds to the prompt (its text plus the template's markup around it). */
+  messageTokens?: number[];
+}
+
+/** Renders messages through the model's chat template, as transformers' `apply_chat_template(add_generation_prompt=True)`. */
+export function applyChatTemplate(info: ModelPromptInfo, messages: readonly ChatMessage[], extra: Record<string, unknown> = {}): AppliedChatTemplate {
+  if (!info.chatTemplate) throw new Error(info.notes[0] ?? 'The model has no chat template.');
+  const template = new Template(info.chatTemplate);
+  const render = (list: readonly ChatMessage[], addGenerationPrompt: boolean): string =>
+    template.render({ ...info.specialTokens, ...extra, messages: list.map((m) => ({ ...m })), add_generation_prompt: addGenerationPrompt });
+  const prompt = render(messages, true);
+  if (!info.tokenizer) return { prompt };
+  const count = cachedCounter(info.tokenizer);
+  // Per-message counts: each message's share of the prompt is the text its prefix adds (its content plus the
+  // template's markup), tokenized alone. When a template rewrites earlier turns (a prefix is not a prefix of the
+  // whole), fall back to counting each message's own text.
+  const segments: string[] = [];
+  let previous = '';
+  let prefixesHold = true;
+  for (let i = 0; i < messages.length; i++) {
+    let text: string;
+    try {
+      text = render(messages.slice(0, i + 1), false);
+    } catch {
+      prefixesHold = false;
+      break;
+    }
+    if (!text.startsWith(previous) || !prompt.startsWith(text)) {
+      prefixesHold = false;
+      break;
+    }
+    segments.push(text.slice(previous.length));
+    previous = text;
+  }
+  if (!prefixesHold) return { prompt, totalTokens: count(prompt), messageTokens: messages.map((m) => count(m.content)) };
+  const messageTokens = segments.map(count);
+  const tail = count(prompt.slice(previous.length));
+  const segmentTotal = messageTokens.reduce((sum, n) => sum + n, 0) + tail;
+  // Segments usually start at a special token, where tokenizers split anyway, so their counts add up to the whole
+  // prompt's. Checked once per tokenizer and template: then an edit re-tokenizes only the message that changed.
+  const key = `${info.chatTemplate.length}:${info.chatTemplate.slice(0, 64)}`;
+  const additive = additiveTemplates.get(info.tokenizer) ?? new Map<string, boolean>();
+  additiveTemplates.set(info.tokenizer, additive);
+  let totalTokens = segmentTotal;
+  if (additive.get(key) !== true) {
+    totalTokens = count(prompt);
+    additive.set(key, totalTokens === segmentTotal);
+  }
+  return { prompt, totalTokens, messageTokens };
+}
+
+const additiveTemplates = new WeakMap<Tokenizer, Map<string, boolean>>();
+const countCaches = new WeakMap<Tokenizer, Map<string, number>>();
+
+/** Token counts with a small per-tokenizer cache: between two edits most messages are unchanged. */
+function cachedCounter(tokenizer: Tokenizer): (text: string) => number {
+  let cache = countCaches.get(tokenizer);
+  if (!cache) countCaches.set(tokenizer, (cache = new Map<string, number>()));
+  return (text) => {
+    const hit = cache.get(text);
+    if (hit !== undefined) return hit;
+    const count = tokenizer.encode(text, { add_special_tokens: false }).ids.length;
+    if (cache.size >= 512) cache.delete(cache.keys().next().value!);
+    cache.set(text, count);
+    return count;
+  };
+}

@@ -1,0 +1,36 @@
+import { type SelectionStrategy } from './fewShotSelection';
+import { resolveEnvReference } from './promptyInputs';
+
+/** Examples settings from the front matter: `examples: file.jsonl` or `{file, k, strategy, seed, input}`. */
+export function examplesSettings(data: Record<string, unknown> | undefined): { file: string; k: number; strategy: SelectionStrategy; seed: number; input?: string } | undefined {
+  const raw = data?.examples;
+  if (typeof raw === 'string') return { file: raw, k: 3, strategy: 'first', seed: 0 };
+  if (!raw || typeof raw !== 'object' || typeof (raw as { file?: unknown }).file !== 'string') return undefined;
+  const settings = raw as { file: string; k?: unknown; strategy?: unknown; seed?: unknown; input?: unknown };
+  const strategy = settings.strategy === 'random' || settings.strategy === 'similar' ? settings.strategy : 'first';
+  return {
+    file: settings.file,
+    k: typeof settings.k === 'number' && settings.k >= 0 ? Math.floor(settings.k) : 3,
+    strategy,
+    seed: typeof settings.seed === 'number' ? settings.seed : 0,
+    input: typeof settings.input === 'string' ? settings.input : undefined,
+  };
+}
+
+/** The model a template names: `model` (string), `model.id`, or `model.configuration.model`, env references resolved. */
+export function modelIdOf(data: Record<string, unknown> | undefined, env: Record<string, string | undefined> = {}): string | undefined {
+  const model = data?.model;
+  if (typeof model === 'string') return String(resolveEnvReference(model, env));
+  if (!model || typeof model !== 'object') return undefined;
+  const record = model as { id?: unknown; configuration?: { model?: unknown } };
+  const id = record.id ?? record.configuration?.model;
+  if (typeof id !== 'string') return undefined;
+  const resolved = resolveEnvReference(id, env);
+  return typeof resolved === 'string' && !/^\$\{/.test(resolved) ? resolved : undefined;
+}
+
+/** Whether a model name can be a Hugging Face repository id (`org/name`) rather than a hosted model's name. */
+export function looksLikeHubId(id: string): boolean {
+  return /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(id);
+}
+

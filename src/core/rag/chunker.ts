@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import { type Block } from './blocks';
+import { type Chunk, type ChunkBudget } from './chunk';
+import { htmlBlocks } from './htmlBlocks';
+import { asciidocBlocks, plainTextBlocks, rstBlocks } from './markupBlocks';
+import { markdownBlocks } from './markdownBlocks';
+
+export type DocumentFormat = 'markdown' | 'text' | 'rst' | 'asciidoc' | 'html' | 'pdf' | 'code';
+
+const formatsByExtension: Record<string, DocumentFormat> = {
+  md: 'markdown', markdown: 'markdown', mdx: 'markdown', mdown: 'markdown', mkd: 'markdown',
+  txt: 'text', text: 'text',
+  rst: 'rst', rest: 'rst',
+  adoc: 'asciidoc', asciidoc: 'asciidoc', asc: 'asciidoc',
+  html: 'html', htm: 'html', xhtml: 'html',
+  pdf: 'pdf',
+};
+
+/** The format a file is chunked as, from its extension (anything else included by the user's globs is code). */
+export function formatOf(path: string): DocumentFormat {
+  const extension = /\.([^./\\]+)$/.exec(path)?.[1]?.toLowerCase() ?? '';
+  return formatsByExtension[extension] ?? 'code';
+}
+
+/** Text formats to blocks (PDF is parsed separately, asynchronously, into blocks). */
+export function textBlocks(format: Exclude<DocumentFormat, 'pdf'>, source: string): Block[] {
+  switch (format) {
+    case 'markdown':
+      return markdownBlocks(source);
+    case 'rst':
+      return rstBlocks(source);
+    case 'asciidoc':
+      return asciidocBlocks(source);
+    case 'html':
+      return htmlBlocks(source);
+    case 'code':
+      return codeBlocks(source);
+    case 'text':
+      return plainTextBlocks(source);
+  }
+}
+
+/** Source code: blank-line separated groups of lines, kept as code (splitting inside a group goes by lines). */
+function codeBlocks(source: string): Block[] {
+  return plainTextBlocks(source).map((block) => ({ ...block, kind: 'code' as const }));
+}
+
+/** The smallest piece the packer moves: a whole block, or a sentence / line group of a block too big to fit. */
+interface Unit {
+  text: string;
+  startLine: number;
+  endLine: number;
+  block: number;
+  kind: Block['kind'];
+  tokens: number;
+}
+
+function contextOf(headingPath: readonly string[]): string {
+  return headingPath.join(' > ');
+}
+
+function sameSection(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((title, index) => title === b[index]);
+}
+
+/**
+ * Packs blocks into chunks. A chunk never crosses a section (a change of heading path) or a page; blocks are kept
+ * whole where they fit (code fences included); a block larger than the budget is split into sentences (prose) or line
+ * groups (code), then words or characters as a last resort. When a section needs several chunks, each repeats up to
+ * `overlapTokens` of the previous chunk's trailing units. The heading path is the chunk's context: it is prepended to
+ * the embedded text and counted in the budget.
+ */
+export function chunkBlocks(documentPath: string, blocks: readonly Block[], budget: ChunkBudget): Chunk[] {
+  const chunks: Chunk[] = [];
+  const seen = new Map<string, number>();
+  let section: Block[] = [];
+  const flushSection = (): void => {
+    if (section.length > 0) chunks.push(...chunkSection(documentPath, section, budget, seen));
+    section = [];
+  };
+  for (const block of blocks) {
+    const first = section[0];
+    const boundary = first && (block.kind === 'heading' || !sameSection(first.headingPath, block.headingPath) || first.page !== block.page);
+    if (boundary) flushSection();
+    section.push(block);
+  }
+  flushSection();
+  return chunks;
+}
+
+function chunkSection(documentPath: string, blocks: readonly Block[], budget: ChunkBudget, seen: Map<string, number>): Chunk[] {
+  const first = blocks[0];
+  if (!first) return [];
+  // A heading followed directly by a sub-heading has no text of its own: its title lives on in its children's context.
+  if (blocks.every((block) => block.kind === 'heading')) return [];
+  const headingPath = first.headingPath;
+  const context = contextOf(headingPath);
+  const contextTokens = context ? budget.counter.count(context) + 1 : 0;
+  const room = Math.max(16, budget.maxTokens - contextTokens);
+  const units: Unit[] = [];
+  blocks.forEach((block, index) => {
+    const tokens = budget.counter.count(block.text);
+    if (tokens <= room) units.push({ text: block.text, startLine: block.startLine, endLine: block.endLine, block: index, kind: block.kind, tokens });
+    else units.push(...splitBlock(block, index, room, budget));
+  });
+  const overlap = Math.min(budget.overlapTokens, Math.floor(room / 2));
+  const result: Chunk[] = [];
+  let current: Unit[] = [];
+  let currentTokens = 0;
+  let freshUnits = 0;
+  const emit = (): void => {
+    if (freshUnits === 0) return;
+    result.push(makeChunk(documentPath, current, headingPath, context, first.page, budget, seen));
+    const carried: Unit[] = [];
+    let carriedTokens = 0;
+    for (let index = current.length - 1; index > 0; index--) {
+      const unit = current[index];
+      if (!unit || carriedTokens + unit.tokens > overlap) break;
+      carried.unshift(unit);
+      carriedTokens += unit.tokens;
+    }
+    current = carried;
+    currentTokens = carriedTokens;
+    freshUnits = 0;
+  };
+  for (const unit of units) {
+    if (currentTokens + unit.tokens + 1 > room && current.length > 0) {
+      emit();
+      // The carried overlap must never push a unit out of budget.
+      while (current.length > 0 && currentTokens + unit.tokens + 1 > room) currentTokens -= current.shift()?.tokens ?? 0;
+    }
+    current.push(unit);
+    currentTokens += unit.tokens + 1;
+    freshUnits++;
+  }
+  emit();
+  return result;
+}
+
+function joinUnits(units: readonly Unit[]): string {
+  let text = '';
+  units.forEach((unit, index) => {
+    const previous = units[index - 1];
+    if (previous) text += previous.block === unit.block ? (unit.kind === 'code' ? '\n' : ' ') : '\n\n';
+    text += unit.text;
+  });
+  return text;
+}
+
+function makeChunk(documentPath: string, units: readonly Unit[], headingPath: string[], context: string, page: number | undefined, budget: ChunkBudget, seen: Map<string, number>): Chunk {
+  const text = joinUnits(units);
+  const embedText = context ? `${context}\n${text}` : text;
+  const base = `${documentPath}\u0000${context}\u0000${text}`;
+  const occurrence = seen.get(base) ?? 0;
+  seen.set(base, occurrence + 1);
+  const id = createHash('sha256').update(`${base}\u0000${occurrence}`).digest('hex').slice(0, 32);
+  const contentHash = createHash('sha256').update(embedText).digest('hex').slice(0, 32);
+  return {
+    id,
+    contentHash,
+    text,
+    embedText,
+    tokens: budget.counter.count(embedText),
+    startLine: units[0]?.startLine ?? 1,
+    endLine: units[units.length - 1]?.endLine ?? 1,
+    headingPath,
+    ...(page !== undefined ? { page } : {}),
+  };
+}
+
+const sentenceEnd = /(?<=[.!?。！？])\s+(?=[\p{Lu}\p{N}"'([`*])/u;
+
+/** A block too large for one chunk: prose into sentences, code into lines. */
+function splitBlock(block: Block, index: number, room: number, budget: ChunkBudget): Unit[] {
+  const lines = block.text.split('\n');
+  const pieces: { text: string; line: number }[] = [];
+  if (block.kind === 'code') {
+    lines.forEach((line, at) => pieces.push({ text: line, line: block.startLine + at }));
+  } else {
+    lines.forEach((line, at) => {
+      for (const sentence of line.split(sentenceEnd)) if (sentence.trim()) pieces.push({ text: sentence.trim(), line: block.startLine + at });
+    });
+  }
+  // Each sentence or line is its own unit: the packer regroups them, and overlap can carry whole sentences or lines.
+  const units: Unit[] = [];
+  for (const piece of pieces) {
+    const tokens = budget.counter.count(piece.text);
+    if (tokens <= room) {
+      units.push({ text: piece.text, startLine: piece.line, endLine: piece.line, block: index, kind: block.kind, tokens });
+      continue;
+    }
+    for (const part of splitOversized(piece.text, room, budget)) units.push({ text: part, startLine: piece.line, endLine: piece.line, block: index, kind: block.kind, tokens: budget.counter.count(part) });
+  }
+  return units;
+}
+
+/** A single sentence or line longer than the budget (a huge line): split at spaces, or hard-split long runs. */
+function splitOversized(text: string, room: number, budget: ChunkBudget): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let currentTokens = 0;
+  for (const word of text.split(/(?<=\s)/)) {
+    const wordTokens = budget.counter.count(word);
+    if (wordTokens > room) {
+      if (current.trim()) parts.push(current.trim());
+      current = '';
+      currentTokens = 0;
+      const step = Math.max(16, room * 2);
+      for (let at = 0; at < word.length; at += step) parts.push(word.slice(at, at + step));
+      continue;
+    }
+    if (current && currentTokens + wordTokens > room) {
+      parts.push(current.trim());
+      current = '';
+      currentTokens = 0;
+    }
+    current += word;
+    currentTokens += wordTokens;
+  }
+  if (current.trim()) parts.push(current.trim());
+  return parts.filter((part) => part.length > 0);
+}

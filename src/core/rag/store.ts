@@ -1,0 +1,459 @@
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { type Chunk } from './chunk';
+import { VectorMatrix } from './vectorMatrix';
+
+type Database = BetterSqlite3.Database;
+
+/** Schema migrations, in order: index i brings a database from user_version i to i + 1. Never edit a shipped one. */
+const migrations: readonly string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE documents (
+     id INTEGER PRIMARY KEY,
+     path TEXT NOT NULL UNIQUE,
+     content_hash TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     mtime_ms REAL NOT NULL,
+     format TEXT NOT NULL,
+     chunking TEXT NOT NULL,
+     chunk_count INTEGER NOT NULL,
+     indexed_at INTEGER NOT NULL
+   );
+   CREATE TABLE chunks (
+     rowid INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+     ordinal INTEGER NOT NULL,
+     start_line INTEGER NOT NULL,
+     end_line INTEGER NOT NULL,
+     page INTEGER,
+     heading_path TEXT NOT NULL,
+     text TEXT NOT NULL,
+     content_hash TEXT NOT NULL,
+     tokens INTEGER NOT NULL
+   );
+   CREATE INDEX chunks_document ON chunks(document_id);
+   CREATE INDEX chunks_content ON chunks(content_hash);
+   CREATE VIRTUAL TABLE chunks_fts USING fts5(path, heading, body, tokenize = 'porter unicode61 remove_diacritics 2');
+   CREATE TABLE embeddings (
+     content_hash TEXT NOT NULL,
+     model TEXT NOT NULL,
+     vector BLOB NOT NULL,
+     PRIMARY KEY (content_hash, model)
+   ) WITHOUT ROWID;
+   CREATE TABLE skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL, kind TEXT NOT NULL);`,
+];
+
+export const schemaVersion = migrations.length;
+
+export interface DocumentRecord {
+  id: number;
+  path: string;
+  contentHash: string;
+  size: number;
+  mtimeMs: number;
+  format: string;
+  /** The chunker version, tokenizer and budgets the chunks were cut with: another value means re-chunk. */
+  chunking: string;
+  chunkCount: number;
+  indexedAt: number;
+}
+
+export interface StoredChunk {
+  rowid: number;
+  id: string;
+  path: string;
+  startLine: number;
+  endLine: number;
+  page?: number;
+  headingPath: string[];
+  text: string;
+  contentHash: string;
+  tokens: number;
+}
+
+export interface RankedRow {
+  rowid: number;
+  score: number;
+}
+
+export interface StoreOpenResult {
+  store: IndexStore;
+  /** Set when the file on disk was unusable and a fresh index was started in its place (the old file is kept aside). */
+  rebuiltBecause?: string;
+}
+
+export interface IndexStats {
+  documents: number;
+  chunks: number;
+  embeddedChunks: number;
+  skipped: number;
+  errors: number;
+  modelKey?: string;
+  lastIndexedAt?: number;
+}
+
+const stopwords = new Set('a an and are as at be by can do does for from how i if in into is it its of on or so that the their then there these this to was what when where which who why will with you your'.split(' '));
+
+/** The words of a query worth matching: stopwords dropped unless nothing else is left. */
+export function queryTerms(text: string): string[] {
+  const words = [...text.toLowerCase().matchAll(/[\p{L}\p{N}_]+/gu)].map((match) => match[0]);
+  const content = words.filter((word) => !stopwords.has(word));
+  return [...new Set(content.length > 0 ? content : words)];
+}
+
+/** Turns free text into an FTS5 query: each word a quoted term, OR-ed. */
+export function ftsQuery(text: string | readonly string[]): string | undefined {
+  const terms = typeof text === 'string' ? queryTerms(text) : text;
+  if (terms.length === 0) return undefined;
+  return terms.map((term) => `"${term}"`).join(' OR ');
+}
+
+/** Above this many passages, BM25 leaves out query words found in more than `commonTermShare` of them (see searchBm25). */
+const pruneAbove = 10_000;
+const commonTermShare = 0.25;
+
+function loadDriver(): typeof BetterSqlite3 {
+  const load = createRequire(__filename);
+  return load('better-sqlite3') as typeof BetterSqlite3;
+}
+
+/** sqlite-vec's loadable extension (a development dependency, used to compare backends; not shipped). */
+function tryLoadSqliteVec(db: Database): boolean {
+  try {
+    const load = createRequire(__filename);
+    const sqliteVec = load('sqlite-vec') as { load(db: Database): void };
+    sqliteVec.load(db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How vector search runs. `memory` (default): the model's vectors in one in-memory float32 matrix, scanned exactly in
+ * a JS loop. `sqlite-vec`: sqlite-vec's native distance function over the stored blobs, nothing held in memory (about
+ * 3x slower per query: see bench/rag/README.md; kept for that comparison, not shipped). Both are exact.
+ */
+export type VectorBackend = 'memory' | 'sqlite-vec';
+
+/**
+ * The index of one folder: an SQLite database (WAL) with documents, chunks, an FTS5 table for BM25 and embeddings
+ * stored as float32 blobs keyed by chunk content hash and model (so unchanged passages are never embedded twice, and a
+ * model switch keeps nothing stale). Vector search is exact: see `VectorBackend`, and bench/rag/README.md for the
+ * measurements behind the choice.
+ */
+export class IndexStore {
+  readonly vectorBackend: VectorBackend = 'memory';
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private matrix: VectorMatrix | undefined;
+  /** Passages containing each query word, cached until the index grows or shrinks by more than 2%. */
+  private readonly documentFrequency = new Map<string, number>();
+  private documentFrequencyBase = 0;
+
+  private constructor(
+    readonly db: Database,
+    readonly file: string,
+  ) {}
+
+  /**
+   * Opens (creating or migrating) the index at `file`. A file that is not a database, fails SQLite's quick check, or
+   * was written by a newer schema is moved aside to `<file>.corrupt-<time>` and a fresh index starts.
+   */
+  static open(file: string, options: { vectorBackend?: VectorBackend } = {}): StoreOpenResult {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const Driver = loadDriver();
+    let problem: string | undefined;
+    try {
+      const store = IndexStore.openChecked(Driver, file);
+      store.useBackend(options.vectorBackend);
+      return { store };
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error);
+    }
+    const aside = `${file}.corrupt-${Date.now()}`;
+    if (existsSync(file)) renameSync(file, aside);
+    for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    const store = IndexStore.openChecked(Driver, file);
+    store.useBackend(options.vectorBackend);
+    return { store, rebuiltBecause: `the index database was unusable (${problem}); it was moved to ${aside} and is being rebuilt` };
+  }
+
+  private static openChecked(Driver: typeof BetterSqlite3, file: string): IndexStore {
+    const db = new Driver(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      const check = db.pragma('quick_check', { simple: true }) as string;
+      if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > schemaVersion) throw new Error(`schema version ${version} is newer than this Chatwright's (${schemaVersion})`);
+      if (version < schemaVersion) {
+        db.transaction(() => {
+          for (let at = version; at < schemaVersion; at++) db.exec(migrations[at] ?? '');
+          db.pragma(`user_version = ${schemaVersion}`);
+        })();
+      }
+      db.prepare('SELECT count(*) FROM chunks_fts').get();
+      return new IndexStore(db, file);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private useBackend(backend: VectorBackend | undefined): void {
+    if (backend === 'sqlite-vec' && !tryLoadSqliteVec(this.db)) throw new Error('sqlite-vec is not installed for this platform');
+    if (backend) (this as { vectorBackend: VectorBackend }).vectorBackend = backend;
+  }
+
+  /** The in-memory matrix of `model`'s vectors, loaded from the database on first use and kept in step after. */
+  private matrixFor(model: string): VectorMatrix | undefined {
+    if (this.matrix?.model === model) return this.matrix;
+    const count = (this.statement('SELECT count(*) AS n FROM embeddings WHERE model = ?').get(model) as { n: number }).n;
+    if (count === 0) return undefined;
+    let matrix: VectorMatrix | undefined;
+    for (const row of this.statement('SELECT content_hash AS hash, vector FROM embeddings WHERE model = ?').iterate(model) as IterableIterator<{ hash: string; vector: Buffer }>) {
+      const vector = new Float32Array(row.vector.buffer, row.vector.byteOffset, row.vector.byteLength / 4);
+      matrix ??= new VectorMatrix(model, vector.length, count);
+      matrix.upsert(row.hash, vector);
+    }
+    this.matrix = matrix;
+    return matrix;
+  }
+
+  private statement(sql: string): BetterSqlite3.Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
+  close(): void {
+    this.statements.clear();
+    if (this.db.open) this.db.close();
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.statement('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string | undefined): void {
+    if (value === undefined) this.statement('DELETE FROM meta WHERE key = ?').run(key);
+    else this.statement('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  documents(): DocumentRecord[] {
+    return (this.statement('SELECT id, path, content_hash AS contentHash, size, mtime_ms AS mtimeMs, format, chunking, chunk_count AS chunkCount, indexed_at AS indexedAt FROM documents ORDER BY path').all() as DocumentRecord[]);
+  }
+
+  document(path: string): DocumentRecord | undefined {
+    return this.statement('SELECT id, path, content_hash AS contentHash, size, mtime_ms AS mtimeMs, format, chunking, chunk_count AS chunkCount, indexed_at AS indexedAt FROM documents WHERE path = ?').get(path) as DocumentRecord | undefined;
+  }
+
+  /** Replaces a document and its chunks in one transaction: a crash leaves either the old or the new version. */
+  replaceDocument(doc: Omit<DocumentRecord, 'id' | 'chunkCount' | 'indexedAt'>, chunks: readonly Chunk[]): void {
+    this.db.transaction(() => {
+      this.deleteDocumentRows(doc.path);
+      const info = this.statement('INSERT INTO documents (path, content_hash, size, mtime_ms, format, chunking, chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(doc.path, doc.contentHash, doc.size, doc.mtimeMs, doc.format, doc.chunking, chunks.length, Date.now());
+      const documentId = Number(info.lastInsertRowid);
+      const insertChunk = this.statement('INSERT INTO chunks (id, document_id, ordinal, start_line, end_line, page, heading_path, text, content_hash, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      const insertFts = this.statement('INSERT INTO chunks_fts (rowid, path, heading, body) VALUES (?, ?, ?, ?)');
+      const searchablePath = doc.path.replace(/[/_.-]+/g, ' ');
+      chunks.forEach((chunk, ordinal) => {
+        const row = insertChunk.run(chunk.id, documentId, ordinal, chunk.startLine, chunk.endLine, chunk.page ?? null, JSON.stringify(chunk.headingPath), chunk.text, chunk.contentHash, chunk.tokens);
+        insertFts.run(row.lastInsertRowid, searchablePath, chunk.headingPath.join(' > '), chunk.text);
+      });
+      this.statement('DELETE FROM skipped WHERE path = ?').run(doc.path);
+    })();
+  }
+
+  /** Keeps the stat of a document whose content did not change (touched, or rewritten with the same bytes). */
+  touchDocument(path: string, size: number, mtimeMs: number): void {
+    this.statement('UPDATE documents SET size = ?, mtime_ms = ? WHERE path = ?').run(size, mtimeMs, path);
+  }
+
+  deleteDocument(path: string): void {
+    this.db.transaction(() => this.deleteDocumentRows(path))();
+  }
+
+  private deleteDocumentRows(path: string): void {
+    const existing = this.statement('SELECT id FROM documents WHERE path = ?').get(path) as { id: number } | undefined;
+    if (!existing) return;
+    this.statement('DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE document_id = ?)').run(existing.id);
+    this.statement('DELETE FROM chunks WHERE document_id = ?').run(existing.id);
+    this.statement('DELETE FROM documents WHERE id = ?').run(existing.id);
+  }
+
+  setSkipped(path: string, reason: string, kind: 'skipped' | 'error'): void {
+    this.db.transaction(() => {
+      this.deleteDocumentRows(path);
+      this.statement('INSERT INTO skipped (path, reason, kind) VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE SET reason = excluded.reason, kind = excluded.kind').run(path, reason, kind);
+    })();
+  }
+
+  clearSkipped(path: string): void {
+    this.statement('DELETE FROM skipped WHERE path = ?').run(path);
+  }
+
+  skipped(): { path: string; reason: string; kind: 'skipped' | 'error' }[] {
+    return this.statement('SELECT path, reason, kind FROM skipped ORDER BY path').all() as { path: string; reason: string; kind: 'skipped' | 'error' }[];
+  }
+
+  /** Distinct texts (by content hash) that still lack an embedding for `model`, oldest chunks first. */
+  pendingEmbeddings(model: string, limit: number): { contentHash: string; text: string; headingPath: string }[] {
+    return this.statement(
+      `SELECT c.content_hash AS contentHash, c.text AS text, c.heading_path AS headingPath FROM chunks c
+       WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = c.content_hash AND e.model = ?)
+       GROUP BY c.content_hash ORDER BY min(c.rowid) LIMIT ?`,
+    ).all(model, limit) as { contentHash: string; text: string; headingPath: string }[];
+  }
+
+  countPendingEmbeddings(model: string): number {
+    return (this.statement('SELECT count(DISTINCT c.content_hash) AS n FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = c.content_hash AND e.model = ?)').get(model) as { n: number }).n;
+  }
+
+  putEmbeddings(model: string, rows: readonly { contentHash: string; vector: Float32Array }[]): void {
+    const insert = this.statement('INSERT OR REPLACE INTO embeddings (content_hash, model, vector) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const row of rows) insert.run(row.contentHash, model, Buffer.from(row.vector.buffer, row.vector.byteOffset, row.vector.byteLength));
+    })();
+    if (this.matrix?.model === model) for (const row of rows) this.matrix.upsert(row.contentHash, row.vector);
+  }
+
+  /** Drops embeddings of other models and of texts no chunk holds any more. */
+  collectGarbage(model: string | undefined): void {
+    if (model === undefined) {
+      this.statement('DELETE FROM embeddings').run();
+      this.matrix = undefined;
+      return;
+    }
+    const stale = this.statement('SELECT content_hash AS hash, model FROM embeddings WHERE model <> ? OR content_hash NOT IN (SELECT content_hash FROM chunks)').all(model) as { hash: string; model: string }[];
+    if (stale.length === 0) return;
+    this.statement('DELETE FROM embeddings WHERE model <> ? OR content_hash NOT IN (SELECT content_hash FROM chunks)').run(model);
+    if (this.matrix && this.matrix.model !== model) this.matrix = undefined;
+    for (const row of stale) if (row.model === this.matrix?.model) this.matrix.remove(row.hash);
+  }
+
+  private passagesWith(term: string, total: number): number {
+    if (Math.abs(total - this.documentFrequencyBase) > total * 0.02) {
+      this.documentFrequency.clear();
+      this.documentFrequencyBase = total;
+    }
+    let count = this.documentFrequency.get(term);
+    if (count === undefined) {
+      count = (this.statement('SELECT count(*) AS n FROM chunks_fts WHERE chunks_fts MATCH ?').get(`"${term}"`) as { n: number }).n;
+      this.documentFrequency.set(term, count);
+    }
+    return count;
+  }
+
+  /**
+   * BM25 over path, heading path and text (weights 2, 2, 1); higher score is better. In large indexes, words found in
+   * more than a quarter of the passages are left out of the match (unless nothing else remains): their idf is near zero
+   * so they barely move the ranking, but they make FTS5 score almost every passage (5–10x slower at 100,000 chunks).
+   */
+  searchBm25(query: string, limit: number, documentIds?: readonly number[]): RankedRow[] {
+    let terms = queryTerms(query);
+    const total = terms.length > 1 ? (this.statement('SELECT count(*) AS n FROM chunks').get() as { n: number }).n : 0;
+    if (total > pruneAbove) {
+      const counted = terms.map((term) => ({ term, passages: this.passagesWith(term, total) })).sort((a, b) => a.passages - b.passages);
+      const selective = counted.filter((entry) => entry.passages <= total * commonTermShare);
+      terms = (selective.length > 0 ? selective : counted.slice(0, 1)).map((entry) => entry.term);
+    }
+    const match = ftsQuery(terms);
+    if (!match) return [];
+    const rows = documentIds
+      ? this.statement(
+          `SELECT f.rowid AS rowid, -bm25(chunks_fts, 2.0, 2.0, 1.0) AS score FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid
+           WHERE chunks_fts MATCH ? AND c.document_id IN (SELECT value FROM json_each(?)) ORDER BY bm25(chunks_fts, 2.0, 2.0, 1.0) LIMIT ?`,
+        ).all(match, JSON.stringify(documentIds), limit)
+      : this.statement('SELECT rowid, -bm25(chunks_fts, 2.0, 2.0, 1.0) AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 2.0, 2.0, 1.0) LIMIT ?').all(match, limit);
+    return rows as RankedRow[];
+  }
+
+  /** Exact nearest neighbours by cosine similarity among chunks embedded with `model`; higher score is better. */
+  searchVector(model: string, query: Float32Array, limit: number, documentIds?: readonly number[]): RankedRow[] {
+    if (this.vectorBackend === 'sqlite-vec') {
+      const filter = documentIds ? 'AND c.document_id IN (SELECT value FROM json_each(?))' : '';
+      const blob = Buffer.from(query.buffer, query.byteOffset, query.byteLength);
+      return this.statement(
+        `SELECT c.rowid AS rowid, 1.0 - vec_distance_cosine(e.vector, ?) AS score FROM embeddings e JOIN chunks c ON c.content_hash = e.content_hash
+         WHERE e.model = ? ${filter} ORDER BY score DESC LIMIT ?`,
+      ).all(blob, model, ...(documentIds ? [JSON.stringify(documentIds)] : []), limit) as RankedRow[];
+    }
+    const matrix = this.matrixFor(model);
+    if (!matrix) return [];
+    if (!documentIds) return this.rowsForHashes(matrix.nearest(query, limit), limit);
+    // With a path filter: most filters keep a good share of the index, so over-fetch and filter; only when that
+    // leaves too few does the scan narrow to the filter's passages (building that set costs more than the scan).
+    const overFetched = this.rowsForHashes(matrix.nearest(query, Math.min(matrix.size, limit * 20)), limit, documentIds);
+    if (overFetched.length >= limit || matrix.size <= limit * 20) return overFetched;
+    const only = new Set((this.statement('SELECT DISTINCT content_hash AS hash FROM chunks WHERE document_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(documentIds)) as { hash: string }[]).map((row) => row.hash));
+    return this.rowsForHashes(matrix.nearest(query, limit, only), limit, documentIds);
+  }
+
+  /** Chunks holding the given texts (a text may appear in several chunks), best first. */
+  private rowsForHashes(nearest: readonly { hash: string; score: number }[], limit: number, documentIds?: readonly number[]): RankedRow[] {
+    if (nearest.length === 0) return [];
+    const scores = new Map(nearest.map((entry) => [entry.hash, entry.score]));
+    const rows = this.statement(`SELECT rowid, content_hash AS hash FROM chunks WHERE content_hash IN (SELECT value FROM json_each(?)) ${documentIds ? 'AND document_id IN (SELECT value FROM json_each(?))' : ''}`).all(
+      JSON.stringify(nearest.map((entry) => entry.hash)),
+      ...(documentIds ? [JSON.stringify(documentIds)] : []),
+    ) as { rowid: number; hash: string }[];
+    return rows
+      .map((row) => ({ rowid: row.rowid, score: scores.get(row.hash) ?? -1 }))
+      .sort((a, b) => b.score - a.score || a.rowid - b.rowid)
+      .slice(0, limit);
+  }
+
+  vectorsOf(rowids: readonly number[], model: string): Map<number, Float32Array> {
+    const rows = this.statement('SELECT c.rowid AS rowid, e.vector AS vector FROM chunks c JOIN embeddings e ON e.content_hash = c.content_hash AND e.model = ? WHERE c.rowid IN (SELECT value FROM json_each(?))').all(model, JSON.stringify(rowids)) as { rowid: number; vector: Buffer }[];
+    return new Map(rows.map((row) => [row.rowid, new Float32Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength))]));
+  }
+
+  chunksByRowid(rowids: readonly number[]): Map<number, StoredChunk> {
+    const rows = this.statement(
+      `SELECT c.rowid AS rowid, c.id AS id, d.path AS path, c.start_line AS startLine, c.end_line AS endLine, c.page AS page, c.heading_path AS headingPath, c.text AS text, c.content_hash AS contentHash, c.tokens AS tokens
+       FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.rowid IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(rowids)) as (Omit<StoredChunk, 'headingPath' | 'page'> & { headingPath: string; page: number | null })[];
+    return new Map(rows.map((row) => [row.rowid, { ...row, headingPath: JSON.parse(row.headingPath) as string[], ...(row.page === null ? { page: undefined } : { page: row.page }) }]));
+  }
+
+  chunksOfDocument(path: string): StoredChunk[] {
+    const doc = this.document(path);
+    if (!doc) return [];
+    const rowids = (this.statement('SELECT rowid FROM chunks WHERE document_id = ? ORDER BY ordinal').all(doc.id) as { rowid: number }[]).map((row) => row.rowid);
+    const byRowid = this.chunksByRowid(rowids);
+    return rowids.map((rowid) => byRowid.get(rowid)).filter((chunk): chunk is StoredChunk => chunk !== undefined);
+  }
+
+  stats(): IndexStats {
+    const model = this.getMeta('modelKey');
+    const count = (sql: string, ...params: unknown[]): number => (this.statement(sql).get(...params) as { n: number }).n;
+    const last = this.statement('SELECT max(indexed_at) AS t FROM documents').get() as { t: number | null };
+    return {
+      documents: count('SELECT count(*) AS n FROM documents'),
+      chunks: count('SELECT count(*) AS n FROM chunks'),
+      embeddedChunks: model ? count('SELECT count(*) AS n FROM chunks c WHERE EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = c.content_hash AND e.model = ?)', model) : 0,
+      skipped: count("SELECT count(*) AS n FROM skipped WHERE kind = 'skipped'"),
+      errors: count("SELECT count(*) AS n FROM skipped WHERE kind = 'error'"),
+      ...(model ? { modelKey: model } : {}),
+      ...(last.t !== null ? { lastIndexedAt: last.t } : {}),
+    };
+  }
+
+  /** Empties the index (used by "Rebuild Index"); the schema stays. */
+  clear(): void {
+    this.db.transaction(() => {
+      for (const table of ['chunks_fts', 'chunks', 'documents', 'embeddings', 'skipped', 'meta']) this.db.exec(`DELETE FROM ${table}`);
+    })();
+    this.matrix = undefined;
+  }
+}

@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { type ChatBackend } from '../../core/chat/backend';
+import { type ChatSources, type RetrievedPassage } from '../../core/chat/chatRunner';
+import { readFewShotExamples } from '../../core/chat/fewShotExamples';
+import { OpenAiCompatibleBackend } from '../../core/chat/openAiCompatibleBackend';
+import { renderTemplateForChat } from '../../core/chat/templateAdapter';
+import { type Ctx } from '../context';
+import { type ModelSelection } from '../models/modelSelection';
+import { BackendRegistry } from './backendRegistry';
+import { ChatPanels } from './chatPanels';
+import { ChatService } from './chatService';
+import { ChatViewProvider } from './chatViewProvider';
+import { type ChatWorkspaceInfo } from './chatWebview';
+import { EngineChatBackend, type EngineGenerate } from './engineBackend';
+import { engineGenerateFrom, retrievalFrom } from './featureAdapters';
+import { type EngineHost } from '../engine/engineHost';
+import { type IndexManager } from '../rag/indexManager';
+import { listWorkspaceFiles, resolveWorkspacePath } from './workspacePaths';
+
+/** Retrieval as the RAG feature (#7) offers it to the chat: its indexes and a search returning located passages. */
+export interface ChatRetrieval {
+  indexes(): string[];
+  retrieve(query: string, k: number, index: string | undefined, signal: AbortSignal): Promise<RetrievedPassage[]>;
+}
+
+export interface ChatDeps {
+  modelSelection: ModelSelection;
+  /** The inference engine feature: the built-in backend generates with it. */
+  engine?: EngineHost;
+  /** The RAG feature's index: what RAG retrieves from. */
+  rag?: IndexManager;
+}
+
+/** What the chat hands back for the extension's API: other extensions and the tests plug backends in here. */
+export interface ChatHandles {
+  view: ChatViewProvider;
+  panels: ChatPanels;
+  service: ChatService;
+  registerBackend(backend: ChatBackend): vscode.Disposable;
+  /**
+   * Where the built-in engine backend sends its requests: the inference engine feature (#6) hands in its client
+   * here when it starts. Until then the engine backend answers `backend-unavailable`.
+   */
+  useEngine(engine: EngineGenerate): vscode.Disposable;
+  /** Where RAG retrieves from: the RAG feature (#7) hands in its retrieval API here. */
+  useRetrieval(retrieval: ChatRetrieval): vscode.Disposable;
+}
+
+async function readWorkspaceText(relative: string): Promise<{ uri: vscode.Uri; text: string }> {
+  const uri = resolveWorkspacePath(relative);
+  if (!uri) throw new Error(`${relative} is not a file in this workspace.`);
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open) return { uri, text: open.getText() };
+  try {
+    return { uri, text: await readFile(uri.fsPath, 'utf8') };
+  } catch (error) {
+    throw new Error(`${relative} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
+  const backends = ctx.own(new BackendRegistry());
+  const selectedModel = () => deps.modelSelection.chatModel;
+  let engine: EngineGenerate | undefined = deps.engine ? engineGenerateFrom(deps.engine) : undefined;
+  let retrieval: ChatRetrieval | undefined = deps.rag ? retrievalFrom(deps.rag) : undefined;
+  ctx.own(backends.register(new EngineChatBackend(() => engine, selectedModel)));
+  ctx.own(deps.modelSelection.onDidChange(() => backends.invalidate()));
+
+  let endpointRegistrations: vscode.Disposable[] = [];
+  const registerEndpoints = () => {
+    for (const d of endpointRegistrations) d.dispose();
+    endpointRegistrations = ctx.config.chatEndpoints.flatMap((endpoint) => {
+      try {
+        const apiKey = endpoint.apiKeyEnvironmentVariable ? process.env[endpoint.apiKeyEnvironmentVariable] : undefined;
+        return [backends.register(new OpenAiCompatibleBackend({ id: endpoint.id, label: endpoint.label, baseUrl: endpoint.baseUrl, ...(apiKey ? { apiKey } : {}) }))];
+      } catch (error) {
+        ctx.log.warn(`Chat endpoint ${endpoint.id} skipped: ${error instanceof Error ? error.message : String(error)}`);
+        return [];
+      }
+    });
+  };
+  registerEndpoints();
+  ctx.own(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('chatwright.chat.endpoints') && registerEndpoints()));
+  ctx.own(vscode.workspace.onDidGrantWorkspaceTrust(registerEndpoints));
+  ctx.own({
+    dispose: () => {
+      for (const d of endpointRegistrations) d.dispose();
+    },
+  });
+
+  const roots = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+  const sources = (): Omit<ChatSources, 'backend' | 'modelInfo'> => {
+    const rag = retrieval;
+    return {
+      renderTemplate: async (path, inputs, examplesK, signal) => {
+        const { uri, text } = await readWorkspaceText(path);
+        return renderTemplateForChat({ text, templatePath: uri.fsPath, label: path, workspaceRoots: roots(), inputs, examplesK, signal });
+      },
+      readExamples: async (path, k) => {
+        const { text } = await readWorkspaceText(path);
+        const read = readFewShotExamples(text, path, k);
+        return { examples: read.examples, notes: read.skipped.slice(0, 5).map((s) => `${path}:${s.line} skipped: ${s.reason}.`) };
+      },
+      ...(rag ? { retrieve: (query: string, k: number, index: string | undefined, signal: AbortSignal) => rag.retrieve(query, k, index, signal) } : {}),
+    };
+  };
+
+  const service = ctx.own(new ChatService(ctx, backends, sources, () => (selectedModel() ? `engine/${selectedModel()}` : undefined)));
+  const workspace: ChatWorkspaceInfo = {
+    templates: () => listWorkspaceFiles('**/*.prompty'),
+    examplesFiles: () => listWorkspaceFiles('**/*.{jsonl,ndjson}'),
+    indexes: () => retrieval?.indexes() ?? [],
+    selectedChatModel: selectedModel,
+  };
+  const view = new ChatViewProvider(ctx, service, workspace);
+  ctx.own(vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, view));
+  const panels = ctx.own(new ChatPanels(ctx, service, workspace));
+  ctx.own(vscode.window.registerWebviewPanelSerializer(ChatPanels.viewType, panels));
+
+  ctx.registerCommands({
+    'chatwright.chat.openInEditor': () => {
+      panels.open(view.activeConversationId);
+    },
+    'chatwright.chat.newConversation': async () => {
+      await vscode.commands.executeCommand('chatwright.chat.focus');
+      const id = (await view.newConversation()) ?? (await service.create()).id;
+      view.focusComposer();
+      return id;
+    },
+  });
+
+  return {
+    view,
+    panels,
+    service,
+    registerBackend: (backend) => backends.register(backend),
+    useEngine: (next) => {
+      engine = next;
+      backends.invalidate();
+      return new vscode.Disposable(() => {
+        if (engine === next) engine = undefined;
+      });
+    },
+    useRetrieval: (next) => {
+      retrieval = next;
+      backends.invalidate();
+      return new vscode.Disposable(() => {
+        if (retrieval === next) retrieval = undefined;
+      });
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import * as vscode from 'vscode';
+import { type Ctx } from '../context';
+import { type ChatService } from './chatService';
+import { chatWebviewHtml, chatWebviewOptions, ChatWebviewSession, type ChatWorkspaceInfo } from './chatWebview';
+
+interface PanelState {
+  conversationId?: string;
+}
+
+/**
+ * "Open Chat in Editor": chat panels in editor columns. A serializer restores them after a reload with the
+ * conversation they showed (kept in the panel's state by VS Code).
+ */
+export class ChatPanels implements vscode.WebviewPanelSerializer<PanelState>, vscode.Disposable {
+  static readonly viewType = 'chatwright.chatPanel';
+  private readonly sessions = new Set<ChatWebviewSession>();
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly service: ChatService,
+    private readonly workspace: ChatWorkspaceInfo,
+  ) {}
+
+  get openCount(): number {
+    return this.sessions.size;
+  }
+
+  open(conversationId?: string): vscode.WebviewPanel {
+    const panel = vscode.window.createWebviewPanel(ChatPanels.viewType, 'Chatwright Chat', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
+      ...chatWebviewOptions(this.ctx.extension.extensionUri),
+      retainContextWhenHidden: false,
+    });
+    this.attach(panel, conversationId);
+    return panel;
+  }
+
+  deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PanelState | undefined): Thenable<void> {
+    panel.webview.options = chatWebviewOptions(this.ctx.extension.extensionUri);
+    this.attach(panel, typeof state?.conversationId === 'string' ? state.conversationId : undefined);
+    return Promise.resolve();
+  }
+
+  private attach(panel: vscode.WebviewPanel, conversationId: string | undefined): void {
+    const extensionUri = this.ctx.extension.extensionUri;
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'chatwright.svg');
+    panel.webview.html = chatWebviewHtml(panel.webview, extensionUri);
+    const session = new ChatWebviewSession(this.ctx, this.service, this.workspace, panel.webview, conversationId, (id) => {
+      void this.service.get(id).then((c) => {
+        if (c) panel.title = `Chat: ${c.title}`;
+      });
+    });
+    this.sessions.add(session);
+    panel.onDidDispose(() => {
+      session.dispose();
+      this.sessions.delete(session);
+    });
+  }
+
+  dispose(): void {
+    for (const session of this.sessions) session.dispose();
+    this.sessions.clear();
+  }
+}

@@ -1,0 +1,224 @@
+import * as vscode from 'vscode';
+import { type ChatBackend } from '../../core/chat/backend';
+import { runExchange, type ChatSources } from '../../core/chat/chatRunner';
+import { cloneSettings, findAssistant, newConversation, parseSettings, startExchange } from '../../core/chat/conversation';
+import { ConversationStore } from '../../core/chat/conversationStore';
+import { conversationToMarkdown } from '../../core/chat/markdownExport';
+import { defaultChatSettings, type ChatSettings, type Conversation, type ConversationSummary, type HostToChatView } from '../../shared/chatViewProtocol';
+import { type Ctx } from '../context';
+import { type BackendRegistry } from './backendRegistry';
+
+/** A webview showing the chat: the service streams to every one that shows the conversation. */
+export interface ChatSurface {
+  post(message: HostToChatView): void;
+  readonly activeConversationId: string | undefined;
+}
+
+interface Running {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const lastSettingsKey = 'chatwright.chat.lastSettings';
+const lastConversationKey = 'chatwright.chat.lastConversation';
+
+/**
+ * The chat's state on the host: the conversations of this workspace (kept in its storage), the answers being
+ * generated, and the webviews showing them. Webviews only ask; this decides and saves.
+ */
+export class ChatService implements vscode.Disposable {
+  readonly store: ConversationStore;
+  private readonly loaded = new Map<string, Conversation>();
+  private readonly running = new Map<string, Running>();
+  private readonly surfaces = new Set<ChatSurface>();
+  private readonly listChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeList = this.listChanged.event;
+
+  constructor(
+    private readonly ctx: Ctx,
+    readonly backends: BackendRegistry,
+    private readonly sources: () => Omit<ChatSources, 'backend' | 'modelInfo'>,
+    private readonly defaultModel: () => string | undefined,
+  ) {
+    const storage = ctx.extension.storageUri ?? ctx.extension.globalStorageUri;
+    this.store = new ConversationStore(vscode.Uri.joinPath(storage, 'chat', 'conversations').fsPath);
+  }
+
+  attach(surface: ChatSurface): vscode.Disposable {
+    this.surfaces.add(surface);
+    return new vscode.Disposable(() => this.surfaces.delete(surface));
+  }
+
+  private broadcast(conversationId: string, message: HostToChatView): void {
+    for (const surface of this.surfaces) if (surface.activeConversationId === conversationId) surface.post(message);
+  }
+
+  async list(): Promise<ConversationSummary[]> {
+    const summaries = await this.store.list();
+    if (this.store.problems.length > 0) {
+      for (const problem of this.store.problems.splice(0)) this.ctx.log.warn(`Skipped conversation file ${problem.file}: ${problem.message}`);
+    }
+    return summaries;
+  }
+
+  async get(id: string): Promise<Conversation | undefined> {
+    const cached = this.loaded.get(id);
+    if (cached) return cached;
+    const conversation = await this.store.load(id);
+    if (conversation) this.loaded.set(id, conversation);
+    return conversation;
+  }
+
+  /** The conversation a new view opens: the last one used in this workspace, or a fresh one. */
+  async initialConversation(): Promise<Conversation> {
+    const last = this.ctx.extension.workspaceState.get<string>(lastConversationKey);
+    const found = last ? await this.get(last) : undefined;
+    if (found) return found;
+    const [latest] = await this.list();
+    return (latest && (await this.get(latest.id))) ?? (await this.create());
+  }
+
+  remember(conversationId: string): void {
+    void this.ctx.extension.workspaceState.update(lastConversationKey, conversationId);
+  }
+
+  /** New conversations start with the settings last used, and the workspace's chosen model when none was. */
+  async create(): Promise<Conversation> {
+    const last = this.ctx.extension.workspaceState.get<unknown>(lastSettingsKey);
+    const settings = last ? parseSettings(last) : cloneSettings(defaultChatSettings);
+    settings.model ??= this.defaultModel();
+    const conversation = newConversation(settings);
+    this.loaded.set(conversation.id, conversation);
+    await this.store.save(conversation);
+    this.listChanged.fire();
+    return conversation;
+  }
+
+  private async require(id: string): Promise<Conversation> {
+    const conversation = await this.get(id);
+    if (!conversation) throw new Error('That conversation no longer exists.');
+    return conversation;
+  }
+
+  async rename(id: string, title: string): Promise<void> {
+    const conversation = await this.require(id);
+    const clean = title.replace(/\s+/g, ' ').trim().slice(0, 200);
+    if (!clean) throw new Error('A conversation needs a title.');
+    conversation.title = clean;
+    conversation.updatedAt = Date.now();
+    await this.store.save(conversation);
+    this.listChanged.fire();
+  }
+
+  async delete(id: string): Promise<void> {
+    this.running.get(id)?.controller.abort();
+    await this.running.get(id)?.done;
+    this.loaded.delete(id);
+    await this.store.delete(id);
+    this.listChanged.fire();
+  }
+
+  async updateSettings(id: string, settings: ChatSettings): Promise<ChatSettings> {
+    const conversation = await this.require(id);
+    conversation.settings = parseSettings(settings);
+    await this.store.save(conversation);
+    await this.ctx.extension.workspaceState.update(lastSettingsKey, conversation.settings);
+    return conversation.settings;
+  }
+
+  async exportMarkdown(id: string): Promise<string> {
+    return conversationToMarkdown(await this.require(id));
+  }
+
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  /** Asks the question and streams the answer to the views showing the conversation. Resolves when the answer ends. */
+  async send(id: string, text: string): Promise<void> {
+    const question = text.trim();
+    if (!question) throw new Error('Write a question first.');
+    const conversation = await this.require(id);
+    if (this.running.has(id)) throw new Error('An answer is still being written in this conversation. Stop it first.');
+    const answer = startExchange(conversation, question, conversation.settings.model);
+    const userMessage = conversation.messages.at(-2)!;
+    if (userMessage.role !== 'user') throw new Error('internal: the exchange did not start with a question');
+    this.broadcast(id, { type: 'answerStarted', conversationId: id, question: userMessage, answer: { ...answer } });
+    this.listChanged.fire();
+    await this.generate(conversation, answer.id);
+  }
+
+  /** Answers the question before a failed or stopped answer again, replacing it. */
+  async retry(id: string, messageId: string): Promise<void> {
+    const conversation = await this.require(id);
+    if (this.running.has(id)) throw new Error('An answer is still being written in this conversation. Stop it first.');
+    const answer = findAssistant(conversation, messageId);
+    if (!answer) throw new Error('That answer is no longer in the conversation.');
+    Object.assign(answer, { content: '', status: 'streaming', model: conversation.settings.model, createdAt: Date.now() });
+    delete answer.error;
+    delete answer.stats;
+    delete answer.input;
+    this.broadcast(id, { type: 'conversation', conversation });
+    await this.generate(conversation, answer.id);
+  }
+
+  private async generate(conversation: Conversation, answerId: string): Promise<void> {
+    const answer = findAssistant(conversation, answerId)!;
+    const controller = new AbortController();
+    const id = conversation.id;
+    const sources: ChatSources = {
+      ...this.sources(),
+      backend: (backendId) => this.backends.get(backendId),
+      modelInfo: (backend: ChatBackend, model: string) => this.backends.modelInfo(backend, model),
+    };
+    // Tokens are batched per macrotask: a fast backend can emit many per millisecond, and each postMessage costs.
+    let pending = '';
+    let flushScheduled = false;
+    const flush = () => {
+      flushScheduled = false;
+      if (!pending) return;
+      this.broadcast(id, { type: 'tokens', conversationId: id, messageId: answerId, text: pending, sentAt: Date.now() });
+      pending = '';
+    };
+    const done = runExchange(
+      conversation,
+      answer,
+      sources,
+      {
+        onInput: (a) => this.broadcast(id, { type: 'answerInput', conversationId: id, answer: { ...a, content: '' } }),
+        onToken: (text) => {
+          pending += text;
+          if (!flushScheduled) {
+            flushScheduled = true;
+            setImmediate(flush);
+          }
+        },
+      },
+      controller.signal,
+    );
+    this.running.set(id, { controller, done });
+    try {
+      await done;
+    } finally {
+      flush();
+      this.running.delete(id);
+      conversation.updatedAt = Date.now();
+      if (answer.status === 'error') this.ctx.log.warn(`Chat answer failed (${answer.error?.code}): ${answer.error?.message}`);
+      this.broadcast(id, { type: 'answerEnded', conversationId: id, answer: { ...answer } });
+      await this.store.save(conversation).catch((error: unknown) => this.ctx.log.error(`Could not save the conversation: ${String(error)}`));
+      this.listChanged.fire();
+    }
+  }
+
+  async stop(id: string): Promise<void> {
+    const running = this.running.get(id);
+    if (!running) return;
+    running.controller.abort();
+    await running.done;
+  }
+
+  dispose(): void {
+    for (const running of this.running.values()) running.controller.abort();
+    this.listChanged.dispose();
+  }
+}

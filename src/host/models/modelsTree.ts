@@ -1,0 +1,203 @@
+import * as vscode from 'vscode';
+import { type CachedModel, type CachedRevision, scanHubCacheDetailed } from '../../core/hub/cacheScan';
+import { formatBytes } from '../../core/hub/downloader';
+import { type ModelSummary } from '../../core/hub/hubClient';
+import { detectHardware } from '../../core/hub/hardware';
+import { quickFit, type Hardware } from '../../core/hub/memoryEstimate';
+import { describeModelFiles, modelCapabilities } from '../../core/hub/modelFormats';
+import { formatParameters } from '../../core/hub/modelLookup';
+import { type ModelKind, type ModelSelection } from './modelSelection';
+
+/** A node of the Models view. `contextValue` drives the inline actions declared in package.json. */
+export type ModelsNode =
+  | { type: 'selection'; kind: ModelKind }
+  | { type: 'cacheRoot' }
+  | { type: 'cached'; model: CachedModel }
+  | { type: 'revision'; model: CachedModel; revision: CachedRevision }
+  | { type: 'searchRoot' }
+  | { type: 'hub'; model: ModelSummary }
+  | { type: 'message'; text: string; icon?: string };
+
+/** The id a node stands for, when it stands for a model (commands invoked from the view receive nodes). */
+export function modelIdOf(node: unknown): string | undefined {
+  if (typeof node === 'string') return node;
+  if (typeof node !== 'object' || node === null || !('type' in node)) return undefined;
+  const typed = node as ModelsNode;
+  if (typed.type === 'cached' || typed.type === 'revision') return typed.model.repoId;
+  if (typed.type === 'hub') return typed.model.id;
+  return undefined;
+}
+
+/**
+ * The Models view: the chosen chat and embedding models, the local Hugging Face cache (offline) and the last Hub search.
+ */
+export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
+  static readonly viewId = 'chatwright.models';
+  private readonly changed = new vscode.EventEmitter<ModelsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private cache: CachedModel[] | undefined;
+  private cacheSummary = '';
+  private cacheWarnings: string[] = [];
+  private search: { query: string; results: ModelSummary[] | undefined; error?: string } | undefined;
+
+  constructor(
+    private readonly selection: ModelSelection,
+    private readonly env: () => NodeJS.ProcessEnv,
+  ) {
+    selection.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  /** Rescans the cache on the next expansion. */
+  refresh(): void {
+    this.cache = undefined;
+    this.changed.fire(undefined);
+  }
+
+  showSearch(query: string, results: ModelSummary[] | undefined, error?: string): void {
+    this.search = { query, results, ...(error ? { error } : {}) };
+    this.changed.fire(undefined);
+    if (results && results.length > 0) void machineHardware().then(() => this.changed.fire(undefined));
+  }
+
+  async cachedModels(): Promise<CachedModel[]> {
+    if (!this.cache) {
+      const scan = await scanHubCacheDetailed(this.env());
+      this.cache = scan.models;
+      this.cacheWarnings = scan.warnings;
+      this.cacheSummary = `${scan.models.length} · ${formatBytes(scan.sizeOnDisk)}`;
+    }
+    return this.cache;
+  }
+
+  async getChildren(node?: ModelsNode): Promise<ModelsNode[]> {
+    if (!node) {
+      await this.cachedModels();
+      return [{ type: 'selection', kind: 'chat' }, { type: 'selection', kind: 'embedding' }, { type: 'cacheRoot' }, ...(this.search ? [{ type: 'searchRoot' } as const] : [])];
+    }
+    if (node.type === 'cacheRoot') {
+      const models = await this.cachedModels();
+      if (models.length === 0) return [{ type: 'message', text: 'No models in the cache yet: search the Hub to download one.', icon: 'info' }];
+      return [...models.map((model): ModelsNode => ({ type: 'cached', model })), ...this.cacheWarnings.slice(0, 5).map((text): ModelsNode => ({ type: 'message', text, icon: 'warning' }))];
+    }
+    if (node.type === 'cached') return node.model.revisions.map((revision) => ({ type: 'revision', model: node.model, revision }));
+    if (node.type === 'searchRoot' && this.search) {
+      if (this.search.error) return [{ type: 'message', text: this.search.error, icon: 'error' }];
+      if (!this.search.results) return [{ type: 'message', text: 'Searching…', icon: 'loading~spin' }];
+      if (this.search.results.length === 0) return [{ type: 'message', text: 'No models found.', icon: 'info' }];
+      return this.search.results.map((model) => ({ type: 'hub', model }));
+    }
+    return [];
+  }
+
+  getTreeItem(node: ModelsNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'selection': {
+        const id = this.selection.get(node.kind);
+        const item = new vscode.TreeItem(node.kind === 'chat' ? 'Chat model' : 'Embedding model', vscode.TreeItemCollapsibleState.None);
+        item.description = id ?? 'not chosen: click to pick one';
+        item.iconPath = new vscode.ThemeIcon(node.kind === 'chat' ? 'comment-discussion' : 'symbol-array');
+        item.contextValue = `selection.${node.kind}`;
+        item.command = { command: node.kind === 'chat' ? 'chatwright.models.pickChatModel' : 'chatwright.models.pickEmbeddingModel', title: 'Pick' };
+        item.tooltip = id ? `${id}\nClick to choose another model.` : 'Click to choose a model.';
+        return item;
+      }
+      case 'cacheRoot': {
+        const item = new vscode.TreeItem('Local cache', vscode.TreeItemCollapsibleState.Expanded);
+        item.description = this.cacheSummary;
+        item.iconPath = new vscode.ThemeIcon('database');
+        item.contextValue = 'cacheRoot';
+        item.tooltip = 'Models in the Hugging Face cache (HF_HUB_CACHE / HF_HOME), shared with Python.';
+        return item;
+      }
+      case 'cached': {
+        const item = new vscode.TreeItem(node.model.repoId, vscode.TreeItemCollapsibleState.Collapsed);
+        const selectedAs = (['chat', 'embedding'] as const).filter((kind) => this.selection.get(kind)?.split('@')[0] === node.model.repoId);
+        const files = describeModelFiles(node.model.revisions[0]?.files.map((file) => file.path) ?? []);
+        item.description = [formatBytes(node.model.sizeOnDisk), files.onnxVariants.length > 0 ? `onnx ${files.onnxVariants.join(',')}` : files.formats.join(','), ...selectedAs.map((kind) => `✓ ${kind}`), node.model.incompleteBytes > 0 ? 'partial download' : ''].filter(Boolean).join(' · ');
+        item.iconPath = new vscode.ThemeIcon(selectedAs.length > 0 ? 'pass-filled' : 'package');
+        item.contextValue = 'cachedModel';
+        item.id = `cache:${node.model.repoId}`;
+        item.tooltip = new vscode.MarkdownString(
+          `**${node.model.repoId}**\n\n${formatBytes(node.model.sizeOnDisk)} on disk · last changed ${node.model.lastModified.toISOString().slice(0, 10)}\n\n${modelCapabilities(files).summary}\n\n\`${node.model.folder}\``,
+        );
+        return item;
+      }
+      case 'revision': {
+        const item = new vscode.TreeItem(node.revision.commit.slice(0, 12), vscode.TreeItemCollapsibleState.None);
+        item.description = `${node.revision.refs.join(', ')} · ${node.revision.files.length} files · ${formatBytes(node.revision.size)}`;
+        item.iconPath = new vscode.ThemeIcon('git-commit');
+        item.resourceUri = vscode.Uri.file(node.revision.folder);
+        item.tooltip = node.revision.files.map((file) => `${file.path}  ${formatBytes(file.size)}${file.present ? '' : ' (missing)'}`).join('\n');
+        item.contextValue = 'cachedRevision';
+        return item;
+      }
+      case 'searchRoot': {
+        const item = new vscode.TreeItem(`Hub search: ${this.search?.query || 'popular'}`, vscode.TreeItemCollapsibleState.Expanded);
+        item.iconPath = new vscode.ThemeIcon('search');
+        item.description = this.search?.results ? `${this.search.results.length} models` : '';
+        item.contextValue = 'searchRoot';
+        return item;
+      }
+      case 'hub':
+        return hubItem(node.model);
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon(node.icon ?? 'info');
+        item.tooltip = node.text;
+        return item;
+      }
+    }
+  }
+}
+
+let hardware: Hardware | undefined;
+let probing: Promise<Hardware> | undefined;
+
+/** The machine's memory, probed once (nvidia-smi runs in a child process, off this thread). */
+export function machineHardware(): Promise<Hardware> {
+  probing ??= detectHardware().then((found) => (hardware = found));
+  return probing;
+}
+
+/** "fits CPU onnx q4 · 1.0 GB" from the parameter count, once the hardware is known. */
+export function fitHint(model: ModelSummary): string {
+  if (!hardware) return '';
+  const hint = quickFit(model.parameters, model.capabilities.onnxEngine ? model.files.onnxVariants : [], hardware);
+  if (!hint) return '';
+  if (hint.fit === 'no-device') return `needs an NVIDIA GPU (${hint.label} ${formatBytes(hint.bytes)})`;
+  const words = { fits: '✓ fits', tight: '~ tight', 'does-not-fit': '✗ too big for' } as const;
+  return `${words[hint.fit]} ${hint.label} (${formatBytes(hint.bytes)})`;
+}
+
+/** A one-line description of a Hub model: parameters, licence, formats and quantizations. */
+export function summaryDescription(model: ModelSummary, withFit = true): string {
+  const formats = model.files.formats.map((format) => (format === 'onnx' && model.files.onnxVariants.length > 0 ? `onnx ${model.files.onnxVariants.join(',')}` : format));
+  return [formatParameters(model.parameters), model.license ?? 'licence ?', formats.join(' · ') || 'no weights listed', model.gated ? 'gated' : '', model.private ? 'private' : '', withFit ? fitHint(model) : ''].filter(Boolean).join(' · ');
+}
+
+export function summaryTooltip(model: ModelSummary): vscode.MarkdownString {
+  const markdown = new vscode.MarkdownString();
+  markdown.appendMarkdown(`**${model.id}**\n\n`);
+  markdown.appendText(`${model.task ?? 'task unknown'} · ${formatParameters(model.parameters)} parameters · licence ${model.license ?? 'unknown'}\n`);
+  markdown.appendText(`languages: ${model.languages.join(', ') || 'not stated'} · ↓ ${model.downloads.toLocaleString('en')} · ♥ ${model.likes.toLocaleString('en')}\n`);
+  if (model.gated) markdown.appendText(`gated (${model.gated}): request access on the model's page\n`);
+  markdown.appendText(`formats: ${model.files.formats.join(', ') || 'none'}${model.files.onnx.length > 0 ? ` · ONNX files: ${model.files.onnx.map((file) => file.path).join(', ')}` : ''}\n`);
+  markdown.appendText(`Chatwright: ${model.capabilities.summary}`);
+  const hint = fitHint(model);
+  if (hint) markdown.appendText(`\nHardware (first estimate from the parameter count): ${hint}; run Check Model Hardware Fit for the full estimate.`);
+  return markdown;
+}
+
+function hubItem(model: ModelSummary): vscode.TreeItem {
+  const item = new vscode.TreeItem(model.id, vscode.TreeItemCollapsibleState.None);
+  item.description = summaryDescription(model);
+  item.tooltip = summaryTooltip(model);
+  item.iconPath = new vscode.ThemeIcon(model.capabilities.onnxEngine ? 'play-circle' : model.capabilities.pythonBackend ? 'server-process' : 'circle-slash');
+  item.contextValue = model.gated || model.private ? 'hubModel.restricted' : 'hubModel';
+  item.id = `hub:${model.id}`;
+  return item;
+}

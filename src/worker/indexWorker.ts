@@ -1,0 +1,209 @@
+// The index worker: one worker thread per workspace folder. Walking, parsing, chunking, SQLite and the embedding model
+// all run here, never on the extension host's thread. Runs are serialised; searches are answered between files.
+import { parentPort, workerData } from 'node:worker_threads';
+import { type TextEmbedder } from '../core/inference/embedding';
+import { FolderIndexer, type IndexRunReport } from '../core/rag/indexer';
+import { searchIndex } from '../core/rag/retriever';
+import { defaultSourceOptions } from '../core/rag/sources';
+import { IndexStore } from '../core/rag/store';
+import { type IndexProgressInfo, type IndexSnapshot, type IndexWorkerInit, type IndexWorkerMessage, type IndexWorkerRequest, type IndexWorkerRequests } from '../shared/ragProtocol';
+
+const port = parentPort;
+if (!port) throw new Error('indexWorker must run as a worker thread');
+const init = workerData as IndexWorkerInit;
+
+const opened = IndexStore.open(init.dbFile);
+const store = opened.store;
+let rebuiltBecause = opened.rebuiltBecause;
+let embedder: TextEmbedder | undefined;
+let embedderProblem: string | undefined;
+let modelRequest = init.embeddingModel;
+/** The model last tried, loaded or not: a model that failed is not retried on every watcher event. */
+let attemptedModel: string | undefined;
+let busy = false;
+let paused = false;
+let resumeWaiters: (() => void)[] = [];
+let controller: AbortController | undefined;
+let progress: IndexProgressInfo | undefined;
+let lastError: string | undefined;
+let queue: Promise<unknown> = Promise.resolve();
+let pendingPaths = new Set<string>();
+let pendingUpdate: Promise<IndexRunReport> | undefined;
+
+function post(message: IndexWorkerMessage): void {
+  port?.postMessage(message);
+}
+
+function log(level: 'info' | 'warn' | 'error', message: string): void {
+  post({ kind: 'log', level, message });
+}
+
+if (rebuiltBecause) log('warn', `${init.folder}: ${rebuiltBecause}`);
+
+async function loadEmbedder(): Promise<void> {
+  if (!modelRequest) {
+    attemptedModel = undefined;
+    embedder = undefined;
+    embedderProblem = 'no embedding model selected';
+    return;
+  }
+  if (attemptedModel === modelRequest) return;
+  attemptedModel = modelRequest;
+  try {
+    const { OnnxTextEmbedder } = await import('../core/inference/textEmbedder');
+    embedder = await OnnxTextEmbedder.load(modelRequest);
+    embedderProblem = undefined;
+    log('info', `${init.folder}: embedding with ${embedder.modelKey} (${embedder.dimensions} dimensions) in the index worker`);
+  } catch (error) {
+    embedder = undefined;
+    embedderProblem = `the embedding model '${modelRequest}' could not be loaded: ${(error as Error).message}`;
+    log('warn', `${init.folder}: ${embedderProblem}; indexing lexically`);
+  }
+}
+
+function snapshot(): IndexSnapshot {
+  const stats = store.stats();
+  const snap: IndexSnapshot = {
+    folder: init.folder,
+    dbFile: init.dbFile,
+    busy,
+    paused,
+    documents: stats.documents,
+    chunks: stats.chunks,
+    embeddedChunks: stats.embeddedChunks,
+    skipped: store.skipped(),
+    vectorBackend: store.vectorBackend,
+  };
+  if (progress) snap.progress = progress;
+  if (stats.modelKey) snap.modelKey = stats.modelKey;
+  if (!embedder) snap.lexicalOnly = embedderProblem ?? 'no embedding model selected';
+  if (stats.lastIndexedAt !== undefined) snap.lastIndexedAt = stats.lastIndexedAt;
+  if (lastError) snap.lastError = lastError;
+  if (rebuiltBecause) snap.rebuiltBecause = rebuiltBecause;
+  return snap;
+}
+
+function pushState(): void {
+  post({ kind: 'state', snapshot: snapshot() });
+}
+
+function resumeRun(): void {
+  paused = false;
+  const waiters = resumeWaiters;
+  resumeWaiters = [];
+  for (const wake of waiters) wake();
+}
+
+function gate(): Promise<void> {
+  return paused ? new Promise((resolve) => resumeWaiters.push(resolve)) : Promise.resolve();
+}
+
+function indexer(signal: AbortSignal): FolderIndexer {
+  return new FolderIndexer({
+    root: init.folder,
+    store,
+    sources: { ...defaultSourceOptions, ...init.sources, ignoreFileName: '.chatwrightignore' },
+    chunking: init.chunking,
+    signal,
+    gate,
+    ...(embedder ? { embedder } : {}),
+    onProgress: (next) => {
+      progress = next;
+      post({ kind: 'progress', progress: next });
+    },
+  });
+}
+
+/** Runs one indexing job at a time, in order. */
+function exclusive<T>(job: () => Promise<T>): Promise<T> {
+  const run = queue.then(async () => {
+    busy = true;
+    controller = new AbortController();
+    pushState();
+    try {
+      await loadEmbedder();
+      return await job();
+    } catch (error) {
+      lastError = (error as Error).message;
+      log('error', `${init.folder}: ${(error as Error).stack ?? lastError}`);
+      throw error;
+    } finally {
+      busy = false;
+      progress = undefined;
+      controller = undefined;
+      pushState();
+    }
+  });
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+/** Watcher events arriving while a run is active are merged and handled in one update afterwards. */
+function update(paths: readonly string[]): Promise<IndexRunReport> {
+  for (const path of paths) pendingPaths.add(path);
+  pendingUpdate ??= exclusive(() => {
+    const batch = [...pendingPaths];
+    pendingPaths = new Set();
+    pendingUpdate = undefined;
+    return indexer((controller ?? new AbortController()).signal).updatePaths(batch);
+  });
+  return pendingUpdate;
+}
+
+const handlers: { [N in keyof IndexWorkerRequests]: (params: IndexWorkerRequests[N][0]) => Promise<IndexWorkerRequests[N][1]> | IndexWorkerRequests[N][1] } = {
+  indexAll: () => exclusive(() => indexer((controller ?? new AbortController()).signal).indexAll()),
+  update: ({ paths }) => update(paths),
+  rebuild: () =>
+    exclusive(() => {
+      store.clear();
+      rebuiltBecause = undefined;
+      lastError = undefined;
+      return indexer((controller ?? new AbortController()).signal).indexAll();
+    }),
+  search: async ({ query, options }) => {
+    if (!busy) await loadEmbedder();
+    return searchIndex(store, query, { ...options, ...(embedder ? { embedder } : {}) });
+  },
+  snapshot: () => snapshot(),
+  files: () => store.documents().map((doc) => ({ path: doc.path, chunkCount: doc.chunkCount, indexedAt: doc.indexedAt, format: doc.format })),
+  setEmbeddingModel: async ({ model }) => {
+    modelRequest = model;
+    if (!busy) await loadEmbedder();
+    return snapshot();
+  },
+  pause: () => {
+    paused = true;
+    pushState();
+    return snapshot();
+  },
+  resume: () => {
+    resumeRun();
+    pushState();
+    return snapshot();
+  },
+  cancel: () => {
+    controller?.abort();
+    resumeRun();
+    return snapshot();
+  },
+  memory: () => {
+    const usage = process.memoryUsage();
+    return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external };
+  },
+};
+
+port.on('message', (message: IndexWorkerRequest) => {
+  if (message?.kind !== 'request') return;
+  const handler = handlers[message.name] as (params: unknown) => unknown;
+  void (async () => {
+    try {
+      const result = await handler(message.params);
+      post({ kind: 'response', id: message.id, ok: true, result });
+    } catch (error) {
+      post({ kind: 'response', id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) });
+    }
+  })();
+});
+
+process.on('exit', () => store.close());
+pushState();

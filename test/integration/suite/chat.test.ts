@@ -1,0 +1,148 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { ConversationStore } from '../../../src/core/chat/conversationStore';
+import { type ChatwrightApi } from '../../../src/extension';
+import { appendExchangeToDataset } from '../../../src/host/chat/datasetAppend';
+import { openChatLink, openCitation } from '../../../src/host/chat/linkOpener';
+import { ScriptedBackend } from '../../unit/chat/scriptedBackend';
+
+const extensionId = 'chatwright.chatwright';
+
+function workspacePath(relative: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the tests run with the fixture workspace open');
+  return join(folder.uri.fsPath, relative);
+}
+
+async function api(): Promise<ChatwrightApi> {
+  const extension = vscode.extensions.getExtension<ChatwrightApi>(extensionId)!;
+  return extension.isActive ? extension.exports : extension.activate();
+}
+
+describe('Chat (extension host)', () => {
+  const disposables: vscode.Disposable[] = [];
+  after(() => {
+    for (const d of disposables) d.dispose();
+  });
+
+  it('streams an answer from a registered backend, with the template, examples and passages, and saves it', async () => {
+    const { chat } = await api();
+    const backend = new ScriptedBackend('it-scripted', { tokens: ['Hold ', 'the reset ', 'button ', '[1].'], delayMs: 5 });
+    disposables.push(chat.registerBackend(backend));
+    disposables.push(
+      chat.useRetrieval({
+        indexes: () => ['workspace'],
+        retrieve: () => Promise.resolve([{ file: 'chat/docs/guide.md', startLine: 7, endLine: 10, headingPath: ['Widget guide', 'Resetting'], text: 'Hold the reset button for ten seconds.', score: 0.9 }]),
+      }),
+    );
+    const conversation = await chat.service.create();
+    await chat.service.updateSettings(conversation.id, {
+      ...conversation.settings,
+      model: 'it-scripted/tiny',
+      template: 'chat/support.prompty',
+      fewShot: { enabled: true, k: 1, examplesFile: 'chat/examples.jsonl' },
+      rag: { enabled: true, k: 3 },
+    });
+    await chat.service.send(conversation.id, 'How do I reset the widget?');
+    const saved = await new ConversationStore(chat.service.store.folder).load(conversation.id);
+    const answer = saved?.messages.at(-1);
+    assert.ok(answer?.role === 'assistant');
+    assert.equal(answer.status, 'done', JSON.stringify(answer.error));
+    assert.equal(answer.content, 'Hold the reset button [1].');
+    assert.equal(answer.stats?.completionTokens, 4);
+    assert.deepEqual(
+      backend.requests[0]!.messages.map((m) => m.role),
+      ['system', 'user', 'assistant', 'user'],
+    );
+    assert.match(backend.requests[0]!.messages[0]!.content, /widget's support assistant[\s\S]*\[1\] chat\/docs\/guide\.md:7-10/);
+    assert.equal(backend.requests[0]!.messages.at(-1)!.content, 'Customer question: How do I reset the widget?');
+    assert.equal(answer.input?.passages[0]?.file, 'chat/docs/guide.md');
+    assert.equal(saved?.title, 'How do I reset the widget?');
+  });
+
+  it('stops an answer mid-stream and keeps what came', async () => {
+    const { chat } = await api();
+    const backend = new ScriptedBackend('it-slow', { tokens: Array.from({ length: 200 }, (_, i) => `t${i} `), delayMs: 10 });
+    disposables.push(chat.registerBackend(backend));
+    const conversation = await chat.service.create();
+    await chat.service.updateSettings(conversation.id, { ...conversation.settings, model: 'it-slow/tiny', template: undefined, rag: { enabled: false, k: 3 }, fewShot: { enabled: false, k: 0 } });
+    const sending = chat.service.send(conversation.id, 'Count');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await chat.service.stop(conversation.id);
+    await sending;
+    const answer = (await chat.service.get(conversation.id))!.messages.at(-1)!;
+    assert.ok(answer.role === 'assistant' && answer.status === 'stopped');
+    assert.ok(answer.content.length > 0 && answer.content.split(' ').length < 200, answer.content);
+  });
+
+  it('shows a missing backend as an error with its code, not a crash', async () => {
+    const { chat } = await api();
+    const conversation = await chat.service.create();
+    await chat.service.updateSettings(conversation.id, { ...conversation.settings, model: 'nowhere/model' });
+    await chat.service.send(conversation.id, 'Hello?');
+    const answer = (await chat.service.get(conversation.id))!.messages.at(-1)!;
+    assert.ok(answer.role === 'assistant');
+    assert.equal(answer.status, 'error');
+    assert.equal(answer.error?.code, 'backend-unavailable');
+  });
+
+  it('renames, exports as Markdown and deletes conversations', async () => {
+    const { chat } = await api();
+    const conversation = await chat.service.create();
+    await chat.service.rename(conversation.id, '  Widget   questions ');
+    assert.equal((await chat.service.list()).find((c) => c.id === conversation.id)?.title, 'Widget questions');
+    assert.match(await chat.service.exportMarkdown(conversation.id), /^# Widget questions\n/);
+    await chat.service.delete(conversation.id);
+    assert.equal((await chat.service.list()).some((c) => c.id === conversation.id), false);
+  });
+
+  it('adds an edited answer to a dataset as a messages row the validator accepts, and refuses an empty one', async () => {
+    const { chat } = await api();
+    const conversation = (await chat.service.list()).find((c) => c.title === 'How do I reset the widget?');
+    assert.ok(conversation, 'the first test left a conversation');
+    const full = (await chat.service.get(conversation.id))!;
+    const answerId = full.messages.at(-1)!.id;
+    const target = vscode.Uri.file(workspacePath('chat/dataset.jsonl'));
+    const result = await appendExchangeToDataset(full, answerId, target, 'Hold the reset button for ten seconds.', () => Promise.resolve(true));
+    assert.deepEqual(result, { file: 'chat/dataset.jsonl', line: 2 });
+    const lines = readFileSync(target.fsPath, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 2);
+    assert.deepEqual(JSON.parse(lines[1]!), {
+      messages: [
+        { role: 'system', content: "You are the widget's support assistant. Be brief." },
+        { role: 'user', content: 'How do I reset the widget?' },
+        { role: 'assistant', content: 'Hold the reset button for ten seconds.' },
+      ],
+    });
+    await assert.rejects(appendExchangeToDataset(full, answerId, target, '   '), /empty/);
+  });
+
+  it('opens a cited passage at its range, and refuses links that could run something', async () => {
+    const { chat } = await api();
+    const conversation = (await chat.service.list()).find((c) => c.title === 'How do I reset the widget?')!;
+    const passage = (await chat.service.get(conversation.id))!.messages.at(-1)!;
+    assert.ok(passage.role === 'assistant' && passage.input?.passages[0]);
+    const p = passage.input.passages[0];
+    await openCitation(p.file, p.startLine, p.endLine);
+    const editor = vscode.window.activeTextEditor;
+    assert.ok(editor && editor.document.uri.fsPath.endsWith(join('chat', 'docs', 'guide.md')));
+    assert.equal(editor.selection.start.line, 6);
+    assert.equal(editor.selection.end.line, 9);
+    for (const href of ['javascript:alert(1)', 'command:workbench.action.terminal.new', 'file:///etc/passwd', 'vscode://settings', 'data:text/html,x', '../../outside.md', '//evil.example/x']) {
+      assert.equal(await openChatLink(href, () => Promise.resolve(true)), 'refused', href);
+    }
+    assert.equal(await openChatLink('https://example.com/', () => Promise.resolve(false)), 'declined');
+    assert.equal(await openChatLink('chat/docs/guide.md#L3-L4', () => Promise.resolve(true)), 'opened');
+    assert.equal(vscode.window.activeTextEditor?.selection.start.line, 2);
+  });
+
+  it('opens the chat in an editor panel', async () => {
+    const { chat } = await api();
+    const before = chat.panels.openCount;
+    await vscode.commands.executeCommand('chatwright.chat.openInEditor');
+    assert.equal(chat.panels.openCount, before + 1);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+});

@@ -1,0 +1,102 @@
+import * as assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { type ChatwrightApi } from '../../../src/extension';
+
+const extensionId = 'chatwright.chatwright';
+
+async function api(): Promise<ChatwrightApi> {
+  const extension = vscode.extensions.getExtension<ChatwrightApi>(extensionId);
+  assert.ok(extension);
+  return extension.activate();
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('Chatwright retrieval index (extension host)', () => {
+  let root: string;
+
+  before(() => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    root = folder.uri.fsPath;
+    mkdirSync(join(root, 'docs'), { recursive: true });
+    writeFileSync(join(root, 'docs', 'harbour.md'), '# Harbour guide\n\n## Moorings\n\nVisitors moor at pontoon C.\n\n## Fuel\n\nDiesel is sold at the north quay.\n');
+    writeFileSync(join(root, 'docs', 'tides.txt'), 'Spring tides come with the full moon.\n');
+    writeFileSync(join(root, '.chatwrightignore'), 'docs/private.md\n');
+    writeFileSync(join(root, 'docs', 'private.md'), '# Private\n\nThe safe code is 4711.\n');
+  });
+
+  it('indexes the workspace in a worker, keeps the index out of the folder, and honours .chatwrightignore', async () => {
+    const { rag } = await api();
+    const [report] = await rag.indexAll();
+    assert.ok(report, 'one report per workspace folder');
+    assert.ok(report.indexed >= 2, `indexed ${report.indexed} files`);
+    const files = await rag.folders[0]!.request('files', {});
+    const paths = files.map((file) => file.path);
+    assert.ok(paths.includes('docs/harbour.md') && paths.includes('docs/tides.txt'), paths.join(', '));
+    assert.ok(!paths.includes('docs/private.md'), 'ignored by .chatwrightignore');
+    const snapshot = rag.folders[0]?.lastSnapshot;
+    assert.ok(snapshot && !snapshot.dbFile.startsWith(root), 'the index lives in the extension storage');
+    assert.match(snapshot.lexicalOnly ?? '', /no embedding model/);
+    assert.deepEqual(Object.keys(require.cache).filter((path) => /better-sqlite3|sqlite-vec|pdfjs/.test(path)), [], 'SQLite never loads on the extension host');
+    const secret = await rag.search('safe code 4711');
+    assert.deepEqual(secret.hits, []);
+  });
+
+  it('finds passages with their file, lines and heading path', async () => {
+    const { rag } = await api();
+    const result = await rag.search('where is diesel sold');
+    const top = result.hits[0];
+    assert.equal(top?.path, 'docs/harbour.md');
+    assert.deepEqual([top?.startLine, top?.endLine], [7, 9]);
+    assert.deepEqual(top?.headingPath, ['Harbour guide', 'Fuel']);
+    assert.match(result.notices.join(' '), /lexical search only/);
+  });
+
+  it('follows an edit saved in the editor: search finds the new text', async () => {
+    const { rag } = await api();
+    const uri = vscode.Uri.file(join(root, 'docs', 'harbour.md'));
+    const document = await vscode.workspace.openTextDocument(uri);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(uri, new vscode.Position(document.lineCount, 0), '\n## Showers\n\nHot showers cost two tokens at the marina office.\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(await document.save());
+    assert.match(readFileSync(uri.fsPath, 'utf8'), /Showers/);
+    const hit = await eventually(async () => {
+      await rag.settled();
+      const result = await rag.search('hot showers marina');
+      return result.hits[0]?.headingPath.includes('Showers') ? result.hits[0] : undefined;
+    }, 'the edit to be indexed');
+    assert.equal(hit.path, 'docs/harbour.md');
+  });
+
+  it('drops a deleted file from the index', async () => {
+    const { rag } = await api();
+    await vscode.workspace.fs.delete(vscode.Uri.file(join(root, 'docs', 'tides.txt')));
+    await eventually(async () => {
+      await rag.settled();
+      const result = await rag.search('spring tides full moon');
+      return result.hits.every((hit) => hit.path !== 'docs/tides.txt') ? true : undefined;
+    }, 'the deleted file to leave the index');
+  });
+
+  it('opens a passage at its range', async () => {
+    const { rag } = await api();
+    const [hit] = (await rag.search('pontoon C')).hits;
+    assert.ok(hit);
+    await vscode.commands.executeCommand('chatwright.rag.openPassage', hit);
+    const editor = vscode.window.activeTextEditor;
+    assert.equal(editor?.document.uri.fsPath, hit.uri.fsPath);
+    assert.equal(editor?.selection.start.line, hit.startLine - 1);
+  });
+});

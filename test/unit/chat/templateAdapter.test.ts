@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runExchange } from '../../../src/core/chat/chatRunner';
+import { newConversation, startExchange } from '../../../src/core/chat/conversation';
+import { readFewShotExamples } from '../../../src/core/chat/fewShotExamples';
+import { renderTemplateForChat } from '../../../src/core/chat/templateAdapter';
+import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { ScriptedBackend } from './scriptedBackend';
+
+const sample = join(__dirname, '..', '..', '..', 'examples', 'support-bot');
+const templatePath = join(sample, 'prompts', 'support.prompty');
+const template = readFileSync(templatePath, 'utf8');
+
+describe('rendering a .prompty template for the chat (through src/core/prompts)', () => {
+  it("puts the user's question where the template asks for it", async () => {
+    const rendered = await renderTemplateForChat({ text: template, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs: { question: 'What is E42?' }, examplesK: 0 });
+    assert.equal(rendered.messages.length, 2);
+    assert.equal(rendered.messages[0]!.role, 'system');
+    assert.match(rendered.messages[0]!.content, /support assistant for the Brightleaf B2/);
+    assert.deepEqual(rendered.messages[1], { role: 'user', content: 'What is E42?' });
+    assert.deepEqual(rendered.examples, []);
+  });
+
+  it("separates the template's few-shot examples from its messages and keeps k of them", async () => {
+    const withExamples = template.replace('sample:', 'examples:\n  file: ../data/examples.jsonl\n  k: 3\nsample:');
+    const rendered = await renderTemplateForChat({ text: withExamples, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs: { question: 'Q?' }, examplesK: 2 });
+    assert.equal(rendered.examples.length, 2);
+    for (const example of rendered.examples) assert.deepEqual(example.messages.map((m) => m.role), ['user', 'assistant']);
+    assert.match(rendered.examples[0]!.messages[0]!.content, /C wire/);
+    assert.deepEqual(rendered.messages.map((m) => m.role), ['system', 'user']);
+  });
+
+  it('feeds a whole exchange: template, examples file and history in the order the model needs', async () => {
+    const backend = new ScriptedBackend('scripted', { tokens: ['ok'] });
+    const conversation = newConversation({ ...defaultChatSettings, model: 'scripted/tiny', template: 'prompts/support.prompty', fewShot: { enabled: true, k: 1, examplesFile: 'data/examples.jsonl' } });
+    const first = startExchange(conversation, 'Hello', 'scripted/tiny');
+    first.content = 'Hi, how can I help?';
+    first.status = 'done';
+    const answer = startExchange(conversation, 'What does E42 mean?', 'scripted/tiny');
+    await runExchange(
+      conversation,
+      answer,
+      {
+        backend: () => backend,
+        renderTemplate: (_path, inputs, k) => renderTemplateForChat({ text: template, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs, examplesK: k }),
+        readExamples: (path, k) => Promise.resolve({ examples: readFewShotExamples(readFileSync(join(sample, path), 'utf8'), path, k).examples, notes: [] }),
+      },
+      { onToken: () => undefined },
+      new AbortController().signal,
+    );
+    assert.equal(answer.status, 'done', JSON.stringify(answer.error));
+    assert.deepEqual(
+      backend.requests[0]!.messages.map((m) => m.role),
+      ['system', 'user', 'assistant', 'user', 'assistant', 'user'],
+    );
+    assert.equal(backend.requests[0]!.messages.at(-1)!.content, 'What does E42 mean?');
+    assert.equal(answer.input?.examples[0]?.source, 'data/examples.jsonl:1');
+  });
+});

@@ -1,0 +1,85 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InferenceEngine } from '../../../src/core/inference/inferenceEngine';
+import { openOnnxSession, openWithFallback } from '../../../src/core/inference/onnxSession';
+import { encoderModel } from './testModels';
+
+describe('execution providers', () => {
+  it('uses CUDA when it opens', async () => {
+    const tried: string[][] = [];
+    const opened = await openWithFallback('auto', (providers) => {
+      tried.push(providers);
+      return Promise.resolve('session');
+    });
+    assert.deepEqual(opened, { session: 'session', provider: 'cuda' });
+    assert.deepEqual(tried, [['cuda', 'cpu']]);
+  });
+
+  it('falls back to the CPU when CUDA throws, and says why and how to install it', async () => {
+    const tried: string[][] = [];
+    const opened = await openWithFallback('cuda', (providers) => {
+      tried.push(providers);
+      if (providers.includes('cuda')) return Promise.reject(new Error('onnxruntime_providers_cuda.so: cannot open shared object file'));
+      return Promise.resolve('cpu-session');
+    });
+    assert.equal(opened.provider, 'cpu');
+    assert.equal(opened.session, 'cpu-session');
+    assert.match(opened.fallbackReason!, /CUDA is not available \(onnxruntime_providers_cuda\.so.*ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    assert.deepEqual(tried, [['cuda', 'cpu'], ['cpu']]);
+  });
+
+  it('does not retry on the CPU when the model file itself is bad', async () => {
+    let attempts = 0;
+    await assert.rejects(
+      openWithFallback('auto', () => {
+        attempts++;
+        return Promise.reject(new Error('Load model from /m/model.onnx failed:Protobuf parsing failed.'));
+      }),
+      /Protobuf parsing failed/,
+    );
+    assert.equal(attempts, 1);
+  });
+
+  it('on this machine (no CUDA provider bundled), asking for CUDA runs the model on the CPU', async () => {
+    const model = encoderModel();
+    const opened = await openOnnxSession(`${model}/onnx/model.onnx`, { executionProvider: 'cuda' });
+    assert.equal(opened.provider, 'cpu');
+    assert.match(opened.fallbackReason!, /CUDA is not available/);
+    await opened.session.release();
+  });
+});
+
+describe('model memory', () => {
+  it('refuses a model larger than the free memory, with sizes in the message', async () => {
+    const model = encoderModel();
+    const engine = new InferenceEngine({ executionProvider: 'cpu', threads: 1, idleUnloadMs: 0 }, {}, process.env, () => 1024 * 1024);
+    await assert.rejects(engine.embed(model, ['x'], 'query'), /model\.onnx needs about 0\.0 GB of memory to run but only 0\.0 GB is free.*smaller or more quantized/);
+    await engine.dispose();
+  });
+
+  it('loads once, shares the model between requests and unloads it on request', async () => {
+    const model = encoderModel();
+    const loads: string[] = [];
+    const engine = new InferenceEngine({ executionProvider: 'cpu', threads: 1, idleUnloadMs: 0 }, { onLoaded: (info) => loads.push(info.model) });
+    await Promise.all([engine.embed(model, ['a'], 'query'), engine.embed(model, ['b'], 'document')]);
+    assert.deepEqual(loads, [model]);
+    assert.equal(engine.loaded().length, 1);
+    assert.equal(await engine.unload(model), 1);
+    assert.equal(engine.loaded().length, 0);
+    await engine.dispose();
+  });
+
+  it('releases a model left idle longer than the setting, and only then', async () => {
+    const model = encoderModel();
+    const unloaded: string[] = [];
+    const engine = new InferenceEngine({ executionProvider: 'cpu', threads: 1, idleUnloadMs: 60_000 }, { onUnloaded: (name) => unloaded.push(name) });
+    await engine.embed(model, ['a'], 'query');
+    assert.equal(await engine.releaseIdle(Date.now() + 30_000), 0);
+    assert.equal(await engine.releaseIdle(Date.now() + 61_000), 1);
+    assert.deepEqual(unloaded, [model]);
+    assert.equal(engine.loaded().length, 0);
+    const [again] = (await engine.embed(model, ['a'], 'query')).vectors;
+    assert.equal(again!.length, 32, 'it loads again on the next request');
+    await engine.dispose();
+  });
+});

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { runCli } from '../../../src/cli/run';
+import { fixtures, qwen3ModelFolder, realPrompty, realPromptyFiles } from './helpers';
+
+async function cli(args: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const code = await runCli(args, { stdout, stderr, stdin: new PassThrough(), cwd, env });
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+describe('chatwright validate <file.prompty>', () => {
+  it('passes every real Prompty file (exit 0, warnings allowed)', async () => {
+    const result = await cli(['validate', ...realPromptyFiles()], realPrompty, { HF_HUB_CACHE: '/nonexistent' });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.doesNotMatch(result.stdout, /: error /);
+    assert.match(result.stderr, /15 file\(s\) checked: 0 error\(s\)/);
+  });
+  it('prints file:line:col findings and exits 1 on errors', async () => {
+    const result = await cli(['validate', 'broken.prompty'], fixtures);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^broken\.prompty:6:18: error schema-type `model\.parameters\.temperature` must be a number/m);
+    assert.match(result.stdout, /^broken\.prompty:16:1: error jinja-unclosed-block/m);
+    assert.match(result.stderr, /broken\.prompty: prompt template \(jinja2/);
+  });
+  it('writes JSON with --json', async () => {
+    const result = await cli(['validate', '--json', 'broken.prompty'], fixtures);
+    const report = JSON.parse(result.stdout) as { findings: { code: string; line: number }[] };
+    assert.ok(report.findings.some((finding) => finding.code === 'unknown-role' && finding.line === 19));
+  });
+});
+
+describe('chatwright render', () => {
+  const basic = join(realPrompty, 'microsoft__prompty_v1/runtime/prompty/tests/prompts/basic.prompty');
+  it('prints the messages when no model is known', async () => {
+    const result = await cli(['render', basic], realPrompty);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^system:\nYou are an AI assistant/);
+    assert.match(result.stdout, /\nuser:\nWhat is the meaning of life\?\n/);
+  });
+  it('sets inputs with --input and prints the prompt string for --model', async () => {
+    const model = qwen3ModelFolder();
+    const result = await cli(['render', basic, '--input', 'question=Why is the sky blue?', '--input', 'firstName=Ada', '--model', model], realPrompty);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^<\|im_start\|>system\n/);
+    assert.match(result.stdout, /You are helping Ada Doe/);
+    assert.match(result.stdout, /<\|im_start\|>user\nWhy is the sky blue\?<\|im_end\|>\n<\|im_start\|>assistant\n$/);
+    assert.match(result.stderr, /\d+ tokens of a 40960-token context window/);
+  });
+  it('prints JSON with --output json, few-shot examples included', async () => {
+    const result = await cli(['render', 'support.prompty', '--output', 'json'], fixtures);
+    const rendered = JSON.parse(result.stdout) as { messages: { source: string }[] };
+    assert.equal(rendered.messages.filter((m) => m.source === 'example').length, 4);
+  });
+  it('stops a runaway template with an error (exit 1)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cw-cli-'));
+    writeFileSync(join(folder, 'loop.prompty'), '{% for i in range(1000000) %}{% for j in range(1000000) %}{{ j }}{% endfor %}{% endfor %}');
+    const result = await cli(['render', 'loop.prompty', '--timeout', '500'], folder);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /cannot render: (Rendering stopped after 500 ms|The template used too much memory)/);
+  });
+  it('rejects a malformed --input', async () => {
+    const result = await cli(['render', basic, '--input', 'novalue'], realPrompty);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /name=value/);
+  });
+});

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { runCli } from '../../../src/cli/run';
+import { generateEncoderModel } from '../../support/modelGenerator';
+
+async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const code = await runCli(args, { stdout, stderr, stdin: new PassThrough(), cwd, env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+describe('chatwright index / search', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-rag-'));
+  const docs = join(dir, 'docs');
+  cpSync(join(__dirname, '../../fixtures/rag'), docs, { recursive: true });
+
+  it('indexes a folder lexically, reporting progress and the approximation on stderr', async () => {
+    const result = await cli(['index', 'docs'], dir);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /7 scanned, 7 indexed/);
+    assert.match(result.stderr, /no embedding model: chunk budgets use the approximate/);
+    assert.match(result.stderr, /lexical \(BM25\) only/);
+  });
+
+  it('searches the default index and prints file:lines, score and heading path', async () => {
+    const result = await cli(['search', '--db', 'docs/.chatwright/index.db', 'lens', 'cloth', '-k', '2'], dir);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^1\. manual\.rst:7-16 {2}score \d+\.\d{4}\n {2}§ Lighthouse Manual › Lamp maintenance\n/);
+    assert.match(result.stderr, /bm25.*lexical search only/);
+  });
+
+  it('cites PDF pages and prints JSON', async () => {
+    const result = await cli(['search', '--db', 'docs/.chatwright/index.db', 'harbour master', '--json', '--path', '*.pdf'], dir);
+    const parsed = JSON.parse(result.stdout) as { hits: { path: string; page?: number }[] };
+    assert.deepEqual(parsed.hits.map((hit) => [hit.path, hit.page]), [['guide.pdf', 2]]);
+  });
+
+  it('re-running only touches changed files', async () => {
+    writeFileSync(join(docs, 'notes.txt'), 'A new paragraph about buoys.\n');
+    const result = await cli(['index', 'docs'], dir);
+    assert.match(result.stdout, /7 scanned, 1 indexed, 6 unchanged/);
+    const found = await cli(['search', '--db', 'docs/.chatwright/index.db', 'buoys', '--mode', 'bm25'], dir);
+    assert.match(found.stdout, /notes\.txt:1-1/);
+  });
+
+  it('builds vectors with an embedding model and searches hybrid with the same model', async () => {
+    const model = join(dir, 'model');
+    generateEncoderModel(model, { hiddenSize: 32, layers: 1, heads: 2 });
+    const built = await cli(['index', 'docs', '--db', 'vec.db', '--embedding-model', model], dir);
+    assert.equal(built.code, 0, built.stderr);
+    assert.match(built.stdout, /(\d+) chunks, \1 with vectors/);
+    const result = await cli(['search', '--db', 'vec.db', 'ferry vehicles', '--json'], dir);
+    const parsed = JSON.parse(result.stdout) as { mode: string; hits: { vector?: unknown }[] };
+    assert.equal(parsed.mode, 'hybrid');
+    assert.ok(parsed.hits.some((hit) => hit.vector));
+  });
+
+  it('fails clearly on a missing index, a bad mode, or a missing folder', async () => {
+    const missing = await cli(['search', 'x', '--db', 'nope.db'], dir);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no index at .*nope\.db\. Build one with: chatwright index/);
+    assert.equal((await cli(['search', 'x', '--mode', 'fuzzy'], dir)).code, 2);
+    const noFolder = await cli(['index', 'nowhere'], dir);
+    assert.equal(noFolder.code, 2);
+    assert.match(noFolder.stderr, /nowhere is not a folder/);
+    const badModel = await cli(['index', 'docs', '--db', 'x.db', '--embedding-model', join(dir, 'no-model')], dir);
+    assert.equal(badModel.code, 2);
+    assert.match(badModel.stderr, /cannot load the embedding model/);
+  });
+});

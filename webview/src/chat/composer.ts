@@ -1,0 +1,194 @@
+import { type ChatSettings, type ChatViewState } from '../../../src/shared/chatViewProtocol';
+import { element } from '../lib/vscodeApi';
+
+export interface ComposerCallbacks {
+  send(text: string): Promise<boolean>;
+  stop(): void;
+  settingsChanged(settings: ChatSettings): void;
+}
+
+let uniqueId = 0;
+function labelled<T extends HTMLElement>(label: string, control: T, hint?: string): HTMLElement {
+  control.id ||= `composer-control-${++uniqueId}`;
+  return element('label', { class: 'field', for: control.id, ...(hint ? { title: hint } : {}) }, element('span', { class: 'field-label' }, label), control);
+}
+
+function option(value: string, label: string, selected: boolean): HTMLOptionElement {
+  const o = element('option', { value }, label);
+  o.selected = selected;
+  return o;
+}
+
+/**
+ * The composer: a growing text box (Enter sends, Shift+Enter is a new line, Escape stops), Send/Stop, and the
+ * conversation's settings — model, template, few-shot, RAG, temperature, max tokens — which apply to the next answer.
+ */
+export class Composer {
+  readonly element: HTMLElement;
+  readonly input: HTMLTextAreaElement;
+  private readonly sendButton: HTMLButtonElement;
+  private readonly settingsBox: HTMLElement;
+  private settings: ChatSettings | undefined;
+  private state: ChatViewState | undefined;
+  private streaming = false;
+  readonly controls: {
+    model: HTMLSelectElement;
+    template: HTMLSelectElement;
+    fewShot: HTMLInputElement;
+    fewShotK: HTMLInputElement;
+    examplesFile: HTMLSelectElement;
+    rag: HTMLInputElement;
+    ragK: HTMLInputElement;
+    index: HTMLSelectElement;
+    temperature: HTMLInputElement;
+    maxTokens: HTMLInputElement;
+  };
+
+  constructor(private readonly callbacks: ComposerCallbacks) {
+    this.input = element('textarea', { id: 'composer-input', class: 'composer-input', rows: '1', placeholder: 'Ask a question (Enter to send, Shift+Enter for a new line)', 'aria-label': 'Message', 'aria-describedby': 'composer-hint' });
+    this.sendButton = element('button', { type: 'button', id: 'send-button', class: 'send', 'aria-label': 'Send' }, 'Send');
+    this.controls = {
+      model: element('select', { id: 'setting-model', 'aria-label': 'Model' }),
+      template: element('select', { id: 'setting-template', 'aria-label': 'Prompt template' }),
+      fewShot: element('input', { id: 'setting-few-shot', type: 'checkbox', 'aria-label': 'Few-shot examples' }),
+      fewShotK: element('input', { id: 'setting-few-shot-k', type: 'number', min: '0', max: '50', step: '1', 'aria-label': 'Number of few-shot examples' }),
+      examplesFile: element('select', { id: 'setting-examples-file', 'aria-label': 'Few-shot examples file' }),
+      rag: element('input', { id: 'setting-rag', type: 'checkbox', 'aria-label': 'Retrieval (RAG)' }),
+      ragK: element('input', { id: 'setting-rag-k', type: 'number', min: '1', max: '50', step: '1', 'aria-label': 'Number of passages to retrieve' }),
+      index: element('select', { id: 'setting-index', 'aria-label': 'Index' }),
+      temperature: element('input', { id: 'setting-temperature', type: 'number', min: '0', max: '2', step: '0.1', 'aria-label': 'Temperature' }),
+      maxTokens: element('input', { id: 'setting-max-tokens', type: 'number', min: '1', max: '32768', step: '1', 'aria-label': 'Maximum new tokens' }),
+    };
+    const c = this.controls;
+    this.settingsBox = element(
+      'div',
+      { class: 'settings', role: 'group', 'aria-label': 'Conversation settings' },
+      labelled('Model', c.model),
+      labelled('Template', c.template, 'A .prompty template from the workspace'),
+      element('div', { class: 'field-row' }, labelled('Few-shot', c.fewShot), labelled('k', c.fewShotK), labelled('from', c.examplesFile)),
+      element('div', { class: 'field-row' }, labelled('RAG', c.rag), labelled('k', c.ragK), labelled('index', c.index)),
+      element('div', { class: 'field-row' }, labelled('Temperature', c.temperature), labelled('Max tokens', c.maxTokens)),
+      this.version,
+    );
+    const toggle = element('button', { type: 'button', class: 'icon-button settings-toggle', 'aria-expanded': 'false', 'aria-controls': 'composer-settings' }, 'Settings');
+    this.settingsBox.id = 'composer-settings';
+    this.settingsBox.hidden = true;
+    toggle.addEventListener('click', () => {
+      this.settingsBox.hidden = !this.settingsBox.hidden;
+      toggle.setAttribute('aria-expanded', String(!this.settingsBox.hidden));
+    });
+    this.summary = element('span', { class: 'settings-summary', id: 'settings-summary' });
+    this.element = element(
+      'form',
+      { class: 'composer', 'aria-label': 'Ask the chatbot' },
+      this.settingsBox,
+      element('div', { class: 'composer-row' }, this.input, this.sendButton),
+      element('div', { class: 'composer-meta' }, toggle, this.summary, element('span', { id: 'composer-hint', class: 'visually-hidden' }, 'Enter sends, Shift+Enter adds a line, Escape stops the answer.')),
+    );
+    this.element.addEventListener('submit', (event) => event.preventDefault());
+    this.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        void this.submit();
+      } else if (event.key === 'Escape' && this.streaming) {
+        event.preventDefault();
+        this.callbacks.stop();
+      }
+    });
+    this.input.addEventListener('input', () => this.autosize());
+    this.sendButton.addEventListener('click', () => (this.streaming ? this.callbacks.stop() : void this.submit()));
+    for (const control of Object.values(this.controls)) control.addEventListener('change', () => this.readSettings());
+  }
+
+  private readonly summary: HTMLElement;
+  private readonly version = element('p', { class: 'hint version', id: 'extension-version' });
+
+  private autosize(): void {
+    this.input.style.height = 'auto';
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 240)}px`;
+  }
+
+  private async submit(): Promise<void> {
+    const text = this.input.value;
+    if (!text.trim() || this.streaming) return;
+    this.input.value = '';
+    this.autosize();
+    if (!(await this.callbacks.send(text))) {
+      // Not sent (e.g. the host refused): give the text back rather than losing it.
+      if (!this.input.value) this.input.value = text;
+    }
+  }
+
+  setStreaming(streaming: boolean): void {
+    this.streaming = streaming;
+    this.sendButton.textContent = streaming ? 'Stop' : 'Send';
+    this.sendButton.setAttribute('aria-label', streaming ? 'Stop the answer' : 'Send');
+    this.sendButton.classList.toggle('stop', streaming);
+    this.sendButton.id = streaming ? 'stop-button' : 'send-button';
+  }
+
+  showSettings(focus?: HTMLElement): void {
+    this.settingsBox.hidden = false;
+    this.element.querySelector('.settings-toggle')?.setAttribute('aria-expanded', 'true');
+    focus?.focus();
+  }
+
+  update(state: ChatViewState, settings: ChatSettings): void {
+    this.state = state;
+    this.settings = settings;
+    this.version.textContent = `Version ${state.extensionVersion}`;
+    const c = this.controls;
+    const models = state.models.map((m) => option(m.ref, `${m.label} — ${m.backendLabel}`, m.ref === settings.model));
+    if (settings.model && !state.models.some((m) => m.ref === settings.model)) models.unshift(option(settings.model, `${settings.model} (not available)`, true));
+    c.model.replaceChildren(option('', state.models.length ? 'Choose a model…' : 'No model available', !settings.model), ...models);
+    const templates = state.templates.map((t) => option(t, t, t === settings.template));
+    if (settings.template && !state.templates.includes(settings.template)) templates.unshift(option(settings.template, `${settings.template} (missing)`, true));
+    c.template.replaceChildren(option('', 'None', !settings.template), ...templates);
+    c.fewShot.checked = settings.fewShot.enabled;
+    c.fewShotK.value = String(settings.fewShot.k);
+    c.examplesFile.replaceChildren(option('', "The template's", !settings.fewShot.examplesFile), ...state.examplesFiles.map((f) => option(f, f, f === settings.fewShot.examplesFile)));
+    c.rag.checked = settings.rag.enabled;
+    c.ragK.value = String(settings.rag.k);
+    c.index.replaceChildren(option('', state.indexes.length ? 'Default' : 'No index yet', !settings.rag.index), ...state.indexes.map((i) => option(i, i, i === settings.rag.index)));
+    c.temperature.value = String(settings.temperature);
+    c.maxTokens.value = String(settings.maxTokens);
+    c.fewShotK.disabled = c.examplesFile.disabled = !settings.fewShot.enabled;
+    c.ragK.disabled = c.index.disabled = !settings.rag.enabled;
+    this.renderSummary();
+  }
+
+  private renderSummary(): void {
+    const s = this.settings;
+    if (!s) return;
+    const model = this.state?.models.find((m) => m.ref === s.model)?.label ?? s.model ?? 'no model';
+    const parts = [model, s.template ? (s.template.split('/').pop() ?? s.template) : undefined, s.fewShot.enabled ? `${s.fewShot.k}-shot` : undefined, s.rag.enabled ? `RAG k=${s.rag.k}` : undefined, `t=${s.temperature}`];
+    this.summary.textContent = parts.filter(Boolean).join(' · ');
+  }
+
+  private readSettings(): void {
+    if (!this.settings) return;
+    const c = this.controls;
+    const number = (input: HTMLInputElement, fallback: number, min: number, max: number) => {
+      const value = Number(input.value);
+      return Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
+    };
+    const s = this.settings;
+    const next: ChatSettings = {
+      fewShot: { enabled: c.fewShot.checked, k: Math.round(number(c.fewShotK, s.fewShot.k, 0, 50)), ...(c.examplesFile.value ? { examplesFile: c.examplesFile.value } : {}) },
+      rag: { enabled: c.rag.checked, k: Math.round(number(c.ragK, s.rag.k, 1, 50)), ...(c.index.value ? { index: c.index.value } : {}) },
+      temperature: number(c.temperature, s.temperature, 0, 2),
+      maxTokens: Math.round(number(c.maxTokens, s.maxTokens, 1, 32_768)),
+      ...(c.model.value ? { model: c.model.value } : {}),
+      ...(c.template.value ? { template: c.template.value } : {}),
+    };
+    this.settings = next;
+    c.fewShotK.disabled = c.examplesFile.disabled = !next.fewShot.enabled;
+    c.ragK.disabled = c.index.disabled = !next.rag.enabled;
+    this.renderSummary();
+    this.callbacks.settingsChanged(next);
+  }
+
+  focus(): void {
+    this.input.focus();
+  }
+}

@@ -1,0 +1,240 @@
+import { type AssistantMessage, type ChatErrorCode, type ChatMessage, type ChatViewCommand, type ModelInput, type Passage } from '../../../src/shared/chatViewProtocol';
+import { element } from '../lib/vscodeApi';
+import { citationChip, renderMarkdown, type RenderOptions } from './markdown';
+import { StreamingMarkdown } from './streamingMarkdown';
+
+/** What a message's buttons do; the app implements these with host requests. */
+export interface MessageActions {
+  openCitation(passage: Passage): void;
+  retry(messageId: string): void;
+  addToDataset(messageId: string, editedAnswer?: string): Promise<boolean>;
+  copy(text: string): void;
+  runCommand(command: ChatViewCommand): void;
+  focusSetting(setting: 'model' | 'maxTokens' | 'rag'): void;
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+const errorActions: Record<ChatErrorCode, { label: string; run: (a: MessageActions, id: string) => void }[]> = {
+  'model-missing': [
+    { label: 'Choose a model', run: (a) => a.focusSetting('model') },
+    { label: 'Pick Chat Model…', run: (a) => a.runCommand('chatwright.models.pickChatModel') },
+  ],
+  'context-too-long': [
+    { label: 'Lower max tokens', run: (a) => a.focusSetting('maxTokens') },
+    { label: 'Retrieve fewer passages', run: (a) => a.focusSetting('rag') },
+  ],
+  'engine-failure': [
+    { label: 'Retry', run: (a, id) => a.retry(id) },
+    { label: 'Show Logs', run: (a) => a.runCommand('chatwright.showLogs') },
+  ],
+  'backend-unavailable': [
+    { label: 'Retry', run: (a, id) => a.retry(id) },
+    { label: 'Choose a model', run: (a) => a.focusSetting('model') },
+    { label: 'Open Settings', run: (a) => a.runCommand('chatwright.openSettings') },
+  ],
+  'invalid-request': [{ label: 'Show Logs', run: (a) => a.runCommand('chatwright.showLogs') }],
+  cancelled: [{ label: 'Retry', run: (a, id) => a.retry(id) }],
+};
+
+/**
+ * One message in the list. User messages are plain text (the user's own words, shown as typed); answers are
+ * Markdown, rendered lazily: until the message nears the viewport it shows its text only, which costs nothing,
+ * so a 200-message conversation opens at once.
+ */
+export class MessageView {
+  readonly element: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly footer: HTMLElement;
+  private message: ChatMessage;
+  private readonly plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  /** Whether the body shows rendered Markdown (else plain text, pending). */
+  rendered = false;
+
+  constructor(
+    message: ChatMessage,
+    private readonly actions: MessageActions,
+  ) {
+    this.message = message;
+    const isUser = message.role === 'user';
+    this.body = element('div', { class: 'message-body' });
+    this.footer = element('div', { class: 'message-footer' });
+    this.element = element(
+      'article',
+      { class: `message ${message.role}`, 'data-message-id': message.id, 'aria-label': isUser ? 'You said' : 'Assistant answered', tabindex: '-1' },
+      element('div', { class: 'message-role', 'aria-hidden': 'true' }, isUser ? 'You' : 'Assistant'),
+      this.body,
+      this.footer,
+    );
+    this.showPlain();
+    this.renderFooter();
+  }
+
+  get id(): string {
+    return this.message.id;
+  }
+
+  get current(): ChatMessage {
+    return this.message;
+  }
+
+  private showPlain(): void {
+    this.body.textContent = this.message.content;
+    this.rendered = this.message.role === 'user';
+    this.body.classList.toggle('plain', this.message.role === 'user');
+  }
+
+  private streaming: StreamingMarkdown | undefined;
+
+  private renderOptions(): RenderOptions {
+    const message = this.message;
+    return { citations: new Set(message.role === 'assistant' ? (message.input?.passages ?? []).map((p) => p.index) : []) };
+  }
+
+  /** Renders the Markdown (answers). While streaming, only the new part is rendered (see StreamingMarkdown). */
+  renderBody(): void {
+    const message = this.message;
+    if (message.role === 'user') return;
+    if (message.status === 'streaming') {
+      this.streaming ??= new StreamingMarkdown(this.body, () => this.renderOptions());
+      this.streaming.update(message.content, element('span', { class: 'cursor', 'aria-hidden': 'true' }));
+    } else {
+      this.streaming = undefined;
+      this.body.replaceChildren(renderMarkdown(message.content, this.renderOptions()));
+    }
+    this.rendered = true;
+  }
+
+  appendText(text: string): void {
+    if (this.message.role !== 'assistant') return;
+    this.message.content += text;
+  }
+
+  update(message: ChatMessage): void {
+    // A retried answer starts over: its streamed blocks are gone.
+    if (message.role === 'assistant' && message.status === 'streaming' && message.content.length < this.message.content.length) this.streaming = undefined;
+    this.message = message;
+    this.element.setAttribute('aria-busy', String(message.role === 'assistant' && message.status === 'streaming'));
+    if (this.rendered || message.role === 'user') {
+      if (message.role === 'user') this.showPlain();
+      else this.renderBody();
+    } else this.showPlain();
+    this.renderFooter();
+  }
+
+  private renderFooter(): void {
+    const message = this.message;
+    if (message.role !== 'assistant') {
+      this.footer.replaceChildren();
+      return;
+    }
+    this.element.dataset.status = message.status;
+    const parts: Node[] = [];
+    if (message.status === 'error' && message.error) parts.push(this.errorBox(message, message.error.code, message.error.message));
+    if (message.status === 'stopped') parts.push(element('p', { class: 'stopped-note' }, 'Stopped.'));
+    const passages = message.input?.passages ?? [];
+    if (passages.length > 0) parts.push(this.sources(passages, message.content));
+    if (message.stats) parts.push(this.stats(message));
+    if (message.input) parts.push(this.modelInput(message.input));
+    if (message.status !== 'streaming') parts.push(this.actionsBar(message));
+    this.footer.replaceChildren(...parts);
+  }
+
+  private errorBox(message: AssistantMessage, code: ChatErrorCode, text: string): HTMLElement {
+    const box = element('div', { class: 'error-box', role: 'alert', 'data-code': code }, element('p', { class: 'error-text' }, text));
+    const buttons = element('div', { class: 'actions' });
+    for (const action of errorActions[code]) {
+      const button = element('button', { type: 'button', class: 'secondary' }, action.label);
+      button.addEventListener('click', () => action.run(this.actions, message.id));
+      buttons.append(button);
+    }
+    box.append(buttons);
+    return box;
+  }
+
+  private sources(passages: readonly Passage[], answer: string): HTMLElement {
+    const cited = new Set([...answer.matchAll(/\[(\d+(?:\s*,\s*\d+)*)\]/g)].flatMap((m) => m[1]!.split(',').map((n) => Number(n.trim()))));
+    const list = element('div', { class: 'sources', role: 'list', 'aria-label': 'Sources' }, element('span', { class: 'sources-label' }, 'Sources'));
+    for (const passage of passages) {
+      const lines = passage.startLine === passage.endLine ? `${passage.startLine}` : `${passage.startLine}-${passage.endLine}`;
+      const name = passage.file.split('/').pop() ?? passage.file;
+      const chip = citationChip(passage.index, `${passage.index} ${name}:${lines}`, `Open ${passage.file}, lines ${lines}${passage.headingPath.length ? ` (${passage.headingPath.join(' › ')})` : ''}`);
+      chip.setAttribute('role', 'listitem');
+      if (cited.has(passage.index)) chip.classList.add('cited');
+      list.append(chip);
+    }
+    return list;
+  }
+
+  private stats(message: AssistantMessage): HTMLElement {
+    const s = message.stats!;
+    const text = [`${s.promptTokens} prompt tokens`, `${s.completionTokens} tokens`, `first token ${formatMs(s.timeToFirstTokenMs)}`, `${s.tokensPerSecond.toFixed(1)} tokens/s`];
+    if (s.finishReason === 'length') text.push('cut at max tokens');
+    return element('p', { class: 'stats', 'aria-label': `Stats: ${text.join(', ')}` }, text.join(' · '));
+  }
+
+  private modelInput(input: ModelInput): HTMLElement {
+    const details = element('details', { class: 'model-input' });
+    const counts = [this.plural(input.messages.length, 'message'), input.template ? `template ${input.template}` : 'no template', this.plural(input.examples.length, 'example'), this.plural(input.passages.length, 'passage')];
+    details.append(element('summary', {}, `What the model saw (${counts.join(', ')})`));
+    for (const note of input.notes) details.append(element('p', { class: 'note' }, note));
+    if (input.passages.length > 0) {
+      const table = element('ol', { class: 'passages', 'aria-label': 'Retrieved passages' });
+      for (const p of input.passages) {
+        const scores = Object.entries(p.scores ?? {})
+          .map(([name, value]) => `${name} ${value.toFixed(3)}`)
+          .join(', ');
+        const where = `${p.file}:${p.startLine}-${p.endLine}${p.headingPath.length ? ` — ${p.headingPath.join(' › ')}` : ''}`;
+        table.append(element('li', {}, element('div', { class: 'passage-head' }, `[${p.index}] ${where} · score ${p.score.toFixed(3)}${scores ? ` (${scores})` : ''}`), element('pre', { class: 'passage-text' }, p.text)));
+      }
+      details.append(element('h4', {}, 'Retrieved passages'), table);
+    }
+    if (input.examples.length > 0) {
+      details.append(element('h4', {}, 'Few-shot examples'), element('ul', { class: 'examples' }, ...input.examples.map((e) => element('li', {}, `${e.source}: ${e.messages.length} turns`))));
+    }
+    const transcript = element('div', { class: 'transcript' });
+    for (const m of input.messages) transcript.append(element('div', { class: `turn ${m.role}` }, element('span', { class: 'turn-role' }, m.role), element('pre', { class: 'turn-text' }, m.content)));
+    details.append(element('h4', {}, `Messages sent to ${input.model}`), transcript);
+    return details;
+  }
+
+  private actionsBar(message: AssistantMessage): HTMLElement {
+    const bar = element('div', { class: 'message-actions', role: 'toolbar', 'aria-label': 'Answer actions' });
+    const copy = element('button', { type: 'button', class: 'icon-button', 'data-action': 'copy' }, 'Copy');
+    copy.addEventListener('click', () => this.actions.copy(message.content));
+    bar.append(copy);
+    if (message.status !== 'error' && message.content.trim()) {
+      const add = element('button', { type: 'button', class: 'icon-button', 'data-action': 'add-to-dataset' }, 'Add to dataset');
+      add.addEventListener('click', () => void this.actions.addToDataset(message.id));
+      const edit = element('button', { type: 'button', class: 'icon-button', 'data-action': 'edit-and-add' }, 'Edit & add…');
+      edit.addEventListener('click', () => this.openEditor(message));
+      bar.append(add, edit);
+    }
+    if (message.status === 'error' || message.status === 'stopped') {
+      const retry = element('button', { type: 'button', class: 'icon-button', 'data-action': 'retry' }, 'Retry');
+      retry.addEventListener('click', () => this.actions.retry(message.id));
+      bar.append(retry);
+    }
+    return bar;
+  }
+
+  /** "Edit & add": the answer in a text box, so the user can write the answer the model should have given. */
+  private openEditor(message: AssistantMessage): void {
+    if (this.footer.querySelector('.answer-editor')) return;
+    const textarea = element('textarea', { class: 'answer-editor-text', 'aria-label': 'Answer to add to the dataset', rows: '8' });
+    textarea.value = message.content;
+    const add = element('button', { type: 'button' }, 'Add to dataset');
+    const cancel = element('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const editor = element('div', { class: 'answer-editor' }, textarea, element('div', { class: 'actions' }, add, cancel));
+    cancel.addEventListener('click', () => editor.remove());
+    add.addEventListener('click', () => {
+      void this.actions.addToDataset(message.id, textarea.value).then((added) => {
+        if (added) editor.remove();
+      });
+    });
+    this.footer.append(editor);
+    textarea.focus();
+  }
+}
