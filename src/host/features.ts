@@ -39,7 +39,7 @@ export function registerFeatures({ ctx, languageServer }: FeatureDeps): FeatureH
   ctx.registerCommands(generalCommands(ctx, languageServer));
   const engine = registerEngine(ctx);
   const modelSelection = registerModels(ctx);
-  const rag = registerRag(ctx, { modelSelection });
+  const rag = registerRag(ctx, { modelSelection, engine });
   const chat = registerChat(ctx, { modelSelection, engine, rag });
   const prompts = registerPrompts(ctx, { languageServer, modelSelection });
   const datasets = registerDatasets(ctx, { modelSelection });

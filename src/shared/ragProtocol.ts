@@ -131,7 +131,33 @@ export interface IndexWorkerRequest<N extends IndexWorkerRequestName = IndexWork
   params: IndexWorkerRequests[N][0];
 }
 
+/**
+ * Embedding runs in the inference engine's process, not in the index worker: the worker asks the host
+ * (`embedRequest`, cancelled with `embedCancel`) and the host answers with the engine's vectors (`embedResponse`).
+ */
+export interface IndexEmbedRequest {
+  kind: 'embedRequest';
+  id: number;
+  model: string;
+  texts: string[];
+  role: 'query' | 'document';
+}
+
+export interface IndexEmbedCancel {
+  kind: 'embedCancel';
+  id: number;
+}
+
+export type IndexEmbedResponse =
+  | { kind: 'embedResponse'; id: number; ok: true; vectors: Float32Array[]; modelKey: string }
+  | { kind: 'embedResponse'; id: number; ok: false; error: string; cancelled?: boolean };
+
+/** What the host sends to an index worker. */
+export type IndexWorkerInbound = IndexWorkerRequest | IndexEmbedResponse;
+
 export type IndexWorkerMessage =
+  | IndexEmbedRequest
+  | IndexEmbedCancel
   | { kind: 'response'; id: number; ok: true; result: unknown }
   | { kind: 'response'; id: number; ok: false; error: string }
   | { kind: 'progress'; progress: IndexProgressInfo }

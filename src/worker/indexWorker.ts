@@ -1,12 +1,14 @@
-// The index worker: one worker thread per workspace folder. Walking, parsing, chunking, SQLite and the embedding model
-// all run here, never on the extension host's thread. Runs are serialised; searches are answered between files.
+// The index worker: one worker thread per workspace folder. Walking, parsing, chunking and SQLite run here, never on
+// the extension host's thread; embeddings come from the inference engine's process, asked through the host, so
+// onnxruntime never loads in the extension host process. Runs are serialised; searches are answered between files.
 import { parentPort, workerData } from 'node:worker_threads';
 import { type TextEmbedder } from '../core/inference/embedding';
 import { FolderIndexer, type IndexRunReport } from '../core/rag/indexer';
 import { searchIndex } from '../core/rag/retriever';
 import { defaultSourceOptions } from '../core/rag/sources';
 import { IndexStore } from '../core/rag/store';
-import { type IndexProgressInfo, type IndexSnapshot, type IndexWorkerInit, type IndexWorkerMessage, type IndexWorkerRequest, type IndexWorkerRequests } from '../shared/ragProtocol';
+import { type IndexProgressInfo, type IndexSnapshot, type IndexWorkerInbound, type IndexWorkerInit, type IndexWorkerMessage, type IndexWorkerRequests } from '../shared/ragProtocol';
+import { EngineTextEmbedder } from './engineEmbedder';
 
 const port = parentPort;
 if (!port) throw new Error('indexWorker must run as a worker thread');
@@ -16,6 +18,7 @@ const opened = IndexStore.open(init.dbFile);
 const store = opened.store;
 let rebuiltBecause = opened.rebuiltBecause;
 let embedder: TextEmbedder | undefined;
+let engineEmbedder: EngineTextEmbedder | undefined;
 let embedderProblem: string | undefined;
 let modelRequest = init.embeddingModel;
 /** The model last tried, loaded or not: a model that failed is not retried on every watcher event. */
@@ -43,22 +46,32 @@ if (rebuiltBecause) log('warn', `${init.folder}: ${rebuiltBecause}`);
 async function loadEmbedder(): Promise<void> {
   if (!modelRequest) {
     attemptedModel = undefined;
-    embedder = undefined;
+    dropEmbedder();
     embedderProblem = 'no embedding model selected';
     return;
   }
   if (attemptedModel === modelRequest) return;
   attemptedModel = modelRequest;
+  dropEmbedder();
+  embedderProblem = `the embedding model '${modelRequest}' is still loading in the inference engine`;
   try {
-    const { OnnxTextEmbedder } = await import('../core/inference/textEmbedder');
-    embedder = await OnnxTextEmbedder.load(modelRequest);
+    const candidate = EngineTextEmbedder.open(modelRequest, post);
+    engineEmbedder = candidate;
+    await candidate.probe();
+    embedder = candidate;
     embedderProblem = undefined;
-    log('info', `${init.folder}: embedding with ${embedder.modelKey} (${embedder.dimensions} dimensions) in the index worker`);
+    log('info', `${init.folder}: embedding with ${candidate.modelKey} (${candidate.dimensions} dimensions) in the inference engine process`);
   } catch (error) {
-    embedder = undefined;
+    dropEmbedder();
     embedderProblem = `the embedding model '${modelRequest}' could not be loaded: ${(error as Error).message}`;
     log('warn', `${init.folder}: ${embedderProblem}; indexing lexically`);
   }
+}
+
+function dropEmbedder(): void {
+  engineEmbedder?.dispose();
+  engineEmbedder = undefined;
+  embedder = undefined;
 }
 
 function snapshot(): IndexSnapshot {
@@ -192,7 +205,11 @@ const handlers: { [N in keyof IndexWorkerRequests]: (params: IndexWorkerRequests
   },
 };
 
-port.on('message', (message: IndexWorkerRequest) => {
+port.on('message', (message: IndexWorkerInbound) => {
+  if (message?.kind === 'embedResponse') {
+    engineEmbedder?.receive(message);
+    return;
+  }
   if (message?.kind !== 'request') return;
   const handler = handlers[message.name] as (params: unknown) => unknown;
   void (async () => {

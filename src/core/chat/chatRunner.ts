@@ -1,6 +1,7 @@
 import { type AssistantMessage, type ChatSettings, type Conversation, type FewShotExample, type Passage } from '../../shared/chatViewProtocol';
 import { ChatBackendError, parseModelRef, toChatBackendError, type ChatBackend, type ChatModelInfo } from './backend';
 import { historyBefore } from './conversation';
+import { type TemplateRetrievalSettings } from '../prompts/promptySettings';
 import { buildPrompt, templateInputs, type RenderedTemplate } from './promptBuilder';
 
 /** A passage as the retrieval feature returns it, before the chat numbers it for citation. */
@@ -17,7 +18,9 @@ export interface ChatSources {
   /** Renders a `.prompty` template for this question, with up to `examplesK` of its own few-shot examples. */
   renderTemplate?(path: string, inputs: Record<string, unknown>, examplesK: number, signal: AbortSignal): Promise<RenderedTemplate>;
   readExamples?(path: string, k: number): Promise<{ examples: FewShotExample[]; notes: string[] }>;
-  retrieve?(query: string, k: number, index: string | undefined, signal: AbortSignal): Promise<RetrievedPassage[]>;
+  retrieve?(query: string, k: number, index: string | undefined, signal: AbortSignal, paths?: readonly string[]): Promise<RetrievedPassage[]>;
+  /** The `retrieval:` settings of a `.prompty` template (k, index, path globs, the variable that receives the passages). */
+  templateRetrieval?(path: string, signal: AbortSignal): Promise<TemplateRetrievalSettings | undefined>;
   countTokens?(backend: ChatBackend, model: string): ((text: string) => number) | undefined;
 }
 
@@ -46,14 +49,22 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
     const earlier = history.slice(0, -1);
     const notes: string[] = [];
 
+    // A template's `retrieval:` block says how its prompt wants passages: it refines the chat's RAG settings.
+    const templateRetrieval = settings.template && sources.templateRetrieval ? await sources.templateRetrieval(settings.template, signal) : undefined;
     let passages: Passage[] = [];
     if (settings.rag.enabled) {
+      const k = templateRetrieval?.k ?? settings.rag.k;
+      const index = templateRetrieval?.index ?? settings.rag.index;
+      const paths = templateRetrieval?.paths ?? [];
+      if (templateRetrieval) notes.push(`Retrieval settings from ${settings.template}: k=${k}${index ? `, index ${index}` : ''}${paths.length > 0 ? `, paths ${paths.join(', ')}` : ''}.`);
       if (!sources.retrieve) notes.push('RAG is on, but no document index is available in this workspace yet.');
       else {
-        const found = await sources.retrieve(question.content, settings.rag.k, settings.rag.index, signal);
-        passages = found.slice(0, settings.rag.k).map((p, i) => ({ ...p, index: i + 1 }));
+        const found = await sources.retrieve(question.content, k, index, signal, paths);
+        passages = found.slice(0, k).map((p, i) => ({ ...p, index: i + 1 }));
         if (passages.length === 0) notes.push('RAG found no passages for this question.');
       }
+    } else if (templateRetrieval) {
+      notes.push(`${settings.template} asks for retrieved passages (retrieval: in its front matter); turn RAG on to give them.`);
     }
 
     const examplesK = settings.fewShot.enabled ? settings.fewShot.k : 0;
@@ -62,7 +73,7 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
       if (!sources.renderTemplate) notes.push(`Prompt templates cannot be rendered yet; ${settings.template} was not used.`);
       else {
         const useTemplateExamples = examplesK > 0 && !settings.fewShot.examplesFile;
-        const rendered = await sources.renderTemplate(settings.template, templateInputs(question.content, earlier, passages), useTemplateExamples ? examplesK : 0, signal);
+        const rendered = await sources.renderTemplate(settings.template, templateInputs(question.content, earlier, passages, templateRetrieval?.variable), useTemplateExamples ? examplesK : 0, signal);
         template = { path: settings.template, rendered };
       }
     }

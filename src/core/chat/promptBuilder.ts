@@ -47,9 +47,9 @@ export function formatPassages(passages: readonly Passage[]): string {
 }
 
 /** The variables a template may use: Prompty's usual names for the question, the history and the retrieved context. */
-export function templateInputs(question: string, history: readonly ChatTurn[], passages: readonly Passage[]): Record<string, unknown> {
+export function templateInputs(question: string, history: readonly ChatTurn[], passages: readonly Passage[], passagesVariable = 'context'): Record<string, unknown> {
   const context = formatPassages(passages);
-  return { question, input: question, query: question, chat_history: history, history, context, documents: passages, sources: context };
+  return { question, input: question, query: question, chat_history: history, history, context, documents: passages, sources: context, [passagesVariable]: context };
 }
 
 function exampleTurns(examples: readonly FewShotExample[]): ChatTurn[] {

@@ -42,14 +42,15 @@ function scanString(text: string, path: () => RowPath, hits: ContentHit[]): void
 }
 
 /**
- * One cheap pass over a line's raw text: can it hold a special token or a secret? Every alternative starts with a
- * character that is rare in prose, so the regex engine skips most positions at once (measured: the precise patterns
- * cost about as much as JSON.parse per row; this a fraction). The precise per-string walk runs only on a hit.
+ * A cheap test of a line's raw text: can it hold a special token or a secret? Each needle is a fragment every special
+ * token or secret shape contains; the precise per-string walk runs only on a hit. Native `indexOf` scans, measured
+ * about half the cost of one regex with these alternatives (which itself costs a fraction of the precise patterns).
  */
-const linePrefilter = /<|INST\]|k-|KIA|SIA|Iza|_|xox|-----/;
+const lineNeedles = ['<', '_', 'k-', 'KIA', 'SIA', 'Iza', 'xox', '-----', 'INST]'];
 
 export function mayHoldSpecialContent(line: string): boolean {
-  return linePrefilter.test(line);
+  for (const needle of lineNeedles) if (line.indexOf(needle) >= 0) return true;
+  return false;
 }
 
 /** Scans every string value of a row for special tokens and secrets. Paths are built only for hits. */

@@ -1,5 +1,5 @@
 import { datasetChecks, finding, lineRange, type DatasetFinding, type DatasetFindingCode } from './findings';
-import { FingerprintTable } from './fingerprint';
+import { FingerprintTable, type RowText } from './fingerprint';
 import { datasetFormats, type DatasetFormat } from './formats';
 import { type LineAnalysis } from './rowAnalysis';
 
@@ -58,6 +58,8 @@ export interface DatasetScanOptions {
   tokenCounterName?: string;
   /** Rows expected, to size the duplicate table once instead of growing it (the editor knows its line count). */
   expectedRows?: number;
+  /** Reads an earlier row back by line number, to confirm a duplicate (the file's row index, or the editor's lines). */
+  rowText?: RowText;
   /** Whether to build the turn and token histograms (the report needs them; editor diagnostics do not). Default true. */
   histograms?: boolean;
 }
@@ -76,7 +78,7 @@ function bump(map: Map<number, number>, key: number): void {
 
 /**
  * Turns line analyses, fed in file order, into findings with line numbers, plus the file-level checks and stats.
- * Holds no line text: memory grows only with the duplicate fingerprints (16 bytes a row) and the histograms.
+ * Holds no line text: memory grows only with the duplicate table (about 16 bytes a row) and the histograms.
  */
 export class DatasetAccumulator {
   readonly stats = emptyStats();
@@ -96,7 +98,7 @@ export class DatasetAccumulator {
     this.stats.trainingData = trainingData;
     this.cap = options.maxFindingsPerCode ?? Number.POSITIVE_INFINITY;
     this.splits = options.splits ?? [];
-    if (options.checkDuplicates !== false) this.table = new FingerprintTable(options.expectedRows ?? 1024);
+    if (options.checkDuplicates !== false) this.table = new FingerprintTable(options.expectedRows ?? 1024, options.rowText);
     this.histograms = options.histograms !== false;
     if (options.tokenCounterName) this.stats.tokens.counter = options.tokenCounterName;
     if (options.maxTokens !== undefined) this.stats.tokens.maxTokens = options.maxTokens;
@@ -124,8 +126,8 @@ export class DatasetAccumulator {
     this.emit(item);
   }
 
-  /** Records one line. `line` is zero-based in the whole file. */
-  add(line: number, analysis: LineAnalysis): void {
+  /** Records one line. `line` is zero-based in the whole file; `text` is the line's text when at hand (else read back). */
+  add(line: number, analysis: LineAnalysis, text?: string): void {
     if (line >= this.stats.lines) this.stats.lines = line + 1;
     if (analysis.kind === 'blank') {
       this.stats.blankLines++;
@@ -165,12 +167,13 @@ export class DatasetAccumulator {
         ...(item.fix ? { fix: { title: item.fix.title, edits: [{ range: lineRange(line, item.fix.start, item.fix.end), newText: item.fix.newText }] } } : {}),
       });
     }
-    const fp = analysis.fingerprint;
-    if (fp && analysis.kind === 'row') {
-      const previous = this.table?.add(fp, line);
+    const key = analysis.fingerprint;
+    if (key !== undefined && analysis.kind === 'row') {
+      const current = text ?? ((): string | undefined => this.options.rowText?.(line));
+      const previous = this.table?.add(key, line, current, analysis);
       if (previous) this.reportDuplicate(line, previous.firstLine, previous.exact, analysis.length);
       for (const split of this.splits) {
-        const other = split.table.lookup(fp);
+        const other = split.table.find(key, current, analysis)?.line;
         if (other !== undefined) {
           this.report(finding('split-overlap', `This row is also in ${split.file} (line ${other + 1}); evaluating on training rows overstates quality. Remove it from one of the splits.`, lineRange(line, 0, analysis.length), { relatedFile: split.file, relatedLine: other }));
         }

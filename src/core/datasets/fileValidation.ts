@@ -145,7 +145,7 @@ export async function collectFingerprints(path: string): Promise<FingerprintTabl
 /**
  * Validates a JSON Lines file of any size from disk: the file is split at line boundaries into one byte range per
  * thread, each streamed in chunks by a worker; findings stream out as they are found; memory stays constant apart
- * from 16 bytes of duplicate fingerprint per row. Resolves with the whole file's stats (`cancelled` when aborted).
+ * from about 15 bytes of duplicate table per row (12-byte slots plus a sparse line index). Resolves with the whole file's stats (`cancelled` when aborted).
  */
 export async function validateDatasetFile(path: string, options: FileValidationOptions = {}): Promise<FileValidationResult> {
   const size = (await stat(path)).size;
@@ -241,7 +241,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
   if (cancelled) return { stats: coordinator.stats, cancelled: true };
 
   // Duplicates across ranges: each range's first occurrences against the ranges before it. The tables are probed
-  // where they are, never merged into a new one: no allocation on top of the 16 bytes a row they already hold.
+  // where they are, never merged into a new one: no allocation on top of the bytes a row they already hold. Candidates are confirmed by reading both rows back.
   const merged = coordinator.stats;
   const earlier: { table: FingerprintTable; offset: number }[] = [];
   results.forEach((result, index) => {
@@ -250,10 +250,13 @@ export async function validateDatasetFile(path: string, options: FileValidationO
     mergeStats(merged, result.stats, offset);
     if (!result.table) return;
     const table = FingerprintTable.fromBuffers(result.table);
+    table.fileRows?.open();
     if (earlier.length > 0) {
       for (const entry of table.entries()) {
+        // The full hash is known for every row whose sample key collided within its range (all of them in templated data).
+        const cache: { fullHash?: number } = entry.fullHash !== 0 && entry.fullHash !== 0xffffffff ? { fullHash: entry.fullHash } : {};
         for (const previous of earlier) {
-          const found = previous.table.find(entry);
+          const found = previous.table.find(entry.key, () => table.rows(entry.line), cache);
           if (found) {
             coordinator.reportDuplicate(entry.line + offset, found.line + previous.offset, found.exact, 0);
             break;
@@ -263,6 +266,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
     }
     earlier.push({ table, offset });
   });
+  for (const { table } of earlier) table.fileRows?.close();
   const lastResult = results[results.length - 1];
   const last = lastResult?.last;
   const stats = coordinator.finish(last ? { ...last, line: last.line + lineOffsets[results.length - 1]! } : undefined);

@@ -1,7 +1,7 @@
 import { findJsonSyntaxError } from './jsonlSyntax';
 import { mayHoldSpecialContent, scanRowContent } from './contentScan';
 import { datasetChecks, type DatasetFindingCode, type DatasetSeverity } from './findings';
-import { fingerprintLine, type RowFingerprint } from './fingerprint';
+import { sampleKey } from './fingerprint';
 import { datasetFormats, detectRowFormat, type DatasetFormat } from './formats';
 import { RowLocator } from './locate';
 import { checkRow, convertRowToMessages, type RowProblem } from './rowChecks';
@@ -25,7 +25,10 @@ export interface LineAnalysis {
   /** Whether the row's own keys matched a format (false when only a configured format applies). */
   recognized: boolean;
   problems: LineProblem[];
-  fingerprint?: RowFingerprint;
+  /** The duplicate table's sample key (see fingerprint.ts). */
+  fingerprint?: number;
+  /** The row's full normalized hash, once a duplicate check needed it (kept with the analysis: the editor reuses it). */
+  fullHash?: number;
   turns: number;
   /** Token count of the rendered row, when a counter ran. */
   tokens?: number;
@@ -100,7 +103,7 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
   const detected = detectRowFormat(row);
   const format = options.format ?? detected;
   const analysis: LineAnalysis = { kind: 'row', recognized: detected !== undefined, problems: [], turns: 0, length: text.length };
-  if (options.checkDuplicates !== false) analysis.fingerprint = fingerprintLine(text);
+  if (options.checkDuplicates !== false) analysis.fingerprint = sampleKey(text);
   if (!format) return analysis;
   analysis.format = format;
   const found: RowProblem[] = [];

@@ -153,12 +153,14 @@ function checkMessages(messages: Json[], path: RowPath, options: MessageListOpti
   let assistants = 0;
   let users = 0;
   let lastRole: string | undefined;
-  const callIds = new Set<string>();
+  // Created on the first tool call only: most rows have none, and a Set per row is garbage on the hot path.
+  let callIds: Set<string> | undefined;
   let pendingCalls = false;
+  // Built only for problems; one shared helper instead of a closure per message (this runs on every row).
+  const at = (index: number): RowPath => [...path, index];
   messages.forEach((message, index) => {
-    const at = (): RowPath => [...path, index];
     if (!isObject(message)) {
-      out.push({ code: 'wrong-type', message: `Message ${index + 1} is ${typeName(message)}; each message must be an object with "role" and "content".`, path: at() });
+      out.push({ code: 'wrong-type', message: `Message ${index + 1} is ${typeName(message)}; each message must be an object with "role" and "content".`, path: at(index) });
       return;
     }
     for (const key in message) {
@@ -166,21 +168,21 @@ function checkMessages(messages: Json[], path: RowPath, options: MessageListOpti
         out.push({
           code: 'message-unrecognized-key',
           message: `Message ${index + 1} has the key "${key}", which OpenAI's fine-tuning format does not accept (it allows role, content, name, weight, tool_calls, tool_call_id). Remove or rename it.`,
-          path: [...at(), key],
+          path: [...at(index), key],
           part: 'key',
         });
       }
     }
     const role = message.role;
     if (role === undefined) {
-      out.push({ code: 'message-missing-role', message: `Message ${index + 1} has no "role"; add one of system, user, assistant, tool.`, path: at() });
+      out.push({ code: 'message-missing-role', message: `Message ${index + 1} has no "role"; add one of system, user, assistant, tool.`, path: at(index) });
     } else if (typeof role !== 'string' || !chatRoles.has(role)) {
       const renamed = typeof role === 'string' ? roleRenames[role.toLowerCase()] : undefined;
       out.push({
         code: 'unrecognized-role',
         message: `Message ${index + 1} has the role ${JSON.stringify(role)}; use one of system, developer, user, assistant, tool${renamed ? ` (here probably "${renamed}")` : ''}.`,
-        path: [...at(), 'role'],
-        ...(renamed ? { fix: { title: `Rename the role to "${renamed}"`, kind: 'replaceValue' as const, path: [...at(), 'role'], json: JSON.stringify(renamed) } } : {}),
+        path: [...at(index), 'role'],
+        ...(renamed ? { fix: { title: `Rename the role to "${renamed}"`, kind: 'replaceValue' as const, path: [...at(index), 'role'], json: JSON.stringify(renamed) } } : {}),
       });
     }
     const effectiveRole = typeof role === 'string' ? (chatRoles.has(role) ? role : roleRenames[role.toLowerCase()]) : undefined;
@@ -188,26 +190,26 @@ function checkMessages(messages: Json[], path: RowPath, options: MessageListOpti
     const content = message.content;
     if (content === undefined || content === null) {
       if (!(effectiveRole === 'assistant' && (hasToolCalls || message.function_call !== undefined))) {
-        out.push({ code: 'message-missing-content', message: `Message ${index + 1} has no "content"; add the message text (only an assistant message with "tool_calls" may omit it).`, path: content === null ? [...at(), 'content'] : at() });
+        out.push({ code: 'message-missing-content', message: `Message ${index + 1} has no "content"; add the message text (only an assistant message with "tool_calls" may omit it).`, path: content === null ? [...at(index), 'content'] : at(index) });
       }
     } else if (Array.isArray(content)) {
-      checkContentParts(content, [...at(), 'content'], out);
+      checkContentParts(content, [...at(index), 'content'], out);
     } else if (typeof content !== 'string') {
-      out.push({ code: 'invalid-content', message: `Message ${index + 1} has content that is ${typeName(content)}; it must be a string or a list of content parts.`, path: [...at(), 'content'] });
+      out.push({ code: 'invalid-content', message: `Message ${index + 1} has content that is ${typeName(content)}; it must be a string or a list of content parts.`, path: [...at(index), 'content'] });
     }
-    if (hasToolCalls) checkToolCalls(message.tool_calls, [...at(), 'tool_calls'], out, callIds);
+    if (hasToolCalls) checkToolCalls(message.tool_calls, [...at(index), 'tool_calls'], out, (callIds ??= new Set<string>()));
     if (message.weight !== undefined && message.weight !== 0 && message.weight !== 1) {
-      out.push({ code: 'invalid-weight', message: `Message ${index + 1} has weight ${JSON.stringify(message.weight)}; weight must be 0 (do not train on this turn) or 1.`, path: [...at(), 'weight'] });
+      out.push({ code: 'invalid-weight', message: `Message ${index + 1} has weight ${JSON.stringify(message.weight)}; weight must be 0 (do not train on this turn) or 1.`, path: [...at(index), 'weight'] });
     }
     if (effectiveRole === 'system' || effectiveRole === 'developer') {
-      if (seenNonSystem) out.push({ code: 'system-not-first', message: `Message ${index + 1} is a ${effectiveRole} message after the conversation started; move it to the start.`, path: [...at(), 'role'] });
+      if (seenNonSystem) out.push({ code: 'system-not-first', message: `Message ${index + 1} is a ${effectiveRole} message after the conversation started; move it to the start.`, path: [...at(index), 'role'] });
     } else if (effectiveRole !== undefined) {
       seenNonSystem = true;
     }
     if (effectiveRole === 'assistant') {
       assistants++;
       if (!hasToolCalls && message.function_call === undefined && content !== undefined && isEmptyContent(content)) {
-        out.push({ code: 'empty-assistant-turn', message: `Assistant message ${index + 1} is empty; the model would learn to answer with nothing. Write the reply or remove the turn.`, path: [...at(), 'content'] });
+        out.push({ code: 'empty-assistant-turn', message: `Assistant message ${index + 1} is empty; the model would learn to answer with nothing. Write the reply or remove the turn.`, path: [...at(index), 'content'] });
       }
       pendingCalls = hasToolCalls;
     } else if (effectiveRole === 'user') {
@@ -216,9 +218,9 @@ function checkMessages(messages: Json[], path: RowPath, options: MessageListOpti
     } else if (effectiveRole === 'tool') {
       const id = message.tool_call_id;
       if (!pendingCalls && lastRole !== 'tool') {
-        out.push({ code: 'tool-without-call', message: `Tool message ${index + 1} does not follow an assistant message with "tool_calls"; put the assistant's call before the tool's result.`, path: [...at(), 'role'] });
-      } else if (typeof id === 'string' && callIds.size > 0 && !callIds.has(id)) {
-        out.push({ code: 'tool-without-call', message: `Tool message ${index + 1} answers the call "${id}", which no earlier tool call has; use the "id" of the call it answers.`, path: [...at(), 'tool_call_id'] });
+        out.push({ code: 'tool-without-call', message: `Tool message ${index + 1} does not follow an assistant message with "tool_calls"; put the assistant's call before the tool's result.`, path: [...at(index), 'role'] });
+      } else if (typeof id === 'string' && callIds !== undefined && callIds.size > 0 && !callIds.has(id)) {
+        out.push({ code: 'tool-without-call', message: `Tool message ${index + 1} answers the call "${id}", which no earlier tool call has; use the "id" of the call it answers.`, path: [...at(index), 'tool_call_id'] });
       }
     }
     if (effectiveRole !== undefined) lastRole = effectiveRole;

@@ -28,17 +28,24 @@ export interface DatasetValidation {
 }
 
 /** Analyses the lines of a text; the leading BOM (if any) is left out of line 0 and reported by the caller. */
-export function analyzeText(text: string, options: ValidateDatasetOptions): { analyses: LineAnalysis[]; bom: boolean; terminated: boolean } {
+export function analyzeText(text: string, options: ValidateDatasetOptions): { analyses: LineAnalysis[]; lines: string[]; bom: boolean; terminated: boolean } {
   const bom = text.charCodeAt(0) === 0xfeff;
   const body = bom ? text.slice(1) : text;
   const analyses: LineAnalysis[] = [];
+  const lines: string[] = [];
   const lineOptions = { ...(options.format ? { format: options.format } : {}), ...(options.tokenCounter ? { tokenCounter: options.tokenCounter } : {}), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}), checkDuplicates: options.checkDuplicates !== false };
-  for (const line of iterateLines(body)) analyses.push(analyzeLine(line.text, lineOptions));
+  for (const line of iterateLines(body)) {
+    lines.push(line.text);
+    analyses.push(analyzeLine(line.text, lineOptions));
+  }
   const last = body.charCodeAt(body.length - 1);
   const terminated = last === 10 || last === 13;
   // The empty string after a final line terminator is not a line.
-  if (body.length === 0 || terminated) analyses.pop();
-  return { analyses, bom, terminated };
+  if (body.length === 0 || terminated) {
+    analyses.pop();
+    lines.pop();
+  }
+  return { analyses, lines, bom, terminated };
 }
 
 /** Shifts the ranges on line 0 right by one character, where a BOM was left out of the analysis. */
@@ -65,15 +72,18 @@ export function decideTrainingData(analyses: readonly LineAnalysis[], options: V
   return looksLikeTrainingData(recognized, rows, false);
 }
 
-/** Feeds analysed lines to an accumulator and collects the findings: the whole validator for a text in memory. */
-export function collectFindings(analyses: readonly LineAnalysis[], meta: { bom: boolean; terminated: boolean }, options: ValidateDatasetOptions): DatasetValidation {
+/**
+ * Feeds analysed lines to an accumulator and collects the findings: the whole validator for a text in memory.
+ * `meta.lines` are the analysed texts (duplicates are confirmed against them).
+ */
+export function collectFindings(analyses: readonly LineAnalysis[], meta: { bom: boolean; terminated: boolean; lines: readonly string[] }, options: ValidateDatasetOptions): DatasetValidation {
   const findings: DatasetFinding[] = [];
   const trainingData = decideTrainingData(analyses, options);
-  const accumulator = new DatasetAccumulator({ expectedRows: analyses.length, ...options, ...(options.tokenCounter ? { tokenCounterName: options.tokenCounter.name } : {}) }, trainingData, (item) => findings.push(meta.bom && item.code !== 'bom' ? shiftForBom(item) : item));
+  const accumulator = new DatasetAccumulator({ expectedRows: analyses.length, ...options, rowText: (line) => meta.lines[line], ...(options.tokenCounter ? { tokenCounterName: options.tokenCounter.name } : {}) }, trainingData, (item) => findings.push(meta.bom && item.code !== 'bom' ? shiftForBom(item) : item));
   if (meta.bom) {
     accumulator.report(finding('bom', 'The file starts with a byte order mark (BOM), which many JSON Lines readers reject as invalid JSON. Remove it.', lineRange(0, 0, 1), { fix: { title: 'Remove the byte order mark', edits: [{ range: lineRange(0, 0, 1), newText: '' }] } }));
   }
-  analyses.forEach((analysis, line) => accumulator.add(line, analysis));
+  analyses.forEach((analysis, line) => accumulator.add(line, analysis, meta.lines[line]));
   const lastIndex = analyses.length - 1;
   const last = analyses[lastIndex];
   const stats = accumulator.finish(last ? { line: lastIndex, terminated: meta.terminated, invalid: last.kind === 'invalid', length: last.length } : undefined);
@@ -100,6 +110,6 @@ export function validateDatasetText(text: string, options: ValidateDatasetOption
 
 /** Like `validateDatasetText`, with the stats the report is built from. */
 export function validateDataset(text: string, options: ValidateDatasetOptions = {}): DatasetValidation {
-  const { analyses, bom, terminated } = analyzeText(text, options);
-  return collectFindings(analyses, { bom, terminated }, options);
+  const { analyses, lines, bom, terminated } = analyzeText(text, options);
+  return collectFindings(analyses, { bom, terminated, lines }, options);
 }

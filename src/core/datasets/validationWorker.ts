@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { validateDatasetFile, type FileValidationOptions, type FileValidationResult } from './fileValidation';
 import { type DatasetFinding } from './findings';
+import { FingerprintTable } from './fingerprint';
 import { type DatasetFormat } from './formats';
 import { loadTokenCounter } from './tokenizer';
 import { validateDataset } from './validateDataset';
@@ -30,8 +31,7 @@ const data = workerData as DatasetWorkerData | undefined;
 if (port && data?.kind === 'range') {
   const post = (message: RangeScanMessage): void => {
     if (message.type === 'done' && message.result.table) {
-      const { high, low, exact, lines } = message.result.table;
-      port.postMessage(message, [high.buffer, low.buffer, exact.buffer, lines.buffer] as ArrayBuffer[]);
+      port.postMessage(message, FingerprintTable.transferList(message.result.table));
     } else {
       port.postMessage(message);
     }

@@ -348,7 +348,10 @@ function openResponse(url: string, token: string | undefined, offset: number, si
       const headers: Record<string, string> = { 'user-agent': 'chatwright', 'accept-encoding': 'identity' };
       if (token && target.host === origin) headers.authorization = `Bearer ${token}`;
       if (offset > 0) headers.range = `bytes=${offset}-`;
-      const req = client.get(target, { headers, agent: target.protocol === 'https:' ? httpsAgent : httpAgent, ...(signal ? { signal } : {}) }, (response) => {
+      // A 1 MB read buffer instead of the default 16 KB: far fewer 'data' events per file, which at loopback speeds is
+      // most of the CPU a download costs (measured: 0.45 → 0.32 CPU-s for 256 MB).
+      const options: http.RequestOptions & { highWaterMark: number } = { headers, agent: target.protocol === 'https:' ? httpsAgent : httpAgent, highWaterMark: 1 << 20, ...(signal ? { signal } : {}) };
+      const req = client.get(target, options, (response) => {
         const status = response.statusCode ?? 0;
         if (status >= 300 && status < 400 && response.headers.location) {
           response.resume();

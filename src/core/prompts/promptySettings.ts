@@ -34,3 +34,29 @@ export function looksLikeHubId(id: string): boolean {
   return /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(id);
 }
 
+
+/** Retrieval settings from the front matter (`retrieval: {index, k, paths, input, variable}`), as the chat uses them. */
+export interface TemplateRetrievalSettings {
+  index?: string;
+  k?: number;
+  /** Globs limiting which files passages may come from; empty means every indexed file. */
+  paths: string[];
+  /** The input that is the search query (default: the user's question). */
+  input?: string;
+  /** The template variable that receives the formatted passages (default `context`). */
+  variable: string;
+}
+
+export function retrievalSettings(data: Record<string, unknown> | undefined): TemplateRetrievalSettings | undefined {
+  const raw = data?.retrieval;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const settings = raw as { index?: unknown; k?: unknown; paths?: unknown; input?: unknown; variable?: unknown };
+  const paths = typeof settings.paths === 'string' ? [settings.paths] : Array.isArray(settings.paths) ? settings.paths.filter((p): p is string => typeof p === 'string' && p.trim() !== '') : [];
+  return {
+    ...(typeof settings.index === 'string' && settings.index.trim() ? { index: settings.index } : {}),
+    ...(typeof settings.k === 'number' && Number.isInteger(settings.k) && settings.k >= 1 ? { k: Math.min(settings.k, 100) } : {}),
+    paths,
+    ...(typeof settings.input === 'string' && settings.input.trim() ? { input: settings.input } : {}),
+    variable: typeof settings.variable === 'string' && /^[A-Za-z_]\w*$/.test(settings.variable) ? settings.variable : 'context',
+  };
+}

@@ -5,6 +5,8 @@ import { type ChatSources, type RetrievedPassage } from '../../core/chat/chatRun
 import { readFewShotExamples } from '../../core/chat/fewShotExamples';
 import { OpenAiCompatibleBackend } from '../../core/chat/openAiCompatibleBackend';
 import { renderTemplateForChat } from '../../core/chat/templateAdapter';
+import { parsePromptyDocument } from '../../core/prompts/promptyDocument';
+import { retrievalSettings } from '../../core/prompts/promptySettings';
 import { type Ctx } from '../context';
 import { type ModelSelection } from '../models/modelSelection';
 import { BackendRegistry } from './backendRegistry';
@@ -21,7 +23,7 @@ import { listWorkspaceFiles, resolveWorkspacePath } from './workspacePaths';
 /** Retrieval as the RAG feature (#7) offers it to the chat: its indexes and a search returning located passages. */
 export interface ChatRetrieval {
   indexes(): string[];
-  retrieve(query: string, k: number, index: string | undefined, signal: AbortSignal): Promise<RetrievedPassage[]>;
+  retrieve(query: string, k: number, index: string | undefined, signal: AbortSignal, paths?: readonly string[]): Promise<RetrievedPassage[]>;
 }
 
 export interface ChatDeps {
@@ -102,7 +104,11 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
         const read = readFewShotExamples(text, path, k);
         return { examples: read.examples, notes: read.skipped.slice(0, 5).map((s) => `${path}:${s.line} skipped: ${s.reason}.`) };
       },
-      ...(rag ? { retrieve: (query: string, k: number, index: string | undefined, signal: AbortSignal) => rag.retrieve(query, k, index, signal) } : {}),
+      templateRetrieval: async (path) => {
+        const { text } = await readWorkspaceText(path);
+        return retrievalSettings(parsePromptyDocument(text).frontMatter?.data);
+      },
+      ...(rag ? { retrieve: (query: string, k: number, index: string | undefined, signal: AbortSignal, paths?: readonly string[]) => rag.retrieve(query, k, index, signal, paths) } : {}),
     };
   };
 

@@ -27,9 +27,10 @@ export function engineGenerateFrom(engine: EngineHost): EngineGenerate {
 export function retrievalFrom(index: IndexManager): ChatRetrieval {
   return {
     indexes: () => index.folders.map((client) => client.folder.name),
-    async retrieve(query, k, folder) {
+    async retrieve(query, k, folder, _signal, paths = []) {
       // Ask for more when one folder is wanted: the manager merges all folders' hits before cutting at k.
-      const result = await index.search(query, { k: folder ? k * 4 : k });
+      const pathFilter = paths.length === 0 ? undefined : paths.length === 1 ? paths[0] : `{${paths.join(',')}}`;
+      const result = await index.search(query, { k: folder ? k * 4 : k, ...(pathFilter ? { pathFilter } : {}) });
       const hits = folder ? result.hits.filter((hit) => hit.folder.name === folder) : result.hits;
       return hits.slice(0, k).map(
         (hit): RetrievedPassage => ({

@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import {
+  type IndexEmbedRequest,
+  type IndexEmbedResponse,
   type IndexProgressInfo,
   type IndexSnapshot,
   type IndexWorkerInit,
@@ -10,11 +12,19 @@ import {
   type IndexWorkerRequests,
 } from '../../shared/ragProtocol';
 
-/** One workspace folder's index worker, seen from the host: typed requests, progress and state events. */
+/** Embeds texts in the inference engine's process for a worker; undefined: no engine, the index stays lexical. */
+export type EngineEmbed = (model: string, texts: string[], role: 'query' | 'document', token: vscode.CancellationToken) => Promise<{ vectors: Float32Array[]; modelKey: string }>;
+
+/**
+ * One workspace folder's index worker, seen from the host: typed requests, progress and state events, and the
+ * worker's embedding requests answered by the inference engine (so onnxruntime never loads in this process).
+ */
 export class IndexClient implements vscode.Disposable {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  /** Embedding requests in the engine, per worker (ids are the worker's own; a restarted worker counts from 1 again). */
+  private readonly embeddings = new Map<Worker, Map<number, vscode.CancellationTokenSource>>();
   private readonly progressEmitter = new vscode.EventEmitter<IndexProgressInfo>();
   private readonly stateEmitter = new vscode.EventEmitter<IndexSnapshot>();
   readonly onProgress = this.progressEmitter.event;
@@ -26,24 +36,33 @@ export class IndexClient implements vscode.Disposable {
     private readonly workerFile: string,
     private init: IndexWorkerInit,
     private readonly log: vscode.LogOutputChannel,
+    private readonly engineEmbed?: EngineEmbed,
   ) {}
 
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.workerFile, { workerData: this.init, env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
-    worker.on('message', (message: IndexWorkerMessage) => this.receive(message));
+    worker.on('message', (message: IndexWorkerMessage) => this.receive(worker, message));
     worker.on('error', (error) => this.log.error(`index worker (${this.folder.name}) failed: ${error.stack ?? error.message}`));
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
       for (const waiter of this.pending.values()) waiter.reject(new Error(`the index worker for ${this.folder.name} stopped (exit code ${code})`));
       this.pending.clear();
+      for (const source of this.embeddings.get(worker)?.values() ?? []) source.cancel();
+      this.embeddings.delete(worker);
     });
     this.worker = worker;
     return worker;
   }
 
-  private receive(message: IndexWorkerMessage): void {
+  private receive(worker: Worker, message: IndexWorkerMessage): void {
     switch (message.kind) {
+      case 'embedRequest':
+        void this.embed(worker, message);
+        break;
+      case 'embedCancel':
+        this.embeddings.get(worker)?.get(message.id)?.cancel();
+        break;
       case 'response': {
         const waiter = this.pending.get(message.id);
         this.pending.delete(message.id);
@@ -62,6 +81,27 @@ export class IndexClient implements vscode.Disposable {
         this.log[message.level](message.message);
         break;
     }
+  }
+
+  private async embed(worker: Worker, request: IndexEmbedRequest): Promise<void> {
+    const source = new vscode.CancellationTokenSource();
+    let inFlight = this.embeddings.get(worker);
+    if (!inFlight) this.embeddings.set(worker, (inFlight = new Map<number, vscode.CancellationTokenSource>()));
+    inFlight.set(request.id, source);
+    let response: IndexEmbedResponse;
+    try {
+      if (!this.engineEmbed) throw new Error('the inference engine is not available in this window');
+      const result = await this.engineEmbed(request.model, request.texts, request.role, source.token);
+      response = { kind: 'embedResponse', id: request.id, ok: true, vectors: result.vectors, modelKey: result.modelKey };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      response = { kind: 'embedResponse', id: request.id, ok: false, error: message, ...(source.token.isCancellationRequested ? { cancelled: true } : {}) };
+    } finally {
+      inFlight.delete(request.id);
+      source.dispose();
+    }
+    // The worker may have stopped meanwhile: the answer goes only to the worker that asked, while it runs.
+    if (this.worker === worker) worker.postMessage(response);
   }
 
   request<N extends IndexWorkerRequestName>(name: N, params: IndexWorkerRequests[N][0]): Promise<IndexWorkerRequests[N][1]> {

@@ -11,7 +11,8 @@ import {
   type SearchHitInfo,
   type SearchRequestOptions,
 } from '../../shared/ragProtocol';
-import { IndexClient } from './indexClient';
+import { type EngineHost } from '../engine/engineHost';
+import { type EngineEmbed, IndexClient } from './indexClient';
 
 /** Document globs indexed by default (kept in step with src/core/rag/sources.ts, which the host must not import). */
 const defaultInclude = ['**/*.{md,mdx,markdown,txt,rst,adoc,asciidoc,html,htm,pdf}'];
@@ -48,6 +49,7 @@ export class IndexManager implements vscode.Disposable {
   constructor(
     private readonly ctx: Ctx,
     private readonly models: ModelSelection | undefined,
+    private readonly engine?: EngineHost,
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.syncFolders()),
@@ -100,7 +102,9 @@ export class IndexManager implements vscode.Disposable {
     const key = folder.uri.toString();
     let client = this.clients.get(key);
     if (!client) {
-      client = new IndexClient(folder, this.ctx.asAbsolutePath('dist/indexWorker.js'), this.initFor(folder), this.ctx.log);
+      const engine = this.engine;
+      const embed: EngineEmbed | undefined = engine ? (model, texts, role, token) => engine.embed(model, texts, role, token) : undefined;
+      client = new IndexClient(folder, this.ctx.asAbsolutePath('dist/indexWorker.js'), this.initFor(folder), this.ctx.log, embed);
       const owned = client;
       owned.onState((snapshot) => this.stateChanged(owned, snapshot));
       owned.onProgress((progress) => this.progressEmitter.fire({ client: owned, progress }));

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { type Ctx } from '../context';
+import { type EngineHost } from '../engine/engineHost';
 import { type ModelSelection } from '../models/modelSelection';
 import { IndexManager } from './indexManager';
 import { IndexProgressUi } from './indexProgressUi';
@@ -10,8 +11,8 @@ import { openHit, searchIndexQuickPick } from './searchQuickPick';
  * Retrieval over the workspace's documents: the Index view, search, and the commands that drive indexing. Nothing
  * starts at activation: workers start when the Index view is shown, a search runs, or a command asks.
  */
-export function registerRag(ctx: Ctx, deps: { modelSelection?: ModelSelection }): IndexManager {
-  const manager = ctx.own(new IndexManager(ctx, deps.modelSelection));
+export function registerRag(ctx: Ctx, deps: { modelSelection?: ModelSelection; engine?: EngineHost }): IndexManager {
+  const manager = ctx.own(new IndexManager(ctx, deps.modelSelection, deps.engine));
   const tree = ctx.own(new IndexTreeProvider(manager));
   const view = ctx.own(vscode.window.createTreeView(IndexTreeProvider.viewId, { treeDataProvider: tree, showCollapseAll: true }));
   ctx.own(view.onDidChangeVisibility((event) => event.visible && manager.startIfEnabled()));

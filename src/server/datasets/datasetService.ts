@@ -182,7 +182,7 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
       const state = analyse(document);
       const { analysis } = state;
       const splits = readySplits(document.uri);
-      const { findings } = collectFindings(analysis.analyses, { bom: analysis.bom, terminated: analysis.terminated }, { ...(state.format ? { format: state.format } : {}), minRows: settings.minRows, ...(splits.length > 0 ? { splits } : {}), expectedRows: analysis.analyses.length, histograms: false });
+      const { findings } = collectFindings(analysis.analyses, { bom: analysis.bom, terminated: analysis.terminated, lines: analysis.lines }, { ...(state.format ? { format: state.format } : {}), minRows: settings.minRows, ...(splits.length > 0 ? { splits } : {}), expectedRows: analysis.analyses.length, histograms: false });
       if (settings.maxTokens > 0) {
         const pending = analysis.tokens.some((tokens, line) => tokens === -1 && analysis.analyses[line]?.kind === 'row');
         if (pending) scheduleTokenCounting(document.uri, state);

@@ -1,8 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { type ChatwrightApi } from '../../../src/extension';
+import { generateEncoderModel } from '../../support/modelGenerator/index';
 
 const extensionId = 'chatwright.chatwright';
 
@@ -98,5 +100,71 @@ describe('Chatwright retrieval index (extension host)', () => {
     const editor = vscode.window.activeTextEditor;
     assert.equal(editor?.document.uri.fsPath, hit.uri.fsPath);
     assert.equal(editor?.selection.start.line, hit.startLine - 1);
+  });
+
+  describe('with an embedding model', () => {
+    let scratch: string;
+    let encoder: string;
+
+    before(() => {
+      scratch = mkdtempSync(join(tmpdir(), 'chatwright-rag-it-'));
+      encoder = join(scratch, 'tiny-bert');
+      generateEncoderModel(encoder);
+    });
+
+    after(async () => {
+      const { models } = await api();
+      await models.select('embedding', undefined);
+      rmSync(scratch, { recursive: true, force: true });
+    });
+
+    it('embeds passages and queries in the inference engine process, never on the extension host', async () => {
+      const { rag, engine, models } = await api();
+      await engine.unload();
+      await models.select('embedding', encoder);
+      const client = rag.folders[0];
+      assert.ok(client);
+      const snapshot = await eventually(async () => {
+        await rag.settled();
+        const next = await client.request('snapshot', {});
+        return !next.busy && next.chunks > 0 && next.embeddedChunks === next.chunks ? next : undefined;
+      }, 'every passage to be embedded', 60_000);
+      assert.equal(snapshot.lexicalOnly, undefined);
+      assert.match(snapshot.modelKey ?? '', /tiny-bert/);
+      const status = await engine.status();
+      assert.ok(status && status.pid !== process.pid, 'the engine runs in its own process');
+      const loaded = status.loaded.find((info) => info.model === encoder);
+      assert.equal(loaded?.kind, 'embedder', `the engine loaded the embedding model: ${JSON.stringify(status.loaded)}`);
+      assert.equal(loaded.modelKey, snapshot.modelKey, 'the index is keyed by the model the engine ran');
+
+      // Queries too: unload the model, search by vector, and the engine loads it again to embed the query.
+      await engine.unload();
+      assert.equal((await engine.status())?.loaded.length, 0);
+      const result = await client.request('search', { query: 'where is diesel sold', options: { mode: 'vector' } });
+      assert.equal(result.mode, 'vector');
+      assert.equal(result.notice, undefined);
+      assert.ok(result.hits.length > 0 && result.hits.every((hit) => hit.vector !== undefined), 'hits come from the vectors');
+      assert.ok((await engine.status())?.loaded.some((info) => info.model === encoder), 'the query was embedded by the engine');
+      assert.deepEqual(Object.keys(require.cache).filter((path) => /onnxruntime|better-sqlite3|sqlite-vec/.test(path)), [], 'no onnxruntime or SQLite on the extension host');
+    });
+
+    it('stays lexical and says why when the engine cannot load the model', async () => {
+      const { rag, models } = await api();
+      const broken = join(scratch, 'broken-bert');
+      generateEncoderModel(broken);
+      writeFileSync(join(broken, 'onnx', 'model.onnx'), 'not an onnx file');
+      await models.select('embedding', broken);
+      const client = rag.folders[0];
+      assert.ok(client);
+      const snapshot = await eventually(async () => {
+        await rag.settled();
+        const next = await client.request('snapshot', {});
+        return !next.busy && /could not be loaded/.test(next.lexicalOnly ?? '') ? next : undefined;
+      }, 'the index to fall back to lexical', 60_000);
+      assert.match(snapshot.lexicalOnly ?? '', /broken-bert.*could not be loaded/);
+      const result = await rag.search('where is diesel sold');
+      assert.equal(result.hits[0]?.path, 'docs/harbour.md');
+      assert.match(result.notices.join(' '), /lexical search only/);
+    });
   });
 });

@@ -21,11 +21,14 @@ describe('validateDatasetFile: streamed, split across worker threads', () => {
     const rows: string[] = [];
     for (let i = 0; i < 30_000; i++) {
       const padding = 'lorem ipsum dolor sit amet '.repeat(10);
-      let row = JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}: ${padding}` }, { role: 'assistant', content: `Answer ${i}.` }] });
+      // Non-ASCII text in some rows: byte offsets then differ from character offsets (rows are read back by offset).
+      let row = JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}: ${i % 7 === 0 ? 'café ☕ 𝄞 ' : ''}${padding}` }, { role: 'assistant', content: `Answer ${i}.` }] });
       if (i % 997 === 0) row = row.replace('"assistant"', '"bot"');
       if (i % 1499 === 0) row = row.slice(0, -2);
       if (i % 2003 === 0 && i > 0) row = rows[i - 1500]!;
       if (i % 2011 === 0 && i > 20_000) row = rows[i - 3]!;
+      // Near-duplicates (case and whitespace changed), within a range and across the ranges.
+      if (i % 2027 === 0 && i > 0) row = rows[i - 1900]!.replace('Question', 'QUESTION  ').replace('{', ' { ');
       rows.push(row);
     }
     writeFileSync(path, `${rows.join('\n')}\n`);
@@ -38,6 +41,8 @@ describe('validateDatasetFile: streamed, split across worker threads', () => {
       const result = await validateDatasetFile(path, { threads, maxFindingsPerCode: 100_000, onFinding: (f) => findings.push(f) });
       assert.deepEqual(findings.map(key).sort(), expected.findings.map(key).sort(), `threads: ${threads}`);
       assert.deepEqual(result.stats.findings, expected.stats.findings);
+      assert.ok((result.stats.findings['near-duplicate-row'] ?? 0) >= 10);
+      assert.ok((result.stats.findings['duplicate-row'] ?? 0) >= 10);
       assert.equal(result.stats.rows, expected.stats.rows);
       assert.equal(result.stats.lines, expected.stats.lines);
       assert.deepEqual(result.stats.turns, expected.stats.turns);
