@@ -17,10 +17,10 @@ step "typecheck"
 npx tsc --noEmit -p . && npx tsc --noEmit -p webview
 step "lint"
 npx eslint .
+step "test host (code-server, Chromium; the grammar tests also use its YAML grammar)"
+bash scripts/install-test-host.sh
 step "unit and language-server tests (node:test)"
 node scripts/run-unit-tests.mjs
-step "test host (code-server, Chromium)"
-bash scripts/install-test-host.sh
 step "webview components (Chromium alone, mock messenger)"
 node scripts/run-unit-tests.mjs test/webview
 step "extension-host integration tests (mocha in code-server)"

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { runCli } from '../../../src/cli/run';
+import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
 const fixtures = join(__dirname, '..', '..', 'fixtures', 'datasets');
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const code = await runCli(['validate', ...args], { stdout, stderr, stdin: new PassThrough(), cwd: fixtures, env: {} });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+function cli(args: string[]): Promise<CapturedCliRun> {
+  return runCliCaptured(['validate', ...args], { cwd: fixtures });
 }
 
 describe('chatwright validate', () => {

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../../../src/cli/run';
 import { grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
+import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
-async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const code = await runCli(args, { stdout, stderr, stdin: new PassThrough(), cwd: process.cwd(), env });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CapturedCliRun> {
+  return runCliCaptured(args, { env });
 }
 
 describe('chatwright models', () => {

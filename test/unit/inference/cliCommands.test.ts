@@ -1,22 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { runCli } from '../../../src/cli/run';
 import { decoderModel, encoderModel, scratchDir } from './testModels';
+import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
-async function cli(args: string[], stdinText = '', env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const stdin = new PassThrough();
-  stdin.end(stdinText);
-  const code = await runCli(args, { stdout, stderr, stdin, cwd: process.cwd(), env });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+function cli(args: string[], stdinText = '', env: NodeJS.ProcessEnv = {}): Promise<CapturedCliRun> {
+  return runCliCaptured(args, { stdin: stdinText, env });
 }
 
 describe('chatwright run', () => {

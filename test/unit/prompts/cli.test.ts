@@ -2,20 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { runCli } from '../../../src/cli/run';
 import { fixtures, qwen3ModelFolder, realPrompty, realPromptyFiles } from './helpers';
+import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
-async function cli(args: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const code = await runCli(args, { stdout, stderr, stdin: new PassThrough(), cwd, env });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+function cli(args: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = {}): Promise<CapturedCliRun> {
+  return runCliCaptured(args, { cwd, env });
 }
 
 describe('chatwright validate <file.prompty>', () => {

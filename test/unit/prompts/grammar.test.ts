@@ -9,15 +9,17 @@ import { realPromptyFiles } from './helpers';
 const root = join(__dirname, '..', '..', '..');
 const grammarTests = join(root, 'test', 'grammar');
 
-/** Prompty's grammar, plus VS Code's YAML grammar (from the test host's code-server) when it is installed. */
+/**
+ * Prompty's grammar, plus VS Code's own YAML grammar for the embedded front matter, taken from the test host's
+ * code-server (VS Code 1.100.3), exactly as the editor combines them.
+ */
 function grammars(): IGrammarConfig[] {
   const list: IGrammarConfig[] = [{ path: join(root, 'syntaxes', 'prompty.tmLanguage.json'), scopeName: 'source.prompty', language: 'prompty', embeddedLanguages: { 'meta.embedded.block.yaml': 'yaml' } }];
   const yamlFolder = join(root, 'test', 'host', 'node_modules', 'code-server', 'lib', 'vscode', 'extensions', 'yaml', 'syntaxes');
-  if (existsSync(yamlFolder)) {
-    for (const file of readdirSync(yamlFolder).filter((name) => name.endsWith('.tmLanguage.json'))) {
-      const scopeName = (JSON.parse(readFileSync(join(yamlFolder, file), 'utf8')) as { scopeName: string }).scopeName;
-      list.push({ path: join(yamlFolder, file), scopeName });
-    }
+  if (!existsSync(yamlFolder)) throw new Error(`VS Code's YAML grammar is not at ${yamlFolder}: install the test host first (npm run test-host).`);
+  for (const file of readdirSync(yamlFolder).filter((name) => name.endsWith('.tmLanguage.json'))) {
+    const scopeName = (JSON.parse(readFileSync(join(yamlFolder, file), 'utf8')) as { scopeName: string }).scopeName;
+    list.push({ path: join(yamlFolder, file), scopeName });
   }
   return list;
 }

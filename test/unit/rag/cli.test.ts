@@ -2,20 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { runCli } from '../../../src/cli/run';
 import { generateEncoderModel } from '../../support/modelGenerator';
+import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const code = await runCli(args, { stdout, stderr, stdin: new PassThrough(), cwd, env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+function cli(args: string[], cwd: string): Promise<CapturedCliRun> {
+  return runCliCaptured(args, { cwd, env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
 }
 
 describe('chatwright index / search', () => {
