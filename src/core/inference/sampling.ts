@@ -1,3 +1,5 @@
+import { seededRandom } from '../text/seededRandom';
+
 /** How the next token is chosen. Absent values come from the model's generation_config.json, then HF's defaults. */
 export interface SamplingOptions {
   /** false or temperature 0: greedy (arg-max). */
@@ -15,18 +17,11 @@ export interface SamplingOptions {
   seed?: number;
 }
 
-/** A small, fast, seedable generator (mulberry32): the same seed gives the same sequence on every platform. */
+/** The sampler's random source: seeded for reproducible sampling, otherwise seeded at random. */
 export class SeededRandom {
-  private state: number;
+  readonly next: () => number;
   constructor(seed: number = Math.floor(Math.random() * 2 ** 32)) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(seed);
   }
 }
 

@@ -1,4 +1,5 @@
 import { type TextEmbedder } from '../inference/embedding';
+import { seededRandom } from '../text/seededRandom';
 
 export interface ChatMessage {
   role: string;
@@ -24,18 +25,6 @@ export interface SelectionResult {
 function exampleQueryText(example: FewShotExample): string {
   const user = example.messages.filter((m) => m.role === 'user').map((m) => m.content);
   return (user.length > 0 ? user : example.messages.map((m) => m.content)).join('\n');
-}
-
-/** A small, fast PRNG (mulberry32): the same seed gives the same examples on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Chooses `k` examples. `similar` uses the embedder when one is given, else BM25 over the user turns. */

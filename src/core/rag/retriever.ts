@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import { type TextEmbedder } from '../inference/embedding';
 import { cosine, jaccard, maximalMarginalRelevance, reciprocalRankFusion } from './fusion';
 import { type IndexStore, type RankedRow, type StoredChunk } from './store';
+import { type SearchHitInfo } from '../../shared/ragProtocol';
 
 export type SearchMode = 'hybrid' | 'bm25' | 'vector';
 
@@ -18,19 +19,8 @@ export interface SearchOptions {
   signal?: AbortSignal;
 }
 
-export interface SearchHit {
-  id: string;
-  path: string;
-  startLine: number;
-  endLine: number;
-  page?: number;
-  headingPath: string[];
-  text: string;
-  /** The final ranking score (RRF for hybrid, BM25 or cosine otherwise). */
-  score: number;
-  bm25?: { rank: number; score: number };
-  vector?: { rank: number; score: number };
-}
+/** One passage found; `score` is the final ranking score (RRF for hybrid, BM25 or cosine otherwise). */
+export type SearchHit = SearchHitInfo;
 
 export interface SearchResponse {
   hits: SearchHit[];
