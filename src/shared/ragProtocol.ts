@@ -102,6 +102,7 @@ export interface IndexRunSummary {
   chunksWritten: number;
   embedded: number;
   cancelled: boolean;
+  /** Milliseconds spent outside the embedding model (scan, read, parse, chunk, write), and inside it. */
   pipelineMs: number;
   embeddingMs: number;
   lexicalOnly?: string;

@@ -6,6 +6,7 @@ import { ModelError, onnxWeightBytes, openModelFolder, selectOnnxFile, type Mode
 import { type ExecutionProviderChoice } from './onnxSession';
 import { OnnxTextEmbedder } from './textEmbedder';
 import { OnnxTextGenerator, type GenerateOptions, type GenerationResult } from './textGenerator';
+import { type EngineModelInfo } from '../../shared/engineProtocol';
 
 export interface InferenceEngineSettings {
   executionProvider: ExecutionProviderChoice;
@@ -15,17 +16,8 @@ export interface InferenceEngineSettings {
   idleUnloadMs: number;
 }
 
-export interface LoadedModelInfo {
-  model: string;
-  kind: 'embedder' | 'generator';
-  modelKey: string;
-  dtype: string;
-  provider: 'cpu' | 'cuda';
-  fallbackReason?: string;
-  dimensions?: number;
-  maxTokens: number;
-  weightBytes: number;
-}
+/** A model the engine holds: the same record the engine worker reports in its status. */
+export type LoadedModelInfo = EngineModelInfo;
 
 interface Entry {
   kind: 'embedder' | 'generator';

@@ -8,6 +8,7 @@ import { chunkBlocks, formatOf, textBlocks } from './chunker';
 import { pdfBlocks } from './pdfBlocks';
 import { decodeSourceText, defaultSourceOptions, SourceFilter, scanSources, type SourceOptions } from './sources';
 import { type IndexStore } from './store';
+import { type IndexRunSummary } from '../../shared/ragProtocol';
 
 /** Bumped when chunking changes in a way that must re-chunk existing indexes. */
 const chunkerVersion = 1;
@@ -32,21 +33,8 @@ export interface IndexProgress {
   currentPath?: string;
 }
 
-export interface IndexRunReport {
-  scanned: number;
-  indexed: number;
-  unchanged: number;
-  removed: number;
-  skipped: number;
-  errors: number;
-  chunksWritten: number;
-  embedded: number;
-  cancelled: boolean;
-  /** Milliseconds spent outside the embedding model (scan, read, parse, chunk, write), and inside it. */
-  pipelineMs: number;
-  embeddingMs: number;
-  lexicalOnly?: string;
-}
+/** What one indexing run did; the same record the index worker reports to the host. */
+export type IndexRunReport = IndexRunSummary;
 
 export interface IndexerOptions {
   root: string;

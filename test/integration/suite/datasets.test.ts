@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { type DatasetReport } from '../../../src/shared/datasetReportProtocol';
+import { waitFor } from '../../support/waitFor';
 
 const extensionId = 'chatwright.chatwright';
 
@@ -22,15 +23,6 @@ function fixture(name: string): vscode.Uri {
   return vscode.Uri.file(target);
 }
 
-async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function chatwrightDiagnostics(uri: vscode.Uri, code?: string): vscode.Diagnostic[] {
   return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'chatwright' && (code === undefined || d.code === code));

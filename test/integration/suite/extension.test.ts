@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { type ChatwrightApi } from '../../../src/extension';
+import { waitFor } from '../../support/waitFor';
 
 const extensionId = 'chatwright.chatwright';
 
@@ -11,15 +12,6 @@ function workspaceFile(relative: string): vscode.Uri {
   return vscode.Uri.file(join(folder.uri.fsPath, relative));
 }
 
-async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const heavyModules = ['onnxruntime-node', 'better-sqlite3', 'vscode-languageserver/', 'dist/server.js', 'sqlite-vec'];
 

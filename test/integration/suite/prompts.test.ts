@@ -3,6 +3,7 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { type PreviewPromptResult } from '../../../src/shared/promptPreviewProtocol';
+import { waitFor } from '../../support/waitFor';
 
 const extensionId = 'chatwright.chatwright';
 
@@ -15,16 +16,6 @@ function promptsFolder(): string {
   mkdirSync(folder, { recursive: true });
   cpSync(join(extension.extensionPath, 'test', 'fixtures', 'prompts'), folder, { recursive: true });
   return folder;
-}
-
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 function diagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
