@@ -80,6 +80,8 @@ export interface HubServer {
   /** Per content path: serve one flipped byte in the next transfer. */
   corruptOnce: Set<string>;
   ignoreRange: boolean;
+  /** Send file bodies chunked (no Content-Length), as some proxies and CDNs do. */
+  chunkedBodies: boolean;
   /** Bytes per second per transfer (0 = unlimited). */
   throttleBytesPerSecond: number;
   commitOf(id: string): string;
@@ -128,6 +130,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     cutAfterBytes: new Map(),
     corruptOnce: new Set(),
     ignoreRange: false,
+    chunkedBodies: false,
     throttleBytesPerSecond: 0,
     commitOf: (id) => {
       const model = models.get(id);
@@ -343,7 +346,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
         headers['content-range'] = `bytes ${start}-${end}/${file.size}`;
       }
     }
-    headers['content-length'] = String(end - start + 1);
+    if (!hub.chunkedBodies || req.method === 'HEAD') headers['content-length'] = String(end - start + 1);
     res.writeHead(status, headers);
     if (req.method === 'HEAD') {
       res.end();
@@ -361,6 +364,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       return;
     }
     if (hub.throttleBytesPerSecond > 0) return throttled(res, body, hub.throttleBytesPerSecond);
+    if (hub.chunkedBodies) {
+      for (let offset = 0; offset < body.length; offset += 1 << 20) res.write(body.subarray(offset, offset + (1 << 20)));
+      res.end();
+      return;
+    }
     res.end(body);
   }
 

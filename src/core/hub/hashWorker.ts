@@ -3,12 +3,12 @@ import { createReadStream } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 /**
- * Hashing a download while it streams costs as much CPU as the transfer itself (sha256 runs at ~0.7-1.5 GB/s per core),
- * so done on the network thread it halves throughput. For large files the hash is computed on a worker thread that
- * follows the file as it is written: the network thread only reports how many bytes are on disk, and the worker reads
- * them back (from the page cache) and hashes them. The network thread copies nothing, and a resumed download is hashed
- * from the first byte of the `.incomplete` file without a separate pass. The worker's code is a string run by
- * `new Worker(…, { eval: true })`, so every bundle (extension, CLI) carries it without a separate entry file.
+ * Hashing costs real CPU (sha256 ≈ 2 GB/s per core with SHA extensions, far less without), so hashing a large file
+ * that is already on disk (a cached blob being verified, or a transfer that went through node:http) runs on a worker
+ * thread that reads the file back from the page cache; the calling thread only reports how many bytes are on disk.
+ * Direct transfers (directGet.ts) hash inline instead: their chunks are already in hand and reading them back would
+ * cost more than hashing them. The worker's code is a string run by `new Worker(…, { eval: true })`, so every bundle
+ * (extension, CLI) carries it without a separate entry file.
  */
 export interface StreamHasher {
   /** A chunk received (used by the in-thread hasher). */
@@ -164,6 +164,13 @@ export function createStreamHasher(algorithm: 'sha256' | 'sha1', prefix: string 
       // No worker threads available (a restricted host): hash in this thread.
     }
   }
+  const hash = createHash(algorithm);
+  if (prefix) hash.update(prefix);
+  return inlineHasher(hash);
+}
+
+/** A hasher on the calling thread, fed with the chunks as they arrive (and `catchUp` for a resumed file). */
+export function createInlineHasher(algorithm: 'sha256' | 'sha1', prefix: string | undefined): StreamHasher {
   const hash = createHash(algorithm);
   if (prefix) hash.update(prefix);
   return inlineHasher(hash);

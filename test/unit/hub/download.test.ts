@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -169,7 +169,7 @@ describe('downloads into the Hugging Face cache layout', () => {
     assert.ok(again.result.transferredBytes < shard.size * 2);
   });
 
-  it('large files (hashed on the worker thread): resumed after a cut, then a damaged blob is detected and replaced', async () => {
+  it('large files (read straight from the socket, hashed as they arrive): resumed after a cut, then a damaged blob is detected and replaced', async () => {
     const id = 'chatwright-test/big-onnx';
     const served = hub.server.fileOf(id, 'onnx/model.onnx_data');
     hub.server.cutAfterBytes.set(`${id}/onnx/model.onnx_data`, 9 * 1024 * 1024 + 5);
@@ -197,6 +197,31 @@ describe('downloads into the Hugging Face cache layout', () => {
     const third = await download(id);
     assert.ok(readFileSync(link).equals(served.content), 'a corrupt transfer of a large file is caught too');
     assert.equal(third.result.transferredBytes, served.size * 2);
+  });
+
+  it('large files from a server that ignores Range or sends chunked bodies still arrive byte-exact', async () => {
+    const id = 'chatwright-test/big-onnx';
+    const served = hub.server.fileOf(id, 'onnx/model.onnx_data');
+    const blobs = join(hub.cacheDir, 'models--chatwright-test--big-onnx', 'blobs');
+    const clear = () => {
+      for (const name of readdirSync(blobs)) if (name.startsWith(served.sha256 ?? '-')) rmSync(join(blobs, name));
+    };
+    try {
+      clear();
+      writeFileSync(join(blobs, `${served.sha256}.incomplete`), served.content.subarray(0, 3_000_000));
+      hub.server.ignoreRange = true;
+      const restarted = await download(id);
+      assert.ok(readFileSync(join(restarted.result.snapshotFolder, 'onnx', 'model.onnx_data')).equals(served.content), 'a 200 to a Range request starts the file over');
+      hub.server.ignoreRange = false;
+      clear();
+      hub.server.chunkedBodies = true;
+      const chunked = await download(id);
+      assert.ok(readFileSync(join(chunked.result.snapshotFolder, 'onnx', 'model.onnx_data')).equals(served.content), 'a chunked body is read through node:http');
+      assert.deepEqual(chunked.result.downloaded.sort(), ['onnx/model.onnx_data']);
+    } finally {
+      hub.server.ignoreRange = false;
+      hub.server.chunkedBodies = false;
+    }
   });
 
   it('two downloads of the same model at once fetch each blob once and both succeed', async () => {
