@@ -46,10 +46,10 @@ function scanString(text: string, path: () => RowPath, hits: ContentHit[]): void
  * token or secret shape contains; the precise per-string walk runs only on a hit. Native `indexOf` scans, measured
  * about half the cost of one regex with these alternatives (which itself costs a fraction of the precise patterns).
  */
-const lineNeedles = ['<', '_', 'k-', 'KIA', 'SIA', 'Iza', 'xox', '-----', 'INST]'];
+export const specialContentNeedles: readonly string[] = ['<', '_', 'k-', 'KIA', 'SIA', 'Iza', 'xox', '-----', 'INST]'];
 
 export function mayHoldSpecialContent(line: string): boolean {
-  for (const needle of lineNeedles) if (line.indexOf(needle) >= 0) return true;
+  for (const needle of specialContentNeedles) if (line.indexOf(needle) >= 0) return true;
   return false;
 }
 

@@ -126,8 +126,11 @@ export class DatasetAccumulator {
     this.emit(item);
   }
 
-  /** Records one line. `line` is zero-based in the whole file; `text` is the line's text when at hand (else read back). */
-  add(line: number, analysis: LineAnalysis, text?: string): void {
+  /**
+   * Records one line. `line` is zero-based in the whole file; `text` is the line's text when at hand, or a function
+   * that gives it synchronously (asked only if a duplicate check needs it); otherwise it is read back.
+   */
+  add(line: number, analysis: LineAnalysis, text?: string | (() => string | undefined)): void {
     if (line >= this.stats.lines) this.stats.lines = line + 1;
     if (analysis.kind === 'blank') {
       this.stats.blankLines++;

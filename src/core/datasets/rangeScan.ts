@@ -4,7 +4,8 @@ import { DatasetAccumulator, type DatasetScanOptions, type DatasetStats } from '
 import { finding, lineRange, type DatasetFinding } from './findings';
 import { FileRows, FingerprintTable, type TableBuffers } from './fingerprint';
 import { type DatasetFormat } from './formats';
-import { analyzeLine, type LineAnalysisOptions } from './rowAnalysis';
+import { analyzeLine, type LineAnalysis, type LineAnalysisOptions } from './rowAnalysis';
+import { type CertifiedRow, RegionCertifier, sampleKeyOfAsciiBytes } from './cleanRowScan';
 import { loadTokenCounter } from './tokenizer';
 
 /** One byte range of a file to scan, starting and ending at line boundaries. Plain data: it crosses to workers. */
@@ -134,6 +135,22 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
       lastLength = analysis.length;
       line++;
     };
+    // Rows the byte scanner certifies clean skip decoding and JSON.parse (see cleanRowScan.ts); it applies when no
+    // token counting or other configured format asks more of a row than that.
+    const certify = tokenCounter === undefined && (request.format === undefined || request.format === 'messages');
+    const certified: CertifiedRow = { lineEnd: 0, turns: 0, length: 0 };
+    const addCertifiedLine = (region: Buffer, start: number, regionStart: number): void => {
+      fileRows?.note(line, regionStart + start);
+      const end = start + certified.length;
+      const analysis: LineAnalysis = { kind: 'row', format: 'messages', recognized: true, problems: [], turns: certified.turns, length: certified.length };
+      if (request.checkDuplicates) analysis.fingerprint = sampleKeyOfAsciiBytes(region, start, end);
+      // The text is decoded only if a duplicate check asks for it, while the region is still in hand.
+      accumulator.add(line, analysis, () => region.toString('latin1', start, end));
+      lastTerminated = certified.lineEnd < region.length;
+      lastInvalid = false;
+      lastLength = certified.length;
+      line++;
+    };
     if (request.start === 0) {
       const head = Buffer.alloc(3);
       const bytesRead = readSync(fd, head, 0, 3, 0);
@@ -168,22 +185,21 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
       }
       const region = buffer.subarray(0, cut);
       const regionStart = position - filled;
-      // ASCII decodes as latin1 to the same text, faster (no UTF-8 decoding) and into one-byte strings.
       const ascii = isAscii(region);
       if (ascii || isUtf8(region)) {
-        const text = region.toString(ascii ? 'latin1' : 'utf8');
-        // Byte offsets equal character offsets in ASCII-only text; otherwise the line ends are found in the bytes too.
+        const certifier = certify ? new RegionCertifier(region) : undefined;
         let from = 0;
-        let byteFrom = 0;
-        for (;;) {
-          const newline = text.indexOf('\n', from);
-          if (newline < 0) {
-            if (from < text.length) addLine(text.slice(from), false, regionStart + (ascii ? from : byteFrom));
-            break;
+        while (from < region.length) {
+          if (certifier?.certify(from, certified)) {
+            addCertifiedLine(region, from, regionStart);
+            from = certified.lineEnd + 1;
+            continue;
           }
-          addLine(text.slice(from, newline), true, regionStart + (ascii ? from : byteFrom));
-          from = newline + 1;
-          if (!ascii) byteFrom = region.indexOf(10, byteFrom) + 1;
+          const newline = region.indexOf(10, from);
+          const stop = newline < 0 ? region.length : newline;
+          // ASCII decodes as latin1 to the same text, faster (no UTF-8 decoding) and into one-byte strings.
+          addLine(region.toString(ascii ? 'latin1' : 'utf8', from, stop), newline >= 0, regionStart + from);
+          from = stop + 1;
         }
       } else {
         // Slow path, only for chunks with bad bytes: per line, to name the byte offset of each problem.
