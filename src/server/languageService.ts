@@ -11,7 +11,7 @@ import {
   type Hover,
   type HoverParams,
 } from 'vscode-languageserver';
-import { type TextDocument } from 'vscode-languageserver-textdocument';
+import { type TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { type ServerSettings } from '../shared/languageServerProtocol';
 
 /** What a language service may use besides the document: the current settings, the workspace, a log. */
@@ -21,6 +21,8 @@ export interface ServiceEnvironment {
   log(message: string): void;
   /** Asks the server to re-check a document (e.g. when a file it depends on changed). */
   revalidate(uri: string): void;
+  /** The editor's incremental changes from one version of an open document to a later one, when all are known. */
+  changesBetween?(uri: string, fromVersion: number, toVersion: number): readonly TextDocumentContentChangeEvent[] | undefined;
 }
 
 /**

@@ -10,12 +10,24 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { defaultServerSettings, type ServerSettings } from '../shared/languageServerProtocol';
+import { DocumentChangeLog } from './documentChangeLog';
 import { type LanguageService, type ServiceEnvironment } from './languageService';
 import { createLanguageServices } from './services';
 
 // The transport (--node-ipc from the extension, --stdio from tests and other editors) is chosen by the command line.
 const connection = createConnection(ProposedFeatures.all);
-const documents = new TextDocuments(TextDocument);
+// Every incremental change is kept by version, so a service can catch up on just the edited lines.
+const changeLog = new DocumentChangeLog();
+const documents = new TextDocuments<TextDocument>({
+  create: (uri, languageId, version, content) => {
+    changeLog.forget(uri);
+    return TextDocument.create(uri, languageId, version, content);
+  },
+  update: (document, changes, version) => {
+    changeLog.record(document.uri, document.version, version, changes);
+    return TextDocument.update(document, changes, version);
+  },
+});
 let settings: ServerSettings = defaultServerSettings;
 let workspaceFolders: string[] = [];
 
@@ -36,6 +48,7 @@ const environment: ServiceEnvironment = {
   settings: () => settings,
   workspaceFolders: () => workspaceFolders,
   log: (message) => connection.console.log(message),
+  changesBetween: (uri, from, to) => changeLog.between(uri, from, to),
   revalidate: (uri) => {
     const document = documents.get(uri);
     if (document) void publish(document);
@@ -130,6 +143,7 @@ connection.onShutdown(async () => {
 
 documents.onDidChangeContent((event) => void publish(event.document));
 documents.onDidClose((event) => {
+  changeLog.forget(event.document.uri);
   services[event.document.languageId]?.forget?.(event.document.uri);
   void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
 });

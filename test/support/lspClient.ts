@@ -34,7 +34,7 @@ export class LspTestClient {
   private versions = new Map<string, number>();
 
   private constructor(initializationOptions: unknown) {
-    this.server = spawn(process.execPath, [serverBundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.server = spawn(process.execPath, [...(process.env.CHATWRIGHT_SERVER_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.CHATWRIGHT_SERVER_PROF] : []), serverBundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.server.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
     this.server.on('exit', (code, signal) => {
       const error = new Error(`language server exited (code ${code}, signal ${signal}); stderr: ${this.stderr.join('')}`);
@@ -124,6 +124,8 @@ export class LspTestClient {
       await this.connection.sendNotification(ExitNotification.type).catch(() => undefined);
     }
     this.connection.dispose();
+    // Give the server a moment to exit on its own (it flushes what it writes on exit, such as a CPU profile).
+    if (!this.exited) await Promise.race([new Promise((resolve) => this.server.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, 2000))]);
     if (!this.exited) this.server.kill();
   }
 }

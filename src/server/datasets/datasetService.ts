@@ -119,7 +119,8 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
       states.set(document.uri, state);
     }
     if (state.version !== document.version) {
-      state.analysis.update(document.getText(), lineOptions(format));
+      const changes = state.version >= 0 ? environment.changesBetween?.(document.uri, state.version, document.version) : undefined;
+      if (!changes || !state.analysis.applyChanges(changes, lineOptions(format))) state.analysis.update(document.getText(), lineOptions(format));
       state.version = document.version;
     }
     return state;

@@ -1,4 +1,8 @@
+import { type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { type LineAnalysis, type LineAnalysisOptions, analyzeLine } from '../../core/datasets/rowAnalysis';
+
+/** An edit touching more lines than this is applied by a full `update` (cheaper than many splices, and no spread limits). */
+const maxIncrementalLines = 2000;
 
 /** Splits a document into lines the way LSP numbers them: LF, CRLF and a lone CR all end a line. */
 export function splitLines(text: string): string[] {
@@ -21,6 +25,8 @@ export class DocumentAnalysis {
   tokens: number[] = [];
   /** How many lines the last update re-analysed (for tests and logs). */
   lastReanalysed = 0;
+  /** Whether the text has a carriage return anywhere (then edits are applied by a full `update`). */
+  private carriageReturns = false;
 
   constructor(private readonly optionsKey: string) {}
 
@@ -52,6 +58,40 @@ export class DocumentAnalysis {
     this.lines = next;
     this.bom = bom;
     this.terminated = terminated;
+    this.carriageReturns = body.indexOf('\r') >= 0;
     this.lastReanalysed = fresh.length;
+  }
+
+  /**
+   * Applies an editor's incremental changes (in order, each in the coordinates left by the one before) to the lines,
+   * re-analysing only the lines they touch: no split or comparison of the whole text, so an edit costs the same in a
+   * 50,000-row document as in a small one. Returns false when a change is outside what it handles (a whole-text
+   * change, carriage returns, the BOM line, the last line, a large paste); lines and analyses then still match each
+   * other, and a full `update` with the document's text brings them up to date.
+   */
+  applyChanges(changes: readonly TextDocumentContentChangeEvent[], options: LineAnalysisOptions): boolean {
+    if (this.carriageReturns) return false;
+    let reanalysed = 0;
+    for (const change of changes) {
+      if (!('range' in change) || change.text.indexOf('\r') >= 0) return false;
+      const { start, end } = change.range;
+      // Only changes strictly before the last line: the end of the text (terminated or not) stays as it is.
+      if (start.line < 0 || start.line > end.line || (start.line === end.line && start.character > end.character) || end.line >= this.lines.length - 1) return false;
+      if (start.line === 0 && (this.bom || change.text.charCodeAt(0) === 0xfeff)) return false;
+      const first = this.lines[start.line]!;
+      const last = this.lines[end.line]!;
+      if (start.character < 0 || start.character > first.length || end.character < 0 || end.character > last.length) return false;
+      if (end.line - start.line > maxIncrementalLines || change.text.length > maxIncrementalLines * 200) return false;
+      const fresh = (first.slice(0, start.character) + change.text + last.slice(end.character)).split('\n');
+      if (fresh.length > maxIncrementalLines) return false;
+      const analyses = fresh.map((line) => analyzeLine(line, options));
+      const removed = end.line - start.line + 1;
+      this.lines.splice(start.line, removed, ...fresh);
+      this.analyses.splice(start.line, removed, ...analyses);
+      this.tokens.splice(start.line, removed, ...fresh.map(() => -1));
+      reanalysed += fresh.length;
+    }
+    this.lastReanalysed = reanalysed;
+    return true;
   }
 }

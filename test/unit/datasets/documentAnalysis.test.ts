@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { analyzeLine } from '../../../src/core/datasets/rowAnalysis';
+import { type TextDocumentContentChangeEvent, TextDocument } from 'vscode-languageserver-textdocument';
 import { DocumentAnalysis } from '../../../src/server/datasets/documentAnalysis';
+import { DocumentChangeLog } from '../../../src/server/documentChangeLog';
 
 /** The lines of a text as the editor numbers them, computed from scratch. */
 function referenceLines(text: string): string[] {
@@ -46,5 +48,66 @@ describe('DocumentAnalysis: incremental re-analysis of an open document', () => 
       }),
       { numRuns: 2000 },
     );
+  });
+
+  const lfDocumentText = fc
+    .tuple(fc.array(lineText, { minLength: 1, maxLength: 20 }), fc.constantFrom('\n', '\n', '\n', '\r\n'), fc.boolean(), fc.boolean())
+    .map(([lines, eol, terminated, bom]) => (bom ? '\ufeff' : '') + lines.join(eol) + (terminated ? eol : ''));
+
+  it('applies incremental editor changes line by line, ending exactly where a from-scratch analysis of the text ends', () => {
+    let incremental = 0;
+    const edit = fc.record({ startLine: fc.nat(), startCharacter: fc.nat(), span: fc.nat({ max: 3 }), endCharacter: fc.nat(), text: fc.oneof(fc.constantFrom('', '\n', '{"text": "x"}', '"', '\n{"text": "y"}\n', '\r\n', '\ufeff'), fc.string({ maxLength: 8 })) });
+    fc.assert(
+      fc.property(lfDocumentText, fc.array(fc.array(edit, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }), (text, batches) => {
+        let document = TextDocument.create('file:///t.jsonl', 'jsonl', 1, text);
+        const analysis = new DocumentAnalysis('');
+        analysis.update(text, {});
+        for (const batch of batches) {
+          const changes: TextDocumentContentChangeEvent[] = [];
+          let shadow = document;
+          for (const item of batch) {
+            // A range valid in the text left by the changes before it, as an editor sends them.
+            const lineCount = shadow.lineCount;
+            const startLine = item.startLine % lineCount;
+            const endLine = Math.min(lineCount - 1, startLine + item.span);
+            const lineLength = (line: number) => shadow.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }).replace(/\r?\n$|\r$/, '').length;
+            const startCharacter = item.startCharacter % (lineLength(startLine) + 1);
+            const endCharacter = endLine === startLine ? startCharacter + (item.endCharacter % (lineLength(startLine) - startCharacter + 1)) : item.endCharacter % (lineLength(endLine) + 1);
+            const change = { range: { start: { line: startLine, character: startCharacter }, end: { line: endLine, character: endCharacter } }, text: item.text };
+            changes.push(change);
+            shadow = TextDocument.update(TextDocument.create(shadow.uri, 'jsonl', shadow.version, shadow.getText()), [change], shadow.version + 1);
+          }
+          document = TextDocument.update(document, changes, document.version + 1);
+          if (analysis.applyChanges(changes, {})) incremental++;
+          else analysis.update(document.getText(), {});
+          const fresh = new DocumentAnalysis('');
+          fresh.update(document.getText(), {});
+          assert.deepEqual(analysis.lines, fresh.lines);
+          assert.deepEqual(analysis.analyses, fresh.analyses);
+          assert.equal(analysis.tokens.length, fresh.lines.length);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    assert.ok(incremental > 300, `the incremental path ran (${incremental} batches)`);
+  });
+
+  it('keeps the editor\'s changes by version, and hands out only a complete chain', () => {
+    const log = new DocumentChangeLog();
+    const change = (text: string): TextDocumentContentChangeEvent => ({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text });
+    log.record('a', 1, 2, [change('x')]);
+    log.record('a', 2, 3, [change('y'), change('z')]);
+    log.record('a', 3, 4, [change('w')]);
+    assert.deepEqual(log.between('a', 1, 3)?.map((c) => c.text), ['x', 'y', 'z']);
+    assert.equal(log.between('a', 1, 4), undefined, 'steps already handed out are gone (the reader re-reads the text up to 4)');
+    log.record('a', 4, 5, [change('w')]);
+    assert.deepEqual(log.between('a', 4, 5)?.map((c) => c.text), ['w']);
+    log.record('a', 6, 7, [change('v')]);
+    assert.equal(log.between('a', 5, 7), undefined, 'a gap in the chain (version 5 → 6 unknown)');
+    assert.equal(log.between('b', 1, 2), undefined);
+    for (let version = 10; version < 200; version++) log.record('c', version, version + 1, [change(String(version))]);
+    assert.equal(log.between('c', 10, 200), undefined, 'a reader too far behind re-reads the text');
+    log.record('c', 200, 201, [change('last')]);
+    assert.deepEqual(log.between('c', 200, 201)?.map((c) => c.text), ['last']);
   });
 });
