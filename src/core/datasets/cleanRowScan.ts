@@ -6,8 +6,8 @@ import { specialContentNeedles } from './contentScan';
  * most of its time building strings and objects that are thrown away. This scanner reads such a row's bytes once and
  * *certifies* it: valid JSON of exactly the shape {"messages": [{"role": …, "content": "…"}, …]} with known roles, in
  * a valid order, ending with a non-blank assistant reply. Anything else — another format, another key, an escape it
- * cannot judge, a non-ASCII byte, a control character, a needle of the special-token or secret checks, a problem of
- * any kind — is not certified and goes through the full path, which then reports exactly what it finds. So a certified
+ * cannot judge, a control character, a needle of the special-token or secret checks, a problem of any kind — is not
+ * certified and goes through the full path, which then reports exactly what it finds. So a certified
  * row is one the full path would pass without a finding; a unit test holds the two paths to that.
  */
 
@@ -16,8 +16,10 @@ export interface CertifiedRow {
   lineEnd: number;
   /** Messages in the row (the full path's `turns`). */
   turns: number;
-  /** Characters in the line without a final '\r' (the same as bytes: certified lines are ASCII). */
+  /** UTF-16 code units in the line without a final '\r' (what the full path's `text.length` is). */
   length: number;
+  /** Whether the line is all ASCII (its bytes then decode as latin1, faster). */
+  ascii: boolean;
 }
 
 const quote = 0x22;
@@ -52,9 +54,12 @@ function isHex(c: number): boolean {
  * Lines must be asked about in order.
  */
 export class RegionCertifier {
-  /** Start offsets of lines that hold an irregular byte, in order. */
+  /** Start offsets of lines that hold a control character, in order. */
   private readonly irregular: number[] = [];
   private irregularAt = 0;
+  /** Offsets of the non-ASCII bytes that start runs of them, in order (one per line is enough to know it is not ASCII). */
+  private readonly wideBytes: number[] = [];
+  private wideAt = 0;
   private readonly needles: NeedleIndex;
   private nextBackslash = -2;
 
@@ -68,50 +73,64 @@ export class RegionCertifier {
     const length = bytes.length;
     let i = 0;
     const flag = (at: number): void => {
-      // Record the line and skip to its end: one irregular byte is enough.
+      // Record the line and skip to its end: one control character is enough.
       let lineStart = at;
       while (lineStart > 0 && bytes[lineStart - 1] !== 0x0a) lineStart--;
       if (this.irregular[this.irregular.length - 1] !== lineStart) this.irregular.push(lineStart);
       const newline = bytes.indexOf(0x0a, at);
       i = newline < 0 ? length : newline + 1;
     };
-    const isIrregular = (at: number): boolean => {
+    const isControl = (at: number): boolean => {
       const c = bytes[at]!;
-      if (c >= 0x80) return true;
+      if (c >= 0x80 && (at === 0 || bytes[at - 1]! < 0x80)) this.wideBytes.push(at);
       if (c >= 0x20 || c === 0x0a) return false;
       // A '\r' ending the line is allowed; any other control character is not.
       return !(c === 0x0d && (at + 1 === length || bytes[at + 1] === 0x0a));
     };
     if (bytes.byteOffset % 4 === 0) {
       const words = new Uint32Array(bytes.buffer, bytes.byteOffset, length >>> 2);
+      let previousWide = -8;
       while (i + 4 <= length) {
         const word = words[i >>> 2]!;
-        // Some byte is below 0x20 or at least 0x80 (a lower byte's borrow can flag more: checked byte by byte).
-        if ((((word - 0x20202020) | word) & 0x80808080) === 0) {
+        // A byte below 0x20 (exact: a borrow starts only at such a byte): look at the word byte by byte.
+        if (((word - 0x20202020) & ~word & 0x80808080) === 0) {
+          if ((word & 0x80808080) !== 0) {
+            // Non-ASCII text, within one line (no line end in the word): note where a run of such words starts.
+            if (previousWide !== i - 4) {
+              let k = i;
+              while (bytes[k]! < 0x80) k++;
+              this.wideBytes.push(k);
+            }
+            previousWide = i;
+          }
           i += 4;
           continue;
         }
-        const wordStart = i;
-        let flagged = false;
-        for (let k = wordStart; k < wordStart + 4; k++) {
-          if (isIrregular(k)) {
-            flag(k);
-            flagged = true;
-            break;
+        {
+          const wordStart = i;
+          let flagged = false;
+          for (let k = wordStart; k < wordStart + 4; k++) {
+            if (isControl(k)) {
+              flag(k);
+              flagged = true;
+              break;
+            }
           }
-        }
-        if (!flagged) i = wordStart + 4;
-        else if (i % 4 !== 0) {
-          // Realign on a word boundary, checking the bytes in between.
-          while (i < length && i % 4 !== 0) {
-            if (isIrregular(i)) flag(i);
-            else i++;
+          if (!flagged) i = wordStart + 4;
+          else {
+            // Realign on a word boundary, checking the bytes in between.
+            while (i < length && i % 4 !== 0) {
+              if (isControl(i)) flag(i);
+              else i++;
+            }
           }
+          continue;
         }
+        i += 4;
       }
     }
     while (i < length) {
-      if (isIrregular(i)) flag(i);
+      if (isControl(i)) flag(i);
       else i++;
     }
   }
@@ -124,8 +143,11 @@ export class RegionCertifier {
     while (this.irregularAt < this.irregular.length && this.irregular[this.irregularAt]! < start) this.irregularAt++;
     if (this.irregular[this.irregularAt] === start) return false;
     if (this.needles.within(start, lineEnd)) return false;
-    if (!this.parse(start, lineEnd, out)) return false;
+    while (this.wideAt < this.wideBytes.length && this.wideBytes[this.wideAt]! < start) this.wideAt++;
+    const ascii = !(this.wideAt < this.wideBytes.length && this.wideBytes[this.wideAt]! < lineEnd);
+    if (!this.parse(start, lineEnd, out, ascii)) return false;
     out.lineEnd = lineEnd;
+    out.ascii = ascii;
     return true;
   }
 
@@ -164,6 +186,12 @@ export class RegionCertifier {
     for (let i = open + 1; i < close; i++) {
       const c = bytes[i]!;
       if (c === 0x20) continue;
+      if (c >= 0x80) {
+        const [codePoint, size] = decodeUtf8(bytes, i);
+        if (!isJsWhitespace(codePoint)) return true;
+        i += size - 1;
+        continue;
+      }
       if (c !== backslash) return true;
       const next = bytes[i + 1];
       if (next === 0x6e || next === 0x74 || next === 0x72 || next === 0x66) {
@@ -176,7 +204,7 @@ export class RegionCertifier {
     return false;
   }
 
-  private parse(start: number, limit: number, out: CertifiedRow): boolean {
+  private parse(start: number, limit: number, out: CertifiedRow, ascii: boolean): boolean {
     const bytes = this.region;
     let i = start;
     while (i < limit && isJsonSpace(bytes[i]!)) i++;
@@ -266,9 +294,34 @@ export class RegionCertifier {
     if (i !== limit) return false;
     // The line's text excludes one final '\r' (as the full path strips it); other trailing spaces count.
     out.turns = turns;
-    out.length = (limit > start && bytes[limit - 1] === 0x0d ? limit - 1 : limit) - start;
+    const end = limit > start && bytes[limit - 1] === 0x0d ? limit - 1 : limit;
+    out.length = ascii ? end - start : utf16Length(bytes, start, end);
     return true;
   }
+}
+
+/** The code point of the (valid) UTF-8 sequence starting at `at`, and its length in bytes. */
+function decodeUtf8(bytes: Uint8Array, at: number): [number, number] {
+  const lead = bytes[at]!;
+  if (lead < 0x80) return [lead, 1];
+  if (lead < 0xe0) return [((lead & 0x1f) << 6) | (bytes[at + 1]! & 0x3f), 2];
+  if (lead < 0xf0) return [((lead & 0x0f) << 12) | ((bytes[at + 1]! & 0x3f) << 6) | (bytes[at + 2]! & 0x3f), 3];
+  return [((lead & 0x07) << 18) | ((bytes[at + 1]! & 0x3f) << 12) | ((bytes[at + 2]! & 0x3f) << 6) | (bytes[at + 3]! & 0x3f), 4];
+}
+
+/** What String#trim removes besides ASCII whitespace. */
+function isJsWhitespace(codePoint: number): boolean {
+  return codePoint === 0xa0 || codePoint === 0x1680 || (codePoint >= 0x2000 && codePoint <= 0x200a) || codePoint === 0x2028 || codePoint === 0x2029 || codePoint === 0x202f || codePoint === 0x205f || codePoint === 0x3000 || codePoint === 0xfeff;
+}
+
+/** UTF-16 code units of valid UTF-8 bytes: one per sequence, two for a 4-byte one (a surrogate pair). */
+function utf16Length(bytes: Uint8Array, start: number, end: number): number {
+  let units = 0;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1;
+  }
+  return units;
 }
 
 const sampledEnds = 32;
@@ -278,31 +331,67 @@ function mix(hash: number, c: number): number {
   return Math.imul(hash ^ c, 0x01000193);
 }
 
-/** `sampleKey` (fingerprint.ts) of an ASCII line given as bytes: the same value, without decoding the line. */
-export function sampleKeyOfAsciiBytes(bytes: Buffer, start: number, end: number): number {
+function fold(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+/**
+ * `sampleKey` (fingerprint.ts) of a line given as valid UTF-8 bytes: the same value, without decoding the line. The
+ * string version walks UTF-16 code units, so a character outside the BMP counts as its two surrogates, in order.
+ */
+export function sampleKeyOfUtf8Bytes(bytes: Buffer, start: number, end: number): number {
   let hash = 0x811c9dc5;
   let taken = 0;
-  for (let i = start; i < end && taken < sampledEnds; i++) {
-    let c = bytes[i]!;
-    if (c <= 32) continue;
-    if (c >= 65 && c <= 90) c += 32;
-    hash = mix(hash, c);
+  for (let i = start; i < end && taken < sampledEnds; ) {
+    const c = bytes[i]!;
+    if (c < 0x80) {
+      i++;
+      if (c <= 32) continue;
+      hash = mix(hash, fold(c));
+      taken++;
+      continue;
+    }
+    const [codePoint, size] = decodeUtf8(bytes, i);
+    i += size;
+    if (codePoint >= 0x10000) {
+      hash = mix(hash, 0xd800 + ((codePoint - 0x10000) >> 10));
+      taken++;
+      if (taken >= sampledEnds) break;
+      hash = mix(hash, 0xdc00 + ((codePoint - 0x10000) & 0x3ff));
+    } else hash = mix(hash, codePoint);
     taken++;
   }
   taken = 0;
-  for (let j = end - 1; j >= start && taken < sampledEnds; j--) {
-    let c = bytes[j]!;
-    if (c <= 32) continue;
-    if (c >= 65 && c <= 90) c += 32;
-    hash = mix(hash, c);
+  for (let j = end - 1; j >= start && taken < sampledEnds; ) {
+    const c = bytes[j]!;
+    if (c < 0x80) {
+      j--;
+      if (c <= 32) continue;
+      hash = mix(hash, fold(c));
+      taken++;
+      continue;
+    }
+    let lead = j;
+    while (lead > start && (bytes[lead]! & 0xc0) === 0x80) lead--;
+    const [codePoint] = decodeUtf8(bytes, lead);
+    j = lead - 1;
+    if (codePoint >= 0x10000) {
+      hash = mix(hash, 0xdc00 + ((codePoint - 0x10000) & 0x3ff));
+      taken++;
+      if (taken >= sampledEnds) break;
+      hash = mix(hash, 0xd800 + ((codePoint - 0x10000) >> 10));
+    } else hash = mix(hash, codePoint);
     taken++;
   }
   let at = end > start ? bytes.lastIndexOf(quote, end - 1) : -1;
   for (let quotes = 0; at >= start && quotes < sampledQuotes; quotes++, at = at > start ? bytes.lastIndexOf(quote, at - 1) : -1) {
     let k = at + 1;
     while (k < end && bytes[k]! <= 32) k++;
-    let c = k < end ? bytes[k]! : 0;
-    if (c >= 65 && c <= 90) c += 32;
+    let c = 0;
+    if (k < end) {
+      const [codePoint] = decodeUtf8(bytes, k);
+      c = codePoint >= 0x10000 ? 0xd800 + ((codePoint - 0x10000) >> 10) : fold(codePoint);
+    }
     hash = mix(hash, c);
   }
   hash = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d);

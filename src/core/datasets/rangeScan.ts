@@ -5,7 +5,7 @@ import { finding, lineRange, type DatasetFinding } from './findings';
 import { FileRows, FingerprintTable, type TableBuffers } from './fingerprint';
 import { type DatasetFormat } from './formats';
 import { analyzeLine, type LineAnalysis, type LineAnalysisOptions } from './rowAnalysis';
-import { type CertifiedRow, RegionCertifier, sampleKeyOfAsciiBytes } from './cleanRowScan';
+import { type CertifiedRow, RegionCertifier, sampleKeyOfUtf8Bytes } from './cleanRowScan';
 import { loadTokenCounter } from './tokenizer';
 
 /** One byte range of a file to scan, starting and ending at line boundaries. Plain data: it crosses to workers. */
@@ -138,14 +138,15 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
     // Rows the byte scanner certifies clean skip decoding and JSON.parse (see cleanRowScan.ts); it applies when no
     // token counting or other configured format asks more of a row than that.
     const certify = tokenCounter === undefined && (request.format === undefined || request.format === 'messages');
-    const certified: CertifiedRow = { lineEnd: 0, turns: 0, length: 0 };
+    const certified: CertifiedRow = { lineEnd: 0, turns: 0, length: 0, ascii: true };
     const addCertifiedLine = (region: Buffer, start: number, regionStart: number): void => {
       fileRows?.note(line, regionStart + start);
-      const end = start + certified.length;
+      const end = region[certified.lineEnd - 1] === 0x0d ? certified.lineEnd - 1 : certified.lineEnd;
       const analysis: LineAnalysis = { kind: 'row', format: 'messages', recognized: true, problems: [], turns: certified.turns, length: certified.length };
-      if (request.checkDuplicates) analysis.fingerprint = sampleKeyOfAsciiBytes(region, start, end);
+      if (request.checkDuplicates) analysis.fingerprint = sampleKeyOfUtf8Bytes(region, start, end);
       // The text is decoded only if a duplicate check asks for it, while the region is still in hand.
-      accumulator.add(line, analysis, () => region.toString('latin1', start, end));
+      const encoding = certified.ascii ? 'latin1' : 'utf8';
+      accumulator.add(line, analysis, () => region.toString(encoding, start, end));
       lastTerminated = certified.lineEnd < region.length;
       lastInvalid = false;
       lastLength = certified.length;

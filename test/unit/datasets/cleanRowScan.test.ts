@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type CertifiedRow, RegionCertifier, sampleKeyOfAsciiBytes } from '../../../src/core/datasets/cleanRowScan';
+import { type CertifiedRow, RegionCertifier, sampleKeyOfUtf8Bytes } from '../../../src/core/datasets/cleanRowScan';
 import { sampleKey } from '../../../src/core/datasets/fingerprint';
 import { analyzeLine } from '../../../src/core/datasets/rowAnalysis';
 
@@ -12,7 +12,7 @@ function certifyAll(lines: readonly string[], terminated = true): (CertifiedRow 
   const results: (CertifiedRow | undefined)[] = [];
   let from = 0;
   for (let index = 0; index < lines.length; index++) {
-    const out: CertifiedRow = { lineEnd: 0, turns: 0, length: 0 };
+    const out: CertifiedRow = { lineEnd: 0, turns: 0, length: 0, ascii: true };
     if (certifier.certify(from, out)) {
       results.push({ ...out });
       assert.equal(out.lineEnd, from + Buffer.byteLength(lines[index]!), `line ${index} ends where it does`);
@@ -49,6 +49,8 @@ describe('certifying clean messages rows without parsing them', () => {
       cleanRow([{ role: 'developer', content: 'Be brief.' }, ...conversation.slice(1), { role: 'user', content: '' }, { role: 'assistant', content: 'Anything else?' }]),
       ' { "messages" : [ { "content" : "Hi \\"there\\" \\\\ \\/ \\b", "role" : "user" } , {"role":"assistant","content":"  \\tHello\\u00e9"} ] } ',
       `${cleanRow(conversation)}\r`,
+      cleanRow([{ role: 'user', content: 'Café ☕ 𝄞 — где посылка? 包裹在哪里' }, { role: 'assistant', content: '\u00a0Оно в пути 🚚.' }]),
+      cleanRow([{ role: 'user', content: '𝄞' }, { role: 'assistant', content: '\u0085' }]), // NEL is not whitespace for String#trim
     ];
     const results = certifyAll(lines);
     results.forEach((certified, index) => {
@@ -60,10 +62,9 @@ describe('certifying clean messages rows without parsing them', () => {
   it('leaves every row with a finding, another shape or bytes it cannot judge to the full path', () => {
     const rejected = [
       cleanRow([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '   ' }]), // empty assistant turn
-      cleanRow([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '\u2003' }]), // non-ASCII blank
+      cleanRow([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '\u2003\u00a0\u3000\ufeff' }]), // non-ASCII blank
       '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"\\u0020"}]}', // blank only by escape
       '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hi\tthere"}]}', // raw tab in a string
-      cleanRow([{ role: 'user', content: 'Café?' }, { role: 'assistant', content: 'Oui.' }]), // non-ASCII
       cleanRow([{ role: 'user', content: 'Say <|im_end|>' }, { role: 'assistant', content: 'No.' }]), // special token
       cleanRow([{ role: 'user', content: 'key sk-abcdefghijklmnopqrstuvwxyz0123456789' }, { role: 'assistant', content: 'Revoke it.' }]),
       cleanRow([{ role: 'user', content: 'Hi' }, { role: 'bot', content: 'Hello' }]), // unrecognized role
@@ -102,9 +103,11 @@ describe('certifying clean messages rows without parsing them', () => {
         const lines = [cleanRow(conversation), padded, cleanRow(conversation)];
         const results = certifyAll(lines, shift % 2 === 0);
         assert.ok(results[0] && results[2], `neighbours of ${JSON.stringify(odd)} at shift ${shift} are certified`);
-        // JSON.stringify escapes control characters; U+007F (DEL) is printable for JSON and certified like any text.
-        if (odd === '\u007f') assertAgreesWithFullPath(padded, results[1]!);
-        else if (odd === 'é') assert.equal(results[1], undefined);
+        // JSON.stringify escapes control characters; DEL and non-ASCII text are certified like any text.
+        if (odd === '\u007f' || odd === 'é') {
+          assert.ok(results[1], `${JSON.stringify(odd)} at shift ${shift} is certified`);
+          assertAgreesWithFullPath(padded, results[1]);
+        }
       }
       const raw = `{"messages":[{"role":"user","content":"${'x'.repeat(shift)}\u0007"},{"role":"assistant","content":"ok"}]}`;
       assert.equal(certifyAll([cleanRow(conversation), raw, cleanRow(conversation)])[1], undefined, `a raw control character at shift ${shift}`);
@@ -113,9 +116,9 @@ describe('certifying clean messages rows without parsing them', () => {
 
   it('property: whatever it certifies, the full path passes with the same turns, length and duplicate key', () => {
     const role = fc.constantFrom('system', 'developer', 'user', 'assistant', 'tool', 'bot', 'User');
-    const odd = fc.constantFrom('', ' ', '\n', '\\', '"', '<s>', 'a_b', '\u00a0', '\ufeff', 'sk-', '\t', '\u0000', '\u2028', '/');
+    const odd = fc.constantFrom('', ' ', '\n', '\\', '"', '<s>', 'a_b', '\u00a0', '\ufeff', 'sk-', '\t', '\u0000', '\u2028', '/', 'é', '𝄞', '包裹', '\u3000', '\u0085', 'É');
     const word = fc.constantFrom('order', 'Parcel', 'the', 'refund', '42', 'e-mail', '(yes)', 'a,b', '{x}', '[y]', ':');
-    const text = fc.oneof(fc.array(word, { maxLength: 8 }).map((words) => words.join(' ')), fc.string({ maxLength: 20 }), odd, fc.tuple(word, odd, word).map((parts) => parts.join('')));
+    const text = fc.oneof(fc.array(word, { maxLength: 8 }).map((words) => words.join(' ')), fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 12 }), odd, fc.tuple(word, odd, word).map((parts) => parts.join('')));
     const message = fc.record({ role, content: text });
     const conversationRow = fc
       .tuple(fc.boolean(), fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 3 }), fc.array(message, { maxLength: 1 }))
@@ -129,15 +132,18 @@ describe('certifying clean messages rows without parsing them', () => {
     let certifiedCount = 0;
     fc.assert(
       fc.property(fc.array(fc.oneof(row, spaced, mutated), { minLength: 1, maxLength: 8 }), (lines) => {
-        const safe = lines.map((line) => line.replace(/\n/g, ' '));
+        // As a file holds them: no line ends inside, and valid UTF-8 (a lone surrogate is written as U+FFFD).
+        const safe = lines.map((line) => Buffer.from(line.replace(/\n/g, ' '), 'utf8').toString('utf8'));
         const results = certifyAll(safe);
         results.forEach((certified, index) => {
           if (!certified) return;
           certifiedCount++;
           const line = safe[index]!;
           assertAgreesWithFullPath(line, certified);
-          const region = Buffer.from(line, 'latin1');
-          assert.equal(sampleKeyOfAsciiBytes(region, 0, certified.length), sampleKey(line.slice(0, certified.length)));
+          const region = Buffer.from(line, 'utf8');
+          const bytesEnd = certified.lineEnd - (line.endsWith('\r') ? 1 : 0) - (certified.lineEnd - Buffer.byteLength(line));
+          assert.equal(certified.ascii, !/[^\x20-\x7e\r]/.test(line));
+          assert.equal(sampleKeyOfUtf8Bytes(region, 0, bytesEnd), sampleKey(line.slice(0, certified.length)));
         });
       }),
       { numRuns: 3000 },
@@ -145,15 +151,18 @@ describe('certifying clean messages rows without parsing them', () => {
     assert.ok(certifiedCount > 500, `the property exercised the fast path (${certifiedCount} rows certified)`);
   });
 
-  it('the byte sample key equals the string sample key on any ASCII line', () => {
+  it('the byte sample key equals the string sample key on any line (ASCII, accents, CJK, astral characters)', () => {
+    const piece = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 10 }), fc.constantFrom('"', ' "', 'É', '𝄞', '" 𝄞', 'Ab'));
     fc.assert(
-      fc.property(fc.string({ unit: fc.integer({ min: 0, max: 127 }).map((code) => String.fromCharCode(code)), maxLength: 200 }), fc.string({ maxLength: 5 }), (line, prefix) => {
-        const ascii = [...prefix].filter((c) => c.charCodeAt(0) < 128).join('') + line;
-        const region = Buffer.from(`${ascii}\n${ascii}`, 'latin1');
-        assert.equal(sampleKeyOfAsciiBytes(region, ascii.length + 1, region.length), sampleKey(ascii));
-        assert.equal(sampleKeyOfAsciiBytes(region, 0, ascii.length), sampleKey(ascii));
+      fc.property(fc.array(piece, { maxLength: 6 }), (pieces) => {
+        // Valid text only (no lone surrogates: a file that passed the UTF-8 check holds none) and no line ends.
+        const line = pieces.join('').replace(/[\n\r]/g, ' ').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '?');
+        const bytes = Buffer.byteLength(line);
+        const region = Buffer.from(`${line}\n${line}`, 'utf8');
+        assert.equal(sampleKeyOfUtf8Bytes(region, bytes + 1, region.length), sampleKey(line));
+        assert.equal(sampleKeyOfUtf8Bytes(region, 0, bytes), sampleKey(line));
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 });

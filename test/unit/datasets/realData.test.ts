@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type DatasetFindingCode } from '../../../src/core/datasets/findings';
 import { type DatasetFormat } from '../../../src/core/datasets/formats';
+import { validateDatasetFile } from '../../../src/core/datasets/fileValidation';
+import { type DatasetFinding } from '../../../src/core/datasets/findings';
 import { validateDataset } from '../../../src/core/datasets/validateDataset';
 
 // The public datasets described in /work/shared/data/SOURCES.md (kept outside the repository).
@@ -49,6 +51,19 @@ describe('the public datasets: classified correctly, and every finding true', { 
       assert.equal(findings.filter((f) => f.code === 'duplicate-row').length, exactDuplicateLines(text));
     });
   }
+
+  it('validating each file from disk (streamed, clean rows certified from their bytes) finds exactly what the in-memory path finds', async () => {
+    for (const file of Object.keys(expectations)) {
+      const path = join(root, file);
+      const inMemory = validateDataset(readFileSync(path, 'utf8'), { maxFindingsPerCode: 100_000 });
+      const streamed: DatasetFinding[] = [];
+      const result = await validateDatasetFile(path, { threads: 1, maxFindingsPerCode: 100_000, onFinding: (finding) => streamed.push(finding) });
+      const key = (f: DatasetFinding): string => `${f.range.start.line}:${f.range.start.character}-${f.range.end.line}:${f.range.end.character} ${f.code} ${f.relatedLine ?? ''} ${f.message}`;
+      assert.deepEqual(streamed.map(key).sort(), inMemory.findings.map(key).sort(), file);
+      assert.deepEqual(result.stats.formats, inMemory.stats.formats, file);
+      assert.deepEqual(result.stats.duplicates, inMemory.stats.duplicates, file);
+    }
+  });
 
   it('toy_chat_fine_tuning.jsonl: the example without a user message is row 4', () => {
     const { findings } = validateDataset(readFileSync(join(root, 'openai-chat/toy_chat_fine_tuning.jsonl'), 'utf8'));
