@@ -196,7 +196,7 @@ async function main(): Promise<void> {
       );
       log(
         `  frame: ${mega(models.qwen.macsPerToken)}MAC/token → ${fraction(best.stats.tokensPerSecond)} of the cores' int8 GEMM rate (transformers.js ${fraction(bestTheirs.tokensPerSecond)});` +
-          ` batch-1 decoding reads every weight once per token, so memory bandwidth bounds it: ≈ ${((models.qwen.macsPerToken * best.stats.tokensPerSecond) / 1e9).toFixed(1)} GB/s of int8 weights streamed`,
+          ` batch-1 decoding reads every weight once per token: ≈ ${((models.qwen.macsPerToken * best.stats.tokensPerSecond) / 1e9).toFixed(1)} GB/s of int8 weights streamed; bench/inference/decodeProfile.ts shows where a step goes inside onnxruntime and the most any engine running this graph could gain`,
       );
       log(`  peak memory: Chatwright worker ${mb(status.peakRssBytes)}, transformers.js process ${mb(bestTheirs.peakRssBytes)} | same greedy text in every round: ${ours.every((r, i) => r.text === their[i]!.text)}`);
     } finally {
