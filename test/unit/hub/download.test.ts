@@ -199,6 +199,38 @@ describe('downloads into the Hugging Face cache layout', () => {
     assert.equal(third.result.transferredBytes, served.size * 2);
   });
 
+  it('cancelling a large transfer keeps what arrived in the .incomplete file, links nothing, and the next run resumes it', async () => {
+    const id = 'chatwright-test/big-onnx';
+    const served = hub.server.fileOf(id, 'onnx/model.onnx_data');
+    const blobs = join(hub.cacheDir, 'models--chatwright-test--big-onnx', 'blobs');
+    for (const name of readdirSync(blobs)) if (name.startsWith(served.sha256 ?? '-')) rmSync(join(blobs, name));
+    const link = join(hub.cacheDir, 'models--chatwright-test--big-onnx', 'snapshots', hub.server.commitOf(id), 'onnx', 'model.onnx_data');
+    rmSync(link, { force: true });
+    hub.server.throttleBytesPerSecond = 4_000_000;
+    const controller = new AbortController();
+    try {
+      const pending = download(id, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.active.includes('onnx/model.onnx_data') && p.transferredBytes > 300_000) controller.abort();
+        },
+      });
+      await assert.rejects(pending, DownloadCancelledError);
+    } finally {
+      hub.server.throttleBytesPerSecond = 0;
+    }
+    const partial = join(blobs, `${served.sha256}.incomplete`);
+    assert.ok(existsSync(partial), 'the partial transfer is kept');
+    const kept = statSync(partial).size;
+    assert.ok(kept > 0 && kept < served.size, `kept ${kept} bytes`);
+    assert.ok(served.content.subarray(0, kept).equals(readFileSync(partial)), 'what was kept is the start of the file');
+    assert.equal(existsSync(link), false, 'nothing is linked in the snapshot');
+    hub.server.requests.length = 0;
+    const resumed = await download(id);
+    assert.ok(hub.server.requests.some((r) => r.range === `bytes=${kept}-`), 'the next run asks for the rest only');
+    assert.ok(readFileSync(join(resumed.result.snapshotFolder, 'onnx', 'model.onnx_data')).equals(served.content));
+  });
+
   it('large files from a server that ignores Range or sends chunked bodies still arrive byte-exact', async () => {
     const id = 'chatwright-test/big-onnx';
     const served = hub.server.fileOf(id, 'onnx/model.onnx_data');
