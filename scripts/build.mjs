@@ -33,6 +33,7 @@ const entries = [
   { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { engineWorker: 'src/worker/engineWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { indexWorker: 'src/worker/indexWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { downloadWorker: 'src/worker/downloadWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { datasetWorker: 'src/core/datasets/validationWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { renderWorker: 'src/core/prompts/renderWorker.ts' }, outdir: 'dist' },
   {

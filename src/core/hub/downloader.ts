@@ -9,6 +9,7 @@ import { type DirectResponse, directGet } from './directGet';
 import { BlobFileWriter } from './blobFileWriter';
 import { type HubConnection, type RepoFile } from './hubClient';
 import { HubAccessError, HubHttpError, HubIntegrityError, HubNotFoundError, HubOfflineError } from './hubErrors';
+import { type DownloadProgress, type DownloadResult } from '../../shared/downloadProtocol';
 
 /**
  * Downloads repository files into the Hugging Face cache layout, so Python's huggingface_hub and transformers find them:
@@ -25,20 +26,7 @@ import { HubAccessError, HubHttpError, HubIntegrityError, HubNotFoundError, HubO
  * file where loaders look.
  */
 
-export interface DownloadProgress {
-  totalBytes: number;
-  /** Bytes present so far, including blobs reused from the cache and resumed bytes. */
-  doneBytes: number;
-  /** Bytes actually moved over the network in this run. */
-  transferredBytes: number;
-  bytesPerSecond: number;
-  /** Seconds left at the current rate; undefined before the rate is known. */
-  etaSeconds: number | undefined;
-  filesDone: number;
-  filesTotal: number;
-  /** Paths being transferred right now. */
-  active: string[];
-}
+export type { DownloadProgress, DownloadResult } from '../../shared/downloadProtocol';
 
 export interface DownloadRequest {
   connection: HubConnection;
@@ -58,16 +46,6 @@ export interface DownloadRequest {
   log?: (message: string) => void;
   /** Large files bypass node:http (default true); false forces node:http for every file. */
   directTransfer?: boolean;
-}
-
-export interface DownloadResult {
-  snapshotFolder: string;
-  downloaded: string[];
-  reused: string[];
-  /** Existing blobs that failed verification and were fetched again. */
-  repaired: string[];
-  transferredBytes: number;
-  seconds: number;
 }
 
 export class DownloadCancelledError extends Error {

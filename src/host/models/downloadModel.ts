@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
-import { DownloadCancelledError, downloadToCache, formatBytes, type DownloadResult } from '../../core/hub/downloader';
+import { DownloadCancelledError, formatBytes, type DownloadResult } from '../../core/hub/downloader';
 import { selectFiles, type FileSelection, type ModelRuntime } from '../../core/hub/fileSelection';
 import { getModelDetails, type ModelDetails } from '../../core/hub/hubClient';
 import { HubAccessError } from '../../core/hub/hubErrors';
 import { type OnnxVariant } from '../../core/hub/modelFormats';
 import { parseModelRef } from '../../core/hub/modelLookup';
 import { type Ctx } from '../context';
+import { runDownloadInWorker } from './downloadWorkerClient';
 import { type HubAccess } from './hubAccess';
 
 export interface DownloadChoice {
@@ -50,26 +51,34 @@ export async function downloadModel(ctx: Ctx, access: HubAccess, ref: string, ch
         const subscription = token.onCancellationRequested(() => controller.abort());
         let reported = 0;
         try {
-          return await downloadToCache({
-            connection,
-            repoId,
-            revision,
-            commit: details.commit,
-            files: selection.files,
-            env: access.env(),
-            concurrency: ctx.config.models.concurrency,
-            signal: controller.signal,
-            log: (message) => void access.redact(message).then((text) => ctx.log.info(`${repoId}: ${text}`)),
-            onProgress: (p) => {
-              const percent = p.totalBytes > 0 ? (100 * p.doneBytes) / p.totalBytes : 100;
-              const eta = p.etaSeconds === undefined ? '' : ` · ${formatDuration(p.etaSeconds)} left`;
-              progress.report({
-                increment: Math.max(0, percent - reported),
-                message: `${formatBytes(p.doneBytes)} / ${formatBytes(p.totalBytes)} · ${formatBytes(p.bytesPerSecond)}/s${eta} · ${p.filesDone}/${p.filesTotal} files`,
-              });
-              reported = Math.max(reported, percent);
+          // The transfer, its hashing and its writes run on a worker thread; this thread relays progress.
+          return await runDownloadInWorker(
+            ctx.asAbsolutePath('dist/downloadWorker.js'),
+            {
+              endpoint: connection.endpoint,
+              offline: connection.offline,
+              token: connection.token,
+              repoId,
+              revision,
+              commit: details.commit,
+              files: selection.files,
+              env: { ...access.env() },
+              concurrency: ctx.config.models.concurrency,
             },
-          });
+            {
+              signal: controller.signal,
+              log: (message) => void access.redact(message).then((text) => ctx.log.info(`${repoId}: ${text}`)),
+              onProgress: (p) => {
+                const percent = p.totalBytes > 0 ? (100 * p.doneBytes) / p.totalBytes : 100;
+                const eta = p.etaSeconds === undefined ? '' : ` · ${formatDuration(p.etaSeconds)} left`;
+                progress.report({
+                  increment: Math.max(0, percent - reported),
+                  message: `${formatBytes(p.doneBytes)} / ${formatBytes(p.totalBytes)} · ${formatBytes(p.bytesPerSecond)}/s${eta} · ${p.filesDone}/${p.filesTotal} files`,
+                });
+                reported = Math.max(reported, percent);
+              },
+            },
+          );
         } finally {
           subscription.dispose();
         }

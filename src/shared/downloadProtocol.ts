@@ -1,0 +1,72 @@
+/**
+ * Messages between the extension host and a download worker (a worker thread per download; entry
+ * `src/worker/downloadWorker.ts`), so that transferring, hashing and writing model files never run on the extension
+ * host's thread. The host starts the worker with a `DownloadWorkerInit`, may send `cancel`, and gets progress, log
+ * lines and exactly one `done` or `failed`.
+ */
+
+export interface DownloadProgress {
+  totalBytes: number;
+  /** Bytes present so far, including blobs reused from the cache and resumed bytes. */
+  doneBytes: number;
+  /** Bytes actually moved over the network in this run. */
+  transferredBytes: number;
+  bytesPerSecond: number;
+  /** Seconds left at the current rate; undefined before the rate is known. */
+  etaSeconds: number | undefined;
+  filesDone: number;
+  filesTotal: number;
+  /** Paths being transferred right now. */
+  active: string[];
+}
+
+export interface DownloadResult {
+  snapshotFolder: string;
+  downloaded: string[];
+  reused: string[];
+  /** Existing blobs that failed verification and were fetched again. */
+  repaired: string[];
+  transferredBytes: number;
+  seconds: number;
+}
+
+/** One file of a repository, as the Hub's tree lists it. */
+export interface DownloadFile {
+  path: string;
+  size: number;
+  /** Git blob sha1: the ETag and blob name of a non-LFS file. */
+  oid: string | undefined;
+  /** sha256 of an LFS file's content: its ETag and blob name. */
+  lfsSha256: string | undefined;
+}
+
+export interface DownloadWorkerInit {
+  endpoint: string;
+  /** HF_HUB_OFFLINE: the worker refuses to contact the Hub. */
+  offline: boolean;
+  /** Passed in memory only; the worker never logs it. */
+  token: string | undefined;
+  repoId: string;
+  revision: string;
+  commit: string;
+  files: DownloadFile[];
+  /** The environment that locates the cache (HF_HOME, HF_HUB_CACHE, …). */
+  env: Record<string, string | undefined>;
+  concurrency?: number;
+}
+
+export type DownloadWorkerInbound = { kind: 'cancel' };
+
+/** An error crossing from the worker, with what the host needs to rebuild the kinds it treats specially. */
+export interface DownloadWorkerError {
+  name: string;
+  message: string;
+  /** HubAccessError: the repository, the status and the page to request access at. */
+  access?: { repoId: string; status: 401 | 403; accessUrl: string; gated: boolean };
+}
+
+export type DownloadWorkerMessage =
+  | { kind: 'progress'; progress: DownloadProgress }
+  | { kind: 'log'; message: string }
+  | { kind: 'done'; result: DownloadResult }
+  | { kind: 'failed'; error: DownloadWorkerError };
