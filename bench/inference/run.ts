@@ -3,8 +3,9 @@
 // run in alternating rounds, so that load from other users of a shared machine hits both alike; the best round of
 // each side is reported (the least disturbed), with the ratio of every round.
 //   node --import tsx bench/inference/run.ts [--models /tmp/chatwright-bench] [--texts 192] [--new-tokens 128] [--rounds 3]
-//     [--peer-no-spin]   give transformers.js the no-spin thread pool Chatwright uses (its default spins), to show how
-//                        much of the ratio is that setting and how much is the engine
+//     [--peer-no-spin]   give transformers.js a no-spin thread pool (its default spins), to show how much of a ratio
+//                        is that setting
+//     [--engine-spin]    turn on chatwright.engine.spinWhileGenerating (off by default) for Chatwright's generation
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     skip: { type: 'string', multiple: true },
     'peer-no-spin': { type: 'boolean', default: false },
+    'engine-spin': { type: 'boolean', default: false },
   },
 });
 const threads = availableParallelism();
@@ -40,7 +42,7 @@ const mega = (value: number): string => `${(value / 1e6).toFixed(1)} M`;
 const ratios = (pairs: [number, number][]): string => pairs.map(([a, b]) => `${(a / b).toFixed(2)}x`).join(', ');
 
 function engine(): EngineClient {
-  return new EngineClient({ workerPath: join(root, 'src/worker/engineWorker.ts'), execArgv: ['--import', 'tsx'], settings: { executionProvider: 'cpu', threads, idleUnloadMs: 0 } });
+  return new EngineClient({ workerPath: join(root, 'src/worker/engineWorker.ts'), execArgv: ['--import', 'tsx'], settings: { executionProvider: 'cpu', threads, idleUnloadMs: 0, spinWhileGenerating: values['engine-spin'] } });
 }
 
 /** The transformers.js process: loaded once, then one job per line. */
@@ -121,7 +123,7 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 async function main(): Promise<void> {
   log(`# Chatwright inference benchmark — ${new Date().toISOString()}, ${threads} threads, ${rounds} alternating rounds, load average ${load()}`);
-  log(`transformers.js 4.3.1 with ${peerSpinWait ? "onnxruntime's default thread pool (spinning)" : 'the no-spin thread pool Chatwright uses'}; Chatwright without spinning`);
+  log(`transformers.js 4.3.1 with ${peerSpinWait ? "onnxruntime's default thread pool (spinning)" : 'a no-spin thread pool'}; Chatwright ${values['engine-spin'] ? 'spins while generating (chatwright.engine.spinWhileGenerating on)' : 'without spinning (its default)'}`);
   const models = ensureBenchModels(values.models, log);
   const peak = await measurePeakMacsPerSecond(threads);
   log(`cores' capability (onnxruntime GEMM 1024³, ${threads} threads): fp32 ${giga(peak.fp32)}MAC/s, int8 (dynamic quantization, as q8 models run) ${giga(peak.int8)}MAC/s`);

@@ -9,7 +9,7 @@ interface Setup {
   dir: string;
   dtype: 'fp32' | 'q8';
   threads: number;
-  /** false: the same no-spin thread pool Chatwright uses (transformers.js passes session_options through). */
+  /** false: a no-spin thread pool (transformers.js passes session_options through). */
   spinWait: boolean;
 }
 type Job = { texts: string[] } | { prompt: string; maxNewTokens: number };

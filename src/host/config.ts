@@ -67,10 +67,12 @@ export class Config {
     const provider = this.raw.get<unknown>('engine.executionProvider');
     const threads = this.raw.get<unknown>('engine.threads');
     const idle = this.raw.get<unknown>('engine.idleUnloadMinutes');
+    const spin = this.raw.get<unknown>('engine.spinWhileGenerating');
     return {
       executionProvider: provider === 'cuda' || provider === 'auto' ? provider : 'cpu',
       threads: typeof threads === 'number' && threads > 0 ? Math.floor(threads) : 0,
       idleUnloadMs: (typeof idle === 'number' && idle >= 0 ? idle : 10) * 60_000,
+      spinWhileGenerating: spin === true,
     };
   }
 

@@ -14,6 +14,8 @@ export interface EngineSettings {
   threads: number;
   /** Loaded models unused for this long are released; 0 keeps them. */
   idleUnloadMs: number;
+  /** onnxruntime's threads spin between operators while a chat model generates (faster tokens, busy cores meanwhile). */
+  spinWhileGenerating?: boolean;
 }
 
 export interface EngineChatMessage {

@@ -14,6 +14,13 @@ export interface InferenceEngineSettings {
   threads: number;
   /** 0 keeps models loaded until unloaded explicitly. */
   idleUnloadMs: number;
+  /**
+   * Whether onnxruntime's threads spin between operators while a chat model generates (default false): up to 1.3×
+   * the tokens per second on small models, whose steps are thousands of short operators, but the cores stay busy
+   * while tokens stream, and on a machine with few cores the engine's own event loop then answers a cancel later.
+   * Embedding models (background indexing) never spin.
+   */
+  spinWhileGenerating?: boolean;
 }
 
 /** A model the engine holds: the same record the engine worker reports in its status. */
@@ -50,7 +57,7 @@ export class InferenceEngine {
   }
 
   configure(settings: InferenceEngineSettings): void {
-    const providerChanged = settings.executionProvider !== this.settings.executionProvider || settings.threads !== this.settings.threads;
+    const providerChanged = settings.executionProvider !== this.settings.executionProvider || settings.threads !== this.settings.threads || (settings.spinWhileGenerating ?? false) !== (this.settings.spinWhileGenerating ?? false);
     this.settings = settings;
     if (providerChanged) void this.unload();
   }
@@ -146,7 +153,7 @@ export class InferenceEngine {
     entry.weightBytes = weightBytes;
     await this.makeRoom(weightBytes, file, key);
     const started = Date.now();
-    const sessionOptions = { executionProvider: this.settings.executionProvider, ...(this.settings.threads > 0 ? { threads: this.settings.threads } : {}), dtype };
+    const sessionOptions = { executionProvider: this.settings.executionProvider, ...(this.settings.threads > 0 ? { threads: this.settings.threads } : {}), dtype, spinWait: kind === 'generator' && (this.settings.spinWhileGenerating ?? false) };
     const loaded = kind === 'embedder' ? await OnnxTextEmbedder.load(model, sessionOptions, this.env) : await OnnxTextGenerator.load(model, sessionOptions, this.env);
     entry.info = {
       model,

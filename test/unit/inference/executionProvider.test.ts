@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InferenceEngine } from '../../../src/core/inference/inferenceEngine';
 import { openOnnxSession, openWithFallback } from '../../../src/core/inference/onnxSession';
-import { encoderModel } from './testModels';
+import { decoderModel, encoderModel } from './testModels';
 
 describe('execution providers', () => {
   it('uses CUDA when it opens', async () => {
@@ -66,6 +66,21 @@ describe('model memory', () => {
     assert.equal(engine.loaded().length, 1);
     assert.equal(await engine.unload(model), 1);
     assert.equal(engine.loaded().length, 0);
+    await engine.dispose();
+  });
+
+  it('spinning while generating is a setting: the same greedy tokens either way, and changing it reloads the models', async () => {
+    const { dir } = decoderModel();
+    const engine = new InferenceEngine({ executionProvider: 'cpu', threads: 2, idleUnloadMs: 0 });
+    const plain = await engine.complete(dir, 'hello', { temperature: 0, maxNewTokens: 12 });
+    assert.equal(engine.loaded().length, 1);
+    engine.configure({ executionProvider: 'cpu', threads: 2, idleUnloadMs: 0, spinWhileGenerating: true });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(engine.loaded().length, 0, 'the model opened without spinning was released');
+    const spinning = await engine.complete(dir, 'hello', { temperature: 0, maxNewTokens: 12 });
+    assert.deepEqual(spinning.tokens, plain.tokens);
+    engine.configure({ executionProvider: 'cpu', threads: 2, idleUnloadMs: 0, spinWhileGenerating: true });
+    assert.equal(engine.loaded().length, 1, 'the same settings keep it loaded');
     await engine.dispose();
   });
 
