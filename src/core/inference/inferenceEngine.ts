@@ -15,10 +15,9 @@ export interface InferenceEngineSettings {
   /** 0 keeps models loaded until unloaded explicitly. */
   idleUnloadMs: number;
   /**
-   * Whether onnxruntime's threads spin between operators while a chat model generates (default false): up to 1.3×
-   * the tokens per second on small models, whose steps are thousands of short operators, but the cores stay busy
-   * while tokens stream, and on a machine with few cores the engine's own event loop then answers a cancel later.
-   * Embedding models (background indexing) never spin.
+   * Whether onnxruntime's threads spin between operators while a chat model generates (default false): about 1.3×
+   * the tokens per second on a quiet machine (a step is over a thousand short operators), but several times slower
+   * when other processes want the cores. Spinning stops between tokens. Embedding (background indexing) never spins.
    */
   spinWhileGenerating?: boolean;
 }

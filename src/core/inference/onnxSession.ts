@@ -10,10 +10,10 @@ export interface SessionOptions {
   /** Intra-op threads; defaults to the number of cores. */
   threads?: number;
   /**
-   * Let idle onnxruntime threads spin-wait for work (its default). Off here: next to an editor, a language server
-   * and other processes, spinning threads burn the cores the model needs. Measured on the shared 2-core machine with
-   * the Qwen2.5-0.5B-shaped int8 decoder: 8-17 tokens/s and ~52 ms of CPU per token with spinning, 22-38 tokens/s
-   * and ~27 ms without.
+   * Let onnxruntime's threads spin-wait for work within a run (its default; here only when asked, and stopped at the
+   * end of each run). Off by default: next to an editor, a language server and other busy processes, spinning threads
+   * burn the cores the model needs. Measured on the 2-core machine with the Qwen2.5-0.5B-shaped int8 decoder: under
+   * heavy load from other processes 8-17 tokens/s with spinning vs 22-38 without; on a quiet machine ~1.3× faster.
    */
   spinWait?: boolean;
 }
@@ -81,7 +81,9 @@ export async function openOnnxSession(file: string, options: SessionOptions = {}
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
         logSeverityLevel: 3,
-        extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' }, inter_op: { allow_spinning: options.spinWait ? '1' : '0' } } },
+        // Spinning (when asked) stops at the end of each run, so the threads never spin between runs, where the
+        // engine's event loop handles a cancel and streams text.
+        extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' }, inter_op: { allow_spinning: options.spinWait ? '1' : '0' }, force_spinning_stop: options.spinWait ? '1' : '0' } },
       }),
     );
   } catch (error) {
