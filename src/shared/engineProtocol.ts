@@ -23,16 +23,29 @@ export interface EngineChatMessage {
   content: string;
 }
 
-export interface EngineGenerateOptions {
-  maxNewTokens?: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repetitionPenalty?: number;
-  seed?: number;
+/** How the next token is chosen. Absent values come from the model's generation_config.json, then HF's defaults. */
+export interface EngineSamplingOptions {
+  /** false or temperature 0: greedy (arg-max). */
   doSample?: boolean;
+  temperature?: number;
+  /** Keep the k most likely tokens; 0 disables. Hugging Face's default is 50. */
+  topK?: number;
+  /** Keep the smallest set whose probability reaches p; 1 disables. */
+  topP?: number;
+  /** Drop tokens below minP × the top probability; 0 disables. */
+  minP?: number;
+  /** > 1 discourages tokens already in the context (CTRL's rule, as in transformers). */
+  repetitionPenalty?: number;
+  /** Makes sampling reproducible. */
+  seed?: number;
+}
+
+export interface EngineGenerateOptions extends EngineSamplingOptions {
+  /** Defaults to generation_config.json's max_new_tokens, else 512; never beyond the context window. */
+  maxNewTokens?: number;
+  /** Generation ends before any of these (they may span tokens); they are not part of the answer. */
   stop?: string[];
+  /** Extra variables for the chat template (e.g. enable_thinking: false). */
   templateVariables?: Record<string, unknown>;
 }
 
@@ -41,7 +54,9 @@ export type EngineFinishReason = 'eos' | 'stop' | 'length' | 'context' | 'cancel
 export interface EngineGenerationStats {
   promptTokens: number;
   generatedTokens: number;
+  /** From the call to the first generated token (prompt processing included). */
   timeToFirstTokenMs: number;
+  /** Decoding speed after the first token. */
   tokensPerSecond: number;
   totalMs: number;
   finishReason: EngineFinishReason;

@@ -27,6 +27,7 @@ export interface IndexProgressInfo {
   chunksWritten: number;
   embedded: number;
   embedTotal: number;
+  /** Estimated milliseconds left in the current phase, once there is enough to estimate from. */
   etaMs?: number;
   currentPath?: string;
 }

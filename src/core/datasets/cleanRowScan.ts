@@ -1,4 +1,5 @@
 import { specialContentNeedles } from './contentScan';
+import { mix, sampledEnds, sampledQuotes } from './fingerprint';
 
 /**
  * The fast path of file validation. Most rows of a chat dataset are plain, clean OpenAI `messages` rows; for those the
@@ -92,41 +93,32 @@ export class RegionCertifier {
       let previousWide = -8;
       while (i + 4 <= length) {
         const word = words[i >>> 2]!;
-        // A byte below 0x20 (exact: a borrow starts only at such a byte): look at the word byte by byte.
+        // No byte below 0x20 in the word (exact: a borrow can only start at such a byte).
         if (((word - 0x20202020) & ~word & 0x80808080) === 0) {
-          if ((word & 0x80808080) !== 0) {
+          if ((word & 0x80808080) !== 0 && previousWide !== i - 4) {
             // Non-ASCII text, within one line (no line end in the word): note where a run of such words starts.
-            if (previousWide !== i - 4) {
-              let k = i;
-              while (bytes[k]! < 0x80) k++;
-              this.wideBytes.push(k);
-            }
-            previousWide = i;
+            let k = i;
+            while (bytes[k]! < 0x80) k++;
+            this.wideBytes.push(k);
           }
+          if ((word & 0x80808080) !== 0) previousWide = i;
           i += 4;
           continue;
         }
-        {
-          const wordStart = i;
-          let flagged = false;
-          for (let k = wordStart; k < wordStart + 4; k++) {
-            if (isControl(k)) {
-              flag(k);
-              flagged = true;
-              break;
-            }
-          }
-          if (!flagged) i = wordStart + 4;
-          else {
-            // Realign on a word boundary, checking the bytes in between.
-            while (i < length && i % 4 !== 0) {
-              if (isControl(i)) flag(i);
-              else i++;
-            }
-          }
+        // A control byte (a line end, usually): look at the word byte by byte.
+        const wordStart = i;
+        let k = wordStart;
+        while (k < wordStart + 4 && !isControl(k)) k++;
+        if (k === wordStart + 4) {
+          i = k;
           continue;
         }
-        i += 4;
+        flag(k);
+        // Realign on a word boundary, checking the bytes in between.
+        while (i < length && i % 4 !== 0) {
+          if (isControl(i)) flag(i);
+          else i++;
+        }
       }
     }
     while (i < length) {
@@ -322,13 +314,6 @@ function utf16Length(bytes: Uint8Array, start: number, end: number): number {
     if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1;
   }
   return units;
-}
-
-const sampledEnds = 32;
-const sampledQuotes = 8;
-
-function mix(hash: number, c: number): number {
-  return Math.imul(hash ^ c, 0x01000193);
 }
 
 function fold(c: number): number {

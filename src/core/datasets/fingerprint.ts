@@ -15,10 +15,11 @@ import { closeSync, openSync, readSync } from 'node:fs';
 /** Returns a row's text by its (zero-based) line number, or undefined when it cannot be read. */
 export type RowText = (line: number) => string | undefined;
 
-const sampledEnds = 32;
-const sampledQuotes = 8;
+/** The sample key's parameters, shared with its byte twin (`sampleKeyOfUtf8Bytes` in cleanRowScan.ts). */
+export const sampledEnds = 32;
+export const sampledQuotes = 8;
 
-function mix(hash: number, c: number): number {
+export function mix(hash: number, c: number): number {
   return Math.imul(hash ^ c, 0x01000193);
 }
 

@@ -44,8 +44,6 @@ export interface DownloadRequest {
   verifyExisting?: boolean;
   /** Called with human-readable events; the token never appears in them. */
   log?: (message: string) => void;
-  /** Large files bypass node:http (default true); false forces node:http for every file. */
-  directTransfer?: boolean;
 }
 
 export class DownloadCancelledError extends Error {
@@ -202,7 +200,7 @@ async function fetchBlob(request: DownloadRequest, file: RepoFile, blobPath: str
   let integrityFailures = 0;
   // Large files skip node:http's per-read buffers (see directGet.ts) and are hashed as they arrive; small ones, and
   // servers that send chunked bodies, go through node:http.
-  let direct = file.size >= directTransferMinBytes && request.directTransfer !== false;
+  let direct = file.size >= directTransferMinBytes;
   for (let attempt = 1; ; attempt++) {
     const partial = await stat(partialPath).catch(() => undefined);
     let offset = partial && partial.size <= file.size ? partial.size : 0;

@@ -164,9 +164,7 @@ export function createStreamHasher(algorithm: 'sha256' | 'sha1', prefix: string 
       // No worker threads available (a restricted host): hash in this thread.
     }
   }
-  const hash = createHash(algorithm);
-  if (prefix) hash.update(prefix);
-  return inlineHasher(hash);
+  return createInlineHasher(algorithm, prefix);
 }
 
 /** A hasher on the calling thread, fed with the chunks as they arrive (and `catchUp` for a resumed file). */

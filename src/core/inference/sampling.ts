@@ -1,21 +1,7 @@
+import { type EngineSamplingOptions } from '../../shared/engineProtocol';
 import { seededRandom } from '../text/seededRandom';
 
-/** How the next token is chosen. Absent values come from the model's generation_config.json, then HF's defaults. */
-export interface SamplingOptions {
-  /** false or temperature 0: greedy (arg-max). */
-  doSample?: boolean;
-  temperature?: number;
-  /** Keep the k most likely tokens; 0 disables. Hugging Face's default is 50. */
-  topK?: number;
-  /** Keep the smallest set whose probability reaches p; 1 disables. */
-  topP?: number;
-  /** Drop tokens below minP × the top probability; 0 disables. */
-  minP?: number;
-  /** > 1 discourages tokens already in the context (CTRL's rule, as in transformers). */
-  repetitionPenalty?: number;
-  /** Makes sampling reproducible. */
-  seed?: number;
-}
+export type SamplingOptions = EngineSamplingOptions;
 
 /** The sampler's random source: seeded for reproducible sampling, otherwise seeded at random. */
 export class SeededRandom {

@@ -1,41 +1,19 @@
 import type * as Ort from 'onnxruntime-node';
 import { type Tokenizer } from '@huggingface/tokenizers';
+import { type EngineFinishReason, type EngineGenerateOptions, type EngineGenerationResult, type EngineGenerationStats } from '../../shared/engineProtocol';
 import { CancelledError } from './abort';
 import { renderChatPrompt, type ChatMessage } from './chatTemplate';
 import { configNumber, ModelError, openModelFolder, selectOnnxFile, type ModelDtype, type ModelFolder } from './modelFolder';
 import { loadOnnxRuntime, openOnnxSession, requireSessionIO, type SessionOptions } from './onnxSession';
-import { resolveSampling, Sampler, type SamplingOptions } from './sampling';
+import { resolveSampling, Sampler } from './sampling';
 import { checkVocabulary, createTokenizer } from './modelTokenizer';
 import { StopStringMatcher, StreamingDetokenizer } from './textStream';
 
-export interface GenerateOptions extends SamplingOptions {
-  /** Defaults to generation_config.json's max_new_tokens, else 512; never beyond the context window. */
-  maxNewTokens?: number;
-  /** Generation ends before any of these (they may span tokens); they are not part of the answer. */
-  stop?: string[];
-  /** Extra variables for the chat template (e.g. enable_thinking: false). */
-  templateVariables?: Record<string, unknown>;
-}
-
-export type FinishReason = 'eos' | 'stop' | 'length' | 'context' | 'cancelled';
-
-export interface GenerationStats {
-  promptTokens: number;
-  generatedTokens: number;
-  /** From the call to the first generated token (prompt processing included). */
-  timeToFirstTokenMs: number;
-  /** Decoding speed after the first token. */
-  tokensPerSecond: number;
-  totalMs: number;
-  finishReason: FinishReason;
-  provider: 'cpu' | 'cuda';
-}
-
-export interface GenerationResult {
-  text: string;
-  tokens: number[];
-  stats: GenerationStats;
-}
+export type GenerateOptions = EngineGenerateOptions;
+export type FinishReason = EngineFinishReason;
+export type GenerationStats = EngineGenerationStats;
+/** The engine's result record, with the generated token ids. */
+export type GenerationResult = EngineGenerationResult & { tokens: number[] };
 
 export interface GeneratorLoadOptions extends SessionOptions {
   dtype?: ModelDtype;

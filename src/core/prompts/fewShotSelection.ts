@@ -1,4 +1,5 @@
 import { type TextEmbedder } from '../inference/embedding';
+import { cosine } from '../rag/fusion';
 import { seededRandom } from '../text/seededRandom';
 
 export interface ChatMessage {
@@ -65,18 +66,6 @@ function topK(scored: { example: FewShotExample; score: number }[], k: number): 
     .sort((a, b) => b.score - a.score || a.index - b.index)
     .slice(0, k)
     .map((entry) => entry.example);
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
 /** Lower-cased word tokens (letters and digits of any script). */

@@ -13,7 +13,8 @@ export function reciprocalRankFusion(rankings: readonly Ranking[], k = 60): { id
   return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || a.id - b.id);
 }
 
-export function cosine(a: Float32Array, b: Float32Array): number {
+/** Cosine similarity; 0 when either vector is all zeros. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let dot = 0;
   let normA = 0;
   let normB = 0;

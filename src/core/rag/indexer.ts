@@ -8,7 +8,7 @@ import { chunkBlocks, formatOf, textBlocks } from './chunker';
 import { pdfBlocks } from './pdfBlocks';
 import { decodeSourceText, defaultSourceOptions, SourceFilter, scanSources, type SourceOptions } from './sources';
 import { type IndexStore } from './store';
-import { type IndexRunSummary } from '../../shared/ragProtocol';
+import { type IndexProgressInfo, type IndexRunSummary } from '../../shared/ragProtocol';
 
 /** Bumped when chunking changes in a way that must re-chunk existing indexes. */
 const chunkerVersion = 1;
@@ -21,17 +21,8 @@ export interface ChunkingOptions {
 
 export const defaultChunking: ChunkingOptions = { maxTokens: 256, overlapTokens: 32 };
 
-export interface IndexProgress {
-  phase: 'scanning' | 'chunking' | 'embedding' | 'done';
-  filesDone: number;
-  filesTotal: number;
-  chunksWritten: number;
-  embedded: number;
-  embedTotal: number;
-  /** Estimated milliseconds left in the current phase, once there is enough to estimate from. */
-  etaMs?: number;
-  currentPath?: string;
-}
+/** Progress of an index run: the record the index worker reports to the host. */
+export type IndexProgress = IndexProgressInfo;
 
 /** What one indexing run did; the same record the index worker reports to the host. */
 export type IndexRunReport = IndexRunSummary;

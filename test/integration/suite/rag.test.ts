@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { type ChatwrightApi } from '../../../src/extension';
 import { generateEncoderModel } from '../../support/modelGenerator/index';
+import { waitFor } from '../../support/waitFor';
 
 const extensionId = 'chatwright.chatwright';
 
@@ -14,15 +15,6 @@ async function api(): Promise<ChatwrightApi> {
   return extension.activate();
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('Chatwright retrieval index (extension host)', () => {
   let root: string;
@@ -74,7 +66,7 @@ describe('Chatwright retrieval index (extension host)', () => {
     assert.ok(await vscode.workspace.applyEdit(edit));
     assert.ok(await document.save());
     assert.match(readFileSync(uri.fsPath, 'utf8'), /Showers/);
-    const hit = await eventually(async () => {
+    const hit = await waitFor(async () => {
       await rag.settled();
       const result = await rag.search('hot showers marina');
       return result.hits[0]?.headingPath.includes('Showers') ? result.hits[0] : undefined;
@@ -85,7 +77,7 @@ describe('Chatwright retrieval index (extension host)', () => {
   it('drops a deleted file from the index', async () => {
     const { rag } = await api();
     await vscode.workspace.fs.delete(vscode.Uri.file(join(root, 'docs', 'tides.txt')));
-    await eventually(async () => {
+    await waitFor(async () => {
       await rag.settled();
       const result = await rag.search('spring tides full moon');
       return result.hits.every((hit) => hit.path !== 'docs/tides.txt') ? true : undefined;
@@ -124,7 +116,7 @@ describe('Chatwright retrieval index (extension host)', () => {
       await models.select('embedding', encoder);
       const client = rag.folders[0];
       assert.ok(client);
-      const snapshot = await eventually(async () => {
+      const snapshot = await waitFor(async () => {
         await rag.settled();
         const next = await client.request('snapshot', {});
         return !next.busy && next.chunks > 0 && next.embeddedChunks === next.chunks ? next : undefined;
@@ -156,7 +148,7 @@ describe('Chatwright retrieval index (extension host)', () => {
       await models.select('embedding', broken);
       const client = rag.folders[0];
       assert.ok(client);
-      const snapshot = await eventually(async () => {
+      const snapshot = await waitFor(async () => {
         await rag.settled();
         const next = await client.request('snapshot', {});
         return !next.busy && /could not be loaded/.test(next.lexicalOnly ?? '') ? next : undefined;
