@@ -1,5 +1,8 @@
 import { onnx } from 'onnx-proto';
 
+/** The domain of onnxruntime's contrib operators. */
+export const contribDomain = 'com.microsoft';
+
 /** ONNX element types used by the generated models. */
 export const DType = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 } as const;
 export type DTypeCode = (typeof DType)[keyof typeof DType];
@@ -92,7 +95,8 @@ export class GraphBuilder {
     });
     const model: onnx.IModelProto = {
       irVersion: 8,
-      opsetImport: [{ domain: '', version: this.opset }],
+      // onnxruntime's contrib operators (GroupQueryAttention, MatMulNBits…) live in their own domain, at version 1.
+      opsetImport: [{ domain: '', version: this.opset }, ...(this.nodes.some((node) => node.domain === contribDomain) ? [{ domain: contribDomain, version: 1 }] : [])],
       producerName: producer,
       producerVersion: '1',
       graph: { name: 'main_graph', node: this.nodes, initializer: this.initializers, input: inputs.map(valueInfo), output: outputs.map(valueInfo) },

@@ -7,6 +7,13 @@ import { decoderModel, encoderModel } from './testModels';
 
 const chat = [{ role: 'user', content: 'Say something.' }];
 
+function maxDifference(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
 describe('text generation with the KV cache', () => {
   const random = decoderModel({ layers: 2, hiddenSize: 64, heads: 4, kvHeads: 2, formats: ['fp32', 'q8'] });
 
@@ -48,6 +55,38 @@ describe('text generation with the KV cache', () => {
     for (let i = 0; i < fresh.length; i++) worst = Math.max(worst, Math.abs(fresh[i]! - cached[5]![i]!));
     assert.ok(worst < 1e-4, `logits differ by ${worst}`);
     await generator.dispose();
+  });
+
+  describe("exports in onnxruntime-genai's fused operators (GroupQueryAttention, SkipSimplifiedLayerNormalization, packed products)", () => {
+    const fused = decoderModel({ layers: 2, hiddenSize: 64, heads: 4, kvHeads: 2, formats: ['fp32', 'q4'], graphStyle: 'fused' });
+
+    it('computes what the exported graph of the same weights computes, with no position_ids input', async () => {
+      const exported = await OnnxTextGenerator.load(random.dir);
+      const ours = await OnnxTextGenerator.load(fused.dir);
+      const prompt = exported.encodeChat(chat);
+      assert.ok(maxDifference(await ours.logitsWithoutCache(prompt), await exported.logitsWithoutCache(prompt)) < 1e-4);
+      const a = await exported.generate(chat, { temperature: 0, maxNewTokens: 12 });
+      const b = await ours.generate(chat, { temperature: 0, maxNewTokens: 12 });
+      assert.deepEqual(b.tokens, a.tokens);
+      await exported.dispose();
+      await ours.dispose();
+    });
+
+    for (const dtype of ['fp32', 'q4'] as const) {
+      it(`keeps GroupQueryAttention's cache equal to recomputing from scratch (${dtype}${dtype === 'q4' ? ', MatMulNBits' : ''})`, async () => {
+        const generator = await OnnxTextGenerator.load(fused.dir, { dtype });
+        const prompt = generator.encodeChat(chat);
+        const cached: Float32Array[] = [];
+        const result = await generator.generateFromIds(prompt, { temperature: 0, maxNewTokens: 8 }, undefined, undefined, (logits) => cached.push(logits));
+        assert.equal(result.tokens.length, 8);
+        for (let step = 0; step < cached.length; step++) {
+          const fresh = await generator.logitsWithoutCache([...prompt, ...result.tokens.slice(0, step)]);
+          const worst = maxDifference(fresh, cached[step]!);
+          assert.ok(worst < 1e-4, `step ${step}: logits differ by ${worst}`);
+        }
+        await generator.dispose();
+      });
+    }
   });
 
   it('decodes greedily the same tokens as transformers.js on the same model', async () => {
