@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     const fusedFile = join(ensureFusedQwenModel(values.models, (line) => console.log(line)).dir, 'onnx', 'model_quantized.onnx');
     const streamingFile = join(scratch, 'weights.onnx');
     writeWeightStreamingGraph(streamingFile, matrices);
-    // Alternating rounds, the least disturbed kept: other processes on a shared machine only slow a round down.
+    // Alternating rounds, each compared within itself: memory bandwidth on a shared machine moves with its neighbours.
     const exported: number[] = [];
     const fused: number[] = [];
     const floor: number[] = [];
@@ -92,12 +92,12 @@ async function main(): Promise<void> {
       fused.push(median((await decodeSteps(ort, fusedFile, kv, false, scratch)).stepMs));
       floor.push(await measureWeightStreamingMs(ort, streamingFile, matrices, threads));
     }
-    const [exportedMs, fusedMs, floorMs] = [Math.min(...exported), Math.min(...fused), Math.min(...floor)];
-    const rate = (ms: number): string => `${ms.toFixed(2)} ms = ${(1000 / ms).toFixed(1)} tokens/s`;
-    console.log(`Qwen2.5-0.5B shape, int8, ${threads} threads: ${steps} decoding steps after a 32-token prompt, median step, best of 3 alternating rounds`);
-    console.log(`  the exported graph (what both engines run): ${rate(exportedMs)} (rounds ${exported.map((ms) => ms.toFixed(2)).join(', ')})`);
-    console.log(`  the same weights in onnxruntime-genai's fused operators (GroupQueryAttention with rotary, SkipSimplifiedLayerNormalization, packed QKV and gate/up products): ${rate(fusedMs)} → ${(exportedMs / fusedMs).toFixed(2)}x the exported graph`);
-    console.log(`  the weights' matrix products alone (${(bytes / 1e6).toFixed(0)} MB per token, ${(bytes / floorMs / 1e6).toFixed(1)} GB/s): ${rate(floorMs)} → no engine reading each weight once per token passes ${(exportedMs / floorMs).toFixed(2)}x the exported graph on these cores`);
+    const list = (values: number[], digits = 2): string => values.map((value) => value.toFixed(digits)).join(', ');
+    const ratios = (of: number[]): string => list(exported.map((ms, round) => ms / of[round]!));
+    console.log(`Qwen2.5-0.5B shape, int8, ${threads} threads: median step of ${steps} decoding steps after a 32-token prompt, in 3 alternating rounds`);
+    console.log(`  the exported graph (what both engines run): ${list(exported)} ms`);
+    console.log(`  the same weights in onnxruntime-genai's fused operators (GroupQueryAttention with rotary, SkipSimplifiedLayerNormalization, packed QKV and gate/up products): ${list(fused)} ms → the exported graph's step ÷ this: ${ratios(fused)}`);
+    console.log(`  the weights' matrix products alone (${(bytes / 1e6).toFixed(0)} MB per token at ${list(floor.map((ms) => bytes / ms / 1e6), 1)} GB/s): ${list(floor)} ms → no engine reading each weight once per token passes ${ratios(floor)}x the exported graph on these cores`);
 
     const { events } = await decodeSteps(ort, file, kv, true, scratch);
     const runs = events.filter((event) => event.cat === 'Session' && event.name === 'model_run').slice(1);
