@@ -3,7 +3,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { OnnxTextGenerator } from '../../../src/core/inference/textGenerator';
-import { decoderModel, encoderModel } from './testModels';
+import { cosine, decoderModel, encoderModel } from './testModels';
 
 const chat = [{ role: 'user', content: 'Say something.' }];
 
@@ -70,6 +70,16 @@ describe('text generation with the KV cache', () => {
       assert.deepEqual(b.tokens, a.tokens);
       await exported.dispose();
       await ours.dispose();
+    });
+
+    it('packs 4-bit weights the way MatMulNBits reads them: q4 logits follow the fp32 ones', async () => {
+      const full = await OnnxTextGenerator.load(fused.dir, { dtype: 'fp32' });
+      const fourBit = await OnnxTextGenerator.load(fused.dir, { dtype: 'q4' });
+      const prompt = full.encodeChat(chat);
+      const similarity = cosine(await fourBit.logitsWithoutCache(prompt), await full.logitsWithoutCache(prompt));
+      assert.ok(similarity > 0.99, `cosine of q4 and fp32 logits ${similarity}`);
+      await full.dispose();
+      await fourBit.dispose();
     });
 
     for (const dtype of ['fp32', 'q4'] as const) {
