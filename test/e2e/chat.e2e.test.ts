@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { type FrameLocator, type Page } from 'playwright-core';
 import { repoRoot } from '../support/codeServer.mjs';
 import { generateDecoderModel } from '../support/modelGenerator/index';
+import { waitFor } from '../support/waitFor';
 import { openChatwrightContainer, openWorkbench, runCommand, screenshot, webviewFrame, type Workbench } from '../support/workbench';
 
 /**
@@ -130,6 +131,8 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
       .catch(() => page.waitForTimeout(5000));
     const chat = webviewFrame(page);
     await chat.locator('#new-conversation').click();
+    // Settings chosen before the host's new, empty conversation arrives belong to the one still shown.
+    await waitFor(async () => ((await chat.locator('.message').count()) === 0 ? true : undefined), 'the new conversation');
     await showSettings(chat);
     await chat.locator(`#setting-model option[value="engine/${modelId}"]`).waitFor({ state: 'attached' });
     await chat.locator('#setting-model').selectOption(`engine/${modelId}`);
@@ -145,6 +148,9 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
     assert.match(saw, /template prompts\/support\.prompty/);
     assert.match(saw, /data\/examples\.jsonl:\d+/);
     assert.match(saw, /\[1\] docs\/troubleshooting\.md:\d+-\d+/);
+    // The settings box takes most of a sidebar view shared with two others: closed, the answer shows.
+    await chat.locator('.settings-toggle').click();
+    await answer.locator('.sources').scrollIntoViewIfNeeded();
     await screenshot(page, 'chat-answer-dark');
     await answer.locator('.message-body button.citation[data-citation="1"]').click();
     await page.locator('.tabs-container .tab.active', { hasText: 'troubleshooting.md' }).waitFor({ timeout: 20_000 });

@@ -67,8 +67,8 @@ function sameSection(a: readonly string[], b: readonly string[]): boolean {
  * Packs blocks into chunks. A chunk never crosses a section (a change of heading path) or a page; blocks are kept
  * whole where they fit (code fences included); a block larger than the budget is split into sentences (prose) or line
  * groups (code), then words or characters as a last resort. When a section needs several chunks, each repeats up to
- * `overlapTokens` of the previous chunk's trailing units. The heading path is the chunk's context: it is prepended to
- * the embedded text and counted in the budget.
+ * `overlapTokens` of the previous chunk's trailing units, and the last two share what is left of the section evenly.
+ * The heading path is the chunk's context: it is prepended to the embedded text and counted in the budget.
  */
 export function chunkBlocks(documentPath: string, blocks: readonly Block[], budget: ChunkBudget): Chunk[] {
   const chunks: Chunk[] = [];
@@ -123,8 +123,14 @@ function chunkSection(documentPath: string, blocks: readonly Block[], budget: Ch
     currentTokens = carriedTokens;
     freshUnits = 0;
   };
-  for (const unit of units) {
-    if (currentTokens + unit.tokens + 1 > room && current.length > 0) {
+  // Tokens from each unit to the end of the section, so the last two chunks can share what is left evenly instead of
+  // ending the section in a sliver (a lone closing sentence retrieves well and answers nothing).
+  const remaining = new Array<number>(units.length + 1).fill(0);
+  for (let index = units.length - 1; index >= 0; index--) remaining[index] = remaining[index + 1]! + units[index]!.tokens + 1;
+  for (const [index, unit] of units.entries()) {
+    const pending = currentTokens + remaining[index]!;
+    const limit = pending > room && pending <= 2 * room - overlap ? Math.ceil((pending + overlap) / 2) : room;
+    if (currentTokens + unit.tokens + 1 > limit && current.length > 0) {
       emit();
       // The carried overlap must never push a unit out of budget.
       while (current.length > 0 && currentTokens + unit.tokens + 1 > room) currentTokens -= current.shift()?.tokens ?? 0;

@@ -101,6 +101,20 @@ describe('splitting large sections', () => {
     for (const chunk of result) assert.ok(chunk.tokens <= 64);
   });
 
+  it('ends a split section in two even chunks, not a sliver', () => {
+    // A section a little over the budget: greedy packing would leave its last sentence alone in a chunk.
+    for (const count of [9, 10, 11, 13, 17]) {
+      const paragraphs = Array.from({ length: count }, (_, index) => `Paragraph ${index} explains how the pump primes its chamber.`);
+      const result = chunkBlocks('even.md', textBlocks('markdown', `# Pump\n\n${paragraphs.join('\n\n')}\n`), { maxTokens: 64, overlapTokens: 8, counter: approximateTokenCounter });
+      assert.ok(result.length >= 2, `${count} paragraphs fit one chunk`);
+      for (const chunk of result) assert.ok(chunk.tokens <= 64, `${count} paragraphs: a chunk of ${chunk.tokens} tokens`);
+      const [last, beforeLast] = [result[result.length - 1]!, result[result.length - 2]!];
+      assert.ok(last.tokens >= beforeLast.tokens / 2, `${count} paragraphs: the last chunk has ${last.tokens} tokens after one of ${beforeLast.tokens}`);
+      const covered = result.map((chunk) => chunk.text).join('\n');
+      for (const paragraph of paragraphs) assert.ok(covered.includes(paragraph), `${paragraph} was lost`);
+    }
+  });
+
   it('splits an oversized code block by lines', () => {
     const code = Array.from({ length: 200 }, (_, index) => `    step_${index}()`).join('\n');
     const result = chunkBlocks('code.md', textBlocks('markdown', `# Code\n\n\`\`\`\n${code}\n\`\`\`\n`), { maxTokens: 100, overlapTokens: 0, counter: approximateTokenCounter });
