@@ -96,6 +96,13 @@ export class Composer {
       }
     });
     this.input.addEventListener('input', () => this.autosize());
+    // The placeholder wraps in a narrow view: size the box whenever its width changes (first layout included).
+    let width = 0;
+    new ResizeObserver(([entry]) => {
+      if (!entry || entry.contentRect.width === width) return;
+      width = entry.contentRect.width;
+      this.autosize();
+    }).observe(this.input);
     this.sendButton.addEventListener('click', () => (this.streaming ? this.callbacks.stop() : void this.submit()));
     for (const control of Object.values(this.controls)) control.addEventListener('change', () => this.readSettings());
   }
