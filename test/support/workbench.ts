@@ -82,6 +82,9 @@ export async function openChatwrightContainer(page: Page): Promise<void> {
   const item = page.locator('.activitybar .action-item a[aria-label^="Chatwright"], .activitybar .action-item[aria-label^="Chatwright"]').first();
   await item.waitFor({ timeout: 30_000 });
   await item.click();
+  // Off the activity bar, so its hover label does not cover the view in screenshots.
+  const viewport = page.viewportSize();
+  if (viewport) await page.mouse.move(viewport.width * 0.7, viewport.height / 2);
 }
 
 /** The document inside a webview (view or panel). `title` narrows to the webview whose iframe has that title. */
