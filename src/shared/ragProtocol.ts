@@ -73,13 +73,20 @@ export interface SearchRequestOptions {
   mmrLambda?: number;
 }
 
-export interface SearchHitInfo {
-  id: string;
-  path: string;
+/** Where a chunk came from in its document: enough to cite it and to open the source at the range. */
+export interface ChunkLocation {
+  /** 1-based, inclusive. */
   startLine: number;
   endLine: number;
+  /** 1-based page number for paged documents (PDF); undefined otherwise. */
   page?: number;
+  /** Headings above the chunk, outermost first (Markdown, AsciiDoc, reStructuredText, HTML). */
   headingPath: string[];
+}
+
+export interface SearchHitInfo extends ChunkLocation {
+  id: string;
+  path: string;
   text: string;
   score: number;
   bm25?: { rank: number; score: number };

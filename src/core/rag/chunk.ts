@@ -1,13 +1,4 @@
-/** Where a chunk came from in its document: enough to cite it and to open the source at the range. */
-export interface ChunkLocation {
-  /** 1-based, inclusive. */
-  startLine: number;
-  endLine: number;
-  /** 1-based page number for paged documents (PDF); undefined otherwise. */
-  page?: number;
-  /** Headings above the chunk, outermost first (Markdown, AsciiDoc, reStructuredText, HTML). */
-  headingPath: string[];
-}
+import { type ChunkLocation } from '../../shared/ragProtocol';
 
 /** One retrievable passage of a document. */
 export interface Chunk extends ChunkLocation {

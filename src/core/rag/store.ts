@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { type ChunkLocation } from '../../shared/ragProtocol';
 import { type Chunk } from './chunk';
 import { VectorMatrix } from './vectorMatrix';
 
@@ -61,14 +62,10 @@ export interface DocumentRecord {
   indexedAt: number;
 }
 
-export interface StoredChunk {
+export interface StoredChunk extends ChunkLocation {
   rowid: number;
   id: string;
   path: string;
-  startLine: number;
-  endLine: number;
-  page?: number;
-  headingPath: string[];
   text: string;
   contentHash: string;
   tokens: number;

@@ -14,6 +14,28 @@ function maxDifference(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
+function spread(values: Float32Array): number {
+  let [low, high] = [Infinity, -Infinity];
+  for (const value of values) [low, high] = [Math.min(low, value), Math.max(high, value)];
+  return high - low;
+}
+
+/**
+ * Decodes greedily with the KV cache and checks each step's logits against a pass over the whole sequence so far;
+ * `tolerance` gets the fresh logits of a step.
+ */
+async function assertCacheMatchesRecompute(generator: OnnxTextGenerator, newTokens: number, tolerance: (fresh: Float32Array) => number): Promise<void> {
+  const prompt = generator.encodeChat(chat);
+  const cached: Float32Array[] = [];
+  const result = await generator.generateFromIds(prompt, { temperature: 0, maxNewTokens: newTokens }, undefined, undefined, (logits) => cached.push(logits));
+  assert.equal(result.tokens.length, newTokens);
+  for (let step = 0; step < cached.length; step++) {
+    const fresh = await generator.logitsWithoutCache([...prompt, ...result.tokens.slice(0, step)]);
+    const [worst, allowed] = [maxDifference(fresh, cached[step]!), tolerance(fresh)];
+    assert.ok(worst < allowed, `step ${step}: logits differ by ${worst} (tolerance ${allowed})`);
+  }
+}
+
 describe('text generation with the KV cache', () => {
   const random = decoderModel({ layers: 2, hiddenSize: 64, heads: 4, kvHeads: 2, formats: ['fp32', 'q8'] });
 
@@ -23,23 +45,7 @@ describe('text generation with the KV cache', () => {
   for (const dtype of ['fp32', 'q8'] as const) {
     it(`gives the same logits as recomputing from scratch at every step (${dtype})`, async () => {
       const generator = await OnnxTextGenerator.load(random.dir, { dtype });
-      const prompt = generator.encodeChat(chat);
-      const cached: Float32Array[] = [];
-      const result = await generator.generateFromIds(prompt, { temperature: 0, maxNewTokens: 12 }, undefined, undefined, (logits) => cached.push(logits));
-      assert.equal(result.tokens.length, 12);
-      for (let step = 0; step < cached.length; step++) {
-        const fresh = await generator.logitsWithoutCache([...prompt, ...result.tokens.slice(0, step)]);
-        let worst = 0;
-        let low = Infinity;
-        let high = -Infinity;
-        for (let i = 0; i < fresh.length; i++) {
-          worst = Math.max(worst, Math.abs(fresh[i]! - cached[step]![i]!));
-          low = Math.min(low, fresh[i]!);
-          high = Math.max(high, fresh[i]!);
-        }
-        const tolerance = dtype === 'fp32' ? 1e-4 : 0.01 * (high - low);
-        assert.ok(worst < tolerance, `step ${step}: logits differ by ${worst} (tolerance ${tolerance})`);
-      }
+      await assertCacheMatchesRecompute(generator, 12, (fresh) => (dtype === 'fp32' ? 1e-4 : 0.01 * spread(fresh)));
       await generator.dispose();
     });
   }
@@ -47,13 +53,7 @@ describe('text generation with the KV cache', () => {
   it('runs the Llama layout (no q/k/v biases, one KV head per four query heads) with a matching cache', async () => {
     const llama = decoderModel({ architecture: 'llama', layers: 2, hiddenSize: 64, heads: 8, kvHeads: 2 });
     const generator = await OnnxTextGenerator.load(llama.dir);
-    const prompt = generator.encodeChat(chat);
-    const cached: Float32Array[] = [];
-    const result = await generator.generateFromIds(prompt, { temperature: 0, maxNewTokens: 6 }, undefined, undefined, (logits) => cached.push(logits));
-    const fresh = await generator.logitsWithoutCache([...prompt, ...result.tokens.slice(0, 5)]);
-    let worst = 0;
-    for (let i = 0; i < fresh.length; i++) worst = Math.max(worst, Math.abs(fresh[i]! - cached[5]![i]!));
-    assert.ok(worst < 1e-4, `logits differ by ${worst}`);
+    await assertCacheMatchesRecompute(generator, 6, () => 1e-4);
     await generator.dispose();
   });
 
@@ -85,15 +85,7 @@ describe('text generation with the KV cache', () => {
     for (const dtype of ['fp32', 'q4'] as const) {
       it(`keeps GroupQueryAttention's cache equal to recomputing from scratch (${dtype}${dtype === 'q4' ? ', MatMulNBits' : ''})`, async () => {
         const generator = await OnnxTextGenerator.load(fused.dir, { dtype });
-        const prompt = generator.encodeChat(chat);
-        const cached: Float32Array[] = [];
-        const result = await generator.generateFromIds(prompt, { temperature: 0, maxNewTokens: 8 }, undefined, undefined, (logits) => cached.push(logits));
-        assert.equal(result.tokens.length, 8);
-        for (let step = 0; step < cached.length; step++) {
-          const fresh = await generator.logitsWithoutCache([...prompt, ...result.tokens.slice(0, step)]);
-          const worst = maxDifference(fresh, cached[step]!);
-          assert.ok(worst < 1e-4, `step ${step}: logits differ by ${worst}`);
-        }
+        await assertCacheMatchesRecompute(generator, 8, () => 1e-4);
         await generator.dispose();
       });
     }
