@@ -1,7 +1,10 @@
 // Serves a real VS Code (code-server) with the packaged Chatwright installed, on the sample workspace.
-// Options: --port N (default 8080, or $CHATWRIGHT_PORT), --host H (default 127.0.0.1), --folder PATH.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// Options: --port N (default 8080, or $CHATWRIGHT_PORT), --host H (default 127.0.0.1), --folder PATH (opened in place).
+// Without --folder it opens a copy of examples/support-bot under .cache/demo/, so trying the product never dirties the
+// checkout; the copy is made again whenever the tracked sample changes.
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installVsix, repoRoot, startCodeServer, workbenchUrl } from '../test/support/codeServer.mjs';
 
@@ -9,7 +12,7 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.CHATWRIGHT_PORT ?? '8080' },
     host: { type: 'string', default: process.env.CHATWRIGHT_HOST ?? '127.0.0.1' },
-    folder: { type: 'string', default: join(repoRoot, 'examples', 'support-bot') },
+    folder: { type: 'string' },
   },
 });
 const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
@@ -28,7 +31,7 @@ try {
 }
 
 installVsix(vsix, dirs);
-const folder = resolve(values.folder);
+const folder = values.folder ? resolve(values.folder) : demoWorkspace(join(repoRoot, 'examples', 'support-bot'), join(home, 'workspace'));
 const server = await startCodeServer({ dirs, folder, port: Number(values.port), bindHost: values.host, log: (line) => process.env.CHATWRIGHT_VERBOSE && console.error(line) });
 const url = workbenchUrl({ ...server, url: `http://${values.host}:${server.port}` }, folder);
 console.log(`\nChatwright ${version} is running in VS Code (code-server) on ${folder}\n\n  Open: ${url}\n\nPress Ctrl+C to stop.`);
@@ -42,3 +45,36 @@ server.child.on('exit', (code) => {
   console.error(`code-server exited (${code})`);
   process.exit(code ?? 1);
 });
+
+/** A fingerprint of a folder's files (names and bytes), to tell whether the sample changed since it was copied. */
+function fingerprint(folder) {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) hash.update(`${relative(folder, path)}\0`).update(readFileSync(path)).update('\0');
+    }
+  };
+  walk(folder);
+  return hash.digest('hex');
+}
+
+/** The sample copied to `target`, copied again (after saying so) when the tracked sample has changed. */
+function demoWorkspace(sample, target) {
+  const stampFile = join(home, 'workspace.sample-fingerprint');
+  const current = fingerprint(sample);
+  let stamp = '';
+  try {
+    stamp = readFileSync(stampFile, 'utf8');
+  } catch {
+    // No copy yet.
+  }
+  if (stamp !== current) {
+    if (stamp) console.log('start: the sample workspace changed in the checkout; refreshing the demo copy (.cache/demo/workspace)');
+    rmSync(target, { recursive: true, force: true });
+    cpSync(sample, target, { recursive: true });
+    writeFileSync(stampFile, current);
+  }
+  return target;
+}

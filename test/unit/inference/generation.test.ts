@@ -39,16 +39,33 @@ async function assertCacheMatchesRecompute(generator: OnnxTextGenerator, newToke
 describe('text generation with the KV cache', () => {
   const random = decoderModel({ layers: 2, hiddenSize: 64, heads: 4, kvHeads: 2, formats: ['fp32', 'q8'] });
 
-  // fp32 must match to 1e-4. q8 quantizes activations dynamically with one scale per input tensor, so a one-token
-  // step and a whole-sequence pass legitimately round differently (as with any onnxruntime quantize_dynamic model):
-  // there the cache must agree within 1% of the logits' spread.
-  for (const dtype of ['fp32', 'q8'] as const) {
-    it(`gives the same logits as recomputing from scratch at every step (${dtype})`, async () => {
-      const generator = await OnnxTextGenerator.load(random.dir, { dtype });
-      await assertCacheMatchesRecompute(generator, 12, (fresh) => (dtype === 'fp32' ? 1e-4 : 0.01 * spread(fresh)));
-      await generator.dispose();
-    });
-  }
+  it('gives the same logits as recomputing from scratch at every step (fp32)', async () => {
+    const generator = await OnnxTextGenerator.load(random.dir, { dtype: 'fp32' });
+    await assertCacheMatchesRecompute(generator, 12, () => 1e-4);
+    await generator.dispose();
+  });
+
+  // q8 quantizes activations dynamically with one scale per input tensor, so a one-token step and a whole-sequence
+  // pass legitimately round differently, and how much depends on the CPU: without AVX-512 VNNI, onnxruntime sums
+  // u8×s8 pairs in 16 bits, which can saturate. What holds on every CPU: the cache's deviation stays within the
+  // quantization error itself, measured on this machine as the distance of the same pass in q8 from fp32.
+  it('gives the same logits as recomputing from scratch at every step, within the quantization error (q8)', async () => {
+    const quantized = await OnnxTextGenerator.load(random.dir, { dtype: 'q8' });
+    const full = await OnnxTextGenerator.load(random.dir, { dtype: 'fp32' });
+    const prompt = quantized.encodeChat(chat);
+    const cached: Float32Array[] = [];
+    const result = await quantized.generateFromIds(prompt, { temperature: 0, maxNewTokens: 12 }, undefined, undefined, (logits) => cached.push(logits));
+    for (let step = 0; step < cached.length; step++) {
+      const tokens = [...prompt, ...result.tokens.slice(0, step)];
+      const fresh = await quantized.logitsWithoutCache(tokens);
+      const quantizationError = maxDifference(fresh, await full.logitsWithoutCache(tokens));
+      const allowed = Math.max(2 * quantizationError, 0.01 * spread(fresh));
+      const worst = maxDifference(fresh, cached[step]!);
+      assert.ok(worst < allowed, `step ${step}: cached and recomputed q8 logits differ by ${worst}; the q8 pass itself is ${quantizationError} from fp32 (allowed ${allowed})`);
+    }
+    await quantized.dispose();
+    await full.dispose();
+  });
 
   it('runs the Llama layout (no q/k/v biases, one KV head per four query heads) with a matching cache', async () => {
     const llama = decoderModel({ architecture: 'llama', layers: 2, hiddenSize: 64, heads: 8, kvHeads: 2 });
