@@ -58,7 +58,7 @@ describe('chatwright render', () => {
     writeFileSync(join(folder, 'loop.prompty'), '{% for i in range(1000000) %}{% for j in range(1000000) %}{{ j }}{% endfor %}{% endfor %}');
     const result = await cli(['render', 'loop.prompty', '--timeout', '500'], folder);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /cannot render: (Rendering stopped after 500 ms|The template used too much memory)/);
+    assert.match(result.stderr, /cannot render: (Rendering stopped|The template used too much memory)/);
   });
   it('rejects a malformed --input', async () => {
     const result = await cli(['render', basic, '--input', 'novalue'], realPrompty);

@@ -140,7 +140,7 @@ describe('the render sandbox', () => {
   });
   it('stops a runaway loop with a clear error within a bounded time, then keeps working', async () => {
     const started = Date.now();
-    await assert.rejects(sandbox.render({ text: '{% for i in range(1000000) %}{% for j in range(1000000) %}x{% endfor %}{% endfor %}', workspaceRoots: [] }), /stopped after 1500 ms/);
+    await assert.rejects(sandbox.render({ text: '{% for i in range(1000000) %}{% for j in range(1000000) %}x{% endfor %}{% endfor %}', workspaceRoots: [] }), /Rendering stopped/);
     assert.ok(Date.now() - started < 5000);
     const rendered = await sandbox.render({ text: 'user:\nstill alive', workspaceRoots: [] });
     assert.equal(rendered.messages[0]!.content, 'still alive');
