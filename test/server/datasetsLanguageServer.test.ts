@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type CodeAction, type Diagnostic, type Hover, type TextEdit } from 'vscode-languageserver-protocol';
 import { LspTestClient } from '../support/lspClient';
+import { qwen3ModelFolder } from '../unit/prompts/helpers';
 
 const fixtures = join(__dirname, '..', 'fixtures', 'datasets');
 const chat = (i: number) => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}?` }, { role: 'assistant', content: `Answer ${i}.` }] });
@@ -96,6 +97,26 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
     const counted = await client.waitForDiagnostics(uri);
     assert.deepEqual(counted.diagnostics.filter((d) => d.code === 'too-many-tokens').map((d) => d.range.start.line), [1]);
     await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { chatwright: { datasets: { diagnostics: true, formats: {}, maxTokens: 0 } } } });
+  });
+
+  it("reports a tokenizer whose chat template has range(10**9) and keeps serving", async () => {
+    const model = qwen3ModelFolder();
+    try {
+      const configFile = join(model, 'tokenizer_config.json');
+      writeFileSync(configFile, JSON.stringify({ ...(JSON.parse(readFileSync(configFile, 'utf8')) as object), chat_template: '{% for i in range(10**9) %}x{% endfor %}' }));
+      await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { chatwright: { datasets: { diagnostics: true, formats: {}, maxTokens: 20, tokenizerPath: model } } } });
+      const uri = 'file:///ws/runaway-template.jsonl';
+      await client.open(uri, 'jsonl', `${chat(1)}\n${chat(2)}\n`);
+      const reported = await client.waitForDiagnostics(uri);
+      const off = reported.diagnostics.find((d) => d.code === 'tokenizer-unusable');
+      assert.ok(off, JSON.stringify(reported.diagnostics));
+      assert.match(off.message, /Token counting is off: The chat template in .*tokenizer_config\.json cannot be used to count tokens: range\(\) of 1,000,000,000 items/);
+      const { diagnostics } = await client.open('file:///ws/after-runaway.jsonl', 'jsonl', '{"messages": [{"role": "human", "content": "x"}]}\n');
+      assert.ok(diagnostics.some((d) => d.code === 'unrecognized-role'));
+    } finally {
+      await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { chatwright: { datasets: { diagnostics: true, formats: {}, maxTokens: 0, tokenizerPath: '' } } } });
+      rmSync(model, { recursive: true, force: true });
+    }
   });
 
   it('never dies on random text and keeps diagnostics inside the document', async () => {

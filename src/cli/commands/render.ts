@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cliWorkspaceRoot } from '../../core/prompts/promptyFile';
 import { type RenderedPrompt } from '../../core/prompts/renderPrompt';
-import { defaultRenderWorkerScript, RenderSandbox } from '../../core/prompts/renderSandbox';
+import { defaultRenderWorkerScript, RenderFailure, RenderSandbox } from '../../core/prompts/renderSandbox';
 import { ExitCode, UsageError, type CliCommand } from '../io';
 
 /** `name=value`: the value is JSON when it parses as JSON (numbers, lists, objects), else the text as is. */
@@ -41,7 +41,10 @@ Options:
   --inputs <file.json>   set inputs from a JSON object
   --model <id|path>      apply this model's chat template and count its tokens
   --output <what>        prompt (default when a chat template is known), messages, or json
-  --timeout <ms>         stop a render that runs longer (default 5000)`,
+  --timeout <ms>         stop a render that runs longer (default 5000)
+  --show-env             print the values of \${env:NAME} references (shown as «env:NAME» by default)
+
+Exit codes: 0 rendered, 1 the template cannot be rendered, 2 usage error or a model whose chat template fails.`,
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
@@ -52,6 +55,7 @@ Options:
         model: { type: 'string' },
         output: { type: 'string' },
         timeout: { type: 'string' },
+        'show-env': { type: 'boolean', default: false },
       },
     });
     if (positionals.length !== 1) throw new UsageError('render needs exactly one .prompty file');
@@ -85,8 +89,9 @@ Options:
     const model = values.model === undefined ? undefined : /^\.{0,2}[\\/]/.test(values.model) ? resolve(io.cwd, values.model) : values.model;
     const sandbox = new RenderSandbox({ workerScript: defaultRenderWorkerScript(), timeoutMs: timeout });
     try {
-      const rendered = await sandbox.render({ text, templatePath: path, workspaceRoots: [cliWorkspaceRoot(path, io.cwd)], inputs, model, env: { ...io.env } });
+      const rendered = await sandbox.render({ text, templatePath: path, workspaceRoots: [cliWorkspaceRoot(path, io.cwd)], inputs, model, env: { ...io.env }, showEnv: values['show-env'] });
       for (const warning of rendered.warnings) io.stderr.write(`${file}: warning: ${warning}\n`);
+      if (rendered.environmentVariables && !values['show-env']) io.stderr.write(`${file}: note: read from the environment: ${rendered.environmentVariables.join(', ')} (shown as «env:NAME»; --show-env prints the values)\n`);
       if (output === 'json') io.stdout.write(`${JSON.stringify(rendered, null, 2)}\n`);
       else if (output === 'messages' || rendered.prompt === undefined) {
         if (output === 'prompt' && rendered.modelHint) io.stderr.write(`${file}: ${rendered.modelHint}\n`);
@@ -96,7 +101,8 @@ Options:
       return ExitCode.ok;
     } catch (error) {
       io.stderr.write(`${file}: cannot render: ${error instanceof Error ? error.message : String(error)}\n`);
-      return ExitCode.findings;
+      // The model named by --model (or the template) is the input at fault, not the template being rendered.
+      return error instanceof RenderFailure && error.origin === 'model' ? ExitCode.usage : ExitCode.findings;
     } finally {
       await sandbox.dispose();
     }

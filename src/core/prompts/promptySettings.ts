@@ -1,5 +1,5 @@
 import { type SelectionStrategy } from './fewShotSelection';
-import { resolveEnvReference } from './promptyInputs';
+import { parseReference, resolveEnvReference } from './promptyInputs';
 
 /** Examples settings from the front matter: `examples: file.jsonl` or `{file, k, strategy, seed, input}`. */
 export function examplesSettings(data: Record<string, unknown> | undefined): { file: string; k: number; strategy: SelectionStrategy; seed: number; input?: string } | undefined {
@@ -27,6 +27,29 @@ export function modelIdOf(data: Record<string, unknown> | undefined, env: Record
   if (typeof id !== 'string') return undefined;
   const resolved = resolveEnvReference(id, env);
   return typeof resolved === 'string' && !/^\$\{/.test(resolved) ? resolved : undefined;
+}
+
+/** The environment variable a template's model id is read from (`model.id: ${env:NAME}`), when it is. */
+export function modelIdEnvName(data: Record<string, unknown> | undefined): string | undefined {
+  const model = data?.model;
+  const raw = typeof model === 'string' ? model : model && typeof model === 'object' ? ((model as { id?: unknown }).id ?? (model as { configuration?: { model?: unknown } }).configuration?.model) : undefined;
+  const reference = parseReference(raw);
+  return reference?.kind === 'env' ? reference.target : undefined;
+}
+
+/** How a value read from the environment is shown: its variable, never its value (a template may name a secret). */
+export function envPlaceholder(name: string): string {
+  return `«env:${name}»`;
+}
+
+/** `text` with an environment variable's value (and its Hub-cache folder form `org--name`) shown as its placeholder. */
+export function redactEnvValue(text: string, name: string, value: string | undefined): string {
+  // A value this short would garble the text, and cannot be a secret worth hiding.
+  if (!value || value.length < 3) return text;
+  const placeholder = envPlaceholder(name);
+  let redacted = text.split(value).join(placeholder);
+  if (value.includes('/')) redacted = redacted.split(value.replaceAll('/', '--')).join(placeholder);
+  return redacted;
 }
 
 /** Whether a model name can be a Hugging Face repository id (`org/name`) rather than a hosted model's name. */

@@ -2,9 +2,10 @@ import { dirname, resolve } from 'node:path';
 import { type TextEmbedder } from '../inference/embedding';
 import { resolveLocalModel } from '../hub/cacheLocation';
 import { applyChatTemplate, loadModelPromptInfo } from './chatTemplate';
+import { type TemplateBudgets } from './guardedTemplates';
 import { readExamplesText } from './examplesFile';
 import { type ChatMessage, selectExamples } from './fewShotSelection';
-import { examplesSettings, looksLikeHubId, modelIdOf } from './promptySettings';
+import { examplesSettings, looksLikeHubId, modelIdEnvName, modelIdOf, redactEnvValue } from './promptySettings';
 import { declaredInputs, inputValues } from './promptyInputs';
 import { parsePromptyDocument } from './promptyDocument';
 import { splitMessages } from './promptMessages';
@@ -27,6 +28,8 @@ export interface RenderRequest {
   /** An embedding model (Hub id or folder) for `strategy: similar`; without one, BM25 is used. */
   embeddingModel?: string;
   env?: Record<string, string | undefined>;
+  /** Show the values of `${env:…}` references; by default they are shown as `«env:NAME»` (they may be secrets). */
+  showEnv?: boolean;
 }
 
 export interface RenderedMessage extends ChatMessage {
@@ -56,6 +59,8 @@ export interface RenderedPrompt {
   totalTokens?: number;
   /** What the preview should say when no prompt string can be shown. */
   modelHint?: string;
+  /** Environment variables the template read (`${env:NAME}`); their values appear as `«env:NAME»` unless asked for. */
+  environmentVariables?: string[];
   warnings: string[];
 }
 
@@ -78,8 +83,24 @@ export async function renderPrompt(
     loadEmbedder?: (idOrPath: string) => Promise<TextEmbedder>;
     signal?: AbortSignal;
     onPhase?: (phase: 'model') => void;
+    /** Budgets of the template's and the chat template's renders (defaults: guardedTemplates.ts). */
+    budgets?: Partial<TemplateBudgets>;
   } = {},
 ): Promise<RenderedPrompt> {
+  const envValues = new Map<string, string>();
+  const rendered = await renderPromptUnredacted(request, options, envValues);
+  if (request.showEnv === true) return rendered;
+  for (const [name, value] of envValues) {
+    const hide = (text: string): string => redactEnvValue(text, name, value);
+    if (rendered.model) rendered.model = { ...rendered.model, id: hide(rendered.model.id), ...(rendered.model.folder ? { folder: hide(rendered.model.folder) } : {}), notes: rendered.model.notes.map(hide) };
+    if (rendered.modelHint) rendered.modelHint = hide(rendered.modelHint);
+    rendered.warnings = rendered.warnings.map(hide);
+  }
+  return rendered;
+}
+
+/** Renders with `${env:…}` values as they are; the values it read are put into `envValues` by variable name. */
+async function renderPromptUnredacted(request: RenderRequest, options: NonNullable<Parameters<typeof renderPrompt>[1]>, envValues: Map<string, string>): Promise<RenderedPrompt> {
   const env = request.env ?? {};
   const document = parsePromptyDocument(request.text);
   const errors = document.findings.filter((finding) => finding.severity === 'error');
@@ -93,7 +114,7 @@ export async function renderPrompt(
   const { inputs, problems } = declaredInputs(data, document.frontMatter?.yaml, request.templatePath, request.workspaceRoots);
   for (const problem of problems) warnings.push(problem.message);
   const values = inputValues(inputs, request.inputs);
-  const renderedText = renderTemplateBody(document.body, document.format, values);
+  const renderedText = renderTemplateBody(document.body, document.format, values, options.budgets);
   const api = typeof (data?.model as { api?: unknown } | undefined)?.api === 'string' ? (data!.model as { api: string }).api : typeof (data?.model as { apiType?: unknown } | undefined)?.apiType === 'string' ? (data!.model as { apiType: string }).apiType : 'chat';
   let messages: RenderedMessage[] = api === 'chat' || api === 'responses' ? splitMessages(renderedText).map((m) => ({ ...m, source: 'template' as const })) : [{ role: 'user', content: renderedText.trim(), source: 'template' }];
 
@@ -134,6 +155,11 @@ export async function renderPrompt(
 
   const result: RenderedPrompt = { format: document.format, api, messages, renderedText, inputs: inputReport, examples: examplesInfo, warnings };
   const templateModel = modelIdOf(data, env);
+  const modelEnvName = modelIdEnvName(data);
+  if (modelEnvName !== undefined && request.model === undefined && templateModel !== undefined) {
+    result.environmentVariables = [modelEnvName];
+    envValues.set(modelEnvName, templateModel);
+  }
   const available = (id: string | undefined): boolean => id !== undefined && resolveModelFolder(id, request.templatePath, env) !== undefined;
   const modelId = request.model ?? (available(templateModel) || !request.fallbackModel ? templateModel : request.fallbackModel);
   if (!modelId) {
@@ -156,7 +182,7 @@ export async function renderPrompt(
     result.modelHint = info.notes[0];
     return result;
   }
-  const applied = applyChatTemplate(info, messages.map(({ role, content }) => ({ role, content })));
+  const applied = applyChatTemplate(info, messages.map(({ role, content }) => ({ role, content })), {}, options.budgets);
   result.prompt = applied.prompt;
   result.totalTokens = applied.totalTokens;
   if (applied.messageTokens) messages.forEach((message, index) => (message.tokens = applied.messageTokens![index]));

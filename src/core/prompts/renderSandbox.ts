@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { type TemplateBudgets } from './guardedTemplates';
 import { type RenderedPrompt, type RenderRequest } from './renderPrompt';
 
 export interface SandboxOptions {
@@ -13,9 +14,32 @@ export interface SandboxOptions {
   modelTimeoutMs?: number;
   /** Heap limit of the worker, so a template that builds a huge string fails instead of exhausting memory. */
   maxHeapMb?: number;
+  /** The templates' loop, output and depth budgets inside the worker (defaults: guardedTemplates.ts); time is `timeoutMs`. */
+  budgets?: Partial<Omit<TemplateBudgets, 'timeMs'>>;
 }
 
 export class RenderTimeoutError extends Error {}
+
+/** A render that failed; `origin` says whether the prompt template or the model's chat template is at fault. */
+export class RenderFailure extends Error {
+  constructor(
+    message: string,
+    readonly origin: 'template' | 'model',
+  ) {
+    super(message);
+    this.name = 'RenderFailure';
+  }
+}
+
+export class RenderCancelledError extends Error {
+  constructor() {
+    super('The render was cancelled.');
+    this.name = 'RenderCancelledError';
+  }
+}
+
+/** The worker's own budget check gives the clear message first; terminating it is the backstop. */
+const terminationGraceMs = 250;
 
 /**
  * Renders templates in a worker thread with a time limit. One render runs at a time; a newer request for the
@@ -29,13 +53,15 @@ export class RenderSandbox {
 
   constructor(private readonly options: SandboxOptions) {}
 
-  render(request: RenderRequest): Promise<RenderedPrompt> {
-    const run = this.chain.then(() => this.renderNow(request));
+  /** Renders in the worker; `signal` cancels: a queued render never starts, a running one is terminated. */
+  render(request: RenderRequest, signal?: AbortSignal): Promise<RenderedPrompt> {
+    const run = this.chain.then(() => this.renderNow(request, signal));
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private renderNow(request: RenderRequest): Promise<RenderedPrompt> {
+  private renderNow(request: RenderRequest, signal?: AbortSignal): Promise<RenderedPrompt> {
+    if (signal?.aborted) return Promise.reject(new RenderCancelledError());
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise<RenderedPrompt>((resolve, reject) => {
@@ -48,8 +74,21 @@ export class RenderSandbox {
       // Starting a worker (loading its code) is not the template's time: the limit starts when the worker begins.
       const startLimit = this.options.modelTimeoutMs ?? 30_000;
       const timer = expire(startLimit, `The render worker did not start within ${startLimit / 1000} s.`);
-      this.pending.set(id, { resolve, reject, timer, expire });
-      worker.postMessage({ id, request });
+      const onAbort = (): void => {
+        const entry = this.pending.get(id);
+        if (!entry) return;
+        this.pending.delete(id);
+        clearTimeout(entry.timer);
+        reject(new RenderCancelledError());
+        this.restart();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = <T>(finish: (value: T) => void) => (value: T): void => {
+        signal?.removeEventListener('abort', onAbort);
+        finish(value);
+      };
+      this.pending.set(id, { resolve: settle(resolve), reject: settle(reject), timer, expire });
+      worker.postMessage({ id, request, budgets: { ...this.options.budgets, timeMs: this.options.timeoutMs } });
     });
   }
 
@@ -65,12 +104,12 @@ export class RenderSandbox {
       env: {},
     });
     worker.unref();
-    worker.on('message', (message: { id: number; result?: RenderedPrompt; error?: string; phase?: 'template' | 'model' }) => {
+    worker.on('message', (message: { id: number; result?: RenderedPrompt; error?: string; origin?: 'template' | 'model'; phase?: 'template' | 'model' }) => {
       const entry = this.pending.get(message.id);
       if (!entry) return;
       if (message.phase === 'template') {
         clearTimeout(entry.timer);
-        entry.timer = entry.expire(this.options.timeoutMs, `Rendering stopped after ${this.options.timeoutMs} ms: the template runs too long (a huge loop or runaway recursion?).`);
+        entry.timer = entry.expire(this.options.timeoutMs + terminationGraceMs, `Rendering stopped after ${this.options.timeoutMs} ms: the template runs too long (a huge loop or runaway recursion?).`);
         return;
       }
       if (message.phase === 'model') {
@@ -81,7 +120,7 @@ export class RenderSandbox {
       }
       this.pending.delete(message.id);
       clearTimeout(entry.timer);
-      if (message.error !== undefined) entry.reject(new Error(message.error));
+      if (message.error !== undefined) entry.reject(new RenderFailure(message.error, message.origin ?? 'template'));
       else entry.resolve(message.result!);
     });
     const fail = (error: Error): void => {

@@ -6,6 +6,7 @@ import { readFewShotExamples } from '../../core/chat/fewShotExamples';
 import { OpenAiCompatibleBackend } from '../../core/chat/openAiCompatibleBackend';
 import { renderTemplateForChat } from '../../core/chat/templateAdapter';
 import { parsePromptyDocument } from '../../core/prompts/promptyDocument';
+import { defaultRenderWorkerScript, RenderSandbox } from '../../core/prompts/renderSandbox';
 import { retrievalSettings } from '../../core/prompts/promptySettings';
 import { type Ctx } from '../context';
 import { type ModelSelection } from '../models/modelSelection';
@@ -92,12 +93,23 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
   });
 
   const roots = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+  // Templates render in a worker thread with time and memory limits: a runaway one must not freeze the editor.
+  let sandbox: { timeoutMs: number; renderer: RenderSandbox } | undefined;
+  const renderSandbox = (): RenderSandbox => {
+    const timeoutMs = ctx.config.prompts.renderTimeoutMs;
+    if (sandbox?.timeoutMs !== timeoutMs) {
+      void sandbox?.renderer.dispose();
+      sandbox = { timeoutMs, renderer: new RenderSandbox({ workerScript: defaultRenderWorkerScript(), timeoutMs }) };
+    }
+    return sandbox.renderer;
+  };
+  ctx.own({ dispose: () => void sandbox?.renderer.dispose() });
   const sources = (): Omit<ChatSources, 'backend' | 'modelInfo'> => {
     const rag = retrieval;
     return {
       renderTemplate: async (path, inputs, examplesK, signal) => {
         const { uri, text } = await readWorkspaceText(path);
-        return renderTemplateForChat({ text, templatePath: uri.fsPath, label: path, workspaceRoots: roots(), inputs, examplesK, signal });
+        return renderTemplateForChat({ text, templatePath: uri.fsPath, label: path, workspaceRoots: roots(), inputs, examplesK, signal }, (request, cancel) => renderSandbox().render(request, cancel));
       },
       readExamples: async (path, k) => {
         const { text } = await readWorkspaceText(path);

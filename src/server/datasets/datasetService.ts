@@ -89,11 +89,16 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
     }
     return ready;
   }
-  let counter: { path: string; promise: Promise<TokenCounter> } | undefined;
+  /** The configured tokenizer; `failure` says why it cannot count (e.g. its chat template ran out of budget). */
+  let counter: { path: string; promise: Promise<TokenCounter>; failure?: string } | undefined;
 
   function tokenCounter(): Promise<TokenCounter> {
     const path = environment.settings().datasets.tokenizerPath;
-    if (!counter || counter.path !== path) counter = { path, promise: loadTokenCounter(path || undefined) };
+    if (!counter || counter.path !== path) {
+      const entry: NonNullable<typeof counter> = { path, promise: loadTokenCounter(path || undefined) };
+      entry.promise.catch((error: unknown) => (entry.failure = error instanceof Error ? error.message : String(error)));
+      counter = entry;
+    }
     return counter.promise;
   }
 
@@ -169,7 +174,11 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
         };
         step();
       },
-      (error: unknown) => environment.log(`Token counting is off: ${error instanceof Error ? error.message : String(error)}`),
+      (error: unknown) => {
+        environment.log(`Token counting is off: ${error instanceof Error ? error.message : String(error)}`);
+        // Once, to show why: the next diagnose sees the failure and does not schedule again.
+        environment.revalidate(uri);
+      },
     );
   }
 
@@ -184,13 +193,18 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
       const { analysis } = state;
       const splits = readySplits(document.uri);
       const { findings } = collectFindings(analysis.analyses, { bom: analysis.bom, terminated: analysis.terminated, lines: analysis.lines }, { ...(state.format ? { format: state.format } : {}), minRows: settings.minRows, ...(splits.length > 0 ? { splits } : {}), expectedRows: analysis.analyses.length, histograms: false });
-      if (settings.maxTokens > 0) {
+      let counterFailure: Diagnostic | undefined;
+      if (settings.maxTokens > 0) void tokenCounter();
+      if (settings.maxTokens > 0 && counter?.failure !== undefined) {
+        counterFailure = { range: lineRange(0, 0, 0), severity: DiagnosticSeverity.Warning, code: 'tokenizer-unusable', source: diagnosticSource, message: `Token counting is off: ${counter.failure} Fix or change the setting chatwright.datasets.tokenizerPath.` };
+      } else if (settings.maxTokens > 0) {
         const pending = analysis.tokens.some((tokens, line) => tokens === -1 && analysis.analyses[line]?.kind === 'row');
         if (pending) scheduleTokenCounting(document.uri, state);
         else findings.push(...tokenFindings(state, settings.maxTokens, (await tokenCounter()).name));
       }
       state.findings = findings;
       const diagnostics = findings.slice(0, maxDiagnostics).map((item) => toDiagnostic(item, document.uri));
+      if (counterFailure) diagnostics.unshift(counterFailure);
       if (findings.length > maxDiagnostics) {
         diagnostics.push({
           range: lineRange(0, 0, 0),

@@ -6,6 +6,7 @@ import { runExchange } from '../../../src/core/chat/chatRunner';
 import { newConversation, startExchange } from '../../../src/core/chat/conversation';
 import { readFewShotExamples } from '../../../src/core/chat/fewShotExamples';
 import { renderTemplateForChat } from '../../../src/core/chat/templateAdapter';
+import { defaultRenderWorkerScript, RenderCancelledError, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
 import { ScriptedBackend } from './scriptedBackend';
 
@@ -57,5 +58,53 @@ describe('rendering a .prompty template for the chat (through src/core/prompts)'
     );
     assert.equal(backend.requests[0]!.messages.at(-1)!.content, 'What does E42 mean?');
     assert.equal(answer.input?.examples[0]?.source, 'data/examples.jsonl:1');
+  });
+});
+
+describe('rendering a runaway .prompty for the chat in the render sandbox', () => {
+  const runaway = '---\nsample:\n  question: q\n---\nuser:\n{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}\n';
+  const input = { text: runaway, templatePath, label: 'prompts/runaway.prompty', workspaceRoots: [sample], inputs: {}, examplesK: 0 };
+
+  it('stops the nested loop within its limit while the caller keeps running', async () => {
+    // The loop budget is lifted so that only the time limit can stop it: the worker must not block this thread.
+    const sandbox = new RenderSandbox({ workerScript: defaultRenderWorkerScript(), timeoutMs: 1000, budgets: { maxLoopIterations: 1e12 } });
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 20);
+      const started = Date.now();
+      await assert.rejects(renderTemplateForChat(input, (request, signal) => sandbox.render(request, signal)), /Rendering stopped after 1000 ms/);
+      clearInterval(timer);
+      assert.ok(Date.now() - started < 15_000);
+      assert.ok(ticks >= 10, `the caller's timer fired ${ticks} times during the render`);
+      const rendered = await renderTemplateForChat({ ...input, text: template, inputs: { question: 'Q?' } }, (request, signal) => sandbox.render(request, signal));
+      assert.equal(rendered.messages.at(-1)!.content, 'Q?');
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+
+  it('stops it by the loop budget with the default budgets', async () => {
+    const sandbox = new RenderSandbox({ workerScript: defaultRenderWorkerScript(), timeoutMs: 5000 });
+    try {
+      await assert.rejects(renderTemplateForChat(input, (request, signal) => sandbox.render(request, signal)), /Rendering stopped: the template runs over 200,000 loop iterations/);
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+
+  it('terminates the render when the chat request is cancelled', async () => {
+    const sandbox = new RenderSandbox({ workerScript: defaultRenderWorkerScript(), timeoutMs: 60_000, budgets: { maxLoopIterations: 1e12 } });
+    try {
+      const controller = new AbortController();
+      const started = Date.now();
+      const rendering = renderTemplateForChat({ ...input, signal: controller.signal }, (request, signal) => sandbox.render(request, signal));
+      setTimeout(() => controller.abort(), 300);
+      await assert.rejects(rendering, RenderCancelledError);
+      assert.ok(Date.now() - started < 10_000);
+      const rendered = await renderTemplateForChat({ ...input, text: template, inputs: { question: 'after' } }, (request, signal) => sandbox.render(request, signal));
+      assert.equal(rendered.messages.at(-1)!.content, 'after');
+    } finally {
+      await sandbox.dispose();
+    }
   });
 });

@@ -60,6 +60,22 @@ describe('chat templates', () => {
     });
   });
 
+  it('reports range(10**9) in the chat template as an error naming the file, instead of aborting the engine', () => {
+    const model = openModelFolder(folder({ ...tokenizerConfig, chat_template: '{% for i in range(10**9) %}{{ i }}{% endfor %}' }));
+    assert.throws(() => renderChatPrompt(model, [{ role: 'user', content: 'hi' }]), (error: Error & { file?: string }) => {
+      assert.match(error.message, /the chat template failed on this conversation: range\(\) of 1,000,000,000 items is over the limit of 1,000,000/);
+      assert.equal(error.file, join(model.dir, 'tokenizer_config.json'));
+      return true;
+    });
+  });
+
+  it('stops a chat template that loops too long by its time budget', () => {
+    const model = openModelFolder(folder({ ...tokenizerConfig, chat_template: '{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}' }));
+    const started = Date.now();
+    assert.throws(() => renderChatPrompt(model, [{ role: 'user', content: 'hi' }], {}, { timeMs: 300, maxLoopIterations: 1e12 }), /Rendering stopped after 300 ms/);
+    assert.ok(Date.now() - started < 5000);
+  });
+
   it('picks the weights by dtype and lists what exists when one is missing', () => {
     const model = openModelFolder(folder(tokenizerConfig));
     assert.equal(selectOnnxFile(model).dtype, 'q8');

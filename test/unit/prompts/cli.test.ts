@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -58,7 +58,23 @@ describe('chatwright render', () => {
     writeFileSync(join(folder, 'loop.prompty'), '{% for i in range(1000000) %}{% for j in range(1000000) %}{{ j }}{% endfor %}{% endfor %}');
     const result = await cli(['render', 'loop.prompty', '--timeout', '500'], folder);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /cannot render: (Rendering stopped after 500 ms|The template used too much memory)/);
+    assert.match(result.stderr, /cannot render: (Rendering stopped|The template used too much memory)/);
+  });
+  it('prints «env:NAME» for a `${env:…}` model id, and its value with --show-env', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'chatwright-cli-env-'));
+    try {
+      writeFileSync(join(folder, 't.prompty'), '---\nmodel:\n  id: ${env:SECRET_MODEL}\n---\nuser:\nhello\n');
+      const env = { HF_HUB_CACHE: folder, SECRET_MODEL: 'acme/s3cr3t-model' };
+      const hidden = await cli(['render', 't.prompty', '--output', 'json'], folder, env);
+      assert.equal(hidden.code, 0, hidden.stderr);
+      assert.doesNotMatch(hidden.stdout + hidden.stderr, /s3cr3t/);
+      assert.match(hidden.stdout, /"id": "«env:SECRET_MODEL»"/);
+      assert.match(hidden.stderr, /read from the environment: SECRET_MODEL/);
+      const shown = await cli(['render', 't.prompty', '--output', 'json', '--show-env'], folder, env);
+      assert.match(shown.stdout, /"id": "acme\/s3cr3t-model"/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
   it('rejects a malformed --input', async () => {
     const result = await cli(['render', basic, '--input', 'novalue'], realPrompty);

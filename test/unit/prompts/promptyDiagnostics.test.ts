@@ -181,6 +181,12 @@ describe('prompty diagnostics: files and models', () => {
     assert.deepEqual(check(text, { env: { HF_HUB_CACHE: cache }, checkModelCache: true }), []);
     assert.ok(dirname(snapshot));
   });
+  it('names the variable, not its value, for a model id read from the environment', () => {
+    const findings = check('---\nmodel:\n  id: ${env:SECRET_MODEL}\n---\nhi\n', { env: { HF_HUB_CACHE: '/nonexistent', SECRET_MODEL: 'acme/s3cr3t-model' }, checkModelCache: true });
+    assert.equal(findings[0]!.code, 'model-not-cached');
+    assert.match(findings[0]!.message, /^`«env:SECRET_MODEL»` is not in the local Hugging Face cache/);
+    assert.doesNotMatch(findings[0]!.message, /s3cr3t/);
+  });
   it('does not look up hosted model names such as gpt-4', () => {
     assert.deepEqual(check('---\nmodel:\n  id: gpt-4\n---\nhi\n', { env: { HF_HUB_CACHE: '/nonexistent' }, checkModelCache: true }), []);
   });
