@@ -69,11 +69,8 @@ export function resolveLocalModel(idOrPath: string, env: NodeJS.ProcessEnv = pro
     }
   }
   if (!isCommitId(commit)) return undefined;
+  // Only read from here on, so a snapshot folder that is a link (to a model kept elsewhere) is allowed; the loaders
+  // keep their own reads inside the folder they are given.
   const snapshot = layout.snapshotDir(commit);
-  try {
-    confirmNoLinkEscapeSync(layout.repoDir, join(snapshot, 'config.json'));
-  } catch {
-    return undefined;
-  }
   return existsSync(snapshot) ? snapshot : undefined;
 }

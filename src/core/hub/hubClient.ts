@@ -1,6 +1,6 @@
 import { HubApiError, listFiles, listModels, modelInfo, type ListFileEntry } from '@huggingface/hub';
 import { hubEndpoint, hubOffline, hubTokenFromEnv } from './cacheLocation';
-import { checkCommitId, checkListedFile, isCommitId } from './cachePaths';
+import { checkCommitId, checkListedFile, checkRepoId, isCommitId } from './cachePaths';
 import { isRedirectStatus, redirectTarget, tokenMayGoTo } from './hubRedirects';
 import { HubAccessError, HubHttpError, HubNotFoundError, HubOfflineError } from './hubErrors';
 import { describeModelFiles, modelCapabilities, type ModelCapabilities, type ModelFiles, type WeightFormat } from './modelFormats';
@@ -156,6 +156,7 @@ export interface ModelDetails extends ModelSummary {
 /** Model info (`/api/models/{id}/revision/{rev}`) plus the recursive file tree with LFS metadata (`/tree/{commit}`). */
 export async function getModelDetails(connection: HubConnection, repoId: string, revision = 'main', signal?: AbortSignal): Promise<ModelDetails> {
   if (connection.offline) throw new HubOfflineError(`looking up ${repoId}`);
+  checkRepoId(repoId);
   const fetchImpl = abortableFetch(authorizedFetch(connection), signal);
   let raw: RawModel & { sha?: string };
   try {
