@@ -10,7 +10,9 @@
  *
  * Gated models: info is public, files answer 401 without a token and 403 with one that has no access (X-Error-Code:
  * GatedRepo). Private models answer 401 everywhere without a granted token. Unknown repositories and files: 404.
- * Faults for tests: cut a transfer after N bytes, serve corrupt bytes once, ignore Range, throttle.
+ * Faults for tests: cut a transfer after N bytes, serve corrupt bytes once, ignore Range, throttle. A hostile Hub for
+ * tests: extra raw entries in a listing (`..` paths, absolute paths, NUL…), a false commit id, redirects to any
+ * Location, LFS redirects and pagination links that point at another server.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -64,6 +66,14 @@ export interface RecordedRequest {
   range: string | undefined;
 }
 
+/** What a hostile (or broken) Hub answers for one model instead of the truth. */
+export interface HostileAnswers {
+  /** Raw entries added to every page-set of the model's /tree listing, served verbatim. */
+  extraTreeEntries?: Record<string, unknown>[];
+  /** The commit id the info endpoints give (`sha`), also accepted as a revision. */
+  sha?: string;
+}
+
 export interface HubServerOptions {
   models: FixtureModel[];
   /** token → model ids it may read when gated or private. */
@@ -84,6 +94,14 @@ export interface HubServer {
   chunkedBodies: boolean;
   /** Bytes per second per transfer (0 = unlimited). */
   throttleBytesPerSecond: number;
+  /** Per model id: hostile answers (see HostileAnswers). */
+  hostile: Map<string, HostileAnswers>;
+  /** Request path (as sent, without the query) → a Location to answer 302 with, before any other routing. */
+  redirects: Map<string, string>;
+  /** Origin LFS redirects point to (absolute) instead of this server's relative /cdn/ (a CDN on another host). */
+  cdnOrigin: string | undefined;
+  /** Origin `Link: next` headers point to instead of this server's. */
+  nextPageOrigin: string | undefined;
   commitOf(id: string): string;
   fileOf(id: string, path: string): ServedFile;
   close(): Promise<void>;
@@ -132,6 +150,10 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     ignoreRange: false,
     chunkedBodies: false,
     throttleBytesPerSecond: 0,
+    hostile: new Map(),
+    redirects: new Map(),
+    cdnOrigin: undefined,
+    nextPageOrigin: undefined,
     commitOf: (id) => {
       const model = models.get(id);
       if (!model) throw new Error(`no fixture ${id}`);
@@ -165,11 +187,17 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   }
 
   function resolveRevision(model: ServedModel, revision: string): boolean {
-    return revision === 'main' || revision === 'HEAD' || revision === model.commit;
+    return revision === 'main' || revision === 'HEAD' || revision === model.commit || (revision !== '' && revision === hub.hostile.get(model.fixture.id)?.sha);
   }
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const parsed = new URL(req.url ?? '/', url);
+    const redirect = hub.redirects.get(parsed.pathname);
+    if (redirect !== undefined) {
+      res.writeHead(302, { location: redirect, 'content-length': '0' });
+      res.end();
+      return;
+    }
     const segments = parsed.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (segments[0] === 'api' && segments[1] === 'models') {
       if (segments.length === 2) return search(parsed, res);
@@ -210,7 +238,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     if (!file) return json(res, 404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound' });
     const headers: Record<string, string> = { 'x-repo-commit': model.commit, etag: `"${file.sha256 ?? file.gitSha1}"` };
     if (file.sha256) {
-      res.writeHead(302, { ...headers, 'x-linked-etag': `"${file.sha256}"`, 'x-linked-size': String(file.size), location: `/cdn/${file.sha256}?expires=${Date.now() + 3_600_000}` });
+      res.writeHead(302, { ...headers, 'x-linked-etag': `"${file.sha256}"`, 'x-linked-size': String(file.size), location: `${hub.cdnOrigin ?? ''}/cdn/${file.sha256}?expires=${Date.now() + 3_600_000}` });
       res.end();
       return;
     }
@@ -227,7 +255,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       id: fixture.id,
       modelId: fixture.id,
       author: fixture.id.split('/')[0],
-      sha: model.commit,
+      sha: hub.hostile.get(fixture.id)?.sha ?? model.commit,
       lastModified: fixture.lastModified ?? '2025-01-01T00:00:00.000Z',
       createdAt: fixture.createdAt ?? fixture.lastModified ?? '2024-06-01T00:00:00.000Z',
       private: fixture.private ?? false,
@@ -288,7 +316,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       const next = new URL(parsed.toString());
       next.searchParams.set('cursor', String(cursor + pageLimit));
       next.searchParams.set('limit', String(limit - pageLimit));
-      headers.link = `<${url}${next.pathname}${next.search}>; rel="next"`;
+      headers.link = `<${hub.nextPageOrigin ?? url}${next.pathname}${next.search}>; rel="next"`;
     }
     json(res, 200, page.map(summary), headers);
   }
@@ -313,14 +341,14 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       });
     }
     if (folder && entries.length === 0 && directories.size === 0) return json(res, 404, { error: `Path ${folder} not found` });
-    const all = [...[...directories].sort().map((path) => ({ type: 'directory', oid: createHash('sha1').update(path).digest('hex'), size: 0, path })), ...entries];
+    const all = [...[...directories].sort().map((path) => ({ type: 'directory', oid: createHash('sha1').update(path).digest('hex'), size: 0, path })), ...entries, ...(hub.hostile.get(model.fixture.id)?.extraTreeEntries ?? [])];
     const cursor = Number(parsed.searchParams.get('cursor') ?? 0) || 0;
     const page = all.slice(cursor, cursor + pageSize);
     const headers: Record<string, string> = {};
     if (cursor + pageSize < all.length) {
       const next = new URL(parsed.toString());
       next.searchParams.set('cursor', String(cursor + pageSize));
-      headers.link = `<${url}${next.pathname}${next.search}>; rel="next"`;
+      headers.link = `<${hub.nextPageOrigin ?? url}${next.pathname}${next.search}>; rel="next"`;
     }
     json(res, 200, page, headers);
   }

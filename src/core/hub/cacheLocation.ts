@@ -1,6 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { readBoundedTextSync, UnsafeFileError } from '../files/boundedRead';
+import { confirmNoLinkEscapeSync, isCommitId, modelCacheLayout, refNameProblem, repoIdProblem } from './cachePaths';
 
 /** The public Hub, used when HF_ENDPOINT is not set. */
 export const defaultHubEndpoint = 'https://huggingface.co';
@@ -31,33 +33,19 @@ export function hubTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | 
   if (fromVariable) return fromVariable;
   const tokenPath = env.HF_TOKEN_PATH ?? join(env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface'), 'token');
   try {
-    const fromFile = readFileSync(tokenPath, 'utf8').trim();
+    const fromFile = readBoundedTextSync(tokenPath, { kind: 'small' }).trim();
     return fromFile || undefined;
-  } catch {
-    return undefined;
+  } catch (error) {
+    // No token file (or one this user may not read) means no token, as in huggingface_hub; a pipe, a folder or a
+    // huge file in its place is a mistake worth a message.
+    if (error instanceof UnsafeFileError && error.reason === 'unreadable') return undefined;
+    throw error;
   }
 }
 
 /** HF_HUB_OFFLINE (and the older TRANSFORMERS_OFFLINE) set to a true value: no network call at all. */
 export function hubOffline(env: NodeJS.ProcessEnv = process.env): boolean {
   return [env.HF_HUB_OFFLINE, env.TRANSFORMERS_OFFLINE].some((value) => value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase()));
-}
-
-/** `org/name` → `models--org--name`, the cache's folder for a model repository. */
-export function repoFolderName(repoId: string, type: 'model' | 'dataset' | 'space' = 'model'): string {
-  return `${type}s--${repoId.split('/').join('--')}`;
-}
-
-/** `models--org--name` → `org/name` (undefined for folders that are not model repositories). */
-export function repoIdFromFolderName(folder: string): string | undefined {
-  if (!folder.startsWith('models--')) return undefined;
-  const id = folder.slice('models--'.length).split('--').join('/');
-  return id.length > 0 ? id : undefined;
-}
-
-/** The cache folder of a model repository (it may not exist). */
-export function modelCacheDir(repoId: string, env: NodeJS.ProcessEnv = process.env): string {
-  return join(hubCacheDir(env), repoFolderName(repoId));
 }
 
 /**
@@ -67,9 +55,22 @@ export function modelCacheDir(repoId: string, env: NodeJS.ProcessEnv = process.e
 export function resolveLocalModel(idOrPath: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (existsSync(idOrPath) && statSync(idOrPath).isDirectory()) return idOrPath;
   const [repoId, revision = 'main'] = idOrPath.split('@') as [string, string?];
-  const repoDir = join(hubCacheDir(env), repoFolderName(repoId));
-  const refFile = join(repoDir, 'refs', revision);
-  const commit = existsSync(refFile) ? readFileSync(refFile, 'utf8').trim() : revision;
-  const snapshot = join(repoDir, 'snapshots', commit);
+  // A name that cannot be a model id or a revision names nothing in the cache (and must not become a path).
+  if (repoIdProblem(repoId) !== undefined || refNameProblem(revision) !== undefined) return undefined;
+  const layout = modelCacheLayout(hubCacheDir(env), repoId);
+  let commit = revision;
+  const refFile = layout.refFile(revision.split('/'));
+  if (existsSync(refFile)) {
+    try {
+      confirmNoLinkEscapeSync(layout.repoDir, refFile);
+      commit = readBoundedTextSync(refFile, { kind: 'small' }).trim();
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isCommitId(commit)) return undefined;
+  // Only read from here on, so a snapshot folder that is a link (to a model kept elsewhere) is allowed; the loaders
+  // keep their own reads inside the folder they are given.
+  const snapshot = layout.snapshotDir(commit);
   return existsSync(snapshot) ? snapshot : undefined;
 }

@@ -1,7 +1,9 @@
 import { type Dirent } from 'node:fs';
-import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { hubCacheDir, repoIdFromFolderName } from './cacheLocation';
+import { readBoundedText } from '../files/boundedRead';
+import { hubCacheDir } from './cacheLocation';
+import { isCommitId, isLexicallyInside, refNameProblem, repoIdFromFolderName } from './cachePaths';
 
 /** One file of a cached snapshot. */
 export interface CachedFile {
@@ -59,7 +61,9 @@ export interface HubCacheScan {
  * `@huggingface/hub`'s `scanCacheDir` because that one reads `process.env` only, throws on the first damaged repository,
  * does not descend into sub-folders (it misses `onnx/…` and `1_Pooling/…`, where ONNX models keep their weights), and
  * stats every file; here a linked file costs one readlink (its size comes from the blob listing). A missing cache
- * folder gives an empty list.
+ * folder gives an empty list. What the cache holds is checked as `cachePaths` checks what goes in: ref files hold a
+ * commit id, snapshot folders are named by one, and a link that leads out of the model's folder is reported, not
+ * followed.
  */
 export async function scanHubCache(env: NodeJS.ProcessEnv = process.env): Promise<CachedModel[]> {
   return (await scanHubCacheDetailed(env)).models;
@@ -118,10 +122,15 @@ export async function scanCachedModel(folder: string): Promise<CachedModel> {
   } catch (error) {
     if (!isMissing(error)) warnings.push(`${folder}: cannot read snapshots: ${messageOf(error)}`);
   }
+  const unnamed = snapshotNames.filter((name) => !isCommitId(name));
+  for (const name of unnamed) warnings.push(`${join(folder, 'snapshots', name)}: not named by a commit id; skipped`);
+  snapshotNames = snapshotNames.filter((name) => isCommitId(name));
+  // Links are followed only where they stay inside the model's folder (compared as real paths).
+  const realFolder = await realpath(folder).catch(() => resolve(folder));
   let plainFilesBytes = 0;
   for (const commit of snapshotNames) {
     const snapshot = join(folder, 'snapshots', commit);
-    const files = await listSnapshotFiles(snapshot, '', blobs, warnings);
+    const files = await listSnapshotFiles(snapshot, '', blobs, warnings, realFolder);
     let lastModified = 0;
     for (const file of files) {
       if (file.blob === undefined) plainFilesBytes += file.size;
@@ -155,8 +164,21 @@ async function readRefs(dir: string, prefix: string, warnings: string[]): Promis
     const name = prefix ? `${prefix}/${entry.name}` : entry.name;
     if (entry.isDirectory()) Object.assign(refs, await readRefs(join(dir, entry.name), name, warnings));
     else if (entry.isFile()) {
-      const commit = (await readFile(join(dir, entry.name), 'utf8')).trim();
-      if (commit) refs[name] = commit;
+      const path = join(dir, entry.name);
+      const problem = refNameProblem(name);
+      if (problem) {
+        warnings.push(`${path}: not a ref name (${problem}); skipped`);
+        continue;
+      }
+      let commit: string;
+      try {
+        commit = (await readBoundedText(path, { kind: 'small' })).trim();
+      } catch (error) {
+        warnings.push(`${path}: cannot read the ref: ${messageOf(error)}`);
+        continue;
+      }
+      if (isCommitId(commit)) refs[name] = commit;
+      else if (commit) warnings.push(`${path}: does not hold a commit id; skipped`);
     }
   }
   return refs;
@@ -168,7 +190,7 @@ type ScannedFile = CachedFile & { mtimeMs: number };
  * Walks a snapshot. A link into `../blobs` takes its size and date from the blob listing already read, so a file costs
  * one readlink; only links elsewhere and plain files (copies, where links were not allowed) are stat'ed.
  */
-async function listSnapshotFiles(dir: string, prefix: string, blobs: ReadonlyMap<string, { size: number; mtimeMs: number }>, warnings: string[]): Promise<ScannedFile[]> {
+async function listSnapshotFiles(dir: string, prefix: string, blobs: ReadonlyMap<string, { size: number; mtimeMs: number }>, warnings: string[], realFolder: string): Promise<ScannedFile[]> {
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -181,15 +203,21 @@ async function listSnapshotFiles(dir: string, prefix: string, blobs: ReadonlyMap
     entries.map(async (entry): Promise<ScannedFile[]> => {
       const path = prefix ? `${prefix}/${entry.name}` : entry.name;
       const absolute = join(dir, entry.name);
-      if (entry.isDirectory()) return listSnapshotFiles(absolute, path, blobs, warnings);
+      if (entry.isDirectory()) return listSnapshotFiles(absolute, path, blobs, warnings, realFolder);
       if (entry.isSymbolicLink()) {
         const target = resolve(dir, await readlink(absolute));
         const name = basename(target);
         const known = dirname(target) === blobsDir ? blobs.get(name) : undefined;
         if (known) return [{ path, size: known.size, blob: name, present: true, mtimeMs: known.mtimeMs }];
+        const realTarget = await realpath(absolute).catch(() => undefined);
+        if (realTarget !== undefined && !isLexicallyInside(realFolder, realTarget)) {
+          warnings.push(`${absolute}: the link leads out of the model's cache folder (to ${realTarget}); not followed`);
+          const link = await lstat(absolute);
+          return [{ path, size: 0, blob: name, present: false, mtimeMs: link.mtimeMs }];
+        }
         try {
           const info = await stat(target);
-          if (info.isDirectory()) return listSnapshotFiles(absolute, path, blobs, warnings);
+          if (info.isDirectory()) return listSnapshotFiles(absolute, path, blobs, warnings, realFolder);
           return [{ path, size: info.size, blob: name, present: true, mtimeMs: info.mtimeMs }];
         } catch {
           warnings.push(`${absolute}: the link points to a missing blob (${name}); download the model again`);

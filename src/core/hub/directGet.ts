@@ -160,6 +160,12 @@ export function directGet(url: URL, options: DirectGetOptions): Promise<DirectRe
       return false; // Wait for readBody before reading further.
     };
 
+    // The request head is written by hand: a value with a line break (a token file with two lines) would add headers.
+    const unsafeHeader = Object.entries(options.headers).find(([name, value]) => /[\r\n\0]/.test(name + value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name));
+    if (unsafeHeader) {
+      rejectResponse(new Error(`the request header '${unsafeHeader[0].replace(/[^\x21-\x7e]/g, '?')}' holds a line break or an invalid character; not sent to ${url.host}`));
+      return;
+    }
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const onread = { buffer: readBuffer, callback: onRead };

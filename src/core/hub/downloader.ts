@@ -1,14 +1,16 @@
 import { createWriteStream, statSync } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat, statfs, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, open, rename, rm, stat, statfs, symlink, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { dirname, join, relative } from 'node:path';
-import { modelCacheDir } from './cacheLocation';
+import { dirname, relative } from 'node:path';
+import { hubCacheDir } from './cacheLocation';
+import { checkCommitId, checkListedFile, checkRefName, confirmNoLinkEscape, makeFolderInside, modelCacheLayout, type ModelCacheLayout } from './cachePaths';
 import { createInlineHasher, createStreamHasher, hashWholeFile, type StreamHasher } from './hashWorker';
 import { type DirectResponse, directGet } from './directGet';
 import { BlobFileWriter } from './blobFileWriter';
 import { type HubConnection, type RepoFile } from './hubClient';
 import { HubAccessError, HubHttpError, HubIntegrityError, HubNotFoundError, HubOfflineError } from './hubErrors';
+import { isRedirectStatus, redirectTarget, tokenMayGoTo, withoutQuery } from './hubRedirects';
 import { type DownloadProgress, type DownloadResult } from '../../shared/downloadProtocol';
 
 /**
@@ -24,6 +26,9 @@ import { type DownloadProgress, type DownloadResult } from '../../shared/downloa
  * files) while hashing, resumed from the `.incomplete` bytes, checked against the tree's sha256 (LFS) or git sha1,
  * renamed into place, and only then linked into the snapshot, so a cancelled or failed download never leaves a partial
  * file where loaders look.
+ *
+ * Every name that becomes a path (the listing's paths and hashes, the commit, the revision) is checked by `cachePaths`
+ * before anything is written, and every folder written into is confirmed not to be a link leading out of the cache.
  */
 
 export type { DownloadProgress, DownloadResult } from '../../shared/downloadProtocol';
@@ -72,16 +77,25 @@ const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
 export async function downloadToCache(request: DownloadRequest): Promise<DownloadResult> {
   const { connection, repoId, commit, files, signal } = request;
   if (connection.offline) throw new HubOfflineError(`downloading ${repoId}`);
-  if (!/^[0-9a-f]{40}$/i.test(commit)) throw new Error(`'${commit}' is not a commit hash; resolve the revision first.`);
+  // All names are checked before the first write: a hostile listing is refused whole and leaves nothing behind.
+  const source = `the Hub at ${connection.endpoint}`;
+  const layout = modelCacheLayout(hubCacheDir(request.env), repoId);
+  checkCommitId(commit, source);
+  const refSegments = request.revision !== commit ? checkRefName(request.revision) : undefined;
+  const checked = new Map(files.map((file) => [file, checkListedFile(file, source)]));
   const log = request.log ?? (() => undefined);
-  const repoDir = modelCacheDir(repoId, request.env);
-  const blobsDir = join(repoDir, 'blobs');
-  const snapshotDir = join(repoDir, 'snapshots', commit);
-  await mkdir(blobsDir, { recursive: true });
-  await mkdir(snapshotDir, { recursive: true });
+  const { repoDir, blobsDir } = layout;
+  const snapshotDir = layout.snapshotDir(commit);
+  await makeFolderInside(repoDir, blobsDir);
+  await makeFolderInside(repoDir, snapshotDir);
   const started = Date.now();
+  const placeOf = (file: RepoFile): { segments: string[]; blob: string } => {
+    const place = checked.get(file);
+    if (!place) throw new Error(`${file.path}: not in the checked listing`);
+    return place;
+  };
 
-  const plan = await Promise.all(files.map(async (file) => planFile(file, blobsDir)));
+  const plan = await Promise.all(files.map(async (file) => planFile(file, layout, placeOf(file).blob)));
   const needed = plan.reduce((sum, item) => sum + (item.existing === 'complete' ? 0 : item.file.size - item.partialBytes), 0);
   const free = await freeBytes(blobsDir);
   if (free !== undefined && needed > free) throw new InsufficientDiskSpaceError(needed, free, blobsDir);
@@ -95,14 +109,14 @@ export async function downloadToCache(request: DownloadRequest): Promise<Downloa
     for (let planned = queue.shift(); planned; planned = queue.shift()) {
       if (signal?.aborted) throw new DownloadCancelledError();
       // Look again: another download in this process may have finished this blob since the plan was made.
-      const item = blobsInFlight.has(planned.blobPath) ? planned : await planFile(planned.file, blobsDir);
+      const item = blobsInFlight.has(planned.blobPath) ? planned : await planFile(planned.file, layout, placeOf(planned.file).blob);
       const { file, blobPath } = item;
       if (item.existing === 'complete') {
         const ok = request.verifyExisting === false || (await hashFile(blobPath, file)) === expectedHash(file);
         if (ok) {
           progress.add(file.size, 0);
           result.reused.push(file.path);
-          await linkIntoSnapshot(snapshotDir, file.path, blobPath);
+          await linkIntoSnapshot(layout, commit, placeOf(file).segments, blobPath);
           progress.fileDone();
           continue;
         }
@@ -131,7 +145,7 @@ export async function downloadToCache(request: DownloadRequest): Promise<Downloa
         progress.stop(file.path);
       }
       result.downloaded.push(file.path);
-      await linkIntoSnapshot(snapshotDir, file.path, blobPath);
+      await linkIntoSnapshot(layout, commit, placeOf(file).segments, blobPath);
       progress.fileDone();
     }
   };
@@ -142,25 +156,19 @@ export async function downloadToCache(request: DownloadRequest): Promise<Downloa
     if (signal?.aborted) throw new DownloadCancelledError();
     throw error;
   }
-  if (request.revision !== commit) {
-    const refFile = join(repoDir, 'refs', ...request.revision.split('/'));
-    await mkdir(dirname(refFile), { recursive: true });
-    await writeFile(refFile, commit);
-  }
+  if (refSegments) await writeRef(layout, refSegments, commit);
   progress.flush();
   result.seconds = (Date.now() - started) / 1000;
   return result;
 }
 
-/** The blob name huggingface_hub uses: the LFS sha256, else the git blob sha1. */
+/** The blob name huggingface_hub uses: the LFS sha256, else the git blob sha1 (checked by `checkListedFile`). */
 export function blobName(file: RepoFile): string {
-  const etag = file.lfsSha256 ?? file.oid;
-  if (!etag || !/^[0-9a-f]{40,64}$/i.test(etag)) throw new Error(`${file.path}: the Hub's file listing gives no usable checksum for it.`);
-  return etag;
+  return checkListedFile(file).blob;
 }
 
 function expectedHash(file: RepoFile): string {
-  return blobName(file).toLowerCase();
+  return blobName(file);
 }
 
 interface PlannedFile {
@@ -170,13 +178,17 @@ interface PlannedFile {
   partialBytes: number;
 }
 
-async function planFile(file: RepoFile, blobsDir: string): Promise<PlannedFile> {
-  const blobPath = join(blobsDir, blobName(file));
-  const blob = await stat(blobPath).catch(() => undefined);
-  if (blob?.isFile() && blob.size === file.size) return { file, blobPath, existing: 'complete', partialBytes: 0 };
-  if (blob) await rm(blobPath, { force: true });
-  const partial = await stat(`${blobPath}.incomplete`).catch(() => undefined);
-  return { file, blobPath, existing: 'none', partialBytes: partial && partial.size <= file.size ? partial.size : 0 };
+async function planFile(file: RepoFile, layout: ModelCacheLayout, blob: string): Promise<PlannedFile> {
+  const blobPath = layout.blobFile(blob);
+  await confirmNoLinkEscape(layout.repoDir, blobPath);
+  // lstat, not stat: a blob or partial file that is a link (to anywhere) is removed rather than written through.
+  const existing = await lstat(blobPath).catch(() => undefined);
+  if (existing?.isFile() && existing.size === file.size) return { file, blobPath, existing: 'complete', partialBytes: 0 };
+  if (existing) await rm(blobPath, { force: true });
+  const partialPath = `${blobPath}.incomplete`;
+  const partial = await lstat(partialPath).catch(() => undefined);
+  if (partial && !partial.isFile()) await rm(partialPath, { force: true });
+  return { file, blobPath, existing: 'none', partialBytes: partial?.isFile() && partial.size <= file.size ? partial.size : 0 };
 }
 
 function hasherFor(file: RepoFile, path: string): StreamHasher {
@@ -202,8 +214,8 @@ async function fetchBlob(request: DownloadRequest, file: RepoFile, blobPath: str
   // servers that send chunked bodies, go through node:http.
   let direct = file.size >= directTransferMinBytes;
   for (let attempt = 1; ; attempt++) {
-    const partial = await stat(partialPath).catch(() => undefined);
-    let offset = partial && partial.size <= file.size ? partial.size : 0;
+    const partial = await lstat(partialPath).catch(() => undefined);
+    let offset = partial?.isFile() && partial.size <= file.size ? partial.size : 0;
     if (partial && offset === 0) await rm(partialPath, { force: true });
     const newHasher = (): StreamHasher => (direct ? inlineHasherFor(file) : hasherFor(file, partialPath));
     let hasher = newHasher();
@@ -214,7 +226,7 @@ async function fetchBlob(request: DownloadRequest, file: RepoFile, blobPath: str
       }
       progress.add(offset, 0);
       if ((offset < file.size || file.size === 0) && direct) {
-        const response = await openDirect(url, request.connection.token, offset, request.signal, request.repoId);
+        const response = await openDirect(url, request.connection, offset, request.signal, request.repoId);
         if (response.framing === 'chunked') {
           response.discard();
           throw new UseNodeHttp();
@@ -226,7 +238,7 @@ async function fetchBlob(request: DownloadRequest, file: RepoFile, blobPath: str
         }
         transferred += await writeDirectBody(response, partialPath, offset > 0 ? 'a' : 'w', hasher, progress);
       } else if (offset < file.size || file.size === 0) {
-        const response = await openResponse(url, request.connection.token, offset, request.signal, request.repoId);
+        const response = await openResponse(url, request.connection, offset, request.signal, request.repoId);
         if (offset > 0 && response.statusCode === 200) {
           // The server ignored the Range header: start over.
           progress.add(-offset, 0);
@@ -348,56 +360,54 @@ function offsetOf(path: string): number {
 
 /**
  * GETs a resolve URL, following the Hub's redirects (relative ones for renamed repositories, absolute ones to the
- * LFS CDN). The token goes only to the Hub's own host, as huggingface_hub does: a CDN on another host never sees it.
+ * LFS CDN) through `redirectTarget`'s checks. The token goes only to the endpoint's own origin (`tokenMayGoTo`), as
+ * huggingface_hub does: a CDN on another host, or the same host over plain http, never sees it.
  */
-function openResponse(url: string, token: string | undefined, offset: number, signal: AbortSignal | undefined, repoId: string): Promise<http.IncomingMessage> {
-  const origin = new URL(url).host;
-  const attempt = (current: string, hops: number): Promise<http.IncomingMessage> =>
+function openResponse(url: string, connection: HubConnection, offset: number, signal: AbortSignal | undefined, repoId: string): Promise<http.IncomingMessage> {
+  const attempt = (target: URL, hops: number): Promise<http.IncomingMessage> =>
     new Promise((resolve, reject) => {
-      const target = new URL(current);
       const client = target.protocol === 'https:' ? https : http;
       // A 1 MB read buffer instead of the default 16 KB: fewer 'data' events per file.
-      const options: http.RequestOptions & { highWaterMark: number } = { headers: requestHeaders(target, origin, token, offset), agent: target.protocol === 'https:' ? httpsAgent : httpAgent, highWaterMark: 1 << 20, ...(signal ? { signal } : {}) };
+      const options: http.RequestOptions & { highWaterMark: number } = { headers: requestHeaders(target, connection, offset), agent: target.protocol === 'https:' ? httpsAgent : httpAgent, highWaterMark: 1 << 20, ...(signal ? { signal } : {}) };
       const req = client.get(target, options, (response) => {
-        const outcome = classifyResponse(url, current, hops, response.statusCode ?? 0, response.headers as Record<string, string | undefined>, offset, repoId);
+        const outcome = classifyResponse(url, target.toString(), response.statusCode ?? 0, response.headers as Record<string, string | undefined>, offset, repoId);
         if (outcome === 'body') return resolve(response);
         response.resume();
         if (outcome instanceof Error) return reject(outcome);
-        resolve(attempt(new URL(outcome.location, target).toString(), hops + 1));
+        try {
+          resolve(attempt(redirectTarget(target, outcome.location, hops + 1), hops + 1));
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
       });
       req.on('error', reject);
     });
-  return attempt(url, 0);
+  return attempt(new URL(url), 0);
 }
 
 /** The same request as `openResponse`, answered by `directGet`. */
-async function openDirect(url: string, token: string | undefined, offset: number, signal: AbortSignal | undefined, repoId: string): Promise<DirectResponse> {
-  const origin = new URL(url).host;
-  let current = url;
+async function openDirect(url: string, connection: HubConnection, offset: number, signal: AbortSignal | undefined, repoId: string): Promise<DirectResponse> {
+  let target = new URL(url);
   for (let hops = 0; ; hops++) {
-    const target = new URL(current);
-    const response = await directGet(target, { headers: requestHeaders(target, origin, token, offset), ...(signal ? { signal } : {}) });
-    const outcome = classifyResponse(url, current, hops, response.status, response.headers, offset, repoId);
+    const response = await directGet(target, { headers: requestHeaders(target, connection, offset), ...(signal ? { signal } : {}) });
+    const outcome = classifyResponse(url, target.toString(), response.status, response.headers, offset, repoId);
     if (outcome === 'body') return response;
     response.discard();
     if (outcome instanceof Error) throw outcome;
-    current = new URL(outcome.location, target).toString();
+    target = redirectTarget(target, outcome.location, hops + 1);
   }
 }
 
-function requestHeaders(target: URL, origin: string, token: string | undefined, offset: number): Record<string, string> {
+function requestHeaders(target: URL, connection: HubConnection, offset: number): Record<string, string> {
   const headers: Record<string, string> = { 'user-agent': 'chatwright', 'accept-encoding': 'identity' };
-  if (token && target.host === origin) headers.authorization = `Bearer ${token}`;
+  if (connection.token && tokenMayGoTo(target, connection.endpoint)) headers.authorization = `Bearer ${connection.token}`;
   if (offset > 0) headers.range = `bytes=${offset}-`;
   return headers;
 }
 
 /** What a response to a resolve request means: its body is the file, a redirect to follow, or an error to raise. */
-function classifyResponse(url: string, current: string, hops: number, status: number, headers: Readonly<Record<string, string | undefined>>, offset: number, repoId: string): 'body' | { location: string } | Error {
-  if (status >= 300 && status < 400 && headers.location) {
-    if (hops >= 10) return new HubHttpError(redactUrl(current), status, 'too many redirects');
-    return { location: headers.location };
-  }
+function classifyResponse(url: string, current: string, status: number, headers: Readonly<Record<string, string | undefined>>, offset: number, repoId: string): 'body' | { location: string } | Error {
+  if (isRedirectStatus(status) && headers.location) return { location: headers.location };
   if (status === 200 || status === 206) {
     if (status === 206 && offset > 0) {
       const start = /bytes (\d+)-/.exec(headers['content-range'] ?? '')?.[1];
@@ -438,19 +448,18 @@ async function writeDirectBody(response: DirectResponse, path: string, flags: 'a
 }
 
 function redactUrl(url: string): string {
-  const parsed = new URL(url);
-  parsed.search = '';
-  return parsed.toString();
+  return withoutQuery(url);
 }
 
 /**
  * Links `snapshots/<commit>/<path>` to its blob with a relative symlink (as huggingface_hub does); where links are not
  * allowed (Windows without developer mode) the blob is copied instead.
  */
-async function linkIntoSnapshot(snapshotDir: string, path: string, blobPath: string): Promise<void> {
-  const link = join(snapshotDir, ...path.split('/'));
-  await mkdir(dirname(link), { recursive: true });
-  // Made beside it and renamed over it: atomic, so concurrent downloads and readers never see a missing or half link.
+async function linkIntoSnapshot(layout: ModelCacheLayout, commit: string, segments: readonly string[], blobPath: string): Promise<void> {
+  const link = layout.snapshotFile(commit, segments);
+  await makeFolderInside(layout.repoDir, dirname(link));
+  // Made beside it and renamed over it: atomic, so concurrent downloads and readers never see a missing or half link,
+  // and an existing link in its place is replaced rather than followed.
   const temporary = `${link}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     await symlink(relative(dirname(link), blobPath), temporary);
@@ -458,8 +467,21 @@ async function linkIntoSnapshot(snapshotDir: string, path: string, blobPath: str
     if ((error as { code?: string }).code !== 'EPERM') throw error;
     await copyFile(blobPath, temporary);
   }
+  await renameInto(temporary, link);
+}
+
+/** Writes `refs/<revision>` with the commit, the same way: beside it, then renamed over it. */
+async function writeRef(layout: ModelCacheLayout, segments: readonly string[], commit: string): Promise<void> {
+  const refFile = layout.refFile(segments);
+  await makeFolderInside(layout.repoDir, dirname(refFile));
+  const temporary = `${refFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(temporary, commit, { flag: 'wx' });
+  await renameInto(temporary, refFile);
+}
+
+async function renameInto(temporary: string, destination: string): Promise<void> {
   try {
-    await rename(temporary, link);
+    await rename(temporary, destination);
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;

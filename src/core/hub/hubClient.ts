@@ -1,5 +1,7 @@
 import { HubApiError, listFiles, listModels, modelInfo, type ListFileEntry } from '@huggingface/hub';
 import { hubEndpoint, hubOffline, hubTokenFromEnv } from './cacheLocation';
+import { checkCommitId, checkListedFile, checkRepoId, isCommitId } from './cachePaths';
+import { isRedirectStatus, redirectTarget, tokenMayGoTo } from './hubRedirects';
 import { HubAccessError, HubHttpError, HubNotFoundError, HubOfflineError } from './hubErrors';
 import { describeModelFiles, modelCapabilities, type ModelCapabilities, type ModelFiles, type WeightFormat } from './modelFormats';
 
@@ -18,14 +20,28 @@ export function hubConnection(env: NodeJS.ProcessEnv = process.env, token?: stri
 
 /**
  * A fetch that adds the token itself rather than handing it to `@huggingface/hub` as `accessToken`: the library
- * rejects tokens that do not start with `hf_` (mirrors and enterprise hubs issue others).
+ * rejects tokens that do not start with `hf_` (mirrors and enterprise hubs issue others). The token goes only to the
+ * endpoint's own origin (`tokenMayGoTo`), so a `Link: next` page or a redirect elsewhere never sees it. Redirects of
+ * GET and HEAD requests are followed here, one hop at a time, to apply that rule and `redirectTarget`'s checks (only
+ * http(s), at most `maxRedirects`) to each hop.
  */
 export function authorizedFetch(connection: HubConnection): typeof fetch {
-  return (input, init) => {
-    const headers = new Headers(init?.headers);
-    if (connection.token && !headers.has('authorization')) headers.set('authorization', `Bearer ${connection.token}`);
-    headers.set('user-agent', 'chatwright');
-    return fetch(input, { ...init, headers });
+  return async (input, init) => {
+    const request = input instanceof Request ? input : undefined;
+    const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
+    let url = new URL(request ? request.url : input instanceof URL ? input.href : input);
+    const follow = method === 'GET' || method === 'HEAD';
+    for (let hop = 1; ; hop++) {
+      const headers = new Headers(init?.headers ?? request?.headers);
+      headers.delete('authorization');
+      if (connection.token && tokenMayGoTo(url, connection.endpoint)) headers.set('authorization', `Bearer ${connection.token}`);
+      headers.set('user-agent', 'chatwright');
+      const response = await fetch(url, { ...(request ? { signal: request.signal } : {}), ...init, method, headers, redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (!follow || !isRedirectStatus(response.status) || location === null) return response;
+      await response.body?.cancel();
+      url = redirectTarget(url, location, hop);
+    }
   };
 }
 
@@ -140,6 +156,7 @@ export interface ModelDetails extends ModelSummary {
 /** Model info (`/api/models/{id}/revision/{rev}`) plus the recursive file tree with LFS metadata (`/tree/{commit}`). */
 export async function getModelDetails(connection: HubConnection, repoId: string, revision = 'main', signal?: AbortSignal): Promise<ModelDetails> {
   if (connection.offline) throw new HubOfflineError(`looking up ${repoId}`);
+  checkRepoId(repoId);
   const fetchImpl = abortableFetch(authorizedFetch(connection), signal);
   let raw: RawModel & { sha?: string };
   try {
@@ -147,12 +164,17 @@ export async function getModelDetails(connection: HubConnection, repoId: string,
   } catch (error) {
     throw translateHubError(error, connection, repoId);
   }
-  const commit = raw.sha ?? revision;
+  // The commit names a folder of the cache and the listing's paths name files in it: both are checked here, before
+  // anyone builds a path from them, and the whole listing is refused for one bad entry.
+  const source = `the Hub at ${connection.endpoint}`;
+  const commit = checkCommitId(raw.sha ?? (isCommitId(revision) ? revision : ''), source);
   const repoFiles: RepoFile[] = [];
   try {
     for await (const entry of listFiles({ repo: { type: 'model', name: repoId }, revision: commit, recursive: true, hubUrl: connection.endpoint, fetch: fetchImpl })) {
       if (entry.type !== 'file') continue;
-      repoFiles.push(toRepoFile(entry));
+      const file = toRepoFile(entry);
+      checkListedFile(file, source);
+      repoFiles.push(file);
     }
   } catch (error) {
     throw translateHubError(error, connection, repoId, raw.gated !== false);

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readBoundedText } from '../files/boundedRead';
 import { type CachedRevision } from './cacheScan';
 import { authorizedFetch, type HubConnection, type ModelDetails } from './hubClient';
 import { describeModelFiles, type OnnxVariant } from './modelFormats';
@@ -79,7 +79,7 @@ export async function fitFromHub(connection: HubConnection, details: ModelDetail
 export async function fitFromCache(repoId: string, revision: CachedRevision, hardware: Hardware, options: FitOptions = {}): Promise<FitReport> {
   let config: unknown;
   try {
-    config = JSON.parse(await readFile(join(revision.folder, 'config.json'), 'utf8'));
+    config = JSON.parse(await readBoundedText(join(revision.folder, 'config.json'), { kind: 'modelConfig' }));
   } catch (error) {
     throw new Error(`${join(revision.folder, 'config.json')}: cannot read it (${error instanceof Error ? error.message : String(error)}); the estimate needs it.`);
   }

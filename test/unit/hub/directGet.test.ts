@@ -73,6 +73,13 @@ describe('directGet: a GET whose body is read into one reusable buffer', () => {
   });
   after(() => server.close());
 
+  it('refuses a header value with a line break (it would add headers to the hand-written request) and sends nothing', async () => {
+    const before = seen.length;
+    await assert.rejects(directGet(new URL(`${base}/file`), { headers: { authorization: 'Bearer hf_x\r\nx-injected: 1' } }), /line break or an invalid character/);
+    await assert.rejects(directGet(new URL(`${base}/file`), { headers: { 'bad name': 'x' } }), /invalid character/);
+    assert.equal(seen.length, before);
+  });
+
   it('delivers a Content-Length body byte-exact, with request headers sent and response headers parsed', async () => {
     const response = await directGet(new URL(`${base}/file?x=1`), { headers: { range: 'bytes=0-', 'user-agent': 'test' } });
     assert.equal(response.status, 200);

@@ -32,8 +32,8 @@ describe('chatwright run', () => {
     const repo = join(cache, 'models--test-org--tiny-chat');
     mkdirSync(join(repo, 'refs'), { recursive: true });
     mkdirSync(join(repo, 'snapshots'), { recursive: true });
-    writeFileSync(join(repo, 'refs', 'main'), 'abc123\n');
-    symlinkSync(scripted.dir, join(repo, 'snapshots', 'abc123'));
+    writeFileSync(join(repo, 'refs', 'main'), `${'abc123'.padEnd(40, '0')}\n`);
+    symlinkSync(scripted.dir, join(repo, 'snapshots', 'abc123'.padEnd(40, '0')));
     const result = await cli(['run', '-m', 'test-org/tiny-chat', '--max-tokens', '2', 'hi'], '', { HF_HUB_CACHE: cache });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /2 generated \(length\)/);

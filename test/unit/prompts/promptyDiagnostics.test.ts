@@ -174,10 +174,11 @@ describe('prompty diagnostics: files and models', () => {
     const findings = check(text, { env: { HF_HUB_CACHE: cache }, checkModelCache: true });
     assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['model-not-cached', 'information']]);
     assert.deepEqual(findings[0]!.range.start, positionOf(text, 'Qwen/'));
-    const snapshot = join(cache, 'models--Qwen--Qwen3-0.6B', 'snapshots', 'abc');
+    const commit = 'abc0'.repeat(10); // a ref holds a full commit id; anything else is not followed
+    const snapshot = join(cache, 'models--Qwen--Qwen3-0.6B', 'snapshots', commit);
     mkdirSync(snapshot, { recursive: true });
     mkdirSync(join(cache, 'models--Qwen--Qwen3-0.6B', 'refs'), { recursive: true });
-    writeFileSync(join(cache, 'models--Qwen--Qwen3-0.6B', 'refs', 'main'), 'abc');
+    writeFileSync(join(cache, 'models--Qwen--Qwen3-0.6B', 'refs', 'main'), commit);
     assert.deepEqual(check(text, { env: { HF_HUB_CACHE: cache }, checkModelCache: true }), []);
     assert.ok(dirname(snapshot));
   });
