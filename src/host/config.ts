@@ -1,13 +1,32 @@
 import * as vscode from 'vscode';
 import { type EngineSettings } from '../shared/engineProtocol';
 import { type ServerSettings } from '../shared/languageServerProtocol';
+import { chatEndpointsFrom, httpOrigin, type ChatEndpointSetting } from '../core/settings/chatEndpoints';
+import { boundedSetting, effectiveSetting, settingModel, settingPath, settingRules, type SettingKey, type SettingSource } from '../core/settings/settingTrust';
 
-/** Typed access to the `chatwright.*` settings. Nothing else reads the configuration. */
+/**
+ * Typed access to the `chatwright.*` settings. Nothing else reads the configuration. Who may set each setting, and the
+ * bounds of each number, are in `settingRules` (src/core/settings/settingTrust.ts): settings that name a file, a
+ * model, an endpoint, a limit or a secret come from the workspace only once it is trusted.
+ */
 export class Config {
   static readonly section = 'chatwright';
 
   private get raw(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration(Config.section);
+  }
+
+  /** A setting's value and where it came from, as its rule allows given the workspace's trust. */
+  private decided(key: SettingKey, configuration: vscode.WorkspaceConfiguration = this.raw, prefix = ''): { value: unknown; source: SettingSource } {
+    return effectiveSetting(configuration.inspect<unknown>(key.slice(prefix.length)), settingRules[key].trust, vscode.workspace.isTrusted);
+  }
+
+  private value(key: SettingKey): unknown {
+    return this.decided(key).value;
+  }
+
+  private static firstFolder(): string | undefined {
+    return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   }
 
   get datasetDiagnostics(): boolean {
@@ -16,74 +35,64 @@ export class Config {
 
   /**
    * OpenAI-compatible chat endpoints. In Restricted Mode only the user's own settings count: a workspace must not
-   * be able to send the user's chats to a server of its choosing.
+   * be able to send the user's chats to a server of its choosing. `apiKeyEnvironmentVariable` counts only in the
+   * user's settings, trusted or not.
    */
-  get chatEndpoints(): { id: string; label: string; baseUrl: string; apiKeyEnvironmentVariable?: string }[] {
-    const inspected = this.raw.inspect<unknown>('chat.endpoints');
-    const value = vscode.workspace.isTrusted ? this.raw.get<unknown>('chat.endpoints') : inspected?.globalValue;
-    if (!Array.isArray(value)) return [];
-    return value.flatMap((entry: unknown) => {
-      if (typeof entry !== 'object' || entry === null) return [];
-      const { id, label, baseUrl, apiKeyEnvironmentVariable } = entry as Record<string, unknown>;
-      if (typeof id !== 'string' || !/^[\w.-]{1,64}$/.test(id) || typeof baseUrl !== 'string' || !/^https?:\/\//.test(baseUrl)) return [];
-      return [{ id, label: typeof label === 'string' && label ? label : id, baseUrl, ...(typeof apiKeyEnvironmentVariable === 'string' ? { apiKeyEnvironmentVariable } : {}) }];
-    });
+  get chatEndpoints(): ChatEndpointSetting[] {
+    const { value, source } = this.decided('chat.endpoints');
+    return chatEndpointsFrom(value, source);
   }
 
   /** The `chatwright.datasets.*` settings besides `diagnostics`. */
   get datasets(): Omit<ServerSettings['datasets'], 'diagnostics'> {
     const formats = this.raw.get<unknown>('datasets.formats');
-    const maxTokens = this.raw.get<unknown>('datasets.maxTokens');
-    const minRows = this.raw.get<unknown>('datasets.minRows');
-    const tokenizerPath = this.raw.get<unknown>('datasets.tokenizerPath');
+    const tokenizer = this.decided('datasets.tokenizerPath');
     return {
       formats: typeof formats === 'object' && formats !== null ? Object.fromEntries(Object.entries(formats).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) : {},
-      maxTokens: typeof maxTokens === 'number' && maxTokens > 0 ? Math.floor(maxTokens) : 0,
-      tokenizerPath: typeof tokenizerPath === 'string' ? tokenizerPath : '',
-      minRows: typeof minRows === 'number' && minRows >= 0 ? Math.floor(minRows) : 10,
+      maxTokens: boundedSetting('datasets.maxTokens', this.value('datasets.maxTokens')),
+      tokenizerPath: settingPath(tokenizer.value, tokenizer.source, Config.firstFolder()) ?? '',
+      minRows: boundedSetting('datasets.minRows', this.raw.get<unknown>('datasets.minRows')),
     };
   }
 
   /** Retrieval index settings for one workspace folder, with VS Code's `files.exclude` turned into globs. */
   ragSettings(folder: vscode.Uri): RagSettings {
     const rag = vscode.workspace.getConfiguration(`${Config.section}.rag`, folder);
+    const decided = (key: SettingKey): unknown => this.decided(key, rag, 'rag.').value;
     const filesExclude = vscode.workspace.getConfiguration('files', folder).get<Record<string, unknown>>('exclude', {});
     const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string' && entry.length > 0) : []);
-    const positive = (value: unknown, fallback: number): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback);
+    const chunkTokens = boundedSetting('rag.chunkTokens', decided('rag.chunkTokens'));
     return {
       autoIndex: rag.get<boolean>('autoIndex', true),
       include: strings(rag.get('include')),
       exclude: [...strings(rag.get('exclude')), ...Object.entries(filesExclude ?? {}).filter(([, on]) => on === true).map(([glob]) => glob)],
       includeCode: rag.get<boolean>('includeCode', false),
       respectGitignore: rag.get<boolean>('respectGitignore', true),
-      maxFileBytes: positive(rag.get('maxFileSizeKB'), 2048) * 1024,
-      chunkTokens: positive(rag.get('chunkTokens'), 256),
-      chunkOverlap: Math.max(0, rag.get<number>('chunkOverlap', 32)),
+      maxFileBytes: boundedSetting('rag.maxFileSizeKB', decided('rag.maxFileSizeKB')) * 1024,
+      chunkTokens,
+      // An overlap as long as the passage would never move forward.
+      chunkOverlap: Math.min(boundedSetting('rag.chunkOverlap', decided('rag.chunkOverlap')), Math.floor(chunkTokens / 2)),
     };
   }
 
-  /** `chatwright.engine.*`: how the local inference engine runs models. */
+  /** `chatwright.engine.*`: how the local inference engine runs models (the user's settings only). */
   get engine(): EngineSettings {
-    const provider = this.raw.get<unknown>('engine.executionProvider');
-    const threads = this.raw.get<unknown>('engine.threads');
-    const idle = this.raw.get<unknown>('engine.idleUnloadMinutes');
-    const spin = this.raw.get<unknown>('engine.spinWhileGenerating');
+    const provider = this.value('engine.executionProvider');
     return {
       executionProvider: provider === 'cuda' || provider === 'auto' ? provider : 'cpu',
-      threads: typeof threads === 'number' && threads > 0 ? Math.floor(threads) : 0,
-      idleUnloadMs: (typeof idle === 'number' && idle >= 0 ? idle : 10) * 60_000,
-      spinWhileGenerating: spin === true,
+      threads: boundedSetting('engine.threads', this.value('engine.threads')),
+      idleUnloadMs: boundedSetting('engine.idleUnloadMinutes', this.value('engine.idleUnloadMinutes')) * 60_000,
+      spinWhileGenerating: this.value('engine.spinWhileGenerating') === true,
     };
   }
 
   /** `chatwright.prompts.*`: prompt templates. */
   get prompts(): ServerSettings['prompts'] {
-    const timeout = this.raw.get<unknown>('prompts.renderTimeoutMs');
-    const previewModel = this.raw.get<unknown>('prompts.previewModel');
+    const previewModel = this.decided('prompts.previewModel');
     return {
       diagnostics: this.raw.get<boolean>('prompts.diagnostics', true),
-      previewModel: typeof previewModel === 'string' ? previewModel : '',
-      renderTimeoutMs: typeof timeout === 'number' && timeout >= 100 ? Math.floor(timeout) : 2000,
+      previewModel: settingModel(previewModel.value, previewModel.source, Config.firstFolder()) ?? '',
+      renderTimeoutMs: boundedSetting('prompts.renderTimeoutMs', this.value('prompts.renderTimeoutMs')),
     };
   }
 
@@ -92,14 +101,14 @@ export class Config {
    * (the setting has machine scope; a workspace cannot redirect downloads or the token).
    */
   get models(): { hubEndpoint: string; concurrency: number } {
-    const endpoint = this.raw.inspect<unknown>('models.hubEndpoint')?.globalValue;
-    const concurrency = this.raw.get<unknown>('models.downloadConcurrency');
+    const endpoint = this.value('models.hubEndpoint');
     return {
-      hubEndpoint: typeof endpoint === 'string' && /^https?:\/\//.test(endpoint.trim()) ? endpoint.trim() : '',
-      concurrency: typeof concurrency === 'number' && concurrency >= 1 ? Math.min(16, Math.floor(concurrency)) : 4,
+      hubEndpoint: typeof endpoint === 'string' && httpOrigin(endpoint) ? endpoint.trim() : '',
+      concurrency: boundedSetting('models.downloadConcurrency', this.value('models.downloadConcurrency')),
     };
   }
 
+  /** What the language server may use: only these values reach it (it never reads the configuration itself). */
   serverSettings(): ServerSettings {
     return { datasets: { diagnostics: this.datasetDiagnostics, ...this.datasets }, prompts: this.prompts };
   }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { DidChangeConfigurationNotification, LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { type ServerSettings } from '../shared/languageServerProtocol';
 import { serverLanguageIds } from '../shared/languageServerProtocol';
 import { Config } from './config';
 import { type Ctx } from './context';
@@ -14,6 +15,8 @@ export class LanguageServerHost implements vscode.Disposable {
 
   constructor(private readonly ctx: Ctx) {
     ctx.own(vscode.workspace.onDidOpenTextDocument((document) => this.startIfNeeded(document)));
+    ctx.own(vscode.workspace.onDidChangeConfiguration((event) => Config.affects(event) && this.sendSettings()));
+    ctx.own(vscode.workspace.onDidGrantWorkspaceTrust(() => this.sendSettings()));
     for (const document of vscode.workspace.textDocuments) this.startIfNeeded(document);
   }
 
@@ -43,21 +46,35 @@ export class LanguageServerHost implements vscode.Disposable {
 
   private async start(): Promise<LanguageClient> {
     const module = this.ctx.asAbsolutePath('dist/server.js');
+    // The server runs in the extension's own folder: nothing it resolves may land in the open repository by accident.
+    const cwd = this.ctx.asAbsolutePath('dist');
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc },
-      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+      run: { module, transport: TransportKind.ipc, options: { cwd } },
+      debug: { module, transport: TransportKind.ipc, options: { cwd, execArgv: ['--nolazy', '--inspect=6009'] } },
     };
+    // No `synchronize.configurationSection`: the client would send the raw `chatwright` section, workspace values
+    // included in Restricted Mode. The server gets only what Config decided (sendSettings); a `workspace/configuration`
+    // request is answered from the same values.
     const clientOptions: LanguageClientOptions = {
       documentSelector: serverLanguageIds.map((language) => ({ language })),
       initializationOptions: this.ctx.config.serverSettings(),
       outputChannel: this.ctx.log,
-      synchronize: { configurationSection: Config.section },
+      middleware: { workspace: { configuration: (params) => params.items.map((item) => decidedSection(this.ctx.config.serverSettings(), item.section)) } },
     };
     const client = new LanguageClient('chatwright', 'Chatwright Language Server', serverOptions, clientOptions);
     this.client = client;
     await client.start();
     this.ctx.log.info('Language server started');
     return client;
+  }
+
+  /** Sends the settings as Config decides them now (after a change of settings or of the workspace's trust). */
+  private sendSettings(): void {
+    const client = this.client;
+    if (!client?.isRunning()) return;
+    client.sendNotification(DidChangeConfigurationNotification.type, { settings: { [Config.section]: this.ctx.config.serverSettings() } }).catch((error: unknown) => {
+      this.ctx.log.warn(`Settings not sent to the language server: ${error instanceof Error ? error.message : String(error)}`);
+    });
   }
 
   private reportStartFailure(error: unknown): void {
@@ -80,4 +97,15 @@ export class LanguageServerHost implements vscode.Disposable {
   dispose(): void {
     void this.stop();
   }
+}
+
+/** `chatwright`, `chatwright.prompts`, … of the decided server settings; null for anything else. */
+function decidedSection(settings: ServerSettings, section: string | undefined): unknown {
+  if (section === Config.section) return settings;
+  if (!section?.startsWith(`${Config.section}.`)) return null;
+  let value: unknown = settings;
+  for (const part of section.slice(Config.section.length + 1).split('.')) {
+    value = typeof value === 'object' && value !== null && Object.hasOwn(value, part) ? (value as Record<string, unknown>)[part] : undefined;
+  }
+  return value ?? null;
 }

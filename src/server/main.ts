@@ -2,7 +2,6 @@ import { fileURLToPath } from 'node:url';
 import {
   CodeActionKind,
   createConnection,
-  DidChangeConfigurationNotification,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
@@ -11,6 +10,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { defaultServerSettings, type ServerSettings } from '../shared/languageServerProtocol';
 import { DocumentChangeLog } from './documentChangeLog';
+import { serverSettingsFrom } from './serverSettings';
 import { type LanguageService, type ServiceEnvironment } from './languageService';
 import { createLanguageServices } from './services';
 
@@ -30,15 +30,6 @@ const documents = new TextDocuments<TextDocument>({
 });
 let settings: ServerSettings = defaultServerSettings;
 let workspaceFolders: string[] = [];
-
-function mergeSettings(value: unknown): ServerSettings {
-  const given = (value ?? {}) as { [K in keyof ServerSettings]?: Partial<ServerSettings[K]> };
-  const merged = { ...defaultServerSettings } as Record<string, unknown>;
-  for (const [key, defaults] of Object.entries(defaultServerSettings)) {
-    merged[key] = { ...(defaults as object), ...((given as Record<string, object | undefined>)[key] ?? {}) };
-  }
-  return merged as unknown as ServerSettings;
-}
 
 function describe(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -81,7 +72,7 @@ async function publish(document: TextDocument): Promise<void> {
 }
 
 connection.onInitialize((params) => {
-  settings = mergeSettings(params.initializationOptions);
+  settings = serverSettingsFrom(params.initializationOptions);
   workspaceFolders = (params.workspaceFolders ?? []).map((folder) => fileURLToPath(folder.uri));
   return {
     capabilities: {
@@ -97,13 +88,11 @@ connection.onInitialize((params) => {
   };
 });
 
-connection.onInitialized(() => {
-  void connection.client.register(DidChangeConfigurationNotification.type, { section: 'chatwright' }).catch(() => undefined);
-});
-
+// Settings arrive only from the client, already decided by its trust rules (the extension's Config): the server never
+// registers for configuration sync or asks for `workspace/configuration`, which would hand it the raw workspace values.
 connection.onDidChangeConfiguration((change) => {
   const section = (change.settings as { chatwright?: unknown } | undefined)?.chatwright;
-  if (section !== undefined) settings = mergeSettings(section);
+  if (section !== undefined) settings = serverSettingsFrom(section);
   for (const document of documents.all()) void publish(document);
 });
 

@@ -29,13 +29,22 @@ if (!options.testsPath) {
   process.exit(2);
 }
 
-const dirs = makeScratch('chatwright-ext-test-');
+// CHATWRIGHT_RESTRICTED_RUN=1: workspace trust on and the folder untrusted (Restricted Mode), with the user settings
+// in CHATWRIGHT_TEST_USER_SETTINGS (JSON) on top of the usual ones.
+const restricted = process.env.CHATWRIGHT_RESTRICTED_RUN === '1';
+const restrictedSettings = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.untrustedFiles': 'open',
+  ...JSON.parse(process.env.CHATWRIGHT_TEST_USER_SETTINGS || '{}'),
+};
+const dirs = makeScratch('chatwright-ext-test-', restricted ? restrictedSettings : {});
 let server;
 let browser;
 let exitCode = 1;
 const verbose = Boolean(process.env.CHATWRIGHT_TEST_VERBOSE);
 try {
-  server = await startCodeServer({ dirs, folder: options.folder, log: (line) => verbose && console.error(`[code-server] ${line}`) });
+  server = await startCodeServer({ dirs, folder: options.folder, workspaceTrust: restricted, log: (line) => verbose && console.error(`[code-server] ${line}`) });
   browser = await launchChromium();
   const page = await browser.newPage();
   const settled = new Promise((resolveExit) => {

@@ -110,9 +110,11 @@ async function waitForHealth(url, child, timeoutMs) {
 
 /**
  * Starts code-server on a free loopback port. Returns its URL and `stop()`. `log` receives its output lines.
- * `bindAddress` defaults to 127.0.0.1; `npm start` may pass another to serve a remote browser.
+ * `bindAddress` defaults to 127.0.0.1; `npm start` may pass another to serve a remote browser. `workspaceTrust`
+ * keeps workspace trust on (with `security.workspace.trust.enabled` in the user settings): the folder opens in
+ * Restricted Mode.
  */
-export async function startCodeServer({ dirs, folder, env = {}, log = () => {}, port, bindHost = '127.0.0.1' } = {}) {
+export async function startCodeServer({ dirs, folder, env = {}, log = () => {}, port, bindHost = '127.0.0.1', workspaceTrust = false } = {}) {
   assertTestHostInstalled();
   const chosenPort = port ?? (await freePort());
   const args = [
@@ -122,7 +124,7 @@ export async function startCodeServer({ dirs, folder, env = {}, log = () => {}, 
     '--extensions-dir', dirs.extensions,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
   ];

@@ -39,10 +39,22 @@ export class OpenAiCompatibleBackend implements ChatBackend {
     return { 'content-type': 'application/json', ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}) };
   }
 
+  /**
+   * With an API key, redirects are not followed: the key goes to the endpoint's own origin only, whatever a fetch
+   * implementation does with credentials on a redirect.
+   */
+  private get redirect(): 'manual' | 'follow' {
+    return this.options.apiKey ? 'manual' : 'follow';
+  }
+
+  private static isRedirect(response: Response): boolean {
+    return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
+  }
+
   async listModels(signal?: AbortSignal): Promise<ChatModelInfo[]> {
     try {
-      const response = await this.fetch(`${this.baseUrl}/models`, { headers: this.headers(), signal: signal ?? AbortSignal.timeout(5000) });
-      if (!response.ok) return [];
+      const response = await this.fetch(`${this.baseUrl}/models`, { headers: this.headers(), redirect: this.redirect, signal: signal ?? AbortSignal.timeout(5000) });
+      if (!response.ok || OpenAiCompatibleBackend.isRedirect(response)) return [];
       const body = (await response.json()) as { data?: { id?: unknown; context_length?: unknown; max_model_len?: unknown }[] };
       return (body.data ?? []).flatMap((m) => {
         if (typeof m.id !== 'string') return [];
@@ -74,10 +86,13 @@ export class OpenAiCompatibleBackend implements ChatBackend {
     };
     let response: Response;
     try {
-      response = await this.fetch(`${this.baseUrl}/chat/completions`, { method: 'POST', headers: this.headers(), body: JSON.stringify(body), signal });
+      response = await this.fetch(`${this.baseUrl}/chat/completions`, { method: 'POST', headers: this.headers(), redirect: this.redirect, body: JSON.stringify(body), signal });
     } catch (error) {
       if (signal.aborted) return this.finish(onEvent, { startedAt, firstTokenAt, promptTokens, completionTokens, finishReason: 'cancelled' });
       throw new ChatBackendError('backend-unavailable', `${this.label} at ${this.baseUrl} cannot be reached: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    if (OpenAiCompatibleBackend.isRedirect(response)) {
+      throw new ChatBackendError('backend-unavailable', `${this.label} at ${this.baseUrl} answered with a redirect${response.headers.get('location') ? ` to ${response.headers.get('location')}` : ''}; the API key is sent only to ${new URL(this.baseUrl).origin}, so it is not followed. Set \`baseUrl\` to the final address.`);
     }
     if (!response.ok || !response.body) {
       const text = (await response.text().catch(() => '')).slice(0, 500);

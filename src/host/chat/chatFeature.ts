@@ -14,6 +14,7 @@ import { BackendRegistry } from './backendRegistry';
 import { ChatPanels } from './chatPanels';
 import { ChatService } from './chatService';
 import { ChatViewProvider } from './chatViewProvider';
+import { EndpointKeys } from './endpointKeys';
 import { type ChatWorkspaceInfo } from './chatWebview';
 import { EngineChatBackend, type EngineGenerate } from './engineBackend';
 import { engineGenerateFrom, retrievalFrom } from './featureAdapters';
@@ -41,6 +42,10 @@ export interface ChatHandles {
   panels: ChatPanels;
   service: ChatService;
   registerBackend(backend: ChatBackend): vscode.Disposable;
+  /** The API keys of `chatwright.chat.endpoints`, in SecretStorage. */
+  endpointKeys: EndpointKeys;
+  /** Settles when the endpoints of the latest settings, trust and keys are registered as backends. */
+  endpointsRegistered(): Promise<void>;
   /**
    * Where the built-in engine backend sends its requests: the inference engine feature (#6) hands in its client
    * here when it starts. Until then the engine backend answers `backend-unavailable`.
@@ -70,12 +75,19 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
   ctx.own(backends.register(new EngineChatBackend(() => engine, selectedModel)));
   ctx.own(deps.modelSelection.onDidChange(() => backends.invalidate()));
 
+  const endpointKeys = new EndpointKeys(ctx);
   let endpointRegistrations: vscode.Disposable[] = [];
-  const registerEndpoints = () => {
+  let endpointGeneration = 0;
+  const registerEndpoints = async (): Promise<void> => {
+    const generation = ++endpointGeneration;
+    const endpoints = ctx.config.chatEndpoints;
+    const keys = await Promise.all(endpoints.map((endpoint) => endpointKeys.keyFor(endpoint).catch(() => undefined)));
+    // A newer change (settings, trust, a key) started while the keys were read: it registers instead.
+    if (generation !== endpointGeneration) return;
     for (const d of endpointRegistrations) d.dispose();
-    endpointRegistrations = ctx.config.chatEndpoints.flatMap((endpoint) => {
+    endpointRegistrations = endpoints.flatMap((endpoint, index) => {
       try {
-        const apiKey = endpoint.apiKeyEnvironmentVariable ? process.env[endpoint.apiKeyEnvironmentVariable] : undefined;
+        const apiKey = keys[index];
         return [backends.register(new OpenAiCompatibleBackend({ id: endpoint.id, label: endpoint.label, baseUrl: endpoint.baseUrl, ...(apiKey ? { apiKey } : {}) }))];
       } catch (error) {
         ctx.log.warn(`Chat endpoint ${endpoint.id} skipped: ${error instanceof Error ? error.message : String(error)}`);
@@ -83,11 +95,17 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
       }
     });
   };
-  registerEndpoints();
-  ctx.own(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('chatwright.chat.endpoints') && registerEndpoints()));
-  ctx.own(vscode.workspace.onDidGrantWorkspaceTrust(registerEndpoints));
+  let endpointsRegistered = Promise.resolve();
+  const reregisterEndpoints = () => {
+    endpointsRegistered = registerEndpoints().catch((error: unknown) => ctx.log.error(`Chat endpoints not registered: ${error instanceof Error ? error.message : String(error)}`));
+  };
+  reregisterEndpoints();
+  ctx.own(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('chatwright.chat.endpoints') && reregisterEndpoints()));
+  ctx.own(vscode.workspace.onDidGrantWorkspaceTrust(reregisterEndpoints));
+  ctx.own(endpointKeys.onDidChange(reregisterEndpoints));
   ctx.own({
     dispose: () => {
+      endpointGeneration++;
       for (const d of endpointRegistrations) d.dispose();
     },
   });
@@ -140,6 +158,7 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
     'chatwright.chat.openInEditor': () => {
       panels.open(view.activeConversationId);
     },
+    'chatwright.chat.setEndpointApiKey': (endpointId?: unknown) => endpointKeys.prompt(endpointId),
     'chatwright.chat.newConversation': async () => {
       await vscode.commands.executeCommand('chatwright.chat.focus');
       const id = (await view.newConversation()) ?? (await service.create()).id;
@@ -153,6 +172,8 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
     panels,
     service,
     registerBackend: (backend) => backends.register(backend),
+    endpointKeys,
+    endpointsRegistered: () => endpointsRegistered,
     useEngine: (next) => {
       engine = next;
       backends.invalidate();
