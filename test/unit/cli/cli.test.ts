@@ -81,6 +81,21 @@ describe('chatwright CLI', () => {
       }
     });
 
+    it('escapes the name of a prompt template in validate and render lines', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-names-'));
+      try {
+        writeFileSync(join(dir, 'a\nb.prompty'), '---\ninputs:\n  q: {type: string}\n---\nuser:\n{{ q | shout }}\n');
+        const validated = await cli(['validate', 'a\nb.prompty'], dir);
+        assert.match(validated.stdout, /^a\\nb\.prompty:6:\d+: error jinja-unknown-filter /m);
+        assert.match(validated.stderr, /^a\\nb\.prompty: prompt template/m);
+        const rendered = await cli(['render', 'gone\n.prompty'], dir);
+        assert.equal(rendered.code, 2);
+        assert.match(rendered.stderr, /^gone\\n\.prompty: cannot read: ENOENT[^\n]*gone\\n\.prompty'$/m);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('says a file name is not valid UTF-8 instead of "no such file"', { skip: process.platform === 'win32' || process.platform === 'darwin' ? 'this file system takes only valid names' : false }, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-names-'));
       try {
