@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import packageJson from '../../../package.json';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
@@ -31,6 +31,7 @@ describe('chatwright CLI', () => {
 
   describe('validate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
     // Ten distinct rows: fewer draws the dataset validator's "too few rows" warning.
     writeFileSync(join(dir, 'clean.jsonl'), Array.from({ length: 10 }, (_, i) => `{"text": "hello ${i}"}\n`).join(''));
     writeFileSync(join(dir, 'broken.jsonl'), '{"text": "hello"}\n{"text": }\n');

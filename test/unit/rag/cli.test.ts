@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { generateEncoderModel } from '../../support/modelGenerator';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
@@ -12,6 +12,7 @@ function cli(args: string[], cwd: string): Promise<CapturedCliRun> {
 
 describe('chatwright index / search', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-rag-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const docs = join(dir, 'docs');
   cpSync(join(__dirname, '../../fixtures/rag'), docs, { recursive: true });
 
