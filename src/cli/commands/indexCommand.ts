@@ -6,6 +6,7 @@ import { defaultIndexFile } from '../../core/rag/indexLocation';
 import { defaultChunking, FolderIndexer, type IndexProgress } from '../../core/rag/indexer';
 import { codeGlobs, defaultDocumentGlobs, defaultExcludeGlobs, defaultSourceOptions } from '../../core/rag/sources';
 import { IndexStore } from '../../core/rag/store';
+import { escapeControlCharacters, escapeFileName, isUndecodableFileName, undecodableFileNameReason } from '../../core/files/fileNames';
 import { ExitCode, UsageError, type CliCommand } from '../io';
 
 /** Loads an embedding model with the inference engine (onnxruntime-node), only when one is asked for. */
@@ -67,7 +68,10 @@ Options:
     });
     if (positionals.length !== 1 || !positionals[0]) throw new UsageError('index needs exactly one folder');
     const folder = resolve(io.cwd, positionals[0]);
-    if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`${positionals[0]} is not a folder`);
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+      const undecodable = isUndecodableFileName(positionals[0], Object.assign(new Error('not found'), { code: 'ENOENT' })) && !existsSync(folder);
+      throw new UsageError(`${escapeFileName(positionals[0])} ${undecodable ? `cannot be opened: ${undecodableFileNameReason}` : 'is not a folder'}`);
+    }
     const dbFile = values.db ? resolve(io.cwd, values.db) : defaultIndexFile(folder);
     const include = [...(values.include ?? defaultDocumentGlobs), ...(values.code ? codeGlobs : [])];
     const sources = {
@@ -112,12 +116,12 @@ Options:
         io.stdout.write(`${JSON.stringify({ db: dbFile, report, stats, skippedFiles: store.skipped(), seconds }, null, 2)}\n`);
       } else {
         io.stdout.write(
-          `${dbFile}\n` +
+          `${escapeFileName(dbFile)}\n` +
             `  files: ${report.scanned} scanned, ${report.indexed} indexed, ${report.unchanged} unchanged, ${report.removed} removed, ${report.skipped} skipped, ${report.errors} errors\n` +
             `  index: ${stats.documents} documents, ${stats.chunks} chunks, ${stats.embeddedChunks} with vectors${stats.modelKey ? ` (${stats.modelKey})` : ''}\n` +
             `  time:  ${seconds.toFixed(2)} s (${(report.embeddingMs / 1000).toFixed(2)} s embedding)\n`,
         );
-        for (const entry of store.skipped()) io.stderr.write(`${entry.kind}: ${entry.path}: ${entry.reason}\n`);
+        for (const entry of store.skipped()) io.stderr.write(`${entry.kind}: ${escapeFileName(entry.path)}: ${escapeControlCharacters(entry.reason)}\n`);
         if (report.lexicalOnly) io.stderr.write(`note: ${report.lexicalOnly}\n`);
       }
       if (report.cancelled) {

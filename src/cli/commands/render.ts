@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { cliWorkspaceRoot } from '../../core/prompts/promptyFile';
 import { type RenderedPrompt } from '../../core/prompts/renderPrompt';
 import { defaultRenderWorkerScript, RenderFailure, RenderSandbox } from '../../core/prompts/renderSandbox';
+import { describeFileNameError, escapeControlCharacters, escapeFileName } from '../../core/files/fileNames';
 import { ExitCode, UsageError, type CliCommand } from '../io';
 
 /** `name=value`: the value is JSON when it parses as JSON (numbers, lists, objects), else the text as is. */
@@ -69,7 +70,7 @@ Exit codes: 0 rendered, 1 the template cannot be rendered, 2 usage error or a mo
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      io.stderr.write(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}\n`);
+      io.stderr.write(`${escapeFileName(file)}: cannot read: ${describeFileNameError(file, error)}\n`);
       return ExitCode.usage;
     }
     const inputs: Record<string, unknown> = {};
@@ -90,17 +91,17 @@ Exit codes: 0 rendered, 1 the template cannot be rendered, 2 usage error or a mo
     const sandbox = new RenderSandbox({ workerScript: defaultRenderWorkerScript(), timeoutMs: timeout });
     try {
       const rendered = await sandbox.render({ text, templatePath: path, workspaceRoots: [cliWorkspaceRoot(path, io.cwd)], inputs, model, env: { ...io.env }, showEnv: values['show-env'] });
-      for (const warning of rendered.warnings) io.stderr.write(`${file}: warning: ${warning}\n`);
-      if (rendered.environmentVariables && !values['show-env']) io.stderr.write(`${file}: note: read from the environment: ${rendered.environmentVariables.join(', ')} (shown as «env:NAME»; --show-env prints the values)\n`);
+      for (const warning of rendered.warnings) io.stderr.write(`${escapeFileName(file)}: warning: ${escapeControlCharacters(warning)}\n`);
+      if (rendered.environmentVariables && !values['show-env']) io.stderr.write(`${escapeFileName(file)}: note: read from the environment: ${rendered.environmentVariables.join(', ')} (shown as «env:NAME»; --show-env prints the values)\n`);
       if (output === 'json') io.stdout.write(`${JSON.stringify(rendered, null, 2)}\n`);
       else if (output === 'messages' || rendered.prompt === undefined) {
-        if (output === 'prompt' && rendered.modelHint) io.stderr.write(`${file}: ${rendered.modelHint}\n`);
+        if (output === 'prompt' && rendered.modelHint) io.stderr.write(`${escapeFileName(file)}: ${escapeControlCharacters(rendered.modelHint)}\n`);
         io.stdout.write(formatMessages(rendered));
       } else io.stdout.write(rendered.prompt.endsWith('\n') ? rendered.prompt : `${rendered.prompt}\n`);
       if (rendered.totalTokens !== undefined) io.stderr.write(`${rendered.totalTokens} tokens${rendered.model?.contextWindow ? ` of a ${rendered.model.contextWindow}-token context window` : ''}\n`);
       return ExitCode.ok;
     } catch (error) {
-      io.stderr.write(`${file}: cannot render: ${error instanceof Error ? error.message : String(error)}\n`);
+      io.stderr.write(`${escapeFileName(file)}: cannot render: ${escapeControlCharacters(error instanceof Error ? error.message : String(error))}\n`);
       // The model named by --model (or the template) is the input at fault, not the template being rendered.
       return error instanceof RenderFailure && error.origin === 'model' ? ExitCode.usage : ExitCode.findings;
     } finally {

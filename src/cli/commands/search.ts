@@ -5,13 +5,14 @@ import { type TextEmbedder } from '../../core/inference/embedding';
 import { defaultIndexFile } from '../../core/rag/indexLocation';
 import { searchIndex, type SearchMode } from '../../core/rag/retriever';
 import { IndexStore } from '../../core/rag/store';
+import { escapeControlCharacters, escapeFileName, isUndecodableFileName, undecodableFileNameReason } from '../../core/files/fileNames';
 import { ExitCode, UsageError, type CliCommand } from '../io';
 import { loadEmbedder } from './indexCommand';
 
 const modes: readonly SearchMode[] = ['hybrid', 'bm25', 'vector'];
 
 function location(hit: { path: string; startLine: number; endLine: number; page?: number }): string {
-  return `${hit.path}:${hit.startLine}-${hit.endLine}${hit.page !== undefined ? ` (page ${hit.page})` : ''}`;
+  return `${escapeFileName(hit.path)}:${hit.startLine}-${hit.endLine}${hit.page !== undefined ? ` (page ${hit.page})` : ''}`;
 }
 
 export const searchCommand: CliCommand = {
@@ -54,7 +55,8 @@ Options:
     if (mmr !== undefined && !(mmr >= 0 && mmr <= 1)) throw new UsageError(`--mmr must be a number in [0, 1], got '${values.mmr}'`);
     const dbFile = values.db ? resolve(io.cwd, values.db) : defaultIndexFile(io.cwd);
     if (!existsSync(dbFile)) {
-      io.stderr.write(`chatwright search: no index at ${dbFile}. Build one with: chatwright index <folder>${values.db ? ` --db ${values.db}` : ''}\n`);
+      const problem = isUndecodableFileName(dbFile, Object.assign(new Error('not found'), { code: 'ENOENT' })) ? `cannot open the index ${escapeFileName(dbFile)}: ${undecodableFileNameReason}` : `no index at ${escapeFileName(dbFile)}`;
+      io.stderr.write(`chatwright search: ${problem}. Build one with: chatwright index <folder>${values.db ? ` --db ${escapeFileName(values.db)}` : ''}\n`);
       return ExitCode.usage;
     }
     const { store, rebuiltBecause } = IndexStore.open(dbFile);
@@ -81,7 +83,7 @@ Options:
         io.stdout.write(`${JSON.stringify({ query, mode: response.mode, notice: response.notice, tookMs: Math.round(response.tookMs * 10) / 10, hits: response.hits }, null, 2)}\n`);
       } else {
         response.hits.forEach((hit, index) => {
-          const heading = hit.headingPath.length > 0 ? `  § ${hit.headingPath.join(' › ')}\n` : '';
+          const heading = hit.headingPath.length > 0 ? `  § ${escapeControlCharacters(hit.headingPath.join(' › '))}\n` : '';
           const text = hit.text.length > 600 ? `${hit.text.slice(0, 600)}…` : hit.text;
           io.stdout.write(`${index + 1}. ${location(hit)}  score ${hit.score.toFixed(4)}\n${heading}${text.replace(/^/gm, '  ')}\n\n`);
         });

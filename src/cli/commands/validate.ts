@@ -7,6 +7,7 @@ import { type DatasetFinding } from '../../core/datasets/findings';
 import { datasetFormats, isDatasetFormat, type DatasetFormat } from '../../core/datasets/formats';
 import { findSiblingSplits } from '../../core/datasets/splits';
 import { isPromptTemplatePath, validatePromptTemplateFile } from '../../core/prompts/promptyFile';
+import { describeFileNameError, escapeControlCharacters, escapeFileName } from '../../core/files/fileNames';
 import { ExitCode, UsageError, type CliCommand } from '../io';
 
 const formatList = Object.keys(datasetFormats).join(', ');
@@ -32,6 +33,7 @@ interface JsonFinding {
 }
 
 function describeFile(file: string, stats: DatasetStats): string {
+  // `file` is already escaped for line output.
   const formats = (Object.entries(stats.formats) as [DatasetFormat, number][]).map(([format, count]) => `${count} ${format}`).join(', ') || (stats.trainingData ? 'no recognised rows' : 'not training data');
   const totals = countBySeverity(stats);
   const tokens = stats.tokens.rows > 0 ? `, ${stats.tokens.total} tokens (max ${stats.tokens.max} per row)` : '';
@@ -86,10 +88,11 @@ Options:
     const summaries: string[] = [];
     for (const file of positionals) {
       const path = resolve(io.cwd, file);
+      const shownName = escapeFileName(file);
       try {
         if (!(await stat(path)).isFile()) throw new Error('not a file');
       } catch (error) {
-        io.stderr.write(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}\n`);
+        io.stderr.write(`${shownName}: cannot read: ${describeFileNameError(file, error)}\n`);
         ioFailure = true;
         continue;
       }
@@ -110,18 +113,18 @@ Options:
             ...(item.relatedFile ? { relatedFile: item.relatedFile } : {}),
           });
         } else {
-          io.stdout.write(`${file}:${line}:${column}: ${item.severity} ${item.code} ${item.message}\n`);
+          io.stdout.write(`${shownName}:${line}:${column}: ${item.severity} ${item.code} ${escapeControlCharacters(item.message)}\n`);
         }
       };
       if (isPromptTemplatePath(path)) {
         // Prompt templates (issue #4): same output format and exit codes, checks from src/core/prompts.
         try {
-          const { findings, summary } = await validatePromptTemplateFile(path, { cwd: io.cwd, env: io.env, displayName: file });
+          const { findings, summary } = await validatePromptTemplateFile(path, { cwd: io.cwd, env: io.env, displayName: shownName });
           for (const item of findings) onFinding(item);
           errors += findings.filter((item) => item.severity === 'error').length;
           summaries.push(summary);
         } catch (error) {
-          io.stderr.write(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}\n`);
+          io.stderr.write(`${shownName}: cannot read: ${describeFileNameError(file, error)}\n`);
           ioFailure = true;
         }
         continue;
@@ -137,10 +140,10 @@ Options:
           ...(values['no-splits'] ? {} : { splitFiles: findSiblingSplits(path) }),
         });
         errors += countBySeverity(stats).error;
-        summaries.push(describeFile(file, stats));
+        summaries.push(describeFile(shownName, stats));
         jsonFiles.push({ file, stats });
       } catch (error) {
-        io.stderr.write(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}\n`);
+        io.stderr.write(`${shownName}: cannot read: ${describeFileNameError(file, error)}\n`);
         ioFailure = true;
       }
     }

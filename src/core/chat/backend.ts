@@ -32,8 +32,14 @@ export interface ChatGenerateRequest {
   options: GenerationOptions;
 }
 
-/** What a backend streams while it generates: text as it is decoded, then the final stats once. */
-export type ChatBackendEvent = { type: 'token'; text: string } | { type: 'stats'; stats: GenerationStats };
+/**
+ * Something the user should know about an answer that still arrived: it travelled unencrypted to another machine, or
+ * the server sent more than was asked and the answer was cut.
+ */
+export type ChatBackendWarningCode = 'insecure-transport' | 'answer-truncated';
+
+/** What a backend streams while it generates: text as it is decoded, warnings, then the final stats once. */
+export type ChatBackendEvent = { type: 'token'; text: string } | { type: 'warning'; code: ChatBackendWarningCode; message: string } | { type: 'stats'; stats: GenerationStats };
 
 export interface ChatModelInfo {
   id: string;

@@ -197,9 +197,11 @@ export function analyzeJinja(text: string): JinjaAnalysis {
   const scopes: JinjaAnalysis['scopes'] = [];
   const stack: { tag: JinjaTag; bound: string[] }[] = [];
   const globalBound = new Set<string>();
+  // After a binding statement that does not parse, which names it binds is unknowable: any name may be bound.
+  let everyNameMayBeBound = false;
   let inRaw = false;
 
-  const isBound = (name: string): boolean => jinjaGlobals.has(name) || globalBound.has(name) || stack.some((frame) => frame.bound.includes(name));
+  const isBound = (name: string): boolean => everyNameMayBeBound || jinjaGlobals.has(name) || globalBound.has(name) || stack.some((frame) => frame.bound.includes(name) || frame.bound.includes(anyName));
 
   for (const tag of tags) {
     if (tag.kind === 'comment') continue;
@@ -248,14 +250,19 @@ export function analyzeJinja(text: string): JinjaAnalysis {
       }
     }
     const parsed = tag.keyword === 'else' ? {} : parseSnippet(snippetFor(tag, text));
-    if (parsed.error) {
-      findings.push({ start: tag.start, end: tag.end, severity: 'error', code: 'jinja-syntax', message: `Jinja syntax error: ${parsed.error}` });
-    }
     const node = parsed.node;
     const reads: AstNode[] = [];
     let loopFilter: { node: AstNode; bound: string[] } | undefined;
     const binds: string[] = [];
     const innerBinds: string[] = [];
+    if (parsed.error) {
+      findings.push({ start: tag.start, end: tag.end, severity: 'error', code: 'jinja-syntax', message: `Jinja syntax error: ${parsed.error}` });
+      const recovered = namesBoundByBrokenStatement(tag);
+      if (recovered === 'unknown' && tag.keyword === 'set') everyNameMayBeBound = true;
+      else if (recovered === 'unknown') innerBinds.push(anyName);
+      else if (tag.keyword === 'set') binds.push(...recovered);
+      else innerBinds.push(...recovered);
+    }
     if (node) {
       switch (node.type) {
         case 'For': {
@@ -336,6 +343,29 @@ export function analyzeJinja(text: string): JinjaAnalysis {
   }
   if (globalBound.size > 0) scopes.push({ names: [...globalBound], start: 0, end: text.length });
   return { tags, findings, freeVariables, filters, blocks, scopes };
+}
+
+/** Stands in a scope's bound names for "any name": the statement that opened it did not parse. */
+const anyName = '*';
+
+/**
+ * The names a statement that failed to parse would bind, read from its shape (`for a, b in …`, `set x = …`), so that
+ * one syntax error does not turn every use of its loop variable into an "undeclared variable"; 'unknown' when the
+ * shape is unclear too. Statements that bind nothing give [].
+ */
+function namesBoundByBrokenStatement(tag: JinjaTag): string[] | 'unknown' {
+  const inner = tag.inner.trim();
+  const names = '([A-Za-z_]\\w*(?:\\s*,\\s*[A-Za-z_]\\w*)*)';
+  if (tag.keyword === 'for') {
+    const match = new RegExp(`^for\\s+\\(?\\s*${names}\\s*\\)?\\s+in\\b`).exec(inner);
+    return match ? [...match[1]!.split(',').map((name) => name.trim()), 'loop'] : 'unknown';
+  }
+  if (tag.keyword === 'set') {
+    const match = new RegExp(`^set\\s+${names}\\s*(=|$)`).exec(inner);
+    return match ? match[1]!.split(',').map((name) => name.trim()) : 'unknown';
+  }
+  if (['macro', 'call', 'with'].includes(tag.keyword)) return 'unknown';
+  return [];
 }
 
 function reportUnclosed(tag: JinjaTag, findings: OffsetFinding[]): void {

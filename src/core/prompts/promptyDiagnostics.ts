@@ -63,9 +63,19 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
     usedNames = new Set(variables.map((use) => use.name));
   }
 
+  // After a syntax error, the findings that depend on the broken part are only its consequences: a front matter
+  // that does not parse leaves the inputs (and maybe the template format) unknown, a body that does not parse leaves
+  // which inputs it uses unknown. Those checks are skipped, as linters do; the independent ones still run.
+  const frontMatterBroken = document.findings.some((finding) => finding.severity === 'error');
+  const bodyBroken = found.some((finding) => finding.start >= document.bodyStart && bodyBreakingCodes.has(finding.code));
+  if (frontMatterBroken && formatMayBeMustache(document)) {
+    // Analysed as Jinja only because the `template:` key was lost: its Jinja syntax errors may be wrong guesses.
+    for (let i = found.length - 1; i >= 0; i--) if (found[i]!.start >= document.bodyStart && found[i]!.code.startsWith('jinja-')) found.splice(i, 1);
+  }
+
   // Variables the template reads that nothing declares: Jinja renders them empty, which is rarely what was meant.
   const declared = new Set(inputs.map((input) => input.name));
-  if (data !== undefined || inputs.length > 0) {
+  if (!frontMatterBroken && (data !== undefined || inputs.length > 0)) {
     const reported = new Set<string>();
     for (const use of variables) {
       if (declared.has(use.name)) continue;
@@ -83,7 +93,7 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
   }
   const tagRanges = jinja?.tags.map((tag) => [tag.start + document.bodyStart, tag.end + document.bodyStart] as const) ?? [];
   for (const name of inputsBoundByTools(data)) usedNames.add(name);
-  for (const input of inputs) {
+  for (const input of frontMatterBroken || bodyBroken ? [] : inputs) {
     if (usedNames.has(input.name) || !input.keyRange || input.source !== 'inputs') continue;
     found.push({ start: yamlOffset + input.keyRange[0], end: yamlOffset + input.keyRange[1], severity: 'warning', code: 'unused-input', message: `Input \`${input.name}\` is declared but the template never uses it.` });
   }
@@ -126,7 +136,8 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
           const shown = rowProblems.slice(0, 3).map((p) => `line ${p.line + 1}: ${p.message}`).join('; ');
           found.push({ ...range, severity: errors.length > 0 ? 'error' : 'warning', code: 'examples-invalid', message: `Examples file has ${rowProblems.length} problem(s): ${shown}${rowProblems.length > 3 ? '; …' : ''} Open it to see them all.` });
         }
-        if (examples.length < settings.k && errors.length === 0) found.push({ ...range, severity: 'warning', code: 'examples-too-few', message: `\`k\` is ${settings.k} but the examples file has only ${examples.length} usable row(s).` });
+        // `k` may have been lost with a broken front matter, so "too few" would compare against a default.
+        if (examples.length < settings.k && errors.length === 0 && !frontMatterBroken) found.push({ ...range, severity: 'warning', code: 'examples-too-few', message: `\`k\` is ${settings.k} but the examples file has only ${examples.length} usable row(s).` });
       }
     }
     if (context.checkModelCache !== false) {
@@ -149,6 +160,19 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
     ...(finding.fix ? { fix: { title: finding.fix.title, edits: finding.fix.edits.map((edit) => ({ range: document.positions.rangeAt(edit.start, edit.end), newText: edit.newText })) } } : {}),
   }));
   return { document, jinja, mustache, inputs, variables, findings, referencedFiles: referencedFiles(data, context) };
+}
+
+/**
+ * Body findings after which the body's uses of inputs are unknown: a tag whose inside does not parse, a tag that
+ * swallows the rest of the text, a statement that is skipped, another template loaded. (An unclosed or stray block
+ * leaves every tag parsed, so the uses are still known.)
+ */
+const bodyBreakingCodes = new Set(['jinja-syntax', 'jinja-unclosed-tag', 'jinja-unclosed-comment', 'jinja-unknown-statement', 'jinja-unsupported', 'mustache-syntax', 'mustache-partial']);
+
+/** A front matter that does not parse may still have said `template: mustache`: its text is the only witness left. */
+function formatMayBeMustache(document: PromptyDocument): boolean {
+  const front = document.frontMatter;
+  return document.format !== 'mustache' && front !== undefined && /\b(mustache|handlebars)\b/i.test(document.text.slice(front.start, front.end));
 }
 
 function nodeRange(node: YamlNode | null | undefined, offset: number): { start: number; end: number } {

@@ -2,6 +2,7 @@ import { lstatSync, readFileSync, readdirSync, realpathSync, statSync, type Stat
 import { join, relative, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
+import { isUndecodableFileName, undecodableFileNameReason } from '../files/fileNames';
 
 export const defaultDocumentGlobs = ['**/*.{md,mdx,markdown,txt,rst,adoc,asciidoc,html,htm,pdf}'];
 export const codeGlobs = ['**/*.{ts,tsx,js,jsx,mjs,cjs,py,go,rs,java,kt,c,h,cc,cpp,hpp,cs,rb,php,swift,scala,sh,sql,lua}'];
@@ -153,7 +154,8 @@ export function scanSources(root: string, options: SourceOptions = defaultSource
       try {
         stats = isLink ? statSync(abs) : lstatSync(abs);
       } catch (error) {
-        if (isLink) {
+        if (isUndecodableFileName(entry.name, error)) skipped.push({ path: rel, reason: undecodableFileNameReason });
+        else if (isLink) {
           if (filter.matches(rel)) skipped.push({ path: rel, reason: 'broken symbolic link' });
         } else skipped.push({ path: rel, reason: `cannot be read: ${(error as Error).message}` });
         continue;

@@ -53,11 +53,14 @@ export class EngineHost implements vscode.Disposable {
         for (const [key, info] of this.loaded) if (info.model === model) this.loaded.delete(key);
         this.refresh();
       },
-      onCrash: (reason) => {
+      onCrash: (report) => {
         this.loaded.clear();
         this.refresh();
-        void vscode.window.showErrorMessage(`Chatwright: ${reason}. Requests in progress failed; the engine restarts on the next request.`, 'Show Logs').then((choice) => {
-          if (choice) ctx.log.show();
+        // The client reports a series of crashes once (and once more if it gives up); the stderr tail is in the log.
+        const restartAction = report.gaveUp || report.models.length > 0 ? ['Restart Inference Engine'] : [];
+        void vscode.window.showErrorMessage(`Chatwright: ${report.message} Requests in progress failed.`, ...restartAction, 'Show Logs').then((choice) => {
+          if (choice === 'Show Logs') ctx.log.show();
+          else if (choice === 'Restart Inference Engine') this.restart();
         });
       },
     });
@@ -121,9 +124,9 @@ export class EngineHost implements vscode.Disposable {
     return this.client.pid;
   }
 
-  /** Stops the worker; the next request starts a fresh one. */
+  /** Stops the worker and forgets past crashes (the user asked): the next request starts a fresh one. */
   restart(): void {
-    this.client.stop();
+    this.client.restart();
     this.loaded.clear();
     this.refresh();
   }

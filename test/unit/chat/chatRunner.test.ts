@@ -115,4 +115,19 @@ describe('runExchange', () => {
     assert.equal(answer.error?.code, 'context-too-long');
     assert.equal(backend.requests.length, 0);
   });
+
+  it("shows a backend's warnings (plain http, a cut answer) in the answer's notes, once each, and still answers", async () => {
+    const backend = new ScriptedBackend('scripted', { tokens: ['ok'] });
+    const generate = backend.generate.bind(backend);
+    backend.generate = (request, onEvent, signal) => {
+      onEvent({ type: 'warning', code: 'insecure-transport', message: 'Reached over plain http.' });
+      onEvent({ type: 'warning', code: 'insecure-transport', message: 'Reached over plain http.' });
+      return generate(request, onEvent, signal).finally(() => onEvent({ type: 'warning', code: 'answer-truncated', message: 'The answer was cut.' }));
+    };
+    const { conversation, answer } = conversationWith({});
+    await runExchange(conversation, answer, { backend: () => backend }, { onToken: () => undefined }, new AbortController().signal);
+    assert.equal(answer.status, 'done');
+    assert.equal(answer.content, 'ok');
+    assert.deepEqual(answer.input?.notes.filter((note) => /plain http|cut/.test(note)), ['Reached over plain http.', 'The answer was cut.']);
+  });
 });

@@ -90,3 +90,172 @@ describe('OpenAiCompatibleBackend', () => {
     );
   });
 });
+
+/** A server that misbehaves on purpose, on loopback: each path is one way of sending too much. */
+describe('OpenAiCompatibleBackend against a server that sends too much', () => {
+  let hostile: Server;
+  let hostileUrl: string;
+  /** Bytes each response wrote before the client hung up, by path. */
+  const written = new Map<string, number>();
+  const closed = new Map<string, Promise<void>>();
+  const megabyte = Buffer.alloc(1024 * 1024, 'a');
+  const delta = (content: string, finish: string | null = null) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+
+  /** Writes `next()` until it returns undefined or the client goes away; resolves `closed` then. */
+  function pump(path: string, response: ServerResponse, next: () => string | Buffer | undefined): void {
+    let bytes = 0;
+    let finish!: () => void;
+    closed.set(path, new Promise<void>((resolve) => (finish = resolve)));
+    response.on('close', () => {
+      written.set(path, bytes);
+      finish();
+    });
+    const write = () => {
+      if (response.destroyed) return;
+      const piece = next();
+      if (piece === undefined) return void response.end();
+      bytes += Buffer.byteLength(piece);
+      if (response.write(piece)) setImmediate(write);
+      else response.once('drain', write);
+    };
+    write();
+  }
+
+  before(async () => {
+    hostile = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        const path = request.url ?? '';
+        if (path === '/forever/chat/completions') {
+          response.setHeader('content-type', 'text/event-stream');
+          pump(path, response, () => delta('token '));
+        } else if (path === '/after-finish/chat/completions') {
+          response.setHeader('content-type', 'text/event-stream');
+          let sent = 0;
+          pump(path, response, () => (sent++ === 0 ? delta('Done.', 'stop') : delta('more ')));
+        } else if (path === '/after-done/chat/completions') {
+          response.setHeader('content-type', 'text/event-stream');
+          let sent = 0;
+          pump(path, response, () => (sent++ === 0 ? `${delta('Done.', 'stop')}data: [DONE]\n\n` : ': keep-alive\n\n'));
+        } else if (path === '/long-line/chat/completions') {
+          response.setHeader('content-type', 'text/event-stream');
+          let sent = 0;
+          pump(path, response, () => (sent++ === 0 ? 'data: {"choices":[{"delta":{"content":"' : sent <= 100 ? megabyte : undefined));
+        } else if (path === '/huge-json/chat/completions') {
+          response.setHeader('content-type', 'application/json');
+          let sent = 0;
+          pump(path, response, () => (sent++ === 0 ? '{"choices":[{"message":{"content":"' : sent <= 100 ? megabyte : undefined));
+        } else if (path === '/declared-huge-json/chat/completions') {
+          response.setHeader('content-type', 'application/json');
+          response.setHeader('content-length', String(100 * 1024 * 1024));
+          let sent = 0;
+          pump(path, response, () => (sent++ < 100 ? megabyte : undefined));
+        } else if (path === '/whole-json/chat/completions') {
+          response.setHeader('content-type', 'application/json');
+          response.end(JSON.stringify({ choices: [{ message: { content: 'Whole answer.' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 3 } }));
+        } else if (path === '/huge-models/models') {
+          response.setHeader('content-type', 'application/json');
+          let sent = 0;
+          pump(path, response, () => (sent++ === 0 ? '{"data":[{"id":"' : sent <= 100 ? megabyte : undefined));
+        } else {
+          response.statusCode = 500;
+          let sent = 0;
+          pump(path, response, () => (sent++ < 100 ? megabyte : undefined));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    hostile.closeAllConnections();
+    hostile.close();
+  });
+
+  const ask = (path: string, maxTokens = 16) => {
+    const backend = new OpenAiCompatibleBackend({ id: 'openai', label: 'Hostile', baseUrl: `${hostileUrl}/${path}` });
+    const events: ChatBackendEvent[] = [];
+    const result = backend.generate({ model: 'm', messages: [{ role: 'user', content: 'hi' }], options: { temperature: 0, maxTokens } }, (e) => events.push(e), new AbortController().signal);
+    return { result, events, text: () => events.flatMap((e) => (e.type === 'token' ? [e.text] : [])).join('') };
+  };
+
+  it('stops reading a stream that never ends soon after max_tokens, hangs up, and says the answer was cut', async () => {
+    const { result, events, text } = ask('forever', 16);
+    const stats = await result;
+    assert.equal(stats.finishReason, 'length');
+    assert.ok(text().length <= 16 * 64 + 1024, `kept ${text().length} characters`);
+    assert.ok(stats.completionTokens <= 16 * 4 + 64);
+    const warning = events.find((e) => e.type === 'warning');
+    assert.equal(warning?.type === 'warning' && warning.code, 'answer-truncated');
+    await closed.get('/forever/chat/completions');
+    assert.ok(written.get('/forever/chat/completions')! < 4 * 1024 * 1024, `the server wrote ${written.get('/forever/chat/completions')} bytes`);
+  });
+
+  it('reads nothing after the finish reason, nor after [DONE]', async () => {
+    const first = ask('after-finish');
+    assert.equal((await first.result).finishReason, 'stop');
+    assert.equal(first.text(), 'Done.');
+    const second = ask('after-done');
+    assert.equal((await second.result).finishReason, 'stop');
+    assert.equal(second.text(), 'Done.');
+    await Promise.all([closed.get('/after-finish/chat/completions'), closed.get('/after-done/chat/completions')]);
+    assert.ok(written.get('/after-done/chat/completions')! < 4 * 1024 * 1024);
+  });
+
+  it('refuses a server-sent-events line over 1 MiB with an error naming the endpoint, without reading 100 MB', async () => {
+    await assert.rejects(ask('long-line').result, (error: unknown) => error instanceof ChatBackendError && /line longer than 1 MiB/.test(error.message) && error.message.includes(`${hostileUrl}/long-line/chat/completions`));
+    await closed.get('/long-line/chat/completions');
+    assert.ok(written.get('/long-line/chat/completions')! < 20 * 1024 * 1024, `the server wrote ${written.get('/long-line/chat/completions')} bytes`);
+  });
+
+  it('refuses a huge non-streamed JSON body, declared or not, with an error naming the endpoint', async () => {
+    for (const path of ['huge-json', 'declared-huge-json']) {
+      await assert.rejects(ask(path).result, (error: unknown) => error instanceof ChatBackendError && /body of (more than )?\d+ MiB/.test(error.message) && error.message.includes(`${hostileUrl}/${path}/chat/completions`));
+      await closed.get(`/${path}/chat/completions`);
+      assert.ok(written.get(`/${path}/chat/completions`)! < 20 * 1024 * 1024, `${path}: the server wrote ${written.get(`/${path}/chat/completions`)} bytes`);
+    }
+  });
+
+  it('reads an answer a server sends as one JSON body although streaming was asked', async () => {
+    const { result, text } = ask('whole-json');
+    const stats = await result;
+    assert.equal(text(), 'Whole answer.');
+    assert.equal(stats.completionTokens, 3);
+  });
+
+  it('reads only the start of a huge error body', async () => {
+    await assert.rejects(ask('error').result, (error: unknown) => error instanceof ChatBackendError && error.message.startsWith('Hostile answered 500') && error.message.length < 1000);
+    await closed.get('/error/chat/completions');
+    assert.ok(written.get('/error/chat/completions')! < 20 * 1024 * 1024);
+  });
+
+  it('lists no models from a model list too big to be one, without reading all of it', async () => {
+    const backend = new OpenAiCompatibleBackend({ id: 'openai', label: 'Hostile', baseUrl: `${hostileUrl}/huge-models` });
+    assert.deepEqual(await backend.listModels(), []);
+    await closed.get('/huge-models/models');
+    assert.ok(written.get('/huge-models/models')! < 40 * 1024 * 1024);
+  });
+});
+
+describe('OpenAiCompatibleBackend over plain http', () => {
+  it('warns, in every answer, that plain http to another machine is readable on the network (and names the API key)', async () => {
+    const seen: string[] = [];
+    const fakeFetch = ((url: string) => {
+      seen.push(url);
+      return Promise.resolve(new Response('data: {"choices":[{"delta":{"content":"ok"},"finish_reason":"stop"}]}\n\n', { headers: { 'content-type': 'text/event-stream' } }));
+    }) as typeof fetch;
+    const backend = new OpenAiCompatibleBackend({ id: 'remote', label: 'GPU box', baseUrl: 'http://10.0.0.5:8000/v1', apiKey: 'secret', fetch: fakeFetch });
+    const events: ChatBackendEvent[] = [];
+    await backend.generate({ model: 'm', messages: [], options: { temperature: 0, maxTokens: 4 } }, (e) => events.push(e), new AbortController().signal);
+    const warning = events.find((e) => e.type === 'warning');
+    assert.ok(warning?.type === 'warning' && warning.code === 'insecure-transport' && /plain http.*10\.0\.0\.5:8000.*API key/.test(warning.message), JSON.stringify(warning));
+    assert.deepEqual(seen, ['http://10.0.0.5:8000/v1/chat/completions']);
+  });
+  it('does not warn for https, nor for http to this machine (localhost, 127.x, ::1)', () => {
+    for (const baseUrl of ['https://api.example.com/v1', 'http://localhost:8000/v1', 'http://127.0.0.1:8000/v1', 'http://127.8.0.1/v1', 'http://[::1]:8000/v1']) {
+      assert.equal(new OpenAiCompatibleBackend({ id: 'x', label: 'x', baseUrl }).insecureTransport, undefined, baseUrl);
+    }
+    assert.ok(new OpenAiCompatibleBackend({ id: 'x', label: 'x', baseUrl: 'http://example.com/v1' }).insecureTransport);
+    assert.ok(new OpenAiCompatibleBackend({ id: 'x', label: 'x', baseUrl: 'http://localhost.example.com/v1' }).insecureTransport);
+  });
+});

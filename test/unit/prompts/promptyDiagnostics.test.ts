@@ -214,3 +214,52 @@ describe('prompty diagnostics: Prompty v2 with inputs as a map and `template.for
     assert.deepEqual(check(readFileSync(file, 'utf8'), { templatePath: file, workspaceRoots: [fixtures] }), []);
   });
 });
+
+describe('prompty diagnostics: after a syntax error, no findings that are only its consequences', () => {
+  const contoso = join(realPrompty, 'Azure-Samples__contoso-chat/src/api/contoso_chat/chat.prompty');
+  const basic = join(realPrompty, 'microsoft__prompty_v1/runtime/prompty/tests/prompts/basic.prompty');
+  const v2Basic = join(realPrompty, 'microsoft__prompty_v2/spec/fixtures/basic.prompty');
+  const findingsOf = (file: string, edit: (text: string) => string) => {
+    const text = edit(readFileSync(file, 'utf8'));
+    return analyzePrompty(text, { templatePath: file, workspaceRoots: [realPrompty], ...noCache }).findings;
+  };
+  const codesOf = (file: string, edit: (text: string) => string) => findingsOf(file, edit).map((finding) => finding.code);
+
+  it('reports only the YAML errors when the front matter of a real file does not parse (inputs are unknown)', () => {
+    for (const file of [contoso, basic, v2Basic]) {
+      const found = codesOf(file, (text) => text.replace('model:\n', 'model: : :\n  - x\n'));
+      assert.ok(found.includes('yaml-syntax'), `${file}: ${found.join(' ')}`);
+      assert.deepEqual(found.filter((code) => code !== 'yaml-syntax'), [], file);
+    }
+  });
+  it('reports no undeclared variable when the `sample` that declares it does not parse', () => {
+    assert.deepEqual(codesOf(basic, (text) => text.replace('  lastName: Doe', '  lastName: Doe: x')), ['yaml-syntax']);
+  });
+  it('reports no unused input when a template expression does not parse (usage is unknown), but keeps independent findings', () => {
+    const found = codesOf(contoso, (text) => text.replace('{{question}}', '{{ question + }}'));
+    assert.deepEqual(found, ['jinja-syntax', 'undeclared-variable']);
+    assert.deepEqual(codesOf(basic, (text) => text.replace('{{question}}', '{{ question')), ['jinja-unclosed-tag']);
+  });
+  it('reports no unused input when a Mustache body does not parse', () => {
+    const file = join(fixtures, 'mustache.prompty');
+    assert.deepEqual(codesOf(file, (text) => text.replace('{{/items}}', '')), ['mustache-syntax']);
+  });
+  it('does not report the loop variable of a `{% for %}` that does not parse as undeclared', () => {
+    const found = codesOf(contoso, (text) => text.replace('{% for item in documentation %}', '{% for item in documentation + %}'));
+    assert.deepEqual(found, ['jinja-syntax', 'undeclared-variable']);
+    assert.equal(findingsOf(contoso, (text) => text.replace('{% for item in documentation %}', '{% for item in documentation + %}'))[1]!.message.startsWith('`history`'), true);
+  });
+  it('does not report names bound by a `{% macro %}` or `{% set %}` whose shape is unclear as undeclared', () => {
+    assert.deepEqual(codes('---\ninputs:\n  q: {type: string}\n---\n{% macro (a %}{{ a }}{% endmacro %}{{ q }}'), ['jinja-syntax']);
+    assert.deepEqual(codes('---\ninputs:\n  q: {type: string}\n---\n{% set x = ( %}{{ x }}{{ q }}'), ['jinja-syntax']);
+  });
+  it('does not report Jinja errors in the body of a Mustache template whose `template:` key was lost with the front matter', () => {
+    const file = join(fixtures, 'mustache.prompty');
+    assert.deepEqual(codesOf(file, (text) => text.replace('template: mustache', 'template: {mustache')), ['yaml-syntax']);
+    assert.deepEqual(codesOf(file, (text) => text.replace('template: mustache', 'template: mustache: x')), ['yaml-syntax']);
+  });
+  it('still reports the Jinja errors of a Jinja body under a broken front matter', () => {
+    const found = codesOf(basic, (text) => text.replace('model:\n', 'model: : :\n  - x\n').replace('{{question}}', '{{ question + }}'));
+    assert.ok(found.includes('jinja-syntax'), found.join(' '));
+  });
+});

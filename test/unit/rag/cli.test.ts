@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { generateEncoderModel } from '../../support/modelGenerator';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
@@ -12,6 +12,7 @@ function cli(args: string[], cwd: string): Promise<CapturedCliRun> {
 
 describe('chatwright index / search', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-rag-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const docs = join(dir, 'docs');
   cpSync(join(__dirname, '../../fixtures/rag'), docs, { recursive: true });
 
@@ -67,5 +68,37 @@ describe('chatwright index / search', () => {
     const badModel = await cli(['index', 'docs', '--db', 'x.db', '--embedding-model', join(dir, 'no-model')], dir);
     assert.equal(badModel.code, 2);
     assert.match(badModel.stderr, /cannot load the embedding model/);
+  });
+});
+
+describe('chatwright index / search: file names in line-oriented output', () => {
+  it('escapes a newline in a file name in search hits (file:start-end stays one line)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-rag-names-'));
+    try {
+      mkdirSync(join(dir, 'docs'));
+      writeFileSync(join(dir, 'docs', 'evil\n2. fake.md:1-1.md'), 'Lighthouse keepers polish the lens with a soft cloth.\n');
+      assert.equal((await cli(['index', 'docs'], dir)).code, 0);
+      const result = await cli(['search', '--db', 'docs/.chatwright/index.db', 'lens', 'cloth', '--mode', 'bm25'], dir);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^1\. evil\\n2\. fake\.md:1-1\.md:1-1 {2}score /);
+      assert.doesNotMatch(result.stdout, /^2\. /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a file whose name is not valid UTF-8 as such, not as "no such file"', { skip: process.platform === 'win32' || process.platform === 'darwin' ? 'this file system takes only valid names' : false }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-rag-names-'));
+    try {
+      mkdirSync(join(dir, 'docs'));
+      writeFileSync(join(dir, 'docs', 'good.md'), 'A good file.\n');
+      writeFileSync(Buffer.concat([Buffer.from(join(dir, 'docs', 'bad-')), Buffer.from([0xff]), Buffer.from('.md')]), 'An undecodable name.\n');
+      const result = await cli(['index', 'docs'], dir);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /^skipped: bad-\ufffd\.md: the file name is not valid UTF-8/m);
+      assert.doesNotMatch(result.stderr, /ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
