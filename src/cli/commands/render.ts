@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readBoundedText } from '../../core/files/boundedRead';
 import { cliWorkspaceRoot } from '../../core/prompts/promptyFile';
 import { type RenderedPrompt } from '../../core/prompts/renderPrompt';
 import { defaultRenderWorkerScript, RenderSandbox } from '../../core/prompts/renderSandbox';
@@ -63,7 +63,7 @@ Options:
     const path = resolve(io.cwd, file);
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = await readBoundedText(path, { kind: 'template' });
     } catch (error) {
       io.stderr.write(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}\n`);
       return ExitCode.usage;
@@ -71,7 +71,7 @@ Options:
     const inputs: Record<string, unknown> = {};
     if (values.inputs) {
       try {
-        const parsed: unknown = JSON.parse(await readFile(resolve(io.cwd, values.inputs), 'utf8'));
+        const parsed: unknown = JSON.parse(await readBoundedText(resolve(io.cwd, values.inputs), { kind: 'template' }));
         if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('it must hold a JSON object of name → value');
         Object.assign(inputs, parsed);
       } catch (error) {
