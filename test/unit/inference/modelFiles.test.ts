@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { onnx } from 'onnx-proto';
 import { embeddingRecipe } from '../../../src/core/inference/embeddingConfig';
+import { InferenceEngine } from '../../../src/core/inference/inferenceEngine';
 import { configNumber, ModelError, openModelFolder } from '../../../src/core/inference/modelFolder';
 import { openOnnxSession } from '../../../src/core/inference/onnxSession';
 import { encoderModel, scratchDir } from './testModels';
@@ -52,6 +53,22 @@ describe('model folders: files that are not what they claim', () => {
   it('refuses a tokenizer.json that is a named pipe instead of waiting for a writer', fast, () => {
     const dir = tamperedModel((folder) => replaceWithFifo(join(folder, 'tokenizer.json')));
     assert.throws(() => openModelFolder(dir), modelError(/tokenizer\.json is a named pipe, not a regular file/, join(dir, 'tokenizer.json')));
+  });
+
+  it('fails an engine load at once with the same error (a pipe for tokenizer.json, a device for config.json)', fast, async () => {
+    const dir = tamperedModel((folder) => {
+      replaceWithLink(join(folder, 'config.json'), '/dev/zero');
+      replaceWithFifo(join(folder, 'tokenizer.json'));
+    });
+    const engine = new InferenceEngine({ executionProvider: 'cpu', threads: 1, idleUnloadMs: 0 });
+    try {
+      await assert.rejects(engine.embed(dir, ['hello'], 'query'), modelError(/config\.json is a device, not a regular file/, join(dir, 'config.json')));
+      rmSync(join(dir, 'config.json'));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert' }));
+      await assert.rejects(engine.countTokens(dir, ['hello']), modelError(/tokenizer\.json is a named pipe, not a regular file/, join(dir, 'tokenizer.json')));
+    } finally {
+      await engine.dispose();
+    }
   });
 
   it('refuses an oversized tokenizer_config.json, naming its size and the limit', fast, () => {
