@@ -85,13 +85,15 @@ class ResolveConfig(unittest.TestCase):
 
 
 class EffectivePacking(unittest.TestCase):
-    def test_auto_packs_only_for_varlen_attention(self):
+    def test_auto_packs_padding_free_unless_attention_is_eager(self):
         self.assertEqual(effective_packing("auto", "flash_attention_2"), "padding_free")
         self.assertEqual(effective_packing("auto", "flex_attention"), "padding_free")
-        self.assertEqual(effective_packing("auto", "sdpa"), "grouped")
+        self.assertEqual(effective_packing("auto", "sdpa"), "padding_free")
+        self.assertEqual(effective_packing("auto", "eager"), "grouped")
 
     def test_an_explicit_mode_is_kept(self):
-        self.assertEqual(effective_packing("padding_free", "sdpa"), "padding_free")
+        self.assertEqual(effective_packing("grouped", "sdpa"), "grouped")
+        self.assertEqual(effective_packing("padding_free", "eager"), "padding_free")
 
 
 class LoadConfigFile(unittest.TestCase):

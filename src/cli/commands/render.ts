@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readBoundedText } from '../../core/files/boundedRead';
 import { cliWorkspaceRoot } from '../../core/prompts/promptyFile';
 import { type RenderedPrompt } from '../../core/prompts/renderPrompt';
 import { defaultRenderWorkerScript, RenderFailure, RenderSandbox } from '../../core/prompts/renderSandbox';
@@ -68,7 +68,7 @@ Exit codes: 0 rendered, 1 the template cannot be rendered, 2 usage error or a mo
     const path = resolve(io.cwd, file);
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = await readBoundedText(path, { kind: 'template' });
     } catch (error) {
       io.stderr.write(`${escapeFileName(file)}: cannot read: ${describeFileNameError(file, error)}\n`);
       return ExitCode.usage;
@@ -76,7 +76,7 @@ Exit codes: 0 rendered, 1 the template cannot be rendered, 2 usage error or a mo
     const inputs: Record<string, unknown> = {};
     if (values.inputs) {
       try {
-        const parsed: unknown = JSON.parse(await readFile(resolve(io.cwd, values.inputs), 'utf8'));
+        const parsed: unknown = JSON.parse(await readBoundedText(resolve(io.cwd, values.inputs), { kind: 'template' }));
         if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('it must hold a JSON object of name → value');
         Object.assign(inputs, parsed);
       } catch (error) {

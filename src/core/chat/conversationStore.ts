@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isMissingFileError, readBoundedText } from '../files/boundedRead';
 import { type Conversation, type ConversationSummary } from '../../shared/chatViewProtocol';
 import { parseConversation, summarize } from './conversation';
 
@@ -41,13 +42,15 @@ export class ConversationStore {
   }
 
   async load(id: string): Promise<Conversation | undefined> {
+    const file = this.fileOf(id);
     let text: string;
     try {
-      text = await readFile(this.fileOf(id), 'utf8');
-    } catch {
+      text = await readBoundedText(file, { kind: 'conversation' });
+    } catch (error) {
+      if (!isMissingFileError(error)) this.problems.push({ file, message: error instanceof Error ? error.message : String(error) });
       return undefined;
     }
-    return this.parseFile(text, this.fileOf(id));
+    return this.parseFile(text, file);
   }
 
   async save(conversation: Conversation): Promise<void> {
@@ -100,7 +103,7 @@ export class ConversationStore {
       if (!entry.endsWith('.json')) continue;
       const file = join(this.folder, entry);
       try {
-        const conversation = this.parseFile(await readFile(file, 'utf8'), file);
+        const conversation = this.parseFile(await readBoundedText(file, { kind: 'conversation' }), file);
         if (conversation) summaries.set(conversation.id, summarize(conversation));
       } catch (error) {
         this.problems.push({ file, message: error instanceof Error ? error.message : String(error) });

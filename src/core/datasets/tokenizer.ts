@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { isMissingFileError, readBoundedText, UnsafeFileError } from '../files/boundedRead';
 import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from '../prompts/guardedTemplates';
 import { type TokenCounter } from './tokenCount';
 
@@ -31,20 +31,26 @@ export async function loadTokenCounter(path?: string): Promise<TokenCounter> {
   if (!file.endsWith('.json')) file = join(file, 'tokenizer.json');
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(await readBoundedText(file, { kind: 'tokenizer' }));
   } catch (error) {
     throw new Error(`Cannot load the tokenizer ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  // The config is optional and a broken one only costs its chat template; one that is not a safe file is refused.
   let config: unknown = {};
   const configFile = join(dirname(file), 'tokenizer_config.json');
-  if (existsSync(configFile)) {
-    try {
-      config = JSON.parse(await readFile(configFile, 'utf8'));
-    } catch {
-      config = {};
-    }
+  try {
+    config = JSON.parse(await readBoundedText(configFile, { kind: 'tokenizerConfig' }));
+  } catch (error) {
+    if (error instanceof UnsafeFileError && !isMissingFileError(error)) throw new Error(`Cannot load the tokenizer ${file}: ${error.message}`);
+    config = {};
   }
-  const tokenizer = new Tokenizer(json as object, config as object);
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) config = {};
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(json as object, config as object);
+  } catch (error) {
+    throw new Error(`Cannot load the tokenizer ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   const name = path ? file : defaultTokenizerName;
   // A model's own chat template renders its rows exactly as its trainer would; the stated default keeps ChatML.
   const renderChat = path ? chatTemplateRenderer(config, configFile) : undefined;

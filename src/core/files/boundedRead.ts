@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /**
@@ -19,6 +19,8 @@ export const fileSizeCaps = {
   template: 16 << 20,
   /** A Hub ref, a token file, a commit id. */
   small: 64 << 10,
+  /** A saved chat conversation (text only, however long the chat). */
+  conversation: 64 << 20,
 } as const;
 
 export type FileKind = keyof typeof fileSizeCaps;
@@ -38,6 +40,8 @@ export class UnsafeFileError extends Error {
     readonly path: string,
     readonly reason: 'not-a-file' | 'too-large' | 'timeout' | 'unreadable',
     message: string,
+    /** The system's error code when the file could not be opened ('ENOENT' for a missing one). */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'UnsafeFileError';
@@ -51,6 +55,7 @@ const kindNames: Record<FileKind, string> = {
   chatTemplate: 'chat template',
   template: 'template file',
   small: 'file',
+  conversation: 'conversation file',
 };
 
 function formatBytes(bytes: number): string {
@@ -67,8 +72,8 @@ function describeKind(type: { isDirectory(): boolean; isFIFO(): boolean; isChara
   return 'not a regular file';
 }
 
-function notAFile(path: string, kind: FileKind, what: string): UnsafeFileError {
-  return new UnsafeFileError(path, 'not-a-file', `The ${kindNames[kind]} ${path} is ${what}, not a regular file; refusing to read it.`);
+function notAFile(path: string, label: string, what: string): UnsafeFileError {
+  return new UnsafeFileError(path, 'not-a-file', `The ${label} ${path} is ${what}, not a regular file; refusing to read it.`);
 }
 
 function tooLarge(path: string, kind: FileKind, size: number | undefined, cap: number): UnsafeFileError {
@@ -79,7 +84,28 @@ function tooLarge(path: string, kind: FileKind, size: number | undefined, cap: n
 function unreadable(path: string, kind: FileKind, error: unknown): UnsafeFileError {
   const code = (error as NodeJS.ErrnoException).code;
   const detail = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)' : `cannot be read (${error instanceof Error ? error.message : String(error)})`;
-  return new UnsafeFileError(path, 'unreadable', `The ${kindNames[kind]} ${path} ${detail}.`);
+  return new UnsafeFileError(path, 'unreadable', `The ${kindNames[kind]} ${path} ${detail}.`, code);
+}
+
+/** Whether a bounded read failed only because the file is not there (optional files are then skipped). */
+export function isMissingFileError(error: unknown): boolean {
+  return error instanceof UnsafeFileError && error.code === 'ENOENT';
+}
+
+/**
+ * For a file handed by path to a library that opens it itself (onnxruntime and its `.onnx`): the same regular-file
+ * rule, checked on what the path points to, and no size cap (weights run to many GB). `label` says what the file is.
+ */
+export function requireRegularFileSync(path: string, label: string): Stats {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UnsafeFileError(path, 'unreadable', `The ${label} ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${error instanceof Error ? error.message : String(error)})`}.`, code);
+  }
+  if (!stats.isFile()) throw notAFile(path, label, describeKind(stats));
+  return stats;
 }
 
 // O_NONBLOCK: opening a FIFO must not wait for a writer; the descriptor's type is then checked before any read.
@@ -102,7 +128,7 @@ export async function readBoundedFile(path: string, options: BoundedReadOptions)
   let timer: NodeJS.Timeout | undefined;
   try {
     const stats = await handle.stat();
-    if (!stats.isFile()) throw notAFile(path, options.kind, describeKind(stats));
+    if (!stats.isFile()) throw notAFile(path, kindNames[options.kind], describeKind(stats));
     if (stats.size > cap) throw tooLarge(path, options.kind, stats.size, cap);
     const reading = (async () => {
       const chunks: Buffer[] = [];
@@ -149,7 +175,7 @@ export function readBoundedFileSync(path: string, options: Omit<BoundedReadOptio
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile()) throw notAFile(path, options.kind, describeKind(stats));
+    if (!stats.isFile()) throw notAFile(path, kindNames[options.kind], describeKind(stats));
     if (stats.size > cap) throw tooLarge(path, options.kind, stats.size, cap);
     const chunks: Buffer[] = [];
     let length = 0;

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { readBoundedText } from '../files/boundedRead';
+import { fileSizeCaps, readBoundedText } from '../files/boundedRead';
 import { type CachedRevision } from './cacheScan';
 import { authorizedFetch, type HubConnection, type ModelDetails } from './hubClient';
 import { describeModelFiles, type OnnxVariant } from './modelFormats';
 import { architectureFromConfig, estimateMemory, judgeFit, parametersFromConfig, type EstimateOptions, type FitVerdict, type Hardware, type ModelArchitecture } from './memoryEstimate';
-import { fileRangeReader, hubRangeReader, parametersByDtype, readSafetensorsHeader, type RangeReader } from './safetensorsHeader';
+import { fileRangeReader, hubRangeReader, parametersByDtype, readBodyPrefix, readSafetensorsHeader, type RangeReader } from './safetensorsHeader';
 
 export interface FitReport {
   repoId: string;
@@ -61,7 +61,14 @@ export async function fitFromHub(connection: HubConnection, details: ModelDetail
   const configUrl = `${connection.endpoint}/${details.id}/resolve/${details.commit}/config.json`;
   const response = await authorizedFetch(connection)(configUrl);
   if (!response.ok) throw new Error(`${details.id} has no readable config.json (HTTP ${response.status}); the estimate needs it.`);
-  const config: unknown = await response.json();
+  const body = await readBodyPrefix(response, fileSizeCaps.modelConfig + 1);
+  if (body.length > fileSizeCaps.modelConfig) throw new Error(`${details.id}'s config.json is over the limit of ${fileSizeCaps.modelConfig >> 20} MiB for a model configuration; refusing it.`);
+  let config: unknown;
+  try {
+    config = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new Error(`${details.id}'s config.json is not valid JSON (${error instanceof Error ? error.message : String(error)}); the estimate needs it.`);
+  }
   return buildReport(
     {
       repoId: details.id,

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize as normalizePath, sep } from 'node:path';
+import { isMissingFileError, readBoundedTextSync } from '../files/boundedRead';
 import { type EmbeddingRole } from './embedding';
-import { type ModelFolder } from './modelFolder';
+import { ModelError, type ModelFolder } from './modelFolder';
 
 export type Pooling = 'mean' | 'cls' | 'last' | 'max';
 
@@ -12,13 +12,30 @@ export interface EmbeddingRecipe {
   prefixes: Record<EmbeddingRole, string>;
 }
 
+/** An optional sentence-transformers file: undefined when absent or not JSON; a ModelError when it is not a safe file. */
 function readJsonIfPresent(file: string): unknown {
-  if (!existsSync(file)) return undefined;
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    text = readBoundedTextSync(file, { kind: 'modelConfig' });
+  } catch (error) {
+    if (isMissingFileError(error)) return undefined;
+    throw new ModelError(error instanceof Error ? error.message : String(error), file);
+  }
+  try {
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/** modules.json names its modules' folders; one that leaves the model folder (`../..`, `/etc`) is refused. */
+function moduleFolder(model: ModelFolder, path: unknown): string {
+  if (path === undefined) return '1_Pooling';
+  const relativePath = typeof path === 'string' ? normalizePath(path) : '';
+  if (relativePath === '' || isAbsolute(relativePath) || relativePath === '..' || relativePath.startsWith(`..${sep}`)) {
+    throw new ModelError(`${join(model.dir, 'modules.json')}: the module path ${JSON.stringify(path)} is not a folder inside the model folder.`, join(model.dir, 'modules.json'));
+  }
+  return relativePath;
 }
 
 /**
@@ -38,11 +55,12 @@ export function embeddingRecipe(model: ModelFolder): EmbeddingRecipe {
   let pooling: Pooling | undefined;
   let normalize = true;
   if (Array.isArray(modules)) {
-    const entries = modules as { type?: string; path?: string }[];
-    normalize = entries.some((entry) => entry.type?.endsWith('.Normalize'));
-    const poolingModule = entries.find((entry) => entry.type?.endsWith('.Pooling'));
-    const poolingConfig = readJsonIfPresent(join(model.dir, poolingModule?.path ?? '1_Pooling', 'config.json')) as Record<string, unknown> | undefined;
-    if (poolingConfig) {
+    const entries = (modules as unknown[]).filter((entry): entry is { type?: unknown; path?: unknown } => typeof entry === 'object' && entry !== null);
+    const typeEndsWith = (entry: { type?: unknown }, suffix: string): boolean => typeof entry.type === 'string' && entry.type.endsWith(suffix);
+    normalize = entries.some((entry) => typeEndsWith(entry, '.Normalize'));
+    const poolingModule = entries.find((entry) => typeEndsWith(entry, '.Pooling'));
+    const poolingConfig = readJsonIfPresent(join(model.dir, moduleFolder(model, poolingModule?.path), 'config.json')) as Record<string, unknown> | null | undefined;
+    if (poolingConfig && typeof poolingConfig === 'object') {
       if (poolingConfig.pooling_mode_cls_token) pooling = 'cls';
       else if (poolingConfig.pooling_mode_lasttoken) pooling = 'last';
       else if (poolingConfig.pooling_mode_max_tokens) pooling = 'max';

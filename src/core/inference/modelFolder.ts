@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { isMissingFileError, readBoundedTextSync, type FileKind } from '../files/boundedRead';
 import { resolveLocalModel } from '../hub/cacheLocation';
 
 /** Which ONNX weights to load. `auto` takes fp32 when present, else the first quantized variant found. */
@@ -44,13 +45,24 @@ export interface ModelFolder {
   readonly onnxFiles: Partial<Record<Exclude<ModelDtype, 'auto'>, string>>;
 }
 
-function readJson(file: string, required: boolean): Record<string, unknown> | undefined {
-  if (!existsSync(file)) {
+/** A file of the model folder as text: undefined when absent, a ModelError naming it when it is not a safe file. */
+function readModelText(file: string, kind: FileKind): string | undefined {
+  try {
+    return readBoundedTextSync(file, { kind });
+  } catch (error) {
+    if (isMissingFileError(error)) return undefined;
+    throw new ModelError(error instanceof Error ? error.message : String(error), file);
+  }
+}
+
+function readJson(file: string, kind: FileKind, required: boolean): Record<string, unknown> | undefined {
+  const text = readModelText(file, kind);
+  if (text === undefined) {
     if (required) throw new ModelError(`${basename(file)} is missing: a model folder needs config.json, tokenizer.json and onnx/model*.onnx`, file);
     return undefined;
   }
   try {
-    const value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    const value = JSON.parse(text) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a JSON object');
     return value as Record<string, unknown>;
   } catch (error) {
@@ -80,12 +92,14 @@ export function openModelFolder(idOrPath: string, env: NodeJS.ProcessEnv = proce
   if (Object.keys(onnxFiles).length === 0) {
     throw new ModelError(`${dir} has no ONNX weights (expected onnx/model.onnx or onnx/model_quantized.onnx). Pick a model exported for ONNX Runtime, e.g. from onnx-community or Xenova.`, onnxDir);
   }
-  const config = readJson(join(dir, 'config.json'), true)!;
-  const tokenizerJson = readJson(join(dir, 'tokenizer.json'), true)!;
-  const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json'), false) ?? {};
-  const templateFile = join(dir, 'chat_template.jinja');
-  if (tokenizerConfig.chat_template === undefined && existsSync(templateFile)) tokenizerConfig.chat_template = readFileSync(templateFile, 'utf8');
-  const generationConfig = readJson(join(dir, 'generation_config.json'), false) ?? {};
+  const config = readJson(join(dir, 'config.json'), 'modelConfig', true)!;
+  const tokenizerJson = readJson(join(dir, 'tokenizer.json'), 'tokenizer', true)!;
+  const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json'), 'tokenizerConfig', false) ?? {};
+  if (tokenizerConfig.chat_template === undefined) {
+    const template = readModelText(join(dir, 'chat_template.jinja'), 'chatTemplate');
+    if (template !== undefined) tokenizerConfig.chat_template = template;
+  }
+  const generationConfig = readJson(join(dir, 'generation_config.json'), 'modelConfig', false) ?? {};
   return { id: idOrPath, dir, modelKey: idOrPath === dir ? dir : `${idOrPath} (${basename(dir)})`, config, tokenizerJson, tokenizerConfig, generationConfig, onnxFiles };
 }
 
@@ -111,11 +125,16 @@ export function onnxWeightBytes(file: string): number {
 }
 
 export function configNumber(config: Record<string, unknown>, ...keys: string[]): number | undefined {
-  for (const key of keys) {
-    const value = config[key];
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
+  // Real configs nest text_config once (vision-language models); a config.json nesting it thousands of times must
+  // not overflow the stack.
+  let level: Record<string, unknown> | undefined = config;
+  for (let depth = 0; level && depth < 4; depth++) {
+    for (const key of keys) {
+      const value = level[key];
+      if (typeof value === 'number' && Number.isFinite(value)) return value;
+    }
+    const textConfig: unknown = level.text_config;
+    level = typeof textConfig === 'object' && textConfig !== null ? (textConfig as Record<string, unknown>) : undefined;
   }
-  const textConfig = config.text_config;
-  if (typeof textConfig === 'object' && textConfig !== null) return configNumber(textConfig as Record<string, unknown>, ...keys);
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
+import { requireRegularFileSync } from '../files/boundedRead';
 import { ModelError } from './modelFolder';
 
 /** The execution provider a user asks for. `auto` tries CUDA and falls back to the CPU. */
@@ -68,8 +69,18 @@ function isModelProblem(message: string): boolean {
   return /protobuf|INVALID_PROTOBUF|INVALID_GRAPH|Load model .* failed|doesn't exist|No such file/i.test(message) && !/cuda|provider/i.test(message);
 }
 
-/** Opens an ONNX file with the chosen provider; a corrupt or unreadable file becomes a ModelError naming it. */
+/**
+ * Opens an ONNX file with the chosen provider; a corrupt or unreadable file becomes a ModelError naming it.
+ * onnxruntime opens the path itself and would wait forever on a named pipe, so the path must lead to a regular file.
+ * Its external data needs no check here: onnxruntime (1.30) refuses `location`s that are absolute or resolve, links
+ * followed, outside the model's folder, and data files that are not regular files (test/unit/inference/modelFiles.test.ts).
+ */
 export async function openOnnxSession(file: string, options: SessionOptions = {}): Promise<OpenedSession> {
+  try {
+    requireRegularFileSync(file, 'ONNX model');
+  } catch (error) {
+    throw new ModelError(error instanceof Error ? error.message : String(error), file);
+  }
   const ort = await loadOnnxRuntime();
   const threads = options.threads ?? availableParallelism();
   try {

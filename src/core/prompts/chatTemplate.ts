@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { isMissingFileError, readBoundedTextSync, type FileKind } from '../files/boundedRead';
 import { type ChatMessage } from './fewShotSelection';
 import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from './guardedTemplates';
 
@@ -17,10 +18,24 @@ export interface ModelPromptInfo {
   notes: string[];
 }
 
-function readJson(path: string): Record<string, unknown> | undefined {
-  if (!existsSync(path)) return undefined;
+/**
+ * A file of the model folder as text, or undefined when absent. One that is not a safe file (a pipe, a device, over
+ * its kind's size) is treated as absent and said first in `notes`, so the preview shows why.
+ */
+function readModelText(path: string, kind: FileKind, notes: string[]): string | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return readBoundedTextSync(path, { kind });
+  } catch (error) {
+    if (!isMissingFileError(error)) notes.unshift(error instanceof Error ? error.message : String(error));
+    return undefined;
+  }
+}
+
+function readJson(path: string, kind: FileKind, notes: string[]): Record<string, unknown> | undefined {
+  const text = readModelText(path, kind, notes);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
   } catch {
     return undefined;
   }
@@ -32,6 +47,14 @@ function tokenText(value: unknown): string | undefined {
   return undefined;
 }
 
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 const tokenizerCache = new Map<string, { mtime: number; tokenizer: Tokenizer }>();
 
 /**
@@ -41,15 +64,17 @@ const tokenizerCache = new Map<string, { mtime: number; tokenizer: Tokenizer }>(
  */
 export function loadModelPromptInfo(folder: string): ModelPromptInfo {
   const notes: string[] = [];
-  const config = readJson(join(folder, 'tokenizer_config.json'));
-  const modelConfig = readJson(join(folder, 'config.json'));
+  const config = readJson(join(folder, 'tokenizer_config.json'), 'tokenizerConfig', notes);
+  const modelConfig = readJson(join(folder, 'config.json'), 'modelConfig', notes);
   let chatTemplate: string | undefined;
   let chatTemplateSource: string | undefined;
-  if (existsSync(join(folder, 'chat_template.jinja'))) {
-    chatTemplate = readFileSync(join(folder, 'chat_template.jinja'), 'utf8');
+  const jinjaTemplate = readModelText(join(folder, 'chat_template.jinja'), 'chatTemplate', notes);
+  const jsonTemplate = jinjaTemplate === undefined ? readJson(join(folder, 'chat_template.json'), 'chatTemplate', notes)?.chat_template : undefined;
+  if (jinjaTemplate !== undefined) {
+    chatTemplate = jinjaTemplate;
     chatTemplateSource = 'chat_template.jinja';
-  } else if (typeof readJson(join(folder, 'chat_template.json'))?.chat_template === 'string') {
-    chatTemplate = readJson(join(folder, 'chat_template.json'))!.chat_template as string;
+  } else if (typeof jsonTemplate === 'string') {
+    chatTemplate = jsonTemplate;
     chatTemplateSource = 'chat_template.json';
   } else if (config?.chat_template !== undefined) {
     const raw = config.chat_template;
@@ -70,17 +95,18 @@ export function loadModelPromptInfo(folder: string): ModelPromptInfo {
   const contextWindow = windowCandidates.find((value): value is number => typeof value === 'number' && value > 0 && value < 1e8);
   let tokenizer: Tokenizer | undefined;
   const tokenizerPath = join(folder, 'tokenizer.json');
-  if (existsSync(tokenizerPath)) {
-    try {
-      const { mtimeMs } = statSync(tokenizerPath);
-      const cached = tokenizerCache.get(tokenizerPath);
-      if (cached && cached.mtime === mtimeMs) tokenizer = cached.tokenizer;
-      else {
-        tokenizer = new Tokenizer(JSON.parse(readFileSync(tokenizerPath, 'utf8')) as object, config ?? {});
-        tokenizerCache.set(tokenizerPath, { mtime: mtimeMs, tokenizer });
+  // The modification time only keys the cache; what is parsed comes from the bounded read, which checks the file itself.
+  const tokenizerStats = statOrUndefined(tokenizerPath);
+  if (tokenizerStats) {
+    const cached = tokenizerCache.get(tokenizerPath);
+    if (cached && cached.mtime === tokenizerStats.mtimeMs) tokenizer = cached.tokenizer;
+    else {
+      try {
+        tokenizer = new Tokenizer(JSON.parse(readBoundedTextSync(tokenizerPath, { kind: 'tokenizer' })) as object, config ?? {});
+        tokenizerCache.set(tokenizerPath, { mtime: tokenizerStats.mtimeMs, tokenizer });
+      } catch (error) {
+        notes.push(`tokenizer.json could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
       }
-    } catch (error) {
-      notes.push(`tokenizer.json could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
     }
   } else notes.push(`No tokenizer.json in ${folder}, so tokens are not counted.`);
   return { folder, chatTemplate, chatTemplateSource, specialTokens, contextWindow, tokenizer, notes };

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative } from 'node:path';
+import { readBoundedText } from '../files/boundedRead';
 import { analyzePrompty } from './promptyDiagnostics';
 import { type PromptFinding } from './promptFinding';
 
@@ -24,7 +24,7 @@ export interface PromptFileValidation {
 
 /** Checks a `.prompty` file from disk, as the editor does; hints are reported as information. */
 export async function validatePromptTemplateFile(path: string, options: { cwd: string; env?: NodeJS.ProcessEnv; displayName?: string }): Promise<PromptFileValidation> {
-  const text = await readFile(path, 'utf8');
+  const text = await readBoundedText(path, { kind: 'template' });
   const analysis = analyzePrompty(text, { templatePath: path, workspaceRoots: [cliWorkspaceRoot(path, options.cwd)], env: options.env ?? process.env });
   const findings = analysis.findings.map((finding) => ({ ...finding, severity: finding.severity === 'hint' ? ('information' as const) : finding.severity }));
   const count = (severity: string): number => findings.filter((finding) => finding.severity === severity).length;

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { fileSizeCaps, readBoundedTextSync, UnsafeFileError } from '../files/boundedRead';
 
 /** The most a template may pull in through `${file:…}` or an examples file. */
-export const maxReferencedFileBytes = 16 * 1024 * 1024;
+export const maxReferencedFileBytes = fileSizeCaps.template;
 
 /**
  * Resolves a path named by a template (relative to the template's folder) and refuses anything outside the
@@ -32,17 +33,18 @@ function isInside(path: string, root: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
 }
 
-/** Reads a confined file as text, with a clear error for missing, unreadable or oversized files. */
+/**
+ * Reads a confined file as text, with a clear error for missing, unreadable, oversized files and for what is not a
+ * regular file (a named pipe would hang the reader, a link to /dev/zero fill memory): checked on the opened file.
+ */
 export function readWorkspaceFile(reference: string, templatePath: string | undefined, roots: readonly string[]): { path: string; text: string } | { error: string } {
   const resolved = resolveInsideWorkspace(reference, templatePath, roots);
   if ('error' in resolved) return resolved;
   try {
-    const stats = statSync(resolved.path);
-    if (!stats.isFile()) return { error: `\`${reference}\` is not a file.` };
-    if (stats.size > maxReferencedFileBytes) return { error: `\`${reference}\` is ${Math.round(stats.size / 1048576)} MB; the limit is ${maxReferencedFileBytes / 1048576} MB.` };
-    return { path: resolved.path, text: readFileSync(resolved.path, 'utf8') };
+    return { path: resolved.path, text: readBoundedTextSync(resolved.path, { kind: 'template', maxBytes: maxReferencedFileBytes }) };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return { error: code === 'ENOENT' ? `\`${reference}\` does not exist (looked for ${resolved.path}).` : `cannot read \`${reference}\`: ${error instanceof Error ? error.message : String(error)}` };
+    if (error instanceof UnsafeFileError && error.code === 'ENOENT') return { error: `\`${reference}\` does not exist (looked for ${resolved.path}).` };
+    if (error instanceof UnsafeFileError && error.reason !== 'unreadable') return { error: `\`${reference}\`: ${error.message}` };
+    return { error: `cannot read \`${reference}\`: ${error instanceof Error ? error.message : String(error)}` };
   }
 }

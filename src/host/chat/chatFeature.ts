@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { type ChatBackend } from '../../core/chat/backend';
 import { type ChatSources, type RetrievedPassage } from '../../core/chat/chatRunner';
@@ -21,6 +20,7 @@ import { engineGenerateFrom, retrievalFrom } from './featureAdapters';
 import { type EngineHost } from '../engine/engineHost';
 import { type IndexManager } from '../rag/indexManager';
 import { listWorkspaceFiles, resolveWorkspacePath } from './workspacePaths';
+import { readBoundedText, UnsafeFileError } from '../../core/files/boundedRead';
 
 /** Retrieval as the RAG feature (#7) offers it to the chat: its indexes and a search returning located passages. */
 export interface ChatRetrieval {
@@ -61,9 +61,9 @@ async function readWorkspaceText(relative: string): Promise<{ uri: vscode.Uri; t
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (open) return { uri, text: open.getText() };
   try {
-    return { uri, text: await readFile(uri.fsPath, 'utf8') };
+    return { uri, text: await readBoundedText(uri.fsPath, { kind: 'template' }) };
   } catch (error) {
-    throw new Error(`${relative} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(error instanceof UnsafeFileError ? error.message : `${relative} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
