@@ -2,7 +2,7 @@ import os
 import signal
 import unittest
 
-from chatwright_train.control import CHECKPOINT_NOW_FILE, JobControl
+from chatwright_train.control import CHECKPOINT_NOW_FILE, STOP_NOW_FILE, JobControl
 from chatwright_train.errors import ERROR_ACTIONS, TrainError
 from chatwright_train.probe import install_command, version_at_least
 
@@ -17,6 +17,15 @@ class Control(unittest.TestCase):
         self.assertEqual(control.take_checkpoint_request(), "file")
         self.assertFalse((run / CHECKPOINT_NOW_FILE).exists())
         self.assertIsNone(control.take_checkpoint_request())
+
+    def test_a_stop_now_file_asks_to_stop_and_is_removed(self):
+        run = temp_dir(self)
+        control = JobControl(run)
+        self.assertFalse(control.poll_stop())
+        (run / STOP_NOW_FILE).touch()
+        self.assertTrue(control.poll_stop())
+        self.assertEqual(control.stop_reason, "stop-now file")
+        self.assertFalse((run / STOP_NOW_FILE).exists())
 
     def test_sigint_asks_to_stop_and_a_second_sigint_aborts(self):
         control = JobControl(temp_dir(self))
