@@ -91,7 +91,7 @@ describe('chatwright CLI', () => {
         assert.match(validated.stderr, /^a\\nb\.prompty: prompt template/m);
         const rendered = await cli(['render', 'gone\n.prompty'], dir);
         assert.equal(rendered.code, 2);
-        assert.match(rendered.stderr, /^gone\\n\.prompty: cannot read: ENOENT[^\n]*gone\\n\.prompty'$/m);
+        assert.match(rendered.stderr, /^gone\\n\.prompty: cannot read: [^\n]*gone\\n\.prompty does not exist\.$/m);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
