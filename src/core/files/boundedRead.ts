@@ -19,6 +19,8 @@ export const fileSizeCaps = {
   template: 16 << 20,
   /** A Hub ref, a token file, a commit id. */
   small: 64 << 10,
+  /** A document to index; the index settings set a lower cap per format (`maxFileBytes`, `maxPdfBytes`). */
+  document: 256 << 20,
 } as const;
 
 export type FileKind = keyof typeof fileSizeCaps;
@@ -51,6 +53,7 @@ const kindNames: Record<FileKind, string> = {
   chatTemplate: 'chat template',
   template: 'template file',
   small: 'file',
+  document: 'document',
 };
 
 function formatBytes(bytes: number): string {
