@@ -14,8 +14,8 @@ import {
 
 /**
  * The index worker's heap cap. Per-document budgets keep a run to a few hundred MB at worst (3 million characters of
- * one-character paragraphs, as blocks and chunks); a worker past this is reported and replaced instead of taking the
- * extension host's memory with it. SQLite's own memory is outside the V8 heap.
+ * one-character paragraphs peak at about 250 MB of heap as blocks and chunks); a worker past this is reported and
+ * replaced instead of taking the extension host's memory with it. SQLite's own memory is outside the V8 heap.
  */
 export const indexWorkerHeapLimitMb = 1536;
 
