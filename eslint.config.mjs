@@ -29,6 +29,19 @@ export default tseslint.config(
     },
   },
   {
+    // A spread's elements are passed as call arguments, on the stack: an input-sized array overflows it (RangeError).
+    files: ['src/core/**/*.ts', 'src/worker/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['CallExpression[callee.property.name=/^(push|unshift|splice|concat)$/] > SpreadElement', "CallExpression[callee.object.name='Math'] > SpreadElement", 'CallExpression[callee.property.name=/^fromC(harCode|odePoint)$/] > SpreadElement'].map((selector) => ({
+          selector,
+          message: 'Do not spread an array into a call: it can be input-sized and overflow the stack. Loop, or reduce.',
+        })),
+      ],
+    },
+  },
+  {
     files: ['src/shared/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['../*', 'vscode'], message: 'src/shared holds message types only and imports nothing internal.' }] }],

@@ -18,6 +18,11 @@ export interface IndexWorkerInit {
   chunking: { maxTokens: number; overlapTokens: number };
   /** Embedding model id or folder; undefined: lexical only. */
   embeddingModel?: string;
+  /**
+   * Set when this worker replaces one that died during a run ("ran out of memory (heap limit 1024 MB)"): the file that
+   * worker was reading is skipped at once, with this reason, instead of being tried again.
+   */
+  previousWorkerFailure?: string;
 }
 
 export interface IndexProgressInfo {
@@ -42,7 +47,8 @@ export interface IndexedFileInfo {
 export interface SkippedFileInfo {
   path: string;
   reason: string;
-  kind: 'skipped' | 'error';
+  /** `truncated`: indexed, but only in part (over a per-document budget); the reason says which part. */
+  kind: 'skipped' | 'error' | 'truncated';
 }
 
 /** What the Index view shows for one folder. */

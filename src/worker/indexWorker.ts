@@ -32,6 +32,8 @@ let lastError: string | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 let pendingPaths = new Set<string>();
 let pendingUpdate: Promise<IndexRunReport> | undefined;
+/** How the worker this one replaces died: handed to the first run only, which skips the file it died on. */
+let previousWorkerFailure = init.previousWorkerFailure;
 
 function post(message: IndexWorkerMessage): void {
   port?.postMessage(message);
@@ -112,7 +114,10 @@ function gate(): Promise<void> {
 }
 
 function indexer(signal: AbortSignal): FolderIndexer {
+  const failure = previousWorkerFailure;
+  previousWorkerFailure = undefined;
   return new FolderIndexer({
+    ...(failure !== undefined ? { previousRunFailure: failure } : {}),
     root: init.folder,
     store,
     sources: { ...defaultSourceOptions, ...init.sources, ignoreFileName: '.chatwrightignore' },

@@ -121,6 +121,7 @@ Options:
             `  index: ${stats.documents} documents, ${stats.chunks} chunks, ${stats.embeddedChunks} with vectors${stats.modelKey ? ` (${stats.modelKey})` : ''}\n` +
             `  time:  ${seconds.toFixed(2)} s (${(report.embeddingMs / 1000).toFixed(2)} s embedding)\n`,
         );
+        // Skipped, failed and truncated files, each with its reason (a budget, a parse error, a crash it caused).
         for (const entry of store.skipped()) io.stderr.write(`${entry.kind}: ${escapeFileName(entry.path)}: ${escapeControlCharacters(entry.reason)}\n`);
         if (report.lexicalOnly) io.stderr.write(`note: ${report.lexicalOnly}\n`);
       }

@@ -83,7 +83,7 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
       else {
         const read = await sources.readExamples(settings.fewShot.examplesFile, examplesK);
         examples = read.examples;
-        notes.push(...read.notes);
+        for (const note of read.notes) notes.push(note);
       }
     } else if (examplesK > 0 && !settings.template) {
       notes.push('Few-shot is on, but there is neither an examples file nor a template with examples.');

@@ -198,7 +198,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
   };
   const onMessage = (index: number) => (message: RangeScanMessage): void => {
     if (message.type === 'findings') {
-      pending[index]!.push(...message.findings);
+      for (const finding of message.findings) pending[index]!.push(finding);
       if (index === flushedUpTo) drain();
     } else if (message.type === 'progress') {
       progress[index] = message.bytes;

@@ -21,6 +21,8 @@ export const fileSizeCaps = {
   small: 64 << 10,
   /** A saved chat conversation (text only, however long the chat). */
   conversation: 64 << 20,
+  /** A document to index; the index settings set a lower cap per format (`maxFileBytes`, `maxPdfBytes`). */
+  document: 256 << 20,
 } as const;
 
 export type FileKind = keyof typeof fileSizeCaps;
@@ -56,6 +58,7 @@ const kindNames: Record<FileKind, string> = {
   template: 'template file',
   small: 'file',
   conversation: 'conversation file',
+  document: 'document',
 };
 
 function formatBytes(bytes: number): string {

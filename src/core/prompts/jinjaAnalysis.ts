@@ -267,7 +267,8 @@ export function analyzeJinja(text: string): JinjaAnalysis {
       switch (node.type) {
         case 'For': {
           const iterable = node.iterable as AstNode;
-          innerBinds.push(...namesOf(node.loopvar as AstNode), 'loop');
+          for (const name of namesOf(node.loopvar as AstNode)) innerBinds.push(name);
+          innerBinds.push('loop');
           if (iterable.type === 'SelectExpression') {
             // `for m in messages if m.role == "user"`: the filter reads the loop variable.
             reads.push(iterable.lhs as AstNode);
@@ -278,12 +279,12 @@ export function analyzeJinja(text: string): JinjaAnalysis {
         case 'If':
           reads.push(node.test as AstNode);
           // Inside `{% if x is defined %}`, x is known to exist.
-          innerBinds.push(...definedGuards(node.test as AstNode));
+          for (const name of definedGuards(node.test as AstNode)) innerBinds.push(name);
           break;
         case 'Set':
         case 'SetStatement':
           if (node.value) reads.push(node.value as AstNode);
-          binds.push(...namesOf(node.assignee as AstNode));
+          for (const name of namesOf(node.assignee as AstNode)) binds.push(name);
           break;
         case 'Macro':
           binds.push((node.name as { value: string }).value);
@@ -291,17 +292,17 @@ export function analyzeJinja(text: string): JinjaAnalysis {
             if (arg.type === 'KeywordArgumentExpression') {
               innerBinds.push((arg.key as { value: string }).value);
               reads.push(arg.value as AstNode);
-            } else innerBinds.push(...namesOf(arg));
+            } else for (const name of namesOf(arg)) innerBinds.push(name);
           }
           innerBinds.push('caller', 'varargs', 'kwargs');
           break;
         case 'CallStatement':
           reads.push(node.call as AstNode);
-          innerBinds.push(...((node.callerArgs as AstNode[] | null) ?? []).flatMap(namesOf));
+          for (const name of ((node.callerArgs as AstNode[] | null) ?? []).flatMap(namesOf)) innerBinds.push(name);
           break;
         case 'FilterStatement':
           collectFilters(node.filter as AstNode, filters, tag);
-          if ((node.filter as AstNode).type === 'CallExpression') reads.push(...((node.filter as AstNode).args as AstNode[]));
+          if ((node.filter as AstNode).type === 'CallExpression') for (const arg of (node.filter as AstNode).args as AstNode[]) reads.push(arg);
           break;
         case 'Break':
         case 'Continue':
@@ -325,7 +326,7 @@ export function analyzeJinja(text: string): JinjaAnalysis {
     if (loopFilter) {
       const filterReads: { name: string; path: string[] }[] = [];
       walkReads(loopFilter.node, filterReads, filters, tag);
-      found.push(...filterReads.filter((use) => !loopFilter.bound.includes(use.name)));
+      for (const use of filterReads) if (!loopFilter.bound.includes(use.name)) found.push(use);
     }
     for (const use of found) names.add(use.name);
     locateUses(text, tag, found, isBound, freeVariables);

@@ -41,7 +41,7 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
   const yaml = document.frontMatter?.yaml;
   const yamlOffset = document.frontMatter?.start ?? 0;
   const data = document.frontMatter?.data;
-  if (yaml && yaml.errors.length === 0) found.push(...validateFrontMatter(yaml, yamlOffset));
+  if (yaml && yaml.errors.length === 0) for (const finding of validateFrontMatter(yaml, yamlOffset)) found.push(finding);
 
   const { inputs, problems } = declaredInputs(data, yaml, context.templatePath, context.workspaceRoots);
   for (const problem of problems) found.push({ start: yamlOffset + problem.range[0], end: yamlOffset + problem.range[1], severity: 'error', code: 'sample-file', message: problem.message });
@@ -53,12 +53,12 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
   const shift = (finding: OffsetFinding): OffsetFinding => ({ ...finding, start: finding.start + document.bodyStart, end: finding.end + document.bodyStart });
   if (document.format === 'mustache') {
     mustache = analyzeMustache(document.body);
-    found.push(...mustache.findings.map(shift));
+    for (const finding of mustache.findings) found.push(shift(finding));
     variables = mustache.freeVariables.map((use) => ({ ...use, start: use.start + document.bodyStart, end: use.end + document.bodyStart }));
     usedNames = mustache.usedNames;
   } else {
     jinja = analyzeJinja(document.body);
-    found.push(...jinja.findings.map(shift));
+    for (const finding of jinja.findings) found.push(shift(finding));
     variables = jinja.freeVariables.map((use) => ({ ...use, start: use.start + document.bodyStart, end: use.end + document.bodyStart }));
     usedNames = new Set(variables.map((use) => use.name));
   }
@@ -122,7 +122,7 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
   }
 
   if (yaml && isMap(yaml.contents)) {
-    found.push(...checkFileReferences(yaml.contents, [], yamlOffset, context));
+    for (const finding of checkFileReferences(yaml.contents, [], yamlOffset, context)) found.push(finding);
     const settings = examplesSettings(data);
     if (settings) {
       const node = yamlNodeAt(yaml, ['examples', 'file']) ?? yamlNodeAt(yaml, ['examples']);

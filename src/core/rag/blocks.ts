@@ -18,13 +18,20 @@ export function splitLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
 }
 
+/**
+ * Longest heading title kept in a heading path. Real titles are a line or two; a "heading" of thousands of characters
+ * (a generated file, a setext underline under a huge paragraph) would otherwise be stored with every chunk below it.
+ */
+export const maxHeadingTitleCharacters = 200;
+
 /** Maintains the heading path while walking a document: a heading of level n replaces everything at level ≥ n. */
 export class HeadingStack {
   private readonly entries: { level: number; title: string }[] = [];
 
   push(level: number, title: string): string[] {
     while (this.entries.length > 0 && (this.entries[this.entries.length - 1]?.level ?? 0) >= level) this.entries.pop();
-    this.entries.push({ level, title });
+    const kept = title.length > maxHeadingTitleCharacters ? `${title.slice(0, maxHeadingTitleCharacters - 1).trimEnd()}…` : title;
+    this.entries.push({ level, title: kept });
     return this.path();
   }
 

@@ -63,6 +63,12 @@ function sameSection(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((title, index) => title === b[index]);
 }
 
+/** A document's chunks, and why some of its text was left out when it was over its chunk budget. */
+export interface ChunkedDocument {
+  chunks: Chunk[];
+  truncated?: string;
+}
+
 /**
  * Packs blocks into chunks. A chunk never crosses a section (a change of heading path) or a page; blocks are kept
  * whole where they fit (code fences included); a block larger than the budget is split into sentences (prose) or line
@@ -71,46 +77,83 @@ function sameSection(a: readonly string[], b: readonly string[]): boolean {
  * The heading path is the chunk's context: it is prepended to the embedded text and counted in the budget.
  */
 export function chunkBlocks(documentPath: string, blocks: readonly Block[], budget: ChunkBudget): Chunk[] {
+  return chunkDocument(documentPath, blocks, budget, Number.POSITIVE_INFINITY).chunks;
+}
+
+/** `chunkBlocks` that stops at `maxChunks` (the rest of the document is left out, and said so). */
+export function chunkDocument(documentPath: string, blocks: readonly Block[], budget: ChunkBudget, maxChunks: number): ChunkedDocument {
   const chunks: Chunk[] = [];
   const seen = new Map<string, number>();
+  let full = false;
+  let stoppedAtLine: number | undefined;
+  let stoppedAtPage: number | undefined;
+  const accept = (chunk: Chunk): boolean => {
+    if (chunks.length >= maxChunks) {
+      full = true;
+      stoppedAtLine = chunk.startLine;
+      stoppedAtPage = chunk.page;
+      return false;
+    }
+    chunks.push(chunk);
+    return true;
+  };
   let section: Block[] = [];
   const flushSection = (): void => {
-    if (section.length > 0) chunks.push(...chunkSection(documentPath, section, budget, seen));
+    if (section.length > 0) chunkSection(documentPath, section, budget, seen, accept);
     section = [];
   };
   for (const block of blocks) {
+    if (full) break;
     const first = section[0];
     const boundary = first && (block.kind === 'heading' || !sameSection(first.headingPath, block.headingPath) || first.page !== block.page);
     if (boundary) flushSection();
     section.push(block);
   }
-  flushSection();
-  return chunks;
+  if (!full) flushSection();
+  if (!full) return { chunks };
+  const where = stoppedAtPage !== undefined ? `page ${stoppedAtPage}` : `line ${stoppedAtLine ?? 1}`;
+  return { chunks, truncated: `cut at ${where}: the document reached the limit of ${maxChunks.toLocaleString('en-US')} chunks per document` };
 }
 
-function chunkSection(documentPath: string, blocks: readonly Block[], budget: ChunkBudget, seen: Map<string, number>): Chunk[] {
+/**
+ * The heading path as written before each chunk, kept to half the budget: a heading can be a whole generated line,
+ * and repeating it in every chunk of its section would multiply it by the number of chunks.
+ */
+function boundedContext(headingPath: readonly string[], budget: ChunkBudget): { context: string; tokens: number } {
+  let context = contextOf(headingPath);
+  if (!context) return { context, tokens: 0 };
+  const limit = Math.floor(budget.maxTokens / 2);
+  let tokens = budget.counter.count(context);
+  while (tokens > limit && context.length > 1) {
+    context = `${context.slice(0, Math.max(1, Math.floor((context.length * limit) / tokens) - 1)).trimEnd()}…`;
+    tokens = budget.counter.count(context);
+  }
+  return { context, tokens: tokens + 1 };
+}
+
+/** Chunks one section, handing each chunk to `accept`; stops when `accept` says the document is full. */
+function chunkSection(documentPath: string, blocks: readonly Block[], budget: ChunkBudget, seen: Map<string, number>, accept: (chunk: Chunk) => boolean): void {
   const first = blocks[0];
-  if (!first) return [];
+  if (!first) return;
   // A heading followed directly by a sub-heading has no text of its own: its title lives on in its children's context.
-  if (blocks.every((block) => block.kind === 'heading')) return [];
+  if (blocks.every((block) => block.kind === 'heading')) return;
   const headingPath = first.headingPath;
-  const context = contextOf(headingPath);
-  const contextTokens = context ? budget.counter.count(context) + 1 : 0;
+  const { context, tokens: contextTokens } = boundedContext(headingPath, budget);
   const room = Math.max(16, budget.maxTokens - contextTokens);
   const units: Unit[] = [];
   blocks.forEach((block, index) => {
     const tokens = budget.counter.count(block.text);
     if (tokens <= room) units.push({ text: block.text, startLine: block.startLine, endLine: block.endLine, block: index, kind: block.kind, tokens });
-    else units.push(...splitBlock(block, index, room, budget));
+    else for (const unit of splitBlock(block, index, room, budget)) units.push(unit);
   });
   const overlap = Math.min(budget.overlapTokens, Math.floor(room / 2));
-  const result: Chunk[] = [];
   let current: Unit[] = [];
   let currentTokens = 0;
   let freshUnits = 0;
+  let open = true;
   const emit = (): void => {
     if (freshUnits === 0) return;
-    result.push(makeChunk(documentPath, current, headingPath, context, first.page, budget, seen));
+    open = accept(makeChunk(documentPath, current, headingPath, context, first.page, budget, seen));
     const carried: Unit[] = [];
     let carriedTokens = 0;
     for (let index = current.length - 1; index > 0; index--) {
@@ -132,6 +175,7 @@ function chunkSection(documentPath: string, blocks: readonly Block[], budget: Ch
     const limit = pending > room && pending <= 2 * room - overlap ? Math.ceil((pending + overlap) / 2) : room;
     if (currentTokens + unit.tokens + 1 > limit && current.length > 0) {
       emit();
+      if (!open) return;
       // The carried overlap must never push a unit out of budget.
       while (current.length > 0 && currentTokens + unit.tokens + 1 > room) currentTokens -= current.shift()?.tokens ?? 0;
     }
@@ -140,7 +184,6 @@ function chunkSection(documentPath: string, blocks: readonly Block[], budget: Ch
     freshUnits++;
   }
   emit();
-  return result;
 }
 
 function joinUnits(units: readonly Unit[]): string {

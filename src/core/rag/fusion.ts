@@ -42,8 +42,13 @@ export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
  * λ means the same for any scorer. Returns indices into `relevance`.
  */
 export function maximalMarginalRelevance(relevance: readonly number[], similarity: (a: number, b: number) => number, k: number, lambda = 0.7): number[] {
-  const max = Math.max(...relevance);
-  const min = Math.min(...relevance);
+  // Folded, not spread into Math.max/min: a call's arguments live on the stack, and candidate lists are input-sized.
+  let max = -Infinity;
+  let min = Infinity;
+  for (const value of relevance) {
+    if (value > max) max = value;
+    if (value < min) min = value;
+  }
   const normalised = relevance.map((value) => (max > min ? (value - min) / (max - min) : 1));
   const picked: number[] = [];
   const remaining = new Set(relevance.map((_, index) => index));
@@ -51,7 +56,8 @@ export function maximalMarginalRelevance(relevance: readonly number[], similarit
     let best = -1;
     let bestScore = -Infinity;
     for (const candidate of remaining) {
-      const redundancy = picked.length === 0 ? 0 : Math.max(...picked.map((chosen) => similarity(candidate, chosen)));
+      let redundancy = picked.length === 0 ? 0 : -Infinity;
+      for (const chosen of picked) redundancy = Math.max(redundancy, similarity(candidate, chosen));
       const score = lambda * (normalised[candidate] ?? 0) - (1 - lambda) * redundancy;
       if (score > bestScore) {
         bestScore = score;

@@ -20,7 +20,7 @@ export function rstBlocks(source: string): Block[] {
   let path: string[] = [];
   let segmentStart = 0;
   const flushSegment = (end: number): void => {
-    blocks.push(...indentedCodeAware(lines.slice(segmentStart, end), segmentStart + 1, path));
+    for (const block of indentedCodeAware(lines.slice(segmentStart, end), segmentStart + 1, path)) blocks.push(block);
   };
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index] ?? '';
@@ -46,15 +46,25 @@ export function rstBlocks(source: string): Block[] {
 function indentedCodeAware(lines: readonly string[], firstLine: number, path: string[]): Block[] {
   const paragraphs = paragraphBlocks(lines, firstLine, path);
   const merged: Block[] = [];
+  // A literal block can run on for thousands of paragraphs: its text is joined once, when it ends, not at every merge.
+  let literalFrom = -1;
+  const closeLiteral = (): void => {
+    const literal = merged[merged.length - 1];
+    if (literalFrom >= 0 && literal) merged[merged.length - 1] = { ...literal, kind: 'code', text: lines.slice(literalFrom - firstLine, literal.endLine - firstLine + 1).join('\n') };
+    literalFrom = -1;
+  };
   for (const block of paragraphs) {
     const previous = merged[merged.length - 1];
-    const indented = /^\s+\S/.test(block.text.split('\n')[0] ?? '') || /^\s/.test(lines[block.startLine - firstLine] ?? '');
-    if (previous && indented && (previous.kind === 'code' || /::\s*$/.test(previous.text) || /^\.\. /.test(previous.text))) {
-      merged[merged.length - 1] = { ...previous, kind: 'code', text: lines.slice(previous.startLine - firstLine, block.endLine - firstLine + 1).join('\n'), endLine: block.endLine };
+    const indented = /^\s+\S/.test(block.text.split('\n', 1)[0] ?? '') || /^\s/.test(lines[block.startLine - firstLine] ?? '');
+    if (previous && indented && (literalFrom >= 0 || previous.kind === 'code' || /::\s*$/.test(previous.text) || /^\.\. /.test(previous.text))) {
+      if (literalFrom < 0) literalFrom = previous.startLine;
+      merged[merged.length - 1] = { ...previous, kind: 'code', endLine: block.endLine };
     } else {
+      closeLiteral();
       merged.push(block);
     }
   }
+  closeLiteral();
   return merged;
 }
 
@@ -71,7 +81,7 @@ export function asciidocBlocks(source: string): Block[] {
   let path: string[] = [];
   let segmentStart = 0;
   const flushSegment = (end: number): void => {
-    blocks.push(...paragraphBlocks(lines.slice(segmentStart, end), segmentStart + 1, path));
+    for (const block of paragraphBlocks(lines.slice(segmentStart, end), segmentStart + 1, path)) blocks.push(block);
   };
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index] ?? '';
@@ -86,8 +96,10 @@ export function asciidocBlocks(source: string): Block[] {
     const delimiter = asciidocDelimiters.exec(line);
     if (delimiter?.[1]) {
       const fence = delimiter[1].startsWith('```') ? '```' : delimiter[1];
-      const close = lines.findIndex((candidate, at) => at > index && candidate.trimEnd() === fence);
-      const end = close < 0 ? lines.length - 1 : close;
+      // Searched from the opening line on (not from the top), or a file of many delimited blocks takes quadratic time.
+      let end = index + 1;
+      while (end < lines.length && (lines[end] ?? '').trimEnd() !== fence) end++;
+      if (end >= lines.length) end = lines.length - 1;
       flushSegment(index);
       if (!fence.startsWith('////')) blocks.push({ kind: 'code', text: lines.slice(index, end + 1).join('\n'), startLine: index + 1, endLine: end + 1, headingPath: path });
       index = end;

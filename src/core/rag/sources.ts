@@ -1,8 +1,9 @@
-import { lstatSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
-import { isUndecodableFileName, undecodableFileNameReason } from '../files/fileNames';
+import { readBoundedTextSync, UnsafeFileError } from '../files/boundedRead';
+import { undecodableFileNameReason } from '../files/fileNames';
 
 export const defaultDocumentGlobs = ['**/*.{md,mdx,markdown,txt,rst,adoc,asciidoc,html,htm,pdf}'];
 export const codeGlobs = ['**/*.{ts,tsx,js,jsx,mjs,cjs,py,go,rs,java,kt,c,h,cc,cpp,hpp,cs,rb,php,swift,scala,sh,sql,lua}'];
@@ -94,14 +95,19 @@ export class SourceFilter {
   }
 }
 
-function loadIgnoreScopes(folder: string, base: string, options: SourceOptions): IgnoreScope[] {
+/** The largest .gitignore or .chatwrightignore read; real ones are a few KB, generated ones rarely over 100 KB. */
+const maxIgnoreFileBytes = 1 << 20;
+
+function loadIgnoreScopes(folder: string, base: string, options: SourceOptions, onProblem?: (path: string, reason: string) => void): IgnoreScope[] {
   const names = options.respectGitignore ? ['.gitignore', options.ignoreFileName] : [options.ignoreFileName];
   const scopes: IgnoreScope[] = [];
   for (const name of names) {
     let text: string;
     try {
-      text = readFileSync(join(folder, name), 'utf8');
-    } catch {
+      // Bounded and checked on the descriptor: an ignore file that is a pipe must not hang the walk.
+      text = readBoundedTextSync(join(folder, name), { kind: 'small', maxBytes: maxIgnoreFileBytes });
+    } catch (error) {
+      if (error instanceof UnsafeFileError && error.reason !== 'unreadable') onProblem?.(`${base}${name}`, `ignored: ${error.message}`);
       continue;
     }
     scopes.push({ base, rules: ignore().add(text) });
@@ -137,26 +143,37 @@ export function scanSources(root: string, options: SourceOptions = defaultSource
   const walk = (folderRel: string, scopes: IgnoreScope[]): void => {
     if (signal?.aborted) return;
     const folderAbs = join(root, folderRel);
-    const here = [...scopes, ...loadIgnoreScopes(folderAbs, folderRel ? `${folderRel}/` : '', options)];
+    const here = [...scopes, ...loadIgnoreScopes(folderAbs, folderRel ? `${folderRel}/` : '', options, (path, reason) => skipped.push({ path, reason }))];
     let entries;
     try {
-      entries = readdirSync(folderAbs, { withFileTypes: true });
+      // Names as bytes: a name that is not valid UTF-8 would otherwise come back with U+FFFD in it, naming no file.
+      entries = readdirSync(folderAbs, { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
       skipped.push({ path: folderRel || '.', reason: `folder cannot be read: ${(error as Error).message}` });
       return;
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const named: { name: string; entry: (typeof entries)[number] }[] = [];
     for (const entry of entries) {
-      const rel = folderRel ? `${folderRel}/${entry.name}` : entry.name;
-      const abs = join(folderAbs, entry.name);
+      const name = decodeFileName(entry.name);
+      if (name === undefined) {
+        const shown = folderRel ? `${folderRel}/${entry.name.toString('utf8')}` : entry.name.toString('utf8');
+        if (filter.matches(shown)) skipped.push({ path: shown, reason: undecodableFileNameReason });
+        continue;
+      }
+      named.push({ name, entry });
+    }
+    named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const { name, entry } of named) {
+      const rel = folderRel ? `${folderRel}/${name}` : name;
+      const abs = join(folderAbs, name);
       let stats: Stats;
       let isLink = entry.isSymbolicLink();
       try {
         stats = isLink ? statSync(abs) : lstatSync(abs);
       } catch (error) {
-        if (isUndecodableFileName(entry.name, error)) skipped.push({ path: rel, reason: undecodableFileNameReason });
-        else if (isLink) {
-          if (filter.matches(rel)) skipped.push({ path: rel, reason: 'broken symbolic link' });
+        if (isLink) {
+          const loop = (error as NodeJS.ErrnoException).code === 'ELOOP';
+          if (filter.matches(rel)) skipped.push({ path: rel, reason: loop ? 'symbolic link loop: not followed' : 'broken symbolic link' });
         } else skipped.push({ path: rel, reason: `cannot be read: ${(error as Error).message}` });
         continue;
       }
@@ -201,6 +218,16 @@ export function scanSources(root: string, options: SourceOptions = defaultSource
   };
   walk('', []);
   return { files, skipped };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeFileName(name: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(name);
+  } catch {
+    return undefined;
+  }
 }
 
 export function formatBytes(bytes: number): string {

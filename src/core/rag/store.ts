@@ -45,6 +45,10 @@ const migrations: readonly string[] = [
      PRIMARY KEY (content_hash, model)
    ) WITHOUT ROWID;
    CREATE TABLE skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL, kind TEXT NOT NULL);`,
+  // What a file was when its content got it skipped, truncated or quarantined: while it stays so, it is not read again.
+  `ALTER TABLE skipped ADD COLUMN size INTEGER;
+   ALTER TABLE skipped ADD COLUMN mtime_ms REAL;
+   ALTER TABLE skipped ADD COLUMN attempt TEXT;`,
 ];
 
 export const schemaVersion = migrations.length;
@@ -69,6 +73,25 @@ export interface StoredChunk extends ChunkLocation {
   text: string;
   contentHash: string;
   tokens: number;
+}
+
+/** Why a file is not (fully) in the index: left out, failed, or indexed only in part. */
+export type SkippedKind = 'skipped' | 'error' | 'truncated';
+
+export interface SkippedRecord {
+  path: string;
+  reason: string;
+  kind: SkippedKind;
+}
+
+/**
+ * The file as it was when its own content decided the outcome (too big for a budget, not text, crashed the indexer),
+ * and the settings it was tried with: while both stay the same, trying again would end the same way.
+ */
+export interface ContentVerdict {
+  size: number;
+  mtimeMs: number;
+  attempt: string;
 }
 
 export interface RankedRow {
@@ -255,7 +278,7 @@ export class IndexStore {
   }
 
   /** Replaces a document and its chunks in one transaction: a crash leaves either the old or the new version. */
-  replaceDocument(doc: Omit<DocumentRecord, 'id' | 'chunkCount' | 'indexedAt'>, chunks: readonly Chunk[]): void {
+  replaceDocument(doc: Omit<DocumentRecord, 'id' | 'chunkCount' | 'indexedAt'>, chunks: readonly Chunk[], truncated?: string): void {
     this.db.transaction(() => {
       this.deleteDocumentRows(doc.path);
       const info = this.statement('INSERT INTO documents (path, content_hash, size, mtime_ms, format, chunking, chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(doc.path, doc.contentHash, doc.size, doc.mtimeMs, doc.format, doc.chunking, chunks.length, Date.now());
@@ -267,7 +290,8 @@ export class IndexStore {
         const row = insertChunk.run(chunk.id, documentId, ordinal, chunk.startLine, chunk.endLine, chunk.page ?? null, JSON.stringify(chunk.headingPath), chunk.text, chunk.contentHash, chunk.tokens);
         insertFts.run(row.lastInsertRowid, searchablePath, chunk.headingPath.join(' > '), chunk.text);
       });
-      this.statement('DELETE FROM skipped WHERE path = ?').run(doc.path);
+      if (truncated === undefined) this.statement('DELETE FROM skipped WHERE path = ?').run(doc.path);
+      else this.upsertSkipped(doc.path, truncated, 'truncated');
     })();
   }
 
@@ -288,19 +312,35 @@ export class IndexStore {
     this.statement('DELETE FROM documents WHERE id = ?').run(existing.id);
   }
 
-  setSkipped(path: string, reason: string, kind: 'skipped' | 'error'): void {
+  /** Records why a file is not indexed (its chunks, if any, are dropped); `verdict` when its content decided it. */
+  setSkipped(path: string, reason: string, kind: 'skipped' | 'error', verdict?: ContentVerdict): void {
     this.db.transaction(() => {
       this.deleteDocumentRows(path);
-      this.statement('INSERT INTO skipped (path, reason, kind) VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE SET reason = excluded.reason, kind = excluded.kind').run(path, reason, kind);
+      this.upsertSkipped(path, reason, kind, verdict);
     })();
+  }
+
+  private upsertSkipped(path: string, reason: string, kind: SkippedKind, verdict?: ContentVerdict): void {
+    this.statement(
+      `INSERT INTO skipped (path, reason, kind, size, mtime_ms, attempt) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET reason = excluded.reason, kind = excluded.kind, size = excluded.size, mtime_ms = excluded.mtime_ms, attempt = excluded.attempt`,
+    ).run(path, reason, kind, verdict?.size ?? null, verdict?.mtimeMs ?? null, verdict?.attempt ?? null);
   }
 
   clearSkipped(path: string): void {
     this.statement('DELETE FROM skipped WHERE path = ?').run(path);
   }
 
-  skipped(): { path: string; reason: string; kind: 'skipped' | 'error' }[] {
-    return this.statement('SELECT path, reason, kind FROM skipped ORDER BY path').all() as { path: string; reason: string; kind: 'skipped' | 'error' }[];
+  skipped(): SkippedRecord[] {
+    return this.statement('SELECT path, reason, kind FROM skipped ORDER BY path').all() as SkippedRecord[];
+  }
+
+  /** The skip recorded for `path` with the verdict that caused it, if its content caused it. */
+  skippedVerdict(path: string): (SkippedRecord & ContentVerdict) | undefined {
+    const row = this.statement("SELECT path, reason, kind, size, mtime_ms AS mtimeMs, attempt FROM skipped WHERE path = ? AND kind <> 'truncated' AND attempt IS NOT NULL").get(path) as
+      | (SkippedRecord & ContentVerdict)
+      | undefined;
+    return row;
   }
 
   /** Distinct texts (by content hash) that still lack an embedding for `model`, oldest chunks first. */

@@ -12,6 +12,29 @@ import {
   type IndexWorkerRequests,
 } from '../../shared/ragProtocol';
 
+/**
+ * The index worker's heap cap. Per-document budgets keep a run to a few hundred MB at worst (3 million characters of
+ * one-character paragraphs peak at about 250 MB of heap as blocks and chunks); a worker past this is reported and
+ * replaced instead of taking the extension host's memory with it. SQLite's own memory is outside the V8 heap.
+ */
+export const indexWorkerHeapLimitMb = 1536;
+
+/** Replacements of a worker that died during one run (each skips the file its predecessor died on). */
+const maxRestartsPerRun = 3;
+
+/** Requests that run an index pass: after a worker dies in one, the pass is run again by a fresh worker. */
+const runRequests = new Set<IndexWorkerRequestName>(['indexAll', 'update', 'rebuild']);
+
+/** The worker stopped while a request was pending, not because it was asked to. */
+class WorkerDiedError extends Error {
+  constructor(
+    message: string,
+    readonly failure: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Embeds texts in the inference engine's process for a worker; undefined: no engine, the index stays lexical. */
 export type EngineEmbed = (model: string, texts: string[], role: 'query' | 'document', token: vscode.CancellationToken) => Promise<{ vectors: Float32Array[]; modelKey: string }>;
 
@@ -21,6 +44,10 @@ export type EngineEmbed = (model: string, texts: string[], role: 'query' | 'docu
  */
 export class IndexClient implements vscode.Disposable {
   private worker: Worker | undefined;
+  /** Workers being stopped on purpose: their exit is not a failure. */
+  private readonly stopping = new WeakSet<Worker>();
+  /** Why the last worker died (out of memory, crashed), until a replacement takes it over. */
+  private lastFailure: string | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   /** Embedding requests in the engine, per worker (ids are the worker's own; a restarted worker counts from 1 again). */
@@ -41,12 +68,25 @@ export class IndexClient implements vscode.Disposable {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.workerFile, { workerData: this.init, env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
+    const init: IndexWorkerInit = this.lastFailure !== undefined ? { ...this.init, previousWorkerFailure: this.lastFailure } : this.init;
+    this.lastFailure = undefined;
+    const worker = new Worker(this.workerFile, {
+      workerData: init,
+      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+      resourceLimits: { maxOldGenerationSizeMb: indexWorkerHeapLimitMb },
+    });
+    let failure: string | undefined;
     worker.on('message', (message: IndexWorkerMessage) => this.receive(worker, message));
-    worker.on('error', (error) => this.log.error(`index worker (${this.folder.name}) failed: ${error.stack ?? error.message}`));
+    worker.on('error', (error: Error & { code?: string }) => {
+      failure = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (heap limit ${indexWorkerHeapLimitMb} MB)` : `crashed (${error.message})`;
+      this.log.error(`index worker (${this.folder.name}) ${failure}: ${error.stack ?? error.message}`);
+    });
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
-      for (const waiter of this.pending.values()) waiter.reject(new Error(`the index worker for ${this.folder.name} stopped (exit code ${code})`));
+      const died = !this.stopping.has(worker);
+      const reason = failure ?? `stopped unexpectedly (exit code ${code})`;
+      if (died) this.lastFailure = reason;
+      for (const waiter of this.pending.values()) waiter.reject(died ? new WorkerDiedError(`the index worker for ${this.folder.name} ${reason}`, reason) : new Error(`the index worker for ${this.folder.name} stopped (exit code ${code})`));
       this.pending.clear();
       for (const source of this.embeddings.get(worker)?.values() ?? []) source.cancel();
       this.embeddings.delete(worker);
@@ -104,7 +144,24 @@ export class IndexClient implements vscode.Disposable {
     if (this.worker === worker) worker.postMessage(response);
   }
 
-  request<N extends IndexWorkerRequestName>(name: N, params: IndexWorkerRequests[N][0]): Promise<IndexWorkerRequests[N][1]> {
+  /**
+   * Sends a request to the worker, starting it if needed. A run (index all, update, rebuild) whose worker dies (out
+   * of memory on a hostile file, a crash) is reported and run again by a fresh worker, which skips the file the dead
+   * one was reading; a rebuild is resumed as an index-all, so the skip it recorded stays.
+   */
+  async request<N extends IndexWorkerRequestName>(name: N, params: IndexWorkerRequests[N][0]): Promise<IndexWorkerRequests[N][1]> {
+    if (!runRequests.has(name)) return this.send(name, params);
+    for (let restarts = 0; ; restarts++) {
+      try {
+        return restarts === 0 || name !== 'rebuild' ? await this.send(name, params) : await this.send('indexAll', {});
+      } catch (error) {
+        if (!(error instanceof WorkerDiedError) || restarts >= maxRestartsPerRun) throw error;
+        this.log.warn(`${error.message}; restarting it to go on with the run (the file it was reading is skipped)`);
+      }
+    }
+  }
+
+  private send<N extends IndexWorkerRequestName>(name: N, params: IndexWorkerRequests[N][0]): Promise<IndexWorkerRequests[N][1]> {
     const worker = this.start();
     const id = this.nextId++;
     const message: IndexWorkerRequest<N> = { kind: 'request', id, name, params };
@@ -127,7 +184,9 @@ export class IndexClient implements vscode.Disposable {
   async stop(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    this.stopping.add(worker);
+    await worker.terminate();
   }
 
   dispose(): void {

@@ -76,7 +76,7 @@ export class IndexTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
       if (snapshot.lexicalOnly) children.push({ kind: 'status', client, label: 'Lexical search only', description: snapshot.lexicalOnly, icon: 'info', tooltip: `${snapshot.lexicalOnly}. Choose an embedding model to add vector search.` });
       else if (snapshot.modelKey) children.push({ kind: 'status', client, label: `${snapshot.embeddedChunks.toLocaleString()} of ${snapshot.chunks.toLocaleString()} passages embedded`, description: snapshot.modelKey, icon: 'symbol-array' });
       children.push({ kind: 'files', client, count: snapshot.documents });
-      const skipped = snapshot.skipped.filter((entry) => entry.kind === 'skipped');
+      const skipped = snapshot.skipped.filter((entry) => entry.kind !== 'error');
       const errors = snapshot.skipped.filter((entry) => entry.kind === 'error');
       if (skipped.length > 0) children.push({ kind: 'skippedGroup', client, entries: skipped, errors: false });
       if (errors.length > 0) children.push({ kind: 'skippedGroup', client, entries: errors, errors: true });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { approximateTokenCounter, type ChunkBudget } from '../../../src/core/rag/chunk';
 import { chunkBlocks, formatOf, textBlocks } from '../../../src/core/rag/chunker';
+import { defaultDocumentBudget } from '../../../src/core/rag/documentBudget';
 import { pdfBlocks } from '../../../src/core/rag/pdfBlocks';
 
 const fixtures = join(__dirname, '../../fixtures/rag');
@@ -162,7 +163,7 @@ describe('other formats', () => {
   });
 
   it('PDF: text per page with page numbers', async () => {
-    const blocks = await pdfBlocks(readFileSync(join(fixtures, 'guide.pdf')));
+    const { blocks } = await pdfBlocks(readFileSync(join(fixtures, 'guide.pdf')), defaultDocumentBudget);
     const chunks = chunkBlocks('guide.pdf', blocks, budget);
     const relay = chunks.find((chunk) => chunk.text.includes('ninety days'));
     assert.equal(relay?.page, 1);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -68,6 +68,22 @@ describe('chatwright index / search', () => {
     const badModel = await cli(['index', 'docs', '--db', 'x.db', '--embedding-model', join(dir, 'no-model')], dir);
     assert.equal(badModel.code, 2);
     assert.match(badModel.stderr, /cannot load the embedding model/);
+  });
+
+  it('goes on past hostile files and prints each one with its reason', async () => {
+    const hostile = mkdtempSync(join(tmpdir(), 'chatwright-cli-hostile-'));
+    try {
+      writeFileSync(join(hostile, 'good.md'), '# Harbour\n\nThe ferry leaves at noon.\n');
+      writeFileSync(join(hostile, 'binary.md'), Buffer.from([0x23, 0x00, 0xff, 0x01]));
+      writeFileSync(join(hostile, 'paragraphs.txt'), 'x\n\n'.repeat(650_000));
+      const result = await cli(['index', hostile, '--max-tokens', '16', '--overlap', '0'], dir);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /3 scanned, 2 indexed, 0 unchanged, 0 removed, 1 skipped, 0 errors/);
+      assert.match(result.stderr, /^skipped: binary\.md: binary file/m);
+      assert.match(result.stderr, /^truncated: paragraphs\.txt: cut at line \d+: the document reached the limit of 4,000 chunks per document$/m);
+    } finally {
+      rmSync(hostile, { recursive: true, force: true });
+    }
   });
 });
 
