@@ -125,7 +125,16 @@ describe('folder indexer', () => {
     let closed = true;
     const opened = new Promise<void>((resolve) => (open = resolve));
     let filesDone = 0;
-    const run = new FolderIndexer({ root, store, gate: () => (closed && filesDone >= 5 ? opened : Promise.resolve()), onProgress: (progress) => (filesDone = progress.filesDone) }).indexAll();
+    let reachedGate!: () => void;
+    const paused = new Promise<void>((resolve) => (reachedGate = resolve));
+    const gate = (): Promise<void> => {
+      if (!(closed && filesDone >= 5)) return Promise.resolve();
+      reachedGate();
+      return opened;
+    };
+    const run = new FolderIndexer({ root, store, gate, onProgress: (progress) => (filesDone = progress.filesDone) }).indexAll();
+    // However slow the machine, the run reaches the closed gate; then nothing more may be written while it waits.
+    await paused;
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(store.stats().documents, 5, 'nothing is written while paused');
     closed = false;
