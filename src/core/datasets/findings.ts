@@ -10,7 +10,7 @@ export type DatasetSeverity = 'error' | 'warning' | 'information';
 export const datasetChecks = {
   // File level
   'invalid-utf8': { severity: 'error', title: 'Invalid UTF-8' },
-  bom: { severity: 'error', title: 'Byte order mark' },
+  bom: { severity: 'warning', title: 'Byte order mark' },
   'blank-line': { severity: 'warning', title: 'Blank line' },
   'truncated-last-line': { severity: 'error', title: 'Truncated last line' },
   'mixed-formats': { severity: 'error', title: 'Row in another format than the file' },
@@ -30,7 +30,7 @@ export const datasetChecks = {
   'missing-field': { severity: 'error', title: 'Missing field' },
   'empty-value': { severity: 'warning', title: 'Empty value' },
   'empty-target': { severity: 'error', title: 'Empty training target' },
-  'too-deeply-nested': { severity: 'error', title: 'Row nested too deeply' },
+  'too-deeply-nested': { severity: 'warning', title: 'Row nested too deeply' },
   // OpenAI chat `messages` (the cookbook's categories and more)
   'missing-messages': { severity: 'error', title: 'Missing messages list' },
   'message-missing-role': { severity: 'error', title: 'Message without role' },

@@ -139,7 +139,7 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
   const wholeRow: [number, number] = [text.length - text.trimStart().length, text.trimEnd().length];
   const locate = (path: RowPath, part?: 'key' | 'value'): [number, number] => (locator ? locator.locate(path, part) : wholeRow);
   if (tooDeep) {
-    analysis.problems.push(problem('too-deeply-nested', `The row nests lists and objects more than ${maxNestingDepth} levels deep; Python's json module (most trainers' loader) fails on it with a RecursionError. Real rows are a few levels deep: flatten it or drop it.`, wholeRow[0], wholeRow[1]));
+    analysis.problems.push(problem('too-deeply-nested', `The row nests lists and objects more than ${maxNestingDepth} levels deep; Python's json module fails on such rows (RecursionError past about 1,000 levels on Python 3.11). Real rows are a few levels deep: flatten it or drop it.`, wholeRow[0], wholeRow[1]));
   }
   if (options.format && detected && detected !== options.format) {
     const [start, end] = locate([]);
