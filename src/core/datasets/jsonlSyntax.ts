@@ -36,8 +36,14 @@ export function findJsonSyntaxError(line: string): { column: number; length: num
     JSON.parse(line);
     return undefined;
   } catch {
+    // The locating parser recurses: past the nesting limit it is not asked, at any depth, so the class gets one answer.
+    if (nestsDeeperThan(line, maxNestingDepth)) return { column: 0, length: 1, message: `invalid JSON nested deeper than ${maxNestingDepth} levels (not located)` };
     const errors: ParseError[] = [];
-    parse(line, errors, { allowTrailingComma: false, disallowComments: true, allowEmptyContent: false });
+    try {
+      parse(line, errors, { allowTrailingComma: false, disallowComments: true, allowEmptyContent: false });
+    } catch {
+      return { column: 0, length: Math.min(line.length, 1), message: 'invalid JSON (too deeply nested to locate)' };
+    }
     const first = errors[0];
     if (!first) {
       // jsonc accepts a few things JSON.parse does not (e.g. trailing commas are checked by the option above, but

@@ -93,8 +93,9 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
     ...(request.format ? { format: request.format } : {}),
     ...(tokenCounter ? { tokenCounter } : {}),
     ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
-    // Without a configured maximum, rows long enough to pass the default model's context are still counted.
-    ...(request.maxTokens === undefined ? { contextCounter: () => tokenCounter ?? defaultTokenCounterSync() } : {}),
+    // Without a configured maximum, rows long enough to pass the default model's context are still counted (not in
+    // files that are not training data, whose row findings are dropped: a sibling split's fingerprints, a log).
+    ...(request.maxTokens === undefined && request.trainingData ? { contextCounter: () => tokenCounter ?? defaultTokenCounterSync() } : {}),
     checkDuplicates: request.checkDuplicates,
   };
   // Byte offsets of the range's lines (every 16th kept), to read an earlier row back when a duplicate is a candidate.
@@ -144,7 +145,7 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
     // token counting or other configured format asks more of a row than that.
     const certify = tokenCounter === undefined && (request.format === undefined || request.format === 'messages');
     // A certified row this long could pass the default context when no maximum is set: the full path counts it.
-    const certifiedBytesLimit = request.maxTokens === undefined ? defaultContextTokens : Number.POSITIVE_INFINITY;
+    const certifiedBytesLimit = request.maxTokens === undefined && request.trainingData ? defaultContextTokens : Number.POSITIVE_INFINITY;
     const certified: CertifiedRow = { lineEnd: 0, turns: 0, length: 0, ascii: true };
     const addCertifiedLine = (region: Buffer, start: number, regionStart: number): void => {
       fileRows?.note(line, regionStart + start);

@@ -84,8 +84,7 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
   try {
     value = JSON.parse(text);
   } catch {
-    // Past the nesting limit the locating parser (it recurses) is not asked, at any depth: one answer for the class.
-    const error = nestsDeeperThan(text, maxNestingDepth) ? { column: 0, length: 1, message: `invalid JSON nested deeper than ${maxNestingDepth} levels (not located)` } : findJsonSyntaxError(text);
+    const error = findJsonSyntaxError(text);
     const { column, length, message } = error ?? { column: 0, length: 1, message: 'invalid JSON' };
     return {
       kind: 'invalid',

@@ -141,3 +141,12 @@ describe('mixed formats: every row outside the file\'s format, once', () => {
     assert.equal(stats.findings['mixed-formats'], 3);
   });
 });
+
+describe('JSON Lines syntax alone (the syntax-only check)', () => {
+  it('locates nothing past the nesting limit and never throws, at any depth', async () => {
+    const { findJsonlSyntaxErrors } = await import('../../../src/core/datasets/jsonlSyntax');
+    const answers = [600, 1_000_000].map((depth) => findJsonlSyntaxErrors(`${'['.repeat(depth)}1,,${']'.repeat(depth)}\n`).map((e) => [e.range.start.character, e.message]));
+    assert.equal(answers[0]!.length, 1);
+    assert.deepEqual(answers[1], answers[0]);
+  });
+});
