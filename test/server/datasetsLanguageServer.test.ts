@@ -28,6 +28,23 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
     await client.stop();
   });
 
+  it('answers a row nested 200,000 levels deep as it answers one nested a thousand deep, and flags a row past the default context', async () => {
+    const deep = (depth: number) => `{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": ${'['.repeat(depth)}${']'.repeat(depth)}}]}`;
+    const answers: string[][] = [];
+    for (const depth of [1_000, 200_000]) {
+      const rows = Array.from({ length: 12 }, (_, i) => chat(i));
+      rows[3] = deep(depth);
+      // A long row loads the default tokenizer once (seconds on a loaded machine).
+      const { diagnostics } = await client.open(`file:///ws/deep-${depth}.jsonl`, 'jsonl', `${rows.join('\n')}\n`, 60_000);
+      answers.push(diagnostics.filter((d) => d.range.start.line === 3).map((d) => String(d.code)).sort());
+    }
+    assert.deepEqual(answers[0], ['invalid-content', 'too-deeply-nested']);
+    assert.deepEqual(answers[1], answers[0]);
+    const long = JSON.stringify({ messages: [{ role: 'user', content: 'Summarise.' }, { role: 'assistant', content: 'word '.repeat(40_000) }] });
+    const { diagnostics } = await client.open('file:///ws/long.jsonl', 'jsonl', `${[long, ...Array.from({ length: 11 }, (_, i) => chat(i))].join('\n')}\n`, 60_000);
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['too-many-tokens', 0]]);
+  });
+
   it('publishes the dataset checks for a defective fixture, at the offending value', async () => {
     const text = readFileSync(join(fixtures, 'unrecognized-role.jsonl'), 'utf8');
     const { diagnostics } = await client.open('file:///ws/roles.jsonl', 'jsonl', text);

@@ -103,9 +103,9 @@ export class LspTestClient {
     return this.diagnostics.get(uri)?.diagnostics;
   }
 
-  async open(uri: string, languageId: string, text: string): Promise<PublishDiagnosticsParams> {
+  async open(uri: string, languageId: string, text: string, timeoutMs?: number): Promise<PublishDiagnosticsParams> {
     this.versions.set(uri, 1);
-    const published = this.waitForDiagnostics(uri, 1);
+    const published = this.waitForDiagnostics(uri, 1, timeoutMs);
     await this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text } });
     return published;
   }

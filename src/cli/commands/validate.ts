@@ -49,11 +49,13 @@ Checks each JSON Lines dataset (OpenAI chat messages, TRL prompt/completion, tex
 Axolotl segments; detected per row) and prints one line per problem:
   file:line:col: severity code message
 then a summary per file on stderr. Prompt templates (.prompty) get the editor's template checks. Files of any size are streamed, on all cores.
-Exit code: 0 clean (warnings allowed), 1 problems at error level, 2 usage or I/O error.
+Exit code: 0 clean (warnings allowed), 1 problems at error level, 2 usage or I/O error. Each check's severity
+and the evidence for it: docs/dataset-checks.md.
 
 Options:
   --format <name>       check every row as this format (${formatList})
-  --max-tokens <n>      warn for rows over n tokens (counts tokens; default tokenizer: Qwen3)
+  --max-tokens <n>      warn for rows over n tokens (counts tokens; default tokenizer: Qwen3); without it,
+                        rows over Qwen3's native context (32,768 tokens) are still flagged
   --tokenizer <path>    count tokens with this tokenizer.json (or a folder holding one)
   --json                print the findings and stats as one JSON document instead
   --max-findings <n>    list at most n findings of each code per file (default 1000; all are counted)

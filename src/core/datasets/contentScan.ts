@@ -53,29 +53,55 @@ export function mayHoldSpecialContent(line: string): boolean {
   return false;
 }
 
-/** Scans every string value of a row for special tokens and secrets. Paths are built only for hits. */
+/** A list or object being walked: its entries and the next one to visit. */
+interface WalkFrame {
+  container: unknown[] | Record<string, unknown>;
+  keys: string[] | undefined;
+  next: number;
+}
+
+function frameOf(value: unknown): WalkFrame | undefined {
+  if (Array.isArray(value)) return { container: value, keys: undefined, next: 0 };
+  if (typeof value === 'object' && value !== null) return { container: value as Record<string, unknown>, keys: Object.keys(value), next: 0 };
+  return undefined;
+}
+
+/**
+ * Scans every string value of a row for special tokens and secrets, at any depth: the walk keeps its own stack, so a
+ * secret a thousand levels down is found like one at the top. Paths are built only for hits.
+ */
 export function scanRowContent(row: unknown): ContentHit[] {
   const hits: ContentHit[] = [];
+  const path = (): RowPath => [...trail];
   const trail: (string | number)[] = [];
-  const walk = (value: unknown): void => {
-    // Real rows are shallow; a pathological one must not overflow the stack.
-    if (trail.length > 256) return;
-    if (typeof value === 'string') {
-      scanString(value, () => [...trail], hits);
-    } else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        trail.push(i);
-        walk(value[i]);
-        trail.pop();
-      }
-    } else if (typeof value === 'object' && value !== null) {
-      for (const key in value) {
-        trail.push(key);
-        walk((value as Record<string, unknown>)[key]);
-        trail.pop();
-      }
+  if (typeof row === 'string') {
+    scanString(row, path, hits);
+    return hits;
+  }
+  const root = frameOf(row);
+  if (!root) return hits;
+  // trail holds the key of every frame but the root.
+  const frames: WalkFrame[] = [root];
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1]!;
+    const size = frame.keys ? frame.keys.length : (frame.container as unknown[]).length;
+    if (frame.next >= size) {
+      frames.pop();
+      trail.pop();
+      continue;
     }
-  };
-  walk(row);
+    const key: string | number = frame.keys ? frame.keys[frame.next]! : frame.next;
+    frame.next++;
+    const child = (frame.container as Record<string | number, unknown>)[key];
+    trail.push(key);
+    if (typeof child === 'string') {
+      scanString(child, path, hits);
+      trail.pop();
+      continue;
+    }
+    const inner = frameOf(child);
+    if (inner) frames.push(inner);
+    else trail.pop();
+  }
   return hits;
 }

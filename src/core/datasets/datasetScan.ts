@@ -62,7 +62,15 @@ export interface DatasetScanOptions {
   rowText?: RowText;
   /** Whether to build the turn and token histograms (the report needs them; editor diagnostics do not). Default true. */
   histograms?: boolean;
+  /**
+   * Whether `finish` runs the file-level checks (mixed formats, too few rows). Default true; a worker scanning one range
+   * of a file turns them off, and the coordinator runs them once over the whole file.
+   */
+  fileLevelChecks?: boolean;
 }
+
+/** Rows of each format, as flat [line, length, line, length, …] pairs: the first ones only (see `DatasetAccumulator`). */
+export type FormatRows = Partial<Record<DatasetFormat, number[]>>;
 
 /** A row counts as training data when most parsed rows match a format (or a format is configured). */
 export function looksLikeTrainingData(recognizedRows: number, objectRows: number, configured: boolean): boolean {
@@ -70,7 +78,7 @@ export function looksLikeTrainingData(recognizedRows: number, objectRows: number
 }
 
 /** Codes reported even in files that do not look like training data: they break any JSON Lines reader. */
-const syntaxCodes = new Set<DatasetFindingCode>(['invalid-json', 'invalid-utf8', 'truncated-last-line']);
+export const syntaxCodes = new Set<DatasetFindingCode>(['invalid-json', 'invalid-utf8', 'truncated-last-line']);
 
 function bump(map: Map<number, number>, key: number): void {
   map.set(key, (map.get(key) ?? 0) + 1);
@@ -89,6 +97,11 @@ export class DatasetAccumulator {
   private readonly cap: number;
   private readonly histograms: boolean;
   private readonly splits: readonly { file: string; table: FingerprintTable }[];
+  /**
+   * Where the rows of each format are, to mark every row outside the file's main format once that is known (at the
+   * end). Only as many per format as can be listed: a row past the cap of its own format is past the cap of the file.
+   */
+  private readonly formatRows = new Map<DatasetFormat, number[]>();
 
   constructor(
     private readonly options: DatasetScanOptions,
@@ -144,6 +157,7 @@ export class DatasetAccumulator {
       if (analysis.format && analysis.recognized) {
         this.stats.formats[analysis.format] = (this.stats.formats[analysis.format] ?? 0) + 1;
         if (this.stats.formatFirstLine[analysis.format] === undefined) this.stats.formatFirstLine[analysis.format] = line;
+        this.noteFormatRow(analysis.format, line, analysis.length);
       } else if (!analysis.format) {
         this.stats.unrecognizedRows++;
         if (this.stats.trainingData) {
@@ -184,6 +198,24 @@ export class DatasetAccumulator {
     }
   }
 
+  private noteFormatRow(format: DatasetFormat, line: number, length: number): void {
+    let rows = this.formatRows.get(format);
+    if (!rows) this.formatRows.set(format, (rows = []));
+    if (rows.length < this.cap * 2) rows.push(line, length);
+  }
+
+  /** The rows of each format noted so far (a worker's, for the coordinator). */
+  get rowsByFormat(): FormatRows {
+    return Object.fromEntries(this.formatRows);
+  }
+
+  /** Adds the rows of each format a worker noted in its range, its lines shifted by `lineOffset`. In file order. */
+  addRowsByFormat(rows: FormatRows, lineOffset: number): void {
+    for (const [format, pairs] of Object.entries(rows) as [DatasetFormat, number[]][]) {
+      for (let i = 0; i < pairs.length; i += 2) this.noteFormatRow(format, pairs[i]! + lineOffset, pairs[i + 1]!);
+    }
+  }
+
   reportDuplicate(line: number, firstLine: number, exact: boolean, length: number): void {
     if (exact) this.stats.duplicates.exact++;
     else this.stats.duplicates.normalized++;
@@ -204,15 +236,34 @@ export class DatasetAccumulator {
     if (last && !last.terminated && last.invalid) {
       this.report(finding('truncated-last-line', 'The last line is cut off (invalid JSON and no line end): the file was probably truncated while writing. Restore the row or delete it.', lineRange(last.line, 0, last.length)));
     }
-    const formats = (Object.entries(stats.formats) as [DatasetFormat, number][]).sort((a, b) => b[1] - a[1]);
+    if (this.options.fileLevelChecks !== false) this.fileLevelChecks();
+    stats.tokens.histogram = mergeHistograms(stats.tokens.histogram, [...this.tokenHistogram.entries()]);
+    stats.turns = mergeHistograms(stats.turns, [...this.turnHistogram.entries()]);
+    return stats;
+  }
+
+  private fileLevelChecks(): void {
+    const stats = this.stats;
+    // The file's format: the one most rows are in; on a tie, the one that came first.
+    const formats = (Object.entries(stats.formats) as [DatasetFormat, number][]).sort((a, b) => b[1] - a[1] || (stats.formatFirstLine[a[0]] ?? 0) - (stats.formatFirstLine[b[0]] ?? 0));
     const dominant = formats[0];
     if (stats.trainingData && dominant && formats.length > 1) {
+      const [main, mainRows] = dominant;
+      const others: [number, number, DatasetFormat][] = [];
+      let unlisted = 0;
       for (const [format, count] of formats.slice(1)) {
-        const line = stats.formatFirstLine[format] ?? 0;
+        const pairs = this.formatRows.get(format) ?? [];
+        for (let i = 0; i < pairs.length; i += 2) others.push([pairs[i]!, pairs[i + 1]!, format]);
+        unlisted += count - pairs.length / 2;
+      }
+      others.sort((a, b) => a[0] - b[0]);
+      for (const [line, length, format] of others) {
         this.report(
-          finding('mixed-formats', `${count} row(s) are ${datasetFormats[format]} (first here) while ${dominant[1]} are ${datasetFormats[dominant[0]]}; trainers read one format per file. Convert them or move them to their own file.`, lineRange(line, 0, 0)),
+          finding('mixed-formats', `This row is ${datasetFormats[format]}, while ${mainRows} of the file's rows are ${datasetFormats[main]}; trainers read one format per file and fail on, or drop, the others. Convert it or move it to its own file.`, lineRange(line, 0, length)),
         );
       }
+      // Rows past the listing cap are counted, not listed.
+      if (unlisted > 0) stats.findings['mixed-formats'] = (stats.findings['mixed-formats'] ?? 0) + unlisted;
     }
     const minRows = this.options.minRows ?? 10;
     if (stats.trainingData && minRows > 0 && stats.rows > 0 && stats.rows < minRows) {
@@ -220,9 +271,6 @@ export class DatasetAccumulator {
         finding('too-few-rows', `Only ${stats.rows} row(s): fine-tuning needs at least ${minRows} (OpenAI's minimum) and usually 50-100 or more to help. With this few examples, put them in the prompt as few-shot examples, or retrieve from your documents with RAG, instead of fine-tuning.`, lineRange(0, 0, 0)),
       );
     }
-    stats.tokens.histogram = mergeHistograms(stats.tokens.histogram, [...this.tokenHistogram.entries()]);
-    stats.turns = mergeHistograms(stats.turns, [...this.turnHistogram.entries()]);
-    return stats;
   }
 }
 

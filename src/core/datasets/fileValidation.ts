@@ -3,8 +3,8 @@ import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DatasetAccumulator, mergeStats, type DatasetStats } from './datasetScan';
-import { type DatasetFinding } from './findings';
+import { DatasetAccumulator, looksLikeTrainingData, mergeStats, syntaxCodes, type DatasetStats } from './datasetScan';
+import { type DatasetFinding, type DatasetFindingCode } from './findings';
 import { FingerprintTable } from './fingerprint';
 import { type DatasetFormat } from './formats';
 import { scanRange, type RangeScanMessage, type RangeScanRequest, type RangeScanResult } from './rangeScan';
@@ -40,28 +40,51 @@ export interface FileValidationResult {
 
 /** Files below this size are scanned inline: starting workers would cost more than it saves. */
 const inlineLimit = 8 * 1024 * 1024;
+/** The head sample: this many complete lines decide whether the file is training data… */
+const sampleLines = 1000;
+/** …read a megabyte at a time, up to this much; a head with fewer complete lines defers the decision to the whole file. */
 const headBytes = 1024 * 1024;
+const maxHeadBytes = 16 * 1024 * 1024;
 
 export function defaultWorkerScript(): string | undefined {
   for (const candidate of [join(__dirname, 'datasetWorker.js'), join(__dirname, 'validationWorker.ts')]) if (existsSync(candidate)) return candidate;
   return undefined;
 }
 
-/** Decides from the first megabyte whether the file is training data, as the in-memory validator would. */
-async function sampleHead(path: string, size: number, options: FileValidationOptions): Promise<{ trainingData: boolean; bytesPerLine: number }> {
+/**
+ * Whether the file is training data, decided as the in-memory validator decides it, from complete lines only: the
+ * first `sampleLines` of them, or all of a file that ends sooner. A head that holds fewer complete lines within
+ * `maxHeadBytes` (long rows) decides nothing: `trainingData` is then undefined, and the caller decides from the whole
+ * file. (A cut-off first line is no row: deciding on it switched every row check off for files with long rows.)
+ */
+export async function sampleHead(path: string, size: number, options: Pick<FileValidationOptions, 'format' | 'trainingData'>): Promise<{ trainingData: boolean | undefined; bytesPerLine: number }> {
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.alloc(Math.min(size, headBytes));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    let text = buffer.subarray(0, bytesRead).toString('utf8');
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const lines = text.split('\n');
-    if (bytesRead < size) lines.pop();
-    const bytesPerLine = lines.length > 0 ? Math.max(1, bytesRead / lines.length) : 1024;
-    if (options.format || options.trainingData === true) return { trainingData: true, bytesPerLine };
-    if (options.trainingData === false) return { trainingData: false, bytesPerLine };
-    const analyses = lines.slice(0, 1000).map((line) => analyzeLine(line, { checkDuplicates: false }));
-    return { trainingData: decideTrainingData(analyses, {}), bytesPerLine };
+    let buffer = Buffer.alloc(Math.min(size, headBytes));
+    let filled = 0;
+    let lines: string[] = [];
+    let whole = false;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      filled += bytesRead;
+      whole = filled >= size || bytesRead === 0;
+      const end = whole ? filled : buffer.lastIndexOf(10, filled - 1) + 1;
+      let text = buffer.subarray(0, end).toString('utf8');
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      lines = text === '' ? [] : text.split('\n');
+      // The empty string after the last line end is not a line.
+      if (lines[lines.length - 1] === '') lines.pop();
+      if (whole || lines.length >= sampleLines || buffer.length >= maxHeadBytes) break;
+      const bigger = Buffer.alloc(Math.min(size, maxHeadBytes, buffer.length * 2));
+      buffer.copy(bigger, 0, 0, filled);
+      buffer = bigger;
+    }
+    const lineBytes = lines.length > 0 ? Math.max(1, filled / lines.length) : Math.max(1, filled);
+    if (options.format || options.trainingData === true) return { trainingData: true, bytesPerLine: lineBytes };
+    if (options.trainingData === false) return { trainingData: false, bytesPerLine: lineBytes };
+    if (!whole && lines.length < sampleLines) return { trainingData: undefined, bytesPerLine: lineBytes };
+    const analyses = lines.slice(0, sampleLines).map((line) => analyzeLine(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line, { checkDuplicates: false }));
+    return { trainingData: decideTrainingData(analyses, {}), bytesPerLine: lineBytes };
   } finally {
     await handle.close();
   }
@@ -100,7 +123,9 @@ function runInWorker(script: string, request: RangeScanRequest, onMessage: (mess
     const workerData = { kind: 'range', request };
     // A small young generation and a capped old one keep each worker's memory flat and low (measured: both faster
     // and smaller than the defaults); rows are short-lived garbage. The cap still fits a line of tens of megabytes.
-    const resourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
+    // The old generation's cap leaves room for a tokenizer (Qwen3's keeps about 50 MB), loaded when tokens are
+    // counted or a row is long enough to pass the default context.
+    const resourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
     // The TypeScript source runs in tests through tsx; the bundle needs nothing.
     const worker = script.endsWith('.ts')
       ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`, { eval: true, workerData, resourceLimits })
@@ -149,7 +174,12 @@ export async function collectFingerprints(path: string): Promise<FingerprintTabl
  */
 export async function validateDatasetFile(path: string, options: FileValidationOptions = {}): Promise<FileValidationResult> {
   const size = (await stat(path)).size;
-  const { trainingData, bytesPerLine } = await sampleHead(path, size, options);
+  const head = await sampleHead(path, size, options);
+  const { bytesPerLine } = head;
+  // Undecided from the head: scan with every check on, hold the findings, and decide from the whole file's rows.
+  const deferred = head.trainingData === undefined;
+  const trainingData = head.trainingData ?? true;
+  const held: DatasetFinding[] = [];
   const checkDuplicates = options.checkDuplicates !== false;
   const splits: NonNullable<RangeScanRequest['splits']> = [];
   if (checkDuplicates) {
@@ -164,7 +194,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
   const coordinator = new DatasetAccumulator(
     { ...(options.format ? { format: options.format } : {}), ...(options.minRows !== undefined ? { minRows: options.minRows } : {}), maxFindingsPerCode: cap, ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}), checkDuplicates: false },
     trainingData,
-    (item) => options.onFinding?.(item),
+    (item) => (deferred ? held.push(item) : options.onFinding?.(item)),
   );
   const progress = ranges.map(() => 0);
   const report = (): void => options.onProgress?.(progress.reduce((a, b) => a + b, 0), size);
@@ -248,6 +278,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
     if (!result) return;
     const offset = lineOffsets[index]!;
     mergeStats(merged, result.stats, offset);
+    coordinator.addRowsByFormat(result.rowsByFormat, offset);
     if (!result.table) return;
     const table = FingerprintTable.fromBuffers(result.table);
     table.fileRows?.open();
@@ -269,7 +300,16 @@ export async function validateDatasetFile(path: string, options: FileValidationO
   for (const { table } of earlier) table.fileRows?.close();
   const lastResult = results[results.length - 1];
   const last = lastResult?.last;
+  if (deferred) {
+    // The same rule as the in-memory validator's, over every row of the file.
+    const recognized = Object.values(merged.formats).reduce((sum, count) => sum + count, 0);
+    merged.trainingData = looksLikeTrainingData(recognized, merged.rows, false);
+    if (!merged.trainingData) {
+      for (const code of Object.keys(merged.findings) as DatasetFindingCode[]) if (!syntaxCodes.has(code)) delete merged.findings[code];
+    }
+  }
   const stats = coordinator.finish(last ? { ...last, line: last.line + lineOffsets[results.length - 1]! } : undefined);
   stats.bytes = size;
+  if (deferred) for (const item of held) if (stats.trainingData || syntaxCodes.has(item.code)) options.onFinding?.(item);
   return { stats, cancelled: false };
 }

@@ -4,7 +4,8 @@ export type DatasetSeverity = 'error' | 'warning' | 'information';
 
 /**
  * Every check the dataset validator runs, by stable code. Codes are part of the public surface (CLI output, JSON
- * reports, diagnostics, quick fixes): add new ones, never rename.
+ * reports, diagnostics, quick fixes): add new ones, never rename. Each severity follows the rule and the evidence in
+ * docs/dataset-checks.md (a unit test holds that table and this one to the same codes and severities).
  */
 export const datasetChecks = {
   // File level
@@ -12,8 +13,8 @@ export const datasetChecks = {
   bom: { severity: 'warning', title: 'Byte order mark' },
   'blank-line': { severity: 'warning', title: 'Blank line' },
   'truncated-last-line': { severity: 'error', title: 'Truncated last line' },
-  'mixed-formats': { severity: 'warning', title: 'Mixed formats' },
-  'too-few-rows': { severity: 'warning', title: 'Too few rows' },
+  'mixed-formats': { severity: 'error', title: 'Row in another format than the file' },
+  'too-few-rows': { severity: 'error', title: 'Too few rows' },
   'split-overlap': { severity: 'warning', title: 'Row also in another split' },
   // Row level, any format
   'invalid-json': { severity: 'error', title: 'Invalid JSON' },
@@ -28,6 +29,8 @@ export const datasetChecks = {
   'wrong-type': { severity: 'error', title: 'Value of the wrong type' },
   'missing-field': { severity: 'error', title: 'Missing field' },
   'empty-value': { severity: 'warning', title: 'Empty value' },
+  'empty-target': { severity: 'error', title: 'Empty training target' },
+  'too-deeply-nested': { severity: 'warning', title: 'Row nested too deeply' },
   // OpenAI chat `messages` (the cookbook's categories and more)
   'missing-messages': { severity: 'error', title: 'Missing messages list' },
   'message-missing-role': { severity: 'error', title: 'Message without role' },
@@ -37,7 +40,7 @@ export const datasetChecks = {
   'invalid-content': { severity: 'error', title: 'Content of the wrong type' },
   'no-assistant-message': { severity: 'error', title: 'No assistant message' },
   'no-user-message': { severity: 'warning', title: 'No user message' },
-  'system-not-first': { severity: 'error', title: 'System message after the start' },
+  'system-not-first': { severity: 'warning', title: 'System message after the start' },
   'tool-without-call': { severity: 'error', title: 'Tool message without a matching call' },
   'last-turn-not-assistant': { severity: 'warning', title: 'Last turn is not the assistant' },
   'empty-assistant-turn': { severity: 'error', title: 'Empty assistant turn' },

@@ -36,8 +36,14 @@ export function findJsonSyntaxError(line: string): { column: number; length: num
     JSON.parse(line);
     return undefined;
   } catch {
+    // The locating parser recurses: past the nesting limit it is not asked, at any depth, so the class gets one answer.
+    if (nestsDeeperThan(line, maxNestingDepth)) return { column: 0, length: 1, message: `invalid JSON nested deeper than ${maxNestingDepth} levels (not located)` };
     const errors: ParseError[] = [];
-    parse(line, errors, { allowTrailingComma: false, disallowComments: true, allowEmptyContent: false });
+    try {
+      parse(line, errors, { allowTrailingComma: false, disallowComments: true, allowEmptyContent: false });
+    } catch {
+      return { column: 0, length: Math.min(line.length, 1), message: 'invalid JSON (too deeply nested to locate)' };
+    }
     const first = errors[0];
     if (!first) {
       // jsonc accepts a few things JSON.parse does not (e.g. trailing commas are checked by the option above, but
@@ -70,4 +76,39 @@ export function findJsonlSyntaxErrors(text: string): JsonlSyntaxError[] {
     });
   }
   return errors;
+}
+
+/**
+ * The deepest nesting a row may have. Python's `json` module, which the OpenAI cookbook's checker and line-by-line
+ * loaders call, raises RecursionError a little under 1,000 levels on CPython 3.11 (measured: 994 at the top of the
+ * stack; each frame of the loader's own lowers it; 9,994 on 3.12); real rows, tool schemas included, are a few tens
+ * of levels at most. See docs/dataset-checks.md.
+ */
+export const maxNestingDepth = 512;
+
+/**
+ * Whether a line of valid JSON nests arrays and objects deeper than `limit`. Native searches count the openers first:
+ * a line with no more than `limit` of them (every real row) is answered without a walk.
+ */
+export function nestsDeeperThan(line: string, limit: number): boolean {
+  let openers = 0;
+  for (const opener of ['{', '[']) {
+    for (let at = line.indexOf(opener); at >= 0 && openers <= limit; at = line.indexOf(opener, at + 1)) openers++;
+  }
+  if (openers <= limit) return false;
+  let depth = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string, escapes included.
+      for (i++; i < line.length; i++) {
+        const s = line.charCodeAt(i);
+        if (s === 0x5c) i++;
+        else if (s === 0x22) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }

@@ -1,12 +1,13 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isAscii, isUtf8 } from 'node:buffer';
-import { DatasetAccumulator, type DatasetScanOptions, type DatasetStats } from './datasetScan';
+import { DatasetAccumulator, type DatasetScanOptions, type DatasetStats, type FormatRows } from './datasetScan';
 import { finding, lineRange, type DatasetFinding } from './findings';
 import { FileRows, FingerprintTable, type TableBuffers } from './fingerprint';
 import { type DatasetFormat } from './formats';
 import { analyzeLine, type LineAnalysis, type LineAnalysisOptions } from './rowAnalysis';
 import { type CertifiedRow, RegionCertifier, sampleKeyOfUtf8Bytes } from './cleanRowScan';
-import { loadTokenCounter } from './tokenizer';
+import { defaultContextTokens } from './tokenCount';
+import { defaultTokenCounterSync, loadTokenCounter } from './tokenizer';
 
 /** One byte range of a file to scan, starting and ending at line boundaries. Plain data: it crosses to workers. */
 export interface RangeScanRequest {
@@ -34,6 +35,8 @@ export interface RangeScanResult {
   lines: number;
   last?: { line: number; terminated: boolean; invalid: boolean; length: number };
   table?: TableBuffers;
+  /** Where the range's rows of each format are (the first ones), for the file-level mixed-format check. */
+  rowsByFormat: FormatRows;
 }
 
 export type RangeScanMessage =
@@ -90,6 +93,9 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
     ...(request.format ? { format: request.format } : {}),
     ...(tokenCounter ? { tokenCounter } : {}),
     ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+    // Without a configured maximum, rows long enough to pass the default model's context are still counted (not in
+    // files that are not training data, whose row findings are dropped: a sibling split's fingerprints, a log).
+    ...(request.maxTokens === undefined && request.trainingData ? { contextCounter: () => tokenCounter ?? defaultTokenCounterSync() } : {}),
     checkDuplicates: request.checkDuplicates,
   };
   // Byte offsets of the range's lines (every 16th kept), to read an earlier row back when a duplicate is a candidate.
@@ -103,7 +109,7 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
     ...(request.expectedRows !== undefined ? { expectedRows: request.expectedRows } : {}),
     ...(fileRows ? { rowText: fileRows.text } : {}),
     // File-level checks run once, over the whole file, in the coordinator.
-    minRows: 0,
+    fileLevelChecks: false,
     ...(request.splits ? { splits: request.splits.map((split) => ({ file: split.file, table: FingerprintTable.fromBuffers(split.table) })) } : {}),
   };
   let batch: DatasetFinding[] = [];
@@ -138,6 +144,8 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
     // Rows the byte scanner certifies clean skip decoding and JSON.parse (see cleanRowScan.ts); it applies when no
     // token counting or other configured format asks more of a row than that.
     const certify = tokenCounter === undefined && (request.format === undefined || request.format === 'messages');
+    // A certified row this long could pass the default context when no maximum is set: the full path counts it.
+    const certifiedBytesLimit = request.maxTokens === undefined && request.trainingData ? defaultContextTokens : Number.POSITIVE_INFINITY;
     const certified: CertifiedRow = { lineEnd: 0, turns: 0, length: 0, ascii: true };
     const addCertifiedLine = (region: Buffer, start: number, regionStart: number): void => {
       fileRows?.note(line, regionStart + start);
@@ -191,7 +199,7 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
         const certifier = certify ? new RegionCertifier(region) : undefined;
         let from = 0;
         while (from < region.length) {
-          if (certifier?.certify(from, certified)) {
+          if (certifier?.certify(from, certified) && certified.lineEnd - from < certifiedBytesLimit) {
             addCertifiedLine(region, from, regionStart);
             from = certified.lineEnd + 1;
             continue;
@@ -236,5 +244,5 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
   if (accumulator.fingerprints && fileRows) accumulator.fingerprints.fileRows = fileRows;
   const table = accumulator.fingerprints?.toBuffers();
   const last = line > 0 ? { line: line - 1, terminated: lastTerminated, invalid: lastInvalid, length: lastLength } : undefined;
-  return { stats, lines: line, ...(last ? { last } : {}), ...(table ? { table } : {}) };
+  return { stats, lines: line, ...(last ? { last } : {}), ...(table ? { table } : {}), rowsByFormat: accumulator.rowsByFormat };
 }

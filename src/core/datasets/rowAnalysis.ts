@@ -1,11 +1,11 @@
-import { findJsonSyntaxError } from './jsonlSyntax';
+import { findJsonSyntaxError, maxNestingDepth, nestsDeeperThan } from './jsonlSyntax';
 import { mayHoldSpecialContent, scanRowContent } from './contentScan';
 import { datasetChecks, type DatasetFindingCode, type DatasetSeverity } from './findings';
 import { sampleKey } from './fingerprint';
 import { datasetFormats, detectRowFormat, type DatasetFormat } from './formats';
 import { RowLocator } from './locate';
-import { checkRow, convertRowToMessages, type RowProblem } from './rowChecks';
-import { rowCounterFor, type TokenCounter } from './tokenCount';
+import { checkRow, convertRowToMessages, type RowPath, type RowProblem } from './rowChecks';
+import { defaultContextTokens, mayExceedTokens, rowCounterFor, type TokenCounter } from './tokenCount';
 
 /** A problem located within its line: character offsets only, so the analysis stays valid when lines move. */
 export interface LineProblem {
@@ -42,6 +42,12 @@ export interface LineAnalysisOptions {
   tokenCounter?: TokenCounter;
   maxTokens?: number;
   checkDuplicates?: boolean;
+  /**
+   * When no `maxTokens` is configured: the default tokenizer, asked for only by rows long enough to pass the default
+   * model's context (`defaultContextTokens`), which are then flagged. Absent: no such check (the editor passes it
+   * unless its own background count applies a configured maximum).
+   */
+  contextCounter?: () => TokenCounter | undefined;
 }
 
 const mainKey: Record<DatasetFormat, string> = {
@@ -78,18 +84,12 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
   try {
     value = JSON.parse(text);
   } catch {
-    let error: { column: number; length: number; message: string } | undefined;
-    try {
-      error = findJsonSyntaxError(text);
-    } catch {
-      // The locating parser recurses; on absurdly deep input say what JSON.parse said, at the start.
-      error = undefined;
-    }
-    error ??= { column: 0, length: 1, message: 'invalid JSON (too deeply nested to locate)' };
+    const error = findJsonSyntaxError(text);
+    const { column, length, message } = error ?? { column: 0, length: 1, message: 'invalid JSON' };
     return {
       kind: 'invalid',
       recognized: false,
-      problems: [problem('invalid-json', `Invalid JSON at column ${error.column + 1}: ${error.message}. Each line must be one complete JSON object.`, error.column, Math.min(text.length, error.column + error.length))],
+      problems: [problem('invalid-json', `Invalid JSON at column ${column + 1}: ${message}. Each line must be one complete JSON object.`, column, Math.min(text.length, column + length))],
       turns: 0,
       length: text.length,
     };
@@ -107,32 +107,51 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
   if (!format) return analysis;
   analysis.format = format;
   const found: RowProblem[] = [];
-  let hits: ReturnType<typeof scanRowContent>;
+  // Every check below walks the row without recursion, so a row nested a million levels deep gets the same findings
+  // as one nested a thousand deep; past the limit they all point at the whole row (the locator recurses).
+  const tooDeep = nestsDeeperThan(text, maxNestingDepth);
+  let hits: ReturnType<typeof scanRowContent> = [];
+  let tokens: number | undefined;
+  let counterName = options.tokenCounter?.name;
   try {
     analysis.turns = checkRow(row, format, found).turns;
     // JSON escapes (\u003c…) could hide a token from the raw-text prefilter; trainers see the decoded text, but such escaping is rare.
-    hits = mayHoldSpecialContent(text) ? scanRowContent(row) : [];
+    if (mayHoldSpecialContent(text)) hits = scanRowContent(row);
     if (options.tokenCounter) analysis.tokens = rowCounterFor(options.tokenCounter).count(row, format);
-  } catch {
-    // Only pathological rows get here (nesting deep enough to overflow a recursive step): say so instead of crashing.
-    analysis.problems.push(problem('wrong-type', 'The row is nested too deeply to check; real training rows are a few levels deep. Flatten it.', 0, text.length));
-    return analysis;
+    tokens = analysis.tokens;
+    if (tokens === undefined && options.maxTokens === undefined && options.contextCounter && mayExceedTokens(text, defaultContextTokens)) {
+      const counter = options.contextCounter();
+      if (counter) {
+        tokens = rowCounterFor(counter).countUpTo(row, format, defaultContextTokens);
+        counterName = counter.name;
+      }
+    }
+  } catch (error) {
+    // No check should throw (none recurses); if one does, the row says so instead of stopping the scan.
+    found.push({ code: 'wrong-type', message: `The row could not be checked (${error instanceof Error ? error.message : String(error)}).`, path: [] });
   }
-  const overLimit = options.maxTokens !== undefined && analysis.tokens !== undefined && analysis.tokens > options.maxTokens;
-  if (found.length === 0 && hits.length === 0 && !overLimit && (detected === format || !options.format)) return analysis;
+  const limit = options.maxTokens ?? (options.contextCounter ? defaultContextTokens : undefined);
+  const overLimit = limit !== undefined && tokens !== undefined && tokens > limit;
+  if (!tooDeep && found.length === 0 && hits.length === 0 && !overLimit && (detected === format || !options.format)) return analysis;
 
-  const locator = new RowLocator(text);
+  const locator = tooDeep ? undefined : new RowLocator(text);
+  const wholeRow: [number, number] = [text.length - text.trimStart().length, text.trimEnd().length];
+  const locate = (path: RowPath, part?: 'key' | 'value'): [number, number] => (locator ? locator.locate(path, part) : wholeRow);
+  if (tooDeep) {
+    analysis.problems.push(problem('too-deeply-nested', `The row nests lists and objects more than ${maxNestingDepth} levels deep; Python's json module fails on such rows (RecursionError past about 1,000 levels on Python 3.11). Real rows are a few levels deep: flatten it or drop it.`, wholeRow[0], wholeRow[1]));
+  }
   if (options.format && detected && detected !== options.format) {
-    const [start, end] = locator.locate([]);
+    const [start, end] = locate([]);
     analysis.problems.push(problem('format-mismatch', `This row looks like ${datasetFormats[detected]}, but the file is configured as ${datasetFormats[options.format]}; convert the row or change the chatwright.datasets.formats setting.`, start, end));
   }
   for (const item of found) {
-    const [start, end] = locator.locate(item.path, item.part);
+    const [start, end] = locate(item.path, item.part);
     const located: LineProblem = problem(item.code, item.message, start, end);
     if (item.fix) {
       if (item.fix.kind === 'replaceValue') {
-        const [fixStart, fixEnd] = locator.locate(item.fix.path);
-        located.fix = { title: item.fix.title, start: fixStart, end: fixEnd, newText: item.fix.json };
+        const [fixStart, fixEnd] = locate(item.fix.path);
+        // Without the locator a value's place is unknown: no fix rather than one that replaces the whole row.
+        if (locator) located.fix = { title: item.fix.title, start: fixStart, end: fixEnd, newText: item.fix.json };
       } else {
         located.fix = { title: item.fix.title, start: 0, end: text.length, newText: item.fix.json };
       }
@@ -140,7 +159,7 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
     analysis.problems.push(located);
   }
   for (const hit of hits) {
-    const [start, end] = locator.locate(hit.path);
+    const [start, end] = locate(hit.path);
     analysis.problems.push(
       hit.kind === 'special-token'
         ? problem('special-token', `The text contains the literal special token ${hit.what}; the trainer's chat template adds these itself, and a literal one teaches the model to print it. Remove it or escape it.`, start, end)
@@ -148,8 +167,14 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
     );
   }
   if (overLimit) {
-    const [start, end] = locator.locate([mainKey[format]], 'key');
-    analysis.problems.push(problem('too-many-tokens', `The row is ${analysis.tokens} tokens (${options.tokenCounter!.name}), over the limit of ${options.maxTokens}; trainers truncate or drop it. Shorten or split the conversation.`, start, end));
+    const [start, end] = locate([mainKey[format]], 'key');
+    const why =
+      options.maxTokens !== undefined
+        ? `over the limit of ${options.maxTokens}`
+        : `over ${defaultContextTokens.toLocaleString('en-US')}, the native context of the default model (Qwen3; no maximum length is configured)`;
+    // Past the default context the count stops early: the exact number is no use, the excess is.
+    const size = options.tokenCounter ? `${tokens}` : `more than ${defaultContextTokens.toLocaleString('en-US')}`;
+    analysis.problems.push(problem('too-many-tokens', `The row is ${size} tokens (${counterName}), ${why}; trainers truncate or drop it. Shorten or split the conversation.`, start, end));
   }
   analysis.problems.sort((a, b) => a.start - b.start);
   return analysis;

@@ -31,6 +31,44 @@ function isObject(value: Json): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A value as a message shows it: primitives as JSON, lists and objects by kind (never serialized: they may nest without end). */
+function shown(value: Json): string {
+  if (typeof value === 'object' && value !== null) return typeName(value);
+  return JSON.stringify(value) ?? 'missing';
+}
+
+/** JSON text of a value, or undefined when it nests too deeply to serialize (JSON.stringify recurses). */
+function jsonTextOf(value: Json): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deep equality of two parsed JSON values, with an explicit stack: any depth, no stack overflow. */
+export function sameJson(a: Json, b: Json): boolean {
+  const pending: [Json, Json][] = [[a, b]];
+  for (let pair = pending.pop(); pair; pair = pending.pop()) {
+    const [x, y] = pair;
+    if (x === y) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null || Array.isArray(x) !== Array.isArray(y)) return false;
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) pending.push([x[i], y[i]]);
+      continue;
+    }
+    const xKeys = Object.keys(x);
+    const yObject = y as JsonObject;
+    if (xKeys.length !== Object.keys(yObject).length) return false;
+    for (const key of xKeys) {
+      if (!Object.prototype.hasOwnProperty.call(yObject, key)) return false;
+      pending.push([(x as JsonObject)[key], yObject[key]]);
+    }
+  }
+  return true;
+}
+
 function typeName(value: Json): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -89,7 +127,7 @@ function checkContentParts(parts: Json[], path: RowPath, out: RowProblem[]): voi
       return;
     }
     if (typeof part.type !== 'string' || !contentPartTypes.has(part.type)) {
-      out.push({ code: 'invalid-content', message: `Content part ${index + 1} has type ${JSON.stringify(part.type) ?? 'missing'}; use "text" (or "image_url" for images).`, path: 'type' in part ? [...at(), 'type'] : at() });
+      out.push({ code: 'invalid-content', message: `Content part ${index + 1} has type ${'type' in part ? shown(part.type) : 'missing'}; use "text" (or "image_url" for images).`, path: 'type' in part ? [...at(), 'type'] : at() });
       return;
     }
     if (part.type === 'text' && typeof part.text !== 'string') {
@@ -126,11 +164,12 @@ function checkToolCalls(calls: Json, path: RowPath, out: RowProblem[], ids: Set<
     if (args === undefined) {
       out.push({ code: 'invalid-tool-call', message: `Tool call ${index + 1} has no "arguments"; add them as a JSON string, e.g. "{}".`, path: [...at(), 'function'] });
     } else if (typeof args !== 'string') {
+      const serialized = jsonTextOf(args);
       out.push({
         code: 'tool-arguments-not-string',
         message: `"arguments" of tool call ${index + 1} is ${typeName(args)}; OpenAI expects the arguments serialized as a JSON string.`,
         path: argsPath,
-        fix: { title: 'Serialize the arguments as a JSON string', kind: 'replaceValue', path: argsPath, json: JSON.stringify(JSON.stringify(args)) },
+        ...(serialized !== undefined ? { fix: { title: 'Serialize the arguments as a JSON string', kind: 'replaceValue' as const, path: argsPath, json: JSON.stringify(serialized) } } : {}),
       });
     } else if (!isJson(args)) {
       out.push({ code: 'invalid-tool-arguments', message: `"arguments" of tool call ${index + 1} is not valid JSON; the model learns to emit exactly this text, so make it a JSON object.`, path: argsPath });
@@ -180,7 +219,7 @@ function checkMessages(messages: Json[], path: RowPath, options: MessageListOpti
       const renamed = typeof role === 'string' ? roleRenames[role.toLowerCase()] : undefined;
       out.push({
         code: 'unrecognized-role',
-        message: `Message ${index + 1} has the role ${JSON.stringify(role)}; use one of system, developer, user, assistant, tool${renamed ? ` (here probably "${renamed}")` : ''}.`,
+        message: `Message ${index + 1} has the role ${shown(role)}; use one of system, developer, user, assistant, tool${renamed ? ` (here probably "${renamed}")` : ''}.`,
         path: [...at(index), 'role'],
         ...(renamed ? { fix: { title: `Rename the role to "${renamed}"`, kind: 'replaceValue' as const, path: [...at(index), 'role'], json: JSON.stringify(renamed) } } : {}),
       });
@@ -199,7 +238,7 @@ function checkMessages(messages: Json[], path: RowPath, options: MessageListOpti
     }
     if (hasToolCalls) checkToolCalls(message.tool_calls, [...at(index), 'tool_calls'], out, (callIds ??= new Set<string>()));
     if (message.weight !== undefined && message.weight !== 0 && message.weight !== 1) {
-      out.push({ code: 'invalid-weight', message: `Message ${index + 1} has weight ${JSON.stringify(message.weight)}; weight must be 0 (do not train on this turn) or 1.`, path: [...at(index), 'weight'] });
+      out.push({ code: 'invalid-weight', message: `Message ${index + 1} has weight ${shown(message.weight)}; weight must be 0 (do not train on this turn) or 1.`, path: [...at(index), 'weight'] });
     }
     if (effectiveRole === 'system' || effectiveRole === 'developer') {
       if (seenNonSystem) out.push({ code: 'system-not-first', message: `Message ${index + 1} is a ${effectiveRole} message after the conversation started; move it to the start.`, path: [...at(index), 'role'] });
@@ -260,14 +299,19 @@ function checkTools(tools: Json, out: RowProblem[]): void {
   });
 }
 
-function requireString(row: JsonObject, key: string, out: RowProblem[], options: { allowEmpty?: boolean; optional?: boolean } = {}): void {
+/**
+ * `target`: the field is what the model is trained to produce, so an empty one teaches it to answer with nothing
+ * (an error); any other required field left empty is a warning.
+ */
+function requireString(row: JsonObject, key: string, out: RowProblem[], options: { allowEmpty?: boolean; optional?: boolean; target?: boolean } = {}): void {
   const value = row[key];
   if (value === undefined) {
     if (!options.optional) out.push({ code: 'missing-field', message: `The row has no "${key}"; add it as a string.`, path: [] });
   } else if (typeof value !== 'string') {
     out.push({ code: 'wrong-type', message: `"${key}" is ${typeName(value)}; it must be a string.`, path: [key] });
   } else if (!options.allowEmpty && value.trim() === '') {
-    out.push({ code: 'empty-value', message: `"${key}" is empty; write the text or drop the row.`, path: [key] });
+    if (options.target) out.push({ code: 'empty-target', message: `"${key}" is empty: it is what the model trains on, so the row teaches it to answer with nothing. Write it or drop the row.`, path: [key] });
+    else out.push({ code: 'empty-value', message: `"${key}" is empty; write the text or drop the row.`, path: [key] });
   }
 }
 
@@ -356,7 +400,7 @@ export function checkRow(row: JsonObject, format: DatasetFormat, out: RowProblem
         const speaker = turn.from;
         const role = typeof speaker === 'string' ? shareGptSpeakers[speaker] : undefined;
         if (!role) {
-          out.push({ code: 'unrecognized-speaker', message: `Turn ${index + 1} is from ${JSON.stringify(speaker) ?? 'nobody'}; use human, gpt, system, function_call or observation.`, path: 'from' in turn ? [...at(), 'from'] : at() });
+          out.push({ code: 'unrecognized-speaker', message: `Turn ${index + 1} is from ${speaker === undefined ? 'nobody' : shown(speaker)}; use human, gpt, system, function_call or observation.`, path: 'from' in turn ? [...at(), 'from'] : at() });
         }
         if (typeof turn.value !== 'string') {
           out.push({ code: 'message-missing-content', message: `Turn ${index + 1} has no "value" string; add the turn's text.`, path: 'value' in turn ? [...at(), 'value'] : at() });
@@ -377,14 +421,14 @@ export function checkRow(row: JsonObject, format: DatasetFormat, out: RowProblem
     case 'alpaca':
       requireString(row, 'instruction', out);
       requireString(row, 'input', out, { allowEmpty: true, optional: true });
-      requireString(row, 'output', out);
+      requireString(row, 'output', out, { target: true });
       return { turns: 2 };
     case 'text':
-      requireString(row, 'text', out);
+      requireString(row, 'text', out, { target: true });
       return { turns: 1 };
     case 'prompt-completion':
       requireString(row, 'prompt', out, { allowEmpty: true });
-      requireString(row, 'completion', out);
+      requireString(row, 'completion', out, { target: true });
       return { turns: 2 };
     case 'conversational-prompt-completion': {
       let turns = 0;
@@ -392,6 +436,10 @@ export function checkRow(row: JsonObject, format: DatasetFormat, out: RowProblem
         const list = row[key];
         if (!Array.isArray(list)) {
           out.push({ code: 'wrong-type', message: `"${key}" is ${typeName(list)}; in the conversational format it must be a list of {role, content} messages.`, path: list === undefined ? [] : [key] });
+          continue;
+        }
+        if (key === 'completion' && list.length === 0) {
+          out.push({ code: 'empty-target', message: '"completion" is an empty list: it is what the model trains on, so the row teaches nothing. Add the assistant\'s reply.', path: [key] });
           continue;
         }
         turns += checkMessages(list, [key], { requireAssistant: key === 'completion', requireUser: key === 'prompt', lastMustBeAssistant: key === 'completion' }, out);
@@ -404,15 +452,15 @@ export function checkRow(row: JsonObject, format: DatasetFormat, out: RowProblem
       }
       checkPreferenceSide(row.chosen, 'chosen', out);
       checkPreferenceSide(row.rejected, 'rejected', out);
-      if (row.chosen !== undefined && JSON.stringify(row.chosen) === JSON.stringify(row.rejected)) {
+      if (row.chosen !== undefined && sameJson(row.chosen, row.rejected)) {
         out.push({ code: 'identical-preference', message: '"chosen" and "rejected" are the same, so the pair teaches nothing; write a worse rejected response or drop the row.', path: ['rejected'] });
       }
       return { turns: Array.isArray(row.conversations) ? row.conversations.length + 1 : Array.isArray(row.prompt) ? row.prompt.length + 1 : 2 };
     }
     case 'unpaired-preference':
       requireString(row, 'prompt', out, { allowEmpty: true });
-      requireString(row, 'completion', out);
-      if (typeof row.label !== 'boolean') out.push({ code: 'invalid-label', message: `"label" is ${JSON.stringify(row.label)}; it must be true (desirable) or false (undesirable).`, path: ['label'] });
+      requireString(row, 'completion', out, { target: true });
+      if (typeof row.label !== 'boolean') out.push({ code: 'invalid-label', message: `"label" is ${shown(row.label)}; it must be true (desirable) or false (undesirable).`, path: ['label'] });
       return { turns: 2 };
     case 'segments': {
       const segments = row.segments;
@@ -424,11 +472,14 @@ export function checkRow(row: JsonObject, format: DatasetFormat, out: RowProblem
         if (!isObject(segment) || typeof segment.text !== 'string') {
           out.push({ code: 'wrong-type', message: `Segment ${index + 1} needs a "text" string.`, path: ['segments', index] });
         } else if (segment.label !== undefined && typeof segment.label !== 'boolean') {
-          out.push({ code: 'invalid-label', message: `Segment ${index + 1} has label ${JSON.stringify(segment.label)}; it must be true (train on it) or false.`, path: ['segments', index, 'label'] });
+          out.push({ code: 'invalid-label', message: `Segment ${index + 1} has label ${shown(segment.label)}; it must be true (train on it) or false.`, path: ['segments', index, 'label'] });
         }
       });
-      if (!segments.some((segment) => isObject(segment) && segment.label === true)) {
+      const trained = segments.filter((segment): segment is JsonObject => isObject(segment) && segment.label === true);
+      if (trained.length === 0) {
         out.push({ code: 'no-assistant-message', message: 'No segment has "label": true, so there is nothing to train on; mark the segments the model should learn.', path: ['segments'] });
+      } else if (trained.every((segment) => typeof segment.text === 'string' && segment.text.trim() === '')) {
+        out.push({ code: 'empty-target', message: 'Every segment with "label": true is empty, so the row trains on nothing; write their text or drop the row.', path: ['segments'] });
       }
       return { turns: segments.length };
     }

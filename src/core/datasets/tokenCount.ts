@@ -1,10 +1,30 @@
 import { type DatasetFormat } from './formats';
 
+/**
+ * The context of the default tokenizer's model, for rows when no maximum length is configured. Qwen3's model card
+ * gives 32,768 tokens of native context (131,072 only with YaRN rope scaling, which a fine-tuning run must turn on);
+ * its config's `max_position_embeddings` of 40,960 adds room for 8,192 generated tokens, which training rows do not use.
+ */
+export const defaultContextTokens = 32_768;
+
+/**
+ * Whether a row's line is long enough that its rendered text might pass `limit` tokens. A byte-level BPE tokenizer
+ * gives at most one token per byte of text, and the JSON line holds at least the bytes of the text it renders (JSON
+ * escapes are never shorter than what they stand for) plus its keys and punctuation, more bytes than the few special
+ * tokens a template writes per turn. UTF-16 units under-count bytes by at most three times.
+ */
+export function mayExceedTokens(line: string, limit: number): boolean {
+  if (line.length * 3 < limit) return false;
+  return line.length >= limit || Buffer.byteLength(line) >= limit;
+}
+
 /** Counts tokens with a real tokenizer. Implementations: `loadTokenCounter` (tokenizer.json) and test doubles. */
 export interface TokenCounter {
   /** Human-readable: which tokenizer, and where it came from. */
   readonly name: string;
   count(text: string): number;
+  /** The longest token of the vocabulary, in characters: a text of n characters is at least n / this many tokens. */
+  readonly maxTokenChars?: number;
   /** The model's chat template, when it has one: the text its trainer builds from a conversation (undefined if it refuses). */
   renderChat?(messages: { role: string; content: string }[]): string | undefined;
 }
@@ -31,12 +51,21 @@ function contentText(content: Json): string {
   return '';
 }
 
+/** Tool calls as the template writes them; calls nested too deeply to serialize (JSON.stringify recurses) count as their kind. */
+function serializedCalls(calls: Json): string {
+  try {
+    return JSON.stringify(calls) ?? '';
+  } catch {
+    return '[tool calls]';
+  }
+}
+
 function messageTurns(list: Json): ChatTurn[] {
   if (!Array.isArray(list)) return [];
   return list.map((raw) => {
     const message = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, Json>;
     let content = contentText(message.content);
-    if (message.tool_calls !== undefined) content += `<tool_call>${JSON.stringify(message.tool_calls)}</tool_call>`;
+    if (message.tool_calls !== undefined) content += `<tool_call>${serializedCalls(message.tool_calls)}</tool_call>`;
     return { role: typeof message.role === 'string' ? message.role : 'user', content };
   });
 }
@@ -105,6 +134,35 @@ export class RowTokenCounter {
     return this.counter.name;
   }
 
+  /**
+   * The row's tokens when they are `limit` or fewer; otherwise some number above `limit` (a lower bound). Counting
+   * stops once past the limit, and a text longer than the longest token times the limit is over without counting:
+   * the tokenizer runs at well under a megabyte a second, and slower still on long runs without spaces.
+   */
+  countUpTo(row: Record<string, unknown>, format: DatasetFormat, limit: number): number {
+    const text = this.renderedText(row, format);
+    const longest = this.counter.maxTokenChars;
+    if (longest !== undefined && text.length > limit * longest) return Math.ceil(text.length / longest);
+    let total = 0;
+    for (let from = 0; from < text.length && total <= limit; ) {
+      let to = Math.min(text.length, from + countSlice);
+      if (to < text.length) {
+        // Cut before a space that starts a word: the pre-tokenizer attaches it to that word either way, so the sum matches a whole count.
+        const space = text.lastIndexOf(' ', to);
+        if (space > from + countSlice / 2) to = space;
+      }
+      total += this.counter.count(text.slice(from, to));
+      from = to;
+    }
+    return total;
+  }
+
+  private renderedText(row: Record<string, unknown>, format: DatasetFormat): string {
+    const turns = rowTurns(row, format);
+    if (typeof turns === 'string') return turns;
+    return (this.counter.renderChat ? this.counter.renderChat(turns) : undefined) ?? renderForCounting(row, format);
+  }
+
   count(row: Record<string, unknown>, format: DatasetFormat): number {
     const turns = rowTurns(row, format);
     if (typeof turns === 'string') return this.counter.count(turns);
@@ -115,6 +173,9 @@ export class RowTokenCounter {
     return this.counter.count(renderForCounting(row, format));
   }
 }
+
+/** Characters per slice when counting up to a limit (see `countUpTo`). */
+const countSlice = 64 * 1024;
 
 const rowCounters = new WeakMap<TokenCounter, RowTokenCounter>();
 

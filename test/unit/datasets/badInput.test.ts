@@ -84,9 +84,11 @@ describe('bad input: the validator never throws and keeps its ranges inside the 
     const path = join(dir, 'big-line.jsonl');
     writeFileSync(path, `${big}\n${big.slice(0, 100)}\n`);
     const findings: DatasetFinding[] = [];
-    const result = await validateDatasetFile(path, { onFinding: (f) => findings.push(f) });
+    const result = await validateDatasetFile(path, { minRows: 0, onFinding: (f) => findings.push(f) });
     assert.equal(result.stats.lines, 2);
     assert.deepEqual(findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.range.start.line]), [['invalid-json', 1]]);
+    // Far past the default model's context, found without tokenizing ten megabytes.
+    assert.deepEqual(findings.filter((f) => f.code === 'too-many-tokens').map((f) => f.range.start.line), [0]);
   });
 
   it('handles an empty file', async () => {
