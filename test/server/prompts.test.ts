@@ -99,7 +99,7 @@ describe('language server: prompt templates over a real LSP connection', () => {
     await client.open(uri, 'prompty', '{% for i in range(1000000) %}{% for j in range(1000000) %}{{ j }}{% endfor %}{% endfor %}');
     const started = Date.now();
     const result = await client.connection.sendRequest<PreviewPromptResult>(previewPromptMethod, { uri });
-    assert.match(result.error!, /Rendering stopped after 1500 ms|too much memory/);
+    assert.match(result.error!, /^Rendering stopped(?: after 1500 ms)?: |too much memory/);
     assert.ok(Date.now() - started < 6000);
     const again = await client.connection.sendRequest<PreviewPromptResult>(previewPromptMethod, { uri: supportUri });
     assert.equal(again.error, undefined);
