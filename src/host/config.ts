@@ -91,12 +91,13 @@ export class Config {
    * `chatwright.models.*`. The Hub endpoint receives the user's token, so only the user's own settings may set it
    * (the setting has machine scope; a workspace cannot redirect downloads or the token).
    */
-  get models(): { hubEndpoint: string; concurrency: number } {
+  get models(): { hubEndpoint: string; concurrency: number; offline: boolean } {
     const endpoint = this.raw.inspect<unknown>('models.hubEndpoint')?.globalValue;
     const concurrency = this.raw.get<unknown>('models.downloadConcurrency');
     return {
       hubEndpoint: typeof endpoint === 'string' && /^https?:\/\//.test(endpoint.trim()) ? endpoint.trim() : '',
       concurrency: typeof concurrency === 'number' && concurrency >= 1 ? Math.min(16, Math.floor(concurrency)) : 4,
+      offline: this.raw.get<unknown>('models.offline') === true,
     };
   }
 
