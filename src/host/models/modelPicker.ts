@@ -81,10 +81,12 @@ export async function pickModel(ctx: Ctx, access: HubAccess, selection: ModelSel
   }
   const suggestion = suggestedModels[kind];
   if (current !== suggestion) offer({ id: suggestion, origin: 'suggested' }, { label: `$(star-full) ${suggestion}`, description: 'suggested: small, ONNX weights, runs on the CPU', detail: 'Downloaded only if you pick it and agree.', modelId: suggestion, source: 'suggested' });
-  const clear: PickItem[] = current ? [{ label: `$(close) Clear the ${kind} model`, description: current, source: 'clear' }] : [];
+  const currentName = sources.locals().find((model) => model.folder === current)?.name ?? current;
+  const clear: PickItem[] = current ? [{ label: `$(close) Clear the ${kind} model`, description: currentName, source: 'clear' }] : [];
   const addFolder: PickItem = { label: '$(folder-opened) Use a Local Model Folder…', description: 'a model in Hugging Face layout, or a cache folder', source: 'addFolder', alwaysShow: true };
   let hubChoices: ModelChoice[] = [];
-  let hubNote: PickItem[] = offline ? [{ label: `$(circle-slash) ${describeOffline(access.offline())}`, alwaysShow: true }] : [];
+  const offlineSource = access.offline().source === 'environment' ? 'HF_HUB_OFFLINE is set' : 'chatwright.models.offline';
+  let hubNote: PickItem[] = offline ? [{ label: '$(circle-slash) Offline mode is on: the Hub is not searched', description: offlineSource, detail: describeOffline(access.offline()), alwaysShow: true }] : [];
   const render = (): void => {
     const items: PickItem[] = [...clear];
     for (const section of arrangeModelChoices([...choices, ...hubChoices], reach)) {

@@ -113,7 +113,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
     if (node.type === 'localRoot') return this.locals.list().map((model) => ({ type: 'local', model }));
     if (node.type === 'cacheRoot') {
       const models = await this.cachedModels();
-      if (models.length === 0) return [{ type: 'message', text: 'No models in the cache yet: pick a model to download one.', icon: 'info' }];
+      if (models.length === 0) return [{ type: 'message', text: 'No models in the Hugging Face cache.', icon: 'info' }];
       return [...models.map((model): ModelsNode => ({ type: 'cached', model })), ...this.cacheWarnings.slice(0, 5).map((text): ModelsNode => ({ type: 'message', text, icon: 'warning' }))];
     }
     if (node.type === 'cached') return node.model.revisions.map((revision) => ({ type: 'revision', model: node.model, revision }));
