@@ -8,5 +8,6 @@ export function generalCommands(ctx: Ctx, languageServer: LanguageServerHost): R
     'chatwright.openSettings': () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:chatwright.chatwright'),
     'chatwright.showLogs': () => ctx.log.show(),
     'chatwright.restartLanguageServer': () => languageServer.restart(),
+    'chatwright.openWalkthrough': () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${ctx.extension.extension.id}#gettingStarted`, false),
   };
 }

@@ -100,11 +100,12 @@ export class Config {
    * `chatwright.models.*`. The Hub endpoint receives the user's token, so only the user's own settings may set it
    * (the setting has machine scope; a workspace cannot redirect downloads or the token).
    */
-  get models(): { hubEndpoint: string; concurrency: number } {
+  get models(): { hubEndpoint: string; concurrency: number; offline: boolean } {
     const endpoint = this.value('models.hubEndpoint');
     return {
       hubEndpoint: typeof endpoint === 'string' && httpOrigin(endpoint) ? endpoint.trim() : '',
       concurrency: boundedSetting('models.downloadConcurrency', this.value('models.downloadConcurrency')),
+      offline: this.value('models.offline') === true,
     };
   }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -71,6 +71,106 @@ describe('UI: the Models view and the model picker against a local Hub', { timeo
     await rows.filter({ hasText: 'in the cache' }).first().waitFor({ timeout: 30_000 });
     assert.ok(await rows.filter({ hasText: 'chatwright-test/tiny-minilm' }).count());
     await screenshot(page, 'models-picker-embedding');
+    await page.keyboard.press('Escape');
+  });
+});
+
+describe('UI: the Models view without a Hub: welcome, the unreachable Hub as an error, offline mode, a local folder', { timeout: 300_000 }, () => {
+  let cache: string;
+  let modelFolder: string;
+  let workbench: Workbench;
+
+  before(async () => {
+    cache = mkdtempSync(join(tmpdir(), 'chatwright-e2e-nohub-'));
+    // A model in the Hugging Face layout, as someone would copy it from another machine.
+    modelFolder = join(cache, 'my-local-chat');
+    mkdirSync(join(modelFolder, 'onnx'), { recursive: true });
+    writeFileSync(join(modelFolder, 'config.json'), '{"model_type":"llama"}');
+    writeFileSync(join(modelFolder, 'tokenizer.json'), '{"version":"1.0","model":{"type":"WordLevel","vocab":{"a":0}}}');
+    writeFileSync(join(modelFolder, 'generation_config.json'), '{}');
+    writeFileSync(join(modelFolder, 'onnx', 'model_q4.onnx'), 'weights');
+    // Port 9 (discard): nothing answers, as on a machine without network.
+    workbench = await openWorkbench({ workspace: join(repoRoot, 'examples', 'support-bot'), env: { HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_CACHE: join(cache, 'hub') } });
+  });
+
+  after(async () => {
+    await workbench?.close();
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  const modelsPane = (workbench: Workbench) => workbench.page.locator('.pane', { has: workbench.page.locator('.pane-header', { hasText: 'Models' }) }).first();
+
+  it('welcomes with the next steps when no model is on the machine', async () => {
+    const { page } = workbench;
+    await openChatwrightContainer(page);
+    const header = page.locator('.pane-header', { hasText: 'Models' }).first();
+    await header.waitFor({ timeout: 60_000 });
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    // The Chat view is a webview and has nothing to do with this; collapsed, the Models view gets the room.
+    const chatHeader = page.locator('.pane-header', { hasText: 'Chat' }).first();
+    if ((await chatHeader.getAttribute('aria-expanded')) === 'true') await chatHeader.click();
+    const welcome = modelsPane(workbench).locator('.welcome-view-content');
+    await welcome.getByText('No model on this machine yet', { exact: false }).waitFor({ timeout: 60_000 });
+    assert.ok(await welcome.getByRole('button', { name: 'Pick a Chat Model…' }).count());
+    assert.ok(await welcome.getByRole('button', { name: 'Use a Local Model Folder…' }).count());
+    await screenshot(page, 'models-welcome');
+  });
+
+  it('shows an unreachable Hub as an error notification with Retry, Work Offline and Use a Local Model Folder…', async () => {
+    const { page } = workbench;
+    await runCommand(page, 'Chatwright: Search Models on the Hugging Face Hub…');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor();
+    await input.fill('qwen');
+    await page.keyboard.press('Enter');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Cannot reach the Hub at http://127.0.0.1:9' }).first();
+    await toast.waitFor({ timeout: 30_000 });
+    for (const action of ['Retry', 'Work Offline', 'Use a Local Model Folder…']) assert.ok(await toast.getByRole('button', { name: action }).count(), `the notification offers ${action}`);
+    assert.equal(await modelsPane(workbench).locator('.monaco-list-row', { hasText: 'Cannot reach' }).count(), 0, 'the error is not a row of the view');
+    await modelsPane(workbench).locator('.welcome-view-content').getByText('The Hugging Face Hub cannot be reached', { exact: false }).waitFor({ timeout: 20_000 });
+    await screenshot(page, 'models-hub-unreachable');
+    await toast.getByRole('button', { name: 'Work Offline' }).click();
+    await modelsPane(workbench).locator('.welcome-view-content').getByText('Offline mode is on', { exact: false }).waitFor({ timeout: 20_000 });
+    await screenshot(page, 'models-offline-welcome');
+  });
+
+  it('uses a local model folder for chat and lists it in the Models view', async () => {
+    const { page } = workbench;
+    await runCommand(page, 'Chatwright: Use a Local Model Folder…');
+    // code-server's folder dialog is VS Code's simple file dialog: a quick input that takes a path, and an OK button.
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor();
+    await input.fill(`${modelFolder}/`);
+    await page.waitForTimeout(1000);
+    const ok = page.locator('.quick-input-widget .monaco-button', { hasText: 'Use This Folder' }).first();
+    if (await ok.isVisible()) await ok.click();
+    else await page.keyboard.press('Enter');
+    const role = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Use for Chat' }).first();
+    try {
+      await role.waitFor({ timeout: 30_000 });
+    } catch (error) {
+      await screenshot(page, 'models-local-folder-dialog-failed');
+      throw error;
+    }
+    await role.click();
+    const pane = modelsPane(workbench);
+    await pane.locator('.monaco-list-row', { hasText: 'Local folders' }).waitFor({ timeout: 30_000 });
+    await pane.locator('.monaco-list-row', { hasText: 'my-local-chat (local folder)' }).waitFor({ timeout: 30_000 });
+    await screenshot(page, 'models-local-folder');
+  });
+
+  it('offline, the chat picker lists the local folder first and the suggestion after it, marked as needing a download', async () => {
+    const { page } = workbench;
+    await runCommand(page, 'Chatwright: Pick Chat Model…');
+    const rows = page.locator('.quick-input-widget .monaco-list-row');
+    await rows.filter({ hasText: 'needs a download' }).first().waitFor({ timeout: 30_000 });
+    const texts = await rows.allInnerTexts();
+    const local = texts.findIndex((text) => text.includes('my-local-chat'));
+    const suggestion = texts.findIndex((text) => text.includes('Qwen2.5-0.5B-Instruct'));
+    assert.ok(local >= 0 && suggestion > local, `the local folder (${local}) comes before the suggestion (${suggestion}): ${texts.join(' | ')}`);
+    assert.match(texts[suggestion] ?? '', /needs a download/);
+    assert.ok(await rows.filter({ hasText: 'Offline mode is on' }).count(), 'the picker says why');
+    await screenshot(page, 'models-picker-offline');
     await page.keyboard.press('Escape');
   });
 });

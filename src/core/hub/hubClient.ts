@@ -2,7 +2,7 @@ import { HubApiError, listFiles, listModels, modelInfo, type ListFileEntry } fro
 import { hubEndpoint, hubOffline, hubTokenFromEnv } from './cacheLocation';
 import { checkCommitId, checkListedFile, checkRepoId, isCommitId } from './cachePaths';
 import { isRedirectStatus, redirectTarget, tokenMayGoTo } from './hubRedirects';
-import { HubAccessError, HubHttpError, HubNotFoundError, HubOfflineError } from './hubErrors';
+import { HubAccessError, HubHttpError, HubNotFoundError, HubOfflineError, HubUnreachableError } from './hubErrors';
 import { describeModelFiles, modelCapabilities, type ModelCapabilities, type ModelFiles, type WeightFormat } from './modelFormats';
 
 /** Where and as whom Chatwright talks to the Hub. Build it with `hubConnection`. */
@@ -224,7 +224,7 @@ export function translateHubError(error: unknown, connection: HubConnection, rep
   if (error instanceof Error && error.name === 'AbortError') return error;
   if (error instanceof TypeError && /fetch failed/i.test(error.message)) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return new Error(`Cannot reach the Hub at ${connection.endpoint} (${cause?.code ?? cause?.message ?? 'network error'}). Check the network or HF_ENDPOINT; set HF_HUB_OFFLINE=1 to work from the cache.`);
+    return new HubUnreachableError(connection.endpoint, cause?.code ?? cause?.message ?? 'network error');
   }
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -7,6 +7,17 @@ export class HubOfflineError extends Error {
   }
 }
 
+/** The Hub (or the mirror in HF_ENDPOINT) did not answer at all: no network, a firewall, a wrong endpoint. */
+export class HubUnreachableError extends Error {
+  constructor(
+    readonly endpoint: string,
+    readonly reason: string,
+  ) {
+    super(`Cannot reach the Hub at ${endpoint} (${reason}). Check the network or HF_ENDPOINT; set HF_HUB_OFFLINE=1 to work from the cache.`);
+    this.name = 'HubUnreachableError';
+  }
+}
+
 export class HubNotFoundError extends Error {
   constructor(readonly repoId: string, what = 'model') {
     super(`${what === 'model' ? `Model '${repoId}'` : `${what} of '${repoId}'`} was not found on the Hub. Check the id (org/name); private models need a token ('Chatwright: Set Hugging Face Token' or HF_TOKEN).`);

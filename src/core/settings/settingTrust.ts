@@ -50,6 +50,7 @@ export const settingRules = {
   'datasets.minRows': { trust: 'anywhere', bounds: integer(0, 1_000_000, 10) },
   'models.hubEndpoint': { trust: 'userOnly' },
   'models.downloadConcurrency': { trust: 'userOnly', bounds: integer(1, 16, 4) },
+  'models.offline': { trust: 'userOnly' },
   'chat.endpoints': { trust: 'restricted' },
   'engine.executionProvider': { trust: 'userOnly' },
   'engine.threads': { trust: 'userOnly', bounds: integer(0, 256, 0) },

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { DownloadCancelledError, formatBytes, type DownloadResult } from '../../core/hub/downloader';
 import { selectFiles, type FileSelection, type ModelRuntime } from '../../core/hub/fileSelection';
 import { getModelDetails, type ModelDetails } from '../../core/hub/hubClient';
-import { HubAccessError } from '../../core/hub/hubErrors';
+import { HubAccessError, HubOfflineError, HubUnreachableError } from '../../core/hub/hubErrors';
+import { describeOffline } from '../../core/hub/offlineMode';
 import { type OnnxVariant } from '../../core/hub/modelFormats';
 import { parseModelRef } from '../../core/hub/modelLookup';
 import { type Ctx } from '../context';
@@ -27,8 +28,10 @@ export async function downloadModel(ctx: Ctx, access: HubAccess, ref: string, ch
   let details: ModelDetails;
   try {
     details = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Looking up ${repoId}…` }, () => getModelDetails(connection, repoId, revision));
+    access.noteReachable(true);
   } catch (error) {
-    await reportHubError(ctx, access, error);
+    // Retried through the command, so the Models view refreshes when the download succeeds.
+    await reportHubError(ctx, access, error, () => Promise.resolve(vscode.commands.executeCommand('chatwright.models.download', ref, choice)));
     return undefined;
   }
   const selection = await chooseFiles(details, choice);
@@ -130,8 +133,15 @@ async function chooseFiles(details: ModelDetails, choice: DownloadChoice): Promi
   return selectFiles(details.repoFiles, runtime, variant, details.task);
 }
 
-/** Errors from the Hub, with the actions that help: request access, set a token, open the log. */
-export async function reportHubError(ctx: Ctx, access: HubAccess, error: unknown): Promise<void> {
+/** The action in Hub error notifications that offers the way around the Hub. */
+export const useLocalFolderAction = 'Use a Local Model Folder…';
+
+/**
+ * Errors from the Hub, with the actions that help: request access, set a token; when the Hub cannot be reached, retry
+ * (with `retry`), work offline or use a local folder; in offline mode, use a local folder or go back online. Only the
+ * access error is awaited (its actions continue the same task); the others must not hold up the command that failed.
+ */
+export async function reportHubError(ctx: Ctx, access: HubAccess, error: unknown, retry?: () => Promise<unknown>): Promise<void> {
   const message = await access.redact(error instanceof Error ? error.message : String(error));
   ctx.log.error(message);
   if (error instanceof HubAccessError) {
@@ -141,7 +151,29 @@ export async function reportHubError(ctx: Ctx, access: HubAccess, error: unknown
     if (answer === 'Set Token') await access.promptForToken();
     return;
   }
+  if (error instanceof HubUnreachableError) {
+    access.noteReachable(false);
+    void offerWayAround(ctx, `Chatwright: ${message}`, [...(retry ? ['Retry'] : []), 'Work Offline', useLocalFolderAction], retry);
+    return;
+  }
+  if (error instanceof HubOfflineError) {
+    const decision = access.offline();
+    void offerWayAround(ctx, `Chatwright: ${describeOffline(decision)}`, [useLocalFolderAction, ...(decision.source === 'setting' ? ['Work Online'] : [])], retry);
+    return;
+  }
   void vscode.window.showErrorMessage(`Chatwright: ${message}`);
+}
+
+async function offerWayAround(ctx: Ctx, message: string, actions: string[], retry: (() => Promise<unknown>) | undefined): Promise<void> {
+  const answer = await vscode.window.showErrorMessage(message, ...actions);
+  try {
+    if (answer === 'Retry' && retry) await retry();
+    else if (answer === 'Work Offline') await vscode.commands.executeCommand('chatwright.models.workOffline');
+    else if (answer === 'Work Online') await vscode.commands.executeCommand('chatwright.models.workOnline');
+    else if (answer === useLocalFolderAction) await vscode.commands.executeCommand('chatwright.models.useLocalFolder');
+  } catch (error) {
+    ctx.log.error(`${answer ?? 'action'} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function formatDuration(seconds: number): string {

@@ -1,19 +1,21 @@
 import * as vscode from 'vscode';
 import { hubConnection, type HubConnection } from '../../core/hub/hubClient';
 import { redactSecrets } from '../../core/hub/hubErrors';
+import { decideOffline, environmentFor, type OfflineDecision } from '../../core/hub/offlineMode';
 import { type Ctx } from '../context';
 
 const secretKey = 'chatwright.huggingFaceToken';
 
 /**
  * How the extension reaches the Hub: the environment (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME, HF_HUB_CACHE) with
- * the user's `chatwright.models.hubEndpoint` on top, and the token from SecretStorage ("Chatwright: Set Hugging Face
+ * the user's `chatwright.models.hubEndpoint` and `chatwright.models.offline` on top, and the token from SecretStorage ("Chatwright: Set Hugging Face
  * Token") before HF_TOKEN. The token is never written to settings or to the log: every message that may hold it goes
  * through `redact`.
  */
 export class HubAccess {
   private token: string | undefined;
   private loaded = false;
+  private unreachable = false;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -26,11 +28,41 @@ export class HubAccess {
         this.changed.fire();
       }),
     );
+    ctx.own(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (!event.affectsConfiguration('chatwright.models.offline') && !event.affectsConfiguration('chatwright.models.hubEndpoint')) return;
+        this.publishContext();
+        this.changed.fire();
+      }),
+    );
+    this.publishContext();
+  }
+
+  /** Offline when `chatwright.models.offline` is on or HF_HUB_OFFLINE is set in VS Code's environment. */
+  offline(): OfflineDecision {
+    return decideOffline(this.ctx.config.models.offline, process.env);
   }
 
   env(): NodeJS.ProcessEnv {
     const endpoint = this.ctx.config.models.hubEndpoint;
-    return endpoint ? { ...process.env, HF_ENDPOINT: endpoint } : { ...process.env };
+    return environmentFor(this.offline(), endpoint ? { ...process.env, HF_ENDPOINT: endpoint } : process.env);
+  }
+
+  /** Remembers whether the last call reached the Hub, for the Models view's welcome content. */
+  noteReachable(reachable: boolean): void {
+    if (this.unreachable === !reachable) return;
+    this.unreachable = !reachable;
+    this.publishContext();
+  }
+
+  /** Whether the last call failed to reach the Hub (offline mode aside). */
+  get lastCallUnreachable(): boolean {
+    return this.unreachable;
+  }
+
+  private publishContext(): void {
+    void vscode.commands.executeCommand('setContext', 'chatwright.models.offline', this.offline().offline);
+    void vscode.commands.executeCommand('setContext', 'chatwright.models.hubUnreachable', this.unreachable && !this.offline().offline);
   }
 
   async connection(): Promise<HubConnection> {

@@ -27,7 +27,14 @@ export class ModelSelection implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelSelectionChange>();
   readonly onDidChange: vscode.Event<ModelSelectionChange> = this.changed.event;
 
-  constructor(private readonly state: vscode.Memento) {}
+  constructor(private readonly state: vscode.Memento) {
+    for (const kind of modelKinds) this.publishContext(kind);
+  }
+
+  /** `chatwright.models.chatChosen` / `embeddingChosen`: the walkthrough's model step completes on it. */
+  private publishContext(kind: ModelKind): void {
+    void vscode.commands.executeCommand('setContext', `chatwright.models.${kind}Chosen`, this.get(kind) !== undefined);
+  }
 
   get chatModel(): string | undefined {
     return this.get('chat');
@@ -47,6 +54,7 @@ export class ModelSelection implements vscode.Disposable {
     const next = id?.trim() || undefined;
     if (next === this.get(kind)) return;
     await this.state.update(ModelSelection.keys[kind], next);
+    this.publishContext(kind);
     this.changed.fire({ kind, id: next });
   }
 

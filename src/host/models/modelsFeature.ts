@@ -11,24 +11,34 @@ import { cachedRevisionFor, formatParameters, parseModelRef } from '../../core/h
 import { type CommandHandler, type Ctx } from '../context';
 import { downloadModel, reportHubError } from './downloadModel';
 import { HubAccess } from './hubAccess';
+import { LocalModelFolders } from './localModelFolders';
 import { pickModel } from './modelPicker';
 import { ModelSelection, type ModelKind } from './modelSelection';
 import { ModelsStatusBar } from './modelsStatusBar';
-import { modelIdOf, ModelsTreeProvider } from './modelsTree';
+import { localFolderOf, modelIdOf, ModelsTreeProvider } from './modelsTree';
+import { useLocalModelFolder } from './useLocalFolder';
 
 /** Registers the Models feature and returns the model selection that chat, preview and indexing read. */
 export function registerModels(ctx: Ctx): ModelSelection {
   const selection = ctx.own(new ModelSelection(ctx.extension.workspaceState));
   const access = new HubAccess(ctx);
-  const tree = ctx.own(new ModelsTreeProvider(selection, () => access.env()));
+  const locals = ctx.own(new LocalModelFolders(ctx.extension.globalState));
+  const tree = ctx.own(new ModelsTreeProvider(selection, () => access.env(), locals));
   ctx.own(vscode.window.createTreeView(ModelsTreeProvider.viewId, { treeDataProvider: tree, showCollapseAll: true }));
   ctx.own(new ModelsStatusBar(selection));
-  ctx.registerCommands(modelsCommands(ctx, access, selection, tree));
+  ctx.registerCommands(modelsCommands(ctx, access, selection, tree, locals));
   return selection;
 }
 
-function modelsCommands(ctx: Ctx, access: HubAccess, selection: ModelSelection, tree: ModelsTreeProvider): Record<string, CommandHandler> {
-  const pick = (kind: ModelKind) => () => pickModel(ctx, access, selection, kind, () => tree.cachedModels(), () => tree.refresh());
+function modelsCommands(ctx: Ctx, access: HubAccess, selection: ModelSelection, tree: ModelsTreeProvider, locals: LocalModelFolders): Record<string, CommandHandler> {
+  const pick = (kind: ModelKind) => () => pickModel(ctx, access, selection, kind, { cached: () => tree.cachedModels(), locals: () => locals.list(), onDownloaded: () => tree.refresh() });
+  const setOffline = async (offline: boolean): Promise<void> => {
+    await vscode.workspace.getConfiguration('chatwright.models').update('offline', offline, vscode.ConfigurationTarget.Global);
+    const decision = access.offline();
+    if (!offline && decision.offline) void vscode.window.showWarningMessage('Chatwright: HF_HUB_OFFLINE is still set in the environment VS Code was started from; unset it and restart VS Code to reach the Hub.');
+    else void vscode.window.showInformationMessage(offline ? 'Chatwright: offline mode is on. Models in the cache and local folders still work; the Hub is not contacted.' : 'Chatwright: offline mode is off; the Hub can be searched again.');
+    tree.refresh();
+  };
   const requireId = async (node: unknown, prompt: string): Promise<string | undefined> =>
     modelIdOf(node) ??
     (await vscode.window.showInputBox({ title: prompt, prompt: 'A model id on the Hugging Face Hub: org/name, optionally @revision', validateInput: (value) => (/^[\w.-]+\/[\w.-]+(@\S+)?$/.test(value.trim()) ? undefined : 'Write org/name') }))?.trim();
@@ -43,11 +53,35 @@ function modelsCommands(ctx: Ctx, access: HubAccess, selection: ModelSelection, 
       await vscode.commands.executeCommand(`${ModelsTreeProvider.viewId}.focus`);
       try {
         const results = await searchModels(await access.connection(), search);
+        access.noteReachable(true);
         tree.showSearch(text, results);
         return results.map((model) => model.id);
       } catch (error) {
-        tree.showSearch(text, [], await access.redact(error instanceof Error ? error.message : String(error)));
+        tree.clearSearch();
+        await reportHubError(ctx, access, error, () => Promise.resolve(vscode.commands.executeCommand('chatwright.models.searchHub', text)));
         return [];
+      }
+    },
+    'chatwright.models.useLocalFolder': (path?: unknown, kind?: unknown) =>
+      useLocalModelFolder(ctx, locals, selection, typeof path === 'string' ? path : undefined, kind === 'chat' || kind === 'embedding' ? kind : undefined),
+    'chatwright.models.removeLocalFolder': async (node?: unknown) => {
+      const folder = localFolderOf(node) ?? (typeof node === 'string' ? node : undefined);
+      if (!folder) return false;
+      for (const kind of ['chat', 'embedding'] as const) if (selection.get(kind) === folder) await selection.select(kind, undefined);
+      return locals.remove(folder);
+    },
+    'chatwright.models.workOffline': () => setOffline(true),
+    'chatwright.models.workOnline': () => setOffline(false),
+    'chatwright.models.checkHub': async () => {
+      try {
+        await searchModels(await access.connection(), { limit: 1 });
+        access.noteReachable(true);
+        void vscode.window.showInformationMessage('Chatwright: the Hugging Face Hub answers.');
+        tree.refresh();
+        return true;
+      } catch (error) {
+        await reportHubError(ctx, access, error, () => Promise.resolve(vscode.commands.executeCommand('chatwright.models.checkHub')));
+        return false;
       }
     },
     'chatwright.models.download': async (node?: unknown, options?: unknown) => {
@@ -91,6 +125,8 @@ function modelsCommands(ctx: Ctx, access: HubAccess, selection: ModelSelection, 
   async function useFor(kind: ModelKind, node: unknown): Promise<void> {
     const id = modelIdOf(node);
     if (!id) return pick(kind)();
+    const folder = localFolderOf(node);
+    if (folder) return selection.select(kind, folder);
     const cached = (await tree.cachedModels()).some((model) => model.repoId === id);
     if (!cached) {
       const folder = await downloadModel(ctx, access, id);

@@ -5,13 +5,17 @@ import { type ModelSummary } from '../../core/hub/hubClient';
 import { detectHardware } from '../../core/hub/hardware';
 import { quickFit, type Hardware } from '../../core/hub/memoryEstimate';
 import { describeModelFiles, modelCapabilities } from '../../core/hub/modelFormats';
+import { type LocalModel } from '../../core/hub/localModelFolder';
 import { formatParameters } from '../../core/hub/modelLookup';
+import { LocalModelFolders } from './localModelFolders';
 import { type ModelKind, type ModelSelection } from './modelSelection';
 
 /** A node of the Models view. `contextValue` drives the inline actions declared in package.json. */
 export type ModelsNode =
   | { type: 'selection'; kind: ModelKind }
   | { type: 'cacheRoot' }
+  | { type: 'localRoot' }
+  | { type: 'local'; model: LocalModel }
   | { type: 'cached'; model: CachedModel }
   | { type: 'revision'; model: CachedModel; revision: CachedRevision }
   | { type: 'searchRoot' }
@@ -25,11 +29,22 @@ export function modelIdOf(node: unknown): string | undefined {
   const typed = node as ModelsNode;
   if (typed.type === 'cached' || typed.type === 'revision') return typed.model.repoId;
   if (typed.type === 'hub') return typed.model.id;
+  if (typed.type === 'local') return typed.model.folder;
+  return undefined;
+}
+
+/** The local folder a node stands for (the engine opens it as it is; nothing to download). */
+export function localFolderOf(node: unknown): string | undefined {
+  if (typeof node !== 'object' || node === null || !('type' in node)) return undefined;
+  const typed = node as ModelsNode;
+  if (typed.type === 'local') return typed.model.folder;
   return undefined;
 }
 
 /**
- * The Models view: the chosen chat and embedding models, the local Hugging Face cache (offline) and the last Hub search.
+ * The Models view: the chosen chat and embedding models, the local Hugging Face cache (offline), the model folders the
+ * user added, and the last Hub search. With none of these it shows nothing, so VS Code shows the view's welcome content
+ * (package.json `viewsWelcome`): the next step, which depends on whether the Hub can be used.
  */
 export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
   static readonly viewId = 'chatwright.models';
@@ -38,13 +53,15 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
   private cache: CachedModel[] | undefined;
   private cacheSummary = '';
   private cacheWarnings: string[] = [];
-  private search: { query: string; results: ModelSummary[] | undefined; error?: string } | undefined;
+  private search: { query: string; results: ModelSummary[] | undefined } | undefined;
 
   constructor(
     private readonly selection: ModelSelection,
     private readonly env: () => NodeJS.ProcessEnv,
+    private readonly locals: LocalModelFolders,
   ) {
     selection.onDidChange(() => this.changed.fire(undefined));
+    locals.onDidChange(() => this.changed.fire(undefined));
   }
 
   dispose(): void {
@@ -57,10 +74,16 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
     this.changed.fire(undefined);
   }
 
-  showSearch(query: string, results: ModelSummary[] | undefined, error?: string): void {
-    this.search = { query, results, ...(error ? { error } : {}) };
+  showSearch(query: string, results: ModelSummary[] | undefined): void {
+    this.search = { query, results };
     this.changed.fire(undefined);
     if (results && results.length > 0) void machineHardware().then(() => this.changed.fire(undefined));
+  }
+
+  /** A search that failed is reported as an error notification; its section goes rather than look like "no results". */
+  clearSearch(): void {
+    this.search = undefined;
+    this.changed.fire(undefined);
   }
 
   async cachedModels(): Promise<CachedModel[]> {
@@ -75,17 +98,26 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
 
   async getChildren(node?: ModelsNode): Promise<ModelsNode[]> {
     if (!node) {
-      await this.cachedModels();
-      return [{ type: 'selection', kind: 'chat' }, { type: 'selection', kind: 'embedding' }, { type: 'cacheRoot' }, ...(this.search ? [{ type: 'searchRoot' } as const] : [])];
+      const cached = await this.cachedModels();
+      const locals = this.locals.list();
+      const nothingYet = cached.length === 0 && this.cacheWarnings.length === 0 && locals.length === 0 && !this.search && !this.selection.get('chat') && !this.selection.get('embedding');
+      if (nothingYet) return [];
+      return [
+        { type: 'selection', kind: 'chat' },
+        { type: 'selection', kind: 'embedding' },
+        ...(locals.length > 0 ? [{ type: 'localRoot' } as const] : []),
+        { type: 'cacheRoot' },
+        ...(this.search ? [{ type: 'searchRoot' } as const] : []),
+      ];
     }
+    if (node.type === 'localRoot') return this.locals.list().map((model) => ({ type: 'local', model }));
     if (node.type === 'cacheRoot') {
       const models = await this.cachedModels();
-      if (models.length === 0) return [{ type: 'message', text: 'No models in the cache yet: search the Hub to download one.', icon: 'info' }];
+      if (models.length === 0) return [{ type: 'message', text: 'No models in the Hugging Face cache.', icon: 'info' }];
       return [...models.map((model): ModelsNode => ({ type: 'cached', model })), ...this.cacheWarnings.slice(0, 5).map((text): ModelsNode => ({ type: 'message', text, icon: 'warning' }))];
     }
     if (node.type === 'cached') return node.model.revisions.map((revision) => ({ type: 'revision', model: node.model, revision }));
     if (node.type === 'searchRoot' && this.search) {
-      if (this.search.error) return [{ type: 'message', text: this.search.error, icon: 'error' }];
       if (!this.search.results) return [{ type: 'message', text: 'Searching…', icon: 'loading~spin' }];
       if (this.search.results.length === 0) return [{ type: 'message', text: 'No models found.', icon: 'info' }];
       return this.search.results.map((model) => ({ type: 'hub', model }));
@@ -97,8 +129,9 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
     switch (node.type) {
       case 'selection': {
         const id = this.selection.get(node.kind);
+        const local = id ? this.locals.find(id) : undefined;
         const item = new vscode.TreeItem(node.kind === 'chat' ? 'Chat model' : 'Embedding model', vscode.TreeItemCollapsibleState.None);
-        item.description = id ?? 'not chosen: click to pick one';
+        item.description = local ? `${local.name} (local folder)` : (id ?? 'not chosen: click to pick one');
         item.iconPath = new vscode.ThemeIcon(node.kind === 'chat' ? 'comment-discussion' : 'symbol-array');
         item.contextValue = `selection.${node.kind}`;
         item.command = { command: node.kind === 'chat' ? 'chatwright.models.pickChatModel' : 'chatwright.models.pickEmbeddingModel', title: 'Pick' };
@@ -111,6 +144,25 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
         item.iconPath = new vscode.ThemeIcon('database');
         item.contextValue = 'cacheRoot';
         item.tooltip = 'Models in the Hugging Face cache (HF_HUB_CACHE / HF_HOME), shared with Python.';
+        return item;
+      }
+      case 'localRoot': {
+        const item = new vscode.TreeItem('Local folders', vscode.TreeItemCollapsibleState.Expanded);
+        item.description = String(this.locals.list().length);
+        item.iconPath = new vscode.ThemeIcon('folder-library');
+        item.contextValue = 'localRoot';
+        item.tooltip = 'Model folders added with "Use a Local Model Folder…": used as they are, never downloaded.';
+        return item;
+      }
+      case 'local': {
+        const present = LocalModelFolders.present(node.model);
+        const selectedAs = (['chat', 'embedding'] as const).filter((kind) => this.selection.get(kind) === node.model.folder);
+        const item = new vscode.TreeItem(node.model.name, vscode.TreeItemCollapsibleState.None);
+        item.description = [present ? '' : 'folder missing', node.model.role ?? '', ...selectedAs.map((kind) => `✓ ${kind}`)].filter(Boolean).join(' · ') || node.model.folder;
+        item.iconPath = new vscode.ThemeIcon(!present ? 'warning' : selectedAs.length > 0 ? 'pass-filled' : 'folder');
+        item.contextValue = 'localModel';
+        item.id = `local:${node.model.folder}`;
+        item.tooltip = new vscode.MarkdownString().appendMarkdown(`**${node.model.name}**\n\n`).appendText(`${node.model.summary}\n${node.model.folder}${present ? '' : '\nThe folder is gone: remove it from the list or add it again.'}`);
         return item;
       }
       case 'cached': {

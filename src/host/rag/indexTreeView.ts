@@ -35,6 +35,20 @@ export function describeProgress(snapshot: IndexSnapshot): string | undefined {
   return `Indexing ${progress.filesDone.toLocaleString()}/${progress.filesTotal.toLocaleString()} files${formatEta(progress.etaMs)}`;
 }
 
+/** What the Index view shows when it has nothing to list: each state has its own `viewsWelcome` entry in package.json. */
+export type IndexWelcomeState = 'noWorkspace' | 'notIndexed' | 'noDocuments' | 'ready';
+
+/**
+ * `ready` as soon as any folder has something to show (work in progress, documents, skipped files, an error); else why
+ * the view is empty. A folder without a snapshot has not been indexed in this session.
+ */
+export function indexWelcomeState(snapshots: readonly (IndexSnapshot | undefined)[]): IndexWelcomeState {
+  if (snapshots.length === 0) return 'noWorkspace';
+  const hasContent = (snapshot: IndexSnapshot): boolean => snapshot.busy || snapshot.paused || snapshot.documents > 0 || snapshot.skipped.length > 0 || snapshot.lastError !== undefined;
+  if (snapshots.some((snapshot) => snapshot !== undefined && hasContent(snapshot))) return 'ready';
+  return snapshots.some((snapshot) => snapshot === undefined) ? 'notIndexed' : 'noDocuments';
+}
+
 /**
  * The Index view: for each workspace folder, its state (progress, lexical-only, errors), its indexed files with chunk
  * counts and when they were indexed, and the files it skipped with the reason.
@@ -64,7 +78,13 @@ export class IndexTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
-    if (!node) return this.manager.folders.map((client) => ({ kind: 'folder', client }));
+    if (!node) {
+      const folders = this.manager.folders;
+      const snapshots = await Promise.all(folders.map(async (client) => client.lastSnapshot ?? (client.running ? await client.request('snapshot', {}) : undefined)));
+      const state = indexWelcomeState(snapshots);
+      void vscode.commands.executeCommand('setContext', 'chatwright.index.state', state);
+      return state === 'ready' ? folders.map((client) => ({ kind: 'folder', client })) : [];
+    }
     const client = node.client;
     if (node.kind === 'folder') {
       const snapshot = client.lastSnapshot ?? (client.running ? await client.request('snapshot', {}) : undefined);
