@@ -166,7 +166,7 @@ export class ChatPageHost {
 export function testState(overrides: Partial<ChatViewState> = {}): ChatViewState {
   return {
     extensionVersion: '0.1.0',
-    chatModel: { kind: 'selected', id: 'Qwen/Qwen3-test', label: 'Qwen/Qwen3-test' },
+    chatModel: { kind: 'selected', id: 'Qwen/Qwen3-test', label: 'Qwen/Qwen3-test', ref: 'engine/Qwen/Qwen3-test' },
     workspaceTrusted: true,
     models: [
       { ref: 'engine/Qwen/Qwen3-test', label: 'Qwen/Qwen3-test', backendLabel: 'Built-in engine (ONNX)' },
