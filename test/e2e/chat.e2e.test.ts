@@ -163,7 +163,7 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
     assert.equal(saw.split(passageText).length - 1, 1, 'the first passage appears once in what the model saw');
     // The settings box takes most of a sidebar view shared with two others: closed, the answer shows.
     await chat.locator('.settings-toggle').click();
-    await answer.locator('details.model-input h4').first().scrollIntoViewIfNeeded();
+    await answer.locator('details.model-input .turn.system').first().scrollIntoViewIfNeeded();
     await screenshot(page, 'chat-answer-dark');
     await answer.locator('.message-body button.citation[data-citation="1"]').click();
     await page.locator('.tabs-container .tab.active', { hasText: 'troubleshooting.md' }).waitFor({ timeout: 20_000 });
@@ -196,7 +196,9 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
     // The tab is named after the conversation.
     await page.locator('.tabs-container .tab.active', { hasText: 'What does error E42 mean?' }).first().waitFor({ timeout: 30_000 });
     await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('iframe.webview.ready').length >= 2, undefined, { timeout: 30_000 });
-    await page.waitForTimeout(1500);
+    // Both webviews (the view and the panel) show the conversation before the screenshot is taken.
+    for (const nth of [0, 1]) await page.frameLocator(`iframe.webview.ready >> nth=${nth}`).frameLocator('#active-frame').locator('.message.assistant').first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
     await screenshot(page, 'chat-panel-dark');
     await page.keyboard.press('Control+K');
     await page.keyboard.press('Control+T');
