@@ -46,5 +46,10 @@ for (const [name, paths] of Object.entries(nativeRuntime)) {
   }
 }
 
+// The webviews' icons: the build copies them; a VSIX without them would show empty buttons.
+for (const file of ['codicon.css', 'codicon.ttf', 'LICENSE']) {
+  if (!existsSync(join(root, 'dist', 'webview', 'codicons', file))) throw new Error(`dist/webview/codicons/${file} is missing: the build did not copy @vscode/codicons`);
+}
+
 run(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', out]);
 console.log(`VSIX: ${out} (${(statSync(out).size / 1024 / 1024).toFixed(1)} MiB)`);

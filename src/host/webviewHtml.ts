@@ -7,6 +7,8 @@ export interface WebviewPage {
   script: string;
   /** Stylesheets under media/. */
   styles: string[];
+  /** Loads VS Code's icon font (`<span class="codicon codicon-add">`), copied by the build to dist/webview/codicons. */
+  codicons?: boolean;
 }
 
 /** Webviews may load only Chatwright's built webview bundles and media, nothing from the workspace. */
@@ -28,9 +30,11 @@ export function renderWebviewHtml(webview: vscode.Webview, extensionUri: vscode.
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
   const scriptUri = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', page.script));
-  const styleLinks = page.styles
-    .map((style) => `<link rel="stylesheet" href="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', style)).toString()}">`)
-    .join('\n    ');
+  const styleUris = [
+    ...(page.codicons ? [vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'codicons', 'codicon.css')] : []),
+    ...page.styles.map((style) => vscode.Uri.joinPath(extensionUri, 'media', style)),
+  ];
+  const styleLinks = styleUris.map((uri) => `<link rel="stylesheet" href="${webview.asWebviewUri(uri).toString()}">`).join('\n    ');
   return `<!DOCTYPE html>
 <html lang="en">
   <head>

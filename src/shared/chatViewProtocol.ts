@@ -139,7 +139,8 @@ export function isChatViewCommand(value: unknown): value is ChatViewCommand {
   return typeof value === 'string' && (chatViewCommands as readonly string[]).includes(value);
 }
 
-export type ModelSelection = { kind: 'none' } | { kind: 'selected'; id: string; label: string };
+/** The workspace's chat model; `ref` is how conversations name it (`engine/<id>`). */
+export type ModelSelection = { kind: 'none' } | { kind: 'selected'; id: string; label: string; ref: string };
 
 export interface ChatModelOption {
   /** `<backend>/<model>`. */
@@ -150,7 +151,7 @@ export interface ChatModelOption {
 
 export interface ChatViewState {
   extensionVersion: string;
-  /** The workspace's chosen chat model (from the Models feature), the default for new conversations. */
+  /** The workspace's chosen chat model (from the Models feature): what conversations without their own choice use. */
   chatModel: ModelSelection;
   /** Restricted Mode: the workspace is not trusted, so nothing configured by it is launched. */
   workspaceTrusted: boolean;
@@ -195,7 +196,12 @@ export type ChatViewRequest =
   | { type: 'copyText'; text: string }
   | { type: 'addToDataset'; conversationId: string; messageId: string; editedAnswer?: string }
   | { type: 'retry'; conversationId: string; messageId: string }
-  | { type: 'runCommand'; command: ChatViewCommand };
+  | { type: 'runCommand'; command: ChatViewCommand }
+  /**
+   * "Pick Chat Model…" from inside a conversation: a model picked there applies to it (it drops its own choice), and
+   * the failed answer `retryMessageId` names is answered again with it. Responds with the model the conversation uses.
+   */
+  | { type: 'pickChatModel'; conversationId: string; retryMessageId?: string };
 
 export type ChatViewToHost = { type: 'ready' } | (ChatViewRequest & { requestId: number });
 
@@ -259,6 +265,10 @@ export function parseChatViewMessage(value: unknown): ChatViewToHost | undefined
       return isId(m.conversationId) && isId(m.messageId) ? { type: 'retry', requestId, conversationId: m.conversationId, messageId: m.messageId } : undefined;
     case 'runCommand':
       return isChatViewCommand(m.command) ? { type: 'runCommand', requestId, command: m.command } : undefined;
+    case 'pickChatModel':
+      if (!isId(m.conversationId)) return undefined;
+      if (m.retryMessageId !== undefined && !isId(m.retryMessageId)) return undefined;
+      return { type: 'pickChatModel', requestId, conversationId: m.conversationId, ...(m.retryMessageId !== undefined ? { retryMessageId: m.retryMessageId } : {}) };
     default:
       return undefined;
   }

@@ -17,6 +17,8 @@ import { openChatwrightContainer, openWorkbench, runCommand, screenshot, webview
  * indexed for RAG, and an OpenAI-compatible test server that streams slowly, to stop an answer mid-stream.
  */
 const modelId = 'chatwright-test/tiny-qwen3';
+/** A second runnable model in the cache: every one can be chosen per conversation. */
+const secondModelId = 'chatwright-test/tiny-qwen3-second';
 const scriptedAnswer = 'E42 means no heat call [1]. Check that the furnace switch is on, then clean its filter.';
 
 function slowServer(): Promise<{ server: Server; baseUrl: string }> {
@@ -64,11 +66,13 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
 
   before(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'chatwright-chat-e2e-'));
-    const repo = join(scratch, 'hf', 'hub', `models--${modelId.replace('/', '--')}`);
-    const commit = 'c0ffee0000000000000000000000000000000001';
-    generateDecoderModel(join(repo, 'snapshots', commit), { script: scriptedAnswer, hiddenSize: 128 });
-    mkdirSync(join(repo, 'refs'), { recursive: true });
-    writeFileSync(join(repo, 'refs', 'main'), commit);
+    for (const [id, script] of [[modelId, scriptedAnswer], [secondModelId, 'The second model.']] as const) {
+      const repo = join(scratch, 'hf', 'hub', `models--${id.replace('/', '--')}`);
+      const commit = 'c0ffee0000000000000000000000000000000001';
+      generateDecoderModel(join(repo, 'snapshots', commit), { script, hiddenSize: 128 });
+      mkdirSync(join(repo, 'refs'), { recursive: true });
+      writeFileSync(join(repo, 'refs', 'main'), commit);
+    }
     slow = await slowServer();
     workbench = await openWorkbench({
       workspace: join(repoRoot, 'examples', 'support-bot'),
@@ -84,7 +88,7 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('selects the generated model, streams an answer and shows its stats', async () => {
+  it('picks the generated model through the command, which the open conversation then uses, and streams an answer', async () => {
     const { page } = workbench;
     await openChatwrightContainer(page);
     const chat = webviewFrame(page);
@@ -92,11 +96,16 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
       await screenshot(page, 'chat-e2e-failed-open');
       throw error;
     });
+    await chat.locator('#model-state[data-state="none"]').waitFor({ timeout: 30_000 });
     await runCommand(page, 'Chatwright: Pick Chat Model…');
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: modelId }).first().click({ timeout: 60_000 });
+    // No second step: the conversation shows the model at once, and sending works.
+    await chat.locator('#model-state[data-state="selected"]', { hasText: modelId }).waitFor({ timeout: 30_000 });
+    assert.match((await chat.locator('#settings-summary').textContent()) ?? '', new RegExp(`^${modelId}`));
     await showSettings(chat);
-    await chat.locator(`#setting-model option[value="engine/${modelId}"]`).waitFor({ state: 'attached', timeout: 30_000 });
-    await chat.locator('#setting-model').selectOption(`engine/${modelId}`);
+    await chat.locator(`#setting-model option[value="engine/${secondModelId}"]`).waitFor({ state: 'attached', timeout: 30_000 });
+    assert.equal(await chat.locator('#setting-model option', { hasText: 'not available' }).count(), 0);
+    await chat.locator('.settings-toggle').click();
     await sendQuestion(chat, 'What does E42 mean?');
     const answer = chat.locator('.message.assistant').last();
     await answer.locator('.stats').waitFor({ timeout: 120_000 });
@@ -148,9 +157,13 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
     assert.match(saw, /template prompts\/support\.prompty/);
     assert.match(saw, /data\/examples\.jsonl:\d+/);
     assert.match(saw, /\[1\] docs\/troubleshooting\.md:\d+-\d+/);
+    // Each retrieved passage once: in the list, and as a pointer in the system message.
+    const passageText = (await answer.locator('.passage-text').first().textContent()) ?? '';
+    assert.ok(passageText.length > 0);
+    assert.equal(saw.split(passageText).length - 1, 1, 'the first passage appears once in what the model saw');
     // The settings box takes most of a sidebar view shared with two others: closed, the answer shows.
     await chat.locator('.settings-toggle').click();
-    await answer.locator('.sources').scrollIntoViewIfNeeded();
+    await answer.locator('details.model-input .turn.system').first().scrollIntoViewIfNeeded();
     await screenshot(page, 'chat-answer-dark');
     await answer.locator('.message-body button.citation[data-citation="1"]').click();
     await page.locator('.tabs-container .tab.active', { hasText: 'troubleshooting.md' }).waitFor({ timeout: 20_000 });
@@ -180,9 +193,12 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
     const chat = webviewFrame(page);
     if (await chat.locator('#composer-settings').isVisible()) await chat.locator('.settings-toggle').click();
     await runCommand(page, 'Chatwright: Open Chat in Editor');
-    await page.locator('.tabs-container .tab', { hasText: /^Chat: / }).first().waitFor({ timeout: 30_000 });
+    // The tab is named after the conversation.
+    await page.locator('.tabs-container .tab.active', { hasText: 'What does error E42 mean?' }).first().waitFor({ timeout: 30_000 });
     await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('iframe.webview.ready').length >= 2, undefined, { timeout: 30_000 });
-    await page.waitForTimeout(1500);
+    // Both webviews (the view and the panel) show the conversation before the screenshot is taken.
+    for (const nth of [0, 1]) await page.frameLocator(`iframe.webview.ready >> nth=${nth}`).frameLocator('#active-frame').locator('.message.assistant').first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
     await screenshot(page, 'chat-panel-dark');
     await page.keyboard.press('Control+K');
     await page.keyboard.press('Control+T');

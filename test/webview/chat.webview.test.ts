@@ -36,19 +36,62 @@ async function lastPosted(chat: ChatPage, type: string): Promise<Record<string, 
   return (await chat.posted()).filter((m) => m.type === type).at(-1)!;
 }
 
-describe('Chat webview (Chromium, mock messenger)', { timeout: 60_000 }, () => {
-  it('without a model shows the state, the version, and a settings button that runs the command', async () => {
+describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => {
+  it('without a model shows one empty state whose main button picks a chat model for the conversation', async () => {
     const chat = await host.open();
     await chat.send({ type: 'state', state: testState({ models: [], chatModel: { kind: 'none' } }) });
     await chat.send({ type: 'conversation', conversation: testConversation({ settings: { ...testConversation().settings, model: undefined } }) });
     const { page } = chat;
     assert.equal(await page.locator('#model-state').textContent(), 'No model selected');
     assert.equal(await page.locator('#extension-version').textContent(), 'Version 0.1.0');
+    assert.equal(await page.locator('.empty-state').count(), 1);
+    assert.equal(await page.locator('#chat-banner').textContent(), '', 'no second, contradicting notice beside the empty state');
+    assert.equal(await page.locator('.empty-state .actions button').first().getAttribute('id'), 'pick-chat-model', 'the main button comes first');
+    await page.locator('#pick-chat-model').click();
+    const pick = await lastPosted(chat, 'pickChatModel');
+    assert.deepEqual({ conversationId: pick.conversationId, retryMessageId: pick.retryMessageId }, { conversationId: 'c-1', retryMessageId: undefined });
     await page.locator('#open-settings').click();
     assert.equal((await lastPosted(chat, 'runCommand')).command, 'chatwright.openSettings');
     await chat.send({ type: 'commandResult', command: 'chatwright.openSettings', ok: true });
     await page.locator('#command-status[data-result="ok"]').waitFor();
     assert.equal(await page.locator('#command-status').textContent(), 'Done.');
+    await chat.close();
+  });
+
+  it('shows the workspace model picked elsewhere in a conversation that chose none, and keeps its own choice otherwise', async () => {
+    const chat = await host.open();
+    const following = testConversation({ settings: { ...testConversation().settings, model: undefined } });
+    await chat.send({ type: 'state', state: testState({ chatModel: { kind: 'none' }, models: [] }) });
+    await chat.send({ type: 'conversation', conversation: following });
+    const { page } = chat;
+    await page.locator('#model-state[data-state="none"]').waitFor();
+    // "Pick Chat Model…" ran somewhere else: the host sends the new state.
+    const picked = { kind: 'selected' as const, id: 'org/picked', label: 'org/picked', ref: 'engine/org/picked' };
+    await chat.send({ type: 'state', state: testState({ chatModel: picked, models: [{ ref: 'engine/org/picked', label: 'org/picked', backendLabel: 'Built-in engine (ONNX)' }, { ref: 'engine/org/second', label: 'org/second', backendLabel: 'Built-in engine (ONNX)' }] }) });
+    await page.locator('#model-state[data-state="selected"]').waitFor();
+    assert.match((await page.locator('#model-state').textContent()) ?? '', /org\/picked/);
+    assert.match((await page.locator('#settings-summary').textContent()) ?? '', /^org\/picked · /);
+    assert.equal(await page.locator('#setting-model').inputValue(), '', 'it follows the workspace model rather than pinning it');
+    assert.match((await page.locator('#setting-model option:checked').textContent()) ?? '', /Workspace model: org\/picked/);
+    assert.deepEqual(await page.locator('#setting-model optgroup option').allTextContents(), ['org/picked', 'org/second'], 'every cached model can be chosen, none marked "not available"');
+    await page.locator('.settings-toggle').click();
+    await page.locator('#setting-model').selectOption('engine/org/second');
+    await page.waitForTimeout(250);
+    assert.equal(((await lastPosted(chat, 'updateSettings')).settings as { model?: string }).model, 'engine/org/second');
+    assert.match((await page.locator('#settings-summary').textContent()) ?? '', /^org\/second · /);
+    await chat.close();
+  });
+
+  it('clears an error and a command outcome when another conversation is shown', async () => {
+    const chat = await opened();
+    const { page } = chat;
+    await page.evaluate(`window.hostReplies.send = { error: 'The backend refused.' }`);
+    await page.locator('#composer-input').fill('hello');
+    await page.keyboard.press('Enter');
+    await page.locator('#chat-banner[data-kind="error"]').waitFor();
+    await chat.send({ type: 'conversation', conversation: testConversation({ id: 'c-2', title: 'Another' }) });
+    await until(page, 'document.getElementById("chat-banner").textContent === ""');
+    assert.equal(await page.locator('#chat-banner').getAttribute('data-kind'), null);
     await chat.close();
   });
 
@@ -137,6 +180,22 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 60_000 }, () => {
     await chat.close();
   });
 
+  it('shows each retrieved passage once in what the model saw', async () => {
+    const chat = await opened();
+    const { page } = chat;
+    const system = `You support Acme.\n\nCite sources.\n\n[1] docs/setup.md:12-20 (Setup > Pairing)\nHold the button for 5 seconds.\n\n[2] docs/faq.md:3-3\nReset by unplugging.`;
+    const input = { model: 'engine/Qwen/Qwen3-test', systemPrompt: 'You support Acme.', messages: [{ role: 'system', content: system }, { role: 'user', content: 'How do I pair it?' }], examples: [], passages, droppedTurns: 0, notes: [] };
+    await chat.send({ type: 'answerStarted', conversationId: 'c-1', question: question('u-1', 'How do I pair it?'), answer: answer('a-1') });
+    await chat.send({ type: 'answerEnded', conversationId: 'c-1', answer: answer('a-1', { status: 'done', content: 'Hold it [1].', input, stats }) });
+    const details = page.locator('[data-message-id="a-1"] details.model-input');
+    await details.locator('summary').click();
+    const text = (await details.textContent()) ?? '';
+    assert.equal(text.split('Hold the button for 5 seconds.').length - 1, 1, text);
+    assert.equal(text.split('Reset by unplugging.').length - 1, 1, text);
+    assert.match(await details.locator('.turn.system').textContent() ?? '', /You support Acme\.\s+Cite sources\.\s+\[the 2 retrieved passages, shown above\]/);
+    await chat.close();
+  });
+
   it('shows errors in place with the action that fixes them', async () => {
     const chat = await opened();
     const { page } = chat;
@@ -146,6 +205,9 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 60_000 }, () => {
     assert.equal(await box.getAttribute('role'), 'alert');
     await box.getByRole('button', { name: 'Choose a model' }).click();
     assert.equal(await page.evaluate('document.activeElement.id'), 'setting-model');
+    await box.getByRole('button', { name: 'Pick Chat Model…' }).click();
+    const pick = await lastPosted(chat, 'pickChatModel');
+    assert.deepEqual({ conversationId: pick.conversationId, retryMessageId: pick.retryMessageId }, { conversationId: 'c-1', retryMessageId: 'a-1' }, 'the pick answers the failed question again');
 
     await chat.send({ type: 'answerStarted', conversationId: 'c-1', question: question('u-2', 'q'), answer: answer('a-2') });
     await chat.send({ type: 'answerEnded', conversationId: 'c-1', answer: answer('a-2', { status: 'error', content: 'partial', error: { code: 'engine-failure', message: 'The inference engine failed: worker exited' } }) });
@@ -233,6 +295,26 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 60_000 }, () => {
     // The oldest answer is far above the viewport: it is rendered in idle time, without scrolling to it.
     await page.locator('[data-message-id="a-0"] h2').waitFor({ state: 'attached' });
     assert.equal(await page.locator('.message.assistant h2').count(), 100);
+    await chat.close();
+  });
+
+  it('gives every setting a whole line at the default sidebar width, with icons from the codicon font (screenshots)', async () => {
+    mkdirSync(outputDir, { recursive: true });
+    const chat = await opened({ viewport: { width: 300, height: 700 } }, testConversation({ settings: { ...testConversation().settings, model: undefined } }));
+    const { page } = chat;
+    await chat.send({ type: 'state', state: testState({ chatModel: { kind: 'none' }, examplesFiles: ['data/examples.jsonl', 'data/support-examples-long-name.jsonl'] }) });
+    await page.locator('#pick-chat-model').waitFor();
+    await page.screenshot({ path: join(outputDir, 'chat-empty-sidebar.png') });
+    await page.locator('.settings-toggle').click();
+    for (const id of ['setting-model', 'setting-template', 'setting-examples-file', 'setting-index']) {
+      const box = await page.locator(`#${id}`).boundingBox();
+      assert.ok(box && box.width >= 150, `#${id} is ${box?.width}px wide`);
+    }
+    const iconFont = await page.evaluate(`getComputedStyle(document.querySelector('#new-conversation .codicon')).fontFamily`);
+    assert.match(String(iconFont), /codicon/);
+    assert.equal(await page.evaluate(`document.fonts.check('16px codicon')`), true, 'the icon font loaded under the CSP');
+    assert.equal(await page.evaluate(`[...document.querySelectorAll('.chat-header button')].map((b) => b.textContent).join('')`), '', 'icons, not text glyphs');
+    await page.screenshot({ path: join(outputDir, 'chat-settings-sidebar.png') });
     await chat.close();
   });
 

@@ -55,7 +55,7 @@ function pageHtml(nonce: string, theme: Theme, perf: boolean, script: string): s
   const csp = `default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; script-src 'nonce-${nonce}'`;
   return `<!DOCTYPE html><html lang="en"${perf ? ' data-perf="on"' : ''}><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
-<link rel="stylesheet" href="/theme-${theme}.css"><link rel="stylesheet" href="/webview.css"><link rel="stylesheet" href="/chat.css">
+<link rel="stylesheet" href="/theme-${theme}.css"><link rel="stylesheet" href="/codicons/codicon.css"><link rel="stylesheet" href="/webview.css"><link rel="stylesheet" href="/chat.css">
 <title>Chat test</title></head><body class="vscode-${theme}">
 <main id="root"></main>
 <script nonce="${nonce}" src="/fake-vscode.js"></script>
@@ -130,6 +130,9 @@ export class ChatPageHost {
       if (url.pathname === '/fake-vscode.js') return send('text/javascript', fakeVsCode);
       if (url.pathname === '/chat.js') return send('text/javascript', readFileSync(join(root, 'dist', 'webview', 'chat.js')));
       if (url.pathname === '/webview.css' || url.pathname === '/chat.css') return send('text/css', readFileSync(join(root, 'media', url.pathname.slice(1))));
+      // VS Code's icons, as the build copies them beside the bundle (the CSS names the font relative to itself).
+      if (url.pathname === '/codicons/codicon.css') return send('text/css', readFileSync(join(root, 'dist', 'webview', 'codicons', 'codicon.css')));
+      if (url.pathname === '/codicons/codicon.ttf') return send('font/ttf', readFileSync(join(root, 'dist', 'webview', 'codicons', 'codicon.ttf')));
       const theme = /^\/theme-(light|dark|high-contrast)\.css$/.exec(url.pathname)?.[1] as Theme | undefined;
       if (theme) return send('text/css', themeCss(theme));
       response.statusCode = 404;
@@ -166,7 +169,7 @@ export class ChatPageHost {
 export function testState(overrides: Partial<ChatViewState> = {}): ChatViewState {
   return {
     extensionVersion: '0.1.0',
-    chatModel: { kind: 'selected', id: 'Qwen/Qwen3-test', label: 'Qwen/Qwen3-test' },
+    chatModel: { kind: 'selected', id: 'Qwen/Qwen3-test', label: 'Qwen/Qwen3-test', ref: 'engine/Qwen/Qwen3-test' },
     workspaceTrusted: true,
     models: [
       { ref: 'engine/Qwen/Qwen3-test', label: 'Qwen/Qwen3-test', backendLabel: 'Built-in engine (ONNX)' },

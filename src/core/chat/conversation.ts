@@ -23,6 +23,26 @@ export function cloneSettings(settings: ChatSettings): ChatSettings {
   return { ...settings, fewShot: { ...settings.fewShot }, rag: { ...settings.rag } };
 }
 
+/** The chat ref (`engine/<id>`) of the workspace's chosen chat model, which runs on the built-in engine. */
+export function workspaceModelRef(workspaceModel: string | undefined): string | undefined {
+  return workspaceModel ? `engine/${workspaceModel}` : undefined;
+}
+
+/**
+ * The model an answer uses: the conversation's own choice when it made one, else the workspace's chosen chat model.
+ * A conversation without a choice follows the workspace's, so a model picked anywhere applies to it at once.
+ */
+export function effectiveModel(settings: ChatSettings, workspaceModel: string | undefined): string | undefined {
+  return settings.model ?? workspaceModelRef(workspaceModel);
+}
+
+/** Settings for a new conversation: the last used ones, minus the model, so that it follows the workspace's choice. */
+export function settingsForNewConversation(lastUsed: unknown): ChatSettings {
+  const settings = lastUsed ? parseSettings(lastUsed) : cloneSettings(defaultChatSettings);
+  delete settings.model;
+  return settings;
+}
+
 const titleLength = 60;
 
 /** A title from the first question: its first line, whitespace collapsed, cut at a word near 60 characters. */

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { type ChatBackend } from '../../core/chat/backend';
 import { type ChatSources, type RetrievedPassage } from '../../core/chat/chatRunner';
 import { readFewShotExamples } from '../../core/chat/fewShotExamples';
+import { scanHubCache } from '../../core/hub/cacheScan';
 import { OpenAiCompatibleBackend } from '../../core/chat/openAiCompatibleBackend';
 import { renderTemplateForChat } from '../../core/chat/templateAdapter';
 import { parsePromptyDocument } from '../../core/prompts/promptyDocument';
@@ -72,7 +73,7 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
   const selectedModel = () => deps.modelSelection.chatModel;
   let engine: EngineGenerate | undefined = deps.engine ? engineGenerateFrom(deps.engine) : undefined;
   let retrieval: ChatRetrieval | undefined = deps.rag ? retrievalFrom(deps.rag) : undefined;
-  ctx.own(backends.register(new EngineChatBackend(() => engine, selectedModel)));
+  ctx.own(backends.register(new EngineChatBackend(() => engine, selectedModel, () => scanHubCache())));
   ctx.own(deps.modelSelection.onDidChange(() => backends.invalidate()));
 
   const endpointKeys = new EndpointKeys(ctx);
@@ -142,7 +143,7 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
     };
   };
 
-  const service = ctx.own(new ChatService(ctx, backends, sources, () => (selectedModel() ? `engine/${selectedModel()}` : undefined)));
+  const service = ctx.own(new ChatService(ctx, backends, sources, selectedModel));
   const workspace: ChatWorkspaceInfo = {
     templates: () => listWorkspaceFiles('**/*.prompty'),
     examplesFiles: () => listWorkspaceFiles('**/*.{jsonl,ndjson}'),

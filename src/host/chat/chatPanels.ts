@@ -44,13 +44,19 @@ export class ChatPanels implements vscode.WebviewPanelSerializer<PanelState>, vs
     const extensionUri = this.ctx.extension.extensionUri;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'chatwright.svg');
     panel.webview.html = chatWebviewHtml(panel.webview, extensionUri);
-    const session = new ChatWebviewSession(this.ctx, this.service, this.workspace, panel.webview, conversationId, (id) => {
+    // The tab is named after the conversation it shows, and follows renames and the title the first question gives.
+    const showTitle = (id: string | undefined) => {
+      if (!id) return;
       void this.service.get(id).then((c) => {
-        if (c) panel.title = `Chat: ${c.title}`;
+        if (c && panel.title !== c.title && session.activeConversationId === id) panel.title = c.title;
       });
-    });
+    };
+    const session = new ChatWebviewSession(this.ctx, this.service, this.workspace, panel.webview, conversationId, showTitle);
+    const listChanged = this.service.onDidChangeList(() => showTitle(session.activeConversationId));
+    showTitle(conversationId);
     this.sessions.add(session);
     panel.onDidDispose(() => {
+      listChanged.dispose();
       session.dispose();
       this.sessions.delete(session);
     });

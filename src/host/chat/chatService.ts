@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { type ChatBackend } from '../../core/chat/backend';
 import { runExchange, type ChatSources } from '../../core/chat/chatRunner';
-import { cloneSettings, findAssistant, newConversation, parseSettings, startExchange } from '../../core/chat/conversation';
+import { effectiveModel, findAssistant, newConversation, parseSettings, settingsForNewConversation, startExchange } from '../../core/chat/conversation';
 import { ConversationStore } from '../../core/chat/conversationStore';
 import { conversationToMarkdown } from '../../core/chat/markdownExport';
-import { defaultChatSettings, type ChatSettings, type Conversation, type ConversationSummary, type HostToChatView } from '../../shared/chatViewProtocol';
+import { type ChatSettings, type Conversation, type ConversationSummary, type HostToChatView } from '../../shared/chatViewProtocol';
 import { type Ctx } from '../context';
 import { type BackendRegistry } from './backendRegistry';
 
@@ -38,7 +38,8 @@ export class ChatService implements vscode.Disposable {
     private readonly ctx: Ctx,
     readonly backends: BackendRegistry,
     private readonly sources: () => Omit<ChatSources, 'backend' | 'modelInfo'>,
-    private readonly defaultModel: () => string | undefined,
+    /** The workspace's chosen chat model (the Models feature's), which conversations without their own choice use. */
+    private readonly workspaceModel: () => string | undefined,
   ) {
     const storage = ctx.extension.storageUri ?? ctx.extension.globalStorageUri;
     this.store = new ConversationStore(vscode.Uri.joinPath(storage, 'chat', 'conversations').fsPath);
@@ -82,12 +83,9 @@ export class ChatService implements vscode.Disposable {
     void this.ctx.extension.workspaceState.update(lastConversationKey, conversationId);
   }
 
-  /** New conversations start with the settings last used, and the workspace's chosen model when none was. */
+  /** New conversations start with the settings last used, without a model of their own: they follow the workspace's. */
   async create(): Promise<Conversation> {
-    const last = this.ctx.extension.workspaceState.get<unknown>(lastSettingsKey);
-    const settings = last ? parseSettings(last) : cloneSettings(defaultChatSettings);
-    settings.model ??= this.defaultModel();
-    const conversation = newConversation(settings);
+    const conversation = newConversation(settingsForNewConversation(this.ctx.extension.workspaceState.get<unknown>(lastSettingsKey)));
     this.loaded.set(conversation.id, conversation);
     await this.store.save(conversation);
     this.listChanged.fire();
@@ -126,6 +124,24 @@ export class ChatService implements vscode.Disposable {
     return conversation.settings;
   }
 
+  /** The model the conversation's next answer uses (its own choice, else the workspace's). */
+  modelFor(conversation: Conversation): string | undefined {
+    return effectiveModel(conversation.settings, this.workspaceModel());
+  }
+
+  /**
+   * Makes the conversation use the workspace's chosen model again, dropping its own choice: what picking a chat model
+   * from inside the conversation means. Returns the settings, changed or not.
+   */
+  async followWorkspaceModel(id: string): Promise<ChatSettings> {
+    const conversation = await this.require(id);
+    if (conversation.settings.model === undefined) return conversation.settings;
+    const { model: _own, ...rest } = conversation.settings;
+    const settings = await this.updateSettings(id, rest);
+    this.broadcast(id, { type: 'conversation', conversation });
+    return settings;
+  }
+
   async exportMarkdown(id: string): Promise<string> {
     return conversationToMarkdown(await this.require(id));
   }
@@ -140,7 +156,7 @@ export class ChatService implements vscode.Disposable {
     if (!question) throw new Error('Write a question first.');
     const conversation = await this.require(id);
     if (this.running.has(id)) throw new Error('An answer is still being written in this conversation. Stop it first.');
-    const answer = startExchange(conversation, question, conversation.settings.model);
+    const answer = startExchange(conversation, question, this.modelFor(conversation));
     const userMessage = conversation.messages.at(-2)!;
     if (userMessage.role !== 'user') throw new Error('internal: the exchange did not start with a question');
     this.broadcast(id, { type: 'answerStarted', conversationId: id, question: userMessage, answer: { ...answer } });
@@ -154,7 +170,7 @@ export class ChatService implements vscode.Disposable {
     if (this.running.has(id)) throw new Error('An answer is still being written in this conversation. Stop it first.');
     const answer = findAssistant(conversation, messageId);
     if (!answer) throw new Error('That answer is no longer in the conversation.');
-    Object.assign(answer, { content: '', status: 'streaming', model: conversation.settings.model, createdAt: Date.now() });
+    Object.assign(answer, { content: '', status: 'streaming', model: this.modelFor(conversation), createdAt: Date.now() });
     delete answer.error;
     delete answer.stats;
     delete answer.input;
@@ -180,8 +196,10 @@ export class ChatService implements vscode.Disposable {
       this.broadcast(id, { type: 'tokens', conversationId: id, messageId: answerId, text: pending, sentAt: Date.now() });
       pending = '';
     };
+    // The answer is produced with the model resolved now; the conversation keeps following the workspace's choice.
+    const model = this.modelFor(conversation);
     const done = runExchange(
-      conversation,
+      { ...conversation, settings: { ...conversation.settings, ...(model ? { model } : {}) } },
       answer,
       sources,
       {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { parseChatViewMessage, type ChatViewRequest, type ChatViewState, type Conversation, type HostToChatView } from '../../shared/chatViewProtocol';
+import { workspaceModelRef } from '../../core/chat/conversation';
 import { type Ctx } from '../context';
 import { renderWebviewHtml, webviewResourceRoots } from '../webviewHtml';
 import { type ChatService, type ChatSurface } from './chatService';
@@ -19,7 +20,7 @@ export function chatWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOpti
 }
 
 export function chatWebviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  return renderWebviewHtml(webview, extensionUri, { title: 'Chatwright Chat', script: 'chat.js', styles: ['webview.css', 'chat.css'] });
+  return renderWebviewHtml(webview, extensionUri, { title: 'Chatwright Chat', script: 'chat.js', styles: ['webview.css', 'chat.css'], codicons: true });
 }
 
 /**
@@ -57,7 +58,7 @@ export class ChatWebviewSession implements ChatSurface, vscode.Disposable {
     const [models, templates, examplesFiles, conversations] = await Promise.all([this.service.backends.options(), this.workspace.templates(), this.workspace.examplesFiles(), this.service.list()]);
     return {
       extensionVersion: this.ctx.version,
-      chatModel: model ? { kind: 'selected', id: model, label: model } : { kind: 'none' },
+      chatModel: model ? { kind: 'selected', id: model, label: model, ref: workspaceModelRef(model)! } : { kind: 'none' },
       workspaceTrusted: vscode.workspace.isTrusted,
       models,
       templates,
@@ -168,7 +169,23 @@ export class ChatWebviewSession implements ChatSurface, vscode.Disposable {
         await vscode.commands.executeCommand(request.command);
         this.post({ type: 'commandResult', command: request.command, ok: true });
         return undefined;
+      case 'pickChatModel':
+        return this.pickChatModel(request.conversationId, request.retryMessageId);
     }
+  }
+
+  /** Only a pick that changed the workspace's model counts: closing the picker leaves the conversation as it was. */
+  private async pickChatModel(conversationId: string, retryMessageId: string | undefined): Promise<string | undefined> {
+    const before = this.workspace.selectedChatModel();
+    await vscode.commands.executeCommand('chatwright.models.pickChatModel');
+    const after = this.workspace.selectedChatModel();
+    const conversation = await this.service.get(conversationId);
+    if (!conversation) throw new Error('That conversation no longer exists.');
+    if (after && after !== before) {
+      await this.service.followWorkspaceModel(conversationId);
+      if (retryMessageId && !this.service.isRunning(conversationId)) void this.service.retry(conversationId, retryMessageId).catch((error: unknown) => this.ctx.log.error(`Chat: retry failed: ${String(error)}`));
+    }
+    return this.service.modelFor(conversation);
   }
 
   private async exportConversation(id: string): Promise<string | undefined> {

@@ -1,4 +1,6 @@
 import { ChatBackendError, type ChatBackend, type ChatBackendEvent, type ChatGenerateRequest, type ChatModelInfo, type GenerationStats } from '../../core/chat/backend';
+import { type CachedModel } from '../../core/hub/cacheScan';
+import { describeModelFiles, modelCapabilities, roleFromFiles } from '../../core/hub/modelFormats';
 import { type EngineChatMessage, type EngineGenerateOptions, type EngineGenerationResult } from '../../shared/engineProtocol';
 
 /**
@@ -14,8 +16,26 @@ export interface EngineGenerate {
 }
 
 /**
- * The built-in ONNX engine as a chat backend. It runs the chat model chosen in the Models feature (a Hub id in the
- * local cache, or a model folder); the engine itself applies the model's chat template and sampling defaults.
+ * The models the engine can answer with: the workspace's chosen chat model (a Hub id, `id@revision`, or a folder, even
+ * when the cache does not hold it), then every cached repository with ONNX weights and a tokenizer that is not an
+ * embedding model, so each conversation can choose any of them.
+ */
+export function runnableChatModels(cached: readonly CachedModel[], selected: string | undefined): ChatModelInfo[] {
+  const selectedRepo = selected?.split('@')[0];
+  const runnable = cached
+    .filter((model) => model.repoId !== selectedRepo)
+    .filter((model) => {
+      const paths = model.revisions[0]?.files.filter((file) => file.present).map((file) => file.path) ?? [];
+      return modelCapabilities(describeModelFiles(paths)).onnxEngine && roleFromFiles(paths) !== 'embedding';
+    })
+    .map((model) => ({ id: model.repoId, label: model.repoId }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+  return [...(selected ? [{ id: selected, label: selected }] : []), ...runnable];
+}
+
+/**
+ * The built-in ONNX engine as a chat backend. It runs the chat model chosen in the Models feature or any runnable
+ * model in the local cache; the engine itself applies the model's chat template and sampling defaults.
  */
 export class EngineChatBackend implements ChatBackend {
   readonly id = 'engine';
@@ -24,11 +44,13 @@ export class EngineChatBackend implements ChatBackend {
   constructor(
     private readonly engine: () => EngineGenerate | undefined,
     private readonly selectedModel: () => string | undefined,
+    private readonly cachedModels: () => Promise<CachedModel[]> = () => Promise.resolve([]),
   ) {}
 
-  listModels(): Promise<ChatModelInfo[]> {
-    const model = this.selectedModel();
-    return Promise.resolve(model ? [{ id: model, label: model }] : []);
+  async listModels(): Promise<ChatModelInfo[]> {
+    // A cache that cannot be read leaves the chosen model: the chat must still open.
+    const cached = await this.cachedModels().catch(() => []);
+    return runnableChatModels(cached, this.selectedModel());
   }
 
   async generate(request: ChatGenerateRequest, onEvent: (event: ChatBackendEvent) => void, signal: AbortSignal): Promise<GenerationStats> {

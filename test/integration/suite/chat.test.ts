@@ -1,11 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ConversationStore } from '../../../src/core/chat/conversationStore';
 import { type ChatwrightApi } from '../../../src/extension';
 import { appendExchangeToDataset } from '../../../src/host/chat/datasetAppend';
 import { openChatLink, openCitation } from '../../../src/host/chat/linkOpener';
+import { generateDecoderModel } from '../../support/modelGenerator/index';
 import { ScriptedBackend } from '../../unit/chat/scriptedBackend';
 
 const extensionId = 'chatwright.chatwright';
@@ -14,6 +16,14 @@ function workspacePath(relative: string): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the tests run with the fixture workspace open');
   return join(folder.uri.fsPath, relative);
+}
+
+async function waitUntil(condition: () => boolean, describe: () => string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out: ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 async function api(): Promise<ChatwrightApi> {
@@ -136,6 +146,38 @@ describe('Chat (extension host)', () => {
     assert.equal(await openChatLink('https://example.com/', () => Promise.resolve(false)), 'declined');
     assert.equal(await openChatLink('chat/docs/guide.md#L3-L4', () => Promise.resolve(true)), 'opened');
     assert.equal(vscode.window.activeTextEditor?.selection.start.line, 2);
+  });
+
+  it('applies a chat model picked through the command to the open conversation, which then answers with it', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'chatwright-chat-it-'));
+    const { chat, models } = await api();
+    const previous = models.chatModel;
+    try {
+      const modelFolder = join(scratch, 'tiny-chat');
+      generateDecoderModel(modelFolder, { script: 'Picked, and answering.' });
+      await models.select('chat', undefined);
+      const conversation = await chat.service.create();
+      const panel = chat.panels.open(conversation.id);
+      assert.equal(chat.service.modelFor(conversation), undefined, 'no model yet');
+      await vscode.commands.executeCommand('chatwright.models.select', 'chat', modelFolder);
+      assert.equal(chat.service.modelFor(conversation), `engine/${modelFolder}`, 'the conversation uses the picked model');
+      assert.ok((await chat.service.backends.options()).some((option) => option.ref === `engine/${modelFolder}`), 'the model list offers it');
+      await chat.service.send(conversation.id, 'Say something');
+      const answer = (await chat.service.get(conversation.id))!.messages.at(-1)!;
+      assert.ok(answer.role === 'assistant');
+      assert.equal(answer.status, 'done', JSON.stringify(answer.error));
+      assert.equal(answer.content, 'Picked, and answering.');
+      assert.equal(answer.model, `engine/${modelFolder}`);
+      assert.equal((await chat.service.get(conversation.id))!.settings.model, undefined, 'it keeps following the workspace choice');
+      // The editor tab is named after the conversation, and follows a rename.
+      await waitUntil(() => panel.title === 'Say something', () => `tab title: ${panel.title}`);
+      await chat.service.rename(conversation.id, 'Tiny model check');
+      await waitUntil(() => panel.title === 'Tiny model check', () => `tab title: ${panel.title}`);
+      panel.dispose();
+    } finally {
+      await models.select('chat', previous);
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('opens the chat in an editor panel', async () => {

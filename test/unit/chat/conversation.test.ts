@@ -3,7 +3,7 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { historyBefore, newConversation, parseConversation, parseSettings, startExchange, titleFromText } from '../../../src/core/chat/conversation';
+import { effectiveModel, historyBefore, newConversation, parseConversation, parseSettings, settingsForNewConversation, startExchange, titleFromText } from '../../../src/core/chat/conversation';
 import { ConversationStore } from '../../../src/core/chat/conversationStore';
 import { checkAppendedRow, exchangeToDatasetRow, rowAppendText } from '../../../src/core/chat/datasetRow';
 import { readFewShotExamples } from '../../../src/core/chat/fewShotExamples';
@@ -11,6 +11,20 @@ import { conversationToMarkdown } from '../../../src/core/chat/markdownExport';
 import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
 
 describe('conversation model', () => {
+  it('uses the workspace chat model for a conversation that chose none, and its own choice when it made one', () => {
+    assert.equal(effectiveModel({ ...defaultChatSettings }, 'Qwen/Qwen3-0.6B'), 'engine/Qwen/Qwen3-0.6B');
+    assert.equal(effectiveModel({ ...defaultChatSettings }, undefined), undefined);
+    assert.equal(effectiveModel({ ...defaultChatSettings, model: 'endpoint/gpt-x' }, 'Qwen/Qwen3-0.6B'), 'endpoint/gpt-x');
+  });
+
+  it('starts a new conversation with the last settings but no model of its own, so it follows the workspace choice', () => {
+    const settings = settingsForNewConversation({ ...defaultChatSettings, model: 'engine/old/model', temperature: 0.2, rag: { enabled: true, k: 6 } });
+    assert.equal(settings.model, undefined);
+    assert.equal(settings.temperature, 0.2);
+    assert.deepEqual(settings.rag, { enabled: true, k: 6 });
+    assert.deepEqual(settingsForNewConversation(undefined), defaultChatSettings);
+  });
+
   it('titles a conversation from its first question, cut at a word', () => {
     assert.equal(titleFromText('  How do I\n install it?'), 'How do I');
     const title = titleFromText('word '.repeat(30));

@@ -11,6 +11,7 @@ import {
 import { type Messenger } from '../lib/messenger';
 import { element } from '../lib/vscodeApi';
 import { Composer } from './composer';
+import { codicon, iconButton } from './icons';
 import { MessageView, type MessageActions } from './messageView';
 import { markFirstRender, tokenArrived, tokensRendered } from './perf';
 
@@ -47,8 +48,8 @@ export class ChatApp implements MessageActions {
   ) {
     this.conversationSelect = element('select', { id: 'conversation-select', class: 'conversation-select', 'aria-label': 'Conversation' });
     this.conversationSelect.addEventListener('change', () => void this.ask({ type: 'selectConversation', conversationId: this.conversationSelect.value }));
-    const button = (id: string, label: string, title: string, run: () => void) => {
-      const b = element('button', { type: 'button', id, class: 'icon-button', title, 'aria-label': title }, label);
+    const button = (id: string, icon: string, label: string, run: () => void) => {
+      const b = iconButton({ id, icon, label });
       b.addEventListener('click', run);
       return b;
     };
@@ -59,10 +60,10 @@ export class ChatApp implements MessageActions {
       element(
         'div',
         { class: 'header-actions', role: 'toolbar', 'aria-label': 'Conversation actions' },
-        button('new-conversation', '+', 'New conversation', () => void this.ask({ type: 'newConversation' })),
-        button('rename-conversation', '✎', 'Rename conversation', () => this.startRename()),
-        button('export-conversation', '⤓', 'Export conversation as Markdown', () => this.conversation && void this.ask({ type: 'exportConversation', conversationId: this.conversation.id })),
-        button('delete-conversation', '✕', 'Delete conversation', () => this.confirmDelete()),
+        button('new-conversation', 'add', 'New conversation', () => void this.ask({ type: 'newConversation' })),
+        button('rename-conversation', 'edit', 'Rename conversation', () => this.startRename()),
+        button('export-conversation', 'export', 'Export conversation as Markdown', () => this.conversation && void this.ask({ type: 'exportConversation', conversationId: this.conversation.id })),
+        button('delete-conversation', 'trash', 'Delete conversation', () => this.confirmDelete()),
       ),
     );
     this.banner = element('div', { class: 'banner', id: 'chat-banner' });
@@ -102,7 +103,7 @@ export class ChatApp implements MessageActions {
     this.status.textContent = text;
     if (isError) {
       this.banner.replaceChildren(element('span', {}, text));
-      const close = element('button', { type: 'button', class: 'icon-button', 'aria-label': 'Dismiss' }, '✕');
+      const close = iconButton({ icon: 'close', label: 'Dismiss', className: 'dismiss' });
       close.addEventListener('click', () => this.banner.replaceChildren());
       this.banner.append(close);
       this.banner.dataset.kind = 'error';
@@ -116,6 +117,7 @@ export class ChatApp implements MessageActions {
         this.renderHeader();
         this.renderComposer();
         this.renderBanner();
+        this.renderEmptyState();
         return;
       case 'conversation':
         this.showConversation(message.conversation);
@@ -153,6 +155,7 @@ export class ChatApp implements MessageActions {
         this.commandStatus.textContent = message.ok ? 'Done.' : `Failed: ${message.error}`;
         this.commandStatus.dataset.result = message.ok ? 'ok' : 'error';
         this.renderBanner();
+        this.renderEmptyState();
         return;
       case 'focusComposer':
         this.composer.focus();
@@ -244,6 +247,7 @@ export class ChatApp implements MessageActions {
 
   private showConversation(conversation: Conversation): void {
     const switching = conversation.id !== this.conversation?.id;
+    if (switching) this.clearNotices();
     this.conversation = conversation;
     this.host.api.setState({ conversationId: conversation.id });
     this.observer.disconnect();
@@ -252,8 +256,8 @@ export class ChatApp implements MessageActions {
     this.views.clear();
     const fragment = document.createDocumentFragment();
     for (const message of conversation.messages) fragment.append(this.createView(message).element);
-    if (conversation.messages.length === 0) fragment.append(this.emptyState());
     this.log.replaceChildren(fragment);
+    this.renderEmptyState();
     for (const view of this.views.values()) if (!view.rendered) this.observer.observe(view.element);
     // The rest is rendered in idle time, newest first, so scrolling up finds it ready.
     this.background = [...this.views.values()].filter((v) => !v.rendered);
@@ -270,14 +274,55 @@ export class ChatApp implements MessageActions {
     markFirstRender();
   }
 
-  private emptyState(): HTMLElement {
-    const hasModel = Boolean(this.conversation?.settings.model);
-    return element(
-      'div',
-      { class: 'empty-state', id: 'empty-state' },
-      element('h2', {}, 'Chat with your chatbot'),
-      element('p', {}, hasModel ? 'Ask a question below. Open Settings to add a prompt template, few-shot examples or retrieval from your documents.' : 'Choose a model in Settings below to start. Models come from the Models view or an OpenAI-compatible endpoint.'),
-    );
+  /** An error or a command's outcome belongs to the conversation it happened in: another one starts clean. */
+  private clearNotices(): void {
+    this.commandStatus.textContent = '';
+    delete this.commandStatus.dataset.result;
+    if (this.banner.dataset.kind === 'error') this.banner.replaceChildren();
+    delete this.banner.dataset.kind;
+  }
+
+  /** The model the next answer uses: the conversation's own choice, else the workspace's chat model. */
+  private effectiveModel(): string | undefined {
+    const workspace = this.state?.chatModel;
+    return this.conversation?.settings.model ?? (workspace?.kind === 'selected' ? workspace.ref : undefined);
+  }
+
+  /**
+   * The one empty state, in the transcript's place: what to ask, or — without a model — the one thing to do first,
+   * picking one, as its main button. It follows the model as it changes (picked elsewhere, or in Settings).
+   */
+  private renderEmptyState(): void {
+    const existing = this.log.querySelector('#empty-state');
+    if (!this.conversation || this.conversation.messages.length > 0 || !this.state) {
+      existing?.remove();
+      return;
+    }
+    const model = this.effectiveModel();
+    const label = this.state.models.find((m) => m.ref === model)?.label ?? model;
+    const key = `${model ?? ''}|${this.state.models.length}|${this.commandStatus.textContent ?? ''}`;
+    if (existing instanceof HTMLElement && existing.dataset.key === key) return;
+    const box = element('div', { class: 'empty-state', id: 'empty-state', 'data-key': key }, element('h2', {}, 'Chat with your chatbot'));
+    if (model) {
+      box.append(
+        element('p', { class: 'model-state', id: 'model-state', 'data-state': 'selected' }, codicon('sparkle'), ` ${label ?? model}`),
+        element('p', { class: 'hint' }, 'Ask a question below. Settings adds a prompt template, few-shot examples or retrieval from your documents.'),
+      );
+    } else {
+      const pick = element('button', { type: 'button', id: 'pick-chat-model' }, 'Pick Chat Model…');
+      pick.addEventListener('click', () => this.pickChatModel());
+      const endpoint = element('button', { type: 'button', class: 'secondary', id: 'open-settings' }, 'Use an Endpoint…');
+      endpoint.title = 'Add an OpenAI-compatible endpoint in the Chatwright settings';
+      endpoint.addEventListener('click', () => this.runCommand('chatwright.openSettings'));
+      box.append(
+        element('p', { class: 'model-state', id: 'model-state', 'data-state': 'none' }, 'No model selected'),
+        element('p', { class: 'hint' }, this.state.models.length ? 'Pick a chat model for this workspace, or choose one of the available models in Settings below.' : 'Pick a chat model: one already in the Hugging Face cache, or a small one from the Hub that runs on this computer. An OpenAI-compatible endpoint works too.'),
+        element('div', { class: 'actions' }, pick, endpoint),
+      );
+      if (this.commandStatus.textContent) box.append(this.commandStatus);
+    }
+    if (existing) existing.replaceWith(box);
+    else this.log.append(box);
   }
 
   private createView(message: ChatMessage): MessageView {
@@ -288,6 +333,11 @@ export class ChatApp implements MessageActions {
 
   private addMessage(message: ChatMessage): void {
     this.log.querySelector('#empty-state')?.remove();
+    // A question makes the outcome of an earlier command (Open Settings: "Done.") old news.
+    if (message.role === 'user' && this.commandStatus.textContent) {
+      this.commandStatus.textContent = '';
+      this.commandStatus.remove();
+    }
     this.replaceMessage(message);
     const view = this.views.get(message.id) ?? this.createView(message);
     if (!view.element.isConnected) this.log.append(view.element);
@@ -322,22 +372,14 @@ export class ChatApp implements MessageActions {
     if (this.state && !this.state.workspaceTrusted) {
       notices.push(element('p', { class: 'restricted', id: 'restricted-mode' }, 'Restricted Mode: Chatwright launches no process and uses no endpoint configured by this workspace.'));
     }
-    if (this.state && this.conversation && !this.conversation.settings.model) {
-      const settingsButton = element('button', { type: 'button', id: 'open-settings' }, 'Open Chatwright Settings');
-      settingsButton.addEventListener('click', () => this.runCommand('chatwright.openSettings'));
-      const choose = element('button', { type: 'button', class: 'secondary', id: 'choose-model' }, 'Choose a model');
-      choose.addEventListener('click', () => this.focusSetting('model'));
-      notices.push(
-        element(
-          'div',
-          { class: 'no-model' },
-          element('p', { class: 'model-state', id: 'model-state', 'data-state': 'none' }, 'No model selected'),
-          element('p', { class: 'hint' }, this.state.models.length ? 'Choose one of the available models for this conversation.' : 'Pick a chat model in the Models view, or add an OpenAI-compatible endpoint in the settings.'),
-          element('div', { class: 'actions' }, choose, settingsButton),
-        ),
-      );
+    // An empty conversation says this in its empty state; one with messages gets a line here.
+    const emptyShown = this.conversation?.messages.length === 0;
+    if (this.state && this.conversation && !emptyShown && !this.effectiveModel()) {
+      const pick = element('button', { type: 'button', id: 'banner-pick-chat-model' }, 'Pick Chat Model…');
+      pick.addEventListener('click', () => this.pickChatModel());
+      notices.push(element('div', { class: 'no-model' }, element('p', { class: 'model-state', 'data-state': 'none' }, 'No model selected for this conversation.'), element('div', { class: 'actions' }, pick)));
     }
-    if (this.commandStatus.textContent) notices.push(this.commandStatus);
+    if (this.commandStatus.textContent && !emptyShown) notices.push(this.commandStatus);
     delete this.banner.dataset.kind;
     this.banner.replaceChildren(...notices);
   }
@@ -366,6 +408,7 @@ export class ChatApp implements MessageActions {
     if (!conversation) return;
     conversation.settings = settings;
     this.renderBanner();
+    this.renderEmptyState();
     this.pendingSettings = { conversationId: conversation.id, settings };
     if (this.settingsTimer) clearTimeout(this.settingsTimer);
     this.settingsTimer = setTimeout(() => void this.flushSettings(), 150);
@@ -474,7 +517,14 @@ export class ChatApp implements MessageActions {
   runCommand(command: ChatViewCommand): void {
     this.commandStatus.textContent = 'Running…';
     delete this.commandStatus.dataset.result;
+    this.renderEmptyState();
     void this.ask({ type: 'runCommand', command });
+  }
+
+  /** "Pick Chat Model…" for this conversation: the model picked applies to it, and answers the failed question again. */
+  pickChatModel(retryMessageId?: string): void {
+    if (!this.conversation) return;
+    void this.ask({ type: 'pickChatModel', conversationId: this.conversation.id, ...(retryMessageId ? { retryMessageId } : {}) });
   }
 
   focusSetting(setting: 'model' | 'maxTokens' | 'rag'): void {

@@ -1,5 +1,6 @@
 import { type ChatSettings, type ChatViewState } from '../../../src/shared/chatViewProtocol';
 import { element } from '../lib/vscodeApi';
+import { checkbox, codicon, iconButton } from './icons';
 
 export interface ComposerCallbacks {
   send(text: string): Promise<boolean>;
@@ -8,9 +9,9 @@ export interface ComposerCallbacks {
 }
 
 let uniqueId = 0;
-function labelled<T extends HTMLElement>(label: string, control: T, hint?: string): HTMLElement {
+function labelled<T extends HTMLElement>(label: string, control: T, hint?: string, className = 'field'): HTMLElement {
   control.id ||= `composer-control-${++uniqueId}`;
-  return element('label', { class: 'field', for: control.id, ...(hint ? { title: hint } : {}) }, element('span', { class: 'field-label' }, label), control);
+  return element('label', { class: className, for: control.id, ...(hint ? { title: hint } : {}) }, element('span', { class: 'field-label' }, label), control);
 }
 
 function option(value: string, label: string, selected: boolean): HTMLOptionElement {
@@ -46,7 +47,7 @@ export class Composer {
 
   constructor(private readonly callbacks: ComposerCallbacks) {
     this.input = element('textarea', { id: 'composer-input', class: 'composer-input', rows: '1', placeholder: 'Ask a question (Enter to send, Shift+Enter for a new line)', 'aria-label': 'Message', 'aria-describedby': 'composer-hint' });
-    this.sendButton = element('button', { type: 'button', id: 'send-button', class: 'send', 'aria-label': 'Send' }, 'Send');
+    this.sendButton = iconButton({ icon: 'send', label: 'Send', id: 'send-button', className: 'send' });
     this.controls = {
       model: element('select', { id: 'setting-model', 'aria-label': 'Model' }),
       template: element('select', { id: 'setting-template', 'aria-label': 'Prompt template' }),
@@ -60,23 +61,22 @@ export class Composer {
       maxTokens: element('input', { id: 'setting-max-tokens', type: 'number', min: '1', max: '32768', step: '1', 'aria-label': 'Maximum new tokens' }),
     };
     const c = this.controls;
+    // One setting per line, the choice lists at full width: a sidebar is often under 300 pixels wide.
     this.settingsBox = element(
       'div',
       { class: 'settings', role: 'group', 'aria-label': 'Conversation settings' },
-      labelled('Model', c.model),
+      labelled('Model', c.model, 'The model that answers in this conversation'),
       labelled('Template', c.template, 'A .prompty template from the workspace'),
-      element('div', { class: 'field-row' }, labelled('Few-shot', c.fewShot), labelled('k', c.fewShotK), labelled('from', c.examplesFile)),
-      element('div', { class: 'field-row' }, labelled('RAG', c.rag), labelled('k', c.ragK), labelled('index', c.index)),
-      element('div', { class: 'field-row' }, labelled('Temperature', c.temperature), labelled('Max tokens', c.maxTokens)),
+      element('div', { class: 'setting-group' }, element('div', { class: 'field-row' }, checkbox(c.fewShot, 'Few-shot examples'), labelled('k', c.fewShotK, 'How many examples', 'field inline')), labelled('From', c.examplesFile, 'A JSONL file of messages rows, or the examples in the template')),
+      element('div', { class: 'setting-group' }, element('div', { class: 'field-row' }, checkbox(c.rag, 'Retrieval (RAG)'), labelled('k', c.ragK, 'How many passages', 'field inline')), labelled('Index', c.index, 'Which document index to search')),
+      labelled('Temperature', c.temperature, '0 answers the same way every time; higher varies more'),
+      labelled('Max tokens', c.maxTokens, 'Most tokens an answer may have'),
       this.version,
     );
-    const toggle = element('button', { type: 'button', class: 'icon-button settings-toggle', 'aria-expanded': 'false', 'aria-controls': 'composer-settings' }, 'Settings');
+    const toggle = element('button', { type: 'button', class: 'icon-button settings-toggle', 'aria-expanded': 'false', 'aria-controls': 'composer-settings', title: 'Conversation settings' }, codicon('settings-gear'), element('span', { class: 'icon-button-text' }, 'Settings'), codicon('chevron-up'));
     this.settingsBox.id = 'composer-settings';
     this.settingsBox.hidden = true;
-    toggle.addEventListener('click', () => {
-      this.settingsBox.hidden = !this.settingsBox.hidden;
-      toggle.setAttribute('aria-expanded', String(!this.settingsBox.hidden));
-    });
+    toggle.addEventListener('click', () => this.setSettingsOpen(this.settingsBox.hidden));
     this.summary = element('span', { class: 'settings-summary', id: 'settings-summary' });
     this.element = element(
       'form',
@@ -128,16 +128,29 @@ export class Composer {
 
   setStreaming(streaming: boolean): void {
     this.streaming = streaming;
-    this.sendButton.textContent = streaming ? 'Stop' : 'Send';
+    this.sendButton.replaceChildren(codicon(streaming ? 'debug-stop' : 'send'));
     this.sendButton.setAttribute('aria-label', streaming ? 'Stop the answer' : 'Send');
+    this.sendButton.title = streaming ? 'Stop the answer (Escape)' : 'Send (Enter)';
     this.sendButton.classList.toggle('stop', streaming);
     this.sendButton.id = streaming ? 'stop-button' : 'send-button';
   }
 
+  private setSettingsOpen(open: boolean): void {
+    this.settingsBox.hidden = !open;
+    const toggle = this.element.querySelector('.settings-toggle');
+    toggle?.setAttribute('aria-expanded', String(open));
+    toggle?.querySelector('.codicon-chevron-up, .codicon-chevron-down')?.setAttribute('class', `codicon codicon-chevron-${open ? 'down' : 'up'}`);
+  }
+
   showSettings(focus?: HTMLElement): void {
-    this.settingsBox.hidden = false;
-    this.element.querySelector('.settings-toggle')?.setAttribute('aria-expanded', 'true');
+    this.setSettingsOpen(true);
     focus?.focus();
+  }
+
+  /** The model the next answer uses: the conversation's own choice, else the workspace's chat model. */
+  private effectiveModel(): string | undefined {
+    const workspace = this.state?.chatModel;
+    return this.settings?.model ?? (workspace?.kind === 'selected' ? workspace.ref : undefined);
   }
 
   update(state: ChatViewState, settings: ChatSettings): void {
@@ -145,9 +158,17 @@ export class Composer {
     this.settings = settings;
     this.version.textContent = `Version ${state.extensionVersion}`;
     const c = this.controls;
-    const models = state.models.map((m) => option(m.ref, `${m.label} — ${m.backendLabel}`, m.ref === settings.model));
-    if (settings.model && !state.models.some((m) => m.ref === settings.model)) models.unshift(option(settings.model, `${settings.model} (not available)`, true));
-    c.model.replaceChildren(option('', state.models.length ? 'Choose a model…' : 'No model available', !settings.model), ...models);
+    // The empty choice follows the workspace's chat model; the backends' models are grouped so each line stays short.
+    const workspace = state.chatModel.kind === 'selected' ? state.chatModel : undefined;
+    const follow = option('', workspace ? `Workspace model: ${workspace.label}` : state.models.length ? 'Choose a model…' : 'No model available', !settings.model);
+    const groups = new Map<string, HTMLOptGroupElement>();
+    for (const m of state.models) {
+      let group = groups.get(m.backendLabel);
+      if (!group) groups.set(m.backendLabel, (group = element('optgroup', { label: m.backendLabel })));
+      group.append(option(m.ref, m.label, m.ref === settings.model));
+    }
+    const missing = settings.model && !state.models.some((m) => m.ref === settings.model) ? [option(settings.model, `${settings.model} (not available)`, true)] : [];
+    c.model.replaceChildren(follow, ...missing, ...groups.values());
     const templates = state.templates.map((t) => option(t, t, t === settings.template));
     if (settings.template && !state.templates.includes(settings.template)) templates.unshift(option(settings.template, `${settings.template} (missing)`, true));
     c.template.replaceChildren(option('', 'None', !settings.template), ...templates);
@@ -167,7 +188,8 @@ export class Composer {
   private renderSummary(): void {
     const s = this.settings;
     if (!s) return;
-    const model = this.state?.models.find((m) => m.ref === s.model)?.label ?? s.model ?? 'no model';
+    const ref = this.effectiveModel();
+    const model = this.state?.models.find((m) => m.ref === ref)?.label ?? ref ?? 'no model';
     const parts = [model, s.template ? (s.template.split('/').pop() ?? s.template) : undefined, s.fewShot.enabled ? `${s.fewShot.k}-shot` : undefined, s.rag.enabled ? `RAG k=${s.rag.k}` : undefined, `t=${s.temperature}`];
     this.summary.textContent = parts.filter(Boolean).join(' · ');
   }

@@ -1,5 +1,6 @@
 import { type AssistantMessage, type ChatErrorCode, type ChatMessage, type ChatViewCommand, type ModelInput, type Passage } from '../../../src/shared/chatViewProtocol';
 import { element } from '../lib/vscodeApi';
+import { codicon, iconButton } from './icons';
 import { citationChip, renderMarkdown, type RenderOptions } from './markdown';
 import { StreamingMarkdown } from './streamingMarkdown';
 
@@ -10,6 +11,8 @@ export interface MessageActions {
   addToDataset(messageId: string, editedAnswer?: string): Promise<boolean>;
   copy(text: string): void;
   runCommand(command: ChatViewCommand): void;
+  /** Picks the workspace's chat model for this conversation, then answers the failed question `retryMessageId` again. */
+  pickChatModel(retryMessageId?: string): void;
   focusSetting(setting: 'model' | 'maxTokens' | 'rag'): void;
 }
 
@@ -20,7 +23,7 @@ function formatMs(ms: number): string {
 const errorActions: Record<ChatErrorCode, { label: string; run: (a: MessageActions, id: string) => void }[]> = {
   'model-missing': [
     { label: 'Choose a model', run: (a) => a.focusSetting('model') },
-    { label: 'Pick Chat Model…', run: (a) => a.runCommand('chatwright.models.pickChatModel') },
+    { label: 'Pick Chat Model…', run: (a, id) => a.pickChatModel(id) },
   ],
   'context-too-long': [
     { label: 'Lower max tokens', run: (a) => a.focusSetting('maxTokens') },
@@ -38,6 +41,24 @@ const errorActions: Record<ChatErrorCode, { label: string; run: (a: MessageActio
   'invalid-request': [{ label: 'Show Logs', run: (a) => a.runCommand('chatwright.showLogs') }],
   cancelled: [{ label: 'Retry', run: (a, id) => a.retry(id) }],
 };
+
+/**
+ * A message's text with the retrieved passages it carries replaced by a pointer to the list above, so each passage is
+ * shown once. Found by the passages' own header lines and text; when they are not there verbatim, the text is kept whole.
+ */
+function withPassagesCollapsed(content: string, passages: readonly Passage[]): (string | Node)[] {
+  const first = passages[0];
+  const last = passages.at(-1);
+  if (!first || !last) return [content];
+  const header = (p: Passage) => `[${p.index}] ${p.file}:${p.startLine}-${p.endLine}`;
+  const start = content.indexOf(header(first));
+  const lastHeader = start < 0 ? -1 : content.indexOf(header(last), start);
+  const lastText = last.text.trim();
+  const lastTextAt = lastHeader < 0 ? -1 : content.indexOf(lastText, lastHeader);
+  if (lastTextAt < 0) return [content];
+  const note = `[the ${passages.length === 1 ? 'retrieved passage' : `${passages.length} retrieved passages`}, shown above]`;
+  return [content.slice(0, start), element('span', { class: 'passages-ref' }, codicon('references'), ` ${note}`), content.slice(lastTextAt + lastText.length)];
+}
 
 /**
  * One message in the list. User messages are plain text (the user's own words, shown as typed); answers are
@@ -195,25 +216,25 @@ export class MessageView {
       details.append(element('h4', {}, 'Few-shot examples'), element('ul', { class: 'examples' }, ...input.examples.map((e) => element('li', {}, `${e.source}: ${e.messages.length} turns`))));
     }
     const transcript = element('div', { class: 'transcript' });
-    for (const m of input.messages) transcript.append(element('div', { class: `turn ${m.role}` }, element('span', { class: 'turn-role' }, m.role), element('pre', { class: 'turn-text' }, m.content)));
+    for (const m of input.messages) transcript.append(element('div', { class: `turn ${m.role}` }, element('span', { class: 'turn-role' }, m.role), element('pre', { class: 'turn-text' }, ...withPassagesCollapsed(m.content, input.passages))));
     details.append(element('h4', {}, `Messages sent to ${input.model}`), transcript);
     return details;
   }
 
   private actionsBar(message: AssistantMessage): HTMLElement {
     const bar = element('div', { class: 'message-actions', role: 'toolbar', 'aria-label': 'Answer actions' });
-    const copy = element('button', { type: 'button', class: 'icon-button', 'data-action': 'copy' }, 'Copy');
+    const copy = iconButton({ icon: 'copy', label: 'Copy answer', attributes: { 'data-action': 'copy' } });
     copy.addEventListener('click', () => this.actions.copy(message.content));
     bar.append(copy);
     if (message.status !== 'error' && message.content.trim()) {
-      const add = element('button', { type: 'button', class: 'icon-button', 'data-action': 'add-to-dataset' }, 'Add to dataset');
+      const add = iconButton({ icon: 'add', label: 'Add to dataset', text: 'Add to dataset', attributes: { 'data-action': 'add-to-dataset' } });
       add.addEventListener('click', () => void this.actions.addToDataset(message.id));
-      const edit = element('button', { type: 'button', class: 'icon-button', 'data-action': 'edit-and-add' }, 'Edit & add…');
+      const edit = iconButton({ icon: 'edit', label: 'Edit & add to dataset…', text: 'Edit & add…', attributes: { 'data-action': 'edit-and-add' } });
       edit.addEventListener('click', () => this.openEditor(message));
       bar.append(add, edit);
     }
     if (message.status === 'error' || message.status === 'stopped') {
-      const retry = element('button', { type: 'button', class: 'icon-button', 'data-action': 'retry' }, 'Retry');
+      const retry = iconButton({ icon: 'refresh', label: 'Retry', text: 'Retry', attributes: { 'data-action': 'retry' } });
       retry.addEventListener('click', () => this.actions.retry(message.id));
       bar.append(retry);
     }
