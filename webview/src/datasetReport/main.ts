@@ -66,7 +66,7 @@ function histogram({ buckets, caption, xTitle }: Histogram): SVGSVGElement {
 function occurrenceList(finding: DatasetReportFinding): HTMLElement {
   const list = element('ol', { class: 'occurrences' });
   for (const occurrence of finding.occurrences) {
-    const open = element('button', { type: 'button', class: 'occurrence', title: `Open line ${occurrence.line + 1}` }, element('span', { class: 'line' }, `Line ${(occurrence.line + 1).toLocaleString('en-US')}`), element('span', { class: 'message' }, occurrence.message));
+    const open = element('button', { type: 'button', class: 'occurrence', title: `Open line ${occurrence.line + 1}: ${occurrence.message}` }, element('span', { class: 'line' }, `Line ${(occurrence.line + 1).toLocaleString('en-US')}`), element('span', { class: 'message' }, occurrence.message));
     open.addEventListener('click', () => host.postMessage({ type: 'openOccurrence', line: occurrence.line, character: occurrence.character }));
     list.append(element('li', {}, open));
   }
