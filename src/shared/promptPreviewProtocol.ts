@@ -4,7 +4,7 @@
  */
 
 export type PreviewToWebview =
-  | { type: 'update'; fileName: string; result: PreviewPromptResult; inputOverrides: Record<string, string> }
+  | { type: 'update'; fileName: string; result: PreviewPromptResult; inputOverrides: Record<string, string>; previewModel: PreviewModelState }
   | { type: 'rendering' }
   | { type: 'closedDocument'; fileName: string };
 
@@ -13,12 +13,23 @@ export type PreviewFromWebview =
   | { type: 'ready' }
   /** Values typed in the inputs form (raw text: JSON is parsed by the host when it parses). Empty: use the sample. */
   | { type: 'setInputs'; inputs: Record<string, string> }
-  | { type: 'copyPrompt' };
+  | { type: 'copyPrompt' }
+  /** Open the model picker (the choice is remembered per workspace). */
+  | { type: 'choosePreviewModel' }
+  /** Open the chat with this template selected. */
+  | { type: 'tryInChat' };
+
+/** The model control's state: the model chosen in the preview, or none (automatic: the template's model). */
+export interface PreviewModelState {
+  chosen?: string;
+}
+
+const simpleRequests: ReadonlySet<unknown> = new Set(['ready', 'copyPrompt', 'choosePreviewModel', 'tryInChat']);
 
 export function isPreviewFromWebview(value: unknown): value is PreviewFromWebview {
   if (!value || typeof value !== 'object') return false;
   const message = value as { type?: unknown; inputs?: unknown };
-  if (message.type === 'ready' || message.type === 'copyPrompt') return true;
+  if (simpleRequests.has(message.type)) return true;
   if (message.type !== 'setInputs' || !message.inputs || typeof message.inputs !== 'object') return false;
   return Object.values(message.inputs as Record<string, unknown>).every((entry) => typeof entry === 'string');
 }

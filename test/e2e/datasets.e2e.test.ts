@@ -48,7 +48,28 @@ describe('UI: datasets — diagnostics in the Problems panel and the dataset rep
     assert.match((await report.locator('.summary').textContent()) ?? '', /11 rows/);
     await report.locator('td', { hasText: 'duplicate-row' }).waitFor();
     await report.locator('h2', { hasText: 'Tokens per row (Qwen3' }).waitFor();
-    assert.ok((await report.locator('svg.chart rect.bar').count()) > 1, 'the token and turn histograms have bars');
+    assert.ok((await report.locator('svg.chart rect.bar').count()) > 1, 'the token histogram has bars');
+    const summary = (await report.locator('.summary').textContent()) ?? '';
+    assert.doesNotMatch(summary, /\(s\)|0\.00 MB/, 'plural forms and a human size');
+    assert.match(summary, /\d+(\.\d)? KB|\d+ bytes/);
+    assert.equal(await report.locator('svg.chart .axis-title', { hasText: 'Tokens per row' }).count(), 1, 'the chart titles its axes');
+    // Every row has the same number of turns: a sentence, not a one-bar chart.
+    assert.equal(await report.locator('svg.chart[aria-label="Rows by number of turns"]').count(), 0);
+    await report.locator('#uniform-turns', { hasText: 'Every row has 2 turns.' }).waitFor();
     await screenshot(page, 'datasets-report');
+
+    // A check opens its occurrences; an occurrence opens the file at its line.
+    await report.locator('tr.finding[data-code="duplicate-row"] button.toggle').click();
+    const occurrences = report.locator('#occurrences-duplicate-row button.occurrence');
+    await occurrences.first().waitFor();
+    assert.ok((await occurrences.count()) >= 1);
+    const firstLine = Number(/Line (\d+)/.exec((await occurrences.first().textContent()) ?? '')?.[1]);
+    await screenshot(page, 'datasets-report-occurrences');
+    await report.locator('svg.chart').first().scrollIntoViewIfNeeded();
+    await screenshot(page, 'datasets-report-chart');
+    await occurrences.first().click();
+    await page.locator('.editor-group-container .statusbar-item, .statusbar-item').filter({ hasText: new RegExp(`Ln ${firstLine}, Col`) }).first().waitFor({ timeout: 20_000 });
+    await page.waitForTimeout(500);
+    await screenshot(page, 'datasets-report-opened-line');
   });
 });

@@ -46,7 +46,20 @@ describe('UI: a highlighted prompt template beside its rendered preview', { time
     assert.deepEqual(roles, ['system', 'user']);
     assert.match((await preview.locator('#messages li').last().textContent()) ?? '', /My thermostat shows E42/);
     assert.match((await preview.locator('#model-hint').textContent()) ?? '', /chat template/);
+    // The notice is Markdown: `model.id` and file names are code, not backticks.
+    assert.ok((await preview.locator('#model-hint code').count()) > 0, 'the model hint renders its code spans');
+    assert.doesNotMatch((await preview.locator('#model-hint').textContent()) ?? '', /`/);
+    await preview.locator('#choose-model').waitFor();
+    await preview.locator('#try-in-chat').waitFor();
     await screenshot(page, 'prompt-preview');
+
+    // The model button lists the models to preview with; Escape keeps the current choice.
+    await preview.locator('#choose-model').click();
+    const pick = page.locator('.quick-input-widget');
+    await pick.locator('.monaco-list-row', { hasText: 'Automatic' }).first().waitFor({ timeout: 20_000 });
+    await pick.locator('.monaco-list-row', { hasText: 'Model folder' }).first().waitFor();
+    await screenshot(page, 'prompt-preview-model-picker');
+    await page.keyboard.press('Escape');
 
     // Values typed in the preview's inputs form re-render the messages (the template's sample is left alone).
     const question = preview.locator('textarea[data-name="question"]');
@@ -54,5 +67,20 @@ describe('UI: a highlighted prompt template beside its rendered preview', { time
     await preview.locator('#messages li', { hasText: 'The display is blank.' }).waitFor({ timeout: 30_000 });
     assert.equal(await question.inputValue(), 'The display is blank.', 'the field keeps what was typed across re-renders');
     await screenshot(page, 'prompt-preview-typed-input');
+
+    // "Try in Chat" opens the chat with this template.
+    await preview.locator('#try-in-chat').click();
+    await page.locator('.tab', { hasText: 'Chatwright Chat' }).first().waitFor({ timeout: 30_000 });
+    // The chat's template selector (in whichever webview frame the chat panel got) names this template.
+    let selected: string | undefined;
+    for (let attempt = 0; attempt < 60 && selected !== 'prompts/support.prompty'; attempt++) {
+      for (const frame of page.frames()) {
+        const select = frame.locator('#setting-template');
+        if ((await select.count().catch(() => 0)) > 0) selected = await select.inputValue().catch(() => undefined);
+      }
+      await page.waitForTimeout(500);
+    }
+    assert.equal(selected, 'prompts/support.prompty');
+    await screenshot(page, 'prompt-preview-try-in-chat');
   });
 });

@@ -1,6 +1,7 @@
-import { type DatasetReport } from '../../shared/datasetReportProtocol';
+import { uniformTurnCount, type DatasetReport, type DatasetReportOccurrence } from '../../shared/datasetReportProtocol';
+import { countOf, formatByteSize } from '../../shared/humanText';
 import { countBySeverity, type DatasetStats } from './datasetScan';
-import { datasetChecks, severityRank, type DatasetFindingCode } from './findings';
+import { datasetChecks, severityRank, type DatasetFinding, type DatasetFindingCode } from './findings';
 import { datasetFormats, type DatasetFormat } from './formats';
 
 /** The value at quantile q of a histogram given as sorted [value, count] pairs. */
@@ -28,10 +29,36 @@ function bucketize(histogram: [number, number][], buckets: number): { from: numb
   return out;
 }
 
-export function buildDatasetReport(file: string, stats: DatasetStats): DatasetReport {
+/** Occurrences listed per check: enough to work through by hand; the Problems panel holds them all. */
+export const reportOccurrencesPerCheck = 200;
+
+/** The first occurrences of each check, by line (the findings may arrive out of order from parallel workers). */
+function occurrencesByCode(findings: readonly DatasetFinding[]): Map<DatasetFindingCode, DatasetReportOccurrence[]> {
+  const byCode = new Map<DatasetFindingCode, DatasetReportOccurrence[]>();
+  for (const item of findings) {
+    let list = byCode.get(item.code);
+    if (!list) byCode.set(item.code, (list = []));
+    list.push({ line: item.range.start.line, character: item.range.start.character, message: item.message });
+  }
+  for (const [code, list] of byCode) byCode.set(code, list.sort((a, b) => a.line - b.line || a.character - b.character).slice(0, reportOccurrencesPerCheck));
+  return byCode;
+}
+
+/** Rows by number of turns, leaving out rows with none (invalid or unrecognized rows count none). */
+function turnRows(stats: DatasetStats): { turns: number; rows: number }[] {
+  return stats.turns.filter(([turns, rows]) => turns > 0 && rows > 0).map(([turns, rows]) => ({ turns, rows }));
+}
+
+/**
+ * The report's numbers. `findings` are the located findings the scan reported (possibly capped per check): they
+ * give each check's occurrences; the counts come from `stats`, which counts every finding.
+ */
+export function buildDatasetReport(file: string, stats: DatasetStats, located: readonly DatasetFinding[] = []): DatasetReport {
   const totals = countBySeverity(stats);
+  const occurrences = occurrencesByCode(located);
+  const turns = turnRows(stats);
   const findings = (Object.entries(stats.findings) as [DatasetFindingCode, number][])
-    .map(([code, count]) => ({ code, title: datasetChecks[code].title, severity: datasetChecks[code].severity, count }))
+    .map(([code, count]) => ({ code, title: datasetChecks[code].title, severity: datasetChecks[code].severity, count, occurrences: occurrences.get(code) ?? [] }))
     .sort((a, b) => severityRank[a.severity] - severityRank[b.severity] || b.count - a.count);
   const t = stats.tokens;
   return {
@@ -46,7 +73,8 @@ export function buildDatasetReport(file: string, stats: DatasetStats): DatasetRe
     warnings: totals.warning,
     information: totals.information,
     duplicates: stats.duplicates,
-    turns: stats.turns.map(([turns, rows]) => ({ turns, rows })),
+    turns,
+    turnsVary: turns.length > 1,
     ...(t.rows > 0
       ? {
           tokens: {
@@ -68,6 +96,12 @@ export function buildDatasetReport(file: string, stats: DatasetStats): DatasetRe
   };
 }
 
+/** Up to five one-based line numbers, as people count lines. */
+function firstLines(occurrences: readonly DatasetReportOccurrence[]): string {
+  const lines = [...new Set(occurrences.map((o) => o.line + 1))];
+  return lines.slice(0, 5).join(', ') + (lines.length > 5 ? ', …' : '');
+}
+
 function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
@@ -76,8 +110,8 @@ function escapeCell(text: string): string {
 export function reportToMarkdown(report: DatasetReport): string {
   const out: string[] = [];
   out.push(`# Dataset report: ${escapeCell(report.file)}`, '');
-  out.push(`- Size: ${report.bytes.toLocaleString('en-US')} bytes, ${report.lines.toLocaleString('en-US')} lines, ${report.rows.toLocaleString('en-US')} rows`);
-  out.push(`- Problems: ${report.errors} error(s), ${report.warnings} warning(s), ${report.information} note(s)`);
+  out.push(`- Size: ${formatByteSize(report.bytes)}, ${countOf(report.lines, 'line')}, ${countOf(report.rows, 'row')}`);
+  out.push(`- Problems: ${countOf(report.errors, 'error')}, ${countOf(report.warnings, 'warning')}, ${countOf(report.information, 'note')}`);
   out.push(`- Duplicates: ${report.duplicates.exact} exact, ${report.duplicates.normalized} after normalization`);
   if (!report.trainingData) out.push('- This file does not look like training data: only its JSON syntax was checked.');
   out.push('', '## Rows by format', '', '| Format | Rows |', '| --- | ---: |');
@@ -85,19 +119,24 @@ export function reportToMarkdown(report: DatasetReport): string {
   out.push('', '## Problems by check', '');
   if (report.findings.length === 0) out.push('No problems found.');
   else {
-    out.push('| Check | Code | Severity | Count |', '| --- | --- | --- | ---: |');
-    for (const finding of report.findings) out.push(`| ${finding.title} | \`${finding.code}\` | ${finding.severity} | ${finding.count} |`);
+    out.push('| Check | Code | Severity | Count | First lines |', '| --- | --- | --- | ---: | --- |');
+    for (const finding of report.findings) out.push(`| ${finding.title} | \`${finding.code}\` | ${finding.severity} | ${finding.count} | ${firstLines(finding.occurrences)} |`);
   }
   if (report.tokens) {
     const t = report.tokens;
     out.push('', `## Tokens per row (${escapeCell(t.counter)})`, '');
     out.push('| p5 | median | p95 | max | mean | total |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
     out.push(`| ${t.p5} | ${t.median} | ${t.p95} | ${t.max} | ${t.mean} | ${t.total} |`, '');
-    out.push(`Estimated training tokens per epoch: ${t.perEpoch.toLocaleString('en-US')}${t.maxTokens !== undefined ? ` (rows over ${t.maxTokens} tokens counted up to it; ${t.overLimit} such rows)` : ''}.`, '');
+    out.push(`Estimated training tokens per epoch: ${t.perEpoch.toLocaleString('en-US')}${t.maxTokens !== undefined ? ` (rows over ${t.maxTokens} tokens counted up to it; ${countOf(t.overLimit, 'such row')})` : ''}.`, '');
     out.push('| Tokens | Rows |', '| --- | ---: |');
     for (const bucket of t.histogram) out.push(`| ${bucket.from}–${bucket.to} | ${bucket.rows} |`);
   }
-  out.push('', '## Turns per row', '', '| Turns | Rows |', '| ---: | ---: |');
-  for (const turn of report.turns) out.push(`| ${turn.turns} | ${turn.rows} |`);
+  const uniformTurns = uniformTurnCount(report);
+  if (report.turnsVary) {
+    out.push('', '## Turns per row', '', '| Turns | Rows |', '| ---: | ---: |');
+    for (const turn of report.turns) out.push(`| ${turn.turns} | ${turn.rows} |`);
+  } else if (uniformTurns !== undefined) {
+    out.push('', '## Turns per row', '', `Every row has ${countOf(uniformTurns, 'turn')}.`);
+  }
   return `${out.join('\n')}\n`;
 }

@@ -20,7 +20,7 @@ import { EngineChatBackend, type EngineGenerate } from './engineBackend';
 import { engineGenerateFrom, retrievalFrom } from './featureAdapters';
 import { type EngineHost } from '../engine/engineHost';
 import { type IndexManager } from '../rag/indexManager';
-import { listWorkspaceFiles, resolveWorkspacePath } from './workspacePaths';
+import { listWorkspaceFiles, resolveWorkspacePath, toWorkspacePath } from './workspacePaths';
 import { readBoundedText, UnsafeFileError } from '../../core/files/boundedRead';
 
 /** Retrieval as the RAG feature (#7) offers it to the chat: its indexes and a search returning located passages. */
@@ -160,6 +160,19 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
       panels.open(view.activeConversationId);
     },
     'chatwright.chat.setEndpointApiKey': (endpointId?: unknown) => endpointKeys.prompt(endpointId),
+    // The prompt preview's "Try in Chat": a new conversation in an editor panel, with this template selected.
+    'chatwright.chat.tryTemplate': async (uri?: unknown) => {
+      const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+      if (!target) throw new Error('Open a .prompty template to try it in the chat.');
+      const template = toWorkspacePath(target);
+      if (!template.endsWith('.prompty') || resolveWorkspacePath(template)?.toString() !== target.toString()) {
+        throw new Error(`${template} is not a .prompty template in this workspace: the chat uses templates of the open folders only.`);
+      }
+      const conversation = await service.create();
+      await service.updateSettings(conversation.id, { ...conversation.settings, template });
+      panels.open(conversation.id);
+      return conversation.id;
+    },
     'chatwright.chat.newConversation': async () => {
       await vscode.commands.executeCommand('chatwright.chat.focus');
       const id = (await view.newConversation()) ?? (await service.create()).id;

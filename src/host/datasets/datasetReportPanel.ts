@@ -9,6 +9,8 @@ export class DatasetReportPanel {
   static readonly viewType = 'chatwright.datasetReport';
   private panel: vscode.WebviewPanel | undefined;
   private report: DatasetReport | undefined;
+  /** The file the report is about: occurrences open it. */
+  private source: vscode.Uri | undefined;
   private ready = false;
   private queued: HostToDatasetReport | undefined;
 
@@ -19,7 +21,8 @@ export class DatasetReportPanel {
     return this.report;
   }
 
-  show(title: string): void {
+  show(title: string, source?: vscode.Uri): void {
+    this.source = source;
     if (this.panel) {
       this.panel.title = title;
       this.panel.reveal(undefined, true);
@@ -63,7 +66,27 @@ export class DatasetReportPanel {
       this.queued = undefined;
       return;
     }
-    await this.exportMarkdown();
+    if (message.type === 'exportMarkdown') await this.exportMarkdown();
+    else await this.openOccurrence(message.line, message.character);
+  }
+
+  /** Opens the reported file at a line, in the editor group the report is not in (the dataset's own, usually). */
+  async openOccurrence(line: number, character: number): Promise<vscode.TextEditor | undefined> {
+    if (!this.source || !this.report || line >= Math.max(1, this.report.lines)) {
+      this.ctx.log.warn(`Dataset report: no line ${line + 1} to open`);
+      return undefined;
+    }
+    const position = new vscode.Position(line, character);
+    const besideReport = this.panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+    try {
+      const document = await vscode.workspace.openTextDocument(this.source);
+      const editor = await vscode.window.showTextDocument(document, { viewColumn: besideReport, preserveFocus: false, preview: true, selection: new vscode.Range(position, position) });
+      editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+      return editor;
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Chatwright: cannot open ${vscode.workspace.asRelativePath(this.source)} at line ${line + 1}: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
   }
 
   /** Opens the report as an untitled Markdown document: the user decides where to save it. */

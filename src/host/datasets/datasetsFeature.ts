@@ -3,9 +3,10 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { configuredFormatFor } from '../../core/datasets/formatSettings';
 import { type DatasetFinding } from '../../core/datasets/findings';
-import { buildDatasetReport } from '../../core/datasets/report';
+import { buildDatasetReport, reportOccurrencesPerCheck } from '../../core/datasets/report';
 import { findSiblingSplits } from '../../core/datasets/splits';
 import { type DatasetReport } from '../../shared/datasetReportProtocol';
+import { countOf, formatByteSize } from '../../shared/humanText';
 import { diagnosticSource } from '../../shared/languageServerProtocol';
 import { resolveLocalModel } from '../../core/hub/cacheLocation';
 import { type Ctx } from '../context';
@@ -29,10 +30,6 @@ function toDiagnostic(item: DatasetFinding): vscode.Diagnostic {
   diagnostic.source = diagnosticSource;
   diagnostic.code = item.code;
   return diagnostic;
-}
-
-function humanBytes(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.round(bytes / 1e3)} kB`;
 }
 
 /** Fine-tuning datasets on the host: validating files of any size from disk, and the dataset report. */
@@ -101,7 +98,7 @@ export function registerDatasets(ctx: Ctx, deps: { modelSelection: ModelSelectio
             },
             onProgress: (bytes, total) => {
               const percent = total > 0 ? (bytes / total) * 100 : 100;
-              progress.report({ increment: percent - reported, message: `${humanBytes(bytes)} of ${humanBytes(total)}` });
+              progress.report({ increment: percent - reported, message: `${formatByteSize(bytes)} of ${formatByteSize(total)}` });
               reported = percent;
             },
           },
@@ -111,14 +108,14 @@ export function registerDatasets(ctx: Ctx, deps: { modelSelection: ModelSelectio
     );
     if (result.cancelled) {
       fileDiagnostics.set(uri, diagnostics);
-      void vscode.window.showInformationMessage(`Chatwright: checking ${basename(path)} was cancelled; ${shown} problem(s) found so far are in the Problems panel.`);
+      void vscode.window.showInformationMessage(`Chatwright: checking ${basename(path)} was cancelled; ${countOf(shown, 'problem')} found so far are in the Problems panel.`);
       return { cancelled: true, findings: shown };
     }
     fileDiagnostics.set(uri, diagnostics);
     const summary = buildDatasetReport(basename(path), result.stats);
     const listed = Object.values(result.stats.findings).reduce((a, b) => a + b, 0);
     const more = listed > shown ? ` (${shown} listed; the report counts all)` : '';
-    const message = `Chatwright: ${basename(path)}: ${summary.rows.toLocaleString()} rows, ${summary.errors} error(s), ${summary.warnings} warning(s)${more}.`;
+    const message = `Chatwright: ${basename(path)}: ${countOf(summary.rows, 'row')}, ${countOf(summary.errors, 'error')}, ${countOf(summary.warnings, 'warning')}${more}.`;
     ctx.log.info(message);
     void vscode.window.showInformationMessage(message, 'Show Problems', 'Show Report').then((choice) => {
       if (choice === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
@@ -135,20 +132,26 @@ export function registerDatasets(ctx: Ctx, deps: { modelSelection: ModelSelectio
     const name = basename(uri.fsPath || uri.path);
     const format = uri.scheme === 'file' ? configuredFormatFor(uri.fsPath, settings.formats, workspaceFolders()) : undefined;
     const tokenOptions = { ...(settings.maxTokens > 0 ? { maxTokens: settings.maxTokens } : {}), tokenizer: tokenizerFor(settings.tokenizerPath) };
-    report.show(`Dataset Report: ${name}`);
+    report.show(`Dataset Report: ${name}`, uri);
     report.post({ type: 'progress', message: `Reading ${name}…` });
-    const run = (withTokens: boolean) =>
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Dataset report for ${name}`, cancellable: true }, (progress, token) =>
+    let located: DatasetFinding[] = [];
+    const run = (withTokens: boolean) => {
+      located = [];
+      return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Dataset report for ${name}`, cancellable: true }, (progress, token) =>
         runDatasetWorker(
           workerScript(),
           // An open (maybe unsaved) document is reported as the editor shows it; anything else is streamed from disk.
           document
             ? { kind: 'text', text: document.getText(), options: { ...(format ? { format } : {}), minRows: settings.minRows, ...(withTokens ? tokenOptions : {}) } }
-            : { kind: 'file', path: uri.fsPath, options: { ...(format ? { format } : {}), minRows: settings.minRows, maxFindingsPerCode: 1, ...(withTokens ? tokenOptions : {}) } },
-          { onProgress: (bytes, total) => progress.report({ message: `${humanBytes(bytes)} of ${humanBytes(total)}` }) },
+            : { kind: 'file', path: uri.fsPath, options: { ...(format ? { format } : {}), minRows: settings.minRows, maxFindingsPerCode: reportOccurrencesPerCheck, ...(withTokens ? tokenOptions : {}) } },
+          {
+            onFindings: (findings) => (located = located.concat(findings)),
+            onProgress: (bytes, total) => progress.report({ message: `${formatByteSize(bytes)} of ${formatByteSize(total)}` }),
+          },
           token,
         ),
       );
+    };
     let result;
     try {
       result = await run(true);
@@ -164,7 +167,7 @@ export function registerDatasets(ctx: Ctx, deps: { modelSelection: ModelSelectio
       report.post({ type: 'error', message: 'Cancelled.' });
       return undefined;
     }
-    const built = buildDatasetReport(name, result.stats);
+    const built = buildDatasetReport(name, result.stats, located);
     report.post({ type: 'report', report: built });
     return built;
   }

@@ -1,9 +1,19 @@
 import * as vscode from 'vscode';
 import { previewPromptMethod, type PreviewPromptParams } from '../../shared/languageServerProtocol';
-import { isPreviewFromWebview, type PreviewPromptResult, type PreviewToWebview } from '../../shared/promptPreviewProtocol';
+import { isPreviewFromWebview, type PreviewModelState, type PreviewPromptResult, type PreviewToWebview } from '../../shared/promptPreviewProtocol';
 import { type Ctx } from '../context';
 import { type LanguageServerHost } from '../languageClient';
 import { renderWebviewHtml, webviewResourceRoots } from '../webviewHtml';
+
+/** Which model a preview renders with: the one chosen in the preview, else the fallback for templates without one. */
+export interface PreviewModelSource {
+  /** Chosen in the preview: overrides the template's model. */
+  chosen(): string | undefined;
+  /** The setting, else the workspace's chat model: used when the template names no model that is on disk. */
+  fallback(): string | undefined;
+  /** Opens the picker (the preview's model button). */
+  pick(): Promise<void>;
+}
 
 /** How long to wait after a keystroke before re-rendering: short enough to feel live, long enough to batch typing. */
 const renderDelayMs = 40;
@@ -31,7 +41,7 @@ export class PromptPreviewPanel implements vscode.Disposable {
     private readonly ctx: Ctx,
     private readonly languageServer: LanguageServerHost,
     readonly document: vscode.TextDocument,
-    private readonly previewModel: () => string | undefined,
+    private readonly previewModel: PreviewModelSource,
     readonly panel: vscode.WebviewPanel,
     private readonly onDispose: () => void,
   ) {
@@ -49,7 +59,7 @@ export class PromptPreviewPanel implements vscode.Disposable {
     );
   }
 
-  static create(ctx: Ctx, languageServer: LanguageServerHost, document: vscode.TextDocument, previewModel: () => string | undefined, onDispose: () => void): PromptPreviewPanel {
+  static create(ctx: Ctx, languageServer: LanguageServerHost, document: vscode.TextDocument, previewModel: PreviewModelSource, onDispose: () => void): PromptPreviewPanel {
     const panel = vscode.window.createWebviewPanel(PromptPreviewPanel.viewType, `Preview ${document.uri.path.split('/').pop() ?? ''}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
       enableScripts: true,
       retainContextWhenHidden: true,
@@ -78,14 +88,17 @@ export class PromptPreviewPanel implements vscode.Disposable {
     const client = await this.languageServer.ensureStarted();
     void this.post({ type: 'rendering' });
     const params: PreviewPromptParams = { uri: this.document.uri.toString(), inputs: parseOverrides(this.inputOverrides) };
-    const model = this.previewModel();
-    if (model) params.fallbackModel = model;
+    const chosen = this.previewModel.chosen();
+    const fallback = this.previewModel.fallback();
+    if (chosen) params.model = chosen;
+    else if (fallback) params.fallbackModel = fallback;
     const embeddingModel = this.embeddingModel?.();
     if (embeddingModel) params.embeddingModel = embeddingModel;
     const result = await client.sendRequest<PreviewPromptResult | null>(previewPromptMethod, params);
     if (this.disposed || serial !== this.requestSerial || !result) return undefined;
     this.lastResult = result;
-    await this.post({ type: 'update', fileName: this.fileName, result, inputOverrides: this.inputOverrides });
+    const previewModel: PreviewModelState = chosen ? { chosen } : {};
+    await this.post({ type: 'update', fileName: this.fileName, result, inputOverrides: this.inputOverrides, previewModel });
     this.rendered.fire(result);
     return result;
   }
@@ -99,8 +112,23 @@ export class PromptPreviewPanel implements vscode.Disposable {
     else if (message.type === 'setInputs') {
       this.inputOverrides = Object.fromEntries(Object.entries(message.inputs).filter(([name]) => /^[A-Za-z_]\w*$/.test(name)));
       void this.refresh();
-    } else if (message.type === 'copyPrompt' && this.lastResult?.rendered?.prompt !== undefined) {
-      void vscode.env.clipboard.writeText(this.lastResult.rendered.prompt).then(() => vscode.window.setStatusBarMessage('Prompt copied', 2000));
+    } else if (message.type === 'copyPrompt') {
+      if (this.lastResult?.rendered?.prompt !== undefined) void vscode.env.clipboard.writeText(this.lastResult.rendered.prompt).then(() => vscode.window.setStatusBarMessage('Prompt copied', 2000));
+    } else if (message.type === 'choosePreviewModel') {
+      void this.previewModel.pick();
+    } else if (message.type === 'tryInChat') {
+      void this.tryInChat();
+    }
+  }
+
+  /** "Try in Chat": the chat opens a new conversation with this template (saved first, since the chat reads the file). */
+  async tryInChat(): Promise<string | undefined> {
+    try {
+      if (this.document.isDirty) await this.document.save();
+      return await vscode.commands.executeCommand<string>('chatwright.chat.tryTemplate', this.document.uri);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Chatwright: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
     }
   }
 

@@ -2,19 +2,28 @@ import * as vscode from 'vscode';
 import { type Ctx } from '../context';
 import { type LanguageServerHost } from '../languageClient';
 import { type ModelSelection } from '../models/modelSelection';
-import { PromptPreviewPanel } from './promptPreviewPanel';
+import { pickPreviewModel, PreviewModelMemory } from './previewModelPicker';
+import { PromptPreviewPanel, type PreviewModelSource } from './promptPreviewPanel';
 import { isValidTemplateName, scaffoldPromptTemplate } from './promptTemplateScaffold';
 
 /** What the prompts feature exposes to the extension's API (integration tests). */
 export interface PromptHandles {
   /** The open preview of a document, if any. */
   preview(uri: vscode.Uri): PromptPreviewPanel | undefined;
+  /** The model chosen in the previews (remembered per workspace). */
+  previewModel: PreviewModelMemory;
 }
 
 /** Prompt templates: "Chatwright: Preview Prompt" and "Chatwright: New Prompt Template". */
 export function registerPrompts(ctx: Ctx, deps: { languageServer: LanguageServerHost; modelSelection: ModelSelection }): PromptHandles {
   const previews = new Map<string, PromptPreviewPanel>();
-  const previewModel = (): string | undefined => ctx.config.prompts.previewModel || deps.modelSelection.chatModel;
+  const chosenModel = ctx.own(new PreviewModelMemory(ctx.extension.workspaceState));
+  const fallbackModel = (): string | undefined => ctx.config.prompts.previewModel || deps.modelSelection.chatModel;
+  const previewModel: PreviewModelSource = {
+    chosen: () => chosenModel.chosen,
+    fallback: fallbackModel,
+    pick: () => pickPreviewModel(chosenModel, fallbackModel()),
+  };
 
   const openPreview = async (target?: unknown): Promise<PromptPreviewPanel | undefined> => {
     const uri = target instanceof vscode.Uri ? target : vscode.window.activeTextEditor?.document.uri;
@@ -84,15 +93,15 @@ export function registerPrompts(ctx: Ctx, deps: { languageServer: LanguageServer
     'chatwright.previewPrompt': openPreview,
     'chatwright.newPromptTemplate': newTemplate,
   });
-  ctx.own(
-    deps.modelSelection.onDidChange(() => {
-      for (const panel of previews.values()) panel.schedule();
-    }),
-  );
+  const refreshAll = (): void => {
+    for (const panel of previews.values()) panel.schedule();
+  };
+  ctx.own(deps.modelSelection.onDidChange(refreshAll));
+  ctx.own(chosenModel.onDidChange(refreshAll));
   ctx.own(
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('chatwright.prompts')) for (const panel of previews.values()) panel.schedule();
     }),
   );
-  return { preview: (uri) => previews.get(uri.toString()) };
+  return { preview: (uri) => previews.get(uri.toString()), previewModel: chosenModel };
 }

@@ -1,8 +1,10 @@
-import { type PreviewFromWebview, type PreviewPromptResult, type PreviewToWebview } from '../../../src/shared/promptPreviewProtocol';
+import { countOf } from '../../../src/shared/humanText';
+import { type PreviewFromWebview, type PreviewModelState, type PreviewPromptResult, type PreviewToWebview } from '../../../src/shared/promptPreviewProtocol';
+import { noticeElement } from '../lib/noticeMarkdown';
 import { connectToHost, element } from '../lib/vscodeApi';
 
-// The prompt preview: messages, few-shot examples, the exact prompt string and token counts. Every piece of
-// template text is set with textContent (via `element`), never as markup.
+// The prompt preview: messages, few-shot examples, the exact prompt string and token counts. Template text is set
+// with textContent (via `element`), never as markup; notices are sanitized Markdown (lib/noticeMarkdown.ts).
 const host = connectToHost<PreviewFromWebview>();
 const root = document.getElementById('root')!;
 // Three fixed regions: the inputs form survives re-renders (so typing in it never loses focus).
@@ -61,9 +63,20 @@ function renderInputs(rendered: NonNullable<PreviewPromptResult['rendered']>): v
   inputsRegion.replaceChildren(section('Inputs', form));
 }
 
-function renderResult(fileName: string, result: PreviewPromptResult): void {
+/** The model button (opens the host's picker) and "Try in Chat". */
+function toolbar(result: PreviewPromptResult, previewModel: PreviewModelState): HTMLElement {
+  const inEffect = result.rendered?.model?.id;
+  const label = previewModel.chosen ?? (inEffect ? `Automatic (${inEffect})` : 'Automatic');
+  const chooseModel = element('button', { type: 'button', class: 'secondary model-button', id: 'choose-model', title: 'Choose the model to preview with (remembered for this workspace)' }, element('span', { class: 'model-button-label' }, 'Model: '), element('span', { id: 'preview-model' }, label), element('span', { class: 'chevron', 'aria-hidden': 'true' }, ' ▾'));
+  chooseModel.addEventListener('click', () => host.postMessage({ type: 'choosePreviewModel' }));
+  const tryInChat = element('button', { type: 'button', id: 'try-in-chat', title: 'Open the chat with this template selected' }, 'Try in Chat');
+  tryInChat.addEventListener('click', () => host.postMessage({ type: 'tryInChat' }));
+  return element('div', { class: 'preview-toolbar' }, chooseModel, tryInChat);
+}
+
+function renderResult(fileName: string, result: PreviewPromptResult, previewModel: PreviewModelState): void {
   if (!root.contains(header)) root.replaceChildren(header, inputsRegion, bodyRegion);
-  const top: Node[] = [element('h1', { class: 'preview-title' }, fileName)];
+  const top: Node[] = [element('h1', { class: 'preview-title' }, fileName), toolbar(result, previewModel)];
   if (result.error) {
     top.push(element('div', { class: 'preview-error', role: 'alert', id: 'preview-error' }, result.error));
     header.replaceChildren(...top);
@@ -72,7 +85,7 @@ function renderResult(fileName: string, result: PreviewPromptResult): void {
   }
   const rendered = result.rendered!;
   const model = rendered.model;
-  const summary: string[] = [`${rendered.messages.length} message(s)`, `${rendered.format}`, `api: ${rendered.api}`];
+  const summary: string[] = [countOf(rendered.messages.length, 'message'), `${rendered.format}`, `api: ${rendered.api}`];
   if (rendered.totalTokens !== undefined) summary.push(`${rendered.totalTokens} tokens${model?.contextWindow ? ` of ${model.contextWindow}` : ''}`);
   summary.push(`rendered in ${result.elapsedMs.toFixed(0)} ms`);
   top.push(element('p', { class: 'status', id: 'preview-summary' }, summary.join(' · ')));
@@ -80,14 +93,14 @@ function renderResult(fileName: string, result: PreviewPromptResult): void {
     top.push(element('meter', { min: '0', max: String(model.contextWindow), value: String(rendered.totalTokens), title: 'tokens used of the context window' }));
   }
   if (model) top.push(element('p', { class: 'hint', id: 'model-info' }, `Model: ${model.id}${model.chatTemplateSource ? ` (chat template from ${model.chatTemplateSource})` : ''}`));
-  if (rendered.modelHint) top.push(element('p', { class: 'model-state', id: 'model-hint' }, rendered.modelHint));
-  for (const warning of rendered.warnings) top.push(element('p', { class: 'preview-warning' }, warning));
+  if (rendered.modelHint) top.push(noticeElement({ class: 'model-state', id: 'model-hint' }, rendered.modelHint));
+  for (const warning of rendered.warnings) top.push(noticeElement({ class: 'preview-warning' }, warning));
   header.replaceChildren(...top);
   renderInputs(rendered);
 
   const parts: Node[] = [];
   if (rendered.examples) {
-    const info = `${rendered.examples.count} example(s) from ${rendered.examples.file}: ${rendered.examples.method}`;
+    const info = `${countOf(rendered.examples.count, 'example')} from ${rendered.examples.file}: ${rendered.examples.method}`;
     parts.push(element('p', { class: 'hint', id: 'examples-info' }, info));
     for (const problem of rendered.examples.problems.slice(0, 5)) parts.push(element('p', { class: 'preview-warning' }, `${rendered.examples.file} ${problem}`));
   }
@@ -111,7 +124,7 @@ window.addEventListener('message', (event: MessageEvent<PreviewToWebview>) => {
   const message = event.data;
   if (message.type === 'update') {
     overrides = { ...message.inputOverrides };
-    renderResult(message.fileName, message.result);
+    renderResult(message.fileName, message.result, message.previewModel);
     document.body.dataset.version = String(message.result.version);
   } else if (message.type === 'rendering') document.body.classList.add('rendering');
   else if (message.type === 'closedDocument') root.replaceChildren(element('p', { class: 'hint' }, `${message.fileName} was closed.`));
