@@ -1,7 +1,7 @@
 /**
  * Search scores as a person reads them. Raw scores mean nothing to a reader (BM25 is unbounded, reciprocal rank
  * fusion gives 0.0328, cosine can be negative), so a hit shows its rank and how it compares with the best hit of the
- * same search: "#2 ▮▮▮▮▯ 81%". The percentage is relative to this result list only, never across searches.
+ * same search: "#2 ●●●●○ 81%". The percentage is relative to this result list only, never across searches.
  */
 
 export interface RelevanceDisplay {
@@ -9,9 +9,9 @@ export interface RelevanceDisplay {
   rank: number;
   /** Score as a share of the best score in the list, 0-100; undefined when scores cannot be compared that way. */
   percent: number | undefined;
-  /** "▮▮▮▯▯" for `percent`, '' when there is none. */
+  /** "●●●○○" for `percent`, '' when there is none. */
   bar: string;
-  /** "#1 ▮▮▮▮▮ 100%", or just "#1". */
+  /** "#1 ●●●●● 100%", or just "#1". */
   text: string;
 }
 
@@ -21,7 +21,8 @@ export function relevanceBar(percent: number): string {
   const clamped = Math.min(100, Math.max(0, percent));
   // A hit that made the list gets at least one cell: an empty bar would read as "no match at all".
   const filled = clamped > 0 ? Math.max(1, Math.round((clamped / 100) * barCells)) : 0;
-  return '▮'.repeat(filled) + '▯'.repeat(barCells - filled);
+  // ● and ○ (WGL4 shapes) come from the same font everywhere; ▮/▯ fell back to mismatched fonts, ▯ a speck.
+  return '●'.repeat(filled) + '○'.repeat(barCells - filled);
 }
 
 /**

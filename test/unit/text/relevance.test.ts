@@ -5,7 +5,7 @@ import { describeRelevance, relevanceBar } from '../../../src/core/text/relevanc
 describe('search relevance for people', () => {
   it('shows rank, a bar and the share of the best hit instead of raw BM25 scores', () => {
     const shown = describeRelevance([6.53, 3.647, 2.944]);
-    assert.deepEqual(shown.map((entry) => entry.text), ['#1 ▮▮▮▮▮ 100%', '#2 ▮▮▮▯▯ 56%', '#3 ▮▮▯▯▯ 45%']);
+    assert.deepEqual(shown.map((entry) => entry.text), ['#1 ●●●●● 100%', '#2 ●●●○○ 56%', '#3 ●●○○○ 45%']);
     assert.ok(shown.every((entry) => !/6\.53|3\.647/.test(entry.text)), 'no raw score leaks into the label');
   });
 
@@ -27,13 +27,13 @@ describe('search relevance for people', () => {
 
   it('ignores non-finite scores from outside instead of printing NaN%', () => {
     const shown = describeRelevance([Number.NaN, 2, 1, Number.POSITIVE_INFINITY]);
-    assert.deepEqual(shown.map((entry) => entry.text), ['#1', '#2 ▮▮▮▮▮ 100%', '#3 ▮▮▮▯▯ 50%', '#4']);
+    assert.deepEqual(shown.map((entry) => entry.text), ['#1', '#2 ●●●●● 100%', '#3 ●●●○○ 50%', '#4']);
   });
 
   it('gives a listed hit at least one cell, and clamps the bar', () => {
-    assert.equal(relevanceBar(1), '▮▯▯▯▯');
-    assert.equal(relevanceBar(0), '▯▯▯▯▯');
-    assert.equal(relevanceBar(250), '▮▮▮▮▮');
-    assert.equal(relevanceBar(-5), '▯▯▯▯▯');
+    assert.equal(relevanceBar(1), '●○○○○');
+    assert.equal(relevanceBar(0), '○○○○○');
+    assert.equal(relevanceBar(250), '●●●●●');
+    assert.equal(relevanceBar(-5), '○○○○○');
   });
 });
