@@ -260,8 +260,7 @@ export function analyzeJinja(text: string): JinjaAnalysis {
       const recovered = namesBoundByBrokenStatement(tag);
       if (recovered === 'unknown' && tag.keyword === 'set') everyNameMayBeBound = true;
       else if (recovered === 'unknown') innerBinds.push(anyName);
-      else if (tag.keyword === 'set') binds.push(...recovered);
-      else innerBinds.push(...recovered);
+      else for (const name of recovered) (tag.keyword === 'set' ? binds : innerBinds).push(name);
     }
     if (node) {
       switch (node.type) {

@@ -43,7 +43,7 @@ export function previewModelChoices(cached: readonly CachedModel[], context: { c
     models.unshift({ id: context.chosen, label: context.chosen, description: isAbsolute(context.chosen) ? 'model folder' : 'not in the cache', exactPrompt: isAbsolute(context.chosen) });
   }
   const chosenIndex = models.findIndex((model) => model.id === context.chosen);
-  if (chosenIndex > 0) models.unshift(...models.splice(chosenIndex, 1));
+  if (chosenIndex > 0) models.unshift(models.splice(chosenIndex, 1)[0]!);
   return [automatic, ...models];
 }
 

@@ -62,14 +62,26 @@ function isInside(root: string, target: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && !/^[a-zA-Z]:/.test(rel));
 }
 
-/** Decides, for one folder's options, whether a relative path is a source (used by the scan and by the file watcher). */
+/**
+ * Globs are relative to the folder: "/README.md" and "./README.md" mean the folder's own README.md, as in
+ * `.gitignore`, rather than matching nothing.
+ */
+function folderRelativeGlob(glob: string): string {
+  return glob.replace(/^(\.\/|\/)+/, '');
+}
+
+/**
+ * Decides, for one folder's options, whether a relative path is a source (used by the scan and by the file watcher).
+ * No file is special: the folder's own README.md is indexed when an include glob matches it and no exclude glob does.
+ * Both kinds match case-insensitively, so `readme.md` in `exclude` removes the README.md the default globs include.
+ */
 export class SourceFilter {
   private readonly included: (path: string) => boolean;
   private readonly excluded: (path: string) => boolean;
 
   constructor(readonly options: SourceOptions) {
-    this.included = picomatch([...options.include], { dot: false, nocase: true });
-    this.excluded = picomatch([...options.exclude], { dot: true });
+    this.included = picomatch(options.include.map(folderRelativeGlob), { dot: false, nocase: true });
+    this.excluded = picomatch(options.exclude.map(folderRelativeGlob), { dot: true, nocase: true });
   }
 
   isExcludedFolder(path: string): boolean {

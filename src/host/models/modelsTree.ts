@@ -7,6 +7,7 @@ import { quickFit, type Hardware } from '../../core/hub/memoryEstimate';
 import { describeModelFiles, modelCapabilities } from '../../core/hub/modelFormats';
 import { type LocalModel } from '../../core/hub/localModelFolder';
 import { formatParameters } from '../../core/hub/modelLookup';
+import { countOf, shortModelName, splitMessage } from '../../core/views/modelRows';
 import { LocalModelFolders } from './localModelFolders';
 import { type ModelKind, type ModelSelection } from './modelSelection';
 
@@ -91,7 +92,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
       const scan = await scanHubCacheDetailed(this.env());
       this.cache = scan.models;
       this.cacheWarnings = scan.warnings;
-      this.cacheSummary = `${scan.models.length} · ${formatBytes(scan.sizeOnDisk)}`;
+      this.cacheSummary = `${countOf(scan.models.length, 'model')} · ${formatBytes(scan.sizeOnDisk)}`;
     }
     return this.cache;
   }
@@ -131,11 +132,11 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
         const id = this.selection.get(node.kind);
         const local = id ? this.locals.find(id) : undefined;
         const item = new vscode.TreeItem(node.kind === 'chat' ? 'Chat model' : 'Embedding model', vscode.TreeItemCollapsibleState.None);
-        item.description = local ? `${local.name} (local folder)` : (id ?? 'not chosen: click to pick one');
+        item.description = local ? `${local.name} (local folder)` : id ? shortModelName(id) : 'not chosen';
         item.iconPath = new vscode.ThemeIcon(node.kind === 'chat' ? 'comment-discussion' : 'symbol-array');
         item.contextValue = `selection.${node.kind}`;
         item.command = { command: node.kind === 'chat' ? 'chatwright.models.pickChatModel' : 'chatwright.models.pickEmbeddingModel', title: 'Pick' };
-        item.tooltip = id ? `${id}\nClick to choose another model.` : 'Click to choose a model.';
+        item.tooltip = id ? `${id}\nClick to choose another model.` : `No ${node.kind} model chosen yet. Click to choose one.`;
         return item;
       }
       case 'cacheRoot': {
@@ -197,8 +198,10 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
       case 'hub':
         return hubItem(node.model);
       case 'message': {
-        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        const { label, detail } = splitMessage(node.text);
+        const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon(node.icon ?? 'info');
+        if (detail) item.description = detail;
         item.tooltip = node.text;
         return item;
       }

@@ -11,6 +11,7 @@ import {
   type SearchHitInfo,
   type SearchRequestOptions,
 } from '../../shared/ragProtocol';
+import { type IndexCommandState, indexCommandState } from '../../core/views/indexRows';
 import { type EngineHost } from '../engine/engineHost';
 import { type EngineEmbed, IndexClient } from './indexClient';
 
@@ -45,6 +46,7 @@ export class IndexManager implements vscode.Disposable {
   private readonly pendingPaths = new Map<string, Set<string>>();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly notifiedRebuilds = new Set<string>();
+  private publishedCommandState: IndexCommandState | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -94,6 +96,7 @@ export class IndexManager implements vscode.Disposable {
       }
     }
     for (const folder of vscode.workspace.workspaceFolders ?? []) this.clientFor(folder);
+    this.publishCommandState();
     this.changed.fire(undefined);
   }
 
@@ -118,7 +121,22 @@ export class IndexManager implements vscode.Disposable {
       this.notifiedRebuilds.add(snapshot.dbFile);
       void vscode.window.showWarningMessage(`Chatwright: the index of ${client.folder.name} was damaged and is being rebuilt. ${snapshot.rebuiltBecause}`);
     }
+    this.publishCommandState();
     this.changed.fire(client);
+  }
+
+  /** Which of Pause, Resume and Cancel Indexing apply now (the `when` clauses of the view title and the palette). */
+  get commandState(): IndexCommandState {
+    return indexCommandState(this.folders.map((client) => client.lastSnapshot));
+  }
+
+  /** Sets the context keys `chatwright.indexing` and `chatwright.indexPaused` when they change. */
+  private publishCommandState(): void {
+    const next = this.commandState;
+    const previous = this.publishedCommandState;
+    this.publishedCommandState = next;
+    if (previous?.indexing !== next.indexing) void vscode.commands.executeCommand('setContext', 'chatwright.indexing', next.indexing);
+    if (previous?.paused !== next.paused) void vscode.commands.executeCommand('setContext', 'chatwright.indexPaused', next.paused);
   }
 
   /** Starts every folder's worker and brings its index up to date; then follows file changes. */

@@ -1,8 +1,14 @@
 import * as vscode from 'vscode';
 import { type IndexProgressInfo } from '../../shared/ragProtocol';
+import { describeProgress } from '../../core/views/indexRows';
+import { formatDuration } from '../../core/text/relativeTime';
 import { type IndexClient } from './indexClient';
 import { type IndexManager } from './indexManager';
-import { describeProgress, formatEta } from './indexTreeView';
+
+function timeLeft(etaMs: number | undefined): string {
+  const eta = formatDuration(etaMs);
+  return eta ? ` · ${eta} left` : '';
+}
 
 /**
  * Indexing progress for the user: a status bar item while any folder is indexing (click to pause or resume), and,
@@ -13,7 +19,6 @@ export class IndexProgressUi implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private notification: { report: (text: string) => void; done: () => void } | undefined;
   private notificationTimer: NodeJS.Timeout | undefined;
-  private indexing = false;
 
   constructor(private readonly manager: IndexManager) {
     this.item.name = 'Chatwright Index';
@@ -22,11 +27,6 @@ export class IndexProgressUi implements vscode.Disposable {
 
   private update(): void {
     const busy = this.manager.folders.filter((client) => client.lastSnapshot?.busy || client.lastSnapshot?.paused);
-    // Drives the Index view's pause button (shown only while something is indexing).
-    if (this.indexing !== busy.length > 0) {
-      this.indexing = busy.length > 0;
-      void vscode.commands.executeCommand('setContext', 'chatwright.indexing', this.indexing);
-    }
     if (busy.length === 0) {
       this.item.hide();
       this.closeNotification();
@@ -44,8 +44,8 @@ export class IndexProgressUi implements vscode.Disposable {
   private progress(client: IndexClient, progress: IndexProgressInfo): void {
     this.update();
     const text = progress.phase === 'embedding'
-      ? `${client.folder.name}: embedding ${progress.embedded}/${progress.embedTotal} passages${formatEta(progress.etaMs)}`
-      : `${client.folder.name}: ${progress.filesDone}/${progress.filesTotal} files, ${progress.chunksWritten} chunks${formatEta(progress.etaMs)}`;
+      ? `${client.folder.name}: embedding ${progress.embedded}/${progress.embedTotal} passages${timeLeft(progress.etaMs)}`
+      : `${client.folder.name}: ${progress.filesDone}/${progress.filesTotal} files, ${progress.chunksWritten} chunks${timeLeft(progress.etaMs)}`;
     if (progress.phase === 'done') {
       this.closeNotification();
       return;

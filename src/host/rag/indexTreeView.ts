@@ -1,38 +1,24 @@
 import * as vscode from 'vscode';
 import { type IndexedFileInfo, type IndexSnapshot, type SkippedFileInfo } from '../../shared/ragProtocol';
+import { fileRow, folderRow, progressRow, type RowText, searchModeRow, skippedRow } from '../../core/views/indexRows';
+import { VisibleRefresh } from '../../core/views/visibleRefresh';
 import { type IndexClient } from './indexClient';
 import { type IndexManager } from './indexManager';
 
 type Node =
   | { kind: 'folder'; client: IndexClient }
-  | { kind: 'status'; client: IndexClient; label: string; description?: string; icon: string; tooltip?: string }
+  | { kind: 'status'; client: IndexClient; row: RowText; icon: string; command?: vscode.Command }
   | { kind: 'files'; client: IndexClient; count: number }
   | { kind: 'file'; client: IndexClient; file: IndexedFileInfo }
   | { kind: 'skippedGroup'; client: IndexClient; entries: SkippedFileInfo[]; errors: boolean }
   | { kind: 'skipped'; client: IndexClient; entry: SkippedFileInfo };
 
-export function formatAge(timestamp: number, now = Date.now()): string {
-  const seconds = Math.max(0, Math.round((now - timestamp) / 1000));
-  if (seconds < 60) return 'just now';
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`;
-  return new Date(timestamp).toLocaleDateString();
-}
+/** Relative times on screen ("3 min ago") are redrawn this often while the view is visible. */
+const ageRefreshMs = 30_000;
 
-export function formatEta(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return '';
-  const seconds = Math.max(1, Math.round(ms / 1000));
-  return seconds >= 60 ? ` · ${Math.floor(seconds / 60)}m ${seconds % 60}s left` : ` · ${seconds}s left`;
-}
-
-/** A one-line account of what a folder's index is doing, for the view and the status bar. */
-export function describeProgress(snapshot: IndexSnapshot): string | undefined {
-  const progress = snapshot.progress;
-  if (snapshot.paused) return 'Paused';
-  if (!snapshot.busy || !progress) return undefined;
-  if (progress.phase === 'scanning') return 'Scanning files…';
-  if (progress.phase === 'embedding') return `Embedding ${progress.embedded.toLocaleString()}/${progress.embedTotal.toLocaleString()} passages${formatEta(progress.etaMs)}`;
-  return `Indexing ${progress.filesDone.toLocaleString()}/${progress.filesTotal.toLocaleString()} files${formatEta(progress.etaMs)}`;
+function applyRow(item: vscode.TreeItem, row: RowText): void {
+  if (row.description) item.description = row.description;
+  item.tooltip = row.tooltip;
 }
 
 /** What the Index view shows when it has nothing to list: each state has its own `viewsWelcome` entry in package.json. */
@@ -50,7 +36,7 @@ export function indexWelcomeState(snapshots: readonly (IndexSnapshot | undefined
 }
 
 /**
- * The Index view: for each workspace folder, its state (progress, lexical-only, errors), its indexed files with chunk
+ * The Index view: for each workspace folder, its state (progress, search mode, errors), its indexed files with chunk
  * counts and when they were indexed, and the files it skipped with the reason.
  */
 export class IndexTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -59,9 +45,15 @@ export class IndexTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subscription: vscode.Disposable;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly ageRefresh = new VisibleRefresh(() => this.refresh(), ageRefreshMs);
 
   constructor(private readonly manager: IndexManager) {
     this.subscription = vscode.Disposable.from(manager.onDidChange(() => this.refreshSoon()), manager.onProgress(() => this.refreshSoon()));
+  }
+
+  /** Keeps "3 min ago" true while the view is on screen; no timer runs while it is hidden. */
+  setVisible(visible: boolean): void {
+    this.ageRefresh.setVisible(visible);
   }
 
   /** Progress arrives many times a second: the tree redraws at most every 250 ms. */
@@ -88,13 +80,19 @@ export class IndexTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     const client = node.client;
     if (node.kind === 'folder') {
       const snapshot = client.lastSnapshot ?? (client.running ? await client.request('snapshot', {}) : undefined);
-      if (!snapshot) return [{ kind: 'status', client, label: 'Not indexed yet', description: 'run "Chatwright: Rebuild Index" or open a search', icon: 'circle-large-outline' }];
+      if (!snapshot) {
+        const row = { label: 'Not indexed yet', description: 'click to index', tooltip: 'Index the documents of this folder (Chatwright: Index Workspace Documents).' };
+        return [{ kind: 'status', client, row, icon: 'circle-large-outline', command: { command: 'chatwright.rag.indexWorkspace', title: 'Index Workspace Documents' } }];
+      }
       const children: Node[] = [];
-      const progress = describeProgress(snapshot);
-      if (progress) children.push({ kind: 'status', client, label: progress, icon: snapshot.paused ? 'debug-pause' : 'sync~spin', ...(snapshot.progress?.currentPath ? { description: snapshot.progress.currentPath } : {}) });
-      if (snapshot.lastError) children.push({ kind: 'status', client, label: 'Indexing failed', description: snapshot.lastError, icon: 'error', tooltip: snapshot.lastError });
-      if (snapshot.lexicalOnly) children.push({ kind: 'status', client, label: 'Lexical search only', description: snapshot.lexicalOnly, icon: 'info', tooltip: `${snapshot.lexicalOnly}. Choose an embedding model to add vector search.` });
-      else if (snapshot.modelKey) children.push({ kind: 'status', client, label: `${snapshot.embeddedChunks.toLocaleString()} of ${snapshot.chunks.toLocaleString()} passages embedded`, description: snapshot.modelKey, icon: 'symbol-array' });
+      const progress = progressRow(snapshot);
+      if (progress) children.push({ kind: 'status', client, row: progress, icon: snapshot.paused ? 'debug-pause' : 'sync~spin' });
+      if (snapshot.lastError) children.push({ kind: 'status', client, row: { label: 'Indexing failed', description: snapshot.lastError, tooltip: snapshot.lastError }, icon: 'error' });
+      const mode = searchModeRow(snapshot);
+      if (mode) {
+        const pickModel = { command: 'chatwright.models.pickEmbeddingModel', title: 'Pick Embedding Model' };
+        children.push({ kind: 'status', client, row: mode, icon: snapshot.lexicalOnly ? 'info' : 'symbol-array', ...(snapshot.lexicalOnly ? { command: pickModel } : {}) });
+      }
       children.push({ kind: 'files', client, count: snapshot.documents });
       const skipped = snapshot.skipped.filter((entry) => entry.kind !== 'error');
       const errors = snapshot.skipped.filter((entry) => entry.kind === 'error');
@@ -114,55 +112,50 @@ export class IndexTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
       case 'folder': {
-        const snapshot = node.client.lastSnapshot;
-        const item = new vscode.TreeItem(node.client.folder.name, vscode.TreeItemCollapsibleState.Expanded);
+        const row = folderRow(node.client.folder.name, node.client.lastSnapshot);
+        const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `folder:${node.client.folder.uri.toString()}`;
         item.iconPath = new vscode.ThemeIcon('database');
         item.contextValue = 'chatwright.indexFolder';
-        if (snapshot) {
-          const mode = snapshot.lexicalOnly ? 'lexical only' : `${snapshot.embeddedChunks.toLocaleString()} vectors`;
-          item.description = `${snapshot.documents.toLocaleString()} files · ${snapshot.chunks.toLocaleString()} chunks · ${mode}${snapshot.lastIndexedAt ? ` · ${formatAge(snapshot.lastIndexedAt)}` : ''}`;
-          item.tooltip = new vscode.MarkdownString(
-            `**${node.client.folder.name}**\n\n${snapshot.documents} files, ${snapshot.chunks} chunks, ${snapshot.embeddedChunks} with vectors\n\nVector search: ${snapshot.vectorBackend}\n\nIndex: \`${snapshot.dbFile}\``,
-          );
-        }
+        applyRow(item, row);
         return item;
       }
       case 'status': {
-        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(node.row.label, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon(node.icon);
-        if (node.description) item.description = node.description;
-        if (node.tooltip) item.tooltip = node.tooltip;
+        applyRow(item, node.row);
+        if (node.command) item.command = node.command;
         return item;
       }
       case 'files': {
-        const item = new vscode.TreeItem(`Files (${node.count.toLocaleString()})`, node.count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(`Files (${node.count.toLocaleString('en-US')})`, node.count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `files:${node.client.folder.uri.toString()}`;
         item.iconPath = new vscode.ThemeIcon('files');
         return item;
       }
       case 'file': {
         const uri = vscode.Uri.joinPath(node.client.folder.uri, ...node.file.path.split('/'));
-        const item = new vscode.TreeItem(node.file.path, vscode.TreeItemCollapsibleState.None);
+        const row = fileRow(node.file);
+        const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
         item.id = `file:${uri.toString()}`;
         item.resourceUri = uri;
-        item.description = `${node.file.chunkCount} chunk${node.file.chunkCount === 1 ? '' : 's'} · ${formatAge(node.file.indexedAt)}`;
-        item.tooltip = `${node.file.path}\n${node.file.chunkCount} chunks (${node.file.format}), indexed ${new Date(node.file.indexedAt).toLocaleString()}`;
+        applyRow(item, row);
         item.command = { command: 'vscode.open', title: 'Open', arguments: [uri] };
         return item;
       }
       case 'skippedGroup': {
-        const item = new vscode.TreeItem(`${node.errors ? 'Errors' : 'Skipped'} (${node.entries.length})`, vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(`${node.errors ? 'Errors' : 'Skipped'} (${node.entries.length.toLocaleString('en-US')})`, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `${node.errors ? 'errors' : 'skipped'}:${node.client.folder.uri.toString()}`;
         item.iconPath = new vscode.ThemeIcon(node.errors ? 'error' : 'circle-slash');
+        item.tooltip = node.errors ? 'Files that could not be indexed' : 'Files left out of the index, with the reason';
         return item;
       }
       case 'skipped': {
         const uri = vscode.Uri.joinPath(node.client.folder.uri, ...node.entry.path.split('/'));
-        const item = new vscode.TreeItem(node.entry.path, vscode.TreeItemCollapsibleState.None);
+        const row = skippedRow(node.entry);
+        const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
         item.resourceUri = uri;
-        item.description = node.entry.reason;
-        item.tooltip = `${node.entry.path}: ${node.entry.reason}`;
+        applyRow(item, row);
         item.iconPath = new vscode.ThemeIcon(node.entry.kind === 'error' ? 'warning' : 'dash');
         return item;
       }
@@ -171,6 +164,7 @@ export class IndexTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
 
   dispose(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.ageRefresh.dispose();
     this.subscription.dispose();
     this.emitter.dispose();
   }

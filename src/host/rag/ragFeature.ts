@@ -15,7 +15,13 @@ export function registerRag(ctx: Ctx, deps: { modelSelection?: ModelSelection; e
   const manager = ctx.own(new IndexManager(ctx, deps.modelSelection, deps.engine));
   const tree = ctx.own(new IndexTreeProvider(manager));
   const view = ctx.own(vscode.window.createTreeView(IndexTreeProvider.viewId, { treeDataProvider: tree, showCollapseAll: true }));
-  ctx.own(view.onDidChangeVisibility((event) => event.visible && manager.startIfEnabled()));
+  ctx.own(
+    view.onDidChangeVisibility((event) => {
+      tree.setVisible(event.visible);
+      if (event.visible) manager.startIfEnabled();
+    }),
+  );
+  tree.setVisible(view.visible);
   if (view.visible) manager.startIfEnabled();
   ctx.own(new IndexProgressUi(manager));
   ctx.registerCommands({

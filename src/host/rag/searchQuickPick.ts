@@ -1,17 +1,18 @@
 import * as vscode from 'vscode';
+import { describeRelevance, type RelevanceDisplay } from '../../core/text/relevance';
 import { type FolderSearchHit, type IndexManager } from './indexManager';
 
 interface HitItem extends vscode.QuickPickItem {
   hit?: FolderSearchHit;
 }
 
-function toItem(hit: FolderSearchHit, multiRoot: boolean): HitItem {
+function toItem(hit: FolderSearchHit, relevance: RelevanceDisplay | undefined, multiRoot: boolean): HitItem {
   const firstLine = hit.text.split('\n').find((line) => line.trim() && !/^\s*(#{1,6}\s|[=\-~^`]{3,}\s*$)/.test(line))?.trim() ?? hit.text.trim();
   const where = `${multiRoot ? `${hit.folder.name}/` : ''}${hit.path}:${hit.startLine}-${hit.endLine}${hit.page !== undefined ? ` (page ${hit.page})` : ''}`;
   const heading = hit.headingPath[hit.headingPath.length - 1];
   return {
     label: `$(file-text) ${heading ?? hit.path}`,
-    description: `${where}  ·  ${hit.score.toFixed(3)}`,
+    description: relevance ? `${where}  ·  ${relevance.text}` : where,
     detail: firstLine.length > 180 ? `${firstLine.slice(0, 180)}…` : firstLine,
     hit,
   };
@@ -55,7 +56,8 @@ export async function searchIndexQuickPick(manager: IndexManager, initialQuery =
       const result = await manager.search(query, { k: 20 });
       if (mine !== generation) return;
       // VS Code filters items against the typed text unless each item opts out: results are already ranked.
-      pick.items = result.hits.map((hit) => ({ ...toItem(hit, multiRoot), alwaysShow: true }));
+      const relevance = describeRelevance(result.hits.map((hit) => hit.score));
+      pick.items = result.hits.map((hit, index) => ({ ...toItem(hit, relevance[index], multiRoot), alwaysShow: true }));
       if (result.notices.length > 0) pick.placeholder = result.notices.join('; ');
       if (result.hits.length === 0) pick.items = [{ label: 'No passages found', detail: result.notices.join('; ') || 'Try other words, or check the Index view for skipped files.', alwaysShow: true }];
     } catch (error) {

@@ -84,6 +84,25 @@ describe('Chatwright retrieval index (extension host)', () => {
     }, 'the deleted file to leave the index');
   });
 
+  it('offers Resume and Cancel, not Pause, while a run is paused, and none of them once it ends', async () => {
+    const { rag } = await api();
+    await rag.settled();
+    assert.deepEqual(rag.commandState, { indexing: false, paused: false });
+    await rag.pause();
+    const run = rag.rebuild();
+    try {
+      const state = await waitFor(() => {
+        const next = rag.commandState;
+        return next.indexing && next.paused ? next : undefined;
+      }, 'the rebuild to start paused');
+      assert.deepEqual(state, { indexing: true, paused: true });
+    } finally {
+      await rag.resume();
+      await run;
+    }
+    assert.deepEqual(rag.commandState, { indexing: false, paused: false });
+  });
+
   it('opens a passage at its range', async () => {
     const { rag } = await api();
     const [hit] = (await rag.search('pontoon C')).hits;
