@@ -54,13 +54,13 @@ layer "npm packages" - install_packages
 layer "build" "npm packages" node scripts/build.mjs
 layer "typecheck" "npm packages" bash -c 'npx tsc --noEmit -p . && npx tsc --noEmit -p webview'
 layer "lint" "npm packages" npx eslint .
-layer "test host (code-server, Chromium)" - bash scripts/install-test-host.sh
+layer "test host (code-server and Chromium)" - bash scripts/install-test-host.sh
 layer "python trainer (unittest)" - bash scripts/test-python.sh
 layer "unit and language-server tests (node:test)" "build" node scripts/run-unit-tests.mjs
-layer "webview components (Chromium alone, mock messenger)" "build,test host (code-server, Chromium)" node scripts/run-unit-tests.mjs test/webview
-layer "extension-host integration tests (mocha in code-server)" "build,test host (code-server, Chromium)" node test/integration/run.mjs
+layer "webview components (Chromium alone, mock messenger)" "build,test host (code-server and Chromium)" node scripts/run-unit-tests.mjs test/webview
+layer "extension-host integration tests (mocha in code-server)" "build,test host (code-server and Chromium)" node test/integration/run.mjs
 layer "package the VSIX" "build" node scripts/package.mjs
-layer "UI end-to-end tests (Playwright + Chromium against code-server)" "package the VSIX,test host (code-server, Chromium)" node scripts/run-unit-tests.mjs test/e2e
+layer "UI end-to-end tests (Playwright + Chromium against code-server)" "package the VSIX,test host (code-server and Chromium)" node scripts/run-unit-tests.mjs test/e2e
 
 printf '\n=== summary ===\n'
 for i in "${!names[@]}"; do printf '  %-70s %s\n' "${names[$i]}" "${results[$i]}"; done
