@@ -72,6 +72,29 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
     assert.match(text.split('\n')[2]!, /"role": "user".*"role": "assistant"/);
   });
 
+  it('offers the role the position requires as the preferred fix, and the alias after it, not preferred', async () => {
+    const uri = 'file:///ws/positional-role.jsonl';
+    const row = JSON.stringify({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'bot', content: 'Hi' }, { role: 'assistant', content: 'Hello.' }] });
+    const { diagnostics } = await client.open(uri, 'jsonl', `${[row, ...Array.from({ length: 10 }, (_, i) => chat(i))].join('\n')}\n`);
+    const target = diagnostics.find((d) => d.code === 'unrecognized-role')!;
+    const actions = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: target.range, context: { diagnostics: [target] } });
+    assert.deepEqual(actions.map((a) => [a.title, a.isPreferred === true]), [['Rename the role to "user"', true], ['Rename the role to "assistant"', false]]);
+    const fixed = await client.change(uri, actions[0]!.edit!.changes![uri]!.map((edit) => ({ range: edit.range, text: edit.newText })));
+    assert.deepEqual(fixed.diagnostics, []);
+  });
+
+  it('offers to insert the missing closing brackets of a row, and the fixed text is clean', async () => {
+    const uri = 'file:///ws/unclosed.jsonl';
+    const rows = Array.from({ length: 11 }, (_, i) => chat(i));
+    const { diagnostics } = await client.open(uri, 'jsonl', `${[rows[0]!.slice(0, -2), ...rows.slice(1)].join('\n')}\n`);
+    const target = diagnostics.find((d) => d.code === 'invalid-json')!;
+    const actions = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: target.range, context: { diagnostics: [target] } });
+    const insert = actions.find((a) => a.title === 'Insert `]}` to close the row');
+    assert.ok(insert?.isPreferred, `actions: ${actions.map((a) => a.title).join(', ')}`);
+    const fixed = await client.change(uri, insert.edit!.changes![uri]!.map((edit) => ({ range: edit.range, text: edit.newText })));
+    assert.deepEqual(fixed.diagnostics, []);
+  });
+
   it('updates duplicates when a one-line edit creates or removes one', async () => {
     const uri = 'file:///ws/dups.jsonl';
     const rows = Array.from({ length: 12 }, (_, i) => chat(i));

@@ -182,6 +182,7 @@ export class DatasetAccumulator {
         message: item.message,
         range: lineRange(line, item.start, item.end),
         ...(item.fix ? { fix: { title: item.fix.title, edits: [{ range: lineRange(line, item.fix.start, item.fix.end), newText: item.fix.newText }] } } : {}),
+        ...(item.alternativeFixes ? { alternativeFixes: item.alternativeFixes.map((fix) => ({ title: fix.title, edits: [{ range: lineRange(line, fix.start, fix.end), newText: fix.newText }] })) } : {}),
       });
     }
     const key = analysis.fingerprint;

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DatasetAccumulator, looksLikeTrainingData, mergeStats, syntaxCodes, type DatasetStats } from './datasetScan';
-import { type DatasetFinding, type DatasetFindingCode } from './findings';
+import { movedFixes, type DatasetFinding, type DatasetFindingCode } from './findings';
 import { FingerprintTable } from './fingerprint';
 import { type DatasetFormat } from './formats';
 import { scanRange, type RangeScanMessage, type RangeScanRequest, type RangeScanResult } from './rangeScan';
@@ -213,7 +213,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
       ...(item.relatedLine !== undefined && !item.relatedFile
         ? { relatedLine: item.relatedLine + offset, message: item.message.replace(`line ${item.relatedLine + 1}`, `line ${item.relatedLine + offset + 1}`) }
         : {}),
-      ...(item.fix ? { fix: { ...item.fix, edits: item.fix.edits.map((edit) => ({ ...edit, range: { start: move(edit.range.start), end: move(edit.range.end) } })) } } : {}),
+      ...movedFixes(item, move),
     };
   };
   const drain = (): void => {

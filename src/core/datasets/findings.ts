@@ -76,8 +76,16 @@ export interface DatasetFinding {
   relatedLine?: number;
   /** Another file the finding refers to (a sibling split). */
   relatedFile?: string;
-  /** A safe, mechanical fix, when there is one. */
+  /** A safe, mechanical fix, when there is one: the one to prefer. */
   fix?: DatasetFix;
+  /** Other plausible fixes, offered after `fix` and never preferred. */
+  alternativeFixes?: DatasetFix[];
+}
+
+/** The finding's fixes with every edit's positions moved by `move`: for findings that change line or column. */
+export function movedFixes(item: DatasetFinding, move: (position: TextRange['start']) => TextRange['start']): Pick<DatasetFinding, 'fix' | 'alternativeFixes'> {
+  const moved = (fix: DatasetFix): DatasetFix => ({ ...fix, edits: fix.edits.map((edit) => ({ ...edit, range: { start: move(edit.range.start), end: move(edit.range.end) } })) });
+  return { ...(item.fix ? { fix: moved(item.fix) } : {}), ...(item.alternativeFixes ? { alternativeFixes: item.alternativeFixes.map(moved) } : {}) };
 }
 
 export const severityRank: Record<DatasetSeverity, number> = { error: 0, warning: 1, information: 2 };

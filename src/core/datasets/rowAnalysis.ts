@@ -4,7 +4,7 @@ import { datasetChecks, type DatasetFindingCode, type DatasetSeverity } from './
 import { sampleKey } from './fingerprint';
 import { datasetFormats, detectRowFormat, type DatasetFormat } from './formats';
 import { RowLocator } from './locate';
-import { checkRow, convertRowToMessages, type RowPath, type RowProblem } from './rowChecks';
+import { checkRow, convertRowToMessages, type RowFix, type RowPath, type RowProblem } from './rowChecks';
 import { defaultContextTokens, mayExceedTokens, rowCounterFor, type TokenCounter } from './tokenCount';
 
 /** A problem located within its line: character offsets only, so the analysis stays valid when lines move. */
@@ -14,7 +14,16 @@ export interface LineProblem {
   message: string;
   start: number;
   end: number;
-  fix?: { title: string; start: number; end: number; newText: string };
+  fix?: LineFix;
+  alternativeFixes?: LineFix[];
+}
+
+/** A fix within one line: replace characters `start`…`end` by `newText`. */
+export interface LineFix {
+  title: string;
+  start: number;
+  end: number;
+  newText: string;
 }
 
 /** Everything the validator learns from one line, independent of the line's number and of the other lines. */
@@ -86,10 +95,13 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
   } catch {
     const error = findJsonSyntaxError(text);
     const { column, length, message } = error ?? { column: 0, length: 1, message: 'invalid JSON' };
+    const syntax = problem('invalid-json', `Invalid JSON at column ${column + 1}: ${message}. Each line must be one complete JSON object.`, column, Math.min(text.length, column + length));
+    const closing = closingBracketsFix(text);
+    if (closing) syntax.fix = closing;
     return {
       kind: 'invalid',
       recognized: false,
-      problems: [problem('invalid-json', `Invalid JSON at column ${column + 1}: ${message}. Each line must be one complete JSON object.`, column, Math.min(text.length, column + length))],
+      problems: [syntax],
       turns: 0,
       length: text.length,
     };
@@ -147,15 +159,17 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
   for (const item of found) {
     const [start, end] = locate(item.path, item.part);
     const located: LineProblem = problem(item.code, item.message, start, end);
-    if (item.fix) {
-      if (item.fix.kind === 'replaceValue') {
-        const [fixStart, fixEnd] = locate(item.fix.path);
-        // Without the locator a value's place is unknown: no fix rather than one that replaces the whole row.
-        if (locator) located.fix = { title: item.fix.title, start: fixStart, end: fixEnd, newText: item.fix.json };
-      } else {
-        located.fix = { title: item.fix.title, start: 0, end: text.length, newText: item.fix.json };
-      }
-    }
+    const lineFix = (fix: RowFix): LineFix | undefined => {
+      if (fix.kind === 'replaceRow') return { title: fix.title, start: 0, end: text.length, newText: fix.json };
+      // Without the locator a value's place is unknown: no fix rather than one that replaces the whole row.
+      if (!locator) return undefined;
+      const [fixStart, fixEnd] = locate(fix.path);
+      return { title: fix.title, start: fixStart, end: fixEnd, newText: fix.json };
+    };
+    const preferred = item.fix && lineFix(item.fix);
+    if (preferred) located.fix = preferred;
+    const alternatives = (item.alternativeFixes ?? []).map(lineFix).filter((fix): fix is LineFix => fix !== undefined);
+    if (alternatives.length > 0) located.alternativeFixes = alternatives;
     analysis.problems.push(located);
   }
   for (const hit of hits) {
@@ -178,6 +192,38 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
   }
   analysis.problems.sort((a, b) => a.start - b.start);
   return analysis;
+}
+
+/**
+ * For a row that is complete but for its closing brackets (`{"messages": [ … ]` cut short), the fix that appends exactly
+ * those: the brackets still open outside strings, innermost first. Offered only when the mended line parses as an object.
+ */
+export function closingBracketsFix(text: string): LineFix | undefined {
+  const open: string[] = [];
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') open.push('}');
+    else if (c === '[') open.push(']');
+    else if (c === '}' || c === ']') {
+      if (open.pop() !== c) return undefined;
+    }
+  }
+  if (inString || open.length === 0) return undefined;
+  const closers = open.reverse().join('');
+  const end = text.trimEnd().length;
+  const mended = text.slice(0, end) + closers;
+  try {
+    const value: unknown = JSON.parse(mended);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { title: `Insert \`${closers}\` to close the row`, start: end, end, newText: closers };
 }
 
 /** Whether a converted form exists for the row on this line (ShareGPT and Alpaca rows → OpenAI `messages`). */

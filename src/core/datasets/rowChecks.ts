@@ -16,7 +16,10 @@ export interface RowProblem {
   /** Where: the value at this path, or its key when `part` is 'key'. Empty: the whole row. */
   path: RowPath;
   part?: 'key' | 'value';
+  /** The fix to offer first (the editor's preferred one). */
   fix?: RowFix;
+  /** Other plausible fixes, offered after `fix`. */
+  alternativeFixes?: RowFix[];
 }
 
 /** What a row contributes to the report besides problems. */
@@ -108,6 +111,114 @@ interface MessageListOptions {
   requireAssistant: boolean;
   requireUser: boolean;
   lastMustBeAssistant: boolean;
+  /** False while a candidate role fix is being tried out: its trial run needs the problems, not more fixes. */
+  suggestRoleFixes?: boolean;
+}
+
+/** The chat role a message's value stands for: a chat role, or one other conventions use; undefined when unknown. */
+function knownRoleOf(message: Json): string | undefined {
+  if (!isObject(message) || typeof message.role !== 'string') return undefined;
+  return chatRoles.has(message.role) ? message.role : roleRenames[message.role.toLowerCase()];
+}
+
+/**
+ * The role a message must have where it stands: what its own fields imply (tool calls are the assistant's, a
+ * `tool_call_id` answers one), else what follows its predecessor in a chat (user → assistant → user, a call → tool).
+ */
+function roleByPosition(messages: readonly Json[], index: number, options: MessageListOptions): string | undefined {
+  const message = messages[index];
+  if (!isObject(message)) return undefined;
+  if ((message.tool_calls !== undefined && message.tool_calls !== null) || message.function_call !== undefined) return 'assistant';
+  if (typeof message.tool_call_id === 'string') return 'tool';
+  if (index === 0) return knownRoleOf(messages[1]) === 'user' ? 'system' : 'user';
+  const previous = messages[index - 1];
+  const previousRole = knownRoleOf(previous);
+  if (previousRole === 'user' || previousRole === 'tool') return 'assistant';
+  if (previousRole === 'assistant') {
+    const calls = isObject(previous) && previous.tool_calls !== undefined && previous.tool_calls !== null;
+    if (calls) return 'tool';
+    // The conversation must end with the assistant, so its last turn is the assistant's even after the assistant.
+    return options.lastMustBeAssistant && index === messages.length - 1 ? 'assistant' : 'user';
+  }
+  if (previousRole === 'system' || previousRole === 'developer') return 'user';
+  return undefined;
+}
+
+/** Edit distance (insertions, deletions, substitutions) of two short words. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** Chat roles spelled like `word` (case aside, up to one typo in a short word, two in a long one), closest first. */
+function rolesSpelledLike(word: string): string[] {
+  const lower = word.toLowerCase();
+  // Role values are short; a long one is text, not a misspelled role, and is not worth the distance table.
+  if (lower.length > 24) return [];
+  return [...chatRoles]
+    .filter((role) => role !== 'function')
+    .map((role) => ({ role, distance: editDistance(lower, role) }))
+    .filter(({ role, distance }) => distance <= (role.length <= 4 ? 1 : 2))
+    .sort((a, b) => a.distance - b.distance)
+    .map(({ role }) => role);
+}
+
+/** Problems as comparable keys, counted: a trial fix is clean when it adds none. */
+function problemCounts(problems: readonly RowProblem[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of problems) {
+    const key = `${item.code}\u0000${item.path.join('\u0000')}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Renames to offer for the unrecognized role of message `index`: the role its position requires first, then the role
+ * its name means elsewhere (`human` → user) and chat roles spelled like it. Each is tried on a copy of the messages;
+ * the ones that leave no new problem come first, and only such a one is preferred.
+ */
+function roleFixes(messages: readonly Json[], index: number, path: RowPath, options: MessageListOptions): { preferred?: RowFix; others: RowFix[] } {
+  const message = messages[index] as JsonObject;
+  const role = typeof message.role === 'string' ? message.role : undefined;
+  const candidates = new Set<string>();
+  const byPosition = roleByPosition(messages, index, options);
+  if (byPosition) candidates.add(byPosition);
+  if (role !== undefined) {
+    const alias = roleRenames[role.toLowerCase()];
+    if (alias) candidates.add(alias);
+    for (const spelled of rolesSpelledLike(role)) candidates.add(spelled);
+  }
+  const trialOptions = { ...options, suggestRoleFixes: false };
+  const baseline: RowProblem[] = [];
+  checkMessages(messages as Json[], path, trialOptions, baseline);
+  const before = problemCounts(baseline);
+  const ownKey = `unrecognized-role\u0000${[...path, index, 'role'].join('\u0000')}`;
+  before.delete(ownKey);
+  const clean: RowFix[] = [];
+  const unverified: RowFix[] = [];
+  for (const candidate of candidates) {
+    const trial = messages.slice();
+    trial[index] = { ...message, role: candidate };
+    const after: RowProblem[] = [];
+    checkMessages(trial, path, trialOptions, after);
+    const remaining = new Map(before);
+    let adds = false;
+    for (const [key, count] of problemCounts(after)) {
+      const left = (remaining.get(key) ?? 0) - count;
+      if (left < 0) adds = true;
+      remaining.set(key, left);
+    }
+    const fix: RowFix = { title: `Rename the role to "${candidate}"`, kind: 'replaceValue', path: [...path, index, 'role'], json: JSON.stringify(candidate) };
+    (adds ? unverified : clean).push(fix);
+  }
+  const [first, ...rest] = clean;
+  return first ? { preferred: first, others: [...rest, ...unverified] } : { others: unverified };
 }
 
 /** Whether a content value holds no text at all. */
@@ -216,12 +327,14 @@ function checkMessages(messages: Json[], path: RowPath, options: MessageListOpti
     if (role === undefined) {
       out.push({ code: 'message-missing-role', message: `Message ${index + 1} has no "role"; add one of system, user, assistant, tool.`, path: at(index) });
     } else if (typeof role !== 'string' || !chatRoles.has(role)) {
-      const renamed = typeof role === 'string' ? roleRenames[role.toLowerCase()] : undefined;
+      const fixes = options.suggestRoleFixes === false ? { others: [] } : roleFixes(messages, index, path, options);
+      const likely = fixes.preferred ? (JSON.parse(fixes.preferred.json) as string) : undefined;
       out.push({
         code: 'unrecognized-role',
-        message: `Message ${index + 1} has the role ${shown(role)}; use one of system, developer, user, assistant, tool${renamed ? ` (here probably "${renamed}")` : ''}.`,
+        message: `Message ${index + 1} has the role ${shown(role)}; use one of system, developer, user, assistant, tool${likely ? ` (here probably "${likely}")` : ''}.`,
         path: [...at(index), 'role'],
-        ...(renamed ? { fix: { title: `Rename the role to "${renamed}"`, kind: 'replaceValue' as const, path: [...at(index), 'role'], json: JSON.stringify(renamed) } } : {}),
+        ...(fixes.preferred ? { fix: fixes.preferred } : {}),
+        ...(fixes.others.length > 0 ? { alternativeFixes: fixes.others } : {}),
       });
     }
     const effectiveRole = typeof role === 'string' ? (chatRoles.has(role) ? role : roleRenames[role.toLowerCase()]) : undefined;

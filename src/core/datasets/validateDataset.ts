@@ -1,6 +1,6 @@
 import { iterateLines } from '../text/lineIndex';
 import { DatasetAccumulator, looksLikeTrainingData, type DatasetScanOptions, type DatasetStats } from './datasetScan';
-import { finding, lineRange, severityRank, type DatasetFinding } from './findings';
+import { finding, lineRange, movedFixes, severityRank, type DatasetFinding } from './findings';
 import { type DatasetFormat } from './formats';
 import { analyzeLine, type LineAnalysis } from './rowAnalysis';
 import { type TokenCounter } from './tokenCount';
@@ -57,7 +57,7 @@ function shiftForBom(item: DatasetFinding): DatasetFinding {
   return {
     ...item,
     range: { start: move(item.range.start), end: move(item.range.end) },
-    ...(item.fix ? { fix: { ...item.fix, edits: item.fix.edits.map((edit) => ({ ...edit, range: { start: move(edit.range.start), end: move(edit.range.end) } })) } } : {}),
+    ...movedFixes(item, move),
   };
 }
 

@@ -118,7 +118,16 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
   let heading: RegExpExecArray | null;
   while ((heading = headingPattern.exec(document.body))) {
     const start = document.bodyStart + heading.index;
-    found.push({ start, end: start + heading[0].length, severity: 'hint', code: 'role-heading-without-colon', message: `\`${heading[0].trim()}\` has no colon, so Prompty keeps it as text; write \`${heading[1]!.toLowerCase()}:\` to start a ${heading[1]!.toLowerCase()} message.` });
+    const role = heading[1]!.toLowerCase();
+    const hashAt = start + heading[0].indexOf('#');
+    found.push({
+      start,
+      end: start + heading[0].length,
+      severity: 'hint',
+      code: 'role-heading-without-colon',
+      message: `\`${heading[0].trim()}\` has no colon, so Prompty keeps it as text; write \`${role}:\` to start a ${role} message.`,
+      fix: { title: `Change to \`${role}:\``, edits: [{ start: hashAt, end: start + heading[0].trimEnd().length, newText: `${role}:` }] },
+    });
   }
 
   if (yaml && isMap(yaml.contents)) {

@@ -228,15 +228,18 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
       const actions: CodeAction[] = [];
       const { start, end } = params.range;
       for (const item of state.findings) {
-        if (!item.fix || item.range.end.line < start.line || item.range.start.line > end.line) continue;
+        if ((!item.fix && !item.alternativeFixes) || item.range.end.line < start.line || item.range.start.line > end.line) continue;
         const diagnostic = params.context.diagnostics.find((d) => d.code === item.code && d.range.start.line === item.range.start.line && d.range.start.character === item.range.start.character);
-        actions.push({
-          title: item.fix.title,
-          kind: CodeActionKind.QuickFix,
-          ...(diagnostic ? { diagnostics: [diagnostic] } : {}),
-          isPreferred: true,
-          edit: { changes: { [document.uri]: item.fix.edits } },
-        });
+        const fixes = [...(item.fix ? [{ fix: item.fix, preferred: true }] : []), ...(item.alternativeFixes ?? []).map((fix) => ({ fix, preferred: false }))];
+        for (const { fix, preferred } of fixes) {
+          actions.push({
+            title: fix.title,
+            kind: CodeActionKind.QuickFix,
+            ...(diagnostic ? { diagnostics: [diagnostic] } : {}),
+            ...(preferred ? { isPreferred: true } : {}),
+            edit: { changes: { [document.uri]: fix.edits } },
+          });
+        }
       }
       const { analysis } = state;
       for (let line = start.line; line <= end.line && line < analysis.lines.length; line++) {

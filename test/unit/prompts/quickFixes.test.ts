@@ -24,6 +24,17 @@ describe('quick fixes', () => {
     assert.match(fixed, /\nassistant:\nhello/);
     assert.deepEqual(analyzePrompty(fixed, context).findings, []);
   });
+  it('turns a role heading without a colon into the role line it meant', () => {
+    const text = '---\nname: x\n---\nsystem:\nBe brief.\n# User\nhello\n';
+    const fixed = fixFirst(text, 'role-heading-without-colon');
+    assert.equal(fixed, '---\nname: x\n---\nsystem:\nBe brief.\nuser:\nhello\n');
+    assert.deepEqual(analyzePrompty(fixed, context).findings, []);
+  });
+  it('keeps the indentation of an indented heading', () => {
+    const fixed = fixFirst('---\nname: x\n---\nsystem:\nBe brief.\n  #assistant  \nhello\n', 'role-heading-without-colon');
+    assert.match(fixed, /\n {2}assistant: {2}\nhello/);
+    assert.deepEqual(analyzePrompty(fixed, context).findings.filter((f) => f.code === 'role-heading-without-colon'), []);
+  });
   it('declares an undeclared variable in a v1 inputs map', () => {
     const fixed = fixFirst('---\ninputs:\n  question:\n    type: string\n---\nuser:\n{{ question }} {{ topic }}\n', 'undeclared-variable');
     assert.match(fixed, /inputs:\n {2}topic:\n {4}type: string\n {2}question:/);
