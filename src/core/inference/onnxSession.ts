@@ -94,7 +94,17 @@ export async function openOnnxSession(file: string, options: SessionOptions = {}
         logSeverityLevel: 3,
         // Spinning (when asked) stops at the end of each run, so the threads never spin between runs, where the
         // engine's event loop handles a cancel and streams text.
-        extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' }, inter_op: { allow_spinning: options.spinWait ? '1' : '0' }, force_spinning_stop: options.spinWait ? '1' : '0' } },
+        // x64quantprecision: on x86 CPUs without VNNI (AVX2 only), onnxruntime's u8×s8 int8 kernels sum pairs in 16 bits,
+        // which saturates for weights outside [-64, 63]; with it, onnxruntime moves such weights to its exact u8×u8
+        // kernels there. On CPUs with VNNI (or ARM) it changes nothing.
+        extra: {
+          session: {
+            intra_op: { allow_spinning: options.spinWait ? '1' : '0' },
+            inter_op: { allow_spinning: options.spinWait ? '1' : '0' },
+            force_spinning_stop: options.spinWait ? '1' : '0',
+            x64quantprecision: '1',
+          },
+        },
       }),
     );
   } catch (error) {
