@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readBoundedFile, readBoundedFileSync, readBoundedJsonSync, UnsafeFileError } from '../../../src/core/files/boundedRead';
+import { scratchDir } from '../../support/scratchDir';
 
-const folder = mkdtempSync(join(tmpdir(), 'chatwright-bounded-'));
+const folder = scratchDir('bounded');
 after(() => rmSync(folder, { recursive: true, force: true }));
 
 function reason(error: unknown): string {

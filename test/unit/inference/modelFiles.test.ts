@@ -8,7 +8,8 @@ import { embeddingRecipe } from '../../../src/core/inference/embeddingConfig';
 import { InferenceEngine } from '../../../src/core/inference/inferenceEngine';
 import { configNumber, ModelError, openModelFolder } from '../../../src/core/inference/modelFolder';
 import { openOnnxSession } from '../../../src/core/inference/onnxSession';
-import { encoderModel, scratchDir } from './testModels';
+import { scratchDir } from '../../support/scratchDir';
+import { encoderModel } from './testModels';
 
 /** A test must end well within this: before the files were checked, a pipe hung the loader forever. */
 const fast = { timeout: 15_000 };
