@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync, symlinkSync } from 'node:fs';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { newConversation } from '../../../src/core/chat/conversation';
 import { ConversationStore } from '../../../src/core/chat/conversationStore';
 import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
@@ -13,7 +13,6 @@ const fast = { timeout: 15_000 };
 
 function conversationFolder(): string {
   const folder = scratchDir('conversations');
-  after(() => rmSync(folder, { recursive: true, force: true }));
   return folder;
 }
 

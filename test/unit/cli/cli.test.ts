@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import packageJson from '../../../package.json';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 import { scratchDir } from '../../support/scratchDir';
@@ -31,7 +31,6 @@ describe('chatwright CLI', () => {
 
   describe('validate', () => {
     const dir = scratchDir('cli');
-    after(() => rmSync(dir, { recursive: true, force: true }));
     // Ten distinct rows: fewer draws the dataset validator's "too few rows" warning.
     writeFileSync(join(dir, 'clean.jsonl'), Array.from({ length: 10 }, (_, i) => `{"text": "hello ${i}"}\n`).join(''));
     writeFileSync(join(dir, 'broken.jsonl'), '{"text": "hello"}\n{"text": }\n');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { validateDatasetFile } from '../../../src/core/datasets/fileValidation';
 import { compareRows, FingerprintTable, normalizedHash, sampleKey } from '../../../src/core/datasets/fingerprint';
@@ -10,7 +10,6 @@ import { validateDataset } from '../../../src/core/datasets/validateDataset';
 import { scratchDir } from '../../support/scratchDir';
 
 const dir = scratchDir('fingerprint');
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The normalization the duplicate checks promise: drop every character <= U+0020, lower ASCII letters. */
 function normalize(text: string): string {

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readBoundedFile, readBoundedFileSync, readBoundedJsonSync, UnsafeFileError } from '../../../src/core/files/boundedRead';
 import { scratchDir } from '../../support/scratchDir';
 
 const folder = scratchDir('bounded');
-after(() => rmSync(folder, { recursive: true, force: true }));
 
 function reason(error: unknown): string {
   assert.ok(error instanceof UnsafeFileError, `expected an UnsafeFileError, got ${String(error)}`);

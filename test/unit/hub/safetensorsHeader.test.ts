@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { type CachedRevision } from '../../../src/core/hub/cacheScan';
 import { fitFromCache } from '../../../src/core/hub/modelFit';
 import { fileRangeReader, hubRangeReader, maxSafetensorsHeaderBytes, parametersByDtype, readSafetensorsHeader } from '../../../src/core/hub/safetensorsHeader';
@@ -12,7 +12,6 @@ import { scratchDir } from '../../support/scratchDir';
 
 const fast = { timeout: 15_000 };
 const scratch = scratchDir('safetensors');
-after(() => rmSync(scratch, { recursive: true, force: true }));
 
 function safetensorsFile(name: string, declaredLength: bigint, header: string): string {
   const prefix = Buffer.alloc(8);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadModelPromptInfo } from '../../../src/core/prompts/chatTemplate';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { validatePromptTemplateFile } from '../../../src/core/prompts/promptyFile';
@@ -15,7 +15,6 @@ import { scratchDir } from '../../support/scratchDir';
 const fast = { timeout: 15_000 };
 
 const scratch = scratchDir('prompt-files');
-after(() => rmSync(scratch, { recursive: true, force: true }));
 let folders = 0;
 
 function freshFolder(): string {

@@ -233,7 +233,6 @@ describe('rendering: `${file:…}` inside sample values', () => {
 describe('rendering: `${env:…}` values are not printed', () => {
   const text = '---\nmodel:\n  id: ${env:SECRET_MODEL}\n---\nuser:\nhello';
   const cache = scratchDir('env-hub');
-  after(() => rmSync(cache, { recursive: true, force: true }));
   const env = { HF_HUB_CACHE: cache, SECRET_MODEL: 'acme/s3cr3t-model' };
   it('shows «env:NAME» and lists the variable instead of its value', async () => {
     const rendered = await renderPrompt({ text, workspaceRoots: [], env });

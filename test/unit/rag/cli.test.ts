@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { generateEncoderModel } from '../../support/modelGenerator';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 import { scratchDir } from '../../support/scratchDir';
@@ -12,7 +12,6 @@ function cli(args: string[], cwd: string): Promise<CapturedCliRun> {
 
 describe('chatwright index / search', () => {
   const dir = scratchDir('cli-rag');
-  after(() => rmSync(dir, { recursive: true, force: true }));
   const docs = join(dir, 'docs');
   cpSync(join(__dirname, '../../fixtures/rag'), docs, { recursive: true });
 
