@@ -51,5 +51,7 @@ else
   npm install --no-audit --no-fund --loglevel=error --unsafe-perm
 fi
 scratch="$(mktemp -d)"
-echo "test-host: code-server $(XDG_CONFIG_HOME="$scratch" XDG_DATA_HOME="$scratch" node_modules/.bin/code-server --version 2>/dev/null | head -n 1)"
+# code-server prints "[time] info  Wrote default config file ..." on stdout before its version line: keep only the
+# line that starts with a version number.
+echo "test-host: code-server $(XDG_CONFIG_HOME="$scratch" XDG_DATA_HOME="$scratch" node_modules/.bin/code-server --version 2>/dev/null | grep -m 1 -E '^[0-9]+\.[0-9]+\.[0-9]+')"
 rm -rf "$scratch"

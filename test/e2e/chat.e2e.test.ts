@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type FrameLocator, type Page } from 'playwright-core';
@@ -10,6 +9,7 @@ import { repoRoot } from '../support/codeServer.mjs';
 import { generateDecoderModel } from '../support/modelGenerator/index';
 import { waitFor } from '../support/waitFor';
 import { openChatwrightContainer, openWorkbench, runCommand, screenshot, webviewFrame, type Workbench } from '../support/workbench';
+import { scratchDir } from '../support/scratchDir';
 
 /**
  * The chat end to end in a real VS Code (code-server) with the packaged extension: a generated Qwen3-tokenizer
@@ -65,7 +65,7 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
   let slow: { server: Server; baseUrl: string };
 
   before(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'chatwright-chat-e2e-'));
+    scratch = scratchDir('chat-e2e');
     for (const [id, script] of [[modelId, scriptedAnswer], [secondModelId, 'The second model.']] as const) {
       const repo = join(scratch, 'hf', 'hub', `models--${id.replace('/', '--')}`);
       const commit = 'c0ffee0000000000000000000000000000000001';
@@ -85,7 +85,6 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
   after(async () => {
     await workbench?.close();
     slow?.server.close();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   it('picks the generated model through the command, which the open conversation then uses, and streams an answer', async () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { downloadToCache } from '../../src/core/hub/downloader';
@@ -9,6 +8,7 @@ import { getModelDetails, hubConnection } from '../../src/core/hub/hubClient';
 import { repoRoot } from '../support/codeServer.mjs';
 import { type HubServer, standardFixtures, startHubServer } from '../support/hubServer';
 import { openChatwrightContainer, openWorkbench, runCommand, screenshot, type Workbench } from '../support/workbench';
+import { scratchDir } from '../support/scratchDir';
 
 describe('UI: the Models view and the model picker against a local Hub', { timeout: 240_000 }, () => {
   let hub: HubServer;
@@ -17,7 +17,7 @@ describe('UI: the Models view and the model picker against a local Hub', { timeo
 
   before(async () => {
     hub = await startHubServer({ models: standardFixtures() });
-    cache = mkdtempSync(join(tmpdir(), 'chatwright-e2e-hub-'));
+    cache = scratchDir('e2e-hub');
     const env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache };
     // One model already in the cache, downloaded by the same core the extension uses.
     const connection = hubConnection(env);
@@ -29,7 +29,6 @@ describe('UI: the Models view and the model picker against a local Hub', { timeo
   after(async () => {
     await workbench?.close();
     await hub?.close();
-    rmSync(cache, { recursive: true, force: true });
   });
 
   it('shows the selection, the local cache and a Hub search in the Models view', async () => {
@@ -81,7 +80,7 @@ describe('UI: the Models view without a Hub: welcome, the unreachable Hub as an 
   let workbench: Workbench;
 
   before(async () => {
-    cache = mkdtempSync(join(tmpdir(), 'chatwright-e2e-nohub-'));
+    cache = scratchDir('e2e-nohub');
     // A model in the Hugging Face layout, as someone would copy it from another machine.
     modelFolder = join(cache, 'my-local-chat');
     mkdirSync(join(modelFolder, 'onnx'), { recursive: true });
@@ -95,7 +94,6 @@ describe('UI: the Models view without a Hub: welcome, the unreachable Hub as an 
 
   after(async () => {
     await workbench?.close();
-    rmSync(cache, { recursive: true, force: true });
   });
 
   const modelsPane = (workbench: Workbench) => workbench.page.locator('.pane', { has: workbench.page.locator('.pane-header', { hasText: 'Models' }) }).first();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -105,9 +105,10 @@ describe('language server: prompt templates over a real LSP connection', () => {
     assert.equal(again.error, undefined);
   });
 
-  it('re-checks a template when its examples file changes on disk', async () => {
+  it('re-checks a template when its examples file changes on disk', async (t) => {
     mkdirSync(join(repoRoot, 'test-output'), { recursive: true });
     const folder = mkdtempSync(join(repoRoot, 'test-output', 'lsp-prompts-watch-'));
+    t.after(() => rmSync(folder, { recursive: true, force: true }));
     const examples = join(folder, 'ex.jsonl');
     writeFileSync(examples, '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n');
     const uri = pathToFileURL(join(folder, 't.prompty')).href;

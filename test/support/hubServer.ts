@@ -15,7 +15,7 @@
  * Location, LFS redirects and pagination links that point at another server.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -521,9 +521,14 @@ let generated: { decoder: FixtureFile[]; encoder: FixtureFile[] } | undefined;
 function generatedOnnx(): { decoder: FixtureFile[]; encoder: FixtureFile[] } {
   if (generated) return generated;
   const dir = mkdtempSync(join(tmpdir(), 'chatwright-hub-fixtures-'));
-  generateDecoderModel(join(dir, 'decoder'), { architecture: 'llama', hiddenSize: 32, layers: 2, heads: 4, kvHeads: 2, vocabSize: 512, formats: ['fp32', 'q8'] });
-  generateEncoderModel(join(dir, 'encoder'), { formats: ['fp32', 'q8'] });
-  generated = { decoder: readTree(join(dir, 'decoder')), encoder: readTree(join(dir, 'encoder')) };
+  try {
+    generateDecoderModel(join(dir, 'decoder'), { architecture: 'llama', hiddenSize: 32, layers: 2, heads: 4, kvHeads: 2, vocabSize: 512, formats: ['fp32', 'q8'] });
+    generateEncoderModel(join(dir, 'encoder'), { formats: ['fp32', 'q8'] });
+    generated = { decoder: readTree(join(dir, 'decoder')), encoder: readTree(join(dir, 'encoder')) };
+  } finally {
+    // The files are held in memory from here on; the folder was only the generator's output.
+    rmSync(dir, { recursive: true, force: true });
+  }
   return generated;
 }
 

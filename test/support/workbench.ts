@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import {
   installVsix,
@@ -44,27 +43,29 @@ export interface Workbench {
  */
 export async function openWorkbench(options: { workspace: string; settings?: Record<string, unknown>; env?: Record<string, string>; viewport?: { width: number; height: number } }): Promise<Workbench> {
   const dirs = makeScratch('chatwright-e2e-', options.settings ?? {});
-  const workspace = mkdtempSync(join(tmpdir(), 'chatwright-e2e-workspace-'));
-  cpSync(options.workspace, workspace, { recursive: true });
-  installVsix(packagedVsix(), dirs);
-  const server = await startCodeServer({ dirs, folder: workspace, env: options.env ?? {} });
-  const browser = await launchChromium();
-  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 900 } });
-  await page.goto(workbenchUrl(server, workspace));
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  await page.locator('.activitybar').waitFor({ timeout: 60_000 });
-  return {
-    page,
-    server,
-    browser,
-    dirs,
-    workspace,
-    async close() {
-      await browser.close().catch(() => undefined);
-      await server.stop();
-      removeScratch(dirs);
-    },
+  // The workspace copy lives inside the scratch root, so the one removal in close() (or below, when opening fails) takes both.
+  const workspace = join(dirs.root, 'workspace', basename(options.workspace));
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  const close = async (): Promise<void> => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    removeScratch(dirs);
   };
+  try {
+    cpSync(options.workspace, workspace, { recursive: true });
+    installVsix(packagedVsix(), dirs);
+    server = await startCodeServer({ dirs, folder: workspace, env: options.env ?? {} });
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 900 } });
+    await page.goto(workbenchUrl(server, workspace));
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.activitybar').waitFor({ timeout: 60_000 });
+    return { page, server, browser, dirs, workspace, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** Runs a command from the palette by its title, e.g. `Chatwright: Open Settings`. */

@@ -174,7 +174,13 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
     const details = page.locator('[data-message-id="a-1"] details.model-input');
     assert.match((await details.locator('summary').textContent()) ?? '', /What the model saw \(2 messages, template prompts\/support\.prompty, 1 example, 2 passages\)/);
     await details.locator('summary').click();
-    assert.match((await details.textContent()) ?? '', /\[1\] docs\/setup\.md:12-20 — Setup › Pairing · score 0\.032 \(bm25 7\.100, vector 0\.820\)/);
+    // Rank and relevance as the Search Index quick pick shows them; the retriever's raw numbers only in the tooltip.
+    assert.match((await details.textContent()) ?? '', /\[1\] docs\/setup\.md:12-20 — Setup › Pairing · #1 ●●●●● 100%/);
+    assert.match((await details.textContent()) ?? '', /\[2\] docs\/faq\.md:3-3 · #2 ●●●○○ 50%/);
+    assert.doesNotMatch((await details.textContent()) ?? '', /score 0\.0|bm25/);
+    const relevance = details.locator('.passage-relevance');
+    assert.deepEqual([await relevance.nth(0).getAttribute('title'), await relevance.nth(1).getAttribute('title')], ['score 0.032 (bm25 7.100, vector 0.820)', 'score 0.016']);
+    assert.equal(await relevance.first().getAttribute('aria-label'), "rank 1, 100% of the best passage's score");
     assert.match((await details.textContent()) ?? '', /data\/examples\.jsonl:1: 2 turns/);
     assert.match((await details.textContent()) ?? '', /1 earlier turn left out/);
     await chat.close();

@@ -70,7 +70,9 @@ export function parsePromptyDocument(text: string): PromptyDocument {
     } else {
       const yamlEnd = yamlStart + match.index;
       const yamlText = text.slice(yamlStart, yamlEnd);
-      const yaml = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true, strict: false });
+      // logLevel 'error': the library's own warnings (e.g. a mapping used as a key) would go to the process's console
+      // (the language server's output) through process.emitWarning; the ones that matter are findings below.
+      const yaml = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true, strict: false, logLevel: 'error' });
       for (const error of [...yaml.errors, ...yaml.warnings]) {
         const [from, to] = error.pos;
         findings.push({

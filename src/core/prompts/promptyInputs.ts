@@ -44,7 +44,7 @@ export function loadFileReference(reference: string, templatePath: string | unde
   if ('error' in file) return file;
   if (!/\.(json|ya?ml)$/i.test(reference)) return { value: file.text };
   try {
-    return { value: /\.ya?ml$/i.test(reference) ? parseYaml(file.text) : JSON.parse(file.text) };
+    return { value: /\.ya?ml$/i.test(reference) ? parseYaml(file.text, { logLevel: 'error' }) : JSON.parse(file.text) };
   } catch (error) {
     return { error: `\`${reference}\` is not valid ${/\.ya?ml$/i.test(reference) ? 'YAML' : 'JSON'}: ${error instanceof Error ? error.message : String(error)}` };
   }

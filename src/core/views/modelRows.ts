@@ -28,3 +28,16 @@ export function splitMessage(text: string): { label: string; detail?: string } {
 export function countOf(count: number, word: string): string {
   return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
 }
+
+/**
+ * The codicon for each model kind, shared by the Models view and the status bar so both show the same mark.
+ * Embeddings are points in a space, hence the scatter plot; `symbol-array` drew as "[ ]" and read as an empty box.
+ */
+export const modelKindIcon = { chat: 'comment-discussion', embedding: 'graph-scatter' } as const;
+
+/** The status bar's text for the workspace's models, e.g. "$(comment-discussion) tiny-qwen3 · $(graph-scatter) none". */
+export function modelsStatusText(chatModel: string | undefined, embeddingModel: string | undefined): string {
+  if (!chatModel && !embeddingModel) return `$(${modelKindIcon.chat}) Choose models`;
+  const name = (reference: string | undefined): string => (reference ? shortModelName(reference) : 'none');
+  return `$(${modelKindIcon.chat}) ${name(chatModel)} · $(${modelKindIcon.embedding}) ${name(embeddingModel)}`;
+}

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { modelsStatusText } from '../../core/views/modelRows';
 import { type ModelSelection } from './modelSelection';
 
 /** Shows the workspace's chat and embedding models; a click opens the chat model picker. */
@@ -15,10 +16,9 @@ export class ModelsStatusBar implements vscode.Disposable {
   }
 
   private update(): void {
-    const short = (id: string | undefined): string => (id ? (id.split('/').pop() ?? id) : 'none');
     const chat = this.selection.chatModel;
     const embedding = this.selection.embeddingModel;
-    this.item.text = chat || embedding ? `$(hubot) ${short(chat)} · $(symbol-array) ${short(embedding)}` : '$(hubot) Choose models';
+    this.item.text = modelsStatusText(chat, embedding);
     const tooltip = new vscode.MarkdownString(`**Chatwright models**\n\nChat: ${chat ?? 'not chosen'}\n\nEmbeddings: ${embedding ?? 'not chosen'}\n\nClick to pick the chat model.`);
     this.item.tooltip = tooltip;
   }

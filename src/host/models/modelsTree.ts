@@ -7,7 +7,7 @@ import { quickFit, type Hardware } from '../../core/hub/memoryEstimate';
 import { describeModelFiles, modelCapabilities } from '../../core/hub/modelFormats';
 import { type LocalModel } from '../../core/hub/localModelFolder';
 import { formatParameters } from '../../core/hub/modelLookup';
-import { countOf, shortModelName, splitMessage } from '../../core/views/modelRows';
+import { countOf, modelKindIcon, shortModelName, splitMessage } from '../../core/views/modelRows';
 import { LocalModelFolders } from './localModelFolders';
 import { type ModelKind, type ModelSelection } from './modelSelection';
 
@@ -133,7 +133,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
         const local = id ? this.locals.find(id) : undefined;
         const item = new vscode.TreeItem(node.kind === 'chat' ? 'Chat model' : 'Embedding model', vscode.TreeItemCollapsibleState.None);
         item.description = local ? `${local.name} (local folder)` : id ? shortModelName(id) : 'not chosen';
-        item.iconPath = new vscode.ThemeIcon(node.kind === 'chat' ? 'comment-discussion' : 'symbol-array');
+        item.iconPath = new vscode.ThemeIcon(modelKindIcon[node.kind]);
         item.contextValue = `selection.${node.kind}`;
         item.command = { command: node.kind === 'chat' ? 'chatwright.models.pickChatModel' : 'chatwright.models.pickEmbeddingModel', title: 'Pick' };
         item.tooltip = id ? `${id}\nClick to choose another model.` : `No ${node.kind} model chosen yet. Click to choose one.`;

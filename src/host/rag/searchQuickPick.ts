@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { describeRelevance, type RelevanceDisplay } from '../../core/text/relevance';
+import { describeRelevance, type RelevanceDisplay } from '../../shared/relevance';
 import { type FolderSearchHit, type IndexManager } from './indexManager';
 
 interface HitItem extends vscode.QuickPickItem {

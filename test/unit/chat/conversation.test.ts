@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { effectiveModel, historyBefore, newConversation, parseConversation, parseSettings, settingsForNewConversation, startExchange, titleFromText } from '../../../src/core/chat/conversation';
@@ -9,6 +8,7 @@ import { checkAppendedRow, exchangeToDatasetRow, rowAppendText } from '../../../
 import { readFewShotExamples } from '../../../src/core/chat/fewShotExamples';
 import { conversationToMarkdown } from '../../../src/core/chat/markdownExport';
 import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { scratchDir } from '../../support/scratchDir';
 
 describe('conversation model', () => {
   it('uses the workspace chat model for a conversation that chose none, and its own choice when it made one', () => {
@@ -72,7 +72,7 @@ describe('conversation model', () => {
 
 describe('ConversationStore', () => {
   it('saves, lists most recent first, loads, and deletes', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'cw-chat-'));
+    const folder = scratchDir('chat');
     const store = new ConversationStore(folder);
     const older = newConversation(defaultChatSettings, 1000);
     const newer = newConversation(defaultChatSettings, 2000);
@@ -90,7 +90,7 @@ describe('ConversationStore', () => {
   });
 
   it('skips and reports damaged or foreign files without deleting them', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'cw-chat-'));
+    const folder = scratchDir('chat');
     await writeFile(join(folder, 'broken.json'), '{"format": "chatwright.conver');
     await writeFile(join(folder, 'future.json'), JSON.stringify({ format: 'chatwright.conversation', version: 99, conversation: {} }));
     const store = new ConversationStore(folder);

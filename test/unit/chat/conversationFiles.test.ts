@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { newConversation } from '../../../src/core/chat/conversation';
 import { ConversationStore } from '../../../src/core/chat/conversationStore';
 import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { scratchDir } from '../../support/scratchDir';
 
 /** Before the files were checked, a pipe hung the store forever: each test must end well within this. */
 const fast = { timeout: 15_000 };
 
 function conversationFolder(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'chatwright-conversations-'));
-  after(() => rmSync(folder, { recursive: true, force: true }));
+  const folder = scratchDir('conversations');
   return folder;
 }
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import packageJson from '../../../package.json';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
+import { scratchDir } from '../../support/scratchDir';
 
 function cli(args: string[], cwd = process.cwd()): Promise<CapturedCliRun> {
   return runCliCaptured(args, { cwd });
@@ -30,8 +30,7 @@ describe('chatwright CLI', () => {
   });
 
   describe('validate', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-'));
-    after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = scratchDir('cli');
     // Ten distinct rows: fewer draws the dataset validator's "too few rows" warning.
     writeFileSync(join(dir, 'clean.jsonl'), Array.from({ length: 10 }, (_, i) => `{"text": "hello ${i}"}\n`).join(''));
     writeFileSync(join(dir, 'broken.jsonl'), '{"text": "hello"}\n{"text": }\n');
@@ -68,7 +67,7 @@ describe('chatwright CLI', () => {
 
   describe('validate: file names that would break file:line:col lines', () => {
     it('escapes a newline and a backslash in the file name in findings, summaries and read errors', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-names-'));
+      const dir = scratchDir('cli-names');
       try {
         writeFileSync(join(dir, 'two\nlines\\x.jsonl'), '{"text": "hello"}\n{"text": }\n');
         const result = await cli(['validate', 'two\nlines\\x.jsonl', 'gone\n.jsonl'], dir);
@@ -83,7 +82,7 @@ describe('chatwright CLI', () => {
     });
 
     it('escapes the name of a prompt template in validate and render lines', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-names-'));
+      const dir = scratchDir('cli-names');
       try {
         writeFileSync(join(dir, 'a\nb.prompty'), '---\ninputs:\n  q: {type: string}\n---\nuser:\n{{ q | shout }}\n');
         const validated = await cli(['validate', 'a\nb.prompty'], dir);
@@ -98,7 +97,7 @@ describe('chatwright CLI', () => {
     });
 
     it('says a file name is not valid UTF-8 instead of "no such file"', { skip: process.platform === 'win32' || process.platform === 'darwin' ? 'this file system takes only valid names' : false }, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-names-'));
+      const dir = scratchDir('cli-names');
       try {
         writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.jsonl')]), '{"text": "hello"}\n');
         // The shell passes the bytes; Node decodes argv as UTF-8 with U+FFFD, as here.

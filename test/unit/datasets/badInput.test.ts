@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { validateDatasetFile } from '../../../src/core/datasets/fileValidation';
 import { type DatasetFinding } from '../../../src/core/datasets/findings';
 import { validateDataset } from '../../../src/core/datasets/validateDataset';
+import { scratchDir } from '../../support/scratchDir';
 
-const dir = mkdtempSync(join(tmpdir(), 'chatwright-bad-input-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('bad-input');
 
 /** Every range lies inside the text: on an existing line, within its length, start before end. */
 function assertWithin(text: string, findings: DatasetFinding[]): void {

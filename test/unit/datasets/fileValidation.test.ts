@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { validateDatasetFile } from '../../../src/core/datasets/fileValidation';
 import { type DatasetFinding } from '../../../src/core/datasets/findings';
 import { validateDataset } from '../../../src/core/datasets/validateDataset';
+import { scratchDir } from '../../support/scratchDir';
 
-const dir = mkdtempSync(join(tmpdir(), 'chatwright-file-validation-'));
+const dir = scratchDir('file-validation');
 const path = join(dir, 'train.jsonl');
 after(() => rmSync(dir, { recursive: true, force: true }));
 

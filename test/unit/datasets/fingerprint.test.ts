@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { validateDatasetFile } from '../../../src/core/datasets/fileValidation';
 import { compareRows, FingerprintTable, normalizedHash, sampleKey } from '../../../src/core/datasets/fingerprint';
 import { scanRange } from '../../../src/core/datasets/rangeScan';
 import { validateDataset } from '../../../src/core/datasets/validateDataset';
+import { scratchDir } from '../../support/scratchDir';
 
-const dir = mkdtempSync(join(tmpdir(), 'chatwright-fingerprint-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('fingerprint');
 
 /** The normalization the duplicate checks promise: drop every character <= U+0020, lower ASCII letters. */
 function normalize(text: string): string {

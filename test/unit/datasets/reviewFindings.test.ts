@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { sampleHead, validateDatasetFile } from '../../../src/core/datasets/fileValidation';
 import { type DatasetFinding } from '../../../src/core/datasets/findings';
 import { analyzeLine } from '../../../src/core/datasets/rowAnalysis';
 import { validateDataset } from '../../../src/core/datasets/validateDataset';
+import { scratchDir } from '../../support/scratchDir';
 
-const dir = mkdtempSync(join(tmpdir(), 'chatwright-review-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('review');
 
 const chatRow = (i: number, answer = `Answer ${i}.`): string => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}?` }, { role: 'assistant', content: answer }] });
 const secret = `sk-proj-${'a1B2c3D4'.repeat(5)}`;

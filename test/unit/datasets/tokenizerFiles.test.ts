@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { defaultTokenizerPath } from '../../../src/core/datasets/tokenizer';
 import { runCliCaptured } from '../../support/cli';
+import { scratchDir } from '../../support/scratchDir';
 
 /** Before the files were checked, a pipe hung the CLI forever: each test must end well within this. */
 const fast = { timeout: 30_000 };
 
 const fixtures = join(__dirname, '..', '..', 'fixtures', 'datasets');
-const scratch = mkdtempSync(join(tmpdir(), 'chatwright-tokenizer-files-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir('tokenizer-files');
 let folders = 0;
 
 /** A tokenizer folder: Qwen3's tokenizer.json and a small tokenizer_config.json, changed by `tamper`. */

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isMissingFileError, readBoundedFileSync, requireRegularFileSync, UnsafeFileError } from '../../../src/core/files/boundedRead';
+import { scratchDir } from '../../support/scratchDir';
 
-const folder = mkdtempSync(join(tmpdir(), 'chatwright-regular-'));
-after(() => rmSync(folder, { recursive: true, force: true }));
+const folder = scratchDir('regular');
 
 describe('files handed by path to a library that opens them itself', () => {
   it('accepts a regular file, and a link to one, whatever its size', () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hubTokenFromEnv } from '../../../src/core/hub/cacheLocation';
 import { CacheLinkEscapeError, checkBlobName, checkCommitId, checkListedFile, checkRepoFilePath, confirmNoLinkEscape, confirmNoLinkEscapeSync, modelCacheLayout, refNameProblem, repoFilePathProblem, repoIdProblem, UnsafeHubPathError } from '../../../src/core/hub/cachePaths';
 import { UnsafeFileError } from '../../../src/core/files/boundedRead';
+import { scratchDir } from '../../support/scratchDir';
 
 const commit = 'bbc77c8132af1cc5cf678da3f1ddf2de43606d48';
 
@@ -81,7 +81,7 @@ describe('names from the Hub, checked before they become cache paths', () => {
   describe('links inside the cache', () => {
     let root: string;
     before(() => {
-      root = mkdtempSync(join(tmpdir(), 'chatwright-cache-paths-'));
+      root = scratchDir('cache-paths');
     });
     after(() => {
       rmSync(root, { recursive: true, force: true });

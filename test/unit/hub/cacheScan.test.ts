@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { scanCacheDir } from '@huggingface/hub';
@@ -9,6 +8,7 @@ import { repoIdFromFolderName } from '../../../src/core/hub/cachePaths';
 import { scanHubCache, scanHubCacheDetailed, type CachedRevision } from '../../../src/core/hub/cacheScan';
 import { removeCachedModel } from '../../../src/core/hub/cacheRemove';
 import { writeCachedModel } from '../../support/hubServer';
+import { scratchDir } from '../../support/scratchDir';
 
 /**
  * The example tree from huggingface_hub's cache guide ("Manage the cache"): two snapshots of
@@ -37,7 +37,7 @@ function documentedCache(root: string): string {
 describe('the local Hugging Face cache', () => {
   let root: string;
   before(() => {
-    root = mkdtempSync(join(tmpdir(), 'chatwright-cache-scan-'));
+    root = scratchDir('cache-scan');
   });
   after(() => {
     rmSync(root, { recursive: true, force: true });

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type DirectResponse, directGet } from '../../../src/core/hub/directGet';
+import { scratchDir } from '../../support/scratchDir';
 
 const body = randomBytes(5 * 1024 * 1024 + 3);
 
@@ -157,7 +157,7 @@ describe('directGet: a GET whose body is read into one reusable buffer', () => {
   });
 
   it('speaks TLS with the certificate verified (and refuses an untrusted one)', async (t) => {
-    const folder = mkdtempSync(join(tmpdir(), 'chatwright-tls-'));
+    const folder = scratchDir('tls');
     try {
       try {
         execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(folder, 'key.pem'), '-out', join(folder, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });

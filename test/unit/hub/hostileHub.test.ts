@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { resolveLocalModel } from '../../../src/core/hub/cacheLocation';
@@ -9,6 +8,7 @@ import { scanHubCacheDetailed } from '../../../src/core/hub/cacheScan';
 import { downloadToCache } from '../../../src/core/hub/downloader';
 import { getModelDetails, hubConnection, type HubConnection, type RepoFile } from '../../../src/core/hub/hubClient';
 import { type FixtureModel, type HubServer, startHubServer, writeCachedModel } from '../../support/hubServer';
+import { scratchDir } from '../../support/scratchDir';
 
 /**
  * A Hub that lies: listings whose paths leave the snapshot, commit ids and blob hashes that are not hashes, redirects
@@ -40,7 +40,7 @@ describe('a hostile Hub cannot write outside the cache or take the token elsewhe
     hub = await startHubServer({ models: fixtures, pageSize: 2 });
     // Another server on another loopback port with the same repositories: a CDN, or a host a pagination link names.
     elsewhere = await startHubServer({ models: fixtures, pageSize: 2 });
-    root = mkdtempSync(join(tmpdir(), 'chatwright-hostile-hub-'));
+    root = scratchDir('hostile-hub');
     cacheDir = join(root, 'hub');
     env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: cacheDir, HF_HOME: join(root, 'home') };
     outsideFile = join(root, 'outside.txt');

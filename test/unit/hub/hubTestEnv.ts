@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { hubConnection, type HubConnection } from '../../../src/core/hub/hubClient';
 import { type HubServer, standardFixtures, startHubServer, type FixtureModel } from '../../support/hubServer';
+import { scratchDir } from '../../support/scratchDir';
 
 export const grantedToken = 'hf_testTokenGrantedAAAAAAAAAAAAAAAAAAA';
 export const deniedToken = 'hf_testTokenDeniedBBBBBBBBBBBBBBBBBBBBB';
@@ -22,7 +22,7 @@ export async function startHubTestEnv(extra: FixtureModel[] = []): Promise<HubTe
     tokens: { [grantedToken]: ['chatwright-test/gated-llama', 'chatwright-test/private-model'], [deniedToken]: [] },
     pageSize: 4,
   });
-  const root = mkdtempSync(join(tmpdir(), 'chatwright-hub-test-'));
+  const root = scratchDir('hub-test');
   const cacheDir = join(root, 'hub');
   const env: NodeJS.ProcessEnv = { HF_ENDPOINT: server.url, HF_HUB_CACHE: cacheDir, HF_HOME: join(root, 'home') };
   return {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspectLocalModelFolder, LocalModelFolderError } from '../../../src/core/hub/localModelFolder';
 import { openModelFolder } from '../../../src/core/inference/modelFolder';
 import { writeCachedModel } from '../../support/hubServer';
+import { scratchDir } from '../../support/scratchDir';
 
 const tokenizer = JSON.stringify({ version: '1.0', model: { type: 'WordLevel', vocab: { a: 0 } } });
 const chatFiles = { 'config.json': '{"model_type":"llama"}', 'tokenizer.json': tokenizer, 'generation_config.json': '{}', 'onnx/model_q4.onnx': 'weights' };
@@ -32,7 +32,7 @@ async function rejectsWith(path: string, pattern: RegExp): Promise<void> {
 describe('a local model folder chosen with "Use a Local Model Folder…"', () => {
   let root: string;
   before(() => {
-    root = mkdtempSync(join(tmpdir(), 'chatwright-local-model-'));
+    root = scratchDir('local-model');
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { type CachedRevision } from '../../../src/core/hub/cacheScan';
 import { fitFromCache } from '../../../src/core/hub/modelFit';
 import { fileRangeReader, hubRangeReader, maxSafetensorsHeaderBytes, parametersByDtype, readSafetensorsHeader } from '../../../src/core/hub/safetensorsHeader';
+import { scratchDir } from '../../support/scratchDir';
 
 const fast = { timeout: 15_000 };
-const scratch = mkdtempSync(join(tmpdir(), 'chatwright-safetensors-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir('safetensors');
 
 function safetensorsFile(name: string, declaredLength: bigint, header: string): string {
   const prefix = Buffer.alloc(8);

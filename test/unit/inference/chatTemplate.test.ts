@@ -6,7 +6,7 @@ import { renderChatPrompt } from '../../../src/core/inference/chatTemplate';
 import { availableMemoryBytes } from '../../../src/core/inference/inferenceEngine';
 import { openModelFolder, selectOnnxFile } from '../../../src/core/inference/modelFolder';
 import { qwen3TokenizerFiles } from '../../support/modelGenerator/tokenizers';
-import { scratchDir } from './testModels';
+import { scratchDir } from '../../support/scratchDir';
 
 /** A model folder with Qwen3's real tokenizer files and a placeholder ONNX file (templates need no weights). */
 function folder(tokenizerConfig: Record<string, unknown>, extraFiles: Record<string, string> = {}): string {

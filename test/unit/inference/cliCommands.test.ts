@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { decoderModel, encoderModel, scratchDir } from './testModels';
+import { scratchDir } from '../../support/scratchDir';
+import { decoderModel, encoderModel } from './testModels';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
 function cli(args: string[], stdinText = '', env: NodeJS.ProcessEnv = {}): Promise<CapturedCliRun> {

@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EngineClient, type EngineCrashReport } from '../../../src/host/engine/engineClient';
 import { cosine, decoderModel, encoderModel } from './testModels';
+import { scratchDir } from '../../support/scratchDir';
 
 const workerPath = resolve(__dirname, '../../../src/worker/engineWorker.ts');
 
@@ -109,7 +109,7 @@ describe('the engine client after crashes (a fake worker that crashes like a nat
   const limits = { baseDelayMs: 40, maxDelayMs: 1000, maxCrashes: 4, windowMs: 60_000 };
 
   function fakeClient(env: Record<string, string>, reports: EngineCrashReport[]): { client: EngineClient; starts: () => number[]; cleanup: () => void } {
-    const dir = mkdtempSync(join(tmpdir(), 'chatwright-engine-crash-'));
+    const dir = scratchDir('engine-crash');
     const log = join(dir, 'starts.log');
     writeFileSync(log, '');
     const client = new EngineClient({ workerPath: crashingWorker, env: { ...process.env, ...env, START_LOG: log }, settings: { executionProvider: 'cpu', threads: 0, idleUnloadMs: 0 }, restartLimits: limits, onCrash: (report) => reports.push(report) });

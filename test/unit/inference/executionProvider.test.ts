@@ -1,8 +1,12 @@
 import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InferenceEngine } from '../../../src/core/inference/inferenceEngine';
-import { openOnnxSession, openWithFallback } from '../../../src/core/inference/onnxSession';
+import { openWithFallback } from '../../../src/core/inference/onnxSession';
+import { runTypeScriptChild } from '../../support/childRun';
 import { decoderModel, encoderModel } from './testModels';
+
+const openSessionChild = join(__dirname, 'children', 'openSession.ts');
 
 describe('execution providers', () => {
   it('uses CUDA when it opens', async () => {
@@ -42,10 +46,13 @@ describe('execution providers', () => {
 
   it('on this machine (no CUDA provider bundled), asking for CUDA runs the model on the CPU', async () => {
     const model = encoderModel();
-    const opened = await openOnnxSession(`${model}/onnx/model.onnx`, { executionProvider: 'cuda' });
+    // In a child process: onnxruntime logs the failed CUDA load from C++ straight to stderr, which is captured here.
+    const run = await runTypeScriptChild('cuda-fallback', openSessionChild, [`${model}/onnx/model.onnx`, 'cuda']);
+    assert.equal(run.status, 0, run.stderr);
+    const opened = JSON.parse(run.stdout) as { provider: string; fallbackReason?: string };
     assert.equal(opened.provider, 'cpu');
     assert.match(opened.fallbackReason!, /CUDA is not available/);
-    await opened.session.release();
+    assert.match(run.stderr, /onnxruntime_providers_(shared|cuda)/, 'onnxruntime says which provider library it could not load');
   });
 });
 

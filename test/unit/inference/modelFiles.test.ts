@@ -8,7 +8,9 @@ import { embeddingRecipe } from '../../../src/core/inference/embeddingConfig';
 import { InferenceEngine } from '../../../src/core/inference/inferenceEngine';
 import { configNumber, ModelError, openModelFolder } from '../../../src/core/inference/modelFolder';
 import { openOnnxSession } from '../../../src/core/inference/onnxSession';
-import { encoderModel, scratchDir } from './testModels';
+import { runTypeScriptChild } from '../../support/childRun';
+import { scratchDir } from '../../support/scratchDir';
+import { encoderModel } from './testModels';
 
 /** A test must end well within this: before the files were checked, a pipe hung the loader forever. */
 const fast = { timeout: 15_000 };
@@ -180,7 +182,6 @@ describe('ONNX files and their external data', () => {
     ['a link leading out of the folder', 'linked-out.bin', /escapes model directory/],
     ['a link to /dev/zero', 'zero.bin', /escapes model directory/],
     ['an absolute device path', '/dev/zero', /Absolute path not allowed/],
-    ['a named pipe', 'pipe.bin', /cannot get file size/],
   ];
   for (const [what, location, reason] of refused) {
     it(`refuses external data at ${what}`, fast, async () => {
@@ -188,6 +189,18 @@ describe('ONNX files and their external data', () => {
       await assert.rejects(openOnnxSession(file), modelError(reason, file));
     });
   }
+
+  it('refuses external data at a named pipe', { timeout: 60_000 }, async () => {
+    const file = modelWithData('data-pipe_bin', 'pipe.bin');
+    // In a child process: onnxruntime also logs this refusal from C++ straight to stderr, which is captured here.
+    const run = await runTypeScriptChild('onnx-external-data-pipe', join(__dirname, 'children', 'openSession.ts'), [file, 'cpu']);
+    assert.equal(run.status, 0, run.stderr);
+    const { error } = JSON.parse(run.stdout) as { error?: { isModelError: boolean; message: string; file?: string } };
+    assert.ok(error?.isModelError, `expected a ModelError, got ${run.stdout}`);
+    assert.match(error.message, /cannot get file size/);
+    assert.equal(error.file, file);
+    assert.match(run.stderr, /cannot get file size.*pipe\.bin/);
+  });
 
   it('refuses an .onnx file that is a named pipe, which onnxruntime would wait on forever', fast, async () => {
     const file = join(folder, 'model.onnx');

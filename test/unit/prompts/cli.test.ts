@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fixtures, qwen3ModelFolder, realPrompty, realPromptyFiles } from './helpers';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
+import { scratchDir } from '../../support/scratchDir';
 
 function cli(args: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = {}): Promise<CapturedCliRun> {
   return runCliCaptured(args, { cwd, env });
@@ -54,14 +54,14 @@ describe('chatwright render', () => {
     assert.equal(rendered.messages.filter((m) => m.source === 'example').length, 4);
   });
   it('stops a runaway template with an error (exit 1)', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'cw-cli-'));
+    const folder = scratchDir('cli');
     writeFileSync(join(folder, 'loop.prompty'), '{% for i in range(1000000) %}{% for j in range(1000000) %}{{ j }}{% endfor %}{% endfor %}');
     const result = await cli(['render', 'loop.prompty', '--timeout', '500'], folder);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /cannot render: (Rendering stopped|The template used too much memory)/);
   });
   it('prints «env:NAME» for a `${env:…}` model id, and its value with --show-env', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'chatwright-cli-env-'));
+    const folder = scratchDir('cli-env');
     try {
       writeFileSync(join(folder, 't.prompty'), '---\nmodel:\n  id: ${env:SECRET_MODEL}\n---\nuser:\nhello\n');
       const env = { HF_HUB_CACHE: folder, SECRET_MODEL: 'acme/s3cr3t-model' };

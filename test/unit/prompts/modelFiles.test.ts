@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadModelPromptInfo } from '../../../src/core/prompts/chatTemplate';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { validatePromptTemplateFile } from '../../../src/core/prompts/promptyFile';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { readWorkspaceFile } from '../../../src/core/prompts/workspaceFiles';
 import { positionOf } from './helpers';
+import { scratchDir } from '../../support/scratchDir';
 
 /** Before the files were checked, a pipe hung the reader forever: each test must end well within this. */
 const fast = { timeout: 15_000 };
 
-const scratch = mkdtempSync(join(tmpdir(), 'chatwright-prompt-files-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir('prompt-files');
 let folders = 0;
 
 function freshFolder(): string {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { fixtures, positionOf, realPrompty, realPromptyFiles } from './helpers';
+import { scratchDir } from '../../support/scratchDir';
 
 const noCache = { checkModelCache: false };
 
@@ -145,13 +145,13 @@ describe('prompty diagnostics: the body', () => {
 describe('prompty diagnostics: files and models', () => {
   it('reports a missing examples file on its path', () => {
     const text = '---\nexamples:\n  file: nowhere.jsonl\n---\nhi\n';
-    const folder = mkdtempSync(join(tmpdir(), 'cw-prompts-'));
+    const folder = scratchDir('prompts');
     const findings = check(text, { templatePath: join(folder, 't.prompty'), workspaceRoots: [folder] });
     assert.equal(findings[0]!.code, 'examples-file');
     assert.deepEqual(findings[0]!.range.start, positionOf(text, 'nowhere.jsonl'));
   });
   it('reports a malformed examples file through the dataset validator', () => {
-    const folder = mkdtempSync(join(tmpdir(), 'cw-prompts-'));
+    const folder = scratchDir('prompts');
     writeFileSync(join(folder, 'ex.jsonl'), '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n{"messages": [oops\n');
     const findings = check('---\nexamples: ex.jsonl\n---\nhi\n', { templatePath: join(folder, 't.prompty'), workspaceRoots: [folder] });
     const finding = findings.find((f) => f.code === 'examples-invalid')!;
@@ -163,13 +163,13 @@ describe('prompty diagnostics: files and models', () => {
     assert.deepEqual(check(readFileSync(file, 'utf8'), { templatePath: file, workspaceRoots: [fixtures] }), []);
   });
   it('refuses a ${file:…} reference outside the workspace', () => {
-    const folder = mkdtempSync(join(tmpdir(), 'cw-prompts-'));
+    const folder = scratchDir('prompts');
     const findings = check('---\nsample: ${file:../../../etc/passwd}\n---\nhi\n', { templatePath: join(folder, 't.prompty'), workspaceRoots: [folder] });
     assert.equal(findings[0]!.code, 'sample-file');
     assert.match(findings[0]!.message, /outside the workspace/);
   });
   it('notes (information, not error) a Hugging Face model id that is not in the local cache', () => {
-    const cache = mkdtempSync(join(tmpdir(), 'cw-hub-'));
+    const cache = scratchDir('hub');
     const text = '---\nmodel:\n  id: Qwen/Qwen3-0.6B\n---\nhi\n';
     const findings = check(text, { env: { HF_HUB_CACHE: cache }, checkModelCache: true });
     assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['model-not-cached', 'information']]);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { defaultRenderWorkerScript, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { splitMessages } from '../../../src/core/prompts/promptMessages';
 import { fixtures, qwen3ModelFolder, realPrompty, realPromptyFiles } from './helpers';
+import { scratchDir } from '../../support/scratchDir';
 
 const model = qwen3ModelFolder();
 
@@ -73,7 +74,7 @@ describe('rendering: chat templates and tokens', () => {
     assert.match(rendered.modelHint!, /tokenizer_config\.json/);
   });
   it('says a Hub model is not cached', async () => {
-    const rendered = await renderPrompt({ text: '---\nmodel:\n  id: org/absent-model\n---\nuser:\nhello', workspaceRoots: [], env: { HF_HUB_CACHE: mkdtempSync(join(tmpdir(), 'cw-hub-')) } });
+    const rendered = await renderPrompt({ text: '---\nmodel:\n  id: org/absent-model\n---\nuser:\nhello', workspaceRoots: [], env: { HF_HUB_CACHE: scratchDir('hub') } });
     assert.match(rendered.modelHint!, /not in the local Hugging Face cache/);
   });
   it('renders Mustache templates without HTML escaping', async () => {
@@ -152,8 +153,8 @@ describe('the render sandbox', () => {
     await assert.rejects(sandbox.render({ text: '{{ raise_exception("no way") }}', workspaceRoots: [] }), /no way/);
   });
   it('cannot read files outside the workspace, even through a symbolic link', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'cw-sandbox-'));
-    const outside = mkdtempSync(join(tmpdir(), 'cw-outside-'));
+    const folder = scratchDir('sandbox');
+    const outside = scratchDir('outside');
     writeFileSync(join(outside, 'secret.json'), '{"secret": "s3cr3t"}');
     symlinkSync(join(outside, 'secret.json'), join(folder, 'link.json'));
     for (const reference of ['../' + outside.split('/').pop() + '/secret.json', 'link.json', join(outside, 'secret.json')]) {
@@ -209,7 +210,7 @@ describe('few-shot `similar` with a real ONNX embedding model', () => {
   it('loads the encoder in the render worker and selects by embeddings', async () => {
     // A small BERT-style encoder with random weights (test/support/modelGenerator): real ONNX, real tokenizer.
     const { generateEncoderModel } = await import('../../support/modelGenerator/encoder');
-    const folder = mkdtempSync(join(tmpdir(), 'cw-encoder-'));
+    const folder = scratchDir('encoder');
     generateEncoderModel(folder);
     const file = join(fixtures, 'support.prompty');
     const rendered = await sandbox.render({ text: readFileSync(file, 'utf8'), templatePath: file, workspaceRoots: [fixtures], embeddingModel: folder });
@@ -220,7 +221,7 @@ describe('few-shot `similar` with a real ONNX embedding model', () => {
 
 describe('rendering: `${file:…}` inside sample values', () => {
   it('loads a text file for one value and reports a missing one as a warning', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'cw-nested-'));
+    const folder = scratchDir('nested');
     writeFileSync(join(folder, 'context.md'), 'The tent sleeps four.');
     const text = '---\nsample:\n  context: ${file:context.md}\n  other: ${file:missing.md}\n---\nsystem:\n{{ context }}|{{ other }}\n';
     const rendered = await renderPrompt({ text, templatePath: join(folder, 't.prompty'), workspaceRoots: [folder] });
@@ -231,8 +232,7 @@ describe('rendering: `${file:…}` inside sample values', () => {
 
 describe('rendering: `${env:…}` values are not printed', () => {
   const text = '---\nmodel:\n  id: ${env:SECRET_MODEL}\n---\nuser:\nhello';
-  const cache = mkdtempSync(join(tmpdir(), 'chatwright-env-hub-'));
-  after(() => rmSync(cache, { recursive: true, force: true }));
+  const cache = scratchDir('env-hub');
   const env = { HF_HUB_CACHE: cache, SECRET_MODEL: 'acme/s3cr3t-model' };
   it('shows «env:NAME» and lists the variable instead of its value', async () => {
     const rendered = await renderPrompt({ text, workspaceRoots: [], env });

@@ -31,6 +31,17 @@ function exerciseAll(text: string): void {
 }
 
 describe('robustness (property-based): malformed YAML, Jinja and Mustache never crash the language features', () => {
+  it('a mapping or a list used as a front matter key writes no warning to the console', async (t) => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    t.after(() => process.off('warning', onWarning));
+    analyzePrompty('---\n{ a: 1 }: x\n[b]: y\nname: n\n---\nuser:\nhi\n', context);
+    // process.emitWarning delivers on a later tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings, []);
+  });
+
   it('arbitrary template-like text', () => {
     fc.assert(fc.property(templateish, (text) => exerciseAll(text)), { numRuns: 300 });
   });

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isValidTemplateName, scaffoldPromptTemplate } from '../../../src/host/prompts/promptTemplateScaffold';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
+import { scratchDir } from '../../support/scratchDir';
 
 describe('"New Prompt Template" scaffold', () => {
   it('writes a template and examples file that check clean and render with their examples', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'cw-scaffold-'));
+    const folder = scratchDir('scaffold');
     const files = scaffoldPromptTemplate('billing-help');
     writeFileSync(join(folder, 'billing-help.prompty'), files.template);
     writeFileSync(join(folder, 'billing-help.examples.jsonl'), files.examples);

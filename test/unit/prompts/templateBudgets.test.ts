@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Template } from '@huggingface/jinja';
@@ -11,6 +10,7 @@ import { defaultRenderWorkerScript, RenderFailure, RenderSandbox } from '../../.
 import { renderTemplateBody } from '../../../src/core/prompts/templateRendering';
 import { runCliCaptured } from '../../support/cli';
 import { qwen3ModelFolder } from './helpers';
+import { scratchDir } from '../../support/scratchDir';
 
 const scratch: string[] = [];
 after(() => {
@@ -18,7 +18,7 @@ after(() => {
 });
 
 function tempFolder(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'chatwright-budgets-'));
+  const folder = scratchDir('budgets');
   scratch.push(folder);
   return folder;
 }

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { generateEncoderModel } from '../../support/modelGenerator';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
+import { scratchDir } from '../../support/scratchDir';
 
 function cli(args: string[], cwd: string): Promise<CapturedCliRun> {
   return runCliCaptured(args, { cwd, env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
 }
 
 describe('chatwright index / search', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-rag-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir('cli-rag');
   const docs = join(dir, 'docs');
   cpSync(join(__dirname, '../../fixtures/rag'), docs, { recursive: true });
 
@@ -71,7 +70,7 @@ describe('chatwright index / search', () => {
   });
 
   it('goes on past hostile files and prints each one with its reason', async () => {
-    const hostile = mkdtempSync(join(tmpdir(), 'chatwright-cli-hostile-'));
+    const hostile = scratchDir('cli-hostile');
     try {
       writeFileSync(join(hostile, 'good.md'), '# Harbour\n\nThe ferry leaves at noon.\n');
       writeFileSync(join(hostile, 'binary.md'), Buffer.from([0x23, 0x00, 0xff, 0x01]));
@@ -89,7 +88,7 @@ describe('chatwright index / search', () => {
 
 describe('chatwright index / search: file names in line-oriented output', () => {
   it('escapes a newline in a file name in search hits (file:start-end stays one line)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-rag-names-'));
+    const dir = scratchDir('cli-rag-names');
     try {
       mkdirSync(join(dir, 'docs'));
       writeFileSync(join(dir, 'docs', 'evil\n2. fake.md:1-1.md'), 'Lighthouse keepers polish the lens with a soft cloth.\n');
@@ -104,7 +103,7 @@ describe('chatwright index / search: file names in line-oriented output', () => 
   });
 
   it('reports a file whose name is not valid UTF-8 as such, not as "no such file"', { skip: process.platform === 'win32' || process.platform === 'darwin' ? 'this file system takes only valid names' : false }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'chatwright-cli-rag-names-'));
+    const dir = scratchDir('cli-rag-names');
     try {
       mkdirSync(join(dir, 'docs'));
       writeFileSync(join(dir, 'docs', 'good.md'), 'A good file.\n');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CancelledError } from '../../../src/core/inference/abort';
@@ -8,6 +7,7 @@ import { OnnxTextEmbedder } from '../../../src/core/inference/textEmbedder';
 import { type IndexEmbedCancel, type IndexEmbedRequest } from '../../../src/shared/ragProtocol';
 import { EngineTextEmbedder } from '../../../src/worker/engineEmbedder';
 import { generateEncoderModel } from '../../support/modelGenerator';
+import { scratchDir } from '../../support/scratchDir';
 
 describe('the index worker embedder (vectors from the inference engine, tokens counted locally)', () => {
   let scratch: string;
@@ -15,7 +15,7 @@ describe('the index worker embedder (vectors from the inference engine, tokens c
   let local: OnnxTextEmbedder;
 
   before(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'chatwright-engine-embedder-'));
+    scratch = scratchDir('engine-embedder');
     model = join(scratch, 'tiny-bert');
     generateEncoderModel(model);
     local = await OnnxTextEmbedder.load(model);

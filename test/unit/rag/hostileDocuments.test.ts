@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { approximateTokenCounter } from '../../../src/core/rag/chunk';
@@ -13,6 +12,7 @@ import { scanSources } from '../../../src/core/rag/sources';
 import { IndexStore } from '../../../src/core/rag/store';
 import { HashingEmbedder } from './hashingEmbedder';
 import { buildPdf, manyParagraphsPage, textPage } from './support/hostileDocuments';
+import { scratchDir } from '../../support/scratchDir';
 
 const temporary: string[] = [];
 after(() => {
@@ -20,7 +20,7 @@ after(() => {
 });
 
 function workspace(files: Record<string, string | Buffer>): string {
-  const root = mkdtempSync(join(tmpdir(), 'chatwright-hostile-'));
+  const root = scratchDir('hostile');
   temporary.push(root);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
@@ -30,7 +30,7 @@ function workspace(files: Record<string, string | Buffer>): string {
 }
 
 function openStore(): IndexStore {
-  const folder = mkdtempSync(join(tmpdir(), 'chatwright-hostile-db-'));
+  const folder = scratchDir('hostile-db');
   temporary.push(folder);
   return IndexStore.open(join(folder, 'index.db')).store;
 }
@@ -201,7 +201,7 @@ describe('a run that died while reading a file', () => {
 
   it('skips the file at once when the worker reported how it died, and finishes the rest', async () => {
     const root = workspace(files());
-    const dbFile = join(mkdtempSync(join(tmpdir(), 'chatwright-hostile-db-')), 'index.db');
+    const dbFile = join(scratchDir('hostile-db'), 'index.db');
     temporary.push(join(dbFile, '..'));
     await killWhileReading(root, dbFile);
     const { store } = IndexStore.open(dbFile);
@@ -222,7 +222,7 @@ describe('a run that died while reading a file', () => {
 
   it('without a reported failure, tries the file once more, and skips it when the run dies on it again', async () => {
     const root = workspace(files());
-    const dbFile = join(mkdtempSync(join(tmpdir(), 'chatwright-hostile-db-')), 'index.db');
+    const dbFile = join(scratchDir('hostile-db'), 'index.db');
     temporary.push(join(dbFile, '..'));
     await killWhileReading(root, dbFile);
     await killWhileReading(root, dbFile);

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FolderIndexer } from '../../../src/core/rag/indexer';
 import { searchIndex } from '../../../src/core/rag/retriever';
 import { IndexStore } from '../../../src/core/rag/store';
 import { HashingEmbedder } from './hashingEmbedder';
+import { scratchDir } from '../../support/scratchDir';
 
 function workspace(files: Record<string, string | Buffer>): string {
-  const root = mkdtempSync(join(tmpdir(), 'chatwright-indexer-'));
+  const root = scratchDir('indexer');
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), content);
@@ -18,7 +18,7 @@ function workspace(files: Record<string, string | Buffer>): string {
   return root;
 }
 
-const tempDb = (): string => join(mkdtempSync(join(tmpdir(), 'chatwright-index-')), 'index.db');
+const tempDb = (): string => join(scratchDir('index'), 'index.db');
 
 function manyDocs(count: number): Record<string, string> {
   return Object.fromEntries(Array.from({ length: count }, (_, index) => [`docs/doc${String(index).padStart(4, '0')}.md`, `# Topic ${index}\n\nParagraph about item${index} and the harbour.\n\n## Details\n\nMore words about item${index}.\n`]));

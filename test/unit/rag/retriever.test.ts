@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { FolderIndexer } from '../../../src/core/rag/indexer';
 import { searchIndex } from '../../../src/core/rag/retriever';
 import { IndexStore } from '../../../src/core/rag/store';
 import { HashingEmbedder } from './hashingEmbedder';
+import { scratchDir } from '../../support/scratchDir';
 
 describe('retrieval', () => {
-  const root = mkdtempSync(join(tmpdir(), 'chatwright-retrieval-'));
+  const root = scratchDir('retrieval');
   const files: Record<string, string> = {
     'guide/tides.md': '# Tides\n\n## Spring tides\n\nSpring tides happen at full and new moon.\n\n## Neap tides\n\nNeap tides happen at quarter moon.\n',
     'guide/tides-copy.md': '# Tides again\n\n## Spring tides\n\nSpring tides happen at full and new moon.\n',

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { defaultSourceOptions, scanSources, SourceFilter, type SourceOptions } from '../../../src/core/rag/sources';
+import { scratchDir } from '../../support/scratchDir';
 
 const created: string[] = [];
 after(() => {
@@ -12,7 +12,7 @@ after(() => {
 
 /** A folder with its own README.md, a nested one, and other documents. */
 function workspaceWithReadmes(): string {
-  const root = mkdtempSync(join(tmpdir(), 'chatwright-source-globs-'));
+  const root = scratchDir('source-globs');
   created.push(root);
   const files: Record<string, string> = { 'README.md': '# Project', 'docs/README.md': '# Docs', 'docs/guide.md': '# Guide', 'notes.txt': 'n' };
   for (const [path, content] of Object.entries(files)) {

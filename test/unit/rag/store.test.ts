@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type Chunk } from '../../../src/core/rag/chunk';
 import { ftsQuery, IndexStore, schemaVersion } from '../../../src/core/rag/store';
+import { scratchDir } from '../../support/scratchDir';
 
-const tempDb = (): string => join(mkdtempSync(join(tmpdir(), 'chatwright-store-')), 'index.db');
+const tempDb = (): string => join(scratchDir('store'), 'index.db');
 
 function chunk(id: string, text: string, headingPath: string[] = [], contentHash = `h-${id}`): Chunk {
   return { id, contentHash, text, embedText: text, tokens: text.split(' ').length, startLine: 1, endLine: 2, headingPath };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeRelevance, relevanceBar } from '../../../src/core/text/relevance';
+import { describeRelevance, relevanceBar } from '../../../src/shared/relevance';
 
 describe('search relevance for people', () => {
   it('shows rank, a bar and the share of the best hit instead of raw BM25 scores', () => {

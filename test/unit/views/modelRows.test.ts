@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { countOf, shortModelName, splitMessage } from '../../../src/core/views/modelRows';
+import { countOf, modelKindIcon, modelsStatusText, shortModelName, splitMessage } from '../../../src/core/views/modelRows';
+
+const codiconNames = new Set(
+  readFileSync(join(__dirname, '..', '..', '..', 'node_modules', '@vscode', 'codicons', 'dist', 'codicon.csv'), 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(',')[0]!.trim())
+    .filter((name) => name.length > 0),
+);
 
 describe('Models view rows', () => {
   it('shows a chosen model by the name people know it by', () => {
@@ -22,5 +32,19 @@ describe('Models view rows', () => {
     assert.equal(countOf(0, 'model'), '0 models');
     assert.equal(countOf(1, 'model'), '1 model');
     assert.equal(countOf(1234, 'model'), '1,234 models');
+  });
+
+  it('marks each model kind with a real codicon, and never with the bracket-shaped symbol-array that reads as an empty box', () => {
+    for (const icon of Object.values(modelKindIcon)) {
+      assert.ok(codiconNames.has(icon), `${icon} is a codicon`);
+      assert.notEqual(icon, 'symbol-array');
+    }
+  });
+
+  it('shows both models in the status bar with their kinds\' icons, "none" for the one not chosen', () => {
+    assert.equal(modelsStatusText('org/tiny-qwen3', undefined), '$(comment-discussion) tiny-qwen3 · $(graph-scatter) none');
+    assert.equal(modelsStatusText('Qwen/Qwen3-0.6B@main', '/home/me/models/tiny-bert/'), '$(comment-discussion) Qwen3-0.6B · $(graph-scatter) tiny-bert');
+    assert.equal(modelsStatusText(undefined, undefined), '$(comment-discussion) Choose models');
+    for (const [, icon] of modelsStatusText('a/b', 'c/d').matchAll(/\$\(([\w-]+)\)/g)) assert.ok(codiconNames.has(icon!), `$(${icon}) is a codicon`);
   });
 });

@@ -1,4 +1,5 @@
 import { type AssistantMessage, type ChatErrorCode, type ChatMessage, type ChatViewCommand, type ModelInput, type Passage } from '../../../src/shared/chatViewProtocol';
+import { describeRelevance } from '../../../src/shared/relevance';
 import { element } from '../lib/vscodeApi';
 import { codicon, iconButton } from './icons';
 import { citationChip, renderMarkdown, type RenderOptions } from './markdown';
@@ -46,6 +47,12 @@ const errorActions: Record<ChatErrorCode, { label: string; run: (a: MessageActio
  * A message's text with the retrieved passages it carries replaced by a pointer to the list above, so each passage is
  * shown once. Found by the passages' own header lines and text; when they are not there verbatim, the text is kept whole.
  */
+/** The retriever's own numbers, for the tooltip: they compare only within one search, so the row shows rank and relevance. */
+function rawScores(passage: Passage): string {
+  const parts = Object.entries(passage.scores ?? {}).map(([name, value]) => `${name} ${value.toFixed(3)}`);
+  return `score ${passage.score.toFixed(3)}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+}
+
 function withPassagesCollapsed(content: string, passages: readonly Passage[]): (string | Node)[] {
   const first = passages[0];
   const last = passages.at(-1);
@@ -203,13 +210,14 @@ export class MessageView {
     for (const note of input.notes) details.append(element('p', { class: 'note' }, note));
     if (input.passages.length > 0) {
       const table = element('ol', { class: 'passages', 'aria-label': 'Retrieved passages' });
-      for (const p of input.passages) {
-        const scores = Object.entries(p.scores ?? {})
-          .map(([name, value]) => `${name} ${value.toFixed(3)}`)
-          .join(', ');
+      const relevance = describeRelevance(input.passages.map((p) => p.score));
+      input.passages.forEach((p, position) => {
         const where = `${p.file}:${p.startLine}-${p.endLine}${p.headingPath.length ? ` — ${p.headingPath.join(' › ')}` : ''}`;
-        table.append(element('li', {}, element('div', { class: 'passage-head' }, `[${p.index}] ${where} · score ${p.score.toFixed(3)}${scores ? ` (${scores})` : ''}`), element('pre', { class: 'passage-text' }, p.text)));
-      }
+        const shown = relevance[position]!;
+        const spoken = shown.percent === undefined ? `rank ${shown.rank}` : `rank ${shown.rank}, ${shown.percent}% of the best passage's score`;
+        const head = element('div', { class: 'passage-head' }, `[${p.index}] ${where} · `, element('span', { class: 'passage-relevance', role: 'img', title: rawScores(p), 'aria-label': spoken }, shown.text));
+        table.append(element('li', {}, head, element('pre', { class: 'passage-text' }, p.text)));
+      });
       details.append(element('h4', {}, 'Retrieved passages'), table);
     }
     if (input.examples.length > 0) {

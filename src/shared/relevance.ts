@@ -2,6 +2,7 @@
  * Search scores as a person reads them. Raw scores mean nothing to a reader (BM25 is unbounded, reciprocal rank
  * fusion gives 0.0328, cosine can be negative), so a hit shows its rank and how it compares with the best hit of the
  * same search: "#2 ●●●●○ 81%". The percentage is relative to this result list only, never across searches.
+ * In src/shared because the Search Index quick pick (host) and the chat webview's passages show it alike.
  */
 
 export interface RelevanceDisplay {
