@@ -56,7 +56,7 @@ layer "typecheck" "npm packages" bash -c 'npx tsc --noEmit -p . && npx tsc --noE
 layer "lint" "npm packages" npx eslint .
 layer "test host (code-server and Chromium)" - bash scripts/install-test-host.sh
 layer "python trainer (unittest)" - bash scripts/test-python.sh
-layer "unit and language-server tests (node:test)" "build" node scripts/run-unit-tests.mjs
+layer "unit and language-server tests (node:test; nothing may be left in the temp folder)" "build" node scripts/check-temp-leaks.mjs
 layer "webview components (Chromium alone, mock messenger)" "build,test host (code-server and Chromium)" node scripts/run-unit-tests.mjs test/webview
 layer "extension-host integration tests (mocha in code-server)" "build,test host (code-server and Chromium)" node test/integration/run.mjs
 layer "package the VSIX" "build" node scripts/package.mjs

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { type IndexedFileInfo, type IndexSnapshot, type SkippedFileInfo } from '../../shared/ragProtocol';
 import { fileRow, folderRow, progressRow, type RowText, searchModeRow, skippedRow } from '../../core/views/indexRows';
 import { VisibleRefresh } from '../../core/views/visibleRefresh';
+import { modelKindIcon } from '../../core/views/modelRows';
 import { type IndexClient } from './indexClient';
 import { type IndexManager } from './indexManager';
 
@@ -91,7 +92,7 @@ export class IndexTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
       const mode = searchModeRow(snapshot);
       if (mode) {
         const pickModel = { command: 'chatwright.models.pickEmbeddingModel', title: 'Pick Embedding Model' };
-        children.push({ kind: 'status', client, row: mode, icon: snapshot.lexicalOnly ? 'info' : 'symbol-array', ...(snapshot.lexicalOnly ? { command: pickModel } : {}) });
+        children.push({ kind: 'status', client, row: mode, icon: snapshot.lexicalOnly ? 'info' : modelKindIcon.embedding, ...(snapshot.lexicalOnly ? { command: pickModel } : {}) });
       }
       children.push({ kind: 'files', client, count: snapshot.documents });
       const skipped = snapshot.skipped.filter((entry) => entry.kind !== 'error');
