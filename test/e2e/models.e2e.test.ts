@@ -138,8 +138,13 @@ describe('UI: the Models view without a Hub: welcome, the unreachable Hub as an 
     // code-server's folder dialog is VS Code's simple file dialog: a quick input that takes a path, and an OK button.
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor();
-    await input.fill(`${modelFolder}/`);
-    await page.waitForTimeout(1000);
+    // The dialog fills in its starting folder asynchronously and can overwrite what was typed first: type until it stays.
+    for (let attempt = 0; attempt < 20 && (await input.inputValue()) !== `${modelFolder}/`; attempt++) {
+      await input.fill(`${modelFolder}/`);
+      await page.waitForTimeout(500);
+    }
+    assert.equal(await input.inputValue(), `${modelFolder}/`, 'the folder dialog took the path');
+    await page.waitForTimeout(500);
     const ok = page.locator('.quick-input-widget .monaco-button', { hasText: 'Use This Folder' }).first();
     if (await ok.isVisible()) await ok.click();
     else await page.keyboard.press('Enter');
