@@ -67,6 +67,7 @@ export class HubIntegrityError extends Error {
   }
 }
 
+/** The user cancelled a download; the next one resumes from the `.incomplete` files. */
 export class DownloadCancelledError extends Error {
   constructor() {
     super('Download cancelled. What was transferred is kept in the cache and resumes next time.');
@@ -74,6 +75,7 @@ export class DownloadCancelledError extends Error {
   }
 }
 
+/** The cache's disk has less free space than the files still to transfer. */
 export class InsufficientDiskSpaceError extends Error {
   constructor(
     readonly neededBytes: number,
