@@ -18,6 +18,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { EngineClient } from '../../src/host/engine/engineClient';
 import { loadOnnxRuntime } from '../../src/core/inference/onnxSession';
 import { SeededRandom } from '../../src/core/inference/sampling';
+import { cosine } from '../../src/core/text/cosine';
 import { type EngineGenerationResult } from '../../src/shared/engineProtocol';
 import { ensureBenchModels, ensureFusedQwenModel } from './benchModels';
 import { measurePeakMacsPerSecond } from './peakCapability';
@@ -112,18 +113,6 @@ function chunkMix(tokenizer: Tokenizer, count: number): { texts: string[]; meanT
     tokens += Math.min(length, 256);
   }
   return { texts, meanTokens: tokens / count };
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 async function main(): Promise<void> {

@@ -2,14 +2,16 @@ import { parseArgs } from 'node:util';
 import { hubCacheDir } from '../../core/hub/cacheLocation';
 import { removeCachedModel } from '../../core/hub/cacheRemove';
 import { scanHubCache, scanHubCacheDetailed } from '../../core/hub/cacheScan';
-import { DownloadCancelledError, downloadToCache, formatBytes, type DownloadProgress } from '../../core/hub/downloader';
+import { downloadToCache } from '../../core/hub/downloader';
 import { selectFiles } from '../../core/hub/fileSelection';
 import { detectHardware } from '../../core/hub/hardware';
 import { getModelDetails, hubConnection, searchModels, type ModelSort, type ModelSummary } from '../../core/hub/hubClient';
-import { redactSecrets } from '../../core/hub/hubErrors';
+import { DownloadCancelledError, redactSecrets } from '../../core/hub/hubErrors';
 import { fitFromCache, fitFromHub, type FitReport } from '../../core/hub/modelFit';
 import { onnxVariants, type OnnxVariant, type WeightFormat } from '../../core/hub/modelFormats';
 import { cachedRevisionFor, formatParameters, parseModelRef, parseParameterCount } from '../../core/hub/modelLookup';
+import { formatBytes } from '../../core/text/byteSize';
+import { type DownloadProgress } from '../../shared/downloadProtocol';
 import { ExitCode, UsageError, type CliCommand, type CliIo } from '../io';
 
 const usage = `chatwright models <search|ls|download|fit|rm> …

@@ -9,6 +9,7 @@ import {
   type ModelInput,
   type Passage,
 } from '../../shared/chatViewProtocol';
+import { clamp } from '../text/clamp';
 
 /** Ids that sort by creation and never collide within a workspace. */
 export function newId(prefix: string, now = Date.now()): string {
@@ -99,9 +100,6 @@ function str(value: unknown): string | undefined {
 }
 function num(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, value));
 }
 
 /** Reads settings leniently: anything missing or out of range falls back to the default. */

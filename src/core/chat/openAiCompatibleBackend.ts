@@ -8,6 +8,7 @@ import {
   type FinishReason,
   type GenerationStats,
 } from './backend';
+import { formatBinaryBytes } from '../text/byteSize';
 
 export interface OpenAiCompatibleOptions {
   id: string;
@@ -76,7 +77,7 @@ async function readServerSentEvents(body: ReadableStream<Uint8Array>, limits: { 
       const { done, value } = await reader.read();
       if (done) break;
       bytes += value.byteLength;
-      if (bytes > limits.streamBytes) throw new ChatBackendError('engine-failure', `${endpoint} streamed more than ${formatBytes(limits.streamBytes)} for one answer without ending it; the request was closed.`);
+      if (bytes > limits.streamBytes) throw new ChatBackendError('engine-failure', `${endpoint} streamed more than ${formatBinaryBytes(limits.streamBytes)} for one answer without ending it; the request was closed.`);
       buffer += decoder.decode(value, { stream: true });
       let newline: number;
       while ((newline = buffer.indexOf('\n')) >= 0) {
@@ -86,7 +87,7 @@ async function readServerSentEvents(body: ReadableStream<Uint8Array>, limits: { 
         if (!onData(line.slice(5).trim())) return;
       }
       // UTF-16 length is at most the byte length, so this never refuses a line within the byte limit.
-      if (buffer.length > sseLineByteLimit) throw new ChatBackendError('engine-failure', `${endpoint} sent a server-sent-events line longer than ${formatBytes(sseLineByteLimit)}; the request was closed.`);
+      if (buffer.length > sseLineByteLimit) throw new ChatBackendError('engine-failure', `${endpoint} sent a server-sent-events line longer than ${formatBinaryBytes(sseLineByteLimit)}; the request was closed.`);
     }
   } finally {
     await reader.cancel().catch(() => undefined);
@@ -98,7 +99,7 @@ async function readBodyCapped(response: Response, limit: number, endpoint: strin
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
     await response.body?.cancel().catch(() => undefined);
-    throw new ChatBackendError('engine-failure', `${endpoint} answered with a body of ${formatBytes(declared)}, more than the ${formatBytes(limit)} read.`);
+    throw new ChatBackendError('engine-failure', `${endpoint} answered with a body of ${formatBinaryBytes(declared)}, more than the ${formatBinaryBytes(limit)} read.`);
   }
   if (!response.body) return '';
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -109,7 +110,7 @@ async function readBodyCapped(response: Response, limit: number, endpoint: strin
       const { done, value } = await reader.read();
       if (done) break;
       bytes += value.byteLength;
-      if (bytes > limit) throw new ChatBackendError('engine-failure', `${endpoint} answered with a body of more than ${formatBytes(limit)}; the request was closed.`);
+      if (bytes > limit) throw new ChatBackendError('engine-failure', `${endpoint} answered with a body of more than ${formatBinaryBytes(limit)}; the request was closed.`);
       chunks.push(value);
     }
   } finally {
@@ -137,10 +138,6 @@ async function readBodyPrefix(response: Response, limit: number): Promise<string
     await reader.cancel().catch(() => undefined);
   }
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type RowPath } from './rowChecks';
+import { type RowPath } from './rowProblems';
 
 /**
  * Literal special tokens of common chat templates. A trainer's template adds its own; one typed into the data

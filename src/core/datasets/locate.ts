@@ -1,5 +1,5 @@
 import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
-import { type RowPath } from './rowChecks';
+import { type RowPath } from './rowProblems';
 
 /**
  * Finds where a JSON path sits in one line of JSON text, as [start, end) character offsets. Runs the tolerant jsonc

@@ -4,7 +4,9 @@ import { datasetChecks, type DatasetFindingCode, type DatasetSeverity } from './
 import { sampleKey } from './fingerprint';
 import { datasetFormats, detectRowFormat, type DatasetFormat } from './formats';
 import { RowLocator } from './locate';
-import { checkRow, convertRowToMessages, type RowFix, type RowPath, type RowProblem } from './rowChecks';
+import { checkRow } from './rowChecks';
+import { convertRowToMessages } from './rowConversions';
+import { type RowFix, type RowPath, type RowProblem } from './rowProblems';
 import { defaultContextTokens, mayExceedTokens, rowCounterFor, type TokenCounter } from './tokenCount';
 
 /** A problem located within its line: character offsets only, so the analysis stays valid when lines move. */

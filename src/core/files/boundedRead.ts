@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { formatBinaryBytes } from '../text/byteSize';
 
 /**
  * What a file named from outside (a model folder, a setting, a template) may be, by kind. The caps sit well above the
@@ -61,12 +62,6 @@ const kindNames: Record<FileKind, string> = {
   document: 'document',
 };
 
-function formatBytes(bytes: number): string {
-  if (bytes >= 1 << 20) return `${Math.round(bytes / (1 << 20))} MiB`;
-  if (bytes >= 1 << 10) return `${Math.round(bytes / (1 << 10))} KiB`;
-  return `${bytes} bytes`;
-}
-
 function describeKind(type: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
   if (type.isDirectory()) return 'a folder';
   if (type.isFIFO()) return 'a named pipe';
@@ -80,8 +75,8 @@ function notAFile(path: string, label: string, what: string): UnsafeFileError {
 }
 
 function tooLarge(path: string, kind: FileKind, size: number | undefined, cap: number): UnsafeFileError {
-  const actual = size === undefined ? 'over' : `${formatBytes(size)}, over`;
-  return new UnsafeFileError(path, 'too-large', `The ${kindNames[kind]} ${path} is ${actual} the limit of ${formatBytes(cap)} for its kind; refusing to read it.`);
+  const actual = size === undefined ? 'over' : `${formatBinaryBytes(size)}, over`;
+  return new UnsafeFileError(path, 'too-large', `The ${kindNames[kind]} ${path} is ${actual} the limit of ${formatBinaryBytes(cap)} for its kind; refusing to read it.`);
 }
 
 function unreadable(path: string, kind: FileKind, error: unknown): UnsafeFileError {

@@ -1,3 +1,5 @@
+import { formatBytes } from '../text/byteSize';
+
 /** Errors from talking to the Hub, each with a message that says what to do. The token never appears in them. */
 
 export class HubOfflineError extends Error {
@@ -62,6 +64,26 @@ export class HubIntegrityError extends Error {
   ) {
     super(`${path}: the downloaded file is corrupt (sha ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}…); it was discarded. Try again.`);
     this.name = 'HubIntegrityError';
+  }
+}
+
+/** The user cancelled a download; the next one resumes from the `.incomplete` files. */
+export class DownloadCancelledError extends Error {
+  constructor() {
+    super('Download cancelled. What was transferred is kept in the cache and resumes next time.');
+    this.name = 'DownloadCancelledError';
+  }
+}
+
+/** The cache's disk has less free space than the files still to transfer. */
+export class InsufficientDiskSpaceError extends Error {
+  constructor(
+    readonly neededBytes: number,
+    readonly freeBytes: number,
+    folder: string,
+  ) {
+    super(`Not enough free disk space in ${folder}: the download needs ${formatBytes(neededBytes)}, ${formatBytes(freeBytes)} are free. Free some space or set HF_HUB_CACHE to another disk.`);
+    this.name = 'InsufficientDiskSpaceError';
   }
 }
 

@@ -1,5 +1,6 @@
 import { type TextEmbedder } from '../inference/embedding';
-import { cosine } from '../rag/fusion';
+import { cosine } from '../text/cosine';
+import { words } from '../text/words';
 import { seededRandom } from '../text/seededRandom';
 
 export interface ChatMessage {
@@ -66,11 +67,6 @@ function topK(scored: { example: FewShotExample; score: number }[], k: number): 
     .sort((a, b) => b.score - a.score || a.index - b.index)
     .slice(0, k)
     .map((entry) => entry.example);
-}
-
-/** Lower-cased word tokens (letters and digits of any script). */
-export function words(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
 // Function words carry no topic; without this, "How do I…" questions all match each other.

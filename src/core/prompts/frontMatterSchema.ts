@@ -1,7 +1,7 @@
 import { isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import schemaJson from '../../../schemas/prompty.schema.json';
 import { type OffsetFinding } from './promptFinding';
-import { suggest } from './jinjaAnalysis';
+import { suggest } from '../text/suggest';
 
 /** The subset of JSON Schema that schemas/prompty.schema.json uses; the validator below implements exactly this. */
 export interface SchemaNode {

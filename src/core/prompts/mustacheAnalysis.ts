@@ -1,6 +1,6 @@
 import Mustache from 'mustache';
 import { type OffsetFinding } from './promptFinding';
-import { type VariableUse } from './jinjaAnalysis';
+import { type VariableUse } from './jinjaAst';
 
 type MustacheToken = [type: string, value: string, start: number, end: number, children?: MustacheToken[], closeIndex?: number];
 

@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { editDistance } from '../text/editDistance';
 import { TextPositions } from './textPositions';
 import { type OffsetFinding } from './promptFinding';
 
@@ -146,21 +147,7 @@ export function findRoleLines(text: string, bodyStart: number): RoleLine[] {
 /** Whether an unknown role word looks like a mistaken role rather than a label such as `example:` or `output:`. */
 export function looksLikeMistakenRole(word: string): boolean {
   if (likelyRoleMistakes.has(word)) return true;
-  return knownRoles.some((role) => word.length >= 4 && word !== role && closeEnough(word, role));
-}
-
-function closeEnough(a: string, b: string): boolean {
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let differences = 0;
-  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
-  for (let i = 0, j = 0; i < short.length || j < long.length; i++, j++) {
-    if (short[i] !== long[j]) {
-      differences++;
-      if (short.length < long.length) i--;
-    }
-    if (differences > 1) return false;
-  }
-  return true;
+  return knownRoles.some((role) => word.length >= 4 && word !== role && editDistance(word, role) <= 1);
 }
 
 /** The YAML node at a path of keys/indices, or undefined. */

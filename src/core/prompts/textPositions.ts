@@ -1,4 +1,5 @@
 import { type TextPosition, type TextRange } from '../text/lineIndex';
+import { clamp } from '../text/clamp';
 
 /** Converts between offsets and line/character positions of one text (LF, CRLF and lone CR line ends). */
 export class TextPositions {
@@ -17,7 +18,7 @@ export class TextPositions {
   }
 
   positionAt(offset: number): TextPosition {
-    const clamped = Math.max(0, Math.min(offset, this.text.length));
+    const clamped = clamp(offset, 0, this.text.length);
     let low = 0;
     let high = this.lineStarts.length - 1;
     while (low < high) {

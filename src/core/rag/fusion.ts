@@ -13,21 +13,6 @@ export function reciprocalRankFusion(rankings: readonly Ranking[], k = 60): { id
   return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || a.id - b.id);
 }
 
-/** Cosine similarity; 0 when either vector is all zeros. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let normA = 0;
-  let normB = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] ?? 0;
-    const y = b[i] ?? 0;
-    dot += x * y;
-    normA += x * x;
-    normB += y * y;
-  }
-  return dot / (Math.sqrt(normA * normB) || 1);
-}
-
 /** Word-set overlap, the similarity MMR falls back to when passages have no vectors. */
 export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
   if (a.size === 0 && b.size === 0) return 1;

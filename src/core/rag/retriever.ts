@@ -1,6 +1,8 @@
 import picomatch from 'picomatch';
 import { type TextEmbedder } from '../inference/embedding';
-import { cosine, jaccard, maximalMarginalRelevance, reciprocalRankFusion } from './fusion';
+import { cosine } from '../text/cosine';
+import { searchWords } from '../text/words';
+import { jaccard, maximalMarginalRelevance, reciprocalRankFusion } from './fusion';
 import { type IndexStore, type RankedRow, type StoredChunk } from './store';
 import { type SearchHitInfo } from '../../shared/ragProtocol';
 
@@ -78,7 +80,7 @@ export async function searchIndex(store: IndexStore, query: string, options: Sea
   const chunks = store.chunksByRowid(ordered.map((entry) => entry.id));
   if (options.mmrLambda !== undefined && ordered.length > k) {
     const vectors = queryVector && embedder ? store.vectorsOf(ordered.map((entry) => entry.id), embedder.modelKey) : undefined;
-    const words = ordered.map((entry) => new Set((chunks.get(entry.id)?.text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [])));
+    const words = ordered.map((entry) => new Set(searchWords(chunks.get(entry.id)?.text ?? '')));
     const similarity = (a: number, b: number): number => {
       const va = vectors?.get(ordered[a]?.id ?? -1);
       const vb = vectors?.get(ordered[b]?.id ?? -1);

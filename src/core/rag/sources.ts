@@ -4,6 +4,7 @@ import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
 import { readBoundedTextSync, UnsafeFileError } from '../files/boundedRead';
 import { undecodableFileNameReason } from '../files/fileNames';
+import { formatBinaryBytes } from '../text/byteSize';
 
 export const defaultDocumentGlobs = ['**/*.{md,mdx,markdown,txt,rst,adoc,asciidoc,html,htm,pdf}'];
 export const codeGlobs = ['**/*.{ts,tsx,js,jsx,mjs,cjs,py,go,rs,java,kt,c,h,cc,cpp,hpp,cs,rb,php,swift,scala,sh,sql,lua}'];
@@ -222,7 +223,7 @@ export function scanSources(root: string, options: SourceOptions = defaultSource
       isLink = false;
       const cap = rel.toLowerCase().endsWith('.pdf') ? options.maxPdfBytes : options.maxFileBytes;
       if (stats.size > cap) {
-        skipped.push({ path: rel, reason: `too large: ${formatBytes(stats.size)} (limit ${formatBytes(cap)})` });
+        skipped.push({ path: rel, reason: `too large: ${formatBinaryBytes(stats.size, 1)} (limit ${formatBinaryBytes(cap, 1)})` });
         continue;
       }
       files.push({ path: toPosix(rel), absolutePath: abs, size: stats.size, mtimeMs: stats.mtimeMs });
@@ -240,12 +241,6 @@ function decodeFileName(name: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: string };

@@ -1,57 +1,11 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { type ChunkLocation } from '../../shared/ragProtocol';
 import { type Chunk } from './chunk';
+import { ftsQuery, ftsTerm, queryTerms, searchablePath, selectiveTerms } from './keywordQuery';
+import { loadDriver, openCheckedDatabase, tryLoadSqliteVec, type Database } from './storeSchema';
 import { VectorMatrix } from './vectorMatrix';
-
-type Database = BetterSqlite3.Database;
-
-/** Schema migrations, in order: index i brings a database from user_version i to i + 1. Never edit a shipped one. */
-const migrations: readonly string[] = [
-  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-   CREATE TABLE documents (
-     id INTEGER PRIMARY KEY,
-     path TEXT NOT NULL UNIQUE,
-     content_hash TEXT NOT NULL,
-     size INTEGER NOT NULL,
-     mtime_ms REAL NOT NULL,
-     format TEXT NOT NULL,
-     chunking TEXT NOT NULL,
-     chunk_count INTEGER NOT NULL,
-     indexed_at INTEGER NOT NULL
-   );
-   CREATE TABLE chunks (
-     rowid INTEGER PRIMARY KEY,
-     id TEXT NOT NULL UNIQUE,
-     document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-     ordinal INTEGER NOT NULL,
-     start_line INTEGER NOT NULL,
-     end_line INTEGER NOT NULL,
-     page INTEGER,
-     heading_path TEXT NOT NULL,
-     text TEXT NOT NULL,
-     content_hash TEXT NOT NULL,
-     tokens INTEGER NOT NULL
-   );
-   CREATE INDEX chunks_document ON chunks(document_id);
-   CREATE INDEX chunks_content ON chunks(content_hash);
-   CREATE VIRTUAL TABLE chunks_fts USING fts5(path, heading, body, tokenize = 'porter unicode61 remove_diacritics 2');
-   CREATE TABLE embeddings (
-     content_hash TEXT NOT NULL,
-     model TEXT NOT NULL,
-     vector BLOB NOT NULL,
-     PRIMARY KEY (content_hash, model)
-   ) WITHOUT ROWID;
-   CREATE TABLE skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL, kind TEXT NOT NULL);`,
-  // What a file was when its content got it skipped, truncated or quarantined: while it stays so, it is not read again.
-  `ALTER TABLE skipped ADD COLUMN size INTEGER;
-   ALTER TABLE skipped ADD COLUMN mtime_ms REAL;
-   ALTER TABLE skipped ADD COLUMN attempt TEXT;`,
-];
-
-export const schemaVersion = migrations.length;
 
 export interface DocumentRecord {
   id: number;
@@ -115,43 +69,6 @@ export interface IndexStats {
   lastIndexedAt?: number;
 }
 
-const stopwords = new Set('a an and are as at be by can do does for from how i if in into is it its of on or so that the their then there these this to was what when where which who why will with you your'.split(' '));
-
-/** The words of a query worth matching: stopwords dropped unless nothing else is left. */
-export function queryTerms(text: string): string[] {
-  const words = [...text.toLowerCase().matchAll(/[\p{L}\p{N}_]+/gu)].map((match) => match[0]);
-  const content = words.filter((word) => !stopwords.has(word));
-  return [...new Set(content.length > 0 ? content : words)];
-}
-
-/** Turns free text into an FTS5 query: each word a quoted term, OR-ed. */
-export function ftsQuery(text: string | readonly string[]): string | undefined {
-  const terms = typeof text === 'string' ? queryTerms(text) : text;
-  if (terms.length === 0) return undefined;
-  return terms.map((term) => `"${term}"`).join(' OR ');
-}
-
-/** Above this many passages, BM25 leaves out query words found in more than `commonTermShare` of them (see searchBm25). */
-const pruneAbove = 10_000;
-const commonTermShare = 0.25;
-
-function loadDriver(): typeof BetterSqlite3 {
-  const load = createRequire(__filename);
-  return load('better-sqlite3') as typeof BetterSqlite3;
-}
-
-/** sqlite-vec's loadable extension (a development dependency, used to compare backends; not shipped). */
-function tryLoadSqliteVec(db: Database): boolean {
-  try {
-    const load = createRequire(__filename);
-    const sqliteVec = load('sqlite-vec') as { load(db: Database): void };
-    sqliteVec.load(db);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * How vector search runs. `memory` (default): the model's vectors in one in-memory float32 matrix, scanned exactly in
  * a JS loop. `sqlite-vec`: sqlite-vec's native distance function over the stored blobs, nothing held in memory (about
@@ -187,7 +104,7 @@ export class IndexStore {
     const Driver = loadDriver();
     let problem: string | undefined;
     try {
-      const store = IndexStore.openChecked(Driver, file);
+      const store = new IndexStore(openCheckedDatabase(Driver, file), file);
       store.useBackend(options.vectorBackend);
       return { store };
     } catch (error) {
@@ -196,34 +113,9 @@ export class IndexStore {
     const aside = `${file}.corrupt-${Date.now()}`;
     if (existsSync(file)) renameSync(file, aside);
     for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-    const store = IndexStore.openChecked(Driver, file);
+    const store = new IndexStore(openCheckedDatabase(Driver, file), file);
     store.useBackend(options.vectorBackend);
     return { store, rebuiltBecause: `the index database was unusable (${problem}); it was moved to ${aside} and is being rebuilt` };
-  }
-
-  private static openChecked(Driver: typeof BetterSqlite3, file: string): IndexStore {
-    const db = new Driver(file);
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
-      const check = db.pragma('quick_check', { simple: true }) as string;
-      if (check !== 'ok') throw new Error(`integrity check failed: ${check}`);
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > schemaVersion) throw new Error(`schema version ${version} is newer than this Chatwright's (${schemaVersion})`);
-      if (version < schemaVersion) {
-        db.transaction(() => {
-          for (let at = version; at < schemaVersion; at++) db.exec(migrations[at] ?? '');
-          db.pragma(`user_version = ${schemaVersion}`);
-        })();
-      }
-      db.prepare('SELECT count(*) FROM chunks_fts').get();
-      return new IndexStore(db, file);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
   }
 
   private useBackend(backend: VectorBackend | undefined): void {
@@ -285,10 +177,10 @@ export class IndexStore {
       const documentId = Number(info.lastInsertRowid);
       const insertChunk = this.statement('INSERT INTO chunks (id, document_id, ordinal, start_line, end_line, page, heading_path, text, content_hash, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
       const insertFts = this.statement('INSERT INTO chunks_fts (rowid, path, heading, body) VALUES (?, ?, ?, ?)');
-      const searchablePath = doc.path.replace(/[/_.-]+/g, ' ');
+      const pathText = searchablePath(doc.path);
       chunks.forEach((chunk, ordinal) => {
         const row = insertChunk.run(chunk.id, documentId, ordinal, chunk.startLine, chunk.endLine, chunk.page ?? null, JSON.stringify(chunk.headingPath), chunk.text, chunk.contentHash, chunk.tokens);
-        insertFts.run(row.lastInsertRowid, searchablePath, chunk.headingPath.join(' > '), chunk.text);
+        insertFts.run(row.lastInsertRowid, pathText, chunk.headingPath.join(' > '), chunk.text);
       });
       if (truncated === undefined) this.statement('DELETE FROM skipped WHERE path = ?').run(doc.path);
       else this.upsertSkipped(doc.path, truncated, 'truncated');
@@ -385,26 +277,20 @@ export class IndexStore {
     }
     let count = this.documentFrequency.get(term);
     if (count === undefined) {
-      count = (this.statement('SELECT count(*) AS n FROM chunks_fts WHERE chunks_fts MATCH ?').get(`"${term}"`) as { n: number }).n;
+      count = (this.statement('SELECT count(*) AS n FROM chunks_fts WHERE chunks_fts MATCH ?').get(ftsTerm(term)) as { n: number }).n;
       this.documentFrequency.set(term, count);
     }
     return count;
   }
 
   /**
-   * BM25 over path, heading path and text (weights 2, 2, 1); higher score is better. In large indexes, words found in
-   * more than a quarter of the passages are left out of the match (unless nothing else remains): their idf is near zero
-   * so they barely move the ranking, but they make FTS5 score almost every passage (5–10x slower at 100,000 chunks).
+   * BM25 over path, heading path and text (weights 2, 2, 1); higher score is better. In large indexes, the words too
+   * common to matter are left out of the match (`selectiveTerms`).
    */
   searchBm25(query: string, limit: number, documentIds?: readonly number[]): RankedRow[] {
-    let terms = queryTerms(query);
-    const total = terms.length > 1 ? (this.statement('SELECT count(*) AS n FROM chunks').get() as { n: number }).n : 0;
-    if (total > pruneAbove) {
-      const counted = terms.map((term) => ({ term, passages: this.passagesWith(term, total) })).sort((a, b) => a.passages - b.passages);
-      const selective = counted.filter((entry) => entry.passages <= total * commonTermShare);
-      terms = (selective.length > 0 ? selective : counted.slice(0, 1)).map((entry) => entry.term);
-    }
-    const match = ftsQuery(terms);
+    const allTerms = queryTerms(query);
+    const total = allTerms.length > 1 ? (this.statement('SELECT count(*) AS n FROM chunks').get() as { n: number }).n : 0;
+    const match = ftsQuery(selectiveTerms(allTerms, total, (term) => this.passagesWith(term, total)));
     if (!match) return [];
     const rows = documentIds
       ? this.statement(

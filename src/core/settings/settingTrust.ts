@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
+import { clamp } from '../text/clamp';
 
 /**
  * Who decides each `chatwright.*` setting, and the bounds of every number. The extension's `Config` and the language
@@ -89,7 +90,7 @@ export function effectiveSetting(inspected: InspectedSetting | undefined, trust:
 /** A number setting within its bounds: not a finite number → the fallback; outside the range → the nearest end. */
 export function boundedNumber(value: unknown, bounds: NumberBounds): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) return bounds.fallback;
-  const clamped = Math.min(bounds.max, Math.max(bounds.min, value));
+  const clamped = clamp(value, bounds.min, bounds.max);
   return bounds.integer ? Math.floor(clamped) : clamped;
 }
 

@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
-import { DownloadCancelledError, formatBytes, type DownloadResult } from '../../core/hub/downloader';
 import { selectFiles, type FileSelection, type ModelRuntime } from '../../core/hub/fileSelection';
 import { getModelDetails, type ModelDetails } from '../../core/hub/hubClient';
-import { HubAccessError, HubOfflineError, HubUnreachableError } from '../../core/hub/hubErrors';
+import { DownloadCancelledError, HubAccessError, HubOfflineError, HubUnreachableError } from '../../core/hub/hubErrors';
 import { describeOffline } from '../../core/hub/offlineMode';
 import { type OnnxVariant } from '../../core/hub/modelFormats';
 import { parseModelRef } from '../../core/hub/modelLookup';
+import { formatBytes } from '../../core/text/byteSize';
+import { type DownloadResult } from '../../shared/downloadProtocol';
 import { type Ctx } from '../context';
 import { runDownloadInWorker } from './downloadWorkerClient';
 import { type HubAccess } from './hubAccess';

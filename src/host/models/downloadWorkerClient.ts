@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { DownloadCancelledError } from '../../core/hub/downloader';
-import { HubAccessError } from '../../core/hub/hubErrors';
+import { DownloadCancelledError, HubAccessError } from '../../core/hub/hubErrors';
 import { type DownloadProgress, type DownloadResult, type DownloadWorkerError, type DownloadWorkerInbound, type DownloadWorkerInit, type DownloadWorkerMessage } from '../../shared/downloadProtocol';
 
 export interface DownloadWorkerOptions {

@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import { type CachedModel } from '../../core/hub/cacheScan';
-import { formatBytes } from '../../core/hub/downloader';
 import { searchModels, type ModelSummary } from '../../core/hub/hubClient';
 import { HubUnreachableError } from '../../core/hub/hubErrors';
 import { type LocalModel } from '../../core/hub/localModelFolder';
 import { arrangeModelChoices, type HubReach, type ModelChoice } from '../../core/hub/modelChoices';
 import { describeOffline } from '../../core/hub/offlineMode';
 import { describeModelFiles, modelCapabilities, roleFromFiles } from '../../core/hub/modelFormats';
+import { formatBytes } from '../../core/text/byteSize';
 import { type Ctx } from '../context';
 import { downloadModel } from './downloadModel';
 import { type HubAccess } from './hubAccess';

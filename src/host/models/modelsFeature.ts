@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import { removeCachedModel } from '../../core/hub/cacheRemove';
-import { formatBytes } from '../../core/hub/downloader';
 import { type ModelRuntime } from '../../core/hub/fileSelection';
 import { detectHardware } from '../../core/hub/hardware';
 import { getModelDetails, searchModels } from '../../core/hub/hubClient';
@@ -8,6 +7,7 @@ import { parseSearchQuery } from '../../core/hub/searchQuery';
 import { fitFromCache, fitFromHub, type FitReport } from '../../core/hub/modelFit';
 import { type OnnxVariant } from '../../core/hub/modelFormats';
 import { cachedRevisionFor, formatParameters, parseModelRef } from '../../core/hub/modelLookup';
+import { formatBytes } from '../../core/text/byteSize';
 import { type CommandHandler, type Ctx } from '../context';
 import { downloadModel, reportHubError } from './downloadModel';
 import { HubAccess } from './hubAccess';

@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import { type CachedModel, type CachedRevision, scanHubCacheDetailed } from '../../core/hub/cacheScan';
-import { formatBytes } from '../../core/hub/downloader';
 import { type ModelSummary } from '../../core/hub/hubClient';
 import { detectHardware } from '../../core/hub/hardware';
 import { quickFit, type Hardware } from '../../core/hub/memoryEstimate';
 import { describeModelFiles, modelCapabilities } from '../../core/hub/modelFormats';
 import { type LocalModel } from '../../core/hub/localModelFolder';
 import { formatParameters } from '../../core/hub/modelLookup';
+import { formatBytes } from '../../core/text/byteSize';
 import { countOf, modelKindIcon, shortModelName, splitMessage } from '../../core/views/modelRows';
 import { LocalModelFolders } from './localModelFolders';
 import { type ModelKind, type ModelSelection } from './modelSelection';

@@ -4,10 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveLocalModel } from '../../../src/core/hub/cacheLocation';
-import { DownloadCancelledError, downloadToCache, type DownloadProgress } from '../../../src/core/hub/downloader';
+import { downloadToCache } from '../../../src/core/hub/downloader';
 import { selectFiles } from '../../../src/core/hub/fileSelection';
 import { getModelDetails } from '../../../src/core/hub/hubClient';
-import { HubAccessError } from '../../../src/core/hub/hubErrors';
+import { DownloadCancelledError, HubAccessError } from '../../../src/core/hub/hubErrors';
+import { type DownloadProgress } from '../../../src/shared/downloadProtocol';
 import { grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
 
 describe('downloads into the Hugging Face cache layout', () => {

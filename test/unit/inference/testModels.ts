@@ -14,4 +14,4 @@ export function decoderModel(options: DecoderOptions = {}): { dir: string; scrip
   return generated.scriptTokens ? { dir, scriptTokens: generated.scriptTokens } : { dir };
 }
 
-export { cosine } from '../../../src/core/rag/fusion';
+export { cosine } from '../../../src/core/text/cosine';

@@ -3,7 +3,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type Chunk } from '../../../src/core/rag/chunk';
-import { ftsQuery, IndexStore, schemaVersion } from '../../../src/core/rag/store';
+import { ftsQuery } from '../../../src/core/rag/keywordQuery';
+import { IndexStore } from '../../../src/core/rag/store';
+import { schemaVersion } from '../../../src/core/rag/storeSchema';
 import { scratchDir } from '../../support/scratchDir';
 
 const tempDb = (): string => join(scratchDir('store'), 'index.db');
