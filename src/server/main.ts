@@ -8,9 +8,9 @@ import {
   type Diagnostic,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { defaultServerSettings, type ServerSettings } from '../shared/languageServerProtocol';
+import { type ServerSettings } from '../shared/languageServerProtocol';
 import { DocumentChangeLog } from './documentChangeLog';
-import { serverSettingsFrom } from './serverSettings';
+import { defaultServerSettings, serverSettingsFrom } from './serverSettings';
 import { type LanguageService, type ServiceEnvironment } from './languageService';
 import { createLanguageServices } from './services';
 

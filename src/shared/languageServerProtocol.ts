@@ -29,11 +29,6 @@ export interface ServerSettings {
   };
 }
 
-export const defaultServerSettings: ServerSettings = {
-  datasets: { diagnostics: true, formats: {}, maxTokens: 0, tokenizerPath: '', minRows: 10 },
-  prompts: { diagnostics: true, previewModel: '', renderTimeoutMs: 2000 },
-};
-
 /** Languages the server handles, by VS Code language id. */
 export const serverLanguageIds = ['jsonl', 'prompty'] as const;
 
