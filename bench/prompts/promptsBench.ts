@@ -9,8 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRegistry } from 'vscode-tmgrammar-test/dist/common/index';
-import { previewPromptMethod } from '../../src/shared/languageServerProtocol';
-import { type PreviewPromptResult } from '../../src/shared/promptPreviewProtocol';
+import { previewPromptRequest } from '../../src/shared/languageServerProtocol';
 import { LspTestClient } from '../../test/support/lspClient';
 import { analyzePrompty } from '../../src/core/prompts/promptyDiagnostics';
 import { largeTemplate } from './largeTemplate';
@@ -52,7 +51,7 @@ async function serverBenchmarks(): Promise<void> {
     // Warm-up: JIT, the render worker and the tokenizer.
     for (let i = 0; i < 5; i++) {
       await client.change(uri, edit(i));
-      await client.connection.sendRequest<PreviewPromptResult>(previewPromptMethod, { uri });
+      await client.connection.sendRequest(previewPromptRequest, { uri });
     }
     const diagnostics: number[] = [];
     for (let i = 0; i < iterations; i++) {
@@ -68,7 +67,7 @@ async function serverBenchmarks(): Promise<void> {
     for (let i = 0; i < iterations; i++) {
       const started = performance.now();
       const changed = client.change(uri, edit(i));
-      const result = await client.connection.sendRequest<PreviewPromptResult>(previewPromptMethod, { uri });
+      const result = await client.connection.sendRequest(previewPromptRequest, { uri });
       preview.push(performance.now() - started);
       await changed;
       if (result.error) throw new Error(result.error);
@@ -86,7 +85,7 @@ async function serverBenchmarks(): Promise<void> {
     for (let i = 0; i < iterations; i++) {
       const started = performance.now();
       const changed = client.change(smallUri, [{ range: { start: { line: 25, character: 0 }, end: { line: 25, character: 0 } }, text: 'z' }]);
-      const result = await client.connection.sendRequest<PreviewPromptResult>(previewPromptMethod, { uri: smallUri });
+      const result = await client.connection.sendRequest(previewPromptRequest, { uri: smallUri });
       smallPreview.push(performance.now() - started);
       await changed;
       if (result.error) throw new Error(result.error);

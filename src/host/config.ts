@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { type EngineSettings } from '../shared/engineProtocol';
 import { type ServerSettings } from '../shared/languageServerProtocol';
 import { chatEndpointsFrom, httpOrigin, type ChatEndpointSetting } from '../core/settings/chatEndpoints';
+import { settingDefaults } from '../core/settings/settingDefaults';
 import { boundedSetting, effectiveSetting, settingModel, settingPath, settingRules, type SettingKey, type SettingSource } from '../core/settings/settingTrust';
 
 /**
@@ -30,7 +31,7 @@ export class Config {
   }
 
   get datasetDiagnostics(): boolean {
-    return this.raw.get<boolean>('datasets.diagnostics', true);
+    return this.raw.get<boolean>('datasets.diagnostics', settingDefaults['datasets.diagnostics']);
   }
 
   /**
@@ -50,7 +51,7 @@ export class Config {
     return {
       formats: typeof formats === 'object' && formats !== null ? Object.fromEntries(Object.entries(formats).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) : {},
       maxTokens: boundedSetting('datasets.maxTokens', this.value('datasets.maxTokens')),
-      tokenizerPath: settingPath(tokenizer.value, tokenizer.source, Config.firstFolder()) ?? '',
+      tokenizerPath: settingPath(tokenizer.value, tokenizer.source, Config.firstFolder()) ?? settingDefaults['datasets.tokenizerPath'],
       minRows: boundedSetting('datasets.minRows', this.raw.get<unknown>('datasets.minRows')),
     };
   }
@@ -63,11 +64,11 @@ export class Config {
     const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string' && entry.length > 0) : []);
     const chunkTokens = boundedSetting('rag.chunkTokens', decided('rag.chunkTokens'));
     return {
-      autoIndex: rag.get<boolean>('autoIndex', true),
+      autoIndex: rag.get<boolean>('autoIndex', settingDefaults['rag.autoIndex']),
       include: strings(rag.get('include')),
       exclude: [...strings(rag.get('exclude')), ...Object.entries(filesExclude ?? {}).filter(([, on]) => on === true).map(([glob]) => glob)],
-      includeCode: rag.get<boolean>('includeCode', false),
-      respectGitignore: rag.get<boolean>('respectGitignore', true),
+      includeCode: rag.get<boolean>('includeCode', settingDefaults['rag.includeCode']),
+      respectGitignore: rag.get<boolean>('respectGitignore', settingDefaults['rag.respectGitignore']),
       maxFileBytes: boundedSetting('rag.maxFileSizeKB', decided('rag.maxFileSizeKB')) * 1024,
       chunkTokens,
       // An overlap as long as the passage would never move forward.
@@ -79,7 +80,7 @@ export class Config {
   get engine(): EngineSettings {
     const provider = this.value('engine.executionProvider');
     return {
-      executionProvider: provider === 'cuda' || provider === 'auto' ? provider : 'cpu',
+      executionProvider: provider === 'cuda' || provider === 'auto' ? provider : settingDefaults['engine.executionProvider'],
       threads: boundedSetting('engine.threads', this.value('engine.threads')),
       idleUnloadMs: boundedSetting('engine.idleUnloadMinutes', this.value('engine.idleUnloadMinutes')) * 60_000,
       spinWhileGenerating: this.value('engine.spinWhileGenerating') === true,
@@ -90,8 +91,8 @@ export class Config {
   get prompts(): ServerSettings['prompts'] {
     const previewModel = this.decided('prompts.previewModel');
     return {
-      diagnostics: this.raw.get<boolean>('prompts.diagnostics', true),
-      previewModel: settingModel(previewModel.value, previewModel.source, Config.firstFolder()) ?? '',
+      diagnostics: this.raw.get<boolean>('prompts.diagnostics', settingDefaults['prompts.diagnostics']),
+      previewModel: settingModel(previewModel.value, previewModel.source, Config.firstFolder()) ?? settingDefaults['prompts.previewModel'],
       renderTimeoutMs: boundedSetting('prompts.renderTimeoutMs', this.value('prompts.renderTimeoutMs')),
     };
   }
@@ -103,7 +104,7 @@ export class Config {
   get models(): { hubEndpoint: string; concurrency: number; offline: boolean } {
     const endpoint = this.value('models.hubEndpoint');
     return {
-      hubEndpoint: typeof endpoint === 'string' && httpOrigin(endpoint) ? endpoint.trim() : '',
+      hubEndpoint: typeof endpoint === 'string' && httpOrigin(endpoint) ? endpoint.trim() : settingDefaults['models.hubEndpoint'],
       concurrency: boundedSetting('models.downloadConcurrency', this.value('models.downloadConcurrency')),
       offline: this.value('models.offline') === true,
     };

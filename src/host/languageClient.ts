@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
-import { DidChangeConfigurationNotification, LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { type ServerSettings } from '../shared/languageServerProtocol';
-import { serverLanguageIds } from '../shared/languageServerProtocol';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { didChangeServerSettingsNotification, serverLanguageIds, type ServerSettings } from '../shared/languageServerProtocol';
 import { Config } from './config';
 import { type Ctx } from './context';
 
@@ -72,7 +71,7 @@ export class LanguageServerHost implements vscode.Disposable {
   private sendSettings(): void {
     const client = this.client;
     if (!client?.isRunning()) return;
-    client.sendNotification(DidChangeConfigurationNotification.type, { settings: { [Config.section]: this.ctx.config.serverSettings() } }).catch((error: unknown) => {
+    client.sendNotification(didChangeServerSettingsNotification, { settings: { chatwright: this.ctx.config.serverSettings() } }).catch((error: unknown) => {
       this.ctx.log.warn(`Settings not sent to the language server: ${error instanceof Error ? error.message : String(error)}`);
     });
   }

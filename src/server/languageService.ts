@@ -7,12 +7,15 @@ import {
   type DefinitionParams,
   type Diagnostic,
   type DocumentSymbol,
+  type DocumentSymbolParams,
   type FoldingRange,
+  type FoldingRangeParams,
   type Hover,
   type HoverParams,
 } from 'vscode-languageserver';
 import { type TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
-import { type ServerSettings } from '../shared/languageServerProtocol';
+import { type PreviewPromptParams, type ServerSettings } from '../shared/languageServerProtocol';
+import { type PreviewPromptResult } from '../shared/promptPreviewProtocol';
 
 /** What a language service may use besides the document: the current settings, the workspace, a log. */
 export interface ServiceEnvironment {
@@ -21,29 +24,33 @@ export interface ServiceEnvironment {
   log(message: string): void;
   /** Asks the server to re-check a document (e.g. when a file it depends on changed). */
   revalidate(uri: string): void;
-  /** The editor's incremental changes from one version of an open document to a later one, when all are known. */
-  changesBetween?(uri: string, fromVersion: number, toVersion: number): readonly TextDocumentContentChangeEvent[] | undefined;
 }
 
+type Answer<T> = T | Promise<T>;
+
 /**
- * One language's features in the server. Handlers are thin: they call src/core and convert to LSP types.
- * Every method is optional; the server answers null/[] for what a language does not implement.
+ * One language's features in the server. Handlers are thin: they call src/core and convert to LSP types. Every
+ * feature is optional; the server answers null/[] for what a language does not implement (src/server/handlers.ts
+ * maps each request to its feature). Features are properties, not methods: the server calls them unbound.
  */
 export interface LanguageService {
-  diagnose?(document: TextDocument): Diagnostic[] | Promise<Diagnostic[]>;
-  complete?(document: TextDocument, params: CompletionParams): CompletionItem[] | Promise<CompletionItem[]>;
-  hover?(document: TextDocument, params: HoverParams): Hover | null | Promise<Hover | null>;
-  codeActions?(document: TextDocument, params: CodeActionParams): CodeAction[] | Promise<CodeAction[]>;
-  definition?(document: TextDocument, params: DefinitionParams): Definition | null | Promise<Definition | null>;
-  documentSymbols?(document: TextDocument): DocumentSymbol[] | Promise<DocumentSymbol[]>;
-  foldingRanges?(document: TextDocument): FoldingRange[] | Promise<FoldingRange[]>;
-  /** Called when a document closes, to drop per-document caches. */
-  forget?(uri: string): void;
+  diagnose?: (document: TextDocument) => Answer<Diagnostic[]>;
   /**
-   * Custom requests (method → handler) beyond standard LSP, declared in src/shared. `document` looks up an open
-   * document by URI. Handlers are guarded like the others: a throw is logged and answered with null.
+   * The editor changed an open document from `fromVersion` to `toVersion` by `changes` (in order, each in the
+   * coordinates left by the one before). Called before the new version is checked, so a service can catch up on just
+   * the edited lines.
    */
-  requests?: Record<string, (params: unknown, document: (uri: string) => TextDocument | undefined) => unknown>;
+  didChange?: (uri: string, fromVersion: number, toVersion: number, changes: readonly TextDocumentContentChangeEvent[]) => void;
+  complete?: (document: TextDocument, params: CompletionParams) => Answer<CompletionItem[]>;
+  hover?: (document: TextDocument, params: HoverParams) => Answer<Hover | null>;
+  codeActions?: (document: TextDocument, params: CodeActionParams) => Answer<CodeAction[]>;
+  definition?: (document: TextDocument, params: DefinitionParams) => Answer<Definition | null>;
+  documentSymbols?: (document: TextDocument, params: DocumentSymbolParams) => Answer<DocumentSymbol[]>;
+  foldingRanges?: (document: TextDocument, params: FoldingRangeParams) => Answer<FoldingRange[]>;
+  /** `chatwright/previewPrompt`: the document rendered as the model will see it. */
+  previewPrompt?: (document: TextDocument, params: PreviewPromptParams) => Promise<PreviewPromptResult>;
+  /** Called when a document closes (or opens afresh), to drop per-document state. */
+  forget?: (uri: string) => void;
   /** Called when the server shuts down, to stop workers. */
-  dispose?(): void | Promise<void>;
+  dispose?: () => Answer<void>;
 }

@@ -1,6 +1,23 @@
 import { isAbsolute } from 'node:path';
+import { settingDefaults } from '../core/settings/settingDefaults';
 import { boundedSetting, isHubModelId } from '../core/settings/settingTrust';
-import { defaultServerSettings, type ServerSettings } from '../shared/languageServerProtocol';
+import { type ServerSettings } from '../shared/languageServerProtocol';
+
+/** What the server uses until a client sends settings, and for every field a client leaves out. */
+export const defaultServerSettings: ServerSettings = {
+  datasets: {
+    diagnostics: settingDefaults['datasets.diagnostics'],
+    formats: { ...settingDefaults['datasets.formats'] },
+    maxTokens: settingDefaults['datasets.maxTokens'],
+    tokenizerPath: settingDefaults['datasets.tokenizerPath'],
+    minRows: settingDefaults['datasets.minRows'],
+  },
+  prompts: {
+    diagnostics: settingDefaults['prompts.diagnostics'],
+    previewModel: settingDefaults['prompts.previewModel'],
+    renderTimeoutMs: settingDefaults['prompts.renderTimeoutMs'],
+  },
+};
 
 /**
  * The settings a client sent (initializationOptions or `workspace/didChangeConfiguration`), checked field by field.
@@ -21,12 +38,12 @@ export function serverSettingsFrom(value: unknown): ServerSettings {
       diagnostics: typeof datasets['diagnostics'] === 'boolean' ? datasets['diagnostics'] : defaults.datasets.diagnostics,
       formats: Object.fromEntries(Object.entries(formats).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
       maxTokens: 'maxTokens' in datasets ? boundedSetting('datasets.maxTokens', datasets['maxTokens']) : defaults.datasets.maxTokens,
-      tokenizerPath: typeof tokenizerPath === 'string' && isAbsolute(tokenizerPath) && !tokenizerPath.includes('\0') ? tokenizerPath : '',
+      tokenizerPath: typeof tokenizerPath === 'string' && isAbsolute(tokenizerPath) && !tokenizerPath.includes('\0') ? tokenizerPath : defaults.datasets.tokenizerPath,
       minRows: 'minRows' in datasets ? boundedSetting('datasets.minRows', datasets['minRows']) : defaults.datasets.minRows,
     },
     prompts: {
       diagnostics: typeof prompts['diagnostics'] === 'boolean' ? prompts['diagnostics'] : defaults.prompts.diagnostics,
-      previewModel: typeof previewModel === 'string' && (isHubModelId(previewModel) || (isAbsolute(previewModel) && !previewModel.includes('\0'))) ? previewModel : '',
+      previewModel: typeof previewModel === 'string' && (isHubModelId(previewModel) || (isAbsolute(previewModel) && !previewModel.includes('\0'))) ? previewModel : defaults.prompts.previewModel,
       renderTimeoutMs: 'renderTimeoutMs' in prompts ? boundedSetting('prompts.renderTimeoutMs', prompts['renderTimeoutMs']) : defaults.prompts.renderTimeoutMs,
     },
   };

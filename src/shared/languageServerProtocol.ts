@@ -1,5 +1,10 @@
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import { type PreviewPromptResult } from './promptPreviewProtocol';
+
 /**
  * What the extension host and the language server tell each other beyond standard LSP. Declared once, used by both.
+ * The message types come from `vscode-languageserver-protocol`, the JSON-RPC the language client and server are
+ * built on (its `RequestType` is the class their connections are typed with).
  */
 
 /**
@@ -29,11 +34,6 @@ export interface ServerSettings {
   };
 }
 
-export const defaultServerSettings: ServerSettings = {
-  datasets: { diagnostics: true, formats: {}, maxTokens: 0, tokenizerPath: '', minRows: 10 },
-  prompts: { diagnostics: true, previewModel: '', renderTimeoutMs: 2000 },
-};
-
 /** Languages the server handles, by VS Code language id. */
 export const serverLanguageIds = ['jsonl', 'prompty'] as const;
 
@@ -41,10 +41,17 @@ export const serverLanguageIds = ['jsonl', 'prompty'] as const;
 export const diagnosticSource = 'chatwright';
 
 /**
- * `chatwright/previewPrompt` (client → server request): renders a `.prompty` document as the model will see it.
- * Answered by the prompts service with a `PreviewPromptResult` (src/shared/promptPreviewProtocol.ts).
+ * The extension's settings push (client → server notification): LSP's `workspace/didChangeConfiguration`, carrying
+ * the `chatwright` section as the extension's Config decided it (never the raw section). Other clients may send any
+ * shape under this method, so the server checks the section again.
  */
-export const previewPromptMethod = 'chatwright/previewPrompt';
+export const didChangeServerSettingsNotification = new NotificationType<{ settings: { chatwright: ServerSettings } }>('workspace/didChangeConfiguration');
+
+/**
+ * `chatwright/previewPrompt` (client → server request): renders a `.prompty` document as the model will see it.
+ * Answered by the prompts service; a render that fails, or a template that is not open, is answered with `error`.
+ */
+export const previewPromptRequest = new RequestType<PreviewPromptParams, PreviewPromptResult, void>('chatwright/previewPrompt');
 
 export interface PreviewPromptParams {
   uri: string;

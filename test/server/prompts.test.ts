@@ -14,8 +14,7 @@ import {
   type Location,
   type MarkupContent,
 } from 'vscode-languageserver-protocol/node';
-import { previewPromptMethod } from '../../src/shared/languageServerProtocol';
-import { type PreviewPromptResult } from '../../src/shared/promptPreviewProtocol';
+import { previewPromptRequest } from '../../src/shared/languageServerProtocol';
 import { LspTestClient } from '../support/lspClient';
 import { fixtures, positionOf, qwen3ModelFolder, realPrompty, realPromptyFiles } from '../unit/prompts/helpers';
 
@@ -84,7 +83,7 @@ describe('language server: prompt templates over a real LSP connection', () => {
   });
 
   it('answers chatwright/previewPrompt with messages, examples, the prompt string and token counts', async () => {
-    const result = await client.connection.sendRequest<PreviewPromptResult>(previewPromptMethod, { uri: supportUri, inputs: { question: 'Which plans do you have?' } });
+    const result = await client.connection.sendRequest(previewPromptRequest, { uri: supportUri, inputs: { question: 'Which plans do you have?' } });
     assert.equal(result.error, undefined);
     const rendered = result.rendered!;
     assert.equal(rendered.messages.at(-1)!.content, 'Which plans do you have?');
@@ -98,10 +97,10 @@ describe('language server: prompt templates over a real LSP connection', () => {
     const uri = pathToFileURL(join(fixtures, 'runaway.prompty')).href;
     await client.open(uri, 'prompty', '{% for i in range(1000000) %}{% for j in range(1000000) %}{{ j }}{% endfor %}{% endfor %}');
     const started = Date.now();
-    const result = await client.connection.sendRequest<PreviewPromptResult>(previewPromptMethod, { uri });
+    const result = await client.connection.sendRequest(previewPromptRequest, { uri });
     assert.match(result.error!, /^Rendering stopped(?: after 1500 ms)?: |too much memory/);
     assert.ok(Date.now() - started < 6000);
-    const again = await client.connection.sendRequest<PreviewPromptResult>(previewPromptMethod, { uri: supportUri });
+    const again = await client.connection.sendRequest(previewPromptRequest, { uri: supportUri });
     assert.equal(again.error, undefined);
   });
 

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { clamp } from '../text/clamp';
+import { settingDefaults } from './settingDefaults';
 
 /**
  * Who decides each `chatwright.*` setting, and the bounds of every number. The extension's `Config` and the language
@@ -36,40 +37,44 @@ export interface NumberBounds {
 
 export interface SettingRule {
   trust: SettingTrust;
-  /** Numbers: the range package.json declares (`minimum`/`maximum`/`default`); values outside it are clamped. */
+  /** Numbers: the range package.json declares (`minimum`/`maximum`; the fallback is the default); values outside it are clamped. */
   bounds?: NumberBounds;
 }
 
-const integer = (min: number, max: number, fallback: number): NumberBounds => ({ min, max, fallback, integer: true });
+/** The settings whose default is a number. */
+type NumberSettingKey = { [K in keyof typeof settingDefaults]: (typeof settingDefaults)[K] extends number ? K : never }[keyof typeof settingDefaults];
 
-/** Every `chatwright.*` setting, by key without the `chatwright.` prefix. */
+/** Whole-number bounds whose fallback is the setting's declared default. */
+const integer = (min: number, max: number, key: NumberSettingKey): NumberBounds => ({ min, max, fallback: settingDefaults[key], integer: true });
+
+/** Every `chatwright.*` setting, by key without the `chatwright.` prefix: exactly the keys of `settingDefaults`. */
 export const settingRules = {
   'datasets.diagnostics': { trust: 'anywhere' },
   'datasets.formats': { trust: 'anywhere' },
-  'datasets.maxTokens': { trust: 'restricted', bounds: integer(0, 1_048_576, 0) },
+  'datasets.maxTokens': { trust: 'restricted', bounds: integer(0, 1_048_576, 'datasets.maxTokens') },
   'datasets.tokenizerPath': { trust: 'restricted' },
-  'datasets.minRows': { trust: 'anywhere', bounds: integer(0, 1_000_000, 10) },
+  'datasets.minRows': { trust: 'anywhere', bounds: integer(0, 1_000_000, 'datasets.minRows') },
   'models.hubEndpoint': { trust: 'userOnly' },
-  'models.downloadConcurrency': { trust: 'userOnly', bounds: integer(1, 16, 4) },
+  'models.downloadConcurrency': { trust: 'userOnly', bounds: integer(1, 16, 'models.downloadConcurrency') },
   'models.offline': { trust: 'userOnly' },
   'chat.endpoints': { trust: 'restricted' },
   'engine.executionProvider': { trust: 'userOnly' },
-  'engine.threads': { trust: 'userOnly', bounds: integer(0, 256, 0) },
-  'engine.idleUnloadMinutes': { trust: 'userOnly', bounds: { min: 0, max: 10_080, fallback: 10, integer: false } },
+  'engine.threads': { trust: 'userOnly', bounds: integer(0, 256, 'engine.threads') },
+  'engine.idleUnloadMinutes': { trust: 'userOnly', bounds: { min: 0, max: 10_080, fallback: settingDefaults['engine.idleUnloadMinutes'], integer: false } },
   'engine.spinWhileGenerating': { trust: 'userOnly' },
   'prompts.diagnostics': { trust: 'anywhere' },
   'prompts.previewModel': { trust: 'restricted' },
-  'prompts.renderTimeoutMs': { trust: 'restricted', bounds: integer(100, 60_000, 2000) },
+  'prompts.renderTimeoutMs': { trust: 'restricted', bounds: integer(100, 60_000, 'prompts.renderTimeoutMs') },
   'trace.server': { trust: 'anywhere' },
   'rag.autoIndex': { trust: 'anywhere' },
   'rag.include': { trust: 'anywhere' },
   'rag.exclude': { trust: 'anywhere' },
   'rag.includeCode': { trust: 'anywhere' },
   'rag.respectGitignore': { trust: 'anywhere' },
-  'rag.maxFileSizeKB': { trust: 'restricted', bounds: integer(1, 51_200, 2048) },
-  'rag.chunkTokens': { trust: 'restricted', bounds: integer(16, 8192, 256) },
-  'rag.chunkOverlap': { trust: 'restricted', bounds: integer(0, 4096, 32) },
-} as const satisfies Record<string, SettingRule>;
+  'rag.maxFileSizeKB': { trust: 'restricted', bounds: integer(1, 51_200, 'rag.maxFileSizeKB') },
+  'rag.chunkTokens': { trust: 'restricted', bounds: integer(16, 8192, 'rag.chunkTokens') },
+  'rag.chunkOverlap': { trust: 'restricted', bounds: integer(0, 4096, 'rag.chunkOverlap') },
+} as const satisfies Record<keyof typeof settingDefaults, SettingRule>;
 
 export type SettingKey = keyof typeof settingRules;
 

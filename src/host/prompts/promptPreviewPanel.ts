@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { previewPromptMethod, type PreviewPromptParams } from '../../shared/languageServerProtocol';
+import { previewPromptRequest, type PreviewPromptParams } from '../../shared/languageServerProtocol';
 import { isPreviewFromWebview, type PreviewModelState, type PreviewPromptResult, type PreviewToWebview } from '../../shared/promptPreviewProtocol';
 import { type Ctx } from '../context';
 import { type LanguageServerHost } from '../languageClient';
@@ -94,8 +94,8 @@ export class PromptPreviewPanel implements vscode.Disposable {
     else if (fallback) params.fallbackModel = fallback;
     const embeddingModel = this.embeddingModel?.();
     if (embeddingModel) params.embeddingModel = embeddingModel;
-    const result = await client.sendRequest<PreviewPromptResult | null>(previewPromptMethod, params);
-    if (this.disposed || serial !== this.requestSerial || !result) return undefined;
+    const result = await client.sendRequest(previewPromptRequest, params);
+    if (this.disposed || serial !== this.requestSerial) return undefined;
     this.lastResult = result;
     const previewModel: PreviewModelState = chosen ? { chosen } : {};
     await this.post({ type: 'update', fileName: this.fileName, result, inputOverrides: this.inputOverrides, previewModel });

@@ -1,38 +1,37 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CodeActionKind, DiagnosticSeverity, type CodeAction, type Diagnostic, type Hover, type TextEdit } from 'vscode-languageserver';
+import { CodeActionKind, DiagnosticSeverity, type CodeAction, type Diagnostic } from 'vscode-languageserver';
 import { type TextDocument } from 'vscode-languageserver-textdocument';
+import { DocumentAnalysis } from '../../core/datasets/documentAnalysis';
+import { listedFindings, rowConversions, rowHover, tokenCountingOffNotice, tokenLimitFindings, type DocumentNotice } from '../../core/datasets/documentFeatures';
 import { collectFingerprints } from '../../core/datasets/fileValidation';
-import { datasetChecks, lineRange, type DatasetFinding } from '../../core/datasets/findings';
+import { lineRange, type DatasetFinding } from '../../core/datasets/findings';
 import { type FingerprintTable } from '../../core/datasets/fingerprint';
 import { findSiblingSplits } from '../../core/datasets/splits';
 import { configuredFormatFor } from '../../core/datasets/formatSettings';
-import { datasetFormats, type DatasetFormat } from '../../core/datasets/formats';
-import { RowLocator } from '../../core/datasets/locate';
-import { convertLineToMessages, type LineAnalysisOptions } from '../../core/datasets/rowAnalysis';
-import { rowCounterFor, type TokenCounter } from '../../core/datasets/tokenCount';
+import { type DatasetFormat } from '../../core/datasets/formats';
+import { type LineAnalysisOptions } from '../../core/datasets/rowAnalysis';
+import { type TokenCounter } from '../../core/datasets/tokenCount';
 import { defaultTokenCounterSync, loadTokenCounter } from '../../core/datasets/tokenizer';
 import { collectFindings } from '../../core/datasets/validateDataset';
+import { DocumentChangeLog } from '../../core/text/documentChangeLog';
 import { diagnosticSource } from '../../shared/languageServerProtocol';
 import { type LanguageService, type ServiceEnvironment } from '../languageService';
-import { DocumentAnalysis } from './documentAnalysis';
 
-/** More diagnostics than this in one document help nobody and slow the editor; the rest is summarised. */
-const maxDiagnostics = 5000;
 /** Sibling splits larger than this are not compared in the editor (the CLI and "Validate Dataset File…" do). */
 const maxSiblingBytes = 64 * 1024 * 1024;
 
 const severities = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, information: DiagnosticSeverity.Information } as const;
 
-function toDiagnostic(item: DatasetFinding, uri: string): Diagnostic {
+function toDiagnostic(item: DatasetFinding | DocumentNotice, uri: string): Diagnostic {
   return {
     range: item.range,
     severity: severities[item.severity],
     code: item.code,
     source: diagnosticSource,
     message: item.message,
-    ...(item.relatedLine !== undefined && !item.relatedFile
+    ...('relatedLine' in item && item.relatedLine !== undefined && !item.relatedFile
       ? { relatedInformation: [{ location: { uri, range: lineRange(item.relatedLine, 0, 0) }, message: 'first occurrence' }] }
       : {}),
   };
@@ -41,7 +40,6 @@ function toDiagnostic(item: DatasetFinding, uri: string): Diagnostic {
 interface DocumentState {
   analysis: DocumentAnalysis;
   findings: DatasetFinding[];
-  version: number;
   format?: DatasetFormat;
   tokenJob?: { cancelled: boolean };
 }
@@ -49,6 +47,8 @@ interface DocumentState {
 /** The `jsonl` language: fine-tuning datasets. Diagnostics, quick fixes and hover over src/core/datasets. */
 export function createDatasetService(environment: ServiceEnvironment): LanguageService {
   const states = new Map<string, DocumentState>();
+  /** The editor's changes not yet applied to an analysis, so it catches up on just the edited lines. */
+  const changeLog = new DocumentChangeLog();
   /** Fingerprints of sibling splits on disk (train ↔ valid ↔ test), by path, refreshed when the file changes. */
   const splitTables = new Map<string, { mtimeMs: number; table?: FingerprintTable; loading?: Promise<void> }>();
 
@@ -112,7 +112,7 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
   }
 
   /**
-   * A configured maximum is applied by the background count (`tokenFindings`); without one, the line analysis itself
+   * A configured maximum is applied by the background count (`tokenLimitFindings`); without one, the line analysis itself
    * flags rows long enough to pass the default model's context.
    */
   function lineOptions(format: DatasetFormat | undefined, contextCheck: boolean): LineAnalysisOptions {
@@ -125,32 +125,18 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
     const key = `${format ?? ''}|${contextCheck ? 'context' : ''}`;
     let state = states.get(document.uri);
     if (!state || !state.analysis.matches(key)) {
-      state = { analysis: new DocumentAnalysis(key), findings: [], version: -1, ...(format ? { format } : {}) };
+      state = { analysis: new DocumentAnalysis(key), findings: [], ...(format ? { format } : {}) };
       states.set(document.uri, state);
     }
-    if (state.version !== document.version) {
-      const changes = state.version >= 0 ? environment.changesBetween?.(document.uri, state.version, document.version) : undefined;
-      if (!changes || !state.analysis.applyChanges(changes, lineOptions(format, contextCheck))) state.analysis.update(document.getText(), lineOptions(format, contextCheck));
-      state.version = document.version;
-    }
+    state.analysis.catchUp(document.version, () => document.getText(), (from) => changeLog.between(document.uri, from, document.version), lineOptions(format, contextCheck));
     return state;
   }
 
-  function tokenFindings(state: DocumentState, maxTokens: number, counterName: string): DatasetFinding[] {
-    const out: DatasetFinding[] = [];
-    const { analysis } = state;
-    analysis.tokens.forEach((tokens, line) => {
-      if (tokens <= maxTokens) return;
-      const format = analysis.analyses[line]?.format;
-      const [start, end] = new RowLocator(analysis.lines[line]!).locate(format === 'messages' ? ['messages'] : [], 'key');
-      out.push({
-        code: 'too-many-tokens',
-        severity: datasetChecks['too-many-tokens'].severity,
-        message: `The row is ${tokens} tokens (${counterName}), over the limit of ${maxTokens}; trainers truncate or drop it. Shorten or split the conversation.`,
-        range: lineRange(line, start + (line === 0 && analysis.bom ? 1 : 0), end + (line === 0 && analysis.bom ? 1 : 0)),
-      });
-    });
-    return out;
+  function forget(uri: string): void {
+    const state = states.get(uri);
+    if (state?.tokenJob) state.tokenJob.cancelled = true;
+    states.delete(uri);
+    changeLog.forget(uri);
   }
 
   /** Counts tokens in the background, a slice at a time, then re-publishes: structural diagnostics never wait. */
@@ -158,22 +144,14 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
     if (state.tokenJob) state.tokenJob.cancelled = true;
     const job = { cancelled: false };
     state.tokenJob = job;
-    const version = state.version;
+    const { analysis } = state;
+    const version = analysis.version;
     void tokenCounter().then(
       (count) => {
         let line = 0;
         const step = (): void => {
-          if (job.cancelled || state.version !== version) return;
-          const started = Date.now();
-          const { analysis } = state;
-          while (line < analysis.lines.length && Date.now() - started < 15) {
-            if (analysis.tokens[line] === -1) {
-              const value = parseRow(analysis.lines[line]!);
-              const format = analysis.analyses[line]?.format;
-              analysis.tokens[line] = value && format ? rowCounterFor(count).count(value, format) : 0;
-            }
-            line++;
-          }
+          if (job.cancelled || analysis.version !== version) return;
+          line = analysis.countTokensUntil(line, count, Date.now() + 15);
           if (line < analysis.lines.length) setImmediate(step);
           else environment.revalidate(uri);
         };
@@ -191,40 +169,32 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
     async diagnose(document) {
       const settings = environment.settings().datasets;
       if (!settings.diagnostics) {
-        states.delete(document.uri);
+        forget(document.uri);
         return [];
       }
       const state = analyse(document);
       const { analysis } = state;
       const splits = readySplits(document.uri);
       const { findings } = collectFindings(analysis.analyses, { bom: analysis.bom, terminated: analysis.terminated, lines: analysis.lines }, { ...(state.format ? { format: state.format } : {}), minRows: settings.minRows, ...(splits.length > 0 ? { splits } : {}), expectedRows: analysis.analyses.length, histograms: false });
-      let counterFailure: Diagnostic | undefined;
+      let counterFailure: DocumentNotice | undefined;
       if (settings.maxTokens > 0) void tokenCounter();
-      if (settings.maxTokens > 0 && counter?.failure !== undefined) {
-        counterFailure = { range: lineRange(0, 0, 0), severity: DiagnosticSeverity.Warning, code: 'tokenizer-unusable', source: diagnosticSource, message: `Token counting is off: ${counter.failure} Fix or change the setting chatwright.datasets.tokenizerPath.` };
-      } else if (settings.maxTokens > 0) {
-        const pending = analysis.tokens.some((tokens, line) => tokens === -1 && analysis.analyses[line]?.kind === 'row');
-        if (pending) scheduleTokenCounting(document.uri, state);
-        else findings.push(...tokenFindings(state, settings.maxTokens, (await tokenCounter()).name));
+      if (settings.maxTokens > 0 && counter?.failure !== undefined) counterFailure = tokenCountingOffNotice(counter.failure);
+      else if (settings.maxTokens > 0) {
+        if (analysis.tokensPending()) scheduleTokenCounting(document.uri, state);
+        else findings.push(...tokenLimitFindings(analysis, settings.maxTokens, (await tokenCounter()).name));
       }
       state.findings = findings;
-      const diagnostics = findings.slice(0, maxDiagnostics).map((item) => toDiagnostic(item, document.uri));
-      if (counterFailure) diagnostics.unshift(counterFailure);
-      if (findings.length > maxDiagnostics) {
-        diagnostics.push({
-          range: lineRange(0, 0, 0),
-          severity: DiagnosticSeverity.Information,
-          code: 'more-findings',
-          source: diagnosticSource,
-          message: `${findings.length - maxDiagnostics} more problems are not listed. Run "Chatwright: Validate Dataset File…" or "Show Dataset Report" for all of them.`,
-        });
-      }
-      return diagnostics;
+      const { listed, notice } = listedFindings(findings);
+      return [...(counterFailure ? [counterFailure] : []), ...listed, ...(notice ? [notice] : [])].map((item) => toDiagnostic(item, document.uri));
+    },
+
+    didChange(uri, fromVersion, toVersion, changes) {
+      if (states.has(uri)) changeLog.record(uri, fromVersion, toVersion, changes);
     },
 
     codeActions(document, params) {
       const state = states.get(document.uri);
-      if (!state || state.version !== document.version) return [];
+      if (!state || state.analysis.version !== document.version) return [];
       const actions: CodeAction[] = [];
       const { start, end } = params.range;
       for (const item of state.findings) {
@@ -241,28 +211,15 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
           });
         }
       }
-      const { analysis } = state;
-      for (let line = start.line; line <= end.line && line < analysis.lines.length; line++) {
-        const format = analysis.analyses[line]?.format;
-        if (format !== 'sharegpt' && format !== 'alpaca') continue;
-        const converted = convertLineToMessages(analysis.lines[line]!);
-        if (!converted) continue;
-        const shift = line === 0 && analysis.bom ? 1 : 0;
+      for (const conversion of rowConversions(state.analysis, start.line, end.line)) {
         actions.push({
-          title: `Convert this ${format === 'sharegpt' ? 'ShareGPT' : 'Alpaca'} row to OpenAI messages`,
+          title: `Convert this ${conversion.format === 'sharegpt' ? 'ShareGPT' : 'Alpaca'} row to OpenAI messages`,
           kind: CodeActionKind.RefactorRewrite,
-          edit: { changes: { [document.uri]: [{ range: lineRange(line, shift, shift + analysis.lines[line]!.length), newText: converted }] } },
+          edit: { changes: { [document.uri]: [{ range: conversion.range, newText: conversion.newText }] } },
         });
       }
-      const convertible = analysis.analyses.some((a) => a.format === 'sharegpt' || a.format === 'alpaca');
-      if (convertible && (params.context.only === undefined || params.context.only.some((kind) => kind.startsWith('source') || kind.startsWith('refactor')))) {
-        const edits: TextEdit[] = [];
-        analysis.analyses.forEach((a, line) => {
-          if (a.format !== 'sharegpt' && a.format !== 'alpaca') return;
-          const converted = convertLineToMessages(analysis.lines[line]!);
-          const shift = line === 0 && analysis.bom ? 1 : 0;
-          if (converted) edits.push({ range: lineRange(line, shift, shift + analysis.lines[line]!.length), newText: converted });
-        });
+      if (params.context.only === undefined || params.context.only.some((kind) => kind.startsWith('source') || kind.startsWith('refactor'))) {
+        const edits = rowConversions(state.analysis).map(({ range, newText }) => ({ range, newText }));
         if (edits.length > 0) actions.push({ title: `Convert all ${edits.length} ShareGPT/Alpaca rows to OpenAI messages`, kind: `${CodeActionKind.Source}.convertToMessages`, edit: { changes: { [document.uri]: edits } } });
       }
       return actions;
@@ -270,46 +227,10 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
 
     async hover(document, params) {
       const state = states.get(document.uri) ?? analyse(document);
-      const line = params.position.line;
-      const analysis = state.analysis.analyses[line];
-      const text = state.analysis.lines[line];
-      if (!analysis || text === undefined || analysis.kind === 'blank') return null;
-      const parts: string[] = [];
-      if (analysis.kind === 'invalid') {
-        parts.push(`**Row ${line + 1}**: not a valid JSON object`);
-      } else {
-        parts.push(`**Row ${line + 1}**: ${analysis.format ? datasetFormats[analysis.format] : 'no training format'}${analysis.format ? `, ${analysis.turns} turn${analysis.turns === 1 ? '' : 's'}` : ''}`);
-        const value = parseRow(text);
-        if (value && analysis.format) {
-          try {
-            const count = await tokenCounter();
-            const tokens = rowCounterFor(count).count(value, analysis.format);
-            state.analysis.tokens[line] = tokens;
-            parts.push(`${tokens} tokens (${count.name})`);
-          } catch (error) {
-            parts.push(`tokens: not counted (${error instanceof Error ? error.message : String(error)})`);
-          }
-        }
-      }
-      const problems = state.findings.filter((item) => item.range.start.line === line);
-      if (problems.length > 0) parts.push(`${problems.length} problem${problems.length === 1 ? '' : 's'}: ${[...new Set(problems.map((p) => p.code))].join(', ')}`);
-      const shift = line === 0 && state.analysis.bom ? 1 : 0;
-      return { contents: { kind: 'markdown', value: parts.join('  \n') }, range: lineRange(line, 0, text.length + shift) } satisfies Hover;
+      const hover = await rowHover(state.analysis, params.position.line, state.findings, tokenCounter);
+      return hover ? { contents: { kind: 'markdown', value: hover.markdown }, range: hover.range } : null;
     },
 
-    forget(uri) {
-      const state = states.get(uri);
-      if (state?.tokenJob) state.tokenJob.cancelled = true;
-      states.delete(uri);
-    },
+    forget,
   };
-}
-
-function parseRow(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -3,8 +3,13 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { analyzeLine } from '../../../src/core/datasets/rowAnalysis';
 import { type TextDocumentContentChangeEvent, TextDocument } from 'vscode-languageserver-textdocument';
-import { DocumentAnalysis } from '../../../src/server/datasets/documentAnalysis';
-import { DocumentChangeLog } from '../../../src/server/documentChangeLog';
+import { DocumentAnalysis } from '../../../src/core/datasets/documentAnalysis';
+import { DocumentChangeLog } from '../../../src/core/text/documentChangeLog';
+import { type TokenCounter } from '../../../src/core/datasets/tokenCount';
+
+/** One token per character: easy to reason about. */
+const characters: TokenCounter = { name: 'characters', count: (text) => text.length };
+const chat = JSON.stringify({ messages: [{ role: 'user', content: 'Hi?' }, { role: 'assistant', content: 'Hello.' }] });
 
 /** The lines of a text as the editor numbers them, computed from scratch. */
 function referenceLines(text: string): string[] {
@@ -109,5 +114,36 @@ describe('DocumentAnalysis: incremental re-analysis of an open document', () => 
     assert.equal(log.between('c', 10, 200), undefined, 'a reader too far behind re-reads the text');
     log.record('c', 200, 201, [change('last')]);
     assert.deepEqual(log.between('c', 200, 201)?.map((c) => c.text), ['last']);
+  });
+});
+
+describe('an open dataset document catches up with the editor', () => {
+  it('applies the changes received since the analysed version, and re-reads the text when they are not known', () => {
+    const log = new DocumentChangeLog();
+    const analysis = new DocumentAnalysis('');
+    let text = `${chat}\n${chat}\n${chat}\n`;
+    analysis.catchUp(1, () => text, (from) => log.between('a', from, 1), {});
+    assert.equal(analysis.version, 1);
+    assert.equal(analysis.lastReanalysed, 3);
+    const change = { range: { start: { line: 1, character: 0 }, end: { line: 1, character: chat.length } }, text: '{' };
+    log.record('a', 1, 2, [change]);
+    text = `${chat}\n{\n${chat}\n`;
+    analysis.catchUp(2, () => assert.fail('the text is not re-read when the changes are known'), (from) => log.between('a', from, 2), {});
+    assert.equal(analysis.lastReanalysed, 1);
+    assert.equal(analysis.analyses[1]?.kind, 'invalid');
+    text = `${chat}\n`;
+    analysis.catchUp(4, () => text, (from) => log.between('a', from, 4), {});
+    assert.deepEqual(analysis.lines, [chat], 'version 2 → 4 is unknown: the whole text is read');
+  });
+
+  it('counts tokens in slices and keeps them per line', () => {
+    const analysis = new DocumentAnalysis('');
+    analysis.update(`${chat}\nnot json\n${chat}\n`, {});
+    assert.equal(analysis.tokensPending(), true);
+    assert.equal(analysis.countTokensUntil(0, characters, Number.POSITIVE_INFINITY), 3);
+    assert.equal(analysis.tokensPending(), false);
+    assert.equal(analysis.tokens[1], 0, 'a line that is no row has no tokens');
+    assert.ok(analysis.tokens[0]! > 0);
+    assert.equal(analysis.countTokensUntil(0, characters, 0), 0, 'nothing is counted past the deadline');
   });
 });

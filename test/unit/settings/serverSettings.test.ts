@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { serverSettingsFrom } from '../../../src/server/serverSettings';
-import { defaultServerSettings } from '../../../src/shared/languageServerProtocol';
+import { defaultServerSettings, serverSettingsFrom } from '../../../src/server/serverSettings';
 
 describe('settings the language server accepts from a client', () => {
   it('fills what is missing with the defaults', () => {

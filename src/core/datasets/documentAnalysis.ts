@@ -1,5 +1,6 @@
-import { type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
-import { type LineAnalysis, type LineAnalysisOptions, analyzeLine } from '../../core/datasets/rowAnalysis';
+import { type TextChange } from '../text/documentChangeLog';
+import { type LineAnalysis, type LineAnalysisOptions, analyzeLine } from './rowAnalysis';
+import { rowCounterFor, type TokenCounter } from './tokenCount';
 
 /** An edit touching more lines than this is applied by a full `update` (cheaper than many splices, and no spread limits). */
 const maxIncrementalLines = 2000;
@@ -17,6 +18,8 @@ export function splitLines(text: string): string[] {
  * edit did to the lines between.
  */
 export class DocumentAnalysis {
+  /** The editor's version of the document these lines are; -1 before the first `catchUp`. */
+  version = -1;
   lines: string[] = [];
   analyses: LineAnalysis[] = [];
   bom = false;
@@ -32,6 +35,17 @@ export class DocumentAnalysis {
 
   matches(optionsKey: string): boolean {
     return this.optionsKey === optionsKey;
+  }
+
+  /**
+   * Brings the analysis to the document's `version`: by the editor's changes since the analysed version
+   * (`changesSince` answers them, or undefined when they are not all known), else by re-reading the whole `text()`.
+   */
+  catchUp(version: number, text: () => string, changesSince: (version: number) => readonly TextChange[] | undefined, options: LineAnalysisOptions): void {
+    if (version === this.version) return;
+    const changes = this.version >= 0 ? changesSince(this.version) : undefined;
+    if (!changes || !this.applyChanges(changes, options)) this.update(text(), options);
+    this.version = version;
   }
 
   update(text: string, options: LineAnalysisOptions): void {
@@ -69,7 +83,7 @@ export class DocumentAnalysis {
    * change, carriage returns, the BOM line, the last line, a large paste); lines and analyses then still match each
    * other, and a full `update` with the document's text brings them up to date.
    */
-  applyChanges(changes: readonly TextDocumentContentChangeEvent[], options: LineAnalysisOptions): boolean {
+  applyChanges(changes: readonly TextChange[], options: LineAnalysisOptions): boolean {
     if (this.carriageReturns) return false;
     let reanalysed = 0;
     for (const change of changes) {
@@ -86,12 +100,50 @@ export class DocumentAnalysis {
       if (fresh.length > maxIncrementalLines) return false;
       const analyses = fresh.map((line) => analyzeLine(line, options));
       const removed = end.line - start.line + 1;
+      /* eslint-disable no-restricted-syntax -- `fresh` is at most maxIncrementalLines long (checked above) */
       this.lines.splice(start.line, removed, ...fresh);
       this.analyses.splice(start.line, removed, ...analyses);
       this.tokens.splice(start.line, removed, ...fresh.map(() => -1));
+      /* eslint-enable no-restricted-syntax */
       reanalysed += fresh.length;
     }
     this.lastReanalysed = reanalysed;
     return true;
+  }
+
+  /** Whether some row's tokens are not counted yet. */
+  tokensPending(): boolean {
+    return this.tokens.some((tokens, line) => tokens === -1 && this.analyses[line]?.kind === 'row');
+  }
+
+  /** The tokens of one line (counted now and kept); 0 for a line that is not a row in a training format. */
+  countTokens(line: number, counter: TokenCounter): number {
+    const row = parseRow(this.lines[line] ?? '');
+    const format = this.analyses[line]?.format;
+    const tokens = row && format ? rowCounterFor(counter).count(row, format) : 0;
+    this.tokens[line] = tokens;
+    return tokens;
+  }
+
+  /**
+   * Counts the lines not counted yet, from line `from` on, until `Date.now()` passes `deadline`; returns the line to
+   * go on from (the number of lines once all are counted), so a caller can count a large document in slices.
+   */
+  countTokensUntil(from: number, counter: TokenCounter, deadline: number): number {
+    let line = from;
+    while (line < this.lines.length && Date.now() < deadline) {
+      if (this.tokens[line] === -1) this.countTokens(line, counter);
+      line++;
+    }
+    return line;
+  }
+}
+
+function parseRow(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,9 +1,15 @@
-import { type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import { type TextRange } from './lineIndex';
+
+/**
+ * One change an editor made to a document's text, as LSP sends it: the text that replaces a range (in the coordinates
+ * left by the change before it), or the whole new text.
+ */
+export type TextChange = { range: TextRange; text: string } | { text: string };
 
 interface VersionStep {
   from: number;
   to: number;
-  changes: readonly TextDocumentContentChangeEvent[];
+  changes: readonly TextChange[];
 }
 
 /** Steps kept per document; a service further behind than this re-reads the whole text. */
@@ -16,7 +22,7 @@ const maxSteps = 64;
 export class DocumentChangeLog {
   private readonly steps = new Map<string, VersionStep[]>();
 
-  record(uri: string, from: number, to: number, changes: readonly TextDocumentContentChangeEvent[]): void {
+  record(uri: string, from: number, to: number, changes: readonly TextChange[]): void {
     let steps = this.steps.get(uri);
     if (!steps) this.steps.set(uri, (steps = []));
     if (steps.length >= maxSteps) steps.shift();
@@ -27,17 +33,17 @@ export class DocumentChangeLog {
    * The changes that turn version `from` into version `to`, in order, or undefined when they are not all known.
    * Steps up to `to` are dropped: each version is caught up from once.
    */
-  between(uri: string, from: number, to: number): TextDocumentContentChangeEvent[] | undefined {
+  between(uri: string, from: number, to: number): TextChange[] | undefined {
     const steps = this.steps.get(uri);
     if (!steps) return undefined;
-    const changes: TextDocumentContentChangeEvent[] = [];
+    const changes: TextChange[] = [];
     let version = from;
     let index = steps.findIndex((step) => step.from === from);
     let reached = index >= 0 && from === to;
     for (; index >= 0 && index < steps.length && !reached; index++) {
       const step = steps[index]!;
       if (step.from !== version) break;
-      changes.push(...step.changes);
+      for (const change of step.changes) changes.push(change);
       version = step.to;
       reached = version === to;
     }
