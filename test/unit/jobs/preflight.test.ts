@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { resolveJobText, type ResolvedJobConfig } from '../../../src/core/jobs/jobFile';
+import { chatmlTemplate, preflight, type PreflightFinding } from '../../../src/core/jobs/preflight';
+import { type Hardware } from '../../../src/core/hub/memoryEstimate';
+import { generateDecoderModel } from '../../support/modelGenerator';
+import { scratchDir } from '../../support/scratchDir';
+
+const repo = join(__dirname, '..', '..', '..');
+const fixtures = join(repo, 'test', 'python', 'fixtures');
+const gib = 2 ** 30;
+
+let generated: string | undefined;
+
+/**
+ * A small Llama-architecture model folder with Qwen3's real tokenizer and chat template (test/support/modelGenerator),
+ * generated once; each test gets its own copy of the files training reads (no ONNX weights: a training base model
+ * has safetensors, which preflight does not open).
+ */
+function modelFolder(edit?: (tokenizerConfig: Record<string, unknown>) => void): string {
+  if (!generated) {
+    generated = scratchDir('preflight-generated');
+    generateDecoderModel(generated, { architecture: 'llama', hiddenSize: 32, layers: 2, heads: 2, kvHeads: 1 });
+  }
+  const dir = scratchDir('preflight-model');
+  for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(generated, name), join(dir, name));
+  if (edit) {
+    const file = join(dir, 'tokenizer_config.json');
+    const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    edit(config);
+    writeFileSync(file, JSON.stringify(config));
+  }
+  return dir;
+}
+
+/** A job in a scratch folder holding the GPU check's persona fixtures (train + its valid sibling). */
+function job(model: string, extra = '', files: Record<string, string> = {}): ResolvedJobConfig {
+  const dir = scratchDir('preflight-job');
+  copyFileSync(join(fixtures, 'persona-train.jsonl'), join(dir, 'persona-train.jsonl'));
+  copyFileSync(join(fixtures, 'persona-valid.jsonl'), join(dir, 'persona-valid.jsonl'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const result = resolveJobText(`model: { path: ${JSON.stringify(model)} }\ndata:\n  train: persona-train.jsonl\n${extra}`, join(dir, 'persona.job.yaml'));
+  assert.deepEqual(result.problems, []);
+  return result.config!;
+}
+
+function codes(findings: readonly PreflightFinding[]): string[] {
+  return findings.map((finding) => `${finding.severity}:${finding.code}`);
+}
+
+const bigGpu: Hardware = { ramBytes: 64 * gib, freeRamBytes: 32 * gib, cpuCount: 16, gpus: [{ name: 'H200', memoryBytes: 139 * gib, freeBytes: undefined }] };
+
+describe('preflight', () => {
+  it('passes the GPU check\'s persona job, with a loss-mask preview and the train/valid overlap said', () => {
+    const result = preflight(job(modelFolder()), { hardware: bigGpu });
+    assert.equal(result.ok, true, JSON.stringify(result.findings, null, 1));
+    assert.deepEqual(codes(result.findings), ['warning:train-eval-overlap']);
+    assert.match(result.findings[0]!.message, /^6 eval row\(s\) are also training rows/);
+    assert.equal(result.stats.rows, 52);
+    assert.equal(result.stats.labelled, 52);
+    assert.equal(result.preview.length, 3);
+    assert.ok(result.stats.trainedTokens > 0 && result.stats.trainedTokens < result.stats.tokens);
+  });
+
+  it('refuses a job whose rows would train zero tokens (every reply cut off by max_seq_length)', () => {
+    const result = preflight(job(modelFolder(), '  max_seq_length: 16\n  eval: null\n'), { hardware: bigGpu });
+    assert.equal(result.ok, false);
+    assert.ok(codes(result.findings).includes('error:loss-mask-empty'), codes(result.findings).join());
+    assert.ok(codes(result.findings).includes('warning:rows-overlong'));
+  });
+
+  it('refuses chat data on a base model without a chat template, naming ChatML; accepts it once data.chat_template is set', () => {
+    const base = modelFolder((config) => delete config.chat_template);
+    const refused = preflight(job(base, '  eval: null\n'), { hardware: bigGpu });
+    assert.equal(refused.ok, false);
+    const finding = refused.findings.find((item) => item.code === 'no-chat-template')!;
+    assert.match(finding.action, /ChatML/);
+    assert.equal(finding.location?.field, 'data.chat_template');
+    const fixed = preflight(job(base, `  eval: null\n  chat_template: ${JSON.stringify(chatmlTemplate)}\n`), { hardware: bigGpu });
+    assert.equal(fixed.ok, true, JSON.stringify(fixed.findings));
+    assert.ok(fixed.stats.trainedTokens > 0);
+  });
+
+  it('blocks on the dataset validator\'s errors, located at the row, and shows its warnings', () => {
+    const good = readFileSync(join(fixtures, 'persona-train.jsonl'), 'utf8');
+    const bad = `${good}{"messages": [{"role": "user", "content": "Only a question?"}]}\n${good.split('\n')[0]}\n`;
+    const result = preflight(job(modelFolder(), '  eval: null\n', { 'persona-train.jsonl': bad }), { hardware: bigGpu });
+    assert.equal(result.ok, false);
+    const error = result.findings.find((item) => item.code === 'dataset-error')!;
+    assert.match(error.message, /no-assistant-message/);
+    assert.equal(error.location?.line, 53);
+    assert.ok(result.findings.some((item) => item.code === 'dataset-warning' && /duplicate/.test(item.message)));
+  });
+
+  it('says the trainer will pad with <|endoftext|> when the pad token is EOS', () => {
+    const result = preflight(job(modelFolder((config) => (config.pad_token = '<|im_end|>')), '  eval: null\n'), { hardware: bigGpu });
+    const finding = result.findings.find((item) => item.code === 'pad-token-is-eos')!;
+    assert.equal(finding.severity, 'information');
+    assert.match(finding.message, /pad with <\|endoftext\|> instead \(PAD_TOKEN_CHANGED\)/);
+  });
+
+  it('picks the pad token from the vocabulary in the trainer\'s order when EOS is <|endoftext|> (Qwen3 has a plain <unk>)', () => {
+    const result = preflight(job(modelFolder((config) => Object.assign(config, { pad_token: '<|endoftext|>', eos_token: '<|endoftext|>' })), '  eval: null\n'), { hardware: bigGpu });
+    const finding = result.findings.find((item) => item.code === 'pad-token-is-eos')!;
+    assert.match(finding.message, /pad with <unk> instead/);
+  });
+
+  it('warns that EOS pads when the vocabulary has no other pad-like token', () => {
+    const dir = modelFolder((config) => Object.assign(config, { pad_token: null, eos_token: '<|endoftext|>' }));
+    const tokenizerFile = join(dir, 'tokenizer.json');
+    const tokenizer = JSON.parse(readFileSync(tokenizerFile, 'utf8')) as { model: { vocab: Record<string, number> } };
+    delete tokenizer.model.vocab['<unk>'];
+    writeFileSync(tokenizerFile, JSON.stringify(tokenizer));
+    const result = preflight(job(dir, '  eval: null\n'), { hardware: bigGpu });
+    const finding = result.findings.find((item) => item.code === 'pad-token-is-eos')!;
+    assert.equal(finding.severity, 'warning');
+    assert.match(finding.message, /^The tokenizer has no pad token .*PAD_TOKEN_IS_EOS/);
+  });
+
+  it('refuses a job that does not fit the GPU and names the smaller batch that does', () => {
+    const smallGpu: Hardware = { ...bigGpu, gpus: [{ name: 'T4', memoryBytes: 4 * gib, freeBytes: undefined }] };
+    const result = preflight(job(modelFolder(), '  eval: null\ntraining: { per_device_batch_size: 4, gradient_checkpointing: true }\n'), { hardware: smallGpu });
+    const finding = result.findings.find((item) => item.code === 'memory-does-not-fit')!;
+    assert.equal(result.ok, false);
+    assert.match(finding.action, /per_device_batch_size: 1 with gradient_accumulation_steps: 4/);
+  });
+
+  it('suggests QLoRA when a 7B-shaped model in bf16 does not fit even at batch 1', () => {
+    const dir = modelFolder();
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'qwen2', hidden_size: 3584, num_hidden_layers: 28, num_attention_heads: 28, num_key_value_heads: 4, intermediate_size: 18944, vocab_size: 152064, max_position_embeddings: 32768, tie_word_embeddings: false }));
+    const gpu: Hardware = { ...bigGpu, gpus: [{ name: 'RTX 4080', memoryBytes: 16 * gib, freeBytes: undefined }] };
+    const result = preflight(job(dir, '  eval: null\n  max_seq_length: 512\n'), { hardware: gpu });
+    const finding = result.findings.find((item) => item.code === 'memory-does-not-fit')!;
+    assert.match(finding.action, /method\.type: qlora/);
+  });
+
+  it('warns when the adapter rank is over the server\'s max_lora_rank (vLLM\'s 16 by default)', () => {
+    const result = preflight(job(modelFolder(), '  eval: null\nmethod: { lora: { r: 64, alpha: 128 } }\n'), { hardware: bigGpu });
+    const finding = result.findings.find((item) => item.code === 'rank-over-server-max')!;
+    assert.match(finding.message, /rank 64 is over the serving limit of 16/);
+    assert.match(finding.action, /--max-lora-rank 64/);
+    assert.equal(preflight(job(modelFolder(), '  eval: null\nmethod: { lora: { r: 64, alpha: 128 } }\n'), { hardware: bigGpu, serverMaxLoraRank: 64 }).findings.some((item) => item.code === 'rank-over-server-max'), false);
+  });
+
+  it('refuses a chat template that rewrites earlier turns, as the trainer\'s TEMPLATE_INCOMPATIBLE', () => {
+    const rewriting = "{% for m in messages %}{% if loop.last %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% else %}[{{ m.role }}] {{ m.content }}\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    const result = preflight(job(modelFolder(), `  eval: null\n  chat_template: ${JSON.stringify(rewriting)}\n`), { hardware: bigGpu });
+    const finding = result.findings.find((item) => item.code === 'template-incompatible')!;
+    assert.equal(finding.severity, 'error');
+    assert.match(finding.message, /^52 of 52 rows cannot be matched/);
+  });
+});
