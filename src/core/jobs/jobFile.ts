@@ -332,7 +332,7 @@ export function resolveJobText(text: string, file: string, options: JobFileOptio
   }
   const context: Context = { checker, folder: dirname(resolve(file)), options };
   const raw = checkSection(jobRules, root, '', context);
-  const { name: given, ...config } = raw as { name: string | null } & ResolvedJobConfig;
+  const { name: given, ...config } = raw as unknown as { name: string | null } & ResolvedJobConfig;
   if (typeof given === 'string') name = given;
   // The method's own default rate: Python would fill the same one, but the resolved config should say it.
   if ((raw.training as { learning_rate: number | null }).learning_rate === null) config.training.learning_rate = defaultLearningRate[config.method.type];

@@ -88,8 +88,10 @@ export function findEvalSibling(train: string): string | undefined {
   const stem = basename(train, extname(train));
   const names = ['valid', 'validation', 'eval', 'dev'];
   const candidates: string[] = [];
-  for (const marker of ['train', 'training']) if (stem.includes(marker)) candidates.push(...names.map((name) => join(dirname(train), stem.split(marker).join(name) + extension)));
-  candidates.push(...names.map((name) => join(dirname(train), name + extension)));
+  for (const marker of ['train', 'training']) {
+    if (stem.includes(marker)) for (const name of names) candidates.push(join(dirname(train), stem.split(marker).join(name) + extension));
+  }
+  for (const name of names) candidates.push(join(dirname(train), name + extension));
   return candidates.find((candidate) => candidate !== train && existsSync(candidate) && statSync(candidate).isFile());
 }
 
@@ -259,6 +261,8 @@ function labelRows(config: ResolvedJobConfig, model: TrainingModel, file: string
       tally.failures.push(error.message);
       continue;
     }
+    // Never undefined with `truncate`: the drop policy is applied below, where the row can be counted.
+    if (!example) continue;
     tally.missingEnd += example.missingEndOfTurn;
     if (example.fullLength > options.maxSeqLength) {
       tally.overlong.push(row.line);

@@ -58,6 +58,8 @@ describe('job file', () => {
     const python = pythonResolve(result.config);
     assert.equal(python.errors, undefined, String(python.errors));
     assert.deepEqual(python.config, result.config);
+    // Python's own defaults, from the same minimal input, are the ones the job file filled in.
+    assert.deepEqual(pythonResolve({ model: { path: result.config!.model.path }, data: { train: result.config!.data.train } }).config, result.config);
   });
 
   it('resolves QLoRA with DoRA and rsLoRA, a Hub id, an explicit eval file and packing shorthand as Python does', () => {
