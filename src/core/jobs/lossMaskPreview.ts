@@ -57,7 +57,13 @@ function endOfTurnLength(text: string, position: number, specials: readonly stri
 }
 
 function render(model: TrainingModel, messages: readonly ChatMessage[], generationPrompt: boolean, where: string): string {
-  const text = renderChat(model, messages, generationPrompt);
+  let text: string | undefined;
+  try {
+    text = renderChat(model, messages, generationPrompt);
+  } catch (error) {
+    // A template that refuses a conversation (`raise_exception`) or runs out of its budget fails this row, located.
+    throw new LossMaskError(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   if (text === undefined) throw new LossMaskError(`${where}: the model has no chat template: set data.chat_template in the job file, or convert the data to prompt/completion or text`);
   return text;
 }
