@@ -46,8 +46,9 @@ const sampleLines = 1000;
 const headBytes = 1024 * 1024;
 const maxHeadBytes = 16 * 1024 * 1024;
 
+/** The worker's entry beside this bundle (dist/datasetWorker.js), or its TypeScript source under tsx. */
 export function defaultWorkerScript(): string | undefined {
-  for (const candidate of [join(__dirname, 'datasetWorker.js'), join(__dirname, 'validationWorker.ts')]) if (existsSync(candidate)) return candidate;
+  for (const candidate of [join(__dirname, 'datasetWorker.js'), join(__dirname, '..', '..', 'worker', 'validationWorker.ts')]) if (existsSync(candidate)) return candidate;
   return undefined;
 }
 

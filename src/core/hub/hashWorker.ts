@@ -1,14 +1,16 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { type HashWorkerInbound, type HashWorkerReply } from '../../shared/hashProtocol';
 
 /**
  * Hashing costs real CPU (sha256 ≈ 2 GB/s per core with SHA extensions, far less without), so hashing a large file
  * that is already on disk (a cached blob being verified, or a transfer that went through node:http) runs on a worker
  * thread that reads the file back from the page cache; the calling thread only reports how many bytes are on disk.
  * Direct transfers (directGet.ts) hash inline instead: their chunks are already in hand and reading them back would
- * cost more than hashing them. The worker's code is a string run by `new Worker(…, { eval: true })`, so every bundle
- * (extension, CLI) carries it without a separate entry file.
+ * cost more than hashing them. The worker's entry is src/worker/hashWorker.ts (dist/hashWorker.js beside every bundle
+ * that downloads: the download worker's and the CLI's).
  */
 export interface StreamHasher {
   /** A chunk received (used by the in-thread hasher). */
@@ -25,43 +27,10 @@ export interface StreamHasher {
   catchUp(path: string): Promise<void>;
 }
 
-const workerSource = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const fs = require('node:fs');
-const states = new Map();
-const buffer = Buffer.allocUnsafe(4 << 20);
-function follow(state, upTo) {
-  if (state.fd === undefined) state.fd = fs.openSync(state.path, 'r');
-  while (state.position < upTo) {
-    const read = fs.readSync(state.fd, buffer, 0, Math.min(buffer.length, upTo - state.position), state.position);
-    if (read <= 0) break;
-    state.hash.update(read === buffer.length ? buffer : buffer.subarray(0, read));
-    state.position += read;
-  }
-}
-function close(state) { if (state && state.fd !== undefined) { try { fs.closeSync(state.fd); } catch {} state.fd = undefined; } }
-parentPort.on('message', (m) => {
-  const state = states.get(m.id);
-  try {
-    if (m.type === 'start') { const hash = createHash(m.algorithm); if (m.prefix) hash.update(m.prefix); states.set(m.id, { hash, path: m.path, position: 0, fd: undefined }); }
-    else if (m.type === 'written' && state) follow(state, m.bytes);
-    else if (m.type === 'end' && state) {
-      follow(state, m.bytes); close(state); states.delete(m.id);
-      parentPort.postMessage({ id: m.id, digest: state.position === m.bytes ? state.hash.digest('hex') : 'short-read' });
-    }
-    else if (m.type === 'discard') { close(state); states.delete(m.id); }
-  } catch (error) {
-    close(state); states.delete(m.id);
-    if (m.type === 'end') parentPort.postMessage({ id: m.id, error: String(error && error.message || error) });
-  }
-});
-`;
-
-interface Reply {
-  id: number;
-  digest?: string;
-  error?: string;
+/** The worker's entry beside this bundle (dist/hashWorker.js), or its TypeScript source under tsx. */
+function hashWorkerScript(): string {
+  const bundled = join(__dirname, 'hashWorker.js');
+  return existsSync(bundled) ? bundled : join(__dirname, '..', '..', 'worker', 'hashWorker.ts');
 }
 
 interface LiveWorker {
@@ -78,9 +47,11 @@ class HashWorkerPool {
 
   private ensure(): LiveWorker {
     if (this.current) return this.current;
-    const live: LiveWorker = { worker: new Worker(workerSource, { eval: true }), waiting: new Map(), users: 0 };
+    const script = hashWorkerScript();
+    const worker = script.endsWith('.ts') ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`, { eval: true }) : new Worker(script);
+    const live: LiveWorker = { worker, waiting: new Map(), users: 0 };
     live.worker.unref();
-    live.worker.on('message', (reply: Reply) => {
+    live.worker.on('message', (reply: HashWorkerReply) => {
       const waiter = live.waiting.get(reply.id);
       if (!waiter) return;
       live.waiting.delete(reply.id);
@@ -103,7 +74,8 @@ class HashWorkerPool {
     const { worker } = live;
     const id = this.nextId++;
     live.users++;
-    worker.postMessage({ type: 'start', id, algorithm, prefix, path });
+    const post = (message: HashWorkerInbound): void => worker.postMessage(message);
+    post({ type: 'start', id, algorithm, prefix, path });
     let finished = false;
     const release = (): void => {
       if (finished) return;
@@ -117,10 +89,10 @@ class HashWorkerPool {
       followsFile: true,
       chunk: () => undefined,
       catchUp: () => Promise.resolve(),
-      written: (bytes) => worker.postMessage({ type: 'written', id, bytes }),
+      written: (bytes) => post({ type: 'written', id, bytes }),
       digest: async (bytes) => {
         const reply = new Promise<string>((resolve, reject) => live.waiting.set(id, { resolve, reject }));
-        worker.postMessage({ type: 'end', id, bytes });
+        post({ type: 'end', id, bytes });
         try {
           return await reply;
         } finally {
@@ -129,7 +101,7 @@ class HashWorkerPool {
       },
       discard: () => {
         if (finished) return;
-        worker.postMessage({ type: 'discard', id });
+        post({ type: 'discard', id });
         release();
       },
     };

@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type TemplateBudgets } from './guardedTemplates';
+import { RenderCancelledError, RenderFailure, RenderTimeoutError } from './renderErrors';
 import { type RenderedPrompt, type RenderRequest } from './renderPrompt';
 
 export interface SandboxOptions {
-  /** The worker script: dist/renderWorker.js when bundled, or renderWorker.ts (run through tsx) under tests. */
+  /** The worker script: dist/renderWorker.js when bundled, or src/worker/renderWorker.ts (run through tsx) under tests. */
   workerScript: string;
   execArgv?: string[];
   /** A template render that takes longer is stopped (the worker is terminated and replaced). */
@@ -16,26 +17,6 @@ export interface SandboxOptions {
   maxHeapMb?: number;
   /** The templates' loop, output and depth budgets inside the worker (defaults: guardedTemplates.ts); time is `timeoutMs`. */
   budgets?: Partial<Omit<TemplateBudgets, 'timeMs'>>;
-}
-
-export class RenderTimeoutError extends Error {}
-
-/** A render that failed; `origin` says whether the prompt template or the model's chat template is at fault. */
-export class RenderFailure extends Error {
-  constructor(
-    message: string,
-    readonly origin: 'template' | 'model',
-  ) {
-    super(message);
-    this.name = 'RenderFailure';
-  }
-}
-
-export class RenderCancelledError extends Error {
-  constructor() {
-    super('The render was cancelled.');
-    this.name = 'RenderCancelledError';
-  }
 }
 
 /** The worker's own budget check gives the clear message first; terminating it is the backstop. */
@@ -157,8 +138,8 @@ export class RenderSandbox {
   }
 }
 
-/** The worker script beside this module: dist/renderWorker.js in the bundles, renderWorker.ts under tsx. */
+/** The worker's entry beside this bundle (dist/renderWorker.js), or its TypeScript source under tsx. */
 export function defaultRenderWorkerScript(): string {
   const bundled = join(__dirname, 'renderWorker.js');
-  return existsSync(bundled) ? bundled : join(__dirname, 'renderWorker.ts');
+  return existsSync(bundled) ? bundled : join(__dirname, '..', '..', 'worker', 'renderWorker.ts');
 }

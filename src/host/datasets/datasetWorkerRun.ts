@@ -3,7 +3,7 @@ import type * as vscode from 'vscode';
 import { emptyStats } from '../../core/datasets/datasetScan';
 import { type FileValidationResult } from '../../core/datasets/fileValidation';
 import { type DatasetFinding } from '../../core/datasets/findings';
-import { type DatasetWorkerData, type FileWorkerMessage } from '../../core/datasets/validationWorker';
+import { type DatasetWorkerData, type FileWorkerMessage } from '../../shared/datasetWorkerProtocol';
 
 export interface WorkerRunCallbacks {
   onFindings?(findings: DatasetFinding[]): void;
