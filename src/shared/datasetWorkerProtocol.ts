@@ -1,23 +1,29 @@
 /**
  * Messages of the dataset validation workers (entry `src/worker/validationWorker.ts`, bundled as
- * dist/datasetWorker.js): a whole-file or unsaved-text job for the extension host, or one byte range of a file for
- * the coordinator that validates big files in parallel (`src/core/datasets/fileValidation.ts`).
+ * dist/datasetWorker.js). The coordinator that validates a big file in parallel (`src/core/datasets/fileValidation.ts`)
+ * asks one worker per byte range for `dataset/scanRange`; the extension host asks a worker for a whole file
+ * (`dataset/validateFile`, which coordinates range workers of its own) or an editor's unsaved text
+ * (`dataset/validateText`). Findings and progress stream to the request's progress token; cancelling a request
+ * stops its work, and the caller then terminates the worker.
  */
+import { ProgressType, RequestType, type ProgressToken } from 'vscode-jsonrpc';
 import type { FileValidationOptions, FileValidationResult } from '../core/datasets/fileValidation';
 import type { DatasetFinding } from '../core/datasets/findings';
-import type { RangeScanRequest } from '../core/datasets/rangeScan';
+import type { RangeScanMessage, RangeScanRequest, RangeScanResult } from '../core/datasets/rangeScan';
 import type { TextValidationOptions } from '../core/datasets/textValidation';
+import type { DatasetValidation } from '../core/datasets/validateDataset';
 
-/** What a dataset worker is asked to do: one byte range (for the coordinator), or a whole file (for the editor). */
-export type DatasetWorkerData =
-  | { kind: 'range'; request: RangeScanRequest }
-  | { kind: 'file'; path: string; options: Omit<FileValidationOptions, 'signal' | 'onProgress' | 'onFinding'> }
-  /** An editor's unsaved text: validated whole, with token counts (null: the default tokenizer). */
-  | { kind: 'text'; text: string; options: TextValidationOptions };
+export const rangeScanProgress = new ProgressType<RangeScanMessage>();
+export const scanRangeRequest = new RequestType<{ request: RangeScanRequest; progressToken: ProgressToken }, RangeScanResult, void>('dataset/scanRange');
 
-/** Messages of a whole-file worker. */
-export type FileWorkerMessage =
-  | { type: 'findings'; findings: DatasetFinding[] }
-  | { type: 'progress'; bytes: number; total: number }
-  | { type: 'done'; result: FileValidationResult }
-  | { type: 'error'; message: string };
+/** The options of a whole-file validation that can cross to a worker (callbacks and the signal stay with the caller). */
+export type FileJobOptions = Omit<FileValidationOptions, 'signal' | 'onProgress' | 'onFinding' | 'workerScript'>;
+
+/** What a whole-file validation reports while it runs: findings (in batches), or bytes done of the file's size. */
+export type FileValidationUpdate = { type: 'findings'; findings: DatasetFinding[] } | { type: 'progress'; bytes: number; total: number };
+
+export const fileValidationProgress = new ProgressType<FileValidationUpdate>();
+export const validateFileRequest = new RequestType<{ path: string; options: FileJobOptions; progressToken: ProgressToken }, FileValidationResult, void>('dataset/validateFile');
+
+/** An editor's unsaved text: validated whole, with token counts (tokenizer null: the default one). */
+export const validateTextRequest = new RequestType<{ text: string; options: TextValidationOptions }, DatasetValidation, void>('dataset/validateText');

@@ -13,6 +13,8 @@ export class FileFollowingHash {
   private readonly hash: Hash;
   private fd: number | undefined;
   private position = 0;
+  /** A read that failed while following: the digest reports it. */
+  private failure: Error | undefined;
 
   constructor(
     algorithm: 'sha256' | 'sha1',
@@ -23,26 +25,33 @@ export class FileFollowingHash {
     if (prefix) this.hash.update(prefix);
   }
 
-  /** Hashes the file's bytes up to `upTo` that are not hashed yet. */
+  /** Hashes the file's bytes up to `upTo` that are not hashed yet; a read that fails is kept for `finish`. */
   follow(upTo: number): void {
-    const buffer = (readBuffer ??= Buffer.allocUnsafe(4 << 20));
-    this.fd ??= openSync(this.path, 'r');
-    while (this.position < upTo) {
-      const read = readSync(this.fd, buffer, 0, Math.min(buffer.length, upTo - this.position), this.position);
-      if (read <= 0) break;
-      this.hash.update(read === buffer.length ? buffer : buffer.subarray(0, read));
-      this.position += read;
+    if (this.failure) return;
+    try {
+      const buffer = (readBuffer ??= Buffer.allocUnsafe(4 << 20));
+      this.fd ??= openSync(this.path, 'r');
+      while (this.position < upTo) {
+        const read = readSync(this.fd, buffer, 0, Math.min(buffer.length, upTo - this.position), this.position);
+        if (read <= 0) break;
+        this.hash.update(read === buffer.length ? buffer : buffer.subarray(0, read));
+        this.position += read;
+      }
+    } catch (error) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.close();
     }
   }
 
-  /** The hex digest of the file's first `bytes` bytes, or 'short-read' when the file holds fewer (it never matches). */
+  /**
+   * The hex digest of the file's first `bytes` bytes, or 'short-read' when the file holds fewer (it never matches).
+   * Throws what made reading the file fail.
+   */
   finish(bytes: number): string {
-    try {
-      this.follow(bytes);
-      return this.position === bytes ? this.hash.digest('hex') : 'short-read';
-    } finally {
-      this.close();
-    }
+    this.follow(bytes);
+    this.close();
+    if (this.failure) throw new Error(`hashing failed: ${this.failure.message}`);
+    return this.position === bytes ? this.hash.digest('hex') : 'short-read';
   }
 
   close(): void {

@@ -1,8 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { type HashWorkerInbound, type HashWorkerReply } from '../../shared/hashProtocol';
+import { type NotificationType } from 'vscode-jsonrpc';
+import { hashDigestRequest, hashDiscardNotification, hashStartNotification, hashWrittenNotification } from '../../shared/hashProtocol';
+import { ProcessLauncher } from '../process/launcher';
 
 /**
  * Hashing costs real CPU (sha256 ≈ 2 GB/s per core with SHA extensions, far less without), so hashing a large file
@@ -33,75 +34,47 @@ function hashWorkerScript(): string {
   return existsSync(bundled) ? bundled : join(__dirname, '..', '..', 'worker', 'hashWorker.ts');
 }
 
-interface LiveWorker {
-  worker: Worker;
-  /** Digests awaited from this worker (a stopped worker fails only its own). */
-  waiting: Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>;
-  users: number;
-}
-
-/** One worker shared by the transfers in flight; it stops when none is left and never keeps the process alive. */
+/**
+ * One worker shared by the transfers in flight; it stops when none is left, never keeps the process alive, and
+ * starts again for the next transfer (a worker that stopped fails only the digests awaited from it).
+ */
 class HashWorkerPool {
-  private current: LiveWorker | undefined;
-  private nextId = 1;
-
-  private ensure(): LiveWorker {
-    if (this.current) return this.current;
-    const script = hashWorkerScript();
-    const worker = script.endsWith('.ts') ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`, { eval: true }) : new Worker(script);
-    const live: LiveWorker = { worker, waiting: new Map(), users: 0 };
-    live.worker.unref();
-    live.worker.on('message', (reply: HashWorkerReply) => {
-      const waiter = live.waiting.get(reply.id);
-      if (!waiter) return;
-      live.waiting.delete(reply.id);
-      if (reply.error !== undefined) waiter.reject(new Error(`hashing failed: ${reply.error}`));
-      else waiter.resolve(reply.digest ?? '');
-    });
-    const fail = (error: Error): void => {
-      for (const waiter of live.waiting.values()) waiter.reject(error);
-      live.waiting.clear();
-      if (this.current === live) this.current = undefined;
-    };
-    live.worker.on('error', fail);
-    live.worker.on('exit', () => fail(new Error('the hashing worker stopped')));
-    this.current = live;
-    return live;
-  }
+  private launcher: ProcessLauncher | undefined;
+  private users = 0;
+  private lastJob = 0;
 
   create(algorithm: 'sha256' | 'sha1', prefix: string | undefined, path: string): StreamHasher {
-    const live = this.ensure();
-    const { worker } = live;
-    const id = this.nextId++;
-    live.users++;
-    const post = (message: HashWorkerInbound): void => worker.postMessage(message);
-    post({ type: 'start', id, algorithm, prefix, path });
+    const launcher = (this.launcher ??= new ProcessLauncher({ name: 'The hashing worker', target: { kind: 'worker', entry: hashWorkerScript(), unref: true } }));
+    const job = ++this.lastJob;
+    this.users++;
+    // Notifications go out in order once the worker runs; the digest request follows them.
+    const connection = launcher.connection();
+    const notify = <P>(type: NotificationType<P>, params: P): void => {
+      connection.then((ready) => ready.sendNotification(type, params)).catch(() => undefined);
+    };
+    notify(hashStartNotification, { job, algorithm, prefix, path });
     let finished = false;
     const release = (): void => {
       if (finished) return;
       finished = true;
-      if (--live.users === 0) {
-        if (this.current === live) this.current = undefined;
-        void worker.terminate();
-      }
+      if (--this.users === 0) void launcher.stop();
     };
     return {
       followsFile: true,
       chunk: () => undefined,
       catchUp: () => Promise.resolve(),
-      written: (bytes) => post({ type: 'written', id, bytes }),
+      written: (bytes) => notify(hashWrittenNotification, { job, bytes }),
       digest: async (bytes) => {
-        const reply = new Promise<string>((resolve, reject) => live.waiting.set(id, { resolve, reject }));
-        post({ type: 'end', id, bytes });
         try {
-          return await reply;
+          await connection;
+          return await launcher.request(hashDigestRequest, { job, bytes });
         } finally {
           release();
         }
       },
       discard: () => {
         if (finished) return;
-        post({ type: 'discard', id });
+        notify(hashDiscardNotification, { job });
         release();
       },
     };

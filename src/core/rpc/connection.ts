@@ -46,7 +46,7 @@ export function connectToParentProcess(): MessageConnection {
 
 /** Either side of a worker thread (the host's `Worker`) or any `MessagePort`. */
 export function connectToPort(port: MessagePort | Worker): MessageConnection {
-  return createMessageConnection(new PortMessageReader(port), settledWrites(new PortMessageWriter(port)));
+  return createMessageConnection(new PortMessageReader(port), settledWrites(new TransferringPortWriter(port)));
 }
 
 /** A worker thread's side of its port to the thread that started it. */
@@ -115,6 +115,39 @@ export async function withProgress<V, R>(connection: MessageConnection, type: Pr
 /** The handler's side of `withProgress`: reports one value to the caller's progress token. */
 export function progressReporter<V>(connection: MessageConnection, type: ProgressType<V>, token: ProgressToken): (value: V) => void {
   return (value) => void connection.sendProgress(type, token, value);
+}
+
+/** Buffers to move rather than copy when a value crosses a worker port as a request's result (see `transferring`). */
+const transferLists = new WeakMap<object, readonly ArrayBuffer[]>();
+
+/**
+ * Marks `buffers`, held inside `value`, to be moved rather than copied when a request handler returns `value` over a
+ * worker port (the handler's side loses them): a result of many megabytes, such as a duplicate table, then crosses
+ * at no cost. Over other channels the value is sent as usual.
+ */
+export function transferring<T extends object>(value: T, buffers: readonly ArrayBuffer[]): T {
+  transferLists.set(value, buffers);
+  return value;
+}
+
+/** A port writer that moves the buffers a result was marked with (`transferring`). */
+class TransferringPortWriter extends PortMessageWriter {
+  constructor(private readonly target: MessagePort | Worker) {
+    super(target);
+  }
+
+  override write(message: Message): Promise<void> {
+    const result = (message as { result?: unknown }).result;
+    const transfer = typeof result === 'object' && result !== null ? transferLists.get(result) : undefined;
+    if (!transfer) return super.write(message);
+    try {
+      this.target.postMessage(message, transfer);
+      return Promise.resolve();
+    } catch {
+      // A buffer that cannot be moved (already detached): the plain write copies what it can, or reports the failure.
+      return super.write(message);
+    }
+  }
 }
 
 /**
