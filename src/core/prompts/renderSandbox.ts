@@ -54,6 +54,11 @@ export class RenderSandbox {
     });
   }
 
+  /** Whether a worker is running: it starts with the first render, and again after one was stopped. */
+  get running(): boolean {
+    return this.launcher.running;
+  }
+
   /** Renders in the worker; `signal` cancels: a queued render never starts, a running one is terminated. */
   render(request: RenderRequest, signal?: AbortSignal): Promise<RenderedPrompt> {
     const run = this.chain.then(() => this.renderNow(request, signal));

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createStreamHasher, hashWholeFile, workerHashThreshold } from '../../../src/core/hub/hashWorker';
+import { scratchDir } from '../../support/scratchDir';
 
 describe('hashing large files on the hash worker', () => {
-  const folder = mkdtempSync(join(tmpdir(), 'chatwright-hash-'));
-  after(() => rmSync(folder, { recursive: true, force: true }));
+  const folder = scratchDir('hash-worker');
   const bytes = (size: number, seed: number): Buffer => Buffer.alloc(size, seed);
 
   it('follows a file as it is written and gives the digest of all of it', async () => {
