@@ -189,7 +189,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
   const progress = ranges.map(() => 0);
   const report = (): void => options.onProgress?.(progress.reduce((a, b) => a + b, 0), size);
   // Findings of range k wait until the ranges before it are done (their line count is its line offset).
-  const pending: DatasetFinding[][] = ranges.map(() => []);
+  const waitingFindings: DatasetFinding[][] = ranges.map(() => []);
   const results: (RangeScanResult | undefined)[] = ranges.map(() => undefined);
   let flushedUpTo = 0;
   const lineOffsets = [0];
@@ -209,7 +209,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
   const drain = (): void => {
     while (flushedUpTo < ranges.length) {
       const offset = lineOffsets[flushedUpTo]!;
-      for (const item of pending[flushedUpTo]!.splice(0)) coordinator.passThrough(shift(item, offset));
+      for (const item of waitingFindings[flushedUpTo]!.splice(0)) coordinator.passThrough(shift(item, offset));
       const result = results[flushedUpTo];
       if (!result) return;
       lineOffsets[flushedUpTo + 1] = offset + result.lines;
@@ -218,7 +218,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
   };
   const onMessage = (index: number) => (message: RangeScanMessage): void => {
     if (message.type === 'findings') {
-      for (const finding of message.findings) pending[index]!.push(finding);
+      for (const finding of message.findings) waitingFindings[index]!.push(finding);
       if (index === flushedUpTo) drain();
     } else if (message.type === 'progress') {
       progress[index] = message.bytes;
