@@ -34,8 +34,9 @@ const entries = [
   { ...nodeCommon, entryPoints: { engineWorker: 'src/worker/engineWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { indexWorker: 'src/worker/indexWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { downloadWorker: 'src/worker/downloadWorker.ts' }, outdir: 'dist' },
-  { ...nodeCommon, entryPoints: { datasetWorker: 'src/core/datasets/validationWorker.ts' }, outdir: 'dist' },
-  { ...nodeCommon, entryPoints: { renderWorker: 'src/core/prompts/renderWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { hashWorker: 'src/worker/hashWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { datasetWorker: 'src/worker/validationWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { renderWorker: 'src/worker/renderWorker.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',

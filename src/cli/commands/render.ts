@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { readBoundedText } from '../../core/files/boundedRead';
 import { cliWorkspaceRoot } from '../../core/prompts/promptyFile';
 import { type RenderedPrompt } from '../../core/prompts/renderPrompt';
-import { defaultRenderWorkerScript, RenderFailure, RenderSandbox } from '../../core/prompts/renderSandbox';
+import { RenderFailure } from '../../core/prompts/renderErrors';
+import { defaultRenderWorkerScript, RenderSandbox } from '../../core/prompts/renderSandbox';
 import { describeFileNameError, escapeControlCharacters, escapeFileName } from '../../core/files/fileNames';
 import { ExitCode, UsageError, type CliCommand } from '../io';
 

@@ -39,11 +39,8 @@ export interface RangeScanResult {
   rowsByFormat: FormatRows;
 }
 
-export type RangeScanMessage =
-  | { type: 'findings'; findings: DatasetFinding[] }
-  | { type: 'progress'; bytes: number }
-  | { type: 'done'; result: RangeScanResult }
-  | { type: 'error'; message: string };
+/** What a range scan reports while it runs: findings in line order (lines counted from the range's start), or bytes done. */
+export type RangeScanMessage = { type: 'findings'; findings: DatasetFinding[] } | { type: 'progress'; bytes: number };
 
 // Just under 1 MB: Node turns a latin1-decoded string of about 1 MB or more into an external string, held outside
 // the V8 heap where the worker's heap limits do not bound it (measured: +100 MB peak RSS with two threads).

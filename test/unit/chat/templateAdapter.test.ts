@@ -6,7 +6,8 @@ import { runExchange } from '../../../src/core/chat/chatRunner';
 import { newConversation, startExchange } from '../../../src/core/chat/conversation';
 import { readFewShotExamples } from '../../../src/core/chat/fewShotExamples';
 import { renderTemplateForChat } from '../../../src/core/chat/templateAdapter';
-import { defaultRenderWorkerScript, RenderCancelledError, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
+import { RenderCancelledError } from '../../../src/core/prompts/renderErrors';
+import { defaultRenderWorkerScript, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
 import { ScriptedBackend } from './scriptedBackend';
 
