@@ -49,7 +49,7 @@ describe("the chat's templates in the host (rendered in the render sandbox)", ()
   after(() => sources.dispose());
 
   it('stops a runaway template within its time limit while the extension host keeps running', async () => {
-    renderTimeoutMs = 300;
+    renderTimeoutMs = 1000;
     const conversation = newConversation({ ...defaultChatSettings, model: 'scripted/tiny', template: 'prompts/slow.prompty' });
     const answer = startExchange(conversation, 'Where?', 'scripted/tiny');
     // Warm the worker first: starting it (loading the renderer's code) is not the template's time.
@@ -57,11 +57,12 @@ describe("the chat's templates in the host (rendered in the render sandbox)", ()
     const probe = await withLagProbe(() => runExchange(conversation, answer, sources, { onToken: () => undefined }, new AbortController().signal));
     assert.equal(probe.outcome.status, 'fulfilled');
     assert.equal(answer.status, 'error');
-    assert.match(answer.error?.message ?? '', /Rendering stopped after 300 ms/);
+    assert.match(answer.error?.message ?? '', /Rendering stopped after 1000 ms/);
     assert.equal(backend.requests.length, 0, 'nothing was generated from a template that did not render');
-    assert.ok(probe.elapsedMs < 300 + 2000, `stopped after ${Math.round(probe.elapsedMs)} ms`);
-    assert.ok(probe.maxLagMs < 150, `the host's event loop lagged ${Math.round(probe.maxLagMs)} ms at most`);
-    assert.ok(probe.ticks >= 15, `the host's timer fired ${probe.ticks} times during the render`);
+    // Rendered on this thread, the loop would hold the timer for the whole second; margins are for a loaded machine.
+    assert.ok(probe.elapsedMs < 1000 + 5000, `stopped after ${Math.round(probe.elapsedMs)} ms`);
+    assert.ok(probe.maxLagMs < 400, `the host's event loop lagged ${Math.round(probe.maxLagMs)} ms at most`);
+    assert.ok(probe.ticks >= 20, `the host's timer fired ${probe.ticks} times during the render`);
   });
 
   it('renders the next template at once in a fresh worker, with the limit of the current setting', async () => {
