@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type TextEmbedder } from '../../src/core/inference/embedding';
 import { type Chunk } from '../../src/core/rag/chunk';
-import { searchIndex } from '../../src/core/rag/retriever';
+import { embedQuery, searchIndex } from '../../src/core/rag/retriever';
 import { IndexStore } from '../../src/core/rag/store';
 import { corpusVocabulary, loadLine, nearVector, randomUnitVector, sampleWord, seededRandom, summarise } from './synthetic';
 
@@ -78,10 +78,10 @@ async function main(): Promise<void> {
   log('modes run interleaved, query by query, so that load spikes on the shared machine hit every mode alike');
   const modes: { label: string; run: (index: number) => Promise<unknown> }[] = [
     { label: 'BM25 (searchIndex, bm25, k=10)', run: (i) => searchIndex(store, queryTexts[i]!, { mode: 'bm25', k: 10 }) },
-    { label: 'vector, in-memory exact scan (searchIndex, vector)', run: (i) => searchIndex(store, queryTexts[i]!, { mode: 'vector', k: 10, embedder }) },
-    { label: 'hybrid: BM25 50 + vector 50 → RRF (searchIndex)', run: (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, embedder }) },
-    { label: 'hybrid + MMR λ=0.7', run: (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, embedder, mmrLambda: 0.7 }) },
-    { label: 'hybrid with a path filter (docs/part1*/**)', run: (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, embedder, pathFilter: 'docs/part1*/**' }) },
+    { label: 'vector, in-memory exact scan (searchIndex, vector)', run: async (i) => searchIndex(store, queryTexts[i]!, { mode: 'vector', k: 10, queryEmbedding: (await embedQuery(embedder, queryTexts[i]!, 'vector'))! }) },
+    { label: 'hybrid: BM25 50 + vector 50 → RRF (searchIndex)', run: async (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, queryEmbedding: (await embedQuery(embedder, queryTexts[i]!, 'hybrid'))! }) },
+    { label: 'hybrid + MMR λ=0.7', run: async (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, queryEmbedding: (await embedQuery(embedder, queryTexts[i]!, 'hybrid'))!, mmrLambda: 0.7 }) },
+    { label: 'hybrid with a path filter (docs/part1*/**)', run: async (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, queryEmbedding: (await embedQuery(embedder, queryTexts[i]!, 'hybrid'))!, pathFilter: 'docs/part1*/**' }) },
   ];
   const samples = modes.map(() => [] as number[]);
   for (let i = 0; i < 5; i++) for (const mode of modes) await mode.run(i);

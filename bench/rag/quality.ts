@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { approximateTokenCounter } from '../../src/core/rag/chunk';
 import { FolderIndexer } from '../../src/core/rag/indexer';
-import { searchIndex, type SearchMode } from '../../src/core/rag/retriever';
+import { embedQuery, searchIndex, type SearchMode } from '../../src/core/rag/retriever';
 import { IndexStore } from '../../src/core/rag/store';
 import { OnnxTextEmbedder } from '../../src/core/inference/textEmbedder';
 import { generateEncoderModel } from '../../test/support/modelGenerator/index';
@@ -22,7 +22,8 @@ async function evaluate(store: IndexStore, mode: SearchMode, embedder?: OnnxText
   let reciprocal = 0;
   const misses: string[] = [];
   for (const question of questions) {
-    const { hits } = await searchIndex(store, question.q, { k: 10, mode, ...(embedder ? { embedder } : {}) });
+    const queryEmbedding = await embedQuery(embedder, question.q, mode);
+    const { hits } = await searchIndex(store, question.q, { k: 10, mode, ...(queryEmbedding ? { queryEmbedding } : {}) });
     const rank = hits.findIndex((hit) => question.files.includes(hit.path)) + 1;
     if (rank >= 1 && rank <= 5) found5++;
     else misses.push(`${question.q} → ${hits.slice(0, 3).map((hit) => hit.path).join(', ')}`);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type TextEmbedder } from '../../core/inference/embedding';
 import { defaultIndexFile } from '../../core/rag/indexLocation';
-import { searchIndex, type SearchMode } from '../../core/rag/retriever';
+import { embedQuery, searchIndex, type SearchMode } from '../../core/rag/retriever';
 import { IndexStore } from '../../core/rag/store';
 import { escapeControlCharacters, escapeFileName, isUndecodableFileName, undecodableFileNameReason } from '../../core/files/fileNames';
 import { ExitCode, UsageError, type CliCommand } from '../io';
@@ -78,7 +78,8 @@ Options:
           io.stderr.write(`note: cannot load the index's embedding model '${model}' (${(error as Error).message}); searching lexically\n`);
         }
       }
-      const response = await searchIndex(store, query, { k, mode, ...(values.path ? { pathFilter: values.path } : {}), ...(mmr !== undefined ? { mmrLambda: mmr } : {}), ...(embedder ? { embedder } : {}) });
+      const queryEmbedding = await embedQuery(embedder, query, mode);
+      const response = await searchIndex(store, query, { k, mode, ...(values.path ? { pathFilter: values.path } : {}), ...(mmr !== undefined ? { mmrLambda: mmr } : {}), ...(queryEmbedding ? { queryEmbedding } : {}) });
       if (values.json) {
         io.stdout.write(`${JSON.stringify({ query, mode: response.mode, notice: response.notice, tookMs: Math.round(response.tookMs * 10) / 10, hits: response.hits }, null, 2)}\n`);
       } else {

@@ -38,15 +38,11 @@ describe('Chat (extension host)', () => {
   });
 
   it('streams an answer from a registered backend, with the template, examples and passages, and saves it', async () => {
-    const { chat } = await api();
+    const { chat, rag } = await api();
     const backend = new ScriptedBackend('it-scripted', { tokens: ['Hold ', 'the reset ', 'button ', '[1].'], delayMs: 5 });
     disposables.push(chat.registerBackend(backend));
-    disposables.push(
-      chat.useRetrieval({
-        indexes: () => ['workspace'],
-        retrieve: () => Promise.resolve([{ file: 'chat/docs/guide.md', startLine: 7, endLine: 10, headingPath: ['Widget guide', 'Resetting'], text: 'Hold the reset button for ten seconds.', score: 0.9 }]),
-      }),
-    );
+    // The passages come from the workspace's real index (lexical: no embedding model is selected).
+    await rag.indexAll();
     const conversation = await chat.service.create();
     await chat.service.updateSettings(conversation.id, {
       ...conversation.settings,
@@ -66,7 +62,7 @@ describe('Chat (extension host)', () => {
       backend.requests[0]!.messages.map((m) => m.role),
       ['system', 'user', 'assistant', 'user'],
     );
-    assert.match(backend.requests[0]!.messages[0]!.content, /widget's support assistant[\s\S]*\[1\] chat\/docs\/guide\.md:7-10/);
+    assert.match(backend.requests[0]!.messages[0]!.content, /widget's support assistant[\s\S]*\[1\] chat\/docs\/guide\.md:8-11 \(Widget guide > Resetting\)\n## Resetting\n\nHold the reset button for ten seconds\./);
     assert.equal(backend.requests[0]!.messages.at(-1)!.content, 'Customer question: How do I reset the widget?');
     assert.equal(answer.input?.passages[0]?.file, 'chat/docs/guide.md');
     assert.equal(saved?.title, 'How do I reset the widget?');
@@ -138,8 +134,8 @@ describe('Chat (extension host)', () => {
     await openCitation(p.file, p.startLine, p.endLine);
     const editor = vscode.window.activeTextEditor;
     assert.ok(editor && editor.document.uri.fsPath.endsWith(join('chat', 'docs', 'guide.md')));
-    assert.equal(editor.selection.start.line, 6);
-    assert.equal(editor.selection.end.line, 9);
+    assert.equal(editor.selection.start.line, 7);
+    assert.equal(editor.selection.end.line, 10);
     for (const href of ['javascript:alert(1)', 'command:workbench.action.terminal.new', 'file:///etc/passwd', 'vscode://settings', 'data:text/html,x', '../../outside.md', '//evil.example/x']) {
       assert.equal(await openChatLink(href, () => Promise.resolve(true)), 'refused', href);
     }

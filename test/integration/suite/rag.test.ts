@@ -148,13 +148,25 @@ describe('Chatwright retrieval index (extension host)', () => {
       assert.equal(loaded?.kind, 'embedder', `the engine loaded the embedding model: ${JSON.stringify(status.loaded)}`);
       assert.equal(loaded.modelKey, snapshot.modelKey, 'the index is keyed by the model the engine ran');
 
-      // Queries too: unload the model, search by vector, and the engine loads it again to embed the query.
+      // Questions too, once each on the host: unload the model, search by vector, and the engine loads it again to
+      // embed the question (vector mode fails instead of answering when there is no vector to search with).
       await engine.unload();
       assert.equal((await engine.status())?.loaded.length, 0);
-      const result = await client.request('search', { query: 'where is diesel sold', options: { mode: 'vector' } });
-      assert.equal(result.mode, 'vector');
-      assert.equal(result.notice, undefined);
+      const embedCalls: string[] = [];
+      const embed = engine.embed.bind(engine);
+      engine.embed = (model, texts, role, signal, dtype) => {
+        embedCalls.push(role);
+        return embed(model, texts, role, signal, dtype);
+      };
+      let result;
+      try {
+        result = await rag.search('where is diesel sold', { mode: 'vector' });
+      } finally {
+        engine.embed = embed;
+      }
+      assert.deepEqual(result.notices, []);
       assert.ok(result.hits.length > 0 && result.hits.every((hit) => hit.vector !== undefined), 'hits come from the vectors');
+      assert.deepEqual(embedCalls, ['query'], 'the question was embedded once, by the host');
       assert.ok((await engine.status())?.loaded.some((info) => info.model === encoder), 'the query was embedded by the engine');
       assert.deepEqual(Object.keys(require.cache).filter((path) => /onnxruntime|better-sqlite3|sqlite-vec/.test(path)), [], 'no onnxruntime or SQLite on the extension host');
     });

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { runExchange } from '../../../src/core/chat/chatRunner';
 import { newConversation, startExchange } from '../../../src/core/chat/conversation';
 import { readFewShotExamples } from '../../../src/core/chat/fewShotExamples';
-import { renderTemplateForChat } from '../../../src/core/chat/templateAdapter';
+import { renderTemplateForChat, type PromptRenderer } from '../../../src/core/chat/templateAdapter';
+import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { RenderCancelledError } from '../../../src/core/prompts/renderErrors';
 import { defaultRenderWorkerScript, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
@@ -14,10 +15,12 @@ import { ScriptedBackend } from './scriptedBackend';
 const sample = join(__dirname, '..', '..', '..', 'examples', 'support-bot');
 const templatePath = join(sample, 'prompts', 'support.prompty');
 const template = readFileSync(templatePath, 'utf8');
+/** The renderer without the sandbox, for tests of what the chat makes of a rendered template. */
+const renderHere: PromptRenderer = (request, signal) => renderPrompt(request, signal ? { signal } : {});
 
 describe('rendering a .prompty template for the chat (through src/core/prompts)', () => {
   it("puts the user's question where the template asks for it", async () => {
-    const rendered = await renderTemplateForChat({ text: template, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs: { question: 'What is E42?' }, examplesK: 0 });
+    const rendered = await renderTemplateForChat({ text: template, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs: { question: 'What is E42?' }, examplesK: 0 }, renderHere);
     assert.equal(rendered.messages.length, 2);
     assert.equal(rendered.messages[0]!.role, 'system');
     assert.match(rendered.messages[0]!.content, /support assistant for the Brightleaf B2/);
@@ -27,7 +30,7 @@ describe('rendering a .prompty template for the chat (through src/core/prompts)'
 
   it("separates the template's few-shot examples from its messages and keeps k of them", async () => {
     const withExamples = template.replace('sample:', 'examples:\n  file: ../data/examples.jsonl\n  k: 3\nsample:');
-    const rendered = await renderTemplateForChat({ text: withExamples, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs: { question: 'Q?' }, examplesK: 2 });
+    const rendered = await renderTemplateForChat({ text: withExamples, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs: { question: 'Q?' }, examplesK: 2 }, renderHere);
     assert.equal(rendered.examples.length, 2);
     for (const example of rendered.examples) assert.deepEqual(example.messages.map((m) => m.role), ['user', 'assistant']);
     assert.match(rendered.examples[0]!.messages[0]!.content, /C wire/);
@@ -46,7 +49,7 @@ describe('rendering a .prompty template for the chat (through src/core/prompts)'
       answer,
       {
         backend: () => backend,
-        renderTemplate: (_path, inputs, k) => renderTemplateForChat({ text: template, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs, examplesK: k }),
+        renderTemplate: (_path, inputs, k) => renderTemplateForChat({ text: template, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs, examplesK: k }, renderHere),
         readExamples: (path, k) => Promise.resolve({ examples: readFewShotExamples(readFileSync(join(sample, path), 'utf8'), path, k).examples, notes: [] }),
       },
       { onToken: () => undefined },

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FolderIndexer } from '../../../src/core/rag/indexer';
-import { searchIndex } from '../../../src/core/rag/retriever';
+import { embedQuery, searchIndex } from '../../../src/core/rag/retriever';
 import { IndexStore } from '../../../src/core/rag/store';
 import { HashingEmbedder } from './hashingEmbedder';
 import { scratchDir } from '../../support/scratchDir';
@@ -99,7 +99,7 @@ describe('folder indexer', () => {
     assert.equal(third.embedded, store.stats().chunks);
     assert.equal(store.stats().embeddedChunks, store.stats().chunks);
     assert.equal((store.db.prepare("SELECT count(*) AS n FROM embeddings WHERE model <> 'test/b@1'").get() as { n: number }).n, 0);
-    const response = await searchIndex(store, 'item3 harbour', { embedder: other });
+    const response = await searchIndex(store, 'item3 harbour', { queryEmbedding: await embedQuery(other, 'item3 harbour') });
     assert.equal(response.mode, 'hybrid');
     assert.equal(response.hits[0]?.path, 'docs/doc0003.md');
     assert.deepEqual(other.roles[other.roles.length - 1], 'query');
