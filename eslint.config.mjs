@@ -44,7 +44,15 @@ export default tseslint.config(
   {
     files: ['src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', 'vscode'], message: 'src/shared holds message types only and imports nothing internal.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*', '!../core', 'vscode'], message: 'src/shared holds message types only and imports nothing internal.' },
+            { group: ['../core/*'], allowTypeImports: true, message: 'src/shared may import only types from src/core (its domain types).' },
+          ],
+        },
+      ],
     },
   },
 );

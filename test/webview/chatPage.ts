@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { defaultChatSettings, type ChatViewState, type Conversation, type HostToChatView } from '../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../src/core/chat/chatTypes';
+import { type ChatViewState, type Conversation, type HostToChatView } from '../../src/shared/chatViewProtocol';
 
 /**
  * The Chat webview alone in Chromium: the built bundle (dist/webview/chat.js) and CSS in a page with the same CSP

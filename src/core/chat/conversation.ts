@@ -8,7 +8,7 @@ import {
   type GenerationStats,
   type ModelInput,
   type Passage,
-} from '../../shared/chatViewProtocol';
+} from './chatTypes';
 
 /** Ids that sort by creation and never collide within a workspace. */
 export function newId(prefix: string, now = Date.now()): string {

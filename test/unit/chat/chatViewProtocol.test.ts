@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultChatSettings, parseChatViewMessage } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
+import { parseChatViewMessage } from '../../../src/shared/chatViewProtocol';
 
 describe('parseChatViewMessage (what the webview sends is untrusted)', () => {
   it('accepts well-formed requests with their ids', () => {

@@ -7,7 +7,7 @@ import { newConversation, startExchange } from '../../../src/core/chat/conversat
 import { readFewShotExamples } from '../../../src/core/chat/fewShotExamples';
 import { renderTemplateForChat } from '../../../src/core/chat/templateAdapter';
 import { defaultRenderWorkerScript, RenderCancelledError, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
-import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
 import { ScriptedBackend } from './scriptedBackend';
 
 const sample = join(__dirname, '..', '..', '..', 'examples', 'support-bot');
