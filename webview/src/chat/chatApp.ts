@@ -1,5 +1,6 @@
-import { type AssistantMessage, type ChatMessage, type ChatSettings, type ChatViewCommand, type ChatViewRequest, type HostToChatView } from '../../../src/shared/chatViewProtocol';
-import { type Messenger } from '../lib/messenger';
+import { type RequestType } from 'vscode-jsonrpc/browser';
+import { ChatViewRequests, type AssistantMessage, type ChatMessage, type ChatSettings, type ChatViewCommand, type HostToChatView } from '../../../src/shared/chatViewProtocol';
+import { type HostConnection } from '../lib/hostConnection';
 import { element } from '../lib/vscodeApi';
 import { effectiveModel, initialChatState, reduceChat, type ChatChange, type ChatState, type LocalChatEdit } from './chatState';
 import { Composer } from './composer';
@@ -9,7 +10,8 @@ import { MessageView, type MessageActions } from './messageView';
 import { markFirstRender } from './perf';
 import { RenderScheduler } from './renderScheduler';
 
-export type ChatMessenger = Messenger<ChatViewRequest, HostToChatView, { conversationId?: string }>;
+/** The connection to the host; the page's saved state remembers the conversation shown. */
+export type ChatHost = HostConnection<{ conversationId?: string }>;
 
 /**
  * The chat UI: conversation bar, message log, composer. The data lives in a `ChatState` that `reduceChat` changes
@@ -31,19 +33,19 @@ export class ChatApp implements MessageActions {
 
   constructor(
     private readonly root: HTMLElement,
-    private readonly host: ChatMessenger,
+    private readonly host: ChatHost,
   ) {
     this.banner = element('div', { class: 'banner', id: 'chat-banner' });
     this.bar = new ConversationBar(
       {
-        select: (conversationId) => void this.ask({ type: 'selectConversation', conversationId }),
-        create: () => void this.ask({ type: 'newConversation' }),
+        select: (conversationId) => void this.ask(ChatViewRequests.selectConversation, { conversationId }),
+        create: () => void this.ask(ChatViewRequests.newConversation, {}),
         rename: (conversationId, title) => {
           this.apply({ type: 'renamed', conversationId, title });
-          void this.ask({ type: 'renameConversation', conversationId, title });
+          void this.ask(ChatViewRequests.renameConversation, { conversationId, title });
         },
-        export: (conversationId) => void this.ask({ type: 'exportConversation', conversationId }),
-        delete: (conversationId) => void this.ask({ type: 'deleteConversation', conversationId }),
+        export: (conversationId) => void this.ask(ChatViewRequests.exportConversation, { conversationId }),
+        delete: (conversationId) => void this.ask(ChatViewRequests.deleteConversation, { conversationId }),
       },
       () => this.state.conversation,
       this.banner,
@@ -52,7 +54,7 @@ export class ChatApp implements MessageActions {
     this.status = element('p', { class: 'visually-hidden', role: 'status', id: 'chat-status' });
     this.composer = new Composer({
       send: (text) => this.send(text),
-      stop: () => this.state.conversation && void this.ask({ type: 'stop', conversationId: this.state.conversation.id }),
+      stop: () => this.state.conversation && void this.ask(ChatViewRequests.stop, { conversationId: this.state.conversation.id }),
       settingsChanged: (settings) => this.settingsChanged(settings),
     });
     this.root.replaceChildren(this.bar.element, this.banner, this.log, this.composer.element, this.status);
@@ -66,14 +68,15 @@ export class ChatApp implements MessageActions {
       const target = event.target as HTMLElement;
       if ((event.key === 'Enter' || event.key === ' ') && target.matches('a[data-href]')) {
         event.preventDefault();
-        void this.ask({ type: 'openLink', href: target.dataset.href! });
+        void this.ask(ChatViewRequests.openLink, { href: target.dataset.href! });
       }
     });
   }
 
-  private async ask(request: ChatViewRequest): Promise<unknown> {
+  /** Asks the host; a failure is shown in the banner, and answers undefined. */
+  private async ask<P, R>(type: RequestType<P, R, void>, params: P): Promise<R | undefined> {
     try {
-      return await this.host.request(request);
+      return await this.host.request(type, params);
     } catch (error) {
       this.announce(error instanceof Error ? error.message : String(error), true);
       return undefined;
@@ -295,7 +298,7 @@ export class ChatApp implements MessageActions {
     if (this.banner.dataset.kind === 'error') this.banner.replaceChildren();
     delete this.banner.dataset.kind;
     try {
-      await this.host.request({ type: 'send', conversationId: conversation.id, text });
+      await this.host.request(ChatViewRequests.send, { conversationId: conversation.id, text });
       return true;
     } catch (error) {
       this.announce(error instanceof Error ? error.message : String(error), true);
@@ -322,7 +325,7 @@ export class ChatApp implements MessageActions {
     this.settingsTimer = undefined;
     const pending = this.pendingSettings;
     this.pendingSettings = undefined;
-    if (pending) await this.ask({ type: 'updateSettings', ...pending });
+    if (pending) await this.ask(ChatViewRequests.updateSettings, pending);
   }
 
   private onLogClick(event: MouseEvent): void {
@@ -338,7 +341,7 @@ export class ChatApp implements MessageActions {
     const link = target.closest<HTMLElement>('a[data-href]');
     if (link) {
       event.preventDefault();
-      void this.ask({ type: 'openLink', href: link.dataset.href! });
+      void this.ask(ChatViewRequests.openLink, { href: link.dataset.href! });
       return;
     }
     const copy = target.closest<HTMLElement>('button.copy-code');
@@ -352,39 +355,39 @@ export class ChatApp implements MessageActions {
 
   // ---- MessageActions ----
   openCitation(passage: { file: string; startLine: number; endLine: number }): void {
-    void this.ask({ type: 'openCitation', file: passage.file, startLine: passage.startLine, endLine: passage.endLine });
+    void this.ask(ChatViewRequests.openCitation, { file: passage.file, startLine: passage.startLine, endLine: passage.endLine });
   }
 
   retry(messageId: string): void {
     const conversation = this.state.conversation;
     if (!conversation) return;
     this.composer.setStreaming(true);
-    void this.ask({ type: 'retry', conversationId: conversation.id, messageId }).finally(() => this.composer.setStreaming(false));
+    void this.ask(ChatViewRequests.retry, { conversationId: conversation.id, messageId }).finally(() => this.composer.setStreaming(false));
   }
 
   async addToDataset(messageId: string, editedAnswer?: string): Promise<boolean> {
     const conversation = this.state.conversation;
     if (!conversation) return false;
-    const result = (await this.ask({ type: 'addToDataset', conversationId: conversation.id, messageId, ...(editedAnswer !== undefined ? { editedAnswer } : {}) })) as { file: string; line: number } | undefined;
+    const result = await this.ask(ChatViewRequests.addToDataset, { conversationId: conversation.id, messageId, ...(editedAnswer !== undefined ? { editedAnswer } : {}) });
     if (result) this.announce(`Added to ${result.file}, line ${result.line}.`);
     return Boolean(result);
   }
 
   copy(text: string): void {
-    void this.ask({ type: 'copyText', text });
+    void this.ask(ChatViewRequests.copyText, { text });
     this.announce('Copied.');
   }
 
   runCommand(command: ChatViewCommand): void {
     this.apply({ type: 'commandStarted' });
-    void this.ask({ type: 'runCommand', command });
+    void this.ask(ChatViewRequests.runCommand, { command });
   }
 
   /** "Pick Chat Model…" for this conversation: the model picked applies to it, and answers the failed question again. */
   pickChatModel(retryMessageId?: string): void {
     const conversation = this.state.conversation;
     if (!conversation) return;
-    void this.ask({ type: 'pickChatModel', conversationId: conversation.id, ...(retryMessageId ? { retryMessageId } : {}) });
+    void this.ask(ChatViewRequests.pickChatModel, { conversationId: conversation.id, ...(retryMessageId ? { retryMessageId } : {}) });
   }
 
   focusSetting(setting: 'model' | 'maxTokens' | 'rag'): void {

@@ -102,8 +102,6 @@ export function reduceChat(state: ChatState, message: HostToChatView | LocalChat
       return { state: { ...state, commandStatus: message.ok ? { text: 'Done.', result: 'ok' } : { text: `Failed: ${message.error}`, result: 'error' } }, change: { type: 'commandEnded' } };
     case 'focusComposer':
       return { state, change: { type: 'focusComposer' } };
-    case 'response':
-      return unchanged(state);
     case 'settingsEdited':
       if (message.conversationId !== shown?.id) return unchanged(state);
       return { state: { ...state, conversation: { ...shown, settings: message.settings } }, change: { type: 'settingsEdited' } };
