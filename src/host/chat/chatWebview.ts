@@ -23,7 +23,6 @@ export interface ChatWorkspaceInfo {
 export class ChatWebviewSession implements ChatSurface, vscode.Disposable {
   activeConversationId: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
-
   private readonly shell: WebviewShell;
   /** Fires when the panel or view is closed. */
   readonly onDidDispose: vscode.Event<void>;
