@@ -5,7 +5,7 @@ import { execSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { type ChatMessage, type HostToChatView } from '../../src/shared/chatViewProtocol';
-import { ChatPageHost, testConversation, testState, until, type ChatPage } from '../../test/webview/chatPage';
+import { chatUpdate, ChatPageHost, testConversation, testState, until, type ChatPage } from '../../test/webview/chatPage';
 
 const root = join(__dirname, '..', '..');
 const tokensInAnswer = 2000;
@@ -75,7 +75,7 @@ async function measure(host: ChatPageHost, script: string): Promise<Result> {
     let i = 0;
     const next = () => {
       if (i >= list.length) return resolve();
-      window.postMessage({ type: 'tokens', conversationId: 'c-1', messageId: 'a-1', text: list[i++], sentAt: 0 }, '*');
+      window.postMessage({ jsonrpc: '2.0', method: 'chat/update', params: { type: 'tokens', conversationId: 'c-1', messageId: 'a-1', text: list[i++], sentAt: 0 } }, '*');
       setTimeout(next, ${tokenIntervalMs});
     };
     next();
@@ -93,7 +93,7 @@ async function measure(host: ChatPageHost, script: string): Promise<Result> {
   const conversation: HostToChatView = { type: 'conversation', conversation: testConversation({ id: 'c-2', messages }) };
   const openMs = await page.evaluate<number>(`new Promise((resolve) => {
     const start = performance.now();
-    window.postMessage(${JSON.stringify(conversation)}, '*');
+    window.postMessage(${JSON.stringify(chatUpdate(conversation))}, '*');
     // Painted: the frame after the message was handled.
     setTimeout(() => requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - start), 0)), 0);
   })`);

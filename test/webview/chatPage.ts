@@ -4,12 +4,13 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { defaultChatSettings, type ChatViewState, type Conversation, type HostToChatView } from '../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../src/core/chat/chatTypes';
+import { chatViewUpdate, type ChatViewState, type Conversation, type HostToChatView } from '../../src/shared/chatViewProtocol';
 
 /**
  * The Chat webview alone in Chromium: the built bundle (dist/webview/chat.js) and CSS in a page with the same CSP
  * as in VS Code, a fake `acquireVsCodeApi` that records what the UI posts and answers every request (a mock
- * messenger), and VS Code's theme variables for a light or a dark theme. Tests play the host with `send`.
+ * host), and VS Code's theme variables for a light or a dark theme. Tests play the host with `send`.
  */
 const root = join(__dirname, '..', '..');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -63,25 +64,36 @@ function pageHtml(nonce: string, theme: Theme, perf: boolean, script: string): s
 </body></html>`;
 }
 
-/** The mock messenger: records posts and answers requests (the test may set `window.hostReplies[type]`). */
+/**
+ * The mock host: speaks JSON-RPC as the extension host does (src/host/webviewRpc.ts), records each request and
+ * notification the UI sends as `{ type: <method without "chat/">, ...params }`, and answers every request (the test
+ * may set `window.hostReplies[type]` to `{ value }`, `{ error }` or 'never').
+ */
 const fakeVsCode = `
 window.posted = [];
 window.hostReplies = {};
 window.savedState = undefined;
 window.acquireVsCodeApi = () => ({
   postMessage(message) {
-    window.posted.push(message);
-    if (typeof message.requestId === 'number') {
-      const reply = window.hostReplies[message.type];
-      if (reply === 'never') return;
-      const answer = reply && reply.error ? { type: 'response', requestId: message.requestId, ok: false, error: reply.error } : { type: 'response', requestId: message.requestId, ok: true, value: reply ? reply.value : undefined };
-      setTimeout(() => window.postMessage(answer, '*'), 0);
-    }
+    const type = String(message.method).replace(/^chat\\//, '');
+    window.posted.push({ type, ...(message.params || {}) });
+    if (message.id === undefined) return;
+    const reply = window.hostReplies[type];
+    if (reply === 'never') return;
+    const answer = reply && reply.error
+      ? { jsonrpc: '2.0', id: message.id, error: { code: -31999, message: reply.error, data: { name: 'Error', message: reply.error, fields: {} } } }
+      : { jsonrpc: '2.0', id: message.id, result: reply && reply.value !== undefined ? reply.value : null };
+    setTimeout(() => window.postMessage(answer, '*'), 0);
   },
   getState() { return window.savedState; },
   setState(state) { window.savedState = state; },
 });
 `;
+
+/** The host's message as it travels: a `chat/update` notification. */
+export function chatUpdate(message: HostToChatView): { jsonrpc: '2.0'; method: string; params: HostToChatView } {
+  return { jsonrpc: '2.0', method: chatViewUpdate.method, params: message };
+}
 
 /**
  * Waits until a JavaScript expression is true in the page. Polls with `evaluate`, which the page's CSP does not
@@ -151,7 +163,7 @@ export class ChatPageHost {
     await until(page, 'window.posted && window.posted.some((m) => m.type === "ready")');
     return {
       page,
-      send: (message) => page.evaluate((m) => (globalThis as unknown as { postMessage(data: unknown, origin: string): void }).postMessage(m, '*'), message),
+      send: (message) => page.evaluate((m) => (globalThis as unknown as { postMessage(data: unknown, origin: string): void }).postMessage(m, '*'), chatUpdate(message)),
       posted: () => page.evaluate<{ type: string; [key: string]: unknown }[]>('window.posted'),
       close: async () => {
         await page.close();

@@ -4,7 +4,7 @@
  * implementing `ChatBackend` and registering itself; nothing in the UI changes.
  */
 
-import { type ChatErrorCode, type FinishReason, type GenerationStats } from '../../shared/chatViewProtocol';
+import { type ChatErrorCode, type FinishReason, type GenerationStats } from './chatTypes';
 
 export type { ChatErrorCode, FinishReason, GenerationStats };
 

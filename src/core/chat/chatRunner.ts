@@ -1,4 +1,4 @@
-import { type AssistantMessage, type ChatSettings, type Conversation, type FewShotExample, type Passage } from '../../shared/chatViewProtocol';
+import { type AssistantMessage, type ChatSettings, type Conversation, type FewShotExample, type Passage } from './chatTypes';
 import { ChatBackendError, parseModelRef, toChatBackendError, type ChatBackend, type ChatModelInfo } from './backend';
 import { historyBefore } from './conversation';
 import { type TemplateRetrievalSettings } from '../prompts/promptySettings';

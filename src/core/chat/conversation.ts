@@ -8,7 +8,7 @@ import {
   type GenerationStats,
   type ModelInput,
   type Passage,
-} from '../../shared/chatViewProtocol';
+} from './chatTypes';
 import { clamp } from '../text/clamp';
 
 /** Ids that sort by creation and never collide within a workspace. */

@@ -1,4 +1,4 @@
-import { type Conversation } from '../../shared/chatViewProtocol';
+import { type Conversation } from './chatTypes';
 import { validateDatasetText, type DatasetFinding } from '../datasets/validateDataset';
 import { findAssistant, historyBefore } from './conversation';
 

@@ -1,4 +1,4 @@
-import { type FewShotExample, type ModelInput, type Passage } from '../../shared/chatViewProtocol';
+import { type FewShotExample, type ModelInput, type Passage } from './chatTypes';
 import { ChatBackendError, type ChatTurn } from './backend';
 
 /**

@@ -1,4 +1,4 @@
-import { type FewShotExample } from '../../shared/chatViewProtocol';
+import { type FewShotExample } from './chatTypes';
 import { type ChatTurn } from './backend';
 import { type RenderedTemplate } from './promptBuilder';
 import { type RenderedPrompt, type RenderRequest } from '../prompts/renderPrompt';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ChatBackendError } from '../../../src/core/chat/backend';
 import { runExchange, type ChatSources } from '../../../src/core/chat/chatRunner';
 import { newConversation, startExchange } from '../../../src/core/chat/conversation';
-import { defaultChatSettings, type ChatSettings } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings, type ChatSettings } from '../../../src/core/chat/chatTypes';
 import { ScriptedBackend } from './scriptedBackend';
 
 function conversationWith(settings: Partial<ChatSettings>, question = 'How do I install?') {

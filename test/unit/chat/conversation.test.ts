@@ -7,7 +7,7 @@ import { ConversationStore } from '../../../src/core/chat/conversationStore';
 import { checkAppendedRow, exchangeToDatasetRow, rowAppendText } from '../../../src/core/chat/datasetRow';
 import { readFewShotExamples } from '../../../src/core/chat/fewShotExamples';
 import { conversationToMarkdown } from '../../../src/core/chat/markdownExport';
-import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
 import { scratchDir } from '../../support/scratchDir';
 
 describe('conversation model', () => {

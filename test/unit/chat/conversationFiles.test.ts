@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { newConversation } from '../../../src/core/chat/conversation';
 import { ConversationStore } from '../../../src/core/chat/conversationStore';
-import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
 import { scratchDir } from '../../support/scratchDir';
 
 /** Before the files were checked, a pipe hung the store forever: each test must end well within this. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChatBackendError } from '../../../src/core/chat/backend';
 import { buildPrompt, citationInstruction, citedPassages, formatPassages } from '../../../src/core/chat/promptBuilder';
-import { type Passage } from '../../../src/shared/chatViewProtocol';
+import { type Passage } from '../../../src/core/chat/chatTypes';
 
 const passage = (index: number, text: string, file = 'docs/guide.md'): Passage => ({ index, file, startLine: 3, endLine: 9, headingPath: ['Guide', 'Install'], text, score: 0.5 });
 

@@ -9,7 +9,7 @@ import { renderTemplateForChat, type PromptRenderer } from '../../../src/core/ch
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { RenderCancelledError } from '../../../src/core/prompts/renderErrors';
 import { defaultRenderWorkerScript, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
-import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
 import { ScriptedBackend } from './scriptedBackend';
 
 const sample = join(__dirname, '..', '..', '..', 'examples', 'support-bot');

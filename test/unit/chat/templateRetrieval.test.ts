@@ -4,7 +4,7 @@ import { runExchange, type ChatSources } from '../../../src/core/chat/chatRunner
 import { newConversation, startExchange } from '../../../src/core/chat/conversation';
 import { parsePromptyDocument } from '../../../src/core/prompts/promptyDocument';
 import { retrievalSettings } from '../../../src/core/prompts/promptySettings';
-import { defaultChatSettings, type ChatSettings } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings, type ChatSettings } from '../../../src/core/chat/chatTypes';
 import { ScriptedBackend } from './scriptedBackend';
 
 const template = `---

@@ -7,7 +7,7 @@ import { runExchange } from '../../../src/core/chat/chatRunner';
 import { newConversation, startExchange } from '../../../src/core/chat/conversation';
 import { BackendRegistry } from '../../../src/host/chat/backendRegistry';
 import { WorkspaceChatSources } from '../../../src/host/chat/workspaceChatSources';
-import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
 import { scratchDir } from '../../support/scratchDir';
 import { ScriptedBackend } from './scriptedBackend';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildDatasetReport, reportOccurrencesPerCheck, reportToMarkdown } from '../../../src/core/datasets/report';
 import { validateDataset } from '../../../src/core/datasets/validateDataset';
-import { parseDatasetReportMessage, uniformTurnCount } from '../../../src/shared/datasetReportProtocol';
+import { uniformTurnCount, validOccurrencePosition } from '../../../src/shared/datasetReportProtocol';
 import { countOf, formatByteSize } from '../../../src/shared/humanText';
 
 function chatRow(question: string, turns = 2): string {
@@ -116,12 +116,12 @@ describe('dataset report as Markdown', () => {
 
 describe('dataset report messages from the webview', () => {
   it('accepts opening an occurrence at a line and character', () => {
-    assert.deepEqual(parseDatasetReportMessage({ type: 'openOccurrence', line: 4, character: 0 }), { type: 'openOccurrence', line: 4, character: 0 });
+    assert.deepEqual(validOccurrencePosition({ line: 4, character: 0 }), { line: 4, character: 0 });
   });
 
   it('refuses an occurrence with a negative, fractional or non-numeric position', () => {
     for (const bad of [{ line: -1, character: 0 }, { line: 1.5, character: 0 }, { line: '3', character: 0 }, { line: 3 }, { line: 2 ** 60, character: 0 }]) {
-      assert.equal(parseDatasetReportMessage({ type: 'openOccurrence', ...bad }), undefined, JSON.stringify(bad));
+      assert.equal(validOccurrencePosition(bad), undefined, JSON.stringify(bad));
     }
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type CachedModel } from '../../../src/core/hub/cacheScan';
 import { previewModelChoices, validPreviewModel } from '../../../src/core/prompts/previewModelChoices';
-import { isPreviewFromWebview } from '../../../src/shared/promptPreviewProtocol';
+import { validPreviewInputs } from '../../../src/shared/promptPreviewProtocol';
 
 function cached(repoId: string, paths: string[]): CachedModel {
   const files = paths.map((path) => ({ path, size: 10, present: true }));
@@ -63,14 +63,13 @@ describe('the remembered preview model, read back from storage', () => {
 });
 
 describe('messages from the preview webview', () => {
-  it('accepts the model button and "Try in Chat"', () => {
-    assert.ok(isPreviewFromWebview({ type: 'choosePreviewModel' }));
-    assert.ok(isPreviewFromWebview({ type: 'tryInChat' }));
+  it('accepts the values typed in the inputs form', () => {
+    assert.deepEqual(validPreviewInputs({ inputs: { question: 'How?', history: '[]' } }), { inputs: { question: 'How?', history: '[]' } });
   });
 
-  it('refuses unknown messages and bad inputs', () => {
-    assert.equal(isPreviewFromWebview({ type: 'setPreviewModel', id: '/etc' }), false);
-    assert.equal(isPreviewFromWebview({ type: 'setInputs', inputs: { a: 1 } }), false);
-    assert.equal(isPreviewFromWebview('tryInChat'), false);
+  it('refuses bad inputs', () => {
+    assert.equal(validPreviewInputs({ inputs: { a: 1 } }), undefined);
+    assert.equal(validPreviewInputs({ inputs: ['x'] }), undefined);
+    assert.equal(validPreviewInputs('tryInChat'), undefined);
   });
 });

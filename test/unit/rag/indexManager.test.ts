@@ -9,7 +9,7 @@ import { BackendRegistry } from '../../../src/host/chat/backendRegistry';
 import { WorkspaceChatSources } from '../../../src/host/chat/workspaceChatSources';
 import { type EngineEmbedder } from '../../../src/host/rag/indexClient';
 import { IndexManager, type IndexManagerContext } from '../../../src/host/rag/indexManager';
-import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
 import { generateEncoderModel } from '../../support/modelGenerator';
 import { scratchDir } from '../../support/scratchDir';
 import { ScriptedBackend } from '../chat/scriptedBackend';

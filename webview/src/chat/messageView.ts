@@ -135,9 +135,9 @@ export class MessageView {
     this.rendered = true;
   }
 
-  appendText(text: string): void {
-    if (this.message.role !== 'assistant') return;
-    this.message.content += text;
+  /** Takes the answer with more streamed text; it shows at the next `renderBody` (the render scheduler's frame). */
+  streamed(message: AssistantMessage): void {
+    this.message = message;
   }
 
   update(message: ChatMessage): void {

@@ -1,9 +1,10 @@
-import { uniformTurnCount, type DatasetReport, type DatasetReportFinding, type DatasetReportToHost, type HostToDatasetReport } from '../../../src/shared/datasetReportProtocol';
+import { datasetReportUpdate, DatasetReportNotifications, uniformTurnCount, type DatasetReport, type DatasetReportFinding } from '../../../src/shared/datasetReportProtocol';
 import { countOf, formatByteSize } from '../../../src/shared/humanText';
+import { HostConnection } from '../lib/hostConnection';
 import { connectToHost, element } from '../lib/vscodeApi';
 
 // The dataset report: tables and SVG histograms drawn from the host's numbers. All text goes in as textContent.
-const host = connectToHost<DatasetReportToHost>();
+const host = new HostConnection(connectToHost());
 const root = document.getElementById('root')!;
 const svgNs = 'http://www.w3.org/2000/svg';
 
@@ -67,7 +68,7 @@ function occurrenceList(finding: DatasetReportFinding): HTMLElement {
   const list = element('ol', { class: 'occurrences' });
   for (const occurrence of finding.occurrences) {
     const open = element('button', { type: 'button', class: 'occurrence', title: `Open line ${occurrence.line + 1}: ${occurrence.message}` }, element('span', { class: 'line' }, `Line ${(occurrence.line + 1).toLocaleString('en-US')}`), element('span', { class: 'message' }, occurrence.message));
-    open.addEventListener('click', () => host.postMessage({ type: 'openOccurrence', line: occurrence.line, character: occurrence.character }));
+    open.addEventListener('click', () => host.notify(DatasetReportNotifications.openOccurrence, { line: occurrence.line, character: occurrence.character }));
     list.append(element('li', {}, open));
   }
   const unlisted = finding.count - finding.occurrences.length;
@@ -111,7 +112,7 @@ function render(report: DatasetReport): void {
     `, ${countOf(report.warnings, 'warning')}, ${countOf(report.information, 'note')}. Duplicates: ${report.duplicates.exact.toLocaleString('en-US')} exact, ${report.duplicates.normalized.toLocaleString('en-US')} normalized.`,
   );
   const exportButton = element('button', { type: 'button', id: 'export' }, 'Export as Markdown');
-  exportButton.addEventListener('click', () => host.postMessage({ type: 'exportMarkdown' }));
+  exportButton.addEventListener('click', () => host.notify(DatasetReportNotifications.exportMarkdown));
   const parts: Node[] = [element('h1', {}, `Dataset report: ${report.file}`), summary, element('div', { class: 'actions' }, exportButton)];
   if (!report.trainingData) parts.push(element('p', { class: 'hint' }, 'This file does not look like training data, so only its JSON syntax was checked.'));
   parts.push(element('h2', {}, 'Rows by format'), table(['Format', 'Rows'], report.formats.map((f) => [f.label, f.rows]), [false, true]));
@@ -135,10 +136,9 @@ function render(report: DatasetReport): void {
   root.replaceChildren(...parts);
 }
 
-window.addEventListener('message', (event: MessageEvent<HostToDatasetReport>) => {
-  const message = event.data;
+host.onNotification(datasetReportUpdate, (message) => {
   if (message.type === 'report') render(message.report);
   else root.replaceChildren(element('p', { class: message.type === 'error' ? 'errors' : 'hint' }, message.message));
 });
 root.replaceChildren(element('p', { class: 'hint' }, 'Counting…'));
-host.postMessage({ type: 'ready' });
+host.notify(DatasetReportNotifications.ready);
