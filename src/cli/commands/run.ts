@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type ChatMessage } from '../../core/inference/chatTemplate';
+import { type ChatMessage } from '../../core/text/chatMessage';
 import { InferenceEngine } from '../../core/inference/inferenceEngine';
 import { ExitCode, UsageError, type CliCommand } from '../io';
 import { decimal, engineArgOptions, engineSettings, engineUsage, integer, modelArgs, readAll } from './engineOptions';

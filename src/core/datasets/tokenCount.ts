@@ -1,3 +1,4 @@
+import { type ChatMessage } from '../text/chatMessage';
 import { type DatasetFormat } from './formats';
 
 /**
@@ -26,15 +27,10 @@ export interface TokenCounter {
   /** The longest token of the vocabulary, in characters: a text of n characters is at least n / this many tokens. */
   readonly maxTokenChars?: number;
   /** The model's chat template, when it has one: the text its trainer builds from a conversation (undefined if it refuses). */
-  renderChat?(messages: { role: string; content: string }[]): string | undefined;
+  renderChat?(messages: ChatMessage[]): string | undefined;
 }
 
 type Json = unknown;
-interface ChatTurn {
-  role: string;
-  content: string;
-}
-
 /** The first of `keys` that holds a string, or ''. */
 function stringField(object: Record<string, Json>, ...keys: string[]): string {
   for (const key of keys) if (typeof object[key] === 'string') return object[key];
@@ -60,7 +56,7 @@ function serializedCalls(calls: Json): string {
   }
 }
 
-function messageTurns(list: Json): ChatTurn[] {
+function messageTurns(list: Json): ChatMessage[] {
   if (!Array.isArray(list)) return [];
   return list.map((raw) => {
     const message = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, Json>;
@@ -73,7 +69,7 @@ function messageTurns(list: Json): ChatTurn[] {
 const shareGptRoles: Record<string, string> = { human: 'user', gpt: 'assistant', system: 'system', observation: 'tool', function_call: 'assistant' };
 
 /** The conversation a row trains on, as chat turns (or one plain text for language modelling). */
-export function rowTurns(row: Record<string, Json>, format: DatasetFormat): ChatTurn[] | string {
+export function rowTurns(row: Record<string, Json>, format: DatasetFormat): ChatMessage[] | string {
   switch (format) {
     case 'messages':
       return messageTurns(row.messages);

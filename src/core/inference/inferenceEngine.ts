@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
-import { type ChatMessage } from './chatTemplate';
+import { type ChatMessage } from '../text/chatMessage';
 import { type EmbeddingRole } from './embedding';
 import { ModelError, onnxWeightBytes, openModelFolder, selectOnnxFile, type ModelDtype } from './modelFolder';
 import { type ExecutionProviderChoice } from './onnxSession';

@@ -1,5 +1,6 @@
 import { validateDatasetText } from '../datasets/validateDataset';
-import { type ChatMessage, type FewShotExample } from './fewShotSelection';
+import { type ChatMessage } from '../text/chatMessage';
+import { type FewShotExample } from './fewShotSelection';
 
 export interface ExamplesProblem {
   line: number;

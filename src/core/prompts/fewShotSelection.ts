@@ -1,11 +1,8 @@
 import { type TextEmbedder } from '../inference/embedding';
 import { cosine } from '../rag/fusion';
+import { type ChatMessage } from '../text/chatMessage';
 import { seededRandom } from '../text/seededRandom';
 
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
 
 /** One few-shot example: a row of the examples file (the fine-tuning `messages` format). */
 export interface FewShotExample {

@@ -1,5 +1,5 @@
 import { knownRoles } from './promptyDocument';
-import { type ChatMessage } from './fewShotSelection';
+import { type ChatMessage } from '../text/chatMessage';
 
 const roleSeparator = new RegExp(`^[ \\t]*#?[ \\t]*(${knownRoles.join('|')})(\\[[^\\]\\n]*\\])?[ \\t]*:[ \\t]*$`, 'gim');
 

@@ -1,10 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import { type TextEmbedder } from '../inference/embedding';
 import { resolveLocalModel } from '../hub/cacheLocation';
-import { applyChatTemplate, loadModelPromptInfo } from './chatTemplate';
+import { applyChatTemplate, loadModelPromptInfo } from './modelPromptInfo';
 import { type TemplateBudgets } from './guardedTemplates';
 import { readExamplesText } from './examplesFile';
-import { type ChatMessage, selectExamples } from './fewShotSelection';
+import { selectExamples } from './fewShotSelection';
+import { type ChatMessage } from '../text/chatMessage';
 import { examplesSettings, looksLikeHubId, modelIdEnvName, modelIdOf, redactEnvValue } from './promptySettings';
 import { declaredInputs, inputValues } from './promptyInputs';
 import { parsePromptyDocument } from './promptyDocument';
@@ -177,7 +178,7 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
   // Loading a tokenizer takes a second or more the first time: the sandbox's limit for templates does not apply.
   options.onPhase?.('model');
   const info = loadModelPromptInfo(folder);
-  result.model = { id: modelId, folder, chatTemplateSource: info.chatTemplateSource, contextWindow: info.contextWindow, notes: info.notes };
+  result.model = { id: modelId, folder, ...(info.chatTemplate ? { chatTemplateSource: info.chatTemplate.fileName } : {}), ...(info.contextWindow !== undefined ? { contextWindow: info.contextWindow } : {}), notes: info.notes };
   if (!info.chatTemplate) {
     result.modelHint = info.notes[0];
     return result;

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { type EmbeddingRole, type TextEmbedder } from '../inference/embedding';
 import { OnnxTextEmbedder } from '../inference/textEmbedder';
-import { ModelChatTemplateError } from './chatTemplate';
+import { ChatTemplateError } from './chatTemplate';
 import { type TemplateBudgets } from './guardedTemplates';
 import { renderPrompt, type RenderRequest } from './renderPrompt';
 
@@ -17,7 +17,7 @@ parentPort?.on('message', (message: WorkerRequest) => {
   parentPort!.postMessage({ id: message.id, phase: 'template' });
   renderPrompt(message.request, { loadEmbedder, budgets: message.budgets, onPhase: (phase) => parentPort!.postMessage({ id: message.id, phase }) }).then(
     (result) => parentPort!.postMessage({ id: message.id, result }),
-    (error: unknown) => parentPort!.postMessage({ id: message.id, error: describeRenderError(error), origin: error instanceof ModelChatTemplateError ? 'model' : 'template' }),
+    (error: unknown) => parentPort!.postMessage({ id: message.id, error: describeRenderError(error), origin: error instanceof ChatTemplateError ? 'model' : 'template' }),
   );
 });
 
