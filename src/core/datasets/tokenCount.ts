@@ -1,4 +1,4 @@
-import { type ChatMessage } from '../text/chatMessage';
+import { type ChatTurn } from '../text/chatTurn';
 import { type DatasetFormat } from './formats';
 
 /**
@@ -27,7 +27,7 @@ export interface TokenCounter {
   /** The longest token of the vocabulary, in characters: a text of n characters is at least n / this many tokens. */
   readonly maxTokenChars?: number;
   /** The model's chat template, when it has one: the text its trainer builds from a conversation (undefined if it refuses). */
-  renderChat?(messages: ChatMessage[]): string | undefined;
+  renderChat?(messages: ChatTurn[]): string | undefined;
 }
 
 type Json = unknown;
@@ -56,7 +56,7 @@ function serializedCalls(calls: Json): string {
   }
 }
 
-function messageTurns(list: Json): ChatMessage[] {
+function messageTurns(list: Json): ChatTurn[] {
   if (!Array.isArray(list)) return [];
   return list.map((raw) => {
     const message = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, Json>;
@@ -69,7 +69,7 @@ function messageTurns(list: Json): ChatMessage[] {
 const shareGptRoles: Record<string, string> = { human: 'user', gpt: 'assistant', system: 'system', observation: 'tool', function_call: 'assistant' };
 
 /** The conversation a row trains on, as chat turns (or one plain text for language modelling). */
-export function rowTurns(row: Record<string, Json>, format: DatasetFormat): ChatMessage[] | string {
+export function rowTurns(row: Record<string, Json>, format: DatasetFormat): ChatTurn[] | string {
   switch (format) {
     case 'messages':
       return messageTurns(row.messages);

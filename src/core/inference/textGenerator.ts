@@ -3,7 +3,7 @@ import { type Tokenizer } from '@huggingface/tokenizers';
 import { type EngineFinishReason, type EngineGenerateOptions, type EngineGenerationResult, type EngineGenerationStats } from '../../shared/engineProtocol';
 import { renderChatTemplate } from '../prompts/chatTemplate';
 import { type TemplateBudgets } from '../prompts/guardedTemplates';
-import { type ChatMessage } from '../text/chatMessage';
+import { type ChatTurn } from '../text/chatTurn';
 import { CancelledError } from './abort';
 import { configNumber, ModelError, openModelFolder, selectOnnxFile, type ModelDtype, type ModelFolder } from './modelFolder';
 import { loadOnnxRuntime, openOnnxSession, requireSessionIO, type SessionOptions } from './onnxSession';
@@ -39,7 +39,7 @@ interface KvLayout {
  * opened (the same render as the prompt preview's), or, for base models without a template, the messages' text joined
  * with no turn markers.
  */
-export function chatPromptText(model: ModelFolder, messages: readonly ChatMessage[], templateVariables: Record<string, unknown> = {}, budgets?: Partial<TemplateBudgets>): { text: string; templated: boolean } {
+export function chatPromptText(model: ModelFolder, messages: readonly ChatTurn[], templateVariables: Record<string, unknown> = {}, budgets?: Partial<TemplateBudgets>): { text: string; templated: boolean } {
   if (messages.length === 0) throw new RangeError('a chat needs at least one message');
   if (!model.chatTemplate) return { text: messages.map((message) => message.content).join('\n\n'), templated: false };
   return { text: renderChatTemplate(model.chatTemplate, messages, { addGenerationPrompt: true, variables: templateVariables, ...(budgets ? { budgets } : {}) }), templated: true };
@@ -82,13 +82,13 @@ export class OnnxTextGenerator {
   }
 
   /** The prompt token ids for a conversation, through the model's chat template. */
-  encodeChat(messages: readonly ChatMessage[], templateVariables: Record<string, unknown> = {}): number[] {
+  encodeChat(messages: readonly ChatTurn[], templateVariables: Record<string, unknown> = {}): number[] {
     const { text, templated } = chatPromptText(this.model, messages, templateVariables);
     return this.tokenizer.encode(text, { add_special_tokens: !templated }).ids;
   }
 
   generate(
-    messages: readonly ChatMessage[],
+    messages: readonly ChatTurn[],
     options: GenerateOptions = {},
     onText?: (delta: string) => void,
     signal?: AbortSignal,

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMissingFileError, readBoundedTextSync } from '../files/boundedRead';
-import { type ChatMessage } from '../text/chatMessage';
+import { type ChatTurn } from '../text/chatTurn';
 import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from './guardedTemplates';
 
 /** The files a model's chat template can come from, in the order transformers prefers them. */
@@ -168,7 +168,7 @@ export interface ChatTemplateRenderOptions {
  * globals (`raise_exception`, `strftime_now`, a capped `range`). The one renderer of the engine, the prompt preview
  * and dataset token counts, so all three see the same string.
  */
-export function renderChatTemplate(template: ModelChatTemplate, messages: readonly ChatMessage[], options: ChatTemplateRenderOptions): string {
+export function renderChatTemplate(template: ModelChatTemplate, messages: readonly ChatTurn[], options: ChatTemplateRenderOptions): string {
   const variables = options.variables ?? {};
   const name = selectedTemplateName(template, variables);
   const described = `The chat template of ${template.folder} (${template.fileName}${name === 'default' ? '' : `, "${name}"`})`;

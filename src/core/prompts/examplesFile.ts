@@ -1,5 +1,5 @@
 import { validateDatasetText } from '../datasets/validateDataset';
-import { type ChatMessage } from '../text/chatMessage';
+import { type ChatTurn } from '../text/chatTurn';
 import { type FewShotExample } from './fewShotSelection';
 
 export interface ExamplesProblem {
@@ -30,7 +30,7 @@ export function readExamplesText(text: string): { examples: FewShotExample[]; pr
     }
     const messages = (row as { messages?: unknown } | null)?.messages;
     if (!Array.isArray(messages)) return;
-    const parsed: ChatMessage[] = [];
+    const parsed: ChatTurn[] = [];
     for (const message of messages as unknown[]) {
       const role = (message as { role?: unknown } | null)?.role;
       const content = contentText((message as { content?: unknown } | null)?.content);

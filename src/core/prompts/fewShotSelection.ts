@@ -1,6 +1,6 @@
 import { type TextEmbedder } from '../inference/embedding';
 import { cosine } from '../rag/fusion';
-import { type ChatMessage } from '../text/chatMessage';
+import { type ChatTurn } from '../text/chatTurn';
 import { seededRandom } from '../text/seededRandom';
 
 
@@ -8,7 +8,7 @@ import { seededRandom } from '../text/seededRandom';
 export interface FewShotExample {
   /** Zero-based line of the row in the examples file. */
   line: number;
-  messages: ChatMessage[];
+  messages: ChatTurn[];
 }
 
 export type SelectionStrategy = 'first' | 'random' | 'similar';

@@ -2,7 +2,7 @@ import { statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { isMissingFileError, readBoundedTextSync, type FileKind } from '../files/boundedRead';
-import { type ChatMessage } from '../text/chatMessage';
+import { type ChatTurn } from '../text/chatTurn';
 import { ChatTemplateError, readChatTemplate, renderChatTemplate, selectedTemplateName, type ModelChatTemplate } from './chatTemplate';
 import { type TemplateBudgets } from './guardedTemplates';
 
@@ -93,10 +93,10 @@ export interface AppliedChatTemplate {
  * Renders messages through the model's chat template, as transformers' `apply_chat_template(add_generation_prompt=True)`
  * (the engine renders with the same function), with each message's share of the prompt's tokens.
  */
-export function applyChatTemplate(info: ModelPromptInfo, messages: readonly ChatMessage[], extra: Record<string, unknown> = {}, budgets?: Partial<TemplateBudgets>): AppliedChatTemplate {
+export function applyChatTemplate(info: ModelPromptInfo, messages: readonly ChatTurn[], extra: Record<string, unknown> = {}, budgets?: Partial<TemplateBudgets>): AppliedChatTemplate {
   const template = info.chatTemplate;
   if (!template) throw new Error(info.notes[0] ?? 'The model has no chat template.');
-  const render = (list: readonly ChatMessage[], addGenerationPrompt: boolean): string => renderChatTemplate(template, list, { addGenerationPrompt, variables: extra, ...(budgets ? { budgets } : {}) });
+  const render = (list: readonly ChatTurn[], addGenerationPrompt: boolean): string => renderChatTemplate(template, list, { addGenerationPrompt, variables: extra, ...(budgets ? { budgets } : {}) });
   const prompt = render(messages, true);
   if (!info.tokenizer) return { prompt };
   const count = cachedCounter(info.tokenizer);

@@ -5,7 +5,7 @@ import { applyChatTemplate, loadModelPromptInfo } from './modelPromptInfo';
 import { type TemplateBudgets } from './guardedTemplates';
 import { readExamplesText } from './examplesFile';
 import { selectExamples } from './fewShotSelection';
-import { type ChatMessage } from '../text/chatMessage';
+import { type ChatTurn } from '../text/chatTurn';
 import { examplesSettings, looksLikeHubId, modelIdEnvName, modelIdOf, redactEnvValue } from './promptySettings';
 import { declaredInputs, inputValues } from './promptyInputs';
 import { parsePromptyDocument } from './promptyDocument';
@@ -33,7 +33,7 @@ export interface RenderRequest {
   showEnv?: boolean;
 }
 
-export interface RenderedMessage extends ChatMessage {
+export interface RenderedMessage extends ChatTurn {
   source: 'template' | 'example';
   /** Tokens this message adds to the model's prompt, when the model's tokenizer is known. */
   tokens?: number;
