@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { TextPositions } from './textPositions';
+import { TextPositions } from '../text/lineIndex';
 import { type OffsetFinding } from './promptFinding';
 
 export type TemplateFormat = 'jinja2' | 'mustache';
