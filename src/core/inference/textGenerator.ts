@@ -1,7 +1,7 @@
 import type * as Ort from 'onnxruntime-node';
 import { type Tokenizer } from '@huggingface/tokenizers';
 import { type EngineFinishReason, type EngineGenerateOptions, type EngineGenerationResult, type EngineGenerationStats } from '../../shared/engineProtocol';
-import { renderChatTemplate } from '../prompts/chatTemplate';
+import { renderChatTemplate, specialTokensOf } from '../prompts/chatTemplate';
 import { type TemplateBudgets } from '../prompts/guardedTemplates';
 import { type ChatTurn } from '../text/chatTurn';
 import { CancelledError } from './abort';
@@ -310,8 +310,7 @@ function collectEosIds(model: ModelFolder, tokenizer: Tokenizer): Set<number> {
   };
   add(model.generationConfig.eos_token_id);
   add(model.config.eos_token_id);
-  const eosText = model.tokenizerConfig.eos_token;
-  const eosContent = typeof eosText === 'string' ? eosText : typeof eosText === 'object' && eosText !== null ? (eosText as { content?: string }).content : undefined;
+  const eosContent = specialTokensOf(model.tokenizerConfig).eos_token;
   if (eosContent) {
     const id = tokenizer.token_to_id(eosContent);
     if (id !== undefined) ids.add(id);

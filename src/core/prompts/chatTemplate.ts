@@ -50,6 +50,16 @@ function tokenText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** tokenizer_config.json's bos_token, eos_token, pad_token and unk_token that are set, as text (strings or added-token objects). */
+export function specialTokensOf(tokenizerConfig: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+  const specialTokens: Record<string, string> = {};
+  for (const key of specialTokenKeys) {
+    const text = tokenText(tokenizerConfig?.[key]);
+    if (text !== undefined) specialTokens[key] = text;
+  }
+  return specialTokens;
+}
+
 /**
  * The templates a `chat_template` value holds, by name: a string is the default; a list of `{name, template}` (how
  * transformers saves several) or an object keyed by name holds named ones. Undefined when it holds none.
@@ -82,11 +92,7 @@ export function readChatTemplate(folder: string, tokenizerConfig: Readonly<Recor
       return undefined;
     }
   };
-  const specialTokens: Record<string, string> = {};
-  for (const key of specialTokenKeys) {
-    const text = tokenText(tokenizerConfig?.[key]);
-    if (text !== undefined) specialTokens[key] = text;
-  }
+  const specialTokens = specialTokensOf(tokenizerConfig);
   const found = (fileName: ChatTemplateFileName, templates: Record<string, string>): { template: ModelChatTemplate; problems: ChatTemplateFileProblem[] } => ({
     template: { folder, fileName, file: join(folder, fileName), templates, specialTokens },
     problems,
