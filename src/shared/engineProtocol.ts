@@ -4,6 +4,8 @@
  * Typed once here and used on both sides; imports nothing.
  */
 
+import type { ChatTurn as EngineChatMessage } from '../core/text/chatTurn';
+
 export type EngineEmbeddingRole = 'query' | 'document';
 export type EngineExecutionProvider = 'cpu' | 'cuda' | 'auto';
 export type EngineDtype = 'auto' | 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';
@@ -18,10 +20,8 @@ export interface EngineSettings {
   spinWhileGenerating?: boolean;
 }
 
-export interface EngineChatMessage {
-  role: string;
-  content: string;
-}
+/** A turn of the conversation to generate from: the core's one chat-turn type, under the protocol's name. */
+export type { EngineChatMessage };
 
 /** How the next token is chosen. Absent values come from the model's generation_config.json, then HF's defaults. */
 export interface EngineSamplingOptions {

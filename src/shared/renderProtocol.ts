@@ -3,7 +3,7 @@
  * the CLI's `render`) and its worker thread (entry `src/worker/renderWorker.ts`). One request per render; the worker
  * reports each phase it enters to the request's progress token, so the sandbox can hold the template to its time
  * limit and the model loading to its own. Errors keep their class (TemplateBudgetError, UnsafeFileError,
- * ModelChatTemplateError) across the boundary.
+ * ChatTemplateError) across the boundary.
  */
 import { ProgressType, RequestType, type ProgressToken } from 'vscode-jsonrpc';
 import type { TemplateBudgets } from '../core/prompts/guardedTemplates';

@@ -10,6 +10,7 @@ import {
   type Passage,
 } from './chatTypes';
 import { clamp } from '../text/clamp';
+import { type ChatTurn } from '../text/chatTurn';
 
 /** Ids that sort by creation and never collide within a workspace. */
 export function newId(prefix: string, now = Date.now()): string {
@@ -80,8 +81,8 @@ export function findAssistant(conversation: Conversation, messageId: string): As
  * The turns before an answer, as the backend sees them: earlier questions and completed answers. Failed answers are
  * left out (they were never the model's words), stopped ones are kept as far as they went.
  */
-export function historyBefore(conversation: Conversation, messageId: string): { role: 'user' | 'assistant'; content: string }[] {
-  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
+export function historyBefore(conversation: Conversation, messageId: string): ChatTurn<'user' | 'assistant'>[] {
+  const turns: ChatTurn<'user' | 'assistant'>[] = [];
   for (const message of conversation.messages) {
     if (message.id === messageId) break;
     if (message.role === 'assistant' && (message.status === 'error' || message.content.length === 0)) continue;
@@ -162,7 +163,7 @@ function parsePassage(value: unknown): Passage | undefined {
   return passage;
 }
 
-function parseTurns(value: unknown): { role: string; content: string }[] {
+function parseTurns(value: unknown): ChatTurn[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((m) => (isRecord(m) && typeof m.role === 'string' && typeof m.content === 'string' ? [{ role: m.role, content: m.content }] : []));
 }

@@ -1,5 +1,5 @@
 import { type FewShotExample } from './chatTypes';
-import { type ChatTurn } from './backend';
+import { type ChatRole, type ChatTurn } from '../text/chatTurn';
 import { type RenderedTemplate } from './promptBuilder';
 import { type RenderedPrompt, type RenderRequest } from '../prompts/renderPrompt';
 
@@ -24,7 +24,7 @@ export async function renderTemplateForChat(input: {
 }, render: PromptRenderer): Promise<RenderedTemplate> {
   // model '' skips the preview's last step (the model's chat template): the backend applies its own model's.
   const rendered = await render({ text: input.text, templatePath: input.templatePath, workspaceRoots: input.workspaceRoots, inputs: input.inputs, model: '' }, input.signal);
-  const messages: ChatTurn[] = [];
+  const messages: ChatTurn<ChatRole>[] = [];
   const examples: FewShotExample[] = [];
   let current: FewShotExample | undefined;
   for (const message of rendered.messages) {

@@ -1,16 +1,10 @@
 import { type TextChange } from '../text/documentChangeLog';
+import { splitLines } from '../text/lineIndex';
 import { type LineAnalysis, type LineAnalysisOptions, analyzeLine } from './rowAnalysis';
 import { rowCounterFor, type TokenCounter } from './tokenCount';
 
 /** An edit touching more lines than this is applied by a full `update` (cheaper than many splices, and no spread limits). */
 const maxIncrementalLines = 2000;
-
-/** Splits a document into lines the way LSP numbers them: LF, CRLF and a lone CR all end a line. */
-export function splitLines(text: string): string[] {
-  // The common case (no CR at all) is one native split.
-  if (text.indexOf('\r') < 0) return text.split('\n');
-  return text.split(/\r\n|\r|\n/);
-}
 
 /**
  * The per-line analyses of one open document, kept between edits. An edit re-analyses only the lines whose text

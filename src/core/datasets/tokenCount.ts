@@ -1,3 +1,4 @@
+import { type ChatTurn } from '../text/chatTurn';
 import { type DatasetFormat } from './formats';
 
 /**
@@ -26,15 +27,10 @@ export interface TokenCounter {
   /** The longest token of the vocabulary, in characters: a text of n characters is at least n / this many tokens. */
   readonly maxTokenChars?: number;
   /** The model's chat template, when it has one: the text its trainer builds from a conversation (undefined if it refuses). */
-  renderChat?(messages: { role: string; content: string }[]): string | undefined;
+  renderChat?(messages: ChatTurn[]): string | undefined;
 }
 
 type Json = unknown;
-interface ChatTurn {
-  role: string;
-  content: string;
-}
-
 /** The first of `keys` that holds a string, or ''. */
 function stringField(object: Record<string, Json>, ...keys: string[]): string {
   for (const key of keys) if (typeof object[key] === 'string') return object[key];

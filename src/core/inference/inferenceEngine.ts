@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
-import { type ChatMessage } from './chatTemplate';
+import { type ChatTurn } from '../text/chatTurn';
 import { type EmbeddingRole } from './embedding';
 import { ModelError, onnxWeightBytes, openModelFolder, selectOnnxFile, type ModelDtype } from './modelFolder';
 import { type ExecutionProviderChoice } from './onnxSession';
@@ -82,7 +82,7 @@ export class InferenceEngine {
     return texts.map((text) => embedder.countTokens(text));
   }
 
-  async generate(model: string, messages: readonly ChatMessage[], options: GenerateOptions, onText?: (delta: string) => void, signal?: AbortSignal, dtype?: ModelDtype): Promise<GenerationResult> {
+  async generate(model: string, messages: readonly ChatTurn[], options: GenerateOptions, onText?: (delta: string) => void, signal?: AbortSignal, dtype?: ModelDtype): Promise<GenerationResult> {
     const generator = await this.generator(model, dtype);
     return this.using(model, dtype, 'generator', () => generator.generate(messages, options, onText, signal));
   }

@@ -1,212 +1,192 @@
-import { statSync, type Stats } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { isMissingFileError, readBoundedTextSync, type FileKind } from '../files/boundedRead';
-import { type ChatMessage } from './fewShotSelection';
+import { isMissingFileError, readBoundedTextSync } from '../files/boundedRead';
+import { type ChatTurn } from '../text/chatTurn';
 import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from './guardedTemplates';
 
-/** What a model folder says about turning messages into its prompt string and counting its tokens. */
-export interface ModelPromptInfo {
-  folder: string;
-  chatTemplate?: string;
-  /** Which file the template came from, for the preview ("tokenizer_config.json", "chat_template.jinja"). */
-  chatTemplateSource?: string;
-  specialTokens: Record<string, string>;
-  contextWindow?: number;
-  tokenizer?: Tokenizer;
-  /** Why something is missing, in words. */
-  notes: string[];
+/** The files a model's chat template can come from, in the order transformers prefers them. */
+export type ChatTemplateFileName = 'chat_template.jinja' | 'chat_template.json' | 'tokenizer_config.json';
+
+/** A model folder's chat template(s) and the special tokens they are rendered with. */
+export interface ModelChatTemplate {
+  readonly folder: string;
+  /** Where the template came from, for messages and the preview. */
+  readonly fileName: ChatTemplateFileName;
+  /** The same, as a path. */
+  readonly file: string;
+  /** Jinja sources by name: `default` and, where the model has them, others such as `tool_use`. */
+  readonly templates: Readonly<Record<string, string>>;
+  /** tokenizer_config.json's bos_token, eos_token, pad_token and unk_token that are set, as text. */
+  readonly specialTokens: Readonly<Record<string, string>>;
 }
 
-/**
- * A file of the model folder as text, or undefined when absent. One that is not a safe file (a pipe, a device, over
- * its kind's size) is treated as absent and said first in `notes`, so the preview shows why.
- */
-function readModelText(path: string, kind: FileKind, notes: string[]): string | undefined {
-  try {
-    return readBoundedTextSync(path, { kind });
-  } catch (error) {
-    if (!isMissingFileError(error)) notes.unshift(error instanceof Error ? error.message : String(error));
-    return undefined;
+/** A model file that could not be read (not a regular file, over its size limit, not JSON), with its path. */
+export interface ChatTemplateFileProblem {
+  message: string;
+  file: string;
+}
+
+/** The model's chat template could not be parsed or failed on a conversation; `file` is where the template came from. */
+export class ChatTemplateError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    /** It does not parse; it refused the conversation (`raise_exception`, a strict check); it ran out of a budget. */
+    readonly failure: 'syntax' | 'conversation' | 'budget',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ChatTemplateError';
   }
 }
 
-function readJson(path: string, kind: FileKind, notes: string[]): Record<string, unknown> | undefined {
-  const text = readModelText(path, kind, notes);
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
+const specialTokenKeys = ['bos_token', 'eos_token', 'pad_token', 'unk_token'];
+/** transformers' folder of named templates saved beside chat_template.jinja (`tool_use.jinja` …). */
+const namedTemplatesFolder = 'additional_chat_templates';
 
 function tokenText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
   return undefined;
 }
 
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-const tokenizerCache = new Map<string, { mtime: number; tokenizer: Tokenizer }>();
-
-/**
- * Loads a local model folder's chat template (`chat_template.jinja`, `chat_template.json`, or `chat_template` in
- * `tokenizer_config.json`, the order transformers uses), special tokens, context window (`config.json`) and
- * tokenizer (`tokenizer.json`). Tokenizers are cached by folder.
- */
-export function loadModelPromptInfo(folder: string): ModelPromptInfo {
-  const notes: string[] = [];
-  const config = readJson(join(folder, 'tokenizer_config.json'), 'tokenizerConfig', notes);
-  const modelConfig = readJson(join(folder, 'config.json'), 'modelConfig', notes);
-  let chatTemplate: string | undefined;
-  let chatTemplateSource: string | undefined;
-  const jinjaTemplate = readModelText(join(folder, 'chat_template.jinja'), 'chatTemplate', notes);
-  const jsonTemplate = jinjaTemplate === undefined ? readJson(join(folder, 'chat_template.json'), 'chatTemplate', notes)?.chat_template : undefined;
-  if (jinjaTemplate !== undefined) {
-    chatTemplate = jinjaTemplate;
-    chatTemplateSource = 'chat_template.jinja';
-  } else if (typeof jsonTemplate === 'string') {
-    chatTemplate = jsonTemplate;
-    chatTemplateSource = 'chat_template.json';
-  } else if (config?.chat_template !== undefined) {
-    const raw = config.chat_template;
-    if (typeof raw === 'string') chatTemplate = raw;
-    else if (Array.isArray(raw)) {
-      const named = raw as { name?: string; template?: string }[];
-      chatTemplate = (named.find((entry) => entry.name === 'default') ?? named[0])?.template;
-    }
-    chatTemplateSource = 'tokenizer_config.json';
-  }
-  if (!chatTemplate) notes.push(`No chat template in ${folder}: it needs \`chat_template\` in tokenizer_config.json, or a chat_template.jinja file.`);
+/** tokenizer_config.json's bos_token, eos_token, pad_token and unk_token that are set, as text (strings or added-token objects). */
+export function specialTokensOf(tokenizerConfig: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
   const specialTokens: Record<string, string> = {};
-  for (const key of ['bos_token', 'eos_token', 'pad_token', 'unk_token']) {
-    const text = tokenText(config?.[key]);
+  for (const key of specialTokenKeys) {
+    const text = tokenText(tokenizerConfig?.[key]);
     if (text !== undefined) specialTokens[key] = text;
   }
-  const windowCandidates = [modelConfig?.max_position_embeddings, modelConfig?.n_positions, modelConfig?.max_sequence_length, (modelConfig?.text_config as Record<string, unknown> | undefined)?.max_position_embeddings, config?.model_max_length];
-  const contextWindow = windowCandidates.find((value): value is number => typeof value === 'number' && value > 0 && value < 1e8);
-  let tokenizer: Tokenizer | undefined;
-  const tokenizerPath = join(folder, 'tokenizer.json');
-  // The modification time only keys the cache; what is parsed comes from the bounded read, which checks the file itself.
-  const tokenizerStats = statOrUndefined(tokenizerPath);
-  if (tokenizerStats) {
-    const cached = tokenizerCache.get(tokenizerPath);
-    if (cached && cached.mtime === tokenizerStats.mtimeMs) tokenizer = cached.tokenizer;
-    else {
-      try {
-        tokenizer = new Tokenizer(JSON.parse(readBoundedTextSync(tokenizerPath, { kind: 'tokenizer' })) as object, config ?? {});
-        tokenizerCache.set(tokenizerPath, { mtime: tokenizerStats.mtimeMs, tokenizer });
-      } catch (error) {
-        notes.push(`tokenizer.json could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  } else notes.push(`No tokenizer.json in ${folder}, so tokens are not counted.`);
-  return { folder, chatTemplate, chatTemplateSource, specialTokens, contextWindow, tokenizer, notes };
+  return specialTokens;
 }
 
-/** The model's chat template (not the prompt template) failed: the model folder is at fault, named in the message. */
-export class ModelChatTemplateError extends Error {
-  constructor(info: ModelPromptInfo, cause: unknown) {
-    super(`The chat template of ${info.folder} (${info.chatTemplateSource ?? 'chat template'}) failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'ModelChatTemplateError';
-  }
+/**
+ * The templates a `chat_template` value holds, by name: a string is the default; a list of `{name, template}` (how
+ * transformers saves several) or an object keyed by name holds named ones. Undefined when it holds none.
+ */
+function templatesOf(value: unknown): Record<string, string> | undefined {
+  if (typeof value === 'string') return { default: value };
+  const entries = Array.isArray(value)
+    ? value.map((entry: unknown) => [(entry as { name?: unknown } | null)?.name, (entry as { template?: unknown } | null)?.template])
+    : typeof value === 'object' && value !== null
+      ? Object.entries(value)
+      : [];
+  const templates: Record<string, string> = {};
+  for (const [name, template] of entries) if (typeof name === 'string' && typeof template === 'string') templates[name] = template;
+  return Object.keys(templates).length > 0 ? templates : undefined;
 }
 
-export interface AppliedChatTemplate {
-  prompt: string;
-  totalTokens?: number;
-  /** Tokens each message adds to the prompt (its text plus the template's markup around it). */
-  messageTokens?: number[];
-}
-
-/** Renders messages through the model's chat template, as transformers' `apply_chat_template(add_generation_prompt=True)`. */
-export function applyChatTemplate(info: ModelPromptInfo, messages: readonly ChatMessage[], extra: Record<string, unknown> = {}, budgets?: Partial<TemplateBudgets>): AppliedChatTemplate {
-  if (!info.chatTemplate) throw new Error(info.notes[0] ?? 'The model has no chat template.');
-  const template = parsedChatTemplate(info.chatTemplate);
-  const render = (list: readonly ChatMessage[], addGenerationPrompt: boolean): string =>
-    template.render({ ...info.specialTokens, ...extra, messages: list.map((m) => ({ ...m })), add_generation_prompt: addGenerationPrompt }, budgets);
-  let prompt: string;
-  try {
-    prompt = render(messages, true);
-  } catch (error) {
-    throw new ModelChatTemplateError(info, error);
-  }
-  if (!info.tokenizer) return { prompt };
-  const count = cachedCounter(info.tokenizer);
-  // Per-message counts: each message's share of the prompt is the text its prefix adds (its content plus the
-  // template's markup), tokenized alone. When a template rewrites earlier turns (a prefix is not a prefix of the
-  // whole), fall back to counting each message's own text.
-  const segments: string[] = [];
-  let previous = '';
-  let prefixesHold = true;
-  for (let i = 0; i < messages.length; i++) {
-    let text: string;
+/**
+ * Reads a model folder's chat template in the order transformers uses: `chat_template.jinja` (with the named
+ * templates of `additional_chat_templates/`), which overrides everything else; then `chat_template.json` (the
+ * processors' file of multimodal models); then `chat_template` in tokenizer_config.json (given already parsed). A file
+ * that cannot be read is skipped and said in `problems`, so each caller decides whether that is fatal.
+ */
+export function readChatTemplate(folder: string, tokenizerConfig: Readonly<Record<string, unknown>> | undefined): { template?: ModelChatTemplate; problems: ChatTemplateFileProblem[] } {
+  const problems: ChatTemplateFileProblem[] = [];
+  const readText = (file: string): string | undefined => {
     try {
-      text = render(messages.slice(0, i + 1), false);
+      return readBoundedTextSync(file, { kind: 'chatTemplate' });
     } catch (error) {
-      // A budget that ran out on a prefix would run out again: only templates refusing a shape fall back.
-      if (error instanceof TemplateBudgetError) throw new ModelChatTemplateError(info, error);
-      prefixesHold = false;
-      break;
+      if (!isMissingFileError(error)) problems.push({ message: error instanceof Error ? error.message : String(error), file });
+      return undefined;
     }
-    if (!text.startsWith(previous) || !prompt.startsWith(text)) {
-      prefixesHold = false;
-      break;
+  };
+  const specialTokens = specialTokensOf(tokenizerConfig);
+  const found = (fileName: ChatTemplateFileName, templates: Record<string, string>): { template: ModelChatTemplate; problems: ChatTemplateFileProblem[] } => ({
+    template: { folder, fileName, file: join(folder, fileName), templates, specialTokens },
+    problems,
+  });
+
+  const jinja = readText(join(folder, 'chat_template.jinja'));
+  if (jinja !== undefined) return found('chat_template.jinja', { default: jinja, ...namedTemplates(join(folder, namedTemplatesFolder), readText) });
+  const jsonFile = join(folder, 'chat_template.json');
+  const json = readText(jsonFile);
+  if (json !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch (error) {
+      problems.push({ message: `${jsonFile} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, file: jsonFile });
     }
-    segments.push(text.slice(previous.length));
-    previous = text;
+    if (parsed !== undefined) {
+      const templates = templatesOf(typeof parsed === 'object' && parsed !== null ? (parsed as { chat_template?: unknown }).chat_template : undefined);
+      if (templates) return found('chat_template.json', templates);
+      problems.push({ message: `${jsonFile} has no "chat_template" string`, file: jsonFile });
+    }
   }
-  if (!prefixesHold) return { prompt, totalTokens: count(prompt), messageTokens: messages.map((m) => count(m.content)) };
-  const messageTokens = segments.map(count);
-  const tail = count(prompt.slice(previous.length));
-  const segmentTotal = messageTokens.reduce((sum, n) => sum + n, 0) + tail;
-  // Segments usually start at a special token, where tokenizers split anyway, so their counts add up to the whole
-  // prompt's. Checked once per tokenizer and template: then an edit re-tokenizes only the message that changed.
-  const key = `${info.chatTemplate.length}:${info.chatTemplate.slice(0, 64)}`;
-  const additive = additiveTemplates.get(info.tokenizer) ?? new Map<string, boolean>();
-  additiveTemplates.set(info.tokenizer, additive);
-  let totalTokens = segmentTotal;
-  if (additive.get(key) !== true) {
-    totalTokens = count(prompt);
-    additive.set(key, totalTokens === segmentTotal);
+  const configured = templatesOf(tokenizerConfig?.chat_template);
+  return configured ? found('tokenizer_config.json', configured) : { problems };
+}
+
+/** `additional_chat_templates/<name>.jinja`, by name. */
+function namedTemplates(dir: string, readText: (file: string) => string | undefined): Record<string, string> {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.jinja'));
+  } catch {
+    return {};
   }
-  return { prompt, totalTokens, messageTokens };
+  const templates: Record<string, string> = {};
+  for (const name of names.sort()) {
+    const text = readText(join(dir, name));
+    if (text !== undefined) templates[name.slice(0, -'.jinja'.length)] = text;
+  }
+  return templates;
+}
+
+/**
+ * Which of the model's templates a render uses, as transformers' `get_chat_template` chooses: `tool_use` when tools
+ * are given and the model has one, else `default`. A list without a default (which transformers refuses) gets its
+ * first template, as Chatwright always did.
+ */
+export function selectedTemplateName(template: ModelChatTemplate, variables: Readonly<Record<string, unknown>> = {}): string {
+  const names = Object.keys(template.templates);
+  if (variables.tools !== undefined && variables.tools !== null && names.includes('tool_use')) return 'tool_use';
+  return names.includes('default') ? 'default' : names[0]!;
 }
 
 const parsedTemplates = new Map<string, GuardedJinjaTemplate>();
 
-/** Chat templates parsed once: the preview renders the same one on every keystroke. */
+/** Chat templates parsed once: the preview renders the same one on every keystroke, a dataset on every row. */
 function parsedChatTemplate(source: string): GuardedJinjaTemplate {
-  let template = parsedTemplates.get(source);
-  if (!template) {
-    template = new GuardedJinjaTemplate(source, { chatTemplate: true });
+  let parsed = parsedTemplates.get(source);
+  if (!parsed) {
+    parsed = new GuardedJinjaTemplate(source, { chatTemplate: true });
     if (parsedTemplates.size >= 8) parsedTemplates.delete(parsedTemplates.keys().next().value!);
-    parsedTemplates.set(source, template);
+    parsedTemplates.set(source, parsed);
   }
-  return template;
+  return parsed;
 }
 
-const additiveTemplates = new WeakMap<Tokenizer, Map<string, boolean>>();
-const countCaches = new WeakMap<Tokenizer, Map<string, number>>();
+export interface ChatTemplateRenderOptions {
+  /** Open the assistant's turn at the end (generation and the preview); datasets render whole conversations without. */
+  addGenerationPrompt: boolean;
+  /** Further template variables (`enable_thinking`, `tools` …). */
+  variables?: Readonly<Record<string, unknown>>;
+  /** The render's time, loop and size budgets (defaults: guardedTemplates.ts). */
+  budgets?: Partial<TemplateBudgets>;
+}
 
-/** Token counts with a small per-tokenizer cache: between two edits most messages are unchanged. */
-function cachedCounter(tokenizer: Tokenizer): (text: string) => number {
-  let cache = countCaches.get(tokenizer);
-  if (!cache) countCaches.set(tokenizer, (cache = new Map<string, number>()));
-  return (text) => {
-    const hit = cache.get(text);
-    if (hit !== undefined) return hit;
-    const count = tokenizer.encode(text, { add_special_tokens: false }).ids.length;
-    if (cache.size >= 512) cache.delete(cache.keys().next().value!);
-    cache.set(text, count);
-    return count;
-  };
+/**
+ * Renders a conversation through the model's chat template, as transformers' `apply_chat_template(tokenize=False)`:
+ * the special tokens, the caller's variables, `messages` and `add_generation_prompt`, with the guarded renderer's
+ * globals (`raise_exception`, `strftime_now`, a capped `range`). The one renderer of the engine, the prompt preview
+ * and dataset token counts, so all three see the same string.
+ */
+export function renderChatTemplate(template: ModelChatTemplate, messages: readonly ChatTurn[], options: ChatTemplateRenderOptions): string {
+  const variables = options.variables ?? {};
+  const name = selectedTemplateName(template, variables);
+  const described = `The chat template of ${template.folder} (${template.fileName}${name === 'default' ? '' : `, "${name}"`})`;
+  let parsed: GuardedJinjaTemplate;
+  try {
+    parsed = parsedChatTemplate(template.templates[name]!);
+  } catch (error) {
+    throw new ChatTemplateError(`${described} cannot be parsed: ${error instanceof Error ? error.message : String(error)}`, template.file, 'syntax', { cause: error });
+  }
+  try {
+    return parsed.render({ ...template.specialTokens, ...variables, messages: messages.map((message) => ({ ...message })), add_generation_prompt: options.addGenerationPrompt }, options.budgets);
+  } catch (error) {
+    throw new ChatTemplateError(`${described} failed: ${error instanceof Error ? error.message : String(error)}`, template.file, error instanceof TemplateBudgetError ? 'budget' : 'conversation', { cause: error });
+  }
 }

@@ -1,18 +1,15 @@
 import { type TextEmbedder } from '../inference/embedding';
 import { cosine } from '../text/cosine';
 import { words } from '../text/words';
+import { type ChatTurn } from '../text/chatTurn';
 import { seededRandom } from '../text/seededRandom';
 
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
 
 /** One few-shot example: a row of the examples file (the fine-tuning `messages` format). */
 export interface FewShotExample {
   /** Zero-based line of the row in the examples file. */
   line: number;
-  messages: ChatMessage[];
+  messages: ChatTurn[];
 }
 
 export type SelectionStrategy = 'first' | 'random' | 'similar';

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { editDistance } from '../text/editDistance';
-import { TextPositions } from './textPositions';
+import { TextPositions } from '../text/lineIndex';
 import { type OffsetFinding } from './promptFinding';
 
 export type TemplateFormat = 'jinja2' | 'mustache';

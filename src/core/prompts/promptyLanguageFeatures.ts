@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { type TextRange } from '../text/lineIndex';
+import { splitLines, type TextRange } from '../text/lineIndex';
 import { describedSchemaAtPath, schemaAtPath, type SchemaNode } from './frontMatterSchema';
 import { jinjaBuiltinFilters } from './jinjaAnalysis';
 import { jinjaGlobals } from './jinjaBlocks';
@@ -71,7 +71,7 @@ export function completePrompty(analysis: PromptyAnalysis, position: { line: num
   const lineText = document.positions.lineText(position.line);
   const before = lineText.slice(0, position.character);
   const front = document.frontMatter;
-  if (front && offset >= front.start && offset <= front.end) return completeFrontMatter(document.text.slice(front.start, front.end).split(/\r?\n|\r/), position.line - document.positions.positionAt(front.start).line, position.character, analysis, environment);
+  if (front && offset >= front.start && offset <= front.end) return completeFrontMatter(splitLines(document.text.slice(front.start, front.end)), position.line - document.positions.positionAt(front.start).line, position.character, analysis, environment);
   if (document.unclosedFrontMatter || offset < document.bodyStart) return [];
 
   const body = document.body;
@@ -224,7 +224,7 @@ export function hoverPrompty(analysis: PromptyAnalysis, position: { line: number
   const offset = document.positions.offsetAt(position);
   const front = document.frontMatter;
   if (front && offset >= front.start && offset <= front.end) {
-    const lines = document.text.slice(front.start, front.end).split(/\r?\n|\r/);
+    const lines = splitLines(document.text.slice(front.start, front.end));
     const line = position.line - document.positions.positionAt(front.start).line;
     const text = lines[line] ?? '';
     const match = /^(\s*)(?:-\s+)?([\w$.-]+)\s*:/.exec(text);

@@ -1,4 +1,4 @@
-import { ModelChatTemplateError } from './chatTemplate';
+import { ChatTemplateError } from './chatTemplate';
 
 /** A render that ran past its time limit; the worker that ran it was terminated. */
 export class RenderTimeoutError extends Error {
@@ -33,7 +33,7 @@ export class RenderCancelledError extends Error {
 
 /** Any error of a render as the RenderFailure the user reads: what went wrong, and whose template is at fault. */
 export function renderFailureOf(error: unknown): RenderFailure {
-  const origin = error instanceof ModelChatTemplateError ? 'model' : 'template';
+  const origin = error instanceof ChatTemplateError ? 'model' : 'template';
   const cause = { cause: error };
   if (error instanceof RangeError && /call stack/i.test(error.message)) return new RenderFailure('The template recursed too deeply (a macro that calls itself without end?).', origin, cause);
   return new RenderFailure(error instanceof Error ? error.message : String(error), origin, cause);

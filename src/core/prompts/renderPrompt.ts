@@ -1,10 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import { type TextEmbedder } from '../inference/embedding';
 import { resolveLocalModel } from '../hub/cacheLocation';
-import { applyChatTemplate, loadModelPromptInfo } from './chatTemplate';
+import { applyChatTemplate, loadModelPromptInfo } from './modelPromptInfo';
 import { type TemplateBudgets } from './guardedTemplates';
 import { readExamplesText } from './examplesFile';
-import { type ChatMessage, selectExamples } from './fewShotSelection';
+import { selectExamples } from './fewShotSelection';
+import { type ChatTurn } from '../text/chatTurn';
 import { examplesSettings, looksLikeHubId, modelIdEnvName, modelIdOf, redactEnvValue } from './promptySettings';
 import { declaredInputs, inputValues } from './promptyInputs';
 import { parsePromptyDocument } from './promptyDocument';
@@ -32,7 +33,7 @@ export interface RenderRequest {
   showEnv?: boolean;
 }
 
-export interface RenderedMessage extends ChatMessage {
+export interface RenderedMessage extends ChatTurn {
   source: 'template' | 'example';
   /** Tokens this message adds to the model's prompt, when the model's tokenizer is known. */
   tokens?: number;
@@ -177,7 +178,7 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
   // Loading a tokenizer takes a second or more the first time: the sandbox's limit for templates does not apply.
   options.onPhase?.('model');
   const info = loadModelPromptInfo(folder);
-  result.model = { id: modelId, folder, chatTemplateSource: info.chatTemplateSource, contextWindow: info.contextWindow, notes: info.notes };
+  result.model = { id: modelId, folder, ...(info.chatTemplate ? { chatTemplateSource: info.chatTemplate.fileName } : {}), ...(info.contextWindow !== undefined ? { contextWindow: info.contextWindow } : {}), notes: info.notes };
   if (!info.chatTemplate) {
     result.modelHint = info.notes[0];
     return result;

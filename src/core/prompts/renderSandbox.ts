@@ -5,7 +5,7 @@ import { registerRevivableErrors } from '../../shared/rpc/errorTransport';
 import { UnsafeFileError } from '../files/boundedRead';
 import { ProcessCrashedError, ProcessLauncher, ProcessStoppedError } from '../process/launcher';
 import { withProgress } from '../rpc/connection';
-import { ModelChatTemplateError } from './chatTemplate';
+import { ChatTemplateError } from './chatTemplate';
 import { TemplateBudgetError, type TemplateBudgets } from './guardedTemplates';
 import { RenderCancelledError, renderFailureOf, RenderTimeoutError } from './renderErrors';
 import { type RenderedPrompt, type RenderRequest } from './renderPrompt';
@@ -29,7 +29,7 @@ const terminationGraceMs = 250;
 
 // What a render throws in the worker reaches the sandbox as the same class, with its fields. RangeError is the
 // stack overflow of a runaway recursion.
-registerRevivableErrors({ TemplateBudgetError, UnsafeFileError, ModelChatTemplateError, RangeError });
+registerRevivableErrors({ TemplateBudgetError, UnsafeFileError, ChatTemplateError, RangeError });
 
 /**
  * Renders templates in a worker thread with a time limit. One render runs at a time; a newer request for the

@@ -1,4 +1,5 @@
 import { Parser } from 'htmlparser2';
+import { TextPositions } from '../text/lineIndex';
 import { type Block, HeadingStack } from './blocks';
 
 const skipped = new Set(['script', 'style', 'noscript', 'template', 'svg', 'head', 'iframe', 'object', 'canvas']);
@@ -13,18 +14,8 @@ const blockElements = new Set([
  * of the HTML source where each block starts and ends.
  */
 export function htmlBlocks(source: string): Block[] {
-  const lineStarts = [0];
-  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  const lineOf = (offset: number): number => {
-    let low = 0;
-    let high = lineStarts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if ((lineStarts[mid] ?? 0) <= offset) low = mid;
-      else high = mid - 1;
-    }
-    return low + 1;
-  };
+  const positions = new TextPositions(source);
+  const lineOf = (offset: number): number => positions.positionAt(offset).line + 1;
   const stack = new HeadingStack();
   const blocks: Block[] = [];
   let path: string[] = [];

@@ -1,5 +1,6 @@
 import MarkdownIt from 'markdown-it';
-import { type Block, HeadingStack, splitLines } from './blocks';
+import { type Block, HeadingStack } from './blocks';
+import { splitLines } from '../text/lineIndex';
 
 let parser: MarkdownIt | undefined;
 

@@ -60,6 +60,13 @@ describe('what a repository holds and what Chatwright can do with it', () => {
     assert.equal(selection.totalBytes, 700 + 200 + 7_000_000 + 7000 + 780_000_000);
   });
 
+  it('takes the chat template files, named ones too, and leaves other folders', () => {
+    const withTemplates = [...onnxCommunity, ...repo({ 'chat_template.jinja': 4000, 'additional_chat_templates/tool_use.jinja': 5000, 'extras/notes.jinja': 10 })];
+    const paths = selectFiles(withTemplates, 'onnx').files.map((f) => f.path);
+    assert.ok(paths.includes('chat_template.jinja') && paths.includes('additional_chat_templates/tool_use.jinja'), paths.join(', '));
+    assert.ok(!paths.includes('extras/notes.jinja'));
+  });
+
   it('takes every external-data part with its graph', () => {
     const files = repo({ 'config.json': 1, 'tokenizer.json': 1, 'onnx/model_fp16.onnx': 1, 'onnx/model_fp16.onnx_data': 10, 'onnx/model_fp16.onnx_data_1': 10, 'onnx/model.onnx': 5, 'onnx/model.onnx_data': 20 });
     assert.deepEqual(selectFiles(files, 'onnx', 'fp16').files.map((f) => f.path).sort(), ['config.json', 'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data', 'onnx/model_fp16.onnx_data_1', 'tokenizer.json']);

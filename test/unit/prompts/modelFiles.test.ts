@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadModelPromptInfo } from '../../../src/core/prompts/chatTemplate';
+import { loadModelPromptInfo } from '../../../src/core/prompts/modelPromptInfo';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { validatePromptTemplateFile } from '../../../src/core/prompts/promptyFile';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
@@ -49,7 +49,7 @@ describe("the prompt preview's model folder", () => {
     assert.ok(info.notes.some((note) => note.includes(`${join(model, 'tokenizer.json')} is a named pipe, not a regular file`)), info.notes.join('\n'));
     assert.equal(info.tokenizer, undefined);
     assert.equal(info.contextWindow, 131072, 'model_max_length of tokenizer_config.json still applies');
-    assert.equal(info.chatTemplateSource, 'tokenizer_config.json');
+    assert.equal(info.chatTemplate?.fileName, 'tokenizer_config.json');
   });
 
   it('refuses an oversized tokenizer_config.json, naming its size and the limit, and says so first', fast, () => {
@@ -65,7 +65,7 @@ describe("the prompt preview's model folder", () => {
     replaceWithFifo(join(model, 'chat_template.jinja'));
     const info = loadModelPromptInfo(model);
     assert.match(info.notes[0]!, /chat_template\.jinja is a named pipe/);
-    assert.equal(info.chatTemplateSource, 'tokenizer_config.json', 'the template in tokenizer_config.json is used instead');
+    assert.equal(info.chatTemplate?.fileName, 'tokenizer_config.json', 'the template in tokenizer_config.json is used instead');
   });
 });
 

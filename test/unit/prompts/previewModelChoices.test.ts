@@ -40,6 +40,11 @@ describe("the prompt preview's model list", () => {
     assert.match(bare?.description ?? '', /messages only/);
   });
 
+  it('counts a chat_template.json (the processor template of multimodal models) as a chat template', () => {
+    const multimodal = cached('org/vision-chat', ['config.json', 'tokenizer.json', 'chat_template.json', 'onnx/model.onnx']);
+    assert.equal(previewModelChoices([multimodal], {}).find((choice) => choice.id === 'org/vision-chat')?.exactPrompt, true);
+  });
+
   it('puts the current choice first, also when it is a folder or no longer cached', () => {
     assert.equal(previewModelChoices([bareModel, chatModel], { chosen: 'org/bare' })[1]!.id, 'org/bare');
     const folder = previewModelChoices([chatModel], { chosen: '/models/mine' })[1]!;

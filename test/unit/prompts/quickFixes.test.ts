@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { type PromptFinding } from '../../../src/core/prompts/promptFinding';
-import { TextPositions } from '../../../src/core/prompts/textPositions';
+import { TextPositions } from '../../../src/core/text/lineIndex';
 
 const context = { workspaceRoots: [] as string[], checkModelCache: false };
 

@@ -176,7 +176,7 @@ describe('rendering: Prompty v2 map inputs with Mustache', () => {
 
 describe('token counts', () => {
   it('per-message counts plus the generation prompt add up to the whole prompt, on every render', async () => {
-    const { loadModelPromptInfo, applyChatTemplate } = await import('../../../src/core/prompts/chatTemplate');
+    const { loadModelPromptInfo, applyChatTemplate } = await import('../../../src/core/prompts/modelPromptInfo');
     const info = loadModelPromptInfo(model);
     const messages = [
       { role: 'system', content: 'Be brief.' },
