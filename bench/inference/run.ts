@@ -48,7 +48,7 @@ const mega = (value: number): string => `${(value / 1e6).toFixed(1)} M`;
 const ratios = (pairs: [number, number][]): string => pairs.map(([a, b]) => `${(a / b).toFixed(2)}x`).join(', ');
 
 function engine(): EngineClient {
-  return new EngineClient({ workerPath: join(root, 'src/worker/engineWorker.ts'), execArgv: ['--import', 'tsx'], settings: { executionProvider: 'cpu', threads, idleUnloadMs: 0, spinWhileGenerating: values['engine-spin'] } });
+  return new EngineClient({ workerPath: join(root, 'src/worker/engineWorker.ts'), settings: { executionProvider: 'cpu', threads, idleUnloadMs: 0, spinWhileGenerating: values['engine-spin'] } });
 }
 
 /** The transformers.js process: loaded once, then one job per line. */

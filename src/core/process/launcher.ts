@@ -13,7 +13,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { type MessageConnection, type NotificationType, type RequestType } from 'vscode-jsonrpc/node';
+import { type MessageConnection, type NotificationType, type ProgressToken, type ProgressType, type RequestType } from 'vscode-jsonrpc/node';
 import { type CrashVerdict, type RestartPolicy } from '../inference/restartPolicy';
 import { connectToChild, connectToPort, connectToStreams, sendRequest } from '../rpc/connection';
 
@@ -121,6 +121,14 @@ export interface LauncherOptions {
   shutdownGraceMs?: number;
 }
 
+export interface RequestOptions<V> {
+  signal?: AbortSignal;
+  /** What the request is about (a model), for the restart policy and for blame when the process crashes. */
+  subject?: string;
+  /** The values the handler streams to `token` (a token from `newProgressToken`, also put in the params). */
+  progress?: { type: ProgressType<V>; token: ProgressToken; onValue: (value: V) => void };
+}
+
 interface InFlight {
   method: string;
   subject: string | undefined;
@@ -166,14 +174,15 @@ export class ProcessLauncher {
 
   /**
    * Sends a typed request, starting the process first when it is not running (after the restart policy's back-off).
-   * `subject` names what the request is about (a model), for the restart policy and crash blame.
    */
-  async request<P, R>(type: RequestType<P, R, unknown>, params: P, options: { signal?: AbortSignal; subject?: string } = {}): Promise<R> {
+  async request<P, R, V = never>(type: RequestType<P, R, unknown>, params: P, options: RequestOptions<V> = {}): Promise<R> {
     const run = await this.ensureRunning(options.signal, options.subject);
     let lose!: (error: Error) => void;
     const lost = new Promise<never>((_, reject) => (lose = reject));
     const entry: InFlight = { method: type.method, subject: options.subject, lose };
     run.inFlight.add(entry);
+    // Registered on the connection the request goes out on, so a restart in between cannot lose the stream.
+    const progress = options.progress ? run.connection.onProgress(options.progress.type, options.progress.token, options.progress.onValue) : undefined;
     try {
       return await Promise.race([sendRequest(run.connection, type, params, options.signal), lost]);
     } catch (error) {
@@ -181,6 +190,7 @@ export class ProcessLauncher {
       // reported as the end it is.
       throw run.failure ? run.failure(type.method) : error;
     } finally {
+      progress?.dispose();
       run.inFlight.delete(entry);
     }
   }

@@ -97,13 +97,18 @@ export function onRequest<P, R>(connection: MessageConnection, type: RequestType
 
 let lastProgressToken = 0;
 
+/** A progress token no other stream of this process uses. */
+export function newProgressToken(): ProgressToken {
+  return `${process.pid}-${++lastProgressToken}`;
+}
+
 /**
  * Runs a request whose handler streams values (tokens, progress) back: `run` receives a fresh progress token to put
  * in the request's params; `onValue` receives each value the handler reports with `progressReporter`, in order,
  * before the request's own result.
  */
 export async function withProgress<V, R>(connection: MessageConnection, type: ProgressType<V>, onValue: (value: V) => void, run: (token: ProgressToken) => Promise<R>): Promise<R> {
-  const token = `${process.pid}-${++lastProgressToken}`;
+  const token = newProgressToken();
   const subscription = connection.onProgress(type, token, onValue);
   try {
     return await run(token);
@@ -112,9 +117,30 @@ export async function withProgress<V, R>(connection: MessageConnection, type: Pr
   }
 }
 
-/** The handler's side of `withProgress`: reports one value to the caller's progress token. */
-export function progressReporter<V>(connection: MessageConnection, type: ProgressType<V>, token: ProgressToken): (value: V) => void {
-  return (value) => void connection.sendProgress(type, token, value);
+/**
+ * The handler's side of `withProgress`: reports one value to the caller's progress token.
+ *
+ * With `combine`, the values reported in one run of synchronous code (a burst) are merged and sent as one message
+ * when it ends (on a microtask, so always before the handler's own answer): each message crossing a process costs far
+ * more than merging, e.g. text deltas are concatenated. Values reported in separate event-loop turns (a model
+ * producing one token per turn) still go out one by one, as soon as they are reported.
+ */
+export function progressReporter<V>(connection: MessageConnection, type: ProgressType<V>, token: ProgressToken, combine?: (earlier: V, later: V) => V): (value: V) => void {
+  if (!combine) return (value) => void connection.sendProgress(type, token, value);
+  let held: { value: V } | undefined;
+  const flush = (): void => {
+    const value = held!.value;
+    held = undefined;
+    void connection.sendProgress(type, token, value);
+  };
+  return (value) => {
+    if (held) {
+      held.value = combine(held.value, value);
+      return;
+    }
+    held = { value };
+    queueMicrotask(flush);
+  };
 }
 
 /** Buffers to move rather than copy when a value crosses a worker port as a request's result (see `transferring`). */

@@ -11,7 +11,6 @@ const workerPath = resolve(__dirname, '../../../src/worker/engineWorker.ts');
 function startClient(events: { crashes?: string[]; loaded?: string[] } = {}): EngineClient {
   const client = new EngineClient({
     workerPath,
-    execArgv: ['--import', 'tsx'],
     settings: { executionProvider: 'cpu', threads: 0, idleUnloadMs: 0 },
     onCrash: (report) => events.crashes?.push(report.message),
     restartLimits: { baseDelayMs: 50 },

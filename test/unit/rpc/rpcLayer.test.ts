@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { withProgress } from '../../../src/core/rpc/connection';
 import { ProcessLauncher, type LaunchTarget } from '../../../src/core/process/launcher';
 import { registerRevivableErrors } from '../../../src/shared/rpc/errorTransport';
-import { configureNotification, countProgress, countRequest, echoRequest, failRequest, FixtureFault, greetedNotification, vectorRequest, waitRequest } from '../../fixtures/rpc/fixtureProtocol';
+import { configureNotification, countProgress, countRequest, echoRequest, failRequest, FixtureFault, greetedNotification, spellProgress, spellRequest, vectorRequest, waitRequest } from '../../fixtures/rpc/fixtureProtocol';
 
 const fixture = join(__dirname, '../../fixtures/rpc/fixtureServer.ts');
 registerRevivableErrors({ FixtureFault });
@@ -77,6 +77,31 @@ for (const [label, target] of Object.entries(targets).filter(([, value]) => valu
     }
   });
 }
+
+describe('merged progress (a forked child)', () => {
+  const launcher = new ProcessLauncher({ name: 'the fixture', target: { kind: 'fork', entry: fixture } });
+  after(() => launcher.dispose());
+
+  async function spell(merge: boolean, perTurn: boolean): Promise<string[]> {
+    const values: string[] = [];
+    const connection = await launcher.connection();
+    const answer = await withProgress(connection, spellProgress, (value) => values.push(value), (progressToken) => launcher.request(spellRequest, { text: 'streamed', merge, perTurn, progressToken }));
+    assert.equal(answer, 'spelled');
+    return values;
+  }
+
+  it('sends a burst of values as one merged message, before the result', async () => {
+    assert.deepEqual(await spell(true, false), ['streamed']);
+  });
+
+  it('sends values reported in separate event-loop turns one by one', async () => {
+    assert.deepEqual(await spell(true, true), [...'streamed']);
+  });
+
+  it('sends every value as it is reported without a merge', async () => {
+    assert.deepEqual(await spell(false, false), [...'streamed']);
+  });
+});
 
 it('revives an unregistered error as an Error that keeps its name and fields', async () => {
   const { describeError, reviveError } = await import('../../../src/shared/rpc/errorTransport');
