@@ -109,7 +109,15 @@ export function loadModelPromptInfo(folder: string): ModelPromptInfo {
       }
     }
   } else notes.push(`No tokenizer.json in ${folder}, so tokens are not counted.`);
-  return { folder, chatTemplate, chatTemplateSource, specialTokens, contextWindow, tokenizer, notes };
+  return {
+    folder,
+    ...(chatTemplate !== undefined ? { chatTemplate } : {}),
+    ...(chatTemplateSource !== undefined ? { chatTemplateSource } : {}),
+    specialTokens,
+    ...(contextWindow !== undefined ? { contextWindow } : {}),
+    ...(tokenizer !== undefined ? { tokenizer } : {}),
+    notes,
+  };
 }
 
 /** The model's chat template (not the prompt template) failed: the model folder is at fault, named in the message. */

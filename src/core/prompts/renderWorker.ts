@@ -15,7 +15,7 @@ interface WorkerRequest {
 
 parentPort?.on('message', (message: WorkerRequest) => {
   parentPort!.postMessage({ id: message.id, phase: 'template' });
-  renderPrompt(message.request, { loadEmbedder, budgets: message.budgets, onPhase: (phase) => parentPort!.postMessage({ id: message.id, phase }) }).then(
+  renderPrompt(message.request, { loadEmbedder, ...(message.budgets !== undefined ? { budgets: message.budgets } : {}), onPhase: (phase) => parentPort!.postMessage({ id: message.id, phase }) }).then(
     (result) => parentPort!.postMessage({ id: message.id, result }),
     (error: unknown) => parentPort!.postMessage({ id: message.id, error: describeRenderError(error), origin: error instanceof ModelChatTemplateError ? 'model' : 'template' }),
   );

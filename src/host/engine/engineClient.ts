@@ -135,9 +135,10 @@ export class EngineClient {
         if (this.child === child && child.connected) child.send({ type: 'cancel', id } satisfies EngineToWorker);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      const model = modelOf(params);
       this.pending.set(id, {
         kind,
-        ...(modelOf(params) !== undefined ? { model: modelOf(params) } : {}),
+        ...(model !== undefined ? { model } : {}),
         resolve: resolve as (value: unknown) => void,
         reject,
         ...(onToken ? { onToken } : {}),

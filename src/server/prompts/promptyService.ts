@@ -46,7 +46,7 @@ export function createPromptyService(environment: ServiceEnvironment, options: {
   const contextFor = (uri: string): { templatePath?: string; workspaceRoots: string[] } => {
     const templatePath = pathOf(uri);
     const folders = environment.workspaceFolders();
-    return { templatePath, workspaceRoots: folders.length > 0 ? folders : templatePath ? [dirname(templatePath)] : [] };
+    return { ...(templatePath !== undefined ? { templatePath } : {}), workspaceRoots: folders.length > 0 ? folders : templatePath ? [dirname(templatePath)] : [] };
   };
 
   // Files each open template reads (examples, samples): when one changes on disk, the template is re-checked.
@@ -116,10 +116,17 @@ export function createPromptyService(environment: ServiceEnvironment, options: {
     const document = lookup(params.uri);
     if (!document) return { uri: params.uri, version: -1, elapsedMs: 0, error: 'The template is not open.' };
     const started = performance.now();
-    const { templatePath, workspaceRoots } = contextFor(document.uri);
     const fallbackModel = params.fallbackModel || environment.settings().prompts?.previewModel || undefined;
     try {
-      const rendered = await renderer().render({ text: document.getText(), templatePath, workspaceRoots, inputs: params.inputs, model: params.model, fallbackModel, embeddingModel: params.embeddingModel, env: { ...process.env } });
+      const rendered = await renderer().render({
+        text: document.getText(),
+        ...contextFor(document.uri),
+        ...(params.inputs !== undefined ? { inputs: params.inputs } : {}),
+        ...(params.model !== undefined ? { model: params.model } : {}),
+        ...(fallbackModel !== undefined ? { fallbackModel } : {}),
+        ...(params.embeddingModel !== undefined ? { embeddingModel: params.embeddingModel } : {}),
+        env: { ...process.env },
+      });
       return { uri: params.uri, version: document.version, elapsedMs: performance.now() - started, rendered };
     } catch (error) {
       return { uri: params.uri, version: document.version, elapsedMs: performance.now() - started, error: error instanceof Error ? error.message : String(error) };
@@ -138,11 +145,11 @@ export function createPromptyService(environment: ServiceEnvironment, options: {
       return completePrompty(analysis, params.position, { modelIds: ids, ...context }).map((item) => ({
         label: item.label,
         kind: completionKinds[item.kind],
-        detail: item.detail,
-        documentation: item.documentation ? { kind: MarkupKind.Markdown, value: item.documentation } : undefined,
-        insertText: item.insertText,
+        ...(item.detail !== undefined ? { detail: item.detail } : {}),
+        ...(item.documentation ? { documentation: { kind: MarkupKind.Markdown, value: item.documentation } } : {}),
+        ...(item.insertText !== undefined ? { insertText: item.insertText } : {}),
         insertTextFormat: InsertTextFormat.PlainText,
-        sortText: item.sortText,
+        ...(item.sortText !== undefined ? { sortText: item.sortText } : {}),
       }));
     },
     codeActions(document, params) {
@@ -169,14 +176,15 @@ export function createPromptyService(environment: ServiceEnvironment, options: {
     documentSymbols(document) {
       return symbolsPrompty(analyze(document)).map((symbol) => ({
         name: symbol.name,
-        detail: symbol.detail,
+        ...(symbol.detail !== undefined ? { detail: symbol.detail } : {}),
         kind: symbol.kind === 'frontMatter' ? SymbolKind.Module : symbol.kind === 'role' ? SymbolKind.String : SymbolKind.Namespace,
         range: symbol.range,
         selectionRange: symbol.selectionRange,
       }));
     },
     foldingRanges(document) {
-      return foldingPrompty(analyze(document)).map((range) => ({ startLine: range.startLine, endLine: range.endLine, kind: range.kind === 'comment' ? FoldingRangeKind.Comment : range.kind === 'region' ? FoldingRangeKind.Region : undefined }));
+      const foldingKinds = { comment: FoldingRangeKind.Comment, region: FoldingRangeKind.Region };
+      return foldingPrompty(analyze(document)).map((range) => ({ startLine: range.startLine, endLine: range.endLine, ...(range.kind !== undefined ? { kind: foldingKinds[range.kind] } : {}) }));
     },
     forget(uri) {
       analyses.delete(uri);

@@ -35,7 +35,8 @@ describe('runExchange', () => {
   });
 
   it('reports a missing model selection as model-missing, without calling a backend', async () => {
-    const { conversation, answer } = conversationWith({ model: undefined });
+    const conversation = newConversation(defaultChatSettings);
+    const answer = startExchange(conversation, 'How do I install?', conversation.settings.model);
     await runExchange(conversation, answer, { backend: () => undefined }, { onToken: () => undefined }, new AbortController().signal);
     assert.equal(answer.status, 'error');
     assert.equal(answer.error?.code, 'model-missing');
