@@ -17,7 +17,7 @@ import {
 import { previewPromptMethod } from '../../src/shared/languageServerProtocol';
 import { type PreviewPromptResult } from '../../src/shared/promptPreviewProtocol';
 import { LspTestClient } from '../support/lspClient';
-import { fixtures, positionOf, qwen3ModelFolder, realPrompty, realPromptyFiles } from '../unit/prompts/helpers';
+import { fixtures, positionOf, qwen3ModelFolder, realPrompty, realPromptyFiles } from '../support/promptFixtures';
 
 const repoRoot = join(fixtures, '..', '..', '..');
 

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultChatSettings, type AssistantMessage, type Passage, type UserMessage } from '../../src/shared/chatViewProtocol';
-import { ChatPageHost, testConversation, testState, until, type ChatPage } from './chatPage';
+import { ChatPageHost, testConversation, testState, until, type ChatPage } from '../support/chatPage';
 
 const outputDir = join(__dirname, '..', '..', 'test-output', 'webview');
 const host = new ChatPageHost();

@@ -8,7 +8,7 @@ import { type ChatwrightApi } from '../../../src/extension';
 import { appendExchangeToDataset } from '../../../src/host/chat/datasetAppend';
 import { openChatLink, openCitation } from '../../../src/host/chat/linkOpener';
 import { generateDecoderModel } from '../../support/modelGenerator/index';
-import { ScriptedBackend } from '../../unit/chat/scriptedBackend';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 const extensionId = 'chatwright.chatwright';
 

@@ -4,7 +4,7 @@ import { ChatBackendError } from '../../../src/core/chat/backend';
 import { runExchange, type ChatSources } from '../../../src/core/chat/chatRunner';
 import { newConversation, startExchange } from '../../../src/core/chat/conversation';
 import { defaultChatSettings, type ChatSettings } from '../../../src/shared/chatViewProtocol';
-import { ScriptedBackend } from './scriptedBackend';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 function conversationWith(settings: Partial<ChatSettings>, question = 'How do I install?') {
   const conversation = newConversation({ ...defaultChatSettings, model: 'scripted/tiny', ...settings });

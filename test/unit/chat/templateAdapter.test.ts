@@ -8,7 +8,7 @@ import { readFewShotExamples } from '../../../src/core/chat/fewShotExamples';
 import { renderTemplateForChat } from '../../../src/core/chat/templateAdapter';
 import { defaultRenderWorkerScript, RenderCancelledError, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
-import { ScriptedBackend } from './scriptedBackend';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 const sample = join(__dirname, '..', '..', '..', 'examples', 'support-bot');
 const templatePath = join(sample, 'prompts', 'support.prompty');

@@ -8,7 +8,7 @@ import { DownloadCancelledError, downloadToCache, type DownloadProgress } from '
 import { selectFiles } from '../../../src/core/hub/fileSelection';
 import { getModelDetails } from '../../../src/core/hub/hubClient';
 import { HubAccessError } from '../../../src/core/hub/hubErrors';
-import { grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
+import { grantedToken, startHubTestEnv, type HubTestEnv } from '../../support/hubTestEnv';
 
 describe('downloads into the Hugging Face cache layout', () => {
   let hub: HubTestEnv;

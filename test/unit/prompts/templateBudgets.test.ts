@@ -9,7 +9,7 @@ import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { defaultRenderWorkerScript, RenderFailure, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { renderTemplateBody } from '../../../src/core/prompts/templateRendering';
 import { runCliCaptured } from '../../support/cli';
-import { qwen3ModelFolder } from './helpers';
+import { qwen3ModelFolder } from '../../support/promptFixtures';
 import { scratchDir } from '../../support/scratchDir';
 
 const scratch: string[] = [];
