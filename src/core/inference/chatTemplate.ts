@@ -1,4 +1,4 @@
-import { GuardedJinjaTemplate, type TemplateBudgets } from '../prompts/guardedTemplates';
+import { GuardedJinjaTemplate, type TemplateBudgets } from '../templates/guardedTemplates';
 import { ModelError, type ModelFolder } from './modelFolder';
 
 export interface ChatMessage {

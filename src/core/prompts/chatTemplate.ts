@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { isMissingFileError, readBoundedTextSync, type FileKind } from '../files/boundedRead';
 import { type ChatMessage } from './fewShotSelection';
-import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from './guardedTemplates';
+import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from '../templates/guardedTemplates';
 
 /** What a model folder says about turning messages into its prompt string and counting its tokens. */
 export interface ModelPromptInfo {

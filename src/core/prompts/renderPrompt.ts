@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { type TextEmbedder } from '../inference/embedding';
 import { resolveLocalModel } from '../hub/cacheLocation';
 import { applyChatTemplate, loadModelPromptInfo } from './chatTemplate';
-import { type TemplateBudgets } from './guardedTemplates';
+import { type TemplateBudgets } from '../templates/guardedTemplates';
 import { readExamplesText } from './examplesFile';
 import { type ChatMessage, selectExamples } from './fewShotSelection';
 import { examplesSettings, looksLikeHubId, modelIdEnvName, modelIdOf, redactEnvValue } from './promptySettings';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { type TemplateBudgets } from './guardedTemplates';
+import { type TemplateBudgets } from '../templates/guardedTemplates';
 import { type RenderedPrompt, type RenderRequest } from './renderPrompt';
 
 export interface SandboxOptions {

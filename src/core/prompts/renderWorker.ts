@@ -4,7 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { type EmbeddingRole, type TextEmbedder } from '../inference/embedding';
 import { OnnxTextEmbedder } from '../inference/textEmbedder';
 import { ModelChatTemplateError } from './chatTemplate';
-import { type TemplateBudgets } from './guardedTemplates';
+import { type TemplateBudgets } from '../templates/guardedTemplates';
 import { renderPrompt, type RenderRequest } from './renderPrompt';
 
 interface WorkerRequest {

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { defaultRestartLimits, RestartPolicy, type RestartLimits } from '../../core/inference/restartPolicy';
+import { defaultRestartLimits, RestartPolicy, type RestartLimits } from '../../core/process/restartPolicy';
 import {
   type EngineErrorPayload,
   type EngineFromWorker,

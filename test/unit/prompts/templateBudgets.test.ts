@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Template } from '@huggingface/jinja';
 import { loadTokenCounter } from '../../../src/core/datasets/tokenizer';
-import { GuardedJinjaTemplate, renderGuardedMustache, TemplateBudgetError } from '../../../src/core/prompts/guardedTemplates';
+import { GuardedJinjaTemplate, renderGuardedMustache, TemplateBudgetError } from '../../../src/core/templates/guardedTemplates';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { defaultRenderWorkerScript, RenderFailure, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { renderTemplateBody } from '../../../src/core/prompts/templateRendering';
