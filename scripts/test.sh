@@ -54,6 +54,7 @@ layer "npm packages" - install_packages
 layer "build" "npm packages" node scripts/build.mjs
 layer "typecheck" "npm packages" bash -c 'npx tsc --noEmit -p . && npx tsc --noEmit -p webview'
 layer "lint" "npm packages" npx eslint .
+layer "format" "npm packages" npx prettier --check .
 layer "test host (code-server and Chromium)" - bash scripts/install-test-host.sh
 layer "python trainer (unittest)" - bash scripts/test-python.sh
 layer "unit and language-server tests (node:test; nothing may be left in the temp folder)" "build" node scripts/check-temp-leaks.mjs
