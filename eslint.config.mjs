@@ -29,7 +29,7 @@ const noVscode = { name: 'vscode', message: 'Only host code (src/host, src/exten
 const enters = (depth, folders) => `^(\\.\\./){${depth}}(${folders.join('|')})(/|$)`;
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test/host/**', 'test-output/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'examples/**'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test/host/**', 'test/host-newest/**', 'test-output/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'examples/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
