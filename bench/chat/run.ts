@@ -5,7 +5,7 @@ import { execSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { type ChatMessage, type HostToChatView } from '../../src/shared/chatViewProtocol';
-import { chatUpdate, ChatPageHost, testConversation, testState, until, type ChatPage } from '../../test/webview/chatPage';
+import { chatUpdate, ChatPageHost, testConversation, testState, until, type ChatPage } from '../../test/support/chatPage';
 
 const root = join(__dirname, '..', '..');
 const tokensInAnswer = 2000;

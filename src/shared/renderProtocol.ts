@@ -6,7 +6,7 @@
  * ChatTemplateError) across the boundary.
  */
 import { ProgressType, RequestType, type ProgressToken } from 'vscode-jsonrpc';
-import type { TemplateBudgets } from '../core/prompts/guardedTemplates';
+import type { TemplateBudgets } from '../core/templates/guardedTemplates';
 import type { RenderedPrompt, RenderRequest } from '../core/prompts/renderPrompt';
 
 /** 'template': the template's render begins; 'model': loading the model's tokenizer, chat template or embedder begins. */

@@ -1,5 +1,6 @@
 // Runs the extension-host test suites (mocha, bundled into out/integration by scripts/build.mjs) inside a real VS Code.
-// Here that is code-server through test/host/vscode-shim.mjs; set CHATWRIGHT_VSCODE to a desktop `code` executable,
+// Here that is code-server through test/host/vscode-shim.mjs (the code-server of test/host, or of the folder
+// CHATWRIGHT_TEST_HOST names, e.g. test/host-newest); set CHATWRIGHT_VSCODE to a desktop `code` executable,
 // or CHATWRIGHT_DOWNLOAD_VSCODE=1 to let @vscode/test-electron download one (on a machine that can).
 // Two runs: the suites on a copy of the fixture workspace (trusted), then the Restricted Mode suite on a hostile
 // workspace opened untrusted (CHATWRIGHT_RESTRICTED_RUN=1; code-server only: @vscode/test-electron passes
@@ -20,7 +21,7 @@ const only = process.env.CHATWRIGHT_INTEGRATION_RUN; // 'main' or 'restricted': 
 async function runSuites(workspace, extensionTestsEnv) {
   try {
     await runTests({
-      ...(vscodeExecutablePath ? { vscodeExecutablePath } : { version: '1.100.3' }),
+      ...(vscodeExecutablePath ? { vscodeExecutablePath } : { version: '1.100.0' }),
       extensionDevelopmentPath: root,
       extensionTestsPath: join(root, 'out', 'integration', 'index.js'),
       launchArgs: [workspace, '--disable-extensions'],

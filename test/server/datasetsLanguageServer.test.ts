@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type CodeAction, type Diagnostic, type Hover, type TextEdit } from 'vscode-languageserver-protocol';
 import { LspTestClient } from '../support/lspClient';
-import { qwen3ModelFolder } from '../unit/prompts/helpers';
+import { qwen3ModelFolder } from '../support/promptFixtures';
 
 const fixtures = join(__dirname, '..', 'fixtures', 'datasets');
 const chat = (i: number) => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}?` }, { role: 'assistant', content: `Answer ${i}.` }] });

@@ -16,7 +16,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { previewPromptRequest } from '../../src/shared/languageServerProtocol';
 import { LspTestClient } from '../support/lspClient';
-import { fixtures, positionOf, qwen3ModelFolder, realPrompty, realPromptyFiles } from '../unit/prompts/helpers';
+import { fixtures, positionOf, qwen3ModelFolder, realPrompty, realPromptyFiles } from '../support/promptFixtures';
 
 const repoRoot = join(fixtures, '..', '..', '..');
 

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { defaultChatSettings } from '../../src/core/chat/chatTypes';
 import { type AssistantMessage, type Passage, type UserMessage } from '../../src/shared/chatViewProtocol';
-import { ChatPageHost, testConversation, testState, until, type ChatPage } from './chatPage';
+import { ChatPageHost, testConversation, testState, until, type ChatPage } from '../support/chatPage';
 
 const outputDir = join(__dirname, '..', '..', 'test-output', 'webview');
 const host = new ChatPageHost();
@@ -40,7 +41,7 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
   it('without a model shows one empty state whose main button picks a chat model for the conversation', async () => {
     const chat = await host.open();
     await chat.send({ type: 'state', state: testState({ models: [], chatModel: { kind: 'none' } }) });
-    await chat.send({ type: 'conversation', conversation: testConversation({ settings: { ...testConversation().settings, model: undefined } }) });
+    await chat.send({ type: 'conversation', conversation: testConversation({ settings: defaultChatSettings }) });
     const { page } = chat;
     assert.equal(await page.locator('#model-state').textContent(), 'No model selected');
     assert.equal(await page.locator('#extension-version').textContent(), 'Version 0.1.0');
@@ -60,7 +61,7 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
 
   it('shows the workspace model picked elsewhere in a conversation that chose none, and keeps its own choice otherwise', async () => {
     const chat = await host.open();
-    const following = testConversation({ settings: { ...testConversation().settings, model: undefined } });
+    const following = testConversation({ settings: defaultChatSettings });
     await chat.send({ type: 'state', state: testState({ chatModel: { kind: 'none' }, models: [] }) });
     await chat.send({ type: 'conversation', conversation: following });
     const { page } = chat;
@@ -306,7 +307,7 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
 
   it('gives every setting a whole line at the default sidebar width, with icons from the codicon font (screenshots)', async () => {
     mkdirSync(outputDir, { recursive: true });
-    const chat = await opened({ viewport: { width: 300, height: 700 } }, testConversation({ settings: { ...testConversation().settings, model: undefined } }));
+    const chat = await opened({ viewport: { width: 300, height: 700 } }, testConversation({ settings: defaultChatSettings }));
     const { page } = chat;
     await chat.send({ type: 'state', state: testState({ chatModel: { kind: 'none' }, examplesFiles: ['data/examples.jsonl', 'data/support-examples-long-name.jsonl'] }) });
     await page.locator('#pick-chat-model').waitFor();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type AssistantMessage, type Passage } from '../../src/shared/chatViewProtocol';
-import { ChatPageHost, testConversation, testState, until, type ChatPage } from './chatPage';
+import { ChatPageHost, testConversation, testState, until, type ChatPage } from '../support/chatPage';
 
 /**
  * Untrusted text (a model's answer, a retrieved document) must render inert. Every payload tries to set

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type AssistantMessage, type HostToChatView, type UserMessage } from '../../src/shared/chatViewProtocol';
 import { effectiveModel, initialChatState, reduceChat, type ChatState, type LocalChatEdit } from '../../webview/src/chat/chatState';
-import { testConversation, testState } from './chatPage';
+import { testConversation, testState } from '../support/chatPage';
 
 const question: UserMessage = { id: 'u-1', role: 'user', content: 'How do I pair it?', createdAt: 1 };
 const answer = (fields: Partial<AssistantMessage> = {}): AssistantMessage => ({ id: 'a-1', role: 'assistant', content: '', createdAt: 2, status: 'streaming', ...fields });
@@ -114,7 +114,8 @@ describe('chat webview state (reducer of host messages)', () => {
   it("uses the conversation's own model, else the workspace's chat model", () => {
     const state = showing();
     assert.equal(effectiveModel(state), 'engine/Qwen/Qwen3-test');
-    const following = showing(testConversation({ settings: { ...testConversation().settings, model: undefined } }));
+    const { model: _workspaceModel, ...settingsWithoutModel } = testConversation().settings;
+    const following = showing(testConversation({ settings: settingsWithoutModel }));
     assert.equal(effectiveModel(following), 'engine/Qwen/Qwen3-test', 'the workspace model from the view state');
     assert.equal(effectiveModel(run(following, { type: 'state', state: testState({ chatModel: { kind: 'none' } }) }).state), undefined);
   });

@@ -7,7 +7,7 @@ import { selectFiles } from '../../core/hub/fileSelection';
 import { detectHardware } from '../../core/hub/hardware';
 import { getModelDetails, hubConnection, searchModels, type ModelSort, type ModelSummary } from '../../core/hub/hubClient';
 import { DownloadCancelledError, redactSecrets } from '../../core/hub/hubErrors';
-import { fitFromCache, fitFromHub, type FitReport } from '../../core/hub/modelFit';
+import { fitFromCache, fitFromHub, type FitOptions, type FitReport } from '../../core/hub/modelFit';
 import { onnxVariants, type OnnxVariant, type WeightFormat } from '../../core/hub/modelFormats';
 import { cachedRevisionFor, formatParameters, parseModelRef, parseParameterCount } from '../../core/hub/modelLookup';
 import { formatBytes } from '../../core/text/byteSize';
@@ -220,13 +220,12 @@ async function fit(args: string[], io: CliIo): Promise<number> {
   });
   const [ref] = positionals;
   if (!ref) throw new UsageError('fit needs a model id (org/name[@revision])');
-  const positive = (name: string, value: string | undefined): number | undefined => {
-    if (value === undefined) return undefined;
+  const positive = (name: string, value: string): number => {
     const number = Number(value);
     if (!Number.isInteger(number) || number < 1) throw new UsageError(`--${name} must be a positive whole number`);
     return number;
   };
-  const options = {
+  const options: FitOptions = {
     ...(values.context ? { contextLength: positive('context', values.context) } : {}),
     ...(values.seq ? { trainingSequenceLength: positive('seq', values.seq) } : {}),
     ...(values.batch ? { trainingBatch: positive('batch', values.batch), batch: 1 } : {}),

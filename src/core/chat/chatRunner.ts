@@ -39,11 +39,12 @@ export interface ExchangeObserver {
 export async function runExchange(conversation: Conversation, answer: AssistantMessage, sources: ChatSources, observer: ExchangeObserver, signal: AbortSignal): Promise<void> {
   const settings: ChatSettings = conversation.settings;
   try {
-    const ref = settings.model ? parseModelRef(settings.model) : undefined;
-    if (!ref) throw new ChatBackendError('model-missing', 'No model is selected for this conversation. Choose one in the model list.');
+    const model = settings.model;
+    const ref = model ? parseModelRef(model) : undefined;
+    if (!model || !ref) throw new ChatBackendError('model-missing', 'No model is selected for this conversation. Choose one in the model list.');
     const backend = sources.backend(ref.backend);
     if (!backend) throw new ChatBackendError('backend-unavailable', `The backend "${ref.backend}" is not available. Choose another model, or install and configure that backend.`);
-    answer.model = settings.model;
+    answer.model = model;
     const history = historyBefore(conversation, answer.id);
     const question = history.at(-1);
     if (!question || question.role !== 'user') throw new ChatBackendError('invalid-request', 'There is no question to answer.');

@@ -65,7 +65,7 @@ export function summarize(conversation: Conversation): ConversationSummary {
 export function startExchange(conversation: Conversation, text: string, model: string | undefined, now = Date.now()): AssistantMessage {
   const untitled = conversation.messages.length === 0 && conversation.title === 'New conversation';
   conversation.messages.push({ id: newId('u', now), role: 'user', content: text, createdAt: now });
-  const answer: AssistantMessage = { id: newId('a', now), role: 'assistant', content: '', createdAt: now, status: 'streaming', model };
+  const answer: AssistantMessage = { id: newId('a', now), role: 'assistant', content: '', createdAt: now, status: 'streaming', ...(model !== undefined ? { model } : {}) };
   conversation.messages.push(answer);
   if (untitled) conversation.title = titleFromText(text);
   conversation.updatedAt = now;

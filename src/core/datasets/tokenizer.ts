@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { isMissingFileError, readBoundedJson, readBoundedJsonSync, UnsafeFileError } from '../files/boundedRead';
-import { ChatTemplateError, readChatTemplate, renderChatTemplate, type ModelChatTemplate } from '../prompts/chatTemplate';
-import { type TemplateBudgets } from '../prompts/guardedTemplates';
+import { ChatTemplateError, readChatTemplate, renderChatTemplate, type ModelChatTemplate } from '../templates/chatTemplate';
+import { type TemplateBudgets } from '../templates/guardedTemplates';
 import { type ChatTurn } from '../text/chatTurn';
 import { type TokenCounter } from './tokenCount';
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isMissingFileError, readBoundedTextSync, type FileKind } from '../files/boundedRead';
 import { resolveLocalModel } from '../hub/cacheLocation';
-import { readChatTemplate, type ModelChatTemplate } from '../prompts/chatTemplate';
+import { readChatTemplate, type ModelChatTemplate } from '../templates/chatTemplate';
 
 /** Which ONNX weights to load. `auto` takes fp32 when present, else the first quantized variant found. */
 export type ModelDtype = 'auto' | 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';

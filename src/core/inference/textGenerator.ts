@@ -1,8 +1,8 @@
 import type * as Ort from 'onnxruntime-node';
 import { type Tokenizer } from '@huggingface/tokenizers';
 import { type EngineFinishReason, type EngineGenerateOptions, type EngineGenerationResult, type EngineGenerationStats } from '../../shared/engineProtocol';
-import { renderChatTemplate, specialTokensOf } from '../prompts/chatTemplate';
-import { type TemplateBudgets } from '../prompts/guardedTemplates';
+import { renderChatTemplate, specialTokensOf } from '../templates/chatTemplate';
+import { type TemplateBudgets } from '../templates/guardedTemplates';
 import { type ChatTurn } from '../text/chatTurn';
 import { CancelledError } from './abort';
 import { configNumber, ModelError, openModelFolder, selectOnnxFile, type ModelDtype, type ModelFolder } from './modelFolder';

@@ -14,7 +14,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { type MessageConnection, type NotificationType, type ProgressToken, type ProgressType, type RequestType } from 'vscode-jsonrpc/node';
-import { type CrashVerdict, type RestartPolicy } from '../inference/restartPolicy';
+import { type CrashVerdict, type RestartPolicy } from './restartPolicy';
 import { connectToChild, connectToPort, connectToStreams, sendRequest } from '../rpc/connection';
 
 /** What to start. */

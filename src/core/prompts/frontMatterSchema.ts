@@ -27,7 +27,9 @@ function resolve(schema: SchemaNode): SchemaNode {
   if (!schema.$ref) return schema;
   const name = schema.$ref.replace('#/definitions/', '');
   const target = promptySchema.definitions?.[name] ?? {};
-  return { ...target, ...schema, $ref: undefined, description: schema.description ?? target.description };
+  const { $ref: _resolved, ...local } = schema;
+  const description = schema.description ?? target.description;
+  return { ...target, ...local, ...(description !== undefined ? { description } : {}) };
 }
 
 type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
@@ -62,7 +64,8 @@ export function branchFor(schema: SchemaNode, actual: JsonType | undefined): Sch
   if (!resolved.anyOf) return resolved;
   const branch = resolved.anyOf.map(resolve).find((candidate) => actual !== undefined && typeMatches(actual, candidate.type));
   const chosen = branch ?? resolved.anyOf.map(resolve).find((candidate) => typeMatches('object', candidate.type)) ?? resolved.anyOf[0]!;
-  return { ...chosen, description: resolved.description ?? chosen.description };
+  const description = resolved.description ?? chosen.description;
+  return { ...chosen, ...(description !== undefined ? { description } : {}) };
 }
 
 function allowedTypes(schema: SchemaNode): string[] {

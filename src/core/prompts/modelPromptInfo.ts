@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { isMissingFileError, readBoundedTextSync, type FileKind } from '../files/boundedRead';
 import { type ChatTurn } from '../text/chatTurn';
-import { ChatTemplateError, readChatTemplate, renderChatTemplate, selectedTemplateName, type ModelChatTemplate } from './chatTemplate';
-import { type TemplateBudgets } from './guardedTemplates';
+import { ChatTemplateError, readChatTemplate, renderChatTemplate, selectedTemplateName, type ModelChatTemplate } from '../templates/chatTemplate';
+import { type TemplateBudgets } from '../templates/guardedTemplates';
 
 /** What a model folder says about turning messages into its prompt string and counting its tokens. */
 export interface ModelPromptInfo {

@@ -83,12 +83,13 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
       if (declared.has(use.name)) continue;
       const first = !reported.has(use.name);
       reported.add(use.name);
+      const fix = declareInputFix(document, use.name);
       found.push({
         start: use.start,
         end: use.end,
         severity: 'warning',
         code: 'undeclared-variable',
-        fix: declareInputFix(document, use.name),
+        ...(fix !== undefined ? { fix } : {}),
         message: `\`${use.name}\` is not declared in \`inputs\` or \`sample\`, so it renders empty unless the caller passes it.${first && declared.size > 0 ? ` Declared: ${suggest(use.name, [...declared])}.` : ''}`,
       });
     }
@@ -170,7 +171,7 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
     message: finding.message,
     ...(finding.fix ? { fix: { title: finding.fix.title, edits: finding.fix.edits.map((edit) => ({ range: document.positions.rangeAt(edit.start, edit.end), newText: edit.newText })) } } : {}),
   }));
-  return { document, jinja, mustache, inputs, variables, findings, referencedFiles: referencedFiles(data, context) };
+  return { document, ...(jinja !== undefined ? { jinja } : {}), ...(mustache !== undefined ? { mustache } : {}), inputs, variables, findings, referencedFiles: referencedFiles(data, context) };
 }
 
 /**

@@ -101,7 +101,7 @@ export function parsePromptyDocument(text: string): PromptyDocument {
   }
   const body = text.slice(bodyStart);
   const format = templateFormatOf(frontMatter?.data);
-  return { text, positions, frontMatter, unclosedFrontMatter, bodyStart, body, format, roleLines: findRoleLines(text, bodyStart), findings };
+  return { text, positions, ...(frontMatter !== undefined ? { frontMatter } : {}), unclosedFrontMatter, bodyStart, body, format, roleLines: findRoleLines(text, bodyStart), findings };
 }
 
 function skipLineBreak(text: string, offset: number): number {

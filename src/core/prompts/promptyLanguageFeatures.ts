@@ -84,13 +84,10 @@ export function completePrompty(analysis: PromptyAnalysis, position: { line: num
     }
     const member = /([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\.(\w*)$/.exec(inside);
     if (member) return attributeCompletions(analysis, member[1]!.split('.'));
-    const items: PromptCompletion[] = analysis.inputs.map((input) => ({
-      label: input.name,
-      kind: 'variable',
-      detail: input.type ? `input: ${input.type}` : 'input',
-      documentation: [input.description, input.hasValue ? `Sample: \`${preview(input.value)}\`` : undefined].filter(Boolean).join('\n\n') || undefined,
-      sortText: `0${input.name}`,
-    }));
+    const items: PromptCompletion[] = analysis.inputs.map((input) => {
+      const documentation = [input.description, input.hasValue ? `Sample: \`${preview(input.value)}\`` : undefined].filter(Boolean).join('\n\n');
+      return { label: input.name, kind: 'variable', detail: input.type ? `input: ${input.type}` : 'input', ...(documentation ? { documentation } : {}), sortText: `0${input.name}` };
+    });
     for (const scope of analysis.jinja?.scopes ?? []) {
       if (bodyOffset < scope.start || bodyOffset > scope.end) continue;
       for (const name of scope.names) if (!items.some((item) => item.label === name)) items.push({ label: name, kind: 'variable', detail: 'template variable', sortText: `1${name}` });
@@ -154,7 +151,8 @@ function completeFrontMatter(lines: string[], line: number, column: number, anal
     const schema = schemaAtPath(path);
     const values = schema?.enum ?? (schema?.anyOf ?? []).flatMap((branch) => branch.enum ?? []);
     const booleans = [schema?.type].flat().includes('boolean') ? [true, false] : [];
-    return [...values, ...booleans].map((value) => ({ label: String(value), kind: 'value', documentation: schema?.description }));
+    const description = schema?.description;
+    return [...values, ...booleans].map((value) => ({ label: String(value), kind: 'value', ...(description !== undefined ? { documentation: description } : {}) }));
   }
   const schema = schemaAtPath(parents);
   if (!schema?.properties) return [];
@@ -164,7 +162,8 @@ function completeFrontMatter(lines: string[], line: number, column: number, anal
     .map(([name, child]) => {
       const resolved = describedSchemaAtPath([...parents, name]) ?? child;
       const isObject = [resolved.type].flat().includes('object') && !resolved.anyOf;
-      return { label: name, kind: 'property' as const, documentation: schemaDocumentation(resolved), insertText: isObject ? `${name}:\n  ` : `${name}: `, detail: analysis.document.format };
+      const documentation = schemaDocumentation(resolved);
+      return { label: name, kind: 'property' as const, ...(documentation !== undefined ? { documentation } : {}), insertText: isObject ? `${name}:\n  ` : `${name}: `, detail: analysis.document.format };
     });
 }
 
@@ -320,7 +319,7 @@ export function foldingPrompty(analysis: PromptyAnalysis): { startLine: number; 
   const add = (start: number, end: number, kind?: 'comment' | 'region'): void => {
     const startLine = document.positions.positionAt(start).line;
     const endLine = document.positions.positionAt(end).line;
-    if (endLine > startLine) ranges.push({ startLine, endLine, kind });
+    if (endLine > startLine) ranges.push({ startLine, endLine, ...(kind !== undefined ? { kind } : {}) });
   };
   if (document.frontMatter) add(0, Math.max(0, document.bodyStart - 1), 'region');
   const roles = document.roleLines.filter((line) => line.known);

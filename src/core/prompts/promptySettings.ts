@@ -13,7 +13,7 @@ export function examplesSettings(data: Record<string, unknown> | undefined): { f
     k: typeof settings.k === 'number' && settings.k >= 0 ? Math.floor(settings.k) : 3,
     strategy,
     seed: typeof settings.seed === 'number' ? settings.seed : 0,
-    input: typeof settings.input === 'string' ? settings.input : undefined,
+    ...(typeof settings.input === 'string' ? { input: settings.input } : {}),
   };
 }
 

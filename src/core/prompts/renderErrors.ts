@@ -1,4 +1,4 @@
-import { ChatTemplateError } from './chatTemplate';
+import { ChatTemplateError } from '../templates/chatTemplate';
 
 /** A render that ran past its time limit; the worker that ran it was terminated. */
 export class RenderTimeoutError extends Error {

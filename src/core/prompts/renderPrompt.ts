@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { type TextEmbedder } from '../inference/embedding';
 import { resolveLocalModel } from '../hub/cacheLocation';
 import { applyChatTemplate, loadModelPromptInfo } from './modelPromptInfo';
-import { type TemplateBudgets } from './guardedTemplates';
+import { type TemplateBudgets } from '../templates/guardedTemplates';
 import { readExamplesText } from './examplesFile';
 import { selectExamples } from './fewShotSelection';
 import { type ChatTurn } from '../text/chatTurn';
@@ -141,7 +141,7 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
           embedderNote = ` (embedding model ${request.embeddingModel} could not be loaded: ${error instanceof Error ? error.message : String(error)})`;
         }
       }
-      const selection = await selectExamples(examples, { k: settings.k, strategy: settings.strategy, seed: settings.seed, query: typeof queryValue === 'string' ? queryValue : JSON.stringify(queryValue ?? ''), embedder, signal: options.signal });
+      const selection = await selectExamples(examples, { k: settings.k, strategy: settings.strategy, seed: settings.seed, query: typeof queryValue === 'string' ? queryValue : JSON.stringify(queryValue ?? ''), ...(embedder ? { embedder } : {}), ...(options.signal ? { signal: options.signal } : {}) });
       selection.method += embedderNote;
       const exampleMessages: RenderedMessage[] = selection.examples.flatMap((example) => example.messages.filter((m) => m.role !== 'system').map((m) => ({ ...m, source: 'example' as const })));
       let insertAt = 0;
@@ -154,7 +154,7 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
   const inputReport = inputs.map((input) => ({ name: input.name, value: values[input.name], source: request.inputs && input.name in request.inputs ? ('given' as const) : input.hasValue ? ('sample' as const) : ('missing' as const) }));
   for (const [name, value] of Object.entries(request.inputs ?? {})) if (!inputs.some((input) => input.name === name)) inputReport.push({ name, value, source: 'given' });
 
-  const result: RenderedPrompt = { format: document.format, api, messages, renderedText, inputs: inputReport, examples: examplesInfo, warnings };
+  const result: RenderedPrompt = { format: document.format, api, messages, renderedText, inputs: inputReport, ...(examplesInfo !== undefined ? { examples: examplesInfo } : {}), warnings };
   const templateModel = modelIdOf(data, env);
   const modelEnvName = modelIdEnvName(data);
   if (modelEnvName !== undefined && request.model === undefined && templateModel !== undefined) {
@@ -180,13 +180,20 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
   const info = loadModelPromptInfo(folder);
   result.model = { id: modelId, folder, ...(info.chatTemplate ? { chatTemplateSource: info.chatTemplate.fileName } : {}), ...(info.contextWindow !== undefined ? { contextWindow: info.contextWindow } : {}), notes: info.notes };
   if (!info.chatTemplate) {
-    result.modelHint = info.notes[0];
+    const [why] = info.notes;
+    if (why !== undefined) result.modelHint = why;
     return result;
   }
   const applied = applyChatTemplate(info, messages.map(({ role, content }) => ({ role, content })), {}, options.budgets);
   result.prompt = applied.prompt;
-  result.totalTokens = applied.totalTokens;
-  if (applied.messageTokens) messages.forEach((message, index) => (message.tokens = applied.messageTokens![index]));
+  if (applied.totalTokens !== undefined) result.totalTokens = applied.totalTokens;
+  const { messageTokens } = applied;
+  if (messageTokens) {
+    messages.forEach((message, index) => {
+      const tokens = messageTokens[index];
+      if (tokens !== undefined) message.tokens = tokens;
+    });
+  }
   if (applied.totalTokens !== undefined && info.contextWindow !== undefined && applied.totalTokens > info.contextWindow) {
     warnings.push(`The prompt is ${applied.totalTokens} tokens, over the model's context window of ${info.contextWindow}.`);
   }

@@ -5,8 +5,8 @@ import { registerRevivableErrors } from '../../shared/rpc/errorTransport';
 import { UnsafeFileError } from '../files/boundedRead';
 import { ProcessCrashedError, ProcessLauncher, ProcessStoppedError } from '../process/launcher';
 import { withProgress } from '../rpc/connection';
-import { ChatTemplateError } from './chatTemplate';
-import { TemplateBudgetError, type TemplateBudgets } from './guardedTemplates';
+import { ChatTemplateError } from '../templates/chatTemplate';
+import { TemplateBudgetError, type TemplateBudgets } from '../templates/guardedTemplates';
 import { RenderCancelledError, renderFailureOf, RenderTimeoutError } from './renderErrors';
 import { type RenderedPrompt, type RenderRequest } from './renderPrompt';
 

@@ -18,7 +18,7 @@ export interface SearchOptions {
   /** How many candidates each retriever contributes before fusion. */
   candidates?: number;
   /** The query's vector (see `embedQuery`); without it the search is lexical. */
-  queryEmbedding?: QueryEmbedding;
+  queryEmbedding?: QueryEmbedding | undefined;
   /** Why there is no query embedding, for the notice of a lexical fallback (default: no model is selected). */
   withoutEmbedding?: string;
   /** Stops the search between its steps (it then rejects with the signal's reason). */

@@ -346,7 +346,7 @@ export class IndexStore {
       `SELECT c.rowid AS rowid, c.id AS id, d.path AS path, c.start_line AS startLine, c.end_line AS endLine, c.page AS page, c.heading_path AS headingPath, c.text AS text, c.content_hash AS contentHash, c.tokens AS tokens
        FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.rowid IN (SELECT value FROM json_each(?))`,
     ).all(JSON.stringify(rowids)) as (Omit<StoredChunk, 'headingPath' | 'page'> & { headingPath: string; page: number | null })[];
-    return new Map(rows.map((row) => [row.rowid, { ...row, headingPath: JSON.parse(row.headingPath) as string[], ...(row.page === null ? { page: undefined } : { page: row.page }) }]));
+    return new Map(rows.map(({ headingPath, page, ...row }) => [row.rowid, { ...row, headingPath: JSON.parse(headingPath) as string[], ...(page !== null ? { page } : {}) }]));
   }
 
   chunksOfDocument(path: string): StoredChunk[] {

@@ -43,7 +43,7 @@ export interface WorkspaceChatSourcesOptions {
  * index (the question embedded once for every folder, cancellable with the answer).
  */
 export class WorkspaceChatSources implements ChatSources, vscode.Disposable {
-  readonly retrieve?: ChatSources['retrieve'];
+  readonly retrieve?: NonNullable<ChatSources['retrieve']>;
   private sandbox: { timeoutMs: number; renderer: RenderSandbox } | undefined;
 
   constructor(private readonly options: WorkspaceChatSourcesOptions) {

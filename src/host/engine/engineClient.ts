@@ -1,4 +1,4 @@
-import { defaultRestartLimits, RestartPolicy, type CrashVerdict, type RestartLimits } from '../../core/inference/restartPolicy';
+import { defaultRestartLimits, RestartPolicy, type CrashVerdict, type RestartLimits } from '../../core/process/restartPolicy';
 import { ProcessCrashedError, ProcessLauncher, ProcessRestartRefusedError, ProcessStoppedError, type ProcessCrash } from '../../core/process/launcher';
 import { newProgressToken } from '../../core/rpc/connection';
 import {

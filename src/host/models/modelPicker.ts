@@ -81,8 +81,7 @@ export async function pickModel(ctx: Ctx, access: HubAccess, selection: ModelSel
   }
   const suggestion = suggestedModels[kind];
   if (current !== suggestion) offer({ id: suggestion, origin: 'suggested' }, { label: `$(star-full) ${suggestion}`, description: 'suggested: small, ONNX weights, runs on the CPU', detail: 'Downloaded only if you pick it and agree.', modelId: suggestion, source: 'suggested' });
-  const currentName = sources.locals().find((model) => model.folder === current)?.name ?? current;
-  const clear: PickItem[] = current ? [{ label: `$(close) Clear the ${kind} model`, description: currentName, source: 'clear' }] : [];
+  const clear: PickItem[] = current ? [{ label: `$(close) Clear the ${kind} model`, description: sources.locals().find((model) => model.folder === current)?.name ?? current, source: 'clear' }] : [];
   const addFolder: PickItem = { label: '$(folder-opened) Use a Local Model Folder…', description: 'a model in Hugging Face layout, or a cache folder', source: 'addFolder', alwaysShow: true };
   let hubChoices: ModelChoice[] = [];
   const offlineSource = access.offline().source === 'environment' ? 'HF_HUB_OFFLINE is set' : 'chatwright.models.offline';

@@ -8,7 +8,7 @@ import { type ChatwrightApi } from '../../../src/extension';
 import { appendExchangeToDataset } from '../../../src/host/chat/datasetAppend';
 import { openChatLink, openCitation } from '../../../src/host/chat/linkOpener';
 import { generateDecoderModel } from '../../support/modelGenerator/index';
-import { ScriptedBackend } from '../../unit/chat/scriptedBackend';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 const extensionId = 'chatwright.chatwright';
 
@@ -73,7 +73,8 @@ describe('Chat (extension host)', () => {
     const backend = new ScriptedBackend('it-slow', { tokens: Array.from({ length: 200 }, (_, i) => `t${i} `), delayMs: 10 });
     disposables.push(chat.registerBackend(backend));
     const conversation = await chat.service.create();
-    await chat.service.updateSettings(conversation.id, { ...conversation.settings, model: 'it-slow/tiny', template: undefined, rag: { enabled: false, k: 3 }, fewShot: { enabled: false, k: 0 } });
+    const { template: _template, ...withoutTemplate } = conversation.settings;
+    await chat.service.updateSettings(conversation.id, { ...withoutTemplate, model: 'it-slow/tiny', rag: { enabled: false, k: 3 }, fewShot: { enabled: false, k: 0 } });
     const sending = chat.service.send(conversation.id, 'Count');
     await new Promise((resolve) => setTimeout(resolve, 150));
     await chat.service.stop(conversation.id);

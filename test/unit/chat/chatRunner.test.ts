@@ -4,7 +4,7 @@ import { ChatBackendError } from '../../../src/core/chat/backend';
 import { runExchange, type ChatSources } from '../../../src/core/chat/chatRunner';
 import { newConversation, startExchange } from '../../../src/core/chat/conversation';
 import { defaultChatSettings, type ChatSettings } from '../../../src/core/chat/chatTypes';
-import { ScriptedBackend } from './scriptedBackend';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 function conversationWith(settings: Partial<ChatSettings>, question = 'How do I install?') {
   const conversation = newConversation({ ...defaultChatSettings, model: 'scripted/tiny', ...settings });
@@ -35,7 +35,8 @@ describe('runExchange', () => {
   });
 
   it('reports a missing model selection as model-missing, without calling a backend', async () => {
-    const { conversation, answer } = conversationWith({ model: undefined });
+    const conversation = newConversation(defaultChatSettings);
+    const answer = startExchange(conversation, 'How do I install?', conversation.settings.model);
     await runExchange(conversation, answer, { backend: () => undefined }, { onToken: () => undefined }, new AbortController().signal);
     assert.equal(answer.status, 'error');
     assert.equal(answer.error?.code, 'model-missing');

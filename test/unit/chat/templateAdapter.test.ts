@@ -10,7 +10,7 @@ import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { RenderCancelledError } from '../../../src/core/prompts/renderErrors';
 import { defaultRenderWorkerScript, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
-import { ScriptedBackend } from './scriptedBackend';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 const sample = join(__dirname, '..', '..', '..', 'examples', 'support-bot');
 const templatePath = join(sample, 'prompts', 'support.prompty');

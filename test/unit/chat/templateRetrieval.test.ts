@@ -5,7 +5,7 @@ import { newConversation, startExchange } from '../../../src/core/chat/conversat
 import { parsePromptyDocument } from '../../../src/core/prompts/promptyDocument';
 import { retrievalSettings } from '../../../src/core/prompts/promptySettings';
 import { defaultChatSettings, type ChatSettings } from '../../../src/core/chat/chatTypes';
-import { ScriptedBackend } from './scriptedBackend';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 const template = `---
 name: Support

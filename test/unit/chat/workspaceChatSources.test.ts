@@ -9,7 +9,7 @@ import { BackendRegistry } from '../../../src/host/chat/backendRegistry';
 import { WorkspaceChatSources } from '../../../src/host/chat/workspaceChatSources';
 import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
 import { scratchDir } from '../../support/scratchDir';
-import { ScriptedBackend } from './scriptedBackend';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 /** Runs `work` while a 10 ms timer ticks on this thread; reports the longest gap between ticks (the event loop's lag). */
 async function withLagProbe<T>(work: () => Promise<T>): Promise<{ outcome: PromiseSettledResult<T>; maxLagMs: number; ticks: number; elapsedMs: number }> {

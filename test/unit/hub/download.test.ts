@@ -9,7 +9,7 @@ import { selectFiles } from '../../../src/core/hub/fileSelection';
 import { getModelDetails } from '../../../src/core/hub/hubClient';
 import { DownloadCancelledError, HubAccessError } from '../../../src/core/hub/hubErrors';
 import { type DownloadProgress } from '../../../src/shared/downloadProtocol';
-import { grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
+import { grantedToken, startHubTestEnv, type HubTestEnv } from '../../support/hubTestEnv';
 
 describe('downloads into the Hugging Face cache layout', () => {
   let hub: HubTestEnv;

@@ -8,7 +8,7 @@ import { getModelDetails } from '../../../src/core/hub/hubClient';
 import { DownloadCancelledError, HubAccessError } from '../../../src/core/hub/hubErrors';
 import { runDownloadInWorker } from '../../../src/host/models/downloadWorkerClient';
 import { type DownloadProgress, type DownloadWorkerInit } from '../../../src/shared/downloadProtocol';
-import { grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
+import { grantedToken, startHubTestEnv, type HubTestEnv } from '../../support/hubTestEnv';
 
 const workerScript = join(__dirname, '..', '..', '..', 'src', 'worker', 'downloadWorker.ts');
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
+import { grantedToken, startHubTestEnv, type HubTestEnv } from '../../support/hubTestEnv';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CapturedCliRun> {

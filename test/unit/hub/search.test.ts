@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getModelDetails, hubConnection, searchModels } from '../../../src/core/hub/hubClient';
 import { HubAccessError, HubNotFoundError, HubOfflineError } from '../../../src/core/hub/hubErrors';
-import { deniedToken, grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
+import { deniedToken, grantedToken, startHubTestEnv, type HubTestEnv } from '../../support/hubTestEnv';
 
 describe('searching the Hub (local test server through HF_ENDPOINT)', () => {
   let hub: HubTestEnv;

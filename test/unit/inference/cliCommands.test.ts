@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { scratchDir } from '../../support/scratchDir';
-import { decoderModel, encoderModel } from './testModels';
+import { decoderModel, encoderModel } from '../../support/testModels';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
 function cli(args: string[], stdinText = '', env: NodeJS.ProcessEnv = {}): Promise<CapturedCliRun> {

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EngineClient, type EngineCrashReport } from '../../../src/host/engine/engineClient';
-import { cosine, decoderModel, encoderModel } from './testModels';
+import { cosine, decoderModel, encoderModel } from '../../support/testModels';
 import { scratchDir } from '../../support/scratchDir';
 
 const workerPath = resolve(__dirname, '../../../src/worker/engineWorker.ts');

@@ -3,7 +3,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { OnnxTextGenerator } from '../../../src/core/inference/textGenerator';
-import { cosine, decoderModel, encoderModel } from './testModels';
+import { cosine, decoderModel, encoderModel } from '../../support/testModels';
 
 const chat = [{ role: 'user', content: 'Say something.' }];
 

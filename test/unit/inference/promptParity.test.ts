@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { chatPromptText, OnnxTextGenerator } from '../../../src/core/inference/textGenerator';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { qwen3TokenizerFiles } from '../../support/modelGenerator/tokenizers';
-import { decoderModel } from './testModels';
+import { decoderModel } from '../../support/testModels';
 
 /** A template that shows which file it came from in every turn. */
 function markedTemplate(marker: string): string {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createRegistry, type IGrammarConfig } from 'vscode-tmgrammar-test/dist/common/index';
 import { parseGrammarTestCase, runGrammarTestCase } from 'vscode-tmgrammar-test/dist/unit/index';
-import { realPromptyFiles } from './helpers';
+import { realPromptyFiles } from '../../support/promptFixtures';
 
 const root = join(__dirname, '..', '..', '..');
 const grammarTests = join(root, 'test', 'grammar');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { completePrompty, definitionPrompty, foldingPrompty, hoverPrompty, symbolsPrompty } from '../../../src/core/prompts/promptyLanguageFeatures';
-import { fixtures, positionOf } from './helpers';
+import { fixtures, positionOf } from '../../support/promptFixtures';
 
 const file = join(fixtures, 'support.prompty');
 const text = readFileSync(file, 'utf8');

@@ -8,7 +8,7 @@ import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { validatePromptTemplateFile } from '../../../src/core/prompts/promptyFile';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { readWorkspaceFile } from '../../../src/core/prompts/workspaceFiles';
-import { positionOf } from './helpers';
+import { positionOf } from '../../support/promptFixtures';
 import { scratchDir } from '../../support/scratchDir';
 
 /** Before the files were checked, a pipe hung the reader forever: each test must end well within this. */

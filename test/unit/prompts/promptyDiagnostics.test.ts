@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
-import { fixtures, positionOf, realPrompty, realPromptyFiles } from './helpers';
+import { fixtures, positionOf, realPrompty, realPromptyFiles } from '../../support/promptFixtures';
 import { scratchDir } from '../../support/scratchDir';
 
 const noCache = { checkModelCache: false };

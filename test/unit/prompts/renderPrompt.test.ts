@@ -8,7 +8,7 @@ import { bm25Scores, selectExamples, type FewShotExample } from '../../../src/co
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { defaultRenderWorkerScript, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { splitMessages } from '../../../src/core/prompts/promptMessages';
-import { fixtures, qwen3ModelFolder, realPrompty, realPromptyFiles } from './helpers';
+import { fixtures, qwen3ModelFolder, realPrompty, realPromptyFiles } from '../../support/promptFixtures';
 import { scratchDir } from '../../support/scratchDir';
 
 const model = qwen3ModelFolder();

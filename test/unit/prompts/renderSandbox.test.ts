@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TemplateBudgetError } from '../../../src/core/prompts/guardedTemplates';
+import { TemplateBudgetError } from '../../../src/core/templates/guardedTemplates';
 import { RenderCancelledError, RenderFailure } from '../../../src/core/prompts/renderErrors';
 import { defaultRenderWorkerScript, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 

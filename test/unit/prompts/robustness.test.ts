@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { completePrompty, definitionPrompty, foldingPrompty, hoverPrompty, symbolsPrompty } from '../../../src/core/prompts/promptyLanguageFeatures';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
-import { realPromptyFiles } from './helpers';
+import { realPromptyFiles } from '../../support/promptFixtures';
 
 const context = { workspaceRoots: [] as string[], checkModelCache: false };
 const pieces = ['---\n', '\n', 'name: x\n', 'model:\n  api: chat\n', '  parameters: {temperature: 3}\n', 'inputs:\n  q: {type: string}\n', '[', ']', '{', '}', '{{', '}}', '{%', '%}', '{#', '#}', 'for x in q', 'endfor', 'if', 'endif', 'system:\n', 'user:\n', 'bot:\n', '"', "'", '|', 'upper', ':', '- ', '  ', '\t', '&a', '*a', '!!str', 'é', '\r\n', '{{#s}}', '{{/s}}'];

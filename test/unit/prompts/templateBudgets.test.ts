@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Template } from '@huggingface/jinja';
 import { loadTokenCounter } from '../../../src/core/datasets/tokenizer';
-import { GuardedJinjaTemplate, renderGuardedMustache, TemplateBudgetError } from '../../../src/core/prompts/guardedTemplates';
+import { GuardedJinjaTemplate, renderGuardedMustache, TemplateBudgetError } from '../../../src/core/templates/guardedTemplates';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { RenderFailure } from '../../../src/core/prompts/renderErrors';
 import { defaultRenderWorkerScript, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { renderTemplateBody } from '../../../src/core/prompts/templateRendering';
 import { runCliCaptured } from '../../support/cli';
-import { qwen3ModelFolder } from './helpers';
+import { qwen3ModelFolder } from '../../support/promptFixtures';
 import { scratchDir } from '../../support/scratchDir';
 
 const scratch: string[] = [];

@@ -36,7 +36,7 @@ describe('the index worker embedder (vectors from the inference engine, tokens c
    * The worker's embedder connected to a host over a message channel (as a worker's port is), the host answering with
    * the in-process embedder as the engine would, or, with `answer` off, only when the request is cancelled.
    */
-  function connected(): { embedder: EngineTextEmbedder; sent: IndexEmbedParams[]; cancelled: IndexEmbedParams[]; answer: boolean; fail?: Error } {
+  function connected(): { embedder: EngineTextEmbedder; sent: IndexEmbedParams[]; cancelled: IndexEmbedParams[]; answer: boolean; fail: Error | undefined } {
     const { port1, port2 } = new MessageChannel();
     const worker = connectToPort(port1);
     const host = connectToPort(port2);
@@ -102,7 +102,7 @@ describe('the index worker embedder (vectors from the inference engine, tokens c
     const state = connected();
     state.fail = Object.assign(new Error('the inference engine process was killed (SIGKILL)'), { name: 'EngineCrashedError' });
     await assert.rejects(state.embedder.embed(['x'], 'document'), { name: 'EngineCrashedError', message: /was killed/ });
-    delete state.fail;
+    state.fail = undefined;
     state.answer = false;
     const waiting = state.embedder.embed(['y'], 'document');
     await waitFor(() => state.sent.length === 2);

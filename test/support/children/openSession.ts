@@ -1,7 +1,7 @@
 // Opens an ONNX session in a process of its own, so the test that spawns it can capture what onnxruntime's native
 // logger writes to stderr. Prints one JSON line: the provider that runs and why it fell back, or the error.
-import { ModelError } from '../../../../src/core/inference/modelFolder';
-import { openOnnxSession } from '../../../../src/core/inference/onnxSession';
+import { ModelError } from '../../../src/core/inference/modelFolder';
+import { openOnnxSession } from '../../../src/core/inference/onnxSession';
 
 async function main(): Promise<void> {
   const [file, executionProvider] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { generateDecoderModel, generateEncoderModel, type DecoderOptions, type EncoderOptions } from '../../support/modelGenerator/index';
-import { scratchDir } from '../../support/scratchDir';
+import { generateDecoderModel, generateEncoderModel, type DecoderOptions, type EncoderOptions } from './modelGenerator/index';
+import { scratchDir } from './scratchDir';
 
 export function encoderModel(options: EncoderOptions = {}): string {
   const dir = join(scratchDir('encoder'), 'tiny-bert');
@@ -14,4 +14,4 @@ export function decoderModel(options: DecoderOptions = {}): { dir: string; scrip
   return generated.scriptTokens ? { dir, scriptTokens: generated.scriptTokens } : { dir };
 }
 
-export { cosine } from '../../../src/core/text/cosine';
+export { cosine } from '../../src/core/text/cosine';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultRestartLimits, RestartPolicy } from '../../../src/core/inference/restartPolicy';
+import { defaultRestartLimits, RestartPolicy } from '../../../src/core/process/restartPolicy';
 
 const limits = { baseDelayMs: 1000, maxDelayMs: 5000, maxCrashes: 5, windowMs: 60_000 };
 

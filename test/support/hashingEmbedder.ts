@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type EmbeddingRole, type TextEmbedder } from '../../../src/core/inference/embedding';
+import { type EmbeddingRole, type TextEmbedder } from '../../src/core/inference/embedding';
 
 /**
  * A deterministic stand-in embedder for plumbing tests: a hashed bag of words, L2-normalised. Texts sharing words get
