@@ -60,7 +60,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        ...['CallExpression[callee.property.name=/^(push|unshift|splice|concat)$/] > SpreadElement', "CallExpression[callee.object.name='Math'] > SpreadElement", 'CallExpression[callee.property.name=/^fromC(harCode|odePoint)$/] > SpreadElement'].map((selector) => ({
+        ...[
+          'CallExpression[callee.property.name=/^(push|unshift|splice|concat)$/] > SpreadElement',
+          "CallExpression[callee.object.name='Math'] > SpreadElement",
+          'CallExpression[callee.property.name=/^fromC(harCode|odePoint)$/] > SpreadElement',
+        ].map((selector) => ({
           selector,
           message: 'Do not spread an array into a call: it can be input-sized and overflow the stack. Loop, or reduce.',
         })),

@@ -34,7 +34,13 @@ async function main(): Promise<void> {
   const init: IndexWorkerInit = {
     folder: root,
     dbFile: join(values.dir, 'index.db'),
-    sources: { include: ['**/*.{md,mdx,markdown,txt,rst,adoc,asciidoc,html,htm,pdf}'], exclude: ['**/node_modules/**', '**/.git/**'], maxFileBytes: 2 * 1024 * 1024, maxPdfBytes: 50 * 1024 * 1024, respectGitignore: true },
+    sources: {
+      include: ['**/*.{md,mdx,markdown,txt,rst,adoc,asciidoc,html,htm,pdf}'],
+      exclude: ['**/node_modules/**', '**/.git/**'],
+      maxFileBytes: 2 * 1024 * 1024,
+      maxPdfBytes: 50 * 1024 * 1024,
+      respectGitignore: true,
+    },
     chunking: { maxTokens: 256, overlapTokens: 32 },
   };
   const worker = new ProcessLauncher({ name: 'the index worker', target: { kind: 'worker', entry: resolve(__dirname, '../../dist/indexWorker.js'), workerData: init } });
@@ -53,7 +59,9 @@ async function main(): Promise<void> {
   const fullMs = performance.now() - started;
   clearInterval(sampler);
   process.stdout.write(`full index: ${report.indexed} files, ${report.chunksWritten} chunks in ${(fullMs / 1000).toFixed(1)} s (${(report.chunksWritten / (fullMs / 1000)).toFixed(0)} chunks/s)\n`);
-  process.stdout.write(`memory during the full index: process RSS peak ${(peakRss / 1048576).toFixed(0)} MB (the bench's main thread alone was ${(baseline / 1048576).toFixed(0)} MB before the worker started); worker heap + external peak ${(peakHeap / 1048576).toFixed(0)} MB\n`);
+  process.stdout.write(
+    `memory during the full index: process RSS peak ${(peakRss / 1048576).toFixed(0)} MB (the bench's main thread alone was ${(baseline / 1048576).toFixed(0)} MB before the worker started); worker heap + external peak ${(peakHeap / 1048576).toFixed(0)} MB\n`,
+  );
   const edits: number[] = [];
   for (let e = 0; e < Number(values.edits); e++) {
     const i = Math.floor(random() * fileCount);
@@ -65,7 +73,9 @@ async function main(): Promise<void> {
     if (update.indexed !== 1) throw new Error(`expected one file re-indexed, got ${JSON.stringify(update)}`);
   }
   const editStats = summarise(edits);
-  process.stdout.write(`one edited file re-indexed through the worker (watcher path): p50 ${editStats.p50.toFixed(1)} ms, max ${Math.max(...edits).toFixed(1)} ms over ${edits.length} edits (target < 1000 ms; embedding excluded)\n`);
+  process.stdout.write(
+    `one edited file re-indexed through the worker (watcher path): p50 ${editStats.p50.toFixed(1)} ms, max ${Math.max(...edits).toFixed(1)} ms over ${edits.length} edits (target < 1000 ms; embedding excluded)\n`,
+  );
   const rescanStarted = performance.now();
   const rescan = await request('indexAll', {});
   process.stdout.write(`full rescan with nothing changed (stat of ${rescan.scanned} files): ${(performance.now() - rescanStarted).toFixed(0)} ms\n`);

@@ -26,7 +26,13 @@ async function evaluate(store: IndexStore, mode: SearchMode, embedder?: OnnxText
     const { hits } = await searchIndex(store, question.q, { k: 10, mode, ...(queryEmbedding ? { queryEmbedding } : {}) });
     const rank = hits.findIndex((hit) => question.files.includes(hit.path)) + 1;
     if (rank >= 1 && rank <= 5) found5++;
-    else misses.push(`${question.q} → ${hits.slice(0, 3).map((hit) => hit.path).join(', ')}`);
+    else
+      misses.push(
+        `${question.q} → ${hits
+          .slice(0, 3)
+          .map((hit) => hit.path)
+          .join(', ')}`,
+      );
     if (rank >= 1) reciprocal += 1 / rank;
   }
   return { recall5: found5 / questions.length, mrr: reciprocal / questions.length, misses };
@@ -60,7 +66,9 @@ async function main(): Promise<void> {
     const vectorStore = IndexStore.open(join(scratch, 'hybrid.db')).store;
     const started = performance.now();
     const report = await new FolderIndexer({ root: corpus, store: vectorStore, embedder }).indexAll();
-    process.stdout.write(`\nindexed with a generated 2-layer encoder (random weights, real WordPiece tokenizer): ${vectorStore.stats().chunks} chunks, ${report.embedded} embedded in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `\nindexed with a generated 2-layer encoder (random weights, real WordPiece tokenizer): ${vectorStore.stats().chunks} chunks, ${report.embedded} embedded in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+    );
     const bm25Model = await evaluate(vectorStore, 'bm25');
     const hybrid = await evaluate(vectorStore, 'hybrid', embedder);
     process.stdout.write(`BM25 (model-token budgets)     recall@5 ${bm25Model.recall5.toFixed(3)}   MRR@10 ${bm25Model.mrr.toFixed(3)}\n`);

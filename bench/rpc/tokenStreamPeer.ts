@@ -5,7 +5,6 @@ import { connectToParentProcess, onRequest, progressReporter } from '../../src/c
 import { engineGenerateRequest, engineTokenProgress, type EngineGenerationResult } from '../../src/shared/engineProtocol';
 import { streamedTokens } from './streamedTokens';
 
-
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }

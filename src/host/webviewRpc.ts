@@ -105,7 +105,13 @@ export function onValidatedRequest<P, R>(
 }
 
 /** Handles a notification from a webview whose params pass `validate`; a malformed one is logged and dropped. */
-export function onValidatedNotification<P>(connection: MessageConnection, type: NotificationType<P>, validate: ParamsValidator<P>, warn: (message: string) => void, handler: (params: P) => void): Disposable {
+export function onValidatedNotification<P>(
+  connection: MessageConnection,
+  type: NotificationType<P>,
+  validate: ParamsValidator<P>,
+  warn: (message: string) => void,
+  handler: (params: P) => void,
+): Disposable {
   return connection.onNotification(type, (params: unknown) => {
     const valid = validate(params);
     if (valid === undefined) warn(`invalid ${type.method} notification: ${JSON.stringify(params)?.slice(0, 200)}`);

@@ -13,7 +13,12 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
  * keeps a page whose state is costly to rebuild (a report, a preview) alive in a background tab.
  */
 export function createWebviewPanel(extensionUri: vscode.Uri, viewType: string, title: string, options: { preserveFocus: boolean; retainContextWhenHidden: boolean }): vscode.WebviewPanel {
-  return vscode.window.createWebviewPanel(viewType, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: options.preserveFocus }, { ...webviewOptions(extensionUri), retainContextWhenHidden: options.retainContextWhenHidden });
+  return vscode.window.createWebviewPanel(
+    viewType,
+    title,
+    { viewColumn: vscode.ViewColumn.Beside, preserveFocus: options.preserveFocus },
+    { ...webviewOptions(extensionUri), retainContextWhenHidden: options.retainContextWhenHidden },
+  );
 }
 
 /**

@@ -151,7 +151,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 const isId = (value: unknown): value is string => typeof value === 'string' && /^[\w-]{1,100}$/.test(value);
 const isLine = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 10_000_000;
-const isText = (max: number) => (value: unknown): value is string => typeof value === 'string' && value.length <= max;
+const isText =
+  (max: number) =>
+  (value: unknown): value is string =>
+    typeof value === 'string' && value.length <= max;
 
 /** Settings are checked field by field; the host clamps the numbers again when it applies them. */
 function isSettings(value: unknown): value is ChatSettings {

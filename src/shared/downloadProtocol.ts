@@ -7,7 +7,6 @@
  */
 import { NotificationType, ProgressType, RequestType, type ProgressToken } from 'vscode-jsonrpc';
 
-
 export interface DownloadProgress {
   totalBytes: number;
   /** Bytes present so far, including blobs reused from the cache and resumed bytes. */

@@ -72,8 +72,17 @@ function writeHostileWorkspace(folder, recorder) {
   mkdirSync(join(folder, 'fifo'));
   const fifo = spawnSync('mkfifo', [join(folder, 'fifo', 'tokenizer.json')]);
   if (fifo.status !== 0) writeFileSync(join(folder, 'fifo', 'tokenizer.json'), 'not a tokenizer');
-  const row = (question, answer) => JSON.stringify({ messages: [{ role: 'user', content: question }, { role: 'assistant', content: answer }] });
-  writeFileSync(join(folder, 'data.jsonl'), [row('How do I reset the widget?', 'Hold the reset button for ten seconds.'), '{"messages": [', row('Where is the manual?', 'In the box, under the widget.')].join('\n') + '\n');
+  const row = (question, answer) =>
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: question },
+        { role: 'assistant', content: answer },
+      ],
+    });
+  writeFileSync(
+    join(folder, 'data.jsonl'),
+    [row('How do I reset the widget?', 'Hold the reset button for ten seconds.'), '{"messages": [', row('Where is the manual?', 'In the box, under the widget.')].join('\n') + '\n',
+  );
   writeFileSync(join(folder, 'hostile.prompty'), '---\nname: Hostile\ninputs:\n  question:\n    type: string\nsample:\n  question: Hi?\n---\nsystem:\nYou answer briefly.\n\nuser:\n{{ question }}\n');
   const settings = {
     // Harmless and not restricted: shows that VS Code did load this file.
@@ -119,7 +128,9 @@ async function restrictedRun() {
       CHATWRIGHT_RECORDER_URL: recorder.url,
     });
     // Checked again out here, after everything in the window has run: nothing of $HOME left the machine's user.
-    const leaked = recorder.requests.filter((r) => r.url.startsWith('/hostile') || r.url.startsWith('/hijack') || r.url.startsWith('/hub') || (process.env.HOME && r.authorization?.includes(process.env.HOME)));
+    const leaked = recorder.requests.filter(
+      (r) => r.url.startsWith('/hostile') || r.url.startsWith('/hijack') || r.url.startsWith('/hub') || (process.env.HOME && r.authorization?.includes(process.env.HOME)),
+    );
     if (leaked.length > 0) {
       console.error(`Restricted Mode: requests reached the workspace's endpoints: ${JSON.stringify(leaked)}`);
       code = 1;

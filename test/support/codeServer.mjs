@@ -84,11 +84,11 @@ function scratchEnv(dirs, extra = {}) {
 
 /** Installs a VSIX into an extensions folder with code-server's own installer (what a user does). */
 export function installVsix(vsixPath, dirs) {
-  const result = spawnSync(
-    codeServerBin,
-    ['--install-extension', vsixPath, '--force', '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData],
-    { env: scratchEnv(dirs), encoding: 'utf8', timeout: 120_000 },
-  );
+  const result = spawnSync(codeServerBin, ['--install-extension', vsixPath, '--force', '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData], {
+    env: scratchEnv(dirs),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (result.status !== 0) {
     throw new Error(`code-server --install-extension failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   }
@@ -120,10 +120,14 @@ export async function startCodeServer({ dirs, folder, env = {}, log = () => {}, 
   assertTestHostInstalled();
   const chosenPort = port ?? (await freePort());
   const args = [
-    '--auth', 'none',
-    '--bind-addr', `${bindHost}:${chosenPort}`,
-    '--user-data-dir', dirs.userData,
-    '--extensions-dir', dirs.extensions,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `${bindHost}:${chosenPort}`,
+    '--user-data-dir',
+    dirs.userData,
+    '--extensions-dir',
+    dirs.extensions,
     '--disable-telemetry',
     '--disable-update-check',
     ...(workspaceTrust ? [] : ['--disable-workspace-trust']),

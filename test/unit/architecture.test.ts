@@ -22,7 +22,11 @@ function imports(file: string): string[] {
 }
 
 function violations(folder: string, forbidden: (specifier: string, file: string) => boolean): string[] {
-  return sources(join(root, folder)).flatMap((file) => imports(file).filter((specifier) => forbidden(specifier, file)).map((specifier) => `${relative(root, file)} imports ${specifier}`));
+  return sources(join(root, folder)).flatMap((file) =>
+    imports(file)
+      .filter((specifier) => forbidden(specifier, file))
+      .map((specifier) => `${relative(root, file)} imports ${specifier}`),
+  );
 }
 
 /** The src/core folder a relative import from `file` lands in, or undefined when it leaves src/core. */
@@ -40,12 +44,18 @@ async function coreLayers(): Promise<Record<string, string[]>> {
 describe('architecture: who may import whom', () => {
   for (const folder of ['src/core', 'src/server', 'src/cli', 'src/shared', 'src/worker']) {
     it(`${folder} never imports vscode`, () => {
-      assert.deepEqual(violations(folder, (specifier) => specifier === 'vscode'), []);
+      assert.deepEqual(
+        violations(folder, (specifier) => specifier === 'vscode'),
+        [],
+      );
     });
   }
 
   it('src/core imports nothing from host, server, cli or worker', () => {
-    assert.deepEqual(violations('src/core', (specifier) => /(^|\/)(host|server|cli|worker)\//.test(specifier) || specifier.endsWith('/extension')), []);
+    assert.deepEqual(
+      violations('src/core', (specifier) => /(^|\/)(host|server|cli|worker)\//.test(specifier) || specifier.endsWith('/extension')),
+      [],
+    );
   });
 
   it('src/server, src/cli and src/worker import nothing from src/host, nor each other', () => {
@@ -56,7 +66,10 @@ describe('architecture: who may import whom', () => {
         return target.split(sep)[0];
       };
       const others = ['host', 'extension.ts', 'extension', 'server', 'cli', 'worker'].filter((folder) => folder !== entry);
-      assert.deepEqual(violations(`src/${entry}`, (specifier, file) => others.includes(outside(specifier, file) ?? '')), []);
+      assert.deepEqual(
+        violations(`src/${entry}`, (specifier, file) => others.includes(outside(specifier, file) ?? '')),
+        [],
+      );
     }
   });
 
@@ -75,7 +88,10 @@ describe('architecture: who may import whom', () => {
   it('every src/core folder has a place in the layering, and the layering has no cycle', async () => {
     const layers = await coreLayers();
     const folders = readdirSync(join(root, 'src', 'core')).filter((entry) => statSync(join(root, 'src', 'core', entry)).isDirectory());
-    assert.deepEqual(folders.filter((folder) => !(folder in layers)), []);
+    assert.deepEqual(
+      folders.filter((folder) => !(folder in layers)),
+      [],
+    );
     const visiting = new Set<string>();
     const done = new Set<string>();
     const cycleFrom = (folder: string, path: string[]): string[] | undefined => {

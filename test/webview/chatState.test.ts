@@ -49,7 +49,10 @@ describe('chat webview state (reducer of host messages)', () => {
   it('adds the question and its answer, starts streaming and clears an earlier command outcome', () => {
     const before = run(showing(), { type: 'commandResult', command: 'chatwright.openSettings', ok: true }).state;
     const { state, change } = reduceChat(before, { type: 'answerStarted', conversationId: 'c-1', question, answer: answer() });
-    assert.deepEqual(state.conversation?.messages.map((m) => m.id), ['u-1', 'a-1']);
+    assert.deepEqual(
+      state.conversation?.messages.map((m) => m.id),
+      ['u-1', 'a-1'],
+    );
     assert.equal(state.streaming, true);
     assert.equal(state.commandStatus, undefined);
     assert.deepEqual(change, { type: 'answerStarted', question, answer: answer() });
@@ -57,7 +60,11 @@ describe('chat webview state (reducer of host messages)', () => {
 
   it('appends streamed text to the answer without changing the state it came from', () => {
     const started = run(showing(), { type: 'answerStarted', conversationId: 'c-1', question, answer: answer() }).state;
-    const { state, change } = run(started, { type: 'tokens', conversationId: 'c-1', messageId: 'a-1', text: 'Hold ', sentAt: 0 }, { type: 'tokens', conversationId: 'c-1', messageId: 'a-1', text: 'the button.', sentAt: 0 });
+    const { state, change } = run(
+      started,
+      { type: 'tokens', conversationId: 'c-1', messageId: 'a-1', text: 'Hold ', sentAt: 0 },
+      { type: 'tokens', conversationId: 'c-1', messageId: 'a-1', text: 'the button.', sentAt: 0 },
+    );
     assert.equal(state.conversation?.messages[1]?.content, 'Hold the button.');
     assert.equal(change?.type === 'tokens' && change.answer.content, 'Hold the button.');
     assert.equal(started.conversation?.messages[1]?.content, '', 'the earlier state is not mutated');

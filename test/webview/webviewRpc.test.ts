@@ -68,11 +68,17 @@ describe('the typed RPC between the host and a webview', () => {
   const warnings: string[] = [];
   const host = connectToWebview(endpoint, (message) => warnings.push(message));
   const handled: { id: string; title: string }[] = [];
-  onValidatedRequest(host, renameRequest, validateRename, (message) => warnings.push(message), (params) => {
-    handled.push(params);
-    if (params.title === 'fail') throw new LocatedError('The title is taken.', 'titles.txt', 3);
-    return `renamed ${params.id}`;
-  });
+  onValidatedRequest(
+    host,
+    renameRequest,
+    validateRename,
+    (message) => warnings.push(message),
+    (params) => {
+      handled.push(params);
+      if (params.title === 'fail') throw new LocatedError('The title is taken.', 'titles.txt', 3);
+      return `renamed ${params.id}`;
+    },
+  );
   after(() => {
     host.dispose();
     page.dispose();
@@ -109,6 +115,9 @@ describe('the typed RPC between the host and a webview', () => {
     pagePost({ type: 'eval', requestId: 1, code: 'x' });
     pagePost('send');
     await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual(warnings.slice(-2).map((w) => w.startsWith('not a JSON-RPC message')), [true, true]);
+    assert.deepEqual(
+      warnings.slice(-2).map((w) => w.startsWith('not a JSON-RPC message')),
+      [true, true],
+    );
   });
 });

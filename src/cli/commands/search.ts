@@ -55,7 +55,9 @@ Options:
     if (mmr !== undefined && !(mmr >= 0 && mmr <= 1)) throw new UsageError(`--mmr must be a number in [0, 1], got '${values.mmr}'`);
     const dbFile = values.db ? resolve(io.cwd, values.db) : defaultIndexFile(io.cwd);
     if (!existsSync(dbFile)) {
-      const problem = isUndecodableFileName(dbFile, Object.assign(new Error('not found'), { code: 'ENOENT' })) ? `cannot open the index ${escapeFileName(dbFile)}: ${undecodableFileNameReason}` : `no index at ${escapeFileName(dbFile)}`;
+      const problem = isUndecodableFileName(dbFile, Object.assign(new Error('not found'), { code: 'ENOENT' }))
+        ? `cannot open the index ${escapeFileName(dbFile)}: ${undecodableFileNameReason}`
+        : `no index at ${escapeFileName(dbFile)}`;
       io.stderr.write(`chatwright search: ${problem}. Build one with: chatwright index <folder>${values.db ? ` --db ${escapeFileName(values.db)}` : ''}\n`);
       return ExitCode.usage;
     }
@@ -79,7 +81,13 @@ Options:
         }
       }
       const queryEmbedding = await embedQuery(embedder, query, mode);
-      const response = await searchIndex(store, query, { k, mode, ...(values.path ? { pathFilter: values.path } : {}), ...(mmr !== undefined ? { mmrLambda: mmr } : {}), ...(queryEmbedding ? { queryEmbedding } : {}) });
+      const response = await searchIndex(store, query, {
+        k,
+        mode,
+        ...(values.path ? { pathFilter: values.path } : {}),
+        ...(mmr !== undefined ? { mmrLambda: mmr } : {}),
+        ...(queryEmbedding ? { queryEmbedding } : {}),
+      });
       if (values.json) {
         io.stdout.write(`${JSON.stringify({ query, mode: response.mode, notice: response.notice, tookMs: Math.round(response.tookMs * 10) / 10, hits: response.hits }, null, 2)}\n`);
       } else {

@@ -9,7 +9,6 @@ import { type ChatRole, type ChatTurn } from '../text/chatTurn';
 
 export type { ChatErrorCode, FinishReason, GenerationStats };
 
-
 export interface GenerationOptions {
   /** 0 means greedy decoding. */
   temperature: number;

@@ -111,7 +111,11 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
     }
 
     const stats = await backend.generate(
-      { model: ref.model, messages: input.messages.map((m) => ({ role: m.role as 'system' | 'user' | 'assistant', content: m.content })), options: { temperature: settings.temperature, maxTokens: settings.maxTokens } },
+      {
+        model: ref.model,
+        messages: input.messages.map((m) => ({ role: m.role as 'system' | 'user' | 'assistant', content: m.content })),
+        options: { temperature: settings.temperature, maxTokens: settings.maxTokens },
+      },
       (event) => {
         if (event.type === 'warning') {
           // The answer's notes are what the chat shows about how it was made (sent with the finished answer).

@@ -173,9 +173,7 @@ function parseInput(value: unknown): ModelInput | undefined {
   const input: ModelInput = {
     model: str(value.model) ?? '',
     messages: parseTurns(value.messages),
-    examples: Array.isArray(value.examples)
-      ? value.examples.flatMap((e) => (isRecord(e) && typeof e.source === 'string' ? [{ source: e.source, messages: parseTurns(e.messages) }] : []))
-      : [],
+    examples: Array.isArray(value.examples) ? value.examples.flatMap((e) => (isRecord(e) && typeof e.source === 'string' ? [{ source: e.source, messages: parseTurns(e.messages) }] : [])) : [],
     passages: Array.isArray(value.passages) ? value.passages.flatMap((p) => parsePassage(p) ?? []) : [],
     droppedTurns: num(value.droppedTurns) ?? 0,
     notes: Array.isArray(value.notes) ? value.notes.filter((n): n is string => typeof n === 'string') : [],

@@ -12,16 +12,19 @@ export type PromptRenderer = (request: RenderRequest, signal?: AbortSignal) => P
  * messages; they are separated out again here so "what the model saw" lists them and the chat's `k` applies.
  * `render` is the render sandbox, so a runaway template never blocks the caller's thread.
  */
-export async function renderTemplateForChat(input: {
-  text: string;
-  templatePath: string;
-  /** How it is named in the UI (workspace-relative). */
-  label: string;
-  workspaceRoots: string[];
-  inputs: Record<string, unknown>;
-  examplesK: number;
-  signal?: AbortSignal;
-}, render: PromptRenderer): Promise<RenderedTemplate> {
+export async function renderTemplateForChat(
+  input: {
+    text: string;
+    templatePath: string;
+    /** How it is named in the UI (workspace-relative). */
+    label: string;
+    workspaceRoots: string[];
+    inputs: Record<string, unknown>;
+    examplesK: number;
+    signal?: AbortSignal;
+  },
+  render: PromptRenderer,
+): Promise<RenderedTemplate> {
   // model '' skips the preview's last step (the model's chat template): the backend applies its own model's.
   const rendered = await render({ text: input.text, templatePath: input.templatePath, workspaceRoots: input.workspaceRoots, inputs: input.inputs, model: '' }, input.signal);
   const messages: ChatTurn<ChatRole>[] = [];

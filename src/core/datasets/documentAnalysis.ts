@@ -62,7 +62,10 @@ export class DocumentAnalysis {
     const end = previous.length - tail;
     // concat, not splice(...fresh): spreading 100,000 arguments overflows the stack.
     this.analyses = this.analyses.slice(0, head).concat(fresh, this.analyses.slice(end));
-    this.tokens = this.tokens.slice(0, head).concat(fresh.map(() => -1), this.tokens.slice(end));
+    this.tokens = this.tokens.slice(0, head).concat(
+      fresh.map(() => -1),
+      this.tokens.slice(end),
+    );
     this.lines = next;
     this.bom = bom;
     this.terminated = terminated;

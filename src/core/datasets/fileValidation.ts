@@ -182,12 +182,22 @@ export async function validateDatasetFile(path: string, options: FileValidationO
 
   const cap = options.maxFindingsPerCode ?? 1000;
   const coordinator = new DatasetAccumulator(
-    { ...(options.format ? { format: options.format } : {}), ...(options.minRows !== undefined ? { minRows: options.minRows } : {}), maxFindingsPerCode: cap, ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}), checkDuplicates: false },
+    {
+      ...(options.format ? { format: options.format } : {}),
+      ...(options.minRows !== undefined ? { minRows: options.minRows } : {}),
+      maxFindingsPerCode: cap,
+      ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+      checkDuplicates: false,
+    },
     trainingData,
     (item) => (deferred ? held.push(item) : options.onFinding?.(item)),
   );
   const progress = ranges.map(() => 0);
-  const report = (): void => options.onProgress?.(progress.reduce((a, b) => a + b, 0), size);
+  const report = (): void =>
+    options.onProgress?.(
+      progress.reduce((a, b) => a + b, 0),
+      size,
+    );
   // Findings of range k wait until the ranges before it are done (their line count is its line offset).
   const waitingFindings: DatasetFinding[][] = ranges.map(() => []);
   const results: (RangeScanResult | undefined)[] = ranges.map(() => undefined);
@@ -216,15 +226,17 @@ export async function validateDatasetFile(path: string, options: FileValidationO
       flushedUpTo++;
     }
   };
-  const onMessage = (index: number) => (message: RangeScanMessage): void => {
-    if (message.type === 'findings') {
-      for (const finding of message.findings) waitingFindings[index]!.push(finding);
-      if (index === flushedUpTo) drain();
-    } else if (message.type === 'progress') {
-      progress[index] = message.bytes;
-      report();
-    }
-  };
+  const onMessage =
+    (index: number) =>
+    (message: RangeScanMessage): void => {
+      if (message.type === 'findings') {
+        for (const finding of message.findings) waitingFindings[index]!.push(finding);
+        if (index === flushedUpTo) drain();
+      } else if (message.type === 'progress') {
+        progress[index] = message.bytes;
+        report();
+      }
+    };
   let cancelled = false;
   const requests: RangeScanRequest[] = ranges.map((range) => ({
     path,
@@ -247,9 +259,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
       const result =
         // Big files go to workers even on one thread: measured 2-3x faster per row than inline on the main thread,
         // whose heap is the CLI's or the editor's (larger young generation, other work in it).
-        size < inlineLimit || !script
-          ? await scanRange(request, onMessage(index), () => options.signal?.aborted ?? false)
-          : await runInWorker(script, request, onMessage(index), options.signal);
+        size < inlineLimit || !script ? await scanRange(request, onMessage(index), () => options.signal?.aborted ?? false) : await runInWorker(script, request, onMessage(index), options.signal);
       if (!result || options.signal?.aborted) {
         cancelled = true;
         return;

@@ -56,7 +56,10 @@ export class InferenceEngine {
   }
 
   configure(settings: InferenceEngineSettings): void {
-    const providerChanged = settings.executionProvider !== this.settings.executionProvider || settings.threads !== this.settings.threads || (settings.spinWhileGenerating ?? false) !== (this.settings.spinWhileGenerating ?? false);
+    const providerChanged =
+      settings.executionProvider !== this.settings.executionProvider ||
+      settings.threads !== this.settings.threads ||
+      (settings.spinWhileGenerating ?? false) !== (this.settings.spinWhileGenerating ?? false);
     this.settings = settings;
     if (providerChanged) void this.unload();
   }
@@ -152,7 +155,12 @@ export class InferenceEngine {
     entry.weightBytes = weightBytes;
     await this.makeRoom(weightBytes, file, key);
     const started = Date.now();
-    const sessionOptions = { executionProvider: this.settings.executionProvider, ...(this.settings.threads > 0 ? { threads: this.settings.threads } : {}), dtype, spinWait: kind === 'generator' && (this.settings.spinWhileGenerating ?? false) };
+    const sessionOptions = {
+      executionProvider: this.settings.executionProvider,
+      ...(this.settings.threads > 0 ? { threads: this.settings.threads } : {}),
+      dtype,
+      spinWait: kind === 'generator' && (this.settings.spinWhileGenerating ?? false),
+    };
     const loaded = kind === 'embedder' ? await OnnxTextEmbedder.load(model, sessionOptions, this.env) : await OnnxTextGenerator.load(model, sessionOptions, this.env);
     entry.info = {
       model,

@@ -80,9 +80,7 @@ function readJson(file: string, kind: FileKind, required: boolean): Record<strin
 export function openModelFolder(idOrPath: string, env: NodeJS.ProcessEnv = process.env): ModelFolder {
   const dir = resolveLocalModel(idOrPath, env);
   if (!dir) {
-    throw new ModelError(
-      `model '${idOrPath}' not found: it is neither a folder nor a model downloaded into the Hugging Face cache. Download it first (Chatwright: Models) or give a folder path.`,
-    );
+    throw new ModelError(`model '${idOrPath}' not found: it is neither a folder nor a model downloaded into the Hugging Face cache. Download it first (Chatwright: Models) or give a folder path.`);
   }
   const onnxDir = join(dir, 'onnx');
   const onnxFiles: ModelFolder['onnxFiles'] = {};
@@ -102,7 +100,17 @@ export function openModelFolder(idOrPath: string, env: NodeJS.ProcessEnv = proce
   // The engine refuses a template file it cannot read rather than run with another template than the model's.
   if (problems[0]) throw new ModelError(problems[0].message, problems[0].file);
   const generationConfig = readJson(join(dir, 'generation_config.json'), 'modelConfig', false) ?? {};
-  return { id: idOrPath, dir, modelKey: idOrPath === dir ? dir : `${idOrPath} (${basename(dir)})`, config, tokenizerJson, tokenizerConfig, generationConfig, ...(chatTemplate ? { chatTemplate } : {}), onnxFiles };
+  return {
+    id: idOrPath,
+    dir,
+    modelKey: idOrPath === dir ? dir : `${idOrPath} (${basename(dir)})`,
+    config,
+    tokenizerJson,
+    tokenizerConfig,
+    generationConfig,
+    ...(chatTemplate ? { chatTemplate } : {}),
+    onnxFiles,
+  };
 }
 
 /** The ONNX file for a dtype, or a clear error listing what the folder has. */

@@ -39,7 +39,12 @@ interface KvLayout {
  * opened (the same render as the prompt preview's), or, for base models without a template, the messages' text joined
  * with no turn markers.
  */
-export function chatPromptText(model: ModelFolder, messages: readonly ChatTurn[], templateVariables: Record<string, unknown> = {}, budgets?: Partial<TemplateBudgets>): { text: string; templated: boolean } {
+export function chatPromptText(
+  model: ModelFolder,
+  messages: readonly ChatTurn[],
+  templateVariables: Record<string, unknown> = {},
+  budgets?: Partial<TemplateBudgets>,
+): { text: string; templated: boolean } {
   if (messages.length === 0) throw new RangeError('a chat needs at least one message');
   if (!model.chatTemplate) return { text: messages.map((message) => message.content).join('\n\n'), templated: false };
   return { text: renderChatTemplate(model.chatTemplate, messages, { addGenerationPrompt: true, variables: templateVariables, ...(budgets ? { budgets } : {}) }), templated: true };
@@ -87,12 +92,7 @@ export class OnnxTextGenerator {
     return this.tokenizer.encode(text, { add_special_tokens: !templated }).ids;
   }
 
-  generate(
-    messages: readonly ChatTurn[],
-    options: GenerateOptions = {},
-    onText?: (delta: string) => void,
-    signal?: AbortSignal,
-  ): Promise<GenerationResult> {
+  generate(messages: readonly ChatTurn[], options: GenerateOptions = {}, onText?: (delta: string) => void, signal?: AbortSignal): Promise<GenerationResult> {
     const started = performance.now();
     const promptIds = this.encodeChat(messages, options.templateVariables);
     return this.generateFromIds(promptIds, options, onText, signal, undefined, started);
@@ -217,10 +217,7 @@ export class OnnxTextGenerator {
   private async emptyPast(): Promise<Ort.Tensor[]> {
     const ort = await loadOnnxRuntime();
     const empty = this.kv.type === 'float16' ? new Uint16Array(0) : new Float32Array(0);
-    return this.kv.names.flatMap(() => [
-      new ort.Tensor(this.kv.type, empty, [1, this.kv.kvHeads, 0, this.kv.headDim]),
-      new ort.Tensor(this.kv.type, empty, [1, this.kv.kvHeads, 0, this.kv.headDim]),
-    ]);
+    return this.kv.names.flatMap(() => [new ort.Tensor(this.kv.type, empty, [1, this.kv.kvHeads, 0, this.kv.headDim]), new ort.Tensor(this.kv.type, empty, [1, this.kv.kvHeads, 0, this.kv.headDim])]);
   }
 
   private async forward(ids: readonly number[], pastLength: number, past: Ort.Tensor[]): Promise<{ logits: Float32Array; present: Ort.Tensor[] }> {
@@ -230,7 +227,12 @@ export class OnnxTextGenerator {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
     };
-    if (this.wantsPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(pastLength + i)), [1, ids.length]);
+    if (this.wantsPositionIds)
+      feeds.position_ids = new ort.Tensor(
+        'int64',
+        BigInt64Array.from(ids, (_, i) => BigInt(pastLength + i)),
+        [1, ids.length],
+      );
     for (const name of ['num_logits_to_keep', 'logits_to_keep']) {
       if (this.session.inputNames.includes(name)) feeds[name] = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
     }

@@ -233,8 +233,7 @@ export class ProcessLauncher {
     let markEnded!: () => void;
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
     const handle = target.kind === 'worker' ? { kind: 'worker' as const, worker: startWorker(target) } : { kind: 'child' as const, child: startChild(target) };
-    const connection =
-      handle.kind === 'worker' ? connectToPort(handle.worker) : target.kind === 'spawn' ? connectToStreams(handle.child.stdout!, handle.child.stdin!) : connectToChild(handle.child);
+    const connection = handle.kind === 'worker' ? connectToPort(handle.worker) : target.kind === 'spawn' ? connectToStreams(handle.child.stdout!, handle.child.stdin!) : connectToChild(handle.child);
     const run: Run = { handle, connection, stderrTail: '', inFlight: new Set(), ended, markEnded, hasEnded: false, stopping: false };
     this.run = run;
     this.starts++;

@@ -37,7 +37,10 @@ function parseSnippet(source: string): { node?: AstNode; error?: string } {
 }
 
 function cleanLibraryMessage(message: string): string {
-  return message.replace(/^(Parser|Syntax) Error:\s*/i, '').replace(/\.?\s*\w+ !== \w+\.?$/, '').trim();
+  return message
+    .replace(/^(Parser|Syntax) Error:\s*/i, '')
+    .replace(/\.?\s*\w+ !== \w+\.?$/, '')
+    .trim();
 }
 
 /** A statement made parseable alone: block openers get their closer, middles get an opener. */

@@ -61,7 +61,13 @@ export function loadModelPromptInfo(folder: string): ModelPromptInfo {
   // A template file that is not a safe file is said first, so the preview shows why another template (or none) is used.
   for (const problem of problems) notes.unshift(problem.message);
   if (!chatTemplate) notes.push(`No chat template in ${folder}: it needs \`chat_template\` in tokenizer_config.json, or a chat_template.jinja file.`);
-  const windowCandidates = [modelConfig?.max_position_embeddings, modelConfig?.n_positions, modelConfig?.max_sequence_length, (modelConfig?.text_config as Record<string, unknown> | undefined)?.max_position_embeddings, config?.model_max_length];
+  const windowCandidates = [
+    modelConfig?.max_position_embeddings,
+    modelConfig?.n_positions,
+    modelConfig?.max_sequence_length,
+    (modelConfig?.text_config as Record<string, unknown> | undefined)?.max_position_embeddings,
+    config?.model_max_length,
+  ];
   const contextWindow = windowCandidates.find((value): value is number => typeof value === 'number' && value > 0 && value < 1e8);
   let tokenizer: Tokenizer | undefined;
   const tokenizerPath = join(folder, 'tokenizer.json');

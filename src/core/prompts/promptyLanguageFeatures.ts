@@ -71,7 +71,8 @@ export function completePrompty(analysis: PromptyAnalysis, position: { line: num
   const lineText = document.positions.lineText(position.line);
   const before = lineText.slice(0, position.character);
   const front = document.frontMatter;
-  if (front && offset >= front.start && offset <= front.end) return completeFrontMatter(splitLines(document.text.slice(front.start, front.end)), position.line - document.positions.positionAt(front.start).line, position.character, analysis, environment);
+  if (front && offset >= front.start && offset <= front.end)
+    return completeFrontMatter(splitLines(document.text.slice(front.start, front.end)), position.line - document.positions.positionAt(front.start).line, position.character, analysis, environment);
   if (document.unclosedFrontMatter || offset < document.bodyStart) return [];
 
   const body = document.body;
@@ -119,7 +120,12 @@ function attributeCompletions(analysis: PromptyAnalysis, path: string[]): Prompt
   for (const key of rest) value = value && typeof value === 'object' ? (Array.isArray(value) ? value[0] : (value as Record<string, unknown>)[key]) : undefined;
   if (Array.isArray(value)) value = value[0];
   if (!value || typeof value !== 'object') return [];
-  return Object.entries(value as Record<string, unknown>).map(([key, child]) => ({ label: key, kind: 'property', detail: Array.isArray(child) ? 'list' : typeof child, documentation: `Sample: \`${preview(child)}\`` }));
+  return Object.entries(value as Record<string, unknown>).map(([key, child]) => ({
+    label: key,
+    kind: 'property',
+    detail: Array.isArray(child) ? 'list' : typeof child,
+    documentation: `Sample: \`${preview(child)}\``,
+  }));
 }
 
 /** The tag the cursor is inside (opened before it, not closed before it), or undefined. */
@@ -163,7 +169,13 @@ function completeFrontMatter(lines: string[], line: number, column: number, anal
       const resolved = describedSchemaAtPath([...parents, name]) ?? child;
       const isObject = [resolved.type].flat().includes('object') && !resolved.anyOf;
       const documentation = schemaDocumentation(resolved);
-      return { label: name, kind: 'property' as const, ...(documentation !== undefined ? { documentation } : {}), insertText: isObject ? `${name}:\n  ` : `${name}: `, detail: analysis.document.format };
+      return {
+        label: name,
+        kind: 'property' as const,
+        ...(documentation !== undefined ? { documentation } : {}),
+        insertText: isObject ? `${name}:\n  ` : `${name}: `,
+        detail: analysis.document.format,
+      };
     });
 }
 
@@ -234,7 +246,10 @@ export function hoverPrompty(analysis: PromptyAnalysis, position: { line: number
     const schema = describedSchemaAtPath([...parents, match[2]!]);
     const documentation = schemaDocumentation(schema);
     if (!documentation) return undefined;
-    return { markdown: `**${[...parents, match[2]!].join('.')}**\n\n${documentation}`, range: { start: { line: position.line, character: keyStart }, end: { line: position.line, character: keyStart + match[2]!.length } } };
+    return {
+      markdown: `**${[...parents, match[2]!].join('.')}**\n\n${documentation}`,
+      range: { start: { line: position.line, character: keyStart }, end: { line: position.line, character: keyStart + match[2]!.length } },
+    };
   }
   const use = analysis.variables.find((variable) => offset >= variable.start && offset <= variable.end);
   const name = use?.name ?? wordAt(document.text, offset);
@@ -263,7 +278,11 @@ function wordAt(text: string, offset: number): string | undefined {
 export type PromptDefinition = { path: string; range?: TextRange } | { range: TextRange };
 
 /** Go to definition: a variable → its declaration; the examples file or a `${file:…}` → that file. */
-export function definitionPrompty(analysis: PromptyAnalysis, position: { line: number; character: number }, environment: { templatePath?: string; workspaceRoots: readonly string[] }): PromptDefinition | undefined {
+export function definitionPrompty(
+  analysis: PromptyAnalysis,
+  position: { line: number; character: number },
+  environment: { templatePath?: string; workspaceRoots: readonly string[] },
+): PromptDefinition | undefined {
   const { document } = analysis;
   const offset = document.positions.offsetAt(position);
   const front = document.frontMatter;
@@ -302,7 +321,13 @@ export function symbolsPrompty(analysis: PromptyAnalysis): PromptSymbol[] {
   const roles = document.roleLines.filter((line) => line.known);
   roles.forEach((line, index) => {
     const end = index + 1 < roles.length ? roles[index + 1]!.lineStart : document.text.length;
-    symbols.push({ name: `${line.role}:`, detail: 'message', kind: 'role', range: document.positions.rangeAt(line.lineStart, Math.max(line.lineEnd, trimEnd(document.text, end))), selectionRange: document.positions.rangeAt(line.roleStart, line.roleEnd) });
+    symbols.push({
+      name: `${line.role}:`,
+      detail: 'message',
+      kind: 'role',
+      range: document.positions.rangeAt(line.lineStart, Math.max(line.lineEnd, trimEnd(document.text, end))),
+      selectionRange: document.positions.rangeAt(line.roleStart, line.roleEnd),
+    });
   });
   return symbols;
 }

@@ -4,8 +4,33 @@ import { type Block, HeadingStack } from './blocks';
 
 const skipped = new Set(['script', 'style', 'noscript', 'template', 'svg', 'head', 'iframe', 'object', 'canvas']);
 const blockElements = new Set([
-  'p', 'div', 'section', 'article', 'main', 'aside', 'header', 'footer', 'li', 'dt', 'dd', 'blockquote', 'tr', 'table',
-  'ul', 'ol', 'dl', 'figure', 'figcaption', 'form', 'fieldset', 'details', 'summary', 'br', 'hr', 'caption', 'address',
+  'p',
+  'div',
+  'section',
+  'article',
+  'main',
+  'aside',
+  'header',
+  'footer',
+  'li',
+  'dt',
+  'dd',
+  'blockquote',
+  'tr',
+  'table',
+  'ul',
+  'ol',
+  'dl',
+  'figure',
+  'figcaption',
+  'form',
+  'fieldset',
+  'details',
+  'summary',
+  'br',
+  'hr',
+  'caption',
+  'address',
 ]);
 
 /**
@@ -28,7 +53,13 @@ export function htmlBlocks(source: string): Block[] {
   let title: string | undefined;
   let inTitle = false;
   const flush = (kind: Block['kind']): void => {
-    const content = kind === 'code' ? text.replace(/^\n+|\s+$/g, '') : text.replace(/[ \t\f\v\u00a0]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim();
+    const content =
+      kind === 'code'
+        ? text.replace(/^\n+|\s+$/g, '')
+        : text
+            .replace(/[ \t\f\v\u00a0]+/g, ' ')
+            .replace(/\s*\n\s*/g, '\n')
+            .trim();
     if (content && startOffset >= 0) {
       if (kind === 'heading') {
         path = stack.push(headingLevel, content.replace(/\s+/g, ' '));

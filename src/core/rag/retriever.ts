@@ -40,7 +40,10 @@ export interface SearchResponse {
 function documentIdsMatching(store: IndexStore, glob: string | undefined): number[] | undefined {
   if (!glob) return undefined;
   const matches = picomatch(glob, { dot: true, nocase: true });
-  return store.documents().filter((doc) => matches(doc.path) || matches(doc.path.split('/').pop() ?? '')).map((doc) => doc.id);
+  return store
+    .documents()
+    .filter((doc) => matches(doc.path) || matches(doc.path.split('/').pop() ?? ''))
+    .map((doc) => doc.id);
 }
 
 /**
@@ -74,7 +77,11 @@ function search(store: IndexStore, query: string, options: SearchOptions): Searc
   const indexModel = store.getMeta('modelKey');
   const queryEmbedding = options.queryEmbedding;
   if (mode !== 'bm25') {
-    const problem = !queryEmbedding ? (options.withoutEmbedding ?? 'no embedding model is selected') : indexModel !== queryEmbedding.modelKey ? `the index holds no vectors for ${queryEmbedding.modelKey}` : undefined;
+    const problem = !queryEmbedding
+      ? (options.withoutEmbedding ?? 'no embedding model is selected')
+      : indexModel !== queryEmbedding.modelKey
+        ? `the index holds no vectors for ${queryEmbedding.modelKey}`
+        : undefined;
     if (problem) {
       if (mode === 'vector') throw new Error(`vector search is unavailable: ${problem}`);
       mode = 'bm25';
@@ -96,18 +103,30 @@ function search(store: IndexStore, query: string, options: SearchOptions): Searc
   options.signal?.throwIfAborted();
   const bm25Ranks = new Map(bm25.map((row, index) => [row.rowid, { rank: index + 1, score: row.score }]));
   const vectorRanks = new Map(vector.map((row, index) => [row.rowid, { rank: index + 1, score: row.score }]));
-  const fused = mode === 'hybrid' ? reciprocalRankFusion([bm25.map((row) => row.rowid), vector.map((row) => row.rowid)]) : (mode === 'bm25' ? bm25 : vector).map((row) => ({ id: row.rowid, score: row.score }));
+  const fused =
+    mode === 'hybrid' ? reciprocalRankFusion([bm25.map((row) => row.rowid), vector.map((row) => row.rowid)]) : (mode === 'bm25' ? bm25 : vector).map((row) => ({ id: row.rowid, score: row.score }));
   let ordered = fused.slice(0, options.mmrLambda !== undefined ? candidates : k);
   const chunks = store.chunksByRowid(ordered.map((entry) => entry.id));
   if (options.mmrLambda !== undefined && ordered.length > k) {
-    const vectors = mode !== 'bm25' && queryEmbedding ? store.vectorsOf(ordered.map((entry) => entry.id), queryEmbedding.modelKey) : undefined;
+    const vectors =
+      mode !== 'bm25' && queryEmbedding
+        ? store.vectorsOf(
+            ordered.map((entry) => entry.id),
+            queryEmbedding.modelKey,
+          )
+        : undefined;
     const words = ordered.map((entry) => new Set(searchWords(chunks.get(entry.id)?.text ?? '')));
     const similarity = (a: number, b: number): number => {
       const va = vectors?.get(ordered[a]?.id ?? -1);
       const vb = vectors?.get(ordered[b]?.id ?? -1);
       return va && vb ? cosine(va, vb) : jaccard(words[a] ?? new Set(), words[b] ?? new Set());
     };
-    const picked = maximalMarginalRelevance(ordered.map((entry) => entry.score), similarity, k, options.mmrLambda);
+    const picked = maximalMarginalRelevance(
+      ordered.map((entry) => entry.score),
+      similarity,
+      k,
+      options.mmrLambda,
+    );
     ordered = picked.map((index) => ordered[index]).filter((entry): entry is { id: number; score: number } => entry !== undefined);
   }
   const hits = ordered

@@ -187,6 +187,8 @@ export function renderChatTemplate(template: ModelChatTemplate, messages: readon
   try {
     return parsed.render({ ...template.specialTokens, ...variables, messages: messages.map((message) => ({ ...message })), add_generation_prompt: options.addGenerationPrompt }, options.budgets);
   } catch (error) {
-    throw new ChatTemplateError(`${described} failed: ${error instanceof Error ? error.message : String(error)}`, template.file, error instanceof TemplateBudgetError ? 'budget' : 'conversation', { cause: error });
+    throw new ChatTemplateError(`${described} failed: ${error instanceof Error ? error.message : String(error)}`, template.file, error instanceof TemplateBudgetError ? 'budget' : 'conversation', {
+      cause: error,
+    });
   }
 }

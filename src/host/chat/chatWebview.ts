@@ -1,6 +1,16 @@
 import * as vscode from 'vscode';
 import { workspaceModelRef } from '../../core/chat/conversation';
-import { chatViewParams, chatViewReady, ChatViewRequests, chatViewUpdate, type ChatViewState, type Conversation, type ChatViewCommand, type DatasetLine, type HostToChatView } from '../../shared/chatViewProtocol';
+import {
+  chatViewParams,
+  chatViewReady,
+  ChatViewRequests,
+  chatViewUpdate,
+  type ChatViewState,
+  type Conversation,
+  type ChatViewCommand,
+  type DatasetLine,
+  type HostToChatView,
+} from '../../shared/chatViewProtocol';
 import { type Ctx } from '../context';
 import { WebviewShell } from '../webviewShell';
 import { type ChatService, type ChatSurface } from './chatService';
@@ -164,7 +174,8 @@ export class ChatWebviewSession implements ChatSurface, vscode.Disposable {
     if (!conversation) throw new Error('That conversation no longer exists.');
     if (after && after !== before) {
       await this.service.followWorkspaceModel(conversationId);
-      if (retryMessageId && !this.service.isRunning(conversationId)) void this.service.retry(conversationId, retryMessageId).catch((error: unknown) => this.ctx.log.error(`Chat: retry failed: ${String(error)}`));
+      if (retryMessageId && !this.service.isRunning(conversationId))
+        void this.service.retry(conversationId, retryMessageId).catch((error: unknown) => this.ctx.log.error(`Chat: retry failed: ${String(error)}`));
     }
     return this.service.modelFor(conversation) ?? null;
   }
@@ -173,8 +184,18 @@ export class ChatWebviewSession implements ChatSurface, vscode.Disposable {
     const conversation = await this.service.get(id);
     if (!conversation) throw new Error('That conversation no longer exists.');
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const name = `${conversation.title.replace(/[^\w\- ]+/g, '').trim().replace(/\s+/g, '-').slice(0, 60) || 'conversation'}.md`;
-    const target = await vscode.window.showSaveDialog({ ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}), filters: { Markdown: ['md'] }, title: 'Export conversation as Markdown' });
+    const name = `${
+      conversation.title
+        .replace(/[^\w\- ]+/g, '')
+        .trim()
+        .replace(/\s+/g, '-')
+        .slice(0, 60) || 'conversation'
+    }.md`;
+    const target = await vscode.window.showSaveDialog({
+      ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
+      filters: { Markdown: ['md'] },
+      title: 'Export conversation as Markdown',
+    });
     if (!target) return null;
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(await this.service.exportMarkdown(id)));
     await vscode.window.showTextDocument(target, { preview: true });

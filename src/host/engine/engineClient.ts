@@ -148,7 +148,8 @@ export class EngineClient {
 
   /** The error a caller sees: the engine's own errors keep their name and file; the process's end is explained. */
   private engineErrorOf(error: unknown, kind: EngineRequestKind): Error {
-    if (error instanceof ProcessCrashedError) return new EngineCrashedError(`${error.crash.reason}${loadingClause(error.crash.blamed)}. The ${kind} request was lost; ${whatNext(error.crash.verdict)}.`);
+    if (error instanceof ProcessCrashedError)
+      return new EngineCrashedError(`${error.crash.reason}${loadingClause(error.crash.blamed)}. The ${kind} request was lost; ${whatNext(error.crash.verdict)}.`);
     if (error instanceof ProcessRestartRefusedError) return new EngineCrashedError(error.reason);
     if (error instanceof ProcessStoppedError) return new EngineCrashedError(shutDownMessage);
     if (error instanceof EngineError || !(error instanceof Error)) return error instanceof Error ? error : new EngineError({ name: 'Error', message: String(error) });

@@ -50,9 +50,11 @@ export class EngineHost implements vscode.Disposable {
         });
       },
     });
-    ctx.own(vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('chatwright.engine')) this.client.configure(ctx.config.engine);
-    }));
+    ctx.own(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('chatwright.engine')) this.client.configure(ctx.config.engine);
+      }),
+    );
   }
 
   /** Embeds texts with a feature-extraction model (Hub id or folder). Vectors are L2-normalised when the model says so. */

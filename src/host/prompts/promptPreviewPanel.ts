@@ -72,7 +72,10 @@ export class PromptPreviewPanel implements vscode.Disposable {
   }
 
   static create(ctx: Ctx, languageServer: LanguageServerHost, document: vscode.TextDocument, previewModel: PreviewModelSource, onDispose: () => void): PromptPreviewPanel {
-    const panel = createWebviewPanel(ctx.extension.extensionUri, PromptPreviewPanel.viewType, `Preview ${document.uri.path.split('/').pop() ?? ''}`, { preserveFocus: true, retainContextWhenHidden: true });
+    const panel = createWebviewPanel(ctx.extension.extensionUri, PromptPreviewPanel.viewType, `Preview ${document.uri.path.split('/').pop() ?? ''}`, {
+      preserveFocus: true,
+      retainContextWhenHidden: true,
+    });
     return new PromptPreviewPanel(ctx, languageServer, document, previewModel, panel, onDispose);
   }
 

@@ -4,15 +4,7 @@ import * as vscode from 'vscode';
 import { type Config } from '../config';
 import { type Ctx } from '../context';
 import { type ModelSelection } from '../models/modelSelection';
-import {
-  type IndexProgressInfo,
-  type IndexRunSummary,
-  type IndexSnapshot,
-  type IndexWorkerInit,
-  type QueryEmbedding,
-  type SearchHitInfo,
-  type SearchRequestOptions,
-} from '../../shared/ragProtocol';
+import { type IndexProgressInfo, type IndexRunSummary, type IndexSnapshot, type IndexWorkerInit, type QueryEmbedding, type SearchHitInfo, type SearchRequestOptions } from '../../shared/ragProtocol';
 import { type IndexCommandState, indexCommandState } from '../../core/views/indexRows';
 import { type EngineEmbedder, IndexClient } from './indexClient';
 
@@ -85,7 +77,13 @@ export class IndexManager implements vscode.Disposable {
     const init: IndexWorkerInit = {
       folder: folder.uri.fsPath,
       dbFile: this.dbFileFor(folder),
-      sources: { include, exclude: [...defaultExclude, ...settings.exclude], maxFileBytes: settings.maxFileBytes, maxPdfBytes: Math.max(settings.maxFileBytes, 50 * 1024 * 1024), respectGitignore: settings.respectGitignore },
+      sources: {
+        include,
+        exclude: [...defaultExclude, ...settings.exclude],
+        maxFileBytes: settings.maxFileBytes,
+        maxPdfBytes: Math.max(settings.maxFileBytes, 50 * 1024 * 1024),
+        respectGitignore: settings.respectGitignore,
+      },
       chunking: { maxTokens: settings.chunkTokens, overlapTokens: settings.chunkOverlap },
     };
     const model = this.models?.embeddingModel;

@@ -7,7 +7,11 @@ interface HitItem extends vscode.QuickPickItem {
 }
 
 function toItem(hit: FolderSearchHit, relevance: RelevanceDisplay | undefined, multiRoot: boolean): HitItem {
-  const firstLine = hit.text.split('\n').find((line) => line.trim() && !/^\s*(#{1,6}\s|[=\-~^`]{3,}\s*$)/.test(line))?.trim() ?? hit.text.trim();
+  const firstLine =
+    hit.text
+      .split('\n')
+      .find((line) => line.trim() && !/^\s*(#{1,6}\s|[=\-~^`]{3,}\s*$)/.test(line))
+      ?.trim() ?? hit.text.trim();
   const where = `${multiRoot ? `${hit.folder.name}/` : ''}${hit.path}:${hit.startLine}-${hit.endLine}${hit.page !== undefined ? ` (page ${hit.page})` : ''}`;
   const heading = hit.headingPath[hit.headingPath.length - 1];
   return {

@@ -69,5 +69,12 @@ export function reviveResponseError(error: unknown): unknown {
 
 function isTransportedError(data: unknown): data is TransportedError {
   const candidate = data as Partial<TransportedError> | null;
-  return typeof candidate === 'object' && candidate !== null && typeof candidate.name === 'string' && typeof candidate.message === 'string' && typeof candidate.fields === 'object' && candidate.fields !== null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.name === 'string' &&
+    typeof candidate.message === 'string' &&
+    typeof candidate.fields === 'object' &&
+    candidate.fields !== null
+  );
 }

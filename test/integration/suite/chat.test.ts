@@ -62,7 +62,10 @@ describe('Chat (extension host)', () => {
       backend.requests[0]!.messages.map((m) => m.role),
       ['system', 'user', 'assistant', 'user'],
     );
-    assert.match(backend.requests[0]!.messages[0]!.content, /widget's support assistant[\s\S]*\[1\] chat\/docs\/guide\.md:8-11 \(Widget guide > Resetting\)\n## Resetting\n\nHold the reset button for ten seconds\./);
+    assert.match(
+      backend.requests[0]!.messages[0]!.content,
+      /widget's support assistant[\s\S]*\[1\] chat\/docs\/guide\.md:8-11 \(Widget guide > Resetting\)\n## Resetting\n\nHold the reset button for ten seconds\./,
+    );
     assert.equal(backend.requests[0]!.messages.at(-1)!.content, 'Customer question: How do I reset the widget?');
     assert.equal(answer.input?.passages[0]?.file, 'chat/docs/guide.md');
     assert.equal(saved?.title, 'How do I reset the widget?');
@@ -102,7 +105,10 @@ describe('Chat (extension host)', () => {
     assert.equal((await chat.service.list()).find((c) => c.id === conversation.id)?.title, 'Widget questions');
     assert.match(await chat.service.exportMarkdown(conversation.id), /^# Widget questions\n/);
     await chat.service.delete(conversation.id);
-    assert.equal((await chat.service.list()).some((c) => c.id === conversation.id), false);
+    assert.equal(
+      (await chat.service.list()).some((c) => c.id === conversation.id),
+      false,
+    );
   });
 
   it('adds an edited answer to a dataset as a messages row the validator accepts, and refuses an empty one', async () => {
@@ -158,7 +164,10 @@ describe('Chat (extension host)', () => {
       assert.equal(chat.service.modelFor(conversation), undefined, 'no model yet');
       await vscode.commands.executeCommand('chatwright.models.select', 'chat', modelFolder);
       assert.equal(chat.service.modelFor(conversation), `engine/${modelFolder}`, 'the conversation uses the picked model');
-      assert.ok((await chat.service.backends.options()).some((option) => option.ref === `engine/${modelFolder}`), 'the model list offers it');
+      assert.ok(
+        (await chat.service.backends.options()).some((option) => option.ref === `engine/${modelFolder}`),
+        'the model list offers it',
+      );
       await chat.service.send(conversation.id, 'Say something');
       const answer = (await chat.service.get(conversation.id))!.messages.at(-1)!;
       assert.ok(answer.role === 'assistant');
@@ -167,9 +176,15 @@ describe('Chat (extension host)', () => {
       assert.equal(answer.model, `engine/${modelFolder}`);
       assert.equal((await chat.service.get(conversation.id))!.settings.model, undefined, 'it keeps following the workspace choice');
       // The editor tab is named after the conversation, and follows a rename.
-      await waitUntil(() => panel.title === 'Say something', () => `tab title: ${panel.title}`);
+      await waitUntil(
+        () => panel.title === 'Say something',
+        () => `tab title: ${panel.title}`,
+      );
       await chat.service.rename(conversation.id, 'Tiny model check');
-      await waitUntil(() => panel.title === 'Tiny model check', () => `tab title: ${panel.title}`);
+      await waitUntil(
+        () => panel.title === 'Tiny model check',
+        () => `tab title: ${panel.title}`,
+      );
       panel.dispose();
     } finally {
       await models.select('chat', previous);

@@ -36,7 +36,11 @@ describe('Chatwright inference engine (through the extension API)', () => {
     assert.equal(result.vectors.length, 2);
     assert.equal(result.dimensions, 32);
     assert.ok(engine.pid && engine.pid !== process.pid, 'the engine runs in its own process');
-    assert.deepEqual(Object.keys(require.cache).filter((path) => path.includes('onnxruntime-node')), [], 'onnxruntime never loads on the extension host');
+    assert.deepEqual(
+      Object.keys(require.cache).filter((path) => path.includes('onnxruntime-node')),
+      [],
+      'onnxruntime never loads on the extension host',
+    );
   });
 
   it('streams a generated answer and reports its stats', async () => {

@@ -15,7 +15,6 @@ async function api(): Promise<ChatwrightApi> {
   return extension.activate();
 }
 
-
 describe('Chatwright retrieval index (extension host)', () => {
   let root: string;
 
@@ -42,7 +41,11 @@ describe('Chatwright retrieval index (extension host)', () => {
     const snapshot = rag.folders[0]?.lastSnapshot;
     assert.ok(snapshot && !snapshot.dbFile.startsWith(root), 'the index lives in the extension storage');
     assert.match(snapshot.lexicalOnly ?? '', /no embedding model/);
-    assert.deepEqual(Object.keys(require.cache).filter((path) => /better-sqlite3|sqlite-vec|pdfjs/.test(path)), [], 'SQLite never loads on the extension host');
+    assert.deepEqual(
+      Object.keys(require.cache).filter((path) => /better-sqlite3|sqlite-vec|pdfjs/.test(path)),
+      [],
+      'SQLite never loads on the extension host',
+    );
     const secret = await rag.search('safe code 4711');
     assert.deepEqual(secret.hits, []);
   });
@@ -135,11 +138,15 @@ describe('Chatwright retrieval index (extension host)', () => {
       await models.select('embedding', encoder);
       const client = rag.folders[0];
       assert.ok(client);
-      const snapshot = await waitFor(async () => {
-        await rag.settled();
-        const next = await client.request('snapshot', {});
-        return !next.busy && next.chunks > 0 && next.embeddedChunks === next.chunks ? next : undefined;
-      }, 'every passage to be embedded', 60_000);
+      const snapshot = await waitFor(
+        async () => {
+          await rag.settled();
+          const next = await client.request('snapshot', {});
+          return !next.busy && next.chunks > 0 && next.embeddedChunks === next.chunks ? next : undefined;
+        },
+        'every passage to be embedded',
+        60_000,
+      );
       assert.equal(snapshot.lexicalOnly, undefined);
       assert.match(snapshot.modelKey ?? '', /tiny-bert/);
       const status = await engine.status();
@@ -167,8 +174,15 @@ describe('Chatwright retrieval index (extension host)', () => {
       assert.deepEqual(result.notices, []);
       assert.ok(result.hits.length > 0 && result.hits.every((hit) => hit.vector !== undefined), 'hits come from the vectors');
       assert.deepEqual(embedCalls, ['query'], 'the question was embedded once, by the host');
-      assert.ok((await engine.status())?.loaded.some((info) => info.model === encoder), 'the query was embedded by the engine');
-      assert.deepEqual(Object.keys(require.cache).filter((path) => /onnxruntime|better-sqlite3|sqlite-vec/.test(path)), [], 'no onnxruntime or SQLite on the extension host');
+      assert.ok(
+        (await engine.status())?.loaded.some((info) => info.model === encoder),
+        'the query was embedded by the engine',
+      );
+      assert.deepEqual(
+        Object.keys(require.cache).filter((path) => /onnxruntime|better-sqlite3|sqlite-vec/.test(path)),
+        [],
+        'no onnxruntime or SQLite on the extension host',
+      );
     });
 
     it('stays lexical and says why when the engine cannot load the model', async () => {
@@ -179,11 +193,15 @@ describe('Chatwright retrieval index (extension host)', () => {
       await models.select('embedding', broken);
       const client = rag.folders[0];
       assert.ok(client);
-      const snapshot = await waitFor(async () => {
-        await rag.settled();
-        const next = await client.request('snapshot', {});
-        return !next.busy && /could not be loaded/.test(next.lexicalOnly ?? '') ? next : undefined;
-      }, 'the index to fall back to lexical', 60_000);
+      const snapshot = await waitFor(
+        async () => {
+          await rag.settled();
+          const next = await client.request('snapshot', {});
+          return !next.busy && /could not be loaded/.test(next.lexicalOnly ?? '') ? next : undefined;
+        },
+        'the index to fall back to lexical',
+        60_000,
+      );
       assert.match(snapshot.lexicalOnly ?? '', /broken-bert.*could not be loaded/);
       const result = await rag.search('where is diesel sold');
       assert.equal(result.hits[0]?.path, 'docs/harbour.md');

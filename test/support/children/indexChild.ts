@@ -8,9 +8,25 @@ if (!root || !dbFile) throw new Error('usage: indexChild <root> <db> [embed]');
 const { store } = IndexStore.open(dbFile);
 const embedder = withEmbedder === 'embed' ? new HashingEmbedder() : undefined;
 const slow = embedder
-  ? { ...embedder, modelKey: embedder.modelKey, dimensions: embedder.dimensions, maxTokens: embedder.maxTokens, countTokens: (text: string) => embedder.countTokens(text), embed: async (texts: readonly string[]) => { await new Promise((resolve) => setTimeout(resolve, 20)); return embedder.embed(texts, 'document'); } }
+  ? {
+      ...embedder,
+      modelKey: embedder.modelKey,
+      dimensions: embedder.dimensions,
+      maxTokens: embedder.maxTokens,
+      countTokens: (text: string) => embedder.countTokens(text),
+      embed: async (texts: readonly string[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return embedder.embed(texts, 'document');
+      },
+    }
   : undefined;
-const indexer = new FolderIndexer({ root, store, ...(slow ? { embedder: slow } : {}), embedBatchSize: 4, onProgress: (progress) => process.stdout.write(`${progress.phase} ${progress.filesDone} ${progress.embedded}\n`) });
+const indexer = new FolderIndexer({
+  root,
+  store,
+  ...(slow ? { embedder: slow } : {}),
+  embedBatchSize: 4,
+  onProgress: (progress) => process.stdout.write(`${progress.phase} ${progress.filesDone} ${progress.embedded}\n`),
+});
 void indexer.indexAll().then(() => {
   process.stdout.write('finished\n');
   store.close();

@@ -24,7 +24,10 @@ describe('conversation files that are not regular files', () => {
     execFileSync('mkfifo', [join(folder, 'c-pipe.json')]);
     symlinkSync('/dev/zero', join(folder, 'c-zero.json'));
     const store = new ConversationStore(folder);
-    assert.deepEqual((await store.list()).map((summary) => summary.id), [kept.id]);
+    assert.deepEqual(
+      (await store.list()).map((summary) => summary.id),
+      [kept.id],
+    );
     const problems = store.problems.map((problem) => `${problem.file}: ${problem.message}`).join('\n');
     assert.match(problems, /c-pipe\.json is a named pipe, not a regular file/);
     assert.match(problems, /c-zero\.json is a device, not a regular file/);

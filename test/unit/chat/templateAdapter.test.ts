@@ -20,7 +20,10 @@ const renderHere: PromptRenderer = (request, signal) => renderPrompt(request, si
 
 describe('rendering a .prompty template for the chat (through src/core/prompts)', () => {
   it("puts the user's question where the template asks for it", async () => {
-    const rendered = await renderTemplateForChat({ text: template, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs: { question: 'What is E42?' }, examplesK: 0 }, renderHere);
+    const rendered = await renderTemplateForChat(
+      { text: template, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs: { question: 'What is E42?' }, examplesK: 0 },
+      renderHere,
+    );
     assert.equal(rendered.messages.length, 2);
     assert.equal(rendered.messages[0]!.role, 'system');
     assert.match(rendered.messages[0]!.content, /support assistant for the Brightleaf B2/);
@@ -30,16 +33,31 @@ describe('rendering a .prompty template for the chat (through src/core/prompts)'
 
   it("separates the template's few-shot examples from its messages and keeps k of them", async () => {
     const withExamples = template.replace('sample:', 'examples:\n  file: ../data/examples.jsonl\n  k: 3\nsample:');
-    const rendered = await renderTemplateForChat({ text: withExamples, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs: { question: 'Q?' }, examplesK: 2 }, renderHere);
+    const rendered = await renderTemplateForChat(
+      { text: withExamples, templatePath, label: 'prompts/support.prompty', workspaceRoots: [sample], inputs: { question: 'Q?' }, examplesK: 2 },
+      renderHere,
+    );
     assert.equal(rendered.examples.length, 2);
-    for (const example of rendered.examples) assert.deepEqual(example.messages.map((m) => m.role), ['user', 'assistant']);
+    for (const example of rendered.examples)
+      assert.deepEqual(
+        example.messages.map((m) => m.role),
+        ['user', 'assistant'],
+      );
     assert.match(rendered.examples[0]!.messages[0]!.content, /C wire/);
-    assert.deepEqual(rendered.messages.map((m) => m.role), ['system', 'user']);
+    assert.deepEqual(
+      rendered.messages.map((m) => m.role),
+      ['system', 'user'],
+    );
   });
 
   it('feeds a whole exchange: template, examples file and history in the order the model needs', async () => {
     const backend = new ScriptedBackend('scripted', { tokens: ['ok'] });
-    const conversation = newConversation({ ...defaultChatSettings, model: 'scripted/tiny', template: 'prompts/support.prompty', fewShot: { enabled: true, k: 1, examplesFile: 'data/examples.jsonl' } });
+    const conversation = newConversation({
+      ...defaultChatSettings,
+      model: 'scripted/tiny',
+      template: 'prompts/support.prompty',
+      fewShot: { enabled: true, k: 1, examplesFile: 'data/examples.jsonl' },
+    });
     const first = startExchange(conversation, 'Hello', 'scripted/tiny');
     first.content = 'Hi, how can I help?';
     first.status = 'done';
@@ -76,7 +94,10 @@ describe('rendering a runaway .prompty for the chat in the render sandbox', () =
       let ticks = 0;
       const timer = setInterval(() => ticks++, 20);
       const started = Date.now();
-      await assert.rejects(renderTemplateForChat(input, (request, signal) => sandbox.render(request, signal)), /Rendering stopped after 1000 ms/);
+      await assert.rejects(
+        renderTemplateForChat(input, (request, signal) => sandbox.render(request, signal)),
+        /Rendering stopped after 1000 ms/,
+      );
       clearInterval(timer);
       assert.ok(Date.now() - started < 15_000);
       assert.ok(ticks >= 10, `the caller's timer fired ${ticks} times during the render`);
@@ -90,7 +111,10 @@ describe('rendering a runaway .prompty for the chat in the render sandbox', () =
   it('stops it by the loop budget with the default budgets', async () => {
     const sandbox = new RenderSandbox({ workerScript: defaultRenderWorkerScript(), timeoutMs: 5000 });
     try {
-      await assert.rejects(renderTemplateForChat(input, (request, signal) => sandbox.render(request, signal)), /Rendering stopped: the template runs over 200,000 loop iterations/);
+      await assert.rejects(
+        renderTemplateForChat(input, (request, signal) => sandbox.render(request, signal)),
+        /Rendering stopped: the template runs over 200,000 loop iterations/,
+      );
     } finally {
       await sandbox.dispose();
     }

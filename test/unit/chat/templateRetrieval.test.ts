@@ -57,7 +57,13 @@ describe("a template's retrieval settings in the chat", () => {
       },
       renderTemplate: (_path, inputs) => {
         renderedWith = inputs;
-        return Promise.resolve({ messages: [{ role: 'system', content: `Answer from the manual below.\n${String(inputs.manual)}` }, { role: 'user', content: String(inputs.question) }], examples: [] });
+        return Promise.resolve({
+          messages: [
+            { role: 'system', content: `Answer from the manual below.\n${String(inputs.manual)}` },
+            { role: 'user', content: String(inputs.question) },
+          ],
+          examples: [],
+        });
       },
     };
     await runExchange(conversation, answer, sources, { onToken: () => undefined }, new AbortController().signal);

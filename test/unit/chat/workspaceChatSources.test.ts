@@ -39,7 +39,10 @@ describe("the chat's templates in the host (rendered in the render sandbox)", ()
   before(() => {
     mkdirSync(join(root, 'prompts'));
     // Both stay within the default loop budget (200,000 iterations), so only the time limit stops them.
-    writeFileSync(join(root, 'prompts', 'slow.prompty'), `${header}user:\n{% for a in range(400) %}{% for b in range(450) %}{{ (a ~ b) | upper | lower | trim }}{% endfor %}{% endfor %}{{ question }}\n`);
+    writeFileSync(
+      join(root, 'prompts', 'slow.prompty'),
+      `${header}user:\n{% for a in range(400) %}{% for b in range(450) %}{{ (a ~ b) | upper | lower | trim }}{% endfor %}{% endfor %}{{ question }}\n`,
+    );
     writeFileSync(join(root, 'prompts', 'support.prompty'), `${header}system:\nYou are brief.\n\nuser:\n{{ question }}\n`);
     openFolders([root]);
     backends.register(backend);

@@ -39,7 +39,12 @@ describe('dataset validation workers over the launcher and the typed RPC layer',
   const big = join(folder, 'big.jsonl');
   before(() => {
     // Above the 8 MB inline limit, so the ranges go to workers; one row with an unknown role.
-    const row = JSON.stringify({ messages: [{ role: 'user', content: `Question? ${'lorem ipsum '.repeat(20)}` }, { role: 'assistant', content: 'Answer.' }] });
+    const row = JSON.stringify({
+      messages: [
+        { role: 'user', content: `Question? ${'lorem ipsum '.repeat(20)}` },
+        { role: 'assistant', content: 'Answer.' },
+      ],
+    });
     const rows = Array.from({ length: 40_000 }, (_, index) => (index === 25_000 ? row.replace('"assistant"', '"bot"') : row.replace('Question', `Question ${index}`)));
     writeFileSync(big, `${rows.join('\n')}\n`);
   });
@@ -55,11 +60,18 @@ describe('dataset validation workers over the launcher and the typed RPC layer',
   it("the host's file job streams findings and progress from the worker and resolves with the whole file's stats", async () => {
     const findings: DatasetFinding[] = [];
     let lastProgress = 0;
-    const result = await runDatasetWorker(validationWorker, { kind: 'file', path: big, options: { threads: 2 } }, { onFindings: (batch) => findings.push(...batch), onProgress: (bytes) => (lastProgress = bytes) });
+    const result = await runDatasetWorker(
+      validationWorker,
+      { kind: 'file', path: big, options: { threads: 2 } },
+      { onFindings: (batch) => findings.push(...batch), onProgress: (bytes) => (lastProgress = bytes) },
+    );
     assert.equal(result.cancelled, false);
     assert.equal(result.stats.rows, 40_000);
     assert.ok(lastProgress > 0);
-    assert.ok(findings.some((item) => item.range.start.line === 25_000), 'the unknown role of line 25,001 is found, numbered in the whole file');
+    assert.ok(
+      findings.some((item) => item.range.start.line === 25_000),
+      'the unknown role of line 25,001 is found, numbered in the whole file',
+    );
   });
 
   it("the host's text job returns the findings of the unsaved text", async () => {

@@ -54,10 +54,7 @@ describe('downloads on a worker thread (how the extension runs them)', () => {
     hub.server.throttleBytesPerSecond = 2_000_000;
     const controller = new AbortController();
     try {
-      await assert.rejects(
-        runDownloadInWorker(workerScript, await init(id), { signal: controller.signal, onProgress: (p) => p.transferredBytes > 0 && controller.abort() }),
-        DownloadCancelledError,
-      );
+      await assert.rejects(runDownloadInWorker(workerScript, await init(id), { signal: controller.signal, onProgress: (p) => p.transferredBytes > 0 && controller.abort() }), DownloadCancelledError);
     } finally {
       hub.server.throttleBytesPerSecond = 0;
     }

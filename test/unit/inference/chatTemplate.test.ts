@@ -41,7 +41,9 @@ describe('chat templates', () => {
 
   it('reads chat_template.jinja when tokenizer_config.json has no template', () => {
     const { chat_template: _unused, ...withoutTemplate } = tokenizerConfig;
-    const model = openModelFolder(folder(withoutTemplate, { 'chat_template.jinja': '{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}' }));
+    const model = openModelFolder(
+      folder(withoutTemplate, { 'chat_template.jinja': '{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}' }),
+    );
     assert.equal(chatPromptText(model, [{ role: 'user', content: 'hi' }]).text, '[user] hi\n[assistant] ');
   });
 
@@ -53,20 +55,26 @@ describe('chat templates', () => {
 
   it('names the file of a template that does not parse', () => {
     const model = openModelFolder(folder({ chat_template: '{% for m in messages %}' }));
-    assert.throws(() => chatPromptText(model, [{ role: 'user', content: 'hi' }]), (error: Error & { file?: string }) => {
-      assert.ok(error.message.startsWith(`The chat template of ${model.dir} (tokenizer_config.json) cannot be parsed`), error.message);
-      assert.equal(error.file, join(model.dir, 'tokenizer_config.json'));
-      return true;
-    });
+    assert.throws(
+      () => chatPromptText(model, [{ role: 'user', content: 'hi' }]),
+      (error: Error & { file?: string }) => {
+        assert.ok(error.message.startsWith(`The chat template of ${model.dir} (tokenizer_config.json) cannot be parsed`), error.message);
+        assert.equal(error.file, join(model.dir, 'tokenizer_config.json'));
+        return true;
+      },
+    );
   });
 
   it('reports range(10**9) in the chat template as an error naming the file, instead of aborting the engine', () => {
     const model = openModelFolder(folder({ ...tokenizerConfig, chat_template: '{% for i in range(10**9) %}{{ i }}{% endfor %}' }));
-    assert.throws(() => chatPromptText(model, [{ role: 'user', content: 'hi' }]), (error: Error & { file?: string }) => {
-      assert.match(error.message, /\(tokenizer_config\.json\) failed: range\(\) of 1,000,000,000 items is over the limit of 1,000,000/);
-      assert.equal(error.file, join(model.dir, 'tokenizer_config.json'));
-      return true;
-    });
+    assert.throws(
+      () => chatPromptText(model, [{ role: 'user', content: 'hi' }]),
+      (error: Error & { file?: string }) => {
+        assert.match(error.message, /\(tokenizer_config\.json\) failed: range\(\) of 1,000,000,000 items is over the limit of 1,000,000/);
+        assert.equal(error.file, join(model.dir, 'tokenizer_config.json'));
+        return true;
+      },
+    );
   });
 
   it('stops a chat template that loops too long by its time budget', () => {
@@ -85,12 +93,15 @@ describe('chat templates', () => {
   it('refuses a chat_template.jinja it cannot read with a ModelError naming it, instead of using another template', () => {
     const dir = folder(tokenizerConfig);
     mkdirSync(join(dir, 'chat_template.jinja'));
-    assert.throws(() => openModelFolder(dir), (error: Error & { file?: string }) => {
-      assert.equal(error.name, 'ModelError');
-      assert.equal(error.file, join(dir, 'chat_template.jinja'));
-      assert.match(error.message, /chat_template\.jinja is a folder, not a regular file/);
-      return true;
-    });
+    assert.throws(
+      () => openModelFolder(dir),
+      (error: Error & { file?: string }) => {
+        assert.equal(error.name, 'ModelError');
+        assert.equal(error.file, join(dir, 'chat_template.jinja'));
+        assert.match(error.message, /chat_template\.jinja is a folder, not a regular file/);
+        return true;
+      },
+    );
   });
 
   it('picks the weights by dtype and lists what exists when one is missing', () => {

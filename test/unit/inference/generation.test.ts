@@ -198,10 +198,15 @@ describe('streamed answers of a scripted model', () => {
     const generator = await OnnxTextGenerator.load(scripted.dir);
     const controller = new AbortController();
     let tokensAfterAbort = 0;
-    const result = await generator.generate(chat, { temperature: 0 }, () => {
-      if (controller.signal.aborted) tokensAfterAbort++;
-      controller.abort();
-    }, controller.signal);
+    const result = await generator.generate(
+      chat,
+      { temperature: 0 },
+      () => {
+        if (controller.signal.aborted) tokensAfterAbort++;
+        controller.abort();
+      },
+      controller.signal,
+    );
     assert.equal(result.stats.finishReason, 'cancelled');
     assert.equal(result.text, 'Gr');
     assert.equal(tokensAfterAbort, 0);

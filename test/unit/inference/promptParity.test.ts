@@ -22,11 +22,22 @@ const layouts: { name: string; tokenizerConfig: Record<string, unknown>; files: 
   { name: 'tokenizer_config.json only (Qwen3’s real template)', tokenizerConfig, files: {}, expect: '<|im_start|>user\nWhat is rclone?<|im_end|>\n<|im_start|>assistant\n' },
   {
     name: 'tokenizer_config.json with a named list (tool_use listed first)',
-    tokenizerConfig: { ...configWithoutTemplate, chat_template: [{ name: 'tool_use', template: markedTemplate('[tool_use]') }, { name: 'default', template: markedTemplate('[default]') }] },
+    tokenizerConfig: {
+      ...configWithoutTemplate,
+      chat_template: [
+        { name: 'tool_use', template: markedTemplate('[tool_use]') },
+        { name: 'default', template: markedTemplate('[default]') },
+      ],
+    },
     files: {},
     expect: '[default] user',
   },
-  { name: 'chat_template.jinja and tokenizer_config.json disagreeing (the .jinja file wins, as in transformers)', tokenizerConfig: { ...tokenizerConfig, chat_template: qwen3Template }, files: { 'chat_template.jinja': markedTemplate('[jinja wins]') }, expect: '[jinja wins] user' },
+  {
+    name: 'chat_template.jinja and tokenizer_config.json disagreeing (the .jinja file wins, as in transformers)',
+    tokenizerConfig: { ...tokenizerConfig, chat_template: qwen3Template },
+    files: { 'chat_template.jinja': markedTemplate('[jinja wins]') },
+    expect: '[jinja wins] user',
+  },
 ];
 
 // One generated decoder (a real ONNX graph and Qwen3's tokenizer) serves every layout: each test rewrites its template files.

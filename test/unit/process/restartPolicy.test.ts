@@ -23,7 +23,10 @@ describe('the engine restart policy', () => {
   it('gives up after the fifth crash within the window, and refuses every start until reset', () => {
     const policy = new RestartPolicy(limits);
     const verdicts = [0, 1, 2, 3, 4].map((i) => policy.recordCrash(i * 1000, `crash ${i}`));
-    assert.deepEqual(verdicts.map((v) => v.gaveUp), [false, false, false, false, true]);
+    assert.deepEqual(
+      verdicts.map((v) => v.gaveUp),
+      [false, false, false, false, true],
+    );
     const decision = policy.beforeStart(10 * 60_000, 'other');
     assert.equal(decision.kind, 'refuse');
     assert.match((decision as { reason: string }).reason, /crashed 5 times within 1 minutes \(last: crash 4\).*Restart Inference Engine/);
@@ -53,7 +56,10 @@ describe('the engine restart policy', () => {
     assert.deepEqual(verdict.blockedModels, ['big-model']);
     const refused = policy.beforeStart(3_600_000, 'big-model');
     assert.equal(refused.kind, 'refuse');
-    assert.match((refused as { reason: string }).reason, /big-model crashed the inference engine while loading \(Segmentation fault\).*not loaded again until you run "Chatwright: Restart Inference Engine"/);
+    assert.match(
+      (refused as { reason: string }).reason,
+      /big-model crashed the inference engine while loading \(Segmentation fault\).*not loaded again until you run "Chatwright: Restart Inference Engine"/,
+    );
     assert.deepEqual(policy.beforeStart(3_600_000, 'small-model'), { kind: 'start', delayMs: 0 });
     assert.equal(policy.beforeStart(3_600_000).kind, 'start');
     policy.reset();

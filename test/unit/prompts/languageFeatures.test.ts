@@ -85,7 +85,10 @@ describe('hover, definition, symbols, folding', () => {
     assert.equal(target.path, join(fixtures, 'support.examples.jsonl'));
   });
   it('lists the front matter and the role sections as symbols', () => {
-    assert.deepEqual(symbolsPrompty(analysis).map((symbol) => symbol.name), ['Support Assistant', 'system:', 'user:']);
+    assert.deepEqual(
+      symbolsPrompty(analysis).map((symbol) => symbol.name),
+      ['Support Assistant', 'system:', 'user:'],
+    );
   });
   it('folds the front matter, role sections and multi-line blocks', () => {
     const ranges = foldingPrompty(analysis);

@@ -45,8 +45,14 @@ describe("the prompt preview's model folder", () => {
     const before = process.memoryUsage().arrayBuffers;
     const info = loadModelPromptInfo(model);
     assert.ok(process.memoryUsage().arrayBuffers - before < 64 << 20, 'no large allocation');
-    assert.ok(info.notes.some((note) => note.includes(`${join(model, 'config.json')} is a device, not a regular file`)), info.notes.join('\n'));
-    assert.ok(info.notes.some((note) => note.includes(`${join(model, 'tokenizer.json')} is a named pipe, not a regular file`)), info.notes.join('\n'));
+    assert.ok(
+      info.notes.some((note) => note.includes(`${join(model, 'config.json')} is a device, not a regular file`)),
+      info.notes.join('\n'),
+    );
+    assert.ok(
+      info.notes.some((note) => note.includes(`${join(model, 'tokenizer.json')} is a named pipe, not a regular file`)),
+      info.notes.join('\n'),
+    );
     assert.equal(info.tokenizer, undefined);
     assert.equal(info.contextWindow, 131072, 'model_max_length of tokenizer_config.json still applies');
     assert.equal(info.chatTemplate?.fileName, 'tokenizer_config.json');
@@ -91,7 +97,10 @@ describe('files named by a template', () => {
     assert.match(finding.message, /named pipe/);
     assert.deepEqual(finding.range.start, positionOf(text, 'examples.jsonl'));
     const rendered = await renderPrompt({ text, templatePath, workspaceRoots: [folder] });
-    assert.ok(rendered.warnings.some((warning) => /examples\.jsonl.*named pipe/.test(warning)), rendered.warnings.join('\n'));
+    assert.ok(
+      rendered.warnings.some((warning) => /examples\.jsonl.*named pipe/.test(warning)),
+      rendered.warnings.join('\n'),
+    );
   });
 
   it('refuses a device even inside the allowed folder, and a link to one as outside the workspace', fast, () => {

@@ -64,7 +64,7 @@ describe('the index worker embedder (vectors from the inference engine, tokens c
     }
   });
 
-  it('has the in-process embedder\'s model key, limits and token counts, so existing indexes stay valid', async () => {
+  it("has the in-process embedder's model key, limits and token counts, so existing indexes stay valid", async () => {
     const { embedder } = connected();
     await embedder.probe();
     assert.equal(embedder.modelKey, local.modelKey);
@@ -75,13 +75,16 @@ describe('the index worker embedder (vectors from the inference engine, tokens c
     }
   });
 
-  it('forwards texts and role, and returns the engine\'s vectors in order', async () => {
+  it("forwards texts and role, and returns the engine's vectors in order", async () => {
     const { embedder, sent } = connected();
     const texts = ['where is diesel sold', 'pontoon C'];
     const vectors = await embedder.embed(texts, 'document');
     assert.deepEqual(sent.at(-1), { model, texts, role: 'document' });
     assert.deepEqual(vectors, await local.embed(texts, 'document'));
-    assert.ok(vectors.every((vector) => vector instanceof Float32Array), 'vectors cross the channel as Float32Array');
+    assert.ok(
+      vectors.every((vector) => vector instanceof Float32Array),
+      'vectors cross the channel as Float32Array',
+    );
     assert.deepEqual(await embedder.embed([], 'document'), []);
   });
 
@@ -98,7 +101,7 @@ describe('the index worker embedder (vectors from the inference engine, tokens c
     await assert.rejects(state.embedder.embed(['x'], 'document', controller.signal), CancelledError);
   });
 
-  it('fails with the engine\'s reason, and disposing cancels what is still waiting', async () => {
+  it("fails with the engine's reason, and disposing cancels what is still waiting", async () => {
     const state = connected();
     state.fail = Object.assign(new Error('the inference engine process was killed (SIGKILL)'), { name: 'EngineCrashedError' });
     await assert.rejects(state.embedder.embed(['x'], 'document'), { name: 'EngineCrashedError', message: /was killed/ });

@@ -65,7 +65,7 @@ describe('retrieval', () => {
     assert.equal(await embedQuery(undefined, 'spring tides'), undefined);
   });
 
-  it('stops when its signal is aborted, with the signal\'s reason', async () => {
+  it("stops when its signal is aborted, with the signal's reason", async () => {
     const controller = new AbortController();
     controller.abort(new Error('the chat turn was stopped'));
     await assert.rejects(searchIndex(store, 'spring tides', { signal: controller.signal }), /the chat turn was stopped/);

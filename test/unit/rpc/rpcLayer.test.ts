@@ -4,7 +4,19 @@ import { after, describe, it } from 'node:test';
 import { withProgress } from '../../../src/core/rpc/connection';
 import { ProcessLauncher, type LaunchTarget } from '../../../src/core/process/launcher';
 import { registerRevivableErrors } from '../../../src/shared/rpc/errorTransport';
-import { configureNotification, countProgress, countRequest, echoRequest, failRequest, FixtureFault, greetedNotification, spellProgress, spellRequest, vectorRequest, waitRequest } from '../../fixtures/rpc/fixtureProtocol';
+import {
+  configureNotification,
+  countProgress,
+  countRequest,
+  echoRequest,
+  failRequest,
+  FixtureFault,
+  greetedNotification,
+  spellProgress,
+  spellRequest,
+  vectorRequest,
+  waitRequest,
+} from '../../fixtures/rpc/fixtureProtocol';
 
 const fixture = join(__dirname, '../../fixtures/rpc/fixtureServer.ts');
 registerRevivableErrors({ FixtureFault });
@@ -36,9 +48,17 @@ for (const [label, target] of Object.entries(targets)) {
     it('streams progress values in order, all before the result', async () => {
       const seen: number[] = [];
       const connection = await launcher.connection();
-      const result = await withProgress(connection, countProgress, (value) => seen.push(value), (progressToken) => launcher.request(countRequest, { count: 2000, progressToken }));
+      const result = await withProgress(
+        connection,
+        countProgress,
+        (value) => seen.push(value),
+        (progressToken) => launcher.request(countRequest, { count: 2000, progressToken }),
+      );
       assert.equal(result, 2000);
-      assert.deepEqual(seen, Array.from({ length: 2000 }, (_, index) => index));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 2000 }, (_, index) => index),
+      );
     });
 
     it('revives a thrown error as the same class with its fields', async () => {
@@ -85,7 +105,12 @@ describe('merged progress (a forked child)', () => {
   async function spell(merge: boolean, perTurn: boolean): Promise<string[]> {
     const values: string[] = [];
     const connection = await launcher.connection();
-    const answer = await withProgress(connection, spellProgress, (value) => values.push(value), (progressToken) => launcher.request(spellRequest, { text: 'streamed', merge, perTurn, progressToken }));
+    const answer = await withProgress(
+      connection,
+      spellProgress,
+      (value) => values.push(value),
+      (progressToken) => launcher.request(spellRequest, { text: 'streamed', merge, perTurn, progressToken }),
+    );
     assert.equal(answer, 'spelled');
     return values;
   }

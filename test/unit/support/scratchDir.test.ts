@@ -22,6 +22,9 @@ describe('scratchDir', () => {
     assert.equal(run.status, 1, `the deliberate failure fails the child run:\n${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /# pass 3\n# fail 1\n/, run.stdout);
     // tsx keeps its compile cache there too (tsx-<uid>); only the tests' own folders count.
-    assert.deepEqual(readdirSync(isolatedTemp).filter((name) => /^(chatwright|cw)-/.test(name)), []);
+    assert.deepEqual(
+      readdirSync(isolatedTemp).filter((name) => /^(chatwright|cw)-/.test(name)),
+      [],
+    );
   });
 });

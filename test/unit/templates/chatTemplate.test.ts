@@ -42,7 +42,12 @@ describe("reading a model's chat template", () => {
   });
 
   it('uses the tool_use template when tools are given, else the default, as transformers chooses', () => {
-    const config = { chat_template: [{ name: 'tool_use', template: named('tool_use') }, { name: 'default', template: named('default') }] };
+    const config = {
+      chat_template: [
+        { name: 'tool_use', template: named('tool_use') },
+        { name: 'default', template: named('default') },
+      ],
+    };
     const dir = modelFolder({});
     assert.equal(render(dir, config), 'default:[user] hi[assistant]');
     assert.equal(render(dir, config, { tools: [{ type: 'function', function: { name: 'search' } }] }), 'tool_use:[user] hi[assistant]');
@@ -71,15 +76,21 @@ describe("reading a model's chat template", () => {
 
   it('reports a template that does not parse or that fails as a ChatTemplateError naming its file and why', () => {
     const broken = modelFolder({ 'chat_template.jinja': '{% for m in messages %}' });
-    assert.throws(() => render(broken, undefined), (error: unknown) => {
-      assert.ok(error instanceof ChatTemplateError);
-      assert.equal(error.failure, 'syntax');
-      assert.equal(error.file, join(broken, 'chat_template.jinja'));
-      assert.ok(error.message.startsWith(`The chat template of ${broken} (chat_template.jinja) cannot be parsed: `), error.message);
-      return true;
-    });
+    assert.throws(
+      () => render(broken, undefined),
+      (error: unknown) => {
+        assert.ok(error instanceof ChatTemplateError);
+        assert.equal(error.failure, 'syntax');
+        assert.equal(error.file, join(broken, 'chat_template.jinja'));
+        assert.ok(error.message.startsWith(`The chat template of ${broken} (chat_template.jinja) cannot be parsed: `), error.message);
+        return true;
+      },
+    );
     const refusing = modelFolder({ 'chat_template.jinja': "{{ raise_exception('Conversation roles must alternate') }}" });
-    assert.throws(() => render(refusing, undefined), (error: unknown) => error instanceof ChatTemplateError && error.failure === 'conversation' && /failed: Conversation roles must alternate/.test(error.message));
+    assert.throws(
+      () => render(refusing, undefined),
+      (error: unknown) => error instanceof ChatTemplateError && error.failure === 'conversation' && /failed: Conversation roles must alternate/.test(error.message),
+    );
   });
 });
 

@@ -239,7 +239,13 @@ export class ChatApp implements MessageActions {
       endpoint.addEventListener('click', () => this.runCommand('chatwright.openSettings'));
       box.append(
         element('p', { class: 'model-state', id: 'model-state', 'data-state': 'none' }, 'No model selected'),
-        element('p', { class: 'hint' }, view.models.length ? 'Pick a chat model for this workspace, or choose one of the available models in Settings below.' : 'Pick a chat model: one already in the Hugging Face cache, or a small one from the Hub that runs on this computer. An OpenAI-compatible endpoint works too.'),
+        element(
+          'p',
+          { class: 'hint' },
+          view.models.length
+            ? 'Pick a chat model for this workspace, or choose one of the available models in Settings below.'
+            : 'Pick a chat model: one already in the Hugging Face cache, or a small one from the Hub that runs on this computer. An OpenAI-compatible endpoint works too.',
+        ),
         element('div', { class: 'actions' }, pick, endpoint),
       );
       if (this.commandStatus.textContent) box.append(this.commandStatus);
@@ -284,7 +290,9 @@ export class ChatApp implements MessageActions {
     if (view && conversation && !emptyShown && !effectiveModel(this.state)) {
       const pick = element('button', { type: 'button', id: 'banner-pick-chat-model' }, 'Pick Chat Model…');
       pick.addEventListener('click', () => this.pickChatModel());
-      notices.push(element('div', { class: 'no-model' }, element('p', { class: 'model-state', 'data-state': 'none' }, 'No model selected for this conversation.'), element('div', { class: 'actions' }, pick)));
+      notices.push(
+        element('div', { class: 'no-model' }, element('p', { class: 'model-state', 'data-state': 'none' }, 'No model selected for this conversation.'), element('div', { class: 'actions' }, pick)),
+      );
     }
     if (this.commandStatus.textContent && !emptyShown) notices.push(this.commandStatus);
     delete this.banner.dataset.kind;

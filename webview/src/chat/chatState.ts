@@ -25,10 +25,7 @@ export interface CommandStatus {
 export const initialChatState: ChatState = { view: undefined, conversation: undefined, commandStatus: undefined, streaming: false };
 
 /** The user's own edits, applied at once (the host is told separately). */
-export type LocalChatEdit =
-  | { type: 'settingsEdited'; conversationId: string; settings: ChatSettings }
-  | { type: 'renamed'; conversationId: string; title: string }
-  | { type: 'commandStarted' };
+export type LocalChatEdit = { type: 'settingsEdited'; conversationId: string; settings: ChatSettings } | { type: 'renamed'; conversationId: string; title: string } | { type: 'commandStarted' };
 
 /** What the DOM must redo after a transition. */
 export type ChatChange =

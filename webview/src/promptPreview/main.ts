@@ -45,7 +45,12 @@ function renderInputs(rendered: NonNullable<PreviewPromptResult['rendered']>): v
   const form = element('form', { id: 'inputs-form', class: 'inputs' });
   for (const input of rendered.inputs) {
     const id = `input-${input.name}`;
-    const field = element('textarea', { id, rows: String(Math.min(6, Math.max(1, show(input.value).split('\n').length))), 'data-name': input.name, placeholder: input.source === 'missing' ? '(no sample value)' : '' });
+    const field = element('textarea', {
+      id,
+      rows: String(Math.min(6, Math.max(1, show(input.value).split('\n').length))),
+      'data-name': input.name,
+      placeholder: input.source === 'missing' ? '(no sample value)' : '',
+    });
     field.value = overrides[input.name] ?? show(input.value);
     field.addEventListener('input', () => {
       overrides[input.name] = field.value;
@@ -68,7 +73,13 @@ function renderInputs(rendered: NonNullable<PreviewPromptResult['rendered']>): v
 function toolbar(result: PreviewPromptResult, previewModel: PreviewModelState): HTMLElement {
   const inEffect = result.rendered?.model?.id;
   const label = previewModel.chosen ?? (inEffect ? `Automatic (${inEffect})` : 'Automatic');
-  const chooseModel = element('button', { type: 'button', class: 'secondary model-button', id: 'choose-model', title: 'Choose the model to preview with (remembered for this workspace)' }, element('span', { class: 'model-button-label' }, 'Model: '), element('span', { id: 'preview-model' }, label), element('span', { class: 'chevron', 'aria-hidden': 'true' }, ' ▾'));
+  const chooseModel = element(
+    'button',
+    { type: 'button', class: 'secondary model-button', id: 'choose-model', title: 'Choose the model to preview with (remembered for this workspace)' },
+    element('span', { class: 'model-button-label' }, 'Model: '),
+    element('span', { id: 'preview-model' }, label),
+    element('span', { class: 'chevron', 'aria-hidden': 'true' }, ' ▾'),
+  );
   chooseModel.addEventListener('click', () => host.notify(PreviewNotifications.choosePreviewModel));
   const tryInChat = element('button', { type: 'button', id: 'try-in-chat', title: 'Open the chat with this template selected' }, 'Try in Chat');
   tryInChat.addEventListener('click', () => host.notify(PreviewNotifications.tryInChat));
@@ -116,7 +127,14 @@ function renderResult(fileName: string, result: PreviewPromptResult, previewMode
   if (rendered.prompt !== undefined) {
     const copy = element('button', { type: 'button', class: 'secondary' }, 'Copy');
     copy.addEventListener('click', () => host.notify(PreviewNotifications.copyPrompt));
-    parts.push(section('Prompt string', element('p', { class: 'hint' }, 'Exactly what the model receives, its chat template applied.'), copy, element('pre', { class: 'prompt', id: 'prompt-string' }, rendered.prompt)));
+    parts.push(
+      section(
+        'Prompt string',
+        element('p', { class: 'hint' }, 'Exactly what the model receives, its chat template applied.'),
+        copy,
+        element('pre', { class: 'prompt', id: 'prompt-string' }, rendered.prompt),
+      ),
+    );
   }
   bodyRegion.replaceChildren(...parts);
 }
