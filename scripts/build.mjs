@@ -34,8 +34,9 @@ const entries = [
   { ...nodeCommon, entryPoints: { engineWorker: 'src/worker/engineWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { indexWorker: 'src/worker/indexWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { downloadWorker: 'src/worker/downloadWorker.ts' }, outdir: 'dist' },
-  { ...nodeCommon, entryPoints: { datasetWorker: 'src/core/datasets/validationWorker.ts' }, outdir: 'dist' },
-  { ...nodeCommon, entryPoints: { renderWorker: 'src/core/prompts/renderWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { hashWorker: 'src/worker/hashWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { datasetWorker: 'src/worker/validationWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { renderWorker: 'src/worker/renderWorker.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',
@@ -67,7 +68,12 @@ for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(joi
 // VS Code's own icons for the webviews (@vscode/codicons, CC-BY-4.0: its licence travels with the font). Webviews may
 // load only from dist/webview and media, so the stylesheet and the font it names sit beside the bundles.
 mkdirSync('dist/webview/codicons', { recursive: true });
-for (const [from, to] of [['dist/codicon.css', 'codicon.css'], ['dist/codicon.ttf', 'codicon.ttf'], ['LICENSE', 'LICENSE']]) copyFileSync(join('node_modules', '@vscode', 'codicons', from), join('dist', 'webview', 'codicons', to));
+for (const [from, to] of [
+  ['dist/codicon.css', 'codicon.css'],
+  ['dist/codicon.ttf', 'codicon.ttf'],
+  ['LICENSE', 'LICENSE'],
+])
+  copyFileSync(join('node_modules', '@vscode', 'codicons', from), join('dist', 'webview', 'codicons', to));
 
 const started = Date.now();
 if (watch) {

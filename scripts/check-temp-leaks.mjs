@@ -15,7 +15,9 @@ try {
     stdio: 'inherit',
     env: { ...process.env, TMPDIR: isolatedTempDir, TMP: isolatedTempDir, TEMP: isolatedTempDir },
   });
-  const leftovers = readdirSync(isolatedTempDir).filter((name) => leakedNamePattern.test(name)).sort();
+  const leftovers = readdirSync(isolatedTempDir)
+    .filter((name) => leakedNamePattern.test(name))
+    .sort();
   if (leftovers.length > 0) {
     console.error(`\ntemp leak check: the tests left ${leftovers.length} folder(s) in the temp directory:`);
     for (const name of leftovers) console.error(`  ${name}`);

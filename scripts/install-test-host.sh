@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs what the extension-host and UI tests need: Debian's Chromium, code-server 4.100.3 (VS Code 1.100.3)
-# in test/host/ with its own lock file, and the workarounds for the install steps that download from the Internet.
+# Installs what the extension-host and UI tests need: Debian's Chromium, code-server in a test host folder with its
+# own package.json and lock file, and the workarounds for the install steps that download from the Internet.
+#   scripts/install-test-host.sh [FOLDER]   FOLDER is test/host (default: code-server 4.100.0, VS Code 1.100.0, the
+#                                           lowest that engines.vscode allows) or test/host-newest (the newest
+#                                           code-server that installs and runs here).
 # Idempotent: a second run with everything in place takes about a second.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-host_dir="$here/test/host"
-code_server_version="4.100.3"
+host_dir="${1:-test/host}"
+[[ "$host_dir" = /* ]] || host_dir="$here/$host_dir"
+code_server_version="$(node -p "require('$host_dir/package.json').dependencies['code-server']")"
 
 need_debs=()
 command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
@@ -41,10 +45,14 @@ for triple in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
   fi
 done
 
-echo "test-host: installing code-server $code_server_version into test/host (about 90 s)"
+echo "test-host: installing code-server $code_server_version into ${host_dir#"$here/"} (about 90 s)"
 cd "$host_dir"
 export npm_config_yes=true          # node-pty's postinstall runs `npx node-gyp` and would wait on a prompt
 export npm_config_unsafe_perm=true  # code-server's postinstall refuses to run as root otherwise
+# Releases after 4.100 ask for a newer Node than the machine's (engines.node): their postinstall refuses any other
+# major unless told to build the native modules for this one.
+FORCE_NODE_VERSION="$(node -p 'process.versions.node.split(".")[0]')"
+export FORCE_NODE_VERSION
 if [ -f package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error --unsafe-perm
 else

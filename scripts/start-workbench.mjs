@@ -27,7 +27,10 @@ const settingsFile = join(dirs.userData, 'User', 'settings.json');
 try {
   readFileSync(settingsFile);
 } catch {
-  writeFileSync(settingsFile, JSON.stringify({ 'workbench.startupEditor': 'none', 'git.openRepositoryInParentFolders': 'never', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off' }, null, 2));
+  writeFileSync(
+    settingsFile,
+    JSON.stringify({ 'workbench.startupEditor': 'none', 'git.openRepositoryInParentFolders': 'never', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off' }, null, 2),
+  );
 }
 
 installVsix(vsix, dirs);
@@ -53,7 +56,11 @@ function fingerprint(folder) {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) hash.update(`${relative(folder, path)}\0`).update(readFileSync(path)).update('\0');
+      else if (entry.isFile())
+        hash
+          .update(`${relative(folder, path)}\0`)
+          .update(readFileSync(path))
+          .update('\0');
     }
   };
   walk(folder);

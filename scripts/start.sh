@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm start`: builds Chatwright, installs it into a local VS Code (code-server 4.100.3), opens the sample workspace
+# `npm start`: builds Chatwright, installs it into a local VS Code (code-server from test/host), opens the sample workspace
 # examples/support-bot and prints the URL to open. Works on a fresh machine: installs what is missing first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -54,11 +54,14 @@ layer "npm packages" - install_packages
 layer "build" "npm packages" node scripts/build.mjs
 layer "typecheck" "npm packages" bash -c 'npx tsc --noEmit -p . && npx tsc --noEmit -p webview'
 layer "lint" "npm packages" npx eslint .
+layer "format" "npm packages" npx prettier --check .
 layer "test host (code-server and Chromium)" - bash scripts/install-test-host.sh
+layer "newest test host (code-server in test/host-newest)" - bash scripts/install-test-host.sh test/host-newest
 layer "python trainer (unittest)" - bash scripts/test-python.sh
 layer "unit and language-server tests (node:test; nothing may be left in the temp folder)" "build" node scripts/check-temp-leaks.mjs
 layer "webview components (Chromium alone, mock messenger)" "build,test host (code-server and Chromium)" node scripts/run-unit-tests.mjs test/webview
-layer "extension-host integration tests (mocha in code-server)" "build,test host (code-server and Chromium)" node test/integration/run.mjs
+layer "extension-host integration tests (mocha in code-server 4.100.0: VS Code 1.100.0)" "build,test host (code-server and Chromium)" node test/integration/run.mjs
+layer "extension-host integration tests on the newest code-server" "build,newest test host (code-server in test/host-newest)" env CHATWRIGHT_TEST_HOST=test/host-newest node test/integration/run.mjs
 layer "package the VSIX" "build" node scripts/package.mjs
 layer "UI end-to-end tests (Playwright + Chromium against code-server)" "package the VSIX,test host (code-server and Chromium)" node scripts/run-unit-tests.mjs test/e2e
 

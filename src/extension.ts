@@ -34,7 +34,15 @@ export function activate(extension: vscode.ExtensionContext): ChatwrightApi {
     const handles = registerFeatures({ ctx, languageServer });
     ctx.log.info(`Chatwright ${ctx.version} activated`);
     const server = languageServer;
-    return { version: ctx.version, languageServerRunning: () => server.running, chatViewResolved: () => handles.chatView.resolved, chat: handles.chat, engine: handles.engine, rag: handles.rag, models: handles.modelSelection };
+    return {
+      version: ctx.version,
+      languageServerRunning: () => server.running,
+      chatViewResolved: () => handles.chatView.resolved,
+      chat: handles.chat,
+      engine: handles.engine,
+      rag: handles.rag,
+      models: handles.modelSelection,
+    };
   } catch (error) {
     showActivationFailure(error);
     throw error;

@@ -14,18 +14,25 @@ const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'))
 const vsix = join(repoRoot, 'dist', `chatwright-linux-x64-${version}.vsix`);
 
 const probe = join(repoRoot, 'out', 'bench', 'activationProbe.js');
-await esbuild.build({ entryPoints: [join(repoRoot, 'bench', 'activation', 'activationProbe.ts')], outfile: probe, bundle: true, platform: 'node', format: 'cjs', external: ['vscode'], logLevel: 'warning' });
+await esbuild.build({
+  entryPoints: [join(repoRoot, 'bench', 'activation', 'activationProbe.ts')],
+  outfile: probe,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  external: ['vscode'],
+  logLevel: 'warning',
+});
 
 const scratch = mkdtempSync(join(tmpdir(), 'chatwright-bench-activation-'));
 const emptyFolder = mkdtempSync(join(tmpdir(), 'chatwright-bench-workspace-'));
 const samples = [];
 for (let i = 0; i < runs; i++) {
   const out = join(scratch, `run-${i}.json`);
-  const result = spawnSync(
-    process.execPath,
-    [join(repoRoot, 'test', 'host', 'vscode-shim.mjs'), emptyFolder, `--extensionDevelopmentPath=${repoRoot}`, `--extensionTestsPath=${probe}`],
-    { env: { ...process.env, CHATWRIGHT_BENCH_OUT: out }, encoding: 'utf8' },
-  );
+  const result = spawnSync(process.execPath, [join(repoRoot, 'test', 'host', 'vscode-shim.mjs'), emptyFolder, `--extensionDevelopmentPath=${repoRoot}`, `--extensionTestsPath=${probe}`], {
+    env: { ...process.env, CHATWRIGHT_BENCH_OUT: out },
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`run ${i} failed:\n${result.stdout}\n${result.stderr}`);
   samples.push(JSON.parse(readFileSync(out, 'utf8')));
 }

@@ -37,7 +37,8 @@ channel.port1.onmessage = () => {
 };
 
 window.addEventListener('message', (event) => {
-  const message = event.data;
+  // The host's messages arrive as JSON-RPC `chat/update` notifications.
+  const message = event.data.params;
   if (message.type === 'conversation') {
     log.replaceChildren();
     for (const m of message.conversation.messages) addMessage(m);
@@ -56,4 +57,4 @@ window.addEventListener('message', (event) => {
     requestAnimationFrame(() => channel.port2.postMessage(0));
   }
 });
-acquireVsCodeApi().postMessage({ type: 'ready' });
+acquireVsCodeApi().postMessage({ jsonrpc: '2.0', method: 'chat/ready' });

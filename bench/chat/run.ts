@@ -5,7 +5,7 @@ import { execSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { type ChatMessage, type HostToChatView } from '../../src/shared/chatViewProtocol';
-import { ChatPageHost, testConversation, testState, until, type ChatPage } from '../../test/webview/chatPage';
+import { chatUpdate, ChatPageHost, testConversation, testState, until, type ChatPage } from '../../test/support/chatPage';
 
 const root = join(__dirname, '..', '..');
 const tokensInAnswer = 2000;
@@ -61,12 +61,19 @@ async function measure(host: ChatPageHost, script: string): Promise<Result> {
   await chat.send({ type: 'state', state: testState() });
   await chat.send({ type: 'conversation', conversation: testConversation() });
   await until(page, `performance.getEntriesByName('chatwright:first-render').length > 0`);
-  const firstPaintMs = await page.evaluate<number>(`new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN), 0)))`);
+  const firstPaintMs = await page.evaluate<number>(
+    `new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN), 0)))`,
+  );
   const firstRenderMs = await page.evaluate<number>(`performance.getEntriesByName('chatwright:first-render')[0].startTime`);
 
   // Streaming: the tokens are posted from inside the page at a steady rate, as the host's messages arrive.
   const tokens = answerTokens();
-  await chat.send({ type: 'answerStarted', conversationId: 'c-1', question: { id: 'u-1', role: 'user', content: 'How do I set up every device?', createdAt: 1 }, answer: { id: 'a-1', role: 'assistant', content: '', createdAt: 1, status: 'streaming' } });
+  await chat.send({
+    type: 'answerStarted',
+    conversationId: 'c-1',
+    question: { id: 'u-1', role: 'user', content: 'How do I set up every device?', createdAt: 1 },
+    answer: { id: 'a-1', role: 'assistant', content: '', createdAt: 1, status: 'streaming' },
+  });
   await takeLongTasks(chat);
   await page.evaluate('window.chatwrightPerf.reset()');
   // A string, not a function: tsx's helpers do not exist in the page.
@@ -75,7 +82,7 @@ async function measure(host: ChatPageHost, script: string): Promise<Result> {
     let i = 0;
     const next = () => {
       if (i >= list.length) return resolve();
-      window.postMessage({ type: 'tokens', conversationId: 'c-1', messageId: 'a-1', text: list[i++], sentAt: 0 }, '*');
+      window.postMessage({ jsonrpc: '2.0', method: 'chat/update', params: { type: 'tokens', conversationId: 'c-1', messageId: 'a-1', text: list[i++], sentAt: 0 } }, '*');
       setTimeout(next, ${tokenIntervalMs});
     };
     next();
@@ -93,7 +100,7 @@ async function measure(host: ChatPageHost, script: string): Promise<Result> {
   const conversation: HostToChatView = { type: 'conversation', conversation: testConversation({ id: 'c-2', messages }) };
   const openMs = await page.evaluate<number>(`new Promise((resolve) => {
     const start = performance.now();
-    window.postMessage(${JSON.stringify(conversation)}, '*');
+    window.postMessage(${JSON.stringify(chatUpdate(conversation))}, '*');
     // Painted: the frame after the message was handled.
     setTimeout(() => requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - start), 0)), 0);
   })`);
@@ -135,7 +142,8 @@ async function measure(host: ChatPageHost, script: string): Promise<Result> {
 async function main(): Promise<void> {
   // Both minified, as the packaged extension ships its webview (scripts/build.mjs --production).
   const bundle = async (entry: string) =>
-    (await esbuild.build({ entryPoints: [join(root, entry)], bundle: true, write: false, minify: true, format: 'iife', platform: 'browser', target: 'chrome120', logLevel: 'warning' })).outputFiles[0]!.text;
+    (await esbuild.build({ entryPoints: [join(root, entry)], bundle: true, write: false, minify: true, format: 'iife', platform: 'browser', target: 'chrome120', logLevel: 'warning' })).outputFiles[0]!
+      .text;
   const host = new ChatPageHost();
   host.scripts.set('/chat-production.js', await bundle('webview/src/chat/main.ts'));
   host.scripts.set('/peer.js', await bundle('bench/chat/naivePeer.mjs'));
@@ -149,7 +157,11 @@ async function main(): Promise<void> {
     theirs.push(await measure(host, '/peer.js'));
   }
   await host.stop();
-  const median = (rs: Result[], key: keyof Result) => percentile(rs.map((r) => r[key]), 50);
+  const median = (rs: Result[], key: keyof Result) =>
+    percentile(
+      rs.map((r) => r[key]),
+      50,
+    );
   const rows: [string, keyof Result, string][] = [
     ['first contentful paint (ms after navigation; the peer paints nothing when empty)', 'firstPaintMs', ''],
     ['first render of the conversation (ms after navigation)', 'firstRenderMs', '< 300'],

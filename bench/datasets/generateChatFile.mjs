@@ -14,7 +14,10 @@ const random = () => {
   seed >>>= 0;
   return seed / 0x100000000;
 };
-const words = 'the a model data train answer question user assistant system prompt token file line value check format reply help please thanks order ship refund account password reset error network server client request response update delivery package time date price'.split(' ');
+const words =
+  'the a model data train answer question user assistant system prompt token file line value check format reply help please thanks order ship refund account password reset error network server client request response update delivery package time date price'.split(
+    ' ',
+  );
 const sentence = (n) => {
   let s = '';
   for (let i = 0; i < n; i++) s += (i ? ' ' : '') + words[Math.floor(random() * words.length)];
@@ -34,7 +37,8 @@ function row(i) {
   const defect = random();
   if (defect < 0.0002) return previous; // exact duplicate
   let line = JSON.stringify({ messages });
-  if (defect < 0.0004) line = line.slice(0, -3); // broken JSON
+  if (defect < 0.0004)
+    line = line.slice(0, -3); // broken JSON
   else if (defect < 0.0006) line = line.replace('"role":"assistant"', '"role":"bot"');
   else if (defect < 0.0008) line = line.replace(/,"content":"[^"]*"}]}$/, '}]}');
   else if (defect < 0.001) line = JSON.stringify({ messages: messages.slice(0, 2) }); // no assistant

@@ -39,14 +39,28 @@ function measure(label, command, args) {
 const cli = join(root, 'dist', 'cli.js');
 const threads = Math.min(availableParallelism(), 8);
 const size = statSync(file).size;
-console.log(`file: ${file} (${(size / 1e6).toFixed(0)} MB, ${rows.toLocaleString()} rows); ${availableParallelism()} cores; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `file: ${file} (${(size / 1e6).toFixed(0)} MB, ${rows.toLocaleString()} rows); ${availableParallelism()} cores; load average before: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const python = measure('(a) python3 cookbook checks', 'python3', [join(root, 'bench', 'peers', 'openai_cookbook_checks.py'), file]);
 const floor = measure('(b) node readline + JSON.parse, 1 thread', process.execPath, ['-e', floorScript, file]);
 const one = measure('ours, 1 thread', process.execPath, [cli, 'validate', file, '--threads', '1', '--no-splits']);
 const all = measure(`ours, ${threads} threads`, process.execPath, [cli, 'validate', file, '--threads', String(threads), '--no-splits']);
 const halfRun = measure(`ours, ${threads} threads, first half of the file`, process.execPath, [cli, 'validate', half, '--threads', String(threads), '--no-splits']);
-console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average after: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 console.log('');
-console.log(`(a) vs the Python cookbook checker: ${(python.seconds / all.seconds).toFixed(2)}x faster with ${threads} threads (target >= 3x); ${(python.seconds / one.seconds).toFixed(2)}x with 1 thread`);
-console.log(`(b) vs the readline + JSON.parse floor: 1 thread ${(floor.seconds / one.seconds).toFixed(2)}x of the floor; ${threads} threads ${(floor.seconds / all.seconds).toFixed(2)}x = ${(floor.seconds / all.seconds / threads).toFixed(2)}x per thread (target >= 0.6x per thread)`);
-console.log(`memory: max RSS ${all.rssMb.toFixed(0)} MB on ${rows.toLocaleString()} rows (target < 150 MB); ${halfRun.rssMb.toFixed(0)} MB on half: ${(((all.rssMb - halfRun.rssMb) * 1024 * 1024) / (rows - Math.floor(rows / 2))).toFixed(1)} bytes per further row (target about 16)`);
+console.log(
+  `(a) vs the Python cookbook checker: ${(python.seconds / all.seconds).toFixed(2)}x faster with ${threads} threads (target >= 3x); ${(python.seconds / one.seconds).toFixed(2)}x with 1 thread`,
+);
+console.log(
+  `(b) vs the readline + JSON.parse floor: 1 thread ${(floor.seconds / one.seconds).toFixed(2)}x of the floor; ${threads} threads ${(floor.seconds / all.seconds).toFixed(2)}x = ${(floor.seconds / all.seconds / threads).toFixed(2)}x per thread (target >= 0.6x per thread)`,
+);
+console.log(
+  `memory: max RSS ${all.rssMb.toFixed(0)} MB on ${rows.toLocaleString()} rows (target < 150 MB); ${halfRun.rssMb.toFixed(0)} MB on half: ${(((all.rssMb - halfRun.rssMb) * 1024 * 1024) / (rows - Math.floor(rows / 2))).toFixed(1)} bytes per further row (target about 16)`,
+);

@@ -22,7 +22,11 @@ const rounds = Number(process.argv[3] ?? 3);
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 async function main(): Promise<void> {
-  console.log(`load before: ${loadavg().map((v) => v.toFixed(2)).join(' ')} (${cpus().length} cores)`);
+  console.log(
+    `load before: ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')} (${cpus().length} cores)`,
+  );
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'serveFixtures.ts'), String(megabytes), '500'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
   const scratch = mkdtempSync(join(tmpdir(), 'chatwright-bench-hub-'));
@@ -52,10 +56,19 @@ async function main(): Promise<void> {
       started = process.hrtime.bigint();
       execFileSync('/usr/bin/time', args, { stdio: ['ignore', 'ignore', 'ignore'] });
       curl.push(Number(process.hrtime.bigint() - started) / 1e9);
-      curlCpu.push(readFileSync(timing, 'utf8').trim().split(/\s+/).reduce((sum, value) => sum + Number(value), 0));
+      curlCpu.push(
+        readFileSync(timing, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .reduce((sum, value) => sum + Number(value), 0),
+      );
       // What it takes to get the same guarantee with curl: sha256sum the files afterwards.
       started = process.hrtime.bigint();
-      execFileSync('sha256sum', files.map((file) => join(target, file.path)), { stdio: ['ignore', 'ignore', 'ignore'] });
+      execFileSync(
+        'sha256sum',
+        files.map((file) => join(target, file.path)),
+        { stdio: ['ignore', 'ignore', 'ignore'] },
+      );
       curlVerified.push((curl[curl.length - 1] ?? 0) + Number(process.hrtime.bigint() - started) / 1e9);
       rmSync(target, { recursive: true, force: true });
     }
@@ -64,10 +77,16 @@ async function main(): Promise<void> {
     const paired = ours.map((time, index) => (curl[index] ?? NaN) / time);
     console.log(`   chatwright (sha256 verify + cache layout): median ${median(ours).toFixed(2)} s = ${oursRate.toFixed(0)} MB/s   [${ours.map((t) => t.toFixed(2)).join(', ')}]`);
     console.log(`   curl --parallel (no hashing):              median ${median(curl).toFixed(2)} s = ${curlRate.toFixed(0)} MB/s   [${curl.map((t) => t.toFixed(2)).join(', ')}]`);
-    console.log(`   throughput ratio chatwright / curl: ${(oursRate / curlRate).toFixed(2)}× of the medians; median of paired rounds ${median(paired).toFixed(2)}× [${paired.map((r) => r.toFixed(2)).join(', ')}] (goal ≥ 0.80×)`);
+    console.log(
+      `   throughput ratio chatwright / curl: ${(oursRate / curlRate).toFixed(2)}× of the medians; median of paired rounds ${median(paired).toFixed(2)}× [${paired.map((r) => r.toFixed(2)).join(', ')}] (goal ≥ 0.80×)`,
+    );
     const pairedVerified = ours.map((time, index) => (curlVerified[index] ?? NaN) / time);
-    console.log(`   curl, then sha256sum (same guarantee):     median ${median(curlVerified).toFixed(2)} s = ${(totalBytes / median(curlVerified) / 1e6).toFixed(0)} MB/s; paired ratio chatwright / (curl + sha256sum) ${median(pairedVerified).toFixed(2)}×`);
-    console.log(`   CPU seconds per GB: chatwright ${((median(ourCpu) * 1e9) / totalBytes).toFixed(2)} (incl. hashing thread; the server runs in its own process), curl ${((median(curlCpu) * 1e9) / totalBytes).toFixed(2)}`);
+    console.log(
+      `   curl, then sha256sum (same guarantee):     median ${median(curlVerified).toFixed(2)} s = ${(totalBytes / median(curlVerified) / 1e6).toFixed(0)} MB/s; paired ratio chatwright / (curl + sha256sum) ${median(pairedVerified).toFixed(2)}×`,
+    );
+    console.log(
+      `   CPU seconds per GB: chatwright ${((median(ourCpu) * 1e9) / totalBytes).toFixed(2)} (incl. hashing thread; the server runs in its own process), curl ${((median(curlCpu) * 1e9) / totalBytes).toFixed(2)}`,
+    );
 
     console.log('\n2. Hub search with 500 models on the server (listModels, expand fields, parse, describe):');
     const queries: { text?: string; task?: string; format?: 'onnx' }[] = [{}, { text: 'model-1' }, { task: 'text-generation' }, { task: 'feature-extraction', format: 'onnx' }, { text: 'org3' }];
@@ -109,7 +128,11 @@ async function main(): Promise<void> {
   } finally {
     child.kill();
     rmSync(scratch, { recursive: true, force: true });
-    console.log(`\nload after: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+    console.log(
+      `\nload after: ${loadavg()
+        .map((v) => v.toFixed(2))
+        .join(' ')}`,
+    );
   }
 }
 

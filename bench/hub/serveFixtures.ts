@@ -24,7 +24,10 @@ const tasks = ['text-generation', 'feature-extraction', 'sentence-similarity', '
 for (let i = 0; i < searchModels; i++) {
   models.push({
     id: `org${i % 37}/model-${i}-${tasks[i % tasks.length]}`,
-    files: [{ path: 'config.json', content: Buffer.from('{}') }, { path: `onnx/model${i % 2 ? '_q4' : ''}.onnx`, content: Buffer.alloc(16) }],
+    files: [
+      { path: 'config.json', content: Buffer.from('{}') },
+      { path: `onnx/model${i % 2 ? '_q4' : ''}.onnx`, content: Buffer.alloc(16) },
+    ],
     pipelineTag: tasks[i % tasks.length] ?? 'text-generation',
     tags: i % 2 ? ['onnx'] : ['safetensors'],
     license: i % 3 ? 'apache-2.0' : 'mit',

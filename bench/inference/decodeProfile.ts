@@ -40,17 +40,27 @@ async function decodeSteps(ort: typeof Ort, file: string, kv: KvShape, profile: 
   });
   const layers = session.inputNames.filter((name) => /^past_key_values\.\d+\.key$/.test(name)).length;
   let past: Record<string, Ort.Tensor> = {};
-  for (let layer = 0; layer < layers; layer++) for (const kind of ['key', 'value']) past[`past_key_values.${layer}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, kv.kvHeads, 0, kv.headDim]);
+  for (let layer = 0; layer < layers; layer++)
+    for (const kind of ['key', 'value']) past[`past_key_values.${layer}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, kv.kvHeads, 0, kv.headDim]);
   let length = 0;
   const stepMs: number[] = [];
   for (let step = 0; step <= steps; step++) {
     const count = step === 0 ? 32 : 1;
     const feeds: Record<string, Ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: count }, (_, i) => BigInt(1000 + ((step * 31 + i * 17) % 5000))), [1, count]),
+      input_ids: new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: count }, (_, i) => BigInt(1000 + ((step * 31 + i * 17) % 5000))),
+        [1, count],
+      ),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(length + count).fill(1n), [1, length + count]),
       ...past,
     };
-    if (session.inputNames.includes('position_ids')) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: count }, (_, i) => BigInt(length + i)), [1, count]);
+    if (session.inputNames.includes('position_ids'))
+      feeds.position_ids = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: count }, (_, i) => BigInt(length + i)),
+        [1, count],
+      );
     const started = performance.now();
     const outputs = await session.run(feeds);
     if (step > 0) stepMs.push(performance.now() - started);
@@ -96,8 +106,15 @@ async function main(): Promise<void> {
     const ratios = (of: number[]): string => list(exported.map((ms, round) => ms / of[round]!));
     console.log(`Qwen2.5-0.5B shape, int8, ${threads} threads: median step of ${steps} decoding steps after a 32-token prompt, in 3 alternating rounds`);
     console.log(`  the exported graph (what both engines run): ${list(exported)} ms`);
-    console.log(`  the same weights in onnxruntime-genai's fused operators (GroupQueryAttention with rotary, SkipSimplifiedLayerNormalization, packed QKV and gate/up products): ${list(fused)} ms → the exported graph's step ÷ this: ${ratios(fused)}`);
-    console.log(`  the weights' matrix products alone (${(bytes / 1e6).toFixed(0)} MB per token at ${list(floor.map((ms) => bytes / ms / 1e6), 1)} GB/s): ${list(floor)} ms → no engine reading each weight once per token passes ${ratios(floor)}x the exported graph on these cores`);
+    console.log(
+      `  the same weights in onnxruntime-genai's fused operators (GroupQueryAttention with rotary, SkipSimplifiedLayerNormalization, packed QKV and gate/up products): ${list(fused)} ms → the exported graph's step ÷ this: ${ratios(fused)}`,
+    );
+    console.log(
+      `  the weights' matrix products alone (${(bytes / 1e6).toFixed(0)} MB per token at ${list(
+        floor.map((ms) => bytes / ms / 1e6),
+        1,
+      )} GB/s): ${list(floor)} ms → no engine reading each weight once per token passes ${ratios(floor)}x the exported graph on these cores`,
+    );
 
     const { events } = await decodeSteps(ort, file, kv, true, scratch);
     const runs = events.filter((event) => event.cat === 'Session' && event.name === 'model_run').slice(1);
@@ -117,9 +134,14 @@ async function main(): Promise<void> {
     const matmulOps = ['MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'MatMulInteger', 'DynamicQuantizeLinear'];
     const matmulUs = matmulOps.reduce((sum, op) => sum + (byOp.get(op)?.us ?? 0), 0);
     const matmulCount = matmulOps.reduce((sum, op) => sum + (byOp.get(op)?.count ?? 0), 0) / runs.length;
-    console.log(`  the exported graph under onnxruntime's profiler (which slows every kernel): ${(runUs / runs.length / 1000).toFixed(2)} ms per step, kernels ${((100 * kernelUs) / runUs).toFixed(0)}% over ${Math.round(perRun)} operators`);
-    console.log(`    int8 matrix products (with activation quantization): ${((100 * matmulUs) / runUs).toFixed(0)}%; the ${Math.round(perRun - matmulCount)} other operators and the time between kernels: ${(100 - (100 * matmulUs) / runUs).toFixed(0)}%`);
-    for (const [op, entry] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 10)) console.log(`    ${op.padEnd(24)} ${((100 * entry.us) / runUs).toFixed(1).padStart(5)}%  ${(entry.count / runs.length).toFixed(0).padStart(4)} per step`);
+    console.log(
+      `  the exported graph under onnxruntime's profiler (which slows every kernel): ${(runUs / runs.length / 1000).toFixed(2)} ms per step, kernels ${((100 * kernelUs) / runUs).toFixed(0)}% over ${Math.round(perRun)} operators`,
+    );
+    console.log(
+      `    int8 matrix products (with activation quantization): ${((100 * matmulUs) / runUs).toFixed(0)}%; the ${Math.round(perRun - matmulCount)} other operators and the time between kernels: ${(100 - (100 * matmulUs) / runUs).toFixed(0)}%`,
+    );
+    for (const [op, entry] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 10))
+      console.log(`    ${op.padEnd(24)} ${((100 * entry.us) / runUs).toFixed(1).padStart(5)}%  ${(entry.count / runs.length).toFixed(0).padStart(4)} per step`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -31,7 +31,11 @@ export async function measurePeakMacsPerSecond(threads: number, size = 1024, sec
         graphOptimizationLevel: 'all',
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
-      const x = new ort.Tensor('float32', Float32Array.from({ length: size * size }, (_, i) => ((i * 7919) % 13) / 13 - 0.5), [size, size]);
+      const x = new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: size * size }, (_, i) => ((i * 7919) % 13) / 13 - 0.5),
+        [size, size],
+      );
       await session.run({ x });
       // The best of many short windows: other processes on a shared machine only ever slow a window down.
       const deadline = performance.now() + seconds * 1000;

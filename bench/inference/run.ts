@@ -41,14 +41,17 @@ const threads = availableParallelism();
 const rounds = Number(values.rounds);
 const peerSpinWait = !values['peer-no-spin'];
 const log = (line: string): void => console.log(line);
-const load = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const giga = (value: number): string => `${(value / 1e9).toFixed(1)} G`;
 const mega = (value: number): string => `${(value / 1e6).toFixed(1)} M`;
 const ratios = (pairs: [number, number][]): string => pairs.map(([a, b]) => `${(a / b).toFixed(2)}x`).join(', ');
 
 function engine(): EngineClient {
-  return new EngineClient({ workerPath: join(root, 'src/worker/engineWorker.ts'), execArgv: ['--import', 'tsx'], settings: { executionProvider: 'cpu', threads, idleUnloadMs: 0, spinWhileGenerating: values['engine-spin'] } });
+  return new EngineClient({ workerPath: join(root, 'src/worker/engineWorker.ts'), settings: { executionProvider: 'cpu', threads, idleUnloadMs: 0, spinWhileGenerating: values['engine-spin'] } });
 }
 
 /** The transformers.js process: loaded once, then one job per line. */
@@ -117,7 +120,9 @@ function chunkMix(tokenizer: Tokenizer, count: number): { texts: string[]; meanT
 
 async function main(): Promise<void> {
   log(`# Chatwright inference benchmark — ${new Date().toISOString()}, ${threads} threads, ${rounds} alternating rounds, load average ${load()}`);
-  log(`transformers.js 4.3.1 with ${peerSpinWait ? "onnxruntime's default thread pool (spinning)" : 'a no-spin thread pool'}; Chatwright ${values['engine-spin'] ? 'spins while generating (chatwright.engine.spinWhileGenerating on)' : 'without spinning (its default)'}`);
+  log(
+    `transformers.js 4.3.1 with ${peerSpinWait ? "onnxruntime's default thread pool (spinning)" : 'a no-spin thread pool'}; Chatwright ${values['engine-spin'] ? 'spins while generating (chatwright.engine.spinWhileGenerating on)' : 'without spinning (its default)'}`,
+  );
   const models = ensureBenchModels(values.models, log);
   const peak = await measurePeakMacsPerSecond(threads);
   log(`cores' capability (onnxruntime GEMM 1024³, ${threads} threads): fp32 ${giga(peak.fp32)}MAC/s, int8 (dynamic quantization, as q8 models run) ${giga(peak.int8)}MAC/s`);
@@ -151,7 +156,9 @@ async function main(): Promise<void> {
         const peakOf = dtype === 'fp32' ? peak.fp32 : peak.int8;
         const fraction = (perSecond: number): string => `${((100 * perSecond * meanTokens * models.miniLm.macsPerToken) / peakOf).toFixed(0)}%`;
         log(`${dtype}: Chatwright ${best.toFixed(1)} embeddings/s vs transformers.js ${bestTheirs.toFixed(1)}/s = ${(best / bestTheirs).toFixed(2)}x (best rounds; each round: ${ratios(pairs)})`);
-        log(`  frame: ${mega(models.miniLm.macsPerToken)}MAC/token × ${(best * meanTokens).toFixed(0)} tokens/s = ${fraction(best)} of the cores' ${dtype === 'fp32' ? 'fp32' : 'int8'} GEMM rate (transformers.js ${fraction(bestTheirs)})`);
+        log(
+          `  frame: ${mega(models.miniLm.macsPerToken)}MAC/token × ${(best * meanTokens).toFixed(0)} tokens/s = ${fraction(best)} of the cores' ${dtype === 'fp32' ? 'fp32' : 'int8'} GEMM rate (transformers.js ${fraction(bestTheirs)})`,
+        );
         log(`  peak memory: Chatwright worker ${mb(status.peakRssBytes)}, transformers.js process ${mb(theirPeak)} | cosine of the first text's vectors ${similarity.toFixed(6)}`);
       } finally {
         client.dispose();
@@ -163,10 +170,15 @@ async function main(): Promise<void> {
   if (!values.skip?.includes('generate')) {
     const newTokens = Number(values['new-tokens']);
     const qwen = values.fused ? ensureFusedQwenModel(values.models, log) : models.qwen;
-    const qwenTokenizer = new Tokenizer(JSON.parse(readFileSync(join(qwen.dir, 'tokenizer.json'), 'utf8')) as object, JSON.parse(readFileSync(join(qwen.dir, 'tokenizer_config.json'), 'utf8')) as object);
+    const qwenTokenizer = new Tokenizer(
+      JSON.parse(readFileSync(join(qwen.dir, 'tokenizer.json'), 'utf8')) as object,
+      JSON.parse(readFileSync(join(qwen.dir, 'tokenizer_config.json'), 'utf8')) as object,
+    );
     const corpus = readFileSync('/work/shared/data/corpus/rclone-docs/bisync.md', 'utf8');
     const prompt = qwenTokenizer.decode(qwenTokenizer.encode(corpus).ids.slice(200, 232));
-    log(`\n## Generation: Qwen2.5-0.5B shape, int8, ${values.fused ? "onnxruntime-genai's fused operators" : 'the exported graph'} (${(qwen.parameters / 1e6).toFixed(0)}M parameters), ${qwenTokenizer.encode(prompt).ids.length}-token prompt, ${newTokens} new tokens, greedy`);
+    log(
+      `\n## Generation: Qwen2.5-0.5B shape, int8, ${values.fused ? "onnxruntime-genai's fused operators" : 'the exported graph'} (${(qwen.parameters / 1e6).toFixed(0)}M parameters), ${qwenTokenizer.encode(prompt).ids.length}-token prompt, ${newTokens} new tokens, greedy`,
+    );
     const client = engine();
     const theirs = await TransformersJs.start({ task: 'generate', dir: qwen.dir, dtype: 'q8', threads, spinWait: peerSpinWait });
     const ort = await loadOnnxRuntime();
@@ -208,7 +220,9 @@ async function main(): Promise<void> {
           ` → no engine reading each weight once per token passes ${streamingMs.map((ms) => (1000 / ms).toFixed(1)).join(', ')} tokens/s. Share of that ceiling, round by round: Chatwright ${perRound((round) => ours[round]!.stats.tokensPerSecond)}, transformers.js ${perRound((round) => their[round]!.tokensPerSecond)};` +
           ` the highest ratio to transformers.js the machine allowed: ${streamingMs.map((ms, round) => `${(1000 / ms / their[round]!.tokensPerSecond).toFixed(2)}x`).join(', ')} (bench/inference/decodeProfile.ts: where the rest of a step goes)`,
       );
-      log(`  peak memory: Chatwright worker ${mb(status.peakRssBytes)}, transformers.js process ${mb(bestTheirs.peakRssBytes)} | same greedy text in every round: ${ours.every((r, i) => r.text === their[i]!.text)}`);
+      log(
+        `  peak memory: Chatwright worker ${mb(status.peakRssBytes)}, transformers.js process ${mb(bestTheirs.peakRssBytes)} | same greedy text in every round: ${ours.every((r, i) => r.text === their[i]!.text)}`,
+      );
     } finally {
       client.dispose();
       theirs.stop();

@@ -59,9 +59,19 @@ export function writeWeightStreamingGraph(file: string, m: DecoderMatrices): voi
 
 /** Median milliseconds to stream the graph's weights once, over `seconds` of back-to-back runs. */
 export async function measureWeightStreamingMs(ort: typeof Ort, file: string, m: DecoderMatrices, threads: number, seconds = 2): Promise<number> {
-  const session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } });
+  const session = await ort.InferenceSession.create(file, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
   try {
-    const state = (size: number): Ort.Tensor => new ort.Tensor('float32', Float32Array.from({ length: size }, (_, i) => ((i * 7919) % 101) / 101 - 0.5), [1, size]);
+    const state = (size: number): Ort.Tensor =>
+      new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: size }, (_, i) => ((i * 7919) % 101) / 101 - 0.5),
+        [1, size],
+      );
     const feeds = { hidden_state: state(m.hidden), mlp_state: state(m.intermediate) };
     await session.run(feeds);
     const times: number[] = [];

@@ -113,7 +113,8 @@ function coreBenchmark(): void {
 async function grammarBenchmark(): Promise<void> {
   const registry = createRegistry([{ path: join(root, 'syntaxes', 'prompty.tmLanguage.json'), scopeName: 'source.prompty' }]);
   const grammar = (await registry.loadGrammar('source.prompty'))!;
-  const walk = (folder: string): string[] => readdirSync(folder).flatMap((entry) => (statSync(join(folder, entry)).isDirectory() ? walk(join(folder, entry)) : entry.endsWith('.prompty') ? [join(folder, entry)] : []));
+  const walk = (folder: string): string[] =>
+    readdirSync(folder).flatMap((entry) => (statSync(join(folder, entry)).isDirectory() ? walk(join(folder, entry)) : entry.endsWith('.prompty') ? [join(folder, entry)] : []));
   const corpora: [string, string[]][] = [
     ['1,000-line template', largeTemplate(1000).split('\n')],
     ['the 15 real Prompty files', walk(join(root, 'test/fixtures/prompts/real')).flatMap((file) => readFileSync(file, 'utf8').split(/\r?\n/))],
@@ -132,15 +133,25 @@ async function grammarBenchmark(): Promise<void> {
     }
     const s = stats(samples);
     const chars = lines.reduce((sum, line) => sum + line.length + 1, 0);
-    console.log(`grammar: ${name.padEnd(28)} ${lines.length} lines  median ${s.median.toFixed(2)} ms  p95 ${s.p95.toFixed(2)} ms  = ${Math.round(lines.length / (s.median / 1000)).toLocaleString('en')} lines/s, ${(chars / 1e6 / (s.median / 1000)).toFixed(1)} MB/s`);
+    console.log(
+      `grammar: ${name.padEnd(28)} ${lines.length} lines  median ${s.median.toFixed(2)} ms  p95 ${s.p95.toFixed(2)} ms  = ${Math.round(lines.length / (s.median / 1000)).toLocaleString('en')} lines/s, ${(chars / 1e6 / (s.median / 1000)).toFixed(1)} MB/s`,
+    );
   }
-  console.log('grammar peer: the Prompty VS Code extension\'s grammar is not published on npm (npm view prompty / @prompty/core: 404), so these are absolute figures.');
+  console.log("grammar peer: the Prompty VS Code extension's grammar is not published on npm (npm view prompty / @prompty/core: 404), so these are absolute figures.");
 }
 
 void (async () => {
-  console.log(`load average (1/5/15 min): ${loadavg().map((v) => v.toFixed(2)).join(' / ')}; ${iterations} iterations`);
+  console.log(
+    `load average (1/5/15 min): ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' / ')}; ${iterations} iterations`,
+  );
   await serverBenchmarks();
   coreBenchmark();
   await grammarBenchmark();
-  console.log(`load average after: ${loadavg().map((v) => v.toFixed(2)).join(' / ')}`);
+  console.log(
+    `load average after: ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' / ')}`,
+  );
 })();

@@ -6,11 +6,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type TextEmbedder } from '../../src/core/inference/embedding';
 import { type Chunk } from '../../src/core/rag/chunk';
-import { searchIndex } from '../../src/core/rag/retriever';
+import { embedQuery, searchIndex } from '../../src/core/rag/retriever';
 import { IndexStore } from '../../src/core/rag/store';
 import { corpusVocabulary, loadLine, nearVector, randomUnitVector, sampleWord, seededRandom, summarise } from './synthetic';
 
-const { values } = parseArgs({ options: { chunks: { type: 'string', default: '100000' }, queries: { type: 'string', default: '200' }, 'skip-lancedb': { type: 'boolean', default: false }, dir: { type: 'string', default: '/tmp/chatwright-bench-latency' } } });
+const { values } = parseArgs({
+  options: {
+    chunks: { type: 'string', default: '100000' },
+    queries: { type: 'string', default: '200' },
+    'skip-lancedb': { type: 'boolean', default: false },
+    dir: { type: 'string', default: '/tmp/chatwright-bench-latency' },
+  },
+});
 const chunkCount = Number(values.chunks);
 const queryCount = Number(values.queries);
 const dimensions = 384;
@@ -78,10 +85,22 @@ async function main(): Promise<void> {
   log('modes run interleaved, query by query, so that load spikes on the shared machine hit every mode alike');
   const modes: { label: string; run: (index: number) => Promise<unknown> }[] = [
     { label: 'BM25 (searchIndex, bm25, k=10)', run: (i) => searchIndex(store, queryTexts[i]!, { mode: 'bm25', k: 10 }) },
-    { label: 'vector, in-memory exact scan (searchIndex, vector)', run: (i) => searchIndex(store, queryTexts[i]!, { mode: 'vector', k: 10, embedder }) },
-    { label: 'hybrid: BM25 50 + vector 50 → RRF (searchIndex)', run: (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, embedder }) },
-    { label: 'hybrid + MMR λ=0.7', run: (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, embedder, mmrLambda: 0.7 }) },
-    { label: 'hybrid with a path filter (docs/part1*/**)', run: (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, embedder, pathFilter: 'docs/part1*/**' }) },
+    {
+      label: 'vector, in-memory exact scan (searchIndex, vector)',
+      run: async (i) => searchIndex(store, queryTexts[i]!, { mode: 'vector', k: 10, queryEmbedding: (await embedQuery(embedder, queryTexts[i]!, 'vector'))! }),
+    },
+    {
+      label: 'hybrid: BM25 50 + vector 50 → RRF (searchIndex)',
+      run: async (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, queryEmbedding: (await embedQuery(embedder, queryTexts[i]!, 'hybrid'))! }),
+    },
+    {
+      label: 'hybrid + MMR λ=0.7',
+      run: async (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, queryEmbedding: (await embedQuery(embedder, queryTexts[i]!, 'hybrid'))!, mmrLambda: 0.7 }),
+    },
+    {
+      label: 'hybrid with a path filter (docs/part1*/**)',
+      run: async (i) => searchIndex(store, queryTexts[i]!, { mode: 'hybrid', k: 10, queryEmbedding: (await embedQuery(embedder, queryTexts[i]!, 'hybrid'))!, pathFilter: 'docs/part1*/**' }),
+    },
   ];
   const samples = modes.map(() => [] as number[]);
   for (let i = 0; i < 5; i++) for (const mode of modes) await mode.run(i);
@@ -129,7 +148,9 @@ async function main(): Promise<void> {
     if (!table) {
       rmSync(lanceDir, { recursive: true, force: true });
       db = await lancedb.connect(lanceDir);
-      const rows = store.db.prepare('SELECT c.rowid AS rowid, e.vector AS vector FROM embeddings e JOIN chunks c ON c.content_hash = e.content_hash WHERE e.model = ? ORDER BY c.rowid').iterate(model) as IterableIterator<{ rowid: number; vector: Buffer }>;
+      const rows = store.db
+        .prepare('SELECT c.rowid AS rowid, e.vector AS vector FROM embeddings e JOIN chunks c ON c.content_hash = e.content_hash WHERE e.model = ? ORDER BY c.rowid')
+        .iterate(model) as IterableIterator<{ rowid: number; vector: Buffer }>;
       let batch: { id: number; vector: number[] }[] = [];
       const started = performance.now();
       for (const row of rows) {
@@ -158,7 +179,8 @@ async function main(): Promise<void> {
       }
       return hits / (truth.length * 10);
     };
-    const flatSearch = async (vector: Float32Array): Promise<number[]> => ((await lance.vectorSearch(vector).distanceType('cosine').bypassVectorIndex().limit(10).toArray()) as { id: number }[]).map((row) => row.id);
+    const flatSearch = async (vector: Float32Array): Promise<number[]> =>
+      ((await lance.vectorSearch(vector).distanceType('cosine').bypassVectorIndex().limit(10).toArray()) as { id: number }[]).map((row) => row.id);
     const flat = await timeIt('LanceDB flat (exact) vector search', (i) => flatSearch(queryVectors[i]!));
     log(`LanceDB flat recall@10 vs exact: ${(await recallOf(flatSearch)).toFixed(3)}`);
     if ((await lance.listIndices()).length === 0) {
@@ -168,10 +190,13 @@ async function main(): Promise<void> {
     } else {
       log('reusing the LanceDB IVF-PQ index (256 partitions, 48 sub-vectors)');
     }
-    const annSearch = async (vector: Float32Array): Promise<number[]> => ((await lance.vectorSearch(vector).distanceType('cosine').nprobes(20).refineFactor(10).limit(10).toArray()) as { id: number }[]).map((row) => row.id);
+    const annSearch = async (vector: Float32Array): Promise<number[]> =>
+      ((await lance.vectorSearch(vector).distanceType('cosine').nprobes(20).refineFactor(10).limit(10).toArray()) as { id: number }[]).map((row) => row.id);
     const ann = await timeIt('LanceDB IVF-PQ (nprobes 20, refine 10)', (i) => annSearch(queryVectors[i]!));
     log(`LanceDB IVF-PQ recall@10 vs exact: ${(await recallOf(annSearch)).toFixed(3)}`);
-    log(`\nratios (LanceDB ÷ Chatwright in-memory, p50): flat ${(flat.p50 / memory.p50).toFixed(2)}x, IVF-PQ ${(ann.p50 / memory.p50).toFixed(2)}x; sqlite-vec scan ÷ in-memory: ${(vecStats.p50 / memory.p50).toFixed(2)}x`);
+    log(
+      `\nratios (LanceDB ÷ Chatwright in-memory, p50): flat ${(flat.p50 / memory.p50).toFixed(2)}x, IVF-PQ ${(ann.p50 / memory.p50).toFixed(2)}x; sqlite-vec scan ÷ in-memory: ${(vecStats.p50 / memory.p50).toFixed(2)}x`,
+    );
   }
   log(`\nhybrid p95 ${hybrid.p95.toFixed(1)} ms (target < 50 ms): ${hybrid.p95 < 50 ? 'met' : 'NOT met'}`);
   log(`process RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB; load average at end: ${loadLine()}`);

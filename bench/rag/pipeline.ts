@@ -21,7 +21,10 @@ async function main(): Promise<void> {
   try {
     const docs = join(scratch, 'docs');
     mkdirSync(docs);
-    const names = readdirSync(corpus).filter((name) => name.endsWith('.md')).sort().slice(0, Number(values.files));
+    const names = readdirSync(corpus)
+      .filter((name) => name.endsWith('.md'))
+      .sort()
+      .slice(0, Number(values.files));
     for (const name of names) cpSync(join(corpus, name), join(docs, name));
     const modelDir = join(scratch, 'model');
     generateEncoderModel(modelDir, { ...miniLmL6Shape, formats: ['q8'] });
@@ -29,7 +32,18 @@ async function main(): Promise<void> {
     const batchSize = Number(values.batch);
     // The texts the indexer will embed: chunk once to learn them (not timed).
     const probe = IndexStore.open(join(scratch, 'probe.db')).store;
-    await new FolderIndexer({ root: docs, store: probe, embedder: { ...embedder, modelKey: embedder.modelKey, dimensions: embedder.dimensions, maxTokens: embedder.maxTokens, countTokens: (text) => embedder.countTokens(text), embed: (texts) => Promise.resolve(texts.map(() => new Float32Array(embedder.dimensions))) } }).indexAll();
+    await new FolderIndexer({
+      root: docs,
+      store: probe,
+      embedder: {
+        ...embedder,
+        modelKey: embedder.modelKey,
+        dimensions: embedder.dimensions,
+        maxTokens: embedder.maxTokens,
+        countTokens: (text) => embedder.countTokens(text),
+        embed: (texts) => Promise.resolve(texts.map(() => new Float32Array(embedder.dimensions))),
+      },
+    }).indexAll();
     const texts = probe.pendingEmbeddings('none', 1_000_000).map((row) => {
       const path = JSON.parse(row.headingPath) as string[];
       return path.length ? `${path.join(' > ')}\n${row.text}` : row.text;
@@ -70,7 +84,9 @@ async function main(): Promise<void> {
     const raw = sum(rawTimes);
     const indexed = sum(indexTimes.map((entry) => entry.total));
     const inModel = sum(indexTimes.map((entry) => entry.model));
-    process.stdout.write(`\nraw embedding ${((texts.length * rawTimes.length) / (raw / 1000)).toFixed(1)} chunks/s; index end to end ${((texts.length * indexTimes.length) / (indexed / 1000)).toFixed(1)} chunks/s\n`);
+    process.stdout.write(
+      `\nraw embedding ${((texts.length * rawTimes.length) / (raw / 1000)).toFixed(1)} chunks/s; index end to end ${((texts.length * indexTimes.length) / (indexed / 1000)).toFixed(1)} chunks/s\n`,
+    );
     process.stdout.write(`pipeline overhead vs raw embedding, across runs: ${(((indexed - raw) / raw) * 100).toFixed(1)}% (target ≤ 15%; sensitive to load drift between runs)\n`);
     process.stdout.write(`pipeline overhead within the index runs (scan, parse, chunk, SQLite ÷ time in the model): ${(((indexed - inModel) / inModel) * 100).toFixed(1)}%\n`);
     process.stdout.write(`load average at end: ${loadLine()}\n`);

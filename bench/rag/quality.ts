@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { approximateTokenCounter } from '../../src/core/rag/chunk';
 import { FolderIndexer } from '../../src/core/rag/indexer';
-import { searchIndex, type SearchMode } from '../../src/core/rag/retriever';
+import { embedQuery, searchIndex, type SearchMode } from '../../src/core/rag/retriever';
 import { IndexStore } from '../../src/core/rag/store';
 import { OnnxTextEmbedder } from '../../src/core/inference/textEmbedder';
 import { generateEncoderModel } from '../../test/support/modelGenerator/index';
@@ -22,10 +22,17 @@ async function evaluate(store: IndexStore, mode: SearchMode, embedder?: OnnxText
   let reciprocal = 0;
   const misses: string[] = [];
   for (const question of questions) {
-    const { hits } = await searchIndex(store, question.q, { k: 10, mode, ...(embedder ? { embedder } : {}) });
+    const queryEmbedding = await embedQuery(embedder, question.q, mode);
+    const { hits } = await searchIndex(store, question.q, { k: 10, mode, ...(queryEmbedding ? { queryEmbedding } : {}) });
     const rank = hits.findIndex((hit) => question.files.includes(hit.path)) + 1;
     if (rank >= 1 && rank <= 5) found5++;
-    else misses.push(`${question.q} → ${hits.slice(0, 3).map((hit) => hit.path).join(', ')}`);
+    else
+      misses.push(
+        `${question.q} → ${hits
+          .slice(0, 3)
+          .map((hit) => hit.path)
+          .join(', ')}`,
+      );
     if (rank >= 1) reciprocal += 1 / rank;
   }
   return { recall5: found5 / questions.length, mrr: reciprocal / questions.length, misses };
@@ -59,7 +66,9 @@ async function main(): Promise<void> {
     const vectorStore = IndexStore.open(join(scratch, 'hybrid.db')).store;
     const started = performance.now();
     const report = await new FolderIndexer({ root: corpus, store: vectorStore, embedder }).indexAll();
-    process.stdout.write(`\nindexed with a generated 2-layer encoder (random weights, real WordPiece tokenizer): ${vectorStore.stats().chunks} chunks, ${report.embedded} embedded in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `\nindexed with a generated 2-layer encoder (random weights, real WordPiece tokenizer): ${vectorStore.stats().chunks} chunks, ${report.embedded} embedded in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+    );
     const bm25Model = await evaluate(vectorStore, 'bm25');
     const hybrid = await evaluate(vectorStore, 'hybrid', embedder);
     process.stdout.write(`BM25 (model-token budgets)     recall@5 ${bm25Model.recall5.toFixed(3)}   MRR@10 ${bm25Model.mrr.toFixed(3)}\n`);

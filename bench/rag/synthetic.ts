@@ -43,7 +43,11 @@ export function corpusVocabulary(folder: string): { words: string[]; cumulative:
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.md')) for (const word of readFileSync(path, 'utf8').toLowerCase().match(/[a-z][a-z0-9]{1,20}/g) ?? []) counts.set(word, (counts.get(word) ?? 0) + 1);
+      else if (name.endsWith('.md'))
+        for (const word of readFileSync(path, 'utf8')
+          .toLowerCase()
+          .match(/[a-z][a-z0-9]{1,20}/g) ?? [])
+          counts.set(word, (counts.get(word) ?? 0) + 1);
     }
   };
   walk(folder);

@@ -66,7 +66,12 @@ export class Config {
     return {
       autoIndex: rag.get<boolean>('autoIndex', settingDefaults['rag.autoIndex']),
       include: strings(rag.get('include')),
-      exclude: [...strings(rag.get('exclude')), ...Object.entries(filesExclude ?? {}).filter(([, on]) => on === true).map(([glob]) => glob)],
+      exclude: [
+        ...strings(rag.get('exclude')),
+        ...Object.entries(filesExclude ?? {})
+          .filter(([, on]) => on === true)
+          .map(([glob]) => glob),
+      ],
       includeCode: rag.get<boolean>('includeCode', settingDefaults['rag.includeCode']),
       respectGitignore: rag.get<boolean>('respectGitignore', settingDefaults['rag.respectGitignore']),
       maxFileBytes: boundedSetting('rag.maxFileSizeKB', decided('rag.maxFileSizeKB')) * 1024,

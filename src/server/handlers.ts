@@ -67,7 +67,12 @@ function route<P, R>(
         const service = document && state.services[document.languageId];
         const handler = service && feature(service);
         if (!document || !handler) return answerWithout(params);
-        return guarded(state, what, (failure) => answerWithout(params, failure), () => handler(document, params));
+        return guarded(
+          state,
+          what,
+          (failure) => answerWithout(params, failure),
+          () => handler(document, params),
+        );
       }),
   };
 }
@@ -79,16 +84,65 @@ const textDocumentUri = (params: { textDocument: { uri: string } }): string => p
  * yaml-language-server's handler table: the logic is in the services and in src/core, none here).
  */
 export const requestRoutes: readonly RequestRoute[] = [
-  route(CompletionRequest.type, 'Completion', { completionProvider: { triggerCharacters: ['{', ' ', '.', ':', '"', '/', '|'], resolveProvider: false } }, textDocumentUri, (service) => service.complete, () => []),
-  route(HoverRequest.type, 'Hover', { hoverProvider: true }, textDocumentUri, (service) => service.hover, () => null),
-  route(CodeActionRequest.type, 'Code actions', { codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Source] } }, textDocumentUri, (service) => service.codeActions, () => []),
-  route(DefinitionRequest.type, 'Definition', { definitionProvider: true }, textDocumentUri, (service) => service.definition, () => null),
-  route(DocumentSymbolRequest.type, 'Document symbols', { documentSymbolProvider: true }, textDocumentUri, (service) => service.documentSymbols, () => []),
-  route(FoldingRangeRequest.type, 'Folding ranges', { foldingRangeProvider: true }, textDocumentUri, (service) => service.foldingRanges, () => []),
-  route(previewPromptRequest, 'Prompt preview', {}, (params) => params.uri, (service) => service.previewPrompt, (params, failure) => ({
-    uri: params.uri,
-    version: -1,
-    elapsedMs: 0,
-    error: failure === undefined ? 'The template is not open.' : `The preview failed: ${failure}`,
-  })),
+  route(
+    CompletionRequest.type,
+    'Completion',
+    { completionProvider: { triggerCharacters: ['{', ' ', '.', ':', '"', '/', '|'], resolveProvider: false } },
+    textDocumentUri,
+    (service) => service.complete,
+    () => [],
+  ),
+  route(
+    HoverRequest.type,
+    'Hover',
+    { hoverProvider: true },
+    textDocumentUri,
+    (service) => service.hover,
+    () => null,
+  ),
+  route(
+    CodeActionRequest.type,
+    'Code actions',
+    { codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Source] } },
+    textDocumentUri,
+    (service) => service.codeActions,
+    () => [],
+  ),
+  route(
+    DefinitionRequest.type,
+    'Definition',
+    { definitionProvider: true },
+    textDocumentUri,
+    (service) => service.definition,
+    () => null,
+  ),
+  route(
+    DocumentSymbolRequest.type,
+    'Document symbols',
+    { documentSymbolProvider: true },
+    textDocumentUri,
+    (service) => service.documentSymbols,
+    () => [],
+  ),
+  route(
+    FoldingRangeRequest.type,
+    'Folding ranges',
+    { foldingRangeProvider: true },
+    textDocumentUri,
+    (service) => service.foldingRanges,
+    () => [],
+  ),
+  route(
+    previewPromptRequest,
+    'Prompt preview',
+    {},
+    (params) => params.uri,
+    (service) => service.previewPrompt,
+    (params, failure) => ({
+      uri: params.uri,
+      version: -1,
+      elapsedMs: 0,
+      error: failure === undefined ? 'The template is not open.' : `The preview failed: ${failure}`,
+    }),
+  ),
 ];

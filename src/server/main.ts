@@ -41,7 +41,14 @@ const state: ServerState = {
 
 async function publish(document: TextDocument): Promise<void> {
   const diagnose = services[document.languageId]?.diagnose;
-  const diagnostics: Diagnostic[] = diagnose ? await guarded(state, `Checking ${document.uri}`, () => [], () => diagnose(document)) : [];
+  const diagnostics: Diagnostic[] = diagnose
+    ? await guarded(
+        state,
+        `Checking ${document.uri}`,
+        () => [],
+        () => diagnose(document),
+      )
+    : [];
   // Drop results for a version the user has already edited past.
   if (state.documents.get(document.uri)?.version !== document.version) return;
   await connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
@@ -70,7 +77,13 @@ for (const route of requestRoutes) route.register(connection, state);
 connection.onShutdown(async () => {
   for (const service of Object.values(services)) {
     const dispose = service.dispose;
-    if (dispose) await guarded(state, 'Shutdown', () => undefined, () => dispose());
+    if (dispose)
+      await guarded(
+        state,
+        'Shutdown',
+        () => undefined,
+        () => dispose(),
+      );
   }
 });
 

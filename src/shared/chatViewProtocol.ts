@@ -1,133 +1,46 @@
 /**
- * Messages between the extension host and the Chat webview (the sidebar view and the editor panels). Both sides
- * import these types; the webview imports nothing else from src/. Requests from the webview carry a
- * `requestId` and get exactly one `response`; an answer streams as `answerStarted`, `answerInput`, `tokens`…,
- * `answerEnded`, all naming the conversation and the answer's message id.
+ * The typed RPC between the extension host and the Chat webview (the sidebar view and the editor panels), over
+ * vscode-jsonrpc (see src/host/webviewRpc.ts for why). The webview asks with the requests of `ChatViewRequests`,
+ * each answered with its own result type; the host tells the webview what changed with `chat/update`
+ * notifications, applied in order by the webview's reducer: an answer streams as `answerStarted`, `answerInput`,
+ * `tokens`…, `answerEnded`, all naming the conversation and the answer's message id. The host validates every
+ * request's params on receipt (`chatViewParams`): the webview shows untrusted text.
  *
- * The chat's data (conversations, settings, what the model saw, stats) is declared here too: the core persists it
- * and the webview renders it, so there is one definition.
+ * The chat's data (conversations, settings, messages, stats) is the core's (`src/core/chat/chatTypes.ts`); it is
+ * re-exported here so that the webview, which may import only `src/shared`, sees the one definition.
  */
+import { NotificationType, NotificationType0, RequestType } from 'vscode-jsonrpc';
+import type {
+  AssistantMessage,
+  AssistantStatus,
+  ChatErrorCode,
+  ChatMessage,
+  ChatSettings,
+  Conversation,
+  ConversationSummary,
+  FewShotExample,
+  FinishReason,
+  GenerationStats,
+  ModelInput,
+  Passage,
+  UserMessage,
+} from '../core/chat/chatTypes';
 
-export type FinishReason = 'stop' | 'length' | 'cancelled';
-
-export interface GenerationStats {
-  promptTokens: number;
-  completionTokens: number;
-  /** From the request to the first streamed token, in milliseconds. */
-  timeToFirstTokenMs: number;
-  /** Completion tokens per second of decoding (after the first token). */
-  tokensPerSecond: number;
-  totalMs: number;
-  finishReason: FinishReason;
-}
-
-/** Settings of one conversation: remembered with it, so reopening it chats the same way. */
-export interface ChatSettings {
-  /** `<backend>/<model>`, or undefined before the user picks one. */
-  model?: string;
-  /** Workspace-relative path of a `.prompty` template, or undefined for none. */
-  template?: string;
-  fewShot: {
-    enabled: boolean;
-    k: number;
-    /** Workspace-relative JSONL file of `messages` rows; undefined means the template's own examples. */
-    examplesFile?: string;
-  };
-  rag: {
-    enabled: boolean;
-    k: number;
-    /** Which index (a workspace folder's); undefined means the first one. */
-    index?: string;
-  };
-  temperature: number;
-  maxTokens: number;
-}
-
-export const defaultChatSettings: ChatSettings = {
-  fewShot: { enabled: false, k: 3 },
-  rag: { enabled: false, k: 4 },
-  temperature: 0.7,
-  maxTokens: 512,
+export type {
+  AssistantMessage,
+  AssistantStatus,
+  ChatErrorCode,
+  ChatMessage,
+  ChatSettings,
+  Conversation,
+  ConversationSummary,
+  FewShotExample,
+  FinishReason,
+  GenerationStats,
+  ModelInput,
+  Passage,
+  UserMessage,
 };
-
-/** A retrieved passage the answer may cite: where it is and how it scored. */
-export interface Passage {
-  /** 1-based number the prompt gives it, which the model cites as `[n]`. */
-  index: number;
-  /** Workspace-relative path. */
-  file: string;
-  /** 1-based, inclusive. */
-  startLine: number;
-  endLine: number;
-  headingPath: string[];
-  text: string;
-  score: number;
-  /** The separate scores behind `score` (e.g. bm25, vector, fused), for display. */
-  scores?: Record<string, number>;
-}
-
-export interface FewShotExample {
-  /** Where it came from: `file:line`. */
-  source: string;
-  messages: { role: string; content: string }[];
-}
-
-/** Everything the model was given for one answer, shown under the answer so the user can improve the chatbot. */
-export interface ModelInput {
-  model: string;
-  template?: string;
-  /** The template's system prompt before retrieved passages were added: what "Add to dataset" keeps. */
-  systemPrompt?: string;
-  /** The messages sent to the backend, exactly. */
-  messages: { role: string; content: string }[];
-  examples: FewShotExample[];
-  passages: Passage[];
-  /** History turns left out to fit the context window. */
-  droppedTurns: number;
-  /** Notes on what was skipped and why (no index, examples file missing, …). */
-  notes: string[];
-}
-
-export type ChatErrorCode = 'model-missing' | 'context-too-long' | 'engine-failure' | 'backend-unavailable' | 'cancelled' | 'invalid-request';
-
-export interface UserMessage {
-  id: string;
-  role: 'user';
-  content: string;
-  createdAt: number;
-}
-
-export type AssistantStatus = 'streaming' | 'done' | 'stopped' | 'error';
-
-export interface AssistantMessage {
-  id: string;
-  role: 'assistant';
-  content: string;
-  createdAt: number;
-  status: AssistantStatus;
-  model?: string;
-  error?: { code: ChatErrorCode; message: string };
-  stats?: GenerationStats;
-  input?: ModelInput;
-}
-
-export type ChatMessage = UserMessage | AssistantMessage;
-
-export interface Conversation {
-  id: string;
-  title: string;
-  createdAt: number;
-  updatedAt: number;
-  settings: ChatSettings;
-  messages: ChatMessage[];
-}
-
-export interface ConversationSummary {
-  id: string;
-  title: string;
-  updatedAt: number;
-  messageCount: number;
-}
 
 // ---- the messages ----
 
@@ -166,6 +79,7 @@ export interface ChatViewState {
   activeConversationId: string | undefined;
 }
 
+/** What the host tells the webview, in order (one `chat/update` notification each). */
 export type HostToChatView =
   | { type: 'state'; state: ChatViewState }
   | { type: 'conversation'; conversation: Conversation }
@@ -174,43 +88,73 @@ export type HostToChatView =
   | { type: 'answerInput'; conversationId: string; answer: AssistantMessage }
   | { type: 'tokens'; conversationId: string; messageId: string; text: string; sentAt: number }
   | { type: 'answerEnded'; conversationId: string; answer: AssistantMessage }
-  | { type: 'response'; requestId: number; ok: true; value?: unknown }
-  | { type: 'response'; requestId: number; ok: false; error: string }
   | { type: 'commandResult'; command: ChatViewCommand; ok: true }
   | { type: 'commandResult'; command: ChatViewCommand; ok: false; error: string }
   /** Lets the host (and tests) focus the composer. */
   | { type: 'focusComposer' };
 
-/** Requests the webview makes; every one is answered by a `response` with the same id. */
-export type ChatViewRequest =
-  | { type: 'send'; conversationId: string; text: string }
-  | { type: 'stop'; conversationId: string }
-  | { type: 'newConversation' }
-  | { type: 'selectConversation'; conversationId: string }
-  | { type: 'renameConversation'; conversationId: string; title: string }
-  | { type: 'deleteConversation'; conversationId: string }
-  | { type: 'exportConversation'; conversationId: string }
-  | { type: 'updateSettings'; conversationId: string; settings: ChatSettings }
-  | { type: 'openCitation'; file: string; startLine: number; endLine: number }
-  | { type: 'openLink'; href: string }
-  | { type: 'copyText'; text: string }
-  | { type: 'addToDataset'; conversationId: string; messageId: string; editedAnswer?: string }
-  | { type: 'retry'; conversationId: string; messageId: string }
-  | { type: 'runCommand'; command: ChatViewCommand }
+/** Requests that need nothing but their name. */
+export type NoParams = Record<string, never>;
+
+export interface ConversationParams {
+  conversationId: string;
+}
+
+/** What opening a link in an answer came to: opened, declined by the user, or refused (a scheme never opened). */
+export type LinkOutcome = 'opened' | 'declined' | 'refused';
+
+/** Where "Add to dataset" wrote the exchange. */
+export interface DatasetLine {
+  /** Workspace-relative path. */
+  file: string;
+  /** 1-based. */
+  line: number;
+}
+
+/** The requests the webview makes, each with its result. `null` answers "nothing happened" (a dialog was closed). */
+export const ChatViewRequests = {
+  send: new RequestType<ConversationParams & { text: string }, void, void>('chat/send'),
+  stop: new RequestType<ConversationParams, void, void>('chat/stop'),
+  retry: new RequestType<ConversationParams & { messageId: string }, void, void>('chat/retry'),
+  /** Answers the id of the conversation shown (an empty one is reused). */
+  newConversation: new RequestType<NoParams, string, void>('chat/newConversation'),
+  selectConversation: new RequestType<ConversationParams, void, void>('chat/selectConversation'),
+  renameConversation: new RequestType<ConversationParams & { title: string }, void, void>('chat/renameConversation'),
+  deleteConversation: new RequestType<ConversationParams, void, void>('chat/deleteConversation'),
+  /** Answers the path the Markdown was saved to. */
+  exportConversation: new RequestType<ConversationParams, string | null, void>('chat/exportConversation'),
+  /** Answers the settings as applied (numbers clamped). */
+  updateSettings: new RequestType<ConversationParams & { settings: ChatSettings }, ChatSettings, void>('chat/updateSettings'),
+  openCitation: new RequestType<{ file: string; startLine: number; endLine: number }, void, void>('chat/openCitation'),
+  openLink: new RequestType<{ href: string }, LinkOutcome, void>('chat/openLink'),
+  copyText: new RequestType<{ text: string }, void, void>('chat/copyText'),
+  addToDataset: new RequestType<ConversationParams & { messageId: string; editedAnswer?: string }, DatasetLine | null, void>('chat/addToDataset'),
+  runCommand: new RequestType<{ command: ChatViewCommand }, void, void>('chat/runCommand'),
   /**
    * "Pick Chat Model…" from inside a conversation: a model picked there applies to it (it drops its own choice), and
-   * the failed answer `retryMessageId` names is answered again with it. Responds with the model the conversation uses.
+   * the failed answer `retryMessageId` names is answered again with it. Answers the model the conversation uses.
    */
-  | { type: 'pickChatModel'; conversationId: string; retryMessageId?: string };
+  pickChatModel: new RequestType<ConversationParams & { retryMessageId?: string }, string | null, void>('chat/pickChatModel'),
+} as const;
 
-export type ChatViewToHost = { type: 'ready' } | (ChatViewRequest & { requestId: number });
+export type ChatViewRequestName = keyof typeof ChatViewRequests;
+/** The params of a request. */
+export type ChatViewParams<K extends ChatViewRequestName> = (typeof ChatViewRequests)[K] extends RequestType<infer P, unknown, void> ? P : never;
+
+/** The webview's page loaded and listens: the host sends the state and the conversation. */
+export const chatViewReady = new NotificationType0('chat/ready');
+/** A change for the webview to apply (see `HostToChatView`). */
+export const chatViewUpdate = new NotificationType<HostToChatView>('chat/update');
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 const isId = (value: unknown): value is string => typeof value === 'string' && /^[\w-]{1,100}$/.test(value);
 const isLine = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 10_000_000;
-const isText = (max: number) => (value: unknown): value is string => typeof value === 'string' && value.length <= max;
+const isText =
+  (max: number) =>
+  (value: unknown): value is string =>
+    typeof value === 'string' && value.length <= max;
 
 /** Settings are checked field by field; the host clamps the numbers again when it applies them. */
 function isSettings(value: unknown): value is ChatSettings {
@@ -230,46 +174,34 @@ function isSettings(value: unknown): value is ChatSettings {
   );
 }
 
-/** Validates a message from the webview: it is untrusted input like any other. */
-export function parseChatViewMessage(value: unknown): ChatViewToHost | undefined {
-  if (!isRecord(value)) return undefined;
-  if (value.type === 'ready') return { type: 'ready' };
-  const requestId = value.requestId;
-  if (typeof requestId !== 'number' || !Number.isSafeInteger(requestId)) return undefined;
-  const m = value;
-  switch (m.type) {
-    case 'send':
-      return isId(m.conversationId) && isText(100_000)(m.text) ? { type: 'send', requestId, conversationId: m.conversationId, text: m.text } : undefined;
-    case 'stop':
-    case 'selectConversation':
-    case 'deleteConversation':
-    case 'exportConversation':
-      return isId(m.conversationId) ? { type: m.type, requestId, conversationId: m.conversationId } : undefined;
-    case 'newConversation':
-      return { type: 'newConversation', requestId };
-    case 'renameConversation':
-      return isId(m.conversationId) && isText(200)(m.title) ? { type: 'renameConversation', requestId, conversationId: m.conversationId, title: m.title } : undefined;
-    case 'updateSettings':
-      return isId(m.conversationId) && isSettings(m.settings) ? { type: 'updateSettings', requestId, conversationId: m.conversationId, settings: m.settings } : undefined;
-    case 'openCitation':
-      return isText(4096)(m.file) && isLine(m.startLine) && isLine(m.endLine) ? { type: 'openCitation', requestId, file: m.file, startLine: m.startLine, endLine: m.endLine } : undefined;
-    case 'openLink':
-      return isText(8192)(m.href) ? { type: 'openLink', requestId, href: m.href } : undefined;
-    case 'copyText':
-      return isText(1_000_000)(m.text) ? { type: 'copyText', requestId, text: m.text } : undefined;
-    case 'addToDataset':
-      if (!isId(m.conversationId) || !isId(m.messageId)) return undefined;
-      if (m.editedAnswer !== undefined && !isText(1_000_000)(m.editedAnswer)) return undefined;
-      return { type: 'addToDataset', requestId, conversationId: m.conversationId, messageId: m.messageId, ...(m.editedAnswer !== undefined ? { editedAnswer: m.editedAnswer } : {}) };
-    case 'retry':
-      return isId(m.conversationId) && isId(m.messageId) ? { type: 'retry', requestId, conversationId: m.conversationId, messageId: m.messageId } : undefined;
-    case 'runCommand':
-      return isChatViewCommand(m.command) ? { type: 'runCommand', requestId, command: m.command } : undefined;
-    case 'pickChatModel':
-      if (!isId(m.conversationId)) return undefined;
-      if (m.retryMessageId !== undefined && !isId(m.retryMessageId)) return undefined;
-      return { type: 'pickChatModel', requestId, conversationId: m.conversationId, ...(m.retryMessageId !== undefined ? { retryMessageId: m.retryMessageId } : {}) };
-    default:
-      return undefined;
-  }
-}
+/** A validator per request: the params, with only the known fields, or undefined when they are malformed. */
+type Validators = { [K in ChatViewRequestName]: (params: unknown) => ChatViewParams<K> | undefined };
+
+const conversationOnly = (p: unknown): ConversationParams | undefined => (isRecord(p) && isId(p.conversationId) ? { conversationId: p.conversationId } : undefined);
+
+/** Validates each request's params on receipt: what the webview sends is untrusted input like any other. */
+export const chatViewParams: Validators = {
+  send: (p) => (isRecord(p) && isId(p.conversationId) && isText(100_000)(p.text) ? { conversationId: p.conversationId, text: p.text } : undefined),
+  stop: conversationOnly,
+  selectConversation: conversationOnly,
+  deleteConversation: conversationOnly,
+  exportConversation: conversationOnly,
+  newConversation: (p) => (p === undefined || p === null || isRecord(p) ? {} : undefined),
+  renameConversation: (p) => (isRecord(p) && isId(p.conversationId) && isText(200)(p.title) ? { conversationId: p.conversationId, title: p.title } : undefined),
+  updateSettings: (p) => (isRecord(p) && isId(p.conversationId) && isSettings(p.settings) ? { conversationId: p.conversationId, settings: p.settings } : undefined),
+  openCitation: (p) => (isRecord(p) && isText(4096)(p.file) && isLine(p.startLine) && isLine(p.endLine) ? { file: p.file, startLine: p.startLine, endLine: p.endLine } : undefined),
+  openLink: (p) => (isRecord(p) && isText(8192)(p.href) ? { href: p.href } : undefined),
+  copyText: (p) => (isRecord(p) && isText(1_000_000)(p.text) ? { text: p.text } : undefined),
+  addToDataset: (p) => {
+    if (!isRecord(p) || !isId(p.conversationId) || !isId(p.messageId)) return undefined;
+    if (p.editedAnswer !== undefined && !isText(1_000_000)(p.editedAnswer)) return undefined;
+    return { conversationId: p.conversationId, messageId: p.messageId, ...(p.editedAnswer !== undefined ? { editedAnswer: p.editedAnswer } : {}) };
+  },
+  retry: (p) => (isRecord(p) && isId(p.conversationId) && isId(p.messageId) ? { conversationId: p.conversationId, messageId: p.messageId } : undefined),
+  runCommand: (p) => (isRecord(p) && isChatViewCommand(p.command) ? { command: p.command } : undefined),
+  pickChatModel: (p) => {
+    if (!isRecord(p) || !isId(p.conversationId)) return undefined;
+    if (p.retryMessageId !== undefined && !isId(p.retryMessageId)) return undefined;
+    return { conversationId: p.conversationId, ...(p.retryMessageId !== undefined ? { retryMessageId: p.retryMessageId } : {}) };
+  },
+};

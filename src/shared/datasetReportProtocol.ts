@@ -1,7 +1,9 @@
 /**
- * The dataset report: what the host computes (from src/core/datasets) and the report webview draws. Declared once,
- * used by both sides.
+ * The dataset report: what the host computes (from src/core/datasets) and the report webview draws, and the typed
+ * RPC notifications between them (vscode-jsonrpc over the webview's postMessage, see src/host/webviewRpc.ts).
+ * Declared once, used by both sides.
  */
+import { NotificationType, NotificationType0 } from 'vscode-jsonrpc';
 
 export interface DatasetReport {
   /** File name or path, as shown. */
@@ -61,20 +63,31 @@ export function uniformTurnCount(report: Pick<DatasetReport, 'turns' | 'turnsVar
 
 export type HostToDatasetReport = { type: 'report'; report: DatasetReport } | { type: 'progress'; message: string } | { type: 'error'; message: string };
 
-export type DatasetReportToHost =
-  | { type: 'ready' }
-  | { type: 'exportMarkdown' }
-  /** Open the reported file at an occurrence (zero-based line and character). */
-  | { type: 'openOccurrence'; line: number; character: number };
+/** Zero-based line and UTF-16 character of an occurrence, as in the editor's API. */
+export interface OccurrencePosition {
+  line: number;
+  character: number;
+}
+
+/** What the report page sends: it asks for nothing back (the host shows any failure itself). */
+export const DatasetReportNotifications = {
+  /** The page loaded: the host sends the latest report or progress. */
+  ready: new NotificationType0('datasetReport/ready'),
+  exportMarkdown: new NotificationType0('datasetReport/exportMarkdown'),
+  /** Open the reported file at an occurrence. */
+  openOccurrence: new NotificationType<OccurrencePosition>('datasetReport/openOccurrence'),
+} as const;
+
+/** The report, or how far its making got. */
+export const datasetReportUpdate = new NotificationType<HostToDatasetReport>('datasetReport/update');
 
 function isPosition(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-export function parseDatasetReportMessage(raw: unknown): DatasetReportToHost | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const { type, line, character } = raw as { type?: unknown; line?: unknown; character?: unknown };
-  if (type === 'ready' || type === 'exportMarkdown') return { type };
-  if (type === 'openOccurrence' && isPosition(line) && isPosition(character)) return { type, line, character };
-  return undefined;
+/** Validates an occurrence's position from the page (untrusted): only whole, non-negative numbers. */
+export function validOccurrencePosition(params: unknown): OccurrencePosition | undefined {
+  if (typeof params !== 'object' || params === null) return undefined;
+  const { line, character } = params as { line?: unknown; character?: unknown };
+  return isPosition(line) && isPosition(character) ? { line, character } : undefined;
 }

@@ -1,9 +1,11 @@
 /**
  * Messages between the extension host and a download worker (a worker thread per download; entry
  * `src/worker/downloadWorker.ts`), so that transferring, hashing and writing model files never run on the extension
- * host's thread. The host starts the worker with a `DownloadWorkerInit`, may send `cancel`, and gets progress, log
- * lines and exactly one `done` or `failed`.
+ * host's thread. The host sends one `download/run` request; the worker streams progress to the request's progress
+ * token and log lines as notifications, and answers with the result. Cancelling the request stops the download
+ * (it rejects with DownloadCancelledError); errors keep their class (HubAccessError with its access link).
  */
+import { NotificationType, ProgressType, RequestType, type ProgressToken } from 'vscode-jsonrpc';
 
 export interface DownloadProgress {
   totalBytes: number;
@@ -55,18 +57,12 @@ export interface DownloadWorkerInit {
   concurrency?: number;
 }
 
-export type DownloadWorkerInbound = { kind: 'cancel' };
-
-/** An error crossing from the worker, with what the host needs to rebuild the kinds it treats specially. */
-export interface DownloadWorkerError {
-  name: string;
-  message: string;
-  /** HubAccessError: the repository, the status and the page to request access at. */
-  access?: { repoId: string; status: 401 | 403; accessUrl: string; gated: boolean };
+/** A download to run, and the token its progress is reported to. */
+export interface DownloadParams extends DownloadWorkerInit {
+  progressToken: ProgressToken;
 }
 
-export type DownloadWorkerMessage =
-  | { kind: 'progress'; progress: DownloadProgress }
-  | { kind: 'log'; message: string }
-  | { kind: 'done'; result: DownloadResult }
-  | { kind: 'failed'; error: DownloadWorkerError };
+export const downloadRequest = new RequestType<DownloadParams, DownloadResult, void>('download/run');
+export const downloadProgress = new ProgressType<DownloadProgress>();
+/** A line for the log (never the token). */
+export const downloadLogNotification = new NotificationType<{ message: string }>('download/log');

@@ -1,8 +1,11 @@
 /**
- * Messages between the extension (or any host) and the inference engine's worker process. Requests carry an id;
- * the worker answers each with exactly one `result` or `error`, and generation streams `token` events before it.
- * Typed once here and used on both sides; imports nothing.
+ * Messages between the extension (or any host) and the inference engine's process, over the RPC layer
+ * (`src/core/rpc`): each request declared once with its exact response type, generation's text streamed as
+ * progress, and the engine's model events as notifications. Typed once here and used on both sides.
  */
+import { NotificationType, ProgressType, RequestType, type ProgressToken } from 'vscode-jsonrpc';
+
+import type { ChatTurn as EngineChatMessage } from '../core/text/chatTurn';
 
 export type EngineEmbeddingRole = 'query' | 'document';
 export type EngineExecutionProvider = 'cpu' | 'cuda' | 'auto';
@@ -18,10 +21,8 @@ export interface EngineSettings {
   spinWhileGenerating?: boolean;
 }
 
-export interface EngineChatMessage {
-  role: string;
-  content: string;
-}
+/** A turn of the conversation to generate from: the core's one chat-turn type, under the protocol's name. */
+export type { EngineChatMessage };
 
 /** How the next token is chosen. Absent values come from the model's generation_config.json, then HF's defaults. */
 export interface EngineSamplingOptions {
@@ -94,38 +95,70 @@ export interface EngineStatus {
   peakRssBytes: number;
 }
 
-/** What each request kind sends and what its `result` carries. */
+export interface EngineModelRef {
+  model: string;
+  dtype?: EngineDtype;
+}
+
+export interface EngineEmbedParams extends EngineModelRef {
+  texts: string[];
+  role: EngineEmbeddingRole;
+}
+
+export interface EngineCountTokensParams extends EngineModelRef {
+  texts: string[];
+}
+
+/** A chat (through the model's chat template), or with `prompt` a raw text continued as is (base models, benchmarks). */
+export interface EngineGenerateParams extends EngineModelRef {
+  messages: EngineChatMessage[];
+  prompt?: string;
+  options: EngineGenerateOptions;
+  /** Where the generated text is streamed, as `engineTokenProgress` values (text deltas), when the caller wants it. */
+  progressToken?: ProgressToken;
+}
+
+export interface EngineLoadParams extends EngineModelRef {
+  kind: 'embedder' | 'generator';
+}
+
+/** What each request kind sends and what it is answered with. */
 export interface EngineRequestMap {
-  embed: [{ model: string; dtype?: EngineDtype; texts: string[]; role: EngineEmbeddingRole }, EngineEmbeddingResult];
-  countTokens: [{ model: string; dtype?: EngineDtype; texts: string[] }, number[]];
-  /** A chat (through the model's chat template), or with `prompt` a raw text continued as is (base models, benchmarks). */
-  generate: [{ model: string; dtype?: EngineDtype; messages: EngineChatMessage[]; prompt?: string; options: EngineGenerateOptions }, EngineGenerationResult];
+  embed: [EngineEmbedParams, EngineEmbeddingResult];
+  countTokens: [EngineCountTokensParams, number[]];
+  /** Generation: aborting ends it within a token, answered with the text so far and finishReason 'cancelled'. */
+  generate: [EngineGenerateParams, EngineGenerationResult];
   /** Loads (or returns) a model without running it. */
-  load: [{ model: string; dtype?: EngineDtype; kind: 'embedder' | 'generator' }, EngineModelInfo];
+  load: [EngineLoadParams, EngineModelInfo];
+  /** Releases one model, or all; answered with how many were released. */
   unload: [{ model?: string }, number];
   status: [Record<string, never>, EngineStatus];
 }
 export type EngineRequestKind = keyof EngineRequestMap;
+type EngineRequestType<K extends EngineRequestKind> = RequestType<EngineRequestMap[K][0], EngineRequestMap[K][1], unknown>;
 
-export type EngineRequest = { [K in EngineRequestKind]: { type: 'request'; id: number; kind: K; params: EngineRequestMap[K][0] } }[EngineRequestKind];
+export const engineEmbedRequest: EngineRequestType<'embed'> = new RequestType('engine/embed');
+export const engineCountTokensRequest: EngineRequestType<'countTokens'> = new RequestType('engine/countTokens');
+export const engineGenerateRequest: EngineRequestType<'generate'> = new RequestType('engine/generate');
+export const engineLoadRequest: EngineRequestType<'load'> = new RequestType('engine/load');
+export const engineUnloadRequest: EngineRequestType<'unload'> = new RequestType('engine/unload');
+export const engineStatusRequest: EngineRequestType<'status'> = new RequestType('engine/status');
+/** Streamed generated text: each value is the next delta (never a broken character). */
+export const engineTokenProgress = new ProgressType<string>();
 
-/** Messages to the worker besides requests. */
-export type EngineControl = { type: 'cancel'; id: number } | { type: 'configure'; settings: EngineSettings };
+/** The engine's requests by kind, for `EngineClient.request(kind, …)`. */
+export const engineRequests: { [K in EngineRequestKind]: EngineRequestType<K> } = {
+  embed: engineEmbedRequest,
+  countTokens: engineCountTokensRequest,
+  generate: engineGenerateRequest,
+  load: engineLoadRequest,
+  unload: engineUnloadRequest,
+  status: engineStatusRequest,
+};
 
-export type EngineToWorker = EngineRequest | EngineControl;
-
-export interface EngineErrorPayload {
-  name: string;
-  message: string;
-  /** The model file a ModelError is about. */
-  file?: string;
-}
-
-export type EngineFromWorker =
-  | { type: 'ready'; pid: number }
-  | { type: 'token'; id: number; text: string }
-  | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; error: EngineErrorPayload }
-  /** Sent when a model is loaded, so the host can show which provider runs it. */
-  | { type: 'modelLoaded'; info: EngineModelInfo; loadMs: number }
-  | { type: 'modelUnloaded'; model: string };
+/** Host → engine: the settings, sent when the process starts and whenever they change. */
+export const engineConfigureNotification = new NotificationType<EngineSettings>('engine/configure');
+/** Engine → host: a model was loaded, so the host can show which provider runs it. */
+export const engineModelLoadedNotification = new NotificationType<{ info: EngineModelInfo; loadMs: number }>('engine/modelLoaded');
+/** Engine → host: a model was released (idle, or asked). */
+export const engineModelUnloadedNotification = new NotificationType<{ model: string }>('engine/modelUnloaded');

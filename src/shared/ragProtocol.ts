@@ -1,7 +1,10 @@
 /**
  * Messages between the extension host and an index worker (one worker thread per workspace folder; entry
- * `src/worker/indexWorker.ts`). Requests carry an id and get exactly one `response`; `progress` and `state` are pushed.
+ * `src/worker/indexWorker.ts`), carried by the RPC layer (`src/core/rpc`). The host sends the requests of
+ * `indexWorkerRequests`; the worker asks the host for document embeddings (`indexEmbedRequest`) and pushes progress,
+ * state and log lines as notifications.
  */
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
 
 export interface IndexSourceSettings {
   include: string[];
@@ -99,6 +102,22 @@ export interface SearchHitInfo extends ChunkLocation {
   vector?: { rank: number; score: number };
 }
 
+/** A question's vector, embedded once on the host by the inference engine and searched in every folder's index. */
+export interface QueryEmbedding {
+  /** The embedding model's key: only an index holding vectors of the same key is searched by vector. */
+  modelKey: string;
+  vector: Float32Array;
+}
+
+/** One folder's search: the question, and its vector when the host could embed it. */
+export interface SearchRequest {
+  query: string;
+  options: SearchRequestOptions;
+  queryEmbedding?: QueryEmbedding;
+  /** Why there is no vector (no model selected, the engine failed): the notice of a lexical fallback says it. */
+  withoutEmbedding?: string;
+}
+
 export interface SearchResultInfo {
   hits: SearchHitInfo[];
   mode: 'hybrid' | 'bm25' | 'vector';
@@ -127,7 +146,7 @@ export interface IndexWorkerRequests {
   indexAll: [Record<string, never>, IndexRunSummary];
   update: [{ paths: string[] }, IndexRunSummary];
   rebuild: [Record<string, never>, IndexRunSummary];
-  search: [{ query: string; options: SearchRequestOptions }, SearchResultInfo];
+  search: [SearchRequest, SearchResultInfo];
   snapshot: [Record<string, never>, IndexSnapshot];
   files: [Record<string, never>, IndexedFileInfo[]];
   setEmbeddingModel: [{ model?: string }, IndexSnapshot];
@@ -139,42 +158,45 @@ export interface IndexWorkerRequests {
 
 export type IndexWorkerRequestName = keyof IndexWorkerRequests;
 
-export interface IndexWorkerRequest<N extends IndexWorkerRequestName = IndexWorkerRequestName> {
-  kind: 'request';
-  id: number;
-  name: N;
-  params: IndexWorkerRequests[N][0];
-}
+/** Each request of `IndexWorkerRequests` as the typed message the RPC layer sends. */
+export const indexWorkerRequests: { readonly [N in IndexWorkerRequestName]: RequestType<IndexWorkerRequests[N][0], IndexWorkerRequests[N][1], void> } = {
+  indexAll: new RequestType('index/indexAll'),
+  update: new RequestType('index/update'),
+  rebuild: new RequestType('index/rebuild'),
+  search: new RequestType('index/search'),
+  snapshot: new RequestType('index/snapshot'),
+  files: new RequestType('index/files'),
+  setEmbeddingModel: new RequestType('index/setEmbeddingModel'),
+  pause: new RequestType('index/pause'),
+  resume: new RequestType('index/resume'),
+  cancel: new RequestType('index/cancel'),
+  memory: new RequestType('index/memory'),
+};
 
-/**
- * Embedding runs in the inference engine's process, not in the index worker: the worker asks the host
- * (`embedRequest`, cancelled with `embedCancel`) and the host answers with the engine's vectors (`embedResponse`).
- */
-export interface IndexEmbedRequest {
-  kind: 'embedRequest';
-  id: number;
+export interface IndexEmbedParams {
   model: string;
   texts: string[];
   role: 'query' | 'document';
 }
 
-export interface IndexEmbedCancel {
-  kind: 'embedCancel';
-  id: number;
+export interface IndexEmbedResult {
+  vectors: Float32Array[];
+  /** The key of the model that ran, which the index stores its vectors under. */
+  modelKey: string;
 }
 
-export type IndexEmbedResponse =
-  | { kind: 'embedResponse'; id: number; ok: true; vectors: Float32Array[]; modelKey: string }
-  | { kind: 'embedResponse'; id: number; ok: false; error: string; cancelled?: boolean };
+/**
+ * Embedding runs in the inference engine's process, not in the index worker: while indexing, the worker asks the
+ * host for its passages' vectors, and the host asks the engine. (Questions are embedded by the host itself, once for
+ * every folder: see `SearchRequest.queryEmbedding`.)
+ */
+export const indexEmbedRequest = new RequestType<IndexEmbedParams, IndexEmbedResult, void>('index/embed');
 
-/** What the host sends to an index worker. */
-export type IndexWorkerInbound = IndexWorkerRequest | IndexEmbedResponse;
+/** Pushed by the worker while a run goes on. */
+export const indexProgressNotification = new NotificationType<IndexProgressInfo>('index/progress');
 
-export type IndexWorkerMessage =
-  | IndexEmbedRequest
-  | IndexEmbedCancel
-  | { kind: 'response'; id: number; ok: true; result: unknown }
-  | { kind: 'response'; id: number; ok: false; error: string }
-  | { kind: 'progress'; progress: IndexProgressInfo }
-  | { kind: 'state'; snapshot: IndexSnapshot }
-  | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+/** Pushed by the worker whenever what the Index view shows changes. */
+export const indexStateNotification = new NotificationType<IndexSnapshot>('index/state');
+
+/** A line for the extension's log. */
+export const indexLogNotification = new NotificationType<{ level: 'info' | 'warn' | 'error'; message: string }>('index/log');

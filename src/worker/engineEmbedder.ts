@@ -3,9 +3,8 @@ import { CancelledError } from '../core/inference/abort';
 import { type EmbeddingRole, type TextEmbedder } from '../core/inference/embedding';
 import { configNumber, openModelFolder, selectOnnxFile } from '../core/inference/modelFolder';
 import { createTokenizer } from '../core/inference/modelTokenizer';
-import { type IndexEmbedCancel, type IndexEmbedRequest, type IndexEmbedResponse } from '../shared/ragProtocol';
-
-type Send = (message: IndexEmbedRequest | IndexEmbedCancel) => void;
+import { sendRequest, type MessageConnection } from '../core/rpc/connection';
+import { indexEmbedRequest } from '../shared/ragProtocol';
 
 /**
  * A TextEmbedder for the index worker whose vectors come from the inference engine's process, through the host:
@@ -13,21 +12,20 @@ type Send = (message: IndexEmbedRequest | IndexEmbedCancel) => void;
  * the model's own tokenizer, which is pure JS.
  */
 export class EngineTextEmbedder implements TextEmbedder {
-  /** Shared by every instance: a late answer for a replaced model can never match a newer request. */
-  private static nextId = 1;
-  private readonly pending = new Map<number, { resolve: (vectors: Float32Array[]) => void; reject: (error: Error) => void }>();
+  /** Aborted when the model changes or the worker stops: the requests still waiting are cancelled. */
+  private readonly disposed = new AbortController();
 
   private constructor(
     readonly model: string,
     private readonly tokenizer: Tokenizer,
     readonly maxTokens: number,
-    private readonly send: Send,
+    private readonly host: MessageConnection,
     public modelKey: string,
     public dimensions: number,
   ) {}
 
   /** Reads the model's tokenizer and config in the worker (no onnxruntime); throws a ModelError naming a bad file. */
-  static open(model: string, send: Send): EngineTextEmbedder {
+  static open(model: string, host: MessageConnection): EngineTextEmbedder {
     const folder = openModelFolder(model);
     const { dtype } = selectOnnxFile(folder, 'auto');
     const tokenizer = createTokenizer(folder);
@@ -36,7 +34,7 @@ export class EngineTextEmbedder implements TextEmbedder {
     const maxTokens = tokenizerMax !== undefined && tokenizerMax < 1e6 ? Math.min(modelMax, tokenizerMax) : modelMax;
     const dimensions = configNumber(folder.config, 'hidden_size', 'd_model', 'n_embd', 'dim') ?? 0;
     // Same key as OnnxTextEmbedder (the CLI), so indexes built either way stay valid; the engine's answer confirms it.
-    return new EngineTextEmbedder(model, tokenizer, maxTokens, send, `${folder.modelKey}#${dtype}`, dimensions);
+    return new EngineTextEmbedder(model, tokenizer, maxTokens, host, `${folder.modelKey}#${dtype}`, dimensions);
   }
 
   /** Embeds one text in the engine: a model it cannot run, or an engine that is unavailable, fails here. */
@@ -49,46 +47,24 @@ export class EngineTextEmbedder implements TextEmbedder {
     return this.tokenizer.encode(text).ids.length;
   }
 
-  embed(texts: readonly string[], role: EmbeddingRole, signal?: AbortSignal): Promise<Float32Array[]> {
-    if (signal?.aborted) return Promise.reject(new CancelledError());
-    if (texts.length === 0) return Promise.resolve([]);
-    const id = EngineTextEmbedder.nextId++;
-    return new Promise<Float32Array[]>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (!this.pending.delete(id)) return;
-        this.send({ kind: 'embedCancel', id });
-        reject(new CancelledError());
-      };
-      this.pending.set(id, {
-        resolve: (vectors) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(vectors);
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.send({ kind: 'embedRequest', id, model: this.model, texts: [...texts], role });
-    });
-  }
-
-  receive(message: IndexEmbedResponse): void {
-    const waiter = this.pending.get(message.id);
-    if (!waiter) return;
-    this.pending.delete(message.id);
-    if (!message.ok) {
-      waiter.reject(message.cancelled ? new CancelledError() : new Error(message.error));
-      return;
+  async embed(texts: readonly string[], role: EmbeddingRole, signal?: AbortSignal): Promise<Float32Array[]> {
+    const cancel = signal ? AbortSignal.any([signal, this.disposed.signal]) : this.disposed.signal;
+    if (cancel.aborted) throw new CancelledError();
+    if (texts.length === 0) return [];
+    let result;
+    try {
+      result = await sendRequest(this.host, indexEmbedRequest, { model: this.model, texts: [...texts], role }, cancel);
+    } catch (error) {
+      // However the host ended a cancelled request (the engine's CancelledError, an abort), the caller sees one kind.
+      if (cancel.aborted) throw new CancelledError(this.disposed.signal.aborted ? 'the embedding model changed' : 'cancelled');
+      throw error;
     }
-    if (message.vectors.length > 0) this.modelKey = message.modelKey;
-    waiter.resolve(message.vectors);
+    if (result.vectors.length > 0) this.modelKey = result.modelKey;
+    return result.vectors;
   }
 
-  /** The model changed or the worker stops: requests still waiting fail. */
+  /** The model changed or the worker stops: requests still waiting fail with a CancelledError. */
   dispose(): void {
-    for (const waiter of this.pending.values()) waiter.reject(new CancelledError('the embedding model changed'));
-    this.pending.clear();
+    this.disposed.abort();
   }
 }

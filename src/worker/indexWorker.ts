@@ -1,17 +1,28 @@
 // The index worker: one worker thread per workspace folder. Walking, parsing, chunking and SQLite run here, never on
-// the extension host's thread; embeddings come from the inference engine's process, asked through the host, so
-// onnxruntime never loads in the extension host process. Runs are serialised; searches are answered between files.
-import { parentPort, workerData } from 'node:worker_threads';
+// the extension host's thread; passages' embeddings come from the inference engine's process, asked through the host,
+// so onnxruntime never loads in the extension host process; questions arrive embedded. Runs are serialised; searches
+// are answered between files. It talks to the host over the RPC layer (src/core/rpc), typed by src/shared/ragProtocol.
+import { workerData } from 'node:worker_threads';
 import { type TextEmbedder } from '../core/inference/embedding';
 import { FolderIndexer, type IndexRunReport } from '../core/rag/indexer';
 import { searchIndex } from '../core/rag/retriever';
 import { defaultSourceOptions } from '../core/rag/sources';
 import { IndexStore } from '../core/rag/store';
-import { type IndexProgressInfo, type IndexSnapshot, type IndexWorkerInbound, type IndexWorkerInit, type IndexWorkerMessage, type IndexWorkerRequests } from '../shared/ragProtocol';
+import { connectToParentPort, onRequest } from '../core/rpc/connection';
+import {
+  indexLogNotification,
+  indexProgressNotification,
+  indexStateNotification,
+  indexWorkerRequests,
+  type IndexProgressInfo,
+  type IndexSnapshot,
+  type IndexWorkerInit,
+  type IndexWorkerRequestName,
+  type IndexWorkerRequests,
+} from '../shared/ragProtocol';
 import { EngineTextEmbedder } from './engineEmbedder';
 
-const port = parentPort;
-if (!port) throw new Error('indexWorker must run as a worker thread');
+const host = connectToParentPort();
 const init = workerData as IndexWorkerInit;
 
 const opened = IndexStore.open(init.dbFile);
@@ -35,12 +46,8 @@ let pendingUpdate: Promise<IndexRunReport> | undefined;
 /** How the worker this one replaces died: handed to the first run only, which skips the file it died on. */
 let previousWorkerFailure = init.previousWorkerFailure;
 
-function post(message: IndexWorkerMessage): void {
-  port?.postMessage(message);
-}
-
 function log(level: 'info' | 'warn' | 'error', message: string): void {
-  post({ kind: 'log', level, message });
+  void host.sendNotification(indexLogNotification, { level, message });
 }
 
 if (rebuiltBecause) log('warn', `${init.folder}: ${rebuiltBecause}`);
@@ -57,7 +64,7 @@ async function loadEmbedder(): Promise<void> {
   dropEmbedder();
   embedderProblem = `the embedding model '${modelRequest}' is still loading in the inference engine`;
   try {
-    const candidate = EngineTextEmbedder.open(modelRequest, post);
+    const candidate = EngineTextEmbedder.open(modelRequest, host);
     engineEmbedder = candidate;
     await candidate.probe();
     embedder = candidate;
@@ -99,7 +106,7 @@ function snapshot(): IndexSnapshot {
 }
 
 function pushState(): void {
-  post({ kind: 'state', snapshot: snapshot() });
+  void host.sendNotification(indexStateNotification, snapshot());
 }
 
 function resumeRun(): void {
@@ -127,7 +134,7 @@ function indexer(signal: AbortSignal): FolderIndexer {
     ...(embedder ? { embedder } : {}),
     onProgress: (next) => {
       progress = next;
-      post({ kind: 'progress', progress: next });
+      void host.sendNotification(indexProgressNotification, next);
     },
   });
 }
@@ -168,7 +175,7 @@ function update(paths: readonly string[]): Promise<IndexRunReport> {
   return pendingUpdate;
 }
 
-const handlers: { [N in keyof IndexWorkerRequests]: (params: IndexWorkerRequests[N][0]) => Promise<IndexWorkerRequests[N][1]> | IndexWorkerRequests[N][1] } = {
+const handlers: { [N in IndexWorkerRequestName]: (params: IndexWorkerRequests[N][0], signal: AbortSignal) => Promise<IndexWorkerRequests[N][1]> | IndexWorkerRequests[N][1] } = {
   indexAll: () => exclusive(() => indexer((controller ?? new AbortController()).signal).indexAll()),
   update: ({ paths }) => update(paths),
   rebuild: () =>
@@ -178,10 +185,10 @@ const handlers: { [N in keyof IndexWorkerRequests]: (params: IndexWorkerRequests
       lastError = undefined;
       return indexer((controller ?? new AbortController()).signal).indexAll();
     }),
-  search: async ({ query, options }) => {
-    if (!busy) await loadEmbedder();
-    return searchIndex(store, query, { ...options, ...(embedder ? { embedder } : {}) });
-  },
+  // The host embeds the question once for every folder: the worker searches with the vector it is given. A search
+  // the host cancelled before it ran (the chat turn was stopped) ends at once with the signal's reason.
+  search: ({ query, options, queryEmbedding, withoutEmbedding }, signal) =>
+    searchIndex(store, query, { ...options, ...(queryEmbedding ? { queryEmbedding } : {}), ...(withoutEmbedding !== undefined ? { withoutEmbedding } : {}), signal }),
   snapshot: () => snapshot(),
   files: () => store.documents().map((doc) => ({ path: doc.path, chunkCount: doc.chunkCount, indexedAt: doc.indexedAt, format: doc.format })),
   setEmbeddingModel: async ({ model }) => {
@@ -210,22 +217,10 @@ const handlers: { [N in keyof IndexWorkerRequests]: (params: IndexWorkerRequests
   },
 };
 
-port.on('message', (message: IndexWorkerInbound) => {
-  if (message?.kind === 'embedResponse') {
-    engineEmbedder?.receive(message);
-    return;
-  }
-  if (message?.kind !== 'request') return;
-  const handler = handlers[message.name] as (params: unknown) => unknown;
-  void (async () => {
-    try {
-      const result = await handler(message.params);
-      post({ kind: 'response', id: message.id, ok: true, result });
-    } catch (error) {
-      post({ kind: 'response', id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) });
-    }
-  })();
-});
+for (const name of Object.keys(handlers) as IndexWorkerRequestName[]) {
+  onRequest(host, indexWorkerRequests[name] as (typeof indexWorkerRequests)['snapshot'], handlers[name] as (typeof handlers)['snapshot']);
+}
+host.listen();
 
 process.on('exit', () => store.close());
 pushState();

@@ -66,7 +66,10 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
 
   before(async () => {
     scratch = scratchDir('chat-e2e');
-    for (const [id, script] of [[modelId, scriptedAnswer], [secondModelId, 'The second model.']] as const) {
+    for (const [id, script] of [
+      [modelId, scriptedAnswer],
+      [secondModelId, 'The second model.'],
+    ] as const) {
       const repo = join(scratch, 'hf', 'hub', `models--${id.replace('/', '--')}`);
       const commit = 'c0ffee0000000000000000000000000000000001';
       generateDecoderModel(join(repo, 'snapshots', commit), { script, hiddenSize: 128 });
@@ -91,10 +94,13 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
     const { page } = workbench;
     await openChatwrightContainer(page);
     const chat = webviewFrame(page);
-    await chat.locator('#composer-input').waitFor({ timeout: 90_000 }).catch(async (error: unknown) => {
-      await screenshot(page, 'chat-e2e-failed-open');
-      throw error;
-    });
+    await chat
+      .locator('#composer-input')
+      .waitFor({ timeout: 90_000 })
+      .catch(async (error: unknown) => {
+        await screenshot(page, 'chat-e2e-failed-open');
+        throw error;
+      });
     await chat.locator('#model-state[data-state="none"]').waitFor({ timeout: 30_000 });
     await runCommand(page, 'Chatwright: Pick Chat Model…');
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: modelId }).first().click({ timeout: 60_000 });
@@ -176,14 +182,21 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
   it('adds the answer to a dataset chosen in a quick pick', async () => {
     const { page } = workbench;
     const chat = webviewFrame(page);
-    const before = readFileSync(join(workbench.workspace, 'data', 'train.jsonl'), 'utf8').trimEnd().split('\n').length;
+    const before = readFileSync(join(workbench.workspace, 'data', 'train.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n').length;
     await chat.locator('.message.assistant').last().locator('[data-action="add-to-dataset"]').click();
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'data/train.jsonl' }).first().click({ timeout: 20_000 });
     await page.locator('.notifications-toasts', { hasText: 'Added the exchange to data/train.jsonl' }).waitFor({ timeout: 20_000 });
-    const lines = readFileSync(join(workbench.workspace, 'data', 'train.jsonl'), 'utf8').trimEnd().split('\n');
+    const lines = readFileSync(join(workbench.workspace, 'data', 'train.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n');
     assert.equal(lines.length, before + 1);
     const row = JSON.parse(lines.at(-1)!) as { messages: { role: string; content: string }[] };
-    assert.deepEqual(row.messages.map((m) => m.role), ['system', 'user', 'assistant']);
+    assert.deepEqual(
+      row.messages.map((m) => m.role),
+      ['system', 'user', 'assistant'],
+    );
     assert.equal(row.messages.at(-1)!.content, scriptedAnswer);
   });
 
@@ -194,7 +207,11 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
     await runCommand(page, 'Chatwright: Open Chat in Editor');
     // The tab is named after the conversation.
     await page.locator('.tabs-container .tab.active', { hasText: 'What does error E42 mean?' }).first().waitFor({ timeout: 30_000 });
-    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('iframe.webview.ready').length >= 2, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('iframe.webview.ready').length >= 2,
+      undefined,
+      { timeout: 30_000 },
+    );
     // Both webviews (the view and the panel) show the conversation before the screenshot is taken.
     for (const nth of [0, 1]) await page.frameLocator(`iframe.webview.ready >> nth=${nth}`).frameLocator('#active-frame').locator('.message.assistant').first().waitFor({ timeout: 30_000 });
     await page.waitForTimeout(500);
@@ -202,10 +219,13 @@ describe('UI: chat end to end in code-server', { timeout: 300_000 }, () => {
     await page.keyboard.press('Control+K');
     await page.keyboard.press('Control+T');
     const rows = page.locator('.quick-input-widget .monaco-list-row');
-    await rows.first().waitFor({ timeout: 20_000 }).catch(async (error: unknown) => {
-      await screenshot(page, 'chat-e2e-failed-theme');
-      throw error;
-    });
+    await rows
+      .first()
+      .waitFor({ timeout: 20_000 })
+      .catch(async (error: unknown) => {
+        await screenshot(page, 'chat-e2e-failed-theme');
+        throw error;
+      });
     await page.keyboard.type('Light Modern');
     await rows.filter({ hasText: 'Light Modern' }).first().waitFor({ timeout: 20_000 });
     await page.keyboard.press('Enter');

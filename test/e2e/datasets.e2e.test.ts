@@ -68,7 +68,11 @@ describe('UI: datasets — diagnostics in the Problems panel and the dataset rep
     await report.locator('svg.chart').first().scrollIntoViewIfNeeded();
     await screenshot(page, 'datasets-report-chart');
     await occurrences.first().click();
-    await page.locator('.editor-group-container .statusbar-item, .statusbar-item').filter({ hasText: new RegExp(`Ln ${firstLine}, Col`) }).first().waitFor({ timeout: 20_000 });
+    await page
+      .locator('.editor-group-container .statusbar-item, .statusbar-item')
+      .filter({ hasText: new RegExp(`Ln ${firstLine}, Col`) })
+      .first()
+      .waitFor({ timeout: 20_000 });
     await page.waitForTimeout(500);
     await screenshot(page, 'datasets-report-opened-line');
   });

@@ -71,7 +71,10 @@ describe('UI: a highlighted prompt template beside its rendered preview', { time
     // "Try in Chat" opens the chat with this template.
     await preview.locator('#try-in-chat').click();
     // The chat's editor tab is named after its conversation (a new one, here).
-    await page.locator('.tab', { hasText: /New conversation|Chatwright Chat/ }).first().waitFor({ timeout: 30_000 });
+    await page
+      .locator('.tab', { hasText: /New conversation|Chatwright Chat/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
     // The chat's template selector (in whichever webview frame the chat panel got) names this template.
     let selected: string | undefined;
     for (let attempt = 0; attempt < 60 && selected !== 'prompts/support.prompty'; attempt++) {

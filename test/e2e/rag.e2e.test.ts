@@ -30,7 +30,10 @@ describe('UI: the retrieval index (Index view, Search Index)', { timeout: 240_00
     if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
     const folder = page.locator('.monaco-list-row', { hasText: basename(workbench.workspace) }).first();
     await folder.waitFor({ timeout: 60_000 });
-    await page.locator('.monaco-list-row', { hasText: /4 files · just now/ }).first().waitFor({ timeout: 60_000 });
+    await page
+      .locator('.monaco-list-row', { hasText: /4 files · just now/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
     const files = page.locator('.monaco-list-row', { hasText: 'Files (4)' }).first();
     await files.click();
     const schedules = page.locator('.monaco-list-row', { hasText: /^\s*schedules\.md/ }).first();

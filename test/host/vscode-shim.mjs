@@ -5,14 +5,7 @@
 // the same paths as a test payload, prints the extension host's console, and exits with the test runner's exit code.
 import { resolve } from 'node:path';
 import { format } from 'node:util';
-import {
-  launchChromium,
-  makeScratch,
-  remoteUri,
-  removeScratch,
-  startCodeServer,
-  workbenchUrl,
-} from '../support/codeServer.mjs';
+import { launchChromium, makeScratch, remoteUri, removeScratch, startCodeServer, workbenchUrl } from '../support/codeServer.mjs';
 
 const options = { developmentPaths: [], testsPath: undefined, folder: undefined, timeoutMs: Number(process.env.CHATWRIGHT_TEST_TIMEOUT_MS ?? 600_000) };
 for (const arg of process.argv.slice(2)) {
@@ -57,10 +50,7 @@ try {
     (type === 'error' ? process.stderr : process.stdout).write(`${text}\n`);
   });
   if (verbose) page.on('console', (message) => console.error(`[workbench ${message.type()}] ${message.text()}`));
-  const payload = [
-    ...options.developmentPaths.map((path) => ['extensionDevelopmentPath', remoteUri(server, path)]),
-    ['extensionTestsPath', remoteUri(server, options.testsPath)],
-  ];
+  const payload = [...options.developmentPaths.map((path) => ['extensionDevelopmentPath', remoteUri(server, path)]), ['extensionTestsPath', remoteUri(server, options.testsPath)]];
   await page.goto(workbenchUrl(server, options.folder, payload));
   const timeout = new Promise((resolveExit) =>
     setTimeout(() => {

@@ -1,5 +1,6 @@
 // Runs the extension-host test suites (mocha, bundled into out/integration by scripts/build.mjs) inside a real VS Code.
-// Here that is code-server through test/host/vscode-shim.mjs; set CHATWRIGHT_VSCODE to a desktop `code` executable,
+// Here that is code-server through test/host/vscode-shim.mjs (the code-server of test/host, or of the folder
+// CHATWRIGHT_TEST_HOST names, e.g. test/host-newest); set CHATWRIGHT_VSCODE to a desktop `code` executable,
 // or CHATWRIGHT_DOWNLOAD_VSCODE=1 to let @vscode/test-electron download one (on a machine that can).
 // Two runs: the suites on a copy of the fixture workspace (trusted), then the Restricted Mode suite on a hostile
 // workspace opened untrusted (CHATWRIGHT_RESTRICTED_RUN=1; code-server only: @vscode/test-electron passes
@@ -20,7 +21,7 @@ const only = process.env.CHATWRIGHT_INTEGRATION_RUN; // 'main' or 'restricted': 
 async function runSuites(workspace, extensionTestsEnv) {
   try {
     await runTests({
-      ...(vscodeExecutablePath ? { vscodeExecutablePath } : { version: '1.100.3' }),
+      ...(vscodeExecutablePath ? { vscodeExecutablePath } : { version: '1.100.0' }),
       extensionDevelopmentPath: root,
       extensionTestsPath: join(root, 'out', 'integration', 'index.js'),
       launchArgs: [workspace, '--disable-extensions'],
@@ -71,8 +72,17 @@ function writeHostileWorkspace(folder, recorder) {
   mkdirSync(join(folder, 'fifo'));
   const fifo = spawnSync('mkfifo', [join(folder, 'fifo', 'tokenizer.json')]);
   if (fifo.status !== 0) writeFileSync(join(folder, 'fifo', 'tokenizer.json'), 'not a tokenizer');
-  const row = (question, answer) => JSON.stringify({ messages: [{ role: 'user', content: question }, { role: 'assistant', content: answer }] });
-  writeFileSync(join(folder, 'data.jsonl'), [row('How do I reset the widget?', 'Hold the reset button for ten seconds.'), '{"messages": [', row('Where is the manual?', 'In the box, under the widget.')].join('\n') + '\n');
+  const row = (question, answer) =>
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: question },
+        { role: 'assistant', content: answer },
+      ],
+    });
+  writeFileSync(
+    join(folder, 'data.jsonl'),
+    [row('How do I reset the widget?', 'Hold the reset button for ten seconds.'), '{"messages": [', row('Where is the manual?', 'In the box, under the widget.')].join('\n') + '\n',
+  );
   writeFileSync(join(folder, 'hostile.prompty'), '---\nname: Hostile\ninputs:\n  question:\n    type: string\nsample:\n  question: Hi?\n---\nsystem:\nYou answer briefly.\n\nuser:\n{{ question }}\n');
   const settings = {
     // Harmless and not restricted: shows that VS Code did load this file.
@@ -118,7 +128,9 @@ async function restrictedRun() {
       CHATWRIGHT_RECORDER_URL: recorder.url,
     });
     // Checked again out here, after everything in the window has run: nothing of $HOME left the machine's user.
-    const leaked = recorder.requests.filter((r) => r.url.startsWith('/hostile') || r.url.startsWith('/hijack') || r.url.startsWith('/hub') || (process.env.HOME && r.authorization?.includes(process.env.HOME)));
+    const leaked = recorder.requests.filter(
+      (r) => r.url.startsWith('/hostile') || r.url.startsWith('/hijack') || r.url.startsWith('/hub') || (process.env.HOME && r.authorization?.includes(process.env.HOME)),
+    );
     if (leaked.length > 0) {
       console.error(`Restricted Mode: requests reached the workspace's endpoints: ${JSON.stringify(leaked)}`);
       code = 1;

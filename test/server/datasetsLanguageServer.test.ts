@@ -6,10 +6,16 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type CodeAction, type Diagnostic, type Hover, type TextEdit } from 'vscode-languageserver-protocol';
 import { LspTestClient } from '../support/lspClient';
-import { qwen3ModelFolder } from '../unit/prompts/helpers';
+import { qwen3ModelFolder } from '../support/promptFixtures';
 
 const fixtures = join(__dirname, '..', 'fixtures', 'datasets');
-const chat = (i: number) => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}?` }, { role: 'assistant', content: `Answer ${i}.` }] });
+const chat = (i: number) =>
+  JSON.stringify({
+    messages: [
+      { role: 'user', content: `Question ${i}?` },
+      { role: 'assistant', content: `Answer ${i}.` },
+    ],
+  });
 
 function applyEdits(text: string, edits: TextEdit[]): string {
   const lines = text.split('\n');
@@ -36,13 +42,26 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
       rows[3] = deep(depth);
       // A long row loads the default tokenizer once (seconds on a loaded machine).
       const { diagnostics } = await client.open(`file:///ws/deep-${depth}.jsonl`, 'jsonl', `${rows.join('\n')}\n`, 60_000);
-      answers.push(diagnostics.filter((d) => d.range.start.line === 3).map((d) => String(d.code)).sort());
+      answers.push(
+        diagnostics
+          .filter((d) => d.range.start.line === 3)
+          .map((d) => String(d.code))
+          .sort(),
+      );
     }
     assert.deepEqual(answers[0], ['invalid-content', 'too-deeply-nested']);
     assert.deepEqual(answers[1], answers[0]);
-    const long = JSON.stringify({ messages: [{ role: 'user', content: 'Summarise.' }, { role: 'assistant', content: 'word '.repeat(40_000) }] });
+    const long = JSON.stringify({
+      messages: [
+        { role: 'user', content: 'Summarise.' },
+        { role: 'assistant', content: 'word '.repeat(40_000) },
+      ],
+    });
     const { diagnostics } = await client.open('file:///ws/long.jsonl', 'jsonl', `${[long, ...Array.from({ length: 11 }, (_, i) => chat(i))].join('\n')}\n`, 60_000);
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['too-many-tokens', 0]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line]),
+      [['too-many-tokens', 0]],
+    );
   });
 
   it('publishes the dataset checks for a defective fixture, at the offending value', async () => {
@@ -61,12 +80,15 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
     let diagnostics: Diagnostic[] = client.latestDiagnostics(uri)!;
     for (let round = 0; round < 2; round++) {
       const target = diagnostics.find((d) => d.code === 'unrecognized-role')!;
-      const actions = (await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: target.range, context: { diagnostics: [target] } }));
+      const actions = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: target.range, context: { diagnostics: [target] } });
       const fix = actions.find((a) => a.title.startsWith('Rename the role'))!;
       assert.ok(fix, `actions: ${actions.map((a) => a.title).join(', ')}`);
       const edits = fix.edit!.changes![uri]!;
       text = applyEdits(text, edits);
-      ({ diagnostics } = await client.change(uri, edits.map((edit) => ({ range: edit.range, text: edit.newText }))));
+      ({ diagnostics } = await client.change(
+        uri,
+        edits.map((edit) => ({ range: edit.range, text: edit.newText })),
+      ));
     }
     assert.deepEqual(diagnostics, []);
     assert.match(text.split('\n')[2]!, /"role": "user".*"role": "assistant"/);
@@ -74,12 +96,27 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
 
   it('offers the role the position requires as the preferred fix, and the alias after it, not preferred', async () => {
     const uri = 'file:///ws/positional-role.jsonl';
-    const row = JSON.stringify({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'bot', content: 'Hi' }, { role: 'assistant', content: 'Hello.' }] });
+    const row = JSON.stringify({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'bot', content: 'Hi' },
+        { role: 'assistant', content: 'Hello.' },
+      ],
+    });
     const { diagnostics } = await client.open(uri, 'jsonl', `${[row, ...Array.from({ length: 10 }, (_, i) => chat(i))].join('\n')}\n`);
     const target = diagnostics.find((d) => d.code === 'unrecognized-role')!;
     const actions = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: target.range, context: { diagnostics: [target] } });
-    assert.deepEqual(actions.map((a) => [a.title, a.isPreferred === true]), [['Rename the role to "user"', true], ['Rename the role to "assistant"', false]]);
-    const fixed = await client.change(uri, actions[0]!.edit!.changes![uri]!.map((edit) => ({ range: edit.range, text: edit.newText })));
+    assert.deepEqual(
+      actions.map((a) => [a.title, a.isPreferred === true]),
+      [
+        ['Rename the role to "user"', true],
+        ['Rename the role to "assistant"', false],
+      ],
+    );
+    const fixed = await client.change(
+      uri,
+      actions[0]!.edit!.changes![uri]!.map((edit) => ({ range: edit.range, text: edit.newText })),
+    );
     assert.deepEqual(fixed.diagnostics, []);
   });
 
@@ -91,7 +128,10 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
     const actions = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: target.range, context: { diagnostics: [target] } });
     const insert = actions.find((a) => a.title === 'Insert `]}` to close the row');
     assert.ok(insert?.isPreferred, `actions: ${actions.map((a) => a.title).join(', ')}`);
-    const fixed = await client.change(uri, insert.edit!.changes![uri]!.map((edit) => ({ range: edit.range, text: edit.newText })));
+    const fixed = await client.change(
+      uri,
+      insert.edit!.changes![uri]!.map((edit) => ({ range: edit.range, text: edit.newText })),
+    );
     assert.deepEqual(fixed.diagnostics, []);
   });
 
@@ -101,7 +141,10 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
     await client.open(uri, 'jsonl', `${rows.join('\n')}\n`);
     const line = 7;
     const { diagnostics } = await client.change(uri, [{ range: { start: { line, character: 0 }, end: { line, character: rows[line]!.length } }, text: rows[2]! }]);
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['duplicate-row', 7]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line]),
+      [['duplicate-row', 7]],
+    );
     assert.equal(diagnostics[0]!.relatedInformation?.[0]?.location.range.start.line, 2);
     const cleared = await client.change(uri, [{ range: { start: { line, character: 0 }, end: { line, character: rows[2]!.length } }, text: rows[line]! }]);
     assert.deepEqual(cleared.diagnostics, []);
@@ -111,7 +154,11 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
     const uri = 'file:///ws/sharegpt.jsonl';
     const text = readFileSync(join(fixtures, 'unrecognized-speaker.jsonl'), 'utf8');
     await client.open(uri, 'jsonl', text);
-    const actions = (await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [] } }));
+    const actions = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      context: { diagnostics: [] },
+    });
     const single = actions.find((a) => a.title.startsWith('Convert this ShareGPT row'))!;
     assert.equal(single.edit!.changes![uri]![0]!.newText, '{"messages":[{"role":"user","content":"Hi 0"},{"role":"assistant","content":"Hello 0"}]}');
     const whole = actions.find((a) => a.title.startsWith('Convert all'))!;
@@ -120,7 +167,7 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
   });
 
   it('answers hover on a row with its format, turns and token count', async () => {
-    const hover = (await client.connection.sendRequest<Hover>('textDocument/hover', { textDocument: { uri: 'file:///ws/dups.jsonl' }, position: { line: 0, character: 3 } }));
+    const hover = await client.connection.sendRequest<Hover>('textDocument/hover', { textDocument: { uri: 'file:///ws/dups.jsonl' }, position: { line: 0, character: 3 } });
     const value = (hover.contents as { value: string }).value;
     assert.match(value, /OpenAI chat/);
     assert.match(value, /2 turns/);
@@ -128,18 +175,28 @@ describe('language server: dataset diagnostics, quick fixes and hover over a rea
   });
 
   it('checks rows as the format a glob setting gives, and warns over max tokens once counted', async () => {
-    await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { chatwright: { datasets: { diagnostics: true, formats: { '*.sft.jsonl': 'messages' }, maxTokens: 20 } } } });
+    await client.connection.sendNotification('workspace/didChangeConfiguration', {
+      settings: { chatwright: { datasets: { diagnostics: true, formats: { '*.sft.jsonl': 'messages' }, maxTokens: 20 } } },
+    });
     const uri = 'file:///ws/data.sft.jsonl';
-    const long = JSON.stringify({ messages: [{ role: 'user', content: 'word '.repeat(50) }, { role: 'assistant', content: 'ok' }] });
+    const long = JSON.stringify({
+      messages: [
+        { role: 'user', content: 'word '.repeat(50) },
+        { role: 'assistant', content: 'ok' },
+      ],
+    });
     const first = await client.open(uri, 'jsonl', `${['{"text": "plain"}', long, ...Array.from({ length: 10 }, (_, i) => chat(i))].join('\n')}\n`);
     assert.ok(first.diagnostics.some((d) => d.code === 'format-mismatch' && d.range.start.line === 0));
     // Token counts arrive in a second publication, after the structural diagnostics.
     const counted = await client.waitForDiagnostics(uri);
-    assert.deepEqual(counted.diagnostics.filter((d) => d.code === 'too-many-tokens').map((d) => d.range.start.line), [1]);
+    assert.deepEqual(
+      counted.diagnostics.filter((d) => d.code === 'too-many-tokens').map((d) => d.range.start.line),
+      [1],
+    );
     await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { chatwright: { datasets: { diagnostics: true, formats: {}, maxTokens: 0 } } } });
   });
 
-  it("reports a tokenizer whose chat template has range(10**9) and keeps serving", async () => {
+  it('reports a tokenizer whose chat template has range(10**9) and keeps serving', async () => {
     const model = qwen3ModelFolder();
     try {
       const configFile = join(model, 'tokenizer_config.json');
@@ -193,7 +250,10 @@ describe('language server: rows shared with a sibling split on disk', () => {
     const first = await client.open(uri, 'jsonl', text);
     const overlap = first.diagnostics.some((d) => d.code === 'split-overlap') ? first : await client.waitForDiagnostics(uri);
     const found = overlap.diagnostics.filter((d) => d.code === 'split-overlap');
-    assert.deepEqual(found.map((d) => d.range.start.line), [9]);
+    assert.deepEqual(
+      found.map((d) => d.range.start.line),
+      [9],
+    );
     assert.match(found[0]!.message, /also in train\.jsonl \(line 6\)/);
   });
 });

@@ -23,7 +23,7 @@ const dataset = TextDocument.create('file:///a.jsonl', 'jsonl', 1, '{}\n');
 const template = TextDocument.create('file:///a.prompty', 'prompty', 3, 'user:\nhi\n');
 const position = { textDocument: { uri: dataset.uri }, position: { line: 0, character: 0 } };
 
-describe('the server\'s request table', () => {
+describe("the server's request table", () => {
   it('routes each request once, and announces a capability for each standard one', () => {
     const methods = requestRoutes.map((route) => route.method);
     assert.equal(new Set(methods).size, methods.length);
@@ -31,7 +31,7 @@ describe('the server\'s request table', () => {
     for (const route of requestRoutes) if (route.method.startsWith('textDocument/')) assert.notDeepEqual(route.capability, {}, route.method);
   });
 
-  it('asks the service of the document\'s language, with the document and the params', async () => {
+  it("asks the service of the document's language, with the document and the params", async () => {
     const seen: [string, unknown][] = [];
     const { handlers } = registered({ jsonl: { hover: (document, params) => (seen.push([document.uri, params]), { contents: 'row' }) } }, [dataset]);
     assert.deepEqual(await handlers.get(HoverRequest.method)!(position), { contents: 'row' });
@@ -42,7 +42,12 @@ describe('the server\'s request table', () => {
     const { handlers } = registered({ jsonl: {} }, [dataset]);
     assert.equal(await handlers.get(HoverRequest.method)!(position), null);
     assert.deepEqual(await handlers.get('textDocument/completion')!({ ...position, textDocument: { uri: 'file:///closed.jsonl' } }), []);
-    assert.deepEqual(await handlers.get(previewPromptRequest.method)!({ uri: 'file:///closed.prompty' }), { uri: 'file:///closed.prompty', version: -1, elapsedMs: 0, error: 'The template is not open.' });
+    assert.deepEqual(await handlers.get(previewPromptRequest.method)!({ uri: 'file:///closed.prompty' }), {
+      uri: 'file:///closed.prompty',
+      version: -1,
+      elapsedMs: 0,
+      error: 'The template is not open.',
+    });
   });
 
   it('logs a throwing feature, answers the empty answer and keeps serving', async () => {

@@ -34,7 +34,10 @@ describe('language server: JSON Lines syntax diagnostics over a real LSP connect
     const line = '{"messages": [{"role": "user" "content": "x"}]}';
     const column = line.indexOf(' "content"');
     const { diagnostics } = await client.change(uri, [{ range: { start: { line: 1, character: column }, end: { line: 1, character: column } }, text: ',' }]);
-    assert.deepEqual(diagnostics.filter((d) => d.code === 'invalid-json'), []);
+    assert.deepEqual(
+      diagnostics.filter((d) => d.code === 'invalid-json'),
+      [],
+    );
   });
 
   it('ignores documents of other languages', async () => {

@@ -16,7 +16,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { previewPromptRequest } from '../../src/shared/languageServerProtocol';
 import { LspTestClient } from '../support/lspClient';
-import { fixtures, positionOf, qwen3ModelFolder, realPrompty, realPromptyFiles } from '../unit/prompts/helpers';
+import { fixtures, positionOf, qwen3ModelFolder, realPrompty, realPromptyFiles } from '../support/promptFixtures';
 
 const repoRoot = join(fixtures, '..', '..', '..');
 
@@ -33,7 +33,11 @@ describe('language server: prompt templates over a real LSP connection', () => {
   it('publishes no error for any real Prompty file', async () => {
     for (const file of realPromptyFiles()) {
       const { diagnostics } = await client.open(pathToFileURL(file).href, 'prompty', readFileSync(file, 'utf8'));
-      assert.deepEqual(diagnostics.filter((d) => d.severity === 1), [], file);
+      assert.deepEqual(
+        diagnostics.filter((d) => d.severity === 1),
+        [],
+        file,
+      );
     }
   });
 
@@ -51,7 +55,10 @@ describe('language server: prompt templates over a real LSP connection', () => {
   it('offers a quick fix for an unknown role', async () => {
     const uri = pathToFileURL(join(fixtures, 'broken.prompty')).href;
     const diagnostic = client.latestDiagnostics(uri)!.find((d) => d.code === 'unknown-role')!;
-    const actions = (await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } })) as { title: string; edit?: { changes?: Record<string, { newText: string }[]> } }[];
+    const actions = (await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } })) as {
+      title: string;
+      edit?: { changes?: Record<string, { newText: string }[]> };
+    }[];
     const fix = actions.find((action) => action.title === 'Change to `assistant:`')!;
     assert.equal(fix.edit!.changes![uri]![0]!.newText, 'assistant');
   });
@@ -70,14 +77,23 @@ describe('language server: prompt templates over a real LSP connection', () => {
   it('completes variables inside {{ }} and answers hover, definition, symbols and folding', async () => {
     await client.open(supportUri, 'prompty', supportText);
     const position = positionOf(supportText, '{{ question }}');
-    const items = (await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: supportUri }, position: { line: position.line, character: position.character + 3 } })) as CompletionItem[];
+    const items = (await client.connection.sendRequest(CompletionRequest.type, {
+      textDocument: { uri: supportUri },
+      position: { line: position.line, character: position.character + 3 },
+    })) as CompletionItem[];
     assert.ok(items.some((item) => item.label === 'question'));
     const hover = await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri: supportUri }, position: { line: position.line, character: position.character + 4 } });
     assert.match((hover!.contents as MarkupContent).value, /How do I reset my password/);
-    const definition = (await client.connection.sendRequest(DefinitionRequest.type, { textDocument: { uri: supportUri }, position: { line: position.line, character: position.character + 4 } })) as Location;
+    const definition = (await client.connection.sendRequest(DefinitionRequest.type, {
+      textDocument: { uri: supportUri },
+      position: { line: position.line, character: position.character + 4 },
+    })) as Location;
     assert.deepEqual(definition.range.start, positionOf(supportText, 'question:\n    type'));
     const symbols = (await client.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: supportUri } })) as { name: string }[];
-    assert.deepEqual(symbols.map((s) => s.name), ['Support Assistant', 'system:', 'user:']);
+    assert.deepEqual(
+      symbols.map((s) => s.name),
+      ['Support Assistant', 'system:', 'user:'],
+    );
     const folds = await client.connection.sendRequest(FoldingRangeRequest.type, { textDocument: { uri: supportUri } });
     assert.ok(folds!.length >= 3);
   });
@@ -117,7 +133,10 @@ describe('language server: prompt templates over a real LSP connection', () => {
     // The watcher may fire more than once while the file is written; wait for the publication that has the error.
     const deadline = Date.now() + 10_000;
     while (!(client.latestDiagnostics(uri) ?? []).some((d) => d.code === 'examples-invalid') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.ok((client.latestDiagnostics(uri) ?? []).some((d) => d.code === 'examples-invalid'), JSON.stringify(client.latestDiagnostics(uri)));
+    assert.ok(
+      (client.latestDiagnostics(uri) ?? []).some((d) => d.code === 'examples-invalid'),
+      JSON.stringify(client.latestDiagnostics(uri)),
+    );
   });
 
   it('keeps serving after garbage input', async () => {

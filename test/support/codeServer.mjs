@@ -1,14 +1,16 @@
-// Starts a real VS Code (code-server 4.100.3, VS Code 1.100.3) for the integration and UI tests, and Chromium to
-// drive it. Used by the @vscode/test-electron shim (test/host/vscode-shim.mjs), the e2e tests and `npm start`.
+// Starts a real VS Code (code-server from test/host: 4.100.0, VS Code 1.100.0; or the folder CHATWRIGHT_TEST_HOST
+// names, e.g. test/host-newest) for the integration and UI tests, and Chromium to drive it. Used by the
+// @vscode/test-electron shim (test/host/vscode-shim.mjs), the e2e tests and `npm start`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const codeServerBin = join(repoRoot, 'test', 'host', 'node_modules', '.bin', 'code-server');
+export const testHostDir = resolve(repoRoot, process.env.CHATWRIGHT_TEST_HOST ?? join('test', 'host'));
+export const codeServerBin = join(testHostDir, 'node_modules', '.bin', 'code-server');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export const chromiumArgs = [
@@ -24,9 +26,9 @@ export const chromiumArgs = [
 
 export function assertTestHostInstalled() {
   if (!existsSync(codeServerBin)) {
-    throw new Error(`code-server is not installed at ${codeServerBin}. Run: npm run test-host`);
+    throw new Error(`code-server is not installed at ${codeServerBin}. Run: npm run test-host (or bash scripts/install-test-host.sh ${relative(repoRoot, testHostDir)})`);
   }
-  if (!existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath}. Run: npm run test-host`);
+  if (!existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath}. Run: npm run test-host (or bash scripts/install-test-host.sh ${relative(repoRoot, testHostDir)})`);
 }
 
 export function freePort() {
@@ -82,11 +84,11 @@ function scratchEnv(dirs, extra = {}) {
 
 /** Installs a VSIX into an extensions folder with code-server's own installer (what a user does). */
 export function installVsix(vsixPath, dirs) {
-  const result = spawnSync(
-    codeServerBin,
-    ['--install-extension', vsixPath, '--force', '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData],
-    { env: scratchEnv(dirs), encoding: 'utf8', timeout: 120_000 },
-  );
+  const result = spawnSync(codeServerBin, ['--install-extension', vsixPath, '--force', '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData], {
+    env: scratchEnv(dirs),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (result.status !== 0) {
     throw new Error(`code-server --install-extension failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   }
@@ -118,10 +120,14 @@ export async function startCodeServer({ dirs, folder, env = {}, log = () => {}, 
   assertTestHostInstalled();
   const chosenPort = port ?? (await freePort());
   const args = [
-    '--auth', 'none',
-    '--bind-addr', `${bindHost}:${chosenPort}`,
-    '--user-data-dir', dirs.userData,
-    '--extensions-dir', dirs.extensions,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `${bindHost}:${chosenPort}`,
+    '--user-data-dir',
+    dirs.userData,
+    '--extensions-dir',
+    dirs.extensions,
     '--disable-telemetry',
     '--disable-update-check',
     ...(workspaceTrust ? [] : ['--disable-workspace-trust']),

@@ -238,7 +238,12 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     if (!file) return json(res, 404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound' });
     const headers: Record<string, string> = { 'x-repo-commit': model.commit, etag: `"${file.sha256 ?? file.gitSha1}"` };
     if (file.sha256) {
-      res.writeHead(302, { ...headers, 'x-linked-etag': `"${file.sha256}"`, 'x-linked-size': String(file.size), location: `${hub.cdnOrigin ?? ''}/cdn/${file.sha256}?expires=${Date.now() + 3_600_000}` });
+      res.writeHead(302, {
+        ...headers,
+        'x-linked-etag': `"${file.sha256}"`,
+        'x-linked-size': String(file.size),
+        location: `${hub.cdnOrigin ?? ''}/cdn/${file.sha256}?expires=${Date.now() + 3_600_000}`,
+      });
       res.end();
       return;
     }
@@ -341,7 +346,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       });
     }
     if (folder && entries.length === 0 && directories.size === 0) return json(res, 404, { error: `Path ${folder} not found` });
-    const all = [...[...directories].sort().map((path) => ({ type: 'directory', oid: createHash('sha1').update(path).digest('hex'), size: 0, path })), ...entries, ...(hub.hostile.get(model.fixture.id)?.extraTreeEntries ?? [])];
+    const all = [
+      ...[...directories].sort().map((path) => ({ type: 'directory', oid: createHash('sha1').update(path).digest('hex'), size: 0, path })),
+      ...entries,
+      ...(hub.hostile.get(model.fixture.id)?.extraTreeEntries ?? []),
+    ];
     const cursor = Number(parsed.searchParams.get('cursor') ?? 0) || 0;
     const page = all.slice(cursor, cursor + pageSize);
     const headers: Record<string, string> = {};
@@ -544,7 +553,9 @@ export function standardFixtures(): FixtureModel[] {
   const decoderQ8 = decoder.find((file) => file.path === 'onnx/model_quantized.onnx')?.content ?? Buffer.alloc(0);
   const shardA = safetensorsFile(llamaTensors(tinyLlamaShape).slice(0, 10));
   const shardB = safetensorsFile(llamaTensors(tinyLlamaShape).slice(10));
-  const weightMap: Record<string, string> = Object.fromEntries(llamaTensors(tinyLlamaShape).map((t, index): [string, string] => [t.name, index < 10 ? 'model-00001-of-00002.safetensors' : 'model-00002-of-00002.safetensors']));
+  const weightMap: Record<string, string> = Object.fromEntries(
+    llamaTensors(tinyLlamaShape).map((t, index): [string, string] => [t.name, index < 10 ? 'model-00001-of-00002.safetensors' : 'model-00002-of-00002.safetensors']),
+  );
   const support = (shape: LlamaShape): FixtureFile[] => [
     { path: 'config.json', content: Buffer.from(JSON.stringify(llamaConfig(shape), null, 2)) },
     ...decoder.filter((file) => file.path.startsWith('tokenizer')),

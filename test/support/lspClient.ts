@@ -34,7 +34,9 @@ export class LspTestClient {
   private versions = new Map<string, number>();
 
   private constructor(initializationOptions: unknown) {
-    this.server = spawn(process.execPath, [...(process.env.CHATWRIGHT_SERVER_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.CHATWRIGHT_SERVER_PROF] : []), serverBundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.server = spawn(process.execPath, [...(process.env.CHATWRIGHT_SERVER_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.CHATWRIGHT_SERVER_PROF] : []), serverBundle, '--stdio'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.server.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
     this.server.on('exit', (code, signal) => {
       const error = new Error(`language server exited (code ${code}, signal ${signal}); stderr: ${this.stderr.join('')}`);

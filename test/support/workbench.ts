@@ -2,17 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
-import {
-  installVsix,
-  launchChromium,
-  makeScratch,
-  removeScratch,
-  repoRoot,
-  startCodeServer,
-  workbenchUrl,
-  type CodeServer,
-  type ScratchDirs,
-} from './codeServer.mjs';
+import { installVsix, launchChromium, makeScratch, removeScratch, repoRoot, startCodeServer, workbenchUrl, type CodeServer, type ScratchDirs } from './codeServer.mjs';
 
 export const testOutputDir = join(repoRoot, 'test-output', 'e2e');
 
@@ -41,7 +31,12 @@ export interface Workbench {
  * A fresh code-server with the packaged VSIX installed, a copy of `workspace` open, in headless Chromium.
  * `settings` are written as user settings (e.g. `workbench.colorTheme`).
  */
-export async function openWorkbench(options: { workspace: string; settings?: Record<string, unknown>; env?: Record<string, string>; viewport?: { width: number; height: number } }): Promise<Workbench> {
+export async function openWorkbench(options: {
+  workspace: string;
+  settings?: Record<string, unknown>;
+  env?: Record<string, string>;
+  viewport?: { width: number; height: number };
+}): Promise<Workbench> {
   const dirs = makeScratch('chatwright-e2e-', options.settings ?? {});
   // The workspace copy lives inside the scratch root, so the one removal in close() (or below, when opening fails) takes both.
   const workspace = join(dirs.root, 'workspace', basename(options.workspace));

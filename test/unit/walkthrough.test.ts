@@ -33,7 +33,10 @@ describe('the getting-started walkthrough and the views’ welcome content', () 
 
   it('walks from a model to a chat and a dataset check, one step each', () => {
     assert.ok(walkthrough);
-    assert.deepEqual(walkthrough.steps.map((step) => step.id), ['chooseModel', 'writeTemplate', 'addExamples', 'indexDocuments', 'chat', 'checkDataset']);
+    assert.deepEqual(
+      walkthrough.steps.map((step) => step.id),
+      ['chooseModel', 'writeTemplate', 'addExamples', 'indexDocuments', 'chat', 'checkDataset'],
+    );
   });
 
   it('gives every step a button that runs a command that exists, a Markdown page that exists, and a completion event', () => {
@@ -51,7 +54,11 @@ describe('the getting-started walkthrough and the views’ welcome content', () 
       for (const event of step.completionEvents ?? []) {
         const [kind, target = ''] = event.split(/:(.*)/s);
         if (kind === 'onCommand') assert.ok(contributed.has(target), `${step.id}: ${event}`);
-        else if (kind === 'onView') assert.ok(views.some((view) => view.id === target), `${step.id}: ${event}`);
+        else if (kind === 'onView')
+          assert.ok(
+            views.some((view) => view.id === target),
+            `${step.id}: ${event}`,
+          );
         else assert.equal(kind, 'onContext', `${step.id}: ${event}`);
       }
     }
@@ -60,7 +67,11 @@ describe('the getting-started walkthrough and the views’ welcome content', () 
   it('gives every tree view welcome content whose buttons run commands that exist', () => {
     const trees = views.filter((view) => view.type !== 'webview');
     assert.ok(trees.length > 0);
-    for (const view of trees) assert.ok(manifest.contributes.viewsWelcome.some((entry) => entry.view === view.id), `${view.id} has welcome content`);
+    for (const view of trees)
+      assert.ok(
+        manifest.contributes.viewsWelcome.some((entry) => entry.view === view.id),
+        `${view.id} has welcome content`,
+      );
     for (const entry of manifest.contributes.viewsWelcome) {
       const links = commandLinks(entry.contents);
       assert.ok(links.length > 0, `the welcome for ${entry.view} (${entry.when}) offers a next action`);

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { defaultChatSettings } from '../../src/core/chat/chatTypes';
 import { type AssistantMessage, type Passage, type UserMessage } from '../../src/shared/chatViewProtocol';
-import { ChatPageHost, testConversation, testState, until, type ChatPage } from './chatPage';
+import { ChatPageHost, testConversation, testState, until, type ChatPage } from '../support/chatPage';
 
 const outputDir = join(__dirname, '..', '..', 'test-output', 'webview');
 const host = new ChatPageHost();
@@ -11,7 +12,15 @@ before(() => host.start());
 after(() => host.stop());
 
 const question = (id: string, content: string): UserMessage => ({ id, role: 'user', content, createdAt: 1 });
-const answer = (id: string, fields: Partial<AssistantMessage> = {}): AssistantMessage => ({ id, role: 'assistant', content: '', createdAt: 2, status: 'streaming', model: 'engine/Qwen/Qwen3-test', ...fields });
+const answer = (id: string, fields: Partial<AssistantMessage> = {}): AssistantMessage => ({
+  id,
+  role: 'assistant',
+  content: '',
+  createdAt: 2,
+  status: 'streaming',
+  model: 'engine/Qwen/Qwen3-test',
+  ...fields,
+});
 const passages: Passage[] = [
   { index: 1, file: 'docs/setup.md', startLine: 12, endLine: 20, headingPath: ['Setup', 'Pairing'], text: 'Hold the button for 5 seconds.', score: 0.032, scores: { bm25: 7.1, vector: 0.82 } },
   { index: 2, file: 'docs/faq.md', startLine: 3, endLine: 3, headingPath: [], text: 'Reset by unplugging.', score: 0.016 },
@@ -40,7 +49,7 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
   it('without a model shows one empty state whose main button picks a chat model for the conversation', async () => {
     const chat = await host.open();
     await chat.send({ type: 'state', state: testState({ models: [], chatModel: { kind: 'none' } }) });
-    await chat.send({ type: 'conversation', conversation: testConversation({ settings: { ...testConversation().settings, model: undefined } }) });
+    await chat.send({ type: 'conversation', conversation: testConversation({ settings: defaultChatSettings }) });
     const { page } = chat;
     assert.equal(await page.locator('#model-state').textContent(), 'No model selected');
     assert.equal(await page.locator('#extension-version').textContent(), 'Version 0.1.0');
@@ -60,14 +69,23 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
 
   it('shows the workspace model picked elsewhere in a conversation that chose none, and keeps its own choice otherwise', async () => {
     const chat = await host.open();
-    const following = testConversation({ settings: { ...testConversation().settings, model: undefined } });
+    const following = testConversation({ settings: defaultChatSettings });
     await chat.send({ type: 'state', state: testState({ chatModel: { kind: 'none' }, models: [] }) });
     await chat.send({ type: 'conversation', conversation: following });
     const { page } = chat;
     await page.locator('#model-state[data-state="none"]').waitFor();
     // "Pick Chat Model…" ran somewhere else: the host sends the new state.
     const picked = { kind: 'selected' as const, id: 'org/picked', label: 'org/picked', ref: 'engine/org/picked' };
-    await chat.send({ type: 'state', state: testState({ chatModel: picked, models: [{ ref: 'engine/org/picked', label: 'org/picked', backendLabel: 'Built-in engine (ONNX)' }, { ref: 'engine/org/second', label: 'org/second', backendLabel: 'Built-in engine (ONNX)' }] }) });
+    await chat.send({
+      type: 'state',
+      state: testState({
+        chatModel: picked,
+        models: [
+          { ref: 'engine/org/picked', label: 'org/picked', backendLabel: 'Built-in engine (ONNX)' },
+          { ref: 'engine/org/second', label: 'org/second', backendLabel: 'Built-in engine (ONNX)' },
+        ],
+      }),
+    });
     await page.locator('#model-state[data-state="selected"]').waitFor();
     assert.match((await page.locator('#model-state').textContent()) ?? '', /org\/picked/);
     assert.match((await page.locator('#settings-summary').textContent()) ?? '', /^org\/picked · /);
@@ -132,7 +150,11 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
 
     await page.locator('#stop-button').click();
     assert.equal((await lastPosted(chat, 'stop')).conversationId, 'c-1');
-    await chat.send({ type: 'answerEnded', conversationId: 'c-1', answer: answer('a-1', { status: 'stopped', content: '## Pairing\n\nHold **the button**.\n\n```bash\necho paired\n\necho done\n```\n', stats: { ...stats, finishReason: 'cancelled' } }) });
+    await chat.send({
+      type: 'answerEnded',
+      conversationId: 'c-1',
+      answer: answer('a-1', { status: 'stopped', content: '## Pairing\n\nHold **the button**.\n\n```bash\necho paired\n\necho done\n```\n', stats: { ...stats, finishReason: 'cancelled' } }),
+    });
     await page.locator('#send-button').waitFor();
     assert.match((await page.locator('[data-message-id="a-1"] .stats').textContent()) ?? '', /412 prompt tokens · 64 tokens · first token 180 ms · 42\.5 tokens\/s/);
     assert.equal(await page.locator('[data-message-id="a-1"] .stopped-note').textContent(), 'Stopped.');
@@ -155,11 +177,35 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
   it('shows citations as chips that ask the host to open the cited range, and what the model saw', async () => {
     const chat = await opened();
     const { page } = chat;
-    const input = { model: 'engine/Qwen/Qwen3-test', template: 'prompts/support.prompty', systemPrompt: 'You support Acme.', messages: [{ role: 'system', content: 'You support Acme.\n\n[1] docs/setup.md:12-20' }, { role: 'user', content: 'How do I pair it?' }], examples: [{ source: 'data/examples.jsonl:1', messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }] }], passages, droppedTurns: 0, notes: ['1 earlier turn left out to fit the 4096-token context window.'] };
+    const input = {
+      model: 'engine/Qwen/Qwen3-test',
+      template: 'prompts/support.prompty',
+      systemPrompt: 'You support Acme.',
+      messages: [
+        { role: 'system', content: 'You support Acme.\n\n[1] docs/setup.md:12-20' },
+        { role: 'user', content: 'How do I pair it?' },
+      ],
+      examples: [
+        {
+          source: 'data/examples.jsonl:1',
+          messages: [
+            { role: 'user', content: 'q' },
+            { role: 'assistant', content: 'a' },
+          ],
+        },
+      ],
+      passages,
+      droppedTurns: 0,
+      notes: ['1 earlier turn left out to fit the 4096-token context window.'],
+    };
     await chat.send({ type: 'answerStarted', conversationId: 'c-1', question: question('u-1', 'How do I pair it?'), answer: answer('a-1') });
     await chat.send({ type: 'answerInput', conversationId: 'c-1', answer: answer('a-1', { input }) });
     await stream(chat, 'a-1', 'Hold the button for 5 seconds [1]. Unplug to reset [2]. Not a source: [7].');
-    await chat.send({ type: 'answerEnded', conversationId: 'c-1', answer: answer('a-1', { status: 'done', content: 'Hold the button for 5 seconds [1]. Unplug to reset [2]. Not a source: [7].', input, stats }) });
+    await chat.send({
+      type: 'answerEnded',
+      conversationId: 'c-1',
+      answer: answer('a-1', { status: 'done', content: 'Hold the button for 5 seconds [1]. Unplug to reset [2]. Not a source: [7].', input, stats }),
+    });
     const body = page.locator('[data-message-id="a-1"] .message-body');
     assert.equal(await body.locator('button.citation').count(), 2);
     assert.match((await body.textContent()) ?? '', /\[7\]/);
@@ -190,7 +236,18 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
     const chat = await opened();
     const { page } = chat;
     const system = `You support Acme.\n\nCite sources.\n\n[1] docs/setup.md:12-20 (Setup > Pairing)\nHold the button for 5 seconds.\n\n[2] docs/faq.md:3-3\nReset by unplugging.`;
-    const input = { model: 'engine/Qwen/Qwen3-test', systemPrompt: 'You support Acme.', messages: [{ role: 'system', content: system }, { role: 'user', content: 'How do I pair it?' }], examples: [], passages, droppedTurns: 0, notes: [] };
+    const input = {
+      model: 'engine/Qwen/Qwen3-test',
+      systemPrompt: 'You support Acme.',
+      messages: [
+        { role: 'system', content: system },
+        { role: 'user', content: 'How do I pair it?' },
+      ],
+      examples: [],
+      passages,
+      droppedTurns: 0,
+      notes: [],
+    };
     await chat.send({ type: 'answerStarted', conversationId: 'c-1', question: question('u-1', 'How do I pair it?'), answer: answer('a-1') });
     await chat.send({ type: 'answerEnded', conversationId: 'c-1', answer: answer('a-1', { status: 'done', content: 'Hold it [1].', input, stats }) });
     const details = page.locator('[data-message-id="a-1"] details.model-input');
@@ -198,7 +255,7 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
     const text = (await details.textContent()) ?? '';
     assert.equal(text.split('Hold the button for 5 seconds.').length - 1, 1, text);
     assert.equal(text.split('Reset by unplugging.').length - 1, 1, text);
-    assert.match(await details.locator('.turn.system').textContent() ?? '', /You support Acme\.\s+Cite sources\.\s+\[the 2 retrieved passages, shown above\]/);
+    assert.match((await details.locator('.turn.system').textContent()) ?? '', /You support Acme\.\s+Cite sources\.\s+\[the 2 retrieved passages, shown above\]/);
     await chat.close();
   });
 
@@ -206,7 +263,11 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
     const chat = await opened();
     const { page } = chat;
     await chat.send({ type: 'answerStarted', conversationId: 'c-1', question: question('u-1', 'q'), answer: answer('a-1') });
-    await chat.send({ type: 'answerEnded', conversationId: 'c-1', answer: answer('a-1', { status: 'error', error: { code: 'model-missing', message: 'No model is selected for this conversation.' } }) });
+    await chat.send({
+      type: 'answerEnded',
+      conversationId: 'c-1',
+      answer: answer('a-1', { status: 'error', error: { code: 'model-missing', message: 'No model is selected for this conversation.' } }),
+    });
     const box = page.locator('[data-message-id="a-1"] .error-box[data-code="model-missing"]');
     assert.equal(await box.getAttribute('role'), 'alert');
     await box.getByRole('button', { name: 'Choose a model' }).click();
@@ -216,7 +277,11 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
     assert.deepEqual({ conversationId: pick.conversationId, retryMessageId: pick.retryMessageId }, { conversationId: 'c-1', retryMessageId: 'a-1' }, 'the pick answers the failed question again');
 
     await chat.send({ type: 'answerStarted', conversationId: 'c-1', question: question('u-2', 'q'), answer: answer('a-2') });
-    await chat.send({ type: 'answerEnded', conversationId: 'c-1', answer: answer('a-2', { status: 'error', content: 'partial', error: { code: 'engine-failure', message: 'The inference engine failed: worker exited' } }) });
+    await chat.send({
+      type: 'answerEnded',
+      conversationId: 'c-1',
+      answer: answer('a-2', { status: 'error', content: 'partial', error: { code: 'engine-failure', message: 'The inference engine failed: worker exited' } }),
+    });
     await page.locator('[data-message-id="a-2"] .error-box').getByRole('button', { name: 'Retry' }).click();
     assert.equal((await lastPosted(chat, 'retry')).messageId, 'a-2');
     await page.locator('[data-message-id="a-2"] .error-box').getByRole('button', { name: 'Show Logs' }).click();
@@ -239,7 +304,14 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
     await page.locator('#setting-temperature').dispatchEvent('change');
     await page.waitForTimeout(250);
     const settings = (await lastPosted(chat, 'updateSettings')).settings;
-    assert.deepEqual(settings, { model: 'local/llama', template: 'prompts/support.prompty', fewShot: { enabled: true, k: 3, examplesFile: 'data/examples.jsonl' }, rag: { enabled: true, k: 6 }, temperature: 2, maxTokens: 512 });
+    assert.deepEqual(settings, {
+      model: 'local/llama',
+      template: 'prompts/support.prompty',
+      fewShot: { enabled: true, k: 3, examplesFile: 'data/examples.jsonl' },
+      rag: { enabled: true, k: 6 },
+      temperature: 2,
+      maxTokens: 512,
+    });
     assert.match((await page.locator('#settings-summary').textContent()) ?? '', /llama · support\.prompty · 3-shot · RAG k=6 · t=2/);
 
     // A question sent right after a change carries it: the settings go first.
@@ -256,7 +328,15 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
   it('creates, selects, renames, exports and deletes conversations', async () => {
     const chat = await opened();
     const { page } = chat;
-    await chat.send({ type: 'state', state: testState({ conversations: [{ id: 'c-1', title: 'Installing the device', updatedAt: 2, messageCount: 2 }, { id: 'c-2', title: 'Billing', updatedAt: 1, messageCount: 4 }] }) });
+    await chat.send({
+      type: 'state',
+      state: testState({
+        conversations: [
+          { id: 'c-1', title: 'Installing the device', updatedAt: 2, messageCount: 2 },
+          { id: 'c-2', title: 'Billing', updatedAt: 1, messageCount: 4 },
+        ],
+      }),
+    });
     await page.locator('#conversation-select').selectOption('c-2');
     assert.equal((await lastPosted(chat, 'selectConversation')).conversationId, 'c-2');
     await page.locator('#new-conversation').click();
@@ -268,7 +348,11 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
     await page.locator('#export-conversation').click();
     assert.equal((await lastPosted(chat, 'exportConversation')).conversationId, 'c-1');
     await page.locator('#delete-conversation').click();
-    assert.equal((await chat.posted()).some((m) => m.type === 'deleteConversation'), false, 'deleting asks first');
+    assert.equal(
+      (await chat.posted()).some((m) => m.type === 'deleteConversation'),
+      false,
+      'deleting asks first',
+    );
     await page.locator('#confirm-delete').click();
     assert.equal((await lastPosted(chat, 'deleteConversation')).conversationId, 'c-1');
     assert.deepEqual(await page.evaluate('window.savedState'), { conversationId: 'c-1' }, 'the panel serializer gets the shown conversation');
@@ -293,7 +377,10 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
   });
 
   it('opens a 200-message conversation and renders every answer, the visible ones first', async () => {
-    const messages = Array.from({ length: 100 }, (_, i) => [question(`u-${i}`, `Question ${i}?`), answer(`a-${i}`, { status: 'done', content: `## Answer ${i}\n\n${'Some *text* with `code`. '.repeat(20)}\n\n\`\`\`js\nconsole.log(${i});\n\`\`\`` })]).flat();
+    const messages = Array.from({ length: 100 }, (_, i) => [
+      question(`u-${i}`, `Question ${i}?`),
+      answer(`a-${i}`, { status: 'done', content: `## Answer ${i}\n\n${'Some *text* with `code`. '.repeat(20)}\n\n\`\`\`js\nconsole.log(${i});\n\`\`\`` }),
+    ]).flat();
     const chat = await opened({}, testConversation({ messages }));
     const { page } = chat;
     await page.locator('[data-message-id="a-99"] h2').waitFor();
@@ -306,7 +393,7 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
 
   it('gives every setting a whole line at the default sidebar width, with icons from the codicon font (screenshots)', async () => {
     mkdirSync(outputDir, { recursive: true });
-    const chat = await opened({ viewport: { width: 300, height: 700 } }, testConversation({ settings: { ...testConversation().settings, model: undefined } }));
+    const chat = await opened({ viewport: { width: 300, height: 700 } }, testConversation({ settings: defaultChatSettings }));
     const { page } = chat;
     await chat.send({ type: 'state', state: testState({ chatModel: { kind: 'none' }, examplesFiles: ['data/examples.jsonl', 'data/support-examples-long-name.jsonl'] }) });
     await page.locator('#pick-chat-model').waitFor();
@@ -327,7 +414,15 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
   it('looks right in the light, dark and high-contrast themes (screenshots)', async () => {
     mkdirSync(outputDir, { recursive: true });
     for (const theme of ['light', 'dark', 'high-contrast'] as const) {
-      const input = { model: 'engine/Qwen/Qwen3-test', template: 'prompts/support.prompty', messages: [{ role: 'user', content: 'How do I pair it?' }], examples: [], passages, droppedTurns: 0, notes: [] };
+      const input = {
+        model: 'engine/Qwen/Qwen3-test',
+        template: 'prompts/support.prompty',
+        messages: [{ role: 'user', content: 'How do I pair it?' }],
+        examples: [],
+        passages,
+        droppedTurns: 0,
+        notes: [],
+      };
       const content = 'To pair the device [1]:\n\n1. Hold the **pair** button for 5 seconds.\n2. Run:\n\n```bash\nacme pair --device 42\n```\n\nIf it still fails, unplug it to reset [2].';
       const chat = await opened({ theme }, testConversation({ messages: [question('u-1', 'How do I pair the device?'), answer('a-1', { status: 'done', content, input, stats })] }));
       await chat.page.locator('[data-message-id="a-1"] .code-block').waitFor();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type AssistantMessage, type Passage } from '../../src/shared/chatViewProtocol';
-import { ChatPageHost, testConversation, testState, until, type ChatPage } from './chatPage';
+import { ChatPageHost, testConversation, testState, until, type ChatPage } from '../support/chatPage';
 
 /**
  * Untrusted text (a model's answer, a retrieved document) must render inert. Every payload tries to set
@@ -10,9 +10,9 @@ import { ChatPageHost, testConversation, testState, until, type ChatPage } from 
 const payloads = [
   '<script>window.pwned = "script"</script>',
   '<img src=x onerror="window.pwned = \'img-onerror\'">',
-  '[click me](javascript:window.pwned=\'md-link\')',
+  "[click me](javascript:window.pwned='md-link')",
   '<a href="javascript:window.pwned=\'a-href\'">raw link</a>',
-  '![pic](javascript:window.pwned=\'md-image\')',
+  "![pic](javascript:window.pwned='md-image')",
   '![pixel](http://127.0.0.1:9/track.png)',
   '<svg onload="window.pwned = \'svg-onload\'"><circle r="5"/></svg>',
   '<svg><script>window.pwned = "svg-script"</script></svg>',
@@ -59,7 +59,10 @@ async function assertInert(chat: ChatPage): Promise<void> {
   assert.deepEqual(dangerous, [], 'no active elements or attributes in rendered messages');
   const links = (await chat.posted()).filter((m) => m.type === 'openLink').map((m) => m.href as string);
   assert.ok(links.includes("javascript:window.pwned='a-href'") === false, 'raw HTML links are not links at all (html is off)');
-  assert.ok(links.every((href) => !/^javascript:/i.test(href)), `markdown-it refuses javascript: links, so none reach the host: ${links.join(', ')}`);
+  assert.ok(
+    links.every((href) => !/^javascript:/i.test(href)),
+    `markdown-it refuses javascript: links, so none reach the host: ${links.join(', ')}`,
+  );
 }
 
 describe('Chat webview security: untrusted Markdown renders inert', { timeout: 60_000 }, () => {
@@ -67,7 +70,14 @@ describe('Chat webview security: untrusted Markdown renders inert', { timeout: 6
     const chat = await host.open();
     await chat.send({ type: 'state', state: testState() });
     await chat.send({ type: 'conversation', conversation: testConversation() });
-    const answer: AssistantMessage = { id: 'a-1', role: 'assistant', content: '', createdAt: 1, status: 'streaming', input: { model: 'm', messages: [], examples: [], passages: [passage], droppedTurns: 0, notes: [] } };
+    const answer: AssistantMessage = {
+      id: 'a-1',
+      role: 'assistant',
+      content: '',
+      createdAt: 1,
+      status: 'streaming',
+      input: { model: 'm', messages: [], examples: [], passages: [passage], droppedTurns: 0, notes: [] },
+    };
     await chat.send({ type: 'answerStarted', conversationId: 'c-1', question: { id: 'u-1', role: 'user', content: payloads.join('\n'), createdAt: 1 }, answer });
     for (let i = 0; i < hostile.length; i += 7) {
       await chat.send({ type: 'tokens', conversationId: 'c-1', messageId: 'a-1', text: hostile.slice(i, i + 7), sentAt: 0 });
@@ -84,8 +94,18 @@ describe('Chat webview security: untrusted Markdown renders inert', { timeout: 6
   it('in a retrieved document shown under "what the model saw", and in titles', async () => {
     const chat = await host.open();
     await chat.send({ type: 'state', state: testState({ conversations: [{ id: 'c-1', title: '<img src=x onerror="window.pwned=\'title\'">', updatedAt: 1, messageCount: 2 }] }) });
-    const answer: AssistantMessage = { id: 'a-1', role: 'assistant', content: 'From the document [1].', createdAt: 1, status: 'done', input: { model: 'm', messages: [{ role: 'system', content: hostile }], examples: [], passages: [passage], droppedTurns: 0, notes: [hostile] } };
-    await chat.send({ type: 'conversation', conversation: testConversation({ title: '<script>window.pwned="title"</script>', messages: [{ id: 'u-1', role: 'user', content: 'q', createdAt: 1 }, answer] }) });
+    const answer: AssistantMessage = {
+      id: 'a-1',
+      role: 'assistant',
+      content: 'From the document [1].',
+      createdAt: 1,
+      status: 'done',
+      input: { model: 'm', messages: [{ role: 'system', content: hostile }], examples: [], passages: [passage], droppedTurns: 0, notes: [hostile] },
+    };
+    await chat.send({
+      type: 'conversation',
+      conversation: testConversation({ title: '<script>window.pwned="title"</script>', messages: [{ id: 'u-1', role: 'user', content: 'q', createdAt: 1 }, answer] }),
+    });
     await chat.page.locator('[data-message-id="a-1"] details').waitFor();
     await assertInert(chat);
     assert.match((await chat.page.locator('[data-message-id="a-1"] details').textContent()) ?? '', /<svg onload=/, 'the document text is shown, as text');
@@ -96,7 +116,15 @@ describe('Chat webview security: untrusted Markdown renders inert', { timeout: 6
     const chat = await host.open();
     await chat.send({ type: 'state', state: testState() });
     const content = 'Read [the guide](https://example.com/guide) or [setup](docs/setup.md#L3-L9).';
-    await chat.send({ type: 'conversation', conversation: testConversation({ messages: [{ id: 'u-1', role: 'user', content: 'q', createdAt: 1 }, { id: 'a-1', role: 'assistant', content, createdAt: 1, status: 'done' }] }) });
+    await chat.send({
+      type: 'conversation',
+      conversation: testConversation({
+        messages: [
+          { id: 'u-1', role: 'user', content: 'q', createdAt: 1 },
+          { id: 'a-1', role: 'assistant', content, createdAt: 1, status: 'done' },
+        ],
+      }),
+    });
     const before = chat.page.url();
     await chat.page.locator('[data-message-id="a-1"] .message-body a').first().waitFor();
     await chat.page.locator('[data-message-id="a-1"] .message-body a', { hasText: 'the guide' }).click();

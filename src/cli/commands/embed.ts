@@ -50,7 +50,9 @@ ${engineUsage}
       }
       await flush();
       const seconds = (performance.now() - started) / 1000;
-      io.stderr.write(`${count} text(s) embedded with ${embedder.modelKey} (${embedder.dimensions} dimensions, ${embedder.provider.toUpperCase()}) in ${seconds.toFixed(2)} s: ${(count / Math.max(seconds, 1e-9)).toFixed(1)} embeddings/s\n`);
+      io.stderr.write(
+        `${count} text(s) embedded with ${embedder.modelKey} (${embedder.dimensions} dimensions, ${embedder.provider.toUpperCase()}) in ${seconds.toFixed(2)} s: ${(count / Math.max(seconds, 1e-9)).toFixed(1)} embeddings/s\n`,
+      );
       return ExitCode.ok;
     } finally {
       await engine.dispose();

@@ -7,7 +7,7 @@ import { selectFiles } from '../../core/hub/fileSelection';
 import { detectHardware } from '../../core/hub/hardware';
 import { getModelDetails, hubConnection, searchModels, type ModelSort, type ModelSummary } from '../../core/hub/hubClient';
 import { DownloadCancelledError, redactSecrets } from '../../core/hub/hubErrors';
-import { fitFromCache, fitFromHub, type FitReport } from '../../core/hub/modelFit';
+import { fitFromCache, fitFromHub, type FitOptions, type FitReport } from '../../core/hub/modelFit';
 import { onnxVariants, type OnnxVariant, type WeightFormat } from '../../core/hub/modelFormats';
 import { cachedRevisionFor, formatParameters, parseModelRef, parseParameterCount } from '../../core/hub/modelLookup';
 import { formatBytes } from '../../core/text/byteSize';
@@ -111,7 +111,15 @@ async function search(args: string[], io: CliIo): Promise<number> {
 
 export function describeSummary(model: ModelSummary): string {
   const flags = [model.gated ? 'gated' : '', model.private ? 'private' : ''].filter(Boolean);
-  const formats = [...model.files.formats.map((format) => (format === 'onnx' && model.files.onnxVariants.length > 0 ? `onnx(${model.files.onnxVariants.join(',')})` : format === 'gguf' && model.files.ggufQuantizations.length > 0 ? `gguf(${model.files.ggufQuantizations.join(',')})` : format))];
+  const formats = [
+    ...model.files.formats.map((format) =>
+      format === 'onnx' && model.files.onnxVariants.length > 0
+        ? `onnx(${model.files.onnxVariants.join(',')})`
+        : format === 'gguf' && model.files.ggufQuantizations.length > 0
+          ? `gguf(${model.files.ggufQuantizations.join(',')})`
+          : format,
+    ),
+  ];
   return [
     model.id,
     `  ${model.task ?? 'task ?'} · ${formatParameters(model.parameters)} params · ${model.license ?? 'licence ?'}${model.languages.length > 0 ? ` · ${model.languages.join(',')}` : ''} · ↓${model.downloads} ♥${model.likes}${flags.length > 0 ? ` · ${flags.join(', ')}` : ''}`,
@@ -129,7 +137,9 @@ async function list(args: string[], io: CliIo): Promise<number> {
   }
   for (const model of scan.models) {
     const revisions = model.revisions.map((r) => `${r.commit.slice(0, 8)}${r.refs.length > 0 ? ` (${r.refs.join(', ')})` : ''}`).join(', ');
-    io.stdout.write(`${model.repoId.padEnd(48)} ${formatBytes(model.sizeOnDisk).padStart(9)}  ${model.lastModified.toISOString().slice(0, 10)}  ${revisions}${model.incompleteBytes > 0 ? `  [${formatBytes(model.incompleteBytes)} partial]` : ''}\n`);
+    io.stdout.write(
+      `${model.repoId.padEnd(48)} ${formatBytes(model.sizeOnDisk).padStart(9)}  ${model.lastModified.toISOString().slice(0, 10)}  ${revisions}${model.incompleteBytes > 0 ? `  [${formatBytes(model.incompleteBytes)} partial]` : ''}\n`,
+    );
   }
   for (const warning of scan.warnings) io.stderr.write(`warning: ${warning}\n`);
   io.stderr.write(`${scan.models.length} model(s), ${formatBytes(scan.sizeOnDisk)} in ${scan.cacheDir}\n`);
@@ -157,7 +167,9 @@ async function download(args: string[], io: CliIo): Promise<number> {
   const { repoId, revision } = parseModelRef(ref);
   const details = await getModelDetails(connection, repoId, revision);
   const selection = selectFiles(details.repoFiles, values.runtime, values.variant as OnnxVariant | undefined, details.task);
-  io.stderr.write(`${repoId}@${details.commit.slice(0, 8)}: ${selection.files.length} file(s), ${formatBytes(selection.totalBytes)}${selection.variant ? `, ONNX ${selection.variant}` : ''} → ${hubCacheDir(io.env)}\n`);
+  io.stderr.write(
+    `${repoId}@${details.commit.slice(0, 8)}: ${selection.files.length} file(s), ${formatBytes(selection.totalBytes)}${selection.variant ? `, ONNX ${selection.variant}` : ''} → ${hubCacheDir(io.env)}\n`,
+  );
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
@@ -181,12 +193,16 @@ async function download(args: string[], io: CliIo): Promise<number> {
       concurrency: Math.max(1, Number(values.concurrency) || 4),
       signal: controller.signal,
       onProgress,
-      ...(values.verbose ? { log: (message: string) => io.stderr.write(`${redact(message)}\n`) } : { log: (message: string) => (/corrupt|checksum|resum/i.test(message) ? io.stderr.write(`${redact(message)}\n`) : undefined) }),
+      ...(values.verbose
+        ? { log: (message: string) => io.stderr.write(`${redact(message)}\n`) }
+        : { log: (message: string) => (/corrupt|checksum|resum/i.test(message) ? io.stderr.write(`${redact(message)}\n`) : undefined) }),
     });
     if (interactive) io.stderr.write('\n');
     if (values.json) io.stdout.write(`${JSON.stringify({ repoId, commit: details.commit, variant: selection.variant, ...result }, null, 2)}\n`);
     else io.stdout.write(`${result.snapshotFolder}\n`);
-    io.stderr.write(`downloaded ${result.downloaded.length}, reused ${result.reused.length}${result.repaired.length > 0 ? `, repaired ${result.repaired.length}` : ''}: ${formatBytes(result.transferredBytes)} in ${result.seconds.toFixed(1)} s\n`);
+    io.stderr.write(
+      `downloaded ${result.downloaded.length}, reused ${result.reused.length}${result.repaired.length > 0 ? `, repaired ${result.repaired.length}` : ''}: ${formatBytes(result.transferredBytes)} in ${result.seconds.toFixed(1)} s\n`,
+    );
     return ExitCode.ok;
   } catch (error) {
     if (interactive) io.stderr.write('\n');
@@ -220,13 +236,12 @@ async function fit(args: string[], io: CliIo): Promise<number> {
   });
   const [ref] = positionals;
   if (!ref) throw new UsageError('fit needs a model id (org/name[@revision])');
-  const positive = (name: string, value: string | undefined): number | undefined => {
-    if (value === undefined) return undefined;
+  const positive = (name: string, value: string): number => {
     const number = Number(value);
     if (!Number.isInteger(number) || number < 1) throw new UsageError(`--${name} must be a positive whole number`);
     return number;
   };
-  const options = {
+  const options: FitOptions = {
     ...(values.context ? { contextLength: positive('context', values.context) } : {}),
     ...(values.seq ? { trainingSequenceLength: positive('seq', values.seq) } : {}),
     ...(values.batch ? { trainingBatch: positive('batch', values.batch), batch: 1 } : {}),
@@ -245,10 +260,15 @@ async function fit(args: string[], io: CliIo): Promise<number> {
     return ExitCode.ok;
   }
   io.stdout.write(`${report.repoId}: ${formatParameters(report.parameters)} parameters (${report.parametersSource}), ${report.architecture.modelType}, ${report.architecture.layers} layers\n`);
-  io.stdout.write(`machine: ${hardware.cpuCount} CPU cores, ${formatBytes(hardware.ramBytes)} RAM; ${hardware.gpus.map((gpu) => `${gpu.name} ${formatBytes(gpu.memoryBytes)}`).join(', ') || 'no NVIDIA GPU'}\n`);
+  io.stdout.write(
+    `machine: ${hardware.cpuCount} CPU cores, ${formatBytes(hardware.ramBytes)} RAM; ${hardware.gpus.map((gpu) => `${gpu.name} ${formatBytes(gpu.memoryBytes)}`).join(', ') || 'no NVIDIA GPU'}\n`,
+  );
   for (const verdict of report.verdicts) {
     const { estimate } = verdict;
-    const what = estimate.scenario === 'lora' || estimate.scenario === 'qlora' ? `train ${estimate.variant}, seq ${estimate.tokens} × batch ${estimate.batch}` : `${estimate.device.toUpperCase()} ${estimate.variant}, context ${estimate.tokens}`;
+    const what =
+      estimate.scenario === 'lora' || estimate.scenario === 'qlora'
+        ? `train ${estimate.variant}, seq ${estimate.tokens} × batch ${estimate.batch}`
+        : `${estimate.device.toUpperCase()} ${estimate.variant}, context ${estimate.tokens}`;
     io.stdout.write(`  ${fitMark(verdict.fit)} ${what.padEnd(44)} ${formatBytes(estimate.bytes).padStart(9)}  ${verdict.fit}${verdict.capacityBytes ? ` (${verdict.deviceName})` : ''}\n`);
   }
   return ExitCode.ok;

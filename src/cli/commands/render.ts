@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { readBoundedText } from '../../core/files/boundedRead';
 import { cliWorkspaceRoot } from '../../core/prompts/promptyFile';
 import { type RenderedPrompt } from '../../core/prompts/renderPrompt';
-import { defaultRenderWorkerScript, RenderFailure, RenderSandbox } from '../../core/prompts/renderSandbox';
+import { RenderFailure } from '../../core/prompts/renderErrors';
+import { defaultRenderWorkerScript, RenderSandbox } from '../../core/prompts/renderSandbox';
 import { describeFileNameError, escapeControlCharacters, escapeFileName } from '../../core/files/fileNames';
 import { ExitCode, UsageError, type CliCommand } from '../io';
 
@@ -90,9 +91,18 @@ Exit codes: 0 rendered, 1 the template cannot be rendered, 2 usage error or a mo
     const model = values.model === undefined ? undefined : /^\.{0,2}[\\/]/.test(values.model) ? resolve(io.cwd, values.model) : values.model;
     const sandbox = new RenderSandbox({ workerScript: defaultRenderWorkerScript(), timeoutMs: timeout });
     try {
-      const rendered = await sandbox.render({ text, templatePath: path, workspaceRoots: [cliWorkspaceRoot(path, io.cwd)], inputs, model, env: { ...io.env }, showEnv: values['show-env'] });
+      const rendered = await sandbox.render({
+        text,
+        templatePath: path,
+        workspaceRoots: [cliWorkspaceRoot(path, io.cwd)],
+        inputs,
+        ...(model !== undefined ? { model } : {}),
+        env: { ...io.env },
+        showEnv: values['show-env'],
+      });
       for (const warning of rendered.warnings) io.stderr.write(`${escapeFileName(file)}: warning: ${escapeControlCharacters(warning)}\n`);
-      if (rendered.environmentVariables && !values['show-env']) io.stderr.write(`${escapeFileName(file)}: note: read from the environment: ${rendered.environmentVariables.join(', ')} (shown as «env:NAME»; --show-env prints the values)\n`);
+      if (rendered.environmentVariables && !values['show-env'])
+        io.stderr.write(`${escapeFileName(file)}: note: read from the environment: ${rendered.environmentVariables.join(', ')} (shown as «env:NAME»; --show-env prints the values)\n`);
       if (output === 'json') io.stdout.write(`${JSON.stringify(rendered, null, 2)}\n`);
       else if (output === 'messages' || rendered.prompt === undefined) {
         if (output === 'prompt' && rendered.modelHint) io.stderr.write(`${escapeFileName(file)}: ${escapeControlCharacters(rendered.modelHint)}\n`);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type ChatMessage } from '../../core/inference/chatTemplate';
+import { type ChatTurn } from '../../core/text/chatTurn';
 import { InferenceEngine } from '../../core/inference/inferenceEngine';
 import { ExitCode, UsageError, type CliCommand } from '../io';
 import { decimal, engineArgOptions, engineSettings, engineUsage, integer, modelArgs, readAll } from './engineOptions';
@@ -46,7 +46,7 @@ ${engineUsage}
     const settings = engineSettings(values);
     const prompt = positionals.length > 0 ? positionals.join(' ') : (await readAll(io.stdin)).trim();
     if (!prompt) throw new UsageError('give a prompt as arguments or on stdin');
-    const messages: ChatMessage[] = [];
+    const messages: ChatTurn[] = [];
     if (values.system) messages.push({ role: 'system', content: values.system });
     messages.push({ role: 'user', content: prompt });
     const options = {

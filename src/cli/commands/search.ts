@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type TextEmbedder } from '../../core/inference/embedding';
 import { defaultIndexFile } from '../../core/rag/indexLocation';
-import { searchIndex, type SearchMode } from '../../core/rag/retriever';
+import { embedQuery, searchIndex, type SearchMode } from '../../core/rag/retriever';
 import { IndexStore } from '../../core/rag/store';
 import { escapeControlCharacters, escapeFileName, isUndecodableFileName, undecodableFileNameReason } from '../../core/files/fileNames';
 import { ExitCode, UsageError, type CliCommand } from '../io';
@@ -55,7 +55,9 @@ Options:
     if (mmr !== undefined && !(mmr >= 0 && mmr <= 1)) throw new UsageError(`--mmr must be a number in [0, 1], got '${values.mmr}'`);
     const dbFile = values.db ? resolve(io.cwd, values.db) : defaultIndexFile(io.cwd);
     if (!existsSync(dbFile)) {
-      const problem = isUndecodableFileName(dbFile, Object.assign(new Error('not found'), { code: 'ENOENT' })) ? `cannot open the index ${escapeFileName(dbFile)}: ${undecodableFileNameReason}` : `no index at ${escapeFileName(dbFile)}`;
+      const problem = isUndecodableFileName(dbFile, Object.assign(new Error('not found'), { code: 'ENOENT' }))
+        ? `cannot open the index ${escapeFileName(dbFile)}: ${undecodableFileNameReason}`
+        : `no index at ${escapeFileName(dbFile)}`;
       io.stderr.write(`chatwright search: ${problem}. Build one with: chatwright index <folder>${values.db ? ` --db ${escapeFileName(values.db)}` : ''}\n`);
       return ExitCode.usage;
     }
@@ -78,7 +80,14 @@ Options:
           io.stderr.write(`note: cannot load the index's embedding model '${model}' (${(error as Error).message}); searching lexically\n`);
         }
       }
-      const response = await searchIndex(store, query, { k, mode, ...(values.path ? { pathFilter: values.path } : {}), ...(mmr !== undefined ? { mmrLambda: mmr } : {}), ...(embedder ? { embedder } : {}) });
+      const queryEmbedding = await embedQuery(embedder, query, mode);
+      const response = await searchIndex(store, query, {
+        k,
+        mode,
+        ...(values.path ? { pathFilter: values.path } : {}),
+        ...(mmr !== undefined ? { mmrLambda: mmr } : {}),
+        ...(queryEmbedding ? { queryEmbedding } : {}),
+      });
       if (values.json) {
         io.stdout.write(`${JSON.stringify({ query, mode: response.mode, notice: response.notice, tookMs: Math.round(response.tookMs * 10) / 10, hits: response.hits }, null, 2)}\n`);
       } else {

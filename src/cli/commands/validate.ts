@@ -34,7 +34,8 @@ interface JsonFinding {
 
 function describeFile(file: string, stats: DatasetStats): string {
   // `file` is already escaped for line output.
-  const formats = (Object.entries(stats.formats) as [DatasetFormat, number][]).map(([format, count]) => `${count} ${format}`).join(', ') || (stats.trainingData ? 'no recognised rows' : 'not training data');
+  const formats =
+    (Object.entries(stats.formats) as [DatasetFormat, number][]).map(([format, count]) => `${count} ${format}`).join(', ') || (stats.trainingData ? 'no recognised rows' : 'not training data');
   const totals = countBySeverity(stats);
   const tokens = stats.tokens.rows > 0 ? `, ${stats.tokens.total} tokens (max ${stats.tokens.max} per row)` : '';
   return `${file}: ${stats.lines} lines (${formats})${tokens}: ${totals.error} error(s), ${totals.warning} warning(s), ${totals.information} note(s)`;

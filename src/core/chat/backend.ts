@@ -4,16 +4,10 @@
  * implementing `ChatBackend` and registering itself; nothing in the UI changes.
  */
 
-import { type ChatErrorCode, type FinishReason, type GenerationStats } from '../../shared/chatViewProtocol';
+import { type ChatErrorCode, type FinishReason, type GenerationStats } from './chatTypes';
+import { type ChatRole, type ChatTurn } from '../text/chatTurn';
 
 export type { ChatErrorCode, FinishReason, GenerationStats };
-
-export type ChatRole = 'system' | 'user' | 'assistant';
-
-export interface ChatTurn {
-  role: ChatRole;
-  content: string;
-}
 
 export interface GenerationOptions {
   /** 0 means greedy decoding. */
@@ -28,7 +22,7 @@ export interface GenerationOptions {
 export interface ChatGenerateRequest {
   /** The backend's own model id (as listed by `listModels`). */
   model: string;
-  messages: ChatTurn[];
+  messages: ChatTurn<ChatRole>[];
   options: GenerationOptions;
 }
 

@@ -1,4 +1,4 @@
-import { type AssistantMessage, type ChatSettings, type Conversation, type FewShotExample, type Passage } from '../../shared/chatViewProtocol';
+import { type AssistantMessage, type ChatSettings, type Conversation, type FewShotExample, type Passage } from './chatTypes';
 import { ChatBackendError, parseModelRef, toChatBackendError, type ChatBackend, type ChatModelInfo } from './backend';
 import { historyBefore } from './conversation';
 import { type TemplateRetrievalSettings } from '../prompts/promptySettings';
@@ -8,9 +8,10 @@ import { buildPrompt, templateInputs, type RenderedTemplate } from './promptBuil
 export type RetrievedPassage = Omit<Passage, 'index'>;
 
 /**
- * Where an answer's ingredients come from. The host fills these in from the other features (models, prompt
- * templates, retrieval); tests fill them with fakes. Each is optional: a missing one is reported in the answer's
- * notes, never a crash.
+ * The one seam between the chat and where an answer's ingredients come from: backends and their models, prompt
+ * templates, few-shot examples, retrieval. The extension host implements it once over its features
+ * (`src/host/chat/workspaceChatSources.ts`); tests implement it with fakes. All but `backend` are optional: a missing
+ * one is reported in the answer's notes, never a crash. Every call that can take long stops when `signal` aborts.
  */
 export interface ChatSources {
   backend(id: string): ChatBackend | undefined;
@@ -18,10 +19,10 @@ export interface ChatSources {
   /** Renders a `.prompty` template for this question, with up to `examplesK` of its own few-shot examples. */
   renderTemplate?(path: string, inputs: Record<string, unknown>, examplesK: number, signal: AbortSignal): Promise<RenderedTemplate>;
   readExamples?(path: string, k: number): Promise<{ examples: FewShotExample[]; notes: string[] }>;
+  /** The best `k` passages for the question, from one index (a folder's name) or all, limited to files matching `paths`. */
   retrieve?(query: string, k: number, index: string | undefined, signal: AbortSignal, paths?: readonly string[]): Promise<RetrievedPassage[]>;
   /** The `retrieval:` settings of a `.prompty` template (k, index, path globs, the variable that receives the passages). */
   templateRetrieval?(path: string, signal: AbortSignal): Promise<TemplateRetrievalSettings | undefined>;
-  countTokens?(backend: ChatBackend, model: string): ((text: string) => number) | undefined;
 }
 
 export interface ExchangeObserver {
@@ -38,11 +39,12 @@ export interface ExchangeObserver {
 export async function runExchange(conversation: Conversation, answer: AssistantMessage, sources: ChatSources, observer: ExchangeObserver, signal: AbortSignal): Promise<void> {
   const settings: ChatSettings = conversation.settings;
   try {
-    const ref = settings.model ? parseModelRef(settings.model) : undefined;
-    if (!ref) throw new ChatBackendError('model-missing', 'No model is selected for this conversation. Choose one in the model list.');
+    const model = settings.model;
+    const ref = model ? parseModelRef(model) : undefined;
+    if (!model || !ref) throw new ChatBackendError('model-missing', 'No model is selected for this conversation. Choose one in the model list.');
     const backend = sources.backend(ref.backend);
     if (!backend) throw new ChatBackendError('backend-unavailable', `The backend "${ref.backend}" is not available. Choose another model, or install and configure that backend.`);
-    answer.model = settings.model;
+    answer.model = model;
     const history = historyBefore(conversation, answer.id);
     const question = history.at(-1);
     if (!question || question.role !== 'user') throw new ChatBackendError('invalid-request', 'There is no question to answer.');
@@ -99,7 +101,6 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
       passages,
       ...(info?.contextLength ? { contextLength: info.contextLength } : {}),
       maxTokens: settings.maxTokens,
-      ...(sources.countTokens?.(backend, ref.model) ? { countTokens: sources.countTokens(backend, ref.model)! } : {}),
       notes,
     });
     answer.input = input;
@@ -110,7 +111,11 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
     }
 
     const stats = await backend.generate(
-      { model: ref.model, messages: input.messages.map((m) => ({ role: m.role as 'system' | 'user' | 'assistant', content: m.content })), options: { temperature: settings.temperature, maxTokens: settings.maxTokens } },
+      {
+        model: ref.model,
+        messages: input.messages.map((m) => ({ role: m.role as 'system' | 'user' | 'assistant', content: m.content })),
+        options: { temperature: settings.temperature, maxTokens: settings.maxTokens },
+      },
       (event) => {
         if (event.type === 'warning') {
           // The answer's notes are what the chat shows about how it was made (sent with the finished answer).

@@ -8,8 +8,9 @@ import {
   type GenerationStats,
   type ModelInput,
   type Passage,
-} from '../../shared/chatViewProtocol';
+} from './chatTypes';
 import { clamp } from '../text/clamp';
+import { type ChatTurn } from '../text/chatTurn';
 
 /** Ids that sort by creation and never collide within a workspace. */
 export function newId(prefix: string, now = Date.now()): string {
@@ -64,7 +65,7 @@ export function summarize(conversation: Conversation): ConversationSummary {
 export function startExchange(conversation: Conversation, text: string, model: string | undefined, now = Date.now()): AssistantMessage {
   const untitled = conversation.messages.length === 0 && conversation.title === 'New conversation';
   conversation.messages.push({ id: newId('u', now), role: 'user', content: text, createdAt: now });
-  const answer: AssistantMessage = { id: newId('a', now), role: 'assistant', content: '', createdAt: now, status: 'streaming', model };
+  const answer: AssistantMessage = { id: newId('a', now), role: 'assistant', content: '', createdAt: now, status: 'streaming', ...(model !== undefined ? { model } : {}) };
   conversation.messages.push(answer);
   if (untitled) conversation.title = titleFromText(text);
   conversation.updatedAt = now;
@@ -80,8 +81,8 @@ export function findAssistant(conversation: Conversation, messageId: string): As
  * The turns before an answer, as the backend sees them: earlier questions and completed answers. Failed answers are
  * left out (they were never the model's words), stopped ones are kept as far as they went.
  */
-export function historyBefore(conversation: Conversation, messageId: string): { role: 'user' | 'assistant'; content: string }[] {
-  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
+export function historyBefore(conversation: Conversation, messageId: string): ChatTurn<'user' | 'assistant'>[] {
+  const turns: ChatTurn<'user' | 'assistant'>[] = [];
   for (const message of conversation.messages) {
     if (message.id === messageId) break;
     if (message.role === 'assistant' && (message.status === 'error' || message.content.length === 0)) continue;
@@ -162,7 +163,7 @@ function parsePassage(value: unknown): Passage | undefined {
   return passage;
 }
 
-function parseTurns(value: unknown): { role: string; content: string }[] {
+function parseTurns(value: unknown): ChatTurn[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((m) => (isRecord(m) && typeof m.role === 'string' && typeof m.content === 'string' ? [{ role: m.role, content: m.content }] : []));
 }
@@ -172,9 +173,7 @@ function parseInput(value: unknown): ModelInput | undefined {
   const input: ModelInput = {
     model: str(value.model) ?? '',
     messages: parseTurns(value.messages),
-    examples: Array.isArray(value.examples)
-      ? value.examples.flatMap((e) => (isRecord(e) && typeof e.source === 'string' ? [{ source: e.source, messages: parseTurns(e.messages) }] : []))
-      : [],
+    examples: Array.isArray(value.examples) ? value.examples.flatMap((e) => (isRecord(e) && typeof e.source === 'string' ? [{ source: e.source, messages: parseTurns(e.messages) }] : [])) : [],
     passages: Array.isArray(value.passages) ? value.passages.flatMap((p) => parsePassage(p) ?? []) : [],
     droppedTurns: num(value.droppedTurns) ?? 0,
     notes: Array.isArray(value.notes) ? value.notes.filter((n): n is string => typeof n === 'string') : [],

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMissingFileError, readBoundedText } from '../files/boundedRead';
-import { type Conversation, type ConversationSummary } from '../../shared/chatViewProtocol';
+import { type Conversation, type ConversationSummary } from './chatTypes';
 import { parseConversation, summarize } from './conversation';
 
 /** The file format of one saved conversation. `version` changes when the shape does; older versions are migrated on read. */

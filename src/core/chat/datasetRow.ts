@@ -1,9 +1,10 @@
-import { type Conversation } from '../../shared/chatViewProtocol';
+import { type Conversation } from './chatTypes';
 import { validateDatasetText, type DatasetFinding } from '../datasets/validateDataset';
+import { type ChatRole, type ChatTurn } from '../text/chatTurn';
 import { findAssistant, historyBefore } from './conversation';
 
 export interface DatasetRow {
-  messages: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  messages: ChatTurn<ChatRole>[];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type FewShotExample } from '../../shared/chatViewProtocol';
+import { type FewShotExample } from './chatTypes';
 
 export interface ExamplesReadResult {
   examples: FewShotExample[];

@@ -1,4 +1,4 @@
-import { type Conversation, type Passage } from '../../shared/chatViewProtocol';
+import { type Conversation, type Passage } from './chatTypes';
 
 function location(passage: Passage): string {
   const lines = passage.startLine === passage.endLine ? `${passage.startLine}` : `${passage.startLine}-${passage.endLine}`;

@@ -1,13 +1,4 @@
-import {
-  ChatBackendError,
-  statsFromTimings,
-  type ChatBackend,
-  type ChatBackendEvent,
-  type ChatGenerateRequest,
-  type ChatModelInfo,
-  type FinishReason,
-  type GenerationStats,
-} from './backend';
+import { ChatBackendError, statsFromTimings, type ChatBackend, type ChatBackendEvent, type ChatGenerateRequest, type ChatModelInfo, type FinishReason, type GenerationStats } from './backend';
 import { formatBinaryBytes } from '../text/byteSize';
 
 export interface OpenAiCompatibleOptions {
@@ -77,7 +68,8 @@ async function readServerSentEvents(body: ReadableStream<Uint8Array>, limits: { 
       const { done, value } = await reader.read();
       if (done) break;
       bytes += value.byteLength;
-      if (bytes > limits.streamBytes) throw new ChatBackendError('engine-failure', `${endpoint} streamed more than ${formatBinaryBytes(limits.streamBytes)} for one answer without ending it; the request was closed.`);
+      if (bytes > limits.streamBytes)
+        throw new ChatBackendError('engine-failure', `${endpoint} streamed more than ${formatBinaryBytes(limits.streamBytes)} for one answer without ending it; the request was closed.`);
       buffer += decoder.decode(value, { stream: true });
       let newline: number;
       while ((newline = buffer.indexOf('\n')) >= 0) {
@@ -87,7 +79,8 @@ async function readServerSentEvents(body: ReadableStream<Uint8Array>, limits: { 
         if (!onData(line.slice(5).trim())) return;
       }
       // UTF-16 length is at most the byte length, so this never refuses a line within the byte limit.
-      if (buffer.length > sseLineByteLimit) throw new ChatBackendError('engine-failure', `${endpoint} sent a server-sent-events line longer than ${formatBinaryBytes(sseLineByteLimit)}; the request was closed.`);
+      if (buffer.length > sseLineByteLimit)
+        throw new ChatBackendError('engine-failure', `${endpoint} sent a server-sent-events line longer than ${formatBinaryBytes(sseLineByteLimit)}; the request was closed.`);
     }
   } finally {
     await reader.cancel().catch(() => undefined);
@@ -229,7 +222,10 @@ export class OpenAiCompatibleBackend implements ChatBackend {
     }
     if (OpenAiCompatibleBackend.isRedirect(response)) {
       hangUp.abort();
-      throw new ChatBackendError('backend-unavailable', `${this.label} at ${this.baseUrl} answered with a redirect${response.headers.get('location') ? ` to ${response.headers.get('location')}` : ''}; the API key is sent only to ${new URL(this.baseUrl).origin}, so it is not followed. Set \`baseUrl\` to the final address.`);
+      throw new ChatBackendError(
+        'backend-unavailable',
+        `${this.label} at ${this.baseUrl} answered with a redirect${response.headers.get('location') ? ` to ${response.headers.get('location')}` : ''}; the API key is sent only to ${new URL(this.baseUrl).origin}, so it is not followed. Set \`baseUrl\` to the final address.`,
+      );
     }
     if (!response.ok || !response.body) {
       const text = (await readBodyPrefix(response, errorBodyByteLimit)).slice(0, 500);
@@ -299,7 +295,11 @@ export class OpenAiCompatibleBackend implements ChatBackend {
     }
     if (cutShort) {
       finishReason = 'length';
-      onEvent({ type: 'warning', code: 'answer-truncated', message: `${endpoint} kept sending past the ${request.options.maxTokens} tokens asked for (max_tokens); the answer was cut there and the request closed.` });
+      onEvent({
+        type: 'warning',
+        code: 'answer-truncated',
+        message: `${endpoint} kept sending past the ${request.options.maxTokens} tokens asked for (max_tokens); the answer was cut there and the request closed.`,
+      });
     }
     const completion = cutShort ? completionTokens : (usageCompletion ?? completionTokens);
     return this.finish(onEvent, { startedAt, firstTokenAt, promptTokens, completionTokens: completion, finishReason: signal.aborted ? 'cancelled' : finishReason });

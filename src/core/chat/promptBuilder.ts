@@ -1,12 +1,13 @@
-import { type FewShotExample, type ModelInput, type Passage } from '../../shared/chatViewProtocol';
-import { ChatBackendError, type ChatTurn } from './backend';
+import { type FewShotExample, type ModelInput, type Passage } from './chatTypes';
+import { type ChatRole, type ChatTurn } from '../text/chatTurn';
+import { ChatBackendError } from './backend';
 
 /**
  * What a prompt template renders to for one question. Produced by the prompt-template feature's render function
  * (src/core/prompts, issue #4) through the adapter in `templateAdapter.ts`.
  */
 export interface RenderedTemplate {
-  messages: ChatTurn[];
+  messages: ChatTurn<ChatRole>[];
   /** The template's own few-shot examples, already selected (its `k` and strategy). */
   examples: FewShotExample[];
 }
@@ -15,7 +16,7 @@ export interface PromptParts {
   model: string;
   question: string;
   /** Earlier turns of the conversation, oldest first. */
-  history: ChatTurn[];
+  history: ChatTurn<ChatRole>[];
   template?: { path: string; rendered: RenderedTemplate };
   examples: FewShotExample[];
   passages: Passage[];
@@ -47,13 +48,13 @@ export function formatPassages(passages: readonly Passage[]): string {
 }
 
 /** The variables a template may use: Prompty's usual names for the question, the history and the retrieved context. */
-export function templateInputs(question: string, history: readonly ChatTurn[], passages: readonly Passage[], passagesVariable = 'context'): Record<string, unknown> {
+export function templateInputs(question: string, history: readonly ChatTurn<ChatRole>[], passages: readonly Passage[], passagesVariable = 'context'): Record<string, unknown> {
   const context = formatPassages(passages);
   return { question, input: question, query: question, chat_history: history, history, context, documents: passages, sources: context, [passagesVariable]: context };
 }
 
-function exampleTurns(examples: readonly FewShotExample[]): ChatTurn[] {
-  const turns: ChatTurn[] = [];
+function exampleTurns(examples: readonly FewShotExample[]): ChatTurn<ChatRole>[] {
+  const turns: ChatTurn<ChatRole>[] = [];
   for (const example of examples) {
     for (const message of example.messages) {
       if (message.role === 'user' || message.role === 'assistant') turns.push({ role: message.role, content: message.content });
@@ -76,7 +77,7 @@ export function buildPrompt(parts: PromptParts): ModelInput {
   const examples = [...(rendered?.examples ?? []), ...parts.examples];
 
   let system: string | undefined;
-  let templateTurns: ChatTurn[] = [];
+  let templateTurns: ChatTurn<ChatRole>[] = [];
   if (rendered) {
     const leadingSystem: string[] = [];
     let i = 0;
@@ -94,13 +95,13 @@ export function buildPrompt(parts: PromptParts): ModelInput {
   const lastUser = templateTurns.findLastIndex((t) => t.role === 'user');
   const templateAsks = lastUser >= 0 && templateTurns[lastUser]!.content.includes(parts.question);
   const before = templateAsks ? templateTurns.slice(0, lastUser) : templateTurns;
-  const ask: ChatTurn[] = templateAsks ? templateTurns.slice(lastUser) : [{ role: 'user', content: parts.question }];
+  const ask: ChatTurn<ChatRole>[] = templateAsks ? templateTurns.slice(lastUser) : [{ role: 'user', content: parts.question }];
   if (rendered && !templateAsks && templateTurns.some((t) => t.role === 'user')) {
     notes.push('The template has a user turn that does not contain the question; the question was added after it.');
   }
 
-  const head: ChatTurn[] = [...(system !== undefined ? [{ role: 'system' as const, content: system }] : []), ...exampleTurns(examples), ...before];
-  const sizeOf = (turns: readonly ChatTurn[]) => turns.reduce((sum, t) => sum + count(t.content) + perMessageOverhead, 0);
+  const head: ChatTurn<ChatRole>[] = [...(system !== undefined ? [{ role: 'system' as const, content: system }] : []), ...exampleTurns(examples), ...before];
+  const sizeOf = (turns: readonly ChatTurn<ChatRole>[]) => turns.reduce((sum, t) => sum + count(t.content) + perMessageOverhead, 0);
   let history = [...parts.history];
   let dropped = 0;
   if (parts.contextLength !== undefined) {

@@ -1,32 +1,33 @@
-import { type FewShotExample } from '../../shared/chatViewProtocol';
-import { type ChatTurn } from './backend';
+import { type FewShotExample } from './chatTypes';
+import { type ChatRole, type ChatTurn } from '../text/chatTurn';
 import { type RenderedTemplate } from './promptBuilder';
-import { renderPrompt, type RenderedPrompt, type RenderRequest } from '../prompts/renderPrompt';
+import { type RenderedPrompt, type RenderRequest } from '../prompts/renderPrompt';
 
-/** Renders a template: the render sandbox's worker in the editor, or `renderPrompt` in a process of its own. */
+/** Renders a template: the render sandbox's worker (the chat's and the preview's, with their time and memory limits). */
 export type PromptRenderer = (request: RenderRequest, signal?: AbortSignal) => Promise<RenderedPrompt>;
-
-const renderInProcess: PromptRenderer = (request, signal) => renderPrompt(request, signal ? { signal } : {});
 
 /**
  * Renders a `.prompty` template for the chat with the prompt-template feature's own renderer (src/core/prompts), so
  * the chat sends exactly what the template preview shows. The template's few-shot examples come back inserted as
  * messages; they are separated out again here so "what the model saw" lists them and the chat's `k` applies.
- * The extension host passes the render sandbox as `render`, so a runaway template never blocks its thread.
+ * `render` is the render sandbox, so a runaway template never blocks the caller's thread.
  */
-export async function renderTemplateForChat(input: {
-  text: string;
-  templatePath: string;
-  /** How it is named in the UI (workspace-relative). */
-  label: string;
-  workspaceRoots: string[];
-  inputs: Record<string, unknown>;
-  examplesK: number;
-  signal?: AbortSignal;
-}, render: PromptRenderer = renderInProcess): Promise<RenderedTemplate> {
+export async function renderTemplateForChat(
+  input: {
+    text: string;
+    templatePath: string;
+    /** How it is named in the UI (workspace-relative). */
+    label: string;
+    workspaceRoots: string[];
+    inputs: Record<string, unknown>;
+    examplesK: number;
+    signal?: AbortSignal;
+  },
+  render: PromptRenderer,
+): Promise<RenderedTemplate> {
   // model '' skips the preview's last step (the model's chat template): the backend applies its own model's.
   const rendered = await render({ text: input.text, templatePath: input.templatePath, workspaceRoots: input.workspaceRoots, inputs: input.inputs, model: '' }, input.signal);
-  const messages: ChatTurn[] = [];
+  const messages: ChatTurn<ChatRole>[] = [];
   const examples: FewShotExample[] = [];
   let current: FewShotExample | undefined;
   for (const message of rendered.messages) {

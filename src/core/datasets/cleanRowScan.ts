@@ -303,7 +303,17 @@ function decodeUtf8(bytes: Uint8Array, at: number): [number, number] {
 
 /** What String#trim removes besides ASCII whitespace. */
 function isJsWhitespace(codePoint: number): boolean {
-  return codePoint === 0xa0 || codePoint === 0x1680 || (codePoint >= 0x2000 && codePoint <= 0x200a) || codePoint === 0x2028 || codePoint === 0x2029 || codePoint === 0x202f || codePoint === 0x205f || codePoint === 0x3000 || codePoint === 0xfeff;
+  return (
+    codePoint === 0xa0 ||
+    codePoint === 0x1680 ||
+    (codePoint >= 0x2000 && codePoint <= 0x200a) ||
+    codePoint === 0x2028 ||
+    codePoint === 0x2029 ||
+    codePoint === 0x202f ||
+    codePoint === 0x205f ||
+    codePoint === 0x3000 ||
+    codePoint === 0xfeff
+  );
 }
 
 /** UTF-16 code units of valid UTF-8 bytes: one per sequence, two for a 4-byte one (a surrogate pair). */
@@ -327,7 +337,7 @@ function fold(c: number): number {
 export function sampleKeyOfUtf8Bytes(bytes: Buffer, start: number, end: number): number {
   let hash = 0x811c9dc5;
   let taken = 0;
-  for (let i = start; i < end && taken < sampledEnds; ) {
+  for (let i = start; i < end && taken < sampledEnds;) {
     const c = bytes[i]!;
     if (c < 0x80) {
       i++;
@@ -347,7 +357,7 @@ export function sampleKeyOfUtf8Bytes(bytes: Buffer, start: number, end: number):
     taken++;
   }
   taken = 0;
-  for (let j = end - 1; j >= start && taken < sampledEnds; ) {
+  for (let j = end - 1; j >= start && taken < sampledEnds;) {
     const c = bytes[j]!;
     if (c < 0x80) {
       j--;

@@ -147,7 +147,11 @@ export class DatasetAccumulator {
     if (line >= this.stats.lines) this.stats.lines = line + 1;
     if (analysis.kind === 'blank') {
       this.stats.blankLines++;
-      this.report(finding('blank-line', 'Blank line: some loaders stop or fail here. Delete it.', lineRange(line, 0, analysis.length), { fix: { title: 'Delete the blank line', edits: [{ range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, newText: '' }] } }));
+      this.report(
+        finding('blank-line', 'Blank line: some loaders stop or fail here. Delete it.', lineRange(line, 0, analysis.length), {
+          fix: { title: 'Delete the blank line', edits: [{ range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, newText: '' }] },
+        }),
+      );
       return;
     }
     if (analysis.kind === 'invalid') {
@@ -161,7 +165,13 @@ export class DatasetAccumulator {
       } else if (!analysis.format) {
         this.stats.unrecognizedRows++;
         if (this.stats.trainingData) {
-          this.report(finding('unrecognized-row', 'This row matches no training format (messages, prompt/completion, text, chosen/rejected, instruction/output, conversations, segments); fix its keys or remove it.', lineRange(line, 0, analysis.length)));
+          this.report(
+            finding(
+              'unrecognized-row',
+              'This row matches no training format (messages, prompt/completion, text, chosen/rejected, instruction/output, conversations, segments); fix its keys or remove it.',
+              lineRange(line, 0, analysis.length),
+            ),
+          );
         }
       }
       if (this.histograms) bump(this.turnHistogram, analysis.turns);
@@ -182,7 +192,9 @@ export class DatasetAccumulator {
         message: item.message,
         range: lineRange(line, item.start, item.end),
         ...(item.fix ? { fix: { title: item.fix.title, edits: [{ range: lineRange(line, item.fix.start, item.fix.end), newText: item.fix.newText }] } } : {}),
-        ...(item.alternativeFixes ? { alternativeFixes: item.alternativeFixes.map((fix) => ({ title: fix.title, edits: [{ range: lineRange(line, fix.start, fix.end), newText: fix.newText }] })) } : {}),
+        ...(item.alternativeFixes
+          ? { alternativeFixes: item.alternativeFixes.map((fix) => ({ title: fix.title, edits: [{ range: lineRange(line, fix.start, fix.end), newText: fix.newText }] })) }
+          : {}),
       });
     }
     const key = analysis.fingerprint;
@@ -193,7 +205,14 @@ export class DatasetAccumulator {
       for (const split of this.splits) {
         const other = split.table.find(key, current, analysis)?.line;
         if (other !== undefined) {
-          this.report(finding('split-overlap', `This row is also in ${split.file} (line ${other + 1}); evaluating on training rows overstates quality. Remove it from one of the splits.`, lineRange(line, 0, analysis.length), { relatedFile: split.file, relatedLine: other }));
+          this.report(
+            finding(
+              'split-overlap',
+              `This row is also in ${split.file} (line ${other + 1}); evaluating on training rows overstates quality. Remove it from one of the splits.`,
+              lineRange(line, 0, analysis.length),
+              { relatedFile: split.file, relatedLine: other },
+            ),
+          );
         }
       }
     }
@@ -235,7 +254,13 @@ export class DatasetAccumulator {
   finish(last?: { line: number; terminated: boolean; invalid: boolean; length: number }): DatasetStats {
     const stats = this.stats;
     if (last && !last.terminated && last.invalid) {
-      this.report(finding('truncated-last-line', 'The last line is cut off (invalid JSON and no line end): the file was probably truncated while writing. Restore the row or delete it.', lineRange(last.line, 0, last.length)));
+      this.report(
+        finding(
+          'truncated-last-line',
+          'The last line is cut off (invalid JSON and no line end): the file was probably truncated while writing. Restore the row or delete it.',
+          lineRange(last.line, 0, last.length),
+        ),
+      );
     }
     if (this.options.fileLevelChecks !== false) this.fileLevelChecks();
     stats.tokens.histogram = mergeHistograms(stats.tokens.histogram, [...this.tokenHistogram.entries()]);
@@ -260,7 +285,11 @@ export class DatasetAccumulator {
       others.sort((a, b) => a[0] - b[0]);
       for (const [line, length, format] of others) {
         this.report(
-          finding('mixed-formats', `This row is ${datasetFormats[format]}, while ${mainRows} of the file's rows are ${datasetFormats[main]}; trainers read one format per file and fail on, or drop, the others. Convert it or move it to its own file.`, lineRange(line, 0, length)),
+          finding(
+            'mixed-formats',
+            `This row is ${datasetFormats[format]}, while ${mainRows} of the file's rows are ${datasetFormats[main]}; trainers read one format per file and fail on, or drop, the others. Convert it or move it to its own file.`,
+            lineRange(line, 0, length),
+          ),
         );
       }
       // Rows past the listing cap are counted, not listed.
@@ -269,7 +298,11 @@ export class DatasetAccumulator {
     const minRows = this.options.minRows ?? 10;
     if (stats.trainingData && minRows > 0 && stats.rows > 0 && stats.rows < minRows) {
       this.report(
-        finding('too-few-rows', `Only ${stats.rows} row(s): fine-tuning needs at least ${minRows} (OpenAI's minimum) and usually 50-100 or more to help. With this few examples, put them in the prompt as few-shot examples, or retrieve from your documents with RAG, instead of fine-tuning.`, lineRange(0, 0, 0)),
+        finding(
+          'too-few-rows',
+          `Only ${stats.rows} row(s): fine-tuning needs at least ${minRows} (OpenAI's minimum) and usually 50-100 or more to help. With this few examples, put them in the prompt as few-shot examples, or retrieve from your documents with RAG, instead of fine-tuning.`,
+          lineRange(0, 0, 0),
+        ),
       );
     }
   }

@@ -1,16 +1,10 @@
 import { type TextChange } from '../text/documentChangeLog';
+import { splitLines } from '../text/lineIndex';
 import { type LineAnalysis, type LineAnalysisOptions, analyzeLine } from './rowAnalysis';
 import { rowCounterFor, type TokenCounter } from './tokenCount';
 
 /** An edit touching more lines than this is applied by a full `update` (cheaper than many splices, and no spread limits). */
 const maxIncrementalLines = 2000;
-
-/** Splits a document into lines the way LSP numbers them: LF, CRLF and a lone CR all end a line. */
-export function splitLines(text: string): string[] {
-  // The common case (no CR at all) is one native split.
-  if (text.indexOf('\r') < 0) return text.split('\n');
-  return text.split(/\r\n|\r|\n/);
-}
 
 /**
  * The per-line analyses of one open document, kept between edits. An edit re-analyses only the lines whose text
@@ -68,7 +62,10 @@ export class DocumentAnalysis {
     const end = previous.length - tail;
     // concat, not splice(...fresh): spreading 100,000 arguments overflows the stack.
     this.analyses = this.analyses.slice(0, head).concat(fresh, this.analyses.slice(end));
-    this.tokens = this.tokens.slice(0, head).concat(fresh.map(() => -1), this.tokens.slice(end));
+    this.tokens = this.tokens.slice(0, head).concat(
+      fresh.map(() => -1),
+      this.tokens.slice(end),
+    );
     this.lines = next;
     this.bom = bom;
     this.terminated = terminated;

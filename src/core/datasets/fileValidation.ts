@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { DatasetAccumulator, looksLikeTrainingData, mergeStats, syntaxCodes, type DatasetStats } from './datasetScan';
 import { movedFixes, type DatasetFinding, type DatasetFindingCode } from './findings';
 import { FingerprintTable } from './fingerprint';
 import { type DatasetFormat } from './formats';
+import { rangeScanProgress, scanRangeRequest } from '../../shared/datasetWorkerProtocol';
+import { ProcessCrashedError, ProcessLauncher } from '../process/launcher';
+import { withProgress } from '../rpc/connection';
 import { scanRange, type RangeScanMessage, type RangeScanRequest, type RangeScanResult } from './rangeScan';
 import { analyzeLine } from './rowAnalysis';
 import { decideTrainingData } from './validateDataset';
@@ -46,8 +48,9 @@ const sampleLines = 1000;
 const headBytes = 1024 * 1024;
 const maxHeadBytes = 16 * 1024 * 1024;
 
+/** The worker's entry beside this bundle (dist/datasetWorker.js), or its TypeScript source under tsx. */
 export function defaultWorkerScript(): string | undefined {
-  for (const candidate of [join(__dirname, 'datasetWorker.js'), join(__dirname, 'validationWorker.ts')]) if (existsSync(candidate)) return candidate;
+  for (const candidate of [join(__dirname, 'datasetWorker.js'), join(__dirname, '..', '..', 'worker', 'validationWorker.ts')]) if (existsSync(candidate)) return candidate;
   return undefined;
 }
 
@@ -118,46 +121,33 @@ async function splitAtLines(path: string, size: number, parts: number): Promise<
   return bounds;
 }
 
-function runInWorker(script: string, request: RangeScanRequest, onMessage: (message: RangeScanMessage) => void, signal?: AbortSignal): Promise<RangeScanResult | undefined> {
-  return new Promise((resolve, reject) => {
-    const workerData = { kind: 'range', request };
+/**
+ * Scans one range on a worker thread of its own. Resolves undefined when `signal` aborts (the worker is terminated
+ * at once, whatever it is doing); a worker that crashes fails the validation with the range it was scanning.
+ */
+async function runInWorker(script: string, request: RangeScanRequest, onMessage: (message: RangeScanMessage) => void, signal?: AbortSignal): Promise<RangeScanResult | undefined> {
+  if (signal?.aborted) return undefined;
+  const launcher = new ProcessLauncher({
+    name: `The validation worker for bytes ${request.start}-${request.end} of ${basename(request.path)}`,
     // A small young generation and a capped old one keep each worker's memory flat and low (measured: both faster
     // and smaller than the defaults); rows are short-lived garbage. The cap still fits a line of tens of megabytes.
     // The old generation's cap leaves room for a tokenizer (Qwen3's keeps about 50 MB), loaded when tokens are
     // counted or a row is long enough to pass the default context.
-    const resourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
-    // The TypeScript source runs in tests through tsx; the bundle needs nothing.
-    const worker = script.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`, { eval: true, workerData, resourceLimits })
-      : new Worker(script, { workerData, resourceLimits });
-    let settled = false;
-    const abort = (): void => {
-      settled = true;
-      void worker.terminate();
-      resolve(undefined);
-    };
-    signal?.addEventListener('abort', abort, { once: true });
-    worker.on('message', (message: RangeScanMessage) => {
-      if (message.type === 'done') {
-        settled = true;
-        signal?.removeEventListener('abort', abort);
-        void worker.terminate();
-        resolve(message.result);
-      } else if (message.type === 'error') {
-        settled = true;
-        void worker.terminate();
-        reject(new Error(message.message));
-      } else {
-        onMessage(message);
-      }
-    });
-    worker.on('error', (error) => {
-      if (!settled) reject(error);
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`The validation worker stopped (exit code ${code}).`));
-    });
+    target: { kind: 'worker', entry: script, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 } },
   });
+  const stop = (): void => void launcher.dispose();
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const connection = await launcher.connection();
+    return await withProgress(connection, rangeScanProgress, onMessage, (progressToken) => launcher.request(scanRangeRequest, { request, progressToken }));
+  } catch (error) {
+    if (signal?.aborted) return undefined;
+    // The crash's reason names the range and how the worker ended (out of memory, its last error lines).
+    throw error instanceof ProcessCrashedError ? new Error(`${error.crash.reason}.`, { cause: error }) : error;
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    await launcher.dispose();
+  }
 }
 
 /** The duplicate fingerprints of a whole file (to check another split against). */
@@ -192,14 +182,24 @@ export async function validateDatasetFile(path: string, options: FileValidationO
 
   const cap = options.maxFindingsPerCode ?? 1000;
   const coordinator = new DatasetAccumulator(
-    { ...(options.format ? { format: options.format } : {}), ...(options.minRows !== undefined ? { minRows: options.minRows } : {}), maxFindingsPerCode: cap, ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}), checkDuplicates: false },
+    {
+      ...(options.format ? { format: options.format } : {}),
+      ...(options.minRows !== undefined ? { minRows: options.minRows } : {}),
+      maxFindingsPerCode: cap,
+      ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+      checkDuplicates: false,
+    },
     trainingData,
     (item) => (deferred ? held.push(item) : options.onFinding?.(item)),
   );
   const progress = ranges.map(() => 0);
-  const report = (): void => options.onProgress?.(progress.reduce((a, b) => a + b, 0), size);
+  const report = (): void =>
+    options.onProgress?.(
+      progress.reduce((a, b) => a + b, 0),
+      size,
+    );
   // Findings of range k wait until the ranges before it are done (their line count is its line offset).
-  const pending: DatasetFinding[][] = ranges.map(() => []);
+  const waitingFindings: DatasetFinding[][] = ranges.map(() => []);
   const results: (RangeScanResult | undefined)[] = ranges.map(() => undefined);
   let flushedUpTo = 0;
   const lineOffsets = [0];
@@ -219,22 +219,24 @@ export async function validateDatasetFile(path: string, options: FileValidationO
   const drain = (): void => {
     while (flushedUpTo < ranges.length) {
       const offset = lineOffsets[flushedUpTo]!;
-      for (const item of pending[flushedUpTo]!.splice(0)) coordinator.passThrough(shift(item, offset));
+      for (const item of waitingFindings[flushedUpTo]!.splice(0)) coordinator.passThrough(shift(item, offset));
       const result = results[flushedUpTo];
       if (!result) return;
       lineOffsets[flushedUpTo + 1] = offset + result.lines;
       flushedUpTo++;
     }
   };
-  const onMessage = (index: number) => (message: RangeScanMessage): void => {
-    if (message.type === 'findings') {
-      for (const finding of message.findings) pending[index]!.push(finding);
-      if (index === flushedUpTo) drain();
-    } else if (message.type === 'progress') {
-      progress[index] = message.bytes;
-      report();
-    }
-  };
+  const onMessage =
+    (index: number) =>
+    (message: RangeScanMessage): void => {
+      if (message.type === 'findings') {
+        for (const finding of message.findings) waitingFindings[index]!.push(finding);
+        if (index === flushedUpTo) drain();
+      } else if (message.type === 'progress') {
+        progress[index] = message.bytes;
+        report();
+      }
+    };
   let cancelled = false;
   const requests: RangeScanRequest[] = ranges.map((range) => ({
     path,
@@ -257,9 +259,7 @@ export async function validateDatasetFile(path: string, options: FileValidationO
       const result =
         // Big files go to workers even on one thread: measured 2-3x faster per row than inline on the main thread,
         // whose heap is the CLI's or the editor's (larger young generation, other work in it).
-        size < inlineLimit || !script
-          ? await scanRange(request, onMessage(index), () => options.signal?.aborted ?? false)
-          : await runInWorker(script, request, onMessage(index), options.signal);
+        size < inlineLimit || !script ? await scanRange(request, onMessage(index), () => options.signal?.aborted ?? false) : await runInWorker(script, request, onMessage(index), options.signal);
       if (!result || options.signal?.aborted) {
         cancelled = true;
         return;

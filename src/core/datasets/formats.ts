@@ -21,7 +21,36 @@ export function isDatasetFormat(value: string): value is DatasetFormat {
 }
 
 /** Keys that carry bookkeeping, not training content, and may sit beside any format. */
-const metadataKeys = new Set(['id', 'idx', 'index', 'uid', 'uuid', 'source', 'meta', 'metadata', 'url', 'timestamp', 'created_at', 'date', 'title', 'split', 'lang', 'language', 'category', 'tags', 'dataset', 'subset', 'domain', 'license', 'score', 'quality', 'length', 'num_tokens', 'token_count', 'system']);
+const metadataKeys = new Set([
+  'id',
+  'idx',
+  'index',
+  'uid',
+  'uuid',
+  'source',
+  'meta',
+  'metadata',
+  'url',
+  'timestamp',
+  'created_at',
+  'date',
+  'title',
+  'split',
+  'lang',
+  'language',
+  'category',
+  'tags',
+  'dataset',
+  'subset',
+  'domain',
+  'license',
+  'score',
+  'quality',
+  'length',
+  'num_tokens',
+  'token_count',
+  'system',
+]);
 
 function isChatList(value: unknown): boolean {
   return Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item) && 'role' in item);

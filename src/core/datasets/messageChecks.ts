@@ -49,7 +49,6 @@ function roleByPosition(messages: readonly Json[], index: number, options: Messa
   return undefined;
 }
 
-
 /** Chat roles spelled like `word` (case aside, up to one typo in a short word, two in a long one), closest first. */
 function rolesSpelledLike(word: string): string[] {
   const lower = word.toLowerCase();
@@ -133,7 +132,11 @@ function checkContentParts(parts: Json[], path: RowPath, out: RowProblem[]): voi
       return;
     }
     if (typeof part.type !== 'string' || !contentPartTypes.has(part.type)) {
-      out.push({ code: 'invalid-content', message: `Content part ${index + 1} has type ${'type' in part ? shown(part.type) : 'missing'}; use "text" (or "image_url" for images).`, path: 'type' in part ? [...at(), 'type'] : at() });
+      out.push({
+        code: 'invalid-content',
+        message: `Content part ${index + 1} has type ${'type' in part ? shown(part.type) : 'missing'}; use "text" (or "image_url" for images).`,
+        path: 'type' in part ? [...at(), 'type'] : at(),
+      });
       return;
     }
     if (part.type === 'text' && typeof part.text !== 'string') {
@@ -163,7 +166,11 @@ function checkToolCalls(calls: Json, path: RowPath, out: RowProblem[], ids: Set<
     }
     if (typeof call.id === 'string') ids.add(call.id);
     if (typeof call.function.name !== 'string' || call.function.name === '') {
-      out.push({ code: 'invalid-tool-call', message: `Tool call ${index + 1} has no function name; set "function.name" to the tool's name.`, path: 'name' in call.function ? [...at(), 'function', 'name'] : [...at(), 'function'] });
+      out.push({
+        code: 'invalid-tool-call',
+        message: `Tool call ${index + 1} has no function name; set "function.name" to the tool's name.`,
+        path: 'name' in call.function ? [...at(), 'function', 'name'] : [...at(), 'function'],
+      });
     }
     const args = call.function.arguments;
     const argsPath = [...at(), 'function', 'arguments'];
@@ -178,7 +185,11 @@ function checkToolCalls(calls: Json, path: RowPath, out: RowProblem[], ids: Set<
         ...(serialized !== undefined ? { fix: { title: 'Serialize the arguments as a JSON string', kind: 'replaceValue' as const, path: argsPath, json: JSON.stringify(serialized) } } : {}),
       });
     } else if (!isJson(args)) {
-      out.push({ code: 'invalid-tool-arguments', message: `"arguments" of tool call ${index + 1} is not valid JSON; the model learns to emit exactly this text, so make it a JSON object.`, path: argsPath });
+      out.push({
+        code: 'invalid-tool-arguments',
+        message: `"arguments" of tool call ${index + 1} is not valid JSON; the model learns to emit exactly this text, so make it a JSON object.`,
+        path: argsPath,
+      });
     }
   });
 }
@@ -228,7 +239,11 @@ export function checkMessages(messages: Json[], path: RowPath, options: MessageL
     const content = message.content;
     if (content === undefined || content === null) {
       if (!(effectiveRole === 'assistant' && (hasToolCalls || message.function_call !== undefined))) {
-        out.push({ code: 'message-missing-content', message: `Message ${index + 1} has no "content"; add the message text (only an assistant message with "tool_calls" may omit it).`, path: content === null ? [...at(index), 'content'] : at(index) });
+        out.push({
+          code: 'message-missing-content',
+          message: `Message ${index + 1} has no "content"; add the message text (only an assistant message with "tool_calls" may omit it).`,
+          path: content === null ? [...at(index), 'content'] : at(index),
+        });
       }
     } else if (Array.isArray(content)) {
       checkContentParts(content, [...at(index), 'content'], out);
@@ -240,14 +255,19 @@ export function checkMessages(messages: Json[], path: RowPath, options: MessageL
       out.push({ code: 'invalid-weight', message: `Message ${index + 1} has weight ${shown(message.weight)}; weight must be 0 (do not train on this turn) or 1.`, path: [...at(index), 'weight'] });
     }
     if (effectiveRole === 'system' || effectiveRole === 'developer') {
-      if (seenNonSystem) out.push({ code: 'system-not-first', message: `Message ${index + 1} is a ${effectiveRole} message after the conversation started; move it to the start.`, path: [...at(index), 'role'] });
+      if (seenNonSystem)
+        out.push({ code: 'system-not-first', message: `Message ${index + 1} is a ${effectiveRole} message after the conversation started; move it to the start.`, path: [...at(index), 'role'] });
     } else if (effectiveRole !== undefined) {
       seenNonSystem = true;
     }
     if (effectiveRole === 'assistant') {
       assistants++;
       if (!hasToolCalls && message.function_call === undefined && content !== undefined && isEmptyContent(content)) {
-        out.push({ code: 'empty-assistant-turn', message: `Assistant message ${index + 1} is empty; the model would learn to answer with nothing. Write the reply or remove the turn.`, path: [...at(index), 'content'] });
+        out.push({
+          code: 'empty-assistant-turn',
+          message: `Assistant message ${index + 1} is empty; the model would learn to answer with nothing. Write the reply or remove the turn.`,
+          path: [...at(index), 'content'],
+        });
       }
       pendingCalls = hasToolCalls;
     } else if (effectiveRole === 'user') {
@@ -256,9 +276,17 @@ export function checkMessages(messages: Json[], path: RowPath, options: MessageL
     } else if (effectiveRole === 'tool') {
       const id = message.tool_call_id;
       if (!pendingCalls && lastRole !== 'tool') {
-        out.push({ code: 'tool-without-call', message: `Tool message ${index + 1} does not follow an assistant message with "tool_calls"; put the assistant's call before the tool's result.`, path: [...at(index), 'role'] });
+        out.push({
+          code: 'tool-without-call',
+          message: `Tool message ${index + 1} does not follow an assistant message with "tool_calls"; put the assistant's call before the tool's result.`,
+          path: [...at(index), 'role'],
+        });
       } else if (typeof id === 'string' && callIds !== undefined && callIds.size > 0 && !callIds.has(id)) {
-        out.push({ code: 'tool-without-call', message: `Tool message ${index + 1} answers the call "${id}", which no earlier tool call has; use the "id" of the call it answers.`, path: [...at(index), 'tool_call_id'] });
+        out.push({
+          code: 'tool-without-call',
+          message: `Tool message ${index + 1} answers the call "${id}", which no earlier tool call has; use the "id" of the call it answers.`,
+          path: [...at(index), 'tool_call_id'],
+        });
       }
     }
     if (effectiveRole !== undefined) lastRole = effectiveRole;
@@ -270,7 +298,11 @@ export function checkMessages(messages: Json[], path: RowPath, options: MessageL
     out.push({ code: 'no-user-message', message: 'The conversation has no user message; add the user turn the assistant answers.', path });
   }
   if (options.lastMustBeAssistant && assistants > 0 && lastRole !== undefined && lastRole !== 'assistant') {
-    out.push({ code: 'last-turn-not-assistant', message: `The conversation ends with a ${lastRole} message; turns after the last assistant reply are not trained on. End with the assistant's reply.`, path: [...path, messages.length - 1] });
+    out.push({
+      code: 'last-turn-not-assistant',
+      message: `The conversation ends with a ${lastRole} message; turns after the last assistant reply are not trained on. End with the assistant's reply.`,
+      path: [...path, messages.length - 1],
+    });
   }
   return messages.length;
 }
@@ -294,7 +326,11 @@ export function checkTools(tools: Json, out: RowProblem[]): void {
   list.forEach((tool, index) => {
     const fn = isObject(tool) ? (isObject(tool.function) ? tool.function : tool) : undefined;
     if (!fn || typeof fn.name !== 'string') {
-      out.push({ code: 'invalid-tools', message: `Tool ${index + 1} has no function name; each tool needs {type: "function", function: {name, description, parameters}}.`, path: typeof tools === 'string' ? ['tools'] : ['tools', index] });
+      out.push({
+        code: 'invalid-tools',
+        message: `Tool ${index + 1} has no function name; each tool needs {type: "function", function: {name, description, parameters}}.`,
+        path: typeof tools === 'string' ? ['tools'] : ['tools', index],
+      });
     }
   });
 }

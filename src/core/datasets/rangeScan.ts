@@ -39,11 +39,8 @@ export interface RangeScanResult {
   rowsByFormat: FormatRows;
 }
 
-export type RangeScanMessage =
-  | { type: 'findings'; findings: DatasetFinding[] }
-  | { type: 'progress'; bytes: number }
-  | { type: 'done'; result: RangeScanResult }
-  | { type: 'error'; message: string };
+/** What a range scan reports while it runs: findings in line order (lines counted from the range's start), or bytes done. */
+export type RangeScanMessage = { type: 'findings'; findings: DatasetFinding[] } | { type: 'progress'; bytes: number };
 
 // Just under 1 MB: Node turns a latin1-decoded string of about 1 MB or more into an external string, held outside
 // the V8 heap where the worker's heap limits do not bound it (measured: +100 MB peak RSS with two threads).
@@ -164,7 +161,11 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
       const head = Buffer.alloc(3);
       const bytesRead = readSync(fd, head, 0, 3, 0);
       if (bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) {
-        accumulator.report(finding('bom', 'The file starts with a byte order mark (BOM), which many JSON Lines readers reject as invalid JSON. Remove it.', lineRange(0, 0, 1), { fix: { title: 'Remove the byte order mark', edits: [{ range: lineRange(0, 0, 1), newText: '' }] } }));
+        accumulator.report(
+          finding('bom', 'The file starts with a byte order mark (BOM), which many JSON Lines readers reject as invalid JSON. Remove it.', lineRange(0, 0, 1), {
+            fix: { title: 'Remove the byte order mark', edits: [{ range: lineRange(0, 0, 1), newText: '' }] },
+          }),
+        );
         position = 3;
       }
     }
@@ -183,7 +184,13 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
       if (cut === 0) {
         // No line end in the buffer: the line is longer than the buffer. Grow it, up to a limit.
         if (buffer.length >= maxLineBytes) {
-          accumulator.report(finding('invalid-json', `Line ${line + 1} is longer than ${maxLineBytes / 1024 / 1024} MiB without a line end; it cannot be a sensible row. Split the file into one JSON object per line.`, lineRange(line, 0, 1)));
+          accumulator.report(
+            finding(
+              'invalid-json',
+              `Line ${line + 1} is longer than ${maxLineBytes / 1024 / 1024} MiB without a line end; it cannot be a sensible row. Split the file into one JSON object per line.`,
+              lineRange(line, 0, 1),
+            ),
+          );
           break;
         }
         const bigger = Buffer.allocUnsafe(buffer.length * 2);
@@ -221,7 +228,13 @@ export async function scanRange(request: RangeScanRequest, post: (message: Range
           if (bad >= 0) {
             const offset = position - filled + from + bad;
             const column = bytes.subarray(0, bad).toString('utf8').length;
-            accumulator.report(finding('invalid-utf8', `Invalid UTF-8 at byte offset ${offset} (byte 0x${bytes[bad]!.toString(16).padStart(2, '0')}): save the file as UTF-8, or fix the broken character.`, lineRange(line, column, column + 1)));
+            accumulator.report(
+              finding(
+                'invalid-utf8',
+                `Invalid UTF-8 at byte offset ${offset} (byte 0x${bytes[bad]!.toString(16).padStart(2, '0')}): save the file as UTF-8, or fix the broken character.`,
+                lineRange(line, column, column + 1),
+              ),
+            );
           }
           addLine(bytes.toString('utf8'), newline >= 0, position - filled + from);
           from = stop + 1;

@@ -127,7 +127,10 @@ export function reportToMarkdown(report: DatasetReport): string {
     out.push('', `## Tokens per row (${escapeCell(t.counter)})`, '');
     out.push('| p5 | median | p95 | max | mean | total |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
     out.push(`| ${t.p5} | ${t.median} | ${t.p95} | ${t.max} | ${t.mean} | ${t.total} |`, '');
-    out.push(`Estimated training tokens per epoch: ${t.perEpoch.toLocaleString('en-US')}${t.maxTokens !== undefined ? ` (rows over ${t.maxTokens} tokens counted up to it; ${countOf(t.overLimit, 'such row')})` : ''}.`, '');
+    out.push(
+      `Estimated training tokens per epoch: ${t.perEpoch.toLocaleString('en-US')}${t.maxTokens !== undefined ? ` (rows over ${t.maxTokens} tokens counted up to it; ${countOf(t.overLimit, 'such row')})` : ''}.`,
+      '',
+    );
     out.push('| Tokens | Rows |', '| --- | ---: |');
     for (const bucket of t.histogram) out.push(`| ${bucket.from}–${bucket.to} | ${bucket.rows} |`);
   }

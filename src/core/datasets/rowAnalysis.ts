@@ -111,7 +111,13 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const what = value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
     const start = text.length - text.trimStart().length;
-    return { kind: 'invalid', recognized: false, problems: [problem('not-an-object', `The line is ${what}, not an object; each row must be a JSON object such as {"messages": […]}.`, start, text.trimEnd().length)], turns: 0, length: text.length };
+    return {
+      kind: 'invalid',
+      recognized: false,
+      problems: [problem('not-an-object', `The line is ${what}, not an object; each row must be a JSON object such as {"messages": […]}.`, start, text.trimEnd().length)],
+      turns: 0,
+      length: text.length,
+    };
   }
   const row = value as Record<string, unknown>;
   const detected = detectRowFormat(row);
@@ -152,11 +158,25 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
   const wholeRow: [number, number] = [text.length - text.trimStart().length, text.trimEnd().length];
   const locate = (path: RowPath, part?: 'key' | 'value'): [number, number] => (locator ? locator.locate(path, part) : wholeRow);
   if (tooDeep) {
-    analysis.problems.push(problem('too-deeply-nested', `The row nests lists and objects more than ${maxNestingDepth} levels deep; Python's json module fails on such rows (RecursionError past about 1,000 levels on Python 3.11). Real rows are a few levels deep: flatten it or drop it.`, wholeRow[0], wholeRow[1]));
+    analysis.problems.push(
+      problem(
+        'too-deeply-nested',
+        `The row nests lists and objects more than ${maxNestingDepth} levels deep; Python's json module fails on such rows (RecursionError past about 1,000 levels on Python 3.11). Real rows are a few levels deep: flatten it or drop it.`,
+        wholeRow[0],
+        wholeRow[1],
+      ),
+    );
   }
   if (options.format && detected && detected !== options.format) {
     const [start, end] = locate([]);
-    analysis.problems.push(problem('format-mismatch', `This row looks like ${datasetFormats[detected]}, but the file is configured as ${datasetFormats[options.format]}; convert the row or change the chatwright.datasets.formats setting.`, start, end));
+    analysis.problems.push(
+      problem(
+        'format-mismatch',
+        `This row looks like ${datasetFormats[detected]}, but the file is configured as ${datasetFormats[options.format]}; convert the row or change the chatwright.datasets.formats setting.`,
+        start,
+        end,
+      ),
+    );
   }
   for (const item of found) {
     const [start, end] = locate(item.path, item.part);
@@ -178,7 +198,12 @@ export function analyzeLine(text: string, options: LineAnalysisOptions = {}): Li
     const [start, end] = locate(hit.path);
     analysis.problems.push(
       hit.kind === 'special-token'
-        ? problem('special-token', `The text contains the literal special token ${hit.what}; the trainer's chat template adds these itself, and a literal one teaches the model to print it. Remove it or escape it.`, start, end)
+        ? problem(
+            'special-token',
+            `The text contains the literal special token ${hit.what}; the trainer's chat template adds these itself, and a literal one teaches the model to print it. Remove it or escape it.`,
+            start,
+            end,
+          )
         : problem('possible-secret', `This looks like ${hit.what}. Remove it (and revoke the key) before training: models memorise what they are trained on.`, start, end),
     );
   }

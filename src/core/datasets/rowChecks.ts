@@ -21,7 +21,8 @@ function requireString(row: JsonObject, key: string, out: RowProblem[], options:
   } else if (typeof value !== 'string') {
     out.push({ code: 'wrong-type', message: `"${key}" is ${typeName(value)}; it must be a string.`, path: [key] });
   } else if (!options.allowEmpty && value.trim() === '') {
-    if (options.target) out.push({ code: 'empty-target', message: `"${key}" is empty: it is what the model trains on, so the row teaches it to answer with nothing. Write it or drop the row.`, path: [key] });
+    if (options.target)
+      out.push({ code: 'empty-target', message: `"${key}" is empty: it is what the model trains on, so the row teaches it to answer with nothing. Write it or drop the row.`, path: [key] });
     else out.push({ code: 'empty-value', message: `"${key}" is empty; write the text or drop the row.`, path: [key] });
   }
 }
@@ -75,7 +76,11 @@ function checkShareGptRow(row: JsonObject, out: RowProblem[]): RowShape {
     const speaker = turn.from;
     const role = typeof speaker === 'string' ? shareGptSpeakers[speaker] : undefined;
     if (!role) {
-      out.push({ code: 'unrecognized-speaker', message: `Turn ${index + 1} is from ${speaker === undefined ? 'nobody' : shown(speaker)}; use human, gpt, system, function_call or observation.`, path: 'from' in turn ? [...at(), 'from'] : at() });
+      out.push({
+        code: 'unrecognized-speaker',
+        message: `Turn ${index + 1} is from ${speaker === undefined ? 'nobody' : shown(speaker)}; use human, gpt, system, function_call or observation.`,
+        path: 'from' in turn ? [...at(), 'from'] : at(),
+      });
     }
     if (typeof turn.value !== 'string') {
       out.push({ code: 'message-missing-content', message: `Turn ${index + 1} has no "value" string; add the turn's text.`, path: 'value' in turn ? [...at(), 'value'] : at() });

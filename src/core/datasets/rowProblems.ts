@@ -4,9 +4,7 @@ import { type DatasetFindingCode } from './findings';
 export type RowPath = (string | number)[];
 
 /** A mechanical fix for one row, expressed on the row's own JSON so the scanner can turn it into a text edit. */
-export type RowFix =
-  | { title: string; kind: 'replaceValue'; path: RowPath; json: string }
-  | { title: string; kind: 'replaceRow'; json: string };
+export type RowFix = { title: string; kind: 'replaceValue'; path: RowPath; json: string } | { title: string; kind: 'replaceRow'; json: string };
 
 /** A problem found in one parsed row; the scanner locates `path` in the line text only when it reports it. */
 export interface RowProblem {

@@ -1,3 +1,4 @@
+import { type ChatTurn } from '../text/chatTurn';
 import { type DatasetFormat } from './formats';
 
 /**
@@ -26,15 +27,10 @@ export interface TokenCounter {
   /** The longest token of the vocabulary, in characters: a text of n characters is at least n / this many tokens. */
   readonly maxTokenChars?: number;
   /** The model's chat template, when it has one: the text its trainer builds from a conversation (undefined if it refuses). */
-  renderChat?(messages: { role: string; content: string }[]): string | undefined;
+  renderChat?(messages: ChatTurn[]): string | undefined;
 }
 
 type Json = unknown;
-interface ChatTurn {
-  role: string;
-  content: string;
-}
-
 /** The first of `keys` that holds a string, or ''. */
 function stringField(object: Record<string, Json>, ...keys: string[]): string {
   for (const key of keys) if (typeof object[key] === 'string') return object[key];
@@ -44,9 +40,7 @@ function stringField(object: Record<string, Json>, ...keys: string[]): string {
 function contentText(content: Json): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content
-      .map((part) => (typeof part === 'object' && part !== null ? stringField(part as Record<string, Json>, 'text', 'value') : ''))
-      .join('');
+    return content.map((part) => (typeof part === 'object' && part !== null ? stringField(part as Record<string, Json>, 'text', 'value') : '')).join('');
   }
   return '';
 }
@@ -100,8 +94,24 @@ export function rowTurns(row: Record<string, Json>, format: DatasetFormat): Chat
       return `${typeof row.prompt === 'string' ? row.prompt : ''}${typeof row.completion === 'string' ? row.completion : ''}`;
     case 'preference': {
       // The longer side bounds the sequence a preference trainer builds.
-      const side = (value: Json): string => (typeof value === 'string' ? value : Array.isArray(value) ? messageTurns(value).map((t) => t.content).join('') : contentText((value as Record<string, Json> | null)?.value ?? (value as Record<string, Json> | null)?.content));
-      const prompt = typeof row.prompt === 'string' ? row.prompt : Array.isArray(row.prompt) ? messageTurns(row.prompt).map((t) => t.content).join('') : Array.isArray(row.conversations) ? row.conversations.map((t: Json) => (typeof t === 'object' && t !== null ? stringField(t as Record<string, Json>, 'value') : '')).join('') : '';
+      const side = (value: Json): string =>
+        typeof value === 'string'
+          ? value
+          : Array.isArray(value)
+            ? messageTurns(value)
+                .map((t) => t.content)
+                .join('')
+            : contentText((value as Record<string, Json> | null)?.value ?? (value as Record<string, Json> | null)?.content);
+      const prompt =
+        typeof row.prompt === 'string'
+          ? row.prompt
+          : Array.isArray(row.prompt)
+            ? messageTurns(row.prompt)
+                .map((t) => t.content)
+                .join('')
+            : Array.isArray(row.conversations)
+              ? row.conversations.map((t: Json) => (typeof t === 'object' && t !== null ? stringField(t as Record<string, Json>, 'value') : '')).join('')
+              : '';
       const chosen = side(row.chosen);
       const rejected = side(row.rejected);
       return prompt + (chosen.length >= rejected.length ? chosen : rejected);
@@ -144,7 +154,7 @@ export class RowTokenCounter {
     const longest = this.counter.maxTokenChars;
     if (longest !== undefined && text.length > limit * longest) return Math.ceil(text.length / longest);
     let total = 0;
-    for (let from = 0; from < text.length && total <= limit; ) {
+    for (let from = 0; from < text.length && total <= limit;) {
       let to = Math.min(text.length, from + countSlice);
       if (to < text.length) {
         // Cut before a space that starts a word: the pre-tokenizer attaches it to that word either way, so the sum matches a whole count.

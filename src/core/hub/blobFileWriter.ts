@@ -31,7 +31,7 @@ export class BlobFileWriter {
   }
 
   private async writeFully(bytes: Buffer): Promise<void> {
-    for (let offset = 0; offset < bytes.length; ) {
+    for (let offset = 0; offset < bytes.length;) {
       const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
       offset += bytesWritten;
       this.onWritten(bytesWritten);

@@ -125,7 +125,10 @@ function isRetryable(error: unknown): boolean {
   if (error instanceof RetryableError) return true;
   if (error instanceof HubHttpError) return error.status >= 500 || error.status === 429;
   const code = (error as { code?: string } | undefined)?.code;
-  return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'EAI_AGAIN', 'UND_ERR_SOCKET'].includes(code ?? '') || /aborted|socket hang up|premature/i.test(error instanceof Error ? error.message : '');
+  return (
+    ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'EAI_AGAIN', 'UND_ERR_SOCKET'].includes(code ?? '') ||
+    /aborted|socket hang up|premature/i.test(error instanceof Error ? error.message : '')
+  );
 }
 
 /**
@@ -204,7 +207,12 @@ function openResponse(url: string, connection: HubConnection, offset: number, si
     new Promise((resolve, reject) => {
       const client = target.protocol === 'https:' ? https : http;
       // A 1 MB read buffer instead of the default 16 KB: fewer 'data' events per file.
-      const options: http.RequestOptions & { highWaterMark: number } = { headers: requestHeaders(target, connection, offset), agent: target.protocol === 'https:' ? httpsAgent : httpAgent, highWaterMark: 1 << 20, ...(signal ? { signal } : {}) };
+      const options: http.RequestOptions & { highWaterMark: number } = {
+        headers: requestHeaders(target, connection, offset),
+        agent: target.protocol === 'https:' ? httpsAgent : httpAgent,
+        highWaterMark: 1 << 20,
+        ...(signal ? { signal } : {}),
+      };
       const req = client.get(target, options, (response) => {
         const outcome = classifyResponse(url, target.toString(), response.statusCode ?? 0, response.headers as Record<string, string | undefined>, offset, repoId);
         if (outcome === 'body') return resolve(response);

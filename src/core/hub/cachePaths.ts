@@ -36,7 +36,9 @@ export class CacheLinkEscapeError extends Error {
     readonly path: string,
     readonly realPath: string,
   ) {
-    super(`Refusing to write under ${path}: it resolves to ${realPath}, outside the model's cache folder (a link inside the cache points elsewhere). Remove the link, or the model's cache folder, and download again.`);
+    super(
+      `Refusing to write under ${path}: it resolves to ${realPath}, outside the model's cache folder (a link inside the cache points elsewhere). Remove the link, or the model's cache folder, and download again.`,
+    );
     this.name = 'CacheLinkEscapeError';
   }
 }
@@ -87,7 +89,8 @@ export function checkCommitId(value: string, source?: string): string {
  */
 export function checkBlobName(value: string, hash: 'sha1' | 'sha256', source?: string): string {
   const length = hash === 'sha256' ? 64 : 40;
-  if (typeof value !== 'string' || !new RegExp(`^[0-9a-f]{${length}}$`, 'i').test(value)) throw new UnsafeHubPathError(String(value), 'blob name', `a ${hash} blob name is ${length} hexadecimal characters`, source);
+  if (typeof value !== 'string' || !new RegExp(`^[0-9a-f]{${length}}$`, 'i').test(value))
+    throw new UnsafeHubPathError(String(value), 'blob name', `a ${hash} blob name is ${length} hexadecimal characters`, source);
   return value.toLowerCase();
 }
 
@@ -105,7 +108,8 @@ export interface ListedFile {
  */
 export function checkListedFile(file: ListedFile, source?: string): { segments: string[]; blob: string } {
   const segments = checkRepoFilePath(file.path, source);
-  if (typeof file.size !== 'number' || !Number.isInteger(file.size) || file.size < 0) throw new UnsafeHubPathError(String(file.size), `size of ${JSON.stringify(file.path)}`, 'a size is a whole number of bytes', source);
+  if (typeof file.size !== 'number' || !Number.isInteger(file.size) || file.size < 0)
+    throw new UnsafeHubPathError(String(file.size), `size of ${JSON.stringify(file.path)}`, 'a size is a whole number of bytes', source);
   if (file.lfsSha256 !== undefined) return { segments, blob: checkBlobName(file.lfsSha256, 'sha256', source) };
   if (file.oid !== undefined) return { segments, blob: checkBlobName(file.oid, 'sha1', source) };
   throw new UnsafeHubPathError(file.path, 'file', 'the listing gives no checksum for it', source);

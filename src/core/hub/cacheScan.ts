@@ -198,7 +198,16 @@ async function listSnapshotFiles(dir: string, prefix: string, blobs: ReadonlyMap
     warnings.push(`${dir}: cannot read: ${messageOf(error)}`);
     return [];
   }
-  const blobsDir = resolve(dir, '..', '..', ...prefix.split('/').filter(Boolean).map(() => '..'), 'blobs');
+  const blobsDir = resolve(
+    dir,
+    '..',
+    '..',
+    ...prefix
+      .split('/')
+      .filter(Boolean)
+      .map(() => '..'),
+    'blobs',
+  );
   const lists = await Promise.all(
     entries.map(async (entry): Promise<ScannedFile[]> => {
       const path = prefix ? `${prefix}/${entry.name}` : entry.name;

@@ -173,9 +173,18 @@ export function directGet(url: URL, options: DirectGetOptions): Promise<DirectRe
       url.protocol === 'https:'
         ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], onread, ...(options.ca ? { ca: options.ca } : {}) } as tls.ConnectionOptions)
         : net.connect({ host, port, onread } as net.NetConnectOpts);
-    const requestHead = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, ...Object.entries(options.headers).map(([name, value]) => `${name}: ${value}`), 'Connection: close', '', ''].join('\r\n');
+    const requestHead = [
+      `GET ${url.pathname}${url.search} HTTP/1.1`,
+      `Host: ${url.host}`,
+      ...Object.entries(options.headers).map(([name, value]) => `${name}: ${value}`),
+      'Connection: close',
+      '',
+      '',
+    ].join('\r\n');
     socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => socket.write(requestHead));
-    socket.setTimeout(options.idleTimeoutMs ?? 60_000, () => fail(Object.assign(new Error(`no data from ${url.host} for ${Math.round((options.idleTimeoutMs ?? 60_000) / 1000)} s`), { code: 'ETIMEDOUT' })));
+    socket.setTimeout(options.idleTimeoutMs ?? 60_000, () =>
+      fail(Object.assign(new Error(`no data from ${url.host} for ${Math.round((options.idleTimeoutMs ?? 60_000) / 1000)} s`), { code: 'ETIMEDOUT' })),
+    );
     socket.on('error', (error) => fail(error));
     const onEnd = (): void => {
       ended = true;

@@ -11,8 +11,9 @@ export interface FileSelection {
   totalBytes: number;
 }
 
-/** Small files every runtime needs: configuration, tokenizer, chat template, sentence-transformers pooling. */
-const supportFile = /^(config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|added_tokens\.json|tokenizer\.model|spiece\.model|sentencepiece\.bpe\.model|vocab\.(txt|json)|merges\.txt|chat_template\.(jinja|json)|preprocessor_config\.json|modules\.json|sentence_bert_config\.json|config_sentence_transformers\.json|\d+_[A-Za-z]+\/config\.json)$/;
+/** Small files every runtime needs: configuration, tokenizer, chat templates (named ones too), sentence-transformers pooling. */
+const supportFile =
+  /^(config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|added_tokens\.json|tokenizer\.model|spiece\.model|sentencepiece\.bpe\.model|vocab\.(txt|json)|merges\.txt|chat_template\.(jinja|json)|additional_chat_templates\/[^/]+\.jinja|preprocessor_config\.json|modules\.json|sentence_bert_config\.json|config_sentence_transformers\.json|\d+_[A-Za-z]+\/config\.json)$/;
 
 /** Which variant the ONNX engine runs best on a CPU when the user does not say: small first, for decoders. */
 const decoderPreference: readonly OnnxVariant[] = ['q4', 'q8', 'int8', 'uint8', 'fp16', 'fp32', 'q4f16', 'bnb4'];
@@ -29,7 +30,8 @@ export function selectFiles(repoFiles: readonly RepoFile[], runtime: ModelRuntim
   const described = describeModelFiles(repoFiles.map((file) => file.path));
   let variant: OnnxVariant | undefined;
   if (runtime === 'onnx') {
-    if (described.onnx.length === 0) throw new Error(`This repository has no ONNX weights (formats: ${described.formats.join(', ') || 'none'}). Use --runtime python, or pick a model with an onnx/ folder.`);
+    if (described.onnx.length === 0)
+      throw new Error(`This repository has no ONNX weights (formats: ${described.formats.join(', ') || 'none'}). Use --runtime python, or pick a model with an onnx/ folder.`);
     const graphs = new Set(described.onnx.map((file) => file.graph));
     // A merged decoder replaces the separate with/without-past graphs; encoder-decoder models also need the encoder.
     const wanted = graphs.has('decoder_model_merged') ? [...graphs].filter((graph) => graph !== 'decoder_model' && graph !== 'decoder_with_past_model') : [...graphs];

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { cpus, freemem, totalmem } from 'node:os';
+import { splitLines } from '../text/lineIndex';
 import { type Hardware } from './memoryEstimate';
 
 /**
@@ -8,7 +9,7 @@ import { type Hardware } from './memoryEstimate';
  */
 export function parseNvidiaSmi(output: string): Hardware['gpus'] {
   const gpus: Hardware['gpus'] = [];
-  for (const line of output.split(/\r?\n/)) {
+  for (const line of splitLines(output)) {
     const parts = line.split(',').map((part) => part.trim());
     if (parts.length < 2) continue;
     const total = Number(parts[1]);

@@ -1,14 +1,17 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type NotificationType } from 'vscode-jsonrpc';
+import { hashDigestRequest, hashDiscardNotification, hashStartNotification, hashWrittenNotification } from '../../shared/hashProtocol';
+import { ProcessLauncher } from '../process/launcher';
 
 /**
  * Hashing costs real CPU (sha256 ≈ 2 GB/s per core with SHA extensions, far less without), so hashing a large file
  * that is already on disk (a cached blob being verified, or a transfer that went through node:http) runs on a worker
  * thread that reads the file back from the page cache; the calling thread only reports how many bytes are on disk.
  * Direct transfers (directGet.ts) hash inline instead: their chunks are already in hand and reading them back would
- * cost more than hashing them. The worker's code is a string run by `new Worker(…, { eval: true })`, so every bundle
- * (extension, CLI) carries it without a separate entry file.
+ * cost more than hashing them. The worker's entry is src/worker/hashWorker.ts (dist/hashWorker.js beside every bundle
+ * that downloads: the download worker's and the CLI's).
  */
 export interface StreamHasher {
   /** A chunk received (used by the in-thread hasher). */
@@ -25,111 +28,53 @@ export interface StreamHasher {
   catchUp(path: string): Promise<void>;
 }
 
-const workerSource = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const fs = require('node:fs');
-const states = new Map();
-const buffer = Buffer.allocUnsafe(4 << 20);
-function follow(state, upTo) {
-  if (state.fd === undefined) state.fd = fs.openSync(state.path, 'r');
-  while (state.position < upTo) {
-    const read = fs.readSync(state.fd, buffer, 0, Math.min(buffer.length, upTo - state.position), state.position);
-    if (read <= 0) break;
-    state.hash.update(read === buffer.length ? buffer : buffer.subarray(0, read));
-    state.position += read;
-  }
-}
-function close(state) { if (state && state.fd !== undefined) { try { fs.closeSync(state.fd); } catch {} state.fd = undefined; } }
-parentPort.on('message', (m) => {
-  const state = states.get(m.id);
-  try {
-    if (m.type === 'start') { const hash = createHash(m.algorithm); if (m.prefix) hash.update(m.prefix); states.set(m.id, { hash, path: m.path, position: 0, fd: undefined }); }
-    else if (m.type === 'written' && state) follow(state, m.bytes);
-    else if (m.type === 'end' && state) {
-      follow(state, m.bytes); close(state); states.delete(m.id);
-      parentPort.postMessage({ id: m.id, digest: state.position === m.bytes ? state.hash.digest('hex') : 'short-read' });
-    }
-    else if (m.type === 'discard') { close(state); states.delete(m.id); }
-  } catch (error) {
-    close(state); states.delete(m.id);
-    if (m.type === 'end') parentPort.postMessage({ id: m.id, error: String(error && error.message || error) });
-  }
-});
-`;
-
-interface Reply {
-  id: number;
-  digest?: string;
-  error?: string;
+/** The worker's entry beside this bundle (dist/hashWorker.js), or its TypeScript source under tsx. */
+function hashWorkerScript(): string {
+  const bundled = join(__dirname, 'hashWorker.js');
+  return existsSync(bundled) ? bundled : join(__dirname, '..', '..', 'worker', 'hashWorker.ts');
 }
 
-interface LiveWorker {
-  worker: Worker;
-  /** Digests awaited from this worker (a stopped worker fails only its own). */
-  waiting: Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>;
-  users: number;
-}
-
-/** One worker shared by the transfers in flight; it stops when none is left and never keeps the process alive. */
+/**
+ * One worker shared by the transfers in flight; it stops when none is left, never keeps the process alive, and
+ * starts again for the next transfer (a worker that stopped fails only the digests awaited from it).
+ */
 class HashWorkerPool {
-  private current: LiveWorker | undefined;
-  private nextId = 1;
-
-  private ensure(): LiveWorker {
-    if (this.current) return this.current;
-    const live: LiveWorker = { worker: new Worker(workerSource, { eval: true }), waiting: new Map(), users: 0 };
-    live.worker.unref();
-    live.worker.on('message', (reply: Reply) => {
-      const waiter = live.waiting.get(reply.id);
-      if (!waiter) return;
-      live.waiting.delete(reply.id);
-      if (reply.error !== undefined) waiter.reject(new Error(`hashing failed: ${reply.error}`));
-      else waiter.resolve(reply.digest ?? '');
-    });
-    const fail = (error: Error): void => {
-      for (const waiter of live.waiting.values()) waiter.reject(error);
-      live.waiting.clear();
-      if (this.current === live) this.current = undefined;
-    };
-    live.worker.on('error', fail);
-    live.worker.on('exit', () => fail(new Error('the hashing worker stopped')));
-    this.current = live;
-    return live;
-  }
+  private launcher: ProcessLauncher | undefined;
+  private users = 0;
+  private lastJob = 0;
 
   create(algorithm: 'sha256' | 'sha1', prefix: string | undefined, path: string): StreamHasher {
-    const live = this.ensure();
-    const { worker } = live;
-    const id = this.nextId++;
-    live.users++;
-    worker.postMessage({ type: 'start', id, algorithm, prefix, path });
+    const launcher = (this.launcher ??= new ProcessLauncher({ name: 'The hashing worker', target: { kind: 'worker', entry: hashWorkerScript(), unref: true } }));
+    const job = ++this.lastJob;
+    this.users++;
+    // Notifications go out in order once the worker runs; the digest request follows them.
+    const connection = launcher.connection();
+    const notify = <P>(type: NotificationType<P>, params: P): void => {
+      connection.then((ready) => ready.sendNotification(type, params)).catch(() => undefined);
+    };
+    notify(hashStartNotification, { job, algorithm, prefix, path });
     let finished = false;
     const release = (): void => {
       if (finished) return;
       finished = true;
-      if (--live.users === 0) {
-        if (this.current === live) this.current = undefined;
-        void worker.terminate();
-      }
+      if (--this.users === 0) void launcher.stop();
     };
     return {
       followsFile: true,
       chunk: () => undefined,
       catchUp: () => Promise.resolve(),
-      written: (bytes) => worker.postMessage({ type: 'written', id, bytes }),
+      written: (bytes) => notify(hashWrittenNotification, { job, bytes }),
       digest: async (bytes) => {
-        const reply = new Promise<string>((resolve, reject) => live.waiting.set(id, { resolve, reject }));
-        worker.postMessage({ type: 'end', id, bytes });
         try {
-          return await reply;
+          await connection;
+          return await launcher.request(hashDigestRequest, { job, bytes });
         } finally {
           release();
         }
       },
       discard: () => {
         if (finished) return;
-        worker.postMessage({ type: 'discard', id });
+        notify(hashDiscardNotification, { job });
         release();
       },
     };

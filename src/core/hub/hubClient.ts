@@ -102,10 +102,7 @@ const searchFields = ['library_name', 'tags', 'cardData', 'safetensors', 'filePa
 /** Searches the Hub's models (`GET /api/models`) through `@huggingface/hub`'s `listModels`. */
 export async function searchModels(connection: HubConnection, search: ModelSearch): Promise<ModelSummary[]> {
   if (connection.offline) throw new HubOfflineError('searching models');
-  const tags = [
-    ...(search.format ? [search.format] : []),
-    ...(search.license ? [`license:${search.license}`] : []),
-  ];
+  const tags = [...(search.format ? [search.format] : []), ...(search.license ? [`license:${search.license}`] : [])];
   const limit = Math.max(1, Math.min(search.limit ?? 30, 500));
   const results: ModelSummary[] = [];
   const sizeFiltered = search.minParameters !== undefined || search.maxParameters !== undefined;
@@ -160,7 +157,7 @@ export async function getModelDetails(connection: HubConnection, repoId: string,
   const fetchImpl = abortableFetch(authorizedFetch(connection), signal);
   let raw: RawModel & { sha?: string };
   try {
-    raw = (await modelInfo({ name: repoId, revision, hubUrl: connection.endpoint, additionalFields: [...searchFields, 'sha'], fetch: fetchImpl }));
+    raw = await modelInfo({ name: repoId, revision, hubUrl: connection.endpoint, additionalFields: [...searchFields, 'sha'], fetch: fetchImpl });
   } catch (error) {
     throw translateHubError(error, connection, repoId);
   }

@@ -21,8 +21,13 @@ export class HubUnreachableError extends Error {
 }
 
 export class HubNotFoundError extends Error {
-  constructor(readonly repoId: string, what = 'model') {
-    super(`${what === 'model' ? `Model '${repoId}'` : `${what} of '${repoId}'`} was not found on the Hub. Check the id (org/name); private models need a token ('Chatwright: Set Hugging Face Token' or HF_TOKEN).`);
+  constructor(
+    readonly repoId: string,
+    what = 'model',
+  ) {
+    super(
+      `${what === 'model' ? `Model '${repoId}'` : `${what} of '${repoId}'`} was not found on the Hub. Check the id (org/name); private models need a token ('Chatwright: Set Hugging Face Token' or HF_TOKEN).`,
+    );
     this.name = 'HubNotFoundError';
   }
 }

@@ -101,12 +101,21 @@ async function checkModelLayout(folder: string, name: string, entries: readonly 
   const missing: string[] = [];
   if (!names.has('config.json')) missing.push('config.json');
   if (!names.has('tokenizer.json')) missing.push('tokenizer.json');
-  if (onnxWeights.length === 0) missing.push(files.safetensors.length > 0 || files.gguf.length > 0 ? `ONNX weights (it has ${files.formats.join(', ')} weights only; the built-in engine runs ONNX exports such as onnx-community's or Xenova's)` : 'ONNX weights (onnx/model.onnx, onnx/model_quantized.onnx, …)');
+  if (onnxWeights.length === 0)
+    missing.push(
+      files.safetensors.length > 0 || files.gguf.length > 0
+        ? `ONNX weights (it has ${files.formats.join(', ')} weights only; the built-in engine runs ONNX exports such as onnx-community's or Xenova's)`
+        : 'ONNX weights (onnx/model.onnx, onnx/model_quantized.onnx, …)',
+    );
   if (missing.length > 0) {
-    throw new LocalModelFolderError(folder, `${folder} is not a model folder: it has no ${missing.join(', no ')}. Choose a folder in the Hugging Face layout (config.json, tokenizer.json, onnx/model*.onnx) or a Hugging Face cache folder.`);
+    throw new LocalModelFolderError(
+      folder,
+      `${folder} is not a model folder: it has no ${missing.join(', no ')}. Choose a folder in the Hugging Face layout (config.json, tokenizer.json, onnx/model*.onnx) or a Hugging Face cache folder.`,
+    );
   }
   const config = readConfig(join(folder, 'config.json'));
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new LocalModelFolderError(folder, `${join(folder, 'config.json')} is not a JSON object, so this is not a model's configuration.`);
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new LocalModelFolderError(folder, `${join(folder, 'config.json')} is not a JSON object, so this is not a model's configuration.`);
   return { folder, name, role: roleFromFiles(paths), summary: modelCapabilities(files).summary };
 }
 

@@ -171,15 +171,36 @@ export function estimateMemory(arch: ModelArchitecture, options: EstimateOptions
   for (const [variant, weights] of Object.entries(options.onnxWeights ?? {}) as [OnnxVariant, number][]) {
     const element = variant === 'fp16' || variant === 'q4f16' ? 2 : 4;
     const activations = batch * context * (4 * h + 2 * arch.intermediateSize) * 4 + batch * arch.heads * context * context * 4 + batch * arch.vocabSize * 4;
-    estimates.push({ scenario: 'onnx-cpu', variant: `onnx ${variant}`, device: 'cpu', tokens: context, batch, ...total({ weights, kvCache: kvCacheBytes(arch, context, batch, element), activations, trainingState: 0 }) });
+    estimates.push({
+      scenario: 'onnx-cpu',
+      variant: `onnx ${variant}`,
+      device: 'cpu',
+      tokens: context,
+      batch,
+      ...total({ weights, kvCache: kvCacheBytes(arch, context, batch, element), activations, trainingState: 0 }),
+    });
   }
 
   const embeddings = embeddingParameters(arch);
   const gpuActivations = batch * context * (4 * h + 2 * arch.intermediateSize) * 2 + batch * arch.vocabSize * 4;
   const kv16 = kvCacheBytes(arch, context, batch, 2);
-  estimates.push({ scenario: 'gpu-inference', variant: 'fp16/bf16', device: 'gpu', tokens: context, batch, ...total({ weights: options.parameters * 2, kvCache: kv16, activations: gpuActivations, trainingState: 0 }) });
+  estimates.push({
+    scenario: 'gpu-inference',
+    variant: 'fp16/bf16',
+    device: 'gpu',
+    tokens: context,
+    batch,
+    ...total({ weights: options.parameters * 2, kvCache: kv16, activations: gpuActivations, trainingState: 0 }),
+  });
   const int4Weights = Math.max(0, options.parameters - embeddings) * (0.5 + 2 / 128) + embeddings * 2;
-  estimates.push({ scenario: 'gpu-inference', variant: 'int4', device: 'gpu', tokens: context, batch, ...total({ weights: int4Weights, kvCache: kv16, activations: gpuActivations, trainingState: 0 }) });
+  estimates.push({
+    scenario: 'gpu-inference',
+    variant: 'int4',
+    device: 'gpu',
+    tokens: context,
+    batch,
+    ...total({ weights: int4Weights, kvCache: kv16, activations: gpuActivations, trainingState: 0 }),
+  });
 
   if (!arch.encoderOnly) {
     const s = options.trainingSequenceLength ?? Math.min(2048, arch.maxPositions);

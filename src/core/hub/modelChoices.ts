@@ -40,7 +40,10 @@ export function arrangeModelChoices(choices: readonly ModelChoice[], reach: HubR
   if (reach === 'online') {
     sections = [{ title: 'Suggested', unavailable: false, choices: suggested }, ...ready, { title: 'Hugging Face Hub', unavailable: false, choices: hub }];
   } else {
-    sections = [...ready, { title: reach === 'offline' ? 'Needs a download (offline mode is on)' : 'Needs a download (the Hub cannot be reached)', unavailable: true, choices: [...suggested, ...hub] }];
+    sections = [
+      ...ready,
+      { title: reach === 'offline' ? 'Needs a download (offline mode is on)' : 'Needs a download (the Hub cannot be reached)', unavailable: true, choices: [...suggested, ...hub] },
+    ];
   }
   return sections.filter((section) => section.choices.length > 0);
 }

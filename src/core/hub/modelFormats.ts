@@ -87,7 +87,9 @@ export function describeModelFiles(paths: readonly string[]): ModelFiles {
   const variants = onnxVariants.filter((variant) => onnx.some((file) => file.graph === graph && file.variant === variant));
   const safetensors = paths.filter((path) => path.endsWith('.safetensors') && !path.includes('/'));
   const gguf = paths.filter((path) => path.toLowerCase().endsWith('.gguf'));
-  const ggufQuantizations = [...new Set(gguf.map((path) => /[-._]((?:I?Q\d(?:_[A-Z0-9]+)*)|F16|BF16|F32|FP16|FP32)\.gguf$/i.exec(path)?.[1]?.toUpperCase().replace(/^FP/, 'F')).filter((q): q is string => q !== undefined))];
+  const ggufQuantizations = [
+    ...new Set(gguf.map((path) => /[-._]((?:I?Q\d(?:_[A-Z0-9]+)*)|F16|BF16|F32|FP16|FP32)\.gguf$/i.exec(path)?.[1]?.toUpperCase().replace(/^FP/, 'F')).filter((q): q is string => q !== undefined)),
+  ];
   const formats: WeightFormat[] = [];
   if (onnx.length > 0) formats.push('onnx');
   if (safetensors.length > 0) formats.push('safetensors');

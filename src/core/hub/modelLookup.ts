@@ -10,7 +10,9 @@ export function parseModelRef(ref: string): { repoId: string; revision: string }
 /** The cached snapshot a revision names: a ref (main) or a commit (also abbreviated); else the newest one. */
 export function cachedRevisionFor(model: CachedModel, revision = 'main'): CachedRevision | undefined {
   const commit = model.refs[revision] ?? revision;
-  return model.revisions.find((r) => r.commit === commit) ?? model.revisions.find((r) => revision.length >= 7 && r.commit.startsWith(revision)) ?? (revision === 'main' ? model.revisions[0] : undefined);
+  return (
+    model.revisions.find((r) => r.commit === commit) ?? model.revisions.find((r) => revision.length >= 7 && r.commit.startsWith(revision)) ?? (revision === 'main' ? model.revisions[0] : undefined)
+  );
 }
 
 /** "1.2B", "494M", "22.7M" */

@@ -27,7 +27,8 @@ export function environmentFor(decision: OfflineDecision, env: NodeJS.ProcessEnv
 
 /** One sentence saying why the Hub is not contacted and how to change it. */
 export function describeOffline(decision: OfflineDecision): string {
-  if (decision.source === 'environment') return 'HF_HUB_OFFLINE is set in the environment VS Code was started from, so Chatwright does not contact the Hugging Face Hub. Unset it and restart VS Code to download models.';
+  if (decision.source === 'environment')
+    return 'HF_HUB_OFFLINE is set in the environment VS Code was started from, so Chatwright does not contact the Hugging Face Hub. Unset it and restart VS Code to download models.';
   if (decision.source === 'setting') return 'Offline mode is on (chatwright.models.offline), so Chatwright does not contact the Hugging Face Hub. Turn it off to search and download models.';
   return 'Chatwright may contact the Hugging Face Hub.';
 }

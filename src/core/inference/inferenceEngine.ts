@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
-import { type ChatMessage } from './chatTemplate';
+import { type ChatTurn } from '../text/chatTurn';
 import { type EmbeddingRole } from './embedding';
 import { ModelError, onnxWeightBytes, openModelFolder, selectOnnxFile, type ModelDtype } from './modelFolder';
 import { type ExecutionProviderChoice } from './onnxSession';
@@ -56,7 +56,10 @@ export class InferenceEngine {
   }
 
   configure(settings: InferenceEngineSettings): void {
-    const providerChanged = settings.executionProvider !== this.settings.executionProvider || settings.threads !== this.settings.threads || (settings.spinWhileGenerating ?? false) !== (this.settings.spinWhileGenerating ?? false);
+    const providerChanged =
+      settings.executionProvider !== this.settings.executionProvider ||
+      settings.threads !== this.settings.threads ||
+      (settings.spinWhileGenerating ?? false) !== (this.settings.spinWhileGenerating ?? false);
     this.settings = settings;
     if (providerChanged) void this.unload();
   }
@@ -82,7 +85,7 @@ export class InferenceEngine {
     return texts.map((text) => embedder.countTokens(text));
   }
 
-  async generate(model: string, messages: readonly ChatMessage[], options: GenerateOptions, onText?: (delta: string) => void, signal?: AbortSignal, dtype?: ModelDtype): Promise<GenerationResult> {
+  async generate(model: string, messages: readonly ChatTurn[], options: GenerateOptions, onText?: (delta: string) => void, signal?: AbortSignal, dtype?: ModelDtype): Promise<GenerationResult> {
     const generator = await this.generator(model, dtype);
     return this.using(model, dtype, 'generator', () => generator.generate(messages, options, onText, signal));
   }
@@ -152,7 +155,12 @@ export class InferenceEngine {
     entry.weightBytes = weightBytes;
     await this.makeRoom(weightBytes, file, key);
     const started = Date.now();
-    const sessionOptions = { executionProvider: this.settings.executionProvider, ...(this.settings.threads > 0 ? { threads: this.settings.threads } : {}), dtype, spinWait: kind === 'generator' && (this.settings.spinWhileGenerating ?? false) };
+    const sessionOptions = {
+      executionProvider: this.settings.executionProvider,
+      ...(this.settings.threads > 0 ? { threads: this.settings.threads } : {}),
+      dtype,
+      spinWait: kind === 'generator' && (this.settings.spinWhileGenerating ?? false),
+    };
     const loaded = kind === 'embedder' ? await OnnxTextEmbedder.load(model, sessionOptions, this.env) : await OnnxTextGenerator.load(model, sessionOptions, this.env);
     entry.info = {
       model,

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isMissingFileError, readBoundedTextSync, type FileKind } from '../files/boundedRead';
 import { resolveLocalModel } from '../hub/cacheLocation';
+import { readChatTemplate, type ModelChatTemplate } from '../templates/chatTemplate';
 
 /** Which ONNX weights to load. `auto` takes fp32 when present, else the first quantized variant found. */
 export type ModelDtype = 'auto' | 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';
@@ -41,6 +42,8 @@ export interface ModelFolder {
   readonly tokenizerJson: object;
   readonly tokenizerConfig: Record<string, unknown>;
   readonly generationConfig: Record<string, unknown>;
+  /** The chat template, read as the prompt preview reads it; absent for base models. */
+  readonly chatTemplate?: ModelChatTemplate;
   /** The ONNX files present, by dtype. */
   readonly onnxFiles: Partial<Record<Exclude<ModelDtype, 'auto'>, string>>;
 }
@@ -77,9 +80,7 @@ function readJson(file: string, kind: FileKind, required: boolean): Record<strin
 export function openModelFolder(idOrPath: string, env: NodeJS.ProcessEnv = process.env): ModelFolder {
   const dir = resolveLocalModel(idOrPath, env);
   if (!dir) {
-    throw new ModelError(
-      `model '${idOrPath}' not found: it is neither a folder nor a model downloaded into the Hugging Face cache. Download it first (Chatwright: Models) or give a folder path.`,
-    );
+    throw new ModelError(`model '${idOrPath}' not found: it is neither a folder nor a model downloaded into the Hugging Face cache. Download it first (Chatwright: Models) or give a folder path.`);
   }
   const onnxDir = join(dir, 'onnx');
   const onnxFiles: ModelFolder['onnxFiles'] = {};
@@ -95,12 +96,21 @@ export function openModelFolder(idOrPath: string, env: NodeJS.ProcessEnv = proce
   const config = readJson(join(dir, 'config.json'), 'modelConfig', true)!;
   const tokenizerJson = readJson(join(dir, 'tokenizer.json'), 'tokenizer', true)!;
   const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json'), 'tokenizerConfig', false) ?? {};
-  if (tokenizerConfig.chat_template === undefined) {
-    const template = readModelText(join(dir, 'chat_template.jinja'), 'chatTemplate');
-    if (template !== undefined) tokenizerConfig.chat_template = template;
-  }
+  const { template: chatTemplate, problems } = readChatTemplate(dir, tokenizerConfig);
+  // The engine refuses a template file it cannot read rather than run with another template than the model's.
+  if (problems[0]) throw new ModelError(problems[0].message, problems[0].file);
   const generationConfig = readJson(join(dir, 'generation_config.json'), 'modelConfig', false) ?? {};
-  return { id: idOrPath, dir, modelKey: idOrPath === dir ? dir : `${idOrPath} (${basename(dir)})`, config, tokenizerJson, tokenizerConfig, generationConfig, onnxFiles };
+  return {
+    id: idOrPath,
+    dir,
+    modelKey: idOrPath === dir ? dir : `${idOrPath} (${basename(dir)})`,
+    config,
+    tokenizerJson,
+    tokenizerConfig,
+    generationConfig,
+    ...(chatTemplate ? { chatTemplate } : {}),
+    onnxFiles,
+  };
 }
 
 /** The ONNX file for a dtype, or a clear error listing what the folder has. */

@@ -16,6 +16,9 @@ export function checkVocabulary(ids: readonly number[], model: ModelFolder): voi
   if (vocabulary === undefined) return;
   const outside = ids.find((id) => id >= vocabulary);
   if (outside !== undefined) {
-    throw new ModelError(`${model.dir}: the tokenizer produced token id ${outside} but config.json's vocab_size is ${vocabulary}: tokenizer.json does not belong to this model`, `${model.dir}/tokenizer.json`);
+    throw new ModelError(
+      `${model.dir}: the tokenizer produced token id ${outside} but config.json's vocab_size is ${vocabulary}: tokenizer.json does not belong to this model`,
+      `${model.dir}/tokenizer.json`,
+    );
   }
 }

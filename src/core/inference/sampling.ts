@@ -115,7 +115,7 @@ export class Sampler {
 
 /** Resolves sampling options against generation_config.json and Hugging Face's defaults. */
 export function resolveSampling(requested: SamplingOptions, generationConfig: Record<string, unknown>): Required<Omit<SamplingOptions, 'seed'>> & { seed?: number } {
-  const number = (key: string): number | undefined => (typeof generationConfig[key] === 'number' ? (generationConfig[key]) : undefined);
+  const number = (key: string): number | undefined => (typeof generationConfig[key] === 'number' ? generationConfig[key] : undefined);
   const temperature = requested.temperature ?? number('temperature') ?? 1;
   const doSample = requested.doSample ?? (requested.temperature !== undefined ? requested.temperature > 0 : generationConfig.do_sample === true);
   const resolved = {

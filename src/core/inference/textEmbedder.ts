@@ -120,9 +120,7 @@ export class OnnxTextEmbedder implements TextEmbedder {
       const pooled = output.dims.length === 2;
       const dim = Number(output.dims.at(-1));
       batch.forEach((item, row) => {
-        const vector = pooled
-          ? data.slice(row * dim, (row + 1) * dim)
-          : poolTokens(data, row * width * dim, Math.max(1, item.ids.length), dim, this.recipe.pooling);
+        const vector = pooled ? data.slice(row * dim, (row + 1) * dim) : poolTokens(data, row * width * dim, Math.max(1, item.ids.length), dim, this.recipe.pooling);
         results[item.index] = this.recipe.normalize ? l2Normalize(vector) : vector;
       });
       output.dispose();

@@ -1,8 +1,10 @@
 import type * as Ort from 'onnxruntime-node';
 import { type Tokenizer } from '@huggingface/tokenizers';
 import { type EngineFinishReason, type EngineGenerateOptions, type EngineGenerationResult, type EngineGenerationStats } from '../../shared/engineProtocol';
+import { renderChatTemplate, specialTokensOf } from '../templates/chatTemplate';
+import { type TemplateBudgets } from '../templates/guardedTemplates';
+import { type ChatTurn } from '../text/chatTurn';
 import { CancelledError } from './abort';
-import { renderChatPrompt, type ChatMessage } from './chatTemplate';
 import { configNumber, ModelError, openModelFolder, selectOnnxFile, type ModelDtype, type ModelFolder } from './modelFolder';
 import { loadOnnxRuntime, openOnnxSession, requireSessionIO, type SessionOptions } from './onnxSession';
 import { resolveSampling, Sampler } from './sampling';
@@ -30,6 +32,22 @@ interface KvLayout {
   kvHeads: number;
   headDim: number;
   type: 'float32' | 'float16';
+}
+
+/**
+ * The text a conversation becomes before it is tokenized: the model's chat template rendered with the assistant's turn
+ * opened (the same render as the prompt preview's), or, for base models without a template, the messages' text joined
+ * with no turn markers.
+ */
+export function chatPromptText(
+  model: ModelFolder,
+  messages: readonly ChatTurn[],
+  templateVariables: Record<string, unknown> = {},
+  budgets?: Partial<TemplateBudgets>,
+): { text: string; templated: boolean } {
+  if (messages.length === 0) throw new RangeError('a chat needs at least one message');
+  if (!model.chatTemplate) return { text: messages.map((message) => message.content).join('\n\n'), templated: false };
+  return { text: renderChatTemplate(model.chatTemplate, messages, { addGenerationPrompt: true, variables: templateVariables, ...(budgets ? { budgets } : {}) }), templated: true };
 }
 
 /** A decoder-only language model (Llama, Qwen2/3, Phi-3, Gemma, SmolLM, Mistral) in the onnx-community layout. */
@@ -69,17 +87,12 @@ export class OnnxTextGenerator {
   }
 
   /** The prompt token ids for a conversation, through the model's chat template. */
-  encodeChat(messages: readonly ChatMessage[], templateVariables: Record<string, unknown> = {}): number[] {
-    const { text, templated } = renderChatPrompt(this.model, messages, templateVariables);
+  encodeChat(messages: readonly ChatTurn[], templateVariables: Record<string, unknown> = {}): number[] {
+    const { text, templated } = chatPromptText(this.model, messages, templateVariables);
     return this.tokenizer.encode(text, { add_special_tokens: !templated }).ids;
   }
 
-  generate(
-    messages: readonly ChatMessage[],
-    options: GenerateOptions = {},
-    onText?: (delta: string) => void,
-    signal?: AbortSignal,
-  ): Promise<GenerationResult> {
+  generate(messages: readonly ChatTurn[], options: GenerateOptions = {}, onText?: (delta: string) => void, signal?: AbortSignal): Promise<GenerationResult> {
     const started = performance.now();
     const promptIds = this.encodeChat(messages, options.templateVariables);
     return this.generateFromIds(promptIds, options, onText, signal, undefined, started);
@@ -204,10 +217,7 @@ export class OnnxTextGenerator {
   private async emptyPast(): Promise<Ort.Tensor[]> {
     const ort = await loadOnnxRuntime();
     const empty = this.kv.type === 'float16' ? new Uint16Array(0) : new Float32Array(0);
-    return this.kv.names.flatMap(() => [
-      new ort.Tensor(this.kv.type, empty, [1, this.kv.kvHeads, 0, this.kv.headDim]),
-      new ort.Tensor(this.kv.type, empty, [1, this.kv.kvHeads, 0, this.kv.headDim]),
-    ]);
+    return this.kv.names.flatMap(() => [new ort.Tensor(this.kv.type, empty, [1, this.kv.kvHeads, 0, this.kv.headDim]), new ort.Tensor(this.kv.type, empty, [1, this.kv.kvHeads, 0, this.kv.headDim])]);
   }
 
   private async forward(ids: readonly number[], pastLength: number, past: Ort.Tensor[]): Promise<{ logits: Float32Array; present: Ort.Tensor[] }> {
@@ -217,7 +227,12 @@ export class OnnxTextGenerator {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
     };
-    if (this.wantsPositionIds) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(pastLength + i)), [1, ids.length]);
+    if (this.wantsPositionIds)
+      feeds.position_ids = new ort.Tensor(
+        'int64',
+        BigInt64Array.from(ids, (_, i) => BigInt(pastLength + i)),
+        [1, ids.length],
+      );
     for (const name of ['num_logits_to_keep', 'logits_to_keep']) {
       if (this.session.inputNames.includes(name)) feeds[name] = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
     }
@@ -297,8 +312,7 @@ function collectEosIds(model: ModelFolder, tokenizer: Tokenizer): Set<number> {
   };
   add(model.generationConfig.eos_token_id);
   add(model.config.eos_token_id);
-  const eosText = model.tokenizerConfig.eos_token;
-  const eosContent = typeof eosText === 'string' ? eosText : typeof eosText === 'object' && eosText !== null ? (eosText as { content?: string }).content : undefined;
+  const eosContent = specialTokensOf(model.tokenizerConfig).eos_token;
   if (eosContent) {
     const id = tokenizer.token_to_id(eosContent);
     if (id !== undefined) ids.add(id);

@@ -1,5 +1,7 @@
 import { validateDatasetText } from '../datasets/validateDataset';
-import { type ChatMessage, type FewShotExample } from './fewShotSelection';
+import { type ChatTurn } from '../text/chatTurn';
+import { splitLines } from '../text/lineIndex';
+import { type FewShotExample } from './fewShotSelection';
 
 export interface ExamplesProblem {
   line: number;
@@ -19,7 +21,7 @@ export function readExamplesText(text: string): { examples: FewShotExample[]; pr
     .map((finding) => ({ line: finding.range.start.line, severity: finding.severity === 'error' ? 'error' : 'warning', code: finding.code, message: finding.message }));
   const badLines = new Set(problems.filter((p) => p.severity === 'error').map((p) => p.line));
   const examples: FewShotExample[] = [];
-  text.split(/\r?\n|\r/).forEach((line, index) => {
+  splitLines(text).forEach((line, index) => {
     if (!line.trim() || badLines.has(index)) return;
     let row: unknown;
     try {
@@ -29,7 +31,7 @@ export function readExamplesText(text: string): { examples: FewShotExample[]; pr
     }
     const messages = (row as { messages?: unknown } | null)?.messages;
     if (!Array.isArray(messages)) return;
-    const parsed: ChatMessage[] = [];
+    const parsed: ChatTurn[] = [];
     for (const message of messages as unknown[]) {
       const role = (message as { role?: unknown } | null)?.role;
       const content = contentText((message as { content?: unknown } | null)?.content);

@@ -1,18 +1,14 @@
 import { type TextEmbedder } from '../inference/embedding';
 import { cosine } from '../text/cosine';
 import { words } from '../text/words';
+import { type ChatTurn } from '../text/chatTurn';
 import { seededRandom } from '../text/seededRandom';
-
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
 
 /** One few-shot example: a row of the examples file (the fine-tuning `messages` format). */
 export interface FewShotExample {
   /** Zero-based line of the row in the examples file. */
   line: number;
-  messages: ChatMessage[];
+  messages: ChatTurn[];
 }
 
 export type SelectionStrategy = 'first' | 'random' | 'similar';
@@ -71,7 +67,9 @@ function topK(scored: { example: FewShotExample; score: number }[], k: number): 
 
 // Function words carry no topic; without this, "How do I…" questions all match each other.
 const stopwords = new Set(
-  'a an and are as at be but by can could did do does for from had has have how i if in into is it its me my no not of on or our should so than that the their them then there these they this to too was we were what when where which who why will with would you your'.split(' '),
+  'a an and are as at be but by can could did do does for from had has have how i if in into is it its me my no not of on or our should so than that the their them then there these they this to too was we were what when where which who why will with would you your'.split(
+    ' ',
+  ),
 );
 
 function contentWords(text: string): string[] {

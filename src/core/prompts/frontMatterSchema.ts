@@ -27,7 +27,9 @@ function resolve(schema: SchemaNode): SchemaNode {
   if (!schema.$ref) return schema;
   const name = schema.$ref.replace('#/definitions/', '');
   const target = promptySchema.definitions?.[name] ?? {};
-  return { ...target, ...schema, $ref: undefined, description: schema.description ?? target.description };
+  const { $ref: _resolved, ...local } = schema;
+  const description = schema.description ?? target.description;
+  return { ...target, ...local, ...(description !== undefined ? { description } : {}) };
 }
 
 type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
@@ -62,7 +64,8 @@ export function branchFor(schema: SchemaNode, actual: JsonType | undefined): Sch
   if (!resolved.anyOf) return resolved;
   const branch = resolved.anyOf.map(resolve).find((candidate) => actual !== undefined && typeMatches(actual, candidate.type));
   const chosen = branch ?? resolved.anyOf.map(resolve).find((candidate) => typeMatches('object', candidate.type)) ?? resolved.anyOf[0]!;
-  return { ...chosen, description: resolved.description ?? chosen.description };
+  const description = resolved.description ?? chosen.description;
+  return { ...chosen, ...(description !== undefined ? { description } : {}) };
 }
 
 function allowedTypes(schema: SchemaNode): string[] {
@@ -95,16 +98,36 @@ function validateNode(node: YamlNode | null | undefined, schemaIn: SchemaNode, p
   const types = allowedTypes(schemaIn);
   if (types.length > 0 && !types.some((type) => typeMatches(actual, type))) {
     const shown = actual === 'null' ? 'empty' : `a${/^[aeiou]/.test(actual) ? 'n' : ''} ${actual}`;
-    findings.push({ ...range(node, offset), severity: 'error', code: 'schema-type', message: `${describePath(path)} must be ${types.map((t) => (t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `a ${t}`)).join(' or ')}, not ${shown}.` });
+    findings.push({
+      ...range(node, offset),
+      severity: 'error',
+      code: 'schema-type',
+      message: `${describePath(path)} must be ${types.map((t) => (t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `a ${t}`)).join(' or ')}, not ${shown}.`,
+    });
     return;
   }
   if (schema.enum && isScalar(node) && !schema.enum.includes(node.value)) {
-    findings.push({ ...range(node, offset), severity: 'error', code: 'schema-enum', message: `${describePath(path)} must be one of ${schema.enum.map((v) => `\`${String(v)}\``).join(', ')}; got \`${String(node.value)}\`.` });
+    findings.push({
+      ...range(node, offset),
+      severity: 'error',
+      code: 'schema-enum',
+      message: `${describePath(path)} must be one of ${schema.enum.map((v) => `\`${String(v)}\``).join(', ')}; got \`${String(node.value)}\`.`,
+    });
   }
   if (isScalar(node) && typeof node.value === 'number') {
     const value = node.value;
-    const bounds = [schema.minimum !== undefined ? `at least ${schema.minimum}` : '', schema.exclusiveMinimum !== undefined ? `greater than ${schema.exclusiveMinimum}` : '', schema.maximum !== undefined ? `at most ${schema.maximum}` : ''].filter(Boolean).join(' and ');
-    if ((schema.minimum !== undefined && value < schema.minimum) || (schema.maximum !== undefined && value > schema.maximum) || (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum)) {
+    const bounds = [
+      schema.minimum !== undefined ? `at least ${schema.minimum}` : '',
+      schema.exclusiveMinimum !== undefined ? `greater than ${schema.exclusiveMinimum}` : '',
+      schema.maximum !== undefined ? `at most ${schema.maximum}` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    if (
+      (schema.minimum !== undefined && value < schema.minimum) ||
+      (schema.maximum !== undefined && value > schema.maximum) ||
+      (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum)
+    ) {
       findings.push({ ...range(node, offset), severity: 'error', code: 'schema-range', message: `${describePath(path)} must be ${bounds}; got ${value}.` });
     }
   }
@@ -118,7 +141,12 @@ function validateNode(node: YamlNode | null | undefined, schemaIn: SchemaNode, p
       if (child) validateNode(pair.value, child, [...path, key], offset, findings);
       else if (schema.additionalProperties === false) {
         const known = Object.keys(schema.properties ?? {});
-        findings.push({ ...range(pair.key, offset), severity: 'warning', code: 'schema-unknown-key', message: `Unknown key \`${key}\` in ${describePath(path)}. Known keys: ${suggest(key, known)}${known.length > 3 ? ', …' : ''}.` });
+        findings.push({
+          ...range(pair.key, offset),
+          severity: 'warning',
+          code: 'schema-unknown-key',
+          message: `Unknown key \`${key}\` in ${describePath(path)}. Known keys: ${suggest(key, known)}${known.length > 3 ? ', …' : ''}.`,
+        });
       } else if (typeof schema.additionalProperties === 'object') validateNode(pair.value, schema.additionalProperties, [...path, key], offset, findings);
     }
     for (const required of schema.required ?? []) {

@@ -25,11 +25,60 @@ export interface JinjaAnalysis {
 
 /** Jinja2's built-in filters. A filter outside this list is a typo or needs an extension. */
 export const jinjaBuiltinFilters = [
-  'abs', 'attr', 'batch', 'capitalize', 'center', 'count', 'd', 'default', 'dictsort', 'e', 'escape', 'filesizeformat',
-  'first', 'float', 'forceescape', 'format', 'groupby', 'indent', 'int', 'items', 'join', 'last', 'length', 'list',
-  'lower', 'map', 'max', 'min', 'pprint', 'random', 'reject', 'rejectattr', 'replace', 'reverse', 'round', 'safe',
-  'select', 'selectattr', 'slice', 'sort', 'string', 'striptags', 'sum', 'title', 'tojson', 'trim', 'truncate', 'unique',
-  'upper', 'urlencode', 'urlize', 'wordcount', 'wordwrap', 'xmlattr',
+  'abs',
+  'attr',
+  'batch',
+  'capitalize',
+  'center',
+  'count',
+  'd',
+  'default',
+  'dictsort',
+  'e',
+  'escape',
+  'filesizeformat',
+  'first',
+  'float',
+  'forceescape',
+  'format',
+  'groupby',
+  'indent',
+  'int',
+  'items',
+  'join',
+  'last',
+  'length',
+  'list',
+  'lower',
+  'map',
+  'max',
+  'min',
+  'pprint',
+  'random',
+  'reject',
+  'rejectattr',
+  'replace',
+  'reverse',
+  'round',
+  'safe',
+  'select',
+  'selectattr',
+  'slice',
+  'sort',
+  'string',
+  'striptags',
+  'sum',
+  'title',
+  'tojson',
+  'trim',
+  'truncate',
+  'unique',
+  'upper',
+  'urlencode',
+  'urlize',
+  'wordcount',
+  'wordwrap',
+  'xmlattr',
 ];
 const knownFilters = new Set(jinjaBuiltinFilters);
 
@@ -66,7 +115,13 @@ export function analyzeJinja(text: string): JinjaAnalysis {
 
   for (const filter of filters) {
     if (!knownFilters.has(filter.name) && !checker.bindsGlobally(filter.name)) {
-      findings.push({ start: filter.start, end: filter.end, severity: 'error', code: 'jinja-unknown-filter', message: `Unknown filter \`${filter.name}\`. Jinja's filters include ${suggest(filter.name, jinjaBuiltinFilters)}.` });
+      findings.push({
+        start: filter.start,
+        end: filter.end,
+        severity: 'error',
+        code: 'jinja-unknown-filter',
+        message: `Unknown filter \`${filter.name}\`. Jinja's filters include ${suggest(filter.name, jinjaBuiltinFilters)}.`,
+      });
     }
   }
   return { tags, findings, freeVariables, filters, blocks: checker.blocks, scopes: checker.scopes };

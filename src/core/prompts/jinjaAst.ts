@@ -29,14 +29,18 @@ export type AstNode = { type: string; [key: string]: unknown };
 function parseSnippet(source: string): { node?: AstNode; error?: string } {
   try {
     const program = parse(tokenize(source)) as unknown as { body: AstNode[] };
-    return { node: program.body.find((node) => node.type !== 'Comment') };
+    const node = program.body.find((candidate) => candidate.type !== 'Comment');
+    return node !== undefined ? { node } : {};
   } catch (error) {
     return { error: cleanLibraryMessage(error instanceof Error ? error.message : String(error)) };
   }
 }
 
 function cleanLibraryMessage(message: string): string {
-  return message.replace(/^(Parser|Syntax) Error:\s*/i, '').replace(/\.?\s*\w+ !== \w+\.?$/, '').trim();
+  return message
+    .replace(/^(Parser|Syntax) Error:\s*/i, '')
+    .replace(/\.?\s*\w+ !== \w+\.?$/, '')
+    .trim();
 }
 
 /** A statement made parseable alone: block openers get their closer, middles get an opener. */

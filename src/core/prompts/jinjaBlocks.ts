@@ -25,8 +25,26 @@ const fileStatements = new Set(['include', 'import', 'from', 'extends']);
 
 /** Names every template can use without declaring them: Jinja's globals and the chat-template conventions. */
 export const jinjaGlobals = new Set([
-  'range', 'dict', 'lipsum', 'cycler', 'joiner', 'namespace', 'loop', 'true', 'false', 'none', 'True', 'False', 'None',
-  'raise_exception', 'strftime_now', 'caller', 'varargs', 'kwargs', 'super', 'self',
+  'range',
+  'dict',
+  'lipsum',
+  'cycler',
+  'joiner',
+  'namespace',
+  'loop',
+  'true',
+  'false',
+  'none',
+  'True',
+  'False',
+  'None',
+  'raise_exception',
+  'strftime_now',
+  'caller',
+  'varargs',
+  'kwargs',
+  'super',
+  'self',
 ]);
 
 /** Stands in a scope's bound names for "any name": the statement that opened it did not parse. */
@@ -73,13 +91,25 @@ export class JinjaBlockChecker {
     if (middleOf) {
       const top = this.stack[this.stack.length - 1];
       if (!top || !middleOf.includes(top.tag.keyword)) {
-        this.findings.push({ start: tag.start, end: tag.end, severity: 'error', code: 'jinja-unexpected-end', message: `\`{% ${tag.keyword} %}\` must be inside ${middleOf.map((k) => `\`{% ${k} %}\``).join(' or ')}.` });
+        this.findings.push({
+          start: tag.start,
+          end: tag.end,
+          severity: 'error',
+          code: 'jinja-unexpected-end',
+          message: `\`{% ${tag.keyword} %}\` must be inside ${middleOf.map((k) => `\`{% ${k} %}\``).join(' or ')}.`,
+        });
         return false;
       }
     }
     if (!blockOpeners[tag.keyword] && !middleOf && !singleStatements.has(tag.keyword)) {
       if (fileStatements.has(tag.keyword)) {
-        this.findings.push({ start: tag.start, end: tag.end, severity: 'error', code: 'jinja-unsupported', message: `\`{% ${tag.keyword} %}\` is not supported: a prompt template cannot load other templates. Inline the text, or use a macro.` });
+        this.findings.push({
+          start: tag.start,
+          end: tag.end,
+          severity: 'error',
+          code: 'jinja-unsupported',
+          message: `\`{% ${tag.keyword} %}\` is not supported: a prompt template cannot load other templates. Inline the text, or use a macro.`,
+        });
       } else {
         this.findings.push({ start: tag.start, end: tag.end, severity: 'error', code: 'jinja-unknown-statement', message: `Unknown statement \`{% ${tag.keyword} %}\`.` });
       }

@@ -15,7 +15,7 @@ export interface PreviewModelChoice {
 
 /** Files a model needs for the preview's prompt string: a chat template and the tokenizer. */
 function canRenderPrompt(paths: readonly string[]): boolean {
-  const hasTemplate = paths.includes('chat_template.jinja') || paths.includes('tokenizer_config.json');
+  const hasTemplate = ['chat_template.jinja', 'chat_template.json', 'tokenizer_config.json'].some((file) => paths.includes(file));
   return hasTemplate && paths.includes('tokenizer.json');
 }
 

@@ -1,5 +1,5 @@
 import { knownRoles } from './promptyDocument';
-import { type ChatMessage } from './fewShotSelection';
+import { type ChatTurn } from '../text/chatTurn';
 
 const roleSeparator = new RegExp(`^[ \\t]*#?[ \\t]*(${knownRoles.join('|')})(\\[[^\\]\\n]*\\])?[ \\t]*:[ \\t]*$`, 'gim');
 
@@ -8,8 +8,8 @@ const roleSeparator = new RegExp(`^[ \\t]*#?[ \\t]*(${knownRoles.join('|')})(\\[
  * (`system:`, `# user:`) starts a message; text before the first role line is the system message; a role line
  * with nothing after it is dropped; each message's text is trimmed.
  */
-export function splitMessages(rendered: string): ChatMessage[] {
-  const messages: ChatMessage[] = [];
+export function splitMessages(rendered: string): ChatTurn[] {
+  const messages: ChatTurn[] = [];
   let role = 'system';
   let start = 0;
   let match: RegExpExecArray | null;

@@ -13,7 +13,21 @@ import { envPlaceholder, examplesSettings, looksLikeHubId, modelIdEnvName, model
 import { readWorkspaceFile, resolveInsideWorkspace } from './workspaceFiles';
 
 /** What other chat formats call the roles Prompty knows. */
-const roleAliases: Record<string, string> = { bot: 'assistant', ai: 'assistant', gpt: 'assistant', model: 'assistant', chatbot: 'assistant', agent: 'assistant', human: 'user', usr: 'user', sys: 'system', observation: 'tool', function_call: 'assistant', ipython: 'tool', tools: 'tool' };
+const roleAliases: Record<string, string> = {
+  bot: 'assistant',
+  ai: 'assistant',
+  gpt: 'assistant',
+  model: 'assistant',
+  chatbot: 'assistant',
+  agent: 'assistant',
+  human: 'user',
+  usr: 'user',
+  sys: 'system',
+  observation: 'tool',
+  function_call: 'assistant',
+  ipython: 'tool',
+  tools: 'tool',
+};
 
 export interface PromptyContext {
   /** Absolute path of the template (for `${file:…}` and examples); undefined for unsaved documents. */
@@ -83,12 +97,13 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
       if (declared.has(use.name)) continue;
       const first = !reported.has(use.name);
       reported.add(use.name);
+      const fix = declareInputFix(document, use.name);
       found.push({
         start: use.start,
         end: use.end,
         severity: 'warning',
         code: 'undeclared-variable',
-        fix: declareInputFix(document, use.name),
+        ...(fix !== undefined ? { fix } : {}),
         message: `\`${use.name}\` is not declared in \`inputs\` or \`sample\`, so it renders empty unless the caller passes it.${first && declared.size > 0 ? ` Declared: ${suggest(use.name, [...declared])}.` : ''}`,
       });
     }
@@ -97,7 +112,13 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
   for (const name of inputsBoundByTools(data)) usedNames.add(name);
   for (const input of frontMatterBroken || bodyBroken ? [] : inputs) {
     if (usedNames.has(input.name) || !input.keyRange || input.source !== 'inputs') continue;
-    found.push({ start: yamlOffset + input.keyRange[0], end: yamlOffset + input.keyRange[1], severity: 'warning', code: 'unused-input', message: `Input \`${input.name}\` is declared but the template never uses it.` });
+    found.push({
+      start: yamlOffset + input.keyRange[0],
+      end: yamlOffset + input.keyRange[1],
+      severity: 'warning',
+      code: 'unused-input',
+      message: `Input \`${input.name}\` is declared but the template never uses it.`,
+    });
   }
 
   // Role lines: a word such as `bot:` alone on a line is a role Prompty does not know, so its text joins the previous message.
@@ -144,11 +165,20 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
         const { examples, problems: rowProblems } = readExamplesText(file.text);
         const errors = rowProblems.filter((p) => p.severity === 'error');
         if (rowProblems.length > 0) {
-          const shown = rowProblems.slice(0, 3).map((p) => `line ${p.line + 1}: ${p.message}`).join('; ');
-          found.push({ ...range, severity: errors.length > 0 ? 'error' : 'warning', code: 'examples-invalid', message: `Examples file has ${rowProblems.length} problem(s): ${shown}${rowProblems.length > 3 ? '; …' : ''} Open it to see them all.` });
+          const shown = rowProblems
+            .slice(0, 3)
+            .map((p) => `line ${p.line + 1}: ${p.message}`)
+            .join('; ');
+          found.push({
+            ...range,
+            severity: errors.length > 0 ? 'error' : 'warning',
+            code: 'examples-invalid',
+            message: `Examples file has ${rowProblems.length} problem(s): ${shown}${rowProblems.length > 3 ? '; …' : ''} Open it to see them all.`,
+          });
         }
         // `k` may have been lost with a broken front matter, so "too few" would compare against a default.
-        if (examples.length < settings.k && errors.length === 0 && !frontMatterBroken) found.push({ ...range, severity: 'warning', code: 'examples-too-few', message: `\`k\` is ${settings.k} but the examples file has only ${examples.length} usable row(s).` });
+        if (examples.length < settings.k && errors.length === 0 && !frontMatterBroken)
+          found.push({ ...range, severity: 'warning', code: 'examples-too-few', message: `\`k\` is ${settings.k} but the examples file has only ${examples.length} usable row(s).` });
       }
     }
     if (context.checkModelCache !== false) {
@@ -157,7 +187,12 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
         // A value from the environment may be a secret: the message names the variable instead.
         const envName = modelIdEnvName(data);
         const node = yamlNodeAt(yaml, ['model', 'id']) ?? yamlNodeAt(yaml, ['model', 'configuration', 'model']) ?? yamlNodeAt(yaml, ['model']);
-        found.push({ ...nodeRange(node, yamlOffset), severity: 'information', code: 'model-not-cached', message: `\`${envName ? envPlaceholder(envName) : modelId}\` is not in the local Hugging Face cache: the preview cannot apply its chat template or count its tokens until it is downloaded.` });
+        found.push({
+          ...nodeRange(node, yamlOffset),
+          severity: 'information',
+          code: 'model-not-cached',
+          message: `\`${envName ? envPlaceholder(envName) : modelId}\` is not in the local Hugging Face cache: the preview cannot apply its chat template or count its tokens until it is downloaded.`,
+        });
       }
     }
   }
@@ -170,7 +205,7 @@ export function analyzePrompty(text: string, context: PromptyContext): PromptyAn
     message: finding.message,
     ...(finding.fix ? { fix: { title: finding.fix.title, edits: finding.fix.edits.map((edit) => ({ range: document.positions.rangeAt(edit.start, edit.end), newText: edit.newText })) } } : {}),
   }));
-  return { document, jinja, mustache, inputs, variables, findings, referencedFiles: referencedFiles(data, context) };
+  return { document, ...(jinja !== undefined ? { jinja } : {}), ...(mustache !== undefined ? { mustache } : {}), inputs, variables, findings, referencedFiles: referencedFiles(data, context) };
 }
 
 /**
@@ -238,10 +273,14 @@ function referencedFiles(data: Record<string, unknown> | undefined, context: Pro
     else if (value && typeof value === 'object') Object.values(value).forEach(visit);
   };
   visit(data);
-  return [...new Set(names.flatMap((name) => {
-    const resolved = resolveInsideWorkspace(name, context.templatePath, context.workspaceRoots);
-    return 'path' in resolved ? [resolved.path] : [];
-  }))];
+  return [
+    ...new Set(
+      names.flatMap((name) => {
+        const resolved = resolveInsideWorkspace(name, context.templatePath, context.workspaceRoots);
+        return 'path' in resolved ? [resolved.path] : [];
+      }),
+    ),
+  ];
 }
 
 /** "Declare `x` in inputs": adds the variable to `inputs` (v1 map or v2 list), creating the key or the front matter. */

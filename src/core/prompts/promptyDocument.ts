@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { editDistance } from '../text/editDistance';
-import { TextPositions } from './textPositions';
+import { TextPositions } from '../text/lineIndex';
 import { type OffsetFinding } from './promptFinding';
 
 export type TemplateFormat = 'jinja2' | 'mustache';
@@ -46,7 +46,27 @@ export interface PromptyDocument {
 export const knownRoles = ['system', 'user', 'assistant', 'developer', 'tool', 'function'] as const;
 
 /** Words used as roles by other formats or by mistake: a line made of one of them is almost surely a wrong role. */
-const likelyRoleMistakes = new Set(['bot', 'human', 'ai', 'gpt', 'model', 'chatbot', 'agent', 'observation', 'function_call', 'ipython', 'sys', 'usr', 'assistent', 'asistant', 'sytem', 'systen', 'uesr', 'developper', 'tools']);
+const likelyRoleMistakes = new Set([
+  'bot',
+  'human',
+  'ai',
+  'gpt',
+  'model',
+  'chatbot',
+  'agent',
+  'observation',
+  'function_call',
+  'ipython',
+  'sys',
+  'usr',
+  'assistent',
+  'asistant',
+  'sytem',
+  'systen',
+  'uesr',
+  'developper',
+  'tools',
+]);
 
 const roleLinePattern = /^[ \t]*#?[ \t]*([A-Za-z_][\w-]*)(\[[^\]\n]*\])?[ \t]*:[ \t]*$/;
 
@@ -66,7 +86,13 @@ export function parsePromptyDocument(text: string): PromptyDocument {
     const match = closing.exec(rest);
     if (!match) {
       unclosedFrontMatter = true;
-      findings.push({ start: bom, end: bom + 3, severity: 'error', code: 'unclosed-front-matter', message: 'The front matter opened here is never closed: add a line `---` after the YAML, before the template.' });
+      findings.push({
+        start: bom,
+        end: bom + 3,
+        severity: 'error',
+        code: 'unclosed-front-matter',
+        message: 'The front matter opened here is never closed: add a line `---` after the YAML, before the template.',
+      });
       bodyStart = text.length;
     } else {
       const yamlEnd = yamlStart + match.index;
@@ -89,7 +115,13 @@ export function parsePromptyDocument(text: string): PromptyDocument {
         const value: unknown = yaml.toJS({ maxAliasCount: 100 });
         data = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
         if (value !== null && value !== undefined && data === undefined && yaml.errors.length === 0) {
-          findings.push({ start: yamlStart, end: yamlEnd, severity: 'error', code: 'front-matter-not-mapping', message: 'The front matter must be a YAML mapping of keys (`name:`, `model:`, `inputs:`, …).' });
+          findings.push({
+            start: yamlStart,
+            end: yamlEnd,
+            severity: 'error',
+            code: 'front-matter-not-mapping',
+            message: 'The front matter must be a YAML mapping of keys (`name:`, `model:`, `inputs:`, …).',
+          });
         }
       } catch (error) {
         findings.push({ start: yamlStart, end: yamlEnd, severity: 'error', code: 'yaml-syntax', message: `YAML: ${error instanceof Error ? error.message : String(error)}` });
@@ -101,7 +133,7 @@ export function parsePromptyDocument(text: string): PromptyDocument {
   }
   const body = text.slice(bodyStart);
   const format = templateFormatOf(frontMatter?.data);
-  return { text, positions, frontMatter, unclosedFrontMatter, bodyStart, body, format, roleLines: findRoleLines(text, bodyStart), findings };
+  return { text, positions, ...(frontMatter !== undefined ? { frontMatter } : {}), unclosedFrontMatter, bodyStart, body, format, roleLines: findRoleLines(text, bodyStart), findings };
 }
 
 function skipLineBreak(text: string, offset: number): number {
@@ -135,7 +167,14 @@ export function findRoleLines(text: string, bodyStart: number): RoleLine[] {
     if (role) {
       const word = role[1]!;
       const roleStart = lineStart + line.indexOf(word);
-      lines.push({ role: word.toLowerCase(), lineStart, lineEnd: lineStart + line.length, roleStart, roleEnd: roleStart + word.length, known: (knownRoles as readonly string[]).includes(word.toLowerCase()) });
+      lines.push({
+        role: word.toLowerCase(),
+        lineStart,
+        lineEnd: lineStart + line.length,
+        roleStart,
+        roleEnd: roleStart + word.length,
+        known: (knownRoles as readonly string[]).includes(word.toLowerCase()),
+      });
     }
     pattern.lastIndex = lineStart + line.length + 1;
     if (text[lineStart + line.length] === '\r' && text[lineStart + line.length + 1] === '\n') pattern.lastIndex++;

@@ -18,7 +18,9 @@ export function templateContext(templatePath: string | undefined, workspaceFolde
 
 /** The findings with a fix whose range touches `range` (ends included), each with its fix. */
 export function fixesInRange(findings: readonly PromptFinding[], range: TextRange): (PromptFinding & { fix: PromptFix })[] {
-  return findings.filter((finding): finding is PromptFinding & { fix: PromptFix } => finding.fix !== undefined && compare(finding.range.start, range.end) <= 0 && compare(range.start, finding.range.end) <= 0);
+  return findings.filter(
+    (finding): finding is PromptFinding & { fix: PromptFix } => finding.fix !== undefined && compare(finding.range.start, range.end) <= 0 && compare(range.start, finding.range.end) <= 0,
+  );
 }
 
 function compare(a: TextPosition, b: TextPosition): number {

@@ -26,7 +26,7 @@ export function parseReference(value: unknown): { kind: 'file' | 'env'; target: 
   const kind = match[1]!.toLowerCase() as 'file' | 'env';
   if (kind === 'env') {
     const [name = '', ...rest] = match[2]!.split(':');
-    return { kind, target: name, fallback: rest.length > 0 ? rest.join(':') : undefined };
+    return { kind, target: name, ...(rest.length > 0 ? { fallback: rest.join(':') } : {}) };
   }
   return { kind, target: match[2]! };
 }
@@ -71,11 +71,9 @@ export function declaredInputs(data: Record<string, unknown> | undefined, yaml: 
       const value = record.sample ?? record.default;
       byName.set(record.name, {
         name: record.name,
-        type: stringOr(record.kind ?? record.type),
-        description: stringOr(record.description),
+        ...knownFacts(stringOr(record.kind ?? record.type), stringOr(record.description), rangeOf(nameNode)),
         value,
         hasValue: value !== undefined,
-        keyRange: nameNode?.range ? [nameNode.range[0], nameNode.range[1]] : undefined,
         source: 'inputs',
       });
     });
@@ -86,11 +84,9 @@ export function declaredInputs(data: Record<string, unknown> | undefined, yaml: 
       const value = record ? (record.sample ?? record.default) : spec;
       byName.set(name, {
         name,
-        type: stringOr(record?.type ?? record?.kind),
-        description: stringOr(record?.description),
+        ...knownFacts(stringOr(record?.type ?? record?.kind), stringOr(record?.description), rangeOf(keyNode as YamlNode | undefined)),
         value,
         hasValue: value !== undefined && value !== null,
-        keyRange: rangeOf(keyNode as YamlNode | undefined),
         source: 'inputs',
       });
     }
@@ -114,10 +110,18 @@ export function declaredInputs(data: Record<string, unknown> | undefined, yaml: 
       if (existing) {
         existing.value = value;
         existing.hasValue = true;
-      } else byName.set(name, { name, value, hasValue: true, keyRange: rangeOf(keyNode as YamlNode | undefined) ?? rangeOf(sampleNode), source: 'sample' });
+      } else {
+        const keyRange = rangeOf(keyNode as YamlNode | undefined) ?? rangeOf(sampleNode);
+        byName.set(name, { name, value, hasValue: true, ...(keyRange !== undefined ? { keyRange } : {}), source: 'sample' });
+      }
     }
   }
   return { inputs: [...byName.values()], problems };
+}
+
+/** An input's type, description and key range, leaving out those the front matter does not give. */
+function knownFacts(type: string | undefined, description: string | undefined, keyRange: [number, number] | undefined): Pick<DeclaredInput, 'type' | 'description' | 'keyRange'> {
+  return { ...(type !== undefined ? { type } : {}), ...(description !== undefined ? { description } : {}), ...(keyRange !== undefined ? { keyRange } : {}) };
 }
 
 function rangeOf(node: YamlNode | null | undefined): [number, number] | undefined {

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { type TextRange } from '../text/lineIndex';
+import { splitLines, type TextRange } from '../text/lineIndex';
 import { describedSchemaAtPath, schemaAtPath, type SchemaNode } from './frontMatterSchema';
 import { jinjaBuiltinFilters } from './jinjaAnalysis';
 import { jinjaGlobals } from './jinjaBlocks';
@@ -71,7 +71,8 @@ export function completePrompty(analysis: PromptyAnalysis, position: { line: num
   const lineText = document.positions.lineText(position.line);
   const before = lineText.slice(0, position.character);
   const front = document.frontMatter;
-  if (front && offset >= front.start && offset <= front.end) return completeFrontMatter(document.text.slice(front.start, front.end).split(/\r?\n|\r/), position.line - document.positions.positionAt(front.start).line, position.character, analysis, environment);
+  if (front && offset >= front.start && offset <= front.end)
+    return completeFrontMatter(splitLines(document.text.slice(front.start, front.end)), position.line - document.positions.positionAt(front.start).line, position.character, analysis, environment);
   if (document.unclosedFrontMatter || offset < document.bodyStart) return [];
 
   const body = document.body;
@@ -84,13 +85,10 @@ export function completePrompty(analysis: PromptyAnalysis, position: { line: num
     }
     const member = /([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\.(\w*)$/.exec(inside);
     if (member) return attributeCompletions(analysis, member[1]!.split('.'));
-    const items: PromptCompletion[] = analysis.inputs.map((input) => ({
-      label: input.name,
-      kind: 'variable',
-      detail: input.type ? `input: ${input.type}` : 'input',
-      documentation: [input.description, input.hasValue ? `Sample: \`${preview(input.value)}\`` : undefined].filter(Boolean).join('\n\n') || undefined,
-      sortText: `0${input.name}`,
-    }));
+    const items: PromptCompletion[] = analysis.inputs.map((input) => {
+      const documentation = [input.description, input.hasValue ? `Sample: \`${preview(input.value)}\`` : undefined].filter(Boolean).join('\n\n');
+      return { label: input.name, kind: 'variable', detail: input.type ? `input: ${input.type}` : 'input', ...(documentation ? { documentation } : {}), sortText: `0${input.name}` };
+    });
     for (const scope of analysis.jinja?.scopes ?? []) {
       if (bodyOffset < scope.start || bodyOffset > scope.end) continue;
       for (const name of scope.names) if (!items.some((item) => item.label === name)) items.push({ label: name, kind: 'variable', detail: 'template variable', sortText: `1${name}` });
@@ -122,7 +120,12 @@ function attributeCompletions(analysis: PromptyAnalysis, path: string[]): Prompt
   for (const key of rest) value = value && typeof value === 'object' ? (Array.isArray(value) ? value[0] : (value as Record<string, unknown>)[key]) : undefined;
   if (Array.isArray(value)) value = value[0];
   if (!value || typeof value !== 'object') return [];
-  return Object.entries(value as Record<string, unknown>).map(([key, child]) => ({ label: key, kind: 'property', detail: Array.isArray(child) ? 'list' : typeof child, documentation: `Sample: \`${preview(child)}\`` }));
+  return Object.entries(value as Record<string, unknown>).map(([key, child]) => ({
+    label: key,
+    kind: 'property',
+    detail: Array.isArray(child) ? 'list' : typeof child,
+    documentation: `Sample: \`${preview(child)}\``,
+  }));
 }
 
 /** The tag the cursor is inside (opened before it, not closed before it), or undefined. */
@@ -154,7 +157,8 @@ function completeFrontMatter(lines: string[], line: number, column: number, anal
     const schema = schemaAtPath(path);
     const values = schema?.enum ?? (schema?.anyOf ?? []).flatMap((branch) => branch.enum ?? []);
     const booleans = [schema?.type].flat().includes('boolean') ? [true, false] : [];
-    return [...values, ...booleans].map((value) => ({ label: String(value), kind: 'value', documentation: schema?.description }));
+    const description = schema?.description;
+    return [...values, ...booleans].map((value) => ({ label: String(value), kind: 'value', ...(description !== undefined ? { documentation: description } : {}) }));
   }
   const schema = schemaAtPath(parents);
   if (!schema?.properties) return [];
@@ -164,7 +168,14 @@ function completeFrontMatter(lines: string[], line: number, column: number, anal
     .map(([name, child]) => {
       const resolved = describedSchemaAtPath([...parents, name]) ?? child;
       const isObject = [resolved.type].flat().includes('object') && !resolved.anyOf;
-      return { label: name, kind: 'property' as const, documentation: schemaDocumentation(resolved), insertText: isObject ? `${name}:\n  ` : `${name}: `, detail: analysis.document.format };
+      const documentation = schemaDocumentation(resolved);
+      return {
+        label: name,
+        kind: 'property' as const,
+        ...(documentation !== undefined ? { documentation } : {}),
+        insertText: isObject ? `${name}:\n  ` : `${name}: `,
+        detail: analysis.document.format,
+      };
     });
 }
 
@@ -224,7 +235,7 @@ export function hoverPrompty(analysis: PromptyAnalysis, position: { line: number
   const offset = document.positions.offsetAt(position);
   const front = document.frontMatter;
   if (front && offset >= front.start && offset <= front.end) {
-    const lines = document.text.slice(front.start, front.end).split(/\r?\n|\r/);
+    const lines = splitLines(document.text.slice(front.start, front.end));
     const line = position.line - document.positions.positionAt(front.start).line;
     const text = lines[line] ?? '';
     const match = /^(\s*)(?:-\s+)?([\w$.-]+)\s*:/.exec(text);
@@ -235,7 +246,10 @@ export function hoverPrompty(analysis: PromptyAnalysis, position: { line: number
     const schema = describedSchemaAtPath([...parents, match[2]!]);
     const documentation = schemaDocumentation(schema);
     if (!documentation) return undefined;
-    return { markdown: `**${[...parents, match[2]!].join('.')}**\n\n${documentation}`, range: { start: { line: position.line, character: keyStart }, end: { line: position.line, character: keyStart + match[2]!.length } } };
+    return {
+      markdown: `**${[...parents, match[2]!].join('.')}**\n\n${documentation}`,
+      range: { start: { line: position.line, character: keyStart }, end: { line: position.line, character: keyStart + match[2]!.length } },
+    };
   }
   const use = analysis.variables.find((variable) => offset >= variable.start && offset <= variable.end);
   const name = use?.name ?? wordAt(document.text, offset);
@@ -264,7 +278,11 @@ function wordAt(text: string, offset: number): string | undefined {
 export type PromptDefinition = { path: string; range?: TextRange } | { range: TextRange };
 
 /** Go to definition: a variable → its declaration; the examples file or a `${file:…}` → that file. */
-export function definitionPrompty(analysis: PromptyAnalysis, position: { line: number; character: number }, environment: { templatePath?: string; workspaceRoots: readonly string[] }): PromptDefinition | undefined {
+export function definitionPrompty(
+  analysis: PromptyAnalysis,
+  position: { line: number; character: number },
+  environment: { templatePath?: string; workspaceRoots: readonly string[] },
+): PromptDefinition | undefined {
   const { document } = analysis;
   const offset = document.positions.offsetAt(position);
   const front = document.frontMatter;
@@ -303,7 +321,13 @@ export function symbolsPrompty(analysis: PromptyAnalysis): PromptSymbol[] {
   const roles = document.roleLines.filter((line) => line.known);
   roles.forEach((line, index) => {
     const end = index + 1 < roles.length ? roles[index + 1]!.lineStart : document.text.length;
-    symbols.push({ name: `${line.role}:`, detail: 'message', kind: 'role', range: document.positions.rangeAt(line.lineStart, Math.max(line.lineEnd, trimEnd(document.text, end))), selectionRange: document.positions.rangeAt(line.roleStart, line.roleEnd) });
+    symbols.push({
+      name: `${line.role}:`,
+      detail: 'message',
+      kind: 'role',
+      range: document.positions.rangeAt(line.lineStart, Math.max(line.lineEnd, trimEnd(document.text, end))),
+      selectionRange: document.positions.rangeAt(line.roleStart, line.roleEnd),
+    });
   });
   return symbols;
 }
@@ -320,7 +344,7 @@ export function foldingPrompty(analysis: PromptyAnalysis): { startLine: number; 
   const add = (start: number, end: number, kind?: 'comment' | 'region'): void => {
     const startLine = document.positions.positionAt(start).line;
     const endLine = document.positions.positionAt(end).line;
-    if (endLine > startLine) ranges.push({ startLine, endLine, kind });
+    if (endLine > startLine) ranges.push({ startLine, endLine, ...(kind !== undefined ? { kind } : {}) });
   };
   if (document.frontMatter) add(0, Math.max(0, document.bodyStart - 1), 'region');
   const roles = document.roleLines.filter((line) => line.known);

@@ -13,7 +13,7 @@ export function examplesSettings(data: Record<string, unknown> | undefined): { f
     k: typeof settings.k === 'number' && settings.k >= 0 ? Math.floor(settings.k) : 3,
     strategy,
     seed: typeof settings.seed === 'number' ? settings.seed : 0,
-    input: typeof settings.input === 'string' ? settings.input : undefined,
+    ...(typeof settings.input === 'string' ? { input: settings.input } : {}),
   };
 }
 
@@ -32,7 +32,8 @@ export function modelIdOf(data: Record<string, unknown> | undefined, env: Record
 /** The environment variable a template's model id is read from (`model.id: ${env:NAME}`), when it is. */
 export function modelIdEnvName(data: Record<string, unknown> | undefined): string | undefined {
   const model = data?.model;
-  const raw = typeof model === 'string' ? model : model && typeof model === 'object' ? ((model as { id?: unknown }).id ?? (model as { configuration?: { model?: unknown } }).configuration?.model) : undefined;
+  const raw =
+    typeof model === 'string' ? model : model && typeof model === 'object' ? ((model as { id?: unknown }).id ?? (model as { configuration?: { model?: unknown } }).configuration?.model) : undefined;
   const reference = parseReference(raw);
   return reference?.kind === 'env' ? reference.target : undefined;
 }
@@ -56,7 +57,6 @@ export function redactEnvValue(text: string, name: string, value: string | undef
 export function looksLikeHubId(id: string): boolean {
   return /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(id);
 }
-
 
 /** Retrieval settings from the front matter (`retrieval: {index, k, paths, input, variable}`), as the chat uses them. */
 export interface TemplateRetrievalSettings {

@@ -1,10 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import { type TextEmbedder } from '../inference/embedding';
 import { resolveLocalModel } from '../hub/cacheLocation';
-import { applyChatTemplate, loadModelPromptInfo } from './chatTemplate';
-import { type TemplateBudgets } from './guardedTemplates';
+import { applyChatTemplate, loadModelPromptInfo } from './modelPromptInfo';
+import { type TemplateBudgets } from '../templates/guardedTemplates';
 import { readExamplesText } from './examplesFile';
-import { type ChatMessage, selectExamples } from './fewShotSelection';
+import { selectExamples } from './fewShotSelection';
+import { type ChatTurn } from '../text/chatTurn';
 import { examplesSettings, looksLikeHubId, modelIdEnvName, modelIdOf, redactEnvValue } from './promptySettings';
 import { declaredInputs, inputValues } from './promptyInputs';
 import { parsePromptyDocument } from './promptyDocument';
@@ -32,7 +33,7 @@ export interface RenderRequest {
   showEnv?: boolean;
 }
 
-export interface RenderedMessage extends ChatMessage {
+export interface RenderedMessage extends ChatTurn {
   source: 'template' | 'example';
   /** Tokens this message adds to the model's prompt, when the model's tokenizer is known. */
   tokens?: number;
@@ -92,7 +93,8 @@ export async function renderPrompt(
   if (request.showEnv === true) return rendered;
   for (const [name, value] of envValues) {
     const hide = (text: string): string => redactEnvValue(text, name, value);
-    if (rendered.model) rendered.model = { ...rendered.model, id: hide(rendered.model.id), ...(rendered.model.folder ? { folder: hide(rendered.model.folder) } : {}), notes: rendered.model.notes.map(hide) };
+    if (rendered.model)
+      rendered.model = { ...rendered.model, id: hide(rendered.model.id), ...(rendered.model.folder ? { folder: hide(rendered.model.folder) } : {}), notes: rendered.model.notes.map(hide) };
     if (rendered.modelHint) rendered.modelHint = hide(rendered.modelHint);
     rendered.warnings = rendered.warnings.map(hide);
   }
@@ -115,8 +117,14 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
   for (const problem of problems) warnings.push(problem.message);
   const values = inputValues(inputs, request.inputs);
   const renderedText = renderTemplateBody(document.body, document.format, values, options.budgets);
-  const api = typeof (data?.model as { api?: unknown } | undefined)?.api === 'string' ? (data!.model as { api: string }).api : typeof (data?.model as { apiType?: unknown } | undefined)?.apiType === 'string' ? (data!.model as { apiType: string }).apiType : 'chat';
-  let messages: RenderedMessage[] = api === 'chat' || api === 'responses' ? splitMessages(renderedText).map((m) => ({ ...m, source: 'template' as const })) : [{ role: 'user', content: renderedText.trim(), source: 'template' }];
+  const api =
+    typeof (data?.model as { api?: unknown } | undefined)?.api === 'string'
+      ? (data!.model as { api: string }).api
+      : typeof (data?.model as { apiType?: unknown } | undefined)?.apiType === 'string'
+        ? (data!.model as { apiType: string }).apiType
+        : 'chat';
+  let messages: RenderedMessage[] =
+    api === 'chat' || api === 'responses' ? splitMessages(renderedText).map((m) => ({ ...m, source: 'template' as const })) : [{ role: 'user', content: renderedText.trim(), source: 'template' }];
 
   let examplesInfo: RenderedPrompt['examples'];
   const settings = examplesSettings(data);
@@ -140,7 +148,14 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
           embedderNote = ` (embedding model ${request.embeddingModel} could not be loaded: ${error instanceof Error ? error.message : String(error)})`;
         }
       }
-      const selection = await selectExamples(examples, { k: settings.k, strategy: settings.strategy, seed: settings.seed, query: typeof queryValue === 'string' ? queryValue : JSON.stringify(queryValue ?? ''), embedder, signal: options.signal });
+      const selection = await selectExamples(examples, {
+        k: settings.k,
+        strategy: settings.strategy,
+        seed: settings.seed,
+        query: typeof queryValue === 'string' ? queryValue : JSON.stringify(queryValue ?? ''),
+        ...(embedder ? { embedder } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       selection.method += embedderNote;
       const exampleMessages: RenderedMessage[] = selection.examples.flatMap((example) => example.messages.filter((m) => m.role !== 'system').map((m) => ({ ...m, source: 'example' as const })));
       let insertAt = 0;
@@ -150,10 +165,14 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
     }
   }
 
-  const inputReport = inputs.map((input) => ({ name: input.name, value: values[input.name], source: request.inputs && input.name in request.inputs ? ('given' as const) : input.hasValue ? ('sample' as const) : ('missing' as const) }));
+  const inputReport = inputs.map((input) => ({
+    name: input.name,
+    value: values[input.name],
+    source: request.inputs && input.name in request.inputs ? ('given' as const) : input.hasValue ? ('sample' as const) : ('missing' as const),
+  }));
   for (const [name, value] of Object.entries(request.inputs ?? {})) if (!inputs.some((input) => input.name === name)) inputReport.push({ name, value, source: 'given' });
 
-  const result: RenderedPrompt = { format: document.format, api, messages, renderedText, inputs: inputReport, examples: examplesInfo, warnings };
+  const result: RenderedPrompt = { format: document.format, api, messages, renderedText, inputs: inputReport, ...(examplesInfo !== undefined ? { examples: examplesInfo } : {}), warnings };
   const templateModel = modelIdOf(data, env);
   const modelEnvName = modelIdEnvName(data);
   if (modelEnvName !== undefined && request.model === undefined && templateModel !== undefined) {
@@ -163,7 +182,8 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
   const available = (id: string | undefined): boolean => id !== undefined && resolveModelFolder(id, request.templatePath, env) !== undefined;
   const modelId = request.model ?? (available(templateModel) || !request.fallbackModel ? templateModel : request.fallbackModel);
   if (!modelId) {
-    result.modelHint = 'No model named: set `model.id` (a Hugging Face id or a model folder) or choose a preview model to see the exact prompt string and token counts. That needs the model\'s chat template (`chat_template` in tokenizer_config.json, or chat_template.jinja) and tokenizer.json.';
+    result.modelHint =
+      "No model named: set `model.id` (a Hugging Face id or a model folder) or choose a preview model to see the exact prompt string and token counts. That needs the model's chat template (`chat_template` in tokenizer_config.json, or chat_template.jinja) and tokenizer.json.";
     return result;
   }
   const folder = resolveModelFolder(modelId, request.templatePath, env);
@@ -177,15 +197,33 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
   // Loading a tokenizer takes a second or more the first time: the sandbox's limit for templates does not apply.
   options.onPhase?.('model');
   const info = loadModelPromptInfo(folder);
-  result.model = { id: modelId, folder, chatTemplateSource: info.chatTemplateSource, contextWindow: info.contextWindow, notes: info.notes };
+  result.model = {
+    id: modelId,
+    folder,
+    ...(info.chatTemplate ? { chatTemplateSource: info.chatTemplate.fileName } : {}),
+    ...(info.contextWindow !== undefined ? { contextWindow: info.contextWindow } : {}),
+    notes: info.notes,
+  };
   if (!info.chatTemplate) {
-    result.modelHint = info.notes[0];
+    const [why] = info.notes;
+    if (why !== undefined) result.modelHint = why;
     return result;
   }
-  const applied = applyChatTemplate(info, messages.map(({ role, content }) => ({ role, content })), {}, options.budgets);
+  const applied = applyChatTemplate(
+    info,
+    messages.map(({ role, content }) => ({ role, content })),
+    {},
+    options.budgets,
+  );
   result.prompt = applied.prompt;
-  result.totalTokens = applied.totalTokens;
-  if (applied.messageTokens) messages.forEach((message, index) => (message.tokens = applied.messageTokens![index]));
+  if (applied.totalTokens !== undefined) result.totalTokens = applied.totalTokens;
+  const { messageTokens } = applied;
+  if (messageTokens) {
+    messages.forEach((message, index) => {
+      const tokens = messageTokens[index];
+      if (tokens !== undefined) message.tokens = tokens;
+    });
+  }
   if (applied.totalTokens !== undefined && info.contextWindow !== undefined && applied.totalTokens > info.contextWindow) {
     warnings.push(`The prompt is ${applied.totalTokens} tokens, over the model's context window of ${info.contextWindow}.`);
   }

@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { type TemplateBudgets } from './guardedTemplates';
+import { renderPhaseProgress, renderRequest, type RenderPhase } from '../../shared/renderProtocol';
+import { registerRevivableErrors } from '../../shared/rpc/errorTransport';
+import { UnsafeFileError } from '../files/boundedRead';
+import { ProcessCrashedError, ProcessLauncher, ProcessStoppedError } from '../process/launcher';
+import { withProgress } from '../rpc/connection';
+import { ChatTemplateError } from '../templates/chatTemplate';
+import { TemplateBudgetError, type TemplateBudgets } from '../templates/guardedTemplates';
+import { RenderCancelledError, renderFailureOf, RenderTimeoutError } from './renderErrors';
 import { type RenderedPrompt, type RenderRequest } from './renderPrompt';
 
 export interface SandboxOptions {
-  /** The worker script: dist/renderWorker.js when bundled, or renderWorker.ts (run through tsx) under tests. */
+  /** The worker script: dist/renderWorker.js when bundled, or src/worker/renderWorker.ts (run through tsx) under tests. */
   workerScript: string;
   execArgv?: string[];
   /** A template render that takes longer is stopped (the worker is terminated and replaced). */
@@ -18,40 +24,40 @@ export interface SandboxOptions {
   budgets?: Partial<Omit<TemplateBudgets, 'timeMs'>>;
 }
 
-export class RenderTimeoutError extends Error {}
-
-/** A render that failed; `origin` says whether the prompt template or the model's chat template is at fault. */
-export class RenderFailure extends Error {
-  constructor(
-    message: string,
-    readonly origin: 'template' | 'model',
-  ) {
-    super(message);
-    this.name = 'RenderFailure';
-  }
-}
-
-export class RenderCancelledError extends Error {
-  constructor() {
-    super('The render was cancelled.');
-    this.name = 'RenderCancelledError';
-  }
-}
-
 /** The worker's own budget check gives the clear message first; terminating it is the backstop. */
 const terminationGraceMs = 250;
+
+// What a render throws in the worker reaches the sandbox as the same class, with its fields. RangeError is the
+// stack overflow of a runaway recursion.
+registerRevivableErrors({ TemplateBudgetError, UnsafeFileError, ChatTemplateError, RangeError });
 
 /**
  * Renders templates in a worker thread with a time limit. One render runs at a time; a newer request for the
  * same key (the same document) supersedes a queued one, so a fast typist never builds a backlog.
  */
 export class RenderSandbox {
-  private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (value: RenderedPrompt) => void; reject: (error: Error) => void; timer: NodeJS.Timeout; expire: (ms: number, message: string) => NodeJS.Timeout }>();
+  private readonly launcher: ProcessLauncher;
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly options: SandboxOptions) {}
+  constructor(private readonly options: SandboxOptions) {
+    this.launcher = new ProcessLauncher({
+      name: 'The template renderer',
+      target: {
+        kind: 'worker',
+        entry: options.workerScript,
+        ...(options.execArgv ? { execArgv: options.execArgv } : {}),
+        resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 512, stackSizeMb: 4 },
+        // Templates see no environment but the variables a render request passes in.
+        env: {},
+        unref: true,
+      },
+    });
+  }
+
+  /** Whether a worker is running: it starts with the first render, and again after one was stopped. */
+  get running(): boolean {
+    return this.launcher.running;
+  }
 
   /** Renders in the worker; `signal` cancels: a queued render never starts, a running one is terminated. */
   render(request: RenderRequest, signal?: AbortSignal): Promise<RenderedPrompt> {
@@ -60,105 +66,64 @@ export class RenderSandbox {
     return run;
   }
 
-  private renderNow(request: RenderRequest, signal?: AbortSignal): Promise<RenderedPrompt> {
-    if (signal?.aborted) return Promise.reject(new RenderCancelledError());
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
+  private async renderNow(request: RenderRequest, signal?: AbortSignal): Promise<RenderedPrompt> {
+    if (signal?.aborted) throw new RenderCancelledError();
+    const connection = await this.launcher.connection().catch((error: unknown) => {
+      throw this.describeEnd(error);
+    });
     return new Promise<RenderedPrompt>((resolve, reject) => {
-      const expire = (ms: number, message: string): NodeJS.Timeout =>
-        setTimeout(() => {
-          this.pending.delete(id);
-          reject(new RenderTimeoutError(message));
-          this.restart();
-        }, ms);
-      // Starting a worker (loading its code) is not the template's time: the limit starts when the worker begins.
-      const startLimit = this.options.modelTimeoutMs ?? 30_000;
-      const timer = expire(startLimit, `The render worker did not start within ${startLimit / 1000} s.`);
-      const onAbort = (): void => {
-        const entry = this.pending.get(id);
-        if (!entry) return;
-        this.pending.delete(id);
-        clearTimeout(entry.timer);
-        reject(new RenderCancelledError());
-        this.restart();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = <T>(finish: (value: T) => void) => (value: T): void => {
+      let settled = false;
+      const settle = (finish: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        finish(value);
+        finish();
       };
-      this.pending.set(id, { resolve: settle(resolve), reject: settle(reject), timer, expire });
-      worker.postMessage({ id, request, budgets: { ...this.options.budgets, timeMs: this.options.timeoutMs } });
+      // A render past its limit, or cancelled, is stopped by terminating the worker; the next render starts another.
+      const stopWith = (error: Error): void =>
+        settle(() => {
+          reject(error);
+          void this.launcher.stop();
+        });
+      const expire = (ms: number, message: string): NodeJS.Timeout => setTimeout(() => stopWith(new RenderTimeoutError(message)), ms);
+      const onAbort = (): void => stopWith(new RenderCancelledError());
+      // Starting a worker (loading its code) is not the template's time: the limit starts when the worker begins.
+      const modelLimit = this.options.modelTimeoutMs ?? 30_000;
+      let timer = expire(modelLimit, `The render worker did not start within ${modelLimit / 1000} s.`);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const onPhase = (phase: RenderPhase): void => {
+        if (settled) return;
+        clearTimeout(timer);
+        timer =
+          phase === 'template'
+            ? expire(this.options.timeoutMs + terminationGraceMs, `Rendering stopped after ${this.options.timeoutMs} ms: the template runs too long (a huge loop or runaway recursion?).`)
+            : expire(modelLimit, `Loading the model's tokenizer and chat template took over ${modelLimit / 1000} s; stopped.`);
+      };
+      const budgets = { ...this.options.budgets, timeMs: this.options.timeoutMs };
+      withProgress(connection, renderPhaseProgress, onPhase, (phaseToken) => this.launcher.request(renderRequest, { request, budgets, phaseToken })).then(
+        (rendered) => settle(() => resolve(rendered)),
+        (error: unknown) => settle(() => reject(this.describeEnd(error))),
+      );
     });
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    // A TypeScript worker (tests, under tsx) is started through tsx's CommonJS hook; the bundle runs directly.
-    const typescript = this.options.workerScript.endsWith('.ts');
-    const script = typescript ? `require('tsx/cjs/api').register(); require(${JSON.stringify(this.options.workerScript)});` : this.options.workerScript;
-    const worker = new Worker(script, {
-      eval: typescript,
-      execArgv: this.options.execArgv,
-      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? 512, stackSizeMb: 4 },
-      env: {},
-    });
-    worker.unref();
-    worker.on('message', (message: { id: number; result?: RenderedPrompt; error?: string; origin?: 'template' | 'model'; phase?: 'template' | 'model' }) => {
-      const entry = this.pending.get(message.id);
-      if (!entry) return;
-      if (message.phase === 'template') {
-        clearTimeout(entry.timer);
-        entry.timer = entry.expire(this.options.timeoutMs + terminationGraceMs, `Rendering stopped after ${this.options.timeoutMs} ms: the template runs too long (a huge loop or runaway recursion?).`);
-        return;
-      }
-      if (message.phase === 'model') {
-        clearTimeout(entry.timer);
-        const limit = this.options.modelTimeoutMs ?? 30_000;
-        entry.timer = entry.expire(limit, `Loading the model's tokenizer and chat template took over ${limit / 1000} s; stopped.`);
-        return;
-      }
-      this.pending.delete(message.id);
-      clearTimeout(entry.timer);
-      if (message.error !== undefined) entry.reject(new RenderFailure(message.error, message.origin ?? 'template'));
-      else entry.resolve(message.result!);
-    });
-    const fail = (error: Error): void => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      const reason = /heap|memory/i.test(error.message) ? 'The template used too much memory while rendering (a huge loop?).' : `The renderer stopped: ${error.message}`;
-      for (const [id, entry] of this.pending) {
-        clearTimeout(entry.timer);
-        entry.reject(new Error(reason));
-        this.pending.delete(id);
-      }
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`worker exited with code ${code}`)));
-    this.worker = worker;
-    return worker;
-  }
-
-  private restart(): void {
-    const worker = this.worker;
-    this.worker = undefined;
-    void worker?.terminate();
+  /** The error a render fails with: the worker's end in words, or what the render threw as a RenderFailure. */
+  private describeEnd(error: unknown): Error {
+    if (error instanceof ProcessStoppedError) return new Error('The renderer was closed.');
+    if (error instanceof ProcessCrashedError) {
+      return error.crash.exit.kind === 'outOfMemory' ? new Error('The template used too much memory while rendering (a huge loop?).') : new Error(`The renderer stopped: ${error.crash.reason}`);
+    }
+    return renderFailureOf(error);
   }
 
   async dispose(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    for (const entry of this.pending.values()) {
-      clearTimeout(entry.timer);
-      entry.reject(new Error('The renderer was closed.'));
-    }
-    this.pending.clear();
-    await worker?.terminate();
+    await this.launcher.dispose();
   }
 }
 
-/** The worker script beside this module: dist/renderWorker.js in the bundles, renderWorker.ts under tsx. */
+/** The worker's entry beside this bundle (dist/renderWorker.js), or its TypeScript source under tsx. */
 export function defaultRenderWorkerScript(): string {
   const bundled = join(__dirname, 'renderWorker.js');
-  return existsSync(bundled) ? bundled : join(__dirname, 'renderWorker.ts');
+  return existsSync(bundled) ? bundled : join(__dirname, '..', '..', 'worker', 'renderWorker.ts');
 }

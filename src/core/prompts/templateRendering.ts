@@ -1,4 +1,4 @@
-import { GuardedJinjaTemplate, renderGuardedMustache, type TemplateBudgets } from './guardedTemplates';
+import { GuardedJinjaTemplate, renderGuardedMustache, type TemplateBudgets } from '../templates/guardedTemplates';
 import { type TemplateFormat } from './promptyDocument';
 
 /**

@@ -13,11 +13,6 @@ export interface Block {
   page?: number;
 }
 
-/** Splits text into lines, accepting \n, \r\n and \r. */
-export function splitLines(text: string): string[] {
-  return text.split(/\r\n|\r|\n/);
-}
-
 /**
  * Longest heading title kept in a heading path. Real titles are a line or two; a "heading" of thousands of characters
  * (a generated file, a setext underline under a huge paragraph) would otherwise be stored with every chunk below it.

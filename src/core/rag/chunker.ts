@@ -8,11 +8,21 @@ import { markdownBlocks } from './markdownBlocks';
 export type DocumentFormat = 'markdown' | 'text' | 'rst' | 'asciidoc' | 'html' | 'pdf' | 'code';
 
 const formatsByExtension: Record<string, DocumentFormat> = {
-  md: 'markdown', markdown: 'markdown', mdx: 'markdown', mdown: 'markdown', mkd: 'markdown',
-  txt: 'text', text: 'text',
-  rst: 'rst', rest: 'rst',
-  adoc: 'asciidoc', asciidoc: 'asciidoc', asc: 'asciidoc',
-  html: 'html', htm: 'html', xhtml: 'html',
+  md: 'markdown',
+  markdown: 'markdown',
+  mdx: 'markdown',
+  mdown: 'markdown',
+  mkd: 'markdown',
+  txt: 'text',
+  text: 'text',
+  rst: 'rst',
+  rest: 'rst',
+  adoc: 'asciidoc',
+  asciidoc: 'asciidoc',
+  asc: 'asciidoc',
+  html: 'html',
+  htm: 'html',
+  xhtml: 'html',
   pdf: 'pdf',
 };
 
@@ -238,7 +248,8 @@ function splitBlock(block: Block, index: number, room: number, budget: ChunkBudg
       units.push({ text: piece.text, startLine: piece.line, endLine: piece.line, block: index, kind: block.kind, tokens });
       continue;
     }
-    for (const part of splitOversized(piece.text, room, budget)) units.push({ text: part, startLine: piece.line, endLine: piece.line, block: index, kind: block.kind, tokens: budget.counter.count(part) });
+    for (const part of splitOversized(piece.text, room, budget))
+      units.push({ text: part, startLine: piece.line, endLine: piece.line, block: index, kind: block.kind, tokens: budget.counter.count(part) });
   }
   return units;
 }

@@ -63,5 +63,8 @@ export function truncateText(text: string, maxCharacters: number): { text: strin
   if (text.length <= maxCharacters) return { text };
   const lastBreak = text.lastIndexOf('\n', maxCharacters);
   const end = lastBreak > 0 ? lastBreak : maxCharacters;
-  return { text: text.slice(0, end), truncated: `only the first ${end.toLocaleString('en-US')} of ${text.length.toLocaleString('en-US')} characters are indexed (limit ${maxCharacters.toLocaleString('en-US')} per document)` };
+  return {
+    text: text.slice(0, end),
+    truncated: `only the first ${end.toLocaleString('en-US')} of ${text.length.toLocaleString('en-US')} characters are indexed (limit ${maxCharacters.toLocaleString('en-US')} per document)`,
+  };
 }

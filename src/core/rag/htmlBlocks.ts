@@ -1,10 +1,36 @@
 import { Parser } from 'htmlparser2';
+import { TextPositions } from '../text/lineIndex';
 import { type Block, HeadingStack } from './blocks';
 
 const skipped = new Set(['script', 'style', 'noscript', 'template', 'svg', 'head', 'iframe', 'object', 'canvas']);
 const blockElements = new Set([
-  'p', 'div', 'section', 'article', 'main', 'aside', 'header', 'footer', 'li', 'dt', 'dd', 'blockquote', 'tr', 'table',
-  'ul', 'ol', 'dl', 'figure', 'figcaption', 'form', 'fieldset', 'details', 'summary', 'br', 'hr', 'caption', 'address',
+  'p',
+  'div',
+  'section',
+  'article',
+  'main',
+  'aside',
+  'header',
+  'footer',
+  'li',
+  'dt',
+  'dd',
+  'blockquote',
+  'tr',
+  'table',
+  'ul',
+  'ol',
+  'dl',
+  'figure',
+  'figcaption',
+  'form',
+  'fieldset',
+  'details',
+  'summary',
+  'br',
+  'hr',
+  'caption',
+  'address',
 ]);
 
 /**
@@ -13,18 +39,8 @@ const blockElements = new Set([
  * of the HTML source where each block starts and ends.
  */
 export function htmlBlocks(source: string): Block[] {
-  const lineStarts = [0];
-  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  const lineOf = (offset: number): number => {
-    let low = 0;
-    let high = lineStarts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if ((lineStarts[mid] ?? 0) <= offset) low = mid;
-      else high = mid - 1;
-    }
-    return low + 1;
-  };
+  const positions = new TextPositions(source);
+  const lineOf = (offset: number): number => positions.positionAt(offset).line + 1;
   const stack = new HeadingStack();
   const blocks: Block[] = [];
   let path: string[] = [];
@@ -37,7 +53,13 @@ export function htmlBlocks(source: string): Block[] {
   let title: string | undefined;
   let inTitle = false;
   const flush = (kind: Block['kind']): void => {
-    const content = kind === 'code' ? text.replace(/^\n+|\s+$/g, '') : text.replace(/[ \t\f\v\u00a0]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim();
+    const content =
+      kind === 'code'
+        ? text.replace(/^\n+|\s+$/g, '')
+        : text
+            .replace(/[ \t\f\v\u00a0]+/g, ' ')
+            .replace(/\s*\n\s*/g, '\n')
+            .trim();
     if (content && startOffset >= 0) {
       if (kind === 'heading') {
         path = stack.push(headingLevel, content.replace(/\s+/g, ' '));

@@ -5,7 +5,9 @@ import { searchWords } from '../text/words';
  * path is indexed under. The FTS5 table itself is declared in `storeSchema.ts`.
  */
 
-const stopwords = new Set('a an and are as at be by can do does for from how i if in into is it its of on or so that the their then there these this to was what when where which who why will with you your'.split(' '));
+const stopwords = new Set(
+  'a an and are as at be by can do does for from how i if in into is it its of on or so that the their then there these this to was what when where which who why will with you your'.split(' '),
+);
 
 /** The words of a query worth matching: stopwords dropped unless nothing else is left. */
 export function queryTerms(text: string): string[] {

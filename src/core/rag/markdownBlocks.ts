@@ -1,5 +1,6 @@
 import MarkdownIt from 'markdown-it';
-import { type Block, HeadingStack, splitLines } from './blocks';
+import { type Block, HeadingStack } from './blocks';
+import { splitLines } from '../text/lineIndex';
 
 let parser: MarkdownIt | undefined;
 
@@ -16,7 +17,10 @@ export function markdownBlocks(source: string): Block[] {
   if (lines[0]?.trim() === '---') {
     const end = lines.findIndex((line, index) => index > 0 && (line.trim() === '---' || line.trim() === '...'));
     if (end > 0) {
-      const title = lines.slice(1, end).map((line) => /^title:\s*["']?(.*?)["']?\s*$/.exec(line)?.[1]).find((value) => value);
+      const title = lines
+        .slice(1, end)
+        .map((line) => /^title:\s*["']?(.*?)["']?\s*$/.exec(line)?.[1])
+        .find((value) => value);
       if (title) stack.push(0, title);
       offset = end + 1;
     }
@@ -31,7 +35,10 @@ export function markdownBlocks(source: string): Block[] {
     const [start, end] = token.map;
     const startLine = offset + start + 1;
     const endLine = offset + end;
-    const text = lines.slice(offset + start, offset + end).join('\n').replace(/\s+$/, '');
+    const text = lines
+      .slice(offset + start, offset + end)
+      .join('\n')
+      .replace(/\s+$/, '');
     if (token.type === 'heading_open') {
       const level = Number(token.tag.slice(1));
       const title = (tokens[index + 1]?.content ?? '').replace(/\s*\{#[^}]*\}\s*$/, '').trim();

@@ -1,4 +1,5 @@
-import { type Block, HeadingStack, paragraphBlocks, splitLines } from './blocks';
+import { type Block, HeadingStack, paragraphBlocks } from './blocks';
+import { splitLines } from '../text/lineIndex';
 
 /** Plain text: paragraphs separated by blank lines. */
 export function plainTextBlocks(source: string): Block[] {

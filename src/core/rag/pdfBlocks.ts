@@ -94,7 +94,8 @@ export async function pdfBlocks(data: Uint8Array, budget: PdfBudget, signal?: Ab
       for (const block of paragraphBlocks(lines, 1, [], pageNumber)) blocks.push(block);
       page.cleanup();
     }
-    if (truncated === undefined && pageCount > lastPage) truncated = `only the first ${lastPage.toLocaleString('en-US')} of ${pageCount.toLocaleString('en-US')} pages are indexed (limit ${budget.maxPages.toLocaleString('en-US')} per document)`;
+    if (truncated === undefined && pageCount > lastPage)
+      truncated = `only the first ${lastPage.toLocaleString('en-US')} of ${pageCount.toLocaleString('en-US')} pages are indexed (limit ${budget.maxPages.toLocaleString('en-US')} per document)`;
     return { blocks, ...(truncated !== undefined ? { truncated } : {}) };
   } catch (error) {
     // Out of time after some pages: what was read is kept, and the rest is said to be missing.

@@ -162,18 +162,31 @@ export class IndexStore {
   }
 
   documents(): DocumentRecord[] {
-    return (this.statement('SELECT id, path, content_hash AS contentHash, size, mtime_ms AS mtimeMs, format, chunking, chunk_count AS chunkCount, indexed_at AS indexedAt FROM documents ORDER BY path').all() as DocumentRecord[]);
+    return this.statement(
+      'SELECT id, path, content_hash AS contentHash, size, mtime_ms AS mtimeMs, format, chunking, chunk_count AS chunkCount, indexed_at AS indexedAt FROM documents ORDER BY path',
+    ).all() as DocumentRecord[];
   }
 
   document(path: string): DocumentRecord | undefined {
-    return this.statement('SELECT id, path, content_hash AS contentHash, size, mtime_ms AS mtimeMs, format, chunking, chunk_count AS chunkCount, indexed_at AS indexedAt FROM documents WHERE path = ?').get(path) as DocumentRecord | undefined;
+    return this.statement(
+      'SELECT id, path, content_hash AS contentHash, size, mtime_ms AS mtimeMs, format, chunking, chunk_count AS chunkCount, indexed_at AS indexedAt FROM documents WHERE path = ?',
+    ).get(path) as DocumentRecord | undefined;
   }
 
   /** Replaces a document and its chunks in one transaction: a crash leaves either the old or the new version. */
   replaceDocument(doc: Omit<DocumentRecord, 'id' | 'chunkCount' | 'indexedAt'>, chunks: readonly Chunk[], truncated?: string): void {
     this.db.transaction(() => {
       this.deleteDocumentRows(doc.path);
-      const info = this.statement('INSERT INTO documents (path, content_hash, size, mtime_ms, format, chunking, chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(doc.path, doc.contentHash, doc.size, doc.mtimeMs, doc.format, doc.chunking, chunks.length, Date.now());
+      const info = this.statement('INSERT INTO documents (path, content_hash, size, mtime_ms, format, chunking, chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        doc.path,
+        doc.contentHash,
+        doc.size,
+        doc.mtimeMs,
+        doc.format,
+        doc.chunking,
+        chunks.length,
+        Date.now(),
+      );
       const documentId = Number(info.lastInsertRowid);
       const insertChunk = this.statement('INSERT INTO chunks (id, document_id, ordinal, start_line, end_line, page, heading_path, text, content_hash, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
       const insertFts = this.statement('INSERT INTO chunks_fts (rowid, path, heading, body) VALUES (?, ?, ?, ?)');
@@ -230,8 +243,7 @@ export class IndexStore {
   /** The skip recorded for `path` with the verdict that caused it, if its content caused it. */
   skippedVerdict(path: string): (SkippedRecord & ContentVerdict) | undefined {
     const row = this.statement("SELECT path, reason, kind, size, mtime_ms AS mtimeMs, attempt FROM skipped WHERE path = ? AND kind <> 'truncated' AND attempt IS NOT NULL").get(path) as
-      | (SkippedRecord & ContentVerdict)
-      | undefined;
+      (SkippedRecord & ContentVerdict) | undefined;
     return row;
   }
 
@@ -245,7 +257,11 @@ export class IndexStore {
   }
 
   countPendingEmbeddings(model: string): number {
-    return (this.statement('SELECT count(DISTINCT c.content_hash) AS n FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = c.content_hash AND e.model = ?)').get(model) as { n: number }).n;
+    return (
+      this.statement('SELECT count(DISTINCT c.content_hash) AS n FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash = c.content_hash AND e.model = ?)').get(model) as {
+        n: number;
+      }
+    ).n;
   }
 
   putEmbeddings(model: string, rows: readonly { contentHash: string; vector: Float32Array }[]): void {
@@ -263,7 +279,10 @@ export class IndexStore {
       this.matrix = undefined;
       return;
     }
-    const stale = this.statement('SELECT content_hash AS hash, model FROM embeddings WHERE model <> ? OR content_hash NOT IN (SELECT content_hash FROM chunks)').all(model) as { hash: string; model: string }[];
+    const stale = this.statement('SELECT content_hash AS hash, model FROM embeddings WHERE model <> ? OR content_hash NOT IN (SELECT content_hash FROM chunks)').all(model) as {
+      hash: string;
+      model: string;
+    }[];
     if (stale.length === 0) return;
     this.statement('DELETE FROM embeddings WHERE model <> ? OR content_hash NOT IN (SELECT content_hash FROM chunks)').run(model);
     if (this.matrix && this.matrix.model !== model) this.matrix = undefined;
@@ -318,7 +337,11 @@ export class IndexStore {
     // leaves too few does the scan narrow to the filter's passages (building that set costs more than the scan).
     const overFetched = this.rowsForHashes(matrix.nearest(query, Math.min(matrix.size, limit * 20)), limit, documentIds);
     if (overFetched.length >= limit || matrix.size <= limit * 20) return overFetched;
-    const only = new Set((this.statement('SELECT DISTINCT content_hash AS hash FROM chunks WHERE document_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(documentIds)) as { hash: string }[]).map((row) => row.hash));
+    const only = new Set(
+      (this.statement('SELECT DISTINCT content_hash AS hash FROM chunks WHERE document_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(documentIds)) as { hash: string }[]).map(
+        (row) => row.hash,
+      ),
+    );
     return this.rowsForHashes(matrix.nearest(query, limit, only), limit, documentIds);
   }
 
@@ -326,10 +349,9 @@ export class IndexStore {
   private rowsForHashes(nearest: readonly { hash: string; score: number }[], limit: number, documentIds?: readonly number[]): RankedRow[] {
     if (nearest.length === 0) return [];
     const scores = new Map(nearest.map((entry) => [entry.hash, entry.score]));
-    const rows = this.statement(`SELECT rowid, content_hash AS hash FROM chunks WHERE content_hash IN (SELECT value FROM json_each(?)) ${documentIds ? 'AND document_id IN (SELECT value FROM json_each(?))' : ''}`).all(
-      JSON.stringify(nearest.map((entry) => entry.hash)),
-      ...(documentIds ? [JSON.stringify(documentIds)] : []),
-    ) as { rowid: number; hash: string }[];
+    const rows = this.statement(
+      `SELECT rowid, content_hash AS hash FROM chunks WHERE content_hash IN (SELECT value FROM json_each(?)) ${documentIds ? 'AND document_id IN (SELECT value FROM json_each(?))' : ''}`,
+    ).all(JSON.stringify(nearest.map((entry) => entry.hash)), ...(documentIds ? [JSON.stringify(documentIds)] : [])) as { rowid: number; hash: string }[];
     return rows
       .map((row) => ({ rowid: row.rowid, score: scores.get(row.hash) ?? -1 }))
       .sort((a, b) => b.score - a.score || a.rowid - b.rowid)
@@ -337,7 +359,9 @@ export class IndexStore {
   }
 
   vectorsOf(rowids: readonly number[], model: string): Map<number, Float32Array> {
-    const rows = this.statement('SELECT c.rowid AS rowid, e.vector AS vector FROM chunks c JOIN embeddings e ON e.content_hash = c.content_hash AND e.model = ? WHERE c.rowid IN (SELECT value FROM json_each(?))').all(model, JSON.stringify(rowids)) as { rowid: number; vector: Buffer }[];
+    const rows = this.statement(
+      'SELECT c.rowid AS rowid, e.vector AS vector FROM chunks c JOIN embeddings e ON e.content_hash = c.content_hash AND e.model = ? WHERE c.rowid IN (SELECT value FROM json_each(?))',
+    ).all(model, JSON.stringify(rowids)) as { rowid: number; vector: Buffer }[];
     return new Map(rows.map((row) => [row.rowid, new Float32Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength))]));
   }
 
@@ -346,7 +370,7 @@ export class IndexStore {
       `SELECT c.rowid AS rowid, c.id AS id, d.path AS path, c.start_line AS startLine, c.end_line AS endLine, c.page AS page, c.heading_path AS headingPath, c.text AS text, c.content_hash AS contentHash, c.tokens AS tokens
        FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.rowid IN (SELECT value FROM json_each(?))`,
     ).all(JSON.stringify(rowids)) as (Omit<StoredChunk, 'headingPath' | 'page'> & { headingPath: string; page: number | null })[];
-    return new Map(rows.map((row) => [row.rowid, { ...row, headingPath: JSON.parse(row.headingPath) as string[], ...(row.page === null ? { page: undefined } : { page: row.page }) }]));
+    return new Map(rows.map(({ headingPath, page, ...row }) => [row.rowid, { ...row, headingPath: JSON.parse(headingPath) as string[], ...(page !== null ? { page } : {}) }]));
   }
 
   chunksOfDocument(path: string): StoredChunk[] {

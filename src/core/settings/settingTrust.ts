@@ -121,7 +121,13 @@ export function settingPath(value: unknown, source: SettingSource, workspaceFold
 
 /** Hugging Face repository ids (`owner/name`, optionally `@revision`); never a path to anything on disk. */
 export function isHubModelId(value: string): boolean {
-  return /^[\w-][\w.-]*\/[\w-][\w.-]*(@[\w./-]+)?$/.test(value) && !value.split('@')[0]!.split('/').some((part) => part === '..' || part === '.');
+  return (
+    /^[\w-][\w.-]*\/[\w-][\w.-]*(@[\w./-]+)?$/.test(value) &&
+    !value
+      .split('@')[0]!
+      .split('/')
+      .some((part) => part === '..' || part === '.')
+  );
 }
 
 /**

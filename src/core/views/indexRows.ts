@@ -48,7 +48,11 @@ export function progressRow(snapshot: IndexSnapshot): RowText | undefined {
     : undefined;
   const current = progress?.currentPath ? `\nNow: ${progress.currentPath}` : '';
   if (snapshot.paused) {
-    return { label: 'Indexing paused', ...(counts ? { description: `at ${counts}` } : {}), tooltip: `Indexing is paused${counts ? ` at ${counts}` : ''}.${current}\nResume or cancel it from the view's title bar.` };
+    return {
+      label: 'Indexing paused',
+      ...(counts ? { description: `at ${counts}` } : {}),
+      tooltip: `Indexing is paused${counts ? ` at ${counts}` : ''}.${current}\nResume or cancel it from the view's title bar.`,
+    };
   }
   if (!snapshot.busy || !progress) return undefined;
   if (progress.phase === 'scanning') return { label: 'Scanning files…', tooltip: 'Looking for documents to index.' };
@@ -83,12 +87,9 @@ export function folderRow(folderName: string, snapshot: IndexSnapshot | undefine
   return {
     label: folderName,
     description: [plural(snapshot.documents, 'file'), when].filter(Boolean).join(' · '),
-    tooltip: [
-      folderName,
-      `${plural(snapshot.documents, 'file')}, ${plural(snapshot.chunks, 'passage')}, ${mode}`,
-      when ? `Last indexed ${when}` : 'Not indexed yet',
-      `Index: ${snapshot.dbFile}`,
-    ].join('\n'),
+    tooltip: [folderName, `${plural(snapshot.documents, 'file')}, ${plural(snapshot.chunks, 'passage')}, ${mode}`, when ? `Last indexed ${when}` : 'Not indexed yet', `Index: ${snapshot.dbFile}`].join(
+      '\n',
+    ),
   };
 }
 

@@ -37,18 +37,14 @@ export class BackendRegistry implements vscode.Disposable {
 
   private async allModels(): Promise<Map<string, ChatModelInfo[]>> {
     if (this.cache && Date.now() - this.cache.at < 10_000) return this.cache.models;
-    const entries = await Promise.all(
-      [...this.backends.values()].map(async (backend) => [backend.id, await backend.listModels(AbortSignal.timeout(5000)).catch(() => [])] as const),
-    );
+    const entries = await Promise.all([...this.backends.values()].map(async (backend) => [backend.id, await backend.listModels(AbortSignal.timeout(5000)).catch(() => [])] as const));
     this.cache = { at: Date.now(), models: new Map(entries) };
     return this.cache.models;
   }
 
   async options(): Promise<ChatModelOption[]> {
     const models = await this.allModels();
-    return [...this.backends.values()].flatMap((backend) =>
-      (models.get(backend.id) ?? []).map((m) => ({ ref: `${backend.id}/${m.id}`, label: m.label, backendLabel: backend.label })),
-    );
+    return [...this.backends.values()].flatMap((backend) => (models.get(backend.id) ?? []).map((m) => ({ ref: `${backend.id}/${m.id}`, label: m.label, backendLabel: backend.label })));
   }
 
   async modelInfo(backend: ChatBackend, model: string): Promise<ChatModelInfo | undefined> {

@@ -1,13 +1,7 @@
 import * as vscode from 'vscode';
 import { type ChatBackend } from '../../core/chat/backend';
-import { type ChatSources, type RetrievedPassage } from '../../core/chat/chatRunner';
-import { readFewShotExamples } from '../../core/chat/fewShotExamples';
 import { scanHubCache } from '../../core/hub/cacheScan';
 import { OpenAiCompatibleBackend } from '../../core/chat/openAiCompatibleBackend';
-import { renderTemplateForChat } from '../../core/chat/templateAdapter';
-import { parsePromptyDocument } from '../../core/prompts/promptyDocument';
-import { defaultRenderWorkerScript, RenderSandbox } from '../../core/prompts/renderSandbox';
-import { retrievalSettings } from '../../core/prompts/promptySettings';
 import { type Ctx } from '../context';
 import { type ModelSelection } from '../models/modelSelection';
 import { BackendRegistry } from './backendRegistry';
@@ -16,18 +10,11 @@ import { ChatService } from './chatService';
 import { ChatViewProvider } from './chatViewProvider';
 import { EndpointKeys } from './endpointKeys';
 import { type ChatWorkspaceInfo } from './chatWebview';
-import { EngineChatBackend, type EngineGenerate } from './engineBackend';
-import { engineGenerateFrom, retrievalFrom } from './featureAdapters';
+import { EngineChatBackend } from './engineBackend';
 import { type EngineHost } from '../engine/engineHost';
 import { type IndexManager } from '../rag/indexManager';
+import { WorkspaceChatSources } from './workspaceChatSources';
 import { listWorkspaceFiles, resolveWorkspacePath, toWorkspacePath } from './workspacePaths';
-import { readBoundedText, UnsafeFileError } from '../../core/files/boundedRead';
-
-/** Retrieval as the RAG feature (#7) offers it to the chat: its indexes and a search returning located passages. */
-export interface ChatRetrieval {
-  indexes(): string[];
-  retrieve(query: string, k: number, index: string | undefined, signal: AbortSignal, paths?: readonly string[]): Promise<RetrievedPassage[]>;
-}
 
 export interface ChatDeps {
   modelSelection: ModelSelection;
@@ -47,33 +34,12 @@ export interface ChatHandles {
   endpointKeys: EndpointKeys;
   /** Settles when the endpoints of the latest settings, trust and keys are registered as backends. */
   endpointsRegistered(): Promise<void>;
-  /**
-   * Where the built-in engine backend sends its requests: the inference engine feature (#6) hands in its client
-   * here when it starts. Until then the engine backend answers `backend-unavailable`.
-   */
-  useEngine(engine: EngineGenerate): vscode.Disposable;
-  /** Where RAG retrieves from: the RAG feature (#7) hands in its retrieval API here. */
-  useRetrieval(retrieval: ChatRetrieval): vscode.Disposable;
-}
-
-async function readWorkspaceText(relative: string): Promise<{ uri: vscode.Uri; text: string }> {
-  const uri = resolveWorkspacePath(relative);
-  if (!uri) throw new Error(`${relative} is not a file in this workspace.`);
-  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-  if (open) return { uri, text: open.getText() };
-  try {
-    return { uri, text: await readBoundedText(uri.fsPath, { kind: 'template' }) };
-  } catch (error) {
-    throw new Error(error instanceof UnsafeFileError ? error.message : `${relative} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
-  }
 }
 
 export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
   const backends = ctx.own(new BackendRegistry());
   const selectedModel = () => deps.modelSelection.chatModel;
-  let engine: EngineGenerate | undefined = deps.engine ? engineGenerateFrom(deps.engine) : undefined;
-  let retrieval: ChatRetrieval | undefined = deps.rag ? retrievalFrom(deps.rag) : undefined;
-  ctx.own(backends.register(new EngineChatBackend(() => engine, selectedModel, () => scanHubCache())));
+  ctx.own(backends.register(new EngineChatBackend(deps.engine, selectedModel, () => scanHubCache())));
   ctx.own(deps.modelSelection.onDidChange(() => backends.invalidate()));
 
   const endpointKeys = new EndpointKeys(ctx);
@@ -111,43 +77,12 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
     },
   });
 
-  const roots = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-  // Templates render in a worker thread with time and memory limits: a runaway one must not freeze the editor.
-  let sandbox: { timeoutMs: number; renderer: RenderSandbox } | undefined;
-  const renderSandbox = (): RenderSandbox => {
-    const timeoutMs = ctx.config.prompts.renderTimeoutMs;
-    if (sandbox?.timeoutMs !== timeoutMs) {
-      void sandbox?.renderer.dispose();
-      sandbox = { timeoutMs, renderer: new RenderSandbox({ workerScript: defaultRenderWorkerScript(), timeoutMs }) };
-    }
-    return sandbox.renderer;
-  };
-  ctx.own({ dispose: () => void sandbox?.renderer.dispose() });
-  const sources = (): Omit<ChatSources, 'backend' | 'modelInfo'> => {
-    const rag = retrieval;
-    return {
-      renderTemplate: async (path, inputs, examplesK, signal) => {
-        const { uri, text } = await readWorkspaceText(path);
-        return renderTemplateForChat({ text, templatePath: uri.fsPath, label: path, workspaceRoots: roots(), inputs, examplesK, signal }, (request, cancel) => renderSandbox().render(request, cancel));
-      },
-      readExamples: async (path, k) => {
-        const { text } = await readWorkspaceText(path);
-        const read = readFewShotExamples(text, path, k);
-        return { examples: read.examples, notes: read.skipped.slice(0, 5).map((s) => `${path}:${s.line} skipped: ${s.reason}.`) };
-      },
-      templateRetrieval: async (path) => {
-        const { text } = await readWorkspaceText(path);
-        return retrievalSettings(parsePromptyDocument(text).frontMatter?.data);
-      },
-      ...(rag ? { retrieve: (query: string, k: number, index: string | undefined, signal: AbortSignal, paths?: readonly string[]) => rag.retrieve(query, k, index, signal, paths) } : {}),
-    };
-  };
-
+  const sources = ctx.own(new WorkspaceChatSources({ backends, ...(deps.rag ? { rag: deps.rag } : {}), renderTimeoutMs: () => ctx.config.prompts.renderTimeoutMs }));
   const service = ctx.own(new ChatService(ctx, backends, sources, selectedModel));
   const workspace: ChatWorkspaceInfo = {
     templates: () => listWorkspaceFiles('**/*.prompty'),
     examplesFiles: () => listWorkspaceFiles('**/*.{jsonl,ndjson}'),
-    indexes: () => retrieval?.indexes() ?? [],
+    indexes: () => sources.indexes(),
     selectedChatModel: selectedModel,
   };
   const view = new ChatViewProvider(ctx, service, workspace);
@@ -188,19 +123,5 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
     registerBackend: (backend) => backends.register(backend),
     endpointKeys,
     endpointsRegistered: () => endpointsRegistered,
-    useEngine: (next) => {
-      engine = next;
-      backends.invalidate();
-      return new vscode.Disposable(() => {
-        if (engine === next) engine = undefined;
-      });
-    },
-    useRetrieval: (next) => {
-      retrieval = next;
-      backends.invalidate();
-      return new vscode.Disposable(() => {
-        if (retrieval === next) retrieval = undefined;
-      });
-    },
   };
 }

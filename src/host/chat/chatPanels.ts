@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { type Ctx } from '../context';
 import { type ChatService } from './chatService';
-import { chatWebviewHtml, chatWebviewOptions, ChatWebviewSession, type ChatWorkspaceInfo } from './chatWebview';
+import { createWebviewPanel } from '../webviewShell';
+import { ChatWebviewSession, type ChatWorkspaceInfo } from './chatWebview';
 
 interface PanelState {
   conversationId?: string;
@@ -26,16 +27,12 @@ export class ChatPanels implements vscode.WebviewPanelSerializer<PanelState>, vs
   }
 
   open(conversationId?: string): vscode.WebviewPanel {
-    const panel = vscode.window.createWebviewPanel(ChatPanels.viewType, 'Chatwright Chat', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
-      ...chatWebviewOptions(this.ctx.extension.extensionUri),
-      retainContextWhenHidden: false,
-    });
+    const panel = createWebviewPanel(this.ctx.extension.extensionUri, ChatPanels.viewType, 'Chatwright Chat', { preserveFocus: false, retainContextWhenHidden: false });
     this.attach(panel, conversationId);
     return panel;
   }
 
   deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PanelState | undefined): Thenable<void> {
-    panel.webview.options = chatWebviewOptions(this.ctx.extension.extensionUri);
     this.attach(panel, typeof state?.conversationId === 'string' ? state.conversationId : undefined);
     return Promise.resolve();
   }
@@ -43,7 +40,6 @@ export class ChatPanels implements vscode.WebviewPanelSerializer<PanelState>, vs
   private attach(panel: vscode.WebviewPanel, conversationId: string | undefined): void {
     const extensionUri = this.ctx.extension.extensionUri;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'chatwright.svg');
-    panel.webview.html = chatWebviewHtml(panel.webview, extensionUri);
     // The tab is named after the conversation it shows, and follows renames and the title the first question gives.
     const showTitle = (id: string | undefined) => {
       if (!id) return;
@@ -51,13 +47,12 @@ export class ChatPanels implements vscode.WebviewPanelSerializer<PanelState>, vs
         if (c && panel.title !== c.title && session.activeConversationId === id) panel.title = c.title;
       });
     };
-    const session = new ChatWebviewSession(this.ctx, this.service, this.workspace, panel.webview, conversationId, showTitle);
+    const session = new ChatWebviewSession(this.ctx, this.service, this.workspace, panel, conversationId, showTitle);
     const listChanged = this.service.onDidChangeList(() => showTitle(session.activeConversationId));
     showTitle(conversationId);
     this.sessions.add(session);
-    panel.onDidDispose(() => {
+    session.onDidDispose(() => {
       listChanged.dispose();
-      session.dispose();
       this.sessions.delete(session);
     });
   }

@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { type ChatBackend } from '../../core/chat/backend';
 import { runExchange, type ChatSources } from '../../core/chat/chatRunner';
 import { effectiveModel, findAssistant, newConversation, parseSettings, settingsForNewConversation, startExchange } from '../../core/chat/conversation';
 import { ConversationStore } from '../../core/chat/conversationStore';
@@ -37,7 +36,7 @@ export class ChatService implements vscode.Disposable {
   constructor(
     private readonly ctx: Ctx,
     readonly backends: BackendRegistry,
-    private readonly sources: () => Omit<ChatSources, 'backend' | 'modelInfo'>,
+    private readonly sources: ChatSources,
     /** The workspace's chosen chat model (the Models feature's), which conversations without their own choice use. */
     private readonly workspaceModel: () => string | undefined,
   ) {
@@ -182,11 +181,6 @@ export class ChatService implements vscode.Disposable {
     const answer = findAssistant(conversation, answerId)!;
     const controller = new AbortController();
     const id = conversation.id;
-    const sources: ChatSources = {
-      ...this.sources(),
-      backend: (backendId) => this.backends.get(backendId),
-      modelInfo: (backend: ChatBackend, model: string) => this.backends.modelInfo(backend, model),
-    };
     // Tokens are batched per macrotask: a fast backend can emit many per millisecond, and each postMessage costs.
     let pending = '';
     let flushScheduled = false;
@@ -201,7 +195,7 @@ export class ChatService implements vscode.Disposable {
     const done = runExchange(
       { ...conversation, settings: { ...conversation.settings, ...(model ? { model } : {}) } },
       answer,
-      sources,
+      this.sources,
       {
         onInput: (a) => this.broadcast(id, { type: 'answerInput', conversationId: id, answer: { ...a, content: '' } }),
         onToken: (text) => {

@@ -1,7 +1,7 @@
 import type * as vscode from 'vscode';
 import { type Ctx } from '../context';
 import { type ChatService } from './chatService';
-import { chatWebviewHtml, chatWebviewOptions, ChatWebviewSession, type ChatWorkspaceInfo } from './chatWebview';
+import { ChatWebviewSession, type ChatWorkspaceInfo } from './chatWebview';
 
 /** The Chat view in the Chatwright container. */
 export class ChatViewProvider implements vscode.WebviewViewProvider {
@@ -25,13 +25,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    const extensionUri = this.ctx.extension.extensionUri;
-    view.webview.options = chatWebviewOptions(extensionUri);
-    view.webview.html = chatWebviewHtml(view.webview, extensionUri);
-    const session = new ChatWebviewSession(this.ctx, this.service, this.workspace, view.webview);
+    const session = new ChatWebviewSession(this.ctx, this.service, this.workspace, view);
     this.session = session;
-    view.onDidDispose(() => {
-      session.dispose();
+    session.onDidDispose(() => {
       if (this.session === session) this.session = undefined;
     });
   }

@@ -1,8 +1,18 @@
 import * as vscode from 'vscode';
-import { parseChatViewMessage, type ChatViewRequest, type ChatViewState, type Conversation, type HostToChatView } from '../../shared/chatViewProtocol';
 import { workspaceModelRef } from '../../core/chat/conversation';
+import {
+  chatViewParams,
+  chatViewReady,
+  ChatViewRequests,
+  chatViewUpdate,
+  type ChatViewState,
+  type Conversation,
+  type ChatViewCommand,
+  type DatasetLine,
+  type HostToChatView,
+} from '../../shared/chatViewProtocol';
 import { type Ctx } from '../context';
-import { renderWebviewHtml, webviewResourceRoots } from '../webviewHtml';
+import { WebviewShell } from '../webviewShell';
 import { type ChatService, type ChatSurface } from './chatService';
 import { appendExchangeToDataset, pickDatasetFile } from './datasetAppend';
 import { openChatLink, openCitation } from './linkOpener';
@@ -15,42 +25,43 @@ export interface ChatWorkspaceInfo {
   selectedChatModel(): string | undefined;
 }
 
-export function chatWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return { enableScripts: true, enableCommandUris: false, localResourceRoots: webviewResourceRoots(extensionUri) };
-}
-
-export function chatWebviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  return renderWebviewHtml(webview, extensionUri, { title: 'Chatwright Chat', script: 'chat.js', styles: ['webview.css', 'chat.css'], codicons: true });
-}
-
 /**
- * One webview showing the chat (the sidebar view or an editor panel): validates what it asks, runs it through the
- * service, and keeps it told. Each session shows one conversation at a time; several may show the same one.
+ * One webview showing the chat (the sidebar view or an editor panel): serves its requests (validated on receipt by
+ * the shell) through the service, and keeps it told. Each session shows one conversation at a time; several may
+ * show the same one. It ends with its panel or view.
  */
 export class ChatWebviewSession implements ChatSurface, vscode.Disposable {
   activeConversationId: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly shell: WebviewShell;
+  /** Fires when the panel or view is closed. */
+  readonly onDidDispose: vscode.Event<void>;
 
   constructor(
     private readonly ctx: Ctx,
     private readonly service: ChatService,
     private readonly workspace: ChatWorkspaceInfo,
-    private readonly webview: vscode.Webview,
+    container: vscode.WebviewPanel | vscode.WebviewView,
     initialConversationId?: string,
     private readonly onConversationChanged?: (id: string) => void,
   ) {
     this.activeConversationId = initialConversationId;
+    this.shell = new WebviewShell(ctx.log, container, ctx.extension.extensionUri, { title: 'Chatwright Chat', script: 'chat.js', styles: ['webview.css', 'chat.css'], codicons: true });
+    this.onDidDispose = this.shell.onDidDispose;
+    this.serveRequests();
+    this.shell.onNotification(chatViewReady, () => void this.onReady().catch((error: unknown) => ctx.log.error(`Chat view failed to start: ${String(error)}`)));
     this.disposables.push(
+      this.shell,
       service.attach(this),
-      webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       service.onDidChangeList(() => void this.postState()),
       service.backends.onDidChange(() => void this.postState()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.postState()),
+      this.shell.onDidDispose(() => this.dispose()),
     );
   }
 
   post(message: HostToChatView): void {
-    void this.webview.postMessage(message);
+    void this.shell.notify(chatViewUpdate, message);
   }
 
   private async state(): Promise<ChatViewState> {
@@ -99,83 +110,63 @@ export class ChatWebviewSession implements ChatSurface, vscode.Disposable {
     this.post({ type: 'conversation', conversation });
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
-    const message = parseChatViewMessage(raw);
-    if (!message) {
-      this.ctx.log.warn(`Chat view sent an unknown message: ${JSON.stringify(raw)?.slice(0, 200)}`);
-      return;
-    }
-    if (message.type === 'ready') {
-      const conversation = (this.activeConversationId && (await this.service.get(this.activeConversationId))) || (await this.service.initialConversation());
-      this.activeConversationId = conversation.id;
-      await this.state().then((state) => this.post({ type: 'state', state }));
-      this.show(conversation);
-      return;
-    }
-    const { requestId } = message;
+  private async onReady(): Promise<void> {
+    const conversation = (this.activeConversationId && (await this.service.get(this.activeConversationId))) || (await this.service.initialConversation());
+    this.activeConversationId = conversation.id;
+    await this.state().then((state) => this.post({ type: 'state', state }));
+    this.show(conversation);
+  }
+
+  /** One line per request: the shell validates the params, and a handler's error reaches the webview's banner. */
+  private serveRequests(): void {
+    const r = ChatViewRequests;
+    const serve = this.shell.onRequest.bind(this.shell);
+    serve(r.send, chatViewParams.send, (p) => this.logged('send', this.service.send(p.conversationId, p.text)));
+    serve(r.stop, chatViewParams.stop, (p) => this.logged('stop', this.service.stop(p.conversationId)));
+    serve(r.retry, chatViewParams.retry, (p) => this.logged('retry', this.service.retry(p.conversationId, p.messageId)));
+    serve(r.newConversation, chatViewParams.newConversation, () => this.logged('newConversation', this.showNewConversation()));
+    serve(r.selectConversation, chatViewParams.selectConversation, (p) => this.logged('selectConversation', this.selectConversation(p.conversationId)));
+    serve(r.renameConversation, chatViewParams.renameConversation, (p) => this.logged('renameConversation', this.service.rename(p.conversationId, p.title)));
+    serve(r.deleteConversation, chatViewParams.deleteConversation, (p) => this.logged('deleteConversation', this.deleteConversation(p.conversationId)));
+    serve(r.exportConversation, chatViewParams.exportConversation, (p) => this.logged('exportConversation', this.exportConversation(p.conversationId)));
+    serve(r.updateSettings, chatViewParams.updateSettings, (p) => this.logged('updateSettings', this.service.updateSettings(p.conversationId, p.settings)));
+    serve(r.openCitation, chatViewParams.openCitation, (p) => this.logged('openCitation', openCitation(p.file, p.startLine, p.endLine)));
+    serve(r.openLink, chatViewParams.openLink, (p) => this.logged('openLink', openChatLink(p.href)));
+    serve(r.copyText, chatViewParams.copyText, (p) => this.logged('copyText', Promise.resolve(vscode.env.clipboard.writeText(p.text))));
+    serve(r.addToDataset, chatViewParams.addToDataset, (p) => this.logged('addToDataset', this.addToDataset(p.conversationId, p.messageId, p.editedAnswer)));
+    serve(r.runCommand, chatViewParams.runCommand, (p) => this.logged('runCommand', this.runCommand(p.command)));
+    serve(r.pickChatModel, chatViewParams.pickChatModel, (p) => this.logged('pickChatModel', this.pickChatModel(p.conversationId, p.retryMessageId)));
+  }
+
+  /** A request's failure is logged here and shown by the webview. */
+  private async logged<T>(request: string, work: Promise<T>): Promise<T> {
     try {
-      const value = await this.handle(message);
-      this.post({ type: 'response', requestId, ok: true, ...(value !== undefined ? { value } : {}) });
+      return await work;
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      this.ctx.log.error(`Chat: ${message.type} failed: ${text}`);
-      this.post({ type: 'response', requestId, ok: false, error: text });
+      this.ctx.log.error(`Chat: ${request} failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
     }
   }
 
-  private async handle(request: ChatViewRequest): Promise<unknown> {
-    switch (request.type) {
-      case 'send':
-        await this.service.send(request.conversationId, request.text);
-        return undefined;
-      case 'stop':
-        await this.service.stop(request.conversationId);
-        return undefined;
-      case 'retry':
-        await this.service.retry(request.conversationId, request.messageId);
-        return undefined;
-      case 'newConversation':
-        return this.showNewConversation();
-      case 'selectConversation': {
-        const conversation = await this.service.get(request.conversationId);
-        if (!conversation) throw new Error('That conversation no longer exists.');
-        this.show(conversation);
-        await this.postState();
-        return undefined;
-      }
-      case 'renameConversation':
-        await this.service.rename(request.conversationId, request.title);
-        return undefined;
-      case 'deleteConversation': {
-        await this.service.delete(request.conversationId);
-        if (this.activeConversationId === request.conversationId) this.show(await this.service.initialConversation());
-        return undefined;
-      }
-      case 'exportConversation':
-        return this.exportConversation(request.conversationId);
-      case 'updateSettings':
-        return this.service.updateSettings(request.conversationId, request.settings);
-      case 'openCitation':
-        await openCitation(request.file, request.startLine, request.endLine);
-        return undefined;
-      case 'openLink':
-        return openChatLink(request.href);
-      case 'copyText':
-        await vscode.env.clipboard.writeText(request.text);
-        return undefined;
-      case 'addToDataset':
-        return this.addToDataset(request.conversationId, request.messageId, request.editedAnswer);
-      case 'runCommand':
-        await vscode.commands.executeCommand(request.command);
-        this.post({ type: 'commandResult', command: request.command, ok: true });
-        return undefined;
-      case 'pickChatModel':
-        return this.pickChatModel(request.conversationId, request.retryMessageId);
-    }
+  private async selectConversation(id: string): Promise<void> {
+    const conversation = await this.service.get(id);
+    if (!conversation) throw new Error('That conversation no longer exists.');
+    this.show(conversation);
+    await this.postState();
+  }
+
+  private async deleteConversation(id: string): Promise<void> {
+    await this.service.delete(id);
+    if (this.activeConversationId === id) this.show(await this.service.initialConversation());
+  }
+
+  private async runCommand(command: ChatViewCommand): Promise<void> {
+    await vscode.commands.executeCommand(command);
+    this.post({ type: 'commandResult', command, ok: true });
   }
 
   /** Only a pick that changed the workspace's model counts: closing the picker leaves the conversation as it was. */
-  private async pickChatModel(conversationId: string, retryMessageId: string | undefined): Promise<string | undefined> {
+  private async pickChatModel(conversationId: string, retryMessageId: string | undefined): Promise<string | null> {
     const before = this.workspace.selectedChatModel();
     await vscode.commands.executeCommand('chatwright.models.pickChatModel');
     const after = this.workspace.selectedChatModel();
@@ -183,35 +174,46 @@ export class ChatWebviewSession implements ChatSurface, vscode.Disposable {
     if (!conversation) throw new Error('That conversation no longer exists.');
     if (after && after !== before) {
       await this.service.followWorkspaceModel(conversationId);
-      if (retryMessageId && !this.service.isRunning(conversationId)) void this.service.retry(conversationId, retryMessageId).catch((error: unknown) => this.ctx.log.error(`Chat: retry failed: ${String(error)}`));
+      if (retryMessageId && !this.service.isRunning(conversationId))
+        void this.service.retry(conversationId, retryMessageId).catch((error: unknown) => this.ctx.log.error(`Chat: retry failed: ${String(error)}`));
     }
-    return this.service.modelFor(conversation);
+    return this.service.modelFor(conversation) ?? null;
   }
 
-  private async exportConversation(id: string): Promise<string | undefined> {
+  private async exportConversation(id: string): Promise<string | null> {
     const conversation = await this.service.get(id);
     if (!conversation) throw new Error('That conversation no longer exists.');
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const name = `${conversation.title.replace(/[^\w\- ]+/g, '').trim().replace(/\s+/g, '-').slice(0, 60) || 'conversation'}.md`;
-    const target = await vscode.window.showSaveDialog({ ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}), filters: { Markdown: ['md'] }, title: 'Export conversation as Markdown' });
-    if (!target) return undefined;
+    const name = `${
+      conversation.title
+        .replace(/[^\w\- ]+/g, '')
+        .trim()
+        .replace(/\s+/g, '-')
+        .slice(0, 60) || 'conversation'
+    }.md`;
+    const target = await vscode.window.showSaveDialog({
+      ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
+      filters: { Markdown: ['md'] },
+      title: 'Export conversation as Markdown',
+    });
+    if (!target) return null;
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(await this.service.exportMarkdown(id)));
     await vscode.window.showTextDocument(target, { preview: true });
     return target.fsPath;
   }
 
-  private async addToDataset(conversationId: string, messageId: string, editedAnswer?: string): Promise<{ file: string; line: number } | undefined> {
+  private async addToDataset(conversationId: string, messageId: string, editedAnswer?: string): Promise<DatasetLine | null> {
     const conversation = await this.service.get(conversationId);
     if (!conversation) throw new Error('That conversation no longer exists.');
     const target = await pickDatasetFile(this.ctx.extension.workspaceState);
-    if (!target) return undefined;
+    if (!target) return null;
     const result = await appendExchangeToDataset(conversation, messageId, target, editedAnswer);
     if (result) {
       void vscode.window.showInformationMessage(`Added the exchange to ${result.file}, line ${result.line}.`, 'Open').then((choice) => {
         if (choice === 'Open') void openCitation(result.file, result.line, result.line).catch(() => undefined);
       });
     }
-    return result;
+    return result ?? null;
   }
 
   dispose(): void {

@@ -42,7 +42,12 @@ export class EndpointKeys {
         ? endpoints.find((e) => e.id === endpointId)
         : endpoints.length === 1
           ? endpoints[0]
-          : (await vscode.window.showQuickPick(endpoints.map((e) => ({ label: e.label, description: e.baseUrl, endpoint: e })), { title: 'Set the API key of which chat endpoint?' }))?.endpoint;
+          : (
+              await vscode.window.showQuickPick(
+                endpoints.map((e) => ({ label: e.label, description: e.baseUrl, endpoint: e })),
+                { title: 'Set the API key of which chat endpoint?' },
+              )
+            )?.endpoint;
     if (!endpoint) {
       if (typeof endpointId === 'string') throw new Error(`No chat endpoint with the id "${endpointId}" is configured.`);
       return;

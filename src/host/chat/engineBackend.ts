@@ -1,19 +1,11 @@
 import { ChatBackendError, type ChatBackend, type ChatBackendEvent, type ChatGenerateRequest, type ChatModelInfo, type GenerationStats } from '../../core/chat/backend';
 import { type CachedModel } from '../../core/hub/cacheScan';
 import { describeModelFiles, modelCapabilities, roleFromFiles } from '../../core/hub/modelFormats';
-import { type EngineChatMessage, type EngineGenerateOptions, type EngineGenerationResult } from '../../shared/engineProtocol';
+import { type EngineGenerationResult } from '../../shared/engineProtocol';
+import type { EngineHost } from '../engine/engineHost';
 
-/**
- * The part of the inference engine (#6, `src/host/engine`) the chat uses: one streaming generate call. The engine
- * host hands its client in as this; tests hand in a fake.
- */
-export interface EngineGenerate {
-  generate(
-    params: { model: string; messages: EngineChatMessage[]; options: EngineGenerateOptions },
-    onToken: (text: string) => void,
-    signal: AbortSignal,
-  ): Promise<EngineGenerationResult>;
-}
+/** The part of the inference engine the chat uses: one streaming, cancellable generate call (tests hand in a fake). */
+export type EngineGenerate = Pick<EngineHost, 'generate'>;
 
 /**
  * The models the engine can answer with: the workspace's chosen chat model (a Hub id, `id@revision`, or a folder, even
@@ -42,7 +34,8 @@ export class EngineChatBackend implements ChatBackend {
   readonly label = 'Built-in engine (ONNX)';
 
   constructor(
-    private readonly engine: () => EngineGenerate | undefined,
+    /** Undefined when the engine did not start in this window: answers then fail with `backend-unavailable`. */
+    private readonly engine: EngineGenerate | undefined,
     private readonly selectedModel: () => string | undefined,
     private readonly cachedModels: () => Promise<CachedModel[]> = () => Promise.resolve([]),
   ) {}
@@ -54,22 +47,20 @@ export class EngineChatBackend implements ChatBackend {
   }
 
   async generate(request: ChatGenerateRequest, onEvent: (event: ChatBackendEvent) => void, signal: AbortSignal): Promise<GenerationStats> {
-    const engine = this.engine();
+    const engine = this.engine;
     if (!engine) throw new ChatBackendError('backend-unavailable', 'The built-in inference engine is not running in this window. See the Chatwright log for why it did not start.');
     let result: EngineGenerationResult;
     try {
       result = await engine.generate(
+        request.model,
+        request.messages,
         {
-          model: request.model,
-          messages: request.messages,
-          options: {
-            maxNewTokens: request.options.maxTokens,
-            temperature: request.options.temperature,
-            doSample: request.options.temperature > 0,
-            ...(request.options.topP !== undefined ? { topP: request.options.topP } : {}),
-            ...(request.options.seed !== undefined ? { seed: request.options.seed } : {}),
-            ...(request.options.stop ? { stop: request.options.stop } : {}),
-          },
+          maxNewTokens: request.options.maxTokens,
+          temperature: request.options.temperature,
+          doSample: request.options.temperature > 0,
+          ...(request.options.topP !== undefined ? { topP: request.options.topP } : {}),
+          ...(request.options.seed !== undefined ? { seed: request.options.seed } : {}),
+          ...(request.options.stop ? { stop: request.options.stop } : {}),
         },
         (text) => onEvent({ type: 'token', text }),
         signal,

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { type LinkOutcome } from '../../shared/chatViewProtocol';
 import { resolveWorkspacePath } from './workspacePaths';
 
 /** Opens a cited passage: the file beside the chat, the range selected and revealed. */
@@ -17,8 +18,6 @@ export async function openCitation(file: string, startLine: number, endLine: num
   const editor = await vscode.window.showTextDocument(document, { selection: range, preview: true, viewColumn: vscode.ViewColumn.One });
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
-
-export type LinkOutcome = 'opened' | 'declined' | 'refused';
 
 /**
  * A link clicked in the chat. Model answers and documents are untrusted, so: web and mail links open only after the

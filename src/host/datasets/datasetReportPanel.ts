@@ -1,13 +1,14 @@
 import * as vscode from 'vscode';
 import { reportToMarkdown } from '../../core/datasets/report';
-import { parseDatasetReportMessage, type DatasetReport, type HostToDatasetReport } from '../../shared/datasetReportProtocol';
+import { datasetReportUpdate, DatasetReportNotifications, validOccurrencePosition, type DatasetReport, type HostToDatasetReport } from '../../shared/datasetReportProtocol';
 import { type Ctx } from '../context';
-import { renderWebviewHtml, webviewResourceRoots } from '../webviewHtml';
+import { createWebviewPanel, WebviewShell } from '../webviewShell';
 
 /** The dataset report in an editor-area webview: one panel, re-used for each report. */
 export class DatasetReportPanel {
   static readonly viewType = 'chatwright.datasetReport';
   private panel: vscode.WebviewPanel | undefined;
+  private shell: WebviewShell | undefined;
   private report: DatasetReport | undefined;
   /** The file the report is about: occurrences open it. */
   private source: vscode.Uri | undefined;
@@ -28,46 +29,32 @@ export class DatasetReportPanel {
       this.panel.reveal(undefined, true);
       return;
     }
-    const extensionUri = this.ctx.extension.extensionUri;
-    const panel = vscode.window.createWebviewPanel(DatasetReportPanel.viewType, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      enableCommandUris: false,
-      retainContextWhenHidden: true,
-      localResourceRoots: webviewResourceRoots(extensionUri),
-    });
+    const panel = createWebviewPanel(this.ctx.extension.extensionUri, DatasetReportPanel.viewType, title, { preserveFocus: true, retainContextWhenHidden: true });
+    const shell = new WebviewShell(this.ctx.log, panel, this.ctx.extension.extensionUri, { title: 'Dataset Report', script: 'datasetReport.js', styles: ['webview.css', 'datasetReport.css'] });
     this.panel = panel;
+    this.shell = shell;
     this.ready = false;
-    panel.webview.html = renderWebviewHtml(panel.webview, extensionUri, { title: 'Dataset Report', script: 'datasetReport.js', styles: ['webview.css', 'datasetReport.css'] });
-    const subscription = panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw));
-    panel.onDidDispose(() => {
-      subscription.dispose();
+    shell.onNotification(DatasetReportNotifications.ready, () => {
+      this.ready = true;
+      if (this.queued) void shell.notify(datasetReportUpdate, this.queued);
+      this.queued = undefined;
+    });
+    shell.onNotification(DatasetReportNotifications.exportMarkdown, () => void this.exportMarkdown());
+    shell.onValidatedNotification(DatasetReportNotifications.openOccurrence, validOccurrencePosition, ({ line, character }) => void this.openOccurrence(line, character));
+    shell.onDidDispose(() => {
       this.panel = undefined;
+      this.shell = undefined;
     });
   }
 
+  /** Shows a report or progress; until the page has loaded, only the latest one is kept for it. */
   post(message: HostToDatasetReport): void {
     if (message.type === 'report') this.report = message.report;
     if (!this.ready) {
       this.queued = message;
       return;
     }
-    void this.panel?.webview.postMessage(message);
-  }
-
-  private async onMessage(raw: unknown): Promise<void> {
-    const message = parseDatasetReportMessage(raw);
-    if (!message) {
-      this.ctx.log.warn(`Dataset report sent an unknown message: ${JSON.stringify(raw)?.slice(0, 200)}`);
-      return;
-    }
-    if (message.type === 'ready') {
-      this.ready = true;
-      if (this.queued) void this.panel?.webview.postMessage(this.queued);
-      this.queued = undefined;
-      return;
-    }
-    if (message.type === 'exportMarkdown') await this.exportMarkdown();
-    else await this.openOccurrence(message.line, message.character);
+    void this.shell?.notify(datasetReportUpdate, message);
   }
 
   /** Opens the reported file at a line, in the editor group the report is not in (the dataset's own, usually). */

@@ -69,43 +69,40 @@ export function registerDatasets(ctx: Ctx, deps: { modelSelection: ModelSelectio
     fileDiagnostics.delete(uri);
     let diagnostics: vscode.Diagnostic[] = [];
     let shown = 0;
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Checking ${basename(path)}`, cancellable: true },
-      async (progress, token) => {
-        let reported = 0;
-        let lastPush = 0;
-        return runDatasetWorker(
-          workerScript(),
-          {
-            kind: 'file',
-            path,
-            options: {
-              ...(format ? { format } : {}),
-              ...(settings.maxTokens > 0 ? { maxTokens: settings.maxTokens, tokenizer: tokenizerFor(settings.tokenizerPath) } : {}),
-              minRows: settings.minRows,
-              splitFiles: findSiblingSplits(path),
-            },
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking ${basename(path)}`, cancellable: true }, async (progress, token) => {
+      let reported = 0;
+      let lastPush = 0;
+      return runDatasetWorker(
+        workerScript(),
+        {
+          kind: 'file',
+          path,
+          options: {
+            ...(format ? { format } : {}),
+            ...(settings.maxTokens > 0 ? { maxTokens: settings.maxTokens, tokenizer: tokenizerFor(settings.tokenizerPath) } : {}),
+            minRows: settings.minRows,
+            splitFiles: findSiblingSplits(path),
           },
-          {
-            onFindings: (findings) => {
-              diagnostics = diagnostics.concat(findings.map(toDiagnostic));
-              shown += findings.length;
-              // Refresh the Problems panel a few times a second, not per batch.
-              if (Date.now() - lastPush > 300) {
-                fileDiagnostics.set(uri, diagnostics);
-                lastPush = Date.now();
-              }
-            },
-            onProgress: (bytes, total) => {
-              const percent = total > 0 ? (bytes / total) * 100 : 100;
-              progress.report({ increment: percent - reported, message: `${formatByteSize(bytes)} of ${formatByteSize(total)}` });
-              reported = percent;
-            },
+        },
+        {
+          onFindings: (findings) => {
+            diagnostics = diagnostics.concat(findings.map(toDiagnostic));
+            shown += findings.length;
+            // Refresh the Problems panel a few times a second, not per batch.
+            if (Date.now() - lastPush > 300) {
+              fileDiagnostics.set(uri, diagnostics);
+              lastPush = Date.now();
+            }
           },
-          token,
-        );
-      },
-    );
+          onProgress: (bytes, total) => {
+            const percent = total > 0 ? (bytes / total) * 100 : 100;
+            progress.report({ increment: percent - reported, message: `${formatByteSize(bytes)} of ${formatByteSize(total)}` });
+            reported = percent;
+          },
+        },
+        token,
+      );
+    });
     if (result.cancelled) {
       fileDiagnostics.set(uri, diagnostics);
       void vscode.window.showInformationMessage(`Chatwright: checking ${basename(path)} was cancelled; ${countOf(shown, 'problem')} found so far are in the Problems panel.`);
@@ -143,7 +140,11 @@ export function registerDatasets(ctx: Ctx, deps: { modelSelection: ModelSelectio
           // An open (maybe unsaved) document is reported as the editor shows it; anything else is streamed from disk.
           document
             ? { kind: 'text', text: document.getText(), options: { ...(format ? { format } : {}), minRows: settings.minRows, ...(withTokens ? tokenOptions : {}) } }
-            : { kind: 'file', path: uri.fsPath, options: { ...(format ? { format } : {}), minRows: settings.minRows, maxFindingsPerCode: reportOccurrencesPerCheck, ...(withTokens ? tokenOptions : {}) } },
+            : {
+                kind: 'file',
+                path: uri.fsPath,
+                options: { ...(format ? { format } : {}), minRows: settings.minRows, maxFindingsPerCode: reportOccurrencesPerCheck, ...(withTokens ? tokenOptions : {}) },
+              },
           {
             onFindings: (findings) => (located = located.concat(findings)),
             onProgress: (bytes, total) => progress.report({ message: `${formatByteSize(bytes)} of ${formatByteSize(total)}` }),
@@ -174,7 +175,7 @@ export function registerDatasets(ctx: Ctx, deps: { modelSelection: ModelSelectio
 
   ctx.registerCommands({
     'chatwright.datasets.validateFile': async (arg?: unknown) => {
-      const uri = arg instanceof vscode.Uri ? arg : (activeDataset()?.uri.scheme === 'file' ? activeDataset()!.uri : undefined) ?? (await pickFile('Validate a dataset file'));
+      const uri = arg instanceof vscode.Uri ? arg : ((activeDataset()?.uri.scheme === 'file' ? activeDataset()!.uri : undefined) ?? (await pickFile('Validate a dataset file')));
       return uri ? validateFile(uri) : undefined;
     },
     'chatwright.datasets.showReport': async (arg?: unknown) => showReport(arg instanceof vscode.Uri ? arg : undefined),

@@ -1,23 +1,27 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { defaultRestartLimits, RestartPolicy, type RestartLimits } from '../../core/inference/restartPolicy';
+import { defaultRestartLimits, RestartPolicy, type CrashVerdict, type RestartLimits } from '../../core/process/restartPolicy';
+import { ProcessCrashedError, ProcessLauncher, ProcessRestartRefusedError, ProcessStoppedError, type ProcessCrash } from '../../core/process/launcher';
+import { newProgressToken } from '../../core/rpc/connection';
 import {
-  type EngineErrorPayload,
-  type EngineFromWorker,
+  engineConfigureNotification,
+  engineModelLoadedNotification,
+  engineModelUnloadedNotification,
+  engineRequests,
+  engineTokenProgress,
   type EngineModelInfo,
   type EngineRequestKind,
   type EngineRequestMap,
   type EngineSettings,
-  type EngineToWorker,
 } from '../../shared/engineProtocol';
 
 /** A request failed inside the engine; `name` is the worker-side error's (ModelError, RangeError, CancelledError …). */
 export class EngineError extends Error {
   constructor(
-    payload: EngineErrorPayload,
+    error: { name: string; message: string },
+    /** The model file a ModelError is about. */
     readonly file?: string,
   ) {
-    super(payload.message);
-    this.name = payload.name;
+    super(error.message);
+    this.name = error.name;
   }
 }
 
@@ -29,9 +33,8 @@ export class EngineCrashedError extends Error {
 }
 
 export interface EngineClientOptions {
-  /** The worker's entry: dist/engineWorker.js, or the .ts source with tsx in execArgv for tests. */
+  /** The worker's entry: dist/engineWorker.js, or the .ts source (run through tsx by the launcher) for tests. */
   workerPath: string;
-  execArgv?: string[];
   env?: NodeJS.ProcessEnv;
   settings: EngineSettings;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -61,48 +64,67 @@ export interface EngineCrashReport {
   message: string;
 }
 
-interface Pending {
-  kind: EngineRequestKind;
-  model?: string;
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  onToken?: (text: string) => void;
-  cleanup: () => void;
-}
+const shutDownMessage = 'the inference engine was shut down';
 
 /**
- * Owns the engine worker process: starts it on the first request, sends typed requests and routes streamed tokens,
- * cancels per request, and when the process dies fails every pending request with a clear error and starts a fresh
- * process on the next request. Free of VS Code so it can be tested directly.
+ * Owns the engine worker process through the process launcher: starts it on the first request, sends typed
+ * requests and routes streamed tokens, cancels per request, and when the process dies fails every pending request
+ * with a clear error and starts a fresh process on the next request (as the restart policy allows). Free of VS Code
+ * so it can be tested directly.
  */
 export class EngineClient {
-  private child: ChildProcess | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly launcher: ProcessLauncher;
   private disposed = false;
-  private stderrTail = '';
   /** Models the running process has loaded: a crash while a request needs one not in here happened loading it. */
   private readonly loadedModels = new Set<string>();
   private readonly restartPolicy: RestartPolicy;
-  restarts = 0;
-  /** Processes started, the first included. */
-  starts = 0;
 
   constructor(private readonly options: EngineClientOptions) {
     this.restartPolicy = new RestartPolicy({ ...defaultRestartLimits, ...options.restartLimits });
+    this.launcher = new ProcessLauncher({
+      name: 'the inference engine process',
+      target: { kind: 'fork', entry: options.workerPath, env: { ...(options.env ?? process.env), ORT_DISABLE_TELEMETRY: '1' } },
+      restartPolicy: this.restartPolicy,
+      blameOnCrash: (models) => models.filter((model) => !this.loadedModels.has(model)),
+      onConnected: (connection) => {
+        this.loadedModels.clear();
+        connection.onNotification(engineModelLoadedNotification, ({ info, loadMs }) => {
+          this.loadedModels.add(info.model);
+          this.options.onModelLoaded?.(info, loadMs);
+        });
+        connection.onNotification(engineModelUnloadedNotification, ({ model }) => {
+          this.loadedModels.delete(model);
+          this.options.onModelUnloaded?.(model);
+        });
+        void connection.sendNotification(engineConfigureNotification, this.options.settings);
+        this.options.log?.('info', `engine worker ${this.launcher.pid ?? '?'} started`);
+      },
+      onOutput: (stream, text) => this.options.log?.(stream === 'stdout' ? 'info' : 'warn', `engine: ${text.trimEnd()}`),
+      onCrash: (crash) => this.onCrash(crash),
+    });
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.launcher.pid;
   }
 
   get running(): boolean {
-    return this.child !== undefined;
+    return this.launcher.running;
+  }
+
+  /** Unexpected exits of the worker. */
+  get restarts(): number {
+    return this.launcher.crashes;
+  }
+
+  /** Processes started, the first included. */
+  get starts(): number {
+    return this.launcher.starts;
   }
 
   configure(settings: EngineSettings): void {
     this.options.settings = settings;
-    this.child?.send({ type: 'configure', settings } satisfies EngineToWorker);
+    this.launcher.notify(engineConfigureNotification, settings);
   }
 
   /**
@@ -111,127 +133,46 @@ export class EngineClient {
    */
   async request<K extends EngineRequestKind>(kind: K, params: EngineRequestMap[K][0], onToken?: (text: string) => void, signal?: AbortSignal): Promise<EngineRequestMap[K][1]> {
     if (this.disposed) throw new Error('the inference engine has been shut down');
-    if (signal?.aborted) throw cancelledError();
     const model = modelOf(params);
-    // After a crash, the engine starts again only as the restart policy allows: after a back-off, and never for a
-    // model that crashed it while loading, nor after too many crashes, until the user restarts it.
-    while (!this.child) {
-      const decision = this.restartPolicy.beforeStart(Date.now(), model);
-      if (decision.kind === 'refuse') throw new EngineCrashedError(decision.reason);
-      if (decision.delayMs <= 0) break;
-      await delay(decision.delayMs, signal);
-      if (this.disposed) throw new Error('the inference engine has been shut down');
-    }
-    const refusal = this.restartPolicy.refusalFor(model);
-    if (refusal) throw new EngineCrashedError(refusal);
-    return this.send(kind, params, onToken, signal);
-  }
-
-  private send<K extends EngineRequestKind>(kind: K, params: EngineRequestMap[K][0], onToken: ((text: string) => void) | undefined, signal: AbortSignal | undefined): Promise<EngineRequestMap[K][1]> {
-    const child = this.ensureStarted();
-    const id = this.nextId++;
-    return new Promise<EngineRequestMap[K][1]>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (this.child === child && child.connected) child.send({ type: 'cancel', id } satisfies EngineToWorker);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
-        kind,
-        ...(modelOf(params) !== undefined ? { model: modelOf(params) } : {}),
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        ...(onToken ? { onToken } : {}),
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
+    const progressToken = onToken ? newProgressToken() : undefined;
+    try {
+      return await this.launcher.request(engineRequests[kind], progressToken !== undefined ? Object.assign({}, params, { progressToken }) : params, {
+        ...(signal ? { signal } : {}),
+        ...(model !== undefined ? { subject: model } : {}),
+        ...(onToken && progressToken !== undefined ? { progress: { type: engineTokenProgress, token: progressToken, onValue: onToken } } : {}),
       });
-      child.send({ type: 'request', id, kind, params }, (error) => {
-        if (error) this.settle(id, (p) => p.reject(new EngineCrashedError(`cannot reach the inference engine: ${error.message}`)));
+    } catch (error) {
+      throw this.engineErrorOf(error, kind);
+    }
+  }
+
+  /** The error a caller sees: the engine's own errors keep their name and file; the process's end is explained. */
+  private engineErrorOf(error: unknown, kind: EngineRequestKind): Error {
+    if (error instanceof ProcessCrashedError)
+      return new EngineCrashedError(`${error.crash.reason}${loadingClause(error.crash.blamed)}. The ${kind} request was lost; ${whatNext(error.crash.verdict)}.`);
+    if (error instanceof ProcessRestartRefusedError) return new EngineCrashedError(error.reason);
+    if (error instanceof ProcessStoppedError) return new EngineCrashedError(shutDownMessage);
+    if (error instanceof EngineError || !(error instanceof Error)) return error instanceof Error ? error : new EngineError({ name: 'Error', message: String(error) });
+    if (error.name === 'CancelledError') return error;
+    const file = (error as Error & { file?: unknown }).file;
+    return new EngineError(error, typeof file === 'string' ? file : undefined);
+  }
+
+  private onCrash(crash: ProcessCrash): void {
+    this.loadedModels.clear();
+    const stderrTail = crash.stderrTail.split('\n').slice(-10).join('\n');
+    const models = loadingClause(crash.blamed);
+    this.options.log?.('error', `${crash.reason}${models}${stderrTail ? `\n${stderrTail}` : ''}`);
+    const verdict = crash.verdict;
+    if (verdict?.notify) {
+      this.options.onCrash?.({
+        reason: crash.reason,
+        stderrTail,
+        models: crash.blamed,
+        gaveUp: verdict.gaveUp,
+        restartDelayMs: verdict.restartDelayMs,
+        message: `${crash.reason}${models}; ${whatNext(verdict)}.`,
       });
-    });
-  }
-
-  private settle(id: number, action: (pending: Pending) => void): void {
-    const pending = this.pending.get(id);
-    if (!pending) return;
-    this.pending.delete(id);
-    pending.cleanup();
-    action(pending);
-  }
-
-  private ensureStarted(): ChildProcess {
-    if (this.child) return this.child;
-    const child = fork(this.options.workerPath, [], {
-      execArgv: this.options.execArgv ?? [],
-      env: { ...(this.options.env ?? process.env), ORT_DISABLE_TELEMETRY: '1' },
-      serialization: 'advanced',
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    this.child = child;
-    this.starts++;
-    this.stderrTail = '';
-    this.loadedModels.clear();
-    child.stdout?.on('data', (chunk: Buffer) => this.options.log?.('info', `engine: ${chunk.toString().trimEnd()}`));
-    child.stderr?.on('data', (chunk: Buffer) => {
-      const text = chunk.toString();
-      if (this.child === child) this.stderrTail = (this.stderrTail + text).slice(-2000);
-      this.options.log?.('warn', `engine: ${text.trimEnd()}`);
-    });
-    child.on('message', (message: EngineFromWorker) => this.onMessage(message));
-    child.on('error', (error) => this.options.log?.('error', `engine process error: ${error.message}`));
-    child.on('exit', (code, signal) => this.onExit(child, code, signal));
-    child.send({ type: 'configure', settings: this.options.settings } satisfies EngineToWorker);
-    return child;
-  }
-
-  private onMessage(message: EngineFromWorker): void {
-    switch (message.type) {
-      case 'ready':
-        this.options.log?.('info', `engine worker ${message.pid} started`);
-        return;
-      case 'token':
-        this.pending.get(message.id)?.onToken?.(message.text);
-        return;
-      case 'result':
-        this.settle(message.id, (p) => p.resolve(message.result));
-        return;
-      case 'error':
-        this.settle(message.id, (p) => p.reject(new EngineError(message.error, message.error.file)));
-        return;
-      case 'modelLoaded':
-        this.loadedModels.add(message.info.model);
-        this.options.onModelLoaded?.(message.info, message.loadMs);
-        return;
-      case 'modelUnloaded':
-        this.loadedModels.delete(message.model);
-        this.options.onModelUnloaded?.(message.model);
-        return;
-    }
-  }
-
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.child !== child) return;
-    this.child = undefined;
-    if (this.disposed) {
-      for (const id of [...this.pending.keys()]) this.settle(id, (p) => p.reject(new EngineCrashedError('the inference engine was shut down')));
-      return;
-    }
-    this.restarts++;
-    const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
-    const stderrTail = this.stderrTail.trim().split('\n').slice(-10).join('\n');
-    const lastError = stderrTail.split('\n').slice(-3).join(' | ');
-    const reason = `the inference engine process ${how}${lastError ? `: ${lastError}` : ''}`;
-    const loading = [...new Set([...this.pending.values()].flatMap((p) => (p.model !== undefined && !this.loadedModels.has(p.model) ? [p.model] : [])))];
-    this.loadedModels.clear();
-    const verdict = this.restartPolicy.recordCrash(Date.now(), reason, loading);
-    const next = verdict.gaveUp
-      ? `after ${verdict.crashesInWindow} crashes it stays stopped until you run "Chatwright: Restart Inference Engine"`
-      : `the engine restarts on the next request${verdict.restartDelayMs > 0 ? ` (after ${formatSeconds(verdict.restartDelayMs)})` : ''}`;
-    const models = loading.length > 0 ? ` while loading ${loading.join(', ')} (not loaded again until you run "Chatwright: Restart Inference Engine")` : '';
-    this.options.log?.('error', `${reason}${models}${stderrTail ? `\n${stderrTail}` : ''}`);
-    for (const [id, pending] of [...this.pending.entries()]) {
-      this.settle(id, (p) => p.reject(new EngineCrashedError(`${reason}${models}. The ${pending.kind} request was lost; ${next}.`)));
-    }
-    if (verdict.notify) {
-      this.options.onCrash?.({ reason, stderrTail, models: loading, gaveUp: verdict.gaveUp, restartDelayMs: verdict.restartDelayMs, message: `${reason}${models}; ${next}.` });
     }
   }
 
@@ -246,18 +187,14 @@ export class EngineClient {
 
   /** Stops the worker (it is started again by the next request). Pending requests fail. */
   stop(): void {
-    const child = this.child;
-    if (!child) return;
-    // Detached at once, so that a request made before it has exited starts a fresh process instead of meeting it.
-    this.child = undefined;
     this.loadedModels.clear();
-    for (const id of [...this.pending.keys()]) this.settle(id, (p) => p.reject(new EngineCrashedError('the inference engine was shut down')));
-    child.kill();
+    void this.launcher.stop();
   }
 
   dispose(): void {
     this.disposed = true;
-    this.stop();
+    this.loadedModels.clear();
+    void this.launcher.dispose();
   }
 }
 
@@ -266,27 +203,16 @@ function modelOf(params: unknown): string | undefined {
   return typeof model === 'string' ? model : undefined;
 }
 
-/** Waits `ms`, or rejects with a CancelledError as soon as `signal` aborts. */
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(cancelledError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+function loadingClause(models: readonly string[]): string {
+  return models.length > 0 ? ` while loading ${models.join(', ')} (not loaded again until you run "Chatwright: Restart Inference Engine")` : '';
+}
+
+function whatNext(verdict: CrashVerdict | undefined): string {
+  if (verdict?.gaveUp) return `after ${verdict.crashesInWindow} crashes it stays stopped until you run "Chatwright: Restart Inference Engine"`;
+  const delayMs = verdict?.restartDelayMs ?? 0;
+  return `the engine restarts on the next request${delayMs > 0 ? ` (after ${formatSeconds(delayMs)})` : ''}`;
 }
 
 function formatSeconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
-}
-
-function cancelledError(): Error {
-  const error = new Error('cancelled');
-  error.name = 'CancelledError';
-  return error;
 }

@@ -12,20 +12,6 @@ import {
 import { type Ctx } from '../context';
 import { EngineClient } from './engineClient';
 
-/** Turns a VS Code cancellation token into the AbortSignal the engine client takes. */
-function toSignal(token: vscode.CancellationToken | undefined): { signal?: AbortSignal; dispose(): void } {
-  if (!token) return { dispose: () => undefined };
-  const controller = new AbortController();
-  if (token.isCancellationRequested) controller.abort();
-  const listener = token.onCancellationRequested(() => controller.abort());
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      listener.dispose();
-    },
-  };
-}
-
 /**
  * The extension's local inference engine: a worker process (dist/engineWorker.js) started on first use, never on
  * activation. Chat and RAG call `generate` and `embed`; the status bar says which execution provider runs the
@@ -64,19 +50,16 @@ export class EngineHost implements vscode.Disposable {
         });
       },
     });
-    ctx.own(vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('chatwright.engine')) this.client.configure(ctx.config.engine);
-    }));
+    ctx.own(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('chatwright.engine')) this.client.configure(ctx.config.engine);
+      }),
+    );
   }
 
   /** Embeds texts with a feature-extraction model (Hub id or folder). Vectors are L2-normalised when the model says so. */
-  async embed(model: string, texts: readonly string[], role: EngineEmbeddingRole, token?: vscode.CancellationToken, dtype?: EngineDtype): Promise<EngineEmbeddingResult> {
-    const cancel = toSignal(token);
-    try {
-      return await this.client.request('embed', { model, texts: [...texts], role, ...(dtype ? { dtype } : {}) }, undefined, cancel.signal);
-    } finally {
-      cancel.dispose();
-    }
+  embed(model: string, texts: readonly string[], role: EngineEmbeddingRole, signal?: AbortSignal, dtype?: EngineDtype): Promise<EngineEmbeddingResult> {
+    return this.client.request('embed', { model, texts: [...texts], role, ...(dtype ? { dtype } : {}) }, undefined, signal);
   }
 
   async countTokens(model: string, texts: readonly string[], dtype?: EngineDtype): Promise<number[]> {
@@ -84,7 +67,7 @@ export class EngineHost implements vscode.Disposable {
   }
 
   /**
-   * Generates a chat answer, streaming text deltas (never a broken character) to `onToken`. Cancelling the token
+   * Generates a chat answer, streaming text deltas (never a broken character) to `onToken`. Aborting `signal`
    * stops within one token; the result then has finishReason 'cancelled' and the text so far.
    */
   async generate(
@@ -92,15 +75,10 @@ export class EngineHost implements vscode.Disposable {
     messages: readonly EngineChatMessage[],
     options: EngineGenerateOptions,
     onToken: (text: string) => void,
-    token?: vscode.CancellationToken,
+    signal?: AbortSignal,
     dtype?: EngineDtype,
   ): Promise<EngineGenerationResult> {
-    const cancel = toSignal(token);
-    try {
-      return await this.client.request('generate', { model, messages: [...messages], options, ...(dtype ? { dtype } : {}) }, onToken, cancel.signal);
-    } finally {
-      cancel.dispose();
-    }
+    return this.client.request('generate', { model, messages: [...messages], options, ...(dtype ? { dtype } : {}) }, onToken, signal);
   }
 
   /** Loads a model ahead of use (e.g. when the user picks it) and reports its provider and limits. */

@@ -48,46 +48,43 @@ export async function downloadModel(ctx: Ctx, access: HubAccess, ref: string, ch
   ctx.log.info(`downloading ${repoId}@${details.commit} (${selection.files.map((file) => file.path).join(', ')})`);
   let result: DownloadResult;
   try {
-    result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Downloading ${repoId}`, cancellable: true },
-      async (progress, token) => {
-        const controller = new AbortController();
-        const subscription = token.onCancellationRequested(() => controller.abort());
-        let reported = 0;
-        try {
-          // The transfer, its hashing and its writes run on a worker thread; this thread relays progress.
-          return await runDownloadInWorker(
-            ctx.asAbsolutePath('dist/downloadWorker.js'),
-            {
-              endpoint: connection.endpoint,
-              offline: connection.offline,
-              token: connection.token,
-              repoId,
-              revision,
-              commit: details.commit,
-              files: selection.files,
-              env: { ...access.env() },
-              concurrency: ctx.config.models.concurrency,
+    result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Downloading ${repoId}`, cancellable: true }, async (progress, token) => {
+      const controller = new AbortController();
+      const subscription = token.onCancellationRequested(() => controller.abort());
+      let reported = 0;
+      try {
+        // The transfer, its hashing and its writes run on a worker thread; this thread relays progress.
+        return await runDownloadInWorker(
+          ctx.asAbsolutePath('dist/downloadWorker.js'),
+          {
+            endpoint: connection.endpoint,
+            offline: connection.offline,
+            token: connection.token,
+            repoId,
+            revision,
+            commit: details.commit,
+            files: selection.files,
+            env: { ...access.env() },
+            concurrency: ctx.config.models.concurrency,
+          },
+          {
+            signal: controller.signal,
+            log: (message) => void access.redact(message).then((text) => ctx.log.info(`${repoId}: ${text}`)),
+            onProgress: (p) => {
+              const percent = p.totalBytes > 0 ? (100 * p.doneBytes) / p.totalBytes : 100;
+              const eta = p.etaSeconds === undefined ? '' : ` · ${formatDuration(p.etaSeconds)} left`;
+              progress.report({
+                increment: Math.max(0, percent - reported),
+                message: `${formatBytes(p.doneBytes)} / ${formatBytes(p.totalBytes)} · ${formatBytes(p.bytesPerSecond)}/s${eta} · ${p.filesDone}/${p.filesTotal} files`,
+              });
+              reported = Math.max(reported, percent);
             },
-            {
-              signal: controller.signal,
-              log: (message) => void access.redact(message).then((text) => ctx.log.info(`${repoId}: ${text}`)),
-              onProgress: (p) => {
-                const percent = p.totalBytes > 0 ? (100 * p.doneBytes) / p.totalBytes : 100;
-                const eta = p.etaSeconds === undefined ? '' : ` · ${formatDuration(p.etaSeconds)} left`;
-                progress.report({
-                  increment: Math.max(0, percent - reported),
-                  message: `${formatBytes(p.doneBytes)} / ${formatBytes(p.totalBytes)} · ${formatBytes(p.bytesPerSecond)}/s${eta} · ${p.filesDone}/${p.filesTotal} files`,
-                });
-                reported = Math.max(reported, percent);
-              },
-            },
-          );
-        } finally {
-          subscription.dispose();
-        }
-      },
-    );
+          },
+        );
+      } finally {
+        subscription.dispose();
+      }
+    });
   } catch (error) {
     if (error instanceof DownloadCancelledError) {
       ctx.log.info(`${repoId}: ${error.message}`);
@@ -97,7 +94,9 @@ export async function downloadModel(ctx: Ctx, access: HubAccess, ref: string, ch
     await reportHubError(ctx, access, error);
     return undefined;
   }
-  ctx.log.info(`${repoId}: downloaded ${result.downloaded.length}, reused ${result.reused.length}, repaired ${result.repaired.length}; ${formatBytes(result.transferredBytes)} in ${result.seconds.toFixed(1)} s → ${result.snapshotFolder}`);
+  ctx.log.info(
+    `${repoId}: downloaded ${result.downloaded.length}, reused ${result.reused.length}, repaired ${result.repaired.length}; ${formatBytes(result.transferredBytes)} in ${result.seconds.toFixed(1)} s → ${result.snapshotFolder}`,
+  );
   return result.snapshotFolder;
 }
 

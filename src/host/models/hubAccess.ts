@@ -83,7 +83,7 @@ export class HubAccess {
   async promptForToken(): Promise<void> {
     const value = await vscode.window.showInputBox({
       title: 'Hugging Face access token',
-      prompt: 'Paste a read token from https://huggingface.co/settings/tokens. It is kept in VS Code\'s secret storage. Leave empty to remove the stored token.',
+      prompt: "Paste a read token from https://huggingface.co/settings/tokens. It is kept in VS Code's secret storage. Leave empty to remove the stored token.",
       password: true,
       ignoreFocusOut: true,
       validateInput: (input) => (input.trim() === '' || /^\S{8,}$/.test(input.trim()) ? undefined : 'A token is one word of at least 8 characters.'),

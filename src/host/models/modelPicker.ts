@@ -69,24 +69,50 @@ export async function pickModel(ctx: Ctx, access: HubAccess, selection: ModelSel
   };
   for (const model of sources.locals()) {
     if (!suits(model.role, model.folder)) continue;
-    offer({ id: model.folder, origin: 'local' }, { label: `$(folder) ${model.name}`, description: `local folder${model.folder === current ? ' · current' : ''}`, detail: `${model.summary} · ${model.folder}`, modelId: model.folder, source: 'local' });
+    offer(
+      { id: model.folder, origin: 'local' },
+      {
+        label: `$(folder) ${model.name}`,
+        description: `local folder${model.folder === current ? ' · current' : ''}`,
+        detail: `${model.summary} · ${model.folder}`,
+        modelId: model.folder,
+        source: 'local',
+      },
+    );
   }
   for (const model of cachedModels) {
     const paths = model.revisions[0]?.files.map((file) => file.path) ?? [];
     if (!suits(roleFromFiles(paths), model.repoId)) continue;
     offer(
       { id: model.repoId, origin: 'cache' },
-      { label: `$(database) ${model.repoId}`, description: `${formatBytes(model.sizeOnDisk)} · in the cache${model.repoId === current ? ' · current' : ''}`, detail: modelCapabilities(describeModelFiles(paths)).summary, modelId: model.repoId, source: 'cache' },
+      {
+        label: `$(database) ${model.repoId}`,
+        description: `${formatBytes(model.sizeOnDisk)} · in the cache${model.repoId === current ? ' · current' : ''}`,
+        detail: modelCapabilities(describeModelFiles(paths)).summary,
+        modelId: model.repoId,
+        source: 'cache',
+      },
     );
   }
   const suggestion = suggestedModels[kind];
-  if (current !== suggestion) offer({ id: suggestion, origin: 'suggested' }, { label: `$(star-full) ${suggestion}`, description: 'suggested: small, ONNX weights, runs on the CPU', detail: 'Downloaded only if you pick it and agree.', modelId: suggestion, source: 'suggested' });
-  const currentName = sources.locals().find((model) => model.folder === current)?.name ?? current;
-  const clear: PickItem[] = current ? [{ label: `$(close) Clear the ${kind} model`, description: currentName, source: 'clear' }] : [];
+  if (current !== suggestion)
+    offer(
+      { id: suggestion, origin: 'suggested' },
+      {
+        label: `$(star-full) ${suggestion}`,
+        description: 'suggested: small, ONNX weights, runs on the CPU',
+        detail: 'Downloaded only if you pick it and agree.',
+        modelId: suggestion,
+        source: 'suggested',
+      },
+    );
+  const clear: PickItem[] = current ? [{ label: `$(close) Clear the ${kind} model`, description: sources.locals().find((model) => model.folder === current)?.name ?? current, source: 'clear' }] : [];
   const addFolder: PickItem = { label: '$(folder-opened) Use a Local Model Folder…', description: 'a model in Hugging Face layout, or a cache folder', source: 'addFolder', alwaysShow: true };
   let hubChoices: ModelChoice[] = [];
   const offlineSource = access.offline().source === 'environment' ? 'HF_HUB_OFFLINE is set' : 'chatwright.models.offline';
-  let hubNote: PickItem[] = offline ? [{ label: '$(circle-slash) Offline mode is on: the Hub is not searched', description: offlineSource, detail: describeOffline(access.offline()), alwaysShow: true }] : [];
+  let hubNote: PickItem[] = offline
+    ? [{ label: '$(circle-slash) Offline mode is on: the Hub is not searched', description: offlineSource, detail: describeOffline(access.offline()), alwaysShow: true }]
+    : [];
   const render = (): void => {
     const items: PickItem[] = [...clear];
     for (const section of arrangeModelChoices([...choices, ...hubChoices], reach)) {
@@ -115,7 +141,15 @@ export async function pickModel(ctx: Ctx, access: HubAccess, selection: ModelSel
         reach = 'online';
         hubNote = results.length === 0 ? [{ label: '$(info) No models found on the Hub', alwaysShow: true }] : [];
         hubChoices = results.map((model) => {
-          if (!details.has(model.id)) details.set(model.id, { label: `$(cloud) ${model.id}`, description: summaryDescription(model, false), detail: [`Chatwright: ${model.capabilities.summary}`, fitHint(model)].filter(Boolean).join(' · '), modelId: model.id, source: 'hub', alwaysShow: true });
+          if (!details.has(model.id))
+            details.set(model.id, {
+              label: `$(cloud) ${model.id}`,
+              description: summaryDescription(model, false),
+              detail: [`Chatwright: ${model.capabilities.summary}`, fitHint(model)].filter(Boolean).join(' · '),
+              modelId: model.id,
+              source: 'hub',
+              alwaysShow: true,
+            });
           return { id: model.id, origin: 'hub' };
         });
       })

@@ -35,18 +35,31 @@ function modelsCommands(ctx: Ctx, access: HubAccess, selection: ModelSelection, 
   const setOffline = async (offline: boolean): Promise<void> => {
     await vscode.workspace.getConfiguration('chatwright.models').update('offline', offline, vscode.ConfigurationTarget.Global);
     const decision = access.offline();
-    if (!offline && decision.offline) void vscode.window.showWarningMessage('Chatwright: HF_HUB_OFFLINE is still set in the environment VS Code was started from; unset it and restart VS Code to reach the Hub.');
-    else void vscode.window.showInformationMessage(offline ? 'Chatwright: offline mode is on. Models in the cache and local folders still work; the Hub is not contacted.' : 'Chatwright: offline mode is off; the Hub can be searched again.');
+    if (!offline && decision.offline)
+      void vscode.window.showWarningMessage('Chatwright: HF_HUB_OFFLINE is still set in the environment VS Code was started from; unset it and restart VS Code to reach the Hub.');
+    else
+      void vscode.window.showInformationMessage(
+        offline ? 'Chatwright: offline mode is on. Models in the cache and local folders still work; the Hub is not contacted.' : 'Chatwright: offline mode is off; the Hub can be searched again.',
+      );
     tree.refresh();
   };
   const requireId = async (node: unknown, prompt: string): Promise<string | undefined> =>
     modelIdOf(node) ??
-    (await vscode.window.showInputBox({ title: prompt, prompt: 'A model id on the Hugging Face Hub: org/name, optionally @revision', validateInput: (value) => (/^[\w.-]+\/[\w.-]+(@\S+)?$/.test(value.trim()) ? undefined : 'Write org/name') }))?.trim();
+    (
+      await vscode.window.showInputBox({
+        title: prompt,
+        prompt: 'A model id on the Hugging Face Hub: org/name, optionally @revision',
+        validateInput: (value) => (/^[\w.-]+\/[\w.-]+(@\S+)?$/.test(value.trim()) ? undefined : 'Write org/name'),
+      })
+    )?.trim();
   return {
     'chatwright.models.pickChatModel': pick('chat'),
     'chatwright.models.pickEmbeddingModel': pick('embedding'),
     'chatwright.models.searchHub': async (query?: unknown) => {
-      const text = typeof query === 'string' ? query : await vscode.window.showInputBox({ title: 'Search the Hugging Face Hub', placeHolder: 'qwen instruct  task:text-generation  format:onnx  license:apache-2.0  sort:likes  max:3B' });
+      const text =
+        typeof query === 'string'
+          ? query
+          : await vscode.window.showInputBox({ title: 'Search the Hugging Face Hub', placeHolder: 'qwen instruct  task:text-generation  format:onnx  license:apache-2.0  sort:likes  max:3B' });
       if (text === undefined) return undefined;
       const search = parseSearchQuery(text);
       tree.showSearch(text, undefined);

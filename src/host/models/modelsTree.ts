@@ -163,14 +163,23 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode> {
         item.iconPath = new vscode.ThemeIcon(!present ? 'warning' : selectedAs.length > 0 ? 'pass-filled' : 'folder');
         item.contextValue = 'localModel';
         item.id = `local:${node.model.folder}`;
-        item.tooltip = new vscode.MarkdownString().appendMarkdown(`**${node.model.name}**\n\n`).appendText(`${node.model.summary}\n${node.model.folder}${present ? '' : '\nThe folder is gone: remove it from the list or add it again.'}`);
+        item.tooltip = new vscode.MarkdownString()
+          .appendMarkdown(`**${node.model.name}**\n\n`)
+          .appendText(`${node.model.summary}\n${node.model.folder}${present ? '' : '\nThe folder is gone: remove it from the list or add it again.'}`);
         return item;
       }
       case 'cached': {
         const item = new vscode.TreeItem(node.model.repoId, vscode.TreeItemCollapsibleState.Collapsed);
         const selectedAs = (['chat', 'embedding'] as const).filter((kind) => this.selection.get(kind)?.split('@')[0] === node.model.repoId);
         const files = describeModelFiles(node.model.revisions[0]?.files.map((file) => file.path) ?? []);
-        item.description = [formatBytes(node.model.sizeOnDisk), files.onnxVariants.length > 0 ? `onnx ${files.onnxVariants.join(',')}` : files.formats.join(','), ...selectedAs.map((kind) => `✓ ${kind}`), node.model.incompleteBytes > 0 ? 'partial download' : ''].filter(Boolean).join(' · ');
+        item.description = [
+          formatBytes(node.model.sizeOnDisk),
+          files.onnxVariants.length > 0 ? `onnx ${files.onnxVariants.join(',')}` : files.formats.join(','),
+          ...selectedAs.map((kind) => `✓ ${kind}`),
+          node.model.incompleteBytes > 0 ? 'partial download' : '',
+        ]
+          .filter(Boolean)
+          .join(' · ');
         item.iconPath = new vscode.ThemeIcon(selectedAs.length > 0 ? 'pass-filled' : 'package');
         item.contextValue = 'cachedModel';
         item.id = `cache:${node.model.repoId}`;
@@ -231,7 +240,16 @@ export function fitHint(model: ModelSummary): string {
 /** A one-line description of a Hub model: parameters, licence, formats and quantizations. */
 export function summaryDescription(model: ModelSummary, withFit = true): string {
   const formats = model.files.formats.map((format) => (format === 'onnx' && model.files.onnxVariants.length > 0 ? `onnx ${model.files.onnxVariants.join(',')}` : format));
-  return [formatParameters(model.parameters), model.license ?? 'licence ?', formats.join(' · ') || 'no weights listed', model.gated ? 'gated' : '', model.private ? 'private' : '', withFit ? fitHint(model) : ''].filter(Boolean).join(' · ');
+  return [
+    formatParameters(model.parameters),
+    model.license ?? 'licence ?',
+    formats.join(' · ') || 'no weights listed',
+    model.gated ? 'gated' : '',
+    model.private ? 'private' : '',
+    withFit ? fitHint(model) : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 export function summaryTooltip(model: ModelSummary): vscode.MarkdownString {

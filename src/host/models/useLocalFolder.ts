@@ -65,6 +65,9 @@ async function askRole(model: LocalModel): Promise<ModelKind | undefined> {
   const embedding = { label: 'Use for Embeddings', role: 'embedding' as ModelKind | undefined };
   const neither = { label: 'Only Add It to the Models View', role: undefined };
   const items = model.role === 'embedding' ? [embedding, chat, neither] : [chat, embedding, neither];
-  const picked = await vscode.window.showQuickPick(items, { title: `${model.name}: ${model.summary}`, placeHolder: model.role ? `Its files suggest a ${model.role} model` : 'What should this model do?' });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `${model.name}: ${model.summary}`,
+    placeHolder: model.role ? `Its files suggest a ${model.role} model` : 'What should this model do?',
+  });
   return picked?.role;
 }

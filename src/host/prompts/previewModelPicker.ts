@@ -55,7 +55,14 @@ export async function pickPreviewModel(memory: PreviewModelMemory, fallback: str
   pick.show();
   void scanHubCache({ ...process.env })
     .then((cached) => (pick.items = [...toItems(cached), browse]))
-    .catch((error: unknown) => (pick.items = [...toItems([]), browse, { label: `$(warning) The model cache could not be read: ${error instanceof Error ? error.message : String(error)}`, choice: { kind: 'note' }, alwaysShow: true }]))
+    .catch(
+      (error: unknown) =>
+        (pick.items = [
+          ...toItems([]),
+          browse,
+          { label: `$(warning) The model cache could not be read: ${error instanceof Error ? error.message : String(error)}`, choice: { kind: 'note' }, alwaysShow: true },
+        ]),
+    )
     .finally(() => (pick.busy = false));
   const picked = await new Promise<ModelItem | undefined>((resolve) => {
     pick.onDidAccept(() => resolve(pick.selectedItems[0]));
@@ -65,6 +72,12 @@ export async function pickPreviewModel(memory: PreviewModelMemory, fallback: str
   if (!picked || picked.choice.kind === 'note') return;
   if (picked.choice.kind === 'automatic') return memory.choose(undefined);
   if (picked.choice.kind === 'model') return memory.choose(picked.choice.id);
-  const folder = await vscode.window.showOpenDialog({ title: 'Model folder for the prompt preview', canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Preview With This Model' });
+  const folder = await vscode.window.showOpenDialog({
+    title: 'Model folder for the prompt preview',
+    canSelectFiles: false,
+    canSelectFolders: true,
+    canSelectMany: false,
+    openLabel: 'Preview With This Model',
+  });
   if (folder?.[0]) await memory.choose(folder[0].fsPath);
 }

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { previewPromptRequest, type PreviewPromptParams } from '../../shared/languageServerProtocol';
-import { isPreviewFromWebview, type PreviewModelState, type PreviewPromptResult, type PreviewToWebview } from '../../shared/promptPreviewProtocol';
+import { PreviewNotifications, previewUpdate, validPreviewInputs, type PreviewModelState, type PreviewPromptResult, type PreviewToWebview } from '../../shared/promptPreviewProtocol';
 import { type Ctx } from '../context';
 import { type LanguageServerHost } from '../languageClient';
-import { renderWebviewHtml, webviewResourceRoots } from '../webviewHtml';
+import { createWebviewPanel, WebviewShell } from '../webviewShell';
 
 /** Which model a preview renders with: the one chosen in the preview, else the fallback for templates without one. */
 export interface PreviewModelSource {
@@ -26,6 +26,7 @@ const renderDelayMs = 40;
 export class PromptPreviewPanel implements vscode.Disposable {
   static readonly viewType = 'chatwright.promptPreview';
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly shell: WebviewShell;
   private timer: NodeJS.Timeout | undefined;
   private inputOverrides: Record<string, string> = {};
   private requestSerial = 0;
@@ -45,10 +46,21 @@ export class PromptPreviewPanel implements vscode.Disposable {
     readonly panel: vscode.WebviewPanel,
     private readonly onDispose: () => void,
   ) {
-    panel.webview.html = renderWebviewHtml(panel.webview, ctx.extension.extensionUri, { title: `Preview ${this.fileName}`, script: 'promptPreview.js', styles: ['webview.css', 'promptPreview.css'] });
+    const shell = new WebviewShell(ctx.log, panel, ctx.extension.extensionUri, { title: `Preview ${this.fileName}`, script: 'promptPreview.js', styles: ['webview.css', 'promptPreview.css'] });
+    this.shell = shell;
+    shell.onNotification(PreviewNotifications.ready, () => void this.refresh());
+    shell.onValidatedNotification(PreviewNotifications.setInputs, validPreviewInputs, ({ inputs }) => {
+      this.inputOverrides = Object.fromEntries(Object.entries(inputs).filter(([name]) => /^[A-Za-z_]\w*$/.test(name)));
+      void this.refresh();
+    });
+    shell.onNotification(PreviewNotifications.copyPrompt, () => {
+      if (this.lastResult?.rendered?.prompt !== undefined) void vscode.env.clipboard.writeText(this.lastResult.rendered.prompt).then(() => vscode.window.setStatusBarMessage('Prompt copied', 2000));
+    });
+    shell.onNotification(PreviewNotifications.choosePreviewModel, () => void this.previewModel.pick());
+    shell.onNotification(PreviewNotifications.tryInChat, () => void this.tryInChat());
     this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message)),
+      shell,
+      shell.onDidDispose(() => this.dispose()),
       vscode.workspace.onDidChangeTextDocument((event) => {
         if (event.document.uri.toString() === document.uri.toString()) this.schedule();
       }),
@@ -60,10 +72,9 @@ export class PromptPreviewPanel implements vscode.Disposable {
   }
 
   static create(ctx: Ctx, languageServer: LanguageServerHost, document: vscode.TextDocument, previewModel: PreviewModelSource, onDispose: () => void): PromptPreviewPanel {
-    const panel = vscode.window.createWebviewPanel(PromptPreviewPanel.viewType, `Preview ${document.uri.path.split('/').pop() ?? ''}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
+    const panel = createWebviewPanel(ctx.extension.extensionUri, PromptPreviewPanel.viewType, `Preview ${document.uri.path.split('/').pop() ?? ''}`, {
+      preserveFocus: true,
       retainContextWhenHidden: true,
-      localResourceRoots: webviewResourceRoots(ctx.extension.extensionUri),
     });
     return new PromptPreviewPanel(ctx, languageServer, document, previewModel, panel, onDispose);
   }
@@ -103,24 +114,6 @@ export class PromptPreviewPanel implements vscode.Disposable {
     return result;
   }
 
-  private receive(message: unknown): void {
-    if (!isPreviewFromWebview(message)) {
-      this.ctx.log.warn(`Prompt preview: ignored an unexpected message from the webview`);
-      return;
-    }
-    if (message.type === 'ready') void this.refresh();
-    else if (message.type === 'setInputs') {
-      this.inputOverrides = Object.fromEntries(Object.entries(message.inputs).filter(([name]) => /^[A-Za-z_]\w*$/.test(name)));
-      void this.refresh();
-    } else if (message.type === 'copyPrompt') {
-      if (this.lastResult?.rendered?.prompt !== undefined) void vscode.env.clipboard.writeText(this.lastResult.rendered.prompt).then(() => vscode.window.setStatusBarMessage('Prompt copied', 2000));
-    } else if (message.type === 'choosePreviewModel') {
-      void this.previewModel.pick();
-    } else if (message.type === 'tryInChat') {
-      void this.tryInChat();
-    }
-  }
-
   /** "Try in Chat": the chat opens a new conversation with this template (saved first, since the chat reads the file). */
   async tryInChat(): Promise<string | undefined> {
     try {
@@ -133,7 +126,7 @@ export class PromptPreviewPanel implements vscode.Disposable {
   }
 
   private async post(message: PreviewToWebview): Promise<void> {
-    if (!this.disposed) await this.panel.webview.postMessage(message);
+    if (!this.disposed) await this.shell.notify(previewUpdate, message);
   }
 
   dispose(): void {

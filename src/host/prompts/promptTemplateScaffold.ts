@@ -29,9 +29,18 @@ user:
 {{question}}
 `;
   const rows = [
-    [{ role: 'user', content: 'How do I change my email address?' }, { role: 'assistant', content: 'Open Settings → Account, choose "Email", enter the new address and confirm it from the message we send you.' }],
-    [{ role: 'user', content: 'I forgot my password.' }, { role: 'assistant', content: 'Choose "Forgot password" on the sign-in page; we email you a link that is valid for one hour.' }],
-    [{ role: 'user', content: 'Can I delete my account?' }, { role: 'assistant', content: 'Yes: Settings → Account → "Delete account". It is permanent after 30 days.' }],
+    [
+      { role: 'user', content: 'How do I change my email address?' },
+      { role: 'assistant', content: 'Open Settings → Account, choose "Email", enter the new address and confirm it from the message we send you.' },
+    ],
+    [
+      { role: 'user', content: 'I forgot my password.' },
+      { role: 'assistant', content: 'Choose "Forgot password" on the sign-in page; we email you a link that is valid for one hour.' },
+    ],
+    [
+      { role: 'user', content: 'Can I delete my account?' },
+      { role: 'assistant', content: 'Yes: Settings → Account → "Delete account". It is permanent after 30 days.' },
+    ],
   ];
   return { template, examples: rows.map((messages) => JSON.stringify({ messages })).join('\n') + '\n' };
 }

@@ -52,22 +52,26 @@ export function registerPrompts(ctx: Ctx, deps: { languageServer: LanguageServer
   /** Asks for a name (or takes `{name, folder}` from a caller such as a walkthrough or a test). */
   const newTemplate = async (options?: unknown): Promise<vscode.Uri | undefined> => {
     const given = options && typeof options === 'object' ? (options as { name?: unknown; folder?: unknown }) : {};
-    const folder = given.folder instanceof vscode.Uri
-      ? given.folder
-      : vscode.window.activeTextEditor && vscode.workspace.getWorkspaceFolder(vscode.window.activeTextEditor.document.uri)
-        ? vscode.Uri.joinPath(vscode.window.activeTextEditor.document.uri, '..')
-        : vscode.workspace.workspaceFolders?.[0]?.uri;
+    const folder =
+      given.folder instanceof vscode.Uri
+        ? given.folder
+        : vscode.window.activeTextEditor && vscode.workspace.getWorkspaceFolder(vscode.window.activeTextEditor.document.uri)
+          ? vscode.Uri.joinPath(vscode.window.activeTextEditor.document.uri, '..')
+          : vscode.workspace.workspaceFolders?.[0]?.uri;
     if (!folder) {
       void vscode.window.showErrorMessage('Open a folder first: the template and its examples file are created in the workspace.');
       return undefined;
     }
     if (typeof given.name === 'string' && !isValidTemplateName(given.name)) throw new Error(`'${given.name}' is not a valid template name: use letters, digits, - and _.`);
-    const name = typeof given.name === 'string' ? given.name : await vscode.window.showInputBox({
-      title: 'New Prompt Template',
-      prompt: `Name of the template (created in ${vscode.workspace.asRelativePath(folder)})`,
-      value: 'assistant',
-      validateInput: (value) => (isValidTemplateName(value) ? undefined : 'Use letters, digits, - and _ (up to 64).'),
-    });
+    const name =
+      typeof given.name === 'string'
+        ? given.name
+        : await vscode.window.showInputBox({
+            title: 'New Prompt Template',
+            prompt: `Name of the template (created in ${vscode.workspace.asRelativePath(folder)})`,
+            value: 'assistant',
+            validateInput: (value) => (isValidTemplateName(value) ? undefined : 'Use letters, digits, - and _ (up to 64).'),
+          });
     if (!name) return undefined;
     const templateUri = vscode.Uri.joinPath(folder, `${name}.prompty`);
     const examplesUri = vscode.Uri.joinPath(folder, `${name}.examples.jsonl`);

@@ -1,19 +1,12 @@
 import { createHash } from 'node:crypto';
 import { join, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
+import { type Config } from '../config';
 import { type Ctx } from '../context';
 import { type ModelSelection } from '../models/modelSelection';
-import {
-  type IndexProgressInfo,
-  type IndexRunSummary,
-  type IndexSnapshot,
-  type IndexWorkerInit,
-  type SearchHitInfo,
-  type SearchRequestOptions,
-} from '../../shared/ragProtocol';
+import { type IndexProgressInfo, type IndexRunSummary, type IndexSnapshot, type IndexWorkerInit, type QueryEmbedding, type SearchHitInfo, type SearchRequestOptions } from '../../shared/ragProtocol';
 import { type IndexCommandState, indexCommandState } from '../../core/views/indexRows';
-import { type EngineHost } from '../engine/engineHost';
-import { type EngineEmbed, IndexClient } from './indexClient';
+import { type EngineEmbedder, IndexClient } from './indexClient';
 
 /** Document globs indexed by default (kept in step with src/core/rag/sources.ts, which the host must not import). */
 const defaultInclude = ['**/*.{md,mdx,markdown,txt,rst,adoc,asciidoc,html,htm,pdf}'];
@@ -24,6 +17,13 @@ export interface FolderSearchHit extends SearchHitInfo {
   folder: vscode.WorkspaceFolder;
   uri: vscode.Uri;
 }
+
+/** What the index manager uses of the extension's context: its log, the rag settings, where to keep indexes, the worker. */
+export type IndexManagerContext = Pick<Ctx, 'asAbsolutePath'> & {
+  log: Pick<vscode.LogOutputChannel, 'info' | 'warn' | 'error'>;
+  config: Pick<Config, 'ragSettings'>;
+  extension: Pick<vscode.ExtensionContext, 'storageUri' | 'globalStorageUri'>;
+};
 
 export interface WorkspaceSearchResult {
   hits: FolderSearchHit[];
@@ -49,9 +49,11 @@ export class IndexManager implements vscode.Disposable {
   private publishedCommandState: IndexCommandState | undefined;
 
   constructor(
-    private readonly ctx: Ctx,
-    private readonly models: ModelSelection | undefined,
-    private readonly engine?: EngineHost,
+    private readonly ctx: IndexManagerContext,
+    private readonly models: Pick<ModelSelection, 'embeddingModel' | 'onDidChange'> | undefined,
+    private readonly engine?: EngineEmbedder,
+    /** The index worker's entry: the bundle, or its TypeScript source under tests. */
+    private readonly workerFile = ctx.asAbsolutePath('dist/indexWorker.js'),
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.syncFolders()),
@@ -75,7 +77,13 @@ export class IndexManager implements vscode.Disposable {
     const init: IndexWorkerInit = {
       folder: folder.uri.fsPath,
       dbFile: this.dbFileFor(folder),
-      sources: { include, exclude: [...defaultExclude, ...settings.exclude], maxFileBytes: settings.maxFileBytes, maxPdfBytes: Math.max(settings.maxFileBytes, 50 * 1024 * 1024), respectGitignore: settings.respectGitignore },
+      sources: {
+        include,
+        exclude: [...defaultExclude, ...settings.exclude],
+        maxFileBytes: settings.maxFileBytes,
+        maxPdfBytes: Math.max(settings.maxFileBytes, 50 * 1024 * 1024),
+        respectGitignore: settings.respectGitignore,
+      },
       chunking: { maxTokens: settings.chunkTokens, overlapTokens: settings.chunkOverlap },
     };
     const model = this.models?.embeddingModel;
@@ -105,9 +113,7 @@ export class IndexManager implements vscode.Disposable {
     const key = folder.uri.toString();
     let client = this.clients.get(key);
     if (!client) {
-      const engine = this.engine;
-      const embed: EngineEmbed | undefined = engine ? (model, texts, role, token) => engine.embed(model, texts, role, token) : undefined;
-      client = new IndexClient(folder, this.ctx.asAbsolutePath('dist/indexWorker.js'), this.initFor(folder), this.ctx.log, embed);
+      client = new IndexClient(folder, this.workerFile, this.initFor(folder), this.ctx.log, this.engine);
       const owned = client;
       owned.onState((snapshot) => this.stateChanged(owned, snapshot));
       owned.onProgress((progress) => this.progressEmitter.fire({ client: owned, progress }));
@@ -183,14 +189,18 @@ export class IndexManager implements vscode.Disposable {
 
   /**
    * Searches every folder's index and merges the hits by score (RRF scores are comparable across folders because each
-   * index fuses the same two retrievers). The retrieval API that chat and prompt templates use.
+   * index fuses the same two retrievers). The retrieval API that chat and prompt templates use. The question is
+   * embedded once, here, and its vector sent to every folder; aborting `signal` stops the search in every worker.
    */
-  async search(query: string, options: SearchRequestOptions = {}): Promise<WorkspaceSearchResult> {
+  async search(query: string, options: SearchRequestOptions = {}, signal?: AbortSignal): Promise<WorkspaceSearchResult> {
     if (this.clients.size === 0) this.syncFolders();
     this.startIfEnabled();
+    const folders = this.folders;
+    if (folders.length === 0) return { hits: [], notices: [] };
+    const embedding = options.mode === 'bm25' ? {} : await this.embedQuery(query, signal);
     const results = await Promise.all(
-      this.folders.map(async (client) => {
-        const result = await client.request('search', { query, options });
+      folders.map(async (client) => {
+        const result = await client.request('search', { query, options, ...embedding }, signal);
         return { client, result };
       }),
     );
@@ -198,6 +208,25 @@ export class IndexManager implements vscode.Disposable {
     hits.sort((a, b) => b.score - a.score);
     const notices = [...new Set(results.map(({ result }) => result.notice).filter((notice): notice is string => notice !== undefined))];
     return { hits: hits.slice(0, options.k ?? 5), notices };
+  }
+
+  /**
+   * The question's vector from the inference engine (query role), or why there is none: each folder then searches
+   * lexically and says so. A failure to embed is not a failed search; cancelling is.
+   */
+  private async embedQuery(query: string, signal: AbortSignal | undefined): Promise<{ queryEmbedding?: QueryEmbedding; withoutEmbedding?: string }> {
+    const model = this.models?.embeddingModel;
+    if (!model) return {};
+    if (!this.engine) return { withoutEmbedding: 'the inference engine is not available in this window' };
+    try {
+      const { vectors, modelKey } = await this.engine.embed(model, [query], 'query', signal);
+      const vector = vectors[0];
+      if (!vector) throw new Error('the embedding model returned no vector');
+      return { queryEmbedding: { modelKey, vector } };
+    } catch (error) {
+      signal?.throwIfAborted();
+      return { withoutEmbedding: `the question could not be embedded with '${model}': ${error instanceof Error ? error.message : String(error)}` };
+    }
   }
 
   private ensureWatcher(): void {

@@ -22,7 +22,10 @@ export class IndexProgressUi implements vscode.Disposable {
 
   constructor(private readonly manager: IndexManager) {
     this.item.name = 'Chatwright Index';
-    this.subscriptions.push(manager.onDidChange(() => this.update()), manager.onProgress(({ client, progress }) => this.progress(client, progress)));
+    this.subscriptions.push(
+      manager.onDidChange(() => this.update()),
+      manager.onProgress(({ client, progress }) => this.progress(client, progress)),
+    );
   }
 
   private update(): void {
@@ -43,9 +46,10 @@ export class IndexProgressUi implements vscode.Disposable {
 
   private progress(client: IndexClient, progress: IndexProgressInfo): void {
     this.update();
-    const text = progress.phase === 'embedding'
-      ? `${client.folder.name}: embedding ${progress.embedded}/${progress.embedTotal} passages${timeLeft(progress.etaMs)}`
-      : `${client.folder.name}: ${progress.filesDone}/${progress.filesTotal} files, ${progress.chunksWritten} chunks${timeLeft(progress.etaMs)}`;
+    const text =
+      progress.phase === 'embedding'
+        ? `${client.folder.name}: embedding ${progress.embedded}/${progress.embedTotal} passages${timeLeft(progress.etaMs)}`
+        : `${client.folder.name}: ${progress.filesDone}/${progress.filesTotal} files, ${progress.chunksWritten} chunks${timeLeft(progress.etaMs)}`;
     if (progress.phase === 'done') {
       this.closeNotification();
       return;

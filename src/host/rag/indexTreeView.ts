@@ -49,7 +49,10 @@ export class IndexTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   private readonly ageRefresh = new VisibleRefresh(() => this.refresh(), ageRefreshMs);
 
   constructor(private readonly manager: IndexManager) {
-    this.subscription = vscode.Disposable.from(manager.onDidChange(() => this.refreshSoon()), manager.onProgress(() => this.refreshSoon()));
+    this.subscription = vscode.Disposable.from(
+      manager.onDidChange(() => this.refreshSoon()),
+      manager.onProgress(() => this.refreshSoon()),
+    );
   }
 
   /** Keeps "3 min ago" true while the view is on screen; no timer runs while it is hidden. */

@@ -7,7 +7,11 @@ interface HitItem extends vscode.QuickPickItem {
 }
 
 function toItem(hit: FolderSearchHit, relevance: RelevanceDisplay | undefined, multiRoot: boolean): HitItem {
-  const firstLine = hit.text.split('\n').find((line) => line.trim() && !/^\s*(#{1,6}\s|[=\-~^`]{3,}\s*$)/.test(line))?.trim() ?? hit.text.trim();
+  const firstLine =
+    hit.text
+      .split('\n')
+      .find((line) => line.trim() && !/^\s*(#{1,6}\s|[=\-~^`]{3,}\s*$)/.test(line))
+      ?.trim() ?? hit.text.trim();
   const where = `${multiRoot ? `${hit.folder.name}/` : ''}${hit.path}:${hit.startLine}-${hit.endLine}${hit.page !== undefined ? ` (page ${hit.page})` : ''}`;
   const heading = hit.headingPath[hit.headingPath.length - 1];
   return {
@@ -44,8 +48,13 @@ export async function searchIndexQuickPick(manager: IndexManager, initialQuery =
   const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
   let generation = 0;
   let timer: NodeJS.Timeout | undefined;
+  // A newer query supersedes the search in flight: it is cancelled in the index workers.
+  let searching: AbortController | undefined;
   const run = async (query: string): Promise<void> => {
     const mine = ++generation;
+    searching?.abort();
+    searching = new AbortController();
+    const signal = searching.signal;
     if (!query.trim()) {
       pick.items = [];
       pick.busy = false;
@@ -53,7 +62,7 @@ export async function searchIndexQuickPick(manager: IndexManager, initialQuery =
     }
     pick.busy = true;
     try {
-      const result = await manager.search(query, { k: 20 });
+      const result = await manager.search(query, { k: 20 }, signal);
       if (mine !== generation) return;
       // VS Code filters items against the typed text unless each item opts out: results are already ranked.
       const relevance = describeRelevance(result.hits.map((hit) => hit.score));
@@ -82,6 +91,7 @@ export async function searchIndexQuickPick(manager: IndexManager, initialQuery =
   if (initialQuery) void run(initialQuery);
   const hit = await chosen;
   if (timer) clearTimeout(timer);
+  searching?.abort();
   pick.dispose();
   if (hit) await openHit(hit);
   return hit;

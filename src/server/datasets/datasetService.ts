@@ -128,7 +128,12 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
       state = { analysis: new DocumentAnalysis(key), findings: [], ...(format ? { format } : {}) };
       states.set(document.uri, state);
     }
-    state.analysis.catchUp(document.version, () => document.getText(), (from) => changeLog.between(document.uri, from, document.version), lineOptions(format, contextCheck));
+    state.analysis.catchUp(
+      document.version,
+      () => document.getText(),
+      (from) => changeLog.between(document.uri, from, document.version),
+      lineOptions(format, contextCheck),
+    );
     return state;
   }
 
@@ -175,7 +180,11 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
       const state = analyse(document);
       const { analysis } = state;
       const splits = readySplits(document.uri);
-      const { findings } = collectFindings(analysis.analyses, { bom: analysis.bom, terminated: analysis.terminated, lines: analysis.lines }, { ...(state.format ? { format: state.format } : {}), minRows: settings.minRows, ...(splits.length > 0 ? { splits } : {}), expectedRows: analysis.analyses.length, histograms: false });
+      const { findings } = collectFindings(
+        analysis.analyses,
+        { bom: analysis.bom, terminated: analysis.terminated, lines: analysis.lines },
+        { ...(state.format ? { format: state.format } : {}), minRows: settings.minRows, ...(splits.length > 0 ? { splits } : {}), expectedRows: analysis.analyses.length, histograms: false },
+      );
       let counterFailure: DocumentNotice | undefined;
       if (settings.maxTokens > 0) void tokenCounter();
       if (settings.maxTokens > 0 && counter?.failure !== undefined) counterFailure = tokenCountingOffNotice(counter.failure);
@@ -220,7 +229,12 @@ export function createDatasetService(environment: ServiceEnvironment): LanguageS
       }
       if (params.context.only === undefined || params.context.only.some((kind) => kind.startsWith('source') || kind.startsWith('refactor'))) {
         const edits = rowConversions(state.analysis).map(({ range, newText }) => ({ range, newText }));
-        if (edits.length > 0) actions.push({ title: `Convert all ${edits.length} ShareGPT/Alpaca rows to OpenAI messages`, kind: `${CodeActionKind.Source}.convertToMessages`, edit: { changes: { [document.uri]: edits } } });
+        if (edits.length > 0)
+          actions.push({
+            title: `Convert all ${edits.length} ShareGPT/Alpaca rows to OpenAI messages`,
+            kind: `${CodeActionKind.Source}.convertToMessages`,
+            edit: { changes: { [document.uri]: edits } },
+          });
       }
       return actions;
     },

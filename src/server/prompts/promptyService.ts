@@ -1,15 +1,5 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  CodeActionKind,
-  CompletionItemKind,
-  DiagnosticSeverity,
-  FoldingRangeKind,
-  InsertTextFormat,
-  MarkupKind,
-  SymbolKind,
-  type CompletionItem,
-  type Diagnostic,
-} from 'vscode-languageserver';
+import { CodeActionKind, CompletionItemKind, DiagnosticSeverity, FoldingRangeKind, InsertTextFormat, MarkupKind, SymbolKind, type CompletionItem, type Diagnostic } from 'vscode-languageserver';
 import { type TextDocument } from 'vscode-languageserver-textdocument';
 import { scanHubCache } from '../../core/hub/cacheScan';
 import { analyzePrompty, type PromptyAnalysis } from '../../core/prompts/promptyDiagnostics';
@@ -112,7 +102,11 @@ export function createPromptyService(environment: ServiceEnvironment, options: {
       }));
     },
     foldingRanges(document) {
-      return foldingPrompty(analyze(document)).map((range) => ({ startLine: range.startLine, endLine: range.endLine, ...(range.kind ? { kind: range.kind === 'comment' ? FoldingRangeKind.Comment : FoldingRangeKind.Region } : {}) }));
+      return foldingPrompty(analyze(document)).map((range) => ({
+        startLine: range.startLine,
+        endLine: range.endLine,
+        ...(range.kind ? { kind: range.kind === 'comment' ? FoldingRangeKind.Comment : FoldingRangeKind.Region } : {}),
+      }));
     },
     async previewPrompt(document, params) {
       const started = performance.now();

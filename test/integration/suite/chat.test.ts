@@ -8,7 +8,7 @@ import { type ChatwrightApi } from '../../../src/extension';
 import { appendExchangeToDataset } from '../../../src/host/chat/datasetAppend';
 import { openChatLink, openCitation } from '../../../src/host/chat/linkOpener';
 import { generateDecoderModel } from '../../support/modelGenerator/index';
-import { ScriptedBackend } from '../../unit/chat/scriptedBackend';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 const extensionId = 'chatwright.chatwright';
 
@@ -38,15 +38,11 @@ describe('Chat (extension host)', () => {
   });
 
   it('streams an answer from a registered backend, with the template, examples and passages, and saves it', async () => {
-    const { chat } = await api();
+    const { chat, rag } = await api();
     const backend = new ScriptedBackend('it-scripted', { tokens: ['Hold ', 'the reset ', 'button ', '[1].'], delayMs: 5 });
     disposables.push(chat.registerBackend(backend));
-    disposables.push(
-      chat.useRetrieval({
-        indexes: () => ['workspace'],
-        retrieve: () => Promise.resolve([{ file: 'chat/docs/guide.md', startLine: 7, endLine: 10, headingPath: ['Widget guide', 'Resetting'], text: 'Hold the reset button for ten seconds.', score: 0.9 }]),
-      }),
-    );
+    // The passages come from the workspace's real index (lexical: no embedding model is selected).
+    await rag.indexAll();
     const conversation = await chat.service.create();
     await chat.service.updateSettings(conversation.id, {
       ...conversation.settings,
@@ -66,7 +62,10 @@ describe('Chat (extension host)', () => {
       backend.requests[0]!.messages.map((m) => m.role),
       ['system', 'user', 'assistant', 'user'],
     );
-    assert.match(backend.requests[0]!.messages[0]!.content, /widget's support assistant[\s\S]*\[1\] chat\/docs\/guide\.md:7-10/);
+    assert.match(
+      backend.requests[0]!.messages[0]!.content,
+      /widget's support assistant[\s\S]*\[1\] chat\/docs\/guide\.md:8-11 \(Widget guide > Resetting\)\n## Resetting\n\nHold the reset button for ten seconds\./,
+    );
     assert.equal(backend.requests[0]!.messages.at(-1)!.content, 'Customer question: How do I reset the widget?');
     assert.equal(answer.input?.passages[0]?.file, 'chat/docs/guide.md');
     assert.equal(saved?.title, 'How do I reset the widget?');
@@ -77,7 +76,8 @@ describe('Chat (extension host)', () => {
     const backend = new ScriptedBackend('it-slow', { tokens: Array.from({ length: 200 }, (_, i) => `t${i} `), delayMs: 10 });
     disposables.push(chat.registerBackend(backend));
     const conversation = await chat.service.create();
-    await chat.service.updateSettings(conversation.id, { ...conversation.settings, model: 'it-slow/tiny', template: undefined, rag: { enabled: false, k: 3 }, fewShot: { enabled: false, k: 0 } });
+    const { template: _template, ...withoutTemplate } = conversation.settings;
+    await chat.service.updateSettings(conversation.id, { ...withoutTemplate, model: 'it-slow/tiny', rag: { enabled: false, k: 3 }, fewShot: { enabled: false, k: 0 } });
     const sending = chat.service.send(conversation.id, 'Count');
     await new Promise((resolve) => setTimeout(resolve, 150));
     await chat.service.stop(conversation.id);
@@ -105,7 +105,10 @@ describe('Chat (extension host)', () => {
     assert.equal((await chat.service.list()).find((c) => c.id === conversation.id)?.title, 'Widget questions');
     assert.match(await chat.service.exportMarkdown(conversation.id), /^# Widget questions\n/);
     await chat.service.delete(conversation.id);
-    assert.equal((await chat.service.list()).some((c) => c.id === conversation.id), false);
+    assert.equal(
+      (await chat.service.list()).some((c) => c.id === conversation.id),
+      false,
+    );
   });
 
   it('adds an edited answer to a dataset as a messages row the validator accepts, and refuses an empty one', async () => {
@@ -138,8 +141,8 @@ describe('Chat (extension host)', () => {
     await openCitation(p.file, p.startLine, p.endLine);
     const editor = vscode.window.activeTextEditor;
     assert.ok(editor && editor.document.uri.fsPath.endsWith(join('chat', 'docs', 'guide.md')));
-    assert.equal(editor.selection.start.line, 6);
-    assert.equal(editor.selection.end.line, 9);
+    assert.equal(editor.selection.start.line, 7);
+    assert.equal(editor.selection.end.line, 10);
     for (const href of ['javascript:alert(1)', 'command:workbench.action.terminal.new', 'file:///etc/passwd', 'vscode://settings', 'data:text/html,x', '../../outside.md', '//evil.example/x']) {
       assert.equal(await openChatLink(href, () => Promise.resolve(true)), 'refused', href);
     }
@@ -161,7 +164,10 @@ describe('Chat (extension host)', () => {
       assert.equal(chat.service.modelFor(conversation), undefined, 'no model yet');
       await vscode.commands.executeCommand('chatwright.models.select', 'chat', modelFolder);
       assert.equal(chat.service.modelFor(conversation), `engine/${modelFolder}`, 'the conversation uses the picked model');
-      assert.ok((await chat.service.backends.options()).some((option) => option.ref === `engine/${modelFolder}`), 'the model list offers it');
+      assert.ok(
+        (await chat.service.backends.options()).some((option) => option.ref === `engine/${modelFolder}`),
+        'the model list offers it',
+      );
       await chat.service.send(conversation.id, 'Say something');
       const answer = (await chat.service.get(conversation.id))!.messages.at(-1)!;
       assert.ok(answer.role === 'assistant');
@@ -170,9 +176,15 @@ describe('Chat (extension host)', () => {
       assert.equal(answer.model, `engine/${modelFolder}`);
       assert.equal((await chat.service.get(conversation.id))!.settings.model, undefined, 'it keeps following the workspace choice');
       // The editor tab is named after the conversation, and follows a rename.
-      await waitUntil(() => panel.title === 'Say something', () => `tab title: ${panel.title}`);
+      await waitUntil(
+        () => panel.title === 'Say something',
+        () => `tab title: ${panel.title}`,
+      );
       await chat.service.rename(conversation.id, 'Tiny model check');
-      await waitUntil(() => panel.title === 'Tiny model check', () => `tab title: ${panel.title}`);
+      await waitUntil(
+        () => panel.title === 'Tiny model check',
+        () => `tab title: ${panel.title}`,
+      );
       panel.dispose();
     } finally {
       await models.select('chat', previous);

@@ -23,7 +23,6 @@ function fixture(name: string): vscode.Uri {
   return vscode.Uri.file(target);
 }
 
-
 function chatwrightDiagnostics(uri: vscode.Uri, code?: string): vscode.Diagnostic[] {
   return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'chatwright' && (code === undefined || d.code === code));
 }
@@ -51,7 +50,14 @@ describe('Datasets in the editor', () => {
     const folder = join(workspaceFolder(), 'datasets-it');
     mkdirSync(folder, { recursive: true });
     const path = join(folder, 'big.jsonl');
-    const rows = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}` }, { role: 'assistant', content: `Answer ${i}` }] }));
+    const rows = Array.from({ length: 20_000 }, (_, i) =>
+      JSON.stringify({
+        messages: [
+          { role: 'user', content: `Question ${i}` },
+          { role: 'assistant', content: `Answer ${i}` },
+        ],
+      }),
+    );
     rows[12_345] = rows[17]!;
     rows[15_000] = '{"messages": [';
     writeFileSync(path, `${rows.join('\n')}\n`);
@@ -59,18 +65,30 @@ describe('Datasets in the editor', () => {
     const result = await vscode.commands.executeCommand<{ cancelled: boolean; findings: number }>('chatwright.datasets.validateFile', uri);
     assert.deepEqual(result, { cancelled: false, findings: 2 });
     const diagnostics = chatwrightDiagnostics(uri);
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]).sort(), [['duplicate-row', 12_345], ['invalid-json', 15_000]]);
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]).sort(), [
+      ['duplicate-row', 12_345],
+      ['invalid-json', 15_000],
+    ]);
   });
 
   it('builds the dataset report for a file and exports it as Markdown', async () => {
     const uri = fixture('duplicate-row.jsonl');
     const report = await vscode.commands.executeCommand<DatasetReport>('chatwright.datasets.showReport', uri);
     assert.equal(report.rows, 11);
-    assert.deepEqual(report.formats.map((f) => [f.format, f.rows]), [['messages', 11]]);
-    assert.deepEqual(report.findings.map((f) => [f.code, f.count]), [['duplicate-row', 1]]);
+    assert.deepEqual(
+      report.formats.map((f) => [f.format, f.rows]),
+      [['messages', 11]],
+    );
+    assert.deepEqual(
+      report.findings.map((f) => [f.code, f.count]),
+      [['duplicate-row', 1]],
+    );
     assert.ok(report.tokens && report.tokens.max > 0 && report.tokens.median > 0);
     await vscode.commands.executeCommand('chatwright.datasets.exportReport');
-    const markdown = await waitFor(() => vscode.workspace.textDocuments.find((d) => d.languageId === 'markdown' && d.getText().startsWith('# Dataset report: duplicate-row.jsonl')), 'the exported Markdown');
+    const markdown = await waitFor(
+      () => vscode.workspace.textDocuments.find((d) => d.languageId === 'markdown' && d.getText().startsWith('# Dataset report: duplicate-row.jsonl')),
+      'the exported Markdown',
+    );
     assert.match(markdown.getText(), /\| Duplicate row \| `duplicate-row` \| warning \| 1 \|/);
   });
 });

@@ -12,7 +12,6 @@ function workspaceFile(relative: string): vscode.Uri {
   return vscode.Uri.file(join(folder.uri.fsPath, relative));
 }
 
-
 const heavyModules = ['onnxruntime-node', 'better-sqlite3', 'vscode-languageserver/', 'dist/server.js', 'sqlite-vec'];
 
 describe('Chatwright extension', () => {
@@ -24,7 +23,11 @@ describe('Chatwright extension', () => {
     assert.equal(api.version, (extension.packageJSON as { version: string }).version);
     const loaded = Object.keys(require.cache);
     for (const heavy of heavyModules) {
-      assert.deepEqual(loaded.filter((path) => path.includes(heavy)), [], `${heavy} must not load on the extension host at activation`);
+      assert.deepEqual(
+        loaded.filter((path) => path.includes(heavy)),
+        [],
+        `${heavy} must not load on the extension host at activation`,
+      );
     }
     assert.equal(api.languageServerRunning(), false, 'the language server starts only when a dataset or template is opened');
   });
@@ -33,7 +36,10 @@ describe('Chatwright extension', () => {
     const extension = vscode.extensions.getExtension(extensionId)!;
     const contributed = (extension.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((c) => c.command);
     const registered = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual(contributed.filter((id) => !registered.has(id)), []);
+    assert.deepEqual(
+      contributed.filter((id) => !registered.has(id)),
+      [],
+    );
   });
 
   it('reports a JSON syntax error in a .jsonl file at the exact line and column', async () => {

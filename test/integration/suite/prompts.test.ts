@@ -51,15 +51,24 @@ describe('Prompt templates in the editor', () => {
     const uri = vscode.Uri.file(join(folder, 'real', 'Azure-Samples__contoso-chat', 'src', 'api', 'contoso_chat', 'chat.prompty'));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
     const found = await waitFor(() => (diagnostics(uri).length > 0 ? diagnostics(uri) : undefined), 'diagnostics for chat.prompty');
-    assert.deepEqual(found.filter((d) => d.severity === vscode.DiagnosticSeverity.Error), []);
-    assert.deepEqual(found.map((d) => d.code), ['undeclared-variable']);
+    assert.deepEqual(
+      found.filter((d) => d.severity === vscode.DiagnosticSeverity.Error),
+      [],
+    );
+    assert.deepEqual(
+      found.map((d) => d.code),
+      ['undeclared-variable'],
+    );
   });
 
   it('completes declared inputs inside {{ }} and role markers at line start', async () => {
     const uri = vscode.Uri.file(join(folder, 'support.prompty'));
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document);
-    const line = document.getText().split('\n').findIndex((text) => text.includes('{{ question }}'));
+    const line = document
+      .getText()
+      .split('\n')
+      .findIndex((text) => text.includes('{{ question }}'));
     const list = await waitFor(async () => {
       const result = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, new vscode.Position(line, 3));
       return result.items.some((item) => item.label === 'question') ? result : undefined;
@@ -76,9 +85,15 @@ describe('Prompt templates in the editor', () => {
     assert.ok(preview, 'the command returns the preview panel');
     const first = await waitFor(() => preview.lastResult, 'the first preview');
     assert.equal(first.error, undefined);
-    assert.deepEqual(first.rendered!.messages.map((m) => m.source), ['template', 'example', 'example', 'example', 'example', 'template']);
+    assert.deepEqual(
+      first.rendered!.messages.map((m) => m.source),
+      ['template', 'example', 'example', 'example', 'example', 'template'],
+    );
     assert.equal(first.rendered!.messages.at(-1)!.content, 'How do I reset my password?');
-    const line = editor.document.getText().split('\n').findIndex((text) => text.includes('{{ question }}'));
+    const line = editor.document
+      .getText()
+      .split('\n')
+      .findIndex((text) => text.includes('{{ question }}'));
     await editor.edit((edit) => edit.insert(new vscode.Position(line, 0), 'Please answer: '));
     const updated = await waitFor(() => (preview.lastResult?.rendered?.messages.at(-1)?.content.startsWith('Please answer:') ? preview.lastResult : undefined), 'the preview after the edit');
     assert.equal(updated.rendered!.messages.at(-1)!.content, 'Please answer: How do I reset my password?');
@@ -100,7 +115,10 @@ describe('Chatwright: New Prompt Template', () => {
     const preview = await vscode.commands.executeCommand<PreviewHandle | undefined>('chatwright.previewPrompt', created);
     const rendered = await waitFor(() => preview?.lastResult?.rendered, 'the preview of the new template');
     assert.equal(rendered.messages.filter((m) => m.source === 'example').length, 4, 'k: 2 examples, a user and an assistant turn each');
-    assert.deepEqual(diagnostics(created).filter((d) => d.severity === vscode.DiagnosticSeverity.Error), []);
+    assert.deepEqual(
+      diagnostics(created).filter((d) => d.severity === vscode.DiagnosticSeverity.Error),
+      [],
+    );
     const again = await vscode.commands.executeCommand<vscode.Uri | undefined>('chatwright.newPromptTemplate', { name: 'faq-bot', folder });
     assert.equal(again, undefined, 'an existing template is not overwritten');
   });

@@ -15,7 +15,6 @@ async function api(): Promise<ChatwrightApi> {
   return extension.activate();
 }
 
-
 describe('Chatwright retrieval index (extension host)', () => {
   let root: string;
 
@@ -42,7 +41,11 @@ describe('Chatwright retrieval index (extension host)', () => {
     const snapshot = rag.folders[0]?.lastSnapshot;
     assert.ok(snapshot && !snapshot.dbFile.startsWith(root), 'the index lives in the extension storage');
     assert.match(snapshot.lexicalOnly ?? '', /no embedding model/);
-    assert.deepEqual(Object.keys(require.cache).filter((path) => /better-sqlite3|sqlite-vec|pdfjs/.test(path)), [], 'SQLite never loads on the extension host');
+    assert.deepEqual(
+      Object.keys(require.cache).filter((path) => /better-sqlite3|sqlite-vec|pdfjs/.test(path)),
+      [],
+      'SQLite never loads on the extension host',
+    );
     const secret = await rag.search('safe code 4711');
     assert.deepEqual(secret.hits, []);
   });
@@ -135,11 +138,15 @@ describe('Chatwright retrieval index (extension host)', () => {
       await models.select('embedding', encoder);
       const client = rag.folders[0];
       assert.ok(client);
-      const snapshot = await waitFor(async () => {
-        await rag.settled();
-        const next = await client.request('snapshot', {});
-        return !next.busy && next.chunks > 0 && next.embeddedChunks === next.chunks ? next : undefined;
-      }, 'every passage to be embedded', 60_000);
+      const snapshot = await waitFor(
+        async () => {
+          await rag.settled();
+          const next = await client.request('snapshot', {});
+          return !next.busy && next.chunks > 0 && next.embeddedChunks === next.chunks ? next : undefined;
+        },
+        'every passage to be embedded',
+        60_000,
+      );
       assert.equal(snapshot.lexicalOnly, undefined);
       assert.match(snapshot.modelKey ?? '', /tiny-bert/);
       const status = await engine.status();
@@ -148,15 +155,34 @@ describe('Chatwright retrieval index (extension host)', () => {
       assert.equal(loaded?.kind, 'embedder', `the engine loaded the embedding model: ${JSON.stringify(status.loaded)}`);
       assert.equal(loaded.modelKey, snapshot.modelKey, 'the index is keyed by the model the engine ran');
 
-      // Queries too: unload the model, search by vector, and the engine loads it again to embed the query.
+      // Questions too, once each on the host: unload the model, search by vector, and the engine loads it again to
+      // embed the question (vector mode fails instead of answering when there is no vector to search with).
       await engine.unload();
       assert.equal((await engine.status())?.loaded.length, 0);
-      const result = await client.request('search', { query: 'where is diesel sold', options: { mode: 'vector' } });
-      assert.equal(result.mode, 'vector');
-      assert.equal(result.notice, undefined);
+      const embedCalls: string[] = [];
+      const embed = engine.embed.bind(engine);
+      engine.embed = (model, texts, role, signal, dtype) => {
+        embedCalls.push(role);
+        return embed(model, texts, role, signal, dtype);
+      };
+      let result;
+      try {
+        result = await rag.search('where is diesel sold', { mode: 'vector' });
+      } finally {
+        engine.embed = embed;
+      }
+      assert.deepEqual(result.notices, []);
       assert.ok(result.hits.length > 0 && result.hits.every((hit) => hit.vector !== undefined), 'hits come from the vectors');
-      assert.ok((await engine.status())?.loaded.some((info) => info.model === encoder), 'the query was embedded by the engine');
-      assert.deepEqual(Object.keys(require.cache).filter((path) => /onnxruntime|better-sqlite3|sqlite-vec/.test(path)), [], 'no onnxruntime or SQLite on the extension host');
+      assert.deepEqual(embedCalls, ['query'], 'the question was embedded once, by the host');
+      assert.ok(
+        (await engine.status())?.loaded.some((info) => info.model === encoder),
+        'the query was embedded by the engine',
+      );
+      assert.deepEqual(
+        Object.keys(require.cache).filter((path) => /onnxruntime|better-sqlite3|sqlite-vec/.test(path)),
+        [],
+        'no onnxruntime or SQLite on the extension host',
+      );
     });
 
     it('stays lexical and says why when the engine cannot load the model', async () => {
@@ -167,11 +193,15 @@ describe('Chatwright retrieval index (extension host)', () => {
       await models.select('embedding', broken);
       const client = rag.folders[0];
       assert.ok(client);
-      const snapshot = await waitFor(async () => {
-        await rag.settled();
-        const next = await client.request('snapshot', {});
-        return !next.busy && /could not be loaded/.test(next.lexicalOnly ?? '') ? next : undefined;
-      }, 'the index to fall back to lexical', 60_000);
+      const snapshot = await waitFor(
+        async () => {
+          await rag.settled();
+          const next = await client.request('snapshot', {});
+          return !next.busy && /could not be loaded/.test(next.lexicalOnly ?? '') ? next : undefined;
+        },
+        'the index to fall back to lexical',
+        60_000,
+      );
       assert.match(snapshot.lexicalOnly ?? '', /broken-bert.*could not be loaded/);
       const result = await rag.search('where is diesel sold');
       assert.equal(result.hits[0]?.path, 'docs/harbour.md');

@@ -53,7 +53,7 @@ async function recordedRequests(): Promise<RecordedRequest[]> {
     assert.equal(new Config().datasets.minRows, 2);
   });
 
-  it('decides with VS Code\'s real inspect() results as the unit tests say, whatever VS Code hides itself', () => {
+  it("decides with VS Code's real inspect() results as the unit tests say, whatever VS Code hides itself", () => {
     // VS Code hides the workspace values of settings in restrictedConfigurations from an untrusted window; Config's
     // own rule is the second lock. Shown here on a setting VS Code does not hide.
     const inspected = vscode.workspace.getConfiguration('chatwright').inspect('datasets.minRows');
@@ -78,7 +78,7 @@ async function recordedRequests(): Promise<RecordedRequest[]> {
     );
   });
 
-  it('offers only the user\'s endpoint, sends it the user\'s key, and sends nothing to the workspace\'s endpoints', async () => {
+  it("offers only the user's endpoint, sends it the user's key, and sends nothing to the workspace's endpoints", async () => {
     const { chat } = await api();
     await chat.endpointsRegistered();
     const options = await chat.service.backends.options();
@@ -87,8 +87,14 @@ async function recordedRequests(): Promise<RecordedRequest[]> {
       ['mine/user-model'],
     );
     const requests = await recordedRequests();
-    assert.ok(requests.some((r) => r.url === '/mine/v1/models' && r.authorization === `Bearer ${process.env.CHATWRIGHT_TEST_USER_KEY}`), JSON.stringify(requests));
-    assert.deepEqual(requests.filter((r) => !r.url.startsWith('/mine/')), []);
+    assert.ok(
+      requests.some((r) => r.url === '/mine/v1/models' && r.authorization === `Bearer ${process.env.CHATWRIGHT_TEST_USER_KEY}`),
+      JSON.stringify(requests),
+    );
+    assert.deepEqual(
+      requests.filter((r) => !r.url.startsWith('/mine/')),
+      [],
+    );
     assert.ok(requests.every((r) => !process.env.HOME || !r.authorization?.includes(process.env.HOME)));
   });
 
@@ -102,8 +108,14 @@ async function recordedRequests(): Promise<RecordedRequest[]> {
     // Token counting runs in the background after the other checks: give a hostile limit time to show.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const all = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'chatwright');
-    assert.ok(found.some((d) => d.range.start.line === 1), JSON.stringify(found.map((d) => [d.code, d.message])));
-    assert.deepEqual(all.filter((d) => d.code === 'too-many-tokens'), []);
+    assert.ok(
+      found.some((d) => d.range.start.line === 1),
+      JSON.stringify(found.map((d) => [d.code, d.message])),
+    );
+    assert.deepEqual(
+      all.filter((d) => d.code === 'too-many-tokens'),
+      [],
+    );
     // A hover counts the row's tokens with the tokenizer the server was given: the shipped default, not the FIFO
     // (which would never answer) nor a file of the repository.
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(0, 3));
@@ -114,7 +126,10 @@ async function recordedRequests(): Promise<RecordedRequest[]> {
   it('gives the language server no hostile preview model: the preview loads nothing from the repository', async () => {
     const uri = workspaceFile('hostile.prompty');
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-    const preview = await vscode.commands.executeCommand<{ lastResult: PreviewPromptResult | undefined; refresh(): Promise<PreviewPromptResult | undefined> } | undefined>('chatwright.previewPrompt', uri);
+    const preview = await vscode.commands.executeCommand<{ lastResult: PreviewPromptResult | undefined; refresh(): Promise<PreviewPromptResult | undefined> } | undefined>(
+      'chatwright.previewPrompt',
+      uri,
+    );
     assert.ok(preview, 'the preview opened');
     const result = await waitFor(async () => preview.lastResult ?? (await preview.refresh()), 'the preview result');
     assert.equal(result.error, undefined);

@@ -80,7 +80,9 @@ export function generateDecoderModel(dir: string, options: DecoderOptions = {}):
 
   const { tokenizerJson, tokenizerConfig } = qwen3TokenizerFiles();
   const tokenizer = new Tokenizer(JSON.parse(tokenizerJson) as object, tokenizerConfig);
-  const tokenizerSize = (JSON.parse(tokenizerJson) as { model: { vocab: object }; added_tokens: unknown[] }).added_tokens.length + Object.keys((JSON.parse(tokenizerJson) as { model: { vocab: object } }).model.vocab).length;
+  const tokenizerSize =
+    (JSON.parse(tokenizerJson) as { model: { vocab: object }; added_tokens: unknown[] }).added_tokens.length +
+    Object.keys((JSON.parse(tokenizerJson) as { model: { vocab: object } }).model.vocab).length;
   const vocabSize = options.vocabSize ?? tokenizerSize;
   const eosId = tokenizer.token_to_id(imEnd)!;
   const endOfTextId = tokenizer.token_to_id('<|endoftext|>')!;
@@ -215,7 +217,10 @@ function exportedLayers(nn: Layers, embedded: string, layerCount: number, shape:
   const { g } = nn;
   const { hidden, heads, kvHeads, headDim, intermediate, eps, bias } = shape;
   // Angles [batch, 1, seq, head_dim]: the two halves repeat.
-  const angles = g.o('Mul', [g.o('Unsqueeze', [g.o('Cast', ['position_ids'], { to: DType.float }), g.intVector([-1])]), g.initializer('rotary.inv_freq', DType.float, [headDim / 2], inverseFrequencies)]);
+  const angles = g.o('Mul', [
+    g.o('Unsqueeze', [g.o('Cast', ['position_ids'], { to: DType.float }), g.intVector([-1])]),
+    g.initializer('rotary.inv_freq', DType.float, [headDim / 2], inverseFrequencies),
+  ]);
   const fullAngles = g.o('Unsqueeze', [g.o('Concat', [angles, angles], { axis: -1 }), g.intVector([1])]);
   const cos = g.o('Cos', [fullAngles]);
   const sin = g.o('Sin', [fullAngles]);

@@ -134,7 +134,17 @@ export function generateEncoderModel(dir: string, options: EncoderOptions = {}):
   write('modules.json', JSON.stringify(modules, null, 2));
   write(
     '1_Pooling/config.json',
-    JSON.stringify({ word_embedding_dimension: hidden, pooling_mode_cls_token: pooling === 'cls', pooling_mode_mean_tokens: pooling === 'mean', pooling_mode_max_tokens: false, pooling_mode_mean_sqrt_len_tokens: false }, null, 2),
+    JSON.stringify(
+      {
+        word_embedding_dimension: hidden,
+        pooling_mode_cls_token: pooling === 'cls',
+        pooling_mode_mean_tokens: pooling === 'mean',
+        pooling_mode_max_tokens: false,
+        pooling_mode_mean_sqrt_len_tokens: false,
+      },
+      null,
+      2,
+    ),
   );
   write('sentence_bert_config.json', JSON.stringify({ max_seq_length: Math.min(256, maxPositions), do_lower_case: false }, null, 2));
   return { dir, files, parameters, macsPerToken: layerCount * perLayer };

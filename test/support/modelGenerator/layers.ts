@@ -114,7 +114,12 @@ export class Layers {
   }
 
   rmsNormWeight(name: string, dim: number): string {
-    return this.g.initializer(`${name}.weight`, DType.float, [dim], new Float32Array(dim).map(() => 1 + this.random.normal() * 0.02));
+    return this.g.initializer(
+      `${name}.weight`,
+      DType.float,
+      [dim],
+      new Float32Array(dim).map(() => 1 + this.random.normal() * 0.02),
+    );
   }
 
   /** GELU by its exact erf form (the Gelu operator arrives only at opset 20). */

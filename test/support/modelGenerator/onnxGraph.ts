@@ -109,7 +109,7 @@ export class GraphBuilder {
 export class WeightRandom {
   private state: number;
   constructor(seed: number) {
-    this.state = (seed >>> 0) || 0x9e3779b9;
+    this.state = seed >>> 0 || 0x9e3779b9;
   }
   uniform(): number {
     let x = this.state;

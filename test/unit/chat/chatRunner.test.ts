@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { ChatBackendError } from '../../../src/core/chat/backend';
 import { runExchange, type ChatSources } from '../../../src/core/chat/chatRunner';
 import { newConversation, startExchange } from '../../../src/core/chat/conversation';
-import { defaultChatSettings, type ChatSettings } from '../../../src/shared/chatViewProtocol';
-import { ScriptedBackend } from './scriptedBackend';
+import { defaultChatSettings, type ChatSettings } from '../../../src/core/chat/chatTypes';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 function conversationWith(settings: Partial<ChatSettings>, question = 'How do I install?') {
   const conversation = newConversation({ ...defaultChatSettings, model: 'scripted/tiny', ...settings });
@@ -35,7 +35,8 @@ describe('runExchange', () => {
   });
 
   it('reports a missing model selection as model-missing, without calling a backend', async () => {
-    const { conversation, answer } = conversationWith({ model: undefined });
+    const conversation = newConversation(defaultChatSettings);
+    const answer = startExchange(conversation, 'How do I install?', conversation.settings.model);
     await runExchange(conversation, answer, { backend: () => undefined }, { onToken: () => undefined }, new AbortController().signal);
     assert.equal(answer.status, 'error');
     assert.equal(answer.error?.code, 'model-missing');
@@ -67,7 +68,10 @@ describe('runExchange', () => {
     };
     await runExchange(conversation, answer, sources, { onToken: () => undefined }, new AbortController().signal);
     assert.deepEqual(queries, ['How do I install?|2']);
-    assert.deepEqual(answer.input?.passages.map((p) => `${p.index}:${p.file}`), ['1:docs/a.md', '2:docs/b.md']);
+    assert.deepEqual(
+      answer.input?.passages.map((p) => `${p.index}:${p.file}`),
+      ['1:docs/a.md', '2:docs/b.md'],
+    );
     const system = backend.requests[0]!.messages[0]!;
     assert.equal(system.role, 'system');
     assert.match(system.content, /\[2\] docs\/b\.md:7-9\nbeta/);
@@ -86,8 +90,19 @@ describe('runExchange', () => {
         renderTemplate: (path, inputs, k) => {
           calls.push(`${path}|${String(inputs.question)}|${k}`);
           return Promise.resolve({
-            messages: [{ role: 'system', content: 'You support Acme.' }, { role: 'user', content: `Customer asks: ${String(inputs.question)}` }],
-            examples: [{ source: 'support.prompty', messages: [{ role: 'user', content: 'EQ' }, { role: 'assistant', content: 'EA' }] }],
+            messages: [
+              { role: 'system', content: 'You support Acme.' },
+              { role: 'user', content: `Customer asks: ${String(inputs.question)}` },
+            ],
+            examples: [
+              {
+                source: 'support.prompty',
+                messages: [
+                  { role: 'user', content: 'EQ' },
+                  { role: 'assistant', content: 'EA' },
+                ],
+              },
+            ],
           });
         },
       },
@@ -95,7 +110,10 @@ describe('runExchange', () => {
       new AbortController().signal,
     );
     assert.deepEqual(calls, ['support.prompty|How do I install?|1']);
-    assert.deepEqual(backend.requests[0]!.messages.map((m) => m.content), ['You support Acme.', 'EQ', 'EA', 'Customer asks: How do I install?']);
+    assert.deepEqual(
+      backend.requests[0]!.messages.map((m) => m.content),
+      ['You support Acme.', 'EQ', 'EA', 'Customer asks: How do I install?'],
+    );
     assert.equal(answer.input?.examples.length, 1);
     assert.equal(answer.input?.systemPrompt, 'You support Acme.');
   });
@@ -111,7 +129,13 @@ describe('runExchange', () => {
   it('turns a prompt too long for the model into context-too-long before generating', async () => {
     const backend = new ScriptedBackend('scripted', { tokens: ['never'] }, [{ id: 'tiny', label: 'tiny', contextLength: 64 }]);
     const { conversation, answer } = conversationWith({ maxTokens: 60 }, 'word '.repeat(100));
-    await runExchange(conversation, answer, { backend: () => backend, modelInfo: async (b, m) => (await b.listModels()).find((x) => x.id === m) }, { onToken: () => undefined }, new AbortController().signal);
+    await runExchange(
+      conversation,
+      answer,
+      { backend: () => backend, modelInfo: async (b, m) => (await b.listModels()).find((x) => x.id === m) },
+      { onToken: () => undefined },
+      new AbortController().signal,
+    );
     assert.equal(answer.error?.code, 'context-too-long');
     assert.equal(backend.requests.length, 0);
   });
@@ -128,6 +152,9 @@ describe('runExchange', () => {
     await runExchange(conversation, answer, { backend: () => backend }, { onToken: () => undefined }, new AbortController().signal);
     assert.equal(answer.status, 'done');
     assert.equal(answer.content, 'ok');
-    assert.deepEqual(answer.input?.notes.filter((note) => /plain http|cut/.test(note)), ['Reached over plain http.', 'The answer was cut.']);
+    assert.deepEqual(
+      answer.input?.notes.filter((note) => /plain http|cut/.test(note)),
+      ['Reached over plain http.', 'The answer was cut.'],
+    );
   });
 });

@@ -7,7 +7,7 @@ import { ConversationStore } from '../../../src/core/chat/conversationStore';
 import { checkAppendedRow, exchangeToDatasetRow, rowAppendText } from '../../../src/core/chat/datasetRow';
 import { readFewShotExamples } from '../../../src/core/chat/fewShotExamples';
 import { conversationToMarkdown } from '../../../src/core/chat/markdownExport';
-import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
 import { scratchDir } from '../../support/scratchDir';
 
 describe('conversation model', () => {
@@ -82,11 +82,20 @@ describe('ConversationStore', () => {
     await store.save(older);
     await store.save(newer);
     const fresh = new ConversationStore(folder);
-    assert.deepEqual((await fresh.list()).map((s) => s.id), [newer.id, older.id]);
+    assert.deepEqual(
+      (await fresh.list()).map((s) => s.id),
+      [newer.id, older.id],
+    );
     assert.deepEqual(await fresh.load(newer.id), newer);
     await fresh.delete(older.id);
-    assert.deepEqual((await new ConversationStore(folder).list()).map((s) => s.id), [newer.id]);
-    assert.deepEqual((await readdir(folder)).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      (await new ConversationStore(folder).list()).map((s) => s.id),
+      [newer.id],
+    );
+    assert.deepEqual(
+      (await readdir(folder)).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   });
 
   it('skips and reports damaged or foreign files without deleting them', async () => {
@@ -109,7 +118,14 @@ describe('Markdown export', () => {
     a.content = 'Run `npm i` [1].';
     a.status = 'done';
     a.stats = { promptTokens: 12, completionTokens: 5, timeToFirstTokenMs: 80.4, tokensPerSecond: 31.25, totalMs: 300, finishReason: 'stop' };
-    a.input = { model: 'engine/tiny', messages: [], examples: [], droppedTurns: 0, notes: [], passages: [{ index: 1, file: 'docs/a.md', startLine: 2, endLine: 4, headingPath: ['A'], text: 't', score: 0.25 }] };
+    a.input = {
+      model: 'engine/tiny',
+      messages: [],
+      examples: [],
+      droppedTurns: 0,
+      notes: [],
+      passages: [{ index: 1, file: 'docs/a.md', startLine: 2, endLine: 4, headingPath: ['A'], text: 't', score: 0.25 }],
+    };
     const b = startExchange(c, 'And then?', 'engine/tiny');
     b.status = 'error';
     b.error = { code: 'engine-failure', message: 'worker crashed' };
@@ -155,16 +171,37 @@ describe('Add to dataset', () => {
 
 describe('few-shot examples file', () => {
   it('takes the first k usable rows and says which lines were skipped', () => {
-    const text = ['{"messages":[{"role":"system","content":"s"},{"role":"user","content":"u1"},{"role":"assistant","content":"a1"}]}', '', 'nope', '{"prompt":"x"}', '{"messages":[{"role":"user","content":"u2"},{"role":"assistant","content":"a2"}]}', '{"messages":[{"role":"user","content":"u3"},{"role":"assistant","content":"a3"}]}'].join('\n');
+    const text = [
+      '{"messages":[{"role":"system","content":"s"},{"role":"user","content":"u1"},{"role":"assistant","content":"a1"}]}',
+      '',
+      'nope',
+      '{"prompt":"x"}',
+      '{"messages":[{"role":"user","content":"u2"},{"role":"assistant","content":"a2"}]}',
+      '{"messages":[{"role":"user","content":"u3"},{"role":"assistant","content":"a3"}]}',
+    ].join('\n');
     const result = readFewShotExamples(text, 'ex.jsonl', 2);
-    assert.deepEqual(result.examples.map((e) => e.source), ['ex.jsonl:1', 'ex.jsonl:5']);
-    assert.deepEqual(result.examples[0]!.messages, [{ role: 'user', content: 'u1' }, { role: 'assistant', content: 'a1' }]);
-    assert.deepEqual(result.skipped.map((s) => s.line), [3, 4]);
+    assert.deepEqual(
+      result.examples.map((e) => e.source),
+      ['ex.jsonl:1', 'ex.jsonl:5'],
+    );
+    assert.deepEqual(result.examples[0]!.messages, [
+      { role: 'user', content: 'u1' },
+      { role: 'assistant', content: 'a1' },
+    ]);
+    assert.deepEqual(
+      result.skipped.map((s) => s.line),
+      [3, 4],
+    );
   });
 });
 
 describe('checkAppendedRow (the dataset validator on the new row)', () => {
-  const row = { messages: [{ role: 'user' as const, content: 'How do I reset?' }, { role: 'assistant' as const, content: 'Hold the button.' }] };
+  const row = {
+    messages: [
+      { role: 'user' as const, content: 'How do I reset?' },
+      { role: 'assistant' as const, content: 'Hold the button.' },
+    ],
+  };
 
   it('passes a good row, ignoring file-level remarks such as too few rows', () => {
     const check = checkAppendedRow('', rowAppendText('', row));
@@ -176,7 +213,10 @@ describe('checkAppendedRow (the dataset validator on the new row)', () => {
     const existing = `{"messages":[{"role":"user","content":"x"},{"role":"assistant","content":"y"}]}\n${JSON.stringify(row)}`;
     const check = checkAppendedRow(existing, rowAppendText(existing, row));
     assert.equal(check.line, 2);
-    assert.deepEqual(check.warnings.map((w) => w.code), ['duplicate-row']);
+    assert.deepEqual(
+      check.warnings.map((w) => w.code),
+      ['duplicate-row'],
+    );
   });
 
   it('rejects what a trainer would reject, such as a likely secret in the answer', () => {

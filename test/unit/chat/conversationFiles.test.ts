@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { newConversation } from '../../../src/core/chat/conversation';
 import { ConversationStore } from '../../../src/core/chat/conversationStore';
-import { defaultChatSettings } from '../../../src/shared/chatViewProtocol';
+import { defaultChatSettings } from '../../../src/core/chat/chatTypes';
 import { scratchDir } from '../../support/scratchDir';
 
 /** Before the files were checked, a pipe hung the store forever: each test must end well within this. */
@@ -24,7 +24,10 @@ describe('conversation files that are not regular files', () => {
     execFileSync('mkfifo', [join(folder, 'c-pipe.json')]);
     symlinkSync('/dev/zero', join(folder, 'c-zero.json'));
     const store = new ConversationStore(folder);
-    assert.deepEqual((await store.list()).map((summary) => summary.id), [kept.id]);
+    assert.deepEqual(
+      (await store.list()).map((summary) => summary.id),
+      [kept.id],
+    );
     const problems = store.problems.map((problem) => `${problem.file}: ${problem.message}`).join('\n');
     assert.match(problems, /c-pipe\.json is a named pipe, not a regular file/);
     assert.match(problems, /c-zero\.json is a device, not a regular file/);

@@ -11,8 +11,8 @@ function fakeEngine(result: (onToken: (t: string) => void) => Promise<EngineGene
   const calls: unknown[] = [];
   return {
     calls,
-    generate(params, onToken) {
-      calls.push(params);
+    generate(model, messages, options, onToken) {
+      calls.push({ model, messages, options });
       return result(onToken);
     },
   };
@@ -28,8 +28,8 @@ function cachedModel(repoId: string, paths: string[], present = true): CachedMod
 
 describe('EngineChatBackend', () => {
   it('lists the chat model chosen in the Models feature, and nothing when none is and the cache is empty', async () => {
-    assert.deepEqual(await new EngineChatBackend(() => undefined, () => 'Qwen/Qwen3-0.6B').listModels(), [{ id: 'Qwen/Qwen3-0.6B', label: 'Qwen/Qwen3-0.6B' }]);
-    assert.deepEqual(await new EngineChatBackend(() => undefined, () => undefined).listModels(), []);
+    assert.deepEqual(await new EngineChatBackend(undefined, () => 'Qwen/Qwen3-0.6B').listModels(), [{ id: 'Qwen/Qwen3-0.6B', label: 'Qwen/Qwen3-0.6B' }]);
+    assert.deepEqual(await new EngineChatBackend(undefined, () => undefined).listModels(), []);
   });
 
   it('lists every runnable chat model in the cache, the chosen one first, and leaves out embedders and what it cannot run', async () => {
@@ -45,13 +45,27 @@ describe('EngineChatBackend', () => {
       runnableChatModels(cached, 'org/chosen@main').map((m) => m.id),
       ['org/chosen@main', 'org/second-chat'],
     );
-    const backend = new EngineChatBackend(() => undefined, () => undefined, () => Promise.resolve(cached));
-    assert.deepEqual((await backend.listModels()).map((m) => m.id), ['org/chosen', 'org/second-chat']);
+    const backend = new EngineChatBackend(
+      undefined,
+      () => undefined,
+      () => Promise.resolve(cached),
+    );
+    assert.deepEqual(
+      (await backend.listModels()).map((m) => m.id),
+      ['org/chosen', 'org/second-chat'],
+    );
   });
 
   it('still lists the chosen model when the cache cannot be read', async () => {
-    const backend = new EngineChatBackend(() => undefined, () => 'org/chosen', () => Promise.reject(new Error('EACCES')));
-    assert.deepEqual((await backend.listModels()).map((m) => m.id), ['org/chosen']);
+    const backend = new EngineChatBackend(
+      undefined,
+      () => 'org/chosen',
+      () => Promise.reject(new Error('EACCES')),
+    );
+    assert.deepEqual(
+      (await backend.listModels()).map((m) => m.id),
+      ['org/chosen'],
+    );
   });
 
   it('streams the engine tokens, maps the options and the stats', async () => {
@@ -61,15 +75,25 @@ describe('EngineChatBackend', () => {
       return Promise.resolve({ text: 'Hi!', stats: { ...stats, finishReason: 'context' } });
     });
     const events: ChatBackendEvent[] = [];
-    const result = await new EngineChatBackend(() => engine, () => 'm').generate({ model: 'm', messages: [{ role: 'user', content: 'q' }], options: { temperature: 0, maxTokens: 7 } }, (e) => events.push(e), new AbortController().signal);
-    assert.deepEqual(events.slice(0, 2), [{ type: 'token', text: 'Hi' }, { type: 'token', text: '!' }]);
+    const result = await new EngineChatBackend(engine, () => 'm').generate(
+      { model: 'm', messages: [{ role: 'user', content: 'q' }], options: { temperature: 0, maxTokens: 7 } },
+      (e) => events.push(e),
+      new AbortController().signal,
+    );
+    assert.deepEqual(events.slice(0, 2), [
+      { type: 'token', text: 'Hi' },
+      { type: 'token', text: '!' },
+    ]);
     assert.equal(result.finishReason, 'length');
     assert.equal(result.completionTokens, 2);
     assert.deepEqual(engine.calls[0], { model: 'm', messages: [{ role: 'user', content: 'q' }], options: { maxNewTokens: 7, temperature: 0, doSample: false } });
   });
 
   it('says the engine is unavailable when it is not running', async () => {
-    await assert.rejects(new EngineChatBackend(() => undefined, () => 'm').generate({ model: 'm', messages: [], options: { temperature: 0, maxTokens: 1 } }, () => undefined, new AbortController().signal), /backend-unavailable|not running/);
+    await assert.rejects(
+      new EngineChatBackend(undefined, () => 'm').generate({ model: 'm', messages: [], options: { temperature: 0, maxTokens: 1 } }, () => undefined, new AbortController().signal),
+      /backend-unavailable|not running/,
+    );
   });
 
   it('maps engine errors to the codes the UI offers fixes for', () => {

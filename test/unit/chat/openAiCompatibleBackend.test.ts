@@ -64,8 +64,15 @@ describe('OpenAiCompatibleBackend', () => {
   it('streams server-sent deltas split anywhere, and reports usage and the finish reason', async () => {
     const backend = new OpenAiCompatibleBackend({ id: 'openai', label: 'Local server', baseUrl: `${baseUrl}/` });
     const events: ChatBackendEvent[] = [];
-    const stats = await backend.generate({ model: 'small', messages: [{ role: 'user', content: 'hi' }], options: { temperature: 0, maxTokens: 3 } }, (e) => events.push(e), new AbortController().signal);
-    assert.deepEqual(events.filter((e) => e.type === 'token').map((e) => (e as { text: string }).text), ['Hé', 'llo', ' ✓']);
+    const stats = await backend.generate(
+      { model: 'small', messages: [{ role: 'user', content: 'hi' }], options: { temperature: 0, maxTokens: 3 } },
+      (e) => events.push(e),
+      new AbortController().signal,
+    );
+    assert.deepEqual(
+      events.filter((e) => e.type === 'token').map((e) => (e as { text: string }).text),
+      ['Hé', 'llo', ' ✓'],
+    );
     assert.equal(events.at(-1)?.type, 'stats');
     assert.equal(stats.promptTokens, 17);
     assert.equal(stats.completionTokens, 3);
@@ -99,7 +106,8 @@ describe('OpenAiCompatibleBackend against a server that sends too much', () => {
   const written = new Map<string, number>();
   const closed = new Map<string, Promise<void>>();
   const megabyte = Buffer.alloc(1024 * 1024, 'a');
-  const delta = (content: string, finish: string | null = null) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+  const delta = (content: string, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
 
   /** Writes `next()` until it returns undefined or the client goes away; resolves `closed` then. */
   function pump(path: string, response: ServerResponse, next: () => string | Buffer | undefined): void {
@@ -203,14 +211,20 @@ describe('OpenAiCompatibleBackend against a server that sends too much', () => {
   });
 
   it('refuses a server-sent-events line over 1 MiB with an error naming the endpoint, without reading 100 MB', async () => {
-    await assert.rejects(ask('long-line').result, (error: unknown) => error instanceof ChatBackendError && /line longer than 1 MiB/.test(error.message) && error.message.includes(`${hostileUrl}/long-line/chat/completions`));
+    await assert.rejects(
+      ask('long-line').result,
+      (error: unknown) => error instanceof ChatBackendError && /line longer than 1 MiB/.test(error.message) && error.message.includes(`${hostileUrl}/long-line/chat/completions`),
+    );
     await closed.get('/long-line/chat/completions');
     assert.ok(written.get('/long-line/chat/completions')! < 20 * 1024 * 1024, `the server wrote ${written.get('/long-line/chat/completions')} bytes`);
   });
 
   it('refuses a huge non-streamed JSON body, declared or not, with an error naming the endpoint', async () => {
     for (const path of ['huge-json', 'declared-huge-json']) {
-      await assert.rejects(ask(path).result, (error: unknown) => error instanceof ChatBackendError && /body of (more than )?\d+ MiB/.test(error.message) && error.message.includes(`${hostileUrl}/${path}/chat/completions`));
+      await assert.rejects(
+        ask(path).result,
+        (error: unknown) => error instanceof ChatBackendError && /body of (more than )?\d+ MiB/.test(error.message) && error.message.includes(`${hostileUrl}/${path}/chat/completions`),
+      );
       await closed.get(`/${path}/chat/completions`);
       assert.ok(written.get(`/${path}/chat/completions`)! < 20 * 1024 * 1024, `${path}: the server wrote ${written.get(`/${path}/chat/completions`)} bytes`);
     }

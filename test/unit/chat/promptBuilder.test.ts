@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChatBackendError } from '../../../src/core/chat/backend';
 import { buildPrompt, citationInstruction, citedPassages, formatPassages } from '../../../src/core/chat/promptBuilder';
-import { type Passage } from '../../../src/shared/chatViewProtocol';
+import { type Passage } from '../../../src/core/chat/chatTypes';
 
 const passage = (index: number, text: string, file = 'docs/guide.md'): Passage => ({ index, file, startLine: 3, endLine: 9, headingPath: ['Guide', 'Install'], text, score: 0.5 });
 
@@ -21,8 +21,26 @@ describe('buildPrompt', () => {
         { role: 'user', content: 'Q1' },
         { role: 'assistant', content: 'A1' },
       ],
-      template: { path: 'bot.prompty', rendered: { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Question: Q2' }], examples: [] } },
-      examples: [{ source: 'ex.jsonl:1', messages: [{ role: 'system', content: 'dropped' }, { role: 'user', content: 'EQ' }, { role: 'assistant', content: 'EA' }] }],
+      template: {
+        path: 'bot.prompty',
+        rendered: {
+          messages: [
+            { role: 'system', content: 'Be brief.' },
+            { role: 'user', content: 'Question: Q2' },
+          ],
+          examples: [],
+        },
+      },
+      examples: [
+        {
+          source: 'ex.jsonl:1',
+          messages: [
+            { role: 'system', content: 'dropped' },
+            { role: 'user', content: 'EQ' },
+            { role: 'assistant', content: 'EA' },
+          ],
+        },
+      ],
       passages: [],
       maxTokens: 10,
     });
@@ -52,7 +70,16 @@ describe('buildPrompt', () => {
       model: 'm/x',
       question: 'How?',
       history: [],
-      template: { path: 't.prompty', rendered: { messages: [{ role: 'system', content: `Use:\n${context}` }, { role: 'user', content: 'How?' }], examples: [] } },
+      template: {
+        path: 't.prompty',
+        rendered: {
+          messages: [
+            { role: 'system', content: `Use:\n${context}` },
+            { role: 'user', content: 'How?' },
+          ],
+          examples: [],
+        },
+      },
       examples: [],
       passages,
       maxTokens: 10,
@@ -70,7 +97,10 @@ describe('buildPrompt', () => {
       { role: 'assistant' as const, content: 'short' },
     ];
     const input = buildPrompt({ model: 'm/x', question: 'Q', history, examples: [], passages: [], contextLength: 150, maxTokens: 100 });
-    assert.deepEqual(input.messages.map((m) => m.content), ['short', 'short', 'Q']);
+    assert.deepEqual(
+      input.messages.map((m) => m.content),
+      ['short', 'short', 'Q'],
+    );
     assert.equal(input.droppedTurns, 2);
     assert.match(input.notes.join(' '), /2 earlier turns left out to fit the 150-token context window/);
   });

@@ -4,8 +4,8 @@ import { runExchange, type ChatSources } from '../../../src/core/chat/chatRunner
 import { newConversation, startExchange } from '../../../src/core/chat/conversation';
 import { parsePromptyDocument } from '../../../src/core/prompts/promptyDocument';
 import { retrievalSettings } from '../../../src/core/prompts/promptySettings';
-import { defaultChatSettings, type ChatSettings } from '../../../src/shared/chatViewProtocol';
-import { ScriptedBackend } from './scriptedBackend';
+import { defaultChatSettings, type ChatSettings } from '../../../src/core/chat/chatTypes';
+import { ScriptedBackend } from '../../support/scriptedBackend';
 
 const template = `---
 name: Support
@@ -57,7 +57,13 @@ describe("a template's retrieval settings in the chat", () => {
       },
       renderTemplate: (_path, inputs) => {
         renderedWith = inputs;
-        return Promise.resolve({ messages: [{ role: 'system', content: `Answer from the manual below.\n${String(inputs.manual)}` }, { role: 'user', content: String(inputs.question) }], examples: [] });
+        return Promise.resolve({
+          messages: [
+            { role: 'system', content: `Answer from the manual below.\n${String(inputs.manual)}` },
+            { role: 'user', content: String(inputs.question) },
+          ],
+          examples: [],
+        });
       },
     };
     await runExchange(conversation, answer, sources, { onToken: () => undefined }, new AbortController().signal);

@@ -73,7 +73,13 @@ describe('chatwright CLI', () => {
         const result = await cli(['validate', 'two\nlines\\x.jsonl', 'gone\n.jsonl'], dir);
         assert.equal(result.code, 2);
         assert.match(result.stdout, /^two\\nlines\\\\x\.jsonl:2:10: error invalid-json /m);
-        assert.ok(result.stdout.split('\n').filter(Boolean).every((line) => line.startsWith('two\\nlines')), result.stdout);
+        assert.ok(
+          result.stdout
+            .split('\n')
+            .filter(Boolean)
+            .every((line) => line.startsWith('two\\nlines')),
+          result.stdout,
+        );
         assert.match(result.stderr, /^two\\nlines\\\\x\.jsonl: \d+ lines/m);
         assert.match(result.stderr, /^gone\\n\.jsonl: cannot read: ENOENT[^\n]*gone\\n\.jsonl'$/m);
       } finally {
@@ -96,18 +102,22 @@ describe('chatwright CLI', () => {
       }
     });
 
-    it('says a file name is not valid UTF-8 instead of "no such file"', { skip: process.platform === 'win32' || process.platform === 'darwin' ? 'this file system takes only valid names' : false }, async () => {
-      const dir = scratchDir('cli-names');
-      try {
-        writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.jsonl')]), '{"text": "hello"}\n');
-        // The shell passes the bytes; Node decodes argv as UTF-8 with U+FFFD, as here.
-        const result = await cli(['validate', 'bad-\ufffd\ufffd.jsonl'], dir);
-        assert.equal(result.code, 2);
-        assert.match(result.stderr, /bad-\ufffd\ufffd\.jsonl: cannot read: the file name is not valid UTF-8/);
-        assert.doesNotMatch(result.stderr, /ENOENT/);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    it(
+      'says a file name is not valid UTF-8 instead of "no such file"',
+      { skip: process.platform === 'win32' || process.platform === 'darwin' ? 'this file system takes only valid names' : false },
+      async () => {
+        const dir = scratchDir('cli-names');
+        try {
+          writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.jsonl')]), '{"text": "hello"}\n');
+          // The shell passes the bytes; Node decodes argv as UTF-8 with U+FFFD, as here.
+          const result = await cli(['validate', 'bad-\ufffd\ufffd.jsonl'], dir);
+          assert.equal(result.code, 2);
+          assert.match(result.stderr, /bad-\ufffd\ufffd\.jsonl: cannot read: the file name is not valid UTF-8/);
+          assert.doesNotMatch(result.stderr, /ENOENT/);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
   });
 });

@@ -77,7 +77,12 @@ describe('bad input: the validator never throws and keeps its ranges inside the 
   });
 
   it('handles a 10 MB single line, in memory and streamed', async () => {
-    const big = JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(10 * 1024 * 1024) }, { role: 'assistant', content: 'ok' }] });
+    const big = JSON.stringify({
+      messages: [
+        { role: 'user', content: 'x'.repeat(10 * 1024 * 1024) },
+        { role: 'assistant', content: 'ok' },
+      ],
+    });
     const { stats } = validateDataset(`${big}\n`);
     assert.equal(stats.rows, 1);
     const path = join(dir, 'big-line.jsonl');
@@ -85,9 +90,15 @@ describe('bad input: the validator never throws and keeps its ranges inside the 
     const findings: DatasetFinding[] = [];
     const result = await validateDatasetFile(path, { minRows: 0, onFinding: (f) => findings.push(f) });
     assert.equal(result.stats.lines, 2);
-    assert.deepEqual(findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.range.start.line]), [['invalid-json', 1]]);
+    assert.deepEqual(
+      findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.range.start.line]),
+      [['invalid-json', 1]],
+    );
     // Far past the default model's context, found without tokenizing ten megabytes.
-    assert.deepEqual(findings.filter((f) => f.code === 'too-many-tokens').map((f) => f.range.start.line), [0]);
+    assert.deepEqual(
+      findings.filter((f) => f.code === 'too-many-tokens').map((f) => f.range.start.line),
+      [0],
+    );
   });
 
   it('handles an empty file', async () => {
@@ -100,7 +111,13 @@ describe('bad input: the validator never throws and keeps its ranges inside the 
 
   it('finishes a file deleted while it is being validated (the open handle keeps reading)', async () => {
     const path = join(dir, 'deleted.jsonl');
-    const row = (i: number) => JSON.stringify({ messages: [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: `a${i}` }] });
+    const row = (i: number) =>
+      JSON.stringify({
+        messages: [
+          { role: 'user', content: `q${i}` },
+          { role: 'assistant', content: `a${i}` },
+        ],
+      });
     writeFileSync(path, `${Array.from({ length: 20_000 }, (_, i) => row(i)).join('\n')}\n`);
     let deleted = false;
     const result = await validateDatasetFile(path, {

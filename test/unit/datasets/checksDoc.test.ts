@@ -10,7 +10,7 @@ const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'dataset-chec
 function documentedChecks(): Map<string, string> {
   const rows = new Map<string, string>();
   for (const line of doc.split('\n')) {
-    const match = /^\| `([a-z0-9-]+)` \| (\w+) \| (.+) \| (.+) \|$/.exec(line);
+    const match = /^\| `([a-z0-9-]+)`\s*\| (\w+)\s*\| (.+?)\s*\| (.+?)\s*\|$/.exec(line);
     if (!match) continue;
     assert.ok(!rows.has(match[1]!), `${match[1]} is listed twice`);
     assert.ok(match[3]!.trim().length > 0 && match[4]!.trim().length > 0, `${match[1]} needs what it catches and its evidence`);

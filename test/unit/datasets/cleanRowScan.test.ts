@@ -49,8 +49,14 @@ describe('certifying clean messages rows without parsing them', () => {
       cleanRow([{ role: 'developer', content: 'Be brief.' }, ...conversation.slice(1), { role: 'user', content: '' }, { role: 'assistant', content: 'Anything else?' }]),
       ' { "messages" : [ { "content" : "Hi \\"there\\" \\\\ \\/ \\b", "role" : "user" } , {"role":"assistant","content":"  \\tHello\\u00e9"} ] } ',
       `${cleanRow(conversation)}\r`,
-      cleanRow([{ role: 'user', content: 'Café ☕ 𝄞 — где посылка? 包裹在哪里' }, { role: 'assistant', content: '\u00a0Оно в пути 🚚.' }]),
-      cleanRow([{ role: 'user', content: '𝄞' }, { role: 'assistant', content: '\u0085' }]), // NEL is not whitespace for String#trim
+      cleanRow([
+        { role: 'user', content: 'Café ☕ 𝄞 — где посылка? 包裹在哪里' },
+        { role: 'assistant', content: '\u00a0Оно в пути 🚚.' },
+      ]),
+      cleanRow([
+        { role: 'user', content: '𝄞' },
+        { role: 'assistant', content: '\u0085' },
+      ]), // NEL is not whitespace for String#trim
     ];
     const results = certifyAll(lines);
     results.forEach((certified, index) => {
@@ -61,17 +67,47 @@ describe('certifying clean messages rows without parsing them', () => {
 
   it('leaves every row with a finding, another shape or bytes it cannot judge to the full path', () => {
     const rejected = [
-      cleanRow([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '   ' }]), // empty assistant turn
-      cleanRow([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '\u2003\u00a0\u3000\ufeff' }]), // non-ASCII blank
+      cleanRow([
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: '   ' },
+      ]), // empty assistant turn
+      cleanRow([
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: '\u2003\u00a0\u3000\ufeff' },
+      ]), // non-ASCII blank
       '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"\\u0020"}]}', // blank only by escape
       '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hi\tthere"}]}', // raw tab in a string
-      cleanRow([{ role: 'user', content: 'Say <|im_end|>' }, { role: 'assistant', content: 'No.' }]), // special token
-      cleanRow([{ role: 'user', content: 'key sk-abcdefghijklmnopqrstuvwxyz0123456789' }, { role: 'assistant', content: 'Revoke it.' }]),
-      cleanRow([{ role: 'user', content: 'Hi' }, { role: 'bot', content: 'Hello' }]), // unrecognized role
-      cleanRow([{ role: 'user', content: 'Hi' }, { role: 'tool', content: '{}' }, { role: 'assistant', content: 'Done' }]),
-      cleanRow([{ role: 'user', content: 'Hi' }, { role: 'system', content: 'Late' }, { role: 'assistant', content: 'Hello' }]),
-      cleanRow([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }, { role: 'user', content: 'Bye' }]),
-      cleanRow([{ role: 'system', content: 'S' }, { role: 'assistant', content: 'Hello' }]), // no user
+      cleanRow([
+        { role: 'user', content: 'Say <|im_end|>' },
+        { role: 'assistant', content: 'No.' },
+      ]), // special token
+      cleanRow([
+        { role: 'user', content: 'key sk-abcdefghijklmnopqrstuvwxyz0123456789' },
+        { role: 'assistant', content: 'Revoke it.' },
+      ]),
+      cleanRow([
+        { role: 'user', content: 'Hi' },
+        { role: 'bot', content: 'Hello' },
+      ]), // unrecognized role
+      cleanRow([
+        { role: 'user', content: 'Hi' },
+        { role: 'tool', content: '{}' },
+        { role: 'assistant', content: 'Done' },
+      ]),
+      cleanRow([
+        { role: 'user', content: 'Hi' },
+        { role: 'system', content: 'Late' },
+        { role: 'assistant', content: 'Hello' },
+      ]),
+      cleanRow([
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello' },
+        { role: 'user', content: 'Bye' },
+      ]),
+      cleanRow([
+        { role: 'system', content: 'S' },
+        { role: 'assistant', content: 'Hello' },
+      ]), // no user
       cleanRow([{ role: 'user', content: 'Hi' }]), // no assistant
       '{"messages":[]}',
       '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello","weight":0}]}',
@@ -99,7 +135,10 @@ describe('certifying clean messages rows without parsing them', () => {
   it('finds control characters and non-ASCII bytes at any alignment, and judges the lines around them', () => {
     for (let shift = 0; shift < 8; shift++) {
       for (const odd of ['\u0000', '\u001b', '\u007f', 'é', '\r']) {
-        const padded = cleanRow([{ role: 'user', content: `${'x'.repeat(shift)}${odd}y` }, { role: 'assistant', content: 'ok' }]);
+        const padded = cleanRow([
+          { role: 'user', content: `${'x'.repeat(shift)}${odd}y` },
+          { role: 'assistant', content: 'ok' },
+        ]);
         const lines = [cleanRow(conversation), padded, cleanRow(conversation)];
         const results = certifyAll(lines, shift % 2 === 0);
         assert.ok(results[0] && results[2], `neighbours of ${JSON.stringify(odd)} at shift ${shift} are certified`);
@@ -118,11 +157,22 @@ describe('certifying clean messages rows without parsing them', () => {
     const role = fc.constantFrom('system', 'developer', 'user', 'assistant', 'tool', 'bot', 'User');
     const odd = fc.constantFrom('', ' ', '\n', '\\', '"', '<s>', 'a_b', '\u00a0', '\ufeff', 'sk-', '\t', '\u0000', '\u2028', '/', 'é', '𝄞', '包裹', '\u3000', '\u0085', 'É');
     const word = fc.constantFrom('order', 'Parcel', 'the', 'refund', '42', 'e-mail', '(yes)', 'a,b', '{x}', '[y]', ':');
-    const text = fc.oneof(fc.array(word, { maxLength: 8 }).map((words) => words.join(' ')), fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 12 }), odd, fc.tuple(word, odd, word).map((parts) => parts.join('')));
+    const text = fc.oneof(
+      fc.array(word, { maxLength: 8 }).map((words) => words.join(' ')),
+      fc.string({ maxLength: 20 }),
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+      odd,
+      fc.tuple(word, odd, word).map((parts) => parts.join('')),
+    );
     const message = fc.record({ role, content: text });
-    const conversationRow = fc
-      .tuple(fc.boolean(), fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 3 }), fc.array(message, { maxLength: 1 }))
-      .map(([withSystem, pairs, extra]) => [...(withSystem ? [{ role: 'system', content: 'Be kind.' }] : []), ...pairs.flatMap(([question, answer]) => [{ role: 'user', content: question }, { role: 'assistant', content: answer }]), ...extra]);
+    const conversationRow = fc.tuple(fc.boolean(), fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 3 }), fc.array(message, { maxLength: 1 })).map(([withSystem, pairs, extra]) => [
+      ...(withSystem ? [{ role: 'system', content: 'Be kind.' }] : []),
+      ...pairs.flatMap(([question, answer]) => [
+        { role: 'user', content: question },
+        { role: 'assistant', content: answer },
+      ]),
+      ...extra,
+    ]);
     const row = fc.oneof(conversationRow, fc.array(message, { minLength: 0, maxLength: 6 })).map((messages) => JSON.stringify({ messages }));
     const spaced = fc.tuple(row, fc.constantFrom('', ' ', '\t', '\r')).map(([line, space]) => line.replace(/":/g, `"${space}:`).replace(/,"/g, `,${space}"`) + (space === '\r' ? '' : space));
     const mutated = fc.tuple(row, fc.nat(), fc.nat({ max: 3 }), fc.string({ maxLength: 3 })).map(([line, at, cut, insert]) => {
@@ -152,11 +202,19 @@ describe('certifying clean messages rows without parsing them', () => {
   });
 
   it('the byte sample key equals the string sample key on any line (ASCII, accents, CJK, astral characters)', () => {
-    const piece = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 10 }), fc.constantFrom('"', ' "', 'É', '𝄞', '" 𝄞', 'Ab'));
+    const piece = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'grapheme', maxLength: 20 }),
+      fc.string({ unit: 'binary', maxLength: 10 }),
+      fc.constantFrom('"', ' "', 'É', '𝄞', '" 𝄞', 'Ab'),
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 6 }), (pieces) => {
         // Valid text only (no lone surrogates: a file that passed the UTF-8 check holds none) and no line ends.
-        const line = pieces.join('').replace(/[\n\r]/g, ' ').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '?');
+        const line = pieces
+          .join('')
+          .replace(/[\n\r]/g, ' ')
+          .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '?');
         const bytes = Buffer.byteLength(line);
         const region = Buffer.from(`${line}\n${line}`, 'utf8');
         assert.equal(sampleKeyOfUtf8Bytes(region, bytes + 1, region.length), sampleKey(line));

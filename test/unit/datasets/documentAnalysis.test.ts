@@ -9,7 +9,12 @@ import { type TokenCounter } from '../../../src/core/datasets/tokenCount';
 
 /** One token per character: easy to reason about. */
 const characters: TokenCounter = { name: 'characters', count: (text) => text.length };
-const chat = JSON.stringify({ messages: [{ role: 'user', content: 'Hi?' }, { role: 'assistant', content: 'Hello.' }] });
+const chat = JSON.stringify({
+  messages: [
+    { role: 'user', content: 'Hi?' },
+    { role: 'assistant', content: 'Hello.' },
+  ],
+});
 
 /** The lines of a text as the editor numbers them, computed from scratch. */
 function referenceLines(text: string): string[] {
@@ -20,7 +25,10 @@ function referenceLines(text: string): string[] {
   return lines;
 }
 
-const lineText = fc.oneof(fc.constantFrom('{"text": "a"}', '{"text": "b"}', '', '{', '{"messages": []}', ' '), fc.string({ maxLength: 6 }).map((s) => s.replace(/\n/g, '')));
+const lineText = fc.oneof(
+  fc.constantFrom('{"text": "a"}', '{"text": "b"}', '', '{', '{"messages": []}', ' '),
+  fc.string({ maxLength: 6 }).map((s) => s.replace(/\n/g, '')),
+);
 const documentText = fc
   .tuple(fc.array(lineText, { maxLength: 8 }), fc.constantFrom('\n', '\r\n', '\r'), fc.boolean(), fc.boolean())
   .map(([lines, eol, terminated, bom]) => (bom ? '\ufeff' : '') + lines.join(eol) + (terminated && lines.length > 0 ? eol : ''));
@@ -61,7 +69,13 @@ describe('DocumentAnalysis: incremental re-analysis of an open document', () => 
 
   it('applies incremental editor changes line by line, ending exactly where a from-scratch analysis of the text ends', () => {
     let incremental = 0;
-    const edit = fc.record({ startLine: fc.nat(), startCharacter: fc.nat(), span: fc.nat({ max: 3 }), endCharacter: fc.nat(), text: fc.oneof(fc.constantFrom('', '\n', '{"text": "x"}', '"', '\n{"text": "y"}\n', '\r\n', '\ufeff'), fc.string({ maxLength: 8 })) });
+    const edit = fc.record({
+      startLine: fc.nat(),
+      startCharacter: fc.nat(),
+      span: fc.nat({ max: 3 }),
+      endCharacter: fc.nat(),
+      text: fc.oneof(fc.constantFrom('', '\n', '{"text": "x"}', '"', '\n{"text": "y"}\n', '\r\n', '\ufeff'), fc.string({ maxLength: 8 })),
+    });
     fc.assert(
       fc.property(lfDocumentText, fc.array(fc.array(edit, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }), (text, batches) => {
         let document = TextDocument.create('file:///t.jsonl', 'jsonl', 1, text);
@@ -97,23 +111,32 @@ describe('DocumentAnalysis: incremental re-analysis of an open document', () => 
     assert.ok(incremental > 300, `the incremental path ran (${incremental} batches)`);
   });
 
-  it('keeps the editor\'s changes by version, and hands out only a complete chain', () => {
+  it("keeps the editor's changes by version, and hands out only a complete chain", () => {
     const log = new DocumentChangeLog();
     const change = (text: string): TextDocumentContentChangeEvent => ({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text });
     log.record('a', 1, 2, [change('x')]);
     log.record('a', 2, 3, [change('y'), change('z')]);
     log.record('a', 3, 4, [change('w')]);
-    assert.deepEqual(log.between('a', 1, 3)?.map((c) => c.text), ['x', 'y', 'z']);
+    assert.deepEqual(
+      log.between('a', 1, 3)?.map((c) => c.text),
+      ['x', 'y', 'z'],
+    );
     assert.equal(log.between('a', 1, 4), undefined, 'steps already handed out are gone (the reader re-reads the text up to 4)');
     log.record('a', 4, 5, [change('w')]);
-    assert.deepEqual(log.between('a', 4, 5)?.map((c) => c.text), ['w']);
+    assert.deepEqual(
+      log.between('a', 4, 5)?.map((c) => c.text),
+      ['w'],
+    );
     log.record('a', 6, 7, [change('v')]);
     assert.equal(log.between('a', 5, 7), undefined, 'a gap in the chain (version 5 → 6 unknown)');
     assert.equal(log.between('b', 1, 2), undefined);
     for (let version = 10; version < 200; version++) log.record('c', version, version + 1, [change(String(version))]);
     assert.equal(log.between('c', 10, 200), undefined, 'a reader too far behind re-reads the text');
     log.record('c', 200, 201, [change('last')]);
-    assert.deepEqual(log.between('c', 200, 201)?.map((c) => c.text), ['last']);
+    assert.deepEqual(
+      log.between('c', 200, 201)?.map((c) => c.text),
+      ['last'],
+    );
   });
 });
 
@@ -122,17 +145,32 @@ describe('an open dataset document catches up with the editor', () => {
     const log = new DocumentChangeLog();
     const analysis = new DocumentAnalysis('');
     let text = `${chat}\n${chat}\n${chat}\n`;
-    analysis.catchUp(1, () => text, (from) => log.between('a', from, 1), {});
+    analysis.catchUp(
+      1,
+      () => text,
+      (from) => log.between('a', from, 1),
+      {},
+    );
     assert.equal(analysis.version, 1);
     assert.equal(analysis.lastReanalysed, 3);
     const change = { range: { start: { line: 1, character: 0 }, end: { line: 1, character: chat.length } }, text: '{' };
     log.record('a', 1, 2, [change]);
     text = `${chat}\n{\n${chat}\n`;
-    analysis.catchUp(2, () => assert.fail('the text is not re-read when the changes are known'), (from) => log.between('a', from, 2), {});
+    analysis.catchUp(
+      2,
+      () => assert.fail('the text is not re-read when the changes are known'),
+      (from) => log.between('a', from, 2),
+      {},
+    );
     assert.equal(analysis.lastReanalysed, 1);
     assert.equal(analysis.analyses[1]?.kind, 'invalid');
     text = `${chat}\n`;
-    analysis.catchUp(4, () => text, (from) => log.between('a', from, 4), {});
+    analysis.catchUp(
+      4,
+      () => text,
+      (from) => log.between('a', from, 4),
+      {},
+    );
     assert.deepEqual(analysis.lines, [chat], 'version 2 → 4 is unknown: the whole text is read');
   });
 

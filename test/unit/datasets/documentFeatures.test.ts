@@ -8,8 +8,18 @@ import { type TokenCounter } from '../../../src/core/datasets/tokenCount';
 /** One token per character: easy to reason about. */
 const characters: TokenCounter = { name: 'characters', count: (text) => text.length };
 
-const chat = JSON.stringify({ messages: [{ role: 'user', content: 'Hi?' }, { role: 'assistant', content: 'Hello.' }] });
-const sharegpt = JSON.stringify({ conversations: [{ from: 'human', value: 'Hi?' }, { from: 'gpt', value: 'Hello.' }] });
+const chat = JSON.stringify({
+  messages: [
+    { role: 'user', content: 'Hi?' },
+    { role: 'assistant', content: 'Hello.' },
+  ],
+});
+const sharegpt = JSON.stringify({
+  conversations: [
+    { from: 'human', value: 'Hi?' },
+    { from: 'gpt', value: 'Hello.' },
+  ],
+});
 const alpaca = JSON.stringify({ instruction: 'Greet.', input: '', output: 'Hello.' });
 
 function analysed(text: string): DocumentAnalysis {
@@ -20,7 +30,14 @@ function analysed(text: string): DocumentAnalysis {
 
 describe('findings the editor shows for an open dataset', () => {
   it('flags the counted rows over the token limit at their messages key', () => {
-    const analysis = analysed(`${chat}\n${JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(500) }, { role: 'assistant', content: 'ok' }] })}\n`);
+    const analysis = analysed(
+      `${chat}\n${JSON.stringify({
+        messages: [
+          { role: 'user', content: 'x'.repeat(500) },
+          { role: 'assistant', content: 'ok' },
+        ],
+      })}\n`,
+    );
     analysis.countTokensUntil(0, characters, Number.POSITIVE_INFINITY);
     const findings = tokenLimitFindings(analysis, 200, 'characters');
     assert.deepEqual(

@@ -22,7 +22,12 @@ describe('validateDatasetFile: streamed, split across worker threads', () => {
     for (let i = 0; i < 30_000; i++) {
       const padding = 'lorem ipsum dolor sit amet '.repeat(10);
       // Non-ASCII text in some rows: byte offsets then differ from character offsets (rows are read back by offset).
-      let row = JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}: ${i % 7 === 0 ? 'café ☕ 𝄞 ' : ''}${padding}` }, { role: 'assistant', content: `Answer ${i}.` }] });
+      let row = JSON.stringify({
+        messages: [
+          { role: 'user', content: `Question ${i}: ${i % 7 === 0 ? 'café ☕ 𝄞 ' : ''}${padding}` },
+          { role: 'assistant', content: `Answer ${i}.` },
+        ],
+      });
       if (i % 997 === 0) row = row.replace('"assistant"', '"bot"');
       if (i % 1499 === 0) row = row.slice(0, -2);
       if (i % 2003 === 0 && i > 0) row = rows[i - 1500]!;

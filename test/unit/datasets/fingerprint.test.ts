@@ -70,7 +70,15 @@ describe('row fingerprints', () => {
 
   it('reads rows back from the file by line number to confirm them (BOM, CRLF, non-ASCII, chunk borders)', async () => {
     const rows: string[] = [];
-    for (let i = 0; i < 3000; i++) rows.push(JSON.stringify({ messages: [{ role: 'user', content: `${i % 5 === 0 ? 'Ünïcödé 🎉 ' : ''}q${i} ${'x'.repeat(i % 700)}` }, { role: 'assistant', content: `a${i}` }] }));
+    for (let i = 0; i < 3000; i++)
+      rows.push(
+        JSON.stringify({
+          messages: [
+            { role: 'user', content: `${i % 5 === 0 ? 'Ünïcödé 🎉 ' : ''}q${i} ${'x'.repeat(i % 700)}` },
+            { role: 'assistant', content: `a${i}` },
+          ],
+        }),
+      );
     rows.push(rows[3]!.replace('q3', 'Q3 '), rows[2500]!, rows[11]!.toUpperCase());
     const file = join(dir, 'rows.jsonl');
     writeFileSync(file, `\ufeff${rows.join('\r\n')}\r\n`);
@@ -87,7 +95,13 @@ describe('row fingerprints', () => {
     // Over the inline limit, so ranges run in workers; every row has the same beginning and end.
     const rows: string[] = [];
     for (let i = 0; i < 30_000; i++) {
-      let row = JSON.stringify({ messages: [{ role: 'system', content: 'You are a helpful support assistant for an online shop.' }, { role: 'user', content: `Question number ${i}: where is my order, and when will it arrive at my address? ${'pad '.repeat(40)}` }, { role: 'assistant', content: 'Your order ships within two days; you will get a tracking link by e-mail as soon as it leaves.' }] });
+      let row = JSON.stringify({
+        messages: [
+          { role: 'system', content: 'You are a helpful support assistant for an online shop.' },
+          { role: 'user', content: `Question number ${i}: where is my order, and when will it arrive at my address? ${'pad '.repeat(40)}` },
+          { role: 'assistant', content: 'Your order ships within two days; you will get a tracking link by e-mail as soon as it leaves.' },
+        ],
+      });
       if (i % 1009 === 0 && i > 0) row = rows[i - 700]!;
       if (i % 1013 === 0 && i > 0) row = rows[i - 15_000 > 0 ? i - 15_000 : i - 1]!.replace('Question', 'question  ');
       rows.push(row);

@@ -3,7 +3,13 @@ import { describe, it } from 'node:test';
 import { validateDatasetText, type DatasetFinding } from '../../../src/core/datasets/validateDataset';
 import { type DatasetFix } from '../../../src/core/datasets/findings';
 
-const chat = (i: number) => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}?` }, { role: 'assistant', content: `Answer ${i}.` }] });
+const chat = (i: number) =>
+  JSON.stringify({
+    messages: [
+      { role: 'user', content: `Question ${i}?` },
+      { role: 'assistant', content: `Answer ${i}.` },
+    ],
+  });
 /** The row first, then enough clean rows that the file-level checks are quiet. */
 const fileWith = (row: string) => [row, ...Array.from({ length: 10 }, (_, i) => chat(i))].join('\n') + '\n';
 
@@ -50,7 +56,7 @@ describe('dataset quick fixes: an unrecognized role gets the role its place requ
     });
   }
 
-  it('renames a misspelled role in the assistant\'s place to assistant, by position and by spelling', () => {
+  it("renames a misspelled role in the assistant's place to assistant, by position and by spelling", () => {
     const { fix, left } = afterPreferredFix(messages('user', 'asistant'), 'unrecognized-role');
     assert.equal(fix.title, 'Rename the role to "assistant"');
     assert.deepEqual(left, []);
@@ -63,11 +69,21 @@ describe('dataset quick fixes: an unrecognized role gets the role its place requ
 
   it('offers the role the name means elsewhere as an alternative, after the preferred one', () => {
     const finding = onlyFinding(fileWith(messages('system', 'bot', 'assistant')), 'unrecognized-role');
-    assert.deepEqual(finding.alternativeFixes?.map((fix) => fix.title), ['Rename the role to "assistant"']);
+    assert.deepEqual(
+      finding.alternativeFixes?.map((fix) => fix.title),
+      ['Rename the role to "assistant"'],
+    );
   });
 
-  it('makes a message with tool calls the assistant\'s, whatever its name', () => {
-    const row = JSON.stringify({ messages: [{ role: 'user', content: 'Weather?' }, { role: 'agent', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'weather', arguments: '{}' } }] }, { role: 'tool', tool_call_id: 'c1', content: 'sunny' }, { role: 'assistant', content: 'Sunny.' }] });
+  it("makes a message with tool calls the assistant's, whatever its name", () => {
+    const row = JSON.stringify({
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        { role: 'agent', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'weather', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'c1', content: 'sunny' },
+        { role: 'assistant', content: 'Sunny.' },
+      ],
+    });
     const { fix, left } = afterPreferredFix(row, 'unrecognized-role');
     assert.equal(fix.title, 'Rename the role to "assistant"');
     assert.deepEqual(left, []);
@@ -91,7 +107,7 @@ describe('dataset quick fixes: a row missing its closing brackets gets exactly t
   const cases: [string, string, string][] = [
     ['the final brace', complete.slice(0, -1), '}'],
     ['the list and the brace', complete.slice(0, -2), ']}'],
-    ['a message\'s brace, the list and the row\'s brace', complete.slice(0, -3), '}]}'],
+    ["a message's brace, the list and the row's brace", complete.slice(0, -3), '}]}'],
   ];
   for (const [name, row, closers] of cases) {
     it(`inserts ${name} (\`${closers}\`), and the fixed file has no finding`, () => {

@@ -68,7 +68,10 @@ describe('the public datasets: classified correctly, and every finding true', { 
   it('toy_chat_fine_tuning.jsonl: the example without a user message is row 4', () => {
     const { findings } = validateDataset(readFileSync(join(root, 'openai-chat/toy_chat_fine_tuning.jsonl'), 'utf8'));
     const missingUser = findings.filter((f) => f.code === 'no-user-message');
-    assert.deepEqual(missingUser.map((f) => f.range.start.line), [3]);
+    assert.deepEqual(
+      missingUser.map((f) => f.range.start.line),
+      [3],
+    );
   });
 
   it('llamafactory_v1_sft_demo.jsonl: points at the `value` key and the `loss_weight` key, not the whole line', () => {

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildDatasetReport, reportOccurrencesPerCheck, reportToMarkdown } from '../../../src/core/datasets/report';
 import { validateDataset } from '../../../src/core/datasets/validateDataset';
-import { parseDatasetReportMessage, uniformTurnCount } from '../../../src/shared/datasetReportProtocol';
+import { uniformTurnCount, validOccurrencePosition } from '../../../src/shared/datasetReportProtocol';
 import { countOf, formatByteSize } from '../../../src/shared/humanText';
 
 function chatRow(question: string, turns = 2): string {
-  const messages = [{ role: 'user', content: question }, { role: 'assistant', content: `Answer to ${question}` }];
+  const messages = [
+    { role: 'user', content: question },
+    { role: 'assistant', content: `Answer to ${question}` },
+  ];
   while (messages.length < turns) messages.push({ role: 'user', content: `More about ${question}` }, { role: 'assistant', content: 'More.' });
   return JSON.stringify({ messages });
 }
@@ -47,7 +50,10 @@ describe('dataset report: occurrences of each check', () => {
     const duplicates = report.findings.find((f) => f.code === 'duplicate-row');
     assert.ok(duplicates, 'duplicate rows are reported');
     assert.equal(duplicates.count, 3);
-    assert.deepEqual(duplicates.occurrences.map((o) => o.line), [2, 4, 5]);
+    assert.deepEqual(
+      duplicates.occurrences.map((o) => o.line),
+      [2, 4, 5],
+    );
     assert.match(duplicates.occurrences[0]!.message, /line 1/);
   });
 
@@ -55,12 +61,20 @@ describe('dataset report: occurrences of each check', () => {
     const { stats } = validateDataset(`${chatRow('x')}\n`, { minRows: 0 });
     const total = reportOccurrencesPerCheck + 50;
     stats.findings = { 'blank-line': total };
-    const located = Array.from({ length: total }, (_, i) => ({ code: 'blank-line' as const, severity: 'warning' as const, message: `blank ${total - i}`, range: { start: { line: total - i, character: 0 }, end: { line: total - i, character: 0 } } }));
+    const located = Array.from({ length: total }, (_, i) => ({
+      code: 'blank-line' as const,
+      severity: 'warning' as const,
+      message: `blank ${total - i}`,
+      range: { start: { line: total - i, character: 0 }, end: { line: total - i, character: 0 } },
+    }));
     const report = buildDatasetReport('big.jsonl', stats, located);
     const blank = report.findings[0]!;
     assert.equal(blank.count, total);
     assert.equal(blank.occurrences.length, reportOccurrencesPerCheck);
-    assert.deepEqual(blank.occurrences.slice(0, 3).map((o) => o.line), [1, 2, 3]);
+    assert.deepEqual(
+      blank.occurrences.slice(0, 3).map((o) => o.line),
+      [1, 2, 3],
+    );
   });
 
   it('has no occurrences for a check the scan counted but did not locate', () => {
@@ -80,7 +94,11 @@ describe('dataset report: the turns chart only when it tells something', () => {
   it('charts turns when rows differ in their number of turns', () => {
     const report = reportOf(`${[chatRow('a'), chatRow('b', 4), chatRow('c', 6)].join('\n')}\n`);
     assert.equal(report.turnsVary, true);
-    assert.deepEqual(report.turns, [{ turns: 2, rows: 1 }, { turns: 4, rows: 1 }, { turns: 6, rows: 1 }]);
+    assert.deepEqual(report.turns, [
+      { turns: 2, rows: 1 },
+      { turns: 4, rows: 1 },
+      { turns: 6, rows: 1 },
+    ]);
     assert.equal(uniformTurnCount(report), undefined);
   });
 
@@ -116,12 +134,12 @@ describe('dataset report as Markdown', () => {
 
 describe('dataset report messages from the webview', () => {
   it('accepts opening an occurrence at a line and character', () => {
-    assert.deepEqual(parseDatasetReportMessage({ type: 'openOccurrence', line: 4, character: 0 }), { type: 'openOccurrence', line: 4, character: 0 });
+    assert.deepEqual(validOccurrencePosition({ line: 4, character: 0 }), { line: 4, character: 0 });
   });
 
   it('refuses an occurrence with a negative, fractional or non-numeric position', () => {
     for (const bad of [{ line: -1, character: 0 }, { line: 1.5, character: 0 }, { line: '3', character: 0 }, { line: 3 }, { line: 2 ** 60, character: 0 }]) {
-      assert.equal(parseDatasetReportMessage({ type: 'openOccurrence', ...bad }), undefined, JSON.stringify(bad));
+      assert.equal(validOccurrencePosition(bad), undefined, JSON.stringify(bad));
     }
   });
 });

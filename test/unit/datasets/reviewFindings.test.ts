@@ -10,7 +10,13 @@ import { scratchDir } from '../../support/scratchDir';
 
 const dir = scratchDir('review');
 
-const chatRow = (i: number, answer = `Answer ${i}.`): string => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}?` }, { role: 'assistant', content: answer }] });
+const chatRow = (i: number, answer = `Answer ${i}.`): string =>
+  JSON.stringify({
+    messages: [
+      { role: 'user', content: `Question ${i}?` },
+      { role: 'assistant', content: answer },
+    ],
+  });
 const secret = `sk-proj-${'a1B2c3D4'.repeat(5)}`;
 
 async function validateFile(name: string, text: string, options: Parameters<typeof validateDatasetFile>[1] = {}): Promise<{ findings: DatasetFinding[]; trainingData: boolean }> {
@@ -21,7 +27,11 @@ async function validateFile(name: string, text: string, options: Parameters<type
   return { findings, trainingData: stats.trainingData };
 }
 
-const codesOn = (findings: DatasetFinding[], line: number): string[] => findings.filter((f) => f.range.start.line === line).map((f) => f.code).sort();
+const codesOn = (findings: DatasetFinding[], line: number): string[] =>
+  findings
+    .filter((f) => f.range.start.line === line)
+    .map((f) => f.code)
+    .sort();
 
 describe('a first line longer than the head sample', () => {
   const longFirst = (bytes: number): string => chatRow(0, 'long '.repeat(Math.ceil(bytes / 5)));
@@ -58,7 +68,10 @@ describe('a first line longer than the head sample', () => {
     const text = `${rows.join('\n')}\n{"level": "info"`;
     const { findings, trainingData } = await validateFile('log.jsonl', text);
     assert.equal(trainingData, false);
-    assert.deepEqual(findings.map((f) => f.code), ['truncated-last-line']);
+    assert.deepEqual(
+      findings.map((f) => f.code),
+      ['truncated-last-line'],
+    );
     assert.equal(validateDataset(text).stats.trainingData, false);
   });
 });
@@ -75,8 +88,15 @@ describe('deep nesting: the same answer at any depth', () => {
 
   for (const [shape, make] of Object.entries(shapes)) {
     it(`${shape}: too-deeply-nested plus the same structural findings at ${depths.join(', ')} levels`, () => {
-      const answers = depths.map((depth) => analyzeLine(make(depth)).problems.map((p) => `${p.code}@${p.start}`).sort());
-      assert.ok(answers[0]!.some((item) => item.startsWith('too-deeply-nested@')), JSON.stringify(answers[0]));
+      const answers = depths.map((depth) =>
+        analyzeLine(make(depth))
+          .problems.map((p) => `${p.code}@${p.start}`)
+          .sort(),
+      );
+      assert.ok(
+        answers[0]!.some((item) => item.startsWith('too-deeply-nested@')),
+        JSON.stringify(answers[0]),
+      );
       assert.ok(answers[0]!.length >= 2, `structural findings too: ${JSON.stringify(answers[0])}`);
       for (const answer of answers) assert.deepEqual(answer, answers[0]);
     });
@@ -110,7 +130,7 @@ describe('deep nesting: the same answer at any depth', () => {
   });
 });
 
-describe('mixed formats: every row outside the file\'s format, once', () => {
+describe("mixed formats: every row outside the file's format, once", () => {
   const alpaca = (i: number): string => JSON.stringify({ instruction: `Task ${i}`, input: '', output: `Done ${i}.` });
   let text = '';
   before(() => {
@@ -122,13 +142,18 @@ describe('mixed formats: every row outside the file\'s format, once', () => {
   });
 
   it('marks each Alpaca row among chat rows, in memory', () => {
-    const lines = validateDataset(text).findings.filter((f) => f.code === 'mixed-formats').map((f) => f.range.start.line);
+    const lines = validateDataset(text)
+      .findings.filter((f) => f.code === 'mixed-formats')
+      .map((f) => f.range.start.line);
     assert.deepEqual(lines, [3, 7, 14]);
   });
 
   it('marks each one once when the file is streamed from disk', async () => {
     const { findings } = await validateFile('mixed.jsonl', text);
-    assert.deepEqual(findings.filter((f) => f.code === 'mixed-formats').map((f) => f.range.start.line), [3, 7, 14]);
+    assert.deepEqual(
+      findings.filter((f) => f.code === 'mixed-formats').map((f) => f.range.start.line),
+      [3, 7, 14],
+    );
   });
 
   it('counts every such row but lists at most the per-code cap', async () => {
@@ -136,7 +161,10 @@ describe('mixed formats: every row outside the file\'s format, once', () => {
     writeFileSync(path, text);
     const findings: DatasetFinding[] = [];
     const { stats } = await validateDatasetFile(path, { threads: 1, maxFindingsPerCode: 2, onFinding: (item) => findings.push(item) });
-    assert.deepEqual(findings.filter((f) => f.code === 'mixed-formats').map((f) => f.range.start.line), [3, 7]);
+    assert.deepEqual(
+      findings.filter((f) => f.code === 'mixed-formats').map((f) => f.range.start.line),
+      [3, 7],
+    );
     assert.equal(stats.findings['mixed-formats'], 3);
   });
 });

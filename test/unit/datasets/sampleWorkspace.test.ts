@@ -25,8 +25,14 @@ describe('the sample workspace examples/support-bot is clean', () => {
   const templates = filesEndingWith(sample, '.prompty');
 
   it('has its datasets and its template where the walkthrough and the tests look for them', () => {
-    assert.deepEqual(datasets.map((file) => relative(sample, file)), ['data/examples.jsonl', 'data/train.jsonl', 'data/valid.jsonl']);
-    assert.deepEqual(templates.map((file) => relative(sample, file)), ['prompts/support.prompty']);
+    assert.deepEqual(
+      datasets.map((file) => relative(sample, file)),
+      ['data/examples.jsonl', 'data/train.jsonl', 'data/valid.jsonl'],
+    );
+    assert.deepEqual(
+      templates.map((file) => relative(sample, file)),
+      ['prompts/support.prompty'],
+    );
   });
 
   for (const file of datasets) {

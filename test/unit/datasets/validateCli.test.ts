@@ -32,7 +32,10 @@ describe('chatwright validate', () => {
   it('counts tokens with --max-tokens and warns over it', async () => {
     const result = await cli(['--max-tokens', '100', '--json', 'too-many-tokens.jsonl']);
     const parsed = JSON.parse(result.stdout) as { findings: { code: string; line: number }[]; files: { stats: { tokens: { rows: number; max: number; counter: string } } }[] };
-    assert.deepEqual(parsed.findings.map((f) => [f.code, f.line]), [['too-many-tokens', 3]]);
+    assert.deepEqual(
+      parsed.findings.map((f) => [f.code, f.line]),
+      [['too-many-tokens', 3]],
+    );
     const tokens = parsed.files[0]!.stats.tokens;
     assert.equal(tokens.rows, 11);
     assert.ok(tokens.max > 300 && tokens.max < 340, `max ${tokens.max}`);

@@ -15,7 +15,13 @@ function applyFix(text: string, finding: DatasetFinding): string {
   return result;
 }
 
-const chat = (i: number) => JSON.stringify({ messages: [{ role: 'user', content: `Question ${i}?` }, { role: 'assistant', content: `Answer ${i}.` }] });
+const chat = (i: number) =>
+  JSON.stringify({
+    messages: [
+      { role: 'user', content: `Question ${i}?` },
+      { role: 'assistant', content: `Answer ${i}.` },
+    ],
+  });
 const padded = (...rows: string[]) => [...rows, ...Array.from({ length: 10 }, (_, i) => chat(i))].join('\n') + '\n';
 
 describe('format detection', () => {
@@ -66,7 +72,12 @@ describe('OpenAI chat checks', () => {
   });
 
   it('re-serializes object arguments as a JSON string', () => {
-    const row = JSON.stringify({ messages: [{ role: 'user', content: 'w?' }, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: { city: 'Paris' } } }] }] });
+    const row = JSON.stringify({
+      messages: [
+        { role: 'user', content: 'w?' },
+        { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: { city: 'Paris' } } }] },
+      ],
+    });
     const text = padded(row);
     const finding = validateDatasetText(text).find((f) => f.code === 'tool-arguments-not-string')!;
     const fixed = applyFix(text, finding);
@@ -76,14 +87,29 @@ describe('OpenAI chat checks', () => {
   });
 
   it('reports a tool result whose id matches no call', () => {
-    const row = JSON.stringify({ messages: [{ role: 'user', content: 'w?' }, { role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{}' } }] }, { role: 'tool', tool_call_id: 'b', content: '1' }, { role: 'assistant', content: 'done' }] });
+    const row = JSON.stringify({
+      messages: [
+        { role: 'user', content: 'w?' },
+        { role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'b', content: '1' },
+        { role: 'assistant', content: 'done' },
+      ],
+    });
     const finding = validateDatasetText(padded(row)).find((f) => f.code === 'tool-without-call');
     assert.ok(finding);
     assert.equal(row.slice(finding.range.start.character, finding.range.end.character), '"b"');
   });
 
   it('accepts content as a list of text parts, and weight 0 or 1', () => {
-    const row = JSON.stringify({ messages: [{ role: 'developer', content: 'Be brief.' }, { role: 'user', content: [{ type: 'text', text: 'hi' }] }, { role: 'assistant', content: 'a', weight: 0 }, { role: 'user', content: 'again' }, { role: 'assistant', content: 'b', weight: 1 }] });
+    const row = JSON.stringify({
+      messages: [
+        { role: 'developer', content: 'Be brief.' },
+        { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+        { role: 'assistant', content: 'a', weight: 0 },
+        { role: 'user', content: 'again' },
+        { role: 'assistant', content: 'b', weight: 1 },
+      ],
+    });
     assert.deepEqual(validateDatasetText(padded(row)), []);
   });
 });
@@ -150,7 +176,18 @@ describe('conversion to OpenAI messages', () => {
 
 describe('token rendering', () => {
   it('renders chat rows with the ChatML layout of the default Qwen3 template', () => {
-    assert.equal(renderForCounting({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }] }, 'messages'), '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nyo<|im_end|>\n');
+    assert.equal(
+      renderForCounting(
+        {
+          messages: [
+            { role: 'user', content: 'hi' },
+            { role: 'assistant', content: 'yo' },
+          ],
+        },
+        'messages',
+      ),
+      '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nyo<|im_end|>\n',
+    );
   });
   it('reports stats: turns and formats', () => {
     const { stats } = validateDataset(padded());
@@ -166,8 +203,20 @@ describe('token counting with the default Qwen3 tokenizer', () => {
     const counter = await loadTokenCounter();
     const rows = new RowTokenCounter(counter);
     const samples = [
-      { messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Héllo, wörld! 你好' }, { role: 'assistant', content: 'Hi.\n\n  Indented   code:\n\tx = 1' }] },
-      { messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: '' }, { role: 'assistant', content: '<tool_call> {"a": 1}' }] },
+      {
+        messages: [
+          { role: 'system', content: 'You are terse.' },
+          { role: 'user', content: 'Héllo, wörld! 你好' },
+          { role: 'assistant', content: 'Hi.\n\n  Indented   code:\n\tx = 1' },
+        ],
+      },
+      {
+        messages: [
+          { role: 'system', content: 'You are terse.' },
+          { role: 'user', content: '' },
+          { role: 'assistant', content: '<tool_call> {"a": 1}' },
+        ],
+      },
     ];
     for (const row of samples) {
       assert.equal(rows.count(row, 'messages'), counter.count(renderForCounting(row, 'messages')));
@@ -182,7 +231,13 @@ describe("a model's own tokenizer and chat template", () => {
     const { loadTokenCounter, defaultTokenizerPath } = await import('../../../src/core/datasets/tokenizer');
     const { RowTokenCounter } = await import('../../../src/core/datasets/tokenCount');
     const counter = await loadTokenCounter(defaultTokenizerPath());
-    const row = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] };
+    const row = {
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+      ],
+    };
     const rendered = counter.renderChat?.(row.messages);
     // Qwen3's own template adds an empty thinking block to the final assistant turn.
     assert.equal(rendered, '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nhello<|im_end|>\n');

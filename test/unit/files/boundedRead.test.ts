@@ -25,7 +25,10 @@ describe('bounded reads of files named from outside', () => {
     const link = join(folder, 'tokenizer.json');
     symlinkSync('/dev/zero', link);
     await assert.rejects(readBoundedFile(link, { kind: 'tokenizer' }), (error) => reason(error) === 'not-a-file' && /a device/.test((error as Error).message));
-    assert.throws(() => readBoundedFileSync(link, { kind: 'tokenizer' }), (error) => reason(error) === 'not-a-file');
+    assert.throws(
+      () => readBoundedFileSync(link, { kind: 'tokenizer' }),
+      (error) => reason(error) === 'not-a-file',
+    );
   });
 
   it('refuses a FIFO at once instead of waiting for a writer', async () => {
@@ -33,7 +36,10 @@ describe('bounded reads of files named from outside', () => {
     execFileSync('mkfifo', [fifo]);
     const started = Date.now();
     await assert.rejects(readBoundedFile(fifo, { kind: 'modelConfig' }), (error) => reason(error) === 'not-a-file' && /named pipe/.test((error as Error).message));
-    assert.throws(() => readBoundedFileSync(fifo, { kind: 'modelConfig' }), (error) => reason(error) === 'not-a-file');
+    assert.throws(
+      () => readBoundedFileSync(fifo, { kind: 'modelConfig' }),
+      (error) => reason(error) === 'not-a-file',
+    );
     assert.ok(Date.now() - started < 5000);
   });
 
@@ -45,12 +51,18 @@ describe('bounded reads of files named from outside', () => {
     const file = join(folder, 'big.jinja');
     writeFileSync(file, Buffer.alloc(2048, 0x61));
     await assert.rejects(readBoundedFile(file, { kind: 'chatTemplate', maxBytes: 1024 }), (error) => reason(error) === 'too-large' && /2 KiB.*1 KiB/.test((error as Error).message));
-    assert.throws(() => readBoundedFileSync(file, { kind: 'chatTemplate', maxBytes: 1024 }), (error) => reason(error) === 'too-large');
+    assert.throws(
+      () => readBoundedFileSync(file, { kind: 'chatTemplate', maxBytes: 1024 }),
+      (error) => reason(error) === 'too-large',
+    );
     assert.equal(readBoundedFileSync(file, { kind: 'chatTemplate', maxBytes: 2048 }).length, 2048);
   });
 
   it('catches a file whose reported size is smaller than what it holds (a /proc-style file)', () => {
-    assert.throws(() => readBoundedFileSync('/proc/self/status', { kind: 'small', maxBytes: 16 }), (error) => reason(error) === 'too-large');
+    assert.throws(
+      () => readBoundedFileSync('/proc/self/status', { kind: 'small', maxBytes: 16 }),
+      (error) => reason(error) === 'too-large',
+    );
   });
 
   it('names a missing file as missing', async () => {

@@ -19,7 +19,10 @@ describe('files handed by path to a library that opens them itself', () => {
   it('refuses a named pipe and a link to a device, saying what they are', () => {
     execFileSync('mkfifo', [join(folder, 'pipe.onnx')]);
     symlinkSync('/dev/zero', join(folder, 'zero.onnx'));
-    assert.throws(() => requireRegularFileSync(join(folder, 'pipe.onnx'), 'ONNX model'), (error) => error instanceof UnsafeFileError && error.reason === 'not-a-file' && /The ONNX model .*pipe\.onnx is a named pipe, not a regular file/.test(error.message));
+    assert.throws(
+      () => requireRegularFileSync(join(folder, 'pipe.onnx'), 'ONNX model'),
+      (error) => error instanceof UnsafeFileError && error.reason === 'not-a-file' && /The ONNX model .*pipe\.onnx is a named pipe, not a regular file/.test(error.message),
+    );
     assert.throws(() => requireRegularFileSync(join(folder, 'zero.onnx'), 'ONNX model'), /zero\.onnx is a device, not a regular file/);
   });
 
@@ -32,10 +35,22 @@ describe('files handed by path to a library that opens them itself', () => {
       }
       return false;
     };
-    assert.equal(missing(() => requireRegularFileSync(join(folder, 'absent.onnx'), 'ONNX model')), true);
-    assert.equal(missing(() => readBoundedFileSync(join(folder, 'absent.json'), { kind: 'modelConfig' })), true);
+    assert.equal(
+      missing(() => requireRegularFileSync(join(folder, 'absent.onnx'), 'ONNX model')),
+      true,
+    );
+    assert.equal(
+      missing(() => readBoundedFileSync(join(folder, 'absent.json'), { kind: 'modelConfig' })),
+      true,
+    );
     execFileSync('mkfifo', [join(folder, 'pipe.json')]);
-    assert.equal(missing(() => readBoundedFileSync(join(folder, 'pipe.json'), { kind: 'modelConfig' })), false);
-    assert.equal(missing(() => readBoundedFileSync(folder, { kind: 'modelConfig' })), false);
+    assert.equal(
+      missing(() => readBoundedFileSync(join(folder, 'pipe.json'), { kind: 'modelConfig' })),
+      false,
+    );
+    assert.equal(
+      missing(() => readBoundedFileSync(folder, { kind: 'modelConfig' })),
+      false,
+    );
   });
 });

@@ -3,7 +3,20 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hubTokenFromEnv } from '../../../src/core/hub/cacheLocation';
-import { CacheLinkEscapeError, checkBlobName, checkCommitId, checkListedFile, checkRepoFilePath, confirmNoLinkEscape, confirmNoLinkEscapeSync, modelCacheLayout, refNameProblem, repoFilePathProblem, repoIdProblem, UnsafeHubPathError } from '../../../src/core/hub/cachePaths';
+import {
+  CacheLinkEscapeError,
+  checkBlobName,
+  checkCommitId,
+  checkListedFile,
+  checkRepoFilePath,
+  confirmNoLinkEscape,
+  confirmNoLinkEscapeSync,
+  modelCacheLayout,
+  refNameProblem,
+  repoFilePathProblem,
+  repoIdProblem,
+  UnsafeHubPathError,
+} from '../../../src/core/hub/cachePaths';
 import { UnsafeFileError } from '../../../src/core/files/boundedRead';
 import { scratchDir } from '../../support/scratchDir';
 
@@ -11,7 +24,16 @@ const commit = 'bbc77c8132af1cc5cf678da3f1ddf2de43606d48';
 
 describe('names from the Hub, checked before they become cache paths', () => {
   it('accepts the paths real repositories hold', () => {
-    for (const path of ['config.json', '.gitattributes', 'onnx/model_q4.onnx', 'onnx/model_fp16.onnx_data', '1_Pooling/config.json', 'model-00001-of-00002.safetensors', 'a b/ünïcode name.txt', 'x..y/file..bin']) {
+    for (const path of [
+      'config.json',
+      '.gitattributes',
+      'onnx/model_q4.onnx',
+      'onnx/model_fp16.onnx_data',
+      '1_Pooling/config.json',
+      'model-00001-of-00002.safetensors',
+      'a b/ünïcode name.txt',
+      'x..y/file..bin',
+    ]) {
       assert.equal(repoFilePathProblem(path), undefined, path);
       assert.deepEqual(checkRepoFilePath(path), path.split('/'));
     }
@@ -35,7 +57,10 @@ describe('names from the Hub, checked before they become cache paths', () => {
     ];
     for (const [path, reason] of refused) {
       assert.match(repoFilePathProblem(path) ?? '', reason, JSON.stringify(path));
-      assert.throws(() => checkRepoFilePath(path, 'the Hub at http://hub.test'), (error: unknown) => error instanceof UnsafeHubPathError && error.message.includes(JSON.stringify(path)) && error.message.includes('the Hub at http://hub.test'));
+      assert.throws(
+        () => checkRepoFilePath(path, 'the Hub at http://hub.test'),
+        (error: unknown) => error instanceof UnsafeHubPathError && error.message.includes(JSON.stringify(path)) && error.message.includes('the Hub at http://hub.test'),
+      );
     }
   });
 
@@ -58,7 +83,32 @@ describe('names from the Hub, checked before they become cache paths', () => {
 
   it('revisions follow git ref-name rules', () => {
     for (const name of ['main', 'v1.0', 'refs/pr/12', 'release-2024_05', commit]) assert.equal(refNameProblem(name), undefined, name);
-    for (const name of ['', '..', 'a/../b', '../main', '/main', 'main/', 'a//b', '.hidden', 'a/.x', 'x.lock', 'main.', 'a b', 'a\\b', 'C:x', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[', 'ma\u0000in', 'a@{1}', '@']) assert.notEqual(refNameProblem(name), undefined, JSON.stringify(name));
+    for (const name of [
+      '',
+      '..',
+      'a/../b',
+      '../main',
+      '/main',
+      'main/',
+      'a//b',
+      '.hidden',
+      'a/.x',
+      'x.lock',
+      'main.',
+      'a b',
+      'a\\b',
+      'C:x',
+      'a~1',
+      'a^',
+      'a:b',
+      'a?',
+      'a*',
+      'a[',
+      'ma\u0000in',
+      'a@{1}',
+      '@',
+    ])
+      assert.notEqual(refNameProblem(name), undefined, JSON.stringify(name));
   });
 
   it('model ids are org/name as the Hub accepts them', () => {
@@ -116,7 +166,10 @@ describe('names from the Hub, checked before they become cache paths', () => {
       mkdirSync(home, { recursive: true });
       assert.equal(hubTokenFromEnv({ HF_HOME: home }), undefined);
       writeFileSync(join(home, 'token'), 'x'.repeat(100_000));
-      assert.throws(() => hubTokenFromEnv({ HF_HOME: home }), (error: unknown) => error instanceof UnsafeFileError && error.message.includes(join(home, 'token')));
+      assert.throws(
+        () => hubTokenFromEnv({ HF_HOME: home }),
+        (error: unknown) => error instanceof UnsafeFileError && error.message.includes(join(home, 'token')),
+      );
     });
   });
 });

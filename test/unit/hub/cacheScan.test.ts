@@ -72,10 +72,13 @@ describe('the local Hugging Face cache', () => {
     assert.equal(model?.sizeOnDisk, 3210 + 398 + 1400);
     const current = model?.revisions.find((r) => r.commit === 'bbc77c8132af1cc5cf678da3f1ddf2de43606d48');
     assert.deepEqual(current?.refs, ['main']);
-    assert.deepEqual(current?.files.map((f) => [f.path, f.size, f.blob]), [
-      ['pytorch_model.bin', 3210, '403450e234d65943a7dcf7e05a771ce3c92faa84dd07db4ac20f592037a1e4bd'],
-      ['README.md', 398, '7cb18dc9bafbfcf74629a4b760af1b160957a83e'],
-    ]);
+    assert.deepEqual(
+      current?.files.map((f) => [f.path, f.size, f.blob]),
+      [
+        ['pytorch_model.bin', 3210, '403450e234d65943a7dcf7e05a771ce3c92faa84dd07db4ac20f592037a1e4bd'],
+        ['README.md', 398, '7cb18dc9bafbfcf74629a4b760af1b160957a83e'],
+      ],
+    );
     assert.equal(current?.size, 3608);
     assert.equal(model?.revisions.length, 2);
     assert.equal(resolveLocalModel('julien-c/EsperBERTo-small', { HF_HUB_CACHE: cache }), current?.folder);
@@ -105,7 +108,10 @@ describe('the local Hugging Face cache', () => {
     writeCachedModel(cache, 'org/nested', { 'config.json': '{}', 'onnx/model.onnx': Buffer.alloc(5000, 1), '1_Pooling/config.json': '{"a":1}' });
     const [model] = await scanHubCache({ HF_HUB_CACHE: cache });
     assert.equal(model?.sizeOnDisk, 2 + 5000 + 7);
-    assert.deepEqual(model?.revisions[0]?.files.map((f) => f.path), ['1_Pooling/config.json', 'config.json', 'onnx/model.onnx']);
+    assert.deepEqual(
+      model?.revisions[0]?.files.map((f) => f.path),
+      ['1_Pooling/config.json', 'config.json', 'onnx/model.onnx'],
+    );
   });
 
   it('reports broken links and interrupted downloads instead of failing', async () => {
@@ -131,7 +137,10 @@ describe('the local Hugging Face cache', () => {
     writeCachedModel(cache, 'org/drop', { 'config.json': '{"x":1}' });
     const freed = await removeCachedModel('org/drop', { HF_HUB_CACHE: cache });
     assert.equal(freed, 7);
-    assert.deepEqual((await scanHubCache({ HF_HUB_CACHE: cache })).map((m) => m.repoId), ['org/keep']);
+    assert.deepEqual(
+      (await scanHubCache({ HF_HUB_CACHE: cache })).map((m) => m.repoId),
+      ['org/keep'],
+    );
     await assert.rejects(removeCachedModel('org/drop', { HF_HUB_CACHE: cache }), /not in the cache/);
     await assert.rejects(removeCachedModel('../../etc', { HF_HUB_CACHE: cache }), /not a model id/);
   });

@@ -99,7 +99,10 @@ describe('directGet: a GET whose body is read into one reusable buffer', () => {
   it('reports a chunked body instead of reading it, and an empty 204', async () => {
     const chunked = await directGet(new URL(`${base}/chunked`), { headers: {} });
     assert.equal(chunked.framing, 'chunked');
-    await assert.rejects(chunked.readBody(() => undefined), /chunked/);
+    await assert.rejects(
+      chunked.readBody(() => undefined),
+      /chunked/,
+    );
     const empty = await directGet(new URL(`${base}/empty`), { headers: {} });
     assert.equal(empty.status, 204);
     assert.equal(await empty.readBody(() => assert.fail('no body expected')), 0);
@@ -160,7 +163,27 @@ describe('directGet: a GET whose body is read into one reusable buffer', () => {
     const folder = scratchDir('tls');
     try {
       try {
-        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(folder, 'key.pem'), '-out', join(folder, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-keyout',
+            join(folder, 'key.pem'),
+            '-out',
+            join(folder, 'cert.pem'),
+            '-days',
+            '1',
+            '-subj',
+            '/CN=localhost',
+            '-addext',
+            'subjectAltName=DNS:localhost',
+          ],
+          { stdio: 'ignore' },
+        );
       } catch {
         t.skip('openssl is not installed to make a test certificate');
         return;

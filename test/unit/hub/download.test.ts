@@ -9,7 +9,7 @@ import { selectFiles } from '../../../src/core/hub/fileSelection';
 import { getModelDetails } from '../../../src/core/hub/hubClient';
 import { DownloadCancelledError, HubAccessError } from '../../../src/core/hub/hubErrors';
 import { type DownloadProgress } from '../../../src/shared/downloadProtocol';
-import { grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
+import { grantedToken, startHubTestEnv, type HubTestEnv } from '../../support/hubTestEnv';
 
 describe('downloads into the Hugging Face cache layout', () => {
   let hub: HubTestEnv;
@@ -31,11 +31,23 @@ describe('downloads into the Hugging Face cache layout', () => {
     await hub.dispose();
   });
 
-  async function download(id: string, options: { runtime?: 'onnx' | 'python'; variant?: 'q4' | 'int8' | 'fp16' | 'fp32'; signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void; token?: string } = {}) {
+  async function download(
+    id: string,
+    options: { runtime?: 'onnx' | 'python'; variant?: 'q4' | 'int8' | 'fp16' | 'fp32'; signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void; token?: string } = {},
+  ) {
     const connection = hub.connection(options.token);
     const details = await getModelDetails(connection, id);
     const selection = selectFiles(details.repoFiles, options.runtime ?? 'onnx', options.variant);
-    const result = await downloadToCache({ connection, repoId: id, revision: 'main', commit: details.commit, files: selection.files, env: hub.env, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    const result = await downloadToCache({
+      connection,
+      repoId: id,
+      revision: 'main',
+      commit: details.commit,
+      files: selection.files,
+      env: hub.env,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
     return { details, selection, result };
   }
 
@@ -58,7 +70,10 @@ describe('downloads into the Hugging Face cache layout', () => {
       assert.ok(readFileSync(link).equals(served.content), `${file.path} is byte-exact`);
     }
     assert.equal(resolveLocalModel(id, hub.env), result.snapshotFolder);
-    assert.deepEqual(readdirSync(join(repoDir, 'blobs')).filter((name) => name.endsWith('.incomplete')), []);
+    assert.deepEqual(
+      readdirSync(join(repoDir, 'blobs')).filter((name) => name.endsWith('.incomplete')),
+      [],
+    );
   });
 
   it('takes the external-data file along with its ONNX variant', async () => {
@@ -85,8 +100,14 @@ describe('downloads into the Hugging Face cache layout', () => {
     const result = await downloadToCache({ connection, repoId: id, revision: 'main', commit: details.commit, files: selection.files, env: hub.env, log: (m) => logs.push(m) });
     const served = hub.server.fileOf(id, 'onnx/model.onnx');
     assert.ok(readFileSync(join(result.snapshotFolder, 'onnx', 'model.onnx')).equals(served.content));
-    assert.ok(hub.server.requests.some((r) => r.range === 'bytes=1000000-'), 'the retry asked for the rest only');
-    assert.ok(logs.some((m) => m.includes('resuming')), logs.join('\n'));
+    assert.ok(
+      hub.server.requests.some((r) => r.range === 'bytes=1000000-'),
+      'the retry asked for the rest only',
+    );
+    assert.ok(
+      logs.some((m) => m.includes('resuming')),
+      logs.join('\n'),
+    );
   });
 
   it('resumes a partial file left by an earlier run', async () => {
@@ -183,7 +204,10 @@ describe('downloads into the Hugging Face cache layout', () => {
       .map((r) => Number(/^bytes=(\d+)-$/.exec(r.range ?? '')?.[1] ?? 0))
       .filter((start) => start > 0);
     assert.ok(resumedFrom.length >= 1, 'resumed with a Range request');
-    assert.ok(resumedFrom.every((start) => start <= 9 * 1024 * 1024 + 5), 'resumed no later than the cut');
+    assert.ok(
+      resumedFrom.every((start) => start <= 9 * 1024 * 1024 + 5),
+      'resumed no later than the cut',
+    );
     const link = join(first.result.snapshotFolder, 'onnx', 'model.onnx_data');
     assert.ok(readFileSync(link).equals(served.content));
     const blob = realpathSync(link);
@@ -228,7 +252,10 @@ describe('downloads into the Hugging Face cache layout', () => {
     assert.equal(existsSync(link), false, 'nothing is linked in the snapshot');
     hub.server.requests.length = 0;
     const resumed = await download(id);
-    assert.ok(hub.server.requests.some((r) => r.range === `bytes=${kept}-`), 'the next run asks for the rest only');
+    assert.ok(
+      hub.server.requests.some((r) => r.range === `bytes=${kept}-`),
+      'the next run asks for the rest only',
+    );
     assert.ok(readFileSync(join(resumed.result.snapshotFolder, 'onnx', 'model.onnx_data')).equals(served.content));
   });
 

@@ -8,7 +8,7 @@ import { getModelDetails } from '../../../src/core/hub/hubClient';
 import { DownloadCancelledError, HubAccessError } from '../../../src/core/hub/hubErrors';
 import { runDownloadInWorker } from '../../../src/host/models/downloadWorkerClient';
 import { type DownloadProgress, type DownloadWorkerInit } from '../../../src/shared/downloadProtocol';
-import { grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
+import { grantedToken, startHubTestEnv, type HubTestEnv } from '../../support/hubTestEnv';
 
 const workerScript = join(__dirname, '..', '..', '..', 'src', 'worker', 'downloadWorker.ts');
 
@@ -54,10 +54,7 @@ describe('downloads on a worker thread (how the extension runs them)', () => {
     hub.server.throttleBytesPerSecond = 2_000_000;
     const controller = new AbortController();
     try {
-      await assert.rejects(
-        runDownloadInWorker(workerScript, await init(id), { signal: controller.signal, onProgress: (p) => p.transferredBytes > 0 && controller.abort() }),
-        DownloadCancelledError,
-      );
+      await assert.rejects(runDownloadInWorker(workerScript, await init(id), { signal: controller.signal, onProgress: (p) => p.transferredBytes > 0 && controller.abort() }), DownloadCancelledError);
     } finally {
       hub.server.throttleBytesPerSecond = 0;
     }

@@ -20,8 +20,20 @@ const token = 'hf_hostileHubTestTokenCCCCCCCCCCCCCCCCC';
 const config = Buffer.from('{"model_type":"bert","hidden_size":32}');
 const weights = randomBytes(300_000);
 const fixtures: FixtureModel[] = [
-  { id: 'chatwright-test/target', files: [{ path: 'config.json', content: config }, { path: 'onnx/model.onnx', content: weights }] },
-  { id: 'chatwright-test/fresh', files: [{ path: 'config.json', content: config }, { path: 'tokenizer.json', content: Buffer.from('{}') }] },
+  {
+    id: 'chatwright-test/target',
+    files: [
+      { path: 'config.json', content: config },
+      { path: 'onnx/model.onnx', content: weights },
+    ],
+  },
+  {
+    id: 'chatwright-test/fresh',
+    files: [
+      { path: 'config.json', content: config },
+      { path: 'tokenizer.json', content: Buffer.from('{}') },
+    ],
+  },
 ];
 
 describe('a hostile Hub cannot write outside the cache or take the token elsewhere', () => {
@@ -97,7 +109,19 @@ describe('a hostile Hub cannot write outside the cache or take the token elsewhe
   it('every kind of hostile listing path is refused before anything is written', async () => {
     const fresh = 'chatwright-test/fresh';
     const commit = hub.commitOf(fresh);
-    const hostilePaths = [`../../../../${relative(root, outsideFile)}`, outsideFile, 'onnx\\..\\..\\..\\outside.txt', 'onnx/model\u0000.onnx', 'C:/Windows/win.ini', 'c:outside.txt', 'onnx//model.onnx', 'onnx/./model.onnx', 'onnx/', 'line\nbreak.json', ''];
+    const hostilePaths = [
+      `../../../../${relative(root, outsideFile)}`,
+      outsideFile,
+      'onnx\\..\\..\\..\\outside.txt',
+      'onnx/model\u0000.onnx',
+      'C:/Windows/win.ini',
+      'c:outside.txt',
+      'onnx//model.onnx',
+      'onnx/./model.onnx',
+      'onnx/',
+      'line\nbreak.json',
+      '',
+    ];
     for (const hostilePath of hostilePaths) {
       hub.hostile.set(fresh, { extraTreeEntries: [entryReusingConfig(hostilePath)] });
       await assert.rejects(getModelDetails(connection(), fresh), (error: Error) => {
@@ -144,7 +168,9 @@ describe('a hostile Hub cannot write outside the cache or take the token elsewhe
     const refs = join(repoDir(target), 'refs');
     for (const revision of [relative(refs, outsideFile).split('\\').join('/'), 'main/../../../outside.txt', '/etc/x', 'a\\b', 'a b']) {
       hub.requests.length = 0;
-      await assert.rejects(downloadToCache({ connection: connection(), repoId: target, revision, commit, files, env }), (error: Error) => error.message.includes(`revision ${JSON.stringify(revision)}`));
+      await assert.rejects(downloadToCache({ connection: connection(), repoId: target, revision, commit, files, env }), (error: Error) =>
+        error.message.includes(`revision ${JSON.stringify(revision)}`),
+      );
       assert.equal(hub.requests.length, 0, 'refused before any transfer');
     }
     assertOutsideUntouched();
@@ -199,14 +225,26 @@ describe('a hostile Hub cannot write outside the cache or take the token elsewhe
     const details = await getModelDetails(connection(true), target);
     assert.deepEqual(details.repoFiles.map((file) => file.path).sort(), ['config.json', 'onnx/model.onnx']);
     assert.ok(elsewhere.requests.length > 0, 'the listing continued on the other server');
-    assert.deepEqual(elsewhere.requests.map((request) => request.authorization), elsewhere.requests.map(() => undefined));
+    assert.deepEqual(
+      elsewhere.requests.map((request) => request.authorization),
+      elsewhere.requests.map(() => undefined),
+    );
     assert.ok(hub.requests.every((request) => request.authorization === `Bearer ${token}`));
   });
 
-  it("an LFS redirect to a CDN on another port does not carry the token, through node:http or the direct reader", async () => {
+  it('an LFS redirect to a CDN on another port does not carry the token, through node:http or the direct reader', async () => {
     const id = 'chatwright-test/big-cdn';
     const big = randomBytes(8 * 1024 * 1024 + 3);
-    const models = [{ id, files: [{ path: 'config.json', content: config }, { path: 'small.bin', content: randomBytes(1000) }, { path: 'big.bin', content: big }] }];
+    const models = [
+      {
+        id,
+        files: [
+          { path: 'config.json', content: config },
+          { path: 'small.bin', content: randomBytes(1000) },
+          { path: 'big.bin', content: big },
+        ],
+      },
+    ];
     const origin = await startHubServer({ models });
     const cdn = await startHubServer({ models });
     const cdnEnv = { ...env, HF_ENDPOINT: origin.url };
@@ -218,7 +256,10 @@ describe('a hostile Hub cannot write outside the cache or take the token elsewhe
       assert.ok(readFileSync(join(result.snapshotFolder, 'big.bin')).equals(big));
       const cdnRequests = cdn.requests.filter((request) => request.url.startsWith('/cdn/'));
       assert.equal(cdnRequests.length, 2, 'both LFS files came from the CDN');
-      assert.deepEqual(cdnRequests.map((request) => request.authorization), [undefined, undefined]);
+      assert.deepEqual(
+        cdnRequests.map((request) => request.authorization),
+        [undefined, undefined],
+      );
       assert.ok(origin.requests.filter((request) => request.url.includes('/resolve/')).every((request) => request.authorization === `Bearer ${token}`));
     } finally {
       await origin.close();
@@ -231,7 +272,10 @@ describe('a hostile Hub cannot write outside the cache or take the token elsewhe
     const details = await getModelDetails(connection(), fresh);
     rmSync(repoDir(fresh), { recursive: true, force: true });
     hub.redirects.set(`/${fresh}/resolve/${details.commit}/config.json`, 'file:///etc/passwd');
-    await assert.rejects(downloadToCache({ connection: connection(), repoId: fresh, revision: 'main', commit: details.commit, files: details.repoFiles, env }), /redirected to a file: URL; only http and https/);
+    await assert.rejects(
+      downloadToCache({ connection: connection(), repoId: fresh, revision: 'main', commit: details.commit, files: details.repoFiles, env }),
+      /redirected to a file: URL; only http and https/,
+    );
     hub.redirects.set(`/api/models/${fresh}/tree/${details.commit}`, 'ftp://127.0.0.1/listing');
     await assert.rejects(getModelDetails(connection(), fresh), /redirected to a ftp: URL; only http and https/);
     rmSync(repoDir(fresh), { recursive: true, force: true });

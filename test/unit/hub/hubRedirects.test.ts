@@ -22,7 +22,11 @@ describe('who gets the Hub token, and which redirects are followed', () => {
     assert.equal(redirectTarget(from, '/api/resolve-cache/x', 1).href, 'https://huggingface.co/api/resolve-cache/x');
     assert.equal(redirectTarget(from, 'https://cdn-lfs.hf.co/abc?sig=1', 1).href, 'https://cdn-lfs.hf.co/abc?sig=1');
     for (const location of ['file:///etc/passwd', 'ftp://host/x', 'data:text/plain,hi', 'javascript:alert(1)']) {
-      assert.throws(() => redirectTarget(from, location, 1), (error: unknown) => error instanceof HubRedirectError && /only http and https/.test(error.message) && !error.message.includes('download=true'), location);
+      assert.throws(
+        () => redirectTarget(from, location, 1),
+        (error: unknown) => error instanceof HubRedirectError && /only http and https/.test(error.message) && !error.message.includes('download=true'),
+        location,
+      );
     }
     assert.throws(() => redirectTarget(from, 'http://[::1', 1), /not a URL/);
   });

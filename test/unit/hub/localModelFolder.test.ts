@@ -105,7 +105,13 @@ describe('a local model folder chosen with "Use a Local Model Folder…"', () =>
     writeCachedModel(cache, 'acme/gguf-only', { 'model.Q4_K_M.gguf': 'w' });
     const source = await inspectLocalModelFolder(cache);
     assert.ok(source.kind === 'cache');
-    assert.deepEqual(source.models.map((model) => [model.name, model.role]), [['acme/embedder', 'embedding'], ['acme/tiny-chat', 'chat']]);
+    assert.deepEqual(
+      source.models.map((model) => [model.name, model.role]),
+      [
+        ['acme/embedder', 'embedding'],
+        ['acme/tiny-chat', 'chat'],
+      ],
+    );
   });
 
   it('explains a cache folder none of whose models can run', async () => {

@@ -104,8 +104,13 @@ describe('memory estimates against hand-computed cases', () => {
 
   it('judges fits / tight / does not fit against RAM and the largest GPU', () => {
     const hardware: Hardware = { ramBytes: 16 * GiB, freeRamBytes: 8 * GiB, cpuCount: 8, gpus: [{ name: 'NVIDIA A10', memoryBytes: 24 * GiB, freeBytes: undefined }] };
-    const cpu = (bytes: number) => judgeFit({ scenario: 'onnx-cpu', variant: 'onnx q4', device: 'cpu', bytes, tokens: 1, batch: 1, breakdown: { weights: bytes, kvCache: 0, activations: 0, trainingState: 0, overhead: 0 } }, hardware).fit;
-    const gpu = (bytes: number, hw = hardware) => judgeFit({ scenario: 'lora', variant: 'LoRA', device: 'gpu', bytes, tokens: 1, batch: 1, breakdown: { weights: bytes, kvCache: 0, activations: 0, trainingState: 0, overhead: 0 } }, hw).fit;
+    const cpu = (bytes: number) =>
+      judgeFit(
+        { scenario: 'onnx-cpu', variant: 'onnx q4', device: 'cpu', bytes, tokens: 1, batch: 1, breakdown: { weights: bytes, kvCache: 0, activations: 0, trainingState: 0, overhead: 0 } },
+        hardware,
+      ).fit;
+    const gpu = (bytes: number, hw = hardware) =>
+      judgeFit({ scenario: 'lora', variant: 'LoRA', device: 'gpu', bytes, tokens: 1, batch: 1, breakdown: { weights: bytes, kvCache: 0, activations: 0, trainingState: 0, overhead: 0 } }, hw).fit;
     assert.equal(cpu(11 * GiB), 'fits');
     assert.equal(cpu(14 * GiB), 'tight');
     assert.equal(cpu(15 * GiB), 'does-not-fit');

@@ -9,7 +9,8 @@ const choices: ModelChoice[] = [
   { id: 'acme/hub-result', origin: 'hub' },
 ];
 
-const layout = (sections: ReturnType<typeof arrangeModelChoices>): [string, boolean, string[]][] => sections.map((section) => [section.title, section.unavailable, section.choices.map((choice) => choice.id)]);
+const layout = (sections: ReturnType<typeof arrangeModelChoices>): [string, boolean, string[]][] =>
+  sections.map((section) => [section.title, section.unavailable, section.choices.map((choice) => choice.id)]);
 
 describe('the order of the model picker', () => {
   it('online: the suggested default first, then local folders, the cache, and the Hub', () => {
@@ -39,7 +40,14 @@ describe('the order of the model picker', () => {
   });
 
   it('offers a suggestion that is already cached as cached, once, so picking it downloads nothing', () => {
-    const sections = arrangeModelChoices([{ id: 'acme/x', origin: 'suggested' }, { id: 'acme/x', origin: 'cache' }, { id: 'acme/x', origin: 'hub' }], 'online');
+    const sections = arrangeModelChoices(
+      [
+        { id: 'acme/x', origin: 'suggested' },
+        { id: 'acme/x', origin: 'cache' },
+        { id: 'acme/x', origin: 'hub' },
+      ],
+      'online',
+    );
     assert.deepEqual(layout(sections), [['In the cache', false, ['acme/x']]]);
   });
 

@@ -7,7 +7,8 @@ import { describeModelFiles, modelCapabilities, parseOnnxPath, roleFromFiles } f
 import { cachedRevisionFor, formatParameters, parseModelRef, parseParameterCount } from '../../../src/core/hub/modelLookup';
 import { parseSearchQuery } from '../../../src/core/hub/searchQuery';
 
-const repo = (paths: Record<string, number>): RepoFile[] => Object.entries(paths).map(([path, size]) => ({ path, size, oid: 'a'.repeat(40), lfsSha256: /\.(onnx|onnx_data|safetensors)$/.test(path) ? 'b'.repeat(64) : undefined }));
+const repo = (paths: Record<string, number>): RepoFile[] =>
+  Object.entries(paths).map(([path, size]) => ({ path, size, oid: 'a'.repeat(40), lfsSha256: /\.(onnx|onnx_data|safetensors)$/.test(path) ? 'b'.repeat(64) : undefined }));
 
 // The layout of onnx-community/Qwen2.5-0.5B-Instruct (transformers.js export).
 const onnxCommunity = repo({
@@ -60,21 +61,58 @@ describe('what a repository holds and what Chatwright can do with it', () => {
     assert.equal(selection.totalBytes, 700 + 200 + 7_000_000 + 7000 + 780_000_000);
   });
 
+  it('takes the chat template files, named ones too, and leaves other folders', () => {
+    const withTemplates = [...onnxCommunity, ...repo({ 'chat_template.jinja': 4000, 'additional_chat_templates/tool_use.jinja': 5000, 'extras/notes.jinja': 10 })];
+    const paths = selectFiles(withTemplates, 'onnx').files.map((f) => f.path);
+    assert.ok(paths.includes('chat_template.jinja') && paths.includes('additional_chat_templates/tool_use.jinja'), paths.join(', '));
+    assert.ok(!paths.includes('extras/notes.jinja'));
+  });
+
   it('takes every external-data part with its graph', () => {
-    const files = repo({ 'config.json': 1, 'tokenizer.json': 1, 'onnx/model_fp16.onnx': 1, 'onnx/model_fp16.onnx_data': 10, 'onnx/model_fp16.onnx_data_1': 10, 'onnx/model.onnx': 5, 'onnx/model.onnx_data': 20 });
-    assert.deepEqual(selectFiles(files, 'onnx', 'fp16').files.map((f) => f.path).sort(), ['config.json', 'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data', 'onnx/model_fp16.onnx_data_1', 'tokenizer.json']);
+    const files = repo({
+      'config.json': 1,
+      'tokenizer.json': 1,
+      'onnx/model_fp16.onnx': 1,
+      'onnx/model_fp16.onnx_data': 10,
+      'onnx/model_fp16.onnx_data_1': 10,
+      'onnx/model.onnx': 5,
+      'onnx/model.onnx_data': 20,
+    });
+    assert.deepEqual(
+      selectFiles(files, 'onnx', 'fp16')
+        .files.map((f) => f.path)
+        .sort(),
+      ['config.json', 'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data', 'onnx/model_fp16.onnx_data_1', 'tokenizer.json'],
+    );
   });
 
   it('prefers the merged decoder over the separate with/without-past graphs, and keeps the encoder', () => {
-    const files = repo({ 'config.json': 1, 'tokenizer.json': 1, 'onnx/encoder_model.onnx': 1, 'onnx/decoder_model.onnx': 1, 'onnx/decoder_with_past_model.onnx': 1, 'onnx/decoder_model_merged.onnx': 1, 'onnx/encoder_model_quantized.onnx': 1, 'onnx/decoder_model_merged_quantized.onnx': 1 });
-    assert.deepEqual(selectFiles(files, 'onnx', 'fp32').files.map((f) => f.path).sort(), ['config.json', 'onnx/decoder_model_merged.onnx', 'onnx/encoder_model.onnx', 'tokenizer.json']);
+    const files = repo({
+      'config.json': 1,
+      'tokenizer.json': 1,
+      'onnx/encoder_model.onnx': 1,
+      'onnx/decoder_model.onnx': 1,
+      'onnx/decoder_with_past_model.onnx': 1,
+      'onnx/decoder_model_merged.onnx': 1,
+      'onnx/encoder_model_quantized.onnx': 1,
+      'onnx/decoder_model_merged_quantized.onnx': 1,
+    });
+    assert.deepEqual(
+      selectFiles(files, 'onnx', 'fp32')
+        .files.map((f) => f.path)
+        .sort(),
+      ['config.json', 'onnx/decoder_model_merged.onnx', 'onnx/encoder_model.onnx', 'tokenizer.json'],
+    );
   });
 
   it('prefers an 8-bit variant for encoders (embeddings)', () => {
     const files = repo({ 'config.json': 1, 'tokenizer.json': 1, 'onnx/model.onnx': 90, 'onnx/model_quantized.onnx': 23, 'onnx/model_fp16.onnx': 45, '1_Pooling/config.json': 1, 'modules.json': 1 });
     const selection = selectFiles(files, 'onnx');
     assert.equal(selection.variant, 'q8');
-    assert.ok(selection.files.some((f) => f.path === '1_Pooling/config.json'), 'sentence-transformers pooling comes along');
+    assert.ok(
+      selection.files.some((f) => f.path === '1_Pooling/config.json'),
+      'sentence-transformers pooling comes along',
+    );
   });
 
   it('explains what is missing instead of downloading nothing', () => {
@@ -84,9 +122,27 @@ describe('what a repository holds and what Chatwright can do with it', () => {
   });
 
   it('selects shards and the index for the Python backend, PyTorch .bin only when there are no safetensors', () => {
-    const sharded = repo({ 'config.json': 1, 'model-00001-of-00002.safetensors': 5, 'model-00002-of-00002.safetensors': 5, 'model.safetensors.index.json': 1, 'pytorch_model.bin': 10, 'onnx/model.onnx': 3, 'original/consolidated.00.pth': 9 });
-    assert.deepEqual(selectFiles(sharded, 'python').files.map((f) => f.path).sort(), ['config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json']);
-    assert.deepEqual(selectFiles(repo({ 'config.json': 1, 'pytorch_model.bin': 10 }), 'python').files.map((f) => f.path).sort(), ['config.json', 'pytorch_model.bin']);
+    const sharded = repo({
+      'config.json': 1,
+      'model-00001-of-00002.safetensors': 5,
+      'model-00002-of-00002.safetensors': 5,
+      'model.safetensors.index.json': 1,
+      'pytorch_model.bin': 10,
+      'onnx/model.onnx': 3,
+      'original/consolidated.00.pth': 9,
+    });
+    assert.deepEqual(
+      selectFiles(sharded, 'python')
+        .files.map((f) => f.path)
+        .sort(),
+      ['config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json'],
+    );
+    assert.deepEqual(
+      selectFiles(repo({ 'config.json': 1, 'pytorch_model.bin': 10 }), 'python')
+        .files.map((f) => f.path)
+        .sort(),
+      ['config.json', 'pytorch_model.bin'],
+    );
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
+import { grantedToken, startHubTestEnv, type HubTestEnv } from '../../support/hubTestEnv';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CapturedCliRun> {
@@ -30,7 +30,10 @@ describe('chatwright models', () => {
   it('search --json gives machine-readable results', async () => {
     const result = await cli(['models', 'search', '--sort', 'likes', '--limit', '1', '--json'], hub.env);
     const parsed = JSON.parse(result.stdout) as { models: { id: string }[] };
-    assert.deepEqual(parsed.models.map((m) => m.id), ['chatwright-test/tiny-llama-safetensors']);
+    assert.deepEqual(
+      parsed.models.map((m) => m.id),
+      ['chatwright-test/tiny-llama-safetensors'],
+    );
   });
 
   it('download, then ls lists it offline with its size and revision', async () => {
@@ -60,7 +63,10 @@ describe('chatwright models', () => {
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout) as { parametersSource: string; verdicts: { estimate: { variant: string }; fit: string }[] };
     assert.equal(report.parametersSource, 'config.json formula');
-    assert.deepEqual(report.verdicts.map((v) => v.estimate.variant), ['onnx q8', 'fp16/bf16', 'int4']);
+    assert.deepEqual(
+      report.verdicts.map((v) => v.estimate.variant),
+      ['onnx q8', 'fp16/bf16', 'int4'],
+    );
     assert.equal(report.verdicts[0]?.fit, 'fits');
   });
 
@@ -95,7 +101,10 @@ describe('chatwright models', () => {
     const env = { ...hub.env, HF_TOKEN: grantedToken };
     const ok = await cli(['models', 'download', 'chatwright-test/gated-llama', '--runtime', 'python', '--verbose', '--json'], env);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.ok(hub.server.requests.some((r) => r.authorization === `Bearer ${grantedToken}`), 'the token was used');
+    assert.ok(
+      hub.server.requests.some((r) => r.authorization === `Bearer ${grantedToken}`),
+      'the token was used',
+    );
     const denied = await cli(['models', 'download', 'chatwright-test/private-model', '--verbose'], { ...hub.env, HF_TOKEN: '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' });
     const fit = await cli(['models', 'fit', 'chatwright-test/gated-llama', '--json'], env);
     for (const output of [ok, denied, fit]) {

@@ -97,6 +97,9 @@ describe('fit from the cache', () => {
     mkdirSync(folder);
     execFileSync('mkfifo', [join(folder, 'config.json')]);
     const revision: CachedRevision = { commit: 'abc', refs: ['main'], folder, files: [], size: 0, lastModified: new Date(0) };
-    await assert.rejects(fitFromCache('org/model', revision, { ramBytes: 1 << 30, freeRamBytes: 1 << 30, cpuCount: 2, gpus: [] }), /config\.json: cannot read it \(The model configuration .* is a named pipe, not a regular file/);
+    await assert.rejects(
+      fitFromCache('org/model', revision, { ramBytes: 1 << 30, freeRamBytes: 1 << 30, cpuCount: 2, gpus: [] }),
+      /config\.json: cannot read it \(The model configuration .* is a named pipe, not a regular file/,
+    );
   });
 });

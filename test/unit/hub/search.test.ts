@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getModelDetails, hubConnection, searchModels } from '../../../src/core/hub/hubClient';
 import { HubAccessError, HubNotFoundError, HubOfflineError } from '../../../src/core/hub/hubErrors';
-import { deniedToken, grantedToken, startHubTestEnv, type HubTestEnv } from './hubTestEnv';
+import { deniedToken, grantedToken, startHubTestEnv, type HubTestEnv } from '../../support/hubTestEnv';
 
 describe('searching the Hub (local test server through HF_ENDPOINT)', () => {
   let hub: HubTestEnv;
@@ -24,27 +24,45 @@ describe('searching the Hub (local test server through HF_ENDPOINT)', () => {
 
   it('filters by task, format and licence', async () => {
     const embedders = await searchModels(hub.connection(), { task: 'feature-extraction' });
-    assert.deepEqual(embedders.map((r) => r.id), ['chatwright-test/tiny-minilm']);
+    assert.deepEqual(
+      embedders.map((r) => r.id),
+      ['chatwright-test/tiny-minilm'],
+    );
     const onnxGenerators = await searchModels(hub.connection(), { task: 'text-generation', format: 'onnx' });
-    assert.deepEqual(onnxGenerators.map((r) => r.id), ['chatwright-test/tiny-llama-onnx']);
+    assert.deepEqual(
+      onnxGenerators.map((r) => r.id),
+      ['chatwright-test/tiny-llama-onnx'],
+    );
     const gguf = await searchModels(hub.connection(), { format: 'gguf' });
-    assert.deepEqual(gguf.map((r) => r.id), ['chatwright-test/tiny-gguf']);
+    assert.deepEqual(
+      gguf.map((r) => r.id),
+      ['chatwright-test/tiny-gguf'],
+    );
     const mit = await searchModels(hub.connection(), { license: 'mit' });
     assert.deepEqual(mit.map((r) => r.id).sort(), ['chatwright-test/tiny-gguf', 'chatwright-test/tiny-minilm']);
   });
 
   it('sorts by likes and by recency', async () => {
     const byLikes = await searchModels(hub.connection(), { sort: 'likes', limit: 2 });
-    assert.deepEqual(byLikes.map((r) => r.id), ['chatwright-test/tiny-llama-safetensors', 'chatwright-test/tiny-minilm']);
+    assert.deepEqual(
+      byLikes.map((r) => r.id),
+      ['chatwright-test/tiny-llama-safetensors', 'chatwright-test/tiny-minilm'],
+    );
     const recent = await searchModels(hub.connection(), { sort: 'lastModified', limit: 1 });
-    assert.deepEqual(recent.map((r) => r.id), ['chatwright-test/tiny-gguf']);
+    assert.deepEqual(
+      recent.map((r) => r.id),
+      ['chatwright-test/tiny-gguf'],
+    );
   });
 
   it('filters by parameter count and keeps models whose size is unknown', async () => {
     const small = await searchModels(hub.connection(), { maxParameters: 100_000 });
     assert.ok(small.some((r) => r.id === 'chatwright-test/tiny-llama-onnx'));
     assert.ok(!small.some((r) => r.id === 'chatwright-test/tiny-llama-safetensors'), 'the 139,584-parameter safetensors model is filtered out');
-    assert.ok(small.some((r) => r.id === 'chatwright-test/tiny-minilm'), 'size unknown: kept');
+    assert.ok(
+      small.some((r) => r.id === 'chatwright-test/tiny-minilm'),
+      'size unknown: kept',
+    );
   });
 
   it('describes each result: licence, languages, formats, quantizations, gated, what Chatwright can do', async () => {

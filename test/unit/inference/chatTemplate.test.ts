@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { renderChatPrompt } from '../../../src/core/inference/chatTemplate';
 import { availableMemoryBytes } from '../../../src/core/inference/inferenceEngine';
 import { openModelFolder, selectOnnxFile } from '../../../src/core/inference/modelFolder';
+import { chatPromptText } from '../../../src/core/inference/textGenerator';
 import { qwen3TokenizerFiles } from '../../support/modelGenerator/tokenizers';
 import { scratchDir } from '../../support/scratchDir';
 
@@ -25,7 +25,7 @@ describe('chat templates', () => {
 
   it("renders Qwen3's real template with the assistant turn opened", () => {
     const model = openModelFolder(folder(tokenizerConfig));
-    const { text, templated } = renderChatPrompt(model, [
+    const { text, templated } = chatPromptText(model, [
       { role: 'system', content: 'You answer briefly.' },
       { role: 'user', content: 'What is rclone?' },
     ]);
@@ -35,45 +35,73 @@ describe('chat templates', () => {
 
   it('passes template variables such as enable_thinking', () => {
     const model = openModelFolder(folder(tokenizerConfig));
-    const { text } = renderChatPrompt(model, [{ role: 'user', content: 'hi' }], { enable_thinking: false });
+    const { text } = chatPromptText(model, [{ role: 'user', content: 'hi' }], { enable_thinking: false });
     assert.ok(text.endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n'), JSON.stringify(text));
   });
 
   it('reads chat_template.jinja when tokenizer_config.json has no template', () => {
     const { chat_template: _unused, ...withoutTemplate } = tokenizerConfig;
-    const model = openModelFolder(folder(withoutTemplate, { 'chat_template.jinja': '{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}' }));
-    assert.equal(renderChatPrompt(model, [{ role: 'user', content: 'hi' }]).text, '[user] hi\n[assistant] ');
+    const model = openModelFolder(
+      folder(withoutTemplate, { 'chat_template.jinja': '{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}' }),
+    );
+    assert.equal(chatPromptText(model, [{ role: 'user', content: 'hi' }]).text, '[user] hi\n[assistant] ');
   });
 
   it('joins the messages of a base model without a template', () => {
     const { chat_template: _unused, ...withoutTemplate } = tokenizerConfig;
     const model = openModelFolder(folder(withoutTemplate));
-    assert.deepEqual(renderChatPrompt(model, [{ role: 'user', content: 'Once upon a time' }]), { text: 'Once upon a time', templated: false });
+    assert.deepEqual(chatPromptText(model, [{ role: 'user', content: 'Once upon a time' }]), { text: 'Once upon a time', templated: false });
   });
 
   it('names the file of a template that does not parse', () => {
     const model = openModelFolder(folder({ chat_template: '{% for m in messages %}' }));
-    assert.throws(() => renderChatPrompt(model, [{ role: 'user', content: 'hi' }]), (error: Error & { file?: string }) => {
-      assert.ok(error.message.startsWith(`${model.dir}: the chat template cannot be parsed`), error.message);
-      assert.equal(error.file, join(model.dir, 'tokenizer_config.json'));
-      return true;
-    });
+    assert.throws(
+      () => chatPromptText(model, [{ role: 'user', content: 'hi' }]),
+      (error: Error & { file?: string }) => {
+        assert.ok(error.message.startsWith(`The chat template of ${model.dir} (tokenizer_config.json) cannot be parsed`), error.message);
+        assert.equal(error.file, join(model.dir, 'tokenizer_config.json'));
+        return true;
+      },
+    );
   });
 
   it('reports range(10**9) in the chat template as an error naming the file, instead of aborting the engine', () => {
     const model = openModelFolder(folder({ ...tokenizerConfig, chat_template: '{% for i in range(10**9) %}{{ i }}{% endfor %}' }));
-    assert.throws(() => renderChatPrompt(model, [{ role: 'user', content: 'hi' }]), (error: Error & { file?: string }) => {
-      assert.match(error.message, /the chat template failed on this conversation: range\(\) of 1,000,000,000 items is over the limit of 1,000,000/);
-      assert.equal(error.file, join(model.dir, 'tokenizer_config.json'));
-      return true;
-    });
+    assert.throws(
+      () => chatPromptText(model, [{ role: 'user', content: 'hi' }]),
+      (error: Error & { file?: string }) => {
+        assert.match(error.message, /\(tokenizer_config\.json\) failed: range\(\) of 1,000,000,000 items is over the limit of 1,000,000/);
+        assert.equal(error.file, join(model.dir, 'tokenizer_config.json'));
+        return true;
+      },
+    );
   });
 
   it('stops a chat template that loops too long by its time budget', () => {
     const model = openModelFolder(folder({ ...tokenizerConfig, chat_template: '{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}' }));
     const started = Date.now();
-    assert.throws(() => renderChatPrompt(model, [{ role: 'user', content: 'hi' }], {}, { timeMs: 300, maxLoopIterations: 1e12 }), /Rendering stopped after 300 ms/);
+    assert.throws(() => chatPromptText(model, [{ role: 'user', content: 'hi' }], {}, { timeMs: 300, maxLoopIterations: 1e12 }), /Rendering stopped after 300 ms/);
     assert.ok(Date.now() - started < 5000);
+  });
+
+  it('uses chat_template.jinja over the template in tokenizer_config.json, as transformers and the preview do', () => {
+    const model = openModelFolder(folder(tokenizerConfig, { 'chat_template.jinja': '{% for m in messages %}<{{ m.content }}>{% endfor %}' }));
+    assert.equal(model.chatTemplate?.fileName, 'chat_template.jinja');
+    assert.equal(chatPromptText(model, [{ role: 'user', content: 'hi' }]).text, '<hi>');
+  });
+
+  it('refuses a chat_template.jinja it cannot read with a ModelError naming it, instead of using another template', () => {
+    const dir = folder(tokenizerConfig);
+    mkdirSync(join(dir, 'chat_template.jinja'));
+    assert.throws(
+      () => openModelFolder(dir),
+      (error: Error & { file?: string }) => {
+        assert.equal(error.name, 'ModelError');
+        assert.equal(error.file, join(dir, 'chat_template.jinja'));
+        assert.match(error.message, /chat_template\.jinja is a folder, not a regular file/);
+        return true;
+      },
+    );
   });
 
   it('picks the weights by dtype and lists what exists when one is missing', () => {

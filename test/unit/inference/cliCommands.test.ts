@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { scratchDir } from '../../support/scratchDir';
-import { decoderModel, encoderModel } from './testModels';
+import { decoderModel, encoderModel } from '../../support/testModels';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 
 function cli(args: string[], stdinText = '', env: NodeJS.ProcessEnv = {}): Promise<CapturedCliRun> {
@@ -55,7 +55,10 @@ describe('chatwright embed', () => {
   it('writes one JSON vector per input line, in order', async () => {
     const result = await cli(['embed', '--model', encoder, '--batch', '2'], 'first line\nsecond line\n\nfourth\n');
     assert.equal(result.code, 0, result.stderr);
-    const vectors = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as number[]);
+    const vectors = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as number[]);
     assert.equal(vectors.length, 4);
     for (const vector of vectors) {
       assert.equal(vector.length, 32);

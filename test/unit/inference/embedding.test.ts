@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { OnnxTextEmbedder } from '../../../src/core/inference/textEmbedder';
-import { cosine, encoderModel } from './testModels';
+import { cosine, encoderModel } from '../../support/testModels';
 
 const texts = [
   'Chatwright builds domain chatbots in VS Code.',

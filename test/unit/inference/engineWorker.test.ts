@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EngineClient, type EngineCrashReport } from '../../../src/host/engine/engineClient';
-import { cosine, decoderModel, encoderModel } from './testModels';
+import { cosine, decoderModel, encoderModel } from '../../support/testModels';
 import { scratchDir } from '../../support/scratchDir';
 
 const workerPath = resolve(__dirname, '../../../src/worker/engineWorker.ts');
@@ -11,7 +11,6 @@ const workerPath = resolve(__dirname, '../../../src/worker/engineWorker.ts');
 function startClient(events: { crashes?: string[]; loaded?: string[] } = {}): EngineClient {
   const client = new EngineClient({
     workerPath,
-    execArgv: ['--import', 'tsx'],
     settings: { executionProvider: 'cpu', threads: 0, idleUnloadMs: 0 },
     onCrash: (report) => events.crashes?.push(report.message),
     restartLimits: { baseDelayMs: 50 },
@@ -112,7 +111,13 @@ describe('the engine client after crashes (a fake worker that crashes like a nat
     const dir = scratchDir('engine-crash');
     const log = join(dir, 'starts.log');
     writeFileSync(log, '');
-    const client = new EngineClient({ workerPath: crashingWorker, env: { ...process.env, ...env, START_LOG: log }, settings: { executionProvider: 'cpu', threads: 0, idleUnloadMs: 0 }, restartLimits: limits, onCrash: (report) => reports.push(report) });
+    const client = new EngineClient({
+      workerPath: crashingWorker,
+      env: { ...process.env, ...env, START_LOG: log },
+      settings: { executionProvider: 'cpu', threads: 0, idleUnloadMs: 0 },
+      restartLimits: limits,
+      onCrash: (report) => reports.push(report),
+    });
     return {
       client,
       starts: () => readFileSync(log, 'utf8').split('\n').filter(Boolean).map(Number),
@@ -142,7 +147,10 @@ describe('the engine client after crashes (a fake worker that crashes like a nat
       assert.ok(gaps[0]! >= 35 && gaps[1]! >= 75 && gaps[2]! >= 155, `waits grow: ${gaps.join(', ')} ms`);
       assert.match(errors[3]!, /exited with code 134.*cannot allocate the arena.*stays stopped until you run "Chatwright: Restart Inference Engine"/);
       for (const refused of errors.slice(4)) assert.match(refused, /crashed 4 times within 1 minutes.*stays stopped until you run "Chatwright: Restart Inference Engine"/);
-      assert.deepEqual(reports.map((r) => r.gaveUp), [false, true]);
+      assert.deepEqual(
+        reports.map((r) => r.gaveUp),
+        [false, true],
+      );
       assert.match(reports[0]!.stderrTail, /Ort::Exception\n {2}what\(\): {2}cannot allocate the arena/);
       assert.equal(reports[0]!.restartDelayMs, 40);
 
@@ -158,12 +166,18 @@ describe('the engine client after crashes (a fake worker that crashes like a nat
     const reports: EngineCrashReport[] = [];
     const { client, starts, cleanup } = fakeClient({}, reports);
     try {
-      await assert.rejects(client.request('load', { model: 'crashes-on-load', kind: 'generator' }), /exited with code 139: loading crashes-on-load \| Segmentation fault.*while loading crashes-on-load/);
+      await assert.rejects(
+        client.request('load', { model: 'crashes-on-load', kind: 'generator' }),
+        /exited with code 139: loading crashes-on-load \| Segmentation fault.*while loading crashes-on-load/,
+      );
       assert.equal(reports.length, 1);
       assert.deepEqual(reports[0]!.models, ['crashes-on-load']);
       assert.match(reports[0]!.message, /Segmentation fault in MlasGemm.*while loading crashes-on-load \(not loaded again until you run "Chatwright: Restart Inference Engine"\)/);
       for (let attempt = 0; attempt < 3; attempt++) {
-        await assert.rejects(client.request('load', { model: 'crashes-on-load', kind: 'generator' }), /crashes-on-load crashed the inference engine while loading.*not loaded again until you run "Chatwright: Restart Inference Engine"/);
+        await assert.rejects(
+          client.request('load', { model: 'crashes-on-load', kind: 'generator' }),
+          /crashes-on-load crashed the inference engine while loading.*not loaded again until you run "Chatwright: Restart Inference Engine"/,
+        );
       }
       assert.equal(starts().length, 1, 'refused without starting a process');
       const other = await client.request('load', { model: 'fine', kind: 'embedder' });

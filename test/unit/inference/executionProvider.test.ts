@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import { InferenceEngine } from '../../../src/core/inference/inferenceEngine';
 import { openWithFallback } from '../../../src/core/inference/onnxSession';
 import { runTypeScriptChild } from '../../support/childRun';
-import { decoderModel, encoderModel } from './testModels';
+import { decoderModel, encoderModel } from '../../support/testModels';
 
-const openSessionChild = join(__dirname, 'children', 'openSession.ts');
+const openSessionChild = join(__dirname, '..', '..', 'support', 'children', 'openSession.ts');
 
 describe('execution providers', () => {
   it('uses CUDA when it opens', async () => {

@@ -3,7 +3,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { OnnxTextGenerator } from '../../../src/core/inference/textGenerator';
-import { cosine, decoderModel, encoderModel } from './testModels';
+import { cosine, decoderModel, encoderModel } from '../../support/testModels';
 
 const chat = [{ role: 'user', content: 'Say something.' }];
 
@@ -198,10 +198,15 @@ describe('streamed answers of a scripted model', () => {
     const generator = await OnnxTextGenerator.load(scripted.dir);
     const controller = new AbortController();
     let tokensAfterAbort = 0;
-    const result = await generator.generate(chat, { temperature: 0 }, () => {
-      if (controller.signal.aborted) tokensAfterAbort++;
-      controller.abort();
-    }, controller.signal);
+    const result = await generator.generate(
+      chat,
+      { temperature: 0 },
+      () => {
+        if (controller.signal.aborted) tokensAfterAbort++;
+        controller.abort();
+      },
+      controller.signal,
+    );
     assert.equal(result.stats.finishReason, 'cancelled');
     assert.equal(result.text, 'Gr');
     assert.equal(tokensAfterAbort, 0);

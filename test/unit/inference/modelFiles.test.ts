@@ -10,7 +10,7 @@ import { configNumber, ModelError, openModelFolder } from '../../../src/core/inf
 import { openOnnxSession } from '../../../src/core/inference/onnxSession';
 import { runTypeScriptChild } from '../../support/childRun';
 import { scratchDir } from '../../support/scratchDir';
-import { encoderModel } from './testModels';
+import { encoderModel } from '../../support/testModels';
 
 /** A test must end well within this: before the files were checked, a pipe hung the loader forever. */
 const fast = { timeout: 15_000 };
@@ -193,7 +193,7 @@ describe('ONNX files and their external data', () => {
   it('refuses external data at a named pipe', { timeout: 60_000 }, async () => {
     const file = modelWithData('data-pipe_bin', 'pipe.bin');
     // In a child process: onnxruntime also logs this refusal from C++ straight to stderr, which is captured here.
-    const run = await runTypeScriptChild('onnx-external-data-pipe', join(__dirname, 'children', 'openSession.ts'), [file, 'cpu']);
+    const run = await runTypeScriptChild('onnx-external-data-pipe', join(__dirname, '..', '..', 'support', 'children', 'openSession.ts'), [file, 'cpu']);
     assert.equal(run.status, 0, run.stderr);
     const { error } = JSON.parse(run.stdout) as { error?: { isModelError: boolean; message: string; file?: string } };
     assert.ok(error?.isModelError, `expected a ModelError, got ${run.stdout}`);

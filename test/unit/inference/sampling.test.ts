@@ -51,7 +51,9 @@ describe('sampling', () => {
     assert.deepEqual(topKIndices(logits([1, 9, 3, 7, 5]), 3), [1, 3, 4]);
     const random = new SeededRandom(5);
     const values = Float32Array.from({ length: 1000 }, () => random.next());
-    const expected = Array.from(values.keys()).sort((a, b) => values[b]! - values[a]!).slice(0, 10);
+    const expected = Array.from(values.keys())
+      .sort((a, b) => values[b]! - values[a]!)
+      .slice(0, 10);
     assert.deepEqual(topKIndices(values, 10), expected);
   });
 });

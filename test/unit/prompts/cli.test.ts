@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fixtures, qwen3ModelFolder, realPrompty, realPromptyFiles } from './helpers';
+import { fixtures, qwen3ModelFolder, realPrompty, realPromptyFiles } from '../../support/promptFixtures';
 import { runCliCaptured, type CapturedCliRun } from '../../support/cli';
 import { scratchDir } from '../../support/scratchDir';
 

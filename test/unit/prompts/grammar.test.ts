@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createRegistry, type IGrammarConfig } from 'vscode-tmgrammar-test/dist/common/index';
 import { parseGrammarTestCase, runGrammarTestCase } from 'vscode-tmgrammar-test/dist/unit/index';
-import { realPromptyFiles } from './helpers';
+import { realPromptyFiles } from '../../support/promptFixtures';
 
 const root = join(__dirname, '..', '..', '..');
 const grammarTests = join(root, 'test', 'grammar');
@@ -14,7 +14,9 @@ const grammarTests = join(root, 'test', 'grammar');
  * code-server (VS Code 1.100.3), exactly as the editor combines them.
  */
 function grammars(): IGrammarConfig[] {
-  const list: IGrammarConfig[] = [{ path: join(root, 'syntaxes', 'prompty.tmLanguage.json'), scopeName: 'source.prompty', language: 'prompty', embeddedLanguages: { 'meta.embedded.block.yaml': 'yaml' } }];
+  const list: IGrammarConfig[] = [
+    { path: join(root, 'syntaxes', 'prompty.tmLanguage.json'), scopeName: 'source.prompty', language: 'prompty', embeddedLanguages: { 'meta.embedded.block.yaml': 'yaml' } },
+  ];
   const yamlFolder = join(root, 'test', 'host', 'node_modules', 'code-server', 'lib', 'vscode', 'extensions', 'yaml', 'syntaxes');
   if (!existsSync(yamlFolder)) throw new Error(`VS Code's YAML grammar is not at ${yamlFolder}: install the test host first (npm run test-host).`);
   for (const file of readdirSync(yamlFolder).filter((name) => name.endsWith('.tmLanguage.json'))) {
@@ -30,7 +32,10 @@ describe('prompty TextMate grammar (vscode-tmgrammar-test)', () => {
     it(`passes the assertions in test/grammar/${file}`, async () => {
       const testCase = parseGrammarTestCase(readFileSync(join(grammarTests, file), 'utf8'));
       const failures = await runGrammarTestCase(registry, testCase);
-      assert.deepEqual(failures.map((f) => `line ${f.line + 1}:${f.start}-${f.end}: missing ${f.missing.join(' ')} unexpected ${f.unexpected.join(' ')} (got ${f.actual.join(' ')})`), []);
+      assert.deepEqual(
+        failures.map((f) => `line ${f.line + 1}:${f.start}-${f.end}: missing ${f.missing.join(' ')} unexpected ${f.unexpected.join(' ')} (got ${f.actual.join(' ')})`),
+        [],
+      );
     });
   }
 
@@ -55,7 +60,11 @@ describe('prompty TextMate grammar (vscode-tmgrammar-test)', () => {
         }
         if (line.length > 0) assert.ok(!scopesAt(0).includes('meta.embedded.block.yaml'), `${file}:${index + 1} is body, not YAML`);
         if (/^\s*(system|user|assistant):\s*$/.test(line)) assert.ok(scopesAt(line.indexOf(line.trim()[0]!)).includes('entity.name.tag.role.prompty'), `${file}:${index + 1} role`);
-        for (const match of line.matchAll(/\{\{/g)) assert.ok(scopesAt(match.index + 2).some((s) => s === 'meta.expression.jinja'), `${file}:${index + 1}:${match.index + 1} expression`);
+        for (const match of line.matchAll(/\{\{/g))
+          assert.ok(
+            scopesAt(match.index + 2).some((s) => s === 'meta.expression.jinja'),
+            `${file}:${index + 1}:${match.index + 1} expression`,
+          );
       });
       assert.ok(closedAt > 0, `${file} has a closed front matter`);
       assert.ok(stack!.depth <= 2, `${file}: no rule is left open at the end (depth ${stack!.depth})`);

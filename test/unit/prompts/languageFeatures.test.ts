@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { completePrompty, definitionPrompty, foldingPrompty, hoverPrompty, symbolsPrompty } from '../../../src/core/prompts/promptyLanguageFeatures';
-import { fixtures, positionOf } from './helpers';
+import { fixtures, positionOf } from '../../support/promptFixtures';
 
 const file = join(fixtures, 'support.prompty');
 const text = readFileSync(file, 'utf8');
@@ -85,7 +85,10 @@ describe('hover, definition, symbols, folding', () => {
     assert.equal(target.path, join(fixtures, 'support.examples.jsonl'));
   });
   it('lists the front matter and the role sections as symbols', () => {
-    assert.deepEqual(symbolsPrompty(analysis).map((symbol) => symbol.name), ['Support Assistant', 'system:', 'user:']);
+    assert.deepEqual(
+      symbolsPrompty(analysis).map((symbol) => symbol.name),
+      ['Support Assistant', 'system:', 'user:'],
+    );
   });
   it('folds the front matter, role sections and multi-line blocks', () => {
     const ranges = foldingPrompty(analysis);

@@ -3,12 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadModelPromptInfo } from '../../../src/core/prompts/chatTemplate';
+import { loadModelPromptInfo } from '../../../src/core/prompts/modelPromptInfo';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { validatePromptTemplateFile } from '../../../src/core/prompts/promptyFile';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { readWorkspaceFile } from '../../../src/core/prompts/workspaceFiles';
-import { positionOf } from './helpers';
+import { positionOf } from '../../support/promptFixtures';
 import { scratchDir } from '../../support/scratchDir';
 
 /** Before the files were checked, a pipe hung the reader forever: each test must end well within this. */
@@ -45,11 +45,17 @@ describe("the prompt preview's model folder", () => {
     const before = process.memoryUsage().arrayBuffers;
     const info = loadModelPromptInfo(model);
     assert.ok(process.memoryUsage().arrayBuffers - before < 64 << 20, 'no large allocation');
-    assert.ok(info.notes.some((note) => note.includes(`${join(model, 'config.json')} is a device, not a regular file`)), info.notes.join('\n'));
-    assert.ok(info.notes.some((note) => note.includes(`${join(model, 'tokenizer.json')} is a named pipe, not a regular file`)), info.notes.join('\n'));
+    assert.ok(
+      info.notes.some((note) => note.includes(`${join(model, 'config.json')} is a device, not a regular file`)),
+      info.notes.join('\n'),
+    );
+    assert.ok(
+      info.notes.some((note) => note.includes(`${join(model, 'tokenizer.json')} is a named pipe, not a regular file`)),
+      info.notes.join('\n'),
+    );
     assert.equal(info.tokenizer, undefined);
     assert.equal(info.contextWindow, 131072, 'model_max_length of tokenizer_config.json still applies');
-    assert.equal(info.chatTemplateSource, 'tokenizer_config.json');
+    assert.equal(info.chatTemplate?.fileName, 'tokenizer_config.json');
   });
 
   it('refuses an oversized tokenizer_config.json, naming its size and the limit, and says so first', fast, () => {
@@ -65,7 +71,7 @@ describe("the prompt preview's model folder", () => {
     replaceWithFifo(join(model, 'chat_template.jinja'));
     const info = loadModelPromptInfo(model);
     assert.match(info.notes[0]!, /chat_template\.jinja is a named pipe/);
-    assert.equal(info.chatTemplateSource, 'tokenizer_config.json', 'the template in tokenizer_config.json is used instead');
+    assert.equal(info.chatTemplate?.fileName, 'tokenizer_config.json', 'the template in tokenizer_config.json is used instead');
   });
 });
 
@@ -91,7 +97,10 @@ describe('files named by a template', () => {
     assert.match(finding.message, /named pipe/);
     assert.deepEqual(finding.range.start, positionOf(text, 'examples.jsonl'));
     const rendered = await renderPrompt({ text, templatePath, workspaceRoots: [folder] });
-    assert.ok(rendered.warnings.some((warning) => /examples\.jsonl.*named pipe/.test(warning)), rendered.warnings.join('\n'));
+    assert.ok(
+      rendered.warnings.some((warning) => /examples\.jsonl.*named pipe/.test(warning)),
+      rendered.warnings.join('\n'),
+    );
   });
 
   it('refuses a device even inside the allowed folder, and a link to one as outside the workspace', fast, () => {

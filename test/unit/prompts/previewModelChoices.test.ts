@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type CachedModel } from '../../../src/core/hub/cacheScan';
 import { previewModelChoices, validPreviewModel } from '../../../src/core/prompts/previewModelChoices';
-import { isPreviewFromWebview } from '../../../src/shared/promptPreviewProtocol';
+import { validPreviewInputs } from '../../../src/shared/promptPreviewProtocol';
 
 function cached(repoId: string, paths: string[]): CachedModel {
   const files = paths.map((path) => ({ path, size: 10, present: true }));
@@ -40,6 +40,11 @@ describe("the prompt preview's model list", () => {
     assert.match(bare?.description ?? '', /messages only/);
   });
 
+  it('counts a chat_template.json (the processor template of multimodal models) as a chat template', () => {
+    const multimodal = cached('org/vision-chat', ['config.json', 'tokenizer.json', 'chat_template.json', 'onnx/model.onnx']);
+    assert.equal(previewModelChoices([multimodal], {}).find((choice) => choice.id === 'org/vision-chat')?.exactPrompt, true);
+  });
+
   it('puts the current choice first, also when it is a folder or no longer cached', () => {
     assert.equal(previewModelChoices([bareModel, chatModel], { chosen: 'org/bare' })[1]!.id, 'org/bare');
     const folder = previewModelChoices([chatModel], { chosen: '/models/mine' })[1]!;
@@ -63,14 +68,13 @@ describe('the remembered preview model, read back from storage', () => {
 });
 
 describe('messages from the preview webview', () => {
-  it('accepts the model button and "Try in Chat"', () => {
-    assert.ok(isPreviewFromWebview({ type: 'choosePreviewModel' }));
-    assert.ok(isPreviewFromWebview({ type: 'tryInChat' }));
+  it('accepts the values typed in the inputs form', () => {
+    assert.deepEqual(validPreviewInputs({ inputs: { question: 'How?', history: '[]' } }), { inputs: { question: 'How?', history: '[]' } });
   });
 
-  it('refuses unknown messages and bad inputs', () => {
-    assert.equal(isPreviewFromWebview({ type: 'setPreviewModel', id: '/etc' }), false);
-    assert.equal(isPreviewFromWebview({ type: 'setInputs', inputs: { a: 1 } }), false);
-    assert.equal(isPreviewFromWebview('tryInChat'), false);
+  it('refuses bad inputs', () => {
+    assert.equal(validPreviewInputs({ inputs: { a: 1 } }), undefined);
+    assert.equal(validPreviewInputs({ inputs: ['x'] }), undefined);
+    assert.equal(validPreviewInputs('tryInChat'), undefined);
   });
 });

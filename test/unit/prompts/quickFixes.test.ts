@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { type PromptFinding } from '../../../src/core/prompts/promptFinding';
-import { TextPositions } from '../../../src/core/prompts/textPositions';
+import { TextPositions } from '../../../src/core/text/lineIndex';
 
 const context = { workspaceRoots: [] as string[], checkModelCache: false };
 
@@ -33,7 +33,10 @@ describe('quick fixes', () => {
   it('keeps the indentation of an indented heading', () => {
     const fixed = fixFirst('---\nname: x\n---\nsystem:\nBe brief.\n  #assistant  \nhello\n', 'role-heading-without-colon');
     assert.match(fixed, /\n {2}assistant: {2}\nhello/);
-    assert.deepEqual(analyzePrompty(fixed, context).findings.filter((f) => f.code === 'role-heading-without-colon'), []);
+    assert.deepEqual(
+      analyzePrompty(fixed, context).findings.filter((f) => f.code === 'role-heading-without-colon'),
+      [],
+    );
   });
   it('declares an undeclared variable in a v1 inputs map', () => {
     const fixed = fixFirst('---\ninputs:\n  question:\n    type: string\n---\nuser:\n{{ question }} {{ topic }}\n', 'undeclared-variable');

@@ -8,7 +8,7 @@ import { bm25Scores, selectExamples, type FewShotExample } from '../../../src/co
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
 import { defaultRenderWorkerScript, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { splitMessages } from '../../../src/core/prompts/promptMessages';
-import { fixtures, qwen3ModelFolder, realPrompty, realPromptyFiles } from './helpers';
+import { fixtures, qwen3ModelFolder, realPrompty, realPromptyFiles } from '../../support/promptFixtures';
 import { scratchDir } from '../../support/scratchDir';
 
 const model = qwen3ModelFolder();
@@ -32,7 +32,10 @@ describe('rendering: the real Prompty files', () => {
   it('splits on role lines and keeps inline `user: …` lines as text (shakespeare.prompty)', async () => {
     const file = join(realPrompty, 'microsoft__prompty_v1/web/docs/getting-started/first-prompty/shakespeare.prompty');
     const rendered = await renderPrompt({ text: readFileSync(file, 'utf8'), templatePath: file, workspaceRoots: [realPrompty] });
-    assert.deepEqual(rendered.messages.map((m) => m.role), ['system', 'user']);
+    assert.deepEqual(
+      rendered.messages.map((m) => m.role),
+      ['system', 'user'],
+    );
     assert.match(rendered.messages[0]!.content, /user: Please write a short text turning down/);
     assert.equal(rendered.messages[1]!.content, 'Please write a short text inviting friends to a Game Night.');
   });
@@ -45,7 +48,10 @@ describe('rendering: the real Prompty files', () => {
     const file = join(realPrompty, 'microsoft__prompty_v1/runtime/prompty/tests/prompts/basic.prompty');
     const rendered = await renderPrompt({ text: readFileSync(file, 'utf8'), templatePath: file, workspaceRoots: [realPrompty], inputs: { question: 'Why?' } });
     assert.equal(rendered.messages.at(-1)!.content, 'Why?');
-    assert.deepEqual(rendered.inputs.find((i) => i.name === 'question'), { name: 'question', value: 'Why?', source: 'given' });
+    assert.deepEqual(
+      rendered.inputs.find((i) => i.name === 'question'),
+      { name: 'question', value: 'Why?', source: 'given' },
+    );
   });
 });
 
@@ -87,14 +93,26 @@ describe('few-shot examples', () => {
   const file = join(fixtures, 'support.prompty');
   it('inserts the examples after the system message, most similar first (BM25 without an embedder)', async () => {
     const rendered = await renderPrompt({ text: readFileSync(file, 'utf8'), templatePath: file, workspaceRoots: [fixtures] });
-    assert.deepEqual(rendered.messages.map((m) => `${m.role}/${m.source}`), ['system/template', 'user/example', 'assistant/example', 'user/example', 'assistant/example', 'user/template']);
+    assert.deepEqual(
+      rendered.messages.map((m) => `${m.role}/${m.source}`),
+      ['system/template', 'user/example', 'assistant/example', 'user/example', 'assistant/example', 'user/template'],
+    );
     assert.equal(rendered.messages[1]!.content, 'I forgot my password and cannot sign in.');
     assert.match(rendered.examples!.method, /BM25.*no embedding model/);
     assert.match(rendered.messages[0]!.content, /- plan: FREE\n/);
   });
-  const examples: FewShotExample[] = ['apples and pears', 'the weather in Paris', 'reset my password', 'bananas'].map((text, line) => ({ line, messages: [{ role: 'user', content: text }, { role: 'assistant', content: 'ok' }] }));
+  const examples: FewShotExample[] = ['apples and pears', 'the weather in Paris', 'reset my password', 'bananas'].map((text, line) => ({
+    line,
+    messages: [
+      { role: 'user', content: text },
+      { role: 'assistant', content: 'ok' },
+    ],
+  }));
   it('`first` takes the first k rows', async () => {
-    assert.deepEqual((await selectExamples(examples, { k: 2, strategy: 'first' })).examples.map((e) => e.line), [0, 1]);
+    assert.deepEqual(
+      (await selectExamples(examples, { k: 2, strategy: 'first' })).examples.map((e) => e.line),
+      [0, 1],
+    );
   });
   it('`random` is reproducible for a seed and differs across seeds', async () => {
     const a = (await selectExamples(examples, { k: 2, strategy: 'random', seed: 7 })).examples.map((e) => e.line);
@@ -114,7 +132,10 @@ describe('few-shot examples', () => {
       embed: (texts) => Promise.resolve(texts.map((text) => Float32Array.from('aeiou', (v) => [...text].filter((c) => c === v).length))),
     };
     const result = await selectExamples(examples, { k: 1, strategy: 'similar', query: 'aaa', embedder });
-    assert.deepEqual(result.examples.map((e) => e.line), [3]);
+    assert.deepEqual(
+      result.examples.map((e) => e.line),
+      [3],
+    );
     assert.match(result.method, /embeddings \(toy\)/);
   });
   it('BM25 ranks the document sharing rare words first', () => {
@@ -125,10 +146,16 @@ describe('few-shot examples', () => {
 
 describe('message splitting', () => {
   it('puts text before the first role line in a system message and drops empty roles', () => {
-    assert.deepEqual(splitMessages('Be nice.\nuser:\nhi\nassistant:\n'), [{ role: 'system', content: 'Be nice.' }, { role: 'user', content: 'hi' }]);
+    assert.deepEqual(splitMessages('Be nice.\nuser:\nhi\nassistant:\n'), [
+      { role: 'system', content: 'Be nice.' },
+      { role: 'user', content: 'hi' },
+    ]);
   });
   it('accepts `# role:` headings and role attributes', () => {
-    assert.deepEqual(splitMessages('# System:\na\nuser[name=bob]:\nb'), [{ role: 'system', content: 'a' }, { role: 'user', content: 'b' }]);
+    assert.deepEqual(splitMessages('# System:\na\nuser[name=bob]:\nb'), [
+      { role: 'system', content: 'a' },
+      { role: 'user', content: 'b' },
+    ]);
   });
 });
 
@@ -170,13 +197,19 @@ describe('rendering: Prompty v2 map inputs with Mustache', () => {
     const file = join(fixtures, 'v2-map-inputs.prompty');
     const rendered = await renderPrompt({ text: readFileSync(file, 'utf8'), templatePath: file, workspaceRoots: [fixtures] });
     assert.equal(rendered.format, 'mustache');
-    assert.deepEqual(rendered.messages.map((m) => [m.role, m.content]), [['system', 'You plan trips.'], ['user', 'Plan 1 day(s) in Lisbon.']]);
+    assert.deepEqual(
+      rendered.messages.map((m) => [m.role, m.content]),
+      [
+        ['system', 'You plan trips.'],
+        ['user', 'Plan 1 day(s) in Lisbon.'],
+      ],
+    );
   });
 });
 
 describe('token counts', () => {
   it('per-message counts plus the generation prompt add up to the whole prompt, on every render', async () => {
-    const { loadModelPromptInfo, applyChatTemplate } = await import('../../../src/core/prompts/chatTemplate');
+    const { loadModelPromptInfo, applyChatTemplate } = await import('../../../src/core/prompts/modelPromptInfo');
     const info = loadModelPromptInfo(model);
     const messages = [
       { role: 'system', content: 'Be brief.' },
@@ -185,7 +218,10 @@ describe('token counts', () => {
       { role: 'user', content: 'And now?' },
     ];
     for (let i = 0; i < 3; i++) {
-      const applied = applyChatTemplate(info, messages.map((m, index) => (index === 1 ? { ...m, content: `${m.content} ${i}` } : m)));
+      const applied = applyChatTemplate(
+        info,
+        messages.map((m, index) => (index === 1 ? { ...m, content: `${m.content} ${i}` } : m)),
+      );
       const exact = info.tokenizer!.encode(applied.prompt, { add_special_tokens: false }).ids.length;
       assert.equal(applied.totalTokens, exact);
       assert.ok(applied.messageTokens!.reduce((a, b) => a + b, 0) < exact);

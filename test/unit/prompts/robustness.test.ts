@@ -5,10 +5,49 @@ import fc from 'fast-check';
 import { analyzePrompty } from '../../../src/core/prompts/promptyDiagnostics';
 import { completePrompty, definitionPrompty, foldingPrompty, hoverPrompty, symbolsPrompty } from '../../../src/core/prompts/promptyLanguageFeatures';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
-import { realPromptyFiles } from './helpers';
+import { realPromptyFiles } from '../../support/promptFixtures';
 
 const context = { workspaceRoots: [] as string[], checkModelCache: false };
-const pieces = ['---\n', '\n', 'name: x\n', 'model:\n  api: chat\n', '  parameters: {temperature: 3}\n', 'inputs:\n  q: {type: string}\n', '[', ']', '{', '}', '{{', '}}', '{%', '%}', '{#', '#}', 'for x in q', 'endfor', 'if', 'endif', 'system:\n', 'user:\n', 'bot:\n', '"', "'", '|', 'upper', ':', '- ', '  ', '\t', '&a', '*a', '!!str', 'é', '\r\n', '{{#s}}', '{{/s}}'];
+const pieces = [
+  '---\n',
+  '\n',
+  'name: x\n',
+  'model:\n  api: chat\n',
+  '  parameters: {temperature: 3}\n',
+  'inputs:\n  q: {type: string}\n',
+  '[',
+  ']',
+  '{',
+  '}',
+  '{{',
+  '}}',
+  '{%',
+  '%}',
+  '{#',
+  '#}',
+  'for x in q',
+  'endfor',
+  'if',
+  'endif',
+  'system:\n',
+  'user:\n',
+  'bot:\n',
+  '"',
+  "'",
+  '|',
+  'upper',
+  ':',
+  '- ',
+  '  ',
+  '\t',
+  '&a',
+  '*a',
+  '!!str',
+  'é',
+  '\r\n',
+  '{{#s}}',
+  '{{/s}}',
+];
 const templateish = fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 6 })), { maxLength: 60 }).map((parts) => parts.join(''));
 
 /** Every language feature at every line of a text: none may throw. */
@@ -43,10 +82,16 @@ describe('robustness (property-based): malformed YAML, Jinja and Mustache never 
   });
 
   it('arbitrary template-like text', () => {
-    fc.assert(fc.property(templateish, (text) => exerciseAll(text)), { numRuns: 300 });
+    fc.assert(
+      fc.property(templateish, (text) => exerciseAll(text)),
+      { numRuns: 300 },
+    );
   });
   it('arbitrary unicode text', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => exerciseAll(text)), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => exerciseAll(text)),
+      { numRuns: 200 },
+    );
   });
   it('real templates with random cuts and insertions', () => {
     const texts = realPromptyFiles().map((file) => readFileSync(file, 'utf8'));

@@ -16,7 +16,10 @@ describe('"New Prompt Template" scaffold', () => {
     const context = { templatePath: join(folder, 'billing-help.prompty'), workspaceRoots: [folder], checkModelCache: false };
     assert.deepEqual(analyzePrompty(files.template, context).findings, []);
     const rendered = await renderPrompt({ text: files.template, ...context });
-    assert.deepEqual(rendered.messages.map((m) => `${m.role}/${m.source}`), ['system/template', 'user/example', 'assistant/example', 'user/example', 'assistant/example', 'user/template']);
+    assert.deepEqual(
+      rendered.messages.map((m) => `${m.role}/${m.source}`),
+      ['system/template', 'user/example', 'assistant/example', 'user/example', 'assistant/example', 'user/template'],
+    );
     assert.match(rendered.messages[0]!.content, /Billing Help/);
   });
   it('names the chosen model when there is one', () => {

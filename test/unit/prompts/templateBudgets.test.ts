@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Template } from '@huggingface/jinja';
 import { loadTokenCounter } from '../../../src/core/datasets/tokenizer';
-import { GuardedJinjaTemplate, renderGuardedMustache, TemplateBudgetError } from '../../../src/core/prompts/guardedTemplates';
+import { GuardedJinjaTemplate, renderGuardedMustache, TemplateBudgetError } from '../../../src/core/templates/guardedTemplates';
 import { renderPrompt } from '../../../src/core/prompts/renderPrompt';
-import { defaultRenderWorkerScript, RenderFailure, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
+import { RenderFailure } from '../../../src/core/prompts/renderErrors';
+import { defaultRenderWorkerScript, RenderSandbox } from '../../../src/core/prompts/renderSandbox';
 import { renderTemplateBody } from '../../../src/core/prompts/templateRendering';
 import { runCliCaptured } from '../../support/cli';
-import { qwen3ModelFolder } from './helpers';
+import { qwen3ModelFolder } from '../../support/promptFixtures';
 import { scratchDir } from '../../support/scratchDir';
 
 const scratch: string[] = [];
@@ -39,7 +40,10 @@ const doubling = "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set 
 
 describe('template budgets: every Jinja and Mustache render is bounded', () => {
   it('refuses range(10**9) with a clear error instead of aborting the process', () => {
-    assert.throws(() => renderTemplateBody('{% for i in range(10**9) %}{% endfor %}', 'jinja2', {}), (error: unknown) => error instanceof TemplateBudgetError && /range\(\) of 1,000,000,000 items is over the limit of 1,000,000/.test(error.message));
+    assert.throws(
+      () => renderTemplateBody('{% for i in range(10**9) %}{% endfor %}', 'jinja2', {}),
+      (error: unknown) => error instanceof TemplateBudgetError && /range\(\) of 1,000,000,000 items is over the limit of 1,000,000/.test(error.message),
+    );
   });
   it('stops a nested loop by its loop budget', () => {
     const started = Date.now();
@@ -48,7 +52,10 @@ describe('template budgets: every Jinja and Mustache render is bounded', () => {
   });
   it('stops a loop by its time budget when the loop budget allows it', () => {
     const started = Date.now();
-    assert.throws(() => renderTemplateBody(nestedLoop, 'jinja2', {}, { timeMs: 200, maxLoopIterations: 1e12 }), (error: unknown) => error instanceof TemplateBudgetError && error.budget === 'timeMs' && /Rendering stopped after 200 ms/.test(error.message));
+    assert.throws(
+      () => renderTemplateBody(nestedLoop, 'jinja2', {}, { timeMs: 200, maxLoopIterations: 1e12 }),
+      (error: unknown) => error instanceof TemplateBudgetError && error.budget === 'timeMs' && /Rendering stopped after 200 ms/.test(error.message),
+    );
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
   });
   it('stops text that doubles in a loop by the output budget', () => {
@@ -58,7 +65,10 @@ describe('template budgets: every Jinja and Mustache render is bounded', () => {
     assert.throws(() => renderTemplateBody("{{ 'x' * 10**9 }}", 'jinja2', {}), /Unknown operator "\*"/);
   });
   it('stops a list that doubles in a loop by the item budget', () => {
-    assert.throws(() => renderTemplateBody('{% set ns = namespace(a=[1]) %}{% for i in range(60) %}{% set ns.a = ns.a + ns.a %}{% endfor %}{{ ns.a|length }}', 'jinja2', {}), /a list of over 1,000,000 items/);
+    assert.throws(
+      () => renderTemplateBody('{% set ns = namespace(a=[1]) %}{% for i in range(60) %}{% set ns.a = ns.a + ns.a %}{% endfor %}{{ ns.a|length }}', 'jinja2', {}),
+      /a list of over 1,000,000 items/,
+    );
   });
   it('stops a macro that calls itself without end', () => {
     assert.throws(() => renderTemplateBody('{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(1) }}', 'jinja2', {}), /nests too deeply/);
@@ -71,7 +81,16 @@ describe('template budgets: every Jinja and Mustache render is bounded', () => {
     const folder = qwen3ModelFolder();
     scratch.push(folder);
     const source = (JSON.parse(readFileSync(join(folder, 'tokenizer_config.json'), 'utf8')) as { chat_template: string }).chat_template;
-    const values = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi {{ not a tag }}' }, { role: 'assistant', content: '<think>\nx\n</think>\n\nHello.' }, { role: 'user', content: 'Again' }], add_generation_prompt: true, enable_thinking: false };
+    const values = {
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi {{ not a tag }}' },
+        { role: 'assistant', content: '<think>\nx\n</think>\n\nHello.' },
+        { role: 'user', content: 'Again' },
+      ],
+      add_generation_prompt: true,
+      enable_thinking: false,
+    };
     assert.equal(new GuardedJinjaTemplate(source, { chatTemplate: true }).render(values), new Template(source).render(values));
   });
 });
@@ -81,7 +100,10 @@ describe("a model's chat template with range(10**9) (tokenizer_config.json) is a
   it('in the preview (render sandbox), naming the model folder', async () => {
     const sandbox = new RenderSandbox({ workerScript: defaultRenderWorkerScript(), timeoutMs: 3000 });
     try {
-      await assert.rejects(sandbox.render({ text: 'user:\nhello', workspaceRoots: [], model }), (error: unknown) => error instanceof RenderFailure && error.origin === 'model' && error.message.includes(model) && /range\(\) of 1,000,000,000 items/.test(error.message));
+      await assert.rejects(
+        sandbox.render({ text: 'user:\nhello', workspaceRoots: [], model }),
+        (error: unknown) => error instanceof RenderFailure && error.origin === 'model' && error.message.includes(model) && /range\(\) of 1,000,000,000 items/.test(error.message),
+      );
       const rendered = await sandbox.render({ text: 'user:\nstill works', workspaceRoots: [] });
       assert.equal(rendered.messages[0]!.content, 'still works');
     } finally {
@@ -103,7 +125,15 @@ describe("a model's chat template with range(10**9) (tokenizer_config.json) is a
   });
   it('in `chatwright validate --tokenizer <folder>` (exit 2 with the message)', async () => {
     const folder = tempFolder();
-    writeFileSync(join(folder, 'train.jsonl'), `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`);
+    writeFileSync(
+      join(folder, 'train.jsonl'),
+      `${JSON.stringify({
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: 'hello' },
+        ],
+      })}\n`,
+    );
     const result = await runCliCaptured(['validate', 'train.jsonl', '--tokenizer', model, '--max-tokens', '100', '--no-splits'], { cwd: folder });
     assert.equal(result.code, 2, result.stdout + result.stderr);
     assert.match(result.stderr, /train\.jsonl: .*cannot be used to count tokens: range\(\) of 1,000,000,000 items/);
@@ -113,7 +143,9 @@ describe("a model's chat template with range(10**9) (tokenizer_config.json) is a
 describe('token counting with a chat template that runs out of budget on one row', () => {
   it('counts that row and the rest with the ChatML layout', async () => {
     // Plain conversations render; a row with a "loop" turn runs a nested loop.
-    const model = modelWithChatTemplate("{% for m in messages %}{% if m.role == 'loop' %}{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}{% endif %}[{{ m.content }}]{% endfor %}");
+    const model = modelWithChatTemplate(
+      "{% for m in messages %}{% if m.role == 'loop' %}{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}{% endif %}[{{ m.content }}]{% endfor %}",
+    );
     const counter = await loadTokenCounter(model);
     assert.equal(counter.renderChat!([{ role: 'user', content: 'hi' }]), '[hi]');
     const started = Date.now();

@@ -12,7 +12,10 @@ const read = (name: string): string => readFileSync(join(fixtures, name), 'utf8'
 const budget: ChunkBudget = { maxTokens: 256, overlapTokens: 32, counter: approximateTokenCounter };
 
 function lines(name: string, start: number, end: number): string {
-  return read(name).split('\n').slice(start - 1, end).join('\n');
+  return read(name)
+    .split('\n')
+    .slice(start - 1, end)
+    .join('\n');
 }
 
 describe('Markdown chunking (rclone docs)', () => {
@@ -52,7 +55,10 @@ describe('Markdown chunking (rclone docs)', () => {
 
   it('gives stable ids: re-chunking is identical, and an edit changes only the edited chunk', () => {
     const again = chunkBlocks('b2.md', textBlocks('markdown', source), budget);
-    assert.deepEqual(again.map((chunk) => chunk.id), chunks.map((chunk) => chunk.id));
+    assert.deepEqual(
+      again.map((chunk) => chunk.id),
+      chunks.map((chunk) => chunk.id),
+    );
     const edited = source.replace('The optimum number for you may vary', 'The optimum number for you might vary');
     assert.notEqual(edited, source);
     const after = chunkBlocks('b2.md', textBlocks('markdown', edited), budget);
@@ -159,7 +165,13 @@ describe('other formats', () => {
 
   it('plain text: paragraphs', () => {
     const blocks = textBlocks('text', read('notes.txt'));
-    assert.deepEqual(blocks.map((block) => [block.startLine, block.endLine]), [[1, 2], [4, 4]]);
+    assert.deepEqual(
+      blocks.map((block) => [block.startLine, block.endLine]),
+      [
+        [1, 2],
+        [4, 4],
+      ],
+    );
   });
 
   it('PDF: text per page with page numbers', async () => {

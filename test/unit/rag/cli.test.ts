@@ -33,7 +33,10 @@ describe('chatwright index / search', () => {
   it('cites PDF pages and prints JSON', async () => {
     const result = await cli(['search', '--db', 'docs/.chatwright/index.db', 'harbour master', '--json', '--path', '*.pdf'], dir);
     const parsed = JSON.parse(result.stdout) as { hits: { path: string; page?: number }[] };
-    assert.deepEqual(parsed.hits.map((hit) => [hit.path, hit.page]), [['guide.pdf', 2]]);
+    assert.deepEqual(
+      parsed.hits.map((hit) => [hit.path, hit.page]),
+      [['guide.pdf', 2]],
+    );
   });
 
   it('re-running only touches changed files', async () => {
@@ -102,18 +105,22 @@ describe('chatwright index / search: file names in line-oriented output', () => 
     }
   });
 
-  it('reports a file whose name is not valid UTF-8 as such, not as "no such file"', { skip: process.platform === 'win32' || process.platform === 'darwin' ? 'this file system takes only valid names' : false }, async () => {
-    const dir = scratchDir('cli-rag-names');
-    try {
-      mkdirSync(join(dir, 'docs'));
-      writeFileSync(join(dir, 'docs', 'good.md'), 'A good file.\n');
-      writeFileSync(Buffer.concat([Buffer.from(join(dir, 'docs', 'bad-')), Buffer.from([0xff]), Buffer.from('.md')]), 'An undecodable name.\n');
-      const result = await cli(['index', 'docs'], dir);
-      assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, /^skipped: bad-\ufffd\.md: the file name is not valid UTF-8/m);
-      assert.doesNotMatch(result.stderr, /ENOENT/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'reports a file whose name is not valid UTF-8 as such, not as "no such file"',
+    { skip: process.platform === 'win32' || process.platform === 'darwin' ? 'this file system takes only valid names' : false },
+    async () => {
+      const dir = scratchDir('cli-rag-names');
+      try {
+        mkdirSync(join(dir, 'docs'));
+        writeFileSync(join(dir, 'docs', 'good.md'), 'A good file.\n');
+        writeFileSync(Buffer.concat([Buffer.from(join(dir, 'docs', 'bad-')), Buffer.from([0xff]), Buffer.from('.md')]), 'An undecodable name.\n');
+        const result = await cli(['index', 'docs'], dir);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stderr, /^skipped: bad-\ufffd\.md: the file name is not valid UTF-8/m);
+        assert.doesNotMatch(result.stderr, /ENOENT/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -10,8 +10,8 @@ import { FolderIndexer } from '../../../src/core/rag/indexer';
 import { pdfBlocks } from '../../../src/core/rag/pdfBlocks';
 import { scanSources } from '../../../src/core/rag/sources';
 import { IndexStore } from '../../../src/core/rag/store';
-import { HashingEmbedder } from './hashingEmbedder';
-import { buildPdf, manyParagraphsPage, textPage } from './support/hostileDocuments';
+import { HashingEmbedder } from '../../support/hashingEmbedder';
+import { buildPdf, manyParagraphsPage, textPage } from '../../support/hostileDocuments';
 import { scratchDir } from '../../support/scratchDir';
 
 const temporary: string[] = [];
@@ -63,7 +63,10 @@ describe('one hostile document does not stop the index run', () => {
   it('a PDF over the page budget keeps its first pages', async () => {
     const pdf = buildPdf(Array.from({ length: 12 }, (_, index) => textPage(`Page ${index + 1} words`)));
     const text = await pdfBlocks(pdf, { ...defaultDocumentBudget, maxPages: 5 });
-    assert.deepEqual(text.blocks.map((block) => block.page), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      text.blocks.map((block) => block.page),
+      [1, 2, 3, 4, 5],
+    );
     assert.match(text.truncated ?? '', /^only the first 5 of 12 pages are indexed \(limit 5 per document\)/);
   });
 
@@ -113,7 +116,10 @@ describe('one hostile document does not stop the index run', () => {
   it('HTML nested 100,000 elements deep is read', () => {
     const html = `<html><body>${'<div><section>'.repeat(50_000)}<h1>Deep</h1><p>Bottom text.</p>${'</section></div>'.repeat(50_000)}</body></html>`;
     const blocks = textBlocks('html', html);
-    assert.deepEqual(blocks.map((block) => block.text), ['Deep', 'Bottom text.']);
+    assert.deepEqual(
+      blocks.map((block) => block.text),
+      ['Deep', 'Bottom text.'],
+    );
   });
 
   it('indexes the good files and records a reason for every hostile one, in one run', async () => {
@@ -183,7 +189,7 @@ describe('one hostile document does not stop the index run', () => {
 describe('a run that died while reading a file', () => {
   /** Indexes `root` in a child process and kills it (-9) while it parses `slow.pdf`, the second file. */
   async function killWhileReading(root: string, dbFile: string): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'support/indexChild.ts'), root, dbFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'support', 'children', 'indexChild.ts'), root, dbFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (data: Buffer) => {
@@ -207,7 +213,10 @@ describe('a run that died while reading a file', () => {
     const { store } = IndexStore.open(dbFile);
     const report = await new FolderIndexer({ root, store, previousRunFailure: 'ran out of memory (heap limit 1024 MB)' }).indexAll();
     assert.match(outcomes(store)['slow.pdf'] ?? '', /^error: the indexer ran out of memory \(heap limit 1024 MB\) while reading this file; it is skipped until it changes/);
-    assert.deepEqual(store.documents().map((doc) => doc.path), ['a.md', 'z.md']);
+    assert.deepEqual(
+      store.documents().map((doc) => doc.path),
+      ['a.md', 'z.md'],
+    );
     assert.equal(report.errors, 1);
     const started = performance.now();
     const next = await new FolderIndexer({ root, store }).indexAll();
@@ -230,7 +239,10 @@ describe('a run that died while reading a file', () => {
     await new FolderIndexer({ root, store }).indexAll();
     assert.match(outcomes(store)['slow.pdf'] ?? '', /^error: the indexer stopped 2 times while reading this file/);
     assert.equal(store.getMeta('readingDocument'), undefined);
-    assert.deepEqual(store.documents().map((doc) => doc.path), ['a.md', 'z.md']);
+    assert.deepEqual(
+      store.documents().map((doc) => doc.path),
+      ['a.md', 'z.md'],
+    );
     store.close();
   });
 });
@@ -242,7 +254,10 @@ describe('source walk', () => {
     symlinkSync('loop-a.md', join(root, 'loop-b.md'));
     writeFileSync(Buffer.from(join(root, 'bad-\xfe.md'), 'latin1'), 'x');
     const scan = scanSources(root);
-    assert.deepEqual(scan.files.map((file) => file.path), ['a.md']);
+    assert.deepEqual(
+      scan.files.map((file) => file.path),
+      ['a.md'],
+    );
     const reasons = Object.fromEntries(scan.skipped.map((entry) => [entry.path, entry.reason]));
     assert.match(reasons['loop-a.md'] ?? '', /symbolic link loop/);
     assert.match(reasons['bad-\ufffd.md'] ?? '', /not valid UTF-8/);

@@ -4,9 +4,9 @@ import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FolderIndexer } from '../../../src/core/rag/indexer';
-import { searchIndex } from '../../../src/core/rag/retriever';
+import { embedQuery, searchIndex } from '../../../src/core/rag/retriever';
 import { IndexStore } from '../../../src/core/rag/store';
-import { HashingEmbedder } from './hashingEmbedder';
+import { HashingEmbedder } from '../../support/hashingEmbedder';
 import { scratchDir } from '../../support/scratchDir';
 
 function workspace(files: Record<string, string | Buffer>): string {
@@ -21,7 +21,12 @@ function workspace(files: Record<string, string | Buffer>): string {
 const tempDb = (): string => join(scratchDir('index'), 'index.db');
 
 function manyDocs(count: number): Record<string, string> {
-  return Object.fromEntries(Array.from({ length: count }, (_, index) => [`docs/doc${String(index).padStart(4, '0')}.md`, `# Topic ${index}\n\nParagraph about item${index} and the harbour.\n\n## Details\n\nMore words about item${index}.\n`]));
+  return Object.fromEntries(
+    Array.from({ length: count }, (_, index) => [
+      `docs/doc${String(index).padStart(4, '0')}.md`,
+      `# Topic ${index}\n\nParagraph about item${index} and the harbour.\n\n## Details\n\nMore words about item${index}.\n`,
+    ]),
+  );
 }
 
 /** Every document's chunk count matches its rows, and FTS holds exactly the chunks. */
@@ -47,7 +52,10 @@ describe('folder indexer', () => {
     rmSync(join(root, 'c.txt'));
     const third = await new FolderIndexer({ root, store }).indexAll();
     assert.deepEqual([third.indexed, third.unchanged, third.removed], [2, 0, 2]);
-    assert.deepEqual(store.documents().map((doc) => doc.path), ['a.md', 'b2.md']);
+    assert.deepEqual(
+      store.documents().map((doc) => doc.path),
+      ['a.md', 'b2.md'],
+    );
     const hits = (await searchIndex(store, 'green lighthouse')).hits;
     assert.equal(hits[0]?.path, 'a.md');
     assertConsistent(store);
@@ -71,7 +79,13 @@ describe('folder indexer', () => {
   });
 
   it('records skipped and unreadable files with reasons and keeps going', async () => {
-    const root = workspace({ 'ok.md': '# Fine\n\ntext\n', 'bin.md': Buffer.from([0x23, 0x00, 0x01]), 'latin1.txt': Buffer.from([0x63, 0x61, 0x66, 0xe9]), 'locked.md': '# Locked\n', 'empty.pdf': 'not really a pdf' });
+    const root = workspace({
+      'ok.md': '# Fine\n\ntext\n',
+      'bin.md': Buffer.from([0x23, 0x00, 0x01]),
+      'latin1.txt': Buffer.from([0x63, 0x61, 0x66, 0xe9]),
+      'locked.md': '# Locked\n',
+      'empty.pdf': 'not really a pdf',
+    });
     chmodSync(join(root, 'locked.md'), 0o000);
     const { store } = IndexStore.open(tempDb());
     const report = await new FolderIndexer({ root, store }).indexAll();
@@ -81,7 +95,13 @@ describe('folder indexer', () => {
     assert.match(reasons['empty.pdf'] ?? '', /^error: cannot be parsed as pdf/);
     if (process.getuid?.() !== 0) assert.match(reasons['locked.md'] ?? '', /^error: cannot be read/);
     assert.ok(report.indexed >= 1);
-    assert.deepEqual(store.documents().map((doc) => doc.path).includes('ok.md'), true);
+    assert.deepEqual(
+      store
+        .documents()
+        .map((doc) => doc.path)
+        .includes('ok.md'),
+      true,
+    );
   });
 
   it('embeds with the model, reuses vectors of unchanged texts, and re-embeds everything when the model changes', async () => {
@@ -99,7 +119,7 @@ describe('folder indexer', () => {
     assert.equal(third.embedded, store.stats().chunks);
     assert.equal(store.stats().embeddedChunks, store.stats().chunks);
     assert.equal((store.db.prepare("SELECT count(*) AS n FROM embeddings WHERE model <> 'test/b@1'").get() as { n: number }).n, 0);
-    const response = await searchIndex(store, 'item3 harbour', { embedder: other });
+    const response = await searchIndex(store, 'item3 harbour', { queryEmbedding: await embedQuery(other, 'item3 harbour') });
     assert.equal(response.mode, 'hybrid');
     assert.equal(response.hits[0]?.path, 'docs/doc0003.md');
     assert.deepEqual(other.roles[other.roles.length - 1], 'query');
@@ -146,7 +166,7 @@ describe('folder indexer', () => {
   it('survives kill -9 in the middle: the index is consistent and the next run resumes', async () => {
     const root = workspace(manyDocs(300));
     const dbFile = tempDb();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'support/indexChild.ts'), root, dbFile, 'embed'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'support', 'children', 'indexChild.ts'), root, dbFile, 'embed'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (data: Buffer) => {
@@ -176,7 +196,7 @@ describe('folder indexer', () => {
   it('survives kill -9 while chunking files', async () => {
     const root = workspace(manyDocs(1500));
     const dbFile = tempDb();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'support/indexChild.ts'), root, dbFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'support', 'children', 'indexChild.ts'), root, dbFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (data: Buffer) => {

@@ -3,9 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { FolderIndexer } from '../../../src/core/rag/indexer';
-import { searchIndex } from '../../../src/core/rag/retriever';
+import { embedQuery, searchIndex } from '../../../src/core/rag/retriever';
 import { IndexStore } from '../../../src/core/rag/store';
-import { HashingEmbedder } from './hashingEmbedder';
+import { HashingEmbedder } from '../../support/hashingEmbedder';
 import { scratchDir } from '../../support/scratchDir';
 
 describe('retrieval', () => {
@@ -41,7 +41,7 @@ describe('retrieval', () => {
   });
 
   it('fuses BM25 and vectors with RRF in hybrid mode', async () => {
-    const { hits, mode } = await searchIndex(store, 'neap tides quarter moon', { embedder, k: 3 });
+    const { hits, mode } = await searchIndex(store, 'neap tides quarter moon', { queryEmbedding: await embedQuery(embedder, 'neap tides quarter moon'), k: 3 });
     assert.equal(mode, 'hybrid');
     assert.equal(hits[0]?.path, 'guide/tides.md');
     assert.ok(hits[0]?.bm25 && hits[0]?.vector, 'the top hit was found by both retrievers');
@@ -53,8 +53,22 @@ describe('retrieval', () => {
     assert.equal(response.mode, 'bm25');
     assert.match(response.notice ?? '', /lexical search only: no embedding model/);
     await assert.rejects(searchIndex(store, 'x', { mode: 'vector' }), /vector search is unavailable/);
-    const otherModel = await searchIndex(store, 'spring tides', { embedder: new HashingEmbedder('other/model') });
+    const otherModel = await searchIndex(store, 'spring tides', { queryEmbedding: await embedQuery(new HashingEmbedder('other/model'), 'spring tides') });
     assert.match(otherModel.notice ?? '', /no vectors for other\/model/);
+  });
+
+  it('says why there is no query vector when the caller gives the reason, and embeds nothing for BM25', async () => {
+    const response = await searchIndex(store, 'spring tides', { withoutEmbedding: 'the question could not be embedded: engine down' });
+    assert.equal(response.mode, 'bm25');
+    assert.equal(response.notice, 'lexical search only: the question could not be embedded: engine down');
+    assert.equal(await embedQuery(embedder, 'spring tides', 'bm25'), undefined);
+    assert.equal(await embedQuery(undefined, 'spring tides'), undefined);
+  });
+
+  it("stops when its signal is aborted, with the signal's reason", async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('the chat turn was stopped'));
+    await assert.rejects(searchIndex(store, 'spring tides', { signal: controller.signal }), /the chat turn was stopped/);
   });
 
   it('filters by path glob', async () => {

@@ -22,7 +22,15 @@ describe('source discovery', () => {
   });
 
   it('honours .gitignore at any depth, with negation', () => {
-    const root = workspace({ '.gitignore': 'drafts/\n*.tmp.md\n', 'drafts/x.md': 'x', 'docs/.gitignore': 'private.md\n!keep.tmp.md\n', 'docs/private.md': 'x', 'docs/public.md': 'x', 'docs/keep.tmp.md': 'x', 'other.tmp.md': 'x' });
+    const root = workspace({
+      '.gitignore': 'drafts/\n*.tmp.md\n',
+      'drafts/x.md': 'x',
+      'docs/.gitignore': 'private.md\n!keep.tmp.md\n',
+      'docs/private.md': 'x',
+      'docs/public.md': 'x',
+      'docs/keep.tmp.md': 'x',
+      'other.tmp.md': 'x',
+    });
     const paths = scanSources(root).files.map((file) => file.path);
     assert.deepEqual(paths, ['docs/keep.tmp.md', 'docs/public.md']);
   });
@@ -42,7 +50,10 @@ describe('source discovery', () => {
   it('skips files over the size cap with the reason', () => {
     const root = workspace({ 'big.md': 'x'.repeat(5000), 'small.md': 'x' });
     const scan = scanSources(root, { ...defaultSourceOptions, maxFileBytes: 1000 });
-    assert.deepEqual(scan.files.map((file) => file.path), ['small.md']);
+    assert.deepEqual(
+      scan.files.map((file) => file.path),
+      ['small.md'],
+    );
     assert.equal(scan.skipped[0]?.path, 'big.md');
     assert.match(scan.skipped[0]?.reason ?? '', /too large: 4\.9 KiB \(limit 1000 B\)/);
   });

@@ -30,7 +30,10 @@ describe('index store', () => {
 
   it('replaces a document and its chunks atomically, and BM25 finds them', () => {
     const { store } = IndexStore.open(tempDb());
-    store.replaceDocument({ path: 'docs/tides.md', contentHash: 'a', size: 1, mtimeMs: 1, format: 'markdown', chunking: 'k' }, [chunk('c1', 'spring tides are highest'), chunk('c2', 'neap tides are lowest')]);
+    store.replaceDocument({ path: 'docs/tides.md', contentHash: 'a', size: 1, mtimeMs: 1, format: 'markdown', chunking: 'k' }, [
+      chunk('c1', 'spring tides are highest'),
+      chunk('c2', 'neap tides are lowest'),
+    ]);
     store.replaceDocument({ path: 'docs/boats.md', contentHash: 'b', size: 1, mtimeMs: 1, format: 'markdown', chunking: 'k' }, [chunk('c3', 'sailing boats need wind')]);
     const hits = store.searchBm25('neap tides', 10);
     const chunks = store.chunksByRowid(hits.map((hit) => hit.rowid));
@@ -44,7 +47,9 @@ describe('index store', () => {
 
   it('matches words in the path and the heading path', () => {
     const { store } = IndexStore.open(tempDb());
-    store.replaceDocument({ path: 'backends/backblaze_b2.md', contentHash: 'a', size: 1, mtimeMs: 1, format: 'markdown', chunking: 'k' }, [chunk('c1', 'nothing relevant here', ['Setup', 'Lifecycle rules'])]);
+    store.replaceDocument({ path: 'backends/backblaze_b2.md', contentHash: 'a', size: 1, mtimeMs: 1, format: 'markdown', chunking: 'k' }, [
+      chunk('c1', 'nothing relevant here', ['Setup', 'Lifecycle rules']),
+    ]);
     assert.equal(store.searchBm25('backblaze', 5).length, 1);
     assert.equal(store.searchBm25('lifecycle', 5).length, 1);
     store.close();
@@ -106,11 +111,18 @@ describe('index store', () => {
 
   it('reports texts without vectors, and forgets vectors of other models and of deleted chunks', () => {
     const { store } = IndexStore.open(tempDb());
-    store.replaceDocument({ path: 'a.md', contentHash: 'a', size: 1, mtimeMs: 1, format: 'markdown', chunking: 'k' }, [chunk('c1', 'one'), chunk('c2', 'same', [], 'shared'), chunk('c3', 'same', [], 'shared')]);
+    store.replaceDocument({ path: 'a.md', contentHash: 'a', size: 1, mtimeMs: 1, format: 'markdown', chunking: 'k' }, [
+      chunk('c1', 'one'),
+      chunk('c2', 'same', [], 'shared'),
+      chunk('c3', 'same', [], 'shared'),
+    ]);
     assert.equal(store.countPendingEmbeddings('m'), 2, 'identical texts are embedded once');
     store.putEmbeddings('m', [{ contentHash: 'h-c1', vector: unit([1, 0]) }]);
     store.putEmbeddings('old', [{ contentHash: 'h-c1', vector: unit([1, 0]) }]);
-    assert.deepEqual(store.pendingEmbeddings('m', 10).map((row) => row.contentHash), ['shared']);
+    assert.deepEqual(
+      store.pendingEmbeddings('m', 10).map((row) => row.contentHash),
+      ['shared'],
+    );
     store.deleteDocument('a.md');
     store.collectGarbage('m');
     assert.equal((store.db.prepare('SELECT count(*) AS n FROM embeddings').get() as { n: number }).n, 0);
@@ -130,7 +142,10 @@ describe('index store', () => {
   it('detects a database truncated mid-page', () => {
     const file = tempDb();
     const first = IndexStore.open(file).store;
-    first.replaceDocument({ path: 'a.md', contentHash: 'a', size: 1, mtimeMs: 1, format: 'markdown', chunking: 'k' }, Array.from({ length: 200 }, (_, index) => chunk(`c${index}`, `text number ${index} `.repeat(40))));
+    first.replaceDocument(
+      { path: 'a.md', contentHash: 'a', size: 1, mtimeMs: 1, format: 'markdown', chunking: 'k' },
+      Array.from({ length: 200 }, (_, index) => chunk(`c${index}`, `text number ${index} `.repeat(40))),
+    );
     first.db.pragma('wal_checkpoint(TRUNCATE)');
     first.close();
     const bytes = readFileSync(file);

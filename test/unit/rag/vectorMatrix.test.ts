@@ -27,7 +27,10 @@ describe('in-memory vector matrix', () => {
       for (let q = 0; q < 5; q++) {
         const query = randomUnitVector(random, dimensions).map((x) => x * 3);
         const found = matrix.nearest(query, 10);
-        assert.deepEqual(found.map((entry) => entry.hash), bruteForce(vectors, query, 10));
+        assert.deepEqual(
+          found.map((entry) => entry.hash),
+          bruteForce(vectors, query, 10),
+        );
         assert.ok(found.every((entry) => entry.score <= 1.0001 && entry.score >= -1.0001));
       }
     });
@@ -43,7 +46,13 @@ describe('in-memory vector matrix', () => {
     matrix.upsert('new', axis(3));
     assert.equal(matrix.size, 8);
     assert.equal(matrix.nearest(axis(3), 1)[0]?.hash, 'new');
-    assert.deepEqual(matrix.nearest(axis(5), 2, new Set(['h1', 'h2'])).map((entry) => entry.hash).sort(), ['h1', 'h2']);
+    assert.deepEqual(
+      matrix
+        .nearest(axis(5), 2, new Set(['h1', 'h2']))
+        .map((entry) => entry.hash)
+        .sort(),
+      ['h1', 'h2'],
+    );
     assert.throws(() => matrix.upsert('bad', new Float32Array(4)), /4-dimensional vector cannot join an index of 8 dimensions/);
   });
 });

@@ -19,8 +19,19 @@ describe('chat endpoints from settings', () => {
   });
 
   it('drops entries without an http(s) URL, with credentials in the URL, with a bad id, or a repeated id', () => {
-    const entries = [{ id: 'a', baseUrl: 'file:///etc' }, { id: 'b', baseUrl: 'http://u:p@host/v1' }, { id: 'c d', baseUrl: 'http://x' }, { id: 'e', baseUrl: 'http://one' }, { id: 'e', baseUrl: 'http://two' }, null, 'x'];
-    assert.deepEqual(chatEndpointsFrom(entries, 'user').map((e) => e.baseUrl), ['http://one']);
+    const entries = [
+      { id: 'a', baseUrl: 'file:///etc' },
+      { id: 'b', baseUrl: 'http://u:p@host/v1' },
+      { id: 'c d', baseUrl: 'http://x' },
+      { id: 'e', baseUrl: 'http://one' },
+      { id: 'e', baseUrl: 'http://two' },
+      null,
+      'x',
+    ];
+    assert.deepEqual(
+      chatEndpointsFrom(entries, 'user').map((e) => e.baseUrl),
+      ['http://one'],
+    );
     assert.deepEqual(chatEndpointsFrom({ id: 'x' }, 'user'), []);
   });
 
@@ -85,7 +96,10 @@ describe('an endpoint with an API key sends it only to its own origin', () => {
       backend.generate({ model: 'm', messages: [{ role: 'user', content: 'hi' }], options: { temperature: 0, maxTokens: 4 } }, () => undefined, new AbortController().signal),
       (error: unknown) => error instanceof ChatBackendError && /redirect/.test(error.message),
     );
-    assert.deepEqual(seen.map((s) => s.server), ['endpoint', 'endpoint']);
+    assert.deepEqual(
+      seen.map((s) => s.server),
+      ['endpoint', 'endpoint'],
+    );
     assert.ok(seen.every((s) => s.headers.authorization === 'Bearer sk-secret'));
   });
 });

@@ -15,7 +15,7 @@ describe('settings the language server accepts from a client', () => {
     assert.equal(settings.datasets.minRows, 1_000_000);
   });
 
-  it('refuses relative paths, which would resolve in the server\'s working folder', () => {
+  it("refuses relative paths, which would resolve in the server's working folder", () => {
     const settings = serverSettingsFrom({ datasets: { tokenizerPath: 'fifo/tokenizer.json' }, prompts: { previewModel: './models/evil' } });
     assert.equal(settings.datasets.tokenizerPath, '');
     assert.equal(settings.prompts.previewModel, '');

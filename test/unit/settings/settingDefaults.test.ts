@@ -13,10 +13,15 @@ describe('settings defaults are declared once', () => {
   const properties = Object.fromEntries(manifest.contributes.configuration.flatMap((group) => Object.entries(group.properties)));
 
   it('declares a default for every chatwright setting of package.json, and no other', () => {
-    assert.deepEqual(Object.keys(settingDefaults).sort(), Object.keys(properties).map((key) => key.replace(/^chatwright\./, '')).sort());
+    assert.deepEqual(
+      Object.keys(settingDefaults).sort(),
+      Object.keys(properties)
+        .map((key) => key.replace(/^chatwright\./, ''))
+        .sort(),
+    );
   });
 
-  it("gives every setting the same default in package.json as in settingDefaults", () => {
+  it('gives every setting the same default in package.json as in settingDefaults', () => {
     for (const [key, value] of Object.entries(settingDefaults)) {
       const setting = properties[`chatwright.${key}`];
       assert.ok(setting && 'default' in setting, `package.json declares no default for chatwright.${key}`);
@@ -30,9 +35,10 @@ describe('settings defaults are declared once', () => {
     }
   });
 
-  it("starts the language server with the declared defaults", () => {
+  it('starts the language server with the declared defaults', () => {
     for (const [feature, values] of Object.entries(defaultServerSettings)) {
-      for (const [name, value] of Object.entries(values as Record<string, unknown>)) assert.deepEqual(value, settingDefaults[`${feature}.${name}` as keyof typeof settingDefaults], `${feature}.${name}`);
+      for (const [name, value] of Object.entries(values as Record<string, unknown>))
+        assert.deepEqual(value, settingDefaults[`${feature}.${name}` as keyof typeof settingDefaults], `${feature}.${name}`);
     }
   });
 });

@@ -102,11 +102,19 @@ describe('package.json agrees with the trust rules (the settings audit)', () => 
   const rules: Record<string, SettingRule> = settingRules;
 
   it('has a rule for every chatwright setting and a setting for every rule', () => {
-    assert.deepEqual(Object.keys(properties).map((key) => key.replace(/^chatwright\./, '')).sort(), Object.keys(rules).sort());
+    assert.deepEqual(
+      Object.keys(properties)
+        .map((key) => key.replace(/^chatwright\./, ''))
+        .sort(),
+      Object.keys(rules).sort(),
+    );
   });
 
   it('lists exactly the restricted and user-only settings in restrictedConfigurations', () => {
-    const expected = Object.entries(rules).filter(([, rule]) => rule.trust !== 'anywhere').map(([key]) => `chatwright.${key}`).sort();
+    const expected = Object.entries(rules)
+      .filter(([, rule]) => rule.trust !== 'anywhere')
+      .map(([key]) => `chatwright.${key}`)
+      .sort();
     assert.deepEqual([...restricted].sort(), expected);
   });
 

@@ -8,7 +8,18 @@ const now = Date.UTC(2025, 5, 15, 12, 0, 0);
 const visibleChars = 30;
 
 function snapshot(overrides: Partial<IndexSnapshot> = {}): IndexSnapshot {
-  return { folder: '/w/support-bot', dbFile: '/storage/rag/support-bot.db', busy: false, paused: false, documents: 4, chunks: 9, embeddedChunks: 0, skipped: [], vectorBackend: 'exact (in memory)', ...overrides };
+  return {
+    folder: '/w/support-bot',
+    dbFile: '/storage/rag/support-bot.db',
+    busy: false,
+    paused: false,
+    documents: 4,
+    chunks: 9,
+    embeddedChunks: 0,
+    skipped: [],
+    vectorBackend: 'exact (in memory)',
+    ...overrides,
+  };
 }
 
 describe('Index view rows', () => {
@@ -36,7 +47,7 @@ describe('Index view rows', () => {
     assert.equal(fileRow({ path: 'README.md', chunkCount: 1, indexedAt: now, format: 'markdown' }, now).description, '1 chunk');
   });
 
-  it('shows the folder\'s size and a relative time that moves with the clock', () => {
+  it("shows the folder's size and a relative time that moves with the clock", () => {
     const indexed = snapshot({ lastIndexedAt: now, lexicalOnly: 'no embedding model selected' });
     assert.equal(folderRow('support-bot', indexed, now).description, '4 files · just now');
     assert.equal(folderRow('support-bot', indexed, now + 3 * 60_000).description, '4 files · 3 min ago');

@@ -46,7 +46,14 @@ export class Composer {
   };
 
   constructor(private readonly callbacks: ComposerCallbacks) {
-    this.input = element('textarea', { id: 'composer-input', class: 'composer-input', rows: '1', placeholder: 'Ask a question (Enter to send, Shift+Enter for a new line)', 'aria-label': 'Message', 'aria-describedby': 'composer-hint' });
+    this.input = element('textarea', {
+      id: 'composer-input',
+      class: 'composer-input',
+      rows: '1',
+      placeholder: 'Ask a question (Enter to send, Shift+Enter for a new line)',
+      'aria-label': 'Message',
+      'aria-describedby': 'composer-hint',
+    });
     this.sendButton = iconButton({ icon: 'send', label: 'Send', id: 'send-button', className: 'send' });
     this.controls = {
       model: element('select', { id: 'setting-model', 'aria-label': 'Model' }),
@@ -67,13 +74,29 @@ export class Composer {
       { class: 'settings', role: 'group', 'aria-label': 'Conversation settings' },
       labelled('Model', c.model, 'The model that answers in this conversation'),
       labelled('Template', c.template, 'A .prompty template from the workspace'),
-      element('div', { class: 'setting-group' }, element('div', { class: 'field-row' }, checkbox(c.fewShot, 'Few-shot examples'), labelled('k', c.fewShotK, 'How many examples', 'field inline')), labelled('From', c.examplesFile, 'A JSONL file of messages rows, or the examples in the template')),
-      element('div', { class: 'setting-group' }, element('div', { class: 'field-row' }, checkbox(c.rag, 'Retrieval (RAG)'), labelled('k', c.ragK, 'How many passages', 'field inline')), labelled('Index', c.index, 'Which document index to search')),
+      element(
+        'div',
+        { class: 'setting-group' },
+        element('div', { class: 'field-row' }, checkbox(c.fewShot, 'Few-shot examples'), labelled('k', c.fewShotK, 'How many examples', 'field inline')),
+        labelled('From', c.examplesFile, 'A JSONL file of messages rows, or the examples in the template'),
+      ),
+      element(
+        'div',
+        { class: 'setting-group' },
+        element('div', { class: 'field-row' }, checkbox(c.rag, 'Retrieval (RAG)'), labelled('k', c.ragK, 'How many passages', 'field inline')),
+        labelled('Index', c.index, 'Which document index to search'),
+      ),
       labelled('Temperature', c.temperature, '0 answers the same way every time; higher varies more'),
       labelled('Max tokens', c.maxTokens, 'Most tokens an answer may have'),
       this.version,
     );
-    const toggle = element('button', { type: 'button', class: 'icon-button settings-toggle', 'aria-expanded': 'false', 'aria-controls': 'composer-settings', title: 'Conversation settings' }, codicon('settings-gear'), element('span', { class: 'icon-button-text' }, 'Settings'), codicon('chevron-up'));
+    const toggle = element(
+      'button',
+      { type: 'button', class: 'icon-button settings-toggle', 'aria-expanded': 'false', 'aria-controls': 'composer-settings', title: 'Conversation settings' },
+      codicon('settings-gear'),
+      element('span', { class: 'icon-button-text' }, 'Settings'),
+      codicon('chevron-up'),
+    );
     this.settingsBox.id = 'composer-settings';
     this.settingsBox.hidden = true;
     toggle.addEventListener('click', () => this.setSettingsOpen(this.settingsBox.hidden));
@@ -83,7 +106,13 @@ export class Composer {
       { class: 'composer', 'aria-label': 'Ask the chatbot' },
       this.settingsBox,
       element('div', { class: 'composer-row' }, this.input, this.sendButton),
-      element('div', { class: 'composer-meta' }, toggle, this.summary, element('span', { id: 'composer-hint', class: 'visually-hidden' }, 'Enter sends, Shift+Enter adds a line, Escape stops the answer.')),
+      element(
+        'div',
+        { class: 'composer-meta' },
+        toggle,
+        this.summary,
+        element('span', { id: 'composer-hint', class: 'visually-hidden' }, 'Enter sends, Shift+Enter adds a line, Escape stops the answer.'),
+      ),
     );
     this.element.addEventListener('submit', (event) => event.preventDefault());
     this.input.addEventListener('keydown', (event) => {
@@ -190,7 +219,13 @@ export class Composer {
     if (!s) return;
     const ref = this.effectiveModel();
     const model = this.state?.models.find((m) => m.ref === ref)?.label ?? ref ?? 'no model';
-    const parts = [model, s.template ? (s.template.split('/').pop() ?? s.template) : undefined, s.fewShot.enabled ? `${s.fewShot.k}-shot` : undefined, s.rag.enabled ? `RAG k=${s.rag.k}` : undefined, `t=${s.temperature}`];
+    const parts = [
+      model,
+      s.template ? (s.template.split('/').pop() ?? s.template) : undefined,
+      s.fewShot.enabled ? `${s.fewShot.k}-shot` : undefined,
+      s.rag.enabled ? `RAG k=${s.rag.k}` : undefined,
+      `t=${s.temperature}`,
+    ];
     this.summary.textContent = parts.filter(Boolean).join(' · ');
   }
 

@@ -1,12 +1,11 @@
-import { type ChatViewRequest, type HostToChatView } from '../../../src/shared/chatViewProtocol';
-import { Messenger } from '../lib/messenger';
+import { chatViewReady, chatViewUpdate } from '../../../src/shared/chatViewProtocol';
+import { HostConnection } from '../lib/hostConnection';
 import { connectToHost } from '../lib/vscodeApi';
 import { ChatApp } from './chatApp';
 
-const api = connectToHost<unknown, { conversationId?: string }>();
-const host = new Messenger<ChatViewRequest, HostToChatView, { conversationId?: string }>(api);
+const host = new HostConnection(connectToHost<unknown, { conversationId?: string }>());
 const root = document.getElementById('root')!;
 root.removeAttribute('aria-live');
 const app = new ChatApp(root, host);
-host.onMessage((message) => app.handle(message));
-host.notify({ type: 'ready' });
+host.onNotification(chatViewUpdate, (message) => app.handle(message));
+host.notify(chatViewReady);

@@ -135,9 +135,9 @@ export class MessageView {
     this.rendered = true;
   }
 
-  appendText(text: string): void {
-    if (this.message.role !== 'assistant') return;
-    this.message.content += text;
+  /** Takes the answer with more streamed text; it shows at the next `renderBody` (the render scheduler's frame). */
+  streamed(message: AssistantMessage): void {
+    this.message = message;
   }
 
   update(message: ChatMessage): void {
@@ -205,7 +205,12 @@ export class MessageView {
 
   private modelInput(input: ModelInput): HTMLElement {
     const details = element('details', { class: 'model-input' });
-    const counts = [this.plural(input.messages.length, 'message'), input.template ? `template ${input.template}` : 'no template', this.plural(input.examples.length, 'example'), this.plural(input.passages.length, 'passage')];
+    const counts = [
+      this.plural(input.messages.length, 'message'),
+      input.template ? `template ${input.template}` : 'no template',
+      this.plural(input.examples.length, 'example'),
+      this.plural(input.passages.length, 'passage'),
+    ];
     details.append(element('summary', {}, `What the model saw (${counts.join(', ')})`));
     for (const note of input.notes) details.append(element('p', { class: 'note' }, note));
     if (input.passages.length > 0) {
@@ -215,7 +220,12 @@ export class MessageView {
         const where = `${p.file}:${p.startLine}-${p.endLine}${p.headingPath.length ? ` — ${p.headingPath.join(' › ')}` : ''}`;
         const shown = relevance[position]!;
         const spoken = shown.percent === undefined ? `rank ${shown.rank}` : `rank ${shown.rank}, ${shown.percent}% of the best passage's score`;
-        const head = element('div', { class: 'passage-head' }, `[${p.index}] ${where} · `, element('span', { class: 'passage-relevance', role: 'img', title: rawScores(p), 'aria-label': spoken }, shown.text));
+        const head = element(
+          'div',
+          { class: 'passage-head' },
+          `[${p.index}] ${where} · `,
+          element('span', { class: 'passage-relevance', role: 'img', title: rawScores(p), 'aria-label': spoken }, shown.text),
+        );
         table.append(element('li', {}, head, element('pre', { class: 'passage-text' }, p.text)));
       });
       details.append(element('h4', {}, 'Retrieved passages'), table);
@@ -224,7 +234,10 @@ export class MessageView {
       details.append(element('h4', {}, 'Few-shot examples'), element('ul', { class: 'examples' }, ...input.examples.map((e) => element('li', {}, `${e.source}: ${e.messages.length} turns`))));
     }
     const transcript = element('div', { class: 'transcript' });
-    for (const m of input.messages) transcript.append(element('div', { class: `turn ${m.role}` }, element('span', { class: 'turn-role' }, m.role), element('pre', { class: 'turn-text' }, ...withPassagesCollapsed(m.content, input.passages))));
+    for (const m of input.messages)
+      transcript.append(
+        element('div', { class: `turn ${m.role}` }, element('span', { class: 'turn-role' }, m.role), element('pre', { class: 'turn-text' }, ...withPassagesCollapsed(m.content, input.passages))),
+      );
     details.append(element('h4', {}, `Messages sent to ${input.model}`), transcript);
     return details;
   }

@@ -1,9 +1,10 @@
-import { uniformTurnCount, type DatasetReport, type DatasetReportFinding, type DatasetReportToHost, type HostToDatasetReport } from '../../../src/shared/datasetReportProtocol';
+import { datasetReportUpdate, DatasetReportNotifications, uniformTurnCount, type DatasetReport, type DatasetReportFinding } from '../../../src/shared/datasetReportProtocol';
 import { countOf, formatByteSize } from '../../../src/shared/humanText';
+import { HostConnection } from '../lib/hostConnection';
 import { connectToHost, element } from '../lib/vscodeApi';
 
 // The dataset report: tables and SVG histograms drawn from the host's numbers. All text goes in as textContent.
-const host = connectToHost<DatasetReportToHost>();
+const host = new HostConnection(connectToHost());
 const root = document.getElementById('root')!;
 const svgNs = 'http://www.w3.org/2000/svg';
 
@@ -66,8 +67,13 @@ function histogram({ buckets, caption, xTitle }: Histogram): SVGSVGElement {
 function occurrenceList(finding: DatasetReportFinding): HTMLElement {
   const list = element('ol', { class: 'occurrences' });
   for (const occurrence of finding.occurrences) {
-    const open = element('button', { type: 'button', class: 'occurrence', title: `Open line ${occurrence.line + 1}: ${occurrence.message}` }, element('span', { class: 'line' }, `Line ${(occurrence.line + 1).toLocaleString('en-US')}`), element('span', { class: 'message' }, occurrence.message));
-    open.addEventListener('click', () => host.postMessage({ type: 'openOccurrence', line: occurrence.line, character: occurrence.character }));
+    const open = element(
+      'button',
+      { type: 'button', class: 'occurrence', title: `Open line ${occurrence.line + 1}: ${occurrence.message}` },
+      element('span', { class: 'line' }, `Line ${(occurrence.line + 1).toLocaleString('en-US')}`),
+      element('span', { class: 'message' }, occurrence.message),
+    );
+    open.addEventListener('click', () => host.notify(DatasetReportNotifications.openOccurrence, { line: occurrence.line, character: occurrence.character }));
     list.append(element('li', {}, open));
   }
   const unlisted = finding.count - finding.occurrences.length;
@@ -83,7 +89,14 @@ function findingsTable(findings: DatasetReportFinding[]): HTMLTableElement {
   for (const finding of findings) {
     const detailsId = `occurrences-${finding.code}`;
     const titleCell = element('td', {});
-    const row = element('tr', { class: 'finding', 'data-code': finding.code }, titleCell, element('td', {}, element('code', {}, finding.code)), element('td', { class: `severity-${finding.severity}` }, finding.severity), element('td', { class: 'num' }, finding.count.toLocaleString('en-US')));
+    const row = element(
+      'tr',
+      { class: 'finding', 'data-code': finding.code },
+      titleCell,
+      element('td', {}, element('code', {}, finding.code)),
+      element('td', { class: `severity-${finding.severity}` }, finding.severity),
+      element('td', { class: 'num' }, finding.count.toLocaleString('en-US')),
+    );
     body.append(row);
     if (finding.occurrences.length === 0) {
       titleCell.append(element('span', { class: 'no-toggle' }, finding.title));
@@ -111,10 +124,17 @@ function render(report: DatasetReport): void {
     `, ${countOf(report.warnings, 'warning')}, ${countOf(report.information, 'note')}. Duplicates: ${report.duplicates.exact.toLocaleString('en-US')} exact, ${report.duplicates.normalized.toLocaleString('en-US')} normalized.`,
   );
   const exportButton = element('button', { type: 'button', id: 'export' }, 'Export as Markdown');
-  exportButton.addEventListener('click', () => host.postMessage({ type: 'exportMarkdown' }));
+  exportButton.addEventListener('click', () => host.notify(DatasetReportNotifications.exportMarkdown));
   const parts: Node[] = [element('h1', {}, `Dataset report: ${report.file}`), summary, element('div', { class: 'actions' }, exportButton)];
   if (!report.trainingData) parts.push(element('p', { class: 'hint' }, 'This file does not look like training data, so only its JSON syntax was checked.'));
-  parts.push(element('h2', {}, 'Rows by format'), table(['Format', 'Rows'], report.formats.map((f) => [f.label, f.rows]), [false, true]));
+  parts.push(
+    element('h2', {}, 'Rows by format'),
+    table(
+      ['Format', 'Rows'],
+      report.formats.map((f) => [f.label, f.rows]),
+      [false, true],
+    ),
+  );
   parts.push(element('h2', {}, 'Problems by check'));
   if (report.findings.length === 0) parts.push(element('p', { class: 'ok' }, 'No problems found.'));
   else parts.push(element('p', { class: 'hint' }, 'Click a check to see where it occurs, and a line to open it.'), findingsTable(report.findings));
@@ -122,8 +142,16 @@ function render(report: DatasetReport): void {
     const t = report.tokens;
     parts.push(element('h2', {}, `Tokens per row (${t.counter})`));
     parts.push(table(['p5', 'median', 'p95', 'max', 'mean', 'total'], [[t.p5, t.median, t.p95, t.max, t.mean, t.total]], [true, true, true, true, true, true]));
-    parts.push(element('p', {}, `Estimated training tokens per epoch: ${t.perEpoch.toLocaleString('en-US')}${t.maxTokens !== undefined ? ` (${countOf(t.overLimit, 'row')} over ${t.maxTokens.toLocaleString('en-US')} tokens, counted up to the limit)` : ''}.`));
-    parts.push(histogram({ buckets: t.histogram.map((b) => ({ label: b.from === b.to ? `${b.from}` : `${b.from}–${b.to}`, rows: b.rows })), caption: 'Rows by token count', xTitle: 'Tokens per row' }));
+    parts.push(
+      element(
+        'p',
+        {},
+        `Estimated training tokens per epoch: ${t.perEpoch.toLocaleString('en-US')}${t.maxTokens !== undefined ? ` (${countOf(t.overLimit, 'row')} over ${t.maxTokens.toLocaleString('en-US')} tokens, counted up to the limit)` : ''}.`,
+      ),
+    );
+    parts.push(
+      histogram({ buckets: t.histogram.map((b) => ({ label: b.from === b.to ? `${b.from}` : `${b.from}–${b.to}`, rows: b.rows })), caption: 'Rows by token count', xTitle: 'Tokens per row' }),
+    );
   }
   const uniformTurns = uniformTurnCount(report);
   if (report.turnsVary) {
@@ -135,10 +163,9 @@ function render(report: DatasetReport): void {
   root.replaceChildren(...parts);
 }
 
-window.addEventListener('message', (event: MessageEvent<HostToDatasetReport>) => {
-  const message = event.data;
+host.onNotification(datasetReportUpdate, (message) => {
   if (message.type === 'report') render(message.report);
   else root.replaceChildren(element('p', { class: message.type === 'error' ? 'errors' : 'hint' }, message.message));
 });
 root.replaceChildren(element('p', { class: 'hint' }, 'Counting…'));
-host.postMessage({ type: 'ready' });
+host.notify(DatasetReportNotifications.ready);

@@ -1,11 +1,12 @@
 import { countOf } from '../../../src/shared/humanText';
-import { type PreviewFromWebview, type PreviewModelState, type PreviewPromptResult, type PreviewToWebview } from '../../../src/shared/promptPreviewProtocol';
+import { PreviewNotifications, previewUpdate, type PreviewModelState, type PreviewPromptResult } from '../../../src/shared/promptPreviewProtocol';
+import { HostConnection } from '../lib/hostConnection';
 import { noticeElement } from '../lib/noticeMarkdown';
 import { connectToHost, element } from '../lib/vscodeApi';
 
 // The prompt preview: messages, few-shot examples, the exact prompt string and token counts. Template text is set
 // with textContent (via `element`), never as markup; notices are sanitized Markdown (lib/noticeMarkdown.ts).
-const host = connectToHost<PreviewFromWebview>();
+const host = new HostConnection(connectToHost());
 const root = document.getElementById('root')!;
 // Three fixed regions: the inputs form survives re-renders (so typing in it never loses focus).
 const header = element('div', { id: 'preview-header' });
@@ -44,12 +45,17 @@ function renderInputs(rendered: NonNullable<PreviewPromptResult['rendered']>): v
   const form = element('form', { id: 'inputs-form', class: 'inputs' });
   for (const input of rendered.inputs) {
     const id = `input-${input.name}`;
-    const field = element('textarea', { id, rows: String(Math.min(6, Math.max(1, show(input.value).split('\n').length))), 'data-name': input.name, placeholder: input.source === 'missing' ? '(no sample value)' : '' });
+    const field = element('textarea', {
+      id,
+      rows: String(Math.min(6, Math.max(1, show(input.value).split('\n').length))),
+      'data-name': input.name,
+      placeholder: input.source === 'missing' ? '(no sample value)' : '',
+    });
     field.value = overrides[input.name] ?? show(input.value);
     field.addEventListener('input', () => {
       overrides[input.name] = field.value;
       window.clearTimeout(inputTimer);
-      inputTimer = window.setTimeout(() => host.postMessage({ type: 'setInputs', inputs: overrides }), 250);
+      inputTimer = window.setTimeout(() => host.notify(PreviewNotifications.setInputs, { inputs: overrides }), 250);
     });
     form.append(element('label', { for: id }, input.name, element('span', { class: 'hint', 'data-source-of': input.name }, ` ${input.source}`)), field);
   }
@@ -57,7 +63,7 @@ function renderInputs(rendered: NonNullable<PreviewPromptResult['rendered']>): v
   reset.addEventListener('click', () => {
     overrides = {};
     lastInputsKey = '';
-    host.postMessage({ type: 'setInputs', inputs: {} });
+    host.notify(PreviewNotifications.setInputs, { inputs: {} });
   });
   form.append(reset);
   inputsRegion.replaceChildren(section('Inputs', form));
@@ -67,10 +73,16 @@ function renderInputs(rendered: NonNullable<PreviewPromptResult['rendered']>): v
 function toolbar(result: PreviewPromptResult, previewModel: PreviewModelState): HTMLElement {
   const inEffect = result.rendered?.model?.id;
   const label = previewModel.chosen ?? (inEffect ? `Automatic (${inEffect})` : 'Automatic');
-  const chooseModel = element('button', { type: 'button', class: 'secondary model-button', id: 'choose-model', title: 'Choose the model to preview with (remembered for this workspace)' }, element('span', { class: 'model-button-label' }, 'Model: '), element('span', { id: 'preview-model' }, label), element('span', { class: 'chevron', 'aria-hidden': 'true' }, ' ▾'));
-  chooseModel.addEventListener('click', () => host.postMessage({ type: 'choosePreviewModel' }));
+  const chooseModel = element(
+    'button',
+    { type: 'button', class: 'secondary model-button', id: 'choose-model', title: 'Choose the model to preview with (remembered for this workspace)' },
+    element('span', { class: 'model-button-label' }, 'Model: '),
+    element('span', { id: 'preview-model' }, label),
+    element('span', { class: 'chevron', 'aria-hidden': 'true' }, ' ▾'),
+  );
+  chooseModel.addEventListener('click', () => host.notify(PreviewNotifications.choosePreviewModel));
   const tryInChat = element('button', { type: 'button', id: 'try-in-chat', title: 'Open the chat with this template selected' }, 'Try in Chat');
-  tryInChat.addEventListener('click', () => host.postMessage({ type: 'tryInChat' }));
+  tryInChat.addEventListener('click', () => host.notify(PreviewNotifications.tryInChat));
   return element('div', { class: 'preview-toolbar' }, chooseModel, tryInChat);
 }
 
@@ -114,14 +126,20 @@ function renderResult(fileName: string, result: PreviewPromptResult, previewMode
   parts.push(section('Messages', list));
   if (rendered.prompt !== undefined) {
     const copy = element('button', { type: 'button', class: 'secondary' }, 'Copy');
-    copy.addEventListener('click', () => host.postMessage({ type: 'copyPrompt' }));
-    parts.push(section('Prompt string', element('p', { class: 'hint' }, 'Exactly what the model receives, its chat template applied.'), copy, element('pre', { class: 'prompt', id: 'prompt-string' }, rendered.prompt)));
+    copy.addEventListener('click', () => host.notify(PreviewNotifications.copyPrompt));
+    parts.push(
+      section(
+        'Prompt string',
+        element('p', { class: 'hint' }, 'Exactly what the model receives, its chat template applied.'),
+        copy,
+        element('pre', { class: 'prompt', id: 'prompt-string' }, rendered.prompt),
+      ),
+    );
   }
   bodyRegion.replaceChildren(...parts);
 }
 
-window.addEventListener('message', (event: MessageEvent<PreviewToWebview>) => {
-  const message = event.data;
+host.onNotification(previewUpdate, (message) => {
   if (message.type === 'update') {
     overrides = { ...message.inputOverrides };
     renderResult(message.fileName, message.result, message.previewModel);
@@ -132,4 +150,4 @@ window.addEventListener('message', (event: MessageEvent<PreviewToWebview>) => {
 });
 
 root.replaceChildren(element('p', { class: 'hint' }, 'Rendering…'));
-host.postMessage({ type: 'ready' });
+host.notify(PreviewNotifications.ready);
