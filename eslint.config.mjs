@@ -19,6 +19,7 @@ export const coreLayers = {
   inference: ['hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   datasets: ['templates', 'settings', 'process', 'rpc', 'text', 'files'],
   rag: ['inference', 'hub', 'settings', 'process', 'rpc', 'text', 'files'],
+  jobs: ['datasets', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   prompts: ['datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   chat: ['prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   views: ['chat', 'prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],

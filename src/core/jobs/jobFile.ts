@@ -107,7 +107,7 @@ class Checker {
 type Plain = string | number | boolean | null;
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value));
 }
 
 /** The closest known name within two edits (a typo), else the one equal once underscores and case are ignored. */
@@ -215,7 +215,8 @@ function checkField(rule: FieldRule, node: YamlNode | null, value: Plain | Plain
         fail(`must be a finite number, got ${describe(value)}`);
         return rule.default;
       }
-      if (rule.minimum !== undefined && (rule.exclusiveMinimum ? value <= rule.minimum : value < rule.minimum)) fail(`must be ${rule.exclusiveMinimum ? 'greater than' : 'at least'} ${rule.minimum}, got ${value}`);
+      if (rule.minimum !== undefined && (rule.exclusiveMinimum ? value <= rule.minimum : value < rule.minimum))
+        fail(`must be ${rule.exclusiveMinimum ? 'greater than' : 'at least'} ${rule.minimum}, got ${value}`);
       else if (rule.maximum !== undefined && value > rule.maximum) fail(`must be at most ${rule.maximum}, got ${value}`);
       else return value;
       return rule.default;
@@ -354,7 +355,8 @@ function crossChecks(config: ResolvedJobConfig, root: YamlNode, checker: Checker
   };
   const { method, training, output } = config;
   if (method.prompt_tuning.init === 'text' && !method.prompt_tuning.init_text) checker.fail(at('method.prompt_tuning.init'), 'method.prompt_tuning.init_text', 'is required when init is "text"');
-  if (method.type === 'prompt_tuning' && (method.lora.use_dora || method.lora.use_rslora)) checker.fail(at('method.lora'), 'method.lora', 'use_dora/use_rslora apply to LoRA methods, not prompt_tuning');
+  if (method.type === 'prompt_tuning' && (method.lora.use_dora || method.lora.use_rslora))
+    checker.fail(at('method.lora'), 'method.lora', 'use_dora/use_rslora apply to LoRA methods, not prompt_tuning');
   if (training.max_steps === 0) checker.fail(at('training.max_steps'), 'training.max_steps', 'must be -1 (use epochs) or at least 1');
   if (output.merge && method.type === 'prompt_tuning') checker.fail(at('output.merge'), 'output.merge', 'prompt tuning has no weights to merge; set it to false');
 }

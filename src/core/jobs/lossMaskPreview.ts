@@ -1,4 +1,4 @@
-import { type ChatMessage } from '../inference/chatTemplate';
+import { type ChatTurn } from '../text/chatTurn';
 import { renderChat, type TrainingModel } from './trainingModel';
 
 /**
@@ -40,7 +40,7 @@ export function detectRowFormat(value: unknown): RowFormat | undefined {
   return undefined;
 }
 
-function messageList(value: unknown, where: string, field: string): ChatMessage[] {
+function messageList(value: unknown, where: string, field: string): ChatTurn[] {
   if (!Array.isArray(value) || value.length === 0) throw new LossMaskError(`${where}: ${field}: must be a non-empty list of {role, content} objects`);
   return value.map((message: unknown, index) => {
     const { role, content } = (typeof message === 'object' && message !== null ? message : {}) as { role?: unknown; content?: unknown };
@@ -56,7 +56,7 @@ function endOfTurnLength(text: string, position: number, specials: readonly stri
   return best;
 }
 
-function render(model: TrainingModel, messages: readonly ChatMessage[], generationPrompt: boolean, where: string): string {
+function render(model: TrainingModel, messages: readonly ChatTurn[], generationPrompt: boolean, where: string): string {
   let text: string | undefined;
   try {
     text = renderChat(model, messages, generationPrompt);
@@ -69,7 +69,7 @@ function render(model: TrainingModel, messages: readonly ChatMessage[], generati
 }
 
 /** masking.py's `assistant_spans`: the rendered conversation and the [start, end) spans to train on. */
-export function assistantSpans(model: TrainingModel, messages: readonly ChatMessage[], where: string, firstTrainedTurn = 0): { full: string; spans: [number, number][]; missingEndOfTurn: number } {
+export function assistantSpans(model: TrainingModel, messages: readonly ChatTurn[], where: string, firstTrainedTurn = 0): { full: string; spans: [number, number][]; missingEndOfTurn: number } {
   const full = render(model, messages, false, where);
   const specials = [...new Set([...model.specialTokens, ...(model.eosToken ? [model.eosToken] : [])])];
   const spans: [number, number][] = [];
@@ -78,7 +78,8 @@ export function assistantSpans(model: TrainingModel, messages: readonly ChatMess
   messages.forEach((message, index) => {
     if (message.role !== 'assistant' || index < firstTrainedTurn) return;
     const prompt = index > 0 ? render(model, messages.slice(0, index), true, where) : '';
-    if (!full.startsWith(prompt)) throw new LossMaskError(`${where}: messages[${index}]: the chat template renders the conversation before this reply differently when more turns follow, so the reply's position cannot be found`);
+    if (!full.startsWith(prompt))
+      throw new LossMaskError(`${where}: messages[${index}]: the chat template renders the conversation before this reply differently when more turns follow, so the reply's position cannot be found`);
     const start = Math.max(prompt.length, cursor);
     let content = message.content;
     let found = full.indexOf(content, start);
@@ -219,7 +220,7 @@ interface Untruncated {
   missingEndOfTurn: number;
 }
 
-function labelChat(model: TrainingModel, messages: ChatMessage[], where: string, firstTrainedTurn: number): Untruncated {
+function labelChat(model: TrainingModel, messages: ChatTurn[], where: string, firstTrainedTurn: number): Untruncated {
   const { full, spans, missingEndOfTurn } = assistantSpans(model, messages, where, firstTrainedTurn);
   const { ids, offsets } = encodeWithOffsets(model, full, where);
   return { ids, mask: labelSpans(offsets, spans), pieces: piecesOf(full, offsets), missingEndOfTurn };

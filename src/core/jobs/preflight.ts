@@ -80,7 +80,8 @@ const padCandidates = ['<|finetune_right_pad_id|>', '<pad>', '<|pad|>', '[PAD]',
 const largestDatasetRead = 512 * 1024 * 1024;
 
 /** ChatML, the template to name when a base model has none: plain markers that any tokenizer can encode. */
-export const chatmlTemplate = "{% for message in messages %}{{ '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+export const chatmlTemplate =
+  "{% for message in messages %}{{ '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 /** `chatwright_train.rows.find_eval_sibling`: the eval file `data.eval: auto` picks, the same way. */
 export function findEvalSibling(train: string): string | undefined {
@@ -101,7 +102,13 @@ function readDataset(file: string, maxBytes: number, findings: PreflightFinding[
   try {
     return readBoundedTextSync(file, { kind: 'document', maxBytes: Math.min(maxBytes, largestDatasetRead) });
   } catch (error) {
-    findings.push({ code: 'dataset-unreadable', severity: 'error', message: error instanceof Error ? error.message : String(error), action: 'Check the dataset path, its permissions and size (data.max_file_bytes), and that it is UTF-8 JSON Lines.', location: { file } });
+    findings.push({
+      code: 'dataset-unreadable',
+      severity: 'error',
+      message: error instanceof Error ? error.message : String(error),
+      action: 'Check the dataset path, its permissions and size (data.max_file_bytes), and that it is UTF-8 JSON Lines.',
+      location: { file },
+    });
     return undefined;
   }
 }
@@ -144,7 +151,14 @@ function validatorFindings(file: string, text: string, format: RowFormat | undef
     });
   }
   for (const severity of ['error', 'warning'] as const) {
-    if (shown[severity] > 10) findings.push({ code: severity === 'error' ? 'dataset-error' : 'dataset-warning', severity, message: `${shown[severity] - 10} more ${severity}(s) in ${basename(file)}`, action: 'Run Chatwright: Validate Dataset File for the full list.', location: { file } });
+    if (shown[severity] > 10)
+      findings.push({
+        code: severity === 'error' ? 'dataset-error' : 'dataset-warning',
+        severity,
+        message: `${shown[severity] - 10} more ${severity}(s) in ${basename(file)}`,
+        action: 'Run Chatwright: Validate Dataset File for the full list.',
+        location: { file },
+      });
   }
 }
 
@@ -166,8 +180,20 @@ function checkPadToken(model: TrainingModel, findings: PreflightFinding[], locat
   const was = padToken === undefined ? 'The tokenizer has no pad token' : `The pad token is the EOS token ${padToken}`;
   findings.push(
     replacement
-      ? { code: 'pad-token-is-eos', severity: 'information', message: `${was}; the trainer will pad with ${replacement} instead (PAD_TOKEN_CHANGED), so EOS keeps its meaning.`, action: 'Nothing to do.', location }
-      : { code: 'pad-token-is-eos', severity: 'warning', message: `${was} and the vocabulary has no other pad-like token; the trainer pads with EOS (PAD_TOKEN_IS_EOS). Padded positions are masked out of attention and loss, so EOS is still trained at the end of each turn.`, action: 'Nothing is required; a model served by recipes that mask pad tokens may not stop well.', location },
+      ? {
+          code: 'pad-token-is-eos',
+          severity: 'information',
+          message: `${was}; the trainer will pad with ${replacement} instead (PAD_TOKEN_CHANGED), so EOS keeps its meaning.`,
+          action: 'Nothing to do.',
+          location,
+        }
+      : {
+          code: 'pad-token-is-eos',
+          severity: 'warning',
+          message: `${was} and the vocabulary has no other pad-like token; the trainer pads with EOS (PAD_TOKEN_IS_EOS). Padded positions are masked out of attention and loss, so EOS is still trained at the end of each turn.`,
+          action: 'Nothing is required; a model served by recipes that mask pad tokens may not stop well.',
+          location,
+        },
   );
 }
 
@@ -205,7 +231,13 @@ function checkMemory(config: ResolvedJobConfig, model: TrainingModel, hardware: 
   try {
     estimate = trainingEstimate(config, model.folder.config, scenario, batch, checkpointing);
   } catch (error) {
-    findings.push({ code: 'memory-unknown', severity: 'information', message: `The memory need cannot be estimated: ${error instanceof Error ? error.message : String(error)}`, action: 'Check that the model folder has a complete config.json.', location: { file: join(model.folder.dir, 'config.json') } });
+    findings.push({
+      code: 'memory-unknown',
+      severity: 'information',
+      message: `The memory need cannot be estimated: ${error instanceof Error ? error.message : String(error)}`,
+      action: 'Check that the model folder has a complete config.json.',
+      location: { file: join(model.folder.dir, 'config.json') },
+    });
     return;
   }
   if (!estimate) return;
@@ -213,7 +245,13 @@ function checkMemory(config: ResolvedJobConfig, model: TrainingModel, hardware: 
   const verdict = judgeFit(estimate, hardware);
   if (verdict.fit === 'fits') return;
   if (verdict.fit === 'no-device') {
-    findings.push({ code: 'memory-unknown', severity: 'information', message: `No NVIDIA GPU was found here; the job needs about ${formatBinaryBytes(estimate.bytes)} of GPU memory (${estimate.variant}, ${config.data.max_seq_length} tokens × batch ${batch}; eval batches are the same size and need less, having no backward pass).`, action: 'Run the job on a machine with a CUDA GPU; the trainer probes the environment before it starts.', location });
+    findings.push({
+      code: 'memory-unknown',
+      severity: 'information',
+      message: `No NVIDIA GPU was found here; the job needs about ${formatBinaryBytes(estimate.bytes)} of GPU memory (${estimate.variant}, ${config.data.max_seq_length} tokens × batch ${batch}; eval batches are the same size and need less, having no backward pass).`,
+      action: 'Run the job on a machine with a CUDA GPU; the trainer probes the environment before it starts.',
+      location,
+    });
     return;
   }
   // Fallbacks, cheapest in quality first: checkpointing costs time only, a smaller batch keeps the effective batch
@@ -221,12 +259,18 @@ function checkMemory(config: ResolvedJobConfig, model: TrainingModel, hardware: 
   const fallbacks: { change: string; estimate: MemoryEstimate | undefined }[] = [];
   if (!checkpointing) fallbacks.push({ change: 'training.gradient_checkpointing: true', estimate: trainingEstimate(config, model.folder.config, scenario, batch, true) });
   for (let smaller = Math.floor(batch / 2); smaller >= 1; smaller = Math.floor(smaller / 2)) {
-    fallbacks.push({ change: `training.per_device_batch_size: ${smaller} with gradient_accumulation_steps: ${config.training.gradient_accumulation_steps * Math.ceil(batch / smaller)}${checkpointing ? '' : ' and gradient_checkpointing: true'}`, estimate: trainingEstimate(config, model.folder.config, scenario, smaller, true) });
+    fallbacks.push({
+      change: `training.per_device_batch_size: ${smaller} with gradient_accumulation_steps: ${config.training.gradient_accumulation_steps * Math.ceil(batch / smaller)}${checkpointing ? '' : ' and gradient_checkpointing: true'}`,
+      estimate: trainingEstimate(config, model.folder.config, scenario, smaller, true),
+    });
   }
-  if (scenario === 'lora' && config.method.type === 'lora') fallbacks.push({ change: 'method.type: qlora with gradient_checkpointing: true and per_device_batch_size: 1', estimate: trainingEstimate(config, model.folder.config, 'qlora', 1, true) });
+  if (scenario === 'lora' && config.method.type === 'lora')
+    fallbacks.push({ change: 'method.type: qlora with gradient_checkpointing: true and per_device_batch_size: 1', estimate: trainingEstimate(config, model.folder.config, 'qlora', 1, true) });
   const working = fallbacks.find((fallback) => fallback.estimate && judgeFit(fallback.estimate, hardware).fit === 'fits');
   const need = `about ${formatBinaryBytes(estimate.bytes)} (${estimate.variant}, ${config.data.max_seq_length} tokens × batch ${batch}${checkpointing ? ', gradient checkpointing' : ''}) on ${verdict.deviceName}`;
-  const action = working ? `Set ${working.change} (about ${formatBinaryBytes(working.estimate!.bytes)}).` : 'Lower data.max_seq_length, pick a smaller model, or run on a GPU with more memory: no fallback fits.';
+  const action = working
+    ? `Set ${working.change} (about ${formatBinaryBytes(working.estimate!.bytes)}).`
+    : 'Lower data.max_seq_length, pick a smaller model, or run on a GPU with more memory: no fallback fits.';
   findings.push(
     verdict.fit === 'tight'
       ? { code: 'memory-tight', severity: 'warning', message: `The job needs ${need}: it may run out of memory.`, action, location }
@@ -246,7 +290,16 @@ interface LabelTally {
   missingEnd: number;
 }
 
-function labelRows(config: ResolvedJobConfig, model: TrainingModel, file: string, rows: readonly ParsedRow[], format: RowFormat, limit: number, preview: LabelledExample[], previewCount: number): LabelTally {
+function labelRows(
+  config: ResolvedJobConfig,
+  model: TrainingModel,
+  file: string,
+  rows: readonly ParsedRow[],
+  format: RowFormat,
+  limit: number,
+  preview: LabelledExample[],
+  previewCount: number,
+): LabelTally {
   const tally: LabelTally = { labelled: 0, tokens: 0, trained: 0, truncated: 0, dropped: 0, noTrained: [], overlong: [], failures: [], missingEnd: 0 };
   const options = { maxSeqLength: config.data.max_seq_length, overlong: config.data.overlong as 'truncate' | 'drop' };
   for (const row of rows.slice(0, limit)) {
@@ -305,13 +358,25 @@ export function preflight(config: ResolvedJobConfig, options: PreflightOptions =
     try {
       model = openTrainingModel(config.model.path, config.data.chat_template);
     } catch (error) {
-      findings.push({ code: 'model-unreadable', severity: 'error', message: error instanceof Error ? error.message : String(error), action: 'Download the model first (Chatwright: Models) or point model.path at a folder with config.json, tokenizer.json and tokenizer_config.json.', location: modelLocation });
+      findings.push({
+        code: 'model-unreadable',
+        severity: 'error',
+        message: error instanceof Error ? error.message : String(error),
+        action: 'Download the model first (Chatwright: Models) or point model.path at a folder with config.json, tokenizer.json and tokenizer_config.json.',
+        location: modelLocation,
+      });
     }
   }
 
   const maxRank = options.serverMaxLoraRank ?? defaultServerMaxLoraRank;
   if (config.method.type !== 'prompt_tuning' && config.method.lora.r > maxRank) {
-    findings.push({ code: 'rank-over-server-max', severity: 'warning', message: `The adapter's rank ${config.method.lora.r} is over the serving limit of ${maxRank} (vLLM's max_lora_rank): the server would refuse to load it.`, action: `Set method.lora.r to ${maxRank} or less, or start the server with --max-lora-rank ${[8, 16, 32, 64, 128, 256, 320, 512].find((rank) => rank >= config.method.lora.r) ?? config.method.lora.r}.`, location: { file: config.model.path, field: 'method.lora.r' } });
+    findings.push({
+      code: 'rank-over-server-max',
+      severity: 'warning',
+      message: `The adapter's rank ${config.method.lora.r} is over the serving limit of ${maxRank} (vLLM's max_lora_rank): the server would refuse to load it.`,
+      action: `Set method.lora.r to ${maxRank} or less, or start the server with --max-lora-rank ${[8, 16, 32, 64, 128, 256, 320, 512].find((rank) => rank >= config.method.lora.r) ?? config.method.lora.r}.`,
+      location: { file: config.model.path, field: 'method.lora.r' },
+    });
   }
 
   const trainText = readDataset(config.data.train, config.data.max_file_bytes, findings);
@@ -330,7 +395,13 @@ export function preflight(config: ResolvedJobConfig, options: PreflightOptions =
       const trainKeys = new Map(rows.map((row) => [row.key, row.line]));
       const shared = parseRows(evalText).filter((row) => trainKeys.has(row.key));
       if (shared.length > 0) {
-        findings.push({ code: 'train-eval-overlap', severity: 'warning', message: `${shared.length} eval row(s) are also training rows (eval lines ${lineList(shared.map((row) => row.line))}): the eval loss measures memorisation, not generalisation.`, action: 'Remove the shared rows from one of the files (or keep them on purpose, to watch memorisation).', location: { file: evalFile, line: shared[0]!.line } });
+        findings.push({
+          code: 'train-eval-overlap',
+          severity: 'warning',
+          message: `${shared.length} eval row(s) are also training rows (eval lines ${lineList(shared.map((row) => row.line))}): the eval loss measures memorisation, not generalisation.`,
+          action: 'Remove the shared rows from one of the files (or keep them on purpose, to watch memorisation).',
+          location: { file: evalFile, line: shared[0]!.line },
+        });
       }
     }
   }
@@ -341,7 +412,13 @@ export function preflight(config: ResolvedJobConfig, options: PreflightOptions =
   if (!format) return done();
 
   if (isChatFormat(format, rows) && !model.hasChatTemplate) {
-    findings.push({ code: 'no-chat-template', severity: 'error', message: `${config.model.path} has no chat template, and ${basename(config.data.train)} is chat data: the trainer would stop with NO_CHAT_TEMPLATE.`, action: noTemplateAdvice(model), location: { file: config.model.path, field: 'data.chat_template' } });
+    findings.push({
+      code: 'no-chat-template',
+      severity: 'error',
+      message: `${config.model.path} has no chat template, and ${basename(config.data.train)} is chat data: the trainer would stop with NO_CHAT_TEMPLATE.`,
+      action: noTemplateAdvice(model),
+      location: { file: config.model.path, field: 'data.chat_template' },
+    });
     return done();
   }
 
@@ -350,20 +427,50 @@ export function preflight(config: ResolvedJobConfig, options: PreflightOptions =
   const trainFile = config.data.train;
   if (tally.failures.length > 0) {
     const blocking = tally.failures.length * 10 >= Math.max(1, tally.labelled);
-    findings.push({ code: 'template-incompatible', severity: blocking ? 'error' : 'warning', message: `${tally.failures.length} of ${tally.labelled} rows cannot be matched to the chat template${blocking ? '' : ' and will be skipped'}; first: ${tally.failures[0]}`, action: 'Set data.chat_template to a standard template (ChatML) or use prompt/completion data.', location: { file: trainFile, field: 'data.chat_template' } });
+    findings.push({
+      code: 'template-incompatible',
+      severity: blocking ? 'error' : 'warning',
+      message: `${tally.failures.length} of ${tally.labelled} rows cannot be matched to the chat template${blocking ? '' : ' and will be skipped'}; first: ${tally.failures[0]}`,
+      action: 'Set data.chat_template to a standard template (ChatML) or use prompt/completion data.',
+      location: { file: trainFile, field: 'data.chat_template' },
+    });
   }
   if (tally.overlong.length > 0) {
     const what = config.data.overlong === 'drop' ? 'dropped' : 'truncated (the end of the reply is not trained)';
-    findings.push({ code: 'rows-overlong', severity: 'warning', message: `${tally.overlong.length} row(s) are longer than max_seq_length ${config.data.max_seq_length} tokens and will be ${what}: lines ${lineList(tally.overlong)}.`, action: 'Raise data.max_seq_length (more memory), shorten the rows, or set data.overlong.', location: { file: trainFile, line: tally.overlong[0]!, field: 'data.max_seq_length' } });
+    findings.push({
+      code: 'rows-overlong',
+      severity: 'warning',
+      message: `${tally.overlong.length} row(s) are longer than max_seq_length ${config.data.max_seq_length} tokens and will be ${what}: lines ${lineList(tally.overlong)}.`,
+      action: 'Raise data.max_seq_length (more memory), shorten the rows, or set data.overlong.',
+      location: { file: trainFile, line: tally.overlong[0]!, field: 'data.max_seq_length' },
+    });
   }
   if (tally.noTrained.length > 0 && tally.trained > 0) {
-    findings.push({ code: 'rows-no-trained-tokens', severity: 'warning', message: `${tally.noTrained.length} row(s) would train no token after truncation and are dropped: lines ${lineList(tally.noTrained)}.`, action: 'Raise data.max_seq_length or shorten the prompts of these rows.', location: { file: trainFile, line: tally.noTrained[0]!, field: 'data.max_seq_length' } });
+    findings.push({
+      code: 'rows-no-trained-tokens',
+      severity: 'warning',
+      message: `${tally.noTrained.length} row(s) would train no token after truncation and are dropped: lines ${lineList(tally.noTrained)}.`,
+      action: 'Raise data.max_seq_length or shorten the prompts of these rows.',
+      location: { file: trainFile, line: tally.noTrained[0]!, field: 'data.max_seq_length' },
+    });
   }
   if (tally.labelled > 0 && tally.trained === 0 && tally.failures.length < tally.labelled) {
-    findings.push({ code: 'loss-mask-empty', severity: 'error', message: `No token would be trained on: every label of the ${tally.labelled} row(s) checked is masked (the trainer would stop with LOSS_MASK_EMPTY).`, action: 'Check that rows have assistant replies or completions and that data.max_seq_length keeps them.', location: { file: trainFile, field: 'data.max_seq_length' } });
+    findings.push({
+      code: 'loss-mask-empty',
+      severity: 'error',
+      message: `No token would be trained on: every label of the ${tally.labelled} row(s) checked is masked (the trainer would stop with LOSS_MASK_EMPTY).`,
+      action: 'Check that rows have assistant replies or completions and that data.max_seq_length keeps them.',
+      location: { file: trainFile, field: 'data.max_seq_length' },
+    });
   }
   if (tally.missingEnd > 0) {
-    findings.push({ code: 'no-end-of-turn', severity: 'warning', message: `${tally.missingEnd} trained turn(s) have no end-of-turn token after them: the model will not learn to stop.`, action: 'Use a chat template that closes each turn with a special token (the tokenizer\'s EOS).', location: { file: trainFile, field: 'data.chat_template' } });
+    findings.push({
+      code: 'no-end-of-turn',
+      severity: 'warning',
+      message: `${tally.missingEnd} trained turn(s) have no end-of-turn token after them: the model will not learn to stop.`,
+      action: "Use a chat template that closes each turn with a special token (the tokenizer's EOS).",
+      location: { file: trainFile, field: 'data.chat_template' },
+    });
   }
   return done();
 }

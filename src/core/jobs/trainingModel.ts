@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { type Tokenizer } from '@huggingface/tokenizers';
 import { isMissingFileError, readBoundedTextSync, type FileKind } from '../files/boundedRead';
-import { chatTemplateSource, renderChatPrompt, type ChatMessage } from '../inference/chatTemplate';
+import { type ChatTurn } from '../text/chatTurn';
+import { readChatTemplate, renderChatTemplate, specialTokensOf, type ModelChatTemplate } from '../templates/chatTemplate';
 import { ModelError, type ModelFolder } from '../inference/modelFolder';
 import { createTokenizer } from '../inference/modelTokenizer';
 
@@ -60,12 +61,11 @@ export function openTrainingModel(dir: string, chatTemplate?: string | null): Tr
   const config = readObject(join(dir, 'config.json'), 'modelConfig', false) ?? {};
   const tokenizerJson = readObject(join(dir, 'tokenizer.json'), 'tokenizer', true)!;
   const tokenizerConfig = readObject(join(dir, 'tokenizer_config.json'), 'tokenizerConfig', false) ?? {};
-  if (chatTemplate) tokenizerConfig.chat_template = chatTemplate;
-  else if (tokenizerConfig.chat_template === undefined) {
-    const template = readText(join(dir, 'chat_template.jinja'), 'chatTemplate');
-    if (template !== undefined) tokenizerConfig.chat_template = template;
-  }
-  const folder: ModelFolder = { id: dir, dir, modelKey: dir, config, tokenizerJson, tokenizerConfig, generationConfig: {}, onnxFiles: {} };
+  // The job's `data.chat_template` replaces the model's, as the trainer does; otherwise the one loader's order.
+  const template: ModelChatTemplate | undefined = chatTemplate
+    ? { folder: dir, fileName: 'tokenizer_config.json', file: join(dir, 'tokenizer_config.json'), templates: { default: chatTemplate }, specialTokens: specialTokensOf(tokenizerConfig) }
+    : readChatTemplate(dir, tokenizerConfig).template;
+  const folder: ModelFolder = { id: dir, dir, modelKey: dir, config, tokenizerJson, tokenizerConfig, generationConfig: {}, onnxFiles: {}, ...(template ? { chatTemplate: template } : {}) };
   const tokenizer = createTokenizer(folder);
   const specials = new Set<string>();
   for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token']) {
@@ -86,7 +86,7 @@ export function openTrainingModel(dir: string, chatTemplate?: string | null): Tr
     ...(eosToken !== undefined ? { eosToken } : {}),
     ...(eosId !== undefined ? { eosId } : {}),
     ...(padToken !== undefined ? { padToken } : {}),
-    hasChatTemplate: chatTemplateSource(folder) !== undefined,
+    hasChatTemplate: template !== undefined,
   };
 }
 
@@ -94,7 +94,7 @@ export function openTrainingModel(dir: string, chatTemplate?: string | null): Tr
  * The one place the jobs code renders a chat template: the engine's renderer (guarded: time, memory and loop limits),
  * as transformers' `apply_chat_template(tokenize=False)` does. Undefined when the model has no template.
  */
-export function renderChat(model: TrainingModel, messages: readonly ChatMessage[], addGenerationPrompt: boolean): string | undefined {
-  const { text, templated } = renderChatPrompt(model.folder, messages, { add_generation_prompt: addGenerationPrompt });
-  return templated ? text : undefined;
+export function renderChat(model: TrainingModel, messages: readonly ChatTurn[], addGenerationPrompt: boolean): string | undefined {
+  const template = model.folder.chatTemplate;
+  return template ? renderChatTemplate(template, messages, { addGenerationPrompt }) : undefined;
 }

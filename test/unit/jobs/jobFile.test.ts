@@ -42,7 +42,9 @@ describe('job file', () => {
   });
 
   it('package.json registers the schema for *.job.yaml (YAML extension) and *.job.json', () => {
-    const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { contributes: { yamlValidation: { fileMatch: string[]; url: string }[]; jsonValidation: { fileMatch: string; url: string }[] } };
+    const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+      contributes: { yamlValidation: { fileMatch: string[]; url: string }[]; jsonValidation: { fileMatch: string; url: string }[] };
+    };
     assert.ok(manifest.contributes.yamlValidation.some((entry) => entry.fileMatch.includes('*.job.yaml') && entry.url === './schemas/job.schema.json'));
     assert.ok(manifest.contributes.jsonValidation.some((entry) => entry.fileMatch === '*.job.json' && entry.url === './schemas/job.schema.json'));
   });
@@ -87,9 +89,16 @@ describe('job file', () => {
     assert.deepEqual(python.config, result.config);
   });
 
-  it('resolves a prompt-tuning job written as JSON, with the method\'s own default learning rate', () => {
+  it("resolves a prompt-tuning job written as JSON, with the method's own default learning rate", () => {
     const dir = jobFolder();
-    writeFileSync(join(dir, 'robot.job.json'), JSON.stringify({ model: { path: 'models/tiny' }, data: { train: 'data/chat-train.jsonl', eval: null }, method: { type: 'prompt_tuning', prompt_tuning: { init: 'text', init_text: 'You are a robot.' } } }, null, 2));
+    writeFileSync(
+      join(dir, 'robot.job.json'),
+      JSON.stringify(
+        { model: { path: 'models/tiny' }, data: { train: 'data/chat-train.jsonl', eval: null }, method: { type: 'prompt_tuning', prompt_tuning: { init: 'text', init_text: 'You are a robot.' } } },
+        null,
+        2,
+      ),
+    );
     const result = readJobFile(join(dir, 'robot.job.json'));
     assert.deepEqual(result.problems, []);
     assert.equal(result.config!.training.learning_rate, 3e-2);
@@ -101,7 +110,14 @@ describe('job file', () => {
     { name: 'a rank below 1', yaml: 'method:\n  lora:\n    r: 0\n', path: 'method.lora.r', line: 7, column: 8, message: /must be at least 1, got 0/ },
     { name: 'a misspelt field', yaml: 'training:\n  learningrate: 0.001\n', path: 'training.learningrate', line: 6, column: 3, message: /unknown field \(did you mean 'learning_rate'\?\)/ },
     { name: 'a typo in a field name', yaml: 'training:\n  epocs: 2\n', path: 'training.epocs', line: 6, column: 3, message: /did you mean 'epochs'/ },
-    { name: 'an unknown method', yaml: 'method:\n  type: lora\n  quantization: { quant_type: nf5 }\n', path: 'method.quantization.quant_type', line: 7, column: 31, message: /must be one of nf4, fp4; got 'nf5' \(did you mean 'nf4'\?\)/ },
+    {
+      name: 'an unknown method',
+      yaml: 'method:\n  type: lora\n  quantization: { quant_type: nf5 }\n',
+      path: 'method.quantization.quant_type',
+      line: 7,
+      column: 31,
+      message: /must be one of nf4, fp4; got 'nf5' \(did you mean 'nf4'\?\)/,
+    },
     { name: 'a string for a number', yaml: 'training:\n  warmup_ratio: lots\n', path: 'training.warmup_ratio', line: 6, column: 17, message: /must be a finite number/ },
     { name: 'merging a prompt-tuning job', yaml: 'method: { type: prompt_tuning }\noutput: { merge: true }\n', path: 'output.merge', line: 6, column: 18, message: /no weights to merge/ },
   ];
@@ -121,7 +137,10 @@ describe('job file', () => {
       raw.model.path = join(dir, raw.model.path);
       raw.data.train = join(dir, raw.data.train);
       const python = pythonResolve(raw);
-      assert.ok(python.errors?.some((error) => error.startsWith(`${bad.path}: `)), `Python said: ${String(python.errors)}`);
+      assert.ok(
+        python.errors?.some((error) => error.startsWith(`${bad.path}: `)),
+        `Python said: ${String(python.errors)}`,
+      );
     });
   }
 
@@ -136,7 +155,13 @@ describe('job file', () => {
     assert.equal(syntax.problems[0]!.line >= 2, true);
     const dir = jobFolder();
     const missing = resolveJobText('model: { path: ./nowhere }\ndata: { train: data/none.jsonl }\n', join(dir, 'a.job.yaml'));
-    assert.deepEqual(missing.problems.map((problem) => [problem.path, problem.line]), [['model.path', 1], ['data.train', 2]]);
+    assert.deepEqual(
+      missing.problems.map((problem) => [problem.path, problem.line]),
+      [
+        ['model.path', 1],
+        ['data.train', 2],
+      ],
+    );
     assert.match(missing.problems[0]!.message, /model folder .*nowhere does not exist/);
   });
 });

@@ -37,7 +37,10 @@ describe('loss-mask preview', () => {
       const example = labelExample(model, fixtureRow(expected.source), 'messages', expected.source, { maxSeqLength: 2048, overlong: 'truncate' })!;
       assert.deepEqual(example.inputIds, expected.input_ids);
       assert.deepEqual(example.lossMask, expected.loss_mask);
-      const trained = previewSegments(example).filter((segment) => segment.trained).map((segment) => segment.text).join('');
+      const trained = previewSegments(example)
+        .filter((segment) => segment.trained)
+        .map((segment) => segment.text)
+        .join('');
       assert.equal(trained, expected.trained_text);
     });
   }
@@ -47,7 +50,10 @@ describe('loss-mask preview', () => {
     const example = labelExample(model, row, 'messages', 'x:1', { maxSeqLength: 2048, overlong: 'truncate' })!;
     const segments = previewSegments(example);
     assert.equal(segments.map((segment) => segment.text).join(''), example.pieces.join(''));
-    assert.deepEqual(segments.map((segment) => segment.trained), [false, true, false, true, false]);
+    assert.deepEqual(
+      segments.map((segment) => segment.trained),
+      [false, true, false, true, false],
+    );
     assert.match(segments[0]!.text, /^<\|im_start\|>system\n/);
     assert.ok(segments[1]!.text.endsWith('<|im_end|>'));
   });
@@ -81,18 +87,38 @@ describe('loss-mask preview', () => {
 
   it('fails a row the template refuses (raise_exception) with a located error, not a crash', () => {
     // Mistral's v1 template: roles must alternate, starting with the user.
-    const alternating = "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% else %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}";
+    const alternating =
+      "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% else %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}";
     const strict = openTrainingModel(qwen3Folder(), alternating);
-    const row = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello.' }] };
-    assert.throws(() => labelExample(strict, row, 'messages', 'data.jsonl:7', { maxSeqLength: 2048, overlong: 'truncate' }), (error: Error) => error.name === 'LossMaskError' && /^data\.jsonl:7: .*roles must alternate/.test(error.message));
+    const row = {
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello.' },
+      ],
+    };
+    assert.throws(
+      () => labelExample(strict, row, 'messages', 'data.jsonl:7', { maxSeqLength: 2048, overlong: 'truncate' }),
+      (error: Error) => error.name === 'LossMaskError' && /^data\.jsonl:7: .*roles must alternate/.test(error.message),
+    );
     const fine = labelExample(strict, { messages: row.messages.slice(1) }, 'messages', 'data.jsonl:8', { maxSeqLength: 2048, overlong: 'truncate' })!;
-    assert.equal(previewSegments(fine).filter((segment) => segment.trained).map((segment) => segment.text).join(''), 'Hello.<|im_end|>');
+    assert.equal(
+      previewSegments(fine)
+        .filter((segment) => segment.trained)
+        .map((segment) => segment.text)
+        .join(''),
+      'Hello.<|im_end|>',
+    );
   });
 
   it('refuses, located, a template that rewrites earlier turns when more follow', () => {
     const dir = qwen3Folder();
-    const rewriting = "{% for m in messages %}{% if loop.last %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% else %}[{{ m.role }}] {{ m.content }}\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    const rewriting =
+      '{% for m in messages %}{% if loop.last %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% else %}[{{ m.role }}] {{ m.content }}\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}';
     const broken = openTrainingModel(dir, rewriting);
-    assert.throws(() => labelExample(broken, fixtureRow(python.rows[2]!.source), 'messages', 'persona-train.jsonl:49', { maxSeqLength: 2048, overlong: 'truncate' }), /persona-train\.jsonl:49: messages\[2\]: the chat template renders the conversation before this reply differently/);
+    assert.throws(
+      () => labelExample(broken, fixtureRow(python.rows[2]!.source), 'messages', 'persona-train.jsonl:49', { maxSeqLength: 2048, overlong: 'truncate' }),
+      /persona-train\.jsonl:49: messages\[2\]: the chat template renders the conversation before this reply differently/,
+    );
   });
 });

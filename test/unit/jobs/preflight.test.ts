@@ -53,7 +53,7 @@ function codes(findings: readonly PreflightFinding[]): string[] {
 const bigGpu: Hardware = { ramBytes: 64 * gib, freeRamBytes: 32 * gib, cpuCount: 16, gpus: [{ name: 'H200', memoryBytes: 139 * gib, freeBytes: undefined }] };
 
 describe('preflight', () => {
-  it('passes the GPU check\'s persona job, with a loss-mask preview and the train/valid overlap said', () => {
+  it("passes the GPU check's persona job, with a loss-mask preview and the train/valid overlap said", () => {
     const result = preflight(job(modelFolder()), { hardware: bigGpu });
     assert.equal(result.ok, true, JSON.stringify(result.findings, null, 1));
     assert.deepEqual(codes(result.findings), ['warning:train-eval-overlap']);
@@ -83,7 +83,7 @@ describe('preflight', () => {
     assert.ok(fixed.stats.trainedTokens > 0);
   });
 
-  it('blocks on the dataset validator\'s errors, located at the row, and shows its warnings', () => {
+  it("blocks on the dataset validator's errors, located at the row, and shows its warnings", () => {
     const good = readFileSync(join(fixtures, 'persona-train.jsonl'), 'utf8');
     const bad = `${good}{"messages": [{"role": "user", "content": "Only a question?"}]}\n${good.split('\n')[0]}\n`;
     const result = preflight(job(modelFolder(), '  eval: null\n', { 'persona-train.jsonl': bad }), { hardware: bigGpu });
@@ -95,14 +95,26 @@ describe('preflight', () => {
   });
 
   it('says the trainer will pad with <|endoftext|> when the pad token is EOS', () => {
-    const result = preflight(job(modelFolder((config) => (config.pad_token = '<|im_end|>')), '  eval: null\n'), { hardware: bigGpu });
+    const result = preflight(
+      job(
+        modelFolder((config) => (config.pad_token = '<|im_end|>')),
+        '  eval: null\n',
+      ),
+      { hardware: bigGpu },
+    );
     const finding = result.findings.find((item) => item.code === 'pad-token-is-eos')!;
     assert.equal(finding.severity, 'information');
     assert.match(finding.message, /pad with <\|endoftext\|> instead \(PAD_TOKEN_CHANGED\)/);
   });
 
-  it('picks the pad token from the vocabulary in the trainer\'s order when EOS is <|endoftext|> (Qwen3 has a plain <unk>)', () => {
-    const result = preflight(job(modelFolder((config) => Object.assign(config, { pad_token: '<|endoftext|>', eos_token: '<|endoftext|>' })), '  eval: null\n'), { hardware: bigGpu });
+  it("picks the pad token from the vocabulary in the trainer's order when EOS is <|endoftext|> (Qwen3 has a plain <unk>)", () => {
+    const result = preflight(
+      job(
+        modelFolder((config) => Object.assign(config, { pad_token: '<|endoftext|>', eos_token: '<|endoftext|>' })),
+        '  eval: null\n',
+      ),
+      { hardware: bigGpu },
+    );
     const finding = result.findings.find((item) => item.code === 'pad-token-is-eos')!;
     assert.match(finding.message, /pad with <unk> instead/);
   });
@@ -129,23 +141,42 @@ describe('preflight', () => {
 
   it('suggests QLoRA when a 7B-shaped model in bf16 does not fit even at batch 1', () => {
     const dir = modelFolder();
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'qwen2', hidden_size: 3584, num_hidden_layers: 28, num_attention_heads: 28, num_key_value_heads: 4, intermediate_size: 18944, vocab_size: 152064, max_position_embeddings: 32768, tie_word_embeddings: false }));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({
+        model_type: 'qwen2',
+        hidden_size: 3584,
+        num_hidden_layers: 28,
+        num_attention_heads: 28,
+        num_key_value_heads: 4,
+        intermediate_size: 18944,
+        vocab_size: 152064,
+        max_position_embeddings: 32768,
+        tie_word_embeddings: false,
+      }),
+    );
     const gpu: Hardware = { ...bigGpu, gpus: [{ name: 'RTX 4080', memoryBytes: 16 * gib, freeBytes: undefined }] };
     const result = preflight(job(dir, '  eval: null\n  max_seq_length: 512\n'), { hardware: gpu });
     const finding = result.findings.find((item) => item.code === 'memory-does-not-fit')!;
     assert.match(finding.action, /method\.type: qlora/);
   });
 
-  it('warns when the adapter rank is over the server\'s max_lora_rank (vLLM\'s 16 by default)', () => {
+  it("warns when the adapter rank is over the server's max_lora_rank (vLLM's 16 by default)", () => {
     const result = preflight(job(modelFolder(), '  eval: null\nmethod: { lora: { r: 64, alpha: 128 } }\n'), { hardware: bigGpu });
     const finding = result.findings.find((item) => item.code === 'rank-over-server-max')!;
     assert.match(finding.message, /rank 64 is over the serving limit of 16/);
     assert.match(finding.action, /--max-lora-rank 64/);
-    assert.equal(preflight(job(modelFolder(), '  eval: null\nmethod: { lora: { r: 64, alpha: 128 } }\n'), { hardware: bigGpu, serverMaxLoraRank: 64 }).findings.some((item) => item.code === 'rank-over-server-max'), false);
+    assert.equal(
+      preflight(job(modelFolder(), '  eval: null\nmethod: { lora: { r: 64, alpha: 128 } }\n'), { hardware: bigGpu, serverMaxLoraRank: 64 }).findings.some(
+        (item) => item.code === 'rank-over-server-max',
+      ),
+      false,
+    );
   });
 
-  it('refuses a chat template that rewrites earlier turns, as the trainer\'s TEMPLATE_INCOMPATIBLE', () => {
-    const rewriting = "{% for m in messages %}{% if loop.last %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% else %}[{{ m.role }}] {{ m.content }}\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+  it("refuses a chat template that rewrites earlier turns, as the trainer's TEMPLATE_INCOMPATIBLE", () => {
+    const rewriting =
+      '{% for m in messages %}{% if loop.last %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% else %}[{{ m.role }}] {{ m.content }}\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}';
     const result = preflight(job(modelFolder(), `  eval: null\n  chat_template: ${JSON.stringify(rewriting)}\n`), { hardware: bigGpu });
     const finding = result.findings.find((item) => item.code === 'template-incompatible')!;
     assert.equal(finding.severity, 'error');
