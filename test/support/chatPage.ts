@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumArgs, chromiumPath } from './codeServer.mjs';
 import { defaultChatSettings } from '../../src/core/chat/chatTypes';
 import { chatViewUpdate, type ChatViewState, type Conversation, type HostToChatView } from '../../src/shared/chatViewProtocol';
 
@@ -13,17 +14,6 @@ import { chatViewUpdate, type ChatViewState, type Conversation, type HostToChatV
  * host), and VS Code's theme variables for a light or a dark theme. Tests play the host with `send`.
  */
 const root = join(__dirname, '..', '..');
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 const themes = {
   dark: {

@@ -49,7 +49,7 @@ export interface ModelFolder {
 }
 
 /** A file of the model folder as text: undefined when absent, a ModelError naming it when it is not a safe file. */
-function readModelText(file: string, kind: FileKind): string | undefined {
+export function readModelText(file: string, kind: FileKind): string | undefined {
   try {
     return readBoundedTextSync(file, { kind });
   } catch (error) {
@@ -58,10 +58,14 @@ function readModelText(file: string, kind: FileKind): string | undefined {
   }
 }
 
-function readJson(file: string, kind: FileKind, required: boolean): Record<string, unknown> | undefined {
+/**
+ * A JSON object file of the model folder: undefined when absent and optional; a ModelError naming it when it is
+ * missing but required (`missing` says what the folder needs), not a safe file, or not a JSON object.
+ */
+export function readModelJson(file: string, kind: FileKind, required: boolean, missing = 'a model folder needs config.json, tokenizer.json and onnx/model*.onnx'): Record<string, unknown> | undefined {
   const text = readModelText(file, kind);
   if (text === undefined) {
-    if (required) throw new ModelError(`${basename(file)} is missing: a model folder needs config.json, tokenizer.json and onnx/model*.onnx`, file);
+    if (required) throw new ModelError(`${basename(file)} is missing: ${missing}`, file);
     return undefined;
   }
   try {
@@ -93,13 +97,13 @@ export function openModelFolder(idOrPath: string, env: NodeJS.ProcessEnv = proce
   if (Object.keys(onnxFiles).length === 0) {
     throw new ModelError(`${dir} has no ONNX weights (expected onnx/model.onnx or onnx/model_quantized.onnx). Pick a model exported for ONNX Runtime, e.g. from onnx-community or Xenova.`, onnxDir);
   }
-  const config = readJson(join(dir, 'config.json'), 'modelConfig', true)!;
-  const tokenizerJson = readJson(join(dir, 'tokenizer.json'), 'tokenizer', true)!;
-  const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json'), 'tokenizerConfig', false) ?? {};
+  const config = readModelJson(join(dir, 'config.json'), 'modelConfig', true)!;
+  const tokenizerJson = readModelJson(join(dir, 'tokenizer.json'), 'tokenizer', true)!;
+  const tokenizerConfig = readModelJson(join(dir, 'tokenizer_config.json'), 'tokenizerConfig', false) ?? {};
   const { template: chatTemplate, problems } = readChatTemplate(dir, tokenizerConfig);
   // The engine refuses a template file it cannot read rather than run with another template than the model's.
   if (problems[0]) throw new ModelError(problems[0].message, problems[0].file);
-  const generationConfig = readJson(join(dir, 'generation_config.json'), 'modelConfig', false) ?? {};
+  const generationConfig = readModelJson(join(dir, 'generation_config.json'), 'modelConfig', false) ?? {};
   return {
     id: idOrPath,
     dir,

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { type Tokenizer } from '@huggingface/tokenizers';
-import { isMissingFileError, readBoundedTextSync, type FileKind } from '../files/boundedRead';
 import { type ChatTurn } from '../text/chatTurn';
 import { readChatTemplate, renderChatTemplate, specialTokensOf, type ModelChatTemplate } from '../templates/chatTemplate';
-import { ModelError, type ModelFolder } from '../inference/modelFolder';
+import { readModelJson, type ModelFolder } from '../inference/modelFolder';
 import { createTokenizer } from '../inference/modelTokenizer';
 
 /**
@@ -22,30 +21,7 @@ export interface TrainingModel {
   hasChatTemplate: boolean;
 }
 
-function readText(file: string, kind: FileKind): string | undefined {
-  try {
-    return readBoundedTextSync(file, { kind });
-  } catch (error) {
-    if (isMissingFileError(error)) return undefined;
-    throw new ModelError(error instanceof Error ? error.message : String(error), file);
-  }
-}
-
-function readObject(file: string, kind: FileKind, required: boolean): Record<string, unknown> | undefined {
-  const text = readText(file, kind);
-  if (text === undefined) {
-    if (required) throw new ModelError(`${file} is missing: a training base model needs config.json, tokenizer.json and tokenizer_config.json`, file);
-    return undefined;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ModelError(`${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`, file);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ModelError(`${file}: expected a JSON object`, file);
-  return value as Record<string, unknown>;
-}
+const trainingFolderNeeds = 'a training base model needs config.json, tokenizer.json and tokenizer_config.json';
 
 function tokenText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
@@ -58,9 +34,9 @@ function tokenText(value: unknown): string | undefined {
  * `data.chat_template`) replaces the tokenizer's, as the trainer does. Throws a ModelError naming the file.
  */
 export function openTrainingModel(dir: string, chatTemplate?: string | null): TrainingModel {
-  const config = readObject(join(dir, 'config.json'), 'modelConfig', false) ?? {};
-  const tokenizerJson = readObject(join(dir, 'tokenizer.json'), 'tokenizer', true)!;
-  const tokenizerConfig = readObject(join(dir, 'tokenizer_config.json'), 'tokenizerConfig', false) ?? {};
+  const config = readModelJson(join(dir, 'config.json'), 'modelConfig', false) ?? {};
+  const tokenizerJson = readModelJson(join(dir, 'tokenizer.json'), 'tokenizer', true, trainingFolderNeeds)!;
+  const tokenizerConfig = readModelJson(join(dir, 'tokenizer_config.json'), 'tokenizerConfig', false) ?? {};
   // The job's `data.chat_template` replaces the model's, as the trainer does; otherwise the one loader's order.
   const template: ModelChatTemplate | undefined = chatTemplate
     ? { folder: dir, fileName: 'tokenizer_config.json', file: join(dir, 'tokenizer_config.json'), templates: { default: chatTemplate }, specialTokens: specialTokensOf(tokenizerConfig) }
