@@ -2,7 +2,7 @@
 // never run on the extension host's thread, and a native crash takes down only this process. It serves the requests
 // of src/shared/engineProtocol.ts over the RPC layer; errors (ModelError with its `file`, CancelledError, RangeError …)
 // reach the host with their names and fields.
-import { InferenceEngine } from '../core/inference/inferenceEngine';
+import { defaultEngineSettings, InferenceEngine } from '../core/inference/inferenceEngine';
 import { connectToParentProcess, onRequest, progressReporter } from '../core/rpc/connection';
 import {
   engineConfigureNotification,
@@ -25,13 +25,10 @@ let peakRss = process.memoryUsage.rss();
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 200);
 sampler.unref();
 
-const engine = new InferenceEngine(
-  { executionProvider: 'cpu', threads: 0, idleUnloadMs: 10 * 60_000 },
-  {
-    onLoaded: (info, loadMs) => void connection.sendNotification(engineModelLoadedNotification, { info, loadMs }),
-    onUnloaded: (model) => void connection.sendNotification(engineModelUnloadedNotification, { model }),
-  },
-);
+const engine = new InferenceEngine(defaultEngineSettings, {
+  onLoaded: (info, loadMs) => void connection.sendNotification(engineModelLoadedNotification, { info, loadMs }),
+  onUnloaded: (model) => void connection.sendNotification(engineModelUnloadedNotification, { model }),
+});
 
 connection.onNotification(engineConfigureNotification, (settings) => engine.configure(settings));
 onRequest(connection, engineEmbedRequest, ({ model, texts, role, dtype }, signal) => engine.embed(model, texts, role, signal, dtype));

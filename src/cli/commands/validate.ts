@@ -120,7 +120,7 @@ Options:
         }
       };
       if (isPromptTemplatePath(path)) {
-        // Prompt templates (issue #4): same output format and exit codes, checks from src/core/prompts.
+        // Prompt templates: same output format and exit codes, checks from src/core/prompts.
         try {
           const { findings, summary } = await validatePromptTemplateFile(path, { cwd: io.cwd, env: io.env, displayName: shownName });
           for (const item of findings) onFinding(item);

@@ -9,7 +9,7 @@ export interface ExamplesReadResult {
 /**
  * Reads few-shot examples from a JSONL file of `messages` rows (the fine-tuning format, so one file serves both).
  * Takes the first `k` usable rows; system turns of a row are dropped, since the chat's own system prompt applies.
- * The prompt-template feature (#4) has the `random`/`similar` strategies for templates' own examples.
+ * The prompt-template feature has the `random`/`similar` strategies for templates' own examples.
  */
 export function readFewShotExamples(text: string, fileLabel: string, k: number): ExamplesReadResult {
   const examples: FewShotExample[] = [];

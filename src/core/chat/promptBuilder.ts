@@ -4,7 +4,7 @@ import { ChatBackendError } from './backend';
 
 /**
  * What a prompt template renders to for one question. Produced by the prompt-template feature's render function
- * (src/core/prompts, issue #4) through the adapter in `templateAdapter.ts`.
+ * (src/core/prompts) through the adapter in `templateAdapter.ts`.
  */
 export interface RenderedTemplate {
   messages: ChatTurn<ChatRole>[];

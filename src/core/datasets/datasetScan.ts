@@ -1,3 +1,4 @@
+import { settingDefaults } from '../settings/settingDefaults';
 import { datasetChecks, finding, lineRange, type DatasetFinding, type DatasetFindingCode } from './findings';
 import { FingerprintTable, type RowText } from './fingerprint';
 import { datasetFormats, type DatasetFormat } from './formats';
@@ -295,7 +296,7 @@ export class DatasetAccumulator {
       // Rows past the listing cap are counted, not listed.
       if (unlisted > 0) stats.findings['mixed-formats'] = (stats.findings['mixed-formats'] ?? 0) + unlisted;
     }
-    const minRows = this.options.minRows ?? 10;
+    const minRows = this.options.minRows ?? settingDefaults['datasets.minRows'];
     if (stats.trainingData && minRows > 0 && stats.rows > 0 && stats.rows < minRows) {
       this.report(
         finding(

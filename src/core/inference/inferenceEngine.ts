@@ -1,3 +1,4 @@
+import { settingDefaults } from '../settings/settingDefaults';
 import { readFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { type ChatTurn } from '../text/chatTurn';
@@ -7,6 +8,13 @@ import { type ExecutionProviderChoice } from './onnxSession';
 import { OnnxTextEmbedder } from './textEmbedder';
 import { OnnxTextGenerator, type GenerateOptions, type GenerationResult } from './textGenerator';
 import { type EngineModelInfo } from '../../shared/engineProtocol';
+
+/** The engine's settings before the host sends the user's: `settingDefaults`, in the engine's units. */
+export const defaultEngineSettings: InferenceEngineSettings = {
+  executionProvider: settingDefaults['engine.executionProvider'],
+  threads: settingDefaults['engine.threads'],
+  idleUnloadMs: settingDefaults['engine.idleUnloadMinutes'] * 60_000,
+};
 
 export interface InferenceEngineSettings {
   executionProvider: ExecutionProviderChoice;
@@ -46,7 +54,7 @@ export class InferenceEngine {
   private readonly idleTimer: NodeJS.Timeout;
 
   constructor(
-    private settings: InferenceEngineSettings = { executionProvider: 'cpu', threads: 0, idleUnloadMs: 10 * 60_000 },
+    private settings: InferenceEngineSettings = defaultEngineSettings,
     private readonly events: { onLoaded?(info: LoadedModelInfo, loadMs: number): void; onUnloaded?(model: string): void } = {},
     private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly availableMemory: () => number = availableMemoryBytes,
