@@ -183,14 +183,14 @@ async function renderPromptUnredacted(request: RenderRequest, options: NonNullab
   const modelId = request.model ?? (available(templateModel) || !request.fallbackModel ? templateModel : request.fallbackModel);
   if (!modelId) {
     result.modelHint =
-      "No model named: set `model.id` (a Hugging Face id or a model folder) or choose a preview model to see the exact prompt string and token counts. That needs the model's chat template (`chat_template` in tokenizer_config.json, or chat_template.jinja) and tokenizer.json.";
+      "No model named: set `model.id` (a Hugging Face id or a model folder) or choose a preview model to see the exact prompt string and token counts. That needs the model's chat template (chat_template.jinja, chat_template.json, or `chat_template` in tokenizer_config.json) and tokenizer.json.";
     return result;
   }
   const folder = resolveModelFolder(modelId, request.templatePath, env);
   if (!folder) {
     result.model = { id: modelId, notes: [] };
     result.modelHint = looksLikeHubId(modelId)
-      ? `\`${modelId}\` is not in the local Hugging Face cache. To see the exact prompt, download its tokenizer_config.json (with \`chat_template\`) or chat_template.jinja, and tokenizer.json.`
+      ? `\`${modelId}\` is not in the local Hugging Face cache. To see the exact prompt, download its chat template (chat_template.jinja, chat_template.json, or tokenizer_config.json with \`chat_template\`) and tokenizer.json.`
       : `\`${modelId}\` is a hosted model: its chat template is not public, so the preview shows the messages the API receives.`;
     return result;
   }
