@@ -1,0 +1,81 @@
+/**
+ * The trainer's event protocol, version 1 (python/README.md, "Events"; `python/chatwright_train/events.py` writes it):
+ * one JSON object a line in `RUN/events.jsonl`, also echoed on the trainer's stdout. Types only here; the reader and
+ * the follower live beside them.
+ */
+
+export const eventProtocolVersion = 1;
+export const eventsFileName = 'events.jsonl';
+
+export type TrainerPhase = 'probing' | 'loading_model' | 'preparing_data' | 'training' | 'saving' | 'merging' | 'done' | 'failed' | 'stopped';
+export const terminalPhases: readonly TrainerPhase[] = ['done', 'failed', 'stopped'];
+
+interface EventBase {
+  v: number;
+  /** 1, 2, 3 … across restarts of the same run folder. */
+  seq: number;
+  /** Unix seconds. */
+  time: number;
+}
+
+export interface GpuInfo {
+  index: number;
+  name: string;
+  memory_bytes: number;
+  free_memory_bytes?: number;
+  compute_capability: string;
+  bf16: boolean;
+}
+
+export type RunEvent = EventBase & { event: 'run'; config: Record<string, unknown>; run_dir: string };
+export type PhaseEvent = EventBase & {
+  event: 'phase';
+  phase: TrainerPhase;
+  code?: string;
+  model?: string;
+  train?: string;
+  resumed_from?: string | null;
+  fused_loss?: boolean;
+  adapter?: string;
+  step?: number;
+  train_loss?: number | null;
+  train_tokens?: number;
+  runtime_seconds?: number;
+  gpu_memory_peak_bytes?: number | null;
+  merged?: string;
+  reason?: string;
+};
+export type EnvironmentEvent = EventBase & { event: 'environment'; precision?: string; attn_implementation?: string; packing?: string; cuda?: string | null; torch?: string | null; gpus?: GpuInfo[] };
+export type DataEvent = EventBase & {
+  event: 'data';
+  format?: string;
+  train_examples?: number;
+  eval_examples?: number;
+  eval_source?: string | null;
+  train_tokens?: number;
+  trained_tokens?: number;
+  truncated?: number;
+  dropped?: number;
+  batches_per_epoch?: number;
+};
+export type ModelEvent = EventBase & { event: 'model'; method?: string; trainable_parameters?: number; total_parameters?: number };
+export type StepEvent = EventBase & {
+  event: 'step';
+  step: number;
+  total_steps?: number;
+  epoch?: number;
+  loss?: number | null;
+  learning_rate?: number | null;
+  grad_norm?: number | null;
+  tokens_per_second?: number | null;
+  eta_seconds?: number | null;
+  gpu_memory_bytes?: number | null;
+  gpu_memory_peak_bytes?: number | null;
+};
+export type EvalEvent = EventBase & { event: 'eval'; step: number; eval_loss: number | null; eval_runtime_seconds?: number };
+export type CheckpointEvent = EventBase & { event: 'checkpoint'; step: number; path: string; reason: string };
+export type WarningEvent = EventBase & { event: 'warning'; code: string; message: string; [field: string]: unknown };
+export type ErrorEvent = EventBase & { event: 'error'; code: string; message: string; action?: string; install_command?: string; errors?: string[]; traceback?: string };
+
+export type TrainerEvent = RunEvent | PhaseEvent | EnvironmentEvent | DataEvent | ModelEvent | StepEvent | EvalEvent | CheckpointEvent | WarningEvent | ErrorEvent;
+export type TrainerEventKind = TrainerEvent['event'];
