@@ -3,9 +3,9 @@
  * actions the page asks of the host. Declared once, used by both sides (vscode-jsonrpc over postMessage).
  */
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
-import { type JobSnapshot } from '../core/jobs/jobSnapshot';
-import { type PreflightFinding } from '../core/jobs/preflight';
-import { type PreviewSegment } from '../core/jobs/lossMaskPreview';
+import type { JobSnapshot } from '../core/jobs/jobSnapshot';
+import type { PreflightFinding } from '../core/jobs/preflight';
+import type { PreviewSegment } from '../core/jobs/lossMaskPreview';
 
 export interface JobPreflightView {
   ok: boolean;
