@@ -53,6 +53,8 @@ export interface RunRecord {
   exit?: GroupExit;
   /** ISO time a cancel was asked for: the run counts as cancelled once its process has ended. */
   cancelledAt?: string;
+  /** ISO time a stop-and-save was asked for. */
+  stopRequestedAt?: string;
 }
 
 export interface DatasetHash {
