@@ -72,6 +72,8 @@ interface RunProcess {
   /** The leader's exit, when this process started it; undefined for a re-attached run (its exit code is unknowable). */
   exited: Promise<GroupExit | undefined>;
   startedHere: boolean;
+  /** Stops watching the process without touching it. */
+  release: () => void;
 }
 
 export class JobRun {
@@ -169,6 +171,16 @@ export class JobRun {
     return (this.escalation = this.escalate(steps));
   }
 
+  /**
+   * Stops following the trainer without touching it (the extension host is going away): it runs on in its own
+   * process group and `attachJob` finds it again. `finished` does not settle after this.
+   */
+  detach(): void {
+    this.events.stop();
+    this.log.stop();
+    this.process.release();
+  }
+
   /** Asks the trainer for a checkpoint after its current step (the `checkpoint-now` file); training continues. */
   checkpointNow(): void {
     if (!this.hasEnded) writeFileSync(join(this.runDir, checkpointNowFile), '');
@@ -251,8 +263,9 @@ export function attachJob(runDir: string, options: Pick<JobRunOptions, 'stopTime
   if (!record || record.pid === undefined || !isRunProcessAlive(record)) return undefined;
   const pid = record.pid;
   const pollMs = options.pollMs ?? 250;
+  let timer: NodeJS.Timeout | undefined;
   const exited = new Promise<undefined>((resolveExit) => {
-    const timer = setInterval(() => {
+    timer = setInterval(() => {
       if (isRunProcessAlive(record)) return;
       clearInterval(timer);
       resolveExit(undefined);
@@ -261,7 +274,7 @@ export function attachJob(runDir: string, options: Pick<JobRunOptions, 'stopTime
   const logFile = join(folder, runLogFile);
   const logSize = fileSize(logFile);
   // The end of the log so far, so a viewer that attaches sees what the trainer said last.
-  return new JobRun(folder, { pid, exited, startedHere: false }, options, snapshotOfRun(folder), logSize, lastLogLines(logFile, logSize));
+  return new JobRun(folder, { pid, exited, startedHere: false, release: () => clearInterval(timer) }, options, snapshotOfRun(folder), logSize, lastLogLines(logFile, logSize));
 }
 
 /** The command line that runs the trainer on a run folder. */
@@ -310,7 +323,7 @@ function launch(options: JobRunOptions, resuming: boolean): JobRun {
   delete starting.error;
   delete starting.endedAt;
   delete starting.phase;
-  return new JobRun(runDir, { pid: group.pid, exited: group.exited, startedHere: true }, options, starting, logOffset);
+  return new JobRun(runDir, { pid: group.pid, exited: group.exited, startedHere: true, release: () => group.unref() }, options, starting, logOffset);
 }
 
 function fileSize(file: string): number {

@@ -200,12 +200,13 @@ describe('a job run with the stand-in trainer', () => {
 describe('re-attaching to a running trainer', () => {
   it('follows a trainer started by a process that has gone (a window reload) to done, with the whole series', async (t) => {
     const runDir = prepareStandinRun(scratchDir('runner', t), 'persona', 'save_steps: 1000');
-    const child = await runTypeScriptChild('jobs-start-and-leave', join(__dirname, '..', '..', 'support', 'children', 'startJobAndLeave.ts'), [runDir, JSON.stringify({ STANDIN_STEPS: '30' })]);
+    const child = await runTypeScriptChild('jobs-start-and-leave', join(__dirname, '..', '..', 'support', 'children', 'startJobAndLeave.ts'), [runDir, JSON.stringify({ STANDIN_STEPS: '60' })]);
     assert.equal(child.status, 0, child.stderr);
     const pid = Number(child.stdout.trim());
     t.after(() => {
       if (isProcessGroupAlive(pid)) process.kill(-pid, 'SIGKILL');
     });
+    assert.equal(isProcessAlive(pid), true, 'the process that started the trainer ended, detached, while the trainer runs on');
     await waitFor(() => (readEvents(join(runDir, 'events.jsonl')).some((event) => event.event === 'step') ? true : undefined), 'a step event', 15_000);
     const run = attachJob(runDir, quickTimeouts);
     assert.ok(run, 'the trainer is running, so it is attached');
@@ -219,7 +220,7 @@ describe('re-attaching to a running trainer', () => {
     assert.equal(final.status, 'done');
     assert.deepEqual(
       final.series.step,
-      Array.from({ length: 30 }, (_, index) => index + 1),
+      Array.from({ length: 60 }, (_, index) => index + 1),
     );
     assert.equal(attachJob(runDir), undefined, 'a finished trainer is not attached');
   });
