@@ -6,6 +6,8 @@ import { renderCommand } from './render';
 import { embedCommand } from './embed';
 import { runCommand } from './run';
 import { modelsCommand } from './models';
+import { trainCommand } from './train';
+import { jobsCommand } from './jobs';
 
 /** Every subcommand of `chatwright`, in the order `--help` lists them. */
-export const cliCommands: CliCommand[] = [validateCommand, renderCommand, indexCommand, searchCommand, runCommand, embedCommand, modelsCommand];
+export const cliCommands: CliCommand[] = [validateCommand, renderCommand, indexCommand, searchCommand, runCommand, embedCommand, modelsCommand, trainCommand, jobsCommand];

@@ -72,6 +72,8 @@ interface RunProcess {
   /** The leader's exit, when this process started it; undefined for a re-attached run (its exit code is unknowable). */
   exited: Promise<GroupExit | undefined>;
   startedHere: boolean;
+  /** Lets this process exit while the trainer runs on (only for a trainer started here). */
+  release?: () => void;
 }
 
 export class JobRun {
@@ -170,6 +172,16 @@ export class JobRun {
   /** Asks the trainer for a checkpoint after its current step (the `checkpoint-now` file); training continues. */
   checkpointNow(): void {
     if (!this.hasEnded) writeFileSync(join(this.runDir, checkpointNowFile), '');
+  }
+
+  /**
+   * Stops following and lets this process exit while the trainer runs on in its own group (it writes only to its run
+   * folder); `attachJob` follows it again. `finished` does not settle after this.
+   */
+  detach(): void {
+    this.events.stop();
+    this.log.stop();
+    this.process.release?.();
   }
 
   private async escalate(steps: readonly EscalationStep[]): Promise<void> {
@@ -305,7 +317,7 @@ function launch(options: JobRunOptions, resuming: boolean): JobRun {
   const starting: JobSnapshot = { ...initial, status: 'starting', ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}) };
   delete starting.error;
   delete starting.endedAt;
-  return new JobRun(runDir, { pid: group.pid, exited: group.exited, startedHere: true }, options, starting, logOffset);
+  return new JobRun(runDir, { pid: group.pid, exited: group.exited, startedHere: true, release: () => group.release() }, options, starting, logOffset);
 }
 
 function fileSize(file: string): number {

@@ -26,6 +26,8 @@ export interface GroupProcess {
   readonly exited: Promise<GroupExit>;
   /** The leader's start time (`processStartTime`), to tell it from a later process that reuses the pid. */
   readonly startTime: number | undefined;
+  /** Stops this process from waiting for the group: it may exit while the group runs on (`chatwright train --detach`). */
+  release(): void;
 }
 
 export interface EscalationStep {
@@ -80,7 +82,7 @@ export function startProcessGroup(options: StartGroupOptions): GroupProcess {
   const pid = child.pid;
   if (pid === undefined) throw new GroupStartError(options.command, 'not found, or not an executable program');
   const exited = new Promise<GroupExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { pid, exited, startTime: processStartTime(pid) };
+  return { pid, exited, startTime: processStartTime(pid), release: () => child.unref() };
 }
 
 /** Whether a process with this pid exists (and, on Linux, is not a zombie waiting to be reaped). */
