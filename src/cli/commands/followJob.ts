@@ -99,6 +99,7 @@ export async function followRun(run: JobRun, io: CliIo, options: FollowOptions):
     printer.end();
     if (protocolError) io.stderr.write(`${protocolError.message}\n`);
     if (outcome === 'detached') {
+      run.detach();
       human.write(`Stopped following; the trainer keeps running. Stop it with: chatwright jobs stop ${run.runDir}\n`);
       return { ended: false };
     }

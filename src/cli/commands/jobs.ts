@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { attachJob, resumeJob } from '../../core/jobs/jobRunner';
-import { listRunFolders, readRunRecord, runsFolder } from '../../core/jobs/runFolder';
+import { attachJob, JobStartError, resumeJob, type JobRun } from '../../core/jobs/jobRunner';
+import { isRunProcessAlive, listRunFolders, readRunRecord, runsFolder } from '../../core/jobs/runFolder';
 import { snapshotOfRun, type JobSnapshot, type JobStatus } from '../../core/jobs/jobSnapshot';
 import { findInterpreter } from '../../core/jobs/pythonEnvironment';
 import { formatBinaryBytes } from '../../core/text/byteSize';
@@ -260,7 +260,8 @@ async function resume(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 1) throw new UsageError('jobs resume takes one run');
   const runDir = findRun(positionals[0], io, values.root);
   const before = snapshotOfRun(runDir);
-  if (runningStatuses.includes(before.status) || attachJob(runDir) !== undefined) {
+  const record = readRunRecord(runDir);
+  if (runningStatuses.includes(before.status) || (record !== undefined && isRunProcessAlive(record))) {
     io.stderr.write(`${basename(runDir)} is still running; follow it with: chatwright jobs show ${runDir} --follow\n`);
     return TrainExit.failed;
   }
@@ -269,11 +270,17 @@ async function resume(args: string[], io: CliIo): Promise<number> {
     return TrainExit.failed;
   }
   const mode = progressModeFor(io, values.json);
-  const record = readRunRecord(runDir);
   // The interpreter the run was started with, so the resumed half trains with the same packages.
   const python = values.python ?? record?.python ?? findInterpreter({ workspaceRoot: workspaceOf(io, values.root), env: io.env }).python;
   humanStream(io, mode).write(`Resuming ${runDir} from step ${before.step} with ${python}\n`);
-  const run = resumeJob({ runDir, trainer: trainerLaunch(python, io.env, io.cwd) });
+  let run: JobRun;
+  try {
+    run = resumeJob({ runDir, trainer: trainerLaunch(python, io.env, io.cwd) });
+  } catch (error) {
+    if (!(error instanceof JobStartError)) throw error;
+    io.stderr.write(`Cannot resume: ${error.message}\n`);
+    return TrainExit.failed;
+  }
   const followed = await followRun(run, io, { mode, afterSeq: before.lastSeq, interrupt: 'stop' });
   return followed.ended ? reportOutcome(followed.snapshot, io, mode) : TrainExit.done;
 }

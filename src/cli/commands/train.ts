@@ -4,7 +4,7 @@ import { escapeFileName } from '../../core/files/fileNames';
 import { resolveLocalModel } from '../../core/hub/cacheLocation';
 import { detectHardware } from '../../core/hub/hardware';
 import { formatJobProblem, readJobFile } from '../../core/jobs/jobFile';
-import { prepareRun, startJob } from '../../core/jobs/jobRunner';
+import { JobStartError, prepareRun, startJob, type JobRun } from '../../core/jobs/jobRunner';
 import { preflight } from '../../core/jobs/preflight';
 import { findInterpreter, hardwareOfProbe, interpreterSourceLabels, probeEnvironment, trainerPythonFolder, type EnvironmentProbe } from '../../core/jobs/pythonEnvironment';
 import { UsageError, type CliCommand } from '../io';
@@ -97,7 +97,14 @@ Environment: CHATWRIGHT_TRAINER_SCRIPT runs that script instead of the chatwrigh
 
     const runDir = prepareRun({ workspaceRoot: root.dir, jobFile, name: job.name, config: job.config, probe });
     human.write(`Workspace: ${root.dir} (${root.reason})\nRun folder: ${runDir}\n`);
-    const run = startJob({ runDir, trainer: trainerLaunch(interpreter.python, io.env, io.cwd) });
+    let run: JobRun;
+    try {
+      run = startJob({ runDir, trainer: trainerLaunch(interpreter.python, io.env, io.cwd) });
+    } catch (error) {
+      if (!(error instanceof JobStartError)) throw error;
+      io.stderr.write(`Cannot start the trainer: ${error.message}\n`);
+      return TrainExit.failed;
+    }
     if (values.detach) {
       run.detach();
       io.stdout.write(`${runDir}\n`);

@@ -26,7 +26,7 @@ function events(runDir: string): { seq: number; event: string; step?: number; ph
 }
 
 describe('chatwright jobs', () => {
-  it('lists finished runs (table and --json) and shows one by its name', async (t) => {
+  it('lists finished runs (table and --json) and shows one by its name', { timeout: 120_000 }, async (t) => {
     const workspace = jobWorkspace(t, 'training:\n  save_steps: 2\n');
     const env = standinEnv(3, 0.01);
     assert.equal((await runCliCaptured(['train', 'persona.job.yaml'], { cwd: workspace.dir, env })).code, 0);
@@ -65,7 +65,7 @@ describe('chatwright jobs', () => {
     assert.match(result.stderr, /no run 'nothing-here'/);
   });
 
-  it('stops a detached run through its process group, says "not running" after, and resumes it where it stopped', async (t) => {
+  it('stops a detached run through its process group, says "not running" after, and resumes it where it stopped', { timeout: 180_000 }, async (t) => {
     const workspace = jobWorkspace(t);
     const env = standinEnv(40, 0.05);
     const detached = spawnCli(['train', '--detach', 'persona.job.yaml'], { cwd: workspace.dir, env });
@@ -107,9 +107,9 @@ describe('chatwright jobs', () => {
     assert.match(done.stderr, /is done; there is nothing to resume/);
   });
 
-  it('re-attaches to a running trainer with show --follow and prints its progress until it ends', async (t) => {
+  it('re-attaches to a running trainer with show --follow; Ctrl-C stops following only; following again runs to the end', { timeout: 180_000 }, async (t) => {
     const workspace = jobWorkspace(t);
-    const env = standinEnv(30, 0.03);
+    const env = standinEnv(60, 0.1);
     const detached = spawnCli(['train', '--detach', 'persona.job.yaml'], { cwd: workspace.dir, env });
     t.after(() => detached.child.kill('SIGKILL'));
     assert.equal(await detached.exited, 0, detached.stderr());
@@ -118,10 +118,18 @@ describe('chatwright jobs', () => {
     t.after(() => {
       if (pid !== undefined && isProcessAlive(pid)) process.kill(-pid, 'SIGKILL');
     });
+    const watcher = spawnCli(['jobs', 'show', '--follow', basename(runDir)], { cwd: workspace.dir, env });
+    t.after(() => watcher.child.kill('SIGKILL'));
+    await watcher.waitForOutput(/^step \d+\/60 /m);
+    watcher.child.kill('SIGINT');
+    assert.equal(await watcher.exited, 0, watcher.stderr());
+    assert.match(watcher.stdout(), /^Stopped following; the trainer keeps running/m);
+    assert.ok(pid !== undefined && isProcessAlive(pid), 'the trainer was not stopped');
+
     const followed = await runCliCaptured(['jobs', 'show', '--follow', basename(runDir)], { cwd: workspace.dir, env });
     assert.equal(followed.code, 0, followed.stderr);
     assert.match(followed.stdout, /^Following /m);
-    assert.match(followed.stdout, /^step 30\/30 /m);
+    assert.match(followed.stdout, /^step 60\/60 /m);
     assert.match(followed.stdout, /^Done in /m);
   });
 });

@@ -14,7 +14,7 @@ function onlyRun(runsDir: string): string {
 }
 
 describe('chatwright train', () => {
-  it('trains to done, printing plain lines when not on a terminal, and leaves a complete run folder', async (t) => {
+  it('trains to done, printing plain lines when not on a terminal, and leaves a complete run folder', { timeout: 120_000 }, async (t) => {
     const workspace = jobWorkspace(t);
     const result = await runCliCaptured(['train', 'persona.job.yaml'], { cwd: workspace.dir, env: standinEnv(6, 0.01) });
     assert.equal(result.code, 0, result.stderr);
@@ -30,7 +30,7 @@ describe('chatwright train', () => {
     assert.equal(config.data.train, join(workspace.dir, 'persona-train.jsonl'));
   });
 
-  it('prints the trainer’s events as JSON lines, exactly as written to events.jsonl, with --json', async (t) => {
+  it('prints the trainer’s events as JSON lines, exactly as written to events.jsonl, with --json', { timeout: 120_000 }, async (t) => {
     const workspace = jobWorkspace(t);
     const result = await runCliCaptured(['train', '--json', 'persona.job.yaml'], { cwd: workspace.dir, env: standinEnv(4, 0.01) });
     assert.equal(result.code, 0, result.stderr);
@@ -50,7 +50,7 @@ describe('chatwright train', () => {
     assert.match(result.stderr, /^Run folder: /m, 'messages for people go to stderr');
   });
 
-  it('locates a problem in the job file as file:line:col: field: message and exits 2 without a run', async (t) => {
+  it('locates a problem in the job file as file:line:col: field: message and exits 2 without a run', { timeout: 120_000 }, async (t) => {
     const workspace = jobWorkspace(t, 'training:\n  learning_rat: 0.001\n');
     const result = await runCliCaptured(['train', 'persona.job.yaml'], { cwd: workspace.dir, env: standinEnv(2, 0.01) });
     assert.equal(result.code, 2);
@@ -58,7 +58,7 @@ describe('chatwright train', () => {
     assert.equal(existsSync(workspace.runsDir), false);
   });
 
-  it('refuses a dataset with no assistant turn at preflight (loss-mask-empty), exits 2 and creates no run folder', async (t) => {
+  it('refuses a dataset with no assistant turn at preflight (loss-mask-empty), exits 2 and creates no run folder', { timeout: 120_000 }, async (t) => {
     const workspace = jobWorkspace(t, '  eval: null\n');
     const rows = Array.from({ length: 12 }, (_, index) => JSON.stringify({ messages: [{ role: 'user', content: `question ${index}?` }] }));
     writeFileSync(join(workspace.dir, 'persona-train.jsonl'), `${rows.join('\n')}\n`);
@@ -70,7 +70,7 @@ describe('chatwright train', () => {
     assert.equal(existsSync(join(workspace.dir, '.chatwright')), false);
   });
 
-  it('runs only the checks with --preflight-only', async (t) => {
+  it('runs only the checks with --preflight-only', { timeout: 120_000 }, async (t) => {
     const workspace = jobWorkspace(t);
     const result = await runCliCaptured(['train', '--preflight-only', 'persona.job.yaml'], { cwd: workspace.dir, env: standinEnv(2, 0.01) });
     assert.equal(result.code, 0, result.stderr);
@@ -79,7 +79,7 @@ describe('chatwright train', () => {
     assert.equal(existsSync(join(workspace.dir, '.chatwright')), false);
   });
 
-  it('stops and saves on Ctrl-C (SIGINT to the CLI), waits for the trainer and exits 3 with a checkpoint', async (t) => {
+  it('stops and saves on Ctrl-C (SIGINT to the CLI), waits for the trainer and exits 3 with a checkpoint', { timeout: 120_000 }, async (t) => {
     const workspace = jobWorkspace(t);
     const cli = spawnCli(['train', 'persona.job.yaml'], { cwd: workspace.dir, env: standinEnv(2000, 0.05) });
     t.after(() => cli.child.kill('SIGKILL'));
@@ -95,7 +95,7 @@ describe('chatwright train', () => {
     assert.ok(pid !== undefined && !isProcessAlive(pid), 'the trainer has ended');
   });
 
-  it('reports the real trainer’s missing packages with the install command and exits 1', async (t) => {
+  it('reports the real trainer’s missing packages with the install command and exits 1', { timeout: 120_000 }, async (t) => {
     const workspace = jobWorkspace(t);
     const env = { ...process.env };
     delete env.CHATWRIGHT_TRAINER_SCRIPT;
