@@ -11,7 +11,7 @@
  * child, a polite stop is asked for by the caller in its own way (the trainer's `stop-now` file), and SIGTERM/SIGKILL
  * end the whole tree with `taskkill /T /F`.
  */
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnProcess } from './launcher';
 
 export interface GroupExit {
@@ -103,10 +103,28 @@ export function isProcessGroupAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(-pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // kill() counts zombies: a member that has ended but waits for its new parent (init, which in a container may be
+  // slow) to reap it. Only a member that can still run counts.
+  return process.platform !== 'linux' || hasLiveGroupMember(pid);
+}
+
+/** Linux: whether a process of group `groupId` (field 5 of /proc/<pid>/stat) is in any state but zombie. */
+function hasLiveGroupMember(groupId: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(Number(entry));
+    if (fields !== undefined && Number(fields[2]) === groupId && fields[0] !== 'Z') return true;
+  }
+  return false;
 }
 
 /**
@@ -142,7 +160,7 @@ export async function stopProcessGroup(pid: number, steps: readonly EscalationSt
     signalProcessGroup(pid, step.signal);
     const deadline = Date.now() + step.waitMs;
     while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(25, Math.max(1, deadline - Date.now()))));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
       if (ended()) return true;
     }
   }
