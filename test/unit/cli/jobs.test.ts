@@ -107,6 +107,32 @@ describe('chatwright jobs', () => {
     assert.match(done.stderr, /is done; there is nothing to resume/);
   });
 
+  it('cancels a detached run without saving with stop --cancel', { timeout: 180_000 }, async (t) => {
+    const workspace = jobWorkspace(t);
+    // Steps long enough that the second SIGINT arrives before the first one's save.
+    const env = standinEnv(200, 1);
+    const detached = spawnCli(['train', '--detach', 'persona.job.yaml'], { cwd: workspace.dir, env });
+    t.after(() => detached.child.kill('SIGKILL'));
+    assert.equal(await detached.exited, 0, detached.stderr());
+    const runDir = detached.stdout().trimEnd().split('\n').at(-1)!;
+    const pid = readRunRecord(runDir)?.pid;
+    t.after(() => {
+      if (pid !== undefined && isProcessAlive(pid)) process.kill(-pid, 'SIGKILL');
+    });
+    await waitFor(() => (existsSync(join(runDir, 'events.jsonl')) && events(runDir).some((event) => event.event === 'step')) || undefined, 'a step event', 20_000);
+    const cancelled = await runCliCaptured(['jobs', 'stop', '--cancel', runDir], { cwd: '/', env });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.match(cancelled.stdout, /: cancelled at step \d+\n$/);
+    assert.equal(pid !== undefined && isProcessAlive(pid), false);
+    assert.equal(
+      events(runDir).some((event) => event.event === 'checkpoint'),
+      false,
+      'nothing was saved',
+    );
+    const listed = JSON.parse((await runCliCaptured(['jobs', 'ls', '--json'], { cwd: workspace.dir, env })).stdout) as ListedRun[];
+    assert.equal(listed[0]!.status, 'cancelled');
+  });
+
   it('re-attaches to a running trainer with show --follow; Ctrl-C stops following only; following again runs to the end', { timeout: 180_000 }, async (t) => {
     const workspace = jobWorkspace(t);
     const env = standinEnv(60, 0.1);
