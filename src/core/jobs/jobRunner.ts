@@ -140,6 +140,8 @@ export class JobRun {
     if (this.hasEnded) return Promise.resolve();
     if (this.escalation) return this.escalation;
     this.stopRequested = true;
+    const stopRequestedAt = new Date().toISOString();
+    updateRunRecord(this.runDir, (record) => ({ ...record, stopRequestedAt }));
     this.setStatusWhileRunning('stopping');
     if (process.platform === 'win32') writeFileSync(join(this.runDir, stopNowFile), '');
     const steps: EscalationStep[] = [
@@ -206,6 +208,7 @@ export class JobRun {
     this.hasEnded = true;
     const record = exit ? updateRunRecord(this.runDir, (value) => ({ ...value, exit })) : readRunRecord(this.runDir);
     const settled = settleEndedRun(this.current, record, this.logTail.slice(-5));
+    settled.endedAt ??= Date.now();
     this.publish(settled);
     return settled;
   }
@@ -313,12 +316,14 @@ function launch(options: JobRunOptions, resuming: boolean): JobRun {
     const next = { ...value, pid: group.pid, python: command, trainer: args, startedAt: startedAt.toISOString() };
     delete next.exit;
     delete next.cancelledAt;
+    delete next.stopRequestedAt;
     delete next.processStartedAt;
     return group.startTime !== undefined ? { ...next, processStartedAt: group.startTime } : next;
   });
   const starting: JobSnapshot = { ...initial, status: 'starting', ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}) };
   delete starting.error;
   delete starting.endedAt;
+  delete starting.phase;
   return new JobRun(runDir, { pid: group.pid, exited: group.exited, startedHere: true, release: () => group.release() }, options, starting, logOffset);
 }
 

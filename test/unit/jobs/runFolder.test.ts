@@ -5,8 +5,20 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { processStartTime } from '../../../src/core/process/processGroup';
-import { createRunFolder, isRunProcessAlive, listRunFolders, prepareRun, readRunRecord, runFolderName, safeRunName, writeRunRecord, type RunDatasets } from '../../../src/core/jobs/runFolder';
-import { resolveJobText } from '../../../src/core/jobs/jobFile';
+import {
+  createRunFolder,
+  hashDatasets,
+  hashDatasetsAsync,
+  isRunProcessAlive,
+  listRunFolders,
+  prepareRun,
+  readRunRecord,
+  runFolderName,
+  safeRunName,
+  writeRunRecord,
+  type RunDatasets,
+} from '../../../src/core/jobs/runFolder';
+import { resolveJobText, type ResolvedJobConfig } from '../../../src/core/jobs/jobFile';
 import { scratchDir } from '../../support/scratchDir';
 import { prepareStandinRun } from '../../support/standinJobs';
 
@@ -69,6 +81,15 @@ describe('prepareRun', () => {
     assert.equal(datasets.eval?.path, join(workspace, 'chat-valid.jsonl'));
     assert.equal(datasets.eval?.sha256, createHash('sha256').update('{"text": "b"}\n').digest('hex'));
     assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'env.json'), 'utf8')), probe);
+  });
+
+  it('hashes the datasets as a stream, the same as the synchronous hash, for callers that must not block', async (t) => {
+    const workspace = scratchDir('runs', t);
+    const runDir = prepareStandinRun(workspace);
+    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as ResolvedJobConfig;
+    const written = JSON.parse(readFileSync(join(runDir, 'datasets.json'), 'utf8')) as RunDatasets;
+    assert.deepEqual(await hashDatasetsAsync(config), written);
+    assert.deepEqual(hashDatasets(config), written);
   });
 });
 

@@ -89,6 +89,16 @@ describe('a job run with the stand-in trainer', () => {
     assert.equal(isProcessGroupAlive(run.pid), false);
   });
 
+  it('ends a run asked to stop while its trainer is still starting as stopped, saying that nothing was saved', async (t) => {
+    const { run, runDir } = startStandin(t, { STANDIN_STEPS: '200' });
+    // Sent within milliseconds of the start: before Python has even loaded the trainer (and its signal handlers).
+    await run.stopAndSave();
+    const final = await run.finished;
+    assert.equal(final.status, 'stopped');
+    assert.ok(readRunRecord(runDir)!.stopRequestedAt);
+    if (final.phase !== 'stopped') assert.match(final.warnings.at(-1)?.message ?? '', /asked to stop and ended \(.*\) before it reported a saved checkpoint/);
+  });
+
   it('resumes a stopped run from its checkpoint, continuing seq and step to done', async (t) => {
     const { run, runDir } = startStandin(t, { STANDIN_STEPS: '24' }, 'save_steps: 1000');
     await untilStep(run, 4);
