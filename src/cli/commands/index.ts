@@ -6,7 +6,9 @@ import { renderCommand } from './render';
 import { embedCommand } from './embed';
 import { runCommand } from './run';
 import { modelsCommand } from './models';
+import { trainCommand } from './train';
+import { jobsCommand } from './jobs';
 import { envCommand } from './env';
 
 /** Every subcommand of `chatwright`, in the order `--help` lists them. */
-export const cliCommands: CliCommand[] = [validateCommand, renderCommand, indexCommand, searchCommand, runCommand, embedCommand, modelsCommand, envCommand];
+export const cliCommands: CliCommand[] = [validateCommand, renderCommand, indexCommand, searchCommand, runCommand, embedCommand, modelsCommand, trainCommand, jobsCommand, envCommand];

@@ -275,6 +275,8 @@ export function attachJob(runDir: string, options: Pick<JobRunOptions, 'stopTime
       clearInterval(timer);
       resolveExit(undefined);
     }, pollMs);
+    // The followers keep this process alive while it follows; after `detach()` this poll alone must not.
+    timer.unref();
   });
   const logFile = join(folder, runLogFile);
   const logSize = fileSize(logFile);
