@@ -62,6 +62,15 @@ describe('language server: fine-tuning job files over a real LSP connection', ()
     assert.deepEqual(files.map((item) => item.label).sort(), ['data/chat-train.jsonl', 'data/chat-valid.jsonl']);
   });
 
+  it('checks the job file again when a dataset it names appears on disk', async () => {
+    const uri = pathToFileURL(join(dir, 'later.job.yaml')).href;
+    const { diagnostics } = await client.open(uri, 'yaml', 'model:\n  path: Qwen/Qwen3-0.6B\ndata:\n  train: data/later.jsonl\n');
+    assert.match(diagnostics[0]!.message, /^data\.train: the file .*later\.jsonl does not exist$/);
+    const rechecked = client.waitForDiagnostics(uri);
+    writeFileSync(join(dir, 'data', 'later.jsonl'), '{"text": "hello"}\n');
+    assert.deepEqual((await rechecked).diagnostics, []);
+  });
+
   it('serves *.job.json, and leaves other YAML and JSON documents alone', async () => {
     const jsonUri = pathToFileURL(join(dir, 'persona.job.json')).href;
     const json = await client.open(jsonUri, 'json', '{\n  "model": {"path": "Qwen/Qwen3-0.6B"},\n  "data": {"train": "data/chat-train.jsonl"},\n  "training": {"epochs": -1}\n}\n');

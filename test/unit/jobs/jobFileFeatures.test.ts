@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { jobFileCompletions, jobFileDiagnostics, jobFileHover, type JobTextPosition } from '../../../src/core/jobs/jobFileFeatures';
+import { jobFileCompletions, jobFileDiagnostics, jobFileHover, jobFileReferences, type JobTextPosition } from '../../../src/core/jobs/jobFileFeatures';
 import { jobRules, type FieldRule, type SectionRule } from '../../../src/core/jobs/jobFields';
 import { serverDocumentFilters } from '../../../src/shared/languageServerProtocol';
 import { scratchDir } from '../../support/scratchDir';
@@ -147,6 +147,16 @@ describe('job file diagnostics', () => {
   });
 });
 
+describe('what a job file depends on', () => {
+  it('the datasets and local model it names, or the folder a missing one would appear in; never a Hub id', () => {
+    const dir = jobFolder();
+    const text = 'model:\n  path: Qwen/Qwen3-0.6B\ndata:\n  train: data/chat-train.jsonl\n  eval: data/later.jsonl\n';
+    assert.deepEqual(jobFileReferences(text, join(dir, 'a.job.yaml')).sort(), [join(dir, 'data'), join(dir, 'data', 'chat-train.jsonl')]);
+    assert.deepEqual(jobFileReferences('model:\n  path: ./models/tiny\n', join(dir, 'a.job.yaml')), [join(dir, 'models', 'tiny')]);
+    assert.deepEqual(jobFileReferences('model: [', join(dir, 'a.job.yaml')), []);
+  });
+});
+
 describe('job file hover', () => {
   it('on a key: type, bounds, the default and where the default comes from', () => {
     const hover = jobFileHover(validJob, at(validJob, 'r: 16'))!;
@@ -256,6 +266,18 @@ describe('job file completion', () => {
     const evaluation = jobFileCompletions('data:\n  eval: ', file(dir), { line: 1, character: 8 });
     assert.deepEqual(sorted(evaluation).slice(0, 3), ['auto', 'data/chat-valid.jsonl', 'data/chat-train.jsonl']);
     assert.ok(sorted(evaluation).includes('null'));
+  });
+
+  it('offers the model folders near the job file and the cached Hub ids for model.path', () => {
+    const dir = jobFolder();
+    const items = jobFileCompletions('model:\n  path: ', file(dir), { line: 1, character: 8 }, { modelIds: ['Qwen/Qwen3-0.6B'] });
+    assert.deepEqual(
+      items.map((item) => [item.label, item.detail]),
+      [
+        ['./models/tiny', 'model folder'],
+        ['Qwen/Qwen3-0.6B', 'in the Hugging Face cache'],
+      ],
+    );
   });
 
   it('offers nothing inside a list or for a field that takes free text', () => {
