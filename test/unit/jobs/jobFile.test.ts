@@ -41,12 +41,13 @@ describe('job file', () => {
     assert.deepEqual(onDisk, jobSchema(), 'regenerate schemas/job.schema.json from jobSchema() in src/core/jobs/jobFields.ts');
   });
 
-  it('package.json registers the schema for *.job.yaml (YAML extension) and *.job.json', () => {
+  it('package.json registers the schema for *.job.yaml (YAML extension) but not for *.job.json, which the language server serves alone', () => {
     const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
-      contributes: { yamlValidation: { fileMatch: string[]; url: string }[]; jsonValidation: { fileMatch: string; url: string }[] };
+      contributes: { yamlValidation: { fileMatch: string[]; url: string }[]; jsonValidation?: { fileMatch: string | string[]; url: string }[] };
     };
     assert.ok(manifest.contributes.yamlValidation.some((entry) => entry.fileMatch.includes('*.job.yaml') && entry.url === './schemas/job.schema.json'));
-    assert.ok(manifest.contributes.jsonValidation.some((entry) => entry.fileMatch === '*.job.json' && entry.url === './schemas/job.schema.json'));
+    // VS Code's built-in JSON service would check *.job.json against the schema a second time, beside the server.
+    assert.ok(!(manifest.contributes.jsonValidation ?? []).some((entry) => entry.url === './schemas/job.schema.json'));
   });
 
   it('resolves a minimal job: relative paths against its folder, every default filled, and Python accepts it unchanged', () => {
@@ -143,6 +144,23 @@ describe('job file', () => {
       );
     });
   }
+
+  it('reports the required fields of a section written empty, as Python does', () => {
+    const dir = jobFolder();
+    const cases: [string, unknown, string][] = [
+      ['model:\n  path: ./models/tiny\ndata:\n', { model: { path: join(dir, 'models', 'tiny') }, data: null }, 'data.train'],
+      ['model:\ndata:\n  train: data/chat-train.jsonl\n', { model: null, data: { train: join(dir, 'data', 'chat-train.jsonl') } }, 'model.path'],
+    ];
+    for (const [text, config, path] of cases) {
+      const result = resolveJobText(text, join(dir, 'a.job.yaml'));
+      assert.equal(result.config, undefined);
+      assert.deepEqual(
+        result.problems.map((problem) => `${problem.path}: ${problem.message}`),
+        [`${path}: is required`],
+      );
+      assert.deepEqual(pythonResolve(config).errors, [`${path}: is required`]);
+    }
+  });
 
   it('reports every problem at once, missing required fields included', () => {
     const result = resolveJobText('model: {}\ntraining:\n  seed: -1\n  precision: bf17\n', '/tmp/a.job.yaml');
