@@ -1,4 +1,19 @@
-import { type CheckpointEvent, type ErrorEvent, type GpuInfo, type TrainerPhase, type WarningEvent } from './jobEvents';
+import { basename, join } from 'node:path';
+import { type GroupExit } from '../process/processGroup';
+import {
+  eventsFileName,
+  terminalPhases,
+  type CheckpointEvent,
+  type ErrorEvent,
+  type GpuInfo,
+  type PhaseEvent,
+  type StepEvent,
+  type TrainerEvent,
+  type TrainerPhase,
+  type WarningEvent,
+} from './jobEvents';
+import { JobProtocolError, readEvents } from './jobEventReader';
+import { isRunProcessAlive, readRunRecord, type RunRecord } from './runFolder';
 
 /**
  * What a viewer shows of one job, folded from its events (and, before the trainer runs, from the runner): the Jobs
@@ -56,4 +71,257 @@ export interface JobSnapshot {
   lastSeq: number;
   /** The trainer's process, while it runs. */
   pid?: number;
+}
+
+/** The status each trainer phase means; the runner's own states (queued, stopping, cancelled) are set by the runner. */
+export const statusOfPhase: Record<TrainerPhase, JobStatus> = {
+  probing: 'starting',
+  loading_model: 'starting',
+  preparing_data: 'starting',
+  training: 'running',
+  saving: 'running',
+  merging: 'running',
+  done: 'done',
+  failed: 'failed',
+  stopped: 'stopped',
+};
+
+/** Statuses after which nothing changes until the job is resumed. */
+export const finalStatuses: readonly JobStatus[] = ['stopped', 'done', 'failed', 'cancelled'];
+
+/** A snapshot before any event. */
+export function emptySnapshot(runDir: string, name: string, status: JobStatus = 'queued'): JobSnapshot {
+  return {
+    runDir,
+    name,
+    status,
+    step: 0,
+    series: { step: [], loss: [], learningRate: [], tokensPerSecond: [], gpuMemoryBytes: [], evalStep: [], evalLoss: [] },
+    checkpoints: [],
+    warnings: [],
+    lastSeq: 0,
+  };
+}
+
+/**
+ * Folds events into a snapshot and returns a new one (the given one is not changed). Events at or below the
+ * snapshot's `lastSeq` were folded already and are skipped, so replaying a file and then following it is safe.
+ * A resumed run continues the series: a step at or below the last one recorded replaces the series from there on
+ * (the steps after the checkpoint it resumed from are trained again).
+ */
+export function foldEvents(snapshot: JobSnapshot, events: readonly TrainerEvent[]): JobSnapshot {
+  const next: JobSnapshot = {
+    ...snapshot,
+    series: {
+      step: [...snapshot.series.step],
+      loss: [...snapshot.series.loss],
+      learningRate: [...snapshot.series.learningRate],
+      tokensPerSecond: [...snapshot.series.tokensPerSecond],
+      gpuMemoryBytes: [...snapshot.series.gpuMemoryBytes],
+      evalStep: [...snapshot.series.evalStep],
+      evalLoss: [...snapshot.series.evalLoss],
+    },
+    checkpoints: [...snapshot.checkpoints],
+    warnings: [...snapshot.warnings],
+  };
+  for (const event of events) {
+    if (event.seq <= next.lastSeq) continue;
+    next.lastSeq = event.seq;
+    foldEvent(next, event);
+  }
+  return next;
+}
+
+function foldEvent(snapshot: JobSnapshot, event: TrainerEvent): void {
+  switch (event.event) {
+    case 'run':
+      // A (re)start: whatever ended the previous attempt no longer describes the job.
+      snapshot.config = event.config;
+      snapshot.startedAt ??= event.time * 1000;
+      delete snapshot.phase;
+      delete snapshot.endedAt;
+      delete snapshot.error;
+      delete snapshot.finalLoss;
+      delete snapshot.etaSeconds;
+      snapshot.status = 'starting';
+      return;
+    case 'phase':
+      foldPhase(snapshot, event);
+      return;
+    case 'environment':
+      snapshot.environment = definedFields({
+        precision: event.precision,
+        attnImplementation: event.attn_implementation,
+        packing: event.packing,
+        cuda: event.cuda,
+        torch: event.torch,
+        gpus: event.gpus,
+      });
+      return;
+    case 'data':
+      snapshot.data = definedFields({
+        format: event.format,
+        trainExamples: event.train_examples,
+        evalExamples: event.eval_examples,
+        evalSource: event.eval_source,
+        trainTokens: event.train_tokens,
+        trainedTokens: event.trained_tokens,
+        truncated: event.truncated,
+        dropped: event.dropped,
+      });
+      return;
+    case 'model':
+      if (event.method !== undefined) snapshot.method = event.method;
+      snapshot.model = definedFields({ trainableParameters: event.trainable_parameters, totalParameters: event.total_parameters });
+      return;
+    case 'step':
+      foldStep(snapshot, event);
+      return;
+    case 'eval': {
+      const series = snapshot.series;
+      const from = firstIndexAtOrAfter(series.evalStep, event.step);
+      series.evalStep.splice(from);
+      series.evalLoss.splice(from);
+      series.evalStep.push(event.step);
+      series.evalLoss.push(finiteOrNull(event.eval_loss));
+      if (isFiniteNumber(event.eval_loss)) snapshot.lastEvalLoss = event.eval_loss;
+      return;
+    }
+    case 'checkpoint':
+      snapshot.checkpoints = snapshot.checkpoints.filter((checkpoint) => checkpoint.path !== event.path);
+      snapshot.checkpoints.push({ step: event.step, path: event.path, reason: event.reason });
+      return;
+    case 'warning':
+      snapshot.warnings.push({ code: event.code, message: event.message });
+      return;
+    case 'error':
+      snapshot.error = {
+        code: event.code,
+        message: event.message,
+        ...(event.action !== undefined ? { action: event.action } : {}),
+        ...(event.install_command !== undefined ? { install_command: event.install_command } : {}),
+        ...(event.errors !== undefined ? { errors: event.errors } : {}),
+      };
+      return;
+  }
+}
+
+function foldPhase(snapshot: JobSnapshot, event: PhaseEvent): void {
+  snapshot.phase = event.phase;
+  snapshot.status = statusOfPhase[event.phase];
+  if (event.phase === 'training' && event.resumed_from !== undefined) snapshot.resumedFrom = event.resumed_from;
+  if (!terminalPhases.includes(event.phase)) return;
+  snapshot.endedAt = event.time * 1000;
+  delete snapshot.etaSeconds;
+  if (event.adapter !== undefined) snapshot.adapter = event.adapter;
+  if (event.merged !== undefined) snapshot.merged = event.merged;
+  if (event.step !== undefined) snapshot.step = event.step;
+  if (isFiniteNumber(event.train_loss)) snapshot.finalLoss = event.train_loss;
+  if (isFiniteNumber(event.gpu_memory_peak_bytes)) snapshot.gpuMemoryPeakBytes = event.gpu_memory_peak_bytes;
+  if (event.phase === 'failed' && snapshot.error === undefined) {
+    snapshot.error = { code: event.code ?? 'TRAINING_FAILED', message: `the trainer failed (${event.code ?? 'no error code'}); see train.log in the run folder` };
+  }
+}
+
+function foldStep(snapshot: JobSnapshot, event: StepEvent): void {
+  const series = snapshot.series;
+  const from = firstIndexAtOrAfter(series.step, event.step);
+  if (from < series.step.length) {
+    series.step.splice(from);
+    series.loss.splice(from);
+    series.learningRate.splice(from);
+    series.tokensPerSecond.splice(from);
+    series.gpuMemoryBytes.splice(from);
+    const evalFrom = firstIndexAtOrAfter(series.evalStep, event.step);
+    series.evalStep.splice(evalFrom);
+    series.evalLoss.splice(evalFrom);
+  }
+  series.step.push(event.step);
+  series.loss.push(finiteOrNull(event.loss));
+  series.learningRate.push(finiteOrNull(event.learning_rate));
+  series.tokensPerSecond.push(finiteOrNull(event.tokens_per_second));
+  series.gpuMemoryBytes.push(finiteOrNull(event.gpu_memory_bytes));
+  snapshot.step = event.step;
+  if (event.total_steps !== undefined && event.total_steps > 0) snapshot.totalSteps = event.total_steps;
+  if (isFiniteNumber(event.epoch)) snapshot.epoch = event.epoch;
+  if (isFiniteNumber(event.eta_seconds)) snapshot.etaSeconds = event.eta_seconds;
+  else delete snapshot.etaSeconds;
+  if (isFiniteNumber(event.loss)) snapshot.lastLoss = event.loss;
+  if (isFiniteNumber(event.gpu_memory_peak_bytes)) snapshot.gpuMemoryPeakBytes = Math.max(snapshot.gpuMemoryPeakBytes ?? 0, event.gpu_memory_peak_bytes);
+}
+
+/** The first index whose step is ≥ `step` (the series' length when none is): where a resumed run's series continues. */
+function firstIndexAtOrAfter(steps: readonly number[], step: number): number {
+  let index = steps.length;
+  while (index > 0 && steps[index - 1]! >= step) index--;
+  return index;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function finiteOrNull(value: number | null | undefined): number | null {
+  return isFiniteNumber(value) ? value : null;
+}
+
+/** The object without its undefined fields (optional properties may not hold `undefined`). */
+function definedFields<T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+/** The message of a run whose trainer is gone without saying how it ended. */
+export const endedWithoutFinalEvent = 'the trainer ended without a final event';
+
+/**
+ * The snapshot of a run folder as it is on disk: run.json, the events so far and whether the trainer still runs.
+ * A trainer that is gone without a terminal phase failed ("the trainer ended without a final event", with its exit
+ * when the runner that started it saw it); a cancel that was asked for makes the run `cancelled` once the trainer has
+ * ended without finishing.
+ */
+export function snapshotOfRun(runDir: string): JobSnapshot {
+  const record = readRunRecord(runDir);
+  const base = emptySnapshot(runDir, record?.name ?? basename(runDir), 'queued');
+  if (record?.jobFile !== undefined) base.jobFile = record.jobFile;
+  let snapshot: JobSnapshot;
+  try {
+    snapshot = foldEvents(base, readEvents(join(runDir, eventsFileName)));
+  } catch (error) {
+    if (!(error instanceof JobProtocolError)) throw error;
+    return { ...base, status: 'failed', error: { code: 'PROTOCOL_VERSION', message: error.message, action: 'Update Chatwright to read this run.' } };
+  }
+  const running = record !== undefined && isRunProcessAlive(record);
+  if (running) {
+    snapshot.pid = record.pid!;
+    if (snapshot.lastSeq === 0) snapshot.status = 'starting';
+    return snapshot;
+  }
+  return settleEndedRun(snapshot, record);
+}
+
+/** The final state of a run whose trainer has ended: the terminal phase's, or cancelled, or a failure that says what is known. */
+export function settleEndedRun(snapshot: JobSnapshot, record: RunRecord | undefined, lastLogLines: readonly string[] = []): JobSnapshot {
+  const next: JobSnapshot = { ...snapshot };
+  delete next.pid;
+  delete next.etaSeconds;
+  const terminal = next.phase !== undefined && terminalPhases.includes(next.phase);
+  if (record?.cancelledAt !== undefined && next.phase !== 'done') {
+    next.status = 'cancelled';
+    next.endedAt ??= Date.parse(record.cancelledAt);
+    return next;
+  }
+  if (terminal) return next;
+  // Never started (prepared, or queued before a reload): nothing ran, nothing failed.
+  if (record?.pid === undefined && next.lastSeq === 0) return next;
+  const how = record?.exit ? describeGroupExit(record.exit) : 'its exit status is unknown';
+  const log = lastLogLines.length > 0 ? `; last log lines: ${lastLogLines.join(' | ')}` : '';
+  next.status = 'failed';
+  next.error = { code: 'TRAINER_ENDED', message: `${endedWithoutFinalEvent} (${how})${log}`, action: 'See train.log in the run folder; resume the job to continue from its last checkpoint.' };
+  return next;
+}
+
+/** "exit code 1", "signal SIGKILL". */
+export function describeGroupExit(exit: GroupExit): string {
+  if (exit.signal !== null) return `killed by ${exit.signal}`;
+  return `exit code ${exit.code ?? 'unknown'}`;
 }

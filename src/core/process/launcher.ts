@@ -11,7 +11,7 @@
  *   close), and the process is killed if it has not exited after a grace period.
  * Requests go through the typed RPC layer (`src/core/rpc/connection.ts`); the launcher keeps no correlator of its own.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { type MessageConnection, type NotificationType, type ProgressToken, type ProgressType, type RequestType } from 'vscode-jsonrpc/node';
 import { type CrashVerdict, type RestartPolicy } from './restartPolicy';
@@ -349,10 +349,37 @@ export class ProcessLauncher {
   }
 }
 
+/** How `spawnProcess` starts a program. */
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Default: three pipes. */
+  stdio?: StdioOptions;
+  /**
+   * Starts the program as the leader of a new process group (POSIX `setsid`), so that a signal can reach it and
+   * every process it starts at once, and so that it is not in the caller's group (a terminal's Ctrl-C or a window
+   * reload does not reach it). On Windows there are no process groups: the program starts as a plain child (hidden
+   * console) and its tree is ended with `taskkill /T` (see `processGroup.ts`).
+   */
+  processGroup?: boolean;
+}
+
+/** Every spawned program starts here: the RPC programs above and the process groups of `processGroup.ts`. */
+export function spawnProcess(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+  const ownGroup = options.processGroup === true && process.platform !== 'win32';
+  return spawn(command, [...args], {
+    stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'],
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(ownGroup ? { detached: true } : {}),
+    windowsHide: true,
+  });
+}
+
 /** The development-mode TypeScript hook, in one place: sources run through tsx, bundles run as they are. */
 function startChild(target: Extract<LaunchTarget, { kind: 'fork' | 'spawn' }>): ChildProcess {
   if (target.kind === 'spawn') {
-    return spawn(target.command, target.args ?? [], { stdio: ['pipe', 'pipe', 'pipe'], ...(target.env ? { env: target.env } : {}), ...(target.cwd !== undefined ? { cwd: target.cwd } : {}) });
+    return spawnProcess(target.command, target.args ?? [], { ...(target.env ? { env: target.env } : {}), ...(target.cwd !== undefined ? { cwd: target.cwd } : {}) });
   }
   const typescriptHook = target.entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
   return fork(target.entry, target.args ?? [], {

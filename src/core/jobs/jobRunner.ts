@@ -1,0 +1,342 @@
+/**
+ * Runs a fine-tuning job's trainer and follows it: `startJob`, `resumeJob` (the same run folder again) and
+ * `attachJob` (a trainer that is still running, found again from its run folder after a window reload).
+ *
+ * The trainer runs in its own process group (`processGroup.ts`) with its output appended to RUN/train.log, so it
+ * does not depend on the process that started it. A `JobRun` follows the trainer's events file and its log, never
+ * its stdout: a started run and a re-attached one are the same code. `finished` resolves with the final snapshot once
+ * the process has ended AND its last events were read; a trainer that died without a terminal event gets a failure
+ * that names its exit and its last log lines.
+ *
+ * Stopping: stop-and-save sends SIGINT (the trainer saves a checkpoint and the adapter, exits 3), then SIGTERM after
+ * `stopTimeoutMs`, then SIGKILL; cancel sends SIGINT twice (the trainer stops without saving), then SIGTERM and
+ * SIGKILL. Signals go to the whole group, so nothing the trainer started survives it. On Windows the trainer is asked
+ * through its `stop-now` file and the tree ends with `taskkill /T`.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { AppendedLinesFollower } from '../files/appendedLines';
+import { isProcessGroupAlive, startProcessGroup, stopProcessGroup, type EscalationStep, type GroupExit } from '../process/processGroup';
+import { eventsFileName, type TrainerEvent } from './jobEvents';
+import { EventFollower, type JobProtocolError } from './jobEventReader';
+import { emptySnapshot, finalStatuses, foldEvents, settleEndedRun, snapshotOfRun, type JobSnapshot } from './jobSnapshot';
+import { checkpointNowFile, isRunProcessAlive, readRunRecord, runConfigFile, runLogFile, stopNowFile, updateRunRecord } from './runFolder';
+
+export { prepareRun } from './runFolder';
+
+export interface TrainerLaunch {
+  /** The Python interpreter. */
+  python: string;
+  /** The `python/` folder that holds `chatwright_train` (prepended to PYTHONPATH). */
+  pythonPath: string;
+  /** Runs `python <script> train …` instead of `python -m chatwright_train train …` (the stand-in trainer in tests). */
+  script?: string;
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface JobRunOptions {
+  runDir: string;
+  trainer: TrainerLaunch;
+  /** How long stop-and-save waits for the trainer to save and exit before SIGTERM (default 120 s). */
+  stopTimeoutMs?: number;
+  /** How long each later step of an escalation waits: SIGTERM → SIGKILL when stopping (default 10 s), each of cancel's steps (default 5 s). */
+  killTimeoutMs?: number;
+  cancelStepMs?: number;
+  /** How often the events file, the log and (for a re-attached run) the pid are looked at without a change notice (default 250 ms). */
+  pollMs?: number;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** The run folder is not ready to run (no config.json), or the trainer could not be started. */
+export class JobStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobStartError';
+  }
+}
+
+const defaultStopTimeoutMs = 120_000;
+const defaultKillTimeoutMs = 10_000;
+const defaultCancelStepMs = 5_000;
+/** Lines of train.log a JobRun keeps for `recentLog` and for the failure message of a trainer that died. */
+const keptLogLines = 500;
+/** The pause between cancel's two SIGINTs: Python runs one handler for signals that arrive before it gets to run. */
+const secondInterruptDelayMs = 300;
+
+interface RunProcess {
+  pid: number;
+  /** The leader's exit, when this process started it; undefined for a re-attached run (its exit code is unknowable). */
+  exited: Promise<GroupExit | undefined>;
+  startedHere: boolean;
+}
+
+export class JobRun {
+  private current: JobSnapshot;
+  private readonly changeListeners = new Set<(snapshot: JobSnapshot) => void>();
+  private readonly logListeners = new Set<(lines: string[]) => void>();
+  private readonly events: EventFollower;
+  private readonly log: AppendedLinesFollower;
+  private readonly logTail: string[] = [];
+  private stopRequested = false;
+  private cancelRequested = false;
+  private escalation: Promise<void> | undefined;
+  private hasEnded = false;
+  readonly finished: Promise<JobSnapshot>;
+  readonly pid: number;
+
+  /** Use `startJob`, `resumeJob` or `attachJob`. */
+  constructor(
+    readonly runDir: string,
+    private readonly process: RunProcess,
+    private readonly options: Pick<JobRunOptions, 'stopTimeoutMs' | 'killTimeoutMs' | 'cancelStepMs' | 'pollMs'>,
+    initial: JobSnapshot,
+    logOffset: number,
+    /** The end of the log before `logOffset` (a re-attached run's), for `recentLog`. */
+    earlierLog: readonly string[] = [],
+  ) {
+    this.keepLogLines(earlierLog);
+    this.pid = process.pid;
+    this.current = { ...initial, pid: process.pid };
+    const pollMs = options.pollMs ?? 250;
+    this.events = new EventFollower(join(runDir, eventsFileName), (events) => this.onEvents(events), {
+      afterSeq: initial.lastSeq,
+      pollMs,
+      onError: (error) => this.onProtocolError(error),
+    });
+    this.log = new AppendedLinesFollower(join(runDir, runLogFile), (lines) => this.onLogLines(lines), { fromOffset: logOffset, pollMs });
+    this.finished = this.follow();
+  }
+
+  get snapshot(): JobSnapshot {
+    return this.current;
+  }
+
+  /** The last lines of train.log seen by this run (up to 500). */
+  recentLog(): string[] {
+    return [...this.logTail];
+  }
+
+  onDidChange(listener: (snapshot: JobSnapshot) => void): Disposable {
+    this.changeListeners.add(listener);
+    return { dispose: () => this.changeListeners.delete(listener) };
+  }
+
+  onLog(listener: (lines: string[]) => void): Disposable {
+    this.logListeners.add(listener);
+    return { dispose: () => this.logListeners.delete(listener) };
+  }
+
+  /**
+   * Asks the trainer to save a checkpoint and the adapter and exit (SIGINT; the `stop-now` file on Windows), then
+   * SIGTERM after `stopTimeoutMs`, then SIGKILL. Resolves when the trainer's process group has ended.
+   */
+  stopAndSave(): Promise<void> {
+    if (this.hasEnded) return Promise.resolve();
+    if (this.escalation) return this.escalation;
+    this.stopRequested = true;
+    this.setStatusWhileRunning('stopping');
+    if (process.platform === 'win32') writeFileSync(join(this.runDir, stopNowFile), '');
+    const steps: EscalationStep[] = [
+      { signal: 'SIGINT', waitMs: this.options.stopTimeoutMs ?? defaultStopTimeoutMs },
+      { signal: 'SIGTERM', waitMs: this.options.killTimeoutMs ?? defaultKillTimeoutMs },
+      { signal: 'SIGKILL', waitMs: this.options.killTimeoutMs ?? defaultKillTimeoutMs },
+    ];
+    return (this.escalation = this.escalate(steps));
+  }
+
+  /** Stops the trainer without saving: SIGINT twice, then SIGTERM, then SIGKILL. The run ends `cancelled`. */
+  cancel(): Promise<void> {
+    if (this.hasEnded) return Promise.resolve();
+    this.cancelRequested = true;
+    const cancelledAt = new Date().toISOString();
+    updateRunRecord(this.runDir, (record) => ({ ...record, cancelledAt }));
+    this.setStatusWhileRunning('stopping');
+    if (process.platform === 'win32') writeFileSync(join(this.runDir, stopNowFile), '');
+    const step = this.options.cancelStepMs ?? defaultCancelStepMs;
+    const steps: EscalationStep[] = [
+      { signal: 'SIGINT', waitMs: secondInterruptDelayMs },
+      { signal: 'SIGINT', waitMs: step },
+      { signal: 'SIGTERM', waitMs: step },
+      { signal: 'SIGKILL', waitMs: step },
+    ];
+    // A cancel during a stop-and-save takes over: it does not wait for the save.
+    return (this.escalation = this.escalate(steps));
+  }
+
+  /** Asks the trainer for a checkpoint after its current step (the `checkpoint-now` file); training continues. */
+  checkpointNow(): void {
+    if (!this.hasEnded) writeFileSync(join(this.runDir, checkpointNowFile), '');
+  }
+
+  private async escalate(steps: readonly EscalationStep[]): Promise<void> {
+    await stopProcessGroup(this.pid, steps, this.process.exited);
+    await this.finished;
+  }
+
+  /** Waits for the leader to end, reads its last events, ends whatever of its group is left, and settles the snapshot. */
+  private async follow(): Promise<JobSnapshot> {
+    const exit = await this.process.exited;
+    // Members of the group that outlive the trainer (a data loader worker it did not reap) are ended too.
+    if (isProcessGroupAlive(this.pid)) {
+      await stopProcessGroup(this.pid, [
+        { signal: 'SIGTERM', waitMs: 2_000 },
+        { signal: 'SIGKILL', waitMs: 2_000 },
+      ]);
+    }
+    this.events.readNow();
+    this.log.readNow();
+    this.events.stop();
+    this.log.stop();
+    this.hasEnded = true;
+    const record = exit ? updateRunRecord(this.runDir, (value) => ({ ...value, exit })) : readRunRecord(this.runDir);
+    const settled = settleEndedRun(this.current, record, this.logTail.slice(-5));
+    this.publish(settled);
+    return settled;
+  }
+
+  private onEvents(events: TrainerEvent[]): void {
+    let next = foldEvents(this.current, events);
+    if ((this.stopRequested || this.cancelRequested) && !finalStatuses.includes(next.status)) next = { ...next, status: 'stopping' };
+    this.publish(next);
+  }
+
+  private onProtocolError(error: JobProtocolError): void {
+    this.publish({ ...this.current, error: { code: 'PROTOCOL_VERSION', message: error.message, action: 'Update Chatwright to follow this run.' } });
+  }
+
+  private onLogLines(lines: string[]): void {
+    this.keepLogLines(lines);
+    for (const listener of [...this.logListeners]) listener(lines);
+  }
+
+  private keepLogLines(lines: readonly string[]): void {
+    for (const line of lines.slice(-keptLogLines)) this.logTail.push(line);
+    if (this.logTail.length > keptLogLines) this.logTail.splice(0, this.logTail.length - keptLogLines);
+  }
+
+  private setStatusWhileRunning(status: 'stopping'): void {
+    if (!finalStatuses.includes(this.current.status)) this.publish({ ...this.current, status });
+  }
+
+  private publish(snapshot: JobSnapshot): void {
+    this.current = this.hasEnded ? snapshot : { ...snapshot, pid: this.pid };
+    for (const listener of [...this.changeListeners]) listener(this.current);
+  }
+}
+
+/** Starts the trainer on a prepared run folder (it must hold config.json); its output is appended to train.log. */
+export function startJob(options: JobRunOptions): JobRun {
+  return launch(options, false);
+}
+
+/** Starts the trainer again on a run folder it ran in before: it resumes from its newest checkpoint, continuing seq and step. */
+export function resumeJob(options: JobRunOptions): JobRun {
+  return launch(options, true);
+}
+
+/**
+ * Follows a trainer that is still running (its pid is alive and, where it can be checked, is the same process that
+ * was started); undefined when the run's trainer is not running.
+ */
+export function attachJob(runDir: string, options: Pick<JobRunOptions, 'stopTimeoutMs' | 'killTimeoutMs' | 'cancelStepMs' | 'pollMs'> = {}): JobRun | undefined {
+  const folder = resolve(runDir);
+  const record = readRunRecord(folder);
+  if (!record || record.pid === undefined || !isRunProcessAlive(record)) return undefined;
+  const pid = record.pid;
+  const pollMs = options.pollMs ?? 250;
+  const exited = new Promise<undefined>((resolveExit) => {
+    const timer = setInterval(() => {
+      if (isRunProcessAlive(record)) return;
+      clearInterval(timer);
+      resolveExit(undefined);
+    }, pollMs);
+  });
+  const logFile = join(folder, runLogFile);
+  const logSize = fileSize(logFile);
+  // The end of the log so far, so a viewer that attaches sees what the trainer said last.
+  return new JobRun(folder, { pid, exited, startedHere: false }, options, snapshotOfRun(folder), logSize, lastLogLines(logFile, logSize));
+}
+
+/** The command line that runs the trainer on a run folder. */
+export function trainerCommand(trainer: TrainerLaunch, runDir: string): { command: string; args: string[] } {
+  const entry = trainer.script !== undefined ? [resolve(trainer.script)] : ['-m', 'chatwright_train'];
+  // --quiet: the events are read from events.jsonl; train.log keeps what the trainer and its libraries print.
+  return { command: trainer.python, args: [...entry, 'train', '--config', join(runDir, runConfigFile), '--run-dir', runDir, '--quiet'] };
+}
+
+/** The trainer's environment: this process's, the launch's additions, `python/` first on PYTHONPATH, unbuffered output. */
+export function trainerEnvironment(trainer: TrainerLaunch): NodeJS.ProcessEnv {
+  const base = { ...process.env, ...trainer.env };
+  const existing = base.PYTHONPATH;
+  return { ...base, PYTHONPATH: existing ? `${trainer.pythonPath}${delimiter}${existing}` : trainer.pythonPath, PYTHONUNBUFFERED: '1' };
+}
+
+function launch(options: JobRunOptions, resuming: boolean): JobRun {
+  const runDir = resolve(options.runDir);
+  if (!existsSync(join(runDir, runConfigFile))) throw new JobStartError(`${runDir} holds no ${runConfigFile}: prepare the run folder first`);
+  const record = readRunRecord(runDir);
+  if (record && isRunProcessAlive(record)) throw new JobStartError(`the trainer of ${runDir} is still running (pid ${record.pid})`);
+  // A control file left from an earlier attempt would stop or checkpoint the new one at its first step.
+  for (const file of [stopNowFile, checkpointNowFile]) rmSync(join(runDir, file), { force: true });
+  const { command, args } = trainerCommand(options.trainer, runDir);
+  const logFile = join(runDir, runLogFile);
+  const logOffset = fileSize(logFile);
+  const startedAt = new Date();
+  appendFileSync(logFile, `${logOffset > 0 ? '\n' : ''}--- ${resuming ? 'resumed' : 'started'} ${startedAt.toISOString()}: ${[command, ...args].join(' ')}\n`);
+  const initial = resuming ? snapshotOfRun(runDir) : emptySnapshot(runDir, record?.name ?? runDir, 'starting');
+  let group;
+  try {
+    group = startProcessGroup({ command, args, env: trainerEnvironment(options.trainer), cwd: runDir, logFile });
+  } catch (error) {
+    appendFileSync(logFile, `${(error as Error).message}\n`);
+    throw new JobStartError((error as Error).message);
+  }
+  updateRunRecord(runDir, (value) => {
+    const next = { ...value, pid: group.pid, python: command, trainer: args, startedAt: startedAt.toISOString() };
+    delete next.exit;
+    delete next.cancelledAt;
+    delete next.processStartedAt;
+    return group.startTime !== undefined ? { ...next, processStartedAt: group.startTime } : next;
+  });
+  const starting: JobSnapshot = { ...initial, status: 'starting', ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}) };
+  delete starting.error;
+  delete starting.endedAt;
+  return new JobRun(runDir, { pid: group.pid, exited: group.exited, startedHere: true }, options, starting, logOffset);
+}
+
+function fileSize(file: string): number {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      return fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 0;
+  }
+}
+
+const seededLogBytes = 64 * 1024;
+
+/** The complete lines of the last 64 KiB of the log before `size`. */
+function lastLogLines(logFile: string, size: number): string[] {
+  if (size === 0) return [];
+  const length = Math.min(size, seededLogBytes);
+  const buffer = Buffer.alloc(length);
+  const fd = openSync(logFile, 'r');
+  try {
+    readSync(fd, buffer, 0, length, size - length);
+  } finally {
+    closeSync(fd);
+  }
+  const lines = buffer.toString('utf8').split('\n');
+  lines.pop();
+  // The first line may have been cut.
+  if (length < size) lines.shift();
+  return lines;
+}
