@@ -40,6 +40,8 @@ export class JobsService implements JobSource, vscode.Disposable {
   /** How to start the trainer of each queued job. */
   private readonly pending = new Map<string, TrainerLaunch>();
   private readonly preflights = new Map<string, JobPreflightView>();
+  /** Job files whose preflight the job page shows before they run: path → job name. */
+  private readonly preflightOnly = new Map<string, string>();
   /** Snapshots of runs no trainer of this window follows, with the file sizes they were read at. */
   private readonly diskSnapshots = new Map<string, { key: string; snapshot: JobSnapshot }>();
   private readonly changed = new vscode.EventEmitter<string>();
@@ -157,6 +159,8 @@ export class JobsService implements JobSource, vscode.Disposable {
     if (run) return run.snapshot;
     const queued = this.queue.queued().find((item) => item.runDir === runDir);
     if (queued) return { ...this.diskSnapshot(runDir), status: 'queued' };
+    const preflightName = this.preflightOnly.get(runDir);
+    if (preflightName !== undefined) return { ...emptySnapshot(runDir, preflightName, 'preflight'), jobFile: runDir };
     if (!existsSync(runDir) || !readRunRecord(runDir)) return undefined;
     return this.diskSnapshot(runDir);
   }
@@ -185,9 +189,14 @@ export class JobsService implements JobSource, vscode.Disposable {
     return this.preflights.get(runDir);
   }
 
-  /** Remembers a preflight run for a job file before any run folder exists (the job page shows it). */
-  rememberPreflight(key: string, view: JobPreflightView): void {
-    this.preflights.set(key, view);
+  /**
+   * Keeps the preflight of a job file that has not run (Preflight Job, or a refused Run Job) as a job in the
+   * `preflight` status keyed by the job file's path, so the job page can show it; it is not listed among the jobs.
+   */
+  showPreflight(jobFile: string, name: string, view: JobPreflightView): void {
+    this.preflights.set(jobFile, view);
+    this.preflightOnly.set(jobFile, name);
+    this.changedLater(jobFile);
   }
 
   logTail(runDir: string, lines: number): string[] {
