@@ -37,6 +37,7 @@ const entries = [
   { ...nodeCommon, entryPoints: { hashWorker: 'src/worker/hashWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { datasetWorker: 'src/worker/validationWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { renderWorker: 'src/worker/renderWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { preflightWorker: 'src/worker/preflightWorker.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',

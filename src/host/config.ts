@@ -115,6 +115,16 @@ export class Config {
     };
   }
 
+  /** `chatwright.jobs.*`: fine-tuning jobs. The interpreter names a program, so a workspace sets it only once trusted. */
+  get jobs(): { pythonPath: string | undefined; maxConcurrentJobs: number; stopTimeoutMs: number } {
+    const python = this.decided('jobs.pythonPath');
+    return {
+      pythonPath: settingPath(python.value, python.source, Config.firstFolder()) || undefined,
+      maxConcurrentJobs: boundedSetting('jobs.maxConcurrentJobs', this.value('jobs.maxConcurrentJobs')),
+      stopTimeoutMs: boundedSetting('jobs.stopTimeoutSeconds', this.value('jobs.stopTimeoutSeconds')) * 1000,
+    };
+  }
+
   /** What the language server may use: only these values reach it (it never reads the configuration itself). */
   serverSettings(): ServerSettings {
     return { datasets: { diagnostics: this.datasetDiagnostics, ...this.datasets }, prompts: this.prompts };

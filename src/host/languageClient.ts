@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { didChangeServerSettingsNotification, serverLanguageIds, type ServerSettings } from '../shared/languageServerProtocol';
+import { didChangeServerSettingsNotification, redHatYamlExtensionId, serverDocumentFilters, type ServerSettings } from '../shared/languageServerProtocol';
 import { Config } from './config';
 import { type Ctx } from './context';
 
@@ -16,6 +16,15 @@ export class LanguageServerHost implements vscode.Disposable {
     ctx.own(vscode.workspace.onDidOpenTextDocument((document) => this.startIfNeeded(document)));
     ctx.own(vscode.workspace.onDidChangeConfiguration((event) => Config.affects(event) && this.sendSettings()));
     ctx.own(vscode.workspace.onDidGrantWorkspaceTrust(() => this.sendSettings()));
+    // Installing or removing Red Hat's YAML extension moves YAML job files between it and this server.
+    let redHatYaml = hasRedHatYaml();
+    ctx.own(
+      vscode.extensions.onDidChange(() => {
+        if (hasRedHatYaml() === redHatYaml) return;
+        redHatYaml = hasRedHatYaml();
+        if (this.starting) this.restart().catch((error: unknown) => this.reportStartFailure(error));
+      }),
+    );
     for (const document of vscode.workspace.textDocuments) this.startIfNeeded(document);
   }
 
@@ -24,7 +33,7 @@ export class LanguageServerHost implements vscode.Disposable {
   }
 
   private startIfNeeded(document: vscode.TextDocument): void {
-    if ((serverLanguageIds as readonly string[]).includes(document.languageId)) {
+    if (vscode.languages.match(documentSelector(), document) > 0) {
       this.ensureStarted().catch((error: unknown) => this.reportStartFailure(error));
     }
   }
@@ -55,7 +64,7 @@ export class LanguageServerHost implements vscode.Disposable {
     // included in Restricted Mode. The server gets only what Config decided (sendSettings); a `workspace/configuration`
     // request is answered from the same values.
     const clientOptions: LanguageClientOptions = {
-      documentSelector: serverLanguageIds.map((language) => ({ language })),
+      documentSelector: documentSelector(),
       initializationOptions: this.ctx.config.serverSettings(),
       outputChannel: this.ctx.log,
       middleware: { workspace: { configuration: (params) => params.items.map((item) => decidedSection(this.ctx.config.serverSettings(), item.section)) } },
@@ -96,6 +105,15 @@ export class LanguageServerHost implements vscode.Disposable {
   dispose(): void {
     void this.stop();
   }
+}
+
+/** The documents the server handles now (YAML job files only while Red Hat's YAML extension is absent). */
+function documentSelector(): ReturnType<typeof serverDocumentFilters> {
+  return serverDocumentFilters({ redHatYamlInstalled: hasRedHatYaml() });
+}
+
+function hasRedHatYaml(): boolean {
+  return vscode.extensions.getExtension(redHatYamlExtensionId) !== undefined;
 }
 
 /** `chatwright`, `chatwright.prompts`, … of the decided server settings; null for anything else. */

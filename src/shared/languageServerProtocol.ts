@@ -37,6 +37,29 @@ export interface ServerSettings {
 /** Languages the server handles, by VS Code language id. */
 export const serverLanguageIds = ['jsonl', 'prompty'] as const;
 
+/** A document the server handles: a language, narrowed to file names matching `pattern` when given. */
+export interface ServerDocumentFilter {
+  language: string;
+  pattern?: string;
+}
+
+/** The extension whose YAML language service serves the job schema registered in package.json's `yamlValidation`. */
+export const redHatYamlExtensionId = 'redhat.vscode-yaml';
+
+/**
+ * Every document the server handles. Job files are VS Code's own `yaml` and `json` languages narrowed to
+ * `*.job.{yaml,yml,json}`. YAML job files are left to Red Hat's YAML extension where it is installed: it serves them
+ * from the registered schema, and two services on one document would report every problem twice; Chatwright's own
+ * checks beyond the schema (files, cross-field rules) still run in preflight before a job starts.
+ */
+export function serverDocumentFilters(options: { redHatYamlInstalled: boolean }): ServerDocumentFilter[] {
+  return [
+    ...serverLanguageIds.map((language) => ({ language })),
+    ...(options.redHatYamlInstalled ? [] : [{ language: 'yaml', pattern: '**/*.job.{yaml,yml}' }]),
+    { language: 'json', pattern: '**/*.job.json' },
+  ];
+}
+
 /** The `source` of every diagnostic the server publishes. */
 export const diagnosticSource = 'chatwright';
 

@@ -6,6 +6,7 @@ import { renderCommand } from './render';
 import { embedCommand } from './embed';
 import { runCommand } from './run';
 import { modelsCommand } from './models';
+import { envCommand } from './env';
 
 /** Every subcommand of `chatwright`, in the order `--help` lists them. */
-export const cliCommands: CliCommand[] = [validateCommand, renderCommand, indexCommand, searchCommand, runCommand, embedCommand, modelsCommand];
+export const cliCommands: CliCommand[] = [validateCommand, renderCommand, indexCommand, searchCommand, runCommand, embedCommand, modelsCommand, envCommand];

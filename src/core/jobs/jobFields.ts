@@ -7,16 +7,19 @@
 
 export type FieldRule =
   | { kind: 'string'; default: string | null; nullable?: boolean; pathKind?: 'file' | 'model' | 'resume'; description: string }
-  | { kind: 'enum'; default: string; choices: readonly string[]; description: string }
+  | { kind: 'enum'; default: string; choices: readonly string[]; meanings?: ChoiceMeanings; description: string }
   | { kind: 'integer'; default: number; minimum?: number; maximum?: number; description: string }
   | { kind: 'number'; default: number | null; minimum?: number; maximum?: number; exclusiveMinimum?: boolean; nullable?: boolean; description: string }
   | { kind: 'boolean'; default: boolean; description: string }
   /** `data.eval`: a file, "auto" or null (false is accepted as null). */
   | { kind: 'evalSource'; description: string }
   /** `data.packing`: a mode, or true/false as shorthands. */
-  | { kind: 'packing'; choices: readonly string[]; description: string }
+  | { kind: 'packing'; choices: readonly string[]; meanings?: ChoiceMeanings; description: string }
   /** `method.lora.target_modules`: "all-linear" or a list of module names. */
   | { kind: 'modules'; description: string };
+
+/** What each choice of an enum means, by choice: shown when hovering a value and listed in the schema. */
+export type ChoiceMeanings = Readonly<Record<string, string>>;
 
 export interface SectionRule {
   kind: 'section';
@@ -40,7 +43,7 @@ export const jobRules: SectionRule = {
     "A Chatwright fine-tuning job: the base model, the data, the method (LoRA, QLoRA, DoRA, rsLoRA, prompt tuning) and the training hyperparameters. Relative paths are resolved against the job file's folder.",
   required: ['model', 'data'],
   fields: {
-    name: { kind: 'string', default: null, nullable: true, description: "A short name for the job, used in the run folder's name (default: the job file's name)." },
+    name: { kind: 'string', default: null, nullable: true, description: "A short name for the job, used in the run folder's name. Default: the job file's name without `.job.yaml`." },
     model: {
       kind: 'section',
       description: 'The base model to adapt.',
@@ -57,9 +60,17 @@ export const jobRules: SectionRule = {
           kind: 'enum',
           default: 'auto',
           choices: ['auto', 'sdpa', 'eager', 'flash_attention_2', 'flash_attention_3', 'flex_attention'],
-          description: 'The attention kernel; `auto` lets transformers pick (sdpa where available). Eager attention turns padding-free packing off.',
+          meanings: {
+            auto: "transformers' own choice (sdpa where the model supports it)",
+            sdpa: "PyTorch's scaled_dot_product_attention",
+            eager: 'the plain PyTorch implementation; slowest, turns padding-free packing off',
+            flash_attention_2: 'the flash-attn 2 package (CUDA, Ampere or newer)',
+            flash_attention_3: 'the flash-attn 3 package (Hopper GPUs)',
+            flex_attention: "PyTorch's FlexAttention",
+          },
+          description: "The attention kernel. Default `auto`: transformers' `from_pretrained` default, which picks sdpa where available. Eager attention turns padding-free packing off.",
         },
-        trust_remote_code: { kind: 'boolean', default: false, description: 'Run Python code shipped with the model. Off by default: only for models you trust.' },
+        trust_remote_code: { kind: 'boolean', default: false, description: "Run Python code shipped with the model. Default false, as in transformers' `from_pretrained`: only for models you trust." },
       },
     },
     data: {
@@ -67,23 +78,65 @@ export const jobRules: SectionRule = {
       description: 'The training data: JSON Lines of `messages`, `prompt`/`completion` or `text` rows.',
       required: ['train'],
       fields: {
-        train: { kind: 'string', default: null, pathKind: 'file', description: 'The training set (.jsonl), relative to the job file.' },
+        train: { kind: 'string', default: null, pathKind: 'file', description: 'The training set (.jsonl), relative to the job file. Required: there is no default.' },
         eval: {
           kind: 'evalSource',
-          description: 'The evaluation set: a .jsonl path; `auto` (default) takes a sibling valid/validation/eval/dev file, else holds out `eval_fraction` of the training rows; null for none.',
+          description:
+            "The evaluation set: a .jsonl path; `auto` takes a sibling valid/validation/eval/dev file, else holds out `eval_fraction` of the training rows; null for none. Default `auto`: Chatwright's, so every run reports an eval loss.",
         },
-        eval_fraction: { kind: 'number', default: 0.05, minimum: 0, maximum: 0.5, description: 'Share of training rows held out when `eval` is auto and no sibling file exists (none under 20 rows).' },
-        format: { kind: 'enum', default: 'auto', choices: ['auto', 'messages', 'prompt_completion', 'text'], description: "The row format; `auto` takes the first row's." },
-        max_seq_length: { kind: 'integer', default: 2048, minimum: 16, maximum: 1_048_576, description: 'Tokens per example; longer rows are truncated or dropped (`overlong`).' },
+        eval_fraction: {
+          kind: 'number',
+          default: 0.05,
+          minimum: 0,
+          maximum: 0.5,
+          description:
+            "Share of training rows held out when `eval` is auto and no sibling file exists (none under 20 rows). Default 0.05: Chatwright's, a small held-out set that costs little training data.",
+        },
+        format: {
+          kind: 'enum',
+          default: 'auto',
+          choices: ['auto', 'messages', 'prompt_completion', 'text'],
+          meanings: {
+            auto: "the first row's format",
+            messages: "chat `messages`, rendered with the model's chat template; loss on the assistant turns only",
+            prompt_completion: '`prompt` and `completion` fields; loss on the completion only',
+            text: 'plain `text`; loss on every token',
+          },
+          description: "The row format. Default `auto`: Chatwright's, which takes the first row's format.",
+        },
+        max_seq_length: {
+          kind: 'integer',
+          default: 2048,
+          minimum: 16,
+          maximum: 1_048_576,
+          description: "Tokens per example; longer rows are truncated or dropped (`overlong`). Default 2048: Chatwright's, long enough for most chat turns (TRL's SFTTrainer defaults to 1024).",
+        },
         packing: {
           kind: 'packing',
           choices: ['auto', 'padding_free', 'grouped', 'padded'],
+          meanings: {
+            auto: 'padding_free, except with eager attention (padded)',
+            padding_free: 'concatenates a batch with restarting positions: no padding tokens computed',
+            grouped: 'pads rows of similar length together',
+            padded: "pads every row to the batch's longest (the Hugging Face documentation's recipe)",
+          },
           description:
-            'How rows are batched: `padding_free` concatenates a batch with restarting positions (no padding), `grouped` pads rows of similar length, `padded` pads to the longest; `auto` is padding_free except with eager attention. true = padding_free, false = padded.',
+            "How rows are batched: `padding_free` concatenates a batch with restarting positions (no padding), `grouped` pads rows of similar length, `padded` pads to the longest. true = padding_free, false = padded. Default `auto`: Chatwright's, padding_free except with eager attention.",
         },
-        overlong: { kind: 'enum', default: 'truncate', choices: ['truncate', 'drop'], description: 'What to do with rows longer than `max_seq_length`.' },
-        chat_template: { kind: 'string', default: null, nullable: true, description: "A Jinja chat template that overrides the tokenizer's (needed for chat data on a base model without one)." },
-        max_file_bytes: { kind: 'integer', default: 4 * 1024 ** 3, minimum: 1, description: 'The largest dataset file read, in bytes.' },
+        overlong: {
+          kind: 'enum',
+          default: 'truncate',
+          choices: ['truncate', 'drop'],
+          meanings: { truncate: 'keep the first `max_seq_length` tokens', drop: 'leave the row out of training' },
+          description: "What to do with rows longer than `max_seq_length`. Default `truncate`, as TRL's SFTTrainer does.",
+        },
+        chat_template: {
+          kind: 'string',
+          default: null,
+          nullable: true,
+          description: "A Jinja chat template that overrides the tokenizer's (needed for chat data on a base model without one). Default: the tokenizer's own template.",
+        },
+        max_file_bytes: { kind: 'integer', default: 4 * 1024 ** 3, minimum: 1, description: "The largest dataset file read, in bytes. Default 4 GiB: Chatwright's bound on what is read into memory." },
       },
     },
     method: {
@@ -94,8 +147,13 @@ export const jobRules: SectionRule = {
           kind: 'enum',
           default: 'lora',
           choices: methods,
+          meanings: {
+            lora: 'low-rank adapters on a bf16 base model (Hu et al., 2021)',
+            qlora: 'LoRA on a 4-bit NF4 base model, CUDA only, for models that do not fit in bf16 (Dettmers et al., 2023)',
+            prompt_tuning: 'learned virtual tokens before every prompt; the model itself is frozen (Lester et al., 2021)',
+          },
           description:
-            '`lora` (bf16 base), `qlora` (4-bit NF4 base, CUDA only, for models that do not fit in bf16) or `prompt_tuning` (learned virtual tokens). DoRA and rsLoRA are LoRA options (`lora.use_dora`, `lora.use_rslora`).',
+            "`lora` (bf16 base), `qlora` (4-bit NF4 base, CUDA only, for models that do not fit in bf16) or `prompt_tuning` (learned virtual tokens). DoRA and rsLoRA are LoRA options (`lora.use_dora`, `lora.use_rslora`). Default `lora`: PEFT's LoraConfig is the most widely served adapter.",
         },
         lora: {
           kind: 'section',
@@ -106,36 +164,58 @@ export const jobRules: SectionRule = {
               default: 16,
               minimum: 1,
               maximum: 4096,
-              description: "The adapter rank. 16 is PEFT's and the QLoRA paper's usual start; servers cap it (vLLM's `max_lora_rank` defaults to 16).",
+              description:
+                "The adapter rank. Default 16: the largest rank vLLM serves without raising its `max_lora_rank` (default 16), between PEFT's LoraConfig default (8) and the QLoRA paper's 64.",
             },
             alpha: {
               kind: 'number',
               default: 32,
               minimum: 0,
               exclusiveMinimum: true,
-              description: 'The scaling numerator; alpha = 2r is the usual starting point (scale alpha/r, or alpha/sqrt(r) with rsLoRA).',
+              description: "The scaling numerator (scale alpha/r, or alpha/sqrt(r) with rsLoRA). Default 32 = 2r: the rule of thumb from Raschka's LoRA experiments (PEFT's LoraConfig default is 8).",
             },
-            dropout: { kind: 'number', default: 0, minimum: 0, maximum: 0.9, description: "LoRA dropout. 0 is PEFT's default; above 0 PEFT copies every adapted layer's input (time and memory)." },
+            dropout: {
+              kind: 'number',
+              default: 0,
+              minimum: 0,
+              maximum: 0.9,
+              description: "LoRA dropout. Default 0: PEFT's LoraConfig default (the QLoRA paper used 0.05–0.1); above 0 PEFT copies every adapted layer's input (time and memory).",
+            },
             target_modules: {
               kind: 'modules',
               description:
-                'Which layers get adapters: `all-linear` (default; the QLoRA paper found adapting every linear layer matters more than the rank; never the output layer) or a list of module names (`q_proj`, `v_proj`, …).',
+                "Which layers get adapters: `all-linear` or a list of module names (`q_proj`, `v_proj`, …). Default `all-linear` (PEFT's shorthand; never the output layer): the QLoRA paper found adapting every linear layer matters more than the rank.",
             },
-            use_rslora: { kind: 'boolean', default: false, description: 'Rank-stabilized LoRA: scale by alpha/sqrt(r), which keeps high ranks stable.' },
-            use_dora: { kind: 'boolean', default: false, description: 'DoRA: learn magnitude and direction apart; slower per step, helps most at low rank.' },
+            use_rslora: {
+              kind: 'boolean',
+              default: false,
+              description: "Rank-stabilized LoRA: scale by alpha/sqrt(r), which keeps high ranks stable (Kalajdzievski, 2023). Default false: PEFT's LoraConfig default.",
+            },
+            use_dora: {
+              kind: 'boolean',
+              default: false,
+              description: "DoRA: learn magnitude and direction apart; slower per step, helps most at low rank (Liu et al., 2024). Default false: PEFT's LoraConfig default.",
+            },
           },
         },
         quantization: {
           kind: 'section',
           description: "QLoRA's 4-bit base (the QLoRA paper's recipe: NF4, double quantization, bf16 compute).",
           fields: {
-            quant_type: { kind: 'enum', default: 'nf4', choices: ['nf4', 'fp4'], description: "4-bit data type; NF4 is the QLoRA paper's." },
-            double_quant: { kind: 'boolean', default: true, description: 'Quantize the quantization constants too (about 0.37 bits per parameter saved).' },
+            quant_type: {
+              kind: 'enum',
+              default: 'nf4',
+              choices: ['nf4', 'fp4'],
+              meanings: { nf4: '4-bit NormalFloat, built for normally distributed weights', fp4: 'plain 4-bit floating point' },
+              description: "4-bit data type. Default `nf4`: the QLoRA paper's (bitsandbytes' own default is fp4).",
+            },
+            double_quant: { kind: 'boolean', default: true, description: "Quantize the quantization constants too (about 0.37 bits per parameter saved). Default true: the QLoRA paper's recipe." },
             compute_dtype: {
               kind: 'enum',
               default: 'bfloat16',
               choices: ['bfloat16', 'float16'],
-              description: 'The dtype matrix products run in; bf16 per the QLoRA paper (float16 for GPUs without bf16).',
+              meanings: { bfloat16: 'bf16: the range of float32, needs Ampere or newer', float16: 'fp16: for GPUs without bf16' },
+              description: "The dtype matrix products run in. Default `bfloat16`: the QLoRA paper's (float16 for GPUs without bf16).",
             },
           },
         },
@@ -143,9 +223,21 @@ export const jobRules: SectionRule = {
           kind: 'section',
           description: 'Prompt tuning settings.',
           fields: {
-            num_virtual_tokens: { kind: 'integer', default: 20, minimum: 1, maximum: 1024, description: "Learned tokens put before every prompt (20 is PEFT's examples' choice)." },
-            init: { kind: 'enum', default: 'random', choices: ['random', 'text'], description: 'Start from random vectors or from the embeddings of `init_text`.' },
-            init_text: { kind: 'string', default: null, nullable: true, description: 'The text whose embeddings start the virtual tokens (required when `init` is text).' },
+            num_virtual_tokens: {
+              kind: 'integer',
+              default: 20,
+              minimum: 1,
+              maximum: 1024,
+              description: 'Learned tokens put before every prompt. Default 20: Lester et al. (2021) found little gain beyond 20 tokens.',
+            },
+            init: {
+              kind: 'enum',
+              default: 'random',
+              choices: ['random', 'text'],
+              meanings: { random: 'random vectors', text: 'the embeddings of `init_text` (often converges faster)' },
+              description: "Start from random vectors or from the embeddings of `init_text`. Default `random`: PEFT's PromptTuningConfig default.",
+            },
+            init_text: { kind: 'string', default: null, nullable: true, description: 'The text whose embeddings start the virtual tokens (required when `init` is text). No default.' },
           },
         },
       },
@@ -160,22 +252,22 @@ export const jobRules: SectionRule = {
           minimum: 0,
           maximum: 10_000,
           exclusiveMinimum: true,
-          description: 'Passes over the training set; 3 is a common start for small sets (watch the eval loss).',
+          description: "Passes over the training set (watch the eval loss). Default 3: transformers' Trainer default (`num_train_epochs`).",
         },
-        max_steps: { kind: 'integer', default: -1, minimum: -1, description: 'Stop after this many optimizer steps; -1 uses `epochs`.' },
+        max_steps: { kind: 'integer', default: -1, minimum: -1, description: "Stop after this many optimizer steps; -1 uses `epochs`. Default -1: transformers' Trainer default." },
         per_device_batch_size: {
           kind: 'integer',
           default: 4,
           minimum: 1,
           maximum: 65_536,
-          description: 'Rows per step per GPU; lower it (and raise gradient_accumulation_steps) when memory is short.',
+          description: "Rows per step per GPU; lower it (and raise gradient_accumulation_steps) when memory is short. Default 4: half the Trainer's 8, leaving memory for 2048-token rows.",
         },
         gradient_accumulation_steps: {
           kind: 'integer',
           default: 1,
           minimum: 1,
           maximum: 65_536,
-          description: 'Steps whose gradients are summed before an update: the effective batch is this times the batch size.',
+          description: "Steps whose gradients are summed before an update: the effective batch is this times the batch size. Default 1: transformers' Trainer default.",
         },
         learning_rate: {
           kind: 'number',
@@ -184,44 +276,98 @@ export const jobRules: SectionRule = {
           minimum: 0,
           maximum: 10,
           exclusiveMinimum: true,
-          description: "Peak learning rate; omitted: 2e-4 for LoRA/QLoRA (the QLoRA paper's), 3e-2 for prompt tuning.",
+          description:
+            "Peak learning rate. Default by method: 2e-4 for LoRA/QLoRA (the QLoRA paper's rate for 7B–13B models), 3e-2 for prompt tuning (PEFT's prompt tuning example; soft prompts need a far larger rate).",
         },
         lr_scheduler: {
           kind: 'enum',
           default: 'cosine',
           choices: ['linear', 'cosine', 'constant', 'constant_with_warmup', 'cosine_with_min_lr'],
-          description: 'The learning-rate schedule after warm-up.',
+          meanings: {
+            linear: 'falls linearly to 0',
+            cosine: 'falls along a half cosine to 0',
+            constant: 'stays at the peak, no warm-up',
+            constant_with_warmup: 'warms up, then stays at the peak',
+            cosine_with_min_lr: 'falls along a half cosine to a floor',
+          },
+          description: "The learning-rate schedule after warm-up. Default `cosine`: the Stanford Alpaca recipe's (transformers' Trainer default is linear).",
         },
-        warmup_ratio: { kind: 'number', default: 0.03, minimum: 0, maximum: 0.5, description: "Share of steps spent warming up (3%, as in the QLoRA paper's scripts)." },
-        weight_decay: { kind: 'number', default: 0, minimum: 0, maximum: 1, description: 'AdamW weight decay (0: PEFT adapters are small).' },
-        max_grad_norm: { kind: 'number', default: 1, minimum: 0, description: 'Gradient clipping norm.' },
-        seed: { kind: 'integer', default: 42, minimum: 0, maximum: maxSeed, description: 'Seed for shuffling, held-out rows and initialisation.' },
-        precision: { kind: 'enum', default: 'auto', choices: ['auto', 'bf16', 'fp16', 'fp32'], description: '`auto`: bf16 where the GPU supports it, else fp16 on CUDA, fp32 on CPU.' },
-        gradient_checkpointing: { kind: 'boolean', default: false, description: 'Recompute activations in the backward pass: much less memory, about 30% slower.' },
-        logging_steps: { kind: 'integer', default: 1, minimum: 1, description: 'Steps between step events (loss, learning rate, tokens/s).' },
-        eval_steps: { kind: 'integer', default: 0, minimum: 0, description: 'Steps between evaluations; 0 evaluates at every save.' },
-        save_steps: { kind: 'integer', default: 100, minimum: 1, description: 'Steps between checkpoints.' },
-        save_total_limit: { kind: 'integer', default: 2, minimum: 1, description: 'Checkpoints kept in the run folder.' },
+        warmup_ratio: { kind: 'number', default: 0.03, minimum: 0, maximum: 0.5, description: "Share of steps spent warming up. Default 0.03: the QLoRA paper's and Stanford Alpaca's scripts." },
+        weight_decay: { kind: 'number', default: 0, minimum: 0, maximum: 1, description: "AdamW weight decay. Default 0: transformers' Trainer default (adapters are small)." },
+        max_grad_norm: { kind: 'number', default: 1, minimum: 0, description: "Gradient clipping norm. Default 1: transformers' Trainer default (the QLoRA scripts use 0.3)." },
+        seed: { kind: 'integer', default: 42, minimum: 0, maximum: maxSeed, description: "Seed for shuffling, held-out rows and initialisation. Default 42: transformers' Trainer default." },
+        precision: {
+          kind: 'enum',
+          default: 'auto',
+          choices: ['auto', 'bf16', 'fp16', 'fp32'],
+          meanings: {
+            auto: 'bf16 where the GPU supports it, else fp16 on CUDA, fp32 on CPU',
+            bf16: 'bfloat16 mixed precision (Ampere or newer)',
+            fp16: 'float16 mixed precision with loss scaling',
+            fp32: 'full precision: slowest, most memory',
+          },
+          description: "Training precision. Default `auto`: Chatwright's, chosen from the hardware (the Trainer's own default is fp32).",
+        },
+        gradient_checkpointing: {
+          kind: 'boolean',
+          default: false,
+          description: "Recompute activations in the backward pass: much less memory, about 30% slower. Default false: transformers' Trainer default.",
+        },
+        logging_steps: {
+          kind: 'integer',
+          default: 1,
+          minimum: 1,
+          description: "Steps between step events (loss, learning rate, tokens/s). Default 1: Chatwright's, for a live chart (the Trainer's is 500).",
+        },
+        eval_steps: { kind: 'integer', default: 0, minimum: 0, description: "Steps between evaluations; 0 evaluates at every save. Default 0: Chatwright's." },
+        save_steps: { kind: 'integer', default: 100, minimum: 1, description: "Steps between checkpoints. Default 100: Chatwright's, so a crash loses little (the Trainer's is 500)." },
+        save_total_limit: { kind: 'integer', default: 2, minimum: 1, description: "Checkpoints kept in the run folder. Default 2: Chatwright's, to bound disk use (the Trainer keeps all)." },
         resume: {
           kind: 'string',
           default: 'auto',
           pathKind: 'resume',
-          description: "`auto` resumes from the run folder's latest checkpoint, `never` starts fresh, or a checkpoint folder (relative to the job file).",
+          description:
+            "`auto` resumes from the run folder's latest checkpoint, `never` starts fresh, or a checkpoint folder (relative to the job file). Default `auto`: Chatwright's, so a stopped run continues.",
         },
-        dataloader_workers: { kind: 'integer', default: 0, minimum: 0, maximum: 64, description: 'Data-loading worker processes (0: in the training process; the rows are pre-tokenized).' },
-        deterministic: { kind: 'boolean', default: false, description: 'Deterministic kernels: reproducible runs, somewhat slower.' },
+        dataloader_workers: {
+          kind: 'integer',
+          default: 0,
+          minimum: 0,
+          maximum: 64,
+          description: "Data-loading worker processes (0: in the training process; the rows are pre-tokenized). Default 0: transformers' Trainer default.",
+        },
+        deterministic: {
+          kind: 'boolean',
+          default: false,
+          description: "Deterministic kernels: reproducible runs, somewhat slower. Default false: transformers' Trainer default (`full_determinism`).",
+        },
       },
     },
     output: {
       kind: 'section',
       description: 'What the run writes besides the adapter.',
       fields: {
-        merge: { kind: 'boolean', default: false, description: 'Also write the base model with the adapter merged in (never into a 4-bit model; not for prompt tuning).' },
-        merged_dtype: { kind: 'enum', default: 'bfloat16', choices: ['bfloat16', 'float16', 'float32'], description: "The merged model's dtype." },
+        merge: {
+          kind: 'boolean',
+          default: false,
+          description: "Also write the base model with the adapter merged in (never into a 4-bit model; not for prompt tuning). Default false: Chatwright's; the adapter alone loads everywhere.",
+        },
+        merged_dtype: {
+          kind: 'enum',
+          default: 'bfloat16',
+          choices: ['bfloat16', 'float16', 'float32'],
+          meanings: { bfloat16: 'bf16: half the size of float32', float16: 'fp16: for runtimes without bf16', float32: 'full precision: twice the size' },
+          description: "The merged model's dtype. Default `bfloat16`: Chatwright's, the dtype most current models are published in.",
+        },
       },
     },
   },
 };
+
+/** `enumDescriptions`, the keyword VS Code's JSON and YAML services show beside each choice. */
+function choiceDescriptions(rule: { choices: readonly string[]; meanings?: ChoiceMeanings }): { enumDescriptions?: string[] } {
+  return rule.meanings ? { enumDescriptions: rule.choices.map((choice) => rule.meanings?.[choice] ?? '') } : {};
+}
 
 function fieldSchema(rule: FieldRule | SectionRule): Record<string, unknown> {
   switch (rule.kind) {
@@ -241,7 +387,7 @@ function fieldSchema(rule: FieldRule | SectionRule): Record<string, unknown> {
         description: rule.description,
       };
     case 'enum':
-      return { type: 'string', enum: [...rule.choices], default: rule.default, description: rule.description };
+      return { type: 'string', enum: [...rule.choices], ...choiceDescriptions(rule), default: rule.default, description: rule.description };
     case 'integer':
       return {
         type: 'integer',
@@ -262,7 +408,7 @@ function fieldSchema(rule: FieldRule | SectionRule): Record<string, unknown> {
     case 'evalSource':
       return { anyOf: [{ type: 'string', minLength: 1 }, { type: 'null' }, { const: false }], default: 'auto', description: rule.description };
     case 'packing':
-      return { anyOf: [{ type: 'string', enum: [...rule.choices] }, { type: 'boolean' }], default: 'auto', description: rule.description };
+      return { anyOf: [{ type: 'string', enum: [...rule.choices], ...choiceDescriptions(rule) }, { type: 'boolean' }], default: 'auto', description: rule.description };
     case 'modules':
       return {
         anyOf: [

@@ -135,7 +135,7 @@ interface Context {
 }
 
 /** A path in the job file: relative to the job file's folder, `~` to the home folder. */
-function resolvePath(value: string, folder: string): string {
+export function resolvePath(value: string, folder: string): string {
   if (value === '~' || value.startsWith('~/')) return resolve(process.env.HOME ?? '~', value.slice(2));
   return isAbsolute(value) ? value : resolve(folder, value);
 }
