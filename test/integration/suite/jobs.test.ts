@@ -142,6 +142,26 @@ describe('Fine-tuning jobs', function () {
     await waitFor(() => (isProcessAlive(pid) ? undefined : true), 'the trainer to exit');
   });
 
+  it("puts Run Job, Preflight and the last run's job page above a job file (CodeLens)", async () => {
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', jobFile);
+    const titles = lenses.map((lens) => lens.command?.title ?? '');
+    assert.deepEqual(titles.slice(0, 2), ['$(play) Run Job', 'Preflight']);
+    const last = lenses.find((lens) => lens.command?.command === jobCommands.showJobPage);
+    assert.ok(last, `lenses: ${titles.join(', ')}`);
+    assert.equal(last.command!.arguments?.[0], chatwright.jobs.service.all().find((job) => job.jobFile === jobFile.fsPath)?.runDir, 'the newest run of this file');
+  });
+
+  it('Preflight Job shows the findings and the loss-mask preview in the job page, and starts nothing', async () => {
+    const runsBefore = runFolders();
+    const view = await vscode.commands.executeCommand<{ ok: boolean; examples: unknown[] } | undefined>(jobCommands.preflight, jobFile);
+    assert.ok(view?.ok, 'the persona job passes its preflight');
+    assert.ok(view.examples.length > 0, 'with rendered examples');
+    const state = await waitFor(() => chatwright.jobs.page.lastState(jobFile.fsPath), 'the job page of the preflight');
+    assert.equal(state.snapshot.status, 'preflight');
+    assert.equal(state.preflight?.ok, true);
+    assert.deepEqual(runFolders(), runsBefore);
+  });
+
   it('refuses a job whose preflight fails: diagnostics on the job file, no run folder, no process', async () => {
     const broken = join(folder, 'no-tokenizer');
     mkdirSync(broken, { recursive: true });
