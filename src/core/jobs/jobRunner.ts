@@ -72,6 +72,8 @@ interface RunProcess {
   /** The leader's exit, when this process started it; undefined for a re-attached run (its exit code is unknowable). */
   exited: Promise<GroupExit | undefined>;
   startedHere: boolean;
+  /** Stops watching the process without touching it. */
+  release: () => void;
 }
 
 export class JobRun {
@@ -138,6 +140,8 @@ export class JobRun {
     if (this.hasEnded) return Promise.resolve();
     if (this.escalation) return this.escalation;
     this.stopRequested = true;
+    const stopRequestedAt = new Date().toISOString();
+    updateRunRecord(this.runDir, (record) => ({ ...record, stopRequestedAt }));
     this.setStatusWhileRunning('stopping');
     if (process.platform === 'win32') writeFileSync(join(this.runDir, stopNowFile), '');
     const steps: EscalationStep[] = [
@@ -167,6 +171,16 @@ export class JobRun {
     return (this.escalation = this.escalate(steps));
   }
 
+  /**
+   * Stops following the trainer without touching it (the extension host is going away): it runs on in its own
+   * process group and `attachJob` finds it again. `finished` does not settle after this.
+   */
+  detach(): void {
+    this.events.stop();
+    this.log.stop();
+    this.process.release();
+  }
+
   /** Asks the trainer for a checkpoint after its current step (the `checkpoint-now` file); training continues. */
   checkpointNow(): void {
     if (!this.hasEnded) writeFileSync(join(this.runDir, checkpointNowFile), '');
@@ -194,6 +208,7 @@ export class JobRun {
     this.hasEnded = true;
     const record = exit ? updateRunRecord(this.runDir, (value) => ({ ...value, exit })) : readRunRecord(this.runDir);
     const settled = settleEndedRun(this.current, record, this.logTail.slice(-5));
+    settled.endedAt ??= Date.now();
     this.publish(settled);
     return settled;
   }
@@ -248,8 +263,9 @@ export function attachJob(runDir: string, options: Pick<JobRunOptions, 'stopTime
   if (!record || record.pid === undefined || !isRunProcessAlive(record)) return undefined;
   const pid = record.pid;
   const pollMs = options.pollMs ?? 250;
+  let timer: NodeJS.Timeout | undefined;
   const exited = new Promise<undefined>((resolveExit) => {
-    const timer = setInterval(() => {
+    timer = setInterval(() => {
       if (isRunProcessAlive(record)) return;
       clearInterval(timer);
       resolveExit(undefined);
@@ -258,7 +274,7 @@ export function attachJob(runDir: string, options: Pick<JobRunOptions, 'stopTime
   const logFile = join(folder, runLogFile);
   const logSize = fileSize(logFile);
   // The end of the log so far, so a viewer that attaches sees what the trainer said last.
-  return new JobRun(folder, { pid, exited, startedHere: false }, options, snapshotOfRun(folder), logSize, lastLogLines(logFile, logSize));
+  return new JobRun(folder, { pid, exited, startedHere: false, release: () => clearInterval(timer) }, options, snapshotOfRun(folder), logSize, lastLogLines(logFile, logSize));
 }
 
 /** The command line that runs the trainer on a run folder. */
@@ -299,13 +315,15 @@ function launch(options: JobRunOptions, resuming: boolean): JobRun {
     const next = { ...value, pid: group.pid, python: command, trainer: args, startedAt: startedAt.toISOString() };
     delete next.exit;
     delete next.cancelledAt;
+    delete next.stopRequestedAt;
     delete next.processStartedAt;
     return group.startTime !== undefined ? { ...next, processStartedAt: group.startTime } : next;
   });
   const starting: JobSnapshot = { ...initial, status: 'starting', ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}) };
   delete starting.error;
   delete starting.endedAt;
-  return new JobRun(runDir, { pid: group.pid, exited: group.exited, startedHere: true }, options, starting, logOffset);
+  delete starting.phase;
+  return new JobRun(runDir, { pid: group.pid, exited: group.exited, startedHere: true, release: () => group.unref() }, options, starting, logOffset);
 }
 
 function fileSize(file: string): number {

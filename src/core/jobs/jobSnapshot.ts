@@ -276,8 +276,9 @@ export const endedWithoutFinalEvent = 'the trainer ended without a final event';
 /**
  * The snapshot of a run folder as it is on disk: run.json, the events so far and whether the trainer still runs.
  * A trainer that is gone without a terminal phase failed ("the trainer ended without a final event", with its exit
- * when the runner that started it saw it); a cancel that was asked for makes the run `cancelled` once the trainer has
- * ended without finishing.
+ * when the runner that started it saw it), unless it was asked to stop (then it is `stopped`, with a warning that
+ * nothing was saved); a cancel that was asked for makes the run `cancelled` once the trainer has ended without
+ * finishing.
  */
 export function snapshotOfRun(runDir: string): JobSnapshot {
   const record = readRunRecord(runDir);
@@ -314,6 +315,12 @@ export function settleEndedRun(snapshot: JobSnapshot, record: RunRecord | undefi
   // Never started (prepared, or queued before a reload): nothing ran, nothing failed.
   if (record?.pid === undefined && next.lastSeq === 0) return next;
   const how = record?.exit ? describeGroupExit(record.exit) : 'its exit status is unknown';
+  if (record?.stopRequestedAt !== undefined) {
+    // Asked to stop, and it did, but before it said it had saved (it was still starting, or had to be killed).
+    next.status = 'stopped';
+    next.warnings = [...next.warnings, { code: 'STOPPED_WITHOUT_SAVING', message: `the trainer was asked to stop and ended (${how}) before it reported a saved checkpoint` }];
+    return next;
+  }
   const log = lastLogLines.length > 0 ? `; last log lines: ${lastLogLines.join(' | ')}` : '';
   next.status = 'failed';
   next.error = { code: 'TRAINER_ENDED', message: `${endedWithoutFinalEvent} (${how})${log}`, action: 'See train.log in the run folder; resume the job to continue from its last checkpoint.' };

@@ -14,7 +14,7 @@
  * | `checkpoints/`, `adapter/`, `merged/` | written by the trainer |
  */
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { isProcessAlive, processStartTime, type GroupExit } from '../process/processGroup';
@@ -53,6 +53,8 @@ export interface RunRecord {
   exit?: GroupExit;
   /** ISO time a cancel was asked for: the run counts as cancelled once its process has ended. */
   cancelledAt?: string;
+  /** ISO time a stop-and-save was asked for. */
+  stopRequestedAt?: string;
 }
 
 export interface DatasetHash {
@@ -165,14 +167,23 @@ export function isRunProcessAlive(record: Pick<RunRecord, 'pid' | 'processStarte
  * (a copy of the job file), datasets.json (hashes of the train and eval files, read in chunks) and env.json (when a
  * probe is given). Returns the folder's absolute path.
  */
-export function prepareRun(args: { workspaceRoot: string; jobFile: string; name: string; config: ResolvedJobConfig; probe?: unknown; now?: Date }): string {
+export function prepareRun(args: {
+  workspaceRoot: string;
+  jobFile: string;
+  name: string;
+  config: ResolvedJobConfig;
+  probe?: unknown;
+  now?: Date;
+  /** The datasets' hashes when the caller has them already (`hashDatasetsAsync`, off the caller's thread); else they are computed here, synchronously. */
+  datasets?: RunDatasets;
+}): string {
   const now = args.now ?? new Date();
   const runDir = createRunFolder(args.workspaceRoot, args.name, now);
   const jobFile = resolve(args.jobFile);
   writeRunRecord(runDir, { version: 1, name: args.name, jobFile, createdAt: now.toISOString(), hostname: hostname() });
   writeJsonAtomically(join(runDir, runConfigFile), args.config);
   if (existsSync(jobFile)) copyFileSync(jobFile, join(runDir, runJobFile));
-  writeJsonAtomically(join(runDir, runDatasetsFile), hashDatasets(args.config));
+  writeJsonAtomically(join(runDir, runDatasetsFile), args.datasets ?? hashDatasets(args.config));
   if (args.probe !== undefined) writeJsonAtomically(join(runDir, runEnvironmentFile), args.probe);
   return runDir;
 }
@@ -181,6 +192,25 @@ export function prepareRun(args: { workspaceRoot: string; jobFile: string; name:
 export function hashDatasets(config: ResolvedJobConfig): RunDatasets {
   const evalFile = config.data.eval === 'auto' ? findEvalSibling(config.data.train) : (config.data.eval ?? undefined);
   return { train: hashFile(config.data.train), ...(evalFile !== undefined ? { eval: hashFile(evalFile) } : {}) };
+}
+
+/** `hashDatasets` without blocking: the files are streamed, so an extension host stays responsive on a large dataset. */
+export async function hashDatasetsAsync(config: ResolvedJobConfig): Promise<RunDatasets> {
+  const evalFile = config.data.eval === 'auto' ? findEvalSibling(config.data.train) : (config.data.eval ?? undefined);
+  const [train, evalHash] = await Promise.all([hashFileAsync(config.data.train), evalFile !== undefined ? hashFileAsync(evalFile) : undefined]);
+  return { train, ...(evalHash !== undefined ? { eval: evalHash } : {}) };
+}
+
+/** `hashFile` as a stream. */
+export async function hashFileAsync(file: string): Promise<DatasetHash> {
+  const path = resolve(file);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: hashChunkBytes })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { path, bytes, sha256: hash.digest('hex') };
 }
 
 const hashChunkBytes = 4 << 20;

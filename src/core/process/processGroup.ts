@@ -11,7 +11,7 @@
  * child, a polite stop is asked for by the caller in its own way (the trainer's `stop-now` file), and SIGTERM/SIGKILL
  * end the whole tree with `taskkill /T /F`.
  */
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnProcess } from './launcher';
 
 export interface GroupExit {
@@ -26,6 +26,8 @@ export interface GroupProcess {
   readonly exited: Promise<GroupExit>;
   /** The leader's start time (`processStartTime`), to tell it from a later process that reuses the pid. */
   readonly startTime: number | undefined;
+  /** Lets this process exit while the group runs on (it is followed from elsewhere, or later). */
+  unref(): void;
 }
 
 export interface EscalationStep {
@@ -80,7 +82,7 @@ export function startProcessGroup(options: StartGroupOptions): GroupProcess {
   const pid = child.pid;
   if (pid === undefined) throw new GroupStartError(options.command, 'not found, or not an executable program');
   const exited = new Promise<GroupExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { pid, exited, startTime: processStartTime(pid) };
+  return { pid, exited, startTime: processStartTime(pid), unref: () => child.unref() };
 }
 
 /** Whether a process with this pid exists (and, on Linux, is not a zombie waiting to be reaped). */
@@ -101,10 +103,28 @@ export function isProcessGroupAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(-pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // kill() counts zombies: a member that has ended but waits for its new parent (init, which in a container may be
+  // slow) to reap it. Only a member that can still run counts.
+  return process.platform !== 'linux' || hasLiveGroupMember(pid);
+}
+
+/** Linux: whether a process of group `groupId` (field 5 of /proc/<pid>/stat) is in any state but zombie. */
+function hasLiveGroupMember(groupId: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(Number(entry));
+    if (fields !== undefined && Number(fields[2]) === groupId && fields[0] !== 'Z') return true;
+  }
+  return false;
 }
 
 /**
@@ -140,7 +160,7 @@ export async function stopProcessGroup(pid: number, steps: readonly EscalationSt
     signalProcessGroup(pid, step.signal);
     const deadline = Date.now() + step.waitMs;
     while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(25, Math.max(1, deadline - Date.now()))));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
       if (ended()) return true;
     }
   }
