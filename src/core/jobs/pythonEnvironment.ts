@@ -66,7 +66,8 @@ export function venvPython(dir: string, platform: NodeJS.Platform = process.plat
   return platform === 'win32' ? join(dir, 'Scripts', 'python.exe') : join(dir, 'bin', 'python');
 }
 
-export type PythonEnvironmentFailure = 'not-found' | 'too-old' | 'probe-failed' | 'bad-output' | 'timeout' | 'cancelled' | 'venv-refused' | 'venv-failed' | 'install-failed';
+/** `untrusted`: refused before anything ran, because the workspace is not trusted (the host's check). */
+export type PythonEnvironmentFailure = 'untrusted' | 'not-found' | 'too-old' | 'probe-failed' | 'bad-output' | 'timeout' | 'cancelled' | 'venv-refused' | 'venv-failed' | 'install-failed';
 
 /** A clear reason why an interpreter cannot be probed or an environment created; `stderrTail` holds the program's last words. */
 export class PythonEnvironmentError extends Error {

@@ -1,11 +1,13 @@
 /**
  * Runs a program to completion and hands back what it printed: the short-lived helper processes (the Python
- * environment probe, `python -m venv`, `pip install`). The launcher (`launcher.ts`) is for long-lived processes that
- * speak JSON-RPC; these speak plain text and end by themselves, so they need only this: its own process group (so
- * that cancelling `pip` also ends the build backends it started), stdout kept up to a limit, the tail of stderr for
- * error messages, lines offered as they come (progress), a timeout and an `AbortSignal`.
+ * environment probe, `python -m venv`, `pip install`). `ProcessLauncher` is for long-lived processes that speak
+ * JSON-RPC and `processGroup.ts` for trainers that outlive their starter; these speak plain text and end by
+ * themselves, so they need only this (started, like every program, by the launcher's `spawnProcess`): its own
+ * process group (so that cancelling `pip` also ends the build backends it started), stdout kept up to a limit, the
+ * tail of stderr for error messages, lines offered as they come (progress), a timeout and an `AbortSignal`.
  */
-import { spawn } from 'node:child_process';
+import { spawnProcess } from './launcher';
+import { signalProcessGroup } from './processGroup';
 
 export interface ProgramRunOptions {
   command: string;
@@ -57,12 +59,10 @@ export function runProgram(options: ProgramRunOptions): Promise<ProgramResult> {
       reject(new ProgramRunError('cancelled', `${options.command} was cancelled before it started`));
       return;
     }
-    // POSIX: a group of its own, so that ending it ends its children too. Windows has no groups: taskkill /T.
-    const posix = process.platform !== 'win32';
-    const child = spawn(options.command, [...options.args], {
+    // A group of its own, so that ending it ends its children too (on Windows, taskkill /T ends the tree).
+    const child = spawnProcess(options.command, options.args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: posix,
-      windowsHide: true,
+      processGroup: true,
       ...(options.env ? { env: options.env } : {}),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     });
@@ -85,12 +85,8 @@ export function runProgram(options: ProgramRunOptions): Promise<ProgramResult> {
       failure ??= why;
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       const pid = child.pid;
-      if (posix) {
-        signalGroup(pid, 'SIGTERM');
-        killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), killGraceMs);
-      } else {
-        spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => child.kill());
-      }
+      signalProcessGroup(pid, 'SIGTERM');
+      killTimer = setTimeout(() => signalProcessGroup(pid, 'SIGKILL'), killGraceMs);
     };
 
     const timeout =
@@ -109,7 +105,7 @@ export function runProgram(options: ProgramRunOptions): Promise<ProgramResult> {
       outcome();
     };
 
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
       if (stdoutBytes > maxStdout) {
         endGroup(new ProgramRunError('output-too-large', `${options.command} printed more than ${maxStdout} bytes`));
@@ -118,7 +114,7 @@ export function runProgram(options: ProgramRunOptions): Promise<ProgramResult> {
       stdoutChunks.push(chunk);
       emitLines('stdout', chunk.toString(), false);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       stderrTail = (stderrTail + text).slice(-tailChars);
       emitLines('stderr', text, false);
@@ -133,19 +129,11 @@ export function runProgram(options: ProgramRunOptions): Promise<ProgramResult> {
       emitLines('stdout', '', true);
       emitLines('stderr', '', true);
       // Whatever is left of the group goes with it: a grandchild must not outlive a finished run.
-      if (posix && child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+      if (process.platform !== 'win32' && child.pid !== undefined) signalProcessGroup(child.pid, 'SIGKILL');
       finish(() => {
         if (failure) reject(new ProgramRunError(failure.failure, failure.message, stderrTail.trim()));
         else resolve({ code, signal, stdout: Buffer.concat(stdoutChunks).toString(), stderrTail: stderrTail.trim() });
       });
     });
   });
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group has already ended.
-  }
 }
