@@ -5,7 +5,7 @@ import { createPromptyService } from './prompts/promptyService';
 
 /** The language services the server runs, by VS Code language id. */
 export function createLanguageServices(environment: ServiceEnvironment): Record<string, LanguageService> {
-  const jobFiles = createJobFileService();
+  const jobFiles = createJobFileService(environment);
   return {
     jsonl: createDatasetService(environment),
     prompty: createPromptyService(environment),

@@ -53,8 +53,10 @@ export interface JobFileCompletion {
 }
 
 export interface JobFileCompletionOptions {
-  /** The most directory entries read when listing the .jsonl files near the job file (default 2000). */
+  /** The most directory entries read when listing the .jsonl files and model folders near the job file (default 2000). */
   maxDirectoryEntries?: number;
+  /** Hub ids offered for `model.path` (the models in the Hugging Face cache). */
+  modelIds?: readonly string[];
 }
 
 const jobFileName = /\.job\.(ya?ml|json)$/i;
@@ -243,6 +245,24 @@ function fileChecks(parsed: ParsedJob, folder: string, reported: ReadonlySet<str
   return found;
 }
 
+/**
+ * What the job file's diagnostics depend on besides its text: each dataset and local model it names, or the folder
+ * it would appear in while it does not exist. A change there is a reason to check the job file again.
+ */
+export function jobFileReferences(text: string, file: string): string[] {
+  const parsed = parseJob(text);
+  const folder = dirname(resolve(file));
+  const watched = new Set<string>();
+  for (const dotted of ['data.train', 'data.eval', 'model.path']) {
+    const given = stringEntry(parsed, dotted);
+    if (!given || given.text === 'auto') continue;
+    const path = resolvePath(given.text, folder);
+    if (statOf(path)) watched.add(path);
+    else if (statOf(dirname(path))?.isDirectory()) watched.add(dirname(path));
+  }
+  return [...watched];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Hover
 
@@ -377,11 +397,12 @@ interface ValueChoice {
 }
 
 /**
- * The .jsonl files in the job file's folder and two levels below (dot folders and node_modules skipped), relative
- * to it, at most `maxEntries` directory entries read.
+ * The .jsonl files and the model folders (those holding a config.json) in the job file's folder and two levels below
+ * (dot folders and node_modules skipped), relative to it, at most `maxEntries` directory entries read.
  */
-function jsonlFilesNear(folder: string, maxEntries: number): string[] {
-  const found: string[] = [];
+function pathsNear(folder: string, maxEntries: number): { datasets: string[]; models: string[] } {
+  const datasets: string[] = [];
+  const models: string[] = [];
   let read = 0;
   const visit = (dir: string, depth: number): void => {
     let entries: Dirent[];
@@ -394,12 +415,13 @@ function jsonlFilesNear(folder: string, maxEntries: number): string[] {
       if (++read > maxEntries) return;
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const full = join(dir, entry.name);
-      if (entry.isFile() && /\.jsonl$/i.test(entry.name)) found.push(relative(folder, full).split(sep).join('/'));
+      if (entry.isFile() && /\.jsonl$/i.test(entry.name)) datasets.push(relative(folder, full).split(sep).join('/'));
+      else if (entry.isFile() && entry.name === 'config.json' && depth > 0) models.push(`./${relative(folder, dir).split(sep).join('/')}`);
       else if (entry.isDirectory() && depth < 2) visit(full, depth + 1);
     }
   };
   visit(folder, 0);
-  return found.sort();
+  return { datasets: datasets.sort(), models: models.sort() };
 }
 
 function valueChoices(rule: FieldRule, path: readonly string[], file: string, options: JobFileCompletionOptions): ValueChoice[] {
@@ -411,7 +433,11 @@ function valueChoices(rule: FieldRule, path: readonly string[], file: string, op
     ...(documentation !== undefined ? { documentation } : {}),
   });
   const files = (prefer: RegExp): ValueChoice[] =>
-    jsonlFilesNear(dirname(resolve(file)), options.maxDirectoryEntries ?? 2000).map((name) => ({ label: name, kind: 'file', detail: 'JSON Lines file', preferred: prefer.test(name) }));
+    pathsNear(dirname(resolve(file)), options.maxDirectoryEntries ?? 2000).datasets.map((name) => ({ label: name, kind: 'file', detail: 'JSON Lines file', preferred: prefer.test(name) }));
+  const modelChoices = (): ValueChoice[] => [
+    ...pathsNear(dirname(resolve(file)), options.maxDirectoryEntries ?? 2000).models.map((name): ValueChoice => ({ label: name, kind: 'file', detail: 'model folder', preferred: true })),
+    ...(options.modelIds ?? []).map((id) => choice(id, 'in the Hugging Face cache')),
+  ];
   switch (rule.kind) {
     case 'enum':
     case 'packing': {
@@ -428,6 +454,7 @@ function valueChoices(rule: FieldRule, path: readonly string[], file: string, op
     case 'string':
       if (rule.pathKind === 'file') return files(path[path.length - 1] === 'train' ? /train/i : /valid|eval|dev|test/i);
       if (rule.pathKind === 'resume') return [choice('auto', 'default: the latest checkpoint of the run', true), choice('never', 'start fresh')];
+      if (rule.pathKind === 'model') return modelChoices();
       return rule.nullable ? [choice('null', 'none')] : [];
     default:
       return [];

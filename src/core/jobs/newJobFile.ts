@@ -88,7 +88,7 @@ class JobFileWriter {
   }
 
   header(lines: readonly string[]): void {
-    this.add(lines.map((line) => `# ${line}`));
+    for (const line of lines) this.add(comment(line, ''));
   }
 }
 

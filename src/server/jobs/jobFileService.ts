@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { CompletionItemKind, DiagnosticSeverity, InsertTextFormat, InsertTextMode, MarkupKind, type CompletionItem, type Diagnostic } from 'vscode-languageserver';
-import { isJobFilePath, jobFileCompletions, jobFileDiagnostics, jobFileHover, type JobCompletionKind } from '../../core/jobs/jobFileFeatures';
+import { scanHubCache } from '../../core/hub/cacheScan';
+import { isJobFilePath, jobFileCompletions, jobFileDiagnostics, jobFileHover, jobFileReferences, type JobCompletionKind } from '../../core/jobs/jobFileFeatures';
+import { ModelIdCache, ReferencedFileWatcher } from '../../core/prompts/promptyEditing';
 import { diagnosticSource } from '../../shared/languageServerProtocol';
-import { type LanguageService } from '../languageService';
+import { type LanguageService, type ServiceEnvironment } from '../languageService';
 
 const completionKinds: Record<JobCompletionKind, CompletionItemKind> = {
   field: CompletionItemKind.Property,
@@ -22,11 +24,15 @@ function jobFileOf(uri: string): string | undefined {
  * Fine-tuning job files: diagnostics, hover and completion from src/core/jobs/jobFileFeatures. It is registered for
  * the `yaml` and `json` languages and answers only for job files; other YAML and JSON documents get nothing from it.
  */
-export function createJobFileService(): LanguageService {
+export function createJobFileService(environment: ServiceEnvironment): LanguageService {
+  // A dataset or model folder created, removed or changed on disk changes the job file's diagnostics.
+  const watcher = new ReferencedFileWatcher((uri) => environment.revalidate(uri));
+  const modelIds = new ModelIdCache(() => scanHubCache(process.env).then((models) => models.map((model) => model.repoId)));
   return {
     diagnose(document): Diagnostic[] {
       const file = jobFileOf(document.uri);
       if (!file) return [];
+      watcher.watch(document.uri, jobFileReferences(document.getText(), file));
       return jobFileDiagnostics(document.getText(), file).map((diagnostic) => ({
         range: diagnostic.range,
         severity: diagnostic.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
@@ -39,10 +45,10 @@ export function createJobFileService(): LanguageService {
       const hover = jobFileHover(document.getText(), params.position);
       return hover ? { contents: { kind: MarkupKind.Markdown, value: hover.markdown }, range: hover.range } : null;
     },
-    complete(document, params): CompletionItem[] {
+    async complete(document, params): Promise<CompletionItem[]> {
       const file = jobFileOf(document.uri);
       if (!file) return [];
-      return jobFileCompletions(document.getText(), file, params.position).map((item) => ({
+      return jobFileCompletions(document.getText(), file, params.position, { modelIds: await modelIds.modelIds() }).map((item) => ({
         label: item.label,
         kind: completionKinds[item.kind],
         detail: item.detail,
@@ -54,6 +60,12 @@ export function createJobFileService(): LanguageService {
         insertTextMode: InsertTextMode.adjustIndentation,
         sortText: item.sortText,
       }));
+    },
+    forget(uri) {
+      watcher.unwatch(uri);
+    },
+    dispose() {
+      watcher.dispose();
     },
   };
 }
