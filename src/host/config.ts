@@ -115,11 +115,9 @@ export class Config {
     };
   }
 
-  /** `chatwright.jobs.*`: fine-tuning jobs. The interpreter names a program, so a workspace sets it only once trusted. */
-  get jobs(): { pythonPath: string | undefined; maxConcurrentJobs: number; stopTimeoutMs: number } {
-    const python = this.decided('jobs.pythonPath');
+  /** `chatwright.jobs.*` limits (the interpreter setting is read by the Python environment feature). */
+  get jobs(): { maxConcurrentJobs: number; stopTimeoutMs: number } {
     return {
-      pythonPath: settingPath(python.value, python.source, Config.firstFolder()) || undefined,
       maxConcurrentJobs: boundedSetting('jobs.maxConcurrentJobs', this.value('jobs.maxConcurrentJobs')),
       stopTimeoutMs: boundedSetting('jobs.stopTimeoutSeconds', this.value('jobs.stopTimeoutSeconds')) * 1000,
     };

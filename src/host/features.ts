@@ -5,6 +5,7 @@ import { type Ctx } from './context';
 import { registerDatasets, type DatasetsHandles } from './datasets/datasetsFeature';
 import { registerEngine, type EngineHost } from './engine/engineHost';
 import { registerJobs, type JobsHandles } from './jobs/jobsFeature';
+import { registerPythonEnvironment } from './jobs/pythonEnvironmentCommands';
 import { type LanguageServerHost } from './languageClient';
 import { type ModelSelection } from './models/modelSelection';
 import { registerModels } from './models/modelsFeature';
@@ -46,6 +47,6 @@ export function registerFeatures({ ctx, languageServer }: FeatureDeps): FeatureH
   const chat = registerChat(ctx, { modelSelection, engine, rag });
   const prompts = registerPrompts(ctx, { languageServer, modelSelection });
   const datasets = registerDatasets(ctx, { modelSelection });
-  const jobs = registerJobs(ctx);
+  const jobs = registerJobs(ctx, { python: registerPythonEnvironment(ctx) });
   return { chatView: chat.view, chat, modelSelection, engine, rag, prompts, datasets, jobs };
 }

@@ -5,7 +5,7 @@ import { activeStatuses } from '../../core/jobs/jobDescription';
 import { type ResolvedJobConfig } from '../../core/jobs/jobFile';
 import { prepareRun } from '../../core/jobs/jobRunner';
 import { type JobSnapshot, type JobStatus } from '../../core/jobs/jobSnapshot';
-import { describeProbe, hardwareOfProbe, type EnvironmentProbe } from '../../core/jobs/pythonEnvironment';
+import { describeProbe, hardwareOfProbe, type EnvironmentProbe, type InterpreterChoice } from '../../core/jobs/pythonEnvironment';
 import { type JobPreflightView } from '../../shared/jobPageProtocol';
 import { type CommandHandler, type Ctx } from '../context';
 import { exportJob } from './exportJob';
@@ -16,6 +16,7 @@ import { JobsService, UntrustedWorkspaceError } from './jobsService';
 import { jobCommands, type JobSource } from './jobSource';
 import { JobsTreeProvider, runDirOf } from './jobsTree';
 import { newJobWizard } from './newJobWizard';
+import { type PythonEnvironmentHandles } from './pythonEnvironmentCommands';
 import { TrainerEnvironment } from './trainerEnvironment';
 
 export interface JobsHandles {
@@ -36,9 +37,9 @@ const manageTrust = 'Manage Workspace Trust';
 const resumable: readonly JobStatus[] = ['stopped', 'failed', 'cancelled'];
 
 /** Fine-tuning jobs in VS Code: the Jobs view, the job page, the commands, CodeLens on job files, preflight diagnostics. */
-export function registerJobs(ctx: Ctx): JobsHandles {
+export function registerJobs(ctx: Ctx, deps: { python: PythonEnvironmentHandles }): JobsHandles {
   const workspaceRoot = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  const environment = new TrainerEnvironment(ctx);
+  const environment = new TrainerEnvironment(deps.python);
   const diagnostics = ctx.own(vscode.languages.createDiagnosticCollection('chatwright-jobs'));
   const preflights = new Map<string, JobPreflightView>();
   const createService = (): JobsService =>
@@ -61,11 +62,6 @@ export function registerJobs(ctx: Ctx): JobsHandles {
   ctx.own(relay.onDidChange(() => updateContextKeys()));
   ctx.own({ dispose: () => service.dispose() });
   ctx.own(vscode.workspace.onDidGrantWorkspaceTrust(() => service.reattach()));
-  ctx.own(
-    vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('chatwright.jobs.pythonPath')) environment.forget();
-    }),
-  );
   // Reading the run folders waits until activation is over: activation stays quick however many runs there are.
   const startup = setTimeout(() => {
     service.reattach();
@@ -124,11 +120,11 @@ export function registerJobs(ctx: Ctx): JobsHandles {
   }
 
   /** The probe of the interpreter jobs run with, or undefined when it cannot run (said in the log). */
-  async function probeQuietly(python: string): Promise<EnvironmentProbe | undefined> {
+  async function probeQuietly(choice: InterpreterChoice): Promise<EnvironmentProbe | undefined> {
     try {
-      return await environment.probe(python);
+      return await environment.probe(choice);
     } catch (error) {
-      ctx.log.warn(`The environment probe of ${python} failed: ${error instanceof Error ? error.message : String(error)}`);
+      ctx.log.warn(`The environment probe of ${choice.python} failed: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
     }
   }
@@ -166,8 +162,7 @@ export function registerJobs(ctx: Ctx): JobsHandles {
   async function preflightCommand(argument: unknown): Promise<JobPreflightView | undefined> {
     const uri = await jobFileOrPick(argument);
     if (!uri || !requireTrust('Preflight')) return undefined;
-    const { python } = await environment.interpreter();
-    const result = await resolveAndPreflight(uri, await probeQuietly(python));
+    const result = await resolveAndPreflight(uri, await probeQuietly(await environment.interpreter()));
     if (!result) return undefined;
     service.showPreflight(uri.fsPath, result.name, result.view);
     page.show(uri.fsPath);
@@ -196,8 +191,8 @@ export function registerJobs(ctx: Ctx): JobsHandles {
     if (!workspaceRoot) throw new Error('Open a folder first: runs are kept in its .chatwright/runs folder.');
     const document = vscode.workspace.textDocuments.find((open) => open.uri.toString() === uri.toString());
     if (document?.isDirty) await document.save();
-    const { python } = await environment.interpreter();
-    const probe = await probeQuietly(python);
+    const interpreter = await environment.interpreter();
+    const probe = await probeQuietly(interpreter);
     const result = await resolveAndPreflight(uri, probe);
     if (!result) return undefined;
     if (!result.view.ok) {
@@ -209,9 +204,9 @@ export function registerJobs(ctx: Ctx): JobsHandles {
       });
       return undefined;
     }
-    if (refuseEnvironment(probe, python)) return undefined;
+    if (refuseEnvironment(probe, interpreter.python)) return undefined;
     const runDir = prepareRun({ workspaceRoot, jobFile: uri.fsPath, name: result.name, config: result.config, ...(probe ? { probe } : {}) });
-    service.enqueue(runDir, result.name, environment.launch(python), result.view);
+    service.enqueue(runDir, result.name, environment.launch(interpreter), result.view);
     page.show(runDir);
     return runDir;
   }
@@ -258,9 +253,9 @@ export function registerJobs(ctx: Ctx): JobsHandles {
       if (!requireTrust('Resuming a job')) return;
       const job = await jobOf(argument, (candidate) => resumable.includes(candidate.status), 'resume');
       if (!job) return;
-      const { python } = await environment.interpreter();
-      if (refuseEnvironment(await probeQuietly(python), python)) return;
-      service.resume(job.runDir, environment.launch(python));
+      const interpreter = await environment.interpreter();
+      if (refuseEnvironment(await probeQuietly(interpreter), interpreter.python)) return;
+      service.resume(job.runDir, environment.launch(interpreter));
       page.show(job.runDir);
     },
     [jobCommands.checkpoint]: async (argument?: unknown) => {

@@ -238,8 +238,11 @@ export class JobsService implements JobSource, vscode.Disposable {
   dispose(): void {
     this.disposed = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    // The trainers keep running: a window reload re-attaches to them from their run folders.
-    for (const runDir of [...this.runs.keys()]) this.untrack(runDir);
+    // The trainers keep running, followed no more: a window reload re-attaches to them from their run folders.
+    for (const [runDir, run] of [...this.runs]) {
+      this.untrack(runDir);
+      run.detach();
+    }
     this.queue.dispose();
     this.changed.dispose();
     this.logged.dispose();

@@ -70,7 +70,7 @@ async function recordedRequests(): Promise<RecordedRequest[]> {
     });
     assert.deepEqual(config.engine, { executionProvider: 'cpu', threads: 0, idleUnloadMs: 10 * 60_000, spinWhileGenerating: false });
     assert.deepEqual(config.models, { hubEndpoint: '', concurrency: 4, offline: false });
-    assert.deepEqual(config.jobs, { pythonPath: undefined, maxConcurrentJobs: 1, stopTimeoutMs: 120_000 });
+    assert.deepEqual(config.jobs, { maxConcurrentJobs: 1, stopTimeoutMs: 120_000 });
     const rag = config.ragSettings(vscode.workspace.workspaceFolders![0]!.uri);
     assert.deepEqual({ maxFileBytes: rag.maxFileBytes, chunkTokens: rag.chunkTokens, chunkOverlap: rag.chunkOverlap }, { maxFileBytes: 2048 * 1024, chunkTokens: 256, chunkOverlap: 32 });
     assert.deepEqual(
