@@ -143,6 +143,8 @@ describe('Fine-tuning jobs', function () {
   });
 
   it("puts Run Job, Preflight and the last run's job page above a job file (CodeLens)", async () => {
+    // The CodeLens command reads the editor's model of the file: it must be open.
+    await vscode.window.showTextDocument(jobFile);
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', jobFile);
     const titles = lenses.map((lens) => lens.command?.title ?? '');
     assert.deepEqual(titles.slice(0, 2), ['$(play) Run Job', 'Preflight']);
