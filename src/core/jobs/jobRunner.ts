@@ -93,7 +93,7 @@ export class JobRun {
   /** Use `startJob`, `resumeJob` or `attachJob`. */
   constructor(
     readonly runDir: string,
-    private readonly process: RunProcess,
+    private readonly trainer: RunProcess,
     private readonly options: Pick<JobRunOptions, 'stopTimeoutMs' | 'killTimeoutMs' | 'cancelStepMs' | 'pollMs'>,
     initial: JobSnapshot,
     logOffset: number,
@@ -101,8 +101,8 @@ export class JobRun {
     earlierLog: readonly string[] = [],
   ) {
     this.keepLogLines(earlierLog);
-    this.pid = process.pid;
-    this.current = { ...initial, pid: process.pid };
+    this.pid = trainer.pid;
+    this.current = { ...initial, pid: trainer.pid };
     const pollMs = options.pollMs ?? 250;
     this.events = new EventFollower(join(runDir, eventsFileName), (events) => this.onEvents(events), {
       afterSeq: initial.lastSeq,
@@ -115,6 +115,11 @@ export class JobRun {
 
   get snapshot(): JobSnapshot {
     return this.current;
+  }
+
+  /** Whether this run was found again by `attachJob` (its exit code cannot be known then) rather than started here. */
+  get attached(): boolean {
+    return !this.trainer.startedHere;
   }
 
   /** The last lines of train.log seen by this run (up to 500). */
@@ -178,7 +183,7 @@ export class JobRun {
   detach(): void {
     this.events.stop();
     this.log.stop();
-    this.process.release();
+    this.trainer.release();
   }
 
   /** Asks the trainer for a checkpoint after its current step (the `checkpoint-now` file); training continues. */
@@ -187,13 +192,13 @@ export class JobRun {
   }
 
   private async escalate(steps: readonly EscalationStep[]): Promise<void> {
-    await stopProcessGroup(this.pid, steps, this.process.exited);
+    await stopProcessGroup(this.pid, steps, this.trainer.exited);
     await this.finished;
   }
 
   /** Waits for the leader to end, reads its last events, ends whatever of its group is left, and settles the snapshot. */
   private async follow(): Promise<JobSnapshot> {
-    const exit = await this.process.exited;
+    const exit = await this.trainer.exited;
     // Members of the group that outlive the trainer (a data loader worker it did not reap) are ended too.
     if (isProcessGroupAlive(this.pid)) {
       await stopProcessGroup(this.pid, [

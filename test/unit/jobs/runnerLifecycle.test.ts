@@ -211,6 +211,7 @@ describe('re-attaching to a running trainer', () => {
     const run = attachJob(runDir, quickTimeouts);
     assert.ok(run, 'the trainer is running, so it is attached');
     assert.equal(run.pid, pid);
+    assert.equal(run.attached, true);
     assert.ok(run.snapshot.series.step.length >= 1, 'the replay before attaching is in the snapshot');
     assert.ok(
       run.recentLog().some((line) => line.startsWith('--- started')),
