@@ -27,6 +27,8 @@ export interface PythonEnvironmentHandles {
    * untrusted workspace: the interpreter may come from the workspace, and running it runs the workspace's code.
    */
   probe(choice: InterpreterChoice, options?: { force?: boolean; signal?: AbortSignal }): Promise<EnvironmentProbe>;
+  /** Forgets the kept probes (a package was installed, another interpreter was chosen). */
+  forget(): void;
   /** The `python/` folder the trainer is run from (PYTHONPATH). */
   readonly pythonFolder: string;
 }
@@ -49,6 +51,7 @@ export function registerPythonEnvironment(ctx: Ctx): PythonEnvironmentHandles {
 
   const handles: PythonEnvironmentHandles = {
     pythonFolder,
+    forget: () => probes.clear(),
     async interpreter() {
       const root = workspaceRoot();
       const pythonExtension = await pythonExtensionInterpreter(ctx);

@@ -130,6 +130,9 @@ describe('Python environment commands', async () => {
     assert.equal(runs(), 1);
     await handles.probe({ python, source: 'setting' }, { force: true });
     assert.equal(runs(), 2);
+    handles.forget();
+    await handles.probe({ python, source: 'setting' });
+    assert.equal(runs(), 3);
     const missing = { python: join(root, 'no-such-python'), source: 'setting' as const };
     await assert.rejects(handles.probe(missing), PythonEnvironmentError);
     await assert.rejects(handles.probe(missing), PythonEnvironmentError);
