@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { type Page } from 'playwright-core';
 import { repoRoot } from '../support/codeServer.mjs';
 import { scratchDir } from '../support/scratchDir';
 import { openWorkbench, runCommand, screenshot, webviewFrame, type Workbench } from '../support/workbench';
@@ -10,12 +11,42 @@ import { openWorkbench, runCommand, screenshot, webviewFrame, type Workbench } f
  * The job page of a finished run, opened from the command palette in a real VS Code (code-server): the fixture run
  * folder (test/fixtures/jobs/finished-run, the stand-in trainer's output) sits in the workspace's .chatwright/runs.
  */
+/**
+ * Runs a command that the palette lists only once the extension has activated and set its context key
+ * (`chatwright.jobs.any`): an open palette does not refresh its list, so it is opened again until the command shows.
+ */
+async function runCommandOnceShown(page: Page, title: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+    if (
+      await row.waitFor({ timeout: 3_000 }).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      await page.keyboard.press('Enter');
+      return;
+    }
+    await page.keyboard.press('Escape');
+    if (Date.now() > deadline) throw new Error(`"${title}" never showed in the command palette`);
+    await page.waitForTimeout(1_000);
+  }
+}
+
 describe('UI: the job page of a finished fine-tuning run', { timeout: 300_000 }, () => {
   const runName = '20261204-101500-support-bot';
   let workbench: Workbench;
   before(async () => {
     const workspace = join(scratchDir('e2e-jobs'), 'support-bot');
-    cpSync(join(repoRoot, 'test', 'fixtures', 'jobs', 'finished-run'), join(workspace, '.chatwright', 'runs', runName), { recursive: true });
+    const runDir = join(workspace, '.chatwright', 'runs', runName);
+    cpSync(join(repoRoot, 'test', 'fixtures', 'jobs', 'finished-run'), runDir, { recursive: true });
+    // The job file the run came from (the run folder keeps a copy): a workspace with jobs has one, and it activates the jobs feature.
+    cpSync(join(runDir, 'job.yaml'), join(workspace, 'support-bot.job.yaml'));
     workbench = await openWorkbench({ workspace, settings: { 'workbench.colorTheme': 'Default Dark Modern' }, viewport: { width: 1400, height: 1000 } });
   });
   after(async () => {
@@ -27,7 +58,7 @@ describe('UI: the job page of a finished fine-tuning run', { timeout: 300_000 },
 
   it('opens through "Chatwright: Show Job Page" with the charts, the header and the actions of a done job', async () => {
     const { page } = workbench;
-    await runCommand(page, 'Chatwright: Show Job Page');
+    await runCommandOnceShown(page, 'Chatwright: Show Job Page');
     const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'support-bot' }).first();
     await pick.waitFor({ timeout: 60_000 });
     await page.keyboard.press('Enter');

@@ -268,7 +268,7 @@ describe('Job page webview (Chromium, mock host)', { timeout: 180_000 }, () => {
     assert.equal(await page.locator('#config .config-text').textContent(), '{\n  "lora": { "r": 16 }\n}');
     // A new state that leaves the config alone keeps it open.
     await job.state(state(trainedSnapshot(120, { status: 'done', phase: 'done', finalLoss: 0.41, adapter: 'adapter', endedAt: Date.now() }), { configText: '{\n  "lora": { "r": 16 }\n}' }));
-    await until(page, `document.querySelector('#job-loss dd').textContent === '0.4100'`);
+    await until(page, `document.querySelector('#job-mean-loss dd').textContent === '0.4100'`);
     assert.notEqual(await page.locator('#config').getAttribute('open'), null);
     assert.deepEqual(await page.locator('#checkpoints-table tbody tr').allTextContents(), ['40intervalcheckpoints/checkpoint-40']);
     assert.equal(await page.locator('#adapter code').textContent(), 'adapter');

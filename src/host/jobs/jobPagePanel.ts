@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
@@ -60,6 +61,15 @@ async function readRunFiles(runDir: string): Promise<{ configText?: string; envi
 }
 
 /**
+ * The checkpoints still in the run folder: the trainer keeps only the newest `save_total_limit` ones, so a page listing
+ * every checkpoint event would offer folders that are gone. Each is looked for under this run folder's checkpoints/
+ * too, so a run folder that moved with its workspace still finds its own.
+ */
+export function keptCheckpoints(runDir: string, checkpoints: JobSnapshot['checkpoints']): JobSnapshot['checkpoints'] {
+  return checkpoints.filter((checkpoint) => existsSync(checkpoint.path) || existsSync(join(runDir, 'checkpoints', basename(checkpoint.path))));
+}
+
+/**
  * One job page: a webview panel showing one run folder. It sends the whole state when the page is ready and, at
  * most four times a second, when the job changes; new log lines as they come; and runs the page's actions through
  * the jobs feature's commands.
@@ -73,6 +83,7 @@ class JobPage implements vscode.Disposable {
   private runFiles: { configText?: string; environment?: Record<string, unknown> } = {};
   /** The status the run files were read at: config.json and env.json appear when a queued job's folder is prepared. */
   private runFilesStatus: string | undefined;
+  private kept: { key: string; checkpoints: JobSnapshot['checkpoints'] } | undefined;
   state: JobPageState | undefined;
 
   constructor(
@@ -134,7 +145,7 @@ class JobPage implements vscode.Disposable {
     }
     const preflight = this.source.preflight(this.runDir);
     const state: JobPageState = {
-      snapshot,
+      snapshot: { ...snapshot, checkpoints: this.checkpointsOnDisk(snapshot) },
       ...this.runFiles,
       ...(preflight !== undefined ? { preflight } : {}),
       actions: jobPageActions(snapshot, { trusted: vscode.workspace.isTrusted }),
@@ -142,6 +153,13 @@ class JobPage implements vscode.Disposable {
     this.state = state;
     this.panel.title = `Job: ${snapshot.name}`;
     await this.shell.notify(jobStateNotification, state);
+  }
+
+  /** Looked up again only when a checkpoint is added or the status changes (the trainer prunes when it saves). */
+  private checkpointsOnDisk(snapshot: JobSnapshot): JobSnapshot['checkpoints'] {
+    const key = `${snapshot.checkpoints.length}|${snapshot.status}`;
+    if (this.kept?.key !== key) this.kept = { key, checkpoints: keptCheckpoints(this.runDir, snapshot.checkpoints) };
+    return this.kept.checkpoints;
   }
 
   /** Runs an action the current state allows; a refused one rejects with the reason the page shows. */

@@ -70,8 +70,9 @@ export function renderHeader(snapshot: JobSnapshot, now: number): HTMLElement {
   if (snapshot.etaSeconds !== undefined && isActive(snapshot.status)) facts.append(fact('job-eta', 'ETA', formatDuration(snapshot.etaSeconds)));
   const elapsed = elapsedSeconds(snapshot, now);
   if (elapsed !== undefined) facts.append(fact('job-elapsed', 'Elapsed', formatDuration(elapsed)));
-  const loss = snapshot.finalLoss ?? snapshot.lastLoss;
-  if (loss !== undefined) facts.append(fact('job-loss', snapshot.finalLoss !== undefined ? 'Final loss' : 'Loss', formatLoss(loss)));
+  if (snapshot.lastLoss !== undefined) facts.append(fact('job-loss', 'Loss', formatLoss(snapshot.lastLoss)));
+  // The trainer's `train_loss` at the end is the mean over the whole run, not the last step's.
+  if (snapshot.finalLoss !== undefined) facts.append(fact('job-mean-loss', 'Mean loss', formatLoss(snapshot.finalLoss)));
   if (snapshot.lastEvalLoss !== undefined) facts.append(fact('job-eval-loss', 'Eval loss', formatLoss(snapshot.lastEvalLoss)));
   const progress = element('div', { class: 'progress', role: 'progressbar', 'aria-label': 'Training progress' });
   if (snapshot.totalSteps !== undefined && snapshot.totalSteps > 0) {
