@@ -288,8 +288,10 @@ function checkSection(rule: SectionRule, node: YamlNode | null, path: string, co
       }
     }
   }
-  // A missing section is reported once, by its parent, as Python does; not again for each of its required fields.
-  for (const name of present || !path ? (rule.required ?? []) : []) {
+  // A missing section is reported once, by its parent, as Python does; not again for each of its required fields. A
+  // section written empty (`data:`) is there for its parent, so its own required fields are reported, as Python does.
+  const writtenEmpty = node !== null && isScalar(node) && node.value === null;
+  for (const name of present || writtenEmpty || !path ? (rule.required ?? []) : []) {
     if (!entries.has(name)) context.checker.fail(node, join(path, name), 'is required');
   }
   for (const [key, child] of Object.entries(rule.fields)) {

@@ -177,7 +177,7 @@ function problemRange(parsed: ParsedJob, problem: JobFileProblem): JobTextRange 
     return rangeOfNode(parsed, onValue ? own.value! : own.key);
   }
   // A rule that ties two fields together is located at the field that decides it.
-  const decider = parsed.entries.find((entry) => entry.value !== null && isScalar(entry.value) && entry.value.range![0] === offset);
+  const decider = parsed.entries.find((entry) => entry.value !== null && isScalar(entry.value) && entry.value.range![0] === offset && entry.value.range![1] > offset);
   if (decider) return rangeOfNode(parsed, decider.value!);
   // A missing field is marked on its section's key.
   const parts = problem.path.split('.');
@@ -591,7 +591,9 @@ function yamlCompletions(text: string, file: string, position: JobTextPosition, 
     if (!rule || rule.kind === 'section') return [];
     const start = position.character - valueTyped[5]!.length;
     const needsSpace = valueTyped[3] === '' && valueTyped[4] === '';
-    return valueItems(rule, fieldPath, file, { start: at(start), end: at(position.character) }, (label) => (needsSpace ? ` ${label}` : label), options);
+    // The rest of a value the cursor is inside of is replaced too.
+    const rest = /^[^\s'"#]*/.exec(line.slice(position.character))![0];
+    return valueItems(rule, fieldPath, file, { start: at(start), end: at(position.character + rest.length) }, (label) => (needsSpace ? ` ${label}` : label), options);
   }
   return [];
 }

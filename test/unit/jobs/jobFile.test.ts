@@ -145,6 +145,23 @@ describe('job file', () => {
     });
   }
 
+  it('reports the required fields of a section written empty, as Python does', () => {
+    const dir = jobFolder();
+    const cases: [string, unknown, string][] = [
+      ['model:\n  path: ./models/tiny\ndata:\n', { model: { path: join(dir, 'models', 'tiny') }, data: null }, 'data.train'],
+      ['model:\ndata:\n  train: data/chat-train.jsonl\n', { model: null, data: { train: join(dir, 'data', 'chat-train.jsonl') } }, 'model.path'],
+    ];
+    for (const [text, config, path] of cases) {
+      const result = resolveJobText(text, join(dir, 'a.job.yaml'));
+      assert.equal(result.config, undefined);
+      assert.deepEqual(
+        result.problems.map((problem) => `${problem.path}: ${problem.message}`),
+        [`${path}: is required`],
+      );
+      assert.deepEqual(pythonResolve(config).errors, [`${path}: is required`]);
+    }
+  });
+
   it('reports every problem at once, missing required fields included', () => {
     const result = resolveJobText('model: {}\ntraining:\n  seed: -1\n  precision: bf17\n', '/tmp/a.job.yaml');
     assert.deepEqual(result.problems.map((problem) => problem.path).sort(), ['data', 'model.path', 'training.precision', 'training.seed']);

@@ -71,6 +71,16 @@ describe('job file diagnostics', () => {
     assert.equal(textIn(text, problem!.range), 'data');
   });
 
+  it('marks the required field of a section written empty on the section key', () => {
+    const dir = jobFolder();
+    const text = 'model:\n  path: ./models/tiny\ndata:\n';
+    const problems = jobFileDiagnostics(text, join(dir, 'a.job.yaml'));
+    assert.deepEqual(
+      problems.map((problem) => [problem.message, textIn(text, problem.range)]),
+      [['data.train: is required', 'data']],
+    );
+  });
+
   it('marks a missing dataset file on the path', () => {
     const dir = jobFolder();
     const text = validJob.replace('chat-train.jsonl', 'nope.jsonl');
@@ -255,6 +265,8 @@ describe('job file completion', () => {
     assert.deepEqual(sorted(jobFileCompletions('method:\n  lora:\n    use_dora: ', file(dir), { line: 2, character: 14 })), ['false', 'true']);
     const noSpace = jobFileCompletions('training:\n  precision:', file(dir), { line: 1, character: 12 });
     assert.equal(noSpace.find((item) => item.label === 'bf16')!.insertText, ' bf16');
+    const inside = jobFileCompletions('training:\n  precision: bf16 # fast', file(dir), { line: 1, character: 15 });
+    assert.deepEqual(inside.find((item) => item.label === 'fp16')!.range, { start: { line: 1, character: 13 }, end: { line: 1, character: 17 } });
   });
 
   it('offers the .jsonl files near the job file for data.train and data.eval, the likely one first', () => {
