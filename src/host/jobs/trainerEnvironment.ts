@@ -11,9 +11,6 @@ export const trainerScriptVariable = 'CHATWRIGHT_TRAINER_SCRIPT';
  * shared with "Check Python Environment" and "Create Environment"); this adds the trainer's command line.
  */
 export class TrainerEnvironment {
-  /** Set by Refresh: the next probe runs the interpreter again (packages may have been installed outside VS Code). */
-  private probeAgain = false;
-
   constructor(private readonly python: PythonEnvironmentHandles) {}
 
   interpreter(): Promise<InterpreterChoice> {
@@ -36,13 +33,11 @@ export class TrainerEnvironment {
   }
 
   probe(choice: InterpreterChoice): Promise<EnvironmentProbe> {
-    const force = this.probeAgain;
-    this.probeAgain = false;
-    return this.python.probe(choice, { force });
+    return this.python.probe(choice);
   }
 
-  /** The next probe runs the interpreter again. */
+  /** The next probe runs the interpreter again (Refresh: packages may have been installed outside VS Code). */
   forget(): void {
-    this.probeAgain = true;
+    this.python.forget();
   }
 }
