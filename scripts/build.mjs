@@ -37,6 +37,7 @@ const entries = [
   { ...nodeCommon, entryPoints: { hashWorker: 'src/worker/hashWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { datasetWorker: 'src/worker/validationWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { renderWorker: 'src/worker/renderWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { preflightWorker: 'src/worker/preflightWorker.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',
@@ -44,7 +45,7 @@ const entries = [
     format: 'iife',
     sourcemap: production ? false : 'inline',
     minify: production,
-    entryPoints: { chat: 'webview/src/chat/main.ts', promptPreview: 'webview/src/promptPreview/main.ts', datasetReport: 'webview/src/datasetReport/main.ts' },
+    entryPoints: { chat: 'webview/src/chat/main.ts', promptPreview: 'webview/src/promptPreview/main.ts', datasetReport: 'webview/src/datasetReport/main.ts', jobPage: 'webview/src/jobPage/main.ts' },
     outdir: 'dist/webview',
     logLevel: 'warning',
   },

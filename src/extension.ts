@@ -4,6 +4,7 @@ import { type ChatHandles } from './host/chat/chatFeature';
 import { type EngineHost } from './host/engine/engineHost';
 import { registerFeatures } from './host/features';
 import { type IndexManager } from './host/rag/indexManager';
+import { type JobsHandles } from './host/jobs/jobsFeature';
 import { type ModelSelection } from './host/models/modelSelection';
 import { LanguageServerHost } from './host/languageClient';
 import { showActivationFailure } from './host/activationFailure';
@@ -21,6 +22,8 @@ export interface ChatwrightApi {
   readonly rag: IndexManager;
   /** The workspace's chosen chat and embedding models (`chatModel`, `embeddingModel`, `onDidChange`, `select`). */
   readonly models: ModelSelection;
+  /** Fine-tuning jobs: the jobs service, the Jobs view, preflight diagnostics, `reload` (a simulated window reload). */
+  readonly jobs: JobsHandles;
 }
 
 let ctx: Ctx | undefined;
@@ -42,6 +45,7 @@ export function activate(extension: vscode.ExtensionContext): ChatwrightApi {
       engine: handles.engine,
       rag: handles.rag,
       models: handles.modelSelection,
+      jobs: handles.jobs,
     };
   } catch (error) {
     showActivationFailure(error);

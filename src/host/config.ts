@@ -115,6 +115,14 @@ export class Config {
     };
   }
 
+  /** `chatwright.jobs.*` limits (the interpreter setting is read by the Python environment feature). */
+  get jobs(): { maxConcurrentJobs: number; stopTimeoutMs: number } {
+    return {
+      maxConcurrentJobs: boundedSetting('jobs.maxConcurrentJobs', this.value('jobs.maxConcurrentJobs')),
+      stopTimeoutMs: boundedSetting('jobs.stopTimeoutSeconds', this.value('jobs.stopTimeoutSeconds')) * 1000,
+    };
+  }
+
   /** What the language server may use: only these values reach it (it never reads the configuration itself). */
   serverSettings(): ServerSettings {
     return { datasets: { diagnostics: this.datasetDiagnostics, ...this.datasets }, prompts: this.prompts };

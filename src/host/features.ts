@@ -4,6 +4,8 @@ import { generalCommands } from './commands';
 import { type Ctx } from './context';
 import { registerDatasets, type DatasetsHandles } from './datasets/datasetsFeature';
 import { registerEngine, type EngineHost } from './engine/engineHost';
+import { registerJobs, type JobsHandles } from './jobs/jobsFeature';
+import { registerPythonEnvironment } from './jobs/pythonEnvironmentCommands';
 import { type LanguageServerHost } from './languageClient';
 import { type ModelSelection } from './models/modelSelection';
 import { registerModels } from './models/modelsFeature';
@@ -32,6 +34,8 @@ export interface FeatureHandles {
   prompts: PromptHandles;
   /** Fine-tuning datasets: validating files from disk, the dataset report. */
   datasets: DatasetsHandles;
+  /** Fine-tuning jobs: the jobs service (queue, runs, re-attach), the Jobs view, preflight diagnostics. */
+  jobs: JobsHandles;
 }
 
 /** Registers every feature. Each feature lives in its own folder under src/host and adds one line here. */
@@ -43,5 +47,6 @@ export function registerFeatures({ ctx, languageServer }: FeatureDeps): FeatureH
   const chat = registerChat(ctx, { modelSelection, engine, rag });
   const prompts = registerPrompts(ctx, { languageServer, modelSelection });
   const datasets = registerDatasets(ctx, { modelSelection });
-  return { chatView: chat.view, chat, modelSelection, engine, rag, prompts, datasets };
+  const jobs = registerJobs(ctx, { python: registerPythonEnvironment(ctx) });
+  return { chatView: chat.view, chat, modelSelection, engine, rag, prompts, datasets, jobs };
 }

@@ -7,6 +7,8 @@ export interface WebviewPage {
   script: string;
   /** Stylesheets under media/. */
   styles: string[];
+  /** Stylesheets the build writes beside the script under dist/webview/ (a bundled library's CSS, e.g. `jobPage.css`). */
+  bundleStyles?: string[];
   /** Loads VS Code's icon font (`<span class="codicon codicon-add">`), copied by the build to dist/webview/codicons. */
   codicons?: boolean;
 }
@@ -26,6 +28,7 @@ export function renderWebviewHtml(webview: vscode.Webview, extensionUri: vscode.
   const scriptUri = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', page.script));
   const styleUris = [
     ...(page.codicons ? [vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'codicons', 'codicon.css')] : []),
+    ...(page.bundleStyles ?? []).map((style) => vscode.Uri.joinPath(extensionUri, 'dist', 'webview', style)),
     ...page.styles.map((style) => vscode.Uri.joinPath(extensionUri, 'media', style)),
   ];
   const styleLinks = styleUris.map((uri) => `<link rel="stylesheet" href="${webview.asWebviewUri(uri).toString()}">`).join('\n    ');

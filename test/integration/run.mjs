@@ -83,6 +83,9 @@ function writeHostileWorkspace(folder, recorder) {
     join(folder, 'data.jsonl'),
     [row('How do I reset the widget?', 'Hold the reset button for ten seconds.'), '{"messages": [', row('Where is the manual?', 'In the box, under the widget.')].join('\n') + '\n',
   );
+  // A job file, and an "interpreter" that would leave a marker if anything ran it (chatwright.jobs.pythonPath).
+  writeFileSync(join(folder, 'hostile.job.yaml'), 'model:\n  path: ./models/evil\ndata:\n  train: data.jsonl\n');
+  writeFileSync(join(folder, 'evil-python'), `#!/bin/sh\ntouch "${join(folder, 'python-ran')}"\n`, { mode: 0o755 });
   writeFileSync(join(folder, 'hostile.prompty'), '---\nname: Hostile\ninputs:\n  question:\n    type: string\nsample:\n  question: Hi?\n---\nsystem:\nYou answer briefly.\n\nuser:\n{{ question }}\n');
   const settings = {
     // Harmless and not restricted: shows that VS Code did load this file.
@@ -104,6 +107,9 @@ function writeHostileWorkspace(folder, recorder) {
     'chatwright.rag.maxFileSizeKB': 1e9,
     'chatwright.rag.chunkTokens': 1e9,
     'chatwright.rag.chunkOverlap': 1e9,
+    'chatwright.jobs.pythonPath': './evil-python',
+    'chatwright.jobs.maxConcurrentJobs': 1000,
+    'chatwright.jobs.stopTimeoutSeconds': 1e12,
   };
   writeFileSync(join(folder, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
 }

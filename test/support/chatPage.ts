@@ -135,7 +135,7 @@ const themes = {
 } as const;
 export type Theme = keyof typeof themes;
 
-function themeCss(theme: Theme): string {
+export function themeCss(theme: Theme): string {
   return `html { ${Object.entries(themes[theme])
     .map(([k, v]) => `--vscode-${k}: ${v};`)
     .join(' ')} }`;

@@ -30,4 +30,7 @@ export const settingDefaults = {
   'rag.maxFileSizeKB': 2048,
   'rag.chunkTokens': 256,
   'rag.chunkOverlap': 32,
+  'jobs.pythonPath': '',
+  'jobs.maxConcurrentJobs': 1,
+  'jobs.stopTimeoutSeconds': 120,
 } as const;

@@ -74,6 +74,9 @@ export const settingRules = {
   'rag.maxFileSizeKB': { trust: 'restricted', bounds: integer(1, 51_200, 'rag.maxFileSizeKB') },
   'rag.chunkTokens': { trust: 'restricted', bounds: integer(16, 8192, 'rag.chunkTokens') },
   'rag.chunkOverlap': { trust: 'restricted', bounds: integer(0, 4096, 'rag.chunkOverlap') },
+  'jobs.pythonPath': { trust: 'restricted' },
+  'jobs.maxConcurrentJobs': { trust: 'restricted', bounds: integer(1, 8, 'jobs.maxConcurrentJobs') },
+  'jobs.stopTimeoutSeconds': { trust: 'restricted', bounds: integer(5, 3600, 'jobs.stopTimeoutSeconds') },
 } as const satisfies Record<keyof typeof settingDefaults, SettingRule>;
 
 export type SettingKey = keyof typeof settingRules;

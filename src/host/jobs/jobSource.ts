@@ -35,6 +35,7 @@ export const jobCommands = {
   showJobPage: 'chatwright.jobs.showJobPage',
   showLog: 'chatwright.jobs.showLog',
   refresh: 'chatwright.jobs.refresh',
+  openGuide: 'chatwright.jobs.openGuide',
   checkPythonEnvironment: 'chatwright.python.checkEnvironment',
   createPythonEnvironment: 'chatwright.python.createEnvironment',
   selectPythonInterpreter: 'chatwright.python.selectInterpreter',

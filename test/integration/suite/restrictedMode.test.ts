@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { type ChatwrightApi } from '../../../src/extension';
@@ -70,6 +70,7 @@ async function recordedRequests(): Promise<RecordedRequest[]> {
     });
     assert.deepEqual(config.engine, { executionProvider: 'cpu', threads: 0, idleUnloadMs: 10 * 60_000, spinWhileGenerating: false });
     assert.deepEqual(config.models, { hubEndpoint: '', concurrency: 4, offline: false });
+    assert.deepEqual(config.jobs, { maxConcurrentJobs: 1, stopTimeoutMs: 120_000 });
     const rag = config.ragSettings(vscode.workspace.workspaceFolders![0]!.uri);
     assert.deepEqual({ maxFileBytes: rag.maxFileBytes, chunkTokens: rag.chunkTokens, chunkOverlap: rag.chunkOverlap }, { maxFileBytes: 2048 * 1024, chunkTokens: 256, chunkOverlap: 32 });
     assert.deepEqual(
@@ -136,5 +137,18 @@ async function recordedRequests(): Promise<RecordedRequest[]> {
     assert.equal(result.rendered?.model, undefined, JSON.stringify(result.rendered?.model));
     assert.match(result.rendered?.modelHint ?? '', /No model named/);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+  it('starts no fine-tuning process: Run Job says why, makes no run folder and runs no interpreter', async () => {
+    const chatwright = await api();
+    const jobFile = workspaceFile('hostile.job.yaml');
+    const marker = workspaceFile('python-ran');
+    const runsBefore = chatwright.jobs.service.all().length;
+    const result = await vscode.commands.executeCommand<string | undefined>('chatwright.jobs.run', jobFile);
+    assert.equal(result, undefined);
+    assert.equal(existsSync(workspaceFile('.chatwright/runs').fsPath), false, 'no run folder');
+    // The workspace's pythonPath names a script that would leave a marker file if anything ran it.
+    assert.equal(existsSync(marker.fsPath), false, 'the workspace interpreter never ran');
+    assert.equal(chatwright.jobs.service.all().length, runsBefore);
+    assert.throws(() => chatwright.jobs.service.enqueue(workspaceFile('x').fsPath, 'x', { python: 'python3', pythonPath: '.' }), /not trusted/);
   });
 });

@@ -1,0 +1,49 @@
+import { formatDuration } from '../text/relativeTime';
+import { type JobSnapshot, type JobStatus } from './jobSnapshot';
+
+/** Statuses whose trainer may still be working (or is about to). */
+export const activeStatuses: readonly JobStatus[] = ['queued', 'preflight', 'starting', 'running', 'stopping'];
+
+/** A loss as a list shows it: three significant digits. */
+export function formatLoss(loss: number): string {
+  return Math.abs(loss) >= 100 || loss === 0 ? loss.toFixed(0) : loss.toPrecision(3).replace(/\.?0+$/, '');
+}
+
+/** How long the job has run (to now while it runs), or undefined before it started. */
+export function jobDurationMs(snapshot: JobSnapshot, now: number = Date.now()): number | undefined {
+  if (snapshot.startedAt === undefined) return undefined;
+  const end = snapshot.endedAt ?? (activeStatuses.includes(snapshot.status) ? now : undefined);
+  return end === undefined ? undefined : Math.max(0, end - snapshot.startedAt);
+}
+
+/** One line for a list of jobs: "lora · step 120/300 · loss 0.84 · 12m 03s" (the parts known so far). */
+export function describeJob(snapshot: JobSnapshot, now: number = Date.now()): string {
+  const loss = snapshot.finalLoss ?? snapshot.lastLoss;
+  const duration = formatDuration(jobDurationMs(snapshot, now));
+  return [
+    snapshot.method ?? '',
+    snapshot.status === 'queued' ? 'queued' : '',
+    snapshot.step > 0 || snapshot.totalSteps !== undefined ? `step ${snapshot.step}${snapshot.totalSteps !== undefined ? `/${snapshot.totalSteps}` : ''}` : '',
+    loss !== undefined ? `${snapshot.finalLoss !== undefined ? 'final loss' : 'loss'} ${formatLoss(loss)}` : '',
+    duration ?? '',
+    snapshot.status === 'failed' && snapshot.error ? snapshot.error.code : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/** The lines of a job's tooltip: run folder, started, duration, final loss, error and what to do. */
+export function jobDetailLines(snapshot: JobSnapshot, now: number = Date.now()): string[] {
+  const duration = formatDuration(jobDurationMs(snapshot, now));
+  return [
+    `${snapshot.name} — ${snapshot.status}${snapshot.phase && snapshot.phase !== snapshot.status ? ` (${snapshot.phase})` : ''}`,
+    `Run folder: ${snapshot.runDir}`,
+    ...(snapshot.jobFile ? [`Job file: ${snapshot.jobFile}`] : []),
+    ...(snapshot.startedAt !== undefined ? [`Started: ${new Date(snapshot.startedAt).toLocaleString()}`] : []),
+    ...(duration ? [`Duration: ${duration}`] : []),
+    ...(snapshot.finalLoss !== undefined ? [`Final loss: ${formatLoss(snapshot.finalLoss)}`] : []),
+    ...(snapshot.lastEvalLoss !== undefined ? [`Eval loss: ${formatLoss(snapshot.lastEvalLoss)}`] : []),
+    ...(snapshot.checkpoints.length > 0 ? [`Checkpoints: ${snapshot.checkpoints.length} (last at step ${snapshot.checkpoints[snapshot.checkpoints.length - 1]!.step})`] : []),
+    ...(snapshot.error ? [`Error ${snapshot.error.code}: ${snapshot.error.message}`, ...(snapshot.error.action ? [`What to do: ${snapshot.error.action}`] : [])] : []),
+  ];
+}

@@ -1,0 +1,43 @@
+import { type InterpreterChoice, type EnvironmentProbe } from '../../core/jobs/pythonEnvironment';
+import { type TrainerLaunch } from '../../core/jobs/jobRunner';
+import { type PythonEnvironmentHandles } from './pythonEnvironmentCommands';
+
+/** The environment variable that makes jobs run a script instead of `python -m chatwright_train` (a test hook: the stand-in trainer). */
+export const trainerScriptVariable = 'CHATWRIGHT_TRAINER_SCRIPT';
+
+/**
+ * How the jobs feature starts trainers: the interpreter and its probe come from the Python environment feature (the
+ * setting, the Python extension's selection, the workspace's `.chatwright/venv`, the PATH; one probe per interpreter,
+ * shared with "Check Python Environment" and "Create Environment"); this adds the trainer's command line.
+ */
+export class TrainerEnvironment {
+  constructor(private readonly python: PythonEnvironmentHandles) {}
+
+  interpreter(): Promise<InterpreterChoice> {
+    return this.python.interpreter();
+  }
+
+  /** The `python/` folder that holds `chatwright_train`. */
+  get pythonPath(): string {
+    return this.python.pythonFolder;
+  }
+
+  /** The stand-in script named by the test hook, if set. */
+  get script(): string | undefined {
+    return process.env[trainerScriptVariable] || undefined;
+  }
+
+  launch(choice: InterpreterChoice): TrainerLaunch {
+    const script = this.script;
+    return { python: choice.python, pythonPath: this.pythonPath, ...(script ? { script } : {}) };
+  }
+
+  probe(choice: InterpreterChoice): Promise<EnvironmentProbe> {
+    return this.python.probe(choice);
+  }
+
+  /** The next probe runs the interpreter again (Refresh: packages may have been installed outside VS Code). */
+  forget(): void {
+    this.python.forget();
+  }
+}

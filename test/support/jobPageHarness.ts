@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { themeCss, until, type Theme } from './chatPage';
+import { chromiumArgs, chromiumPath } from './codeServer.mjs';
+import { jobLogNotification, jobStateNotification, type JobPageState } from '../../src/shared/jobPageProtocol';
+
+/**
+ * The job page webview alone in Chromium: the built bundle (dist/webview/jobPage.js, with the uPlot CSS esbuild
+ * writes beside it) and media CSS in a page with the same CSP as in VS Code, VS Code's theme variables, and a mock
+ * host that records what the page sends (`window.posted`: `{ method, ...params }`) and answers each request (a test
+ * may set `window.hostReplies[method]` to `{ error }`). Tests play the host with `state` and `log`. Every CSP
+ * violation and uncaught error is collected and fails `close`.
+ */
+const root = join(__dirname, '..', '..');
+
+function pageHtml(nonce: string, theme: Theme): string {
+  const csp = `default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; script-src 'nonce-${nonce}'`;
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<link rel="stylesheet" href="/theme-${theme}.css"><link rel="stylesheet" href="/dist/jobPage.css"><link rel="stylesheet" href="/webview.css"><link rel="stylesheet" href="/jobPage.css">
+<title>Job page test</title></head><body class="vscode-${theme}">
+<main id="root"></main>
+<script nonce="${nonce}" src="/fake-vscode.js"></script>
+<script nonce="${nonce}" src="/dist/jobPage.js"></script>
+</body></html>`;
+}
+
+const fakeVsCode = `
+window.posted = [];
+window.hostReplies = {};
+window.savedState = undefined;
+window.cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+window.acquireVsCodeApi = () => ({
+  postMessage(message) {
+    window.posted.push({ method: message.method, ...(message.params || {}) });
+    if (message.id === undefined) return;
+    const reply = window.hostReplies[message.method];
+    const answer = reply && reply.error
+      ? { jsonrpc: '2.0', id: message.id, error: { code: -31999, message: reply.error, data: { name: 'Error', message: reply.error, fields: {} } } }
+      : { jsonrpc: '2.0', id: message.id, result: null };
+    setTimeout(() => window.postMessage(answer, '*'), 0);
+  },
+  getState() { return window.savedState; },
+  setState(state) { window.savedState = state; },
+});
+`;
+
+export interface JobPage {
+  page: Page;
+  state(state: JobPageState): Promise<void>;
+  log(lines: string[], reset?: boolean): Promise<void>;
+  posted(): Promise<{ method: string; [key: string]: unknown }[]>;
+  close(): Promise<void>;
+}
+
+export class JobPageHarness {
+  private server: Server | undefined;
+  private browser: Browser | undefined;
+  private origin = '';
+
+  async start(): Promise<void> {
+    if (!existsSync(join(root, 'dist', 'webview', 'jobPage.js'))) throw new Error('dist/webview/jobPage.js is missing: run node scripts/build.mjs first');
+    this.server = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const send = (type: string, body: string | Buffer) => {
+        response.setHeader('content-type', type);
+        response.end(body);
+      };
+      if (url.pathname === '/') return send('text/html', pageHtml(randomBytes(16).toString('base64'), (url.searchParams.get('theme') as Theme | null) ?? 'dark'));
+      if (url.pathname === '/favicon.ico') {
+        response.statusCode = 204;
+        return response.end();
+      }
+      if (url.pathname === '/fake-vscode.js') return send('text/javascript', fakeVsCode);
+      if (url.pathname === '/dist/jobPage.js') return send('text/javascript', readFileSync(join(root, 'dist', 'webview', 'jobPage.js')));
+      if (url.pathname === '/dist/jobPage.css') return send('text/css', readFileSync(join(root, 'dist', 'webview', 'jobPage.css')));
+      if (url.pathname === '/webview.css' || url.pathname === '/jobPage.css') return send('text/css', readFileSync(join(root, 'media', url.pathname.slice(1))));
+      const theme = /^\/theme-(light|dark|high-contrast)\.css$/.exec(url.pathname)?.[1] as Theme | undefined;
+      if (theme) return send('text/css', themeCss(theme));
+      response.statusCode = 404;
+      response.end();
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
+  }
+
+  async open(options: { theme?: Theme; viewport?: { width: number; height: number } } = {}): Promise<JobPage> {
+    const page = await this.browser!.newPage({ viewport: options.viewport ?? { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    await page.goto(`${this.origin}/?theme=${options.theme ?? 'dark'}`);
+    await until(page, 'window.posted && window.posted.some((m) => m.method === "job/ready")');
+    const post = (message: unknown) => page.evaluate((m) => (globalThis as unknown as { postMessage(data: unknown, origin: string): void }).postMessage(m, '*'), message);
+    return {
+      page,
+      state: (state) => post({ jsonrpc: '2.0', method: jobStateNotification.method, params: state }),
+      log: (lines, reset = false) => post({ jsonrpc: '2.0', method: jobLogNotification.method, params: { lines, reset } }),
+      posted: () => page.evaluate<{ method: string; [key: string]: unknown }[]>('window.posted'),
+      close: async () => {
+        const violations = await page.evaluate<string[]>('window.cspViolations');
+        await page.close();
+        if (violations.length > 0) errors.push(`CSP violations: ${violations.join(', ')}`);
+        if (errors.length > 0) throw new Error(`The job page threw: ${errors.join('; ')}`);
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.browser?.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

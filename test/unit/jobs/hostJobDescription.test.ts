@@ -1,0 +1,49 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { describeJob, formatLoss, jobDetailLines } from '../../../src/core/jobs/jobDescription';
+import { type JobSnapshot } from '../../../src/core/jobs/jobSnapshot';
+
+function snapshot(fields: Partial<JobSnapshot>): JobSnapshot {
+  return {
+    runDir: '/w/.chatwright/runs/20260101-120000-persona',
+    name: 'persona',
+    status: 'running',
+    step: 0,
+    series: { step: [], loss: [], learningRate: [], tokensPerSecond: [], gpuMemoryBytes: [], evalStep: [], evalLoss: [] },
+    checkpoints: [],
+    warnings: [],
+    lastSeq: 0,
+    ...fields,
+  };
+}
+
+describe('describeJob: the Jobs view line', () => {
+  it('shows method, step of total, the last loss and the time so far while running', () => {
+    const now = 1_000_000;
+    assert.equal(describeJob(snapshot({ method: 'lora', step: 120, totalSteps: 300, lastLoss: 0.8412, startedAt: now - 12 * 60_000 }), now), 'lora · step 120/300 · loss 0.841 · 12m 00s');
+  });
+
+  it('shows the final loss and the whole duration once done', () => {
+    const text = describeJob(snapshot({ status: 'done', method: 'lora', step: 300, totalSteps: 300, lastLoss: 0.5, finalLoss: 0.62, startedAt: 0, endedAt: 65_000 }), 10_000_000);
+    assert.equal(text, 'lora · step 300/300 · final loss 0.62 · 1m 05s');
+  });
+
+  it('says queued and names the error code of a failed job', () => {
+    assert.equal(describeJob(snapshot({ status: 'queued' })), 'queued');
+    assert.equal(describeJob(snapshot({ status: 'failed', error: { code: 'PACKAGES_MISSING', message: 'torch is missing' } })), 'PACKAGES_MISSING');
+  });
+
+  it('gives the tooltip the run folder, final loss and the error with what to do', () => {
+    const lines = jobDetailLines(snapshot({ status: 'failed', finalLoss: 1.5, error: { code: 'OOM', message: 'out of memory', action: 'Use qlora.' } }));
+    assert.ok(lines.includes('Run folder: /w/.chatwright/runs/20260101-120000-persona'));
+    assert.ok(lines.includes('Final loss: 1.5'));
+    assert.ok(lines.includes('Error OOM: out of memory'));
+    assert.ok(lines.includes('What to do: Use qlora.'));
+  });
+
+  it('formats losses to three significant digits', () => {
+    assert.equal(formatLoss(2.345678), '2.35');
+    assert.equal(formatLoss(0.1), '0.1');
+    assert.equal(formatLoss(123.4), '123');
+  });
+});
