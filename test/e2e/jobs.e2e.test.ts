@@ -11,6 +11,13 @@ import { openWorkbench, runCommand, screenshot, webviewFrame, type Workbench } f
  * The job page of a finished run, opened from the command palette in a real VS Code (code-server): the fixture run
  * folder (test/fixtures/jobs/finished-run, the stand-in trainer's output) sits in the workspace's .chatwright/runs.
  */
+/** What these tests touch of a DOM element inside the page (the test files compile without the DOM library). */
+interface DomElement {
+  setAttribute(name: string, value: string): void;
+  querySelector(selector: string): DomElement | null;
+  getBoundingClientRect(): { top: number; bottom: number };
+}
+
 /**
  * Runs a command that the palette lists only once the extension has activated and set its context key
  * (`chatwright.jobs.any`): an open palette does not refresh its list, so it is opened again until the command shows.
@@ -65,6 +72,11 @@ describe('UI: the job page of a finished fine-tuning run', { timeout: 300_000 },
     const job = webviewFrame(page);
     await job.locator('figure.chart[data-chart="loss"][data-points="120"] canvas').waitFor({ timeout: 90_000 });
     for (const chart of ['learning-rate', 'tokens-per-second', 'gpu-memory']) await job.locator(`figure.chart[data-chart="${chart}"][data-points="120"] canvas`).waitFor();
+    // uPlot's stylesheet travelled in the VSIX: without it the legend is drawn over the plot instead of below it.
+    const [plotBottom, legendTop] = await job
+      .locator('figure.chart[data-chart="loss"]')
+      .evaluate((figure: DomElement) => [figure.querySelector('canvas')!.getBoundingClientRect().bottom, figure.querySelector('.u-legend')!.getBoundingClientRect().top]);
+    assert.ok(legendTop >= plotBottom - 1, `the legend (top ${legendTop}) sits below the plot (bottom ${plotBottom})`);
     assert.equal(await job.locator('#job-name').textContent(), 'support-bot');
     assert.equal(await job.locator('#job-status').textContent(), 'Done');
     assert.equal(await job.locator('#job-step dd').textContent(), '120 / 120');
@@ -84,7 +96,8 @@ describe('UI: the job page of a finished fine-tuning run', { timeout: 300_000 },
   it('redraws the charts in the colours of a light theme', async () => {
     const { page } = workbench;
     const job = webviewFrame(page);
-    await job.locator('figure.chart[data-chart="loss"] canvas').evaluate(`(canvas) => canvas.setAttribute('data-theme', 'before')`);
+    await job.locator('figure.chart[data-chart="loss"] canvas').evaluate((canvas: DomElement) => canvas.setAttribute('data-theme', 'before'));
+    assert.equal(await job.locator('figure.chart[data-chart="loss"] canvas[data-theme="before"]').count(), 1);
     await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
     await page.locator('.monaco-workbench.vs').waitFor({ timeout: 30_000 });
     // A rebuilt chart has a new canvas: the marked one is gone once the page has seen the theme change.
