@@ -31,7 +31,9 @@ export function preflightSummary(result: PreflightResult): string {
   const { stats } = result;
   const errors = result.findings.filter((finding) => finding.severity === 'error').length;
   const warnings = result.findings.filter((finding) => finding.severity === 'warning').length;
-  const parts = [`${stats.rows} row(s)`, `${stats.tokens} token(s) in ${stats.labelled} checked row(s), ${stats.trainedTokens} trained`];
+  // No row tokenized (the model could not be read): token counts of zero would read as a finding of their own.
+  const tokens = stats.labelled === 0 && stats.rows > 0 ? 'not tokenized' : `${stats.tokens} token(s) in ${stats.labelled} checked row(s), ${stats.trainedTokens} trained`;
+  const parts = [`${stats.rows} row(s)`, tokens];
   if (stats.truncated > 0) parts.push(`${stats.truncated} truncated`);
   if (stats.dropped > 0) parts.push(`${stats.dropped} dropped`);
   if (stats.evalFile) parts.push(`eval: ${stats.evalFile}`);

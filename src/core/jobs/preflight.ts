@@ -1,4 +1,4 @@
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { readBoundedTextSync } from '../files/boundedRead';
 import { validateDataset, type DatasetFormat } from '../datasets/validateDataset';
@@ -354,7 +354,17 @@ export function preflight(config: ResolvedJobConfig, options: PreflightOptions =
   const modelLocation: PreflightLocation = { file: config.model.path, field: 'model.path' };
 
   let model = options.model;
-  if (!model) {
+  if (!model && !isAbsolute(config.model.path)) {
+    // The job file makes every local model folder absolute and swaps a Hub id for its snapshot in the Hugging Face
+    // cache when it is there; a Hub id left as it is has not been downloaded, and preflight reads only local files.
+    findings.push({
+      code: 'model-unreadable',
+      severity: 'error',
+      message: `${config.model.path} is a Hugging Face Hub id that is not in the local Hugging Face cache: preflight reads the model's tokenizer and chat template from a downloaded copy.`,
+      action: `Download it first (Chatwright: Download Model…, or: chatwright models download ${config.model.path} --runtime python), or point model.path at a local model folder with config.json, tokenizer.json and tokenizer_config.json.`,
+      location: modelLocation,
+    });
+  } else if (!model) {
     try {
       model = openTrainingModel(config.model.path, config.data.chat_template);
     } catch (error) {
@@ -362,7 +372,7 @@ export function preflight(config: ResolvedJobConfig, options: PreflightOptions =
         code: 'model-unreadable',
         severity: 'error',
         message: error instanceof Error ? error.message : String(error),
-        action: 'Download the model first (Chatwright: Models) or point model.path at a folder with config.json, tokenizer.json and tokenizer_config.json.',
+        action: 'Point model.path at a model folder with config.json, tokenizer.json and tokenizer_config.json (a Hub model downloaded for the Python backend has them).',
         location: modelLocation,
       });
     }

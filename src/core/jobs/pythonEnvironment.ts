@@ -372,7 +372,7 @@ export function describeProbe(probe: EnvironmentProbe): string[] {
     lines.push(
       `PyTorch ${probe.torch}, ${probe.cuda ? `CUDA ${probe.cuda}` : 'no CUDA build'}${probe.cuda_available ? '' : probe.cuda ? ' (no CUDA device available)' : ''}${probe.mps_available ? ', Apple MPS available' : ''}`,
     );
-  if (probe.gpus.length === 0) lines.push('GPUs: none found (training needs a CUDA GPU)');
+  if (probe.gpus.length === 0) lines.push('GPUs: none found (training is practical on a CUDA GPU; on the CPU only tiny models finish)');
   for (const gpu of probe.gpus) {
     const free = gpu.free_memory_bytes !== undefined ? `, ${gib(gpu.free_memory_bytes)} free` : '';
     lines.push(`GPU ${gpu.index}: ${gpu.name}, ${gib(gpu.memory_bytes)}${free}, compute capability ${gpu.compute_capability}, bf16 ${gpu.bf16 ? 'yes' : 'no'}`);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isProcessAlive } from '../../../src/core/process/processGroup';
 import { readRunRecord } from '../../../src/core/jobs/runFolder';
 import { runCliCaptured, spawnCli } from '../../support/cli';
-import { jobWorkspace, standinEnv } from '../../support/jobWorkspace';
+import { jobWorkspace, standinEnv, trainingModelFolder } from '../../support/jobWorkspace';
+import { scratchDir } from '../../support/scratchDir';
 
 function onlyRun(runsDir: string): string {
   const runs = readdirSync(runsDir);
@@ -77,6 +78,29 @@ describe('chatwright train', () => {
     assert.match(result.stdout, /^warning train-eval-overlap: /m);
     assert.match(result.stdout, /^Preflight: 0 error\(s\), \d+ warning\(s\); 52 row\(s\)/m);
     assert.equal(existsSync(join(workspace.dir, '.chatwright')), false);
+  });
+
+  it('reads a Hub id in model.path from its snapshot in the Hugging Face cache, and names the download when it is not there', { timeout: 120_000 }, async (t) => {
+    const workspace = jobWorkspace(t);
+    writeFileSync(workspace.jobFile, 'model:\n  path: chatwright-test/tiny-trainable\ndata:\n  train: persona-train.jsonl\n');
+    const cache = scratchDir('train-hub-cache', t);
+    const commit = 'a'.repeat(40);
+    const snapshot = join(cache, 'models--chatwright-test--tiny-trainable', 'snapshots', commit);
+    mkdirSync(snapshot, { recursive: true });
+    mkdirSync(join(cache, 'models--chatwright-test--tiny-trainable', 'refs'));
+    writeFileSync(join(cache, 'models--chatwright-test--tiny-trainable', 'refs', 'main'), commit);
+    for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(trainingModelFolder(), name), join(snapshot, name));
+
+    const cached = await runCliCaptured(['train', '--preflight-only', 'persona.job.yaml'], { cwd: workspace.dir, env: standinEnv(2, 0.01, { HF_HUB_CACHE: cache }) });
+    assert.equal(cached.code, 0, cached.stdout + cached.stderr);
+    assert.match(cached.stdout, /^Preflight: 0 error\(s\), \d+ warning\(s\); 52 row\(s\), \d+ token\(s\) in 52 checked row\(s\)/m);
+
+    const empty = scratchDir('train-hub-cache-empty', t);
+    const missing = await runCliCaptured(['train', '--preflight-only', 'persona.job.yaml'], { cwd: workspace.dir, env: standinEnv(2, 0.01, { HF_HUB_CACHE: empty }) });
+    assert.equal(missing.code, 2, missing.stdout + missing.stderr);
+    assert.match(missing.stdout, /^error model-unreadable: chatwright-test\/tiny-trainable is a Hugging Face Hub id that is not in the local Hugging Face cache/m);
+    assert.match(missing.stdout, /^ {2}→ .*chatwright models download chatwright-test\/tiny-trainable --runtime python/m);
+    assert.match(missing.stdout, /^Preflight: 1 error\(s\), \d+ warning\(s\); 52 row\(s\), not tokenized/m, 'no token counts of zero for rows that were never tokenized');
   });
 
   it('stops and saves on Ctrl-C (SIGINT to the CLI), waits for the trainer and exits 3 with a checkpoint', { timeout: 120_000 }, async (t) => {

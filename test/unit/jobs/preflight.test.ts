@@ -131,6 +131,15 @@ describe('preflight', () => {
     assert.match(finding.message, /^The tokenizer has no pad token .*PAD_TOKEN_IS_EOS/);
   });
 
+  it('refuses a Hub id that is not in the Hugging Face cache and says how to download it, without reading a folder of that name', () => {
+    const result = preflight(job('chatwright-test/not-downloaded', '  eval: null\n'), { hardware: bigGpu });
+    const finding = result.findings.find((item) => item.code === 'model-unreadable')!;
+    assert.equal(result.ok, false);
+    assert.match(finding.message, /^chatwright-test\/not-downloaded is a Hugging Face Hub id that is not in the local Hugging Face cache/);
+    assert.match(finding.action, /chatwright models download chatwright-test\/not-downloaded --runtime python/);
+    assert.deepEqual(finding.location, { file: 'chatwright-test/not-downloaded', field: 'model.path' });
+  });
+
   it('refuses a job that does not fit the GPU and names the smaller batch that does', () => {
     const smallGpu: Hardware = { ...bigGpu, gpus: [{ name: 'T4', memoryBytes: 4 * gib, freeBytes: undefined }] };
     const result = preflight(job(modelFolder(), '  eval: null\ntraining: { per_device_batch_size: 4, gradient_checkpointing: true }\n'), { hardware: smallGpu });

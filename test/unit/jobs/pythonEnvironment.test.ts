@@ -231,7 +231,7 @@ describe('describeProbe and hardwareOfProbe', () => {
     };
     const lines = describeProbe(probe);
     assert.ok(lines.includes('PyTorch: not installed'));
-    assert.ok(lines.includes('GPUs: none found (training needs a CUDA GPU)'));
+    assert.ok(lines.includes('GPUs: none found (training is practical on a CUDA GPU; on the CPU only tiny models finish)'));
     assert.ok(lines.some((line) => /^ {2}peft +0\.10\.0 +too old \(needs >= 0\.14\)$/.test(line)));
     assert.ok(lines.includes('Can train: no (missing or too old: peft>=0.14)'));
     assert.ok(lines.includes('QLoRA: not available (needs bitsandbytes and a CUDA GPU)'));
