@@ -248,6 +248,32 @@ describe('Job page webview (Chromium, mock host)', { timeout: 180_000 }, () => {
     await job.close();
   });
 
+  it('shows the preflight of a job file that has not run without run actions or a step count, and says when nothing was tokenized', async () => {
+    const job = await harness.open();
+    const { page } = job;
+    const preflightOnly: JobSnapshot = {
+      runDir: '/work/ws/support.job.yaml',
+      jobFile: '/work/ws/support.job.yaml',
+      name: 'support',
+      status: 'preflight',
+      step: 0,
+      series: { step: [], loss: [], learningRate: [], tokensPerSecond: [], gpuMemoryBytes: [], evalStep: [], evalLoss: [] },
+      checkpoints: [],
+      warnings: [],
+      lastSeq: 0,
+    };
+    const finding = { code: 'model-unreadable' as const, severity: 'error' as const, message: 'The model is not downloaded.', action: 'Download it first.' };
+    const stats = { rows: 36, labelled: 0, tokens: 0, trainedTokens: 0, truncated: 0, dropped: 0 };
+    await job.state(state(preflightOnly, { preflight: { ok: false, findings: [finding], examples: [], stats } }));
+    await page.locator('#preflight').waitFor();
+    assert.equal(await page.locator('#job-status').textContent(), 'Preflight');
+    assert.equal(await page.locator('.job-actions button').count(), 0, 'no run action on a job that has not run');
+    assert.equal(await page.locator('#job-step').count(), 0, 'no "Step 0" before a run');
+    assert.match((await page.locator('#charts-empty').textContent()) ?? '', /^Not started: Run Job trains once the preflight below passes/);
+    assert.equal(await page.locator('#preflight-stats').textContent(), '36 rows, none tokenized yet.');
+    await job.close();
+  });
+
   it('shows the data and model summary, the environment, checkpoints and the resolved config folded', async () => {
     const job = await harness.open();
     const { page } = job;

@@ -16,15 +16,26 @@ export function jobDurationMs(snapshot: JobSnapshot, now: number = Date.now()): 
   return end === undefined ? undefined : Math.max(0, end - snapshot.startedAt);
 }
 
-/** One line for a list of jobs: "lora · step 120/300 · loss 0.84 · 12m 03s" (the parts known so far). */
+/**
+ * One line for a list of jobs, the part that matters most first, since a narrow sidebar cuts the end off: while a job
+ * runs its progress, "lora · step 120/300 · loss 0.84 · 12m 03s"; once it has a final loss that loss, "lora · loss 0.62
+ * · 300 steps · 1m 05s" (the status icon says it is final). Only the parts known so far.
+ */
 export function describeJob(snapshot: JobSnapshot, now: number = Date.now()): string {
   const loss = snapshot.finalLoss ?? snapshot.lastLoss;
   const duration = formatDuration(jobDurationMs(snapshot, now));
+  const lossPart = loss !== undefined ? `loss ${formatLoss(loss)}` : '';
+  const allSteps = snapshot.totalSteps !== undefined && snapshot.step === snapshot.totalSteps;
+  const stepPart =
+    snapshot.step > 0 || snapshot.totalSteps !== undefined
+      ? snapshot.finalLoss !== undefined && allSteps
+        ? `${snapshot.step} ${snapshot.step === 1 ? 'step' : 'steps'}`
+        : `step ${snapshot.step}${snapshot.totalSteps !== undefined ? `/${snapshot.totalSteps}` : ''}`
+      : '';
   return [
     snapshot.method ?? '',
     snapshot.status === 'queued' ? 'queued' : '',
-    snapshot.step > 0 || snapshot.totalSteps !== undefined ? `step ${snapshot.step}${snapshot.totalSteps !== undefined ? `/${snapshot.totalSteps}` : ''}` : '',
-    loss !== undefined ? `${snapshot.finalLoss !== undefined ? 'final loss' : 'loss'} ${formatLoss(loss)}` : '',
+    ...(snapshot.finalLoss !== undefined ? [lossPart, stepPart] : [stepPart, lossPart]),
     duration ?? '',
     snapshot.status === 'failed' && snapshot.error ? snapshot.error.code : '',
   ]

@@ -32,6 +32,9 @@ export interface JobPageActionContext {
 }
 
 const untrustedReason = 'This workspace is not trusted: Chatwright starts and signals no process in it.';
+/** A job in the `preflight` status is a job file's preflight shown before any run: no process, no run folder. */
+const notRunReason = 'Only the preflight has run: Run Job starts the job.';
+const noRunFolderReason = 'The job has not run yet, so it has no run folder or log.';
 
 function stopState(snapshot: JobSnapshot): string | undefined {
   if (trainerAlive.includes(snapshot.status)) return undefined;
@@ -64,6 +67,9 @@ function resultState(snapshot: JobSnapshot): string | undefined {
 
 /** Every action of the page, enabled or disabled with its reason. */
 export function jobPageActions(snapshot: JobSnapshot, context: JobPageActionContext): JobPageState['actions'] {
+  if (snapshot.status === 'preflight') {
+    return jobPageActionOrder.map((action) => ({ action, enabled: false, reason: action === 'openRunFolder' || action === 'showLog' ? noRunFolderReason : notRunReason }));
+  }
   const blockers: Record<JobPageAction, () => string | undefined> = {
     stop: () => (context.trusted ? stopState(snapshot) : untrustedReason),
     cancel: () => (context.trusted ? cancelState(snapshot) : untrustedReason),

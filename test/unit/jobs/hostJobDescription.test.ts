@@ -23,9 +23,14 @@ describe('describeJob: the Jobs view line', () => {
     assert.equal(describeJob(snapshot({ method: 'lora', step: 120, totalSteps: 300, lastLoss: 0.8412, startedAt: now - 12 * 60_000 }), now), 'lora · step 120/300 · loss 0.841 · 12m 00s');
   });
 
-  it('shows the final loss and the whole duration once done', () => {
+  it('puts the final loss before the steps once done, so a narrow sidebar still shows it, with the whole duration', () => {
     const text = describeJob(snapshot({ status: 'done', method: 'lora', step: 300, totalSteps: 300, lastLoss: 0.5, finalLoss: 0.62, startedAt: 0, endedAt: 65_000 }), 10_000_000);
-    assert.equal(text, 'lora · step 300/300 · final loss 0.62 · 1m 05s');
+    assert.equal(text, 'lora · loss 0.62 · 300 steps · 1m 05s');
+  });
+
+  it('keeps step of total after the final loss of a job that ended early', () => {
+    const text = describeJob(snapshot({ status: 'done', method: 'qlora', step: 250, totalSteps: 300, finalLoss: 0.7 }), 10_000_000);
+    assert.equal(text, 'qlora · loss 0.7 · step 250/300');
   });
 
   it('says queued and names the error code of a failed job', () => {

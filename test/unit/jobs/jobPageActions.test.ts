@@ -62,6 +62,13 @@ describe('job page actions', () => {
     assert.equal(actions.stop, 'The job has not started: Cancel takes it off the queue.');
   });
 
+  it('offers nothing on the preflight of a job file that has not run, and says Run Job starts it', () => {
+    const actions = enabledOf({ ...emptySnapshot('/ws/support.job.yaml', 'support', 'preflight'), jobFile: '/ws/support.job.yaml' });
+    for (const action of ['stop', 'cancel', 'resume', 'checkpoint', 'chat', 'export'] as const) assert.match(String(actions[action]), /Run Job starts the job/, action);
+    assert.match(String(actions.openRunFolder), /no run folder/);
+    assert.match(String(actions.showLog), /no run folder or log/);
+  });
+
   it('resumes a stopped or failed job only from a checkpoint', () => {
     const checkpoint = { step: 40, path: '/ws/run/checkpoints/checkpoint-40', reason: 'stop' };
     assert.equal(enabledOf(job({ status: 'stopped', checkpoints: [checkpoint], adapter: '/ws/run/adapter' })).resume, true);

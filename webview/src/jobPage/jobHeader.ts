@@ -65,7 +65,8 @@ export function renderHeader(snapshot: JobSnapshot, now: number): HTMLElement {
   if (snapshot.phase !== undefined) facts.append(fact('job-phase', 'Phase', phaseLabels[snapshot.phase] ?? snapshot.phase));
   if (snapshot.method !== undefined) facts.append(fact('job-method', 'Method', snapshot.method));
   const steps = snapshot.totalSteps !== undefined ? `${formatCount(snapshot.step)} / ${formatCount(snapshot.totalSteps)}` : formatCount(snapshot.step);
-  facts.append(fact('job-step', 'Step', steps));
+  // A preflight has no steps yet: "Step 0" would read as a run that is stuck.
+  if (snapshot.status !== 'preflight') facts.append(fact('job-step', 'Step', steps));
   if (snapshot.epoch !== undefined) facts.append(fact('job-epoch', 'Epoch', snapshot.epoch.toFixed(2)));
   if (snapshot.etaSeconds !== undefined && isActive(snapshot.status)) facts.append(fact('job-eta', 'ETA', formatDuration(snapshot.etaSeconds)));
   const elapsed = elapsedSeconds(snapshot, now);

@@ -51,6 +51,8 @@ function emptyChartsText(snapshot: JobSnapshot): string {
   switch (snapshot.status) {
     case 'queued':
       return 'The job is queued: the charts start with its first training step.';
+    case 'preflight':
+      return 'Not started: Run Job trains once the preflight below passes; the charts start with the first training step.';
     case 'failed':
       return 'The job failed before its first training step: see the error below.';
     case 'cancelled':
@@ -73,7 +75,10 @@ function apply(next: JobPageState): void {
   if (host.api.getState()?.runDir !== snapshot.runDir) host.api.setState({ runDir: snapshot.runDir });
   document.title = `Job: ${snapshot.name}`;
   drawHeader();
-  redraw('actions', next.actions, actionsSlot, () => renderActions(next.actions, (action) => void runAction(action)));
+  // A job file's preflight has no process or run folder: a row of disabled run actions would only be noise.
+  redraw('actions', [snapshot.status === 'preflight', next.actions], actionsSlot, () =>
+    snapshot.status === 'preflight' ? undefined : renderActions(next.actions, (action) => void runAction(action)),
+  );
   charts.setEmptyText(emptyChartsText(snapshot));
   charts.update(snapshot.series);
   redraw('error', snapshot.error, slots.error, () => renderError(snapshot));

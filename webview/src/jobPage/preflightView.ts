@@ -62,10 +62,13 @@ function lossMaskPreview(examples: JobPreflightView['examples']): HTMLElement {
 
 export function renderPreflight(preflight: JobPreflightView): HTMLElement {
   const { stats } = preflight;
+  // With no tokenizer (the model is missing) nothing was tokenized: "0 tokens, 0 trained" would read as empty data.
+  const tokenized =
+    stats.labelled > 0 ? `${formatCount(stats.labelled)} checked with the tokenizer: ${formatCount(stats.tokens)} tokens, ${formatCount(stats.trainedTokens)} trained` : 'none tokenized yet';
   const counts = element(
     'p',
     { class: 'preflight-stats', id: 'preflight-stats' },
-    `${formatCount(stats.rows)} rows, ${formatCount(stats.labelled)} checked with the tokenizer: ${formatCount(stats.tokens)} tokens, ${formatCount(stats.trainedTokens)} trained`,
+    `${formatCount(stats.rows)} rows, ${tokenized}`,
     stats.truncated > 0 ? `, ${formatCount(stats.truncated)} truncated` : '',
     stats.dropped > 0 ? `, ${formatCount(stats.dropped)} dropped` : '',
     '.',
