@@ -41,12 +41,21 @@ describe('UI: the Models view and the model picker against a local Hub', { timeo
     await tree.locator('.monaco-list-row', { hasText: 'chatwright-test/tiny-minilm' }).waitFor({ timeout: 60_000 });
     assert.ok(await tree.locator('.monaco-list-row', { hasText: /Chat model\s*not chosen$/ }).count(), 'short enough to read at the sidebar width; how to choose is in the tooltip');
     assert.ok(await tree.locator('.monaco-list-row', { hasText: /Local cache\s*1 model · / }).count(), 'the count says what it counts');
+    // The search results go below the cache: give the Models view the Index view's room (the sidebar holds four views).
+    const indexHeader = page.locator('.pane-header', { hasText: /^\s*Index/ }).first();
+    if ((await indexHeader.getAttribute('aria-expanded')) === 'true') await indexHeader.click();
     await runCommand(page, 'Chatwright: Search Models on the Hugging Face Hub…');
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor();
     await input.fill('tiny format:onnx');
     await page.keyboard.press('Enter');
-    await tree.locator('.monaco-list-row', { hasText: 'chatwright-test/tiny-llama-onnx' }).waitFor({ timeout: 30_000 });
+    await tree
+      .locator('.monaco-list-row', { hasText: 'chatwright-test/tiny-llama-onnx' })
+      .waitFor({ timeout: 30_000 })
+      .catch(async (error: unknown) => {
+        await screenshot(page, 'models-view-search-failed');
+        throw error;
+      });
     assert.ok(await tree.locator('.monaco-list-row', { hasText: 'onnx fp32,fp16,q8,int8,q4' }).count(), 'formats and quantizations are listed');
     await screenshot(page, 'models-view');
   });
