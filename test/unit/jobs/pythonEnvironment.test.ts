@@ -17,6 +17,7 @@ import {
   type ProgressStep,
 } from '../../../src/core/jobs/pythonEnvironment';
 import { scratchDir } from '../../support/scratchDir';
+import { isProcessAlive } from '../../../src/core/process/processGroup';
 
 const fixtures = join(__dirname, '..', '..', 'fixtures', 'jobs');
 const gpuProbeFile = join(fixtures, 'envProbeH200.json');
@@ -45,15 +46,6 @@ async function rejectsWith(promise: Promise<unknown>, failure: PythonEnvironment
   assert.equal(error.failure, failure, error.message);
   if (message) assert.match(error.message, message);
   return error;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('findInterpreter', () => {
@@ -188,7 +180,7 @@ describe('probeEnvironment', () => {
     const dir = scratchDir('probe-timeout', t);
     const python = fakePython(dir, `echo $$ > "${join(dir, 'pid')}"\nsleep 30`);
     await rejectsWith(probeEnvironment(python, pythonFolder, { timeoutMs: 500 }), 'timeout', /did not finish within/);
-    assert.equal(isAlive(Number(readFileSync(join(dir, 'pid'), 'utf8'))), false);
+    assert.equal(isProcessAlive(Number(readFileSync(join(dir, 'pid'), 'utf8'))), false);
   });
 
   it('stops when cancelled', async (t) => {
@@ -197,7 +189,7 @@ describe('probeEnvironment', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     await rejectsWith(probeEnvironment(python, pythonFolder, { signal: controller.signal }), 'cancelled');
-    assert.equal(isAlive(Number(readFileSync(join(dir, 'pid'), 'utf8'))), false);
+    assert.equal(isProcessAlive(Number(readFileSync(join(dir, 'pid'), 'utf8'))), false);
   });
 });
 
