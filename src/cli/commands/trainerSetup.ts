@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { type TrainerLaunch } from '../../core/jobs/jobRunner';
+import { trainerLaunchFor, type TrainerLaunch } from '../../core/jobs/jobRunner';
 import { trainerPythonFolder } from '../../core/jobs/pythonEnvironment';
 
 /** Where the runs of a job go: the folder that owns `.chatwright/`, and why it was chosen (said to the user). */
@@ -32,11 +32,6 @@ export function findWorkspaceRoot(start: string, fallbackReason: WorkspaceRoot['
   }
 }
 
-/**
- * How the trainer is started: `python -m chatwright_train`, or the script named by `CHATWRIGHT_TRAINER_SCRIPT` (a test
- * hook: the stand-in trainer in test/fixtures speaks the same protocol without torch).
- */
 export function trainerLaunch(python: string, env: NodeJS.ProcessEnv, cwd: string): TrainerLaunch {
-  const script = env.CHATWRIGHT_TRAINER_SCRIPT;
-  return { python, pythonPath: trainerPythonFolder(), ...(script ? { script: resolve(cwd, script) } : {}), env };
+  return trainerLaunchFor(python, trainerPythonFolder(), env, cwd);
 }

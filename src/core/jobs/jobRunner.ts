@@ -13,14 +13,18 @@
  * SIGKILL. Signals go to the whole group, so nothing the trainer started survives it. On Windows the trainer is asked
  * through its `stop-now` file and the tree ends with `taskkill /T`.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { AppendedLinesFollower } from '../files/appendedLines';
+import { readLastLines } from '../files/fileTail';
 import { isProcessGroupAlive, startProcessGroup, stopProcessGroup, type EscalationStep, type GroupExit } from '../process/processGroup';
 import { eventsFileName, type TrainerEvent } from './jobEvents';
 import { EventFollower, type JobProtocolError } from './jobEventReader';
 import { emptySnapshot, finalStatuses, foldEvents, settleEndedRun, snapshotOfRun, type JobSnapshot } from './jobSnapshot';
 import { checkpointNowFile, isRunProcessAlive, readRunRecord, runConfigFile, runLogFile, stopNowFile, updateRunRecord } from './runFolder';
+
+/** How much of a re-attached run's log is read for its last lines. */
+const seededLogBytes = 64 * 1024;
 
 export { prepareRun } from './runFolder';
 
@@ -33,6 +37,15 @@ export interface TrainerLaunch {
   script?: string;
   /** Added to this process's environment. */
   env?: NodeJS.ProcessEnv;
+}
+
+/** The environment variable that makes jobs run that script instead of `python -m chatwright_train` (a test hook: the stand-in trainer in test/fixtures speaks the same protocol without torch). */
+export const trainerScriptVariable = 'CHATWRIGHT_TRAINER_SCRIPT';
+
+/** How a trainer is started with this interpreter: the package, or the script the test hook names (relative to `cwd`). */
+export function trainerLaunchFor(python: string, pythonPath: string, env: NodeJS.ProcessEnv, cwd: string): TrainerLaunch {
+  const script = env[trainerScriptVariable];
+  return { python, pythonPath, ...(script ? { script: resolve(cwd, script) } : {}), env };
 }
 
 export interface JobRunOptions {
@@ -281,7 +294,7 @@ export function attachJob(runDir: string, options: Pick<JobRunOptions, 'stopTime
   const logFile = join(folder, runLogFile);
   const logSize = fileSize(logFile);
   // The end of the log so far, so a viewer that attaches sees what the trainer said last.
-  return new JobRun(folder, { pid, exited, startedHere: false, release: () => clearInterval(timer) }, options, snapshotOfRun(folder), logSize, lastLogLines(logFile, logSize));
+  return new JobRun(folder, { pid, exited, startedHere: false, release: () => clearInterval(timer) }, options, snapshotOfRun(folder), logSize, readLastLines(logFile, seededLogBytes, logSize));
 }
 
 /** The command line that runs the trainer on a run folder. */
@@ -344,24 +357,4 @@ function fileSize(file: string): number {
   } catch {
     return 0;
   }
-}
-
-const seededLogBytes = 64 * 1024;
-
-/** The complete lines of the last 64 KiB of the log before `size`. */
-function lastLogLines(logFile: string, size: number): string[] {
-  if (size === 0) return [];
-  const length = Math.min(size, seededLogBytes);
-  const buffer = Buffer.alloc(length);
-  const fd = openSync(logFile, 'r');
-  try {
-    readSync(fd, buffer, 0, length, size - length);
-  } finally {
-    closeSync(fd);
-  }
-  const lines = buffer.toString('utf8').split('\n');
-  lines.pop();
-  // The first line may have been cut.
-  if (length < size) lines.shift();
-  return lines;
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { activeStatuses } from '../../core/jobs/jobDescription';
@@ -6,7 +6,8 @@ import { eventsFileName } from '../../core/jobs/jobEvents';
 import { JobQueue, type QueuedJob } from '../../core/jobs/jobQueue';
 import { attachJob, resumeJob, startJob, type JobRun, type TrainerLaunch } from '../../core/jobs/jobRunner';
 import { emptySnapshot, snapshotOfRun, type JobSnapshot } from '../../core/jobs/jobSnapshot';
-import { listRunFolders, readRunRecord, updateRunRecord } from '../../core/jobs/runFolder';
+import { listRunFolders, readRunRecord, runLogFile, updateRunRecord } from '../../core/jobs/runFolder';
+import { readLastLines } from '../../core/files/fileTail';
 import { type JobPreflightView } from '../../shared/jobPageProtocol';
 import { type JobSource } from './jobSource';
 
@@ -200,24 +201,7 @@ export class JobsService implements JobSource, vscode.Disposable {
   }
 
   logTail(runDir: string, lines: number): string[] {
-    const file = join(runDir, 'train.log');
-    let fd: number | undefined;
-    try {
-      fd = openSync(file, 'r');
-      const size = fstatSync(fd).size;
-      const length = Math.min(size, logTailBytes);
-      const buffer = Buffer.alloc(length);
-      readSync(fd, buffer, 0, length, size - length);
-      const all = buffer.toString('utf8').split(/\r?\n/);
-      // The first line of a tail that starts mid-file is cut; the last is empty after a final newline.
-      if (size > length) all.shift();
-      if (all[all.length - 1] === '') all.pop();
-      return all.slice(-lines);
-    } catch {
-      return [];
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    return readLastLines(join(runDir, runLogFile), logTailBytes).slice(-lines);
   }
 
   onLog(listener: (runDir: string, lines: string[]) => void): vscode.Disposable {

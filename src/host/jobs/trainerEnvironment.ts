@@ -1,9 +1,6 @@
 import { type InterpreterChoice, type EnvironmentProbe } from '../../core/jobs/pythonEnvironment';
-import { type TrainerLaunch } from '../../core/jobs/jobRunner';
+import { trainerLaunchFor, trainerScriptVariable, type TrainerLaunch } from '../../core/jobs/jobRunner';
 import { type PythonEnvironmentHandles } from './pythonEnvironmentCommands';
-
-/** The environment variable that makes jobs run a script instead of `python -m chatwright_train` (a test hook: the stand-in trainer). */
-export const trainerScriptVariable = 'CHATWRIGHT_TRAINER_SCRIPT';
 
 /**
  * How the jobs feature starts trainers: the interpreter and its probe come from the Python environment feature (the
@@ -28,8 +25,7 @@ export class TrainerEnvironment {
   }
 
   launch(choice: InterpreterChoice): TrainerLaunch {
-    const script = this.script;
-    return { python: choice.python, pythonPath: this.pythonPath, ...(script ? { script } : {}) };
+    return trainerLaunchFor(choice.python, this.pythonPath, process.env, process.cwd());
   }
 
   probe(choice: InterpreterChoice): Promise<EnvironmentProbe> {
