@@ -24,6 +24,10 @@ export const fileSizeCaps = {
   conversation: 64 << 20,
   /** A document to index; the index settings set a lower cap per format (`maxFileBytes`, `maxPdfBytes`). */
   document: 256 << 20,
+  /** A fine-tuning run's events.jsonl (a step event is ~300 bytes: about 800,000 steps). */
+  runEvents: 256 << 20,
+  /** A fine-tuning run's run.json. */
+  runRecord: 1 << 20,
 } as const;
 
 export type FileKind = keyof typeof fileSizeCaps;
@@ -60,6 +64,8 @@ const kindNames: Record<FileKind, string> = {
   small: 'file',
   conversation: 'conversation file',
   document: 'document',
+  runEvents: "run's events file",
+  runRecord: "run's record",
 };
 
 function describeKind(type: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {

@@ -3,8 +3,8 @@
  * (follow). A torn or unparsable line is skipped, never fatal: a killed trainer leaves half a line behind. An event of
  * a newer major protocol version is refused with `JobProtocolError`, since this reader would misread it.
  */
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { AppendedLinesFollower } from '../files/appendedLines';
+import { isMissingFileError, readBoundedTextSync } from '../files/boundedRead';
 import { eventProtocolVersion, type TrainerEvent, type TrainerEventKind } from './jobEvents';
 
 /** The events were written by a trainer that speaks a newer protocol than this reader. */
@@ -49,25 +49,12 @@ export function parseEventLines(lines: readonly string[], afterSeq = 0): Trainer
 
 /** Every complete event of the file with `seq` > `afterSeq` (none when the file does not exist). A last line without its newline is torn and skipped. */
 export function readEvents(file: string, afterSeq = 0): TrainerEvent[] {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return [];
-  }
   let text: string;
   try {
-    const size = fstatSync(fd).size;
-    const buffer = Buffer.alloc(size);
-    let read = 0;
-    while (read < size) {
-      const count = readSync(fd, buffer, read, size - read, read);
-      if (count <= 0) break;
-      read += count;
-    }
-    text = buffer.subarray(0, read).toString('utf8');
-  } finally {
-    closeSync(fd);
+    text = readBoundedTextSync(file, { kind: 'runEvents' });
+  } catch (error) {
+    if (isMissingFileError(error)) return [];
+    throw error;
   }
   const lines = text.split('\n');
   // The part after the last newline is a line still being written (or torn by a kill).

@@ -12,6 +12,7 @@ import {
   type TrainerPhase,
   type WarningEvent,
 } from './jobEvents';
+import { UnsafeFileError } from '../files/boundedRead';
 import { JobProtocolError, readEvents } from './jobEventReader';
 import { isRunProcessAlive, readRunRecord, type RunRecord } from './runFolder';
 
@@ -288,6 +289,8 @@ export function snapshotOfRun(runDir: string): JobSnapshot {
   try {
     snapshot = foldEvents(base, readEvents(join(runDir, eventsFileName)));
   } catch (error) {
+    if (error instanceof UnsafeFileError)
+      return { ...base, status: 'failed', error: { code: 'RUN_UNREADABLE', message: error.message, action: 'Check the run folder; a run is read from its events.jsonl.' } };
     if (!(error instanceof JobProtocolError)) throw error;
     return { ...base, status: 'failed', error: { code: 'PROTOCOL_VERSION', message: error.message, action: 'Update Chatwright to read this run.' } };
   }

@@ -14,9 +14,10 @@
  * | `checkpoints/`, `adapter/`, `merged/` | written by the trainer |
  */
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { readBoundedTextSync } from '../files/boundedRead';
 import { isProcessAlive, processStartTime, type GroupExit } from '../process/processGroup';
 import { type ResolvedJobConfig } from './jobFile';
 import { findEvalSibling } from './preflight';
@@ -109,7 +110,7 @@ export function createRunFolder(workspaceRoot: string, name: string, now: Date =
 export function readRunRecord(runDir: string): RunRecord | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(join(runDir, runRecordFile), 'utf8'));
+    value = JSON.parse(readBoundedTextSync(join(runDir, runRecordFile), { kind: 'runRecord' }));
   } catch {
     return undefined;
   }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type TrainerEvent } from '../../../src/core/jobs/jobEvents';
 import { EventFollower, JobProtocolError, parseEventLine, readEvents } from '../../../src/core/jobs/jobEventReader';
 import { emptySnapshot, foldEvents, snapshotOfRun } from '../../../src/core/jobs/jobSnapshot';
-import { writeRunRecord } from '../../../src/core/jobs/runFolder';
+import { readRunRecord, writeRunRecord } from '../../../src/core/jobs/runFolder';
+import { fileSizeCaps } from '../../../src/core/files/boundedRead';
 import { scratchDir } from '../../support/scratchDir';
 import { waitFor } from '../../support/waitFor';
 
@@ -234,5 +236,24 @@ describe('snapshotOfRun', () => {
     writeFileSync(join(newer, 'events.jsonl'), '{"v":2,"seq":1,"time":1,"event":"run"}\n');
     assert.equal(snapshotOfRun(newer).status, 'failed');
     assert.equal(snapshotOfRun(newer).error?.code, 'PROTOCOL_VERSION');
+  });
+
+  it('shows a run whose events file is not a regular file, or is over its cap, as unreadable instead of hanging or throwing', (t) => {
+    const pipe = scratchDir('run', t);
+    writeRunRecord(pipe, { version: 1, name: 'fifo', createdAt: new Date().toISOString(), hostname: 'h' });
+    execFileSync('mkfifo', [join(pipe, 'events.jsonl')]);
+    const fromPipe = snapshotOfRun(pipe);
+    assert.equal(fromPipe.status, 'failed');
+    assert.equal(fromPipe.error?.code, 'RUN_UNREADABLE');
+    assert.match(fromPipe.error?.message ?? '', /events\.jsonl/);
+    const huge = scratchDir('run', t);
+    writeFileSync(join(huge, 'events.jsonl'), '');
+    truncateSync(join(huge, 'events.jsonl'), fileSizeCaps.runEvents + 1);
+    const fromHuge = snapshotOfRun(huge);
+    assert.equal(fromHuge.error?.code, 'RUN_UNREADABLE');
+    assert.match(fromHuge.error?.message ?? '', /events\.jsonl/);
+    writeFileSync(join(huge, 'run.json'), '');
+    truncateSync(join(huge, 'run.json'), fileSizeCaps.runRecord + 1);
+    assert.equal(readRunRecord(huge), undefined, 'an oversized run.json is no record');
   });
 });
