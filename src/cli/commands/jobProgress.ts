@@ -89,8 +89,11 @@ export function eventLine(event: TrainerEvent): string | undefined {
       return `data: ${event.train_examples ?? '?'} train / ${event.eval_examples ?? 0} eval examples (${event.format ?? 'auto'}), ${event.trained_tokens ?? '?'} of ${event.train_tokens ?? '?'} tokens trained`;
     case 'environment':
       return `environment: ${[event.precision, event.attn_implementation, event.packing, event.cuda ? `CUDA ${event.cuda}` : 'no CUDA'].filter(Boolean).join(', ')}`;
+    case 'serving':
+      return `serving ${event.models.map((m) => m.id).join(', ')} at ${event.url} (${event.engine}${event.api_key_required ? ', API key required' : ''})`;
     case 'run':
     case 'model':
+    case 'serving_stats':
       return undefined;
   }
 }

@@ -30,10 +30,15 @@ export interface ChatGenerateRequest {
  * Something the user should know about an answer that still arrived: it travelled unencrypted to another machine, or
  * the server sent more than was asked and the answer was cut.
  */
-export type ChatBackendWarningCode = 'insecure-transport' | 'answer-truncated';
+export type ChatBackendWarningCode = 'insecure-transport' | 'answer-truncated' | 'parameter-dropped' | 'max-tokens-reduced';
 
 /** What a backend streams while it generates: text as it is decoded, warnings, then the final stats once. */
-export type ChatBackendEvent = { type: 'token'; text: string } | { type: 'warning'; code: ChatBackendWarningCode; message: string } | { type: 'stats'; stats: GenerationStats };
+export type ChatBackendEvent =
+  | { type: 'token'; text: string }
+  /** A reasoning model's thinking, streamed apart from the answer (`delta.reasoning_content`). */
+  | { type: 'reasoning'; text: string }
+  | { type: 'warning'; code: ChatBackendWarningCode; message: string }
+  | { type: 'stats'; stats: GenerationStats };
 
 export interface ChatModelInfo {
   id: string;

@@ -105,6 +105,8 @@ export interface AssistantMessage {
   error?: { code: ChatErrorCode; message: string };
   stats?: GenerationStats;
   input?: ModelInput;
+  /** A reasoning model's thinking (`reasoning_content`, or `<think>` text), kept apart from the answer and shown folded. */
+  reasoning?: string;
 }
 
 export type ChatMessage = UserMessage | AssistantMessage;

@@ -7,7 +7,8 @@
 export const eventProtocolVersion = 1;
 export const eventsFileName = 'events.jsonl';
 
-export type TrainerPhase = 'probing' | 'loading_model' | 'preparing_data' | 'training' | 'saving' | 'merging' | 'done' | 'failed' | 'stopped';
+/** A serving job (issue 17) goes `loading_model` → `serving` → `stopped` | `failed`; a training job never reports `serving`. */
+export type TrainerPhase = 'probing' | 'loading_model' | 'preparing_data' | 'training' | 'saving' | 'merging' | 'serving' | 'done' | 'failed' | 'stopped';
 export const terminalPhases: readonly TrainerPhase[] = ['done', 'failed', 'stopped'];
 
 interface EventBase {
@@ -77,5 +78,46 @@ export type CheckpointEvent = EventBase & { event: 'checkpoint'; step: number; p
 export type WarningEvent = EventBase & { event: 'warning'; code: string; message: string; [field: string]: unknown };
 export type ErrorEvent = EventBase & { event: 'error'; code: string; message: string; action?: string; install_command?: string; errors?: string[]; traceback?: string };
 
-export type TrainerEvent = RunEvent | PhaseEvent | EnvironmentEvent | DataEvent | ModelEvent | StepEvent | EvalEvent | CheckpointEvent | WarningEvent | ErrorEvent;
+/** A served model as a serving job announces it (what its `GET /v1/models` lists). */
+export interface ServedModelEntry {
+  id: string;
+  /** For an adapter: the base model's id (vLLM's `parent`). */
+  parent?: string | null;
+  kind?: 'chat' | 'embedding';
+}
+
+/**
+ * Written by a serving job once its port is bound and it answers `GET /health` (the host checks again before it
+ * reports the server ready). `engine` says which one runs: the built-in ONNX engine, transformers (+PEFT) on the
+ * Python GPU server, or vLLM.
+ */
+export type ServingEvent = EventBase & {
+  event: 'serving';
+  /** Base URL ending before `/chat/completions`, e.g. `http://127.0.0.1:8765/v1`. */
+  url: string;
+  host: string;
+  port: number;
+  engine: 'builtin' | 'transformers' | 'vllm' | 'standin';
+  models: ServedModelEntry[];
+  /** Whether requests need `Authorization: Bearer <key>` (always when listening beyond loopback). */
+  api_key_required: boolean;
+  /** Concurrency the server admits before queueing, and the queue's length before 429. */
+  max_concurrent?: number;
+  max_queue?: number;
+  /** How concurrent requests are run, in words (e.g. "batched per model, up to 8 rows"). */
+  batching?: string;
+};
+
+/** A serving job's running totals, written at most once a second while requests come in. */
+export type ServingStatsEvent = EventBase & {
+  event: 'serving_stats';
+  requests: number;
+  active: number;
+  queued: number;
+  rejected: number;
+  completion_tokens: number;
+  prompt_tokens: number;
+};
+
+export type TrainerEvent = ServingEvent | ServingStatsEvent | RunEvent | PhaseEvent | EnvironmentEvent | DataEvent | ModelEvent | StepEvent | EvalEvent | CheckpointEvent | WarningEvent | ErrorEvent;
 export type TrainerEventKind = TrainerEvent['event'];

@@ -82,6 +82,7 @@ export const statusOfPhase: Record<TrainerPhase, JobStatus> = {
   training: 'running',
   saving: 'running',
   merging: 'running',
+  serving: 'running',
   done: 'done',
   failed: 'failed',
   stopped: 'stopped',

@@ -36,6 +36,8 @@ export const checkpointNowFile = 'checkpoint-now';
 export interface RunRecord {
   version: 1;
   name: string;
+  /** What the run's process is: a fine-tuning job (absent in older runs) or a server (issue 17). */
+  kind?: 'train' | 'serve';
   /** The job file the run was made from (absolute). */
   jobFile?: string;
   /** ISO time. */

@@ -22,6 +22,7 @@ const phaseLabels: Record<string, string> = {
   training: 'Training',
   saving: 'Saving',
   merging: 'Merging',
+  serving: 'Serving',
   done: 'Done',
   failed: 'Failed',
   stopped: 'Stopped',
