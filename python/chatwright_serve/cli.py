@@ -38,13 +38,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8766, help="0 picks a free port (see the ready line)")
     p.add_argument("--engine", choices=ENGINES, default="auto")
-    p.add_argument("--max-batch", type=int, default=8, help="requests generated together in one batch")
+    p.add_argument("--max-batch", type=int, help="requests generated together in one batch (default 8; for vLLM "
+                   "its --max-num-seqs, left to vLLM unless given)")
     p.add_argument("--max-queue", type=int, default=32, help="requests waiting beyond the running batch before 429")
     p.add_argument("--max-tokens-limit", type=int, default=8192, help="a request asking more max_tokens gets 400")
     p.add_argument("--max-request-bytes", type=int, default=4 << 20, help="bodies beyond it get 413")
     p.add_argument("--context-length", type=int, help="override the model's context window (tokens)")
     p.add_argument("--device", default="auto", help="transformers engine: auto (CUDA when present), cuda, cpu, mps")
     p.add_argument("--run-dir", help="append protocol-v1 events to RUN/events.jsonl")
+    p.add_argument("--startup-timeout", type=float, default=900.0, help="vLLM: seconds to wait for its /health")
     p.add_argument("--keepalive-seconds", type=float, default=10.0, help="SSE keep-alive comment interval")
     p.add_argument("--standin-token-delay-ms", type=float, default=10.0, help="standin engine: time per token")
     p.add_argument("--standin-load-delay-ms", type=float, default=0.0, help="standin engine: time to 'load'")
@@ -69,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             raise TrainError("API_KEY_REQUIRED", f"--host {args.host} is beyond loopback and {API_KEY_VARIABLE} is "
                              "not set")
         engine = choose_engine(args.engine)
+        if engine != "vllm" and args.max_batch is None:
+            args.max_batch = 8
         if engine == "vllm":
             from .vllm_launch import run_vllm  # noqa: PLC0415
 
