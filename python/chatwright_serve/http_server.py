@@ -127,6 +127,8 @@ class ServingHttpServer(ThreadingHTTPServer):
 
     def ready(self, registry: ModelRegistry, scheduler: Scheduler) -> None:
         self.registry, self.scheduler = registry, scheduler
+        scheduler.on_row_done = lambda row: self.stats.add(prompt_tokens=row.prompt_tokens,
+                                                           completion_tokens=row.completion_tokens)
         self.state = "ready"
 
     def begin_closing(self) -> None:
@@ -358,16 +360,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             if kind == "error":
                 raise value if isinstance(value, ServeError) else ServeError(500, str(value))
             result: RowResult = value
-            self._count(result)
             return self._send_json(200, {
                 "id": completion_id, "object": "chat.completion", "created": created, "model": request.model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(texts)},
                              "finish_reason": _finish_reason(result), "logprobs": None}],
                 "usage": _usage(result), "system_fingerprint": None,
             })
-
-    def _count(self, result: RowResult) -> None:
-        self.server.stats.add(prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens)
 
     def _stream(self, messages: queue.Queue[tuple[str, Any]], request: Any, completion_id: str, created: int,
                 include_usage: bool) -> None:
@@ -400,7 +398,6 @@ class RequestHandler(BaseHTTPRequestHandler):
                 self._write_event(error.body())
                 break
             result: RowResult = value
-            self._count(result)
             if result.finish_reason == "cancelled":
                 break
             self._write_event(chunk({}, _finish_reason(result)))

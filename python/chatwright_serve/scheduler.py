@@ -58,6 +58,8 @@ class Scheduler:
         self._condition = threading.Condition()
         self._closing = False
         self._thread = threading.Thread(target=self._loop, name="chatwright-scheduler", daemon=True)
+        # Called with each row that ran, once its batch ends (cancelled rows included): the server's token counts.
+        self.on_row_done: Callable[[RowState], None] | None = None
         self.batches_run = 0
         self.largest_batch = 0
 
@@ -160,5 +162,7 @@ class Scheduler:
             finally:
                 for row in work:  # an engine that returned early leaves no row hanging
                     row.state.finish("stop")
+                    if self.on_row_done is not None:
+                        self.on_row_done(row.state)
                 with self._condition:
                     self._running = []
