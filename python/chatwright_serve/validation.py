@@ -90,8 +90,8 @@ def _optional_int(fields: dict[str, Any], param: str, low: int, high: int) -> in
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or abs(value) > SAFE_INTEGER:
-        raise invalid(param, f"'{param}' must be an integer, not {value if isinstance(value, (int, float)) else _describe(value)}.",
-                      "invalid_type")
+        shown = value if isinstance(value, (int, float)) and not isinstance(value, bool) else _describe(value)
+        raise invalid(param, f"'{param}' must be an integer, not {shown}.", "invalid_type")
     if value < low or value > high:
         raise invalid(param, f"'{param}' must be between {low} and {high}; got {value}.")
     return value

@@ -19,6 +19,13 @@ def expected_reply(model: str = BASE, messages: list[dict[str, str]] = MESSAGES)
     return reply_tokens(model, render_prompt(messages))
 
 
+def read_until_closed(connection: socket.socket) -> bytes:
+    answer = b""
+    while chunk := connection.recv(65536):
+        answer += chunk
+    return answer
+
+
 def events_of(lines: list[str]) -> list[str]:
     return [line[len("data: "):] for line in lines if line.startswith("data: ")]
 
@@ -182,7 +189,7 @@ class LimitTests(unittest.TestCase):
         with server.raw_socket() as connection:
             connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                b"Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n")
-            answer = connection.recv(65536).decode()
+            answer = read_until_closed(connection).decode()
         self.assertTrue(answer.startswith("HTTP/1.1 413"), answer)
         self.assertIn('"request_too_large"', answer)
 
@@ -191,8 +198,9 @@ class LimitTests(unittest.TestCase):
         with server.raw_socket() as connection:
             chunk = b"x" * 80
             connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                               b"Transfer-Encoding: chunked\r\n\r\n" + (b"50\r\n" + chunk + b"\r\n") * 2)
-            answer = connection.recv(65536).decode()
+                               b"Transfer-Encoding: chunked\r\n\r\n50\r\n" + chunk + b"\r\n50\r\n")
+            # The second chunk's size already passes the cap: refused before its bytes are sent or read.
+            answer = read_until_closed(connection).decode()
         self.assertTrue(answer.startswith("HTTP/1.1 413"), answer)
 
     def test_a_chunked_body_under_the_limit_is_read(self):
@@ -202,9 +210,7 @@ class LimitTests(unittest.TestCase):
             connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                                b"Transfer-Encoding: chunked\r\n\r\n" + f"{len(body):x}\r\n".encode() + body +
                                b"\r\n0\r\n\r\n")
-            answer = b""
-            while chunk := connection.recv(65536):
-                answer += chunk
+            answer = read_until_closed(connection)
         self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer)
         self.assertIn(b'"finish_reason": "length"', answer)
 
@@ -216,7 +222,8 @@ class LimitTests(unittest.TestCase):
         self.assertTrue(wait_until(lambda: server.scheduler.active == 1))
         waiting = server.scheduler.submit(ChatRequest(model=BASE, messages=MESSAGES), None)
         status, _, body = server.chat()
-        self.assertEqual((status, body["error"]["type"], body["error"]["code"]), (429, "rate_limit_error", "queue_full"))
+        self.assertEqual((status, body["error"]["type"], body["error"]["code"]),
+                         (429, "rate_limit_error", "queue_full"))
         self.assertEqual(server.server.stats.snapshot(server.scheduler)["rejected"], 1)
         for row in (running, waiting):
             row.request.cancel.set()

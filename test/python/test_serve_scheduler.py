@@ -34,7 +34,8 @@ class GroupingTests(unittest.TestCase):
         self.assertEqual(pick_batch(rows, 3, True), rows[:3])
 
     def test_rows_with_other_sampling_settings_wait_for_their_own_batch(self):
-        greedy, hot, greedy2, warm, hot2 = row(), row(temperature=0.8), row(), row(temperature=0.5), row(temperature=0.8)
+        greedy, greedy2, warm = row(), row(), row(temperature=0.5)
+        hot, hot2 = row(temperature=0.8), row(temperature=0.8)
         self.assertEqual(pick_batch([greedy, hot, greedy2, warm, hot2], 8, True), [greedy, greedy2])
         self.assertEqual(pick_batch([hot, greedy2, warm, hot2], 8, True), [hot, hot2])
         self.assertNotEqual(batch_key(row(temperature=0.8, top_p=0.9), True), batch_key(hot, True))
@@ -213,7 +214,10 @@ class SchedulerTests(unittest.TestCase):
         scheduler.submit(request(1), None)
         self.assertTrue(backend.started.wait(5))
         result: list[str] = []
-        loader = threading.Thread(target=lambda: result.append(scheduler.run_task(lambda: backend.load_adapter("a", "/")) or "done"))
+        def load() -> None:
+            result.append(scheduler.run_task(lambda: backend.load_adapter("a", "/")) or "done")
+
+        loader = threading.Thread(target=load)
         loader.start()
         loader.join(0.2)
         self.assertEqual(backend.loaded, [])  # the batch still runs
