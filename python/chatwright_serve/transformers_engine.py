@@ -189,7 +189,6 @@ class TransformersBackend:
         config.temperature = first.temperature if first.do_sample else 1.0
         config.top_p = first.top_p if first.do_sample else 1.0
         config.top_k = None
-        config.max_length = None
         config.max_new_tokens = max(row.state.max_tokens for row in rows)
         config.pad_token_id = self.pad_id
         config.eos_token_id = sorted(eos_ids) or None
