@@ -17,9 +17,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 class ServeProcess:
     def __init__(self, test: unittest.TestCase, args: list[str], env: dict[str, str] | None = None) -> None:
-        environment = {**os.environ, "PYTHONPATH": str(REPO / "python"), "PYTHONDONTWRITEBYTECODE": "1",
+        # A key in the tests' own environment must not leak into a server that a test starts without one.
+        inherited = {k: v for k, v in os.environ.items() if k != "CHATWRIGHT_SERVE_API_KEY"}
+        environment = {**inherited, "PYTHONPATH": str(REPO / "python"), "PYTHONDONTWRITEBYTECODE": "1",
                        "PYTHONUNBUFFERED": "1", **(env or {})}
-        environment.pop("CHATWRIGHT_SERVE_API_KEY", None) if "CHATWRIGHT_SERVE_API_KEY" not in (env or {}) else None
         self.process = subprocess.Popen([sys.executable, "-m", "chatwright_serve", *args], stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True, env=environment, start_new_session=True)
         test.addCleanup(self.kill)
