@@ -416,9 +416,11 @@ describe('OpenAI-compatible server, driven by the openai client', () => {
   });
 
   it('keeps a stream whole for a reader that pauses, joining pieces while the socket is full', async (t) => {
-    const { server, provider } = await serve(t);
+    // Enough text (about 20 MB) to fill the socket buffers between server and reader many times over.
+    const tokens = 20_000;
+    const { server, provider } = await serve(t, { maxTokensLimit: tokens });
     provider.tokenDelayMs = 0;
-    const tokens = 4000;
+    provider.tokenPadding = 'x'.repeat(1000);
     const body = JSON.stringify({ model: 'tiny-chat', messages: hello, max_tokens: tokens, stream: true });
     const socket = connect(server.port, '127.0.0.1');
     t.after(() => socket.destroy());
@@ -431,6 +433,8 @@ describe('OpenAI-compatible server, driven by the openai client', () => {
     await new Promise((resolve) => socket.on('end', resolve));
     const text = Buffer.concat(chunks).toString('utf8');
     const deltas = [...text.matchAll(/^data: (\{.*\})$/gm)].map((match) => (JSON.parse(match[1] ?? '{}') as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '');
-    assert.equal(deltas.join(''), Array.from({ length: tokens }, (_, index) => `tok${index} `).join(''));
+    assert.equal(deltas.join(''), Array.from({ length: tokens }, (_, index) => `tok${index} ${provider.tokenPadding}`).join(''));
+    // The server waited for the socket instead of buffering a chunk per token: pieces were joined while it waited.
+    assert.ok(deltas.length < tokens, `${deltas.length} chunks for ${tokens} tokens`);
   });
 });
