@@ -9,7 +9,7 @@ import { generateApiKey } from '../../../src/core/serving/apiKeyCheck';
 import { type OpenAiServerOptions, type RunningOpenAiServer, type ServingStats, startOpenAiServer } from '../../../src/core/serving/openAiServer';
 import { ServingError } from '../../../src/core/serving/servedModels';
 import { waitFor } from '../../support/waitFor';
-import { FakeServedModels } from './fakeServedModels';
+import { FakeServedModels } from '../../support/fakeServedModels';
 
 async function serve(t: TestContext, options: Partial<OpenAiServerOptions> = {}): Promise<{ server: RunningOpenAiServer; provider: FakeServedModels; client: OpenAI }> {
   const provider = options.provider instanceof FakeServedModels ? options.provider : new FakeServedModels();

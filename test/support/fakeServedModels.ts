@@ -4,7 +4,7 @@
  * generator does, stops at the first token after its signal aborts, and records what it was asked and how far it got.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ServedChatRequest, type ServedChatResult, type ServedEmbeddingResult, type ServedModel, type ServedModelProvider } from '../../../src/core/serving/servedModels';
+import { type ServedChatRequest, type ServedChatResult, type ServedEmbeddingResult, type ServedModel, type ServedModelProvider } from '../../src/core/serving/servedModels';
 
 export interface FakeGeneration {
   request: ServedChatRequest;
