@@ -8,6 +8,7 @@ import { CancelledError } from './abort';
 import { configNumber, ModelError, openModelFolder, selectOnnxFile, type ModelDtype, type ModelFolder } from './modelFolder';
 import { loadOnnxRuntime, openOnnxSession, requireSessionIO, type SessionOptions } from './onnxSession';
 import { resolveSampling, Sampler } from './sampling';
+import { StepLock } from './stepLock';
 import { checkVocabulary, createTokenizer } from './modelTokenizer';
 import { StopStringMatcher, StreamingDetokenizer } from './textStream';
 
@@ -56,7 +57,8 @@ export class OnnxTextGenerator {
   readonly eosIds: ReadonlySet<number>;
   private readonly kv: KvLayout;
   private readonly wantsPositionIds: boolean;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Held for one forward step at a time: concurrent generations take turns token by token (prefill is one step). */
+  private readonly steps = new StepLock();
 
   private constructor(
     readonly model: ModelFolder,
@@ -104,27 +106,19 @@ export class OnnxTextGenerator {
     return this.generateFromIds(this.tokenizer.encode(prompt).ids, options, onText, signal, undefined, started);
   }
 
-  /** Runs one request at a time: a second caller waits for the first (the cores are shared anyway). */
-  generateFromIds(
+  /**
+   * Generates from prompt token ids. Concurrent calls interleave: each holds the model for one forward step, then
+   * waits behind the others (first come, first served), so N answers progress round-robin and the cores do the same
+   * total work. Each call keeps its own KV cache while it runs: whoever starts generations bounds how many run at once
+   * (the server's maxConcurrent), which bounds the memory.
+   */
+  async generateFromIds(
     promptIds: readonly number[],
     options: GenerateOptions = {},
     onText?: (delta: string) => void,
     signal?: AbortSignal,
     observe?: LogitsObserver,
     started = performance.now(),
-  ): Promise<GenerationResult> {
-    const run = this.queue.then(() => this.decode(promptIds, options, onText, signal, observe, started));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async decode(
-    promptIds: readonly number[],
-    options: GenerateOptions,
-    onText: ((delta: string) => void) | undefined,
-    signal: AbortSignal | undefined,
-    observe: LogitsObserver | undefined,
-    started: number,
   ): Promise<GenerationResult> {
     if (promptIds.length === 0) throw new RangeError('the prompt is empty');
     checkVocabulary(promptIds, this.model);
@@ -152,11 +146,18 @@ export class OnnxTextGenerator {
     let inputIds = [...promptIds];
     try {
       for (let step = 0; step < budget; step++) {
-        if (signal?.aborted) {
+        const release = await this.steps.acquire(signal);
+        if (release === undefined) {
           finishReason = 'cancelled';
           break;
         }
-        const { logits, present } = await this.forward(inputIds, context.length - inputIds.length, past);
+        let stepOutput: { logits: Float32Array; present: Ort.Tensor[] };
+        try {
+          stepOutput = await this.forward(inputIds, context.length - inputIds.length, past);
+        } finally {
+          release();
+        }
+        const { logits, present } = stepOutput;
         past = present;
         observe?.(logits, step);
         const token = sampler.next(logits, context);
@@ -209,9 +210,14 @@ export class OnnxTextGenerator {
   /** Last-position logits for a whole sequence computed from scratch (no cache): the reference the cache must match. */
   async logitsWithoutCache(ids: readonly number[]): Promise<Float32Array> {
     const past = await this.emptyPast();
-    const { logits, present } = await this.forward(ids, 0, past);
-    disposeAll(present);
-    return logits;
+    const release = (await this.steps.acquire())!;
+    try {
+      const { logits, present } = await this.forward(ids, 0, past);
+      disposeAll(present);
+      return logits;
+    } finally {
+      release();
+    }
   }
 
   private async emptyPast(): Promise<Ort.Tensor[]> {
