@@ -23,6 +23,7 @@ export const coreLayers = {
   prompts: ['datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   chat: ['prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   views: ['chat', 'prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
+  serving: ['chat', 'prompts', 'jobs', 'rag', 'inference', 'templates', 'settings', 'process', 'text', 'files'],
 };
 
 const noVscode = { name: 'vscode', message: 'Only host code (src/host, src/extension.ts) may import vscode.' };

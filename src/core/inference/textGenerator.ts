@@ -51,6 +51,18 @@ export function chatPromptText(
   return { text: renderChatTemplate(model.chatTemplate, messages, { addGenerationPrompt: true, variables: templateVariables, ...(budgets ? { budgets } : {}) }), templated: true };
 }
 
+/** A prompt that leaves no room in the model's context window for even one generated token. */
+export class PromptTooLongError extends RangeError {
+  constructor(
+    readonly model: string,
+    readonly promptTokens: number,
+    readonly contextLength: number,
+  ) {
+    super(`the prompt has ${promptTokens} tokens but ${model} has a context window of ${contextLength}: shorten it`);
+    this.name = 'PromptTooLongError';
+  }
+}
+
 /** A decoder-only language model (Llama, Qwen2/3, Phi-3, Gemma, SmolLM, Mistral) in the onnx-community layout. */
 export class OnnxTextGenerator {
   readonly contextLength: number;
@@ -122,9 +134,7 @@ export class OnnxTextGenerator {
   ): Promise<GenerationResult> {
     if (promptIds.length === 0) throw new RangeError('the prompt is empty');
     checkVocabulary(promptIds, this.model);
-    if (promptIds.length >= this.contextLength) {
-      throw new RangeError(`the prompt has ${promptIds.length} tokens but ${this.model.id} has a context window of ${this.contextLength}: shorten it`);
-    }
+    if (promptIds.length >= this.contextLength) throw new PromptTooLongError(this.model.id, promptIds.length, this.contextLength);
     const sampler = new Sampler(resolveSampling(options, this.model.generationConfig));
     const requested = options.maxNewTokens ?? configNumber(this.model.generationConfig, 'max_new_tokens') ?? 512;
     if (!Number.isInteger(requested) || requested < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${requested}`);
