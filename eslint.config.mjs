@@ -22,6 +22,7 @@ export const coreLayers = {
   jobs: ['datasets', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   prompts: ['datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   chat: ['prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
+  serving: ['chat', 'prompts', 'jobs', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   views: ['chat', 'prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   serving: ['chat', 'prompts', 'jobs', 'rag', 'inference', 'templates', 'settings', 'process', 'text', 'files'],
 };
