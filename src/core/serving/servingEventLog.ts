@@ -5,7 +5,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readEvents } from '../jobs/jobEventReader';
+import { isMissingFileError, readBoundedTextSync } from '../files/boundedRead';
 import { eventProtocolVersion, eventsFileName, type TrainerEvent } from '../jobs/jobEvents';
 
 /** An event as its writer states it: the envelope (`v`, `seq`, `time`) is added on append. */
@@ -18,7 +18,7 @@ export class ServingEventLog {
   constructor(runDir: string) {
     mkdirSync(runDir, { recursive: true });
     this.file = join(runDir, eventsFileName);
-    this.seq = readEvents(this.file).reduce((last, event) => Math.max(last, event.seq), 0);
+    this.seq = lastSeq(this.file);
   }
 
   /** Appends one event; synchronous, so the last events before an exit are on disk. */
@@ -27,4 +27,25 @@ export class ServingEventLog {
     const sealed = { v: eventProtocolVersion, seq: this.seq, time: Date.now() / 1000, ...event };
     appendFileSync(this.file, `${JSON.stringify(sealed)}\n`);
   }
+}
+
+/** The highest `seq` in an events file (0 when there is none); lines that are not JSON events (a torn last line) are skipped. */
+function lastSeq(file: string): number {
+  let text: string;
+  try {
+    text = readBoundedTextSync(file, { kind: 'runEvents' });
+  } catch (error) {
+    if (isMissingFileError(error)) return 0;
+    throw error;
+  }
+  let last = 0;
+  for (const line of text.split('\n')) {
+    try {
+      const seq: unknown = (JSON.parse(line) as { seq?: unknown } | null)?.seq;
+      if (typeof seq === 'number' && Number.isInteger(seq)) last = Math.max(last, seq);
+    } catch {
+      // A torn or foreign line: it carries no number.
+    }
+  }
+  return last;
 }
