@@ -9,7 +9,7 @@ import { closingError } from './admission';
 import { type ChatCompletionRequest } from './chatCompletionRequest';
 import { asServingError, sendError, sendJson } from './httpExchange';
 import { type WireChatCompletion, type WireChatCompletionChunk, type WireFinishReason, type WireUsage, wireErrorBody, wireUsage } from './openAiWire';
-import { type ServedChatResult } from './servedModels';
+import { type ServedChatResult, ServingError } from './servedModels';
 import { ServerSentEventWriter } from './serverSentEvents';
 import { acquireSlot, type ExchangeLifetime, type ServingContext } from './servingContext';
 
@@ -106,7 +106,7 @@ async function streamChatCompletion(context: ServingContext, parsed: ChatComplet
   } catch (error) {
     if (lifetime.clientGone()) return;
     const servingError = asServingError(error);
-    if (servingError.status >= 500) context.log(`chat completion failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (!(error instanceof ServingError)) context.log(`chat completion failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     if (!events.isOpen) {
       sendError(response, servingError);
       return;

@@ -107,7 +107,8 @@ export async function startOpenAiServer(options: OpenAiServerOptions): Promise<R
       if (loopback && !isLoopbackHostHeader(request.headers.host)) {
         throw new ServingError(403, 'invalid_request_error', 'This server listens on loopback and answers only requests addressed to localhost or a loopback address.', null, 'host_not_allowed');
       }
-      const path = new URL(request.url ?? '/', 'http://server').pathname;
+      // The path as sent, without its query; never parsed as a URL, which could throw or pick up a host.
+      const path = (request.url ?? '/').split('?')[0] ?? '/';
       const route = routeOf(path);
       if (closing) {
         if (route === 'chat' || route === 'embeddings') stats.countRejected();
@@ -126,7 +127,7 @@ export async function startOpenAiServer(options: OpenAiServerOptions): Promise<R
       }
       if (route === 'models') return sendJson(response, 200, modelListing(await options.provider.listModels(), startedAt));
       if (route === 'model') {
-        const id = decodeURIComponent(path.slice('/v1/models/'.length));
+        const id = decodedPathPart(path.slice('/v1/models/'.length));
         const listing = modelListing(await options.provider.listModels(), startedAt).data.find((model) => model.id === id);
         if (listing === undefined) throw new ServingError(404, 'not_found_error', `The model '${id}' does not exist here.`, 'model', 'model_not_found');
         return sendJson(response, 200, listing);
@@ -200,6 +201,15 @@ export async function startOpenAiServer(options: OpenAiServerOptions): Promise<R
     stats: () => stats.snapshot(),
     close: (closeOptions) => (closed ??= close(closeOptions?.graceMs ?? 0)),
   };
+}
+
+/** A percent-encoded path segment (`org%2Fmodel` → `org/model`), or the raw text when its encoding is broken. */
+function decodedPathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 function delay(ms: number): Promise<void> {

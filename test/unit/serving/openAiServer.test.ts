@@ -6,10 +6,10 @@ import OpenAI from 'openai';
 import { type ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { APIError, AuthenticationError, BadRequestError, InternalServerError, NotFoundError, RateLimitError } from 'openai';
 import { generateApiKey } from '../../../src/core/serving/apiKeyCheck';
-import { type OpenAiServerOptions, type RunningOpenAiServer, startOpenAiServer } from '../../../src/core/serving/openAiServer';
+import { type OpenAiServerOptions, type RunningOpenAiServer, type ServingStats, startOpenAiServer } from '../../../src/core/serving/openAiServer';
 import { ServingError } from '../../../src/core/serving/servedModels';
 import { waitFor } from '../../support/waitFor';
-import { FakeServedModels } from './fakeServedModels';
+import { FakeServedModels } from '../../support/fakeServedModels';
 
 async function serve(t: TestContext, options: Partial<OpenAiServerOptions> = {}): Promise<{ server: RunningOpenAiServer; provider: FakeServedModels; client: OpenAI }> {
   const provider = options.provider instanceof FakeServedModels ? options.provider : new FakeServedModels();
@@ -209,6 +209,30 @@ describe('OpenAI-compatible server, driven by the openai client', () => {
     assert.equal(next.choices[0]?.message.content, 'tok0 ');
   });
 
+  it('stops a non-streaming generation when the client aborts its request', async (t) => {
+    const { client, provider, server } = await serve(t);
+    provider.tokenDelayMs = 5;
+    const controller = new AbortController();
+    const answer = client.chat.completions.create({ model: 'tiny-chat', messages: hello, max_tokens: 2000 }, { signal: controller.signal });
+    await waitFor(() => ((provider.generations[0]?.tokens ?? 0) >= 3 ? true : undefined), 'a few tokens');
+    controller.abort();
+    await assert.rejects(answer);
+    const generation = await waitFor(() => (provider.generations[0]?.done === true ? provider.generations[0] : undefined), 'the generation to end');
+    assert.equal(generation.aborted, true);
+    assert.ok(generation.tokens < 200, `generated ${generation.tokens} of 2000 tokens after the client left`);
+    await waitFor(() => (server.stats().active === 0 ? true : undefined), 'the slot to be freed');
+  });
+
+  it('reports its counters while requests come in and a last time at close', async (t) => {
+    const reports: ServingStats[] = [];
+    const { client, server } = await serve(t, { onStats: (stats) => reports.push(stats) });
+    await client.chat.completions.create({ model: 'tiny-chat', messages: hello, max_tokens: 3 });
+    await client.embeddings.create({ model: 'tiny-embed', input: 'one two' });
+    assert.ok(reports.length >= 1);
+    await server.close();
+    assert.deepEqual(reports.at(-1), { requests: 2, active: 0, queued: 0, rejected: 0, promptTokens: 7, completionTokens: 3 });
+  });
+
   it('answers a body that is not JSON with a 400', async (t) => {
     const { client } = await serve(t);
     const error = await rejection(client.post('/chat/completions', { body: '{"model": "tiny-chat", ', headers: { 'Content-Type': 'application/json' } }), BadRequestError);
@@ -265,12 +289,13 @@ describe('OpenAI-compatible server, driven by the openai client', () => {
   });
 
   it('answers an unknown model and an unknown route with 404, a wrong method with 405', async (t) => {
-    const { client } = await serve(t);
+    const { client, server } = await serve(t);
     const model = await rejection(client.chat.completions.create({ model: 'no-such-model', messages: hello }), NotFoundError);
     assert.equal(model.code, 'model_not_found');
     assert.equal(model.param, 'model');
     assert.equal((await rejection(client.get('/no/such/route'), NotFoundError)).code, 'unknown_url');
     assert.equal((await rejection(client.models.retrieve('no-such-model'), NotFoundError)).code, 'model_not_found');
+    assert.equal((await rawRequest(server, { method: 'GET', path: '/v1/models/%E0%A4%A' })).status, 404);
     const method = await rejection<APIError>(client.post('/models', { body: {} }), APIError);
     assert.equal(method.status, 405);
     assert.equal(method.headers?.get('allow'), 'GET');
@@ -416,9 +441,11 @@ describe('OpenAI-compatible server, driven by the openai client', () => {
   });
 
   it('keeps a stream whole for a reader that pauses, joining pieces while the socket is full', async (t) => {
-    const { server, provider } = await serve(t);
+    // Enough text (about 20 MB) to fill the socket buffers between server and reader many times over.
+    const tokens = 20_000;
+    const { server, provider } = await serve(t, { maxTokensLimit: tokens });
     provider.tokenDelayMs = 0;
-    const tokens = 4000;
+    provider.tokenPadding = 'x'.repeat(1000);
     const body = JSON.stringify({ model: 'tiny-chat', messages: hello, max_tokens: tokens, stream: true });
     const socket = connect(server.port, '127.0.0.1');
     t.after(() => socket.destroy());
@@ -431,6 +458,8 @@ describe('OpenAI-compatible server, driven by the openai client', () => {
     await new Promise((resolve) => socket.on('end', resolve));
     const text = Buffer.concat(chunks).toString('utf8');
     const deltas = [...text.matchAll(/^data: (\{.*\})$/gm)].map((match) => (JSON.parse(match[1] ?? '{}') as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '');
-    assert.equal(deltas.join(''), Array.from({ length: tokens }, (_, index) => `tok${index} `).join(''));
+    assert.equal(deltas.join(''), Array.from({ length: tokens }, (_, index) => `tok${index} ${provider.tokenPadding}`).join(''));
+    // The server waited for the socket instead of buffering a chunk per token: pieces were joined while it waited.
+    assert.ok(deltas.length < tokens, `${deltas.length} chunks for ${tokens} tokens`);
   });
 });

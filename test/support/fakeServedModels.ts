@@ -1,10 +1,10 @@
 /**
  * A served-model provider for the server's tests: token `i` of every answer is the text `tok<i> `, with a
- * controllable delay before the first token and between tokens; it honours `maxTokens` and `stop` the way a real
+ * controllable delay before the first token and between tokens (at least a turn of the event loop); it honours `maxTokens` and `stop` the way a real
  * generator does, stops at the first token after its signal aborts, and records what it was asked and how far it got.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ServedChatRequest, type ServedChatResult, type ServedEmbeddingResult, type ServedModel, type ServedModelProvider } from '../../../src/core/serving/servedModels';
+import { type ServedChatRequest, type ServedChatResult, type ServedEmbeddingResult, type ServedModel, type ServedModelProvider } from '../../src/core/serving/servedModels';
 
 export interface FakeGeneration {
   request: ServedChatRequest;
@@ -22,6 +22,8 @@ export class FakeServedModels implements ServedModelProvider {
   firstTokenDelayMs = 0;
   tokenDelayMs = 1;
   defaultMaxTokens = 8;
+  /** Appended to every token's text, to make long answers without many tokens. */
+  tokenPadding = '';
   /** Thrown by `chat` after this many tokens (0: before any). */
   failure: { error: Error; afterTokens: number } | undefined;
   readonly generations: FakeGeneration[] = [];
@@ -50,16 +52,22 @@ export class FakeServedModels implements ServedModelProvider {
           return result(generation.tokens, 'cancelled');
         }
         if (this.failure !== undefined && generation.tokens >= this.failure.afterTokens) throw this.failure.error;
-        text += `tok${index} `;
+        const piece = `tok${index} ${this.tokenPadding}`;
         generation.tokens += 1;
-        const stopAt = Math.min(...(request.stop ?? []).map((stop) => text.indexOf(stop)).filter((at) => at >= 0));
-        if (Number.isFinite(stopAt)) {
-          if (stopAt > emitted) onText(text.slice(emitted, stopAt));
-          return result(generation.tokens, 'stop');
+        if (request.stop === undefined) {
+          onText(piece);
+        } else {
+          text += piece;
+          const stopAt = Math.min(...request.stop.map((stop) => text.indexOf(stop)).filter((at) => at >= 0));
+          if (Number.isFinite(stopAt)) {
+            if (stopAt > emitted) onText(text.slice(emitted, stopAt));
+            return result(generation.tokens, 'stop');
+          }
+          onText(text.slice(emitted));
+          emitted = text.length;
         }
-        onText(text.slice(emitted));
-        emitted = text.length;
-        if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs);
+        // Even without a delay, each token is its own turn of the event loop, as with a real engine.
+        await (this.tokenDelayMs > 0 ? sleep(this.tokenDelayMs) : new Promise((resolve) => setImmediate(resolve)));
       }
       return result(generation.tokens, 'length');
     } finally {
