@@ -14,28 +14,36 @@ export type UnsealedEvent = TrainerEvent extends infer Event ? (Event extends Tr
 export class ServingEventLog {
   readonly file: string;
   private seq: number;
+  /** A killed writer can leave a torn last line: the next event starts on a line of its own. */
+  private startsLine: boolean;
 
   constructor(runDir: string) {
     mkdirSync(runDir, { recursive: true });
     this.file = join(runDir, eventsFileName);
-    this.seq = lastSeq(this.file);
+    const { seq, endsWithNewline } = lastSeq(this.file);
+    this.seq = seq;
+    this.startsLine = !endsWithNewline;
   }
 
   /** Appends one event; synchronous, so the last events before an exit are on disk. */
   append(event: UnsealedEvent): void {
     this.seq++;
     const sealed = { v: eventProtocolVersion, seq: this.seq, time: Date.now() / 1000, ...event };
-    appendFileSync(this.file, `${JSON.stringify(sealed)}\n`);
+    appendFileSync(this.file, `${this.startsLine ? '\n' : ''}${JSON.stringify(sealed)}\n`);
+    this.startsLine = false;
   }
 }
 
-/** The highest `seq` in an events file (0 when there is none); lines that are not JSON events (a torn last line) are skipped. */
-function lastSeq(file: string): number {
+/**
+ * The highest `seq` in an events file (0 when there is none), and whether the file ends a line (an empty or missing
+ * one does); lines that are not JSON events (a torn last line) are skipped.
+ */
+function lastSeq(file: string): { seq: number; endsWithNewline: boolean } {
   let text: string;
   try {
     text = readBoundedTextSync(file, { kind: 'runEvents' });
   } catch (error) {
-    if (isMissingFileError(error)) return 0;
+    if (isMissingFileError(error)) return { seq: 0, endsWithNewline: true };
     throw error;
   }
   let last = 0;
@@ -47,5 +55,5 @@ function lastSeq(file: string): number {
       // A torn or foreign line: it carries no number.
     }
   }
-  return last;
+  return { seq: last, endsWithNewline: text === '' || text.endsWith('\n') };
 }
