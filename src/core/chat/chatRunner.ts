@@ -29,6 +29,8 @@ export interface ExchangeObserver {
   /** The prompt is built: what the model will see. */
   onInput?(answer: AssistantMessage): void;
   onToken(text: string, answer: AssistantMessage): void;
+  /** Reasoning streamed apart from the answer (into `answer.reasoning`); `answer.reasoningMs` is set once it is over. */
+  onReasoning?(text: string, answer: AssistantMessage): void;
 }
 
 /**
@@ -110,6 +112,7 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
       return;
     }
 
+    let reasoningStartedAt: number | undefined;
     const stats = await backend.generate(
       {
         model: ref.model,
@@ -122,12 +125,21 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
           if (!input.notes.includes(event.message)) input.notes.push(event.message);
           return;
         }
-        if (event.type !== 'token' || answer.status !== 'streaming') return;
+        if (answer.status !== 'streaming') return;
+        if (event.type === 'reasoning') {
+          reasoningStartedAt ??= Date.now();
+          answer.reasoning = (answer.reasoning ?? '') + event.text;
+          observer.onReasoning?.(event.text, answer);
+          return;
+        }
+        if (event.type !== 'token') return;
+        if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
         answer.content += event.text;
         observer.onToken(event.text, answer);
       },
       signal,
     );
+    if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
     answer.stats = stats;
     answer.status = stats.finishReason === 'cancelled' || signal.aborted ? 'stopped' : 'done';
   } catch (error) {
