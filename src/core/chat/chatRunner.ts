@@ -40,6 +40,11 @@ export interface ExchangeObserver {
  */
 export async function runExchange(conversation: Conversation, answer: AssistantMessage, sources: ChatSources, observer: ExchangeObserver, signal: AbortSignal): Promise<void> {
   const settings: ChatSettings = conversation.settings;
+  // When the model started thinking: an answer stopped or failed mid-thought still says how long it thought.
+  let reasoningStartedAt: number | undefined;
+  const endThinking = () => {
+    if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
+  };
   try {
     const model = settings.model;
     const ref = model ? parseModelRef(model) : undefined;
@@ -112,7 +117,6 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
       return;
     }
 
-    let reasoningStartedAt: number | undefined;
     const stats = await backend.generate(
       {
         model: ref.model,
@@ -133,13 +137,13 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
           return;
         }
         if (event.type !== 'token') return;
-        if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
+        endThinking();
         answer.content += event.text;
         observer.onToken(event.text, answer);
       },
       signal,
     );
-    if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
+    endThinking();
     answer.stats = stats;
     answer.status = stats.finishReason === 'cancelled' || signal.aborted ? 'stopped' : 'done';
   } catch (error) {
@@ -150,5 +154,7 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
     }
     answer.status = 'error';
     answer.error = { code: failure.code, message: failure.message };
+  } finally {
+    endThinking();
   }
 }
