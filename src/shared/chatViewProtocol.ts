@@ -87,6 +87,8 @@ export type HostToChatView =
   /** What the model will see, once the prompt is built (before the first token). */
   | { type: 'answerInput'; conversationId: string; answer: AssistantMessage }
   | { type: 'tokens'; conversationId: string; messageId: string; text: string; sentAt: number }
+  /** Reasoning streamed apart from the answer; `reasoningMs` comes once the thinking is over (with the answer's first text). */
+  | { type: 'reasoning'; conversationId: string; messageId: string; text: string; sentAt: number; reasoningMs?: number }
   | { type: 'answerEnded'; conversationId: string; answer: AssistantMessage }
   | { type: 'commandResult'; command: ChatViewCommand; ok: true }
   | { type: 'commandResult'; command: ChatViewCommand; ok: false; error: string }

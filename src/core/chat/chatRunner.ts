@@ -29,6 +29,8 @@ export interface ExchangeObserver {
   /** The prompt is built: what the model will see. */
   onInput?(answer: AssistantMessage): void;
   onToken(text: string, answer: AssistantMessage): void;
+  /** Reasoning streamed apart from the answer (into `answer.reasoning`); `answer.reasoningMs` is set once it is over. */
+  onReasoning?(text: string, answer: AssistantMessage): void;
 }
 
 /**
@@ -38,6 +40,11 @@ export interface ExchangeObserver {
  */
 export async function runExchange(conversation: Conversation, answer: AssistantMessage, sources: ChatSources, observer: ExchangeObserver, signal: AbortSignal): Promise<void> {
   const settings: ChatSettings = conversation.settings;
+  // When the model started thinking: an answer stopped or failed mid-thought still says how long it thought.
+  let reasoningStartedAt: number | undefined;
+  const endThinking = () => {
+    if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
+  };
   try {
     const model = settings.model;
     const ref = model ? parseModelRef(model) : undefined;
@@ -122,12 +129,21 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
           if (!input.notes.includes(event.message)) input.notes.push(event.message);
           return;
         }
-        if (event.type !== 'token' || answer.status !== 'streaming') return;
+        if (answer.status !== 'streaming') return;
+        if (event.type === 'reasoning') {
+          reasoningStartedAt ??= Date.now();
+          answer.reasoning = (answer.reasoning ?? '') + event.text;
+          observer.onReasoning?.(event.text, answer);
+          return;
+        }
+        if (event.type !== 'token') return;
+        endThinking();
         answer.content += event.text;
         observer.onToken(event.text, answer);
       },
       signal,
     );
+    endThinking();
     answer.stats = stats;
     answer.status = stats.finishReason === 'cancelled' || signal.aborted ? 'stopped' : 'done';
   } catch (error) {
@@ -138,5 +154,7 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
     }
     answer.status = 'error';
     answer.error = { code: failure.code, message: failure.message };
+  } finally {
+    endThinking();
   }
 }

@@ -107,6 +107,8 @@ export interface AssistantMessage {
   input?: ModelInput;
   /** A reasoning model's thinking (`reasoning_content`, or `<think>` text), kept apart from the answer and shown folded. */
   reasoning?: string;
+  /** How long the model thought, from its first reasoning to its first answer text (or its end), in milliseconds. */
+  reasoningMs?: number;
 }
 
 export type ChatMessage = UserMessage | AssistantMessage;

@@ -205,6 +205,10 @@ function parseMessage(value: unknown): ChatMessage | undefined {
   if (stats) message.stats = stats;
   const input = parseInput(value.input);
   if (input) message.input = input;
+  const reasoning = str(value.reasoning);
+  if (reasoning) message.reasoning = reasoning;
+  const reasoningMs = num(value.reasoningMs);
+  if (reasoningMs !== undefined && reasoningMs >= 0) message.reasoningMs = reasoningMs;
   return message;
 }
 

@@ -173,6 +173,8 @@ export class ChatService implements vscode.Disposable {
     delete answer.error;
     delete answer.stats;
     delete answer.input;
+    delete answer.reasoning;
+    delete answer.reasoningMs;
     this.broadcast(id, { type: 'conversation', conversation });
     await this.generate(conversation, answer.id);
   }
@@ -182,13 +184,34 @@ export class ChatService implements vscode.Disposable {
     const controller = new AbortController();
     const id = conversation.id;
     // Tokens are batched per macrotask: a fast backend can emit many per millisecond, and each postMessage costs.
+    // Reasoning goes first: it came before the answer's text, and its end (`reasoningMs`) is sent once.
     let pending = '';
+    let pendingReasoning = '';
+    let reasoningEndSent = false;
     let flushScheduled = false;
     const flush = () => {
       flushScheduled = false;
+      const reasoningOver = answer.reasoningMs !== undefined && !reasoningEndSent;
+      if (pendingReasoning || reasoningOver) {
+        reasoningEndSent ||= reasoningOver;
+        this.broadcast(id, {
+          type: 'reasoning',
+          conversationId: id,
+          messageId: answerId,
+          text: pendingReasoning,
+          sentAt: Date.now(),
+          ...(reasoningOver ? { reasoningMs: answer.reasoningMs! } : {}),
+        });
+        pendingReasoning = '';
+      }
       if (!pending) return;
       this.broadcast(id, { type: 'tokens', conversationId: id, messageId: answerId, text: pending, sentAt: Date.now() });
       pending = '';
+    };
+    const scheduleFlush = () => {
+      if (flushScheduled) return;
+      flushScheduled = true;
+      setImmediate(flush);
     };
     // The answer is produced with the model resolved now; the conversation keeps following the workspace's choice.
     const model = this.modelFor(conversation);
@@ -200,10 +223,11 @@ export class ChatService implements vscode.Disposable {
         onInput: (a) => this.broadcast(id, { type: 'answerInput', conversationId: id, answer: { ...a, content: '' } }),
         onToken: (text) => {
           pending += text;
-          if (!flushScheduled) {
-            flushScheduled = true;
-            setImmediate(flush);
-          }
+          scheduleFlush();
+        },
+        onReasoning: (text) => {
+          pendingReasoning += text;
+          scheduleFlush();
         },
       },
       controller.signal,

@@ -79,7 +79,8 @@ export function reduceChat(state: ChatState, message: HostToChatView | LocalChat
     case 'answerInput': {
       if (message.conversationId !== shown?.id) return unchanged(state);
       const streamed = findMessage(shown, message.answer.id);
-      const answer: AssistantMessage = streamed?.role === 'assistant' ? { ...message.answer, content: streamed.content } : message.answer;
+      const answer: AssistantMessage =
+        streamed?.role === 'assistant' ? { ...message.answer, content: streamed.content, ...(streamed.reasoning !== undefined ? { reasoning: streamed.reasoning } : {}) } : message.answer;
       return { state: { ...state, conversation: withMessage(shown, answer) }, change: { type: 'answerUpdated', answer } };
     }
     case 'tokens': {
@@ -87,6 +88,14 @@ export function reduceChat(state: ChatState, message: HostToChatView | LocalChat
       const streamed = findMessage(shown, message.messageId);
       if (streamed?.role !== 'assistant') return unchanged(state);
       const answer: AssistantMessage = { ...streamed, content: streamed.content + message.text };
+      return { state: { ...state, conversation: withMessage(shown, answer) }, change: { type: 'tokens', answer } };
+    }
+    case 'reasoning': {
+      // Shown like streamed text: the answer's view redraws its reasoning block on the next frame.
+      if (message.conversationId !== shown?.id) return unchanged(state);
+      const streamed = findMessage(shown, message.messageId);
+      if (streamed?.role !== 'assistant') return unchanged(state);
+      const answer: AssistantMessage = { ...streamed, reasoning: (streamed.reasoning ?? '') + message.text, ...(message.reasoningMs !== undefined ? { reasoningMs: message.reasoningMs } : {}) };
       return { state: { ...state, conversation: withMessage(shown, answer) }, change: { type: 'tokens', answer } };
     }
     case 'answerEnded': {
