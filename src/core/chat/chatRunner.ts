@@ -30,6 +30,8 @@ export interface ExchangeObserver {
   /** The prompt is built: what the model will see. */
   onInput?(answer: AssistantMessage): void;
   onToken(text: string, answer: AssistantMessage): void;
+  /** The answer settled (done, stopped or failed): a compare's two answers each end on their own. */
+  onEnd?(answer: AssistantMessage): void;
 }
 
 /** What one question's prompt is made of, gathered once: a compare sends the same ingredients to both models. */
@@ -182,6 +184,7 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
   } catch (error) {
     settleFailure(answer, error, signal);
   }
+  observer.onEnd?.(answer);
 }
 
 /**
@@ -198,6 +201,16 @@ export async function runCompareExchange(
   signal: AbortSignal,
 ): Promise<void> {
   const settings = conversation.settings;
+  const ended = new Set<AssistantMessage>();
+  const end = (answer: AssistantMessage) => {
+    if (ended.has(answer)) return;
+    ended.add(answer);
+    observer.onEnd?.(answer);
+  };
+  const fail = (answer: AssistantMessage, error: unknown) => {
+    settleFailure(answer, error, signal);
+    end(answer);
+  };
   const sides: (Side | undefined)[] = [];
   for (const [answer, model] of [
     [answers.a, settings.model],
@@ -206,7 +219,7 @@ export async function runCompareExchange(
     try {
       sides.push(resolveSide(answer, model, sources));
     } catch (error) {
-      settleFailure(answer, error, signal);
+      fail(answer, error);
       sides.push(undefined);
     }
   }
@@ -216,7 +229,7 @@ export async function runCompareExchange(
   try {
     ingredients = await gatherIngredients(conversation, answers.a.id, sources, signal);
   } catch (error) {
-    for (const side of ready) settleFailure(side.answer, error, signal);
+    for (const side of ready) fail(side.answer, error);
     return;
   }
   const inputs = await Promise.all(
@@ -225,7 +238,7 @@ export async function runCompareExchange(
         // Each side gets its own copy of the notes: warnings that arrive while streaming belong to one answer.
         return await inputFor(side, { ...ingredients, notes: [...ingredients.notes] }, settings, sources);
       } catch (error) {
-        settleFailure(side.answer, error, signal);
+        fail(side.answer, error);
         return undefined;
       }
     }),
@@ -236,9 +249,7 @@ export async function runCompareExchange(
       [built[0]!, built[1]!],
       [built[1]!, built[0]!],
     ] as const) {
-      input.notes.push(
-        `The compared models saw different history: ${other.model} left out ${other.droppedTurns} earlier turn${other.droppedTurns === 1 ? '' : 's'}, this one ${input.droppedTurns}, each to fit its context window.`,
-      );
+      input.notes.push(`The compared models saw different history: ${other.model} left out ${other.droppedTurns} earlier turn${other.droppedTurns === 1 ? '' : 's'}, this one ${input.droppedTurns}, each to fit its context window.`);
     }
   }
   await Promise.all(
@@ -250,6 +261,7 @@ export async function runCompareExchange(
       } catch (error) {
         settleFailure(side.answer, error, signal);
       }
+      end(side.answer);
     }),
   );
 }
