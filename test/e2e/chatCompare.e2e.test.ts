@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { type FrameLocator } from 'playwright-core';
 import { repoRoot } from '../support/codeServer.mjs';
 import { generateDecoderModel } from '../support/modelGenerator/index';
-import { openWorkbench, runCommand, screenshot, webviewFrame, type Workbench } from '../support/workbench';
+import { openChatwrightContainer, openWorkbench, runCommand, screenshot, webviewFrame, type Workbench } from '../support/workbench';
 import { scratchDir } from '../support/scratchDir';
 
 /**
@@ -89,16 +89,21 @@ describe('UI: compare two models side by side in code-server', { timeout: 300_00
 
   it('asks the engine model and the endpoint model one question and streams both answers side by side with their stats', async () => {
     const { page } = workbench;
-    // Only the editor panel: the one webview on the page, wide enough for two columns.
-    await runCommand(page, 'Chatwright: Open Chat in Editor');
-    const chat = webviewFrame(page);
-    await chat
+    // The chat in an editor panel, wide enough for two columns; the sidebar's view is closed so the panel is the one
+    // webview on screen.
+    await openChatwrightContainer(page);
+    await webviewFrame(page)
       .locator('#composer-input')
       .waitFor({ timeout: 90_000 })
       .catch(async (error: unknown) => {
         await screenshot(page, 'chat-compare-failed-open');
         throw error;
       });
+    await runCommand(page, 'Chatwright: Open Chat in Editor');
+    await page.locator('.tabs-container .tab.active').first().waitFor({ timeout: 30_000 });
+    await runCommand(page, 'View: Close Primary Side Bar');
+    const chat = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame');
+    await chat.locator('#composer-input').waitFor({ timeout: 60_000 });
     await showSettings(chat);
     await chat.locator(`#setting-model option[value="engine/${modelId}"]`).waitFor({ state: 'attached', timeout: 60_000 });
     await chat.locator('#setting-model').selectOption(`engine/${modelId}`);
@@ -114,6 +119,22 @@ describe('UI: compare two models side by side in code-server', { timeout: 300_00
     await input.fill('What does error E42 mean?');
     await input.press('Enter');
 
+    await answersCompared(chat).catch(async (error: unknown) => {
+      await screenshot(page, 'chat-compare-failed');
+      throw error;
+    });
+
+    await chat.locator('.compare-group').last().locator('.message.compared[data-slot="b"] [data-action="prefer"]').click();
+    const b = chat.locator('.compare-group').last().locator('.message.compared[data-slot="b"]');
+    await b.locator('.compare-preferred').waitFor({ timeout: 20_000 });
+    assert.equal(await b.locator('[data-action="prefer"]').getAttribute('aria-pressed'), 'true');
+    await page.mouse.move(5, 600);
+    await page.waitForTimeout(300);
+    await screenshot(page, 'chat-compare');
+  });
+
+  /** Both answers streamed and ended, each with its model and stats, in two columns, from the same messages. */
+  async function answersCompared(chat: FrameLocator): Promise<void> {
     const group = chat.locator('.compare-group').last();
     const a = group.locator('.message.compared[data-slot="a"]');
     const b = group.locator('.message.compared[data-slot="b"]');
@@ -138,14 +159,7 @@ describe('UI: compare two models side by side in code-server', { timeout: 300_00
     // The endpoint got exactly the messages the engine model did: the question, asked once.
     const sent = endpoint.requests.at(-1) as { messages: { role: string; content: string }[] };
     assert.deepEqual(sent.messages, [{ role: 'user', content: 'What does error E42 mean?' }]);
-
-    await b.locator('[data-action="prefer"]').click();
-    await b.locator('.compare-preferred').waitFor({ timeout: 20_000 });
-    assert.equal(await b.locator('[data-action="prefer"]').getAttribute('aria-pressed'), 'true');
-    await page.mouse.move(5, 600);
-    await page.waitForTimeout(300);
-    await screenshot(page, 'chat-compare');
-  });
+  }
 
   it('looks right in the light theme (screenshot)', async () => {
     const { page } = workbench;
