@@ -90,6 +90,8 @@ export type HostToChatView =
   /** What the model will see, once the prompt is built (before the first token). */
   | { type: 'answerInput'; conversationId: string; answer: AssistantMessage }
   | { type: 'tokens'; conversationId: string; messageId: string; text: string; sentAt: number; progress?: StreamProgress }
+  /** Reasoning streamed apart from the answer; `reasoningMs` comes once the thinking is over (with the answer's first text). */
+  | { type: 'reasoning'; conversationId: string; messageId: string; text: string; sentAt: number; reasoningMs?: number }
   /** Answers whose marks changed without new text (the preferred answer of a compare). */
   | { type: 'answersChanged'; conversationId: string; answers: AssistantMessage[] }
   | { type: 'answerEnded'; conversationId: string; answer: AssistantMessage }

@@ -3,6 +3,8 @@ import { ChatBackendError, statsFromTimings, type ChatBackend, type ChatBackendE
 export interface Script {
   /** The answer's pieces, streamed one per `delayMs`. A function sees the request (e.g. to echo the prompt). */
   tokens: string[] | ((request: ChatGenerateRequest) => string[]);
+  /** Reasoning pieces streamed before the answer, as a reasoning model's server sends `reasoning_content`. */
+  reasoning?: string[];
   delayMs?: number;
   /** Fail with this after `failAfter` tokens. */
   fail?: ChatBackendError;
@@ -30,6 +32,11 @@ export class ScriptedBackend implements ChatBackend {
     let firstTokenAt: number | undefined;
     const tokens = typeof this.script.tokens === 'function' ? this.script.tokens(request) : this.script.tokens;
     let sent = 0;
+    for (const thought of this.script.reasoning ?? []) {
+      if (signal.aborted) break;
+      firstTokenAt ??= performance.now();
+      onEvent({ type: 'reasoning', text: thought });
+    }
     for (const token of tokens) {
       if (signal.aborted) break;
       if (this.script.fail && sent === (this.script.failAfter ?? 0)) throw this.script.fail;

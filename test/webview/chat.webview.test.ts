@@ -165,6 +165,32 @@ describe('Chat webview (Chromium, mock messenger)', { timeout: 180_000 }, () => 
     await chat.close();
   });
 
+  it("folds a reasoning model's thinking above the answer: Thinking… while it streams, then how long, expandable, as inert text", async () => {
+    const chat = await opened();
+    const { page } = chat;
+    await chat.send({ type: 'answerStarted', conversationId: 'c-1', question: question('u-1', 'Why?'), answer: answer('a-1') });
+    const thinking = 'The user asks why.\n<img src=x onerror="window.pwned = \'reasoning\'"> **not bold**';
+    for (const piece of [thinking.slice(0, 10), thinking.slice(10)]) await chat.send({ type: 'reasoning', conversationId: 'c-1', messageId: 'a-1', text: piece, sentAt: Date.now() });
+    const block = page.locator('[data-message-id="a-1"] details.reasoning');
+    await until(page, `document.querySelector('[data-message-id="a-1"] .reasoning-text')?.textContent === ${JSON.stringify(thinking)}`);
+    assert.equal(await block.locator('summary').textContent(), 'Thinking…');
+    assert.equal(await block.getAttribute('open'), null, 'folded by default');
+    await block.locator('summary').click();
+    await chat.send({ type: 'reasoning', conversationId: 'c-1', messageId: 'a-1', text: '', sentAt: Date.now(), reasoningMs: 3200 });
+    await stream(chat, 'a-1', 'Because **it is**.', 3);
+    await page.locator('[data-message-id="a-1"] .message-body strong').waitFor();
+    assert.equal(await block.locator('summary').textContent(), 'Thought for 3 s');
+    assert.notEqual(await block.getAttribute('open'), null, 'stays open while the answer streams');
+    assert.equal((await page.locator('[data-message-id="a-1"] .message-body').textContent())?.trim(), 'Because it is.', 'the thinking is not in the answer');
+    assert.equal(await block.locator('img, strong').count(), 0, 'the thinking is plain text');
+    assert.equal(await page.evaluate(`document.querySelector('[data-message-id="a-1"] details.reasoning').nextElementSibling.classList.contains('message-body')`), true, 'right above the answer');
+    await chat.send({ type: 'answerEnded', conversationId: 'c-1', answer: answer('a-1', { status: 'done', content: 'Because **it is**.', reasoning: thinking, reasoningMs: 3200, stats }) });
+    await page.locator('#send-button').waitFor();
+    assert.equal(await block.locator('summary').textContent(), 'Thought for 3 s');
+    assert.equal(await page.evaluate('window.pwned'), undefined);
+    await chat.close();
+  });
+
   it('stops the answer with Escape from the composer', async () => {
     const chat = await opened();
     await chat.send({ type: 'answerStarted', conversationId: 'c-1', question: question('u-1', 'q'), answer: answer('a-1') });

@@ -70,6 +70,21 @@ describe('chat webview state (reducer of host messages)', () => {
     assert.equal(started.conversation?.messages[1]?.content, '', 'the earlier state is not mutated');
   });
 
+  it('appends streamed reasoning apart from the text, and takes how long it took when the thinking is over', () => {
+    const started = run(showing(), { type: 'answerStarted', conversationId: 'c-1', question, answer: answer() }).state;
+    const { state, change } = run(
+      started,
+      { type: 'reasoning', conversationId: 'c-1', messageId: 'a-1', text: 'Think', sentAt: 0 },
+      { type: 'reasoning', conversationId: 'c-1', messageId: 'a-1', text: 'ing.', sentAt: 0 },
+      { type: 'reasoning', conversationId: 'c-1', messageId: 'a-1', text: '', sentAt: 0, reasoningMs: 1500 },
+      { type: 'tokens', conversationId: 'c-1', messageId: 'a-1', text: 'Done.', sentAt: 0 },
+    );
+    const shown = state.conversation?.messages[1];
+    assert.ok(shown?.role === 'assistant');
+    assert.deepEqual({ reasoning: shown.reasoning, reasoningMs: shown.reasoningMs, content: shown.content }, { reasoning: 'Thinking.', reasoningMs: 1500, content: 'Done.' });
+    assert.equal(change?.type, 'tokens');
+  });
+
   it('keeps the streamed text when what the model saw arrives late, and takes the final answer whole', () => {
     const streamed = run(
       showing(),

@@ -30,6 +30,8 @@ export interface ExchangeObserver {
   /** The prompt is built: what the model will see. */
   onInput?(answer: AssistantMessage): void;
   onToken(text: string, answer: AssistantMessage): void;
+  /** Reasoning streamed apart from the answer (into `answer.reasoning`); `answer.reasoningMs` is set once it is over. */
+  onReasoning?(text: string, answer: AssistantMessage): void;
   /** The answer settled (done, stopped or failed): a compare's two answers each end on their own. */
   onEnd?(answer: AssistantMessage): void;
 }
@@ -138,6 +140,7 @@ async function streamAnswer(side: Side, input: ModelInput, settings: ChatSetting
     answer.status = 'stopped';
     return;
   }
+  let reasoningStartedAt: number | undefined;
   const stats = await side.backend.generate(
     {
       model: side.ref.model,
@@ -150,12 +153,21 @@ async function streamAnswer(side: Side, input: ModelInput, settings: ChatSetting
         if (!input.notes.includes(event.message)) input.notes.push(event.message);
         return;
       }
-      if (event.type !== 'token' || answer.status !== 'streaming') return;
+      if (answer.status !== 'streaming') return;
+      if (event.type === 'reasoning') {
+        reasoningStartedAt ??= Date.now();
+        answer.reasoning = (answer.reasoning ?? '') + event.text;
+        observer.onReasoning?.(event.text, answer);
+        return;
+      }
+      if (event.type !== 'token') return;
+      if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
       answer.content += event.text;
       observer.onToken(event.text, answer);
     },
     signal,
   );
+  if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
   answer.stats = stats;
   answer.status = stats.finishReason === 'cancelled' || signal.aborted ? 'stopped' : 'done';
 }
@@ -249,7 +261,9 @@ export async function runCompareExchange(
       [built[0]!, built[1]!],
       [built[1]!, built[0]!],
     ] as const) {
-      input.notes.push(`The compared models saw different history: ${other.model} left out ${other.droppedTurns} earlier turn${other.droppedTurns === 1 ? '' : 's'}, this one ${input.droppedTurns}, each to fit its context window.`);
+      input.notes.push(
+        `The compared models saw different history: ${other.model} left out ${other.droppedTurns} earlier turn${other.droppedTurns === 1 ? '' : 's'}, this one ${input.droppedTurns}, each to fit its context window.`,
+      );
     }
   }
   await Promise.all(

@@ -112,6 +112,8 @@ export interface AssistantMessage {
   input?: ModelInput;
   /** A reasoning model's thinking (`reasoning_content`, or `<think>` text), kept apart from the answer and shown folded. */
   reasoning?: string;
+  /** How long the model thought, from its first reasoning to its first answer text (or its end), in milliseconds. */
+  reasoningMs?: number;
   /**
    * One of the two answers of a compare: `group` is the question's message id, `slot` a for the conversation's model,
    * b for the compare model. Absent for a plain answer.

@@ -279,6 +279,10 @@ function parseMessage(value: unknown): ChatMessage | undefined {
     message.compare = { group: value.compare.group, slot: value.compare.slot };
     if (value.preferred === true) message.preferred = true;
   }
+  const reasoning = str(value.reasoning);
+  if (reasoning) message.reasoning = reasoning;
+  const reasoningMs = num(value.reasoningMs);
+  if (reasoningMs !== undefined && reasoningMs >= 0) message.reasoningMs = reasoningMs;
   return message;
 }
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { runCompareExchange, runExchange, type ChatSources } from '../../core/chat/chatRunner';
+import { runCompareExchange, runExchange, type ChatSources, type ExchangeObserver } from '../../core/chat/chatRunner';
 import { effectiveModel, findAssistant, newConversation, parseSettings, preferAnswer, settingsForNewConversation, startCompareExchange, startExchange } from '../../core/chat/conversation';
 import { ConversationStore } from '../../core/chat/conversationStore';
 import { conversationToMarkdown } from '../../core/chat/markdownExport';
@@ -184,6 +184,8 @@ export class ChatService implements vscode.Disposable {
     delete answer.error;
     delete answer.stats;
     delete answer.input;
+    delete answer.reasoning;
+    delete answer.reasoningMs;
     this.broadcast(id, { type: 'conversation', conversation });
     await this.generate(conversation, [answer.id]);
   }
@@ -208,12 +210,22 @@ export class ChatService implements vscode.Disposable {
     const controller = new AbortController();
     const id = conversation.id;
     // Tokens are batched per macrotask: a fast backend can emit many per millisecond, and each postMessage costs.
-    const streams = new Map(answers.map((answer) => [answer.id, { pending: '', tokens: 0, startedAt: Date.now(), firstTokenAt: undefined as number | undefined }]));
+    // Reasoning goes first: it came before the answer's text, and its end (`reasoningMs`) is sent once.
+    const streams = new Map(
+      answers.map((answer) => [answer.id, { answer, pending: '', pendingReasoning: '', reasoningEndSent: false, tokens: 0, startedAt: Date.now(), firstTokenAt: undefined as number | undefined }]),
+    );
     let flushScheduled = false;
     const flush = () => {
       flushScheduled = false;
       const now = Date.now();
       for (const [messageId, stream] of streams) {
+        const reasoningMs = stream.answer.reasoningMs;
+        const reasoningOver = reasoningMs !== undefined && !stream.reasoningEndSent;
+        if (stream.pendingReasoning || reasoningOver) {
+          stream.reasoningEndSent ||= reasoningOver;
+          this.broadcast(id, { type: 'reasoning', conversationId: id, messageId, text: stream.pendingReasoning, sentAt: now, ...(reasoningOver ? { reasoningMs } : {}) });
+          stream.pendingReasoning = '';
+        }
         if (!stream.pending) continue;
         const firstTokenAt = stream.firstTokenAt ?? now;
         const progress: StreamProgress = { completionTokens: stream.tokens, timeToFirstTokenMs: firstTokenAt - stream.startedAt, elapsedMs: now - stream.startedAt };
@@ -221,27 +233,35 @@ export class ChatService implements vscode.Disposable {
         stream.pending = '';
       }
     };
+    const scheduleFlush = () => {
+      if (flushScheduled) return;
+      flushScheduled = true;
+      setImmediate(flush);
+    };
     // The answers are produced with the models resolved now; the conversation keeps following the workspace's choice.
     const model = this.modelFor(conversation);
-    const observer = {
-      onInput: (a: AssistantMessage) => {
+    const observer: ExchangeObserver = {
+      onInput: (a) => {
         const stream = streams.get(a.id);
         if (stream) stream.startedAt = Date.now();
         this.broadcast(id, { type: 'answerInput', conversationId: id, answer: { ...a, content: '' } });
       },
-      onToken: (text: string, a: AssistantMessage) => {
+      onToken: (text, a) => {
         const stream = streams.get(a.id);
         if (!stream) return;
         stream.pending += text;
         stream.tokens++;
         stream.firstTokenAt ??= Date.now();
-        if (!flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flush);
-        }
+        scheduleFlush();
+      },
+      onReasoning: (text, a) => {
+        const stream = streams.get(a.id);
+        if (!stream) return;
+        stream.pendingReasoning += text;
+        scheduleFlush();
       },
       // Each answer of a compare ends on its own: its end is sent as soon as it settles, the other still streaming.
-      onEnd: (a: AssistantMessage) => {
+      onEnd: (a) => {
         flush();
         if (a.status === 'error') this.ctx.log.warn(`Chat answer failed (${a.error?.code}): ${a.error?.message}`);
         this.broadcast(id, { type: 'answerEnded', conversationId: id, answer: { ...a } });

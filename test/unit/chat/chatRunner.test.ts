@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChatBackendError } from '../../../src/core/chat/backend';
 import { runExchange, type ChatSources } from '../../../src/core/chat/chatRunner';
-import { newConversation, startExchange } from '../../../src/core/chat/conversation';
+import { newConversation, parseConversation, startExchange } from '../../../src/core/chat/conversation';
 import { defaultChatSettings, type ChatSettings } from '../../../src/core/chat/chatTypes';
 import { ScriptedBackend } from '../../support/scriptedBackend';
 
@@ -23,6 +23,26 @@ describe('runExchange', () => {
     assert.equal(answer.status, 'done');
     assert.equal(answer.stats?.completionTokens, 4);
     assert.deepEqual(backend.requests[0]!.messages, [{ role: 'user', content: 'How do I install?' }]);
+  });
+
+  it("keeps a reasoning model's thinking apart from the answer, with how long it took", async () => {
+    const backend = new ScriptedBackend('scripted', { reasoning: ['The user ', 'asks.'], tokens: ['An', 'swer'] });
+    const { conversation, answer } = conversationWith({});
+    const seen: string[] = [];
+    await runExchange(
+      conversation,
+      answer,
+      { backend: () => backend },
+      { onToken: (t) => seen.push(`token:${t}`), onReasoning: (t, a) => seen.push(`reasoning:${t}:${a.reasoningMs === undefined ? 'thinking' : 'over'}`) },
+      new AbortController().signal,
+    );
+    assert.deepEqual(seen, ['reasoning:The user :thinking', 'reasoning:asks.:thinking', 'token:An', 'token:swer']);
+    assert.equal(answer.content, 'Answer');
+    assert.equal(answer.reasoning, 'The user asks.');
+    assert.equal(typeof answer.reasoningMs, 'number');
+    const reloaded = parseConversation(JSON.parse(JSON.stringify(conversation)));
+    const kept = reloaded?.messages.at(-1);
+    assert.equal(kept?.role === 'assistant' && kept.reasoning, 'The user asks.', 'kept in the conversation file');
   });
 
   it('stops mid-stream when aborted and keeps what came', async () => {

@@ -4,6 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ChatBackendError, type ChatBackendEvent } from '../../../src/core/chat/backend';
 import { OpenAiCompatibleBackend } from '../../../src/core/chat/openAiCompatibleBackend';
+import { standInTokenCount, startAwkwardOpenAiServer, type AwkwardOpenAiServer, type RefusalStyle } from '../../support/awkwardOpenAiServer';
 
 let server: Server;
 let baseUrl: string;
@@ -271,5 +272,236 @@ describe('OpenAiCompatibleBackend over plain http', () => {
     }
     assert.ok(new OpenAiCompatibleBackend({ id: 'x', label: 'x', baseUrl: 'http://example.com/v1' }).insecureTransport);
     assert.ok(new OpenAiCompatibleBackend({ id: 'x', label: 'x', baseUrl: 'http://localhost.example.com/v1' }).insecureTransport);
+  });
+});
+
+/** The chat backend against a server that is awkward on purpose, one behaviour at a time. */
+describe('OpenAiCompatibleBackend against an awkward server', () => {
+  let awkward: AwkwardOpenAiServer;
+  before(async () => (awkward = await startAwkwardOpenAiServer()));
+  after(() => awkward.close());
+
+  const ask = async (
+    options: {
+      model?: string;
+      maxTokens?: number;
+      prompt?: string;
+      apiKey?: string;
+      firstByteTimeoutMs?: number;
+      signal?: AbortSignal;
+      topP?: number;
+      seed?: number;
+      onEvent?: (e: ChatBackendEvent) => void;
+    } = {},
+  ) => {
+    const backend = new OpenAiCompatibleBackend({
+      id: 'awkward',
+      label: 'Awkward',
+      baseUrl: awkward.url,
+      ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+      ...(options.firstByteTimeoutMs !== undefined ? { firstByteTimeoutMs: options.firstByteTimeoutMs } : {}),
+    });
+    const events: ChatBackendEvent[] = [];
+    const stats = await backend.generate(
+      {
+        model: options.model ?? 'awkward-small',
+        messages: [{ role: 'user', content: options.prompt ?? 'say hello to the world' }],
+        options: { temperature: 0, maxTokens: options.maxTokens ?? 16, ...(options.topP !== undefined ? { topP: options.topP } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) },
+      },
+      (e) => {
+        events.push(e);
+        options.onEvent?.(e);
+      },
+      options.signal ?? new AbortController().signal,
+    );
+    return {
+      stats,
+      events,
+      text: events.flatMap((e) => (e.type === 'token' ? [e.text] : [])).join(''),
+      reasoning: events.flatMap((e) => (e.type === 'reasoning' ? [e.text] : [])).join(''),
+      warnings: events.flatMap((e) => (e.type === 'warning' ? [e] : [])),
+    };
+  };
+  const lastChatBody = () => awkward.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)?.body ?? {};
+
+  it('takes an answer whose stream just ends without [DONE]', async () => {
+    awkward.behave({ noDone: true });
+    const { text, stats } = await ask();
+    assert.equal(text, 'Hello, world.');
+    assert.equal(stats.finishReason, 'stop');
+  });
+
+  it('ignores keep-alive comments between chunks', async () => {
+    awkward.behave({ keepAlives: true, answer: ['a', 'b', 'c'] });
+    const { text, stats } = await ask();
+    assert.equal(text, 'abc');
+    assert.equal(stats.completionTokens, 3);
+  });
+
+  it('reports the usage chunk: prompt and completion tokens as the server counted them', async () => {
+    awkward.behave({ answer: ['one', ' two'] });
+    const { stats } = await ask({ prompt: 'five words in this prompt' });
+    assert.equal(stats.promptTokens, standInTokenCount('five words in this prompt'));
+    assert.equal(stats.completionTokens, 2);
+    assert.deepEqual(lastChatBody().stream_options, { include_usage: true });
+  });
+
+  it("fails with the server's own message when an error event arrives mid-stream, after the text streamed so far", async () => {
+    awkward.behave({ errorAfterChunks: 2 });
+    const streamed: string[] = [];
+    await assert.rejects(
+      ask({ onEvent: (e) => e.type === 'token' && streamed.push(e.text) }),
+      (error: unknown) => error instanceof ChatBackendError && error.code === 'engine-failure' && /CUDA out of memory while decoding/.test(error.message),
+    );
+    assert.deepEqual(streamed, ['Hello', ', ']);
+  });
+
+  for (const field of ['reasoning_content', 'reasoning'] as const) {
+    it(`streams delta.${field} as reasoning, apart from the answer`, async () => {
+      awkward.behave({ reasoning: { field, pieces: ['The user ', 'greets.'] }, answer: ['Hi', '!'] });
+      const { text, reasoning, events, stats } = await ask();
+      assert.equal(reasoning, 'The user greets.');
+      assert.equal(text, 'Hi!');
+      assert.deepEqual(
+        events.filter((e) => e.type === 'reasoning' || e.type === 'token').map((e) => e.type),
+        ['reasoning', 'reasoning', 'token', 'token'],
+      );
+      assert.equal(stats.completionTokens, 4);
+    });
+  }
+
+  it('reads a whole JSON answer (with its reasoning) from a server that does not stream', async () => {
+    awkward.behave({ nonStreaming: true, reasoning: { field: 'reasoning_content', pieces: ['Thinking.'] }, answer: ['Whole', ' answer.'] });
+    const { text, reasoning, stats } = await ask();
+    assert.equal(text, 'Whole answer.');
+    assert.equal(reasoning, 'Thinking.');
+    assert.equal(stats.completionTokens, 3);
+  });
+
+  it('waits for a slow first token: the timeout covers only the start of the answer', async () => {
+    awkward.behave({ firstTokenDelayMs: 300, answer: ['late'] });
+    const { text } = await ask({ firstByteTimeoutMs: 50 });
+    assert.equal(text, 'late');
+  });
+
+  it('gives up on a server that sends nothing at all within the first-byte timeout, saying so', async () => {
+    awkward.behave({ headersDelayMs: 1000 });
+    await assert.rejects(
+      ask({ firstByteTimeoutMs: 50 }),
+      (error: unknown) => error instanceof ChatBackendError && error.code === 'backend-unavailable' && /did not start answering/.test(error.message),
+    );
+  });
+
+  const refusals: { name: string; style: RefusalStyle }[] = [
+    { name: 'seed', style: 'openai' },
+    { name: 'stream_options', style: 'vllm' },
+    { name: 'top_p', style: 'tgi' },
+  ];
+  for (const refusal of refusals) {
+    it(`retries once without a parameter the server refuses (${refusal.name}, ${refusal.style} wording) and says which`, async () => {
+      awkward.behave({ rejectParameter: refusal });
+      const before = awkward.requests.length;
+      const { text, warnings, stats } = await ask({ seed: 7, topP: 0.9 });
+      assert.equal(text, 'Hello, world.');
+      const sent = awkward.requests.slice(before).map((r) => r.body ?? {});
+      assert.equal(sent.length, 2);
+      assert.ok(refusal.name in sent[0]! && !(refusal.name in sent[1]!));
+      assert.equal(warnings.length, 1);
+      assert.equal(warnings[0]!.code, 'parameter-dropped');
+      assert.ok(warnings[0]!.message.includes(`\`${refusal.name}\``), warnings[0]!.message);
+      // Without `stream_options` there is no usage chunk: the streamed pieces are counted.
+      assert.equal(stats.completionTokens, 4);
+    });
+  }
+
+  for (const style of ['openai', 'vllm'] as const) {
+    it(`lowers max_tokens to what the context leaves when the prompt fits (${style} wording), and says so`, async () => {
+      awkward.behave({ contextLength: { tokens: 100, style } });
+      const prompt = 'word '.repeat(40).trim();
+      const before = awkward.requests.length;
+      const { text, warnings } = await ask({ prompt, maxTokens: 500 });
+      assert.equal(text, 'Hello, world.');
+      const sent = awkward.requests.slice(before).map((r) => r.body ?? {});
+      assert.deepEqual(
+        sent.map((b) => b.max_tokens),
+        [500, 60],
+      );
+      assert.equal(warnings[0]?.code, 'max-tokens-reduced');
+      assert.match(warnings[0].message, /100 tokens.*40.*60 tokens instead of 500/);
+    });
+  }
+
+  for (const style of ['openai', 'llama.cpp'] as const) {
+    it(`says the conversation is too long, and what to do, when the prompt alone exceeds the context (${style} wording)`, async () => {
+      awkward.behave({ contextLength: { tokens: 20, style } });
+      const before = awkward.requests.length;
+      await assert.rejects(
+        ask({ prompt: 'word '.repeat(30).trim(), maxTokens: 10 }),
+        (error: unknown) =>
+          error instanceof ChatBackendError && error.code === 'context-too-long' && /30 tokens/.test(error.message) && /Shorten it/.test(error.message) && /few-shot/.test(error.message),
+      );
+      assert.equal(awkward.requests.length - before, 1);
+    });
+  }
+
+  it('stops on cancel mid-stream: finish reason cancelled, and the server sees the connection closed', async () => {
+    awkward.behave({ endless: true, chunkDelayMs: 5, answer: ['tick '] });
+    const controller = new AbortController();
+    const closed = awkward.nextChatClose();
+    const { stats, text } = await ask({ maxTokens: 100_000, signal: controller.signal, onEvent: (e) => e.type === 'token' && controller.abort() });
+    assert.equal(stats.finishReason, 'cancelled');
+    assert.equal(text, 'tick ');
+    assert.deepEqual(await closed, { early: true });
+  });
+
+  it('sends the API key as a Bearer token, and no Authorization header without a key', async () => {
+    awkward.behave({});
+    await ask({ apiKey: 'sk-test' });
+    assert.equal(awkward.requests.at(-1)?.headers.authorization, 'Bearer sk-test');
+    await ask();
+    assert.equal(awkward.requests.at(-1)?.headers.authorization, undefined);
+    assert.ok(!Object.keys(awkward.requests.at(-1)!.headers).some((h) => h.startsWith('x-stainless')));
+  });
+
+  it('says to set the API key when the server refuses it (401)', async () => {
+    awkward.behave({ apiKey: 'right' });
+    await assert.rejects(ask({ apiKey: 'wrong' }), (error: unknown) => error instanceof ChatBackendError && /401/.test(error.message) && /Chatwright: Set Endpoint API Key/.test(error.message));
+    const backend = new OpenAiCompatibleBackend({ id: 'awkward', label: 'Awkward', baseUrl: awkward.url, apiKey: 'wrong' });
+    await assert.rejects(backend.fetchModels(), (error: unknown) => error instanceof ChatBackendError && /Set Endpoint API Key/.test(error.message));
+    assert.deepEqual(await backend.listModels(), []);
+  });
+
+  it('names the models the server has when the one asked for is missing', async () => {
+    awkward.behave({});
+    await assert.rejects(
+      ask({ model: 'gone' }),
+      (error: unknown) => error instanceof ChatBackendError && error.code === 'model-missing' && /"gone"/.test(error.message) && /awkward-small, awkward-big/.test(error.message),
+    );
+  });
+
+  it('does not send the API key after a redirect, to another origin or anywhere', async () => {
+    const elsewhere = await startAwkwardOpenAiServer();
+    try {
+      awkward.behave({ redirectTo: elsewhere.origin });
+      await assert.rejects(ask({ apiKey: 'sk-secret' }), (error: unknown) => error instanceof ChatBackendError && /redirect/.test(error.message) && error.message.includes(elsewhere.origin));
+      const backend = new OpenAiCompatibleBackend({ id: 'awkward', label: 'Awkward', baseUrl: awkward.url, apiKey: 'sk-secret' });
+      assert.deepEqual(await backend.listModels(), []);
+      assert.equal(elsewhere.requests.length, 0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('names the URL when the connection is refused', async () => {
+    const closed = await startAwkwardOpenAiServer();
+    await closed.close();
+    const backend = new OpenAiCompatibleBackend({ id: 'x', label: 'Gone', baseUrl: closed.url });
+    await assert.rejects(
+      backend.generate({ model: 'm', messages: [], options: { temperature: 0, maxTokens: 3 } }, () => undefined, new AbortController().signal),
+      (error: unknown) => {
+        return error instanceof ChatBackendError && error.code === 'backend-unavailable' && error.message.includes(closed.url) && /ECONNREFUSED/.test(error.message);
+      },
+    );
+    await assert.rejects(backend.fetchModels(), (error: unknown) => error instanceof ChatBackendError && error.code === 'backend-unavailable');
   });
 });

@@ -93,7 +93,8 @@ export function reduceChat(state: ChatState, message: HostToChatView | LocalChat
     case 'answerInput': {
       if (message.conversationId !== shown?.id) return unchanged(state);
       const streamed = findMessage(shown, message.answer.id);
-      const answer: AssistantMessage = streamed?.role === 'assistant' ? { ...message.answer, content: streamed.content } : message.answer;
+      const answer: AssistantMessage =
+        streamed?.role === 'assistant' ? { ...message.answer, content: streamed.content, ...(streamed.reasoning !== undefined ? { reasoning: streamed.reasoning } : {}) } : message.answer;
       return { state: { ...state, conversation: withMessage(shown, answer) }, change: { type: 'answerUpdated', answer } };
     }
     case 'tokens': {
@@ -107,6 +108,14 @@ export function reduceChat(state: ChatState, message: HostToChatView | LocalChat
       if (message.conversationId !== shown?.id) return unchanged(state);
       const conversation = message.answers.reduce(withMessage, shown);
       return { state: { ...state, conversation }, change: { type: 'answersUpdated', answers: message.answers } };
+    }
+    case 'reasoning': {
+      // Shown like streamed text: the answer's view redraws its reasoning block on the next frame.
+      if (message.conversationId !== shown?.id) return unchanged(state);
+      const streamed = findMessage(shown, message.messageId);
+      if (streamed?.role !== 'assistant') return unchanged(state);
+      const answer: AssistantMessage = { ...streamed, reasoning: (streamed.reasoning ?? '') + message.text, ...(message.reasoningMs !== undefined ? { reasoningMs: message.reasoningMs } : {}) };
+      return { state: { ...state, conversation: withMessage(shown, answer) }, change: { type: 'tokens', answer } };
     }
     case 'answerEnded': {
       if (message.conversationId !== shown?.id) return unchanged(state);

@@ -143,6 +143,32 @@ export class MessageView {
     this.renderFooter();
   }
 
+  /** A reasoning model's thinking, folded above the answer; made once, so that opening it survives the stream. */
+  private reasoningBlock: { details: HTMLDetailsElement; summary: HTMLElement; text: HTMLElement } | undefined;
+
+  /** Shows the thinking as plain text (inert: nothing in it is markup), "Thinking…" while it streams. */
+  private renderReasoning(): void {
+    const message = this.message;
+    if (message.role !== 'assistant' || !message.reasoning) {
+      // A retried answer starts without the thinking of the one it replaces.
+      this.reasoningBlock?.details.remove();
+      this.reasoningBlock = undefined;
+      return;
+    }
+    if (!this.reasoningBlock) {
+      const summary = element('summary', {});
+      const text = element('div', { class: 'reasoning-text' });
+      const details = element('details', { class: 'reasoning' }, summary, text);
+      this.body.before(details);
+      this.reasoningBlock = { details, summary, text };
+    }
+    const thinking = message.status === 'streaming' && message.reasoningMs === undefined;
+    const label = thinking ? 'Thinking…' : message.reasoningMs !== undefined ? `Thought for ${Math.max(1, Math.round(message.reasoningMs / 1000))} s` : 'Thought';
+    if (this.reasoningBlock.summary.textContent !== label) this.reasoningBlock.summary.textContent = label;
+    this.reasoningBlock.details.classList.toggle('thinking', thinking);
+    this.reasoningBlock.text.textContent = message.reasoning;
+  }
+
   get id(): string {
     return this.message.id;
   }
@@ -152,6 +178,7 @@ export class MessageView {
   }
 
   private showPlain(): void {
+    this.renderReasoning();
     this.body.textContent = this.message.content;
     this.rendered = this.message.role === 'user';
     this.body.classList.toggle('plain', this.message.role === 'user');
@@ -168,6 +195,7 @@ export class MessageView {
   renderBody(): void {
     const message = this.message;
     if (message.role === 'user') return;
+    this.renderReasoning();
     if (message.status === 'streaming') {
       this.streaming ??= new StreamingMarkdown(this.body, () => this.renderOptions());
       this.streaming.update(message.content, element('span', { class: 'cursor', 'aria-hidden': 'true' }));
