@@ -176,6 +176,23 @@ describe('runCompareExchange', () => {
     assert.ok(b.content.length > 0 && b.content.length < tokens.join('').length, b.content);
   });
 
+  it("keeps each side's reasoning with its own answer", async () => {
+    const left = new ScriptedBackend('left', { tokens: ['l'], reasoning: ['thinking ', 'left'], delayMs: 2 });
+    const right = new ScriptedBackend('right', { tokens: ['r'], delayMs: 2 });
+    const c = comparing();
+    const { a, b } = startCompareExchange(c, 'Q', 'left/tiny', 'right/tiny');
+    const reasoned: string[] = [];
+    await runCompareExchange(
+      c,
+      { a, b },
+      { backend: (id) => (id === 'left' ? left : right) },
+      { onToken: () => undefined, onReasoning: (_t, answer) => reasoned.push(answer.id) },
+      new AbortController().signal,
+    );
+    assert.deepEqual([a.reasoning, a.content, b.reasoning, b.content], ['thinking left', 'l', undefined, 'r']);
+    assert.deepEqual(reasoned, [a.id, a.id]);
+  });
+
   it('answers on the side whose backend exists and reports the missing one on its own side', async () => {
     const left = new ScriptedBackend('left', { tokens: ['ok'] });
     const c = comparing({ compareModel: 'gone/model' });
