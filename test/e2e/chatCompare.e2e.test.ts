@@ -99,9 +99,11 @@ describe('UI: compare two models side by side in code-server', { timeout: 300_00
         await screenshot(page, 'chat-compare-failed-open');
         throw error;
       });
+    // The sidebar closes first: a panel just opened takes the keyboard focus, and F1 would reach its webview, not the
+    // workbench's palette.
+    await runCommand(page, 'View: Close Primary Side Bar');
     await runCommand(page, 'Chatwright: Open Chat in Editor');
     await page.locator('.tabs-container .tab.active').first().waitFor({ timeout: 30_000 });
-    await runCommand(page, 'View: Close Primary Side Bar');
     const chat = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame');
     await chat.locator('#composer-input').waitFor({ timeout: 60_000 });
     await showSettings(chat);
