@@ -167,7 +167,9 @@ describe('UI: compare two models side by side in code-server', { timeout: 300_00
     const { page } = workbench;
     await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
     await page.locator('.monaco-workbench.vs').waitFor({ timeout: 30_000 });
-    // The webview follows with the new theme variables.
+    // The webview follows with the new theme variables; the picture is of the compared answers, or none.
+    const chat = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame');
+    await chat.locator('.compare-group .message.compared[data-slot="b"] .compare-preferred').waitFor({ timeout: 10_000 });
     await page.waitForTimeout(2000);
     await screenshot(page, 'chat-compare-light');
   });
