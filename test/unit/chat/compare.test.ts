@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ChatBackendError } from '../../../src/core/chat/backend';
 import { runCompareExchange, runExchange, type ChatSources } from '../../../src/core/chat/chatRunner';
 import { compareGroup, historyBefore, newConversation, parseConversation, preferAnswer, settingsForNewConversation, startCompareExchange, startExchange } from '../../../src/core/chat/conversation';
+import { exchangeToDatasetRow } from '../../../src/core/chat/datasetRow';
 import { conversationToMarkdown } from '../../../src/core/chat/markdownExport';
 import { defaultChatSettings, type AssistantMessage, type ChatSettings } from '../../../src/core/chat/chatTypes';
 import { ScriptedBackend } from '../../support/scriptedBackend';
@@ -103,6 +104,17 @@ describe('compare: conversation history', () => {
 
     const damaged = parseConversation({ ...old, messages: [old.messages[0], { ...old.messages[1], compare: { group: '../x y', slot: 'c' }, preferred: true }] });
     assert.deepEqual(damaged?.messages[1], old.messages[1], 'a damaged compare mark is dropped; the answer stays a plain one');
+  });
+
+  it("adds side b's exchange to a dataset without side a's answer to the same question", () => {
+    const c = comparing();
+    const { a, b } = startCompareExchange(c, 'Q1', 'left/tiny', 'right/tiny');
+    settle(a, 'A says');
+    settle(b, 'B says');
+    assert.deepEqual(exchangeToDatasetRow(c, b.id).messages, [
+      { role: 'user', content: 'Q1' },
+      { role: 'assistant', content: 'B says' },
+    ]);
   });
 
   it('starts a new conversation without the last one’s compare model', () => {
