@@ -140,36 +140,44 @@ async function streamAnswer(side: Side, input: ModelInput, settings: ChatSetting
     answer.status = 'stopped';
     return;
   }
+  // When the model started thinking: an answer stopped or failed mid-thought still says how long it thought.
   let reasoningStartedAt: number | undefined;
-  const stats = await side.backend.generate(
-    {
-      model: side.ref.model,
-      messages: input.messages.map((m) => ({ role: m.role as 'system' | 'user' | 'assistant', content: m.content })),
-      options: { temperature: settings.temperature, maxTokens: settings.maxTokens },
-    },
-    (event) => {
-      if (event.type === 'warning') {
-        // The answer's notes are what the chat shows about how it was made (sent with the finished answer).
-        if (!input.notes.includes(event.message)) input.notes.push(event.message);
-        return;
-      }
-      if (answer.status !== 'streaming') return;
-      if (event.type === 'reasoning') {
-        reasoningStartedAt ??= Date.now();
-        answer.reasoning = (answer.reasoning ?? '') + event.text;
-        observer.onReasoning?.(event.text, answer);
-        return;
-      }
-      if (event.type !== 'token') return;
-      if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
-      answer.content += event.text;
-      observer.onToken(event.text, answer);
-    },
-    signal,
-  );
-  if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
-  answer.stats = stats;
-  answer.status = stats.finishReason === 'cancelled' || signal.aborted ? 'stopped' : 'done';
+  const endThinking = () => {
+    if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
+  };
+  try {
+    const stats = await side.backend.generate(
+      {
+        model: side.ref.model,
+        messages: input.messages.map((m) => ({ role: m.role as 'system' | 'user' | 'assistant', content: m.content })),
+        options: { temperature: settings.temperature, maxTokens: settings.maxTokens },
+      },
+      (event) => {
+        if (event.type === 'warning') {
+          // The answer's notes are what the chat shows about how it was made (sent with the finished answer).
+          if (!input.notes.includes(event.message)) input.notes.push(event.message);
+          return;
+        }
+        if (answer.status !== 'streaming') return;
+        if (event.type === 'reasoning') {
+          reasoningStartedAt ??= Date.now();
+          answer.reasoning = (answer.reasoning ?? '') + event.text;
+          observer.onReasoning?.(event.text, answer);
+          return;
+        }
+        if (event.type !== 'token') return;
+        endThinking();
+        answer.content += event.text;
+        observer.onToken(event.text, answer);
+      },
+      signal,
+    );
+    endThinking();
+    answer.stats = stats;
+    answer.status = stats.finishReason === 'cancelled' || signal.aborted ? 'stopped' : 'done';
+  } finally {
+    endThinking();
+  }
 }
 
 /** Records how an answer failed: stopped when the user stopped it, else the error with its code. */

@@ -80,3 +80,73 @@ export function endpointApiKey(endpoint: ChatEndpointSetting, stored: string | u
   const fromEnvironment = endpoint.apiKeyEnvironmentVariable ? env[endpoint.apiKeyEnvironmentVariable] : undefined;
   return fromEnvironment || undefined;
 }
+
+/** A URL typed into "Add Chat Endpoint…", checked: the base URL to store, or why not, and what the user should know. */
+export type EndpointUrlCheck = { ok: true; baseUrl: string; origin: string; warning?: string } | { ok: false; error: string };
+
+const loopbackHost = /^(localhost|.+\.localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)$/i;
+
+export function checkEndpointUrl(input: string): EndpointUrlCheck {
+  const text = input.trim();
+  if (!text) return { ok: false, error: 'Enter the base URL of the server, e.g. http://localhost:8000/v1.' };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { ok: false, error: `"${text}" is not a URL. Enter one such as http://localhost:8000/v1.` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, error: `Only http and https endpoints are supported, not ${url.protocol.replace(/:$/, '')}.` };
+  if (url.username || url.password) return { ok: false, error: 'Leave the credentials out of the URL: the API key is asked next and kept in secret storage.' };
+  if (url.search || url.hash) return { ok: false, error: 'The base URL has no query or fragment: it ends before /chat/completions, e.g. http://localhost:8000/v1.' };
+  const baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, '').replace(/\/chat\/completions$/, '')}`;
+  const warning =
+    url.protocol === 'http:' && !loopbackHost.test(url.hostname)
+      ? `Plain http to ${url.host}: the conversation and the API key travel unencrypted. Prefer https for a server on another machine.`
+      : undefined;
+  return { ok: true, baseUrl, origin: url.origin, ...(warning ? { warning } : {}) };
+}
+
+/** An id for a new endpoint from its label (or host), unique among `taken`: `gpu-box`, `gpu-box-2`… */
+export function suggestEndpointId(label: string, taken: readonly string[]): string {
+  const stem =
+    label
+      .toLowerCase()
+      .replace(/[^\w.-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '')
+      .slice(0, 56) || 'endpoint';
+  if (!taken.includes(stem)) return stem;
+  for (let n = 2; ; n++) if (!taken.includes(`${stem}-${n}`)) return `${stem}-${n}`;
+}
+
+/** The ids of the entries of a raw `chatwright.chat.endpoints` value (malformed entries have none). */
+export function endpointIdsIn(value: unknown): string[] {
+  return Array.isArray(value)
+    ? value.flatMap((entry: unknown) => (typeof entry === 'object' && entry !== null && typeof (entry as { id?: unknown }).id === 'string' ? [(entry as { id: string }).id] : []))
+    : [];
+}
+
+export interface NewEndpointEntry {
+  id: string;
+  label: string;
+  baseUrl: string;
+}
+
+/**
+ * The user's endpoint list with `entry` appended. Every other entry is kept as it was (even one this version cannot
+ * read). An entry with the same id is replaced in place only when `replace` says so; otherwise this throws.
+ */
+export function withEndpointAdded(current: unknown, entry: NewEndpointEntry, options: { replace: boolean }): unknown[] {
+  if (!/^[\w.-]{1,64}$/.test(entry.id)) throw new Error(`"${entry.id}" cannot be an endpoint id: use 1-64 letters, digits, '.', '-' or '_'.`);
+  const list: unknown[] = Array.isArray(current) ? [...(current as unknown[])] : [];
+  const at = list.findIndex((e) => typeof e === 'object' && e !== null && (e as { id?: unknown }).id === entry.id);
+  const fresh = { id: entry.id, label: entry.label, baseUrl: entry.baseUrl };
+  if (at < 0) return [...list, fresh];
+  if (!options.replace) throw new Error(`An endpoint with the id "${entry.id}" exists already.`);
+  list[at] = fresh;
+  return list;
+}
+
+/** The user's endpoint list without the entry `id` (the others kept as they were). */
+export function withEndpointRemoved(current: unknown, id: string): unknown[] {
+  return Array.isArray(current) ? (current as unknown[]).filter((e) => !(typeof e === 'object' && e !== null && (e as { id?: unknown }).id === id)) : [];
+}

@@ -8,6 +8,7 @@ import { BackendRegistry } from './backendRegistry';
 import { ChatPanels } from './chatPanels';
 import { ChatService } from './chatService';
 import { ChatViewProvider } from './chatViewProvider';
+import { EndpointCommands } from './endpointCommands';
 import { EndpointKeys } from './endpointKeys';
 import { type ChatWorkspaceInfo } from './chatWebview';
 import { EngineChatBackend } from './engineBackend';
@@ -43,6 +44,7 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
   ctx.own(deps.modelSelection.onDidChange(() => backends.invalidate()));
 
   const endpointKeys = new EndpointKeys(ctx);
+  const endpointCommands = new EndpointCommands(ctx, endpointKeys);
   let endpointRegistrations: vscode.Disposable[] = [];
   let endpointGeneration = 0;
   const registerEndpoints = async (): Promise<void> => {
@@ -95,6 +97,8 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
       panels.open(view.activeConversationId);
     },
     'chatwright.chat.setEndpointApiKey': (endpointId?: unknown) => endpointKeys.prompt(endpointId),
+    'chatwright.chat.addEndpoint': (request?: unknown) => endpointCommands.add(request),
+    'chatwright.chat.removeEndpoint': (endpointId?: unknown) => endpointCommands.remove(endpointId),
     // The prompt preview's "Try in Chat": a new conversation in an editor panel, with this template selected.
     'chatwright.chat.tryTemplate': async (uri?: unknown) => {
       const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;

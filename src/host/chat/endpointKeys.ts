@@ -34,7 +34,7 @@ export class EndpointKeys {
   async prompt(endpointId?: unknown): Promise<void> {
     const endpoints = this.ctx.config.chatEndpoints;
     if (endpoints.length === 0) {
-      void vscode.window.showInformationMessage('Chatwright: no chat endpoint is configured. Add one to `chatwright.chat.endpoints` in your settings first.');
+      void vscode.window.showInformationMessage('Chatwright: no chat endpoint is configured. Add one with "Chatwright: Add Chat Endpoint…" first.');
       return;
     }
     const endpoint =

@@ -45,6 +45,15 @@ describe('runExchange', () => {
     assert.equal(kept?.role === 'assistant' && kept.reasoning, 'The user asks.', 'kept in the conversation file');
   });
 
+  it('says how long the model thought even when the answer fails mid-thought', async () => {
+    const backend = new ScriptedBackend('scripted', { reasoning: ['Hmm'], tokens: ['never'], fail: new ChatBackendError('engine-failure', 'worker crashed'), failAfter: 0 });
+    const { conversation, answer } = conversationWith({});
+    await runExchange(conversation, answer, { backend: () => backend }, { onToken: () => undefined }, new AbortController().signal);
+    assert.equal(answer.status, 'error');
+    assert.equal(answer.reasoning, 'Hmm');
+    assert.equal(typeof answer.reasoningMs, 'number');
+  });
+
   it('stops mid-stream when aborted and keeps what came', async () => {
     const backend = new ScriptedBackend('scripted', { tokens: ['a', 'b', 'c', 'd', 'e', 'f'], delayMs: 5 });
     const { conversation, answer } = conversationWith({});

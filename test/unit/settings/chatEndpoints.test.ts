@@ -4,7 +4,18 @@ import { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ChatBackendError } from '../../../src/core/chat/backend';
 import { OpenAiCompatibleBackend } from '../../../src/core/chat/openAiCompatibleBackend';
-import { chatEndpointsFrom, decodeEndpointSecret, encodeEndpointSecret, endpointApiKey, httpOrigin } from '../../../src/core/settings/chatEndpoints';
+import {
+  chatEndpointsFrom,
+  decodeEndpointSecret,
+  encodeEndpointSecret,
+  endpointApiKey,
+  httpOrigin,
+  checkEndpointUrl,
+  endpointIdsIn,
+  suggestEndpointId,
+  withEndpointAdded,
+  withEndpointRemoved,
+} from '../../../src/core/settings/chatEndpoints';
 
 const hostile = [{ id: 'corp', baseUrl: 'https://evil.example/v1', apiKeyEnvironmentVariable: 'HOME' }];
 
@@ -101,5 +112,60 @@ describe('an endpoint with an API key sends it only to its own origin', () => {
       ['endpoint', 'endpoint'],
     );
     assert.ok(seen.every((s) => s.headers.authorization === 'Bearer sk-secret'));
+  });
+});
+
+describe('checkEndpointUrl', () => {
+  it('takes http and https URLs and stores them without a trailing slash or /chat/completions', () => {
+    assert.deepEqual(checkEndpointUrl(' http://localhost:8000/v1/ '), { ok: true, baseUrl: 'http://localhost:8000/v1', origin: 'http://localhost:8000' });
+    assert.deepEqual(checkEndpointUrl('https://api.example.com/v1/chat/completions'), { ok: true, baseUrl: 'https://api.example.com/v1', origin: 'https://api.example.com' });
+  });
+  it('refuses other schemes, credentials in the URL, queries and what is not a URL, saying what to enter', () => {
+    for (const [input, reason] of [
+      ['ftp://host/v1', /Only http and https/],
+      ['http://user:pw@host/v1', /credentials/],
+      ['http://host/v1?key=1', /no query/],
+      ['localhost:8000', /Only http and https|not a URL/],
+      ['not a url', /not a URL/],
+      ['', /Enter the base URL/],
+    ] as const) {
+      const check = checkEndpointUrl(input);
+      assert.ok(!check.ok && reason.test(check.error), `${input}: ${JSON.stringify(check)}`);
+    }
+  });
+  it('warns about plain http to another machine only', () => {
+    const remote = checkEndpointUrl('http://10.0.0.5:8000/v1');
+    assert.ok(remote.ok && /unencrypted/.test(remote.warning ?? ''));
+    for (const local of ['http://127.0.0.1:8000/v1', 'http://localhost/v1', 'http://[::1]:8000/v1', 'https://10.0.0.5/v1']) {
+      const check = checkEndpointUrl(local);
+      assert.ok(check.ok && check.warning === undefined, local);
+    }
+  });
+});
+
+describe('adding and removing endpoints in the user settings', () => {
+  const existing = [{ id: 'gpu', label: 'GPU', baseUrl: 'http://gpu:8000/v1', apiKeyEnvironmentVariable: 'GPU_KEY' }, 'a malformed entry kept as it was'];
+  it('suggests an id from the name that no endpoint has', () => {
+    assert.equal(suggestEndpointId('GPU box (vLLM)', []), 'gpu-box-vllm');
+    assert.equal(suggestEndpointId('gpu', ['gpu', 'gpu-2']), 'gpu-3');
+    assert.equal(suggestEndpointId('***', []), 'endpoint');
+    assert.match(suggestEndpointId('x'.repeat(100), []), /^[\w.-]{1,64}$/);
+  });
+  it('appends an entry, keeping every other one as it was', () => {
+    assert.deepEqual(withEndpointAdded(existing, { id: 'local', label: 'Local', baseUrl: 'http://localhost:8000/v1' }, { replace: false }), [
+      ...existing,
+      { id: 'local', label: 'Local', baseUrl: 'http://localhost:8000/v1' },
+    ]);
+    assert.deepEqual(withEndpointAdded(undefined, { id: 'a', label: 'A', baseUrl: 'http://a/v1' }, { replace: false }), [{ id: 'a', label: 'A', baseUrl: 'http://a/v1' }]);
+  });
+  it('never overwrites an existing id unless told to, and then in place', () => {
+    assert.throws(() => withEndpointAdded(existing, { id: 'gpu', label: 'New', baseUrl: 'http://new/v1' }, { replace: false }), /exists already/);
+    assert.deepEqual(withEndpointAdded(existing, { id: 'gpu', label: 'New', baseUrl: 'http://new/v1' }, { replace: true }), [{ id: 'gpu', label: 'New', baseUrl: 'http://new/v1' }, existing[1]]);
+    assert.throws(() => withEndpointAdded([], { id: 'bad id', label: 'x', baseUrl: 'http://x/v1' }, { replace: false }), /cannot be an endpoint id/);
+  });
+  it('removes one entry by id and lists the ids present', () => {
+    assert.deepEqual(withEndpointRemoved(existing, 'gpu'), [existing[1]]);
+    assert.deepEqual(endpointIdsIn(existing), ['gpu']);
+    assert.deepEqual(endpointIdsIn('not a list'), []);
   });
 });
