@@ -16,6 +16,7 @@ import type {
   ChatErrorCode,
   ChatMessage,
   ChatSettings,
+  CompareSlot,
   Conversation,
   ConversationSummary,
   FewShotExample,
@@ -32,6 +33,7 @@ export type {
   ChatErrorCode,
   ChatMessage,
   ChatSettings,
+  CompareSlot,
   Conversation,
   ConversationSummary,
   FewShotExample,
@@ -83,17 +85,30 @@ export interface ChatViewState {
 export type HostToChatView =
   | { type: 'state'; state: ChatViewState }
   | { type: 'conversation'; conversation: Conversation }
-  | { type: 'answerStarted'; conversationId: string; question: UserMessage; answer: AssistantMessage }
+  /** `compareAnswer`: the second answer of a compare (slot b), streaming beside `answer` (slot a). */
+  | { type: 'answerStarted'; conversationId: string; question: UserMessage; answer: AssistantMessage; compareAnswer?: AssistantMessage }
   /** What the model will see, once the prompt is built (before the first token). */
   | { type: 'answerInput'; conversationId: string; answer: AssistantMessage }
-  | { type: 'tokens'; conversationId: string; messageId: string; text: string; sentAt: number }
+  | { type: 'tokens'; conversationId: string; messageId: string; text: string; sentAt: number; progress?: StreamProgress }
   /** Reasoning streamed apart from the answer; `reasoningMs` comes once the thinking is over (with the answer's first text). */
   | { type: 'reasoning'; conversationId: string; messageId: string; text: string; sentAt: number; reasoningMs?: number }
+  /** Answers whose marks changed without new text (the preferred answer of a compare). */
+  | { type: 'answersChanged'; conversationId: string; answers: AssistantMessage[] }
   | { type: 'answerEnded'; conversationId: string; answer: AssistantMessage }
   | { type: 'commandResult'; command: ChatViewCommand; ok: true }
   | { type: 'commandResult'; command: ChatViewCommand; ok: false; error: string }
   /** Lets the host (and tests) focus the composer. */
   | { type: 'focusComposer' };
+
+/**
+ * An answer's stats while it streams, measured by the host from when the prompt was built: the final
+ * `GenerationStats` replace them when the answer ends.
+ */
+export interface StreamProgress {
+  completionTokens: number;
+  timeToFirstTokenMs: number;
+  elapsedMs: number;
+}
 
 /** Requests that need nothing but their name. */
 export type NoParams = Record<string, never>;
@@ -137,6 +152,8 @@ export const ChatViewRequests = {
    * the failed answer `retryMessageId` names is answered again with it. Answers the model the conversation uses.
    */
   pickChatModel: new RequestType<ConversationParams & { retryMessageId?: string }, string | null, void>('chat/pickChatModel'),
+  /** "Prefer this answer" on one answer of a compare: later turns' history uses it. */
+  preferAnswer: new RequestType<ConversationParams & { messageId: string }, void, void>('chat/preferAnswer'),
 } as const;
 
 export type ChatViewRequestName = keyof typeof ChatViewRequests;
@@ -170,6 +187,7 @@ function isSettings(value: unknown): value is ChatSettings {
     typeof value.rag.enabled === 'boolean' &&
     typeof value.rag.k === 'number' &&
     optionalText(value.model) &&
+    optionalText(value.compareModel) &&
     optionalText(value.template) &&
     optionalText(value.fewShot.examplesFile) &&
     optionalText(value.rag.index)
@@ -200,6 +218,7 @@ export const chatViewParams: Validators = {
     return { conversationId: p.conversationId, messageId: p.messageId, ...(p.editedAnswer !== undefined ? { editedAnswer: p.editedAnswer } : {}) };
   },
   retry: (p) => (isRecord(p) && isId(p.conversationId) && isId(p.messageId) ? { conversationId: p.conversationId, messageId: p.messageId } : undefined),
+  preferAnswer: (p) => (isRecord(p) && isId(p.conversationId) && isId(p.messageId) ? { conversationId: p.conversationId, messageId: p.messageId } : undefined),
   runCommand: (p) => (isRecord(p) && isChatViewCommand(p.command) ? { command: p.command } : undefined),
   pickChatModel: (p) => {
     if (!isRecord(p) || !isId(p.conversationId)) return undefined;

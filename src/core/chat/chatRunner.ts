@@ -1,8 +1,9 @@
-import { type AssistantMessage, type ChatSettings, type Conversation, type FewShotExample, type Passage } from './chatTypes';
-import { ChatBackendError, parseModelRef, toChatBackendError, type ChatBackend, type ChatModelInfo } from './backend';
+import { type AssistantMessage, type ChatSettings, type Conversation, type FewShotExample, type ModelInput, type Passage } from './chatTypes';
+import { ChatBackendError, parseModelRef, toChatBackendError, type ChatBackend, type ChatModelInfo, type ModelRef } from './backend';
 import { historyBefore } from './conversation';
 import { type TemplateRetrievalSettings } from '../prompts/promptySettings';
 import { buildPrompt, templateInputs, type RenderedTemplate } from './promptBuilder';
+import { type ChatTurn } from '../text/chatTurn';
 
 /** A passage as the retrieval feature returns it, before the chat numbers it for citation. */
 export type RetrievedPassage = Omit<Passage, 'index'>;
@@ -31,95 +32,123 @@ export interface ExchangeObserver {
   onToken(text: string, answer: AssistantMessage): void;
   /** Reasoning streamed apart from the answer (into `answer.reasoning`); `answer.reasoningMs` is set once it is over. */
   onReasoning?(text: string, answer: AssistantMessage): void;
+  /** The answer settled (done, stopped or failed): a compare's two answers each end on their own. */
+  onEnd?(answer: AssistantMessage): void;
 }
 
-/**
- * Produces one answer: gathers the template, examples and passages the settings ask for, builds the prompt, streams
- * the backend's tokens into `answer`, and records the stats — or the error, with its code, so the UI can offer the
- * fix. Never throws: every outcome ends up in `answer.status`.
- */
-export async function runExchange(conversation: Conversation, answer: AssistantMessage, sources: ChatSources, observer: ExchangeObserver, signal: AbortSignal): Promise<void> {
+/** What one question's prompt is made of, gathered once: a compare sends the same ingredients to both models. */
+interface Ingredients {
+  question: string;
+  earlier: ChatTurn<'user' | 'assistant'>[];
+  template?: { path: string; rendered: RenderedTemplate };
+  examples: FewShotExample[];
+  passages: Passage[];
+  notes: string[];
+}
+
+/** A side of an exchange: the answer, the model it streams from, and that model's backend. */
+interface Side {
+  answer: AssistantMessage;
+  model: string;
+  ref: ModelRef;
+  backend: ChatBackend;
+}
+
+/** The backend a model reference names, or the error that says which choice to make. */
+function resolveSide(answer: AssistantMessage, model: string | undefined, sources: ChatSources): Side {
+  const ref = model ? parseModelRef(model) : undefined;
+  if (!model || !ref) throw new ChatBackendError('model-missing', 'No model is selected for this conversation. Choose one in the model list.');
+  const backend = sources.backend(ref.backend);
+  if (!backend) throw new ChatBackendError('backend-unavailable', `The backend "${ref.backend}" is not available. Choose another model, or install and configure that backend.`);
+  answer.model = model;
+  return { answer, model, ref, backend };
+}
+
+/** Gathers the template, examples and passages the settings ask for, for the question before `answerId`. */
+async function gatherIngredients(conversation: Conversation, answerId: string, sources: ChatSources, signal: AbortSignal): Promise<Ingredients> {
   const settings: ChatSettings = conversation.settings;
+  const history = historyBefore(conversation, answerId);
+  const question = history.at(-1);
+  if (!question || question.role !== 'user') throw new ChatBackendError('invalid-request', 'There is no question to answer.');
+  const earlier = history.slice(0, -1);
+  const notes: string[] = [];
+
+  // A template's `retrieval:` block says how its prompt wants passages: it refines the chat's RAG settings.
+  const templateRetrieval = settings.template && sources.templateRetrieval ? await sources.templateRetrieval(settings.template, signal) : undefined;
+  let passages: Passage[] = [];
+  if (settings.rag.enabled) {
+    const k = templateRetrieval?.k ?? settings.rag.k;
+    const index = templateRetrieval?.index ?? settings.rag.index;
+    const paths = templateRetrieval?.paths ?? [];
+    if (templateRetrieval) notes.push(`Retrieval settings from ${settings.template}: k=${k}${index ? `, index ${index}` : ''}${paths.length > 0 ? `, paths ${paths.join(', ')}` : ''}.`);
+    if (!sources.retrieve) notes.push('RAG is on, but no document index is available in this workspace yet.');
+    else {
+      const found = await sources.retrieve(question.content, k, index, signal, paths);
+      passages = found.slice(0, k).map((p, i) => ({ ...p, index: i + 1 }));
+      if (passages.length === 0) notes.push('RAG found no passages for this question.');
+    }
+  } else if (templateRetrieval) {
+    notes.push(`${settings.template} asks for retrieved passages (retrieval: in its front matter); turn RAG on to give them.`);
+  }
+
+  const examplesK = settings.fewShot.enabled ? settings.fewShot.k : 0;
+  let template: { path: string; rendered: RenderedTemplate } | undefined;
+  if (settings.template) {
+    if (!sources.renderTemplate) notes.push(`Prompt templates cannot be rendered yet; ${settings.template} was not used.`);
+    else {
+      const useTemplateExamples = examplesK > 0 && !settings.fewShot.examplesFile;
+      const rendered = await sources.renderTemplate(settings.template, templateInputs(question.content, earlier, passages, templateRetrieval?.variable), useTemplateExamples ? examplesK : 0, signal);
+      template = { path: settings.template, rendered };
+    }
+  }
+  let examples: FewShotExample[] = [];
+  if (examplesK > 0 && settings.fewShot.examplesFile) {
+    if (!sources.readExamples) notes.push('Few-shot examples cannot be read here.');
+    else {
+      const read = await sources.readExamples(settings.fewShot.examplesFile, examplesK);
+      examples = read.examples;
+      for (const note of read.notes) notes.push(note);
+    }
+  } else if (examplesK > 0 && !settings.template) {
+    notes.push('Few-shot is on, but there is neither an examples file nor a template with examples.');
+  }
+  return { question: question.content, earlier, ...(template ? { template } : {}), examples, passages, notes };
+}
+
+/** The messages for one model: the ingredients, with the history trimmed to that model's context window. */
+async function inputFor(side: Side, ingredients: Ingredients, settings: ChatSettings, sources: ChatSources): Promise<ModelInput> {
+  const info = await sources.modelInfo?.(side.backend, side.ref.model);
+  return buildPrompt({
+    model: side.model,
+    question: ingredients.question,
+    history: ingredients.earlier,
+    ...(ingredients.template ? { template: ingredients.template } : {}),
+    examples: ingredients.examples,
+    passages: ingredients.passages,
+    ...(info?.contextLength ? { contextLength: info.contextLength } : {}),
+    maxTokens: settings.maxTokens,
+    notes: ingredients.notes,
+  });
+}
+
+/** Streams the backend's answer to `input` into the side's answer, and records its stats. */
+async function streamAnswer(side: Side, input: ModelInput, settings: ChatSettings, observer: ExchangeObserver, signal: AbortSignal): Promise<void> {
+  const answer = side.answer;
+  answer.input = input;
+  observer.onInput?.(answer);
+  if (signal.aborted) {
+    answer.status = 'stopped';
+    return;
+  }
   // When the model started thinking: an answer stopped or failed mid-thought still says how long it thought.
   let reasoningStartedAt: number | undefined;
   const endThinking = () => {
     if (reasoningStartedAt !== undefined && answer.reasoningMs === undefined) answer.reasoningMs = Date.now() - reasoningStartedAt;
   };
   try {
-    const model = settings.model;
-    const ref = model ? parseModelRef(model) : undefined;
-    if (!model || !ref) throw new ChatBackendError('model-missing', 'No model is selected for this conversation. Choose one in the model list.');
-    const backend = sources.backend(ref.backend);
-    if (!backend) throw new ChatBackendError('backend-unavailable', `The backend "${ref.backend}" is not available. Choose another model, or install and configure that backend.`);
-    answer.model = model;
-    const history = historyBefore(conversation, answer.id);
-    const question = history.at(-1);
-    if (!question || question.role !== 'user') throw new ChatBackendError('invalid-request', 'There is no question to answer.');
-    const earlier = history.slice(0, -1);
-    const notes: string[] = [];
-
-    // A template's `retrieval:` block says how its prompt wants passages: it refines the chat's RAG settings.
-    const templateRetrieval = settings.template && sources.templateRetrieval ? await sources.templateRetrieval(settings.template, signal) : undefined;
-    let passages: Passage[] = [];
-    if (settings.rag.enabled) {
-      const k = templateRetrieval?.k ?? settings.rag.k;
-      const index = templateRetrieval?.index ?? settings.rag.index;
-      const paths = templateRetrieval?.paths ?? [];
-      if (templateRetrieval) notes.push(`Retrieval settings from ${settings.template}: k=${k}${index ? `, index ${index}` : ''}${paths.length > 0 ? `, paths ${paths.join(', ')}` : ''}.`);
-      if (!sources.retrieve) notes.push('RAG is on, but no document index is available in this workspace yet.');
-      else {
-        const found = await sources.retrieve(question.content, k, index, signal, paths);
-        passages = found.slice(0, k).map((p, i) => ({ ...p, index: i + 1 }));
-        if (passages.length === 0) notes.push('RAG found no passages for this question.');
-      }
-    } else if (templateRetrieval) {
-      notes.push(`${settings.template} asks for retrieved passages (retrieval: in its front matter); turn RAG on to give them.`);
-    }
-
-    const examplesK = settings.fewShot.enabled ? settings.fewShot.k : 0;
-    let template: { path: string; rendered: RenderedTemplate } | undefined;
-    if (settings.template) {
-      if (!sources.renderTemplate) notes.push(`Prompt templates cannot be rendered yet; ${settings.template} was not used.`);
-      else {
-        const useTemplateExamples = examplesK > 0 && !settings.fewShot.examplesFile;
-        const rendered = await sources.renderTemplate(settings.template, templateInputs(question.content, earlier, passages, templateRetrieval?.variable), useTemplateExamples ? examplesK : 0, signal);
-        template = { path: settings.template, rendered };
-      }
-    }
-    let examples: FewShotExample[] = [];
-    if (examplesK > 0 && settings.fewShot.examplesFile) {
-      if (!sources.readExamples) notes.push('Few-shot examples cannot be read here.');
-      else {
-        const read = await sources.readExamples(settings.fewShot.examplesFile, examplesK);
-        examples = read.examples;
-        for (const note of read.notes) notes.push(note);
-      }
-    } else if (examplesK > 0 && !settings.template) {
-      notes.push('Few-shot is on, but there is neither an examples file nor a template with examples.');
-    }
-
-    const info = await sources.modelInfo?.(backend, ref.model);
-    const input = buildPrompt({
-      model: settings.model!,
-      question: question.content,
-      history: earlier,
-      ...(template ? { template } : {}),
-      examples,
-      passages,
-      ...(info?.contextLength ? { contextLength: info.contextLength } : {}),
-      maxTokens: settings.maxTokens,
-      notes,
-    });
-    answer.input = input;
-    observer.onInput?.(answer);
-    if (signal.aborted) {
-      answer.status = 'stopped';
-      return;
-    }
-
-    const stats = await backend.generate(
+    const stats = await side.backend.generate(
       {
-        model: ref.model,
+        model: side.ref.model,
         messages: input.messages.map((m) => ({ role: m.role as 'system' | 'user' | 'assistant', content: m.content })),
         options: { temperature: settings.temperature, maxTokens: settings.maxTokens },
       },
@@ -146,15 +175,115 @@ export async function runExchange(conversation: Conversation, answer: AssistantM
     endThinking();
     answer.stats = stats;
     answer.status = stats.finishReason === 'cancelled' || signal.aborted ? 'stopped' : 'done';
-  } catch (error) {
-    const failure = toChatBackendError(error);
-    if (failure.code === 'cancelled' || signal.aborted) {
-      answer.status = 'stopped';
-      return;
-    }
-    answer.status = 'error';
-    answer.error = { code: failure.code, message: failure.message };
   } finally {
     endThinking();
   }
+}
+
+/** Records how an answer failed: stopped when the user stopped it, else the error with its code. */
+function settleFailure(answer: AssistantMessage, error: unknown, signal: AbortSignal): void {
+  const failure = toChatBackendError(error);
+  if (failure.code === 'cancelled' || signal.aborted) {
+    answer.status = 'stopped';
+    return;
+  }
+  answer.status = 'error';
+  answer.error = { code: failure.code, message: failure.message };
+}
+
+/**
+ * Produces one answer: gathers the template, examples and passages the settings ask for, builds the prompt, streams
+ * the backend's tokens into `answer`, and records the stats — or the error, with its code, so the UI can offer the
+ * fix. Never throws: every outcome ends up in `answer.status`.
+ */
+export async function runExchange(conversation: Conversation, answer: AssistantMessage, sources: ChatSources, observer: ExchangeObserver, signal: AbortSignal): Promise<void> {
+  try {
+    const side = resolveSide(answer, conversation.settings.model, sources);
+    const ingredients = await gatherIngredients(conversation, answer.id, sources, signal);
+    await streamAnswer(side, await inputFor(side, ingredients, conversation.settings, sources), conversation.settings, observer, signal);
+  } catch (error) {
+    settleFailure(answer, error, signal);
+  }
+  observer.onEnd?.(answer);
+}
+
+/**
+ * Produces the two answers of a compare: `a` from the conversation's model, `b` from its compare model. The
+ * template, examples and passages are gathered once, so both models get the same messages (each trims the history
+ * only to its own context window, and says so); both stream at once. Each side ends on its own: an error on one
+ * leaves the other streaming, and `signal` stops both. Never throws.
+ */
+export async function runCompareExchange(
+  conversation: Conversation,
+  answers: { a: AssistantMessage; b: AssistantMessage },
+  sources: ChatSources,
+  observer: ExchangeObserver,
+  signal: AbortSignal,
+): Promise<void> {
+  const settings = conversation.settings;
+  const ended = new Set<AssistantMessage>();
+  const end = (answer: AssistantMessage) => {
+    if (ended.has(answer)) return;
+    ended.add(answer);
+    observer.onEnd?.(answer);
+  };
+  const fail = (answer: AssistantMessage, error: unknown) => {
+    settleFailure(answer, error, signal);
+    end(answer);
+  };
+  const sides: (Side | undefined)[] = [];
+  for (const [answer, model] of [
+    [answers.a, settings.model],
+    [answers.b, settings.compareModel],
+  ] as const) {
+    try {
+      sides.push(resolveSide(answer, model, sources));
+    } catch (error) {
+      fail(answer, error);
+      sides.push(undefined);
+    }
+  }
+  const ready = sides.filter((side): side is Side => side !== undefined);
+  if (ready.length === 0) return;
+  let ingredients: Ingredients;
+  try {
+    ingredients = await gatherIngredients(conversation, answers.a.id, sources, signal);
+  } catch (error) {
+    for (const side of ready) fail(side.answer, error);
+    return;
+  }
+  const inputs = await Promise.all(
+    ready.map(async (side) => {
+      try {
+        // Each side gets its own copy of the notes: warnings that arrive while streaming belong to one answer.
+        return await inputFor(side, { ...ingredients, notes: [...ingredients.notes] }, settings, sources);
+      } catch (error) {
+        fail(side.answer, error);
+        return undefined;
+      }
+    }),
+  );
+  const built = inputs.filter((input): input is ModelInput => input !== undefined);
+  if (built.length === 2 && built[0]!.droppedTurns !== built[1]!.droppedTurns) {
+    for (const [input, other] of [
+      [built[0]!, built[1]!],
+      [built[1]!, built[0]!],
+    ] as const) {
+      input.notes.push(
+        `The compared models saw different history: ${other.model} left out ${other.droppedTurns} earlier turn${other.droppedTurns === 1 ? '' : 's'}, this one ${input.droppedTurns}, each to fit its context window.`,
+      );
+    }
+  }
+  await Promise.all(
+    ready.map(async (side, i) => {
+      const input = inputs[i];
+      if (!input) return;
+      try {
+        await streamAnswer(side, input, settings, observer, signal);
+      } catch (error) {
+        settleFailure(side.answer, error, signal);
+      }
+      end(side.answer);
+    }),
+  );
 }

@@ -21,6 +21,11 @@ export interface GenerationStats {
 export interface ChatSettings {
   /** `<backend>/<model>`, or undefined before the user picks one. */
   model?: string;
+  /**
+   * A second `<backend>/<model>` that answers every question beside `model` (compare): both get the same messages and
+   * stream side by side. Undefined when compare is off.
+   */
+  compareModel?: string;
   /** Workspace-relative path of a `.prompty` template, or undefined for none. */
   template?: string;
   fewShot: {
@@ -109,6 +114,18 @@ export interface AssistantMessage {
   reasoning?: string;
   /** How long the model thought, from its first reasoning to its first answer text (or its end), in milliseconds. */
   reasoningMs?: number;
+  /**
+   * One of the two answers of a compare: `group` is the question's message id, `slot` a for the conversation's model,
+   * b for the compare model. Absent for a plain answer.
+   */
+  compare?: CompareSlot;
+  /** The user preferred this answer of its compare group: later turns' history uses it, and evaluation can read the choice. */
+  preferred?: boolean;
+}
+
+export interface CompareSlot {
+  group: string;
+  slot: 'a' | 'b';
 }
 
 export type ChatMessage = UserMessage | AssistantMessage;

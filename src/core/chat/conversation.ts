@@ -42,6 +42,8 @@ export function effectiveModel(settings: ChatSettings, workspaceModel: string | 
 export function settingsForNewConversation(lastUsed: unknown): ChatSettings {
   const settings = lastUsed ? parseSettings(lastUsed) : cloneSettings(defaultChatSettings);
   delete settings.model;
+  // Compare is a choice made for one conversation's study of two models, not a default for every new one.
+  delete settings.compareModel;
   return settings;
 }
 
@@ -72,6 +74,64 @@ export function startExchange(conversation: Conversation, text: string, model: s
   return answer;
 }
 
+/**
+ * The user's turn and the two empty answers that will stream into it side by side: slot a answers with `modelA` (the
+ * conversation's model), slot b with `modelB` (its compare model). Both name the question as their group.
+ */
+export function startCompareExchange(conversation: Conversation, text: string, modelA: string | undefined, modelB: string, now = Date.now()): { a: AssistantMessage; b: AssistantMessage } {
+  const a = startExchange(conversation, text, modelA, now);
+  const question = conversation.messages.at(-2)!;
+  a.compare = { group: question.id, slot: 'a' };
+  const b: AssistantMessage = { id: newId('a', now), role: 'assistant', content: '', createdAt: now, status: 'streaming', model: modelB, compare: { group: question.id, slot: 'b' } };
+  conversation.messages.push(b);
+  return { a, b };
+}
+
+/** The answers of one compare group, in slot order (a, then b). */
+export function compareGroup(conversation: Conversation, group: string): AssistantMessage[] {
+  return conversation.messages
+    .filter((m): m is AssistantMessage => m.role === 'assistant' && m.compare?.group === group)
+    .sort((x, y) => (x.compare!.slot < y.compare!.slot ? -1 : x.compare!.slot > y.compare!.slot ? 1 : 0));
+}
+
+/**
+ * Marks one answer of a compare group as the preferred one (and its sibling as not): later turns' history uses it.
+ * Returns the group's answers as changed, or undefined when the message is not an answer of a compare group.
+ */
+export function preferAnswer(conversation: Conversation, messageId: string): AssistantMessage[] | undefined {
+  const answer = findAssistant(conversation, messageId);
+  if (!answer?.compare) return undefined;
+  const group = compareGroup(conversation, answer.compare.group);
+  for (const member of group) {
+    if (member.id === messageId) member.preferred = true;
+    else delete member.preferred;
+  }
+  return group;
+}
+
+const usableInHistory = (message: AssistantMessage) => message.status !== 'error' && message.content.length > 0;
+
+/**
+ * Which answer of each compare group later turns see: the preferred one; else slot a's; else, when a failed or is
+ * empty, slot b's — the conversation continues from words a model actually said.
+ */
+function historyAnswers(conversation: Conversation): Set<string> {
+  const groups = new Map<string, AssistantMessage[]>();
+  for (const message of conversation.messages) {
+    if (message.role !== 'assistant' || !message.compare) continue;
+    const members = groups.get(message.compare.group) ?? [];
+    members.push(message);
+    groups.set(message.compare.group, members);
+  }
+  const chosen = new Set<string>();
+  for (const members of groups.values()) {
+    const usable = members.filter(usableInHistory);
+    const pick = usable.find((m) => m.preferred) ?? usable.find((m) => m.compare!.slot === 'a') ?? usable[0];
+    if (pick) chosen.add(pick.id);
+  }
+  return chosen;
+}
+
 export function findAssistant(conversation: Conversation, messageId: string): AssistantMessage | undefined {
   const message = conversation.messages.find((m) => m.id === messageId);
   return message?.role === 'assistant' ? message : undefined;
@@ -79,13 +139,17 @@ export function findAssistant(conversation: Conversation, messageId: string): As
 
 /**
  * The turns before an answer, as the backend sees them: earlier questions and completed answers. Failed answers are
- * left out (they were never the model's words), stopped ones are kept as far as they went.
+ * left out (they were never the model's words), stopped ones are kept as far as they went. Of a compare group's two
+ * answers one is kept (see `historyAnswers`); the answers of the group `messageId` belongs to are all left out.
  */
 export function historyBefore(conversation: Conversation, messageId: string): ChatTurn<'user' | 'assistant'>[] {
   const turns: ChatTurn<'user' | 'assistant'>[] = [];
+  const chosen = historyAnswers(conversation);
+  const ownGroup = findAssistant(conversation, messageId)?.compare?.group;
   for (const message of conversation.messages) {
     if (message.id === messageId) break;
-    if (message.role === 'assistant' && (message.status === 'error' || message.content.length === 0)) continue;
+    if (message.role === 'assistant' && !usableInHistory(message)) continue;
+    if (message.role === 'assistant' && message.compare && (message.compare.group === ownGroup || !chosen.has(message.id))) continue;
     turns.push({ role: message.role, content: message.content });
   }
   return turns;
@@ -95,6 +159,9 @@ export function historyBefore(conversation: Conversation, messageId: string): Ch
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && /^[\w-]{1,100}$/.test(value);
 }
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
@@ -122,6 +189,8 @@ export function parseSettings(value: unknown): ChatSettings {
   };
   const model = str(raw.model);
   if (model) settings.model = model;
+  const compareModel = str(raw.compareModel);
+  if (compareModel) settings.compareModel = compareModel;
   const template = str(raw.template);
   if (template) settings.template = template;
   const examplesFile = str(fewShot.examplesFile);
@@ -205,6 +274,11 @@ function parseMessage(value: unknown): ChatMessage | undefined {
   if (stats) message.stats = stats;
   const input = parseInput(value.input);
   if (input) message.input = input;
+  // Conversations saved before compare existed have neither field: they load as plain answers.
+  if (isRecord(value.compare) && isId(value.compare.group) && (value.compare.slot === 'a' || value.compare.slot === 'b')) {
+    message.compare = { group: value.compare.group, slot: value.compare.slot };
+    if (value.preferred === true) message.preferred = true;
+  }
   const reasoning = str(value.reasoning);
   if (reasoning) message.reasoning = reasoning;
   const reasoningMs = num(value.reasoningMs);

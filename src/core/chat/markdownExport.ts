@@ -10,6 +10,7 @@ function settingsLine(conversation: Conversation): string {
   const s = conversation.settings;
   const parts = [
     `model ${s.model ?? '(none)'}`,
+    ...(s.compareModel ? [`compared with ${s.compareModel}`] : []),
     `template ${s.template ?? '(none)'}`,
     `few-shot ${s.fewShot.enabled ? `on, k=${s.fewShot.k}${s.fewShot.examplesFile ? `, ${s.fewShot.examplesFile}` : ''}` : 'off'}`,
     `RAG ${s.rag.enabled ? `on, k=${s.rag.k}${s.rag.index ? `, ${s.rag.index}` : ''}` : 'off'}`,
@@ -30,7 +31,9 @@ export function conversationToMarkdown(conversation: Conversation, exportedAt = 
       out.push('## You', '', message.content, '');
       continue;
     }
-    out.push(`## Assistant${message.model ? ` (${message.model})` : ''}`, '');
+    // The two answers of a compare follow each other, each headed with its side and its model.
+    const side = message.compare ? ` ${message.compare.slot.toUpperCase()}` : '';
+    out.push(`## Assistant${side}${message.model ? ` (${message.model})` : ''}${message.preferred ? ' — preferred' : ''}`, '');
     if (message.content) out.push(message.content, '');
     if (message.status === 'stopped') out.push('_(stopped)_', '');
     if (message.status === 'error' && message.error) out.push(`> **Error (${message.error.code}):** ${message.error.message.replace(/\r?\n/g, ' ')}`, '');

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { runExchange, type ChatSources } from '../../core/chat/chatRunner';
-import { effectiveModel, findAssistant, newConversation, parseSettings, settingsForNewConversation, startExchange } from '../../core/chat/conversation';
+import { runCompareExchange, runExchange, type ChatSources, type ExchangeObserver } from '../../core/chat/chatRunner';
+import { effectiveModel, findAssistant, newConversation, parseSettings, preferAnswer, settingsForNewConversation, startCompareExchange, startExchange } from '../../core/chat/conversation';
 import { ConversationStore } from '../../core/chat/conversationStore';
 import { conversationToMarkdown } from '../../core/chat/markdownExport';
-import { type ChatSettings, type Conversation, type ConversationSummary, type HostToChatView } from '../../shared/chatViewProtocol';
+import { type AssistantMessage, type ChatSettings, type Conversation, type ConversationSummary, type HostToChatView, type StreamProgress } from '../../shared/chatViewProtocol';
 import { type Ctx } from '../context';
 import { type BackendRegistry } from './backendRegistry';
 
@@ -149,89 +149,129 @@ export class ChatService implements vscode.Disposable {
     return this.running.has(id);
   }
 
-  /** Asks the question and streams the answer to the views showing the conversation. Resolves when the answer ends. */
+  /**
+   * Asks the question and streams the answer to the views showing the conversation — two answers side by side when
+   * the conversation compares with a second model. Resolves when the answers end.
+   */
   async send(id: string, text: string): Promise<void> {
     const question = text.trim();
     if (!question) throw new Error('Write a question first.');
     const conversation = await this.require(id);
     if (this.running.has(id)) throw new Error('An answer is still being written in this conversation. Stop it first.');
-    const answer = startExchange(conversation, question, this.modelFor(conversation));
-    const userMessage = conversation.messages.at(-2)!;
-    if (userMessage.role !== 'user') throw new Error('internal: the exchange did not start with a question');
-    this.broadcast(id, { type: 'answerStarted', conversationId: id, question: userMessage, answer: { ...answer } });
+    const compareModel = conversation.settings.compareModel;
+    const model = this.modelFor(conversation);
+    const answers = compareModel ? startCompareExchange(conversation, question, model, compareModel) : { a: startExchange(conversation, question, model) };
+    const userMessage = conversation.messages.find((m) => m.id === (answers.a.compare?.group ?? conversation.messages.at(-2)?.id));
+    if (userMessage?.role !== 'user') throw new Error('internal: the exchange did not start with a question');
+    this.broadcast(id, {
+      type: 'answerStarted',
+      conversationId: id,
+      question: userMessage,
+      answer: { ...answers.a },
+      ...('b' in answers ? { compareAnswer: { ...answers.b } } : {}),
+    });
     this.listChanged.fire();
-    await this.generate(conversation, answer.id);
+    await this.generate(conversation, 'b' in answers ? [answers.a.id, answers.b.id] : [answers.a.id]);
   }
 
-  /** Answers the question before a failed or stopped answer again, replacing it. */
+  /** Answers the question before a failed or stopped answer again, replacing it (one side of a compare alone). */
   async retry(id: string, messageId: string): Promise<void> {
     const conversation = await this.require(id);
     if (this.running.has(id)) throw new Error('An answer is still being written in this conversation. Stop it first.');
     const answer = findAssistant(conversation, messageId);
     if (!answer) throw new Error('That answer is no longer in the conversation.');
-    Object.assign(answer, { content: '', status: 'streaming', model: this.modelFor(conversation), createdAt: Date.now() });
+    Object.assign(answer, { content: '', status: 'streaming', model: this.modelOfSide(conversation, answer), createdAt: Date.now() });
     delete answer.error;
     delete answer.stats;
     delete answer.input;
     delete answer.reasoning;
     delete answer.reasoningMs;
     this.broadcast(id, { type: 'conversation', conversation });
-    await this.generate(conversation, answer.id);
+    await this.generate(conversation, [answer.id]);
   }
 
-  private async generate(conversation: Conversation, answerId: string): Promise<void> {
-    const answer = findAssistant(conversation, answerId)!;
+  /** The model an answer is (re)generated with: side b of a compare uses the compare model, all others the conversation's. */
+  private modelOfSide(conversation: Conversation, answer: AssistantMessage): string | undefined {
+    return answer.compare?.slot === 'b' ? (conversation.settings.compareModel ?? answer.model) : this.modelFor(conversation);
+  }
+
+  /** "Prefer this answer" on one answer of a compare: recorded on the message, and later turns' history follows it. */
+  async prefer(id: string, messageId: string): Promise<void> {
+    const conversation = await this.require(id);
+    const group = preferAnswer(conversation, messageId);
+    if (!group) throw new Error('Only an answer of a compare can be preferred.');
+    await this.store.save(conversation);
+    this.broadcast(id, { type: 'answersChanged', conversationId: id, answers: group.map((m) => ({ ...m })) });
+  }
+
+  /** Streams the answers `answerIds` name: one, or the two of a compare (generated together from one input). */
+  private async generate(conversation: Conversation, answerIds: string[]): Promise<void> {
+    const answers = answerIds.map((answerId) => findAssistant(conversation, answerId)!);
     const controller = new AbortController();
     const id = conversation.id;
     // Tokens are batched per macrotask: a fast backend can emit many per millisecond, and each postMessage costs.
     // Reasoning goes first: it came before the answer's text, and its end (`reasoningMs`) is sent once.
-    let pending = '';
-    let pendingReasoning = '';
-    let reasoningEndSent = false;
+    const streams = new Map(
+      answers.map((answer) => [answer.id, { answer, pending: '', pendingReasoning: '', reasoningEndSent: false, tokens: 0, startedAt: Date.now(), firstTokenAt: undefined as number | undefined }]),
+    );
     let flushScheduled = false;
     const flush = () => {
       flushScheduled = false;
-      const reasoningOver = answer.reasoningMs !== undefined && !reasoningEndSent;
-      if (pendingReasoning || reasoningOver) {
-        reasoningEndSent ||= reasoningOver;
-        this.broadcast(id, {
-          type: 'reasoning',
-          conversationId: id,
-          messageId: answerId,
-          text: pendingReasoning,
-          sentAt: Date.now(),
-          ...(reasoningOver ? { reasoningMs: answer.reasoningMs! } : {}),
-        });
-        pendingReasoning = '';
+      const now = Date.now();
+      for (const [messageId, stream] of streams) {
+        const reasoningMs = stream.answer.reasoningMs;
+        const reasoningOver = reasoningMs !== undefined && !stream.reasoningEndSent;
+        if (stream.pendingReasoning || reasoningOver) {
+          stream.reasoningEndSent ||= reasoningOver;
+          this.broadcast(id, { type: 'reasoning', conversationId: id, messageId, text: stream.pendingReasoning, sentAt: now, ...(reasoningOver ? { reasoningMs } : {}) });
+          stream.pendingReasoning = '';
+        }
+        if (!stream.pending) continue;
+        const firstTokenAt = stream.firstTokenAt ?? now;
+        const progress: StreamProgress = { completionTokens: stream.tokens, timeToFirstTokenMs: firstTokenAt - stream.startedAt, elapsedMs: now - stream.startedAt };
+        this.broadcast(id, { type: 'tokens', conversationId: id, messageId, text: stream.pending, sentAt: now, progress });
+        stream.pending = '';
       }
-      if (!pending) return;
-      this.broadcast(id, { type: 'tokens', conversationId: id, messageId: answerId, text: pending, sentAt: Date.now() });
-      pending = '';
     };
     const scheduleFlush = () => {
       if (flushScheduled) return;
       flushScheduled = true;
       setImmediate(flush);
     };
-    // The answer is produced with the model resolved now; the conversation keeps following the workspace's choice.
+    // The answers are produced with the models resolved now; the conversation keeps following the workspace's choice.
     const model = this.modelFor(conversation);
-    const done = runExchange(
-      { ...conversation, settings: { ...conversation.settings, ...(model ? { model } : {}) } },
-      answer,
-      this.sources,
-      {
-        onInput: (a) => this.broadcast(id, { type: 'answerInput', conversationId: id, answer: { ...a, content: '' } }),
-        onToken: (text) => {
-          pending += text;
-          scheduleFlush();
-        },
-        onReasoning: (text) => {
-          pendingReasoning += text;
-          scheduleFlush();
-        },
+    const observer: ExchangeObserver = {
+      onInput: (a) => {
+        const stream = streams.get(a.id);
+        if (stream) stream.startedAt = Date.now();
+        this.broadcast(id, { type: 'answerInput', conversationId: id, answer: { ...a, content: '' } });
       },
-      controller.signal,
-    );
+      onToken: (text, a) => {
+        const stream = streams.get(a.id);
+        if (!stream) return;
+        stream.pending += text;
+        stream.tokens++;
+        stream.firstTokenAt ??= Date.now();
+        scheduleFlush();
+      },
+      onReasoning: (text, a) => {
+        const stream = streams.get(a.id);
+        if (!stream) return;
+        stream.pendingReasoning += text;
+        scheduleFlush();
+      },
+      // Each answer of a compare ends on its own: its end is sent as soon as it settles, the other still streaming.
+      onEnd: (a) => {
+        flush();
+        if (a.status === 'error') this.ctx.log.warn(`Chat answer failed (${a.error?.code}): ${a.error?.message}`);
+        this.broadcast(id, { type: 'answerEnded', conversationId: id, answer: { ...a } });
+      },
+    };
+    const [first, second] = answers;
+    // A retried side b of a compare answers with the compare model; everything else with the conversation's.
+    const answerModel = second ? model : this.modelOfSide(conversation, first!);
+    const resolved: Conversation = { ...conversation, settings: { ...conversation.settings, ...(answerModel ? { model: answerModel } : {}) } };
+    const done = second ? runCompareExchange(resolved, { a: first!, b: second }, this.sources, observer, controller.signal) : runExchange(resolved, first!, this.sources, observer, controller.signal);
     this.running.set(id, { controller, done });
     try {
       await done;
@@ -239,8 +279,6 @@ export class ChatService implements vscode.Disposable {
       flush();
       this.running.delete(id);
       conversation.updatedAt = Date.now();
-      if (answer.status === 'error') this.ctx.log.warn(`Chat answer failed (${answer.error?.code}): ${answer.error?.message}`);
-      this.broadcast(id, { type: 'answerEnded', conversationId: id, answer: { ...answer } });
       await this.store.save(conversation).catch((error: unknown) => this.ctx.log.error(`Could not save the conversation: ${String(error)}`));
       this.listChanged.fire();
     }

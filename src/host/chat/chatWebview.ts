@@ -124,6 +124,7 @@ export class ChatWebviewSession implements ChatSurface, vscode.Disposable {
     serve(r.send, chatViewParams.send, (p) => this.logged('send', this.service.send(p.conversationId, p.text)));
     serve(r.stop, chatViewParams.stop, (p) => this.logged('stop', this.service.stop(p.conversationId)));
     serve(r.retry, chatViewParams.retry, (p) => this.logged('retry', this.service.retry(p.conversationId, p.messageId)));
+    serve(r.preferAnswer, chatViewParams.preferAnswer, (p) => this.logged('preferAnswer', this.service.prefer(p.conversationId, p.messageId)));
     serve(r.newConversation, chatViewParams.newConversation, () => this.logged('newConversation', this.showNewConversation()));
     serve(r.selectConversation, chatViewParams.selectConversation, (p) => this.logged('selectConversation', this.selectConversation(p.conversationId)));
     serve(r.renameConversation, chatViewParams.renameConversation, (p) => this.logged('renameConversation', this.service.rename(p.conversationId, p.title)));

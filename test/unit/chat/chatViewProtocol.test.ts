@@ -10,6 +10,9 @@ describe('chatViewParams (what the webview sends is untrusted)', () => {
     assert.deepEqual(chatViewParams.openCitation({ file: 'docs/a.md', startLine: 3, endLine: 9 }), { file: 'docs/a.md', startLine: 3, endLine: 9 });
     assert.deepEqual(chatViewParams.updateSettings({ conversationId: 'c-1', settings: defaultChatSettings }), { conversationId: 'c-1', settings: defaultChatSettings });
     assert.deepEqual(chatViewParams.addToDataset({ conversationId: 'c-1', messageId: 'a-1', editedAnswer: 'x' }), { conversationId: 'c-1', messageId: 'a-1', editedAnswer: 'x' });
+    assert.deepEqual(chatViewParams.preferAnswer({ conversationId: 'c-1', messageId: 'a-2', extra: 1 }), { conversationId: 'c-1', messageId: 'a-2' });
+    const comparing = { ...defaultChatSettings, model: 'engine/m', compareModel: 'local/other' };
+    assert.deepEqual(chatViewParams.updateSettings({ conversationId: 'c-1', settings: comparing }), { conversationId: 'c-1', settings: comparing });
   });
 
   it('has a validator for every request, and every request its own method', () => {
@@ -32,6 +35,9 @@ describe('chatViewParams (what the webview sends is untrusted)', () => {
       ['updateSettings', { conversationId: 'c-1', settings: { ...defaultChatSettings, rag: { enabled: 'yes', k: 3 } } }],
       ['addToDataset', { conversationId: 'c-1', messageId: 'a-1', editedAnswer: 42 }],
       ['pickChatModel', { conversationId: 'c-1', retryMessageId: '<script>' }],
+      ['preferAnswer', { conversationId: 'c-1' }],
+      ['preferAnswer', { conversationId: 'c-1', messageId: '../a-1' }],
+      ['updateSettings', { conversationId: 'c-1', settings: { ...defaultChatSettings, compareModel: 42 } }],
     ];
     for (const [name, params] of rejected) assert.equal(chatViewParams[name](params), undefined, `${name} ${JSON.stringify(params)?.slice(0, 80)}`);
   });

@@ -21,6 +21,8 @@ export type ChatHost = HostConnection<{ conversationId?: string }>;
 export class ChatApp implements MessageActions {
   private state: ChatState = initialChatState;
   private readonly views = new Map<string, MessageView>();
+  /** The side-by-side containers of compare groups, by group (the question's id). */
+  private readonly groups = new Map<string, HTMLElement>();
   private readonly log: HTMLElement;
   private readonly bar: ConversationBar;
   private readonly composer: Composer;
@@ -119,6 +121,7 @@ export class ChatApp implements MessageActions {
         this.syncCommandStatus();
         this.addMessage(change.question);
         this.addMessage(change.answer);
+        if (change.compareAnswer) this.addMessage(change.compareAnswer);
         this.composer.setStreaming(true);
         this.stickToBottom = true;
         this.scrollToBottom();
@@ -129,13 +132,16 @@ export class ChatApp implements MessageActions {
       case 'tokens': {
         const view = this.views.get(change.answer.id);
         if (!view) return;
-        view.streamed(change.answer);
+        view.streamed(change.answer, change.progress);
         this.scheduler.textArrived(view);
         return;
       }
+      case 'answersUpdated':
+        for (const answer of change.answers) this.updateAnswer(answer);
+        return;
       case 'answerEnded':
         this.updateAnswer(change.answer);
-        this.composer.setStreaming(false);
+        this.composer.setStreaming(this.state.streaming);
         this.announce(change.announcement);
         return;
       case 'commandStarted':
@@ -179,8 +185,9 @@ export class ChatApp implements MessageActions {
     this.host.api.setState({ conversationId: conversation.id });
     this.scheduler.reset();
     this.views.clear();
+    this.groups.clear();
     const fragment = document.createDocumentFragment();
-    for (const message of conversation.messages) fragment.append(this.createView(message).element);
+    for (const message of conversation.messages) this.mount(this.createView(message), fragment);
     this.log.replaceChildren(fragment);
     this.renderEmptyState();
     this.scheduler.renderLazily([...this.views.values()]);
@@ -263,9 +270,30 @@ export class ChatApp implements MessageActions {
   private addMessage(message: ChatMessage): void {
     this.log.querySelector('#empty-state')?.remove();
     const view = this.views.get(message.id) ?? this.createView(message);
-    if (!view.element.isConnected) this.log.append(view.element);
+    if (!view.element.isConnected) this.mount(view, this.log);
     view.update(message);
     if (message.role === 'assistant') view.renderBody();
+  }
+
+  /**
+   * Puts a message's element in the log: the two answers of a compare go into one group, side a in the first column
+   * and side b in the second (stacked in a narrow view), whichever arrives first.
+   */
+  private mount(view: MessageView, into: ParentNode): void {
+    const message = view.current;
+    const compare = message.role === 'assistant' ? message.compare : undefined;
+    if (!compare) {
+      into.append(view.element);
+      return;
+    }
+    let group = this.groups.get(compare.group);
+    if (!group) {
+      group = element('div', { class: 'compare-group', role: 'group', 'aria-label': 'Two answers compared', 'data-group': compare.group });
+      this.groups.set(compare.group, group);
+      into.append(group);
+    }
+    if (compare.slot === 'a') group.prepend(view.element);
+    else group.append(view.element);
   }
 
   private renderHeader(): void {
@@ -396,6 +424,16 @@ export class ChatApp implements MessageActions {
     const conversation = this.state.conversation;
     if (!conversation) return;
     void this.ask(ChatViewRequests.pickChatModel, { conversationId: conversation.id, ...(retryMessageId ? { retryMessageId } : {}) });
+  }
+
+  prefer(messageId: string): void {
+    const conversation = this.state.conversation;
+    if (!conversation) return;
+    void this.ask(ChatViewRequests.preferAnswer, { conversationId: conversation.id, messageId });
+  }
+
+  modelLabel(ref: string): string {
+    return this.state.view?.models.find((m) => m.ref === ref)?.label ?? ref;
   }
 
   focusSetting(setting: 'model' | 'maxTokens' | 'rag'): void {

@@ -1,4 +1,13 @@
-import { type AssistantMessage, type ChatMessage, type ChatSettings, type ChatViewState, type Conversation, type HostToChatView, type UserMessage } from '../../../src/shared/chatViewProtocol';
+import {
+  type AssistantMessage,
+  type ChatMessage,
+  type ChatSettings,
+  type ChatViewState,
+  type Conversation,
+  type HostToChatView,
+  type StreamProgress,
+  type UserMessage,
+} from '../../../src/shared/chatViewProtocol';
 
 /**
  * What the Chat webview knows, as data: the host's view state, the conversation it shows (with the streamed text
@@ -33,12 +42,14 @@ export type ChatChange =
   | { type: 'viewState' }
   /** A conversation replaces the shown one (`switching` when it is another one: its notices start clean). */
   | { type: 'conversationShown'; switching: boolean }
-  /** A question and its (empty, streaming) answer were added. */
-  | { type: 'answerStarted'; question: UserMessage; answer: AssistantMessage }
+  /** A question and its (empty, streaming) answer were added — two answers side by side for a compare. */
+  | { type: 'answerStarted'; question: UserMessage; answer: AssistantMessage; compareAnswer?: AssistantMessage }
   /** The answer's fields changed (what the model saw), its streamed text kept. */
   | { type: 'answerUpdated'; answer: AssistantMessage }
-  /** Text streamed into the answer: rendered on the next frame. */
-  | { type: 'tokens'; answer: AssistantMessage }
+  /** Text streamed into the answer: rendered on the next frame. `progress`: its stats so far. */
+  | { type: 'tokens'; answer: AssistantMessage; progress?: StreamProgress }
+  /** Marks of finished answers changed (the preferred answer of a compare). */
+  | { type: 'answersUpdated'; answers: AssistantMessage[] }
   /** The answer settled; `announcement` is read out by screen readers. */
   | { type: 'answerEnded'; answer: AssistantMessage; announcement: string }
   /** A command a button ran is running: the empty state says so. */
@@ -69,13 +80,16 @@ export function reduceChat(state: ChatState, message: HostToChatView | LocalChat
       const streaming = conversation.messages.some((m) => m.role === 'assistant' && m.status === 'streaming');
       return { state: { ...state, conversation, streaming, commandStatus: switching ? undefined : state.commandStatus }, change: { type: 'conversationShown', switching } };
     }
-    case 'answerStarted':
+    case 'answerStarted': {
       if (message.conversationId !== shown?.id) return unchanged(state);
+      const started = withMessage(withMessage(shown, message.question), message.answer);
+      const compareAnswer = message.compareAnswer;
       // A question makes the outcome of an earlier command (Open Settings: "Done.") old news.
       return {
-        state: { ...state, conversation: withMessage(withMessage(shown, message.question), message.answer), streaming: true, commandStatus: undefined },
-        change: { type: 'answerStarted', question: message.question, answer: message.answer },
+        state: { ...state, conversation: compareAnswer ? withMessage(started, compareAnswer) : started, streaming: true, commandStatus: undefined },
+        change: { type: 'answerStarted', question: message.question, answer: message.answer, ...(compareAnswer ? { compareAnswer } : {}) },
       };
+    }
     case 'answerInput': {
       if (message.conversationId !== shown?.id) return unchanged(state);
       const streamed = findMessage(shown, message.answer.id);
@@ -88,7 +102,12 @@ export function reduceChat(state: ChatState, message: HostToChatView | LocalChat
       const streamed = findMessage(shown, message.messageId);
       if (streamed?.role !== 'assistant') return unchanged(state);
       const answer: AssistantMessage = { ...streamed, content: streamed.content + message.text };
-      return { state: { ...state, conversation: withMessage(shown, answer) }, change: { type: 'tokens', answer } };
+      return { state: { ...state, conversation: withMessage(shown, answer) }, change: { type: 'tokens', answer, ...(message.progress ? { progress: message.progress } : {}) } };
+    }
+    case 'answersChanged': {
+      if (message.conversationId !== shown?.id) return unchanged(state);
+      const conversation = message.answers.reduce(withMessage, shown);
+      return { state: { ...state, conversation }, change: { type: 'answersUpdated', answers: message.answers } };
     }
     case 'reasoning': {
       // Shown like streamed text: the answer's view redraws its reasoning block on the next frame.
@@ -102,7 +121,10 @@ export function reduceChat(state: ChatState, message: HostToChatView | LocalChat
       if (message.conversationId !== shown?.id) return unchanged(state);
       const answer = message.answer;
       const announcement = answer.status === 'error' ? `The answer failed: ${answer.error?.message ?? ''}` : answer.status === 'stopped' ? 'Answer stopped.' : 'Answer complete.';
-      return { state: { ...state, conversation: withMessage(shown, answer), streaming: false }, change: { type: 'answerEnded', answer, announcement } };
+      const conversation = withMessage(shown, answer);
+      // The other answer of a compare may still be streaming: Stop stays until both have ended.
+      const streaming = conversation.messages.some((m) => m.role === 'assistant' && m.status === 'streaming');
+      return { state: { ...state, conversation, streaming }, change: { type: 'answerEnded', answer, announcement } };
     }
     case 'commandResult':
       return { state: { ...state, commandStatus: message.ok ? { text: 'Done.', result: 'ok' } : { text: `Failed: ${message.error}`, result: 'error' } }, change: { type: 'commandEnded' } };

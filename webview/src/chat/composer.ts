@@ -32,8 +32,12 @@ export class Composer {
   private settings: ChatSettings | undefined;
   private state: ChatViewState | undefined;
   private streaming = false;
+  /** Turns compare on (a second model picker appears) and off again. */
+  readonly compareToggle: HTMLButtonElement;
+  private readonly compareField: HTMLElement;
   readonly controls: {
     model: HTMLSelectElement;
+    compareModel: HTMLSelectElement;
     template: HTMLSelectElement;
     fewShot: HTMLInputElement;
     fewShotK: HTMLInputElement;
@@ -57,6 +61,7 @@ export class Composer {
     this.sendButton = iconButton({ icon: 'send', label: 'Send', id: 'send-button', className: 'send' });
     this.controls = {
       model: element('select', { id: 'setting-model', 'aria-label': 'Model' }),
+      compareModel: element('select', { id: 'setting-compare-model', 'aria-label': 'Compare with model' }),
       template: element('select', { id: 'setting-template', 'aria-label': 'Prompt template' }),
       fewShot: element('input', { id: 'setting-few-shot', type: 'checkbox', 'aria-label': 'Few-shot examples' }),
       fewShotK: element('input', { id: 'setting-few-shot-k', type: 'number', min: '0', max: '50', step: '1', 'aria-label': 'Number of few-shot examples' }),
@@ -68,11 +73,38 @@ export class Composer {
       maxTokens: element('input', { id: 'setting-max-tokens', type: 'number', min: '1', max: '32768', step: '1', 'aria-label': 'Maximum new tokens' }),
     };
     const c = this.controls;
+    this.compareToggle = element(
+      'button',
+      {
+        type: 'button',
+        id: 'compare-toggle',
+        class: 'secondary compare-toggle',
+        'aria-pressed': 'false',
+        'aria-controls': 'compare-field',
+        title: 'Ask a second model the same question and see both answers side by side',
+      },
+      codicon('split-horizontal'),
+      element('span', {}, 'Compare'),
+    );
+    this.compareToggle.addEventListener('click', () => this.setCompare(this.compareToggle.getAttribute('aria-pressed') !== 'true'));
+    const removeCompare = iconButton({ icon: 'close', label: 'Stop comparing', id: 'compare-remove' });
+    removeCompare.addEventListener('click', () => {
+      this.setCompare(false);
+      this.compareToggle.focus();
+    });
+    this.compareField = element(
+      'div',
+      { class: 'field-row compare-field', id: 'compare-field' },
+      labelled('Compare with', c.compareModel, 'The second model that answers each question, side by side'),
+      removeCompare,
+    );
+    this.compareField.hidden = true;
     // One setting per line, the choice lists at full width: a sidebar is often under 300 pixels wide.
     this.settingsBox = element(
       'div',
       { class: 'settings', role: 'group', 'aria-label': 'Conversation settings' },
-      labelled('Model', c.model, 'The model that answers in this conversation'),
+      element('div', { class: 'field-row model-row' }, labelled('Model', c.model, 'The model that answers in this conversation'), this.compareToggle),
+      this.compareField,
       labelled('Template', c.template, 'A .prompty template from the workspace'),
       element(
         'div',
@@ -198,6 +230,7 @@ export class Composer {
     }
     const missing = settings.model && !state.models.some((m) => m.ref === settings.model) ? [option(settings.model, `${settings.model} (not available)`, true)] : [];
     c.model.replaceChildren(follow, ...missing, ...groups.values());
+    this.renderCompare(state, settings);
     const templates = state.templates.map((t) => option(t, t, t === settings.template));
     if (settings.template && !state.templates.includes(settings.template)) templates.unshift(option(settings.template, `${settings.template} (missing)`, true));
     c.template.replaceChildren(option('', 'None', !settings.template), ...templates);
@@ -214,13 +247,55 @@ export class Composer {
     this.renderSummary();
   }
 
+  /** The compare picker offers every model the registry has (engine models, endpoints, served models). */
+  private renderCompare(state: ChatViewState, settings: ChatSettings): void {
+    const c = this.controls;
+    const comparing = settings.compareModel !== undefined;
+    const groups = new Map<string, HTMLOptGroupElement>();
+    for (const m of state.models) {
+      let group = groups.get(m.backendLabel);
+      if (!group) groups.set(m.backendLabel, (group = element('optgroup', { label: m.backendLabel })));
+      group.append(option(m.ref, m.label, m.ref === settings.compareModel));
+    }
+    const missing = settings.compareModel && !state.models.some((m) => m.ref === settings.compareModel) ? [option(settings.compareModel, `${settings.compareModel} (not available)`, true)] : [];
+    c.compareModel.replaceChildren(...missing, ...groups.values());
+    this.compareField.hidden = !comparing;
+    this.compareToggle.setAttribute('aria-pressed', String(comparing));
+    this.compareToggle.disabled = !comparing && state.models.length === 0;
+    this.element.classList.toggle('comparing', comparing);
+  }
+
+  /**
+   * Compare on: the second picker appears with a model other than the one answering now (the user changes it);
+   * off: it goes, and the next question gets one answer.
+   */
+  private setCompare(on: boolean): void {
+    if (!this.settings || !this.state) return;
+    const c = this.controls;
+    if (on) {
+      const current = this.effectiveModel();
+      const other = this.state.models.find((m) => m.ref !== current) ?? this.state.models[0];
+      if (!other) return;
+      c.compareModel.value = other.ref;
+      this.compareField.hidden = false;
+      this.compareToggle.setAttribute('aria-pressed', 'true');
+      this.readSettings();
+      c.compareModel.focus();
+    } else {
+      this.compareField.hidden = true;
+      this.compareToggle.setAttribute('aria-pressed', 'false');
+      this.readSettings();
+    }
+  }
+
   private renderSummary(): void {
     const s = this.settings;
     if (!s) return;
     const ref = this.effectiveModel();
-    const model = this.state?.models.find((m) => m.ref === ref)?.label ?? ref ?? 'no model';
+    const label = (r: string | undefined) => this.state?.models.find((m) => m.ref === r)?.label ?? r;
+    const model = label(ref) ?? 'no model';
     const parts = [
-      model,
+      s.compareModel ? `${model} vs ${label(s.compareModel)}` : model,
       s.template ? (s.template.split('/').pop() ?? s.template) : undefined,
       s.fewShot.enabled ? `${s.fewShot.k}-shot` : undefined,
       s.rag.enabled ? `RAG k=${s.rag.k}` : undefined,
@@ -243,9 +318,11 @@ export class Composer {
       temperature: number(c.temperature, s.temperature, 0, 2),
       maxTokens: Math.round(number(c.maxTokens, s.maxTokens, 1, 32_768)),
       ...(c.model.value ? { model: c.model.value } : {}),
+      ...(!this.compareField.hidden && c.compareModel.value ? { compareModel: c.compareModel.value } : {}),
       ...(c.template.value ? { template: c.template.value } : {}),
     };
     this.settings = next;
+    this.element.classList.toggle('comparing', next.compareModel !== undefined);
     c.fewShotK.disabled = c.examplesFile.disabled = !next.fewShot.enabled;
     c.ragK.disabled = c.index.disabled = !next.rag.enabled;
     this.renderSummary();

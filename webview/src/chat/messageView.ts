@@ -1,4 +1,13 @@
-import { type AssistantMessage, type ChatErrorCode, type ChatMessage, type ChatViewCommand, type ModelInput, type Passage } from '../../../src/shared/chatViewProtocol';
+import {
+  type AssistantMessage,
+  type ChatErrorCode,
+  type ChatMessage,
+  type ChatViewCommand,
+  type GenerationStats,
+  type ModelInput,
+  type Passage,
+  type StreamProgress,
+} from '../../../src/shared/chatViewProtocol';
 import { describeRelevance } from '../../../src/shared/relevance';
 import { element } from '../lib/vscodeApi';
 import { codicon, iconButton } from './icons';
@@ -15,10 +24,33 @@ export interface MessageActions {
   /** Picks the workspace's chat model for this conversation, then answers the failed question `retryMessageId` again. */
   pickChatModel(retryMessageId?: string): void;
   focusSetting(setting: 'model' | 'maxTokens' | 'rag'): void;
+  /** "Prefer this answer" on one answer of a compare. */
+  prefer(messageId: string): void;
+  /** How a model reference is shown (the registry's label). */
+  modelLabel(ref: string): string;
 }
 
 function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+/** A finished compare answer's figures: time to first token, decoding speed, tokens, total time. */
+function finalFigures(s: GenerationStats): string[] {
+  const figures = [`first token ${formatMs(s.timeToFirstTokenMs)}`, `${s.tokensPerSecond.toFixed(1)} tokens/s`, `${s.completionTokens} tokens`, `total ${formatMs(s.totalMs)}`];
+  if (s.finishReason === 'length') figures.push('cut at max tokens');
+  return figures;
+}
+
+/** The same figures while the answer streams, from the host's count so far (or as far as it went, `ending` how it ended). */
+function liveFigures(p: StreamProgress, ending?: string): string[] {
+  const decodingSeconds = (p.elapsedMs - p.timeToFirstTokenMs) / 1000;
+  const rate = decodingSeconds > 0 ? Math.max(0, p.completionTokens - 1) / decodingSeconds : 0;
+  return [
+    `first token ${formatMs(p.timeToFirstTokenMs)}`,
+    `${rate.toFixed(1)} tokens/s`,
+    `${p.completionTokens} tokens`,
+    ending ? `${ending} ${formatMs(p.elapsedMs)}` : `${formatMs(p.elapsedMs)} so far`,
+  ];
 }
 
 const errorActions: Record<ChatErrorCode, { label: string; run: (a: MessageActions, id: string) => void }[]> = {
@@ -76,6 +108,9 @@ export class MessageView {
   readonly element: HTMLElement;
   private readonly body: HTMLElement;
   private readonly footer: HTMLElement;
+  /** A compare answer's head: its side, its model and its stats as they arrive. */
+  private readonly compareHead: HTMLElement | undefined;
+  private progress: StreamProgress | undefined;
   private message: ChatMessage;
   private readonly plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   /** Whether the body shows rendered Markdown (else plain text, pending). */
@@ -89,10 +124,18 @@ export class MessageView {
     const isUser = message.role === 'user';
     this.body = element('div', { class: 'message-body' });
     this.footer = element('div', { class: 'message-footer' });
+    const compare = message.role === 'assistant' ? message.compare : undefined;
+    if (compare) this.compareHead = element('header', { class: 'compare-head' });
     this.element = element(
       'article',
-      { class: `message ${message.role}`, 'data-message-id': message.id, 'aria-label': isUser ? 'You said' : 'Assistant answered', tabindex: '-1' },
-      element('div', { class: 'message-role', 'aria-hidden': 'true' }, isUser ? 'You' : 'Assistant'),
+      {
+        class: `message ${message.role}${compare ? ' compared' : ''}`,
+        'data-message-id': message.id,
+        'aria-label': isUser ? 'You said' : compare ? `Answer ${compare.slot.toUpperCase()}` : 'Assistant answered',
+        tabindex: '-1',
+        ...(compare ? { 'data-slot': compare.slot } : {}),
+      },
+      this.compareHead ?? element('div', { class: 'message-role', 'aria-hidden': 'true' }, isUser ? 'You' : 'Assistant'),
       this.body,
       this.footer,
     );
@@ -164,8 +207,33 @@ export class MessageView {
   }
 
   /** Takes the answer with more streamed text; it shows at the next `renderBody` (the render scheduler's frame). */
-  streamed(message: AssistantMessage): void {
+  streamed(message: AssistantMessage, progress?: StreamProgress): void {
     this.message = message;
+    if (progress && this.compareHead) {
+      this.progress = progress;
+      this.renderCompareHead();
+    }
+  }
+
+  /** Side, model and stats of a compare answer: live while it streams, the backend's own once it ends. */
+  private renderCompareHead(): void {
+    const message = this.message;
+    if (!this.compareHead || message.role !== 'assistant' || !message.compare) return;
+    const slot = message.compare.slot.toUpperCase();
+    const model = message.model ? this.actions.modelLabel(message.model) : 'No model';
+    const ending = message.status === 'error' ? 'failed after' : message.status === 'stopped' ? 'stopped after' : undefined;
+    const figures = message.stats ? finalFigures(message.stats) : this.progress ? liveFigures(this.progress, ending) : [];
+    const head = [
+      element('span', { class: 'compare-slot', 'aria-hidden': 'true' }, slot),
+      element('span', { class: 'compare-model', title: message.model ?? '' }, model),
+      ...(message.preferred ? [element('span', { class: 'compare-preferred' }, codicon('star-full'), ' Preferred')] : []),
+    ];
+    const stats = element(
+      'p',
+      { class: 'compare-stats', 'aria-label': `Stats: ${figures.join(', ') || 'waiting for the first token'}` },
+      figures.join(' · ') || (message.status === 'streaming' ? 'Waiting for the first token…' : ''),
+    );
+    this.compareHead.replaceChildren(element('div', { class: 'compare-title' }, ...head), stats);
   }
 
   update(message: ChatMessage): void {
@@ -186,13 +254,15 @@ export class MessageView {
       this.footer.replaceChildren();
       return;
     }
+    this.renderCompareHead();
     this.element.dataset.status = message.status;
     const parts: Node[] = [];
     if (message.status === 'error' && message.error) parts.push(this.errorBox(message, message.error.code, message.error.message));
     if (message.status === 'stopped') parts.push(element('p', { class: 'stopped-note' }, 'Stopped.'));
     const passages = message.input?.passages ?? [];
     if (passages.length > 0) parts.push(this.sources(passages, message.content));
-    if (message.stats) parts.push(this.stats(message));
+    // A compare answer shows its stats in its head, where the two answers' figures line up.
+    if (message.stats && !message.compare) parts.push(this.stats(message));
     if (message.input) parts.push(this.modelInput(message.input));
     if (message.status !== 'streaming') parts.push(this.actionsBar(message));
     this.footer.replaceChildren(...parts);
@@ -281,6 +351,17 @@ export class MessageView {
       const edit = iconButton({ icon: 'edit', label: 'Edit & add to dataset…', text: 'Edit & add…', attributes: { 'data-action': 'edit-and-add' } });
       edit.addEventListener('click', () => this.openEditor(message));
       bar.append(add, edit);
+    }
+    if (message.compare && message.status !== 'error' && message.content.trim()) {
+      const preferred = message.preferred === true;
+      const prefer = iconButton({
+        icon: preferred ? 'star-full' : 'star-empty',
+        label: preferred ? 'Preferred: later questions continue from this answer' : 'Prefer this answer: later questions continue from it',
+        text: preferred ? 'Preferred' : 'Prefer this answer',
+        attributes: { 'data-action': 'prefer', 'aria-pressed': String(preferred) },
+      });
+      prefer.addEventListener('click', () => !preferred && this.actions.prefer(message.id));
+      bar.append(prefer);
     }
     if (message.status === 'error' || message.status === 'stopped') {
       const retry = iconButton({ icon: 'refresh', label: 'Retry', text: 'Retry', attributes: { 'data-action': 'retry' } });
