@@ -22,6 +22,7 @@ export const coreLayers = {
   jobs: ['datasets', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   prompts: ['datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   chat: ['prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
+  serving: ['jobs', 'chat', 'prompts', 'rag', 'inference', 'templates', 'process', 'settings', 'files', 'text'],
   views: ['chat', 'prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
 };
 

@@ -1,0 +1,68 @@
+/**
+ * What the user asked to serve, as a serving run's config.json keeps it, and the command line that serves it: the
+ * built-in engine through `chatwright serve` (dist/cli.js under the editor's own Node), or the Python GPU server
+ * (`python -m chatwright_serve`) under the jobs' interpreter. The API key is never part of either: it travels in the
+ * server's environment (`serveApiKeyVariable`).
+ */
+import { type ServerLaunch } from '../jobs/jobRunner';
+import { serveApiKeyVariable } from './servedModels';
+
+/** The built-in ONNX engine's server. */
+export interface BuiltinServeRequest {
+  engine: 'builtin';
+  /** Chat models: hub ids or folders. */
+  models: string[];
+  embeddingModel?: string;
+  /** `.prompty` files served as models of their own. */
+  templates?: string[];
+  host: string;
+  port: number;
+}
+
+/** The Python server on the GPU: a base model and adapters of finished runs. */
+export interface GpuServeRequest {
+  engine: 'gpu';
+  model: string;
+  adapters: { name: string; path: string }[];
+  /** Which engine the Python server runs (`auto`: vLLM when importable, else transformers). */
+  gpuEngine: 'auto' | 'transformers' | 'vllm' | 'standin';
+  host: string;
+  port: number;
+}
+
+export type ServeRequest = BuiltinServeRequest | GpuServeRequest;
+
+/** An adapter's model id: letters, digits, `.`, `_`, `-` (what `--adapter name=folder` and the OpenAI `model` field carry without quoting). */
+export const adapterNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * How `chatwright serve` is run: `node` is the Node to run dist/cli.js with. In desktop VS Code the extension host's
+ * `process.execPath` is Electron, which runs as plain Node with `ELECTRON_RUN_AS_NODE=1` (what `child_process.fork`
+ * does for the engine worker and the language server).
+ */
+export function builtinServeLaunch(request: BuiltinServeRequest, runtime: { node: string; cliPath: string; electron: boolean; apiKey?: string }): ServerLaunch {
+  if (request.models.length === 0) throw new Error('Serve at least one chat model.');
+  const args = [runtime.cliPath, 'serve', ...request.models.flatMap((model) => ['--model', model])];
+  if (request.embeddingModel !== undefined) args.push('--embedding-model', request.embeddingModel);
+  for (const template of request.templates ?? []) args.push('--template', template);
+  args.push('--host', request.host, '--port', String(request.port));
+  const env: NodeJS.ProcessEnv = { ...(runtime.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}), ...(runtime.apiKey !== undefined ? { [serveApiKeyVariable]: runtime.apiKey } : {}) };
+  return { command: runtime.node, args, env };
+}
+
+/** How the Python GPU server is run with the jobs' interpreter (`python/` first on PYTHONPATH, unbuffered output). */
+export function gpuServeLaunch(request: GpuServeRequest, runtime: { python: string; pythonPath: string; pathDelimiter: string; apiKey?: string; env?: NodeJS.ProcessEnv }): ServerLaunch {
+  for (const adapter of request.adapters) {
+    if (!adapterNamePattern.test(adapter.name)) throw new Error(`"${adapter.name}" cannot be an adapter's model id: use letters, digits, '.', '_' and '-' (at most 64).`);
+  }
+  const args = ['-m', 'chatwright_serve', '--model', request.model, ...request.adapters.flatMap((adapter) => ['--adapter', `${adapter.name}=${adapter.path}`])];
+  args.push('--host', request.host, '--port', String(request.port), '--engine', request.gpuEngine);
+  const existing = runtime.env?.PYTHONPATH;
+  const env: NodeJS.ProcessEnv = {
+    ...runtime.env,
+    PYTHONPATH: existing ? `${runtime.pythonPath}${runtime.pathDelimiter}${existing}` : runtime.pythonPath,
+    PYTHONUNBUFFERED: '1',
+    ...(runtime.apiKey !== undefined ? { [serveApiKeyVariable]: runtime.apiKey } : {}),
+  };
+  return { command: runtime.python, args, env };
+}

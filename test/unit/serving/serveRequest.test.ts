@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import { firstFreePort, isPortFree } from '../../../src/core/serving/freePort';
+import { generateServeApiKey } from '../../../src/core/serving/serveApiKey';
+import { builtinServeLaunch, gpuServeLaunch } from '../../../src/core/serving/serveRequest';
+
+async function occupy(t: TestContext): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return (server.address() as { port: number }).port;
+}
+
+describe('the command line of a server', () => {
+  it('runs `chatwright serve` with every model, template and the address; the key only in the environment', () => {
+    const launch = builtinServeLaunch(
+      { engine: 'builtin', models: ['org/chat', '/models/other'], embeddingModel: 'org/embed', templates: ['/w/a.prompty'], host: '0.0.0.0', port: 8765 },
+      { node: '/usr/bin/electron', cliPath: '/ext/dist/cli.js', electron: true, apiKey: 'cw-secret' },
+    );
+    assert.equal(launch.command, '/usr/bin/electron');
+    assert.deepEqual(launch.args, [
+      '/ext/dist/cli.js',
+      'serve',
+      '--model',
+      'org/chat',
+      '--model',
+      '/models/other',
+      '--embedding-model',
+      'org/embed',
+      '--template',
+      '/w/a.prompty',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '8765',
+    ]);
+    assert.deepEqual(launch.env, { ELECTRON_RUN_AS_NODE: '1', CHATWRIGHT_SERVE_API_KEY: 'cw-secret' });
+    assert.ok(!launch.args.some((arg) => arg.includes('cw-secret')));
+  });
+
+  it('runs plain Node without the Electron switch, and no key on loopback', () => {
+    const launch = builtinServeLaunch({ engine: 'builtin', models: ['m'], host: '127.0.0.1', port: 0 }, { node: '/usr/bin/node', cliPath: 'cli.js', electron: false });
+    assert.deepEqual(launch.env, {});
+    assert.throws(() => builtinServeLaunch({ engine: 'builtin', models: [], host: '127.0.0.1', port: 0 }, { node: 'node', cliPath: 'cli.js', electron: false }), /at least one chat model/);
+  });
+
+  it('runs the Python server with the adapters as name=folder, python/ first on PYTHONPATH', () => {
+    const launch = gpuServeLaunch(
+      { engine: 'gpu', model: '/models/base', adapters: [{ name: 'persona', path: '/w/runs/a/adapter' }], gpuEngine: 'auto', host: '127.0.0.1', port: 8766 },
+      { python: '/venv/bin/python', pythonPath: '/ext/python', pathDelimiter: ':', env: { PYTHONPATH: '/other' } },
+    );
+    assert.deepEqual(launch.args, ['-m', 'chatwright_serve', '--model', '/models/base', '--adapter', 'persona=/w/runs/a/adapter', '--host', '127.0.0.1', '--port', '8766', '--engine', 'auto']);
+    assert.equal(launch.env!.PYTHONPATH, '/ext/python:/other');
+    assert.equal(launch.env!.PYTHONUNBUFFERED, '1');
+  });
+
+  it('refuses an adapter name that is not one word', () => {
+    assert.throws(
+      () => gpuServeLaunch({ engine: 'gpu', model: 'm', adapters: [{ name: 'a=b', path: '/x' }], gpuEngine: 'auto', host: '127.0.0.1', port: 1 }, { python: 'p', pythonPath: 'q', pathDelimiter: ':' }),
+      /cannot be an adapter's model id/,
+    );
+  });
+});
+
+describe('a server port and key', () => {
+  it('takes the next port when the preferred one is taken', async (t) => {
+    const taken = await occupy(t);
+    assert.equal(await isPortFree('127.0.0.1', taken), false);
+    const port = await firstFreePort('127.0.0.1', taken);
+    assert.ok(port !== undefined && port > taken, `a later port than ${taken}: ${port}`);
+  });
+
+  it('makes a new printable key of 256 bits each time', () => {
+    const first = generateServeApiKey();
+    assert.match(first, /^cw-[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(first, generateServeApiKey());
+  });
+});
