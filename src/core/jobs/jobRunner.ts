@@ -187,6 +187,16 @@ export class JobRun {
     return (this.escalation = this.escalate(steps));
   }
 
+  /**
+   * Stops the process as `stopAndSave` does and records why it failed (a server that never got healthy): the run
+   * ends `failed` with this error instead of `stopped`.
+   */
+  stopAsFailed(failure: { code: string; message: string; action?: string }): Promise<void> {
+    if (this.hasEnded) return Promise.resolve();
+    updateRunRecord(this.runDir, (record) => ({ ...record, failure }));
+    return this.stopAndSave();
+  }
+
   /** Stops the trainer without saving: SIGINT twice, then SIGTERM, then SIGKILL. The run ends `cancelled`. */
   cancel(): Promise<void> {
     if (this.hasEnded) return Promise.resolve();
@@ -388,6 +398,7 @@ function launch(options: Omit<JobRunOptions, 'trainer'>, target: ProcessLaunch, 
     delete next.cancelledAt;
     delete next.stopRequestedAt;
     delete next.processStartedAt;
+    delete next.failure;
     return group.startTime !== undefined ? { ...next, processStartedAt: group.startTime } : next;
   });
   const starting: JobSnapshot = { ...initial, status: 'starting', ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}) };

@@ -382,6 +382,11 @@ export function settleEndedRun(snapshot: JobSnapshot, record: RunRecord | undefi
   delete next.pid;
   delete next.etaSeconds;
   const terminal = next.phase !== undefined && terminalPhases.includes(next.phase);
+  if (record?.failure !== undefined) {
+    next.status = 'failed';
+    next.error = { ...record.failure };
+    return next;
+  }
   if (record?.cancelledAt !== undefined && next.phase !== 'done') {
     next.status = 'cancelled';
     next.endedAt ??= Date.parse(record.cancelledAt);

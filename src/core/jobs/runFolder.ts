@@ -62,6 +62,11 @@ export interface RunRecord {
   cancelledAt?: string;
   /** ISO time a stop-and-save was asked for. */
   stopRequestedAt?: string;
+  /**
+   * What whoever ran it found wrong and stopped it for (a server that never answered its health check): the run
+   * counts as failed with this error once its process has ended, whatever it said last.
+   */
+  failure?: { code: string; message: string; action?: string };
 }
 
 export interface DatasetHash {

@@ -66,3 +66,22 @@ export function gpuServeLaunch(request: GpuServeRequest, runtime: { python: stri
   };
   return { command: runtime.python, args, env };
 }
+
+/** Serve on GPU's test hook: the Python server runs this engine instead of the probed one (`standin` needs no torch). */
+export const gpuServeEngineVariable = 'CHATWRIGHT_SERVE_GPU_ENGINE';
+
+/** What a probe of the jobs' interpreter says the Python server will run, or why it cannot. */
+export type GpuEngineChoice = { engine: 'vllm' | 'transformers' | 'standin'; reason: string } | { engine: undefined; reason: string; installCommand?: string };
+
+/**
+ * vLLM when the interpreter has it (it scales to many GPUs and batches continuously), else transformers with PEFT;
+ * the engine is then passed explicitly, so what the user is told is what runs.
+ */
+export function chooseGpuEngine(packages: Readonly<Record<string, { ok: boolean; version: string | null } | undefined>>, python: string, override?: string): GpuEngineChoice {
+  if (override === 'standin' || override === 'transformers' || override === 'vllm') return { engine: override, reason: `${gpuServeEngineVariable}=${override} (a test hook) chose it` };
+  const vllm = packages['vllm'];
+  if (vllm?.ok) return { engine: 'vllm', reason: `${python} has vLLM ${vllm.version ?? ''}`.trim() };
+  const missing = ['torch', 'transformers', 'peft'].filter((name) => !packages[name]?.ok);
+  if (missing.length === 0) return { engine: 'transformers', reason: `${python} has transformers and PEFT but not vLLM` };
+  return { engine: undefined, reason: `${python} lacks ${missing.join(', ')}`, installCommand: `"${python}" -m pip install ${missing.map((name) => `"${name}"`).join(' ')}` };
+}

@@ -117,6 +117,19 @@ describe('a server run', () => {
     assert.equal(final.serving, undefined);
   });
 
+  it('ends failed, with the reason given, when it is stopped for never getting healthy', async (t) => {
+    const runDir = prepare(t);
+    const run = startServer({ runDir, server: standinServerLaunch(['standin-model'], { STANDIN_SERVER_UNHEALTHY: '1' }), ...quickTimeouts });
+    cleanUp(t, run);
+    const serving = await untilServing(run);
+    await assert.rejects(waitUntilHealthy(serving.url, { timeoutMs: 300, intervalMs: 50 }), /did not answer 200/);
+    await run.stopAsFailed({ code: 'SERVER_UNHEALTHY', message: 'it never answered /health with 200' });
+    const final = await run.finished;
+    assert.equal(final.status, 'failed');
+    assert.equal(final.error?.code, 'SERVER_UNHEALTHY');
+    assert.equal(snapshotOfRun(runDir).status, 'failed', 'read again from the run folder too');
+  });
+
   it('is found again after the window that started it let go (a reload), with its URL, and stops from there', async (t) => {
     const runDir = prepare(t);
     const first = startServer({ runDir, server: standinServerLaunch(), ...quickTimeouts });

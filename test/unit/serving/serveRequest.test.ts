@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { firstFreePort, isPortFree } from '../../../src/core/serving/freePort';
 import { generateServeApiKey } from '../../../src/core/serving/serveApiKey';
-import { builtinServeLaunch, gpuServeLaunch } from '../../../src/core/serving/serveRequest';
+import { builtinServeLaunch, chooseGpuEngine, gpuServeLaunch } from '../../../src/core/serving/serveRequest';
 
 async function occupy(t: TestContext): Promise<number> {
   const server = createServer();
@@ -75,5 +75,30 @@ describe('a server port and key', () => {
     const first = generateServeApiKey();
     assert.match(first, /^cw-[A-Za-z0-9_-]{43}$/);
     assert.notEqual(first, generateServeApiKey());
+  });
+});
+
+describe('the engine a GPU server runs', () => {
+  const ok = (version: string) => ({ ok: true, version });
+  it('is vLLM when the interpreter has it', () => {
+    assert.equal(chooseGpuEngine({ vllm: ok('0.11.0'), torch: ok('2.5'), transformers: ok('4.57'), peft: ok('0.17') }, 'python3').engine, 'vllm');
+  });
+
+  it('is transformers with PEFT otherwise', () => {
+    const choice = chooseGpuEngine({ vllm: { ok: false, version: null }, torch: ok('2.5'), transformers: ok('4.57'), peft: ok('0.17') }, 'python3');
+    assert.equal(choice.engine, 'transformers');
+    assert.match(choice.reason, /not vLLM/);
+  });
+
+  it('is none, with the install command, when transformers or PEFT is missing', () => {
+    const choice = chooseGpuEngine({ torch: ok('2.5') }, '/venv/bin/python');
+    assert.equal(choice.engine, undefined);
+    assert.equal(choice.engine === undefined && choice.installCommand, '"/venv/bin/python" -m pip install "transformers" "peft"');
+  });
+
+  it('is what the test hook names, named as a test hook', () => {
+    const choice = chooseGpuEngine({}, 'python3', 'standin');
+    assert.equal(choice.engine, 'standin');
+    assert.match(choice.reason, /test hook/);
   });
 });
