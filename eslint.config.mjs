@@ -22,8 +22,9 @@ export const coreLayers = {
   jobs: ['datasets', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   prompts: ['datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   chat: ['prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
-  serving: ['jobs', 'chat', 'prompts', 'rag', 'inference', 'templates', 'process', 'settings', 'files', 'text'],
+  serving: ['chat', 'prompts', 'jobs', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   views: ['chat', 'prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
+  serving: ['chat', 'prompts', 'jobs', 'rag', 'inference', 'templates', 'settings', 'process', 'text', 'files'],
 };
 
 const noVscode = { name: 'vscode', message: 'Only host code (src/host, src/extension.ts) may import vscode.' };

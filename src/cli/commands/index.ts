@@ -9,6 +9,7 @@ import { modelsCommand } from './models';
 import { trainCommand } from './train';
 import { jobsCommand } from './jobs';
 import { envCommand } from './env';
+import { serveCommand } from './serve';
 
 /** Every subcommand of `chatwright`, in the order `--help` lists them. */
-export const cliCommands: CliCommand[] = [validateCommand, renderCommand, indexCommand, searchCommand, runCommand, embedCommand, modelsCommand, trainCommand, jobsCommand, envCommand];
+export const cliCommands: CliCommand[] = [validateCommand, renderCommand, indexCommand, searchCommand, runCommand, embedCommand, modelsCommand, serveCommand, trainCommand, jobsCommand, envCommand];

@@ -8,6 +8,7 @@ import { CancelledError } from './abort';
 import { configNumber, ModelError, openModelFolder, selectOnnxFile, type ModelDtype, type ModelFolder } from './modelFolder';
 import { loadOnnxRuntime, openOnnxSession, requireSessionIO, type SessionOptions } from './onnxSession';
 import { resolveSampling, Sampler } from './sampling';
+import { StepLock } from './stepLock';
 import { checkVocabulary, createTokenizer } from './modelTokenizer';
 import { StopStringMatcher, StreamingDetokenizer } from './textStream';
 
@@ -50,13 +51,26 @@ export function chatPromptText(
   return { text: renderChatTemplate(model.chatTemplate, messages, { addGenerationPrompt: true, variables: templateVariables, ...(budgets ? { budgets } : {}) }), templated: true };
 }
 
+/** A prompt that leaves no room in the model's context window for even one generated token. */
+export class PromptTooLongError extends RangeError {
+  constructor(
+    readonly model: string,
+    readonly promptTokens: number,
+    readonly contextLength: number,
+  ) {
+    super(`the prompt has ${promptTokens} tokens but ${model} has a context window of ${contextLength}: shorten it`);
+    this.name = 'PromptTooLongError';
+  }
+}
+
 /** A decoder-only language model (Llama, Qwen2/3, Phi-3, Gemma, SmolLM, Mistral) in the onnx-community layout. */
 export class OnnxTextGenerator {
   readonly contextLength: number;
   readonly eosIds: ReadonlySet<number>;
   private readonly kv: KvLayout;
   private readonly wantsPositionIds: boolean;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Held for one forward step at a time: concurrent generations take turns token by token (prefill is one step). */
+  private readonly steps = new StepLock();
 
   private constructor(
     readonly model: ModelFolder,
@@ -104,8 +118,13 @@ export class OnnxTextGenerator {
     return this.generateFromIds(this.tokenizer.encode(prompt).ids, options, onText, signal, undefined, started);
   }
 
-  /** Runs one request at a time: a second caller waits for the first (the cores are shared anyway). */
-  generateFromIds(
+  /**
+   * Generates from prompt token ids. Concurrent calls interleave: each holds the model for one forward step, then
+   * waits behind the others (first come, first served), so N answers progress round-robin and the cores do the same
+   * total work. Each call keeps its own KV cache while it runs: whoever starts generations bounds how many run at once
+   * (the server's maxConcurrent), which bounds the memory.
+   */
+  async generateFromIds(
     promptIds: readonly number[],
     options: GenerateOptions = {},
     onText?: (delta: string) => void,
@@ -113,24 +132,9 @@ export class OnnxTextGenerator {
     observe?: LogitsObserver,
     started = performance.now(),
   ): Promise<GenerationResult> {
-    const run = this.queue.then(() => this.decode(promptIds, options, onText, signal, observe, started));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async decode(
-    promptIds: readonly number[],
-    options: GenerateOptions,
-    onText: ((delta: string) => void) | undefined,
-    signal: AbortSignal | undefined,
-    observe: LogitsObserver | undefined,
-    started: number,
-  ): Promise<GenerationResult> {
     if (promptIds.length === 0) throw new RangeError('the prompt is empty');
     checkVocabulary(promptIds, this.model);
-    if (promptIds.length >= this.contextLength) {
-      throw new RangeError(`the prompt has ${promptIds.length} tokens but ${this.model.id} has a context window of ${this.contextLength}: shorten it`);
-    }
+    if (promptIds.length >= this.contextLength) throw new PromptTooLongError(this.model.id, promptIds.length, this.contextLength);
     const sampler = new Sampler(resolveSampling(options, this.model.generationConfig));
     const requested = options.maxNewTokens ?? configNumber(this.model.generationConfig, 'max_new_tokens') ?? 512;
     if (!Number.isInteger(requested) || requested < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${requested}`);
@@ -152,11 +156,18 @@ export class OnnxTextGenerator {
     let inputIds = [...promptIds];
     try {
       for (let step = 0; step < budget; step++) {
-        if (signal?.aborted) {
+        const release = await this.steps.acquire(signal);
+        if (release === undefined) {
           finishReason = 'cancelled';
           break;
         }
-        const { logits, present } = await this.forward(inputIds, context.length - inputIds.length, past);
+        let stepOutput: { logits: Float32Array; present: Ort.Tensor[] };
+        try {
+          stepOutput = await this.forward(inputIds, context.length - inputIds.length, past);
+        } finally {
+          release();
+        }
+        const { logits, present } = stepOutput;
         past = present;
         observe?.(logits, step);
         const token = sampler.next(logits, context);
@@ -209,9 +220,14 @@ export class OnnxTextGenerator {
   /** Last-position logits for a whole sequence computed from scratch (no cache): the reference the cache must match. */
   async logitsWithoutCache(ids: readonly number[]): Promise<Float32Array> {
     const past = await this.emptyPast();
-    const { logits, present } = await this.forward(ids, 0, past);
-    disposeAll(present);
-    return logits;
+    const release = (await this.steps.acquire())!;
+    try {
+      const { logits, present } = await this.forward(ids, 0, past);
+      disposeAll(present);
+      return logits;
+    } finally {
+      release();
+    }
   }
 
   private async emptyPast(): Promise<Ort.Tensor[]> {
