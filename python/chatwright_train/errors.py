@@ -26,6 +26,15 @@ ERROR_ACTIONS: dict[str, str] = {
     "checkpoint.",
     "MERGE_FAILED": "Merging needs the unquantized base model and enough memory for it in bf16.",
     "TRAINING_FAILED": "See the message and the log; report it with events.jsonl if it persists.",
+    # The serving job's (python/chatwright_serve) codes.
+    "MODEL_NOT_FOUND": "Check the model id or folder: a folder needs config.json, the weights and the tokenizer files; "
+    "a Hub id must be in the local cache when offline.",
+    "ADAPTER_INVALID": "Point --adapter at a finished run's adapter/ folder (PEFT adapter_config.json and weights) "
+    "trained on the same base model.",
+    "PORT_IN_USE": "Another process listens on that port: stop it or pass another --port (0 picks a free one).",
+    "API_KEY_REQUIRED": "Listening beyond loopback needs an API key in the CHATWRIGHT_SERVE_API_KEY environment "
+    "variable.",
+    "ENGINE_FAILED": "The inference engine stopped; see the message and the log (for vLLM, its own output).",
 }
 
 

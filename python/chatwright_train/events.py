@@ -17,7 +17,8 @@ from typing import Any, TextIO
 from . import EVENT_PROTOCOL_VERSION
 
 EVENTS_FILE_NAME = "events.jsonl"
-PHASES = ("probing", "loading_model", "preparing_data", "training", "saving", "merging", "done", "failed", "stopped")
+PHASES = ("probing", "loading_model", "preparing_data", "training", "saving", "merging", "serving", "done", "failed",
+          "stopped")
 TERMINAL_PHASES = ("done", "failed", "stopped")
 
 
