@@ -1,8 +1,8 @@
 /**
- * What the user asked to serve, as a serving run's config.json keeps it, and the command line that serves it: the
- * built-in engine through `chatwright serve` (dist/cli.js under the editor's own Node), or the Python GPU server
- * (`python -m chatwright_serve`) under the jobs' interpreter. The API key is never part of either: it travels in the
- * server's environment (`serveApiKeyVariable`).
+ * What the user asked to serve, as a serving run's config.json keeps it, the command line of the built-in engine's
+ * server (`chatwright serve`: dist/cli.js under the editor's own Node; the GPU server's is `gpuServerCommand`), and
+ * which engine the GPU server will run. The API key is never on a command line: it travels in the server's
+ * environment (`serveApiKeyVariable`).
  */
 import { type ServerLaunch } from '../jobs/jobRunner';
 import { serveApiKeyVariable } from './servedModels';
@@ -23,7 +23,8 @@ export interface BuiltinServeRequest {
 export interface GpuServeRequest {
   engine: 'gpu';
   model: string;
-  adapters: { name: string; path: string }[];
+  /** Adapter ids (`ServableAdapter.id`) and folders. */
+  adapters: { id: string; path: string }[];
   /** Which engine the Python server runs (`auto`: vLLM when importable, else transformers). */
   gpuEngine: 'auto' | 'transformers' | 'vllm' | 'standin';
   host: string;
@@ -31,9 +32,6 @@ export interface GpuServeRequest {
 }
 
 export type ServeRequest = BuiltinServeRequest | GpuServeRequest;
-
-/** An adapter's model id: letters, digits, `.`, `_`, `-` (what `--adapter name=folder` and the OpenAI `model` field carry without quoting). */
-export const adapterNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
  * How `chatwright serve` is run: `node` is the Node to run dist/cli.js with. In desktop VS Code the extension host's
@@ -48,23 +46,6 @@ export function builtinServeLaunch(request: BuiltinServeRequest, runtime: { node
   args.push('--host', request.host, '--port', String(request.port));
   const env: NodeJS.ProcessEnv = { ...(runtime.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}), ...(runtime.apiKey !== undefined ? { [serveApiKeyVariable]: runtime.apiKey } : {}) };
   return { command: runtime.node, args, env };
-}
-
-/** How the Python GPU server is run with the jobs' interpreter (`python/` first on PYTHONPATH, unbuffered output). */
-export function gpuServeLaunch(request: GpuServeRequest, runtime: { python: string; pythonPath: string; pathDelimiter: string; apiKey?: string; env?: NodeJS.ProcessEnv }): ServerLaunch {
-  for (const adapter of request.adapters) {
-    if (!adapterNamePattern.test(adapter.name)) throw new Error(`"${adapter.name}" cannot be an adapter's model id: use letters, digits, '.', '_' and '-' (at most 64).`);
-  }
-  const args = ['-m', 'chatwright_serve', '--model', request.model, ...request.adapters.flatMap((adapter) => ['--adapter', `${adapter.name}=${adapter.path}`])];
-  args.push('--host', request.host, '--port', String(request.port), '--engine', request.gpuEngine);
-  const existing = runtime.env?.PYTHONPATH;
-  const env: NodeJS.ProcessEnv = {
-    ...runtime.env,
-    PYTHONPATH: existing ? `${runtime.pythonPath}${runtime.pathDelimiter}${existing}` : runtime.pythonPath,
-    PYTHONUNBUFFERED: '1',
-    ...(runtime.apiKey !== undefined ? { [serveApiKeyVariable]: runtime.apiKey } : {}),
-  };
-  return { command: runtime.python, args, env };
 }
 
 /** Serve on GPU's test hook: the Python server runs this engine instead of the probed one (`standin` needs no torch). */

@@ -1,9 +1,9 @@
-import { basename, delimiter } from 'node:path';
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { prepareServeRun } from '../../core/jobs/runFolder';
-import { findServableAdapters, type ServableAdapter } from '../../core/serving/servableAdapters';
+import { adaptersForModel, findServableAdapters, gpuServerCommand, type ServableAdapter } from '../../core/serving/gpuServerLaunch';
 import { defaultServePorts } from '../../core/serving/servedModels';
-import { chooseGpuEngine, gpuServeEngineVariable, gpuServeLaunch, type GpuEngineChoice, type GpuServeRequest } from '../../core/serving/serveRequest';
+import { chooseGpuEngine, gpuServeEngineVariable, type GpuEngineChoice, type GpuServeRequest } from '../../core/serving/serveRequest';
 import { type JobsHandles } from '../jobs/jobsFeature';
 import { jobCommands } from '../jobs/jobSource';
 import { loopbackHost, networkHost, pickServeAddress, portOrFirstFree } from './serveAddress';
@@ -57,7 +57,7 @@ export async function serveOnGpu(deps: ServeGpuDeps, given?: ServeGpuArguments):
   if (!request) return undefined;
   if (!given) {
     const start = await vscode.window.showInformationMessage(
-      `Chatwright: serve ${request.model}${request.adapters.length > 0 ? ` with ${request.adapters.map((adapter) => adapter.name).join(', ')}` : ''} with ${engineName}?`,
+      `Chatwright: serve ${request.model}${request.adapters.length > 0 ? ` with ${request.adapters.map((adapter) => adapter.id).join(', ')}` : ''} with ${engineName}?`,
       { modal: true, detail: `${choice.reason}. It listens on ${request.host}:${request.port}.` },
       'Start',
     );
@@ -65,11 +65,15 @@ export async function serveOnGpu(deps: ServeGpuDeps, given?: ServeGpuArguments):
   }
   const apiKey = request.host === loopbackHost ? undefined : await deps.apiKeys.ensure();
   const runDir = prepareServeRun({ workspaceRoot: deps.workspaceRoot, name: `serve-gpu-${basename(request.model)}`, request });
-  const launch = gpuServeLaunch(request, {
+  // The runner adds --run-dir; the key goes in the environment only.
+  const launch = gpuServerCommand({
     python: interpreter.python,
     pythonPath: deps.jobs.environment.pythonPath,
-    pathDelimiter: delimiter,
-    env: process.env,
+    model: request.model,
+    adapters: request.adapters,
+    host: request.host,
+    port: request.port,
+    engine: request.gpuEngine,
     ...(apiKey !== undefined ? { apiKey } : {}),
   });
   deps.jobs.service.startServer(runDir, launch);
@@ -83,7 +87,7 @@ async function requestFromArguments(given: ServeGpuArguments, available: Servabl
   const adapters = (Array.isArray(given.adapters) ? given.adapters : []).map((wanted) => {
     const found = available.find((adapter) => adapter.runDir === wanted || adapter.path === wanted);
     if (!found) throw new Error(`${String(wanted)} is not a finished run with an adapter (adapter_config.json) in this workspace.`);
-    return { name: found.name, path: found.path };
+    return { id: found.id, path: found.path };
   });
   const host = given.network === true ? networkHost : loopbackHost;
   return { engine: 'gpu', model: given.model, adapters, gpuEngine: engine, host, port: await portOrFirstFree(host, given.port, defaultServePorts.gpu) };
@@ -112,15 +116,15 @@ async function askForRequest(available: ServableAdapter[], engine: GpuServeReque
       })
     )?.trim();
   if (!model) return undefined;
-  const matching = available.filter((adapter) => adapter.baseModel === undefined || adapter.baseModel === model);
-  let adapters: { name: string; path: string }[] = [];
+  const matching = adaptersForModel(available, model);
+  let adapters: { id: string; path: string }[] = [];
   if (matching.length > 0) {
     const picked = await vscode.window.showQuickPick(
-      matching.map((adapter) => ({ label: adapter.name, description: adapter.rank !== undefined ? `rank ${adapter.rank}` : '', detail: adapter.path, picked: true, adapter })),
+      matching.map((adapter) => ({ label: adapter.id, description: `${adapter.method}${adapter.rank !== undefined ? `, rank ${adapter.rank}` : ''}`, detail: adapter.path, picked: true, adapter })),
       { title: `${title}: which adapters? (each is a model id of its own)`, canPickMany: true, ignoreFocusOut: true },
     );
     if (!picked) return undefined;
-    adapters = picked.map((item) => ({ name: item.adapter.name, path: item.adapter.path }));
+    adapters = picked.map((item) => ({ id: item.adapter.id, path: item.adapter.path }));
   }
   const address = await pickServeAddress(defaultServePorts.gpu, title);
   if (!address) return undefined;

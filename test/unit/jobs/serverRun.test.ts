@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { attachJob, startServer, type JobRun } from '../../../src/core/jobs/jobRunner';
@@ -7,10 +7,11 @@ import { readEvents } from '../../../src/core/jobs/jobEventReader';
 import { snapshotOfRun } from '../../../src/core/jobs/jobSnapshot';
 import { prepareServeRun, readRunRecord } from '../../../src/core/jobs/runFolder';
 import { isProcessGroupAlive } from '../../../src/core/process/processGroup';
+import { gpuServerCommand } from '../../../src/core/serving/gpuServerLaunch';
 import { waitUntilHealthy } from '../../../src/core/serving/healthCheck';
 import { serveApiKeyVariable } from '../../../src/core/serving/servedModels';
 import { scratchDir } from '../../support/scratchDir';
-import { quickTimeouts } from '../../support/standinJobs';
+import { pythonFolder, quickTimeouts } from '../../support/standinJobs';
 import { standinServerLaunch } from '../../support/standinServer';
 import { waitFor } from '../../support/waitFor';
 
@@ -148,5 +149,31 @@ describe('a server run', () => {
     assert.equal(final.status, 'stopped');
     assert.equal(snapshotOfRun(runDir).status, 'stopped');
     assert.equal(attachJob(runDir), undefined, 'a stopped server is not attached');
+  });
+
+  it('runs the Python GPU server with its stand-in engine: adapters listed with their parent, stopped on SIGINT', async (t) => {
+    const workspace = scratchDir('server-run', t);
+    const adapter = join(workspace, 'adapter');
+    mkdirSync(adapter);
+    writeFileSync(join(adapter, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 8, base_model_name_or_path: 'base-model' }));
+    writeFileSync(join(adapter, 'adapter_model.safetensors'), '');
+    const runDir = prepareServeRun({ workspaceRoot: workspace, name: 'serve-gpu', request: { engine: 'gpu', model: 'base-model' } });
+    const launch = gpuServerCommand({ python: 'python3', pythonPath: pythonFolder, model: 'base-model', adapters: [{ id: 'persona', path: adapter }], port: 0, engine: 'standin' });
+    const run = startServer({ runDir, server: { ...launch, env: { ...launch.env, PYTHONDONTWRITEBYTECODE: '1' } }, ...quickTimeouts });
+    cleanUp(t, run);
+    const serving = await untilServing(run);
+    assert.equal(serving.engine, 'standin');
+    assert.deepEqual(
+      serving.models.map((model) => [model.id, model.parent ?? null]),
+      [
+        ['base-model', null],
+        ['persona', 'base-model'],
+      ],
+    );
+    await waitUntilHealthy(serving.url, { timeoutMs: 10_000, intervalMs: 50 });
+    await run.stopAndSave();
+    const final = await run.finished;
+    assert.equal(final.status, 'stopped');
+    assert.deepEqual(readRunRecord(runDir)!.exit, { code: 0, signal: null });
   });
 });

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { firstFreePort, isPortFree } from '../../../src/core/serving/freePort';
 import { generateServeApiKey } from '../../../src/core/serving/serveApiKey';
-import { builtinServeLaunch, chooseGpuEngine, gpuServeLaunch } from '../../../src/core/serving/serveRequest';
+import { builtinServeLaunch, chooseGpuEngine } from '../../../src/core/serving/serveRequest';
 
 async function occupy(t: TestContext): Promise<number> {
   const server = createServer();
@@ -43,23 +43,6 @@ describe('the command line of a server', () => {
     const launch = builtinServeLaunch({ engine: 'builtin', models: ['m'], host: '127.0.0.1', port: 0 }, { node: '/usr/bin/node', cliPath: 'cli.js', electron: false });
     assert.deepEqual(launch.env, {});
     assert.throws(() => builtinServeLaunch({ engine: 'builtin', models: [], host: '127.0.0.1', port: 0 }, { node: 'node', cliPath: 'cli.js', electron: false }), /at least one chat model/);
-  });
-
-  it('runs the Python server with the adapters as name=folder, python/ first on PYTHONPATH', () => {
-    const launch = gpuServeLaunch(
-      { engine: 'gpu', model: '/models/base', adapters: [{ name: 'persona', path: '/w/runs/a/adapter' }], gpuEngine: 'auto', host: '127.0.0.1', port: 8766 },
-      { python: '/venv/bin/python', pythonPath: '/ext/python', pathDelimiter: ':', env: { PYTHONPATH: '/other' } },
-    );
-    assert.deepEqual(launch.args, ['-m', 'chatwright_serve', '--model', '/models/base', '--adapter', 'persona=/w/runs/a/adapter', '--host', '127.0.0.1', '--port', '8766', '--engine', 'auto']);
-    assert.equal(launch.env!.PYTHONPATH, '/ext/python:/other');
-    assert.equal(launch.env!.PYTHONUNBUFFERED, '1');
-  });
-
-  it('refuses an adapter name that is not one word', () => {
-    assert.throws(
-      () => gpuServeLaunch({ engine: 'gpu', model: 'm', adapters: [{ name: 'a=b', path: '/x' }], gpuEngine: 'auto', host: '127.0.0.1', port: 1 }, { python: 'p', pythonPath: 'q', pathDelimiter: ':' }),
-      /cannot be an adapter's model id/,
-    );
   });
 });
 
