@@ -37,6 +37,8 @@ export interface ChatHandles {
   endpointsRegistered(): Promise<void>;
   /** The models the chat offers now, every backend's (`<backend>/<model>` refs). */
   modelOptions(): Promise<ChatModelOption[]>;
+  /** A registered backend by id (the built-in engine, an endpoint, a served model). */
+  backend(id: string): ChatBackend | undefined;
 }
 
 export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
@@ -127,5 +129,6 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
     endpointKeys,
     endpointsRegistered: () => endpointsRegistered,
     modelOptions: () => backends.options(),
+    backend: (id) => backends.get(id),
   };
 }
