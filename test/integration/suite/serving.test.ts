@@ -69,7 +69,9 @@ describe('Serving', function () {
     assert.equal(ready.status, 'running', JSON.stringify(ready.error));
     assert.equal(ready.kind, 'serve');
     assert.equal(ready.serving?.engine, 'builtin');
-    assert.match(chatwright.serving.statusBar.text, new RegExp(`Serving .*:${ready.serving.port}`));
+    // The status bar follows the jobs' change events, which are throttled: it shows the port once they arrive.
+    const statusText = await waitFor(() => chatwright.serving.statusBar.text || undefined, 'the status bar item');
+    assert.match(statusText, new RegExp(`Serving .*:${ready.serving.port}`));
 
     const backendId = await waitFor(() => chatwright.serving.backends.backendIdOf(runDir), 'the served backend');
     const backend = chatwright.chat.backend(backendId);
