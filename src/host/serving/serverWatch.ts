@@ -4,7 +4,7 @@ import { ServerUnhealthyError, waitUntilHealthy } from '../../core/serving/healt
 import { type JobsHandles } from '../jobs/jobsFeature';
 
 /** How long a server that said it listens may take to answer `GET /health` with 200 before it counts as broken. */
-const healthTimeoutMs = 30_000;
+const defaultHealthTimeoutMs = 30_000;
 /** How long closing the window waits for the servers it started to stop. */
 const stopOnCloseMs = 4_000;
 
@@ -26,6 +26,7 @@ export class ServerWatch implements vscode.Disposable {
     private readonly jobs: JobsHandles,
     private readonly log: (message: string) => void,
     private readonly onFailedHealthCheck: (snapshot: JobSnapshot, message: string) => void,
+    private readonly healthTimeoutMs = defaultHealthTimeoutMs,
   ) {
     this.subscription = jobs.source.onDidChange(() => this.update());
   }
@@ -67,7 +68,7 @@ export class ServerWatch implements vscode.Disposable {
       const url = job.serving.url;
       const abort = new AbortController();
       this.checks.set(job.runDir, { url, abort });
-      waitUntilHealthy(url, { timeoutMs: healthTimeoutMs, signal: abort.signal }).then(
+      waitUntilHealthy(url, { timeoutMs: this.healthTimeoutMs, signal: abort.signal }).then(
         () => {
           if (this.checks.get(job.runDir)?.abort !== abort) return;
           this.checks.delete(job.runDir);
