@@ -5,6 +5,7 @@ import { type EngineHost } from './host/engine/engineHost';
 import { registerFeatures } from './host/features';
 import { type IndexManager } from './host/rag/indexManager';
 import { type JobsHandles } from './host/jobs/jobsFeature';
+import { type ServingHandles } from './host/serving/servingFeature';
 import { type ModelSelection } from './host/models/modelSelection';
 import { LanguageServerHost } from './host/languageClient';
 import { showActivationFailure } from './host/activationFailure';
@@ -24,10 +25,13 @@ export interface ChatwrightApi {
   readonly models: ModelSelection;
   /** Fine-tuning jobs: the jobs service, the Jobs view, preflight diagnostics, `reload` (a simulated window reload). */
   readonly jobs: JobsHandles;
+  /** Serving: the servers this window follows, their health and status bar, served models as chat backends. */
+  readonly serving: ServingHandles;
 }
 
 let ctx: Ctx | undefined;
 let languageServer: LanguageServerHost | undefined;
+let serving: ServingHandles | undefined;
 
 export function activate(extension: vscode.ExtensionContext): ChatwrightApi {
   try {
@@ -35,6 +39,7 @@ export function activate(extension: vscode.ExtensionContext): ChatwrightApi {
     extension.subscriptions.push(ctx);
     languageServer = ctx.own(new LanguageServerHost(ctx));
     const handles = registerFeatures({ ctx, languageServer });
+    serving = handles.serving;
     ctx.log.info(`Chatwright ${ctx.version} activated`);
     const server = languageServer;
     return {
@@ -46,6 +51,7 @@ export function activate(extension: vscode.ExtensionContext): ChatwrightApi {
       rag: handles.rag,
       models: handles.modelSelection,
       jobs: handles.jobs,
+      serving: handles.serving,
     };
   } catch (error) {
     showActivationFailure(error);
@@ -54,7 +60,9 @@ export function activate(extension: vscode.ExtensionContext): ChatwrightApi {
 }
 
 export async function deactivate(): Promise<void> {
-  await languageServer?.stop();
+  // Servers this window started stop with it (those started from the CLI run on); the log is still open here.
+  await Promise.all([languageServer?.stop(), serving?.stopStartedHere()]);
+  serving = undefined;
   ctx?.dispose();
   ctx = undefined;
   languageServer = undefined;

@@ -12,6 +12,7 @@ import { registerModels } from './models/modelsFeature';
 import { type IndexManager } from './rag/indexManager';
 import { registerPrompts, type PromptHandles } from './prompts/promptsFeature';
 import { registerRag } from './rag/ragFeature';
+import { registerServing, type ServingHandles } from './serving/servingFeature';
 
 /** What every feature gets at activation. Features keep heavy work lazy: nothing here may load a native module. */
 export interface FeatureDeps {
@@ -36,6 +37,8 @@ export interface FeatureHandles {
   datasets: DatasetsHandles;
   /** Fine-tuning jobs: the jobs service (queue, runs, re-attach), the Jobs view, preflight diagnostics. */
   jobs: JobsHandles;
+  /** Serving: the servers as jobs, their health, the status bar, served models as chat backends. */
+  serving: ServingHandles;
 }
 
 /** Registers every feature. Each feature lives in its own folder under src/host and adds one line here. */
@@ -48,5 +51,6 @@ export function registerFeatures({ ctx, languageServer }: FeatureDeps): FeatureH
   const prompts = registerPrompts(ctx, { languageServer, modelSelection });
   const datasets = registerDatasets(ctx, { modelSelection });
   const jobs = registerJobs(ctx, { python: registerPythonEnvironment(ctx) });
-  return { chatView: chat.view, chat, modelSelection, engine, rag, prompts, datasets, jobs };
+  const serving = registerServing(ctx, { jobs, chat, modelSelection });
+  return { chatView: chat.view, chat, modelSelection, engine, rag, prompts, datasets, jobs, serving };
 }

@@ -21,6 +21,8 @@ function trainedSnapshot(steps: number, overrides: Partial<JobSnapshot> = {}): J
   return {
     runDir: '/work/ws/.chatwright/runs/20261204-101500-support-bot',
     name: 'support-bot',
+    kind: 'train',
+    ready: false,
     status: 'running',
     phase: 'training',
     method: 'lora',
@@ -255,6 +257,8 @@ describe('Job page webview (Chromium, mock host)', { timeout: 180_000 }, () => {
       runDir: '/work/ws/support.job.yaml',
       jobFile: '/work/ws/support.job.yaml',
       name: 'support',
+      kind: 'train',
+      ready: false,
       status: 'preflight',
       step: 0,
       series: { step: [], loss: [], learningRate: [], tokensPerSecond: [], gpuMemoryBytes: [], evalStep: [], evalLoss: [] },

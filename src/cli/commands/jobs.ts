@@ -109,7 +109,9 @@ function summaryRow(snapshot: JobSnapshot, now: number): Record<string, unknown>
     run: basename(snapshot.runDir),
     runDir: snapshot.runDir,
     name: snapshot.name,
+    kind: snapshot.kind,
     status: snapshot.status,
+    ...(snapshot.serving !== undefined ? { url: snapshot.serving.url, engine: snapshot.serving.engine } : {}),
     ...(methodOf(snapshot) !== undefined ? { method: methodOf(snapshot) } : {}),
     step: snapshot.step,
     ...(snapshot.totalSteps !== undefined ? { totalSteps: snapshot.totalSteps } : {}),
@@ -147,14 +149,17 @@ function list(args: string[], io: CliIo): number {
     io.stderr.write(`No runs under ${join(workspace, runsFolder)}. Start one with: chatwright train <job.yaml>\n`);
     return ExitCode.ok;
   }
-  const rows = [['RUN', 'STATUS', 'METHOD', 'STEP', 'LOSS', 'DURATION', 'STARTED']];
+  const rows = [['RUN', 'KIND', 'STATUS', 'METHOD', 'STEP', 'LOSS', 'DURATION', 'STARTED']];
   for (const snapshot of snapshots) {
+    // A server has no method, steps or loss: its engine and URL (while it serves) take their place.
+    const serving = snapshot.kind === 'serve';
     rows.push([
       basename(snapshot.runDir),
+      snapshot.kind,
       snapshot.status,
-      methodOf(snapshot) ?? '—',
-      stepText(snapshot),
-      formatLoss(snapshot.finalLoss ?? snapshot.lastLoss),
+      serving ? (snapshot.serving?.engine ?? '—') : (methodOf(snapshot) ?? '—'),
+      serving ? '—' : stepText(snapshot),
+      serving ? (runningStatuses.includes(snapshot.status) && snapshot.serving ? snapshot.serving.url : '—') : formatLoss(snapshot.finalLoss ?? snapshot.lastLoss),
       formatDuration(durationMs(snapshot, now)) ?? '—',
       startedText(snapshot.startedAt),
     ]);
@@ -169,6 +174,7 @@ export function describeRun(snapshot: JobSnapshot, now: number = Date.now()): st
   const lines = [`${snapshot.name}: ${snapshot.status}${snapshot.phase ? ` (phase ${phaseWords(snapshot.phase)})` : ''}`, `Run folder: ${snapshot.runDir}`];
   const jobFile = snapshot.jobFile ?? record?.jobFile;
   if (jobFile) lines.push(`Job file: ${jobFile}`);
+  if (snapshot.kind === 'serve') return [...lines, ...describeServer(snapshot, now, record?.command)];
   lines.push(`Resolved config: ${join(snapshot.runDir, 'config.json')}`);
   const progress = [`${methodOf(snapshot) ?? 'method unknown'}`, `step ${stepText(snapshot)}`, `loss ${formatLoss(snapshot.finalLoss ?? snapshot.lastLoss)}`];
   if (snapshot.lastEvalLoss !== undefined) progress.push(`eval loss ${formatLoss(snapshot.lastEvalLoss)}`);
@@ -209,6 +215,31 @@ export function describeRun(snapshot: JobSnapshot, now: number = Date.now()): st
   return lines;
 }
 
+/** A server run's account: what it serves, where, its totals, how it ended. */
+function describeServer(snapshot: JobSnapshot, now: number, command: string[] | undefined): string[] {
+  const lines = [`Serve request: ${join(snapshot.runDir, 'config.json')}`];
+  const serving = snapshot.serving;
+  if (serving) {
+    lines.push(`URL: ${serving.url}${serving.apiKeyRequired ? ' (API key required)' : ''}`, `Engine: ${serving.engine}${serving.batching ? ` (${serving.batching})` : ''}`);
+    lines.push(`Models: ${serving.models.map((model) => (model.parent ? `${model.id} (adapter on ${model.parent})` : model.id)).join(', ')}`);
+    const stats = serving.stats;
+    if (stats)
+      lines.push(
+        `Requests: ${stats.requests} (${stats.active} running, ${stats.queued} queued, ${stats.rejected} rejected); tokens: ${stats.promptTokens} prompt, ${stats.completionTokens} completion`,
+      );
+  }
+  const duration = formatDuration(durationMs(snapshot, now));
+  lines.push(`Started: ${startedText(snapshot.startedAt)}${duration ? `, ${runningStatuses.includes(snapshot.status) ? 'serving for' : 'served'} ${duration}` : ''}`);
+  if (command) lines.push(`Command: ${command.join(' ')}`);
+  for (const warning of snapshot.warnings) lines.push(`warning ${warning.code}: ${warning.message}`);
+  if (snapshot.error) {
+    lines.push(`error ${snapshot.error.code}: ${snapshot.error.message}`);
+    if (snapshot.error.action) lines.push(`  → ${snapshot.error.action}`);
+  }
+  lines.push(`Log: ${join(snapshot.runDir, 'train.log')}`);
+  return lines;
+}
+
 async function show(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -243,11 +274,22 @@ async function stop(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`${basename(runDir)} is not running (${snapshotOfRun(runDir).status})\n`);
     return ExitCode.findings;
   }
-  io.stderr.write(values.cancel ? `Cancelling ${basename(runDir)} without saving…\n` : `Stopping ${basename(runDir)}: the trainer saves a checkpoint and the adapter, then exits…\n`);
+  const server = run.snapshot.kind === 'serve';
+  io.stderr.write(
+    values.cancel
+      ? `Cancelling ${basename(runDir)} without saving…\n`
+      : server
+        ? `Stopping the server ${basename(runDir)}: it closes and exits…\n`
+        : `Stopping ${basename(runDir)}: the trainer saves a checkpoint and the adapter, then exits…\n`,
+  );
   await (values.cancel ? run.cancel() : run.stopAndSave());
   const snapshot = await run.finished;
   const checkpoint = snapshot.checkpoints.at(-1);
-  io.stdout.write(`${basename(runDir)}: ${snapshot.status} at step ${snapshot.step}${snapshot.status === 'stopped' && checkpoint ? `; checkpoint: ${checkpoint.path}` : ''}\n`);
+  io.stdout.write(
+    server
+      ? `${basename(runDir)}: ${snapshot.status}\n`
+      : `${basename(runDir)}: ${snapshot.status} at step ${snapshot.step}${snapshot.status === 'stopped' && checkpoint ? `; checkpoint: ${checkpoint.path}` : ''}\n`,
+  );
   return snapshot.status === 'stopped' || snapshot.status === 'cancelled' || snapshot.status === 'done' ? ExitCode.ok : ExitCode.findings;
 }
 

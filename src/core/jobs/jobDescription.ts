@@ -22,6 +22,7 @@ export function jobDurationMs(snapshot: JobSnapshot, now: number = Date.now()): 
  * · 300 steps · 1m 05s" (the status icon says it is final). Only the parts known so far.
  */
 export function describeJob(snapshot: JobSnapshot, now: number = Date.now()): string {
+  if (snapshot.kind === 'serve') return describeServer(snapshot, now);
   const loss = snapshot.finalLoss ?? snapshot.lastLoss;
   const duration = formatDuration(jobDurationMs(snapshot, now));
   const lossPart = loss !== undefined ? `loss ${formatLoss(loss)}` : '';
@@ -43,6 +44,23 @@ export function describeJob(snapshot: JobSnapshot, now: number = Date.now()): st
     .join(' · ');
 }
 
+/**
+ * A server's line: "serving at http://127.0.0.1:8765/v1 · builtin · 12 requests" once it answers its health check,
+ * "checking http://… (health)" before, and its status and duration once it has ended.
+ */
+function describeServer(snapshot: JobSnapshot, now: number): string {
+  const serving = snapshot.serving;
+  const ended = !activeStatuses.includes(snapshot.status);
+  if (!serving || ended) {
+    return [snapshot.status === 'starting' ? 'loading the model' : '', formatDuration(jobDurationMs(snapshot, now)) ?? '', snapshot.status === 'failed' && snapshot.error ? snapshot.error.code : '']
+      .filter(Boolean)
+      .join(' · ');
+  }
+  const requests = serving.stats ? `${serving.stats.requests} ${serving.stats.requests === 1 ? 'request' : 'requests'}` : '';
+  const where = snapshot.status === 'stopping' ? `stopping ${serving.url}` : snapshot.ready ? `serving at ${serving.url}` : `checking ${serving.url} (health)`;
+  return [where, serving.engine, requests].filter(Boolean).join(' · ');
+}
+
 /** The lines of a job's tooltip: run folder, started, duration, final loss, error and what to do. */
 export function jobDetailLines(snapshot: JobSnapshot, now: number = Date.now()): string[] {
   const duration = formatDuration(jobDurationMs(snapshot, now));
@@ -50,6 +68,13 @@ export function jobDetailLines(snapshot: JobSnapshot, now: number = Date.now()):
     `${snapshot.name} — ${snapshot.status}${snapshot.phase && snapshot.phase !== snapshot.status ? ` (${snapshot.phase})` : ''}`,
     `Run folder: ${snapshot.runDir}`,
     ...(snapshot.jobFile ? [`Job file: ${snapshot.jobFile}`] : []),
+    ...(snapshot.serving
+      ? [
+          `URL: ${snapshot.serving.url}${snapshot.serving.apiKeyRequired ? ' (API key required)' : ''}`,
+          `Engine: ${snapshot.serving.engine}`,
+          `Models: ${snapshot.serving.models.map((model) => (model.parent ? `${model.id} (on ${model.parent})` : model.id)).join(', ')}`,
+        ]
+      : []),
     ...(snapshot.startedAt !== undefined ? [`Started: ${new Date(snapshot.startedAt).toLocaleString()}`] : []),
     ...(duration ? [`Duration: ${duration}`] : []),
     ...(snapshot.finalLoss !== undefined ? [`Final loss: ${formatLoss(snapshot.finalLoss)}`] : []),

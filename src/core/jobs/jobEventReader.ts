@@ -15,7 +15,20 @@ export class JobProtocolError extends Error {
   }
 }
 
-const eventKinds: ReadonlySet<TrainerEventKind> = new Set<TrainerEventKind>(['run', 'phase', 'environment', 'data', 'model', 'step', 'eval', 'checkpoint', 'warning', 'error']);
+const eventKinds: ReadonlySet<TrainerEventKind> = new Set<TrainerEventKind>([
+  'run',
+  'phase',
+  'environment',
+  'data',
+  'model',
+  'step',
+  'eval',
+  'checkpoint',
+  'warning',
+  'error',
+  'serving',
+  'serving_stats',
+]);
 
 /** One line of events.jsonl as an event; undefined for anything that is not one (torn, not JSON, unknown kind). */
 export function parseEventLine(line: string): TrainerEvent | undefined {

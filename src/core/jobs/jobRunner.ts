@@ -1,6 +1,8 @@
 /**
  * Runs a fine-tuning job's trainer and follows it: `startJob`, `resumeJob` (the same run folder again) and
- * `attachJob` (a trainer that is still running, found again from its run folder after a window reload).
+ * `attachJob` (a trainer that is still running, found again from its run folder after a window reload). A server
+ * (`chatwright serve`, `python -m chatwright_serve`) runs the same way through `startServer`: it speaks the same events
+ * (`serving`, `serving_stats`, `phase stopped`), and Stop sends it SIGINT, on which it closes and exits 0.
  *
  * The trainer runs in its own process group (`processGroup.ts`) with its output appended to RUN/train.log, so it
  * does not depend on the process that started it. A `JobRun` follows the trainer's events file and its log, never
@@ -47,6 +49,21 @@ export function trainerLaunchFor(python: string, pythonPath: string, env: NodeJS
   const script = env[trainerScriptVariable];
   return { python, pythonPath, ...(script ? { script: resolve(cwd, script) } : {}), env };
 }
+
+/** A server's command line; the runner adds `--run-dir RUN`. The API key travels in `env`, never in `args`. */
+export interface ServerLaunch {
+  command: string;
+  args: string[];
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ServerRunOptions extends Omit<JobRunOptions, 'trainer'> {
+  server: ServerLaunch;
+}
+
+/** A server closes at once: SIGTERM follows SIGINT after this long (unless told otherwise). */
+const defaultServerStopTimeoutMs = 10_000;
 
 export interface JobRunOptions {
   runDir: string;
@@ -170,6 +187,16 @@ export class JobRun {
     return (this.escalation = this.escalate(steps));
   }
 
+  /**
+   * Stops the process as `stopAndSave` does and records why it failed (a server that never got healthy): the run
+   * ends `failed` with this error instead of `stopped`.
+   */
+  stopAsFailed(failure: { code: string; message: string; action?: string }): Promise<void> {
+    if (this.hasEnded) return Promise.resolve();
+    updateRunRecord(this.runDir, (record) => ({ ...record, failure }));
+    return this.stopAndSave();
+  }
+
   /** Stops the trainer without saving: SIGINT twice, then SIGTERM, then SIGKILL. The run ends `cancelled`. */
   cancel(): Promise<void> {
     if (this.hasEnded) return Promise.resolve();
@@ -197,6 +224,15 @@ export class JobRun {
     this.events.stop();
     this.log.stop();
     this.trainer.release();
+  }
+
+  /**
+   * Records whether the server answers (the host's health check after the `serving` event); a run that has ended is
+   * never ready.
+   */
+  markReady(ready: boolean): void {
+    if (this.hasEnded || finalStatuses.includes(this.current.status) || this.current.ready === ready) return;
+    this.publish({ ...this.current, ready });
   }
 
   /** Asks the trainer for a checkpoint after its current step (the `checkpoint-now` file); training continues. */
@@ -263,12 +299,29 @@ export class JobRun {
 
 /** Starts the trainer on a prepared run folder (it must hold config.json); its output is appended to train.log. */
 export function startJob(options: JobRunOptions): JobRun {
-  return launch(options, false);
+  const { command, args } = trainerCommand(options.trainer, resolve(options.runDir));
+  return launch(options, { command, args, env: trainerEnvironment(options.trainer), kind: 'train' }, false);
+}
+
+/**
+ * Starts a server on a run folder made by `prepareServeRun`: `command args --run-dir RUN` in its own process group,
+ * its output appended to train.log. `stopAndSave` (or `stop`) sends SIGINT, then SIGTERM after `stopTimeoutMs`
+ * (default 10 s), then SIGKILL.
+ */
+export function startServer(options: ServerRunOptions): JobRun {
+  const runDir = resolve(options.runDir);
+  const env = { ...process.env, ...options.server.env };
+  return launch(
+    { ...options, stopTimeoutMs: options.stopTimeoutMs ?? defaultServerStopTimeoutMs },
+    { command: options.server.command, args: [...options.server.args, '--run-dir', runDir], env, kind: 'serve' },
+    false,
+  );
 }
 
 /** Starts the trainer again on a run folder it ran in before: it resumes from its newest checkpoint, continuing seq and step. */
 export function resumeJob(options: JobRunOptions): JobRun {
-  return launch(options, true);
+  const { command, args } = trainerCommand(options.trainer, resolve(options.runDir));
+  return launch(options, { command, args, env: trainerEnvironment(options.trainer), kind: 'train' }, true);
 }
 
 /**
@@ -311,38 +364,49 @@ export function trainerEnvironment(trainer: TrainerLaunch): NodeJS.ProcessEnv {
   return { ...base, PYTHONPATH: existing ? `${trainer.pythonPath}${delimiter}${existing}` : trainer.pythonPath, PYTHONUNBUFFERED: '1' };
 }
 
-function launch(options: JobRunOptions, resuming: boolean): JobRun {
+interface ProcessLaunch {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  kind: 'train' | 'serve';
+}
+
+function launch(options: Omit<JobRunOptions, 'trainer'>, target: ProcessLaunch, resuming: boolean): JobRun {
   const runDir = resolve(options.runDir);
   if (!existsSync(join(runDir, runConfigFile))) throw new JobStartError(`${runDir} holds no ${runConfigFile}: prepare the run folder first`);
   const record = readRunRecord(runDir);
-  if (record && isRunProcessAlive(record)) throw new JobStartError(`the trainer of ${runDir} is still running (pid ${record.pid})`);
+  if (record && isRunProcessAlive(record)) throw new JobStartError(`the ${target.kind === 'serve' ? 'server' : 'trainer'} of ${runDir} is still running (pid ${record.pid})`);
   // A control file left from an earlier attempt would stop or checkpoint the new one at its first step.
   for (const file of [stopNowFile, checkpointNowFile]) rmSync(join(runDir, file), { force: true });
-  const { command, args } = trainerCommand(options.trainer, runDir);
+  const { command, args, kind } = target;
   const logFile = join(runDir, runLogFile);
   const logOffset = fileSize(logFile);
   const startedAt = new Date();
   appendFileSync(logFile, `${logOffset > 0 ? '\n' : ''}--- ${resuming ? 'resumed' : 'started'} ${startedAt.toISOString()}: ${[command, ...args].join(' ')}\n`);
-  const initial = resuming ? snapshotOfRun(runDir) : emptySnapshot(runDir, record?.name ?? runDir, 'starting');
+  const initial = resuming ? snapshotOfRun(runDir) : emptySnapshot(runDir, record?.name ?? runDir, 'starting', kind);
   let group;
   try {
-    group = startProcessGroup({ command, args, env: trainerEnvironment(options.trainer), cwd: runDir, logFile });
+    group = startProcessGroup({ command, args, env: target.env, cwd: runDir, logFile });
   } catch (error) {
     appendFileSync(logFile, `${(error as Error).message}\n`);
     throw new JobStartError((error as Error).message);
   }
   updateRunRecord(runDir, (value) => {
-    const next = { ...value, pid: group.pid, python: command, trainer: args, startedAt: startedAt.toISOString() };
+    const launched = kind === 'serve' ? { kind, command: [command, ...args] } : { python: command, trainer: args };
+    const next = { ...value, ...launched, pid: group.pid, startedAt: startedAt.toISOString() };
     delete next.exit;
     delete next.cancelledAt;
     delete next.stopRequestedAt;
     delete next.processStartedAt;
+    delete next.failure;
     return group.startTime !== undefined ? { ...next, processStartedAt: group.startTime } : next;
   });
   const starting: JobSnapshot = { ...initial, status: 'starting', ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}) };
   delete starting.error;
   delete starting.endedAt;
   delete starting.phase;
+  delete starting.serving;
+  starting.ready = false;
   return new JobRun(runDir, { pid: group.pid, exited: group.exited, startedHere: true, release: () => group.unref() }, options, starting, logOffset);
 }
 

@@ -7,6 +7,8 @@ import {
   type ErrorEvent,
   type GpuInfo,
   type PhaseEvent,
+  type ServedModelEntry,
+  type ServingEvent,
   type StepEvent,
   type TrainerEvent,
   type TrainerPhase,
@@ -34,10 +36,34 @@ export interface JobSeries {
   evalLoss: (number | null)[];
 }
 
+/** What a serving job announced (its `serving` event) and its running totals (the last `serving_stats`). */
+export interface ServingFacts {
+  /** Base URL ending in `/v1`. */
+  url: string;
+  host: string;
+  port: number;
+  engine: ServingEvent['engine'];
+  models: ServedModelEntry[];
+  apiKeyRequired: boolean;
+  maxConcurrent?: number;
+  maxQueue?: number;
+  batching?: string;
+  stats?: { requests: number; active: number; queued: number; rejected: number; promptTokens: number; completionTokens: number };
+}
+
 export interface JobSnapshot {
   /** The run folder (absolute); the job's identity. */
   runDir: string;
   name: string;
+  /** A fine-tuning job or a server (run.json's `kind`; older runs are training runs). */
+  kind: 'train' | 'serve';
+  /** A server's address, engine and models once it said it listens. */
+  serving?: ServingFacts;
+  /**
+   * Whether the server answers: set by whoever health-checked it (the host's `GET /health` after the `serving`
+   * event), never by the event alone; false again once it ends.
+   */
+  ready: boolean;
   /** The job file it came from, when known. */
   jobFile?: string;
   status: JobStatus;
@@ -92,10 +118,12 @@ export const statusOfPhase: Record<TrainerPhase, JobStatus> = {
 export const finalStatuses: readonly JobStatus[] = ['stopped', 'done', 'failed', 'cancelled'];
 
 /** A snapshot before any event. */
-export function emptySnapshot(runDir: string, name: string, status: JobStatus = 'queued'): JobSnapshot {
+export function emptySnapshot(runDir: string, name: string, status: JobStatus = 'queued', kind: JobSnapshot['kind'] = 'train'): JobSnapshot {
   return {
     runDir,
     name,
+    kind,
+    ready: false,
     status,
     step: 0,
     series: { step: [], loss: [], learningRate: [], tokensPerSecond: [], gpuMemoryBytes: [], evalStep: [], evalLoss: [] },
@@ -196,6 +224,40 @@ function foldEvent(snapshot: JobSnapshot, event: TrainerEvent): void {
     case 'warning':
       snapshot.warnings.push({ code: event.code, message: event.message });
       return;
+    case 'serving':
+      // The URL is what the host health-checks and hands to the chat: an event without a usable one is not folded.
+      if (typeof event.url !== 'string' || !/^https?:\/\//.test(event.url) || typeof event.host !== 'string' || !isFiniteNumber(event.port)) return;
+      snapshot.serving = {
+        url: event.url,
+        host: event.host,
+        port: event.port,
+        engine: event.engine,
+        models: Array.isArray(event.models) ? event.models : [],
+        apiKeyRequired: event.api_key_required === true,
+        ...(isFiniteNumber(event.max_concurrent) ? { maxConcurrent: event.max_concurrent } : {}),
+        ...(isFiniteNumber(event.max_queue) ? { maxQueue: event.max_queue } : {}),
+        ...(typeof event.batching === 'string' ? { batching: event.batching } : {}),
+      };
+      // The event is the server's phase too (it listens): whether it also writes `phase serving` or not.
+      snapshot.phase = 'serving';
+      snapshot.status = statusOfPhase.serving;
+      // A server that announces itself again (a restart on the same folder) is not known to answer until checked again.
+      snapshot.ready = false;
+      return;
+    case 'serving_stats':
+      if (snapshot.serving === undefined) return;
+      snapshot.serving = {
+        ...snapshot.serving,
+        stats: {
+          requests: countOf(event.requests),
+          active: countOf(event.active),
+          queued: countOf(event.queued),
+          rejected: countOf(event.rejected),
+          promptTokens: countOf(event.prompt_tokens),
+          completionTokens: countOf(event.completion_tokens),
+        },
+      };
+      return;
     case 'error':
       snapshot.error = {
         code: event.code,
@@ -213,6 +275,7 @@ function foldPhase(snapshot: JobSnapshot, event: PhaseEvent): void {
   snapshot.status = statusOfPhase[event.phase];
   if (event.phase === 'training' && event.resumed_from !== undefined) snapshot.resumedFrom = event.resumed_from;
   if (!terminalPhases.includes(event.phase)) return;
+  snapshot.ready = false;
   snapshot.endedAt = event.time * 1000;
   delete snapshot.etaSeconds;
   if (event.adapter !== undefined) snapshot.adapter = event.adapter;
@@ -221,7 +284,11 @@ function foldPhase(snapshot: JobSnapshot, event: PhaseEvent): void {
   if (isFiniteNumber(event.train_loss)) snapshot.finalLoss = event.train_loss;
   if (isFiniteNumber(event.gpu_memory_peak_bytes)) snapshot.gpuMemoryPeakBytes = event.gpu_memory_peak_bytes;
   if (event.phase === 'failed' && snapshot.error === undefined) {
-    snapshot.error = { code: event.code ?? 'TRAINING_FAILED', message: `the trainer failed (${event.code ?? 'no error code'}); see train.log in the run folder` };
+    const who = snapshot.kind === 'serve' ? 'server' : 'trainer';
+    snapshot.error = {
+      code: event.code ?? (snapshot.kind === 'serve' ? 'SERVING_FAILED' : 'TRAINING_FAILED'),
+      message: `the ${who} failed (${event.code ?? 'no error code'}); see train.log in the run folder`,
+    };
   }
 }
 
@@ -259,6 +326,11 @@ function firstIndexAtOrAfter(steps: readonly number[], step: number): number {
   return index;
 }
 
+/** A counter from an event: a finite number ≥ 0, else 0. */
+function countOf(value: unknown): number {
+  return isFiniteNumber(value) && value >= 0 ? value : 0;
+}
+
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
@@ -284,7 +356,7 @@ export const endedWithoutFinalEvent = 'the trainer ended without a final event';
  */
 export function snapshotOfRun(runDir: string): JobSnapshot {
   const record = readRunRecord(runDir);
-  const base = emptySnapshot(runDir, record?.name ?? basename(runDir), 'queued');
+  const base = emptySnapshot(runDir, record?.name ?? basename(runDir), 'queued', record?.kind ?? 'train');
   if (record?.jobFile !== undefined) base.jobFile = record.jobFile;
   let snapshot: JobSnapshot;
   try {
@@ -306,10 +378,15 @@ export function snapshotOfRun(runDir: string): JobSnapshot {
 
 /** The final state of a run whose trainer has ended: the terminal phase's, or cancelled, or a failure that says what is known. */
 export function settleEndedRun(snapshot: JobSnapshot, record: RunRecord | undefined, lastLogLines: readonly string[] = []): JobSnapshot {
-  const next: JobSnapshot = { ...snapshot };
+  const next: JobSnapshot = { ...snapshot, ready: false };
   delete next.pid;
   delete next.etaSeconds;
   const terminal = next.phase !== undefined && terminalPhases.includes(next.phase);
+  if (record?.failure !== undefined) {
+    next.status = 'failed';
+    next.error = { ...record.failure };
+    return next;
+  }
   if (record?.cancelledAt !== undefined && next.phase !== 'done') {
     next.status = 'cancelled';
     next.endedAt ??= Date.parse(record.cancelledAt);
@@ -322,12 +399,17 @@ export function settleEndedRun(snapshot: JobSnapshot, record: RunRecord | undefi
   if (record?.stopRequestedAt !== undefined) {
     // Asked to stop, and it did, but before it said it had saved (it was still starting, or had to be killed).
     next.status = 'stopped';
+    // A server has nothing to save: asked to stop, it stopped, however it ended.
+    if (next.kind === 'serve') return next;
     next.warnings = [...next.warnings, { code: 'STOPPED_WITHOUT_SAVING', message: `the trainer was asked to stop and ended (${how}) before it reported a saved checkpoint` }];
     return next;
   }
   const log = lastLogLines.length > 0 ? `; last log lines: ${lastLogLines.join(' | ')}` : '';
   next.status = 'failed';
-  next.error = { code: 'TRAINER_ENDED', message: `${endedWithoutFinalEvent} (${how})${log}`, action: 'See train.log in the run folder; resume the job to continue from its last checkpoint.' };
+  next.error =
+    next.kind === 'serve'
+      ? { code: 'SERVER_ENDED', message: `the server ended without a final event (${how})${log}`, action: "See train.log in the run folder (the server's output), then serve the model again." }
+      : { code: 'TRAINER_ENDED', message: `${endedWithoutFinalEvent} (${how})${log}`, action: 'See train.log in the run folder; resume the job to continue from its last checkpoint.' };
   return next;
 }
 

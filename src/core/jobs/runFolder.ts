@@ -1,6 +1,8 @@
 /**
  * A job's run folder, `.chatwright/runs/<yyyymmdd-hhmmss>-<name>/`: everything needed to see the run again and to
- * repeat it exactly.
+ * repeat it exactly. A server's run folder (`kind: 'serve'`) holds run.json, config.json (the serve request: models,
+ * adapters, host, port, engine), events.jsonl and train.log (the server's output: one log name for every kind, so
+ * every reader of a run's log reads the same file).
  *
  * | file | what |
  * | --- | --- |
@@ -10,7 +12,7 @@
  * | `datasets.json` | sha256 and size of the train and eval files |
  * | `env.json` | the Python environment probe, when one was made |
  * | `events.jsonl` | the trainer's events (`jobEvents.ts`) |
- * | `train.log` | the trainer's stdout and stderr |
+ * | `train.log` | the trainer's (or server's) stdout and stderr |
  * | `checkpoints/`, `adapter/`, `merged/` | written by the trainer |
  */
 import { createHash } from 'node:crypto';
@@ -49,6 +51,8 @@ export interface RunRecord {
   /** The interpreter and the command line the trainer was started with. */
   python?: string;
   trainer?: string[];
+  /** A server's command line as started (program first; never holds its API key, which goes in its environment). */
+  command?: string[];
   hostname: string;
   /** ISO time of the last start (a resume starts again). */
   startedAt?: string;
@@ -58,6 +62,11 @@ export interface RunRecord {
   cancelledAt?: string;
   /** ISO time a stop-and-save was asked for. */
   stopRequestedAt?: string;
+  /**
+   * What whoever ran it found wrong and stopped it for (a server that never answered its health check): the run
+   * counts as failed with this error once its process has ended, whatever it said last.
+   */
+  failure?: { code: string; message: string; action?: string };
 }
 
 export interface DatasetHash {
@@ -188,6 +197,18 @@ export function prepareRun(args: {
   if (existsSync(jobFile)) copyFileSync(jobFile, join(runDir, runJobFile));
   writeJsonAtomically(join(runDir, runDatasetsFile), args.datasets ?? hashDatasets(args.config));
   if (args.probe !== undefined) writeJsonAtomically(join(runDir, runEnvironmentFile), args.probe);
+  return runDir;
+}
+
+/**
+ * Creates the run folder of a server (`kind: 'serve'`) with run.json and config.json (the serve request as given).
+ * Returns the folder's absolute path.
+ */
+export function prepareServeRun(args: { workspaceRoot: string; name: string; request: object; now?: Date }): string {
+  const now = args.now ?? new Date();
+  const runDir = createRunFolder(args.workspaceRoot, args.name, now);
+  writeRunRecord(runDir, { version: 1, name: args.name, kind: 'serve', createdAt: now.toISOString(), hostname: hostname() });
+  writeJsonAtomically(join(runDir, runConfigFile), args.request);
   return runDir;
 }
 

@@ -3,6 +3,7 @@ import { type ChatBackend } from '../../core/chat/backend';
 import { scanHubCache } from '../../core/hub/cacheScan';
 import { OpenAiCompatibleBackend } from '../../core/chat/openAiCompatibleBackend';
 import { type Ctx } from '../context';
+import { type ChatModelOption } from '../../shared/chatViewProtocol';
 import { type ModelSelection } from '../models/modelSelection';
 import { BackendRegistry } from './backendRegistry';
 import { ChatPanels } from './chatPanels';
@@ -35,6 +36,10 @@ export interface ChatHandles {
   endpointKeys: EndpointKeys;
   /** Settles when the endpoints of the latest settings, trust and keys are registered as backends. */
   endpointsRegistered(): Promise<void>;
+  /** The models the chat offers now, every backend's (`<backend>/<model>` refs). */
+  modelOptions(): Promise<ChatModelOption[]>;
+  /** A registered backend by id (the built-in engine, an endpoint, a served model). */
+  backend(id: string): ChatBackend | undefined;
 }
 
 export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
@@ -127,5 +132,7 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
     registerBackend: (backend) => backends.register(backend),
     endpointKeys,
     endpointsRegistered: () => endpointsRegistered,
+    modelOptions: () => backends.options(),
+    backend: (id) => backends.get(id),
   };
 }

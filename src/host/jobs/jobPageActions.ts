@@ -70,6 +70,14 @@ export function jobPageActions(snapshot: JobSnapshot, context: JobPageActionCont
   if (snapshot.status === 'preflight') {
     return jobPageActionOrder.map((action) => ({ action, enabled: false, reason: action === 'openRunFolder' || action === 'showLog' ? noRunFolderReason : notRunReason }));
   }
+  if (snapshot.kind === 'serve') {
+    // A server has no checkpoint, adapter or queue: it can be stopped, and its folder and log looked at.
+    const serverActions: JobPageAction[] = ['stop', 'openRunFolder', 'showLog'];
+    return serverActions.map((action) => {
+      const reason = action === 'stop' ? (context.trusted ? stopState(snapshot) : untrustedReason) : undefined;
+      return reason === undefined ? { action, enabled: true } : { action, enabled: false, reason };
+    });
+  }
   const blockers: Record<JobPageAction, () => string | undefined> = {
     stop: () => (context.trusted ? stopState(snapshot) : untrustedReason),
     cancel: () => (context.trusted ? cancelState(snapshot) : untrustedReason),

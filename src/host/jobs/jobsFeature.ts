@@ -21,6 +21,8 @@ import { TrainerEnvironment } from './trainerEnvironment';
 
 export interface JobsHandles {
   service: JobsService;
+  /** The current service's jobs and changes, across reloads (what the views read). */
+  source: JobSource;
   tree: JobsTreeProvider;
   /** Job file problems and preflight findings, by job file. */
   diagnostics: vscode.DiagnosticCollection;
@@ -306,6 +308,7 @@ export function registerJobs(ctx: Ctx, deps: { python: PythonEnvironmentHandles 
     get service() {
       return service;
     },
+    source: relay,
     tree,
     diagnostics,
     environment,

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { activeStatuses } from '../../core/jobs/jobDescription';
 import { eventsFileName } from '../../core/jobs/jobEvents';
 import { JobQueue, type QueuedJob } from '../../core/jobs/jobQueue';
-import { attachJob, resumeJob, startJob, type JobRun, type TrainerLaunch } from '../../core/jobs/jobRunner';
+import { attachJob, resumeJob, startJob, startServer, type JobRun, type ServerLaunch, type TrainerLaunch } from '../../core/jobs/jobRunner';
 import { emptySnapshot, snapshotOfRun, type JobSnapshot } from '../../core/jobs/jobSnapshot';
 import { listRunFolders, readRunRecord, runLogFile, updateRunRecord } from '../../core/jobs/runFolder';
 import { readLastLines } from '../../core/files/fileTail';
@@ -77,8 +77,8 @@ export class JobsService implements JobSource, vscode.Disposable {
       const run = attachJob(runDir);
       if (!run) continue;
       this.track(run);
-      // A re-attached trainer holds a place in the queue like one this window started.
-      this.queue.adopt(run);
+      // A re-attached trainer holds a place in the queue like one this window started; a server does not train.
+      if (run.snapshot.kind !== 'serve') this.queue.adopt(run);
       attached.push(runDir);
       this.options.log(`Re-attached to the running job in ${runDir} (pid ${run.snapshot.pid ?? '?'}).`);
     }
@@ -106,6 +106,18 @@ export class JobsService implements JobSource, vscode.Disposable {
     this.diskSnapshots.delete(runDir);
     this.queue.enqueue({ runDir, name: snapshot.name, resume: true });
     this.changedLater(runDir);
+  }
+
+  /**
+   * Starts a server on a run folder made by `prepareServeRun`, at once (servers do not wait in the training queue).
+   * `--run-dir` is added to its command line.
+   */
+  startServer(runDir: string, launch: ServerLaunch): JobRun {
+    this.requireProcesses();
+    const run = startServer({ runDir, server: launch });
+    this.options.log(`Started the server ${run.snapshot.name} in ${runDir}: ${[launch.command, ...launch.args].join(' ')}.`);
+    this.track(run);
+    return run;
   }
 
   /** The run this window follows for a folder (started, resumed or re-attached), if any. */

@@ -21,7 +21,9 @@ const statusIcons: Record<JobStatus, [string, string | undefined]> = {
 };
 
 /** The `viewItem` of a job: `job.<status>`, which the view's inline and context actions match on (package.json). */
-export function jobContextValue(status: JobStatus): string {
+export function jobContextValue(status: JobStatus, kind: JobSnapshot['kind'] = 'train'): string {
+  // A server's actions are its own (Stop, Copy URL): none of a trainer's (checkpoint, resume, export) applies.
+  if (kind === 'serve') return status === 'starting' || status === 'running' || status === 'stopping' ? 'job.serving' : 'job.serverEnded';
   // Starting and stopping jobs take the running job's actions (a second Stop escalates, Cancel ends at once).
   return `job.${status === 'starting' || status === 'stopping' || status === 'preflight' ? 'running' : status}`;
 }
@@ -71,9 +73,9 @@ export function jobTreeItem(snapshot: JobSnapshot, now: number = Date.now()): vs
   const item = new vscode.TreeItem(snapshot.name, vscode.TreeItemCollapsibleState.None);
   item.id = snapshot.runDir;
   item.description = describeJob(snapshot, now) || snapshot.status;
-  const [icon, color] = statusIcons[snapshot.status];
+  const [icon, color] = snapshot.kind === 'serve' && snapshot.status === 'running' ? ['broadcast', snapshot.ready ? 'charts.green' : 'charts.yellow'] : statusIcons[snapshot.status];
   item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-  item.contextValue = jobContextValue(snapshot.status);
+  item.contextValue = jobContextValue(snapshot.status, snapshot.kind);
   item.tooltip = jobDetailLines(snapshot, now).join('\n');
   item.command = { command: jobCommands.showJobPage, title: 'Show Job Page', arguments: [snapshot.runDir] };
   item.accessibilityInformation = { label: `${snapshot.name}, ${snapshot.status}${item.description ? `, ${String(item.description)}` : ''}` };

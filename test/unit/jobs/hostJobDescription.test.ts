@@ -7,6 +7,8 @@ function snapshot(fields: Partial<JobSnapshot>): JobSnapshot {
   return {
     runDir: '/w/.chatwright/runs/20260101-120000-persona',
     name: 'persona',
+    kind: 'train',
+    ready: false,
     status: 'running',
     step: 0,
     series: { step: [], loss: [], learningRate: [], tokensPerSecond: [], gpuMemoryBytes: [], evalStep: [], evalLoss: [] },

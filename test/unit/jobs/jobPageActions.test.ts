@@ -18,6 +18,13 @@ function job(fields: Partial<JobSnapshot>): JobSnapshot {
 }
 
 describe('job page actions', () => {
+  it('a server offers Stop while it serves, and its folder and log; none of a trainer’s actions', () => {
+    const serving = job({ kind: 'serve', status: 'running', phase: 'serving' });
+    assert.deepEqual(enabledOf(serving), { stop: true, openRunFolder: true, showLog: true });
+    assert.deepEqual(enabledOf({ ...serving, status: 'stopped' }), { stop: 'The job is not running.', openRunFolder: true, showLog: true });
+    assert.match(String(enabledOf(serving, { trusted: false }).stop), /not trusted/);
+  });
+
   it('the finished-run fixture is a done job with 120 steps, six evals, checkpoints and an adapter', () => {
     const snapshot = snapshotOfRun(finishedRun);
     assert.equal(snapshot.status, 'done');

@@ -7,6 +7,7 @@ import { actionLabels, isActive, renderActions, renderHeader } from './jobHeader
 import { JobCharts } from './jobCharts';
 import { LogView } from './logView';
 import { renderPreflight } from './preflightView';
+import { renderServing } from './servingView';
 import { renderCheckpoints, renderConfig, renderDataAndModel, renderEnvironment, renderError, renderWarnings } from './runDetails';
 
 /**
@@ -26,7 +27,7 @@ const actionsSlot = element('div', { id: 'actions-slot' });
 const actionStatus = element('p', { class: 'status', id: 'action-status', role: 'status' });
 const charts = new JobCharts();
 const log = new LogView();
-const detailSlots = ['error', 'preflight', 'data-model', 'environment', 'checkpoints', 'warnings', 'config'] as const;
+const detailSlots = ['serving', 'error', 'preflight', 'data-model', 'environment', 'checkpoints', 'warnings', 'config'] as const;
 type DetailSlot = (typeof detailSlots)[number];
 const slots = {} as Record<DetailSlot, HTMLElement>;
 for (const id of detailSlots) slots[id] = element('div', { class: 'slot', 'data-slot': id });
@@ -73,14 +74,17 @@ function apply(next: JobPageState): void {
   const snapshot = next.snapshot;
   waiting.hidden = true;
   if (host.api.getState()?.runDir !== snapshot.runDir) host.api.setState({ runDir: snapshot.runDir });
-  document.title = `Job: ${snapshot.name}`;
+  document.title = `${snapshot.kind === 'serve' ? 'Server' : 'Job'}: ${snapshot.name}`;
   drawHeader();
   // A job file's preflight has no process or run folder: a row of disabled run actions would only be noise.
   redraw('actions', [snapshot.status === 'preflight', next.actions], actionsSlot, () =>
     snapshot.status === 'preflight' ? undefined : renderActions(next.actions, (action) => void runAction(action)),
   );
+  // A server has no training curves: its facts take the charts' place.
+  charts.root.hidden = snapshot.kind === 'serve';
   charts.setEmptyText(emptyChartsText(snapshot));
   charts.update(snapshot.series);
+  redraw('serving', [snapshot.kind, snapshot.serving, snapshot.ready, snapshot.status], slots.serving, () => renderServing(snapshot));
   redraw('error', snapshot.error, slots.error, () => renderError(snapshot));
   redraw('preflight', next.preflight, slots.preflight, () => (next.preflight ? renderPreflight(next.preflight) : undefined));
   redraw('data-model', [snapshot.data, snapshot.model], slots['data-model'], () => renderDataAndModel(snapshot));
