@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeFileNameError, escapeFileName } from '../../core/files/fileNames';
 import { readBoundedText } from '../../core/files/boundedRead';
@@ -9,12 +10,15 @@ import { defaultRenderWorkerScript, RenderSandbox } from '../../core/prompts/ren
 import { defaultIndexFile } from '../../core/rag/indexLocation';
 import { IndexStore } from '../../core/rag/store';
 import { generateApiKey } from '../../core/serving/apiKeyCheck';
+import { type BuiltinServeRequest } from '../../core/serving/serveRequest';
 import { EngineServedModels, type EngineServedModel } from '../../core/serving/engineServedModels';
 import { indexPassageSearch } from '../../core/serving/indexPassageSearch';
 import { isLoopbackHost, servingDefaults, startOpenAiServer, type RunningOpenAiServer } from '../../core/serving/openAiServer';
 import { defaultServePorts, serveApiKeyVariable, type ServedModel, type ServedModelProvider } from '../../core/serving/servedModels';
 import { ServingEventLog } from '../../core/serving/servingEventLog';
 import { describeTemplate, TemplateServedModels, type ServedTemplate } from '../../core/serving/templateServedModels';
+import { readRunRecord, runConfigFile, runNameOf, writeRunRecord } from '../../core/jobs/runFolder';
+import { processStartTime } from '../../core/process/processGroup';
 import { ExitCode, UsageError, type CliCommand, type CliIo } from '../io';
 import { engineSettings, engineUsage, integer, modelArgs } from './engineOptions';
 
@@ -57,7 +61,8 @@ ${engineUsage.replace('(required)', '(required; repeat to serve several; the id 
   --max-concurrent <n>         answers generated at once (default ${servingDefaults.maxConcurrent}); each holds its KV cache in memory
   --max-queue <n>              requests waiting beyond that before 429 (default ${servingDefaults.maxQueue})
   --max-tokens-limit <n>       largest max_tokens a request may ask (default ${servingDefaults.maxTokensLimit})
-  --run-dir <dir>              append job events (protocol v1) to <dir>/events.jsonl
+  --run-dir <dir>              record the server as a job there (run.json, events.jsonl in protocol v1); in a
+                               folder under .chatwright/runs/ the Jobs view and "chatwright jobs" list and stop it
   --json                       print one JSON line {url, models, apiKeyRequired} once ready
 
 Exit codes: 0 stopped cleanly, 2 usage error or a failure (a model that does not load, a port in use).`,
@@ -95,7 +100,17 @@ Exit codes: 0 stopped cleanly, 2 usage error or a failure (a model that does not
     };
     const host = values.host;
     const settings = engineSettings(values);
-    const log = values['run-dir'] ? new ServingEventLog(resolve(io.cwd, values['run-dir'])) : undefined;
+    const runDir = values['run-dir'] ? resolve(io.cwd, values['run-dir']) : undefined;
+    if (runDir !== undefined)
+      recordServerRun(runDir, {
+        engine: 'builtin',
+        models: values.model,
+        ...(values['embedding-model'] ? { embeddingModel: values['embedding-model'] } : {}),
+        ...(values.template && values.template.length > 0 ? { templates: values.template } : {}),
+        host,
+        port,
+      });
+    const log = runDir !== undefined ? new ServingEventLog(runDir) : undefined;
 
     let apiKey = io.env[serveApiKeyVariable]?.trim() || undefined;
     if (apiKey === undefined && !isLoopbackHost(host)) {
@@ -274,4 +289,28 @@ async function withTemplates(
   } catch (error) {
     throw new ServeFailure('TEMPLATE_INVALID', (error as Error).message);
   }
+}
+
+/**
+ * A server started from a terminal with `--run-dir` records itself (run.json: kind `serve`, this process's pid and
+ * start time, and its request as config.json) unless the folder already has a record, as one the extension prepared
+ * does: so `chatwright jobs` and the Jobs view list it and can stop it, like a server they started.
+ */
+function recordServerRun(runDir: string, request: BuiltinServeRequest): void {
+  if (readRunRecord(runDir) !== undefined) return;
+  mkdirSync(runDir, { recursive: true });
+  const startedAt = processStartTime(process.pid);
+  const now = new Date().toISOString();
+  writeRunRecord(runDir, {
+    version: 1,
+    name: runNameOf(runDir),
+    kind: 'serve',
+    createdAt: now,
+    startedAt: now,
+    hostname: hostname(),
+    pid: process.pid,
+    ...(startedAt !== undefined ? { processStartedAt: startedAt } : {}),
+  });
+  const configFile = join(runDir, runConfigFile);
+  if (!existsSync(configFile)) writeFileSync(configFile, `${JSON.stringify(request, null, 2)}\n`);
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import OpenAI, { AuthenticationError } from 'openai';
 import { type TrainerEvent } from '../../../src/core/jobs/jobEvents';
+import { snapshotOfRun } from '../../../src/core/jobs/jobSnapshot';
+import { readRunRecord } from '../../../src/core/jobs/runFolder';
 import { serveApiKeyVariable } from '../../../src/core/serving/servedModels';
 import { spawnCli } from '../../support/cli';
 import { scratchDir } from '../../support/scratchDir';
@@ -45,6 +47,12 @@ describe('chatwright serve as a process', () => {
     assert.deepEqual(serving.models, [{ id: model.dir, kind: 'chat' }]);
     const first = events(runDir)[0]!;
     assert.ok(first.event === 'phase' && first.phase === 'loading_model', JSON.stringify(first));
+    const record = readRunRecord(runDir);
+    assert.equal(record?.kind, 'serve', 'a server started from a terminal records itself, so the Jobs view and `chatwright jobs` list it');
+    assert.equal(record?.pid, cli.child.pid);
+    const running = snapshotOfRun(runDir);
+    assert.equal(running.status, 'running');
+    assert.equal(running.serving?.url, ready.url);
 
     const client = new OpenAI({ baseURL: ready.url, apiKey: 'not-needed', maxRetries: 0 });
     const completion = await client.chat.completions.create({ model: model.dir, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4, temperature: 0 });
