@@ -287,11 +287,7 @@ export function registerJobs(ctx: Ctx, deps: { python: PythonEnvironmentHandles 
     [jobCommands.chatWithResult]: async (argument?: unknown) => {
       const job = await jobOf(argument, (candidate) => candidate.status === 'done' || candidate.status === 'stopped', 'chat with');
       if (!job) return;
-      const choice = await vscode.window.showInformationMessage(
-        `Chatwright: chatting with ${job.name}'s adapter needs the GPU model server, which is not part of Chatwright yet; the built-in engine runs ONNX models and cannot load a PEFT adapter. The adapter is in ${join(job.runDir, 'adapter')}: it loads in transformers, vLLM (--enable-lora) or TGI.`,
-        'Open Run Folder',
-      );
-      if (choice) await vscode.commands.executeCommand(jobCommands.openRunFolder, job.runDir);
+      await vscode.commands.executeCommand('chatwright.serve.chatWithAdapter', job.runDir);
     },
     [jobCommands.refresh]: () => {
       environment.forget();

@@ -3,6 +3,7 @@ import { type ChatHandles } from '../chat/chatFeature';
 import { type CommandHandler, type Ctx } from '../context';
 import { type JobsHandles } from '../jobs/jobsFeature';
 import { type ModelSelection } from '../models/modelSelection';
+import { chatWithAdapter } from './chatWithAdapter';
 import { copyServerUrl, serverOf, showServerActions } from './serverActions';
 import { serveOnGpu, type ServeGpuArguments } from './serveGpuCommand';
 import { serveModel, type ServeModelArguments } from './serveModelCommand';
@@ -18,6 +19,8 @@ export const servingCommands = {
   copyUrl: 'chatwright.serve.copyUrl',
   resetApiKey: 'chatwright.serve.resetApiKey',
   actions: serverActionsCommand,
+  /** A finished run's adapter in the chat, served on the GPU first when no ready server has it (the Jobs' "Chat with the result"). */
+  chatWithAdapter: 'chatwright.serve.chatWithAdapter',
 } as const;
 
 export interface ServingHandles {
@@ -85,9 +88,9 @@ export function registerServing(ctx: Ctx, deps: { jobs: JobsHandles; chat: ChatH
   const stop = async (runDir: string): Promise<void> => {
     await deps.jobs.service.stopAndSave(runDir);
   };
-  const openChat = async (modelRef: string): Promise<void> => {
+  const openChat = async (modelRef: string, compareModel?: string): Promise<void> => {
     const conversation = await deps.chat.service.create();
-    await deps.chat.service.updateSettings(conversation.id, { ...conversation.settings, model: modelRef });
+    await deps.chat.service.updateSettings(conversation.id, { ...conversation.settings, model: modelRef, ...(compareModel !== undefined ? { compareModel } : {}) });
     deps.chat.panels.open(conversation.id);
   };
 
@@ -123,6 +126,20 @@ export function registerServing(ctx: Ctx, deps: { jobs: JobsHandles; chat: ChatH
         'Make New Key',
       );
       if (choice === 'Make New Key') await apiKeys.replace();
+    },
+    [servingCommands.chatWithAdapter]: async (runDir?: unknown) => {
+      if (typeof runDir !== 'string') throw new Error('Chat with the result needs the run folder of a finished fine-tuning run.');
+      if (!trusted('Chat with the result')) return;
+      await chatWithAdapter(
+        {
+          watch,
+          backends,
+          workspaceRoot: workspaceRoot(),
+          openChat,
+          serveOnGpu: (model, adapterRunDir) => serveOnGpu({ jobs: deps.jobs, apiKeys, watch, workspaceRoot: workspaceRoot() }, { model, adapters: [adapterRunDir] }),
+        },
+        runDir,
+      );
     },
     [servingCommands.actions]: async (argument?: unknown) => {
       const job = await serverOf(watch, argument, 'act on', true);

@@ -129,6 +129,15 @@ describe('Serving', function () {
       `the adapter is a chat model: ${JSON.stringify(listed)}`,
     );
 
+    // "Chat with the result" of the fine-tuning run: its adapter is already served, so a conversation opens on it,
+    // compared with its base model on the same server.
+    const before = new Set((await chatwright.chat.service.list()).map((summary) => summary.id));
+    await vscode.commands.executeCommand('chatwright.jobs.chatWithResult', trained);
+    const opened = await waitFor(async () => (await chatwright.chat.service.list()).find((summary) => !before.has(summary.id)), 'the conversation with the adapter');
+    const conversation = await chatwright.chat.service.get(opened.id);
+    assert.equal(conversation?.settings.model, `${backendId}/persona-it`);
+    assert.equal(conversation?.settings.compareModel, `${backendId}/base-model`);
+
     await vscode.commands.executeCommand(servingCommands.stop, runDir);
     const stopped = await snapshotWhen(runDir, 'the GPU server to stop', ended);
     assert.equal(stopped.status, 'stopped', JSON.stringify(stopped.error));
