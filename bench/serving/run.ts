@@ -2,9 +2,12 @@
 // HTTP on loopback) against calling the engine directly (`InferenceEngine.generate`), same model, same prompts, greedy,
 // in interleaved repetitions so that load from other users of a shared machine hits both alike. Then 8 concurrent
 // streaming clients: all must complete; per-client tokens/s, their spread, and first-token times.
-//   node --import tsx bench/serving/run.ts [--models /tmp/chatwright-bench] [--new-tokens 48] [--reps 5] [--clients 8]
+//   node --import tsx bench/serving/run.ts [--models /tmp/chatwright-bench] [--new-tokens 48] [--reps 5] [--clients 8] [--server-process]
+// The server runs in this process over the same engine as the direct calls; --server-process runs `chatwright serve`
+// in its own process instead (as clients meet it; on a 2-core machine the two processes then compete for the cores).
 // Goals: server ≥ 0.95× the direct tokens/s at batch 1, time to first token within 5 ms of direct. Never asserts.
 import { existsSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     'new-tokens': { type: 'string', default: '48' },
     reps: { type: 'string', default: '5' },
     clients: { type: 'string', default: '8' },
+    'server-process': { type: 'boolean', default: false },
   },
 });
 const newTokens = Number(values['new-tokens']);
@@ -72,14 +76,16 @@ const prompts = [
 async function main(): Promise<void> {
   const model = ensureServingModel(values.models);
   const engine = new InferenceEngine({ executionProvider: 'cpu', threads: 0, idleUnloadMs: 0 });
-  const provider = new EngineServedModels(engine, { chat: [{ id: 'bench', model }] });
-  await provider.load();
-  const server = await startOpenAiServer({ provider, host: '127.0.0.1', port: 0, maxConcurrent: clients, maxQueue: clients });
+  // `chatwright serve` lists a model under the id it was given; the in-process server names it `bench`.
+  const servedId = values['server-process'] ? model : 'bench';
+  const server = values['server-process'] ? await serverProcess(model) : await inProcessServer(engine, model);
   const client = new OpenAI({ baseURL: server.url, apiKey: 'bench', maxRetries: 0 });
   log(
     `cores ${availableParallelism()}, load ${loadavg()
       .map((value) => fmt(value, 2))
-      .join(' ')}; ${newTokens} new tokens, greedy; server ${server.url}`,
+      .join(
+        ' ',
+      )}; ${newTokens} new tokens, greedy; server ${server.url} (${values['server-process'] ? '`chatwright serve` in its own process, as clients meet it' : 'in this process, beside the client: one engine for both sides'})`,
   );
 
   const direct = async (prompt: string): Promise<Sample> => {
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
     let tokens = 0;
     let text = '';
     const stream = await client.chat.completions.create({
-      model: 'bench',
+      model: servedId,
       messages: [{ role: 'user', content: prompt }],
       temperature: 0,
       max_tokens: newTokens,
@@ -170,6 +176,41 @@ async function main(): Promise<void> {
 
   await server.close();
   await engine.dispose();
+}
+
+/** The server in this process: its event loop is shared with the client's stream parsing. */
+async function inProcessServer(engine: InferenceEngine, model: string): Promise<{ url: string; close(): Promise<void> }> {
+  const provider = new EngineServedModels(engine, { chat: [{ id: 'bench', model }] });
+  await provider.load();
+  return startOpenAiServer({ provider, host: '127.0.0.1', port: 0, maxConcurrent: clients, maxQueue: clients });
+}
+
+/** `chatwright serve` as users start it: its own process, its own engine, the model served under the id `bench`. */
+async function serverProcess(model: string): Promise<{ url: string; close(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '../../src/cli/main.ts'), 'serve', '--model', model, '--port', '0', '--json', '--max-concurrent', String(clients), '--max-queue', String(clients)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await new Promise<{ url: string; models: string[] }>((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const line = output.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (line) resolve(JSON.parse(line) as { url: string; models: string[] });
+    });
+    child.once('exit', (code) => reject(new Error(`chatwright serve exited with ${code} before it was ready`)));
+  });
+  return {
+    url: ready.url,
+    close: async () => {
+      child.kill('SIGINT');
+      await exited;
+    },
+  };
 }
 
 main().catch((error: unknown) => {
