@@ -8,6 +8,30 @@ import { type ChatTurn } from '../text/chatTurn';
 /** A passage as the retrieval feature returns it, before the chat numbers it for citation. */
 export type RetrievedPassage = Omit<Passage, 'index'>;
 
+/** What a retrieval hit carries, whichever search produced it (the workspace's index manager, one index file). */
+export interface PassageHit {
+  startLine: number;
+  endLine: number;
+  headingPath: string[];
+  text: string;
+  score: number;
+  bm25?: { score: number } | undefined;
+  vector?: { score: number } | undefined;
+}
+
+/** A retrieval hit as a passage of `file` (workspace-relative), its separate scores kept for display. */
+export function retrievedPassageOf(hit: PassageHit, file: string): RetrievedPassage {
+  return {
+    file,
+    startLine: hit.startLine,
+    endLine: hit.endLine,
+    headingPath: hit.headingPath,
+    text: hit.text,
+    score: hit.score,
+    scores: { fused: hit.score, ...(hit.bm25 ? { bm25: hit.bm25.score } : {}), ...(hit.vector ? { vector: hit.vector.score } : {}) },
+  };
+}
+
 /**
  * The one seam between the chat and where an answer's ingredients come from: backends and their models, prompt
  * templates, few-shot examples, retrieval. The extension host implements it once over its features

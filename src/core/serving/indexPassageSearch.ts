@@ -3,7 +3,7 @@
  * `.chatwright/index.db`): the same hybrid search as `chatwright search` and the chat, limited to the template's
  * `paths` globs. The index's embedding model embeds the query when it is available; otherwise the search is lexical.
  */
-import { type RetrievedPassage } from '../chat/chatRunner';
+import { retrievedPassageOf } from '../chat/chatRunner';
 import { type TextEmbedder } from '../inference/embedding';
 import { embedQuery, searchIndex } from '../rag/retriever';
 import { type IndexStore } from '../rag/store';
@@ -19,14 +19,6 @@ export function indexPassageSearch(store: IndexStore, embedder: TextEmbedder | u
     const queryEmbedding = await embedQuery(embedder, query, 'hybrid', signal);
     const pathFilter = pathFilterOf(settings.paths);
     const response = await searchIndex(store, query, { k, mode: 'hybrid', signal, ...(pathFilter ? { pathFilter } : {}), ...(queryEmbedding ? { queryEmbedding } : {}) });
-    return response.hits.map((hit): RetrievedPassage => ({
-      file: hit.path,
-      startLine: hit.startLine,
-      endLine: hit.endLine,
-      headingPath: hit.headingPath,
-      text: hit.text,
-      score: hit.score,
-      scores: { fused: hit.score, ...(hit.bm25 ? { bm25: hit.bm25.score } : {}), ...(hit.vector ? { vector: hit.vector.score } : {}) },
-    }));
+    return response.hits.map((hit) => retrievedPassageOf(hit, hit.path));
   };
 }

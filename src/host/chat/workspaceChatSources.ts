@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { type ChatBackend, type ChatModelInfo } from '../../core/chat/backend';
-import { type ChatSources, type RetrievedPassage } from '../../core/chat/chatRunner';
+import { retrievedPassageOf, type ChatSources, type RetrievedPassage } from '../../core/chat/chatRunner';
 import { readFewShotExamples } from '../../core/chat/fewShotExamples';
 import { type RenderedTemplate } from '../../core/chat/promptBuilder';
 import { renderTemplateForChat } from '../../core/chat/templateAdapter';
@@ -104,13 +104,5 @@ async function retrieveFrom(rag: IndexManager, query: string, k: number, index: 
   // Ask for more when one folder is wanted: the manager merges all folders' hits before cutting at k.
   const result = await rag.search(query, { k: index ? k * 4 : k, ...(pathFilter ? { pathFilter } : {}) }, signal);
   const hits = index ? result.hits.filter((hit) => hit.folder.name === index) : result.hits;
-  return hits.slice(0, k).map((hit): RetrievedPassage => ({
-    file: toWorkspacePath(hit.uri),
-    startLine: hit.startLine,
-    endLine: hit.endLine,
-    headingPath: hit.headingPath,
-    text: hit.text,
-    score: hit.score,
-    scores: { fused: hit.score, ...(hit.bm25 ? { bm25: hit.bm25.score } : {}), ...(hit.vector ? { vector: hit.vector.score } : {}) },
-  }));
+  return hits.slice(0, k).map((hit) => retrievedPassageOf(hit, toWorkspacePath(hit.uri)));
 }
