@@ -120,15 +120,24 @@ Exit codes: 0 stopped cleanly, 2 usage error or a failure (a model that does not
       );
     }
 
-    log?.append({ event: 'phase', phase: 'loading_model', model: chat.map((entry) => entry.id).join(', ') });
     const engine = new InferenceEngine(settings, {}, io.env);
     const closers: (() => Promise<void> | void)[] = [() => engine.dispose()];
     let server: RunningOpenAiServer | undefined;
     const stopRequested = stopSignal();
+    // Written once Ctrl-C is handled: from here a stop ends the server cleanly, even while the models load.
+    log?.append({ event: 'phase', phase: 'loading_model', model: chat.map((entry) => entry.id).join(', ') });
     try {
       const engineModels = new EngineServedModels(engine, { chat, ...(embedding ? { embedding } : {}) });
       try {
-        await engineModels.load();
+        const loaded = engineModels.load().then(() => undefined);
+        const interrupted = await Promise.race([loaded, stopRequested.received]);
+        if (interrupted !== undefined) {
+          // Loading cannot be interrupted, and its work would keep the process alive until it ends: leave now.
+          loaded.catch(() => undefined);
+          io.stderr.write(`${interrupted}: stopped while the models were loading\n`);
+          log?.append({ event: 'phase', phase: 'stopped', reason: `${interrupted} while loading` });
+          process.exit(ExitCode.ok);
+        }
       } catch (error) {
         throw new ServeFailure(
           'MODEL_LOAD_FAILED',

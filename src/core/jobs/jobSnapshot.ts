@@ -1,3 +1,4 @@
+import { reachableUrl } from '../text/listenAddress';
 import { basename, join } from 'node:path';
 import { type GroupExit } from '../process/processGroup';
 import {
@@ -228,7 +229,8 @@ function foldEvent(snapshot: JobSnapshot, event: TrainerEvent): void {
       // The URL is what the host health-checks and hands to the chat: an event without a usable one is not folded.
       if (typeof event.url !== 'string' || !/^https?:\/\//.test(event.url) || typeof event.host !== 'string' || !isFiniteNumber(event.port)) return;
       snapshot.serving = {
-        url: event.url,
+        // What this machine calls: a server listening on every interface announces 0.0.0.0, not an address.
+        url: reachableUrl(event.url),
         host: event.host,
         port: event.port,
         engine: event.engine,

@@ -44,7 +44,9 @@ export function builtinServeLaunch(request: BuiltinServeRequest, runtime: { node
   if (request.embeddingModel !== undefined) args.push('--embedding-model', request.embeddingModel);
   for (const template of request.templates ?? []) args.push('--template', template);
   args.push('--host', request.host, '--port', String(request.port));
-  const env: NodeJS.ProcessEnv = { ...(runtime.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}), ...(runtime.apiKey !== undefined ? { [serveApiKeyVariable]: runtime.apiKey } : {}) };
+  // Set even when undefined: a key in the editor's own environment must not make a loopback server ask for one that
+  // no client of it was given (an undefined variable is left out of the child's environment).
+  const env: NodeJS.ProcessEnv = { ...(runtime.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}), [serveApiKeyVariable]: runtime.apiKey };
   return { command: runtime.node, args, env };
 }
 

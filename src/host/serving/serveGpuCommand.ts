@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { prepareServeRun } from '../../core/jobs/runFolder';
 import { adaptersForModel, findServableAdapters, gpuServerCommand, type ServableAdapter } from '../../core/serving/gpuServerLaunch';
-import { defaultServePorts } from '../../core/serving/servedModels';
+import { defaultServePorts, serveApiKeyVariable } from '../../core/serving/servedModels';
 import { chooseGpuEngine, gpuServeEngineVariable, type GpuEngineChoice, type GpuServeRequest } from '../../core/serving/serveRequest';
 import { type JobsHandles } from '../jobs/jobsFeature';
 import { jobCommands } from '../jobs/jobSource';
@@ -63,7 +63,8 @@ export async function serveOnGpu(deps: ServeGpuDeps, given?: ServeGpuArguments):
     );
     if (start !== 'Start') return undefined;
   }
-  const apiKey = request.host === loopbackHost ? undefined : await deps.apiKeys.ensure();
+  // vLLM has no Host-header check: on loopback too, a key is what keeps web pages in the user's browser from using it.
+  const apiKey = request.host === loopbackHost && request.gpuEngine !== 'vllm' ? undefined : await deps.apiKeys.ensure();
   const runDir = prepareServeRun({ workspaceRoot: deps.workspaceRoot, name: `serve-gpu-${basename(request.model)}`, request });
   // The runner adds --run-dir; the key goes in the environment only.
   const launch = gpuServerCommand({
@@ -76,7 +77,8 @@ export async function serveOnGpu(deps: ServeGpuDeps, given?: ServeGpuArguments):
     engine: request.gpuEngine,
     ...(apiKey !== undefined ? { apiKey } : {}),
   });
-  deps.jobs.service.startServer(runDir, launch);
+  // The key variable is set even when undefined, so a key in the editor's own environment never reaches the server.
+  deps.jobs.service.startServer(runDir, { ...launch, env: { ...launch.env, [serveApiKeyVariable]: apiKey } });
   deps.watch.adopt(runDir);
   void vscode.window.showInformationMessage(`Chatwright: starting the GPU server with ${engineName}: ${choice.reason}.`);
   return runDir;

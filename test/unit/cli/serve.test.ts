@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import OpenAI, { AuthenticationError } from 'openai';
@@ -9,6 +9,7 @@ import { readRunRecord } from '../../../src/core/jobs/runFolder';
 import { serveApiKeyVariable } from '../../../src/core/serving/servedModels';
 import { spawnCli } from '../../support/cli';
 import { scratchDir } from '../../support/scratchDir';
+import { waitFor } from '../../support/waitFor';
 import { decoderModel } from '../../support/testModels';
 
 /** The events as written (parsed here rather than by the jobs reader, so the test sees every line the CLI wrote). */
@@ -98,6 +99,22 @@ describe('chatwright serve as a process', () => {
     assert.equal(await cli.exited, 0, cli.stderr());
     const last = events(runDir).at(-1)!;
     assert.ok(last.event === 'phase' && last.phase === 'stopped' && last.reason === 'SIGTERM', JSON.stringify(last));
+  });
+
+  it('stops cleanly on Ctrl-C from the moment it says it is loading, whether or not the models have loaded yet', { timeout: 120_000 }, async (t) => {
+    const dir = scratchDir('serve-cli-early-stop');
+    const runDir = join(dir, 'run');
+    const cli = spawnCli(['serve', '--model', model.dir, '--port', '0', '--run-dir', runDir], { cwd: dir, env: childEnv() });
+    t.after(() => cli.child.kill('SIGKILL'));
+    await waitFor(
+      () => (existsSync(join(runDir, 'events.jsonl')) && events(runDir).some((event) => event.event === 'phase' && event.phase === 'loading_model') ? true : undefined),
+      'the loading phase',
+      90_000,
+    );
+    cli.child.kill('SIGINT');
+    assert.equal(await cli.exited, 0, cli.stderr());
+    const last = events(runDir).at(-1)!;
+    assert.ok(last.event === 'phase' && last.phase === 'stopped', JSON.stringify(last));
   });
 
   it('fails with exit 2, a failed phase and an error event when the model does not load', { timeout: 120_000 }, async (t) => {
