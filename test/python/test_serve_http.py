@@ -214,6 +214,18 @@ class LimitTests(unittest.TestCase):
         self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer)
         self.assertIn(b'"finish_reason": "length"', answer)
 
+    def test_a_negative_or_non_hex_chunk_size_is_400_and_nothing_more_is_read(self):
+        server = ServerFixture(self)
+        for size_line in (b"-1", b"+10", b"0x10", b" 10", b"1_0"):
+            with self.subTest(size_line=size_line), server.raw_socket() as connection:
+                # The connection stays open after the size line: a server that reads "to the end" would hang here.
+                connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   b"Transfer-Encoding: chunked\r\n\r\n" + size_line + b"\r\n{}")
+                connection.settimeout(10)
+                answer = read_until_closed(connection)
+                self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer)
+                self.assertIn(b'"invalid_body"', answer)
+
     def test_a_full_queue_is_429_and_counted_as_rejected(self):
         server = ServerFixture(self, max_batch=1, max_queue=1, token_delay=0.2)
         from chatwright_serve.generation import ChatRequest
@@ -288,6 +300,43 @@ class StreamingTests(unittest.TestCase):
         self.assertTrue(wait_until(lambda: server.scheduler.active == 1))
         connection.close()
         self.assertTrue(wait_until(lambda: server.backend.cancelled_rows == 1))
+
+
+class ShutdownTests(unittest.TestCase):
+    """A generation the server's close cancels ends as the built-in server ends it: 503 server_shutting_down for a
+    whole answer, an error event for a stream, never a 200 with part of the text."""
+
+    def test_a_whole_answer_cut_by_shutdown_is_503(self):
+        server = ServerFixture(self, token_delay=0.05)
+        body = json.dumps({"model": BASE, "messages": MESSAGES}).encode()
+        with server.raw_socket() as connection:
+            connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            self.assertTrue(wait_until(lambda: server.server.stats.snapshot(server.scheduler)["active"] == 1))
+            server.server.begin_closing()
+            server.scheduler.close()
+            answer = read_until_closed(connection).decode()
+        self.assertTrue(answer.startswith("HTTP/1.1 503"), answer)
+        error = json.loads(answer.split("\r\n\r\n", 1)[1])["error"]
+        self.assertEqual((error["type"], error["code"]), ("service_unavailable", "server_shutting_down"))
+
+    def test_a_stream_cut_by_shutdown_ends_with_an_error_event(self):
+        server = ServerFixture(self, token_delay=0.05)
+        body = json.dumps({"model": BASE, "messages": MESSAGES, "stream": True}).encode()
+        with server.raw_socket() as connection:
+            connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            received = b""
+            while received.count(b'"content": "') < 2:  # the role chunk and one content chunk
+                received += connection.recv(4096)
+            server.server.begin_closing()
+            server.scheduler.close()
+            received += read_until_closed(connection)
+        events = [line[len(b"data: "):] for line in received.split(b"\n") if line.startswith(b"data: ")]
+        last = json.loads(events[-1])
+        self.assertEqual(last["error"]["code"], "server_shutting_down")
+        self.assertNotIn(b"[DONE]", received)
+        self.assertTrue(received.endswith(b"0\r\n\r\n"), received[-40:])  # the chunked body's proper end
 
 
 class AdapterRouteTests(unittest.TestCase):
