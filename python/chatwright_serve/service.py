@@ -70,7 +70,7 @@ def run_service(args: argparse.Namespace, engine: str, events: Any, api_key: str
         backend = make_backend(args, engine, base_id)
         scheduler = Scheduler(backend, max_batch=args.max_batch, max_queue=args.max_queue,
                               max_tokens_limit=args.max_tokens_limit)
-        registry = ModelRegistry(base_id, args.model, scheduler)
+        registry = ModelRegistry(base_id, args.model, scheduler, args.adapter_root)
         for name, path in args.adapter:
             try:
                 registry.add_known(name, path)

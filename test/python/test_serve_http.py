@@ -4,6 +4,7 @@ code, the streaming format line by line, include_usage, keep-alives and cancel o
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 import unittest
@@ -348,7 +349,7 @@ class AdapterRouteTests(unittest.TestCase):
     def test_load_lists_the_adapter_with_its_parent_and_serves_it_as_a_model(self):
         from serve_support import write_adapter
 
-        server = ServerFixture(self)
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
         path = str(write_adapter(self.folder / "tuned"))
         status, _, body = server.request("POST", "/v1/adapters/load", {"name": "tuned", "path": path})
         self.assertEqual((status, body["id"], body["parent"]), (200, "tuned", BASE))
@@ -363,7 +364,7 @@ class AdapterRouteTests(unittest.TestCase):
     def test_unload_removes_the_adapter(self):
         from serve_support import write_adapter
 
-        server = ServerFixture(self)
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
         path = str(write_adapter(self.folder / "tuned"))
         server.request("POST", "/v1/adapters/load", {"name": "tuned", "path": path})
         status, _, body = server.request("POST", "/v1/adapters/unload", {"name": "tuned"})
@@ -376,7 +377,7 @@ class AdapterRouteTests(unittest.TestCase):
     def test_load_refuses_bad_adapter_folders_with_a_clear_400(self):
         from serve_support import write_adapter
 
-        server = ServerFixture(self)
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
         cases = {
             "not json": (write_adapter(self.folder / "a", config="{oops"), "not valid JSON"),
             "no peft_type": (write_adapter(self.folder / "b", config={"r": 8}), "peft_type"),
@@ -397,7 +398,7 @@ class AdapterRouteTests(unittest.TestCase):
     def test_load_refuses_a_bad_name_and_a_taken_one(self):
         from serve_support import write_adapter
 
-        server = ServerFixture(self)
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
         path = str(write_adapter(self.folder / "tuned"))
         for name in ("", "has space", BASE, 5):
             status, _, body = server.request("POST", "/v1/adapters/load", {"name": name, "path": path})
@@ -409,12 +410,92 @@ class AdapterRouteTests(unittest.TestCase):
     def test_an_adapter_known_from_the_command_line_loads_on_first_use(self):
         from serve_support import write_adapter
 
-        server = ServerFixture(self)
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
         server.registry.add_known("tuned", str(write_adapter(self.folder / "tuned")))
         self.assertIn("tuned", [m["id"] for m in server.request("GET", "/v1/models")[2]["data"]])
         self.assertEqual(server.backend.adapters, {})
         status, _, body = server.chat(model="tuned")
         self.assertEqual((status, body["choices"][0]["message"]["content"]), (200, "".join(expected_reply("tuned"))))
+        self.assertIn("tuned", server.backend.adapters)
+
+    def test_load_refuses_a_folder_outside_the_adapter_roots(self):
+        from serve_support import write_adapter
+
+        from support import temp_dir
+
+        elsewhere = temp_dir(self)
+        outside = write_adapter(elsewhere / "tuned")
+        (self.folder / "link").symlink_to(outside)  # inside by name, outside once resolved
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
+        for path in (outside, self.folder / "link", self.folder / ".." / elsewhere.name / "tuned"):
+            with self.subTest(path=str(path)):
+                status, _, body = server.request("POST", "/v1/adapters/load", {"name": "x", "path": str(path)})
+                self.assertEqual((status, body["error"]["code"]), (400, "adapter_invalid"))
+                self.assertIn("outside the folders this server loads adapters from", body["error"]["message"])
+        self.assertEqual(server.backend.adapters, {})
+
+    def test_without_roots_the_folders_of_the_command_line_adapters_are_the_roots(self):
+        from serve_support import write_adapter
+
+        server = ServerFixture(self)
+        status, _, body = server.request("POST", "/v1/adapters/load", {"name": "x", "path": str(
+            write_adapter(self.folder / "run" / "adapter"))})
+        self.assertEqual((status, body["error"]["code"]), (400, "adapter_invalid"))
+        self.assertIn("--adapter-root", body["error"]["message"])
+        server.registry.add_known("tuned", str(self.folder / "run" / "adapter"))
+        sibling = write_adapter(self.folder / "run" / "checkpoint-10")
+        status, _, body = server.request("POST", "/v1/adapters/load", {"name": "ten", "path": str(sibling)})
+        self.assertEqual((status, body["loaded"]), (200, True))
+        status, _, body = server.request("POST", "/v1/adapters/load", {"name": "y", "path": str(
+            write_adapter(self.folder / "other-run" / "adapter"))})
+        self.assertEqual(status, 400)
+
+    def test_load_refuses_an_adapter_that_does_not_name_its_base_or_has_oversized_weights(self):
+        from serve_support import write_adapter
+
+        from chatwright_serve.adapters import MAX_WEIGHT_BYTES
+
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
+        nameless = write_adapter(self.folder / "nameless", config={"peft_type": "LORA", "r": 8})
+        huge = write_adapter(self.folder / "huge")
+        os.truncate(huge / "adapter_model.safetensors", MAX_WEIGHT_BYTES + 1)  # sparse: no disk used
+        for path, words in ((nameless, "does not name its base model"), (huge, "more than the 8 GiB")):
+            with self.subTest(path=path.name):
+                status, _, body = server.request("POST", "/v1/adapters/load", {"name": "x", "path": str(path)})
+                self.assertEqual((status, body["error"]["code"]), (400, "adapter_invalid"))
+                self.assertIn(words, body["error"]["message"])
+        self.assertEqual(server.backend.adapters, {})
+
+    def test_models_answer_while_an_adapter_waits_for_the_running_batch_to_load(self):
+        import http.client
+        import threading
+
+        from chatwright_serve.generation import ChatRequest
+        from serve_support import write_adapter
+
+        server = ServerFixture(self, max_batch=1, token_delay=0.2)
+        server.registry.add_known("tuned", str(write_adapter(self.folder / "tuned")))
+        running = server.scheduler.submit(ChatRequest(model=BASE, messages=MESSAGES, max_tokens=500), None)
+        self.assertTrue(wait_until(lambda: server.scheduler.active == 1))
+        answers: list[int] = []
+
+        def ask_tuned() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            connection.request("POST", "/v1/chat/completions", json.dumps({"model": "tuned", "messages": MESSAGES}),
+                               {"Content-Type": "application/json"})
+            answers.append(connection.getresponse().status)
+            connection.close()
+
+        asker = threading.Thread(target=ask_tuned, daemon=True)
+        asker.start()
+        self.assertTrue(wait_until(lambda: len(server.scheduler._tasks) == 1))  # the load, queued behind the batch
+        status, _, body = server.request("GET", "/v1/models")  # resolve() must not hold the registry's lock now
+        self.assertEqual((status, [m["id"] for m in body["data"]]), (200, [BASE, "tuned"]))
+        self.assertFalse(running.state.finished)  # answered while the batch still ran
+        self.assertEqual(answers, [])
+        running.request.cancel.set()
+        asker.join(30)
+        self.assertEqual(answers, [200])
         self.assertIn("tuned", server.backend.adapters)
 
     def test_adapter_routes_need_the_key(self):
