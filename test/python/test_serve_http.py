@@ -227,6 +227,20 @@ class LimitTests(unittest.TestCase):
                 self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer)
                 self.assertIn(b'"invalid_body"', answer)
 
+    def test_a_client_that_stops_sending_mid_body_is_disconnected(self):
+        from chatwright_serve import http_server
+
+        self.assertEqual(http_server.RequestHandler.timeout, http_server.SOCKET_TIMEOUT_SECONDS)
+        previous = http_server.RequestHandler.timeout
+        http_server.RequestHandler.timeout = 0.2  # the same path as the real 120 s, without the wait
+        self.addCleanup(setattr, http_server.RequestHandler, "timeout", previous)
+        server = ServerFixture(self)
+        with server.raw_socket() as connection:
+            connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               b"Content-Length: 100\r\n\r\n{")
+            self.assertEqual(read_until_closed(connection), b"")  # closed, no answer (and no 500)
+        self.assertEqual(server.chat(max_tokens=1)[0], 200)  # the server goes on
+
     def test_a_full_queue_is_429_and_counted_as_rejected(self):
         server = ServerFixture(self, max_batch=1, max_queue=1, token_delay=0.2)
         from chatwright_serve.generation import ChatRequest
