@@ -204,7 +204,10 @@ def run_vllm(args: argparse.Namespace, events: Any, api_key: str | None) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    watch_stop_file(args.run_dir, lambda: on_signal(signal.SIGINT, None), stop)
+    if not api_key:
+        print("chatwright_serve: vLLM runs without an API key; it has no Host-header check, so a web page that "
+              f"rebinds its name to {args.host} can use it; give it a key with CHATWRIGHT_SERVE_API_KEY (passed on "
+              f"as {VLLM_API_KEY_VARIABLE}).", file=sys.stderr, flush=True)
     try:
         # Its own process group, so a relayed signal reaches vLLM's workers too; its output goes to our stderr so
         # that stdout carries only the ready line.
@@ -212,6 +215,8 @@ def run_vllm(args: argparse.Namespace, events: Any, api_key: str | None) -> int:
                                  stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent())
     except OSError as error:
         raise TrainError("ENGINE_FAILED", f"could not start {command[0]}: {error}") from error
+    # After the fork: no other thread of ours runs while preexec_fn does.
+    watch_stop_file(args.run_dir, lambda: on_signal(signal.SIGINT, None), stop)
     try:
         if not wait_healthy(args.host, port, child, stop, args.startup_timeout):
             if stop.is_set():
