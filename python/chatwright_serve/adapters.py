@@ -14,6 +14,9 @@ CONFIG_NAME = "adapter_config.json"
 MAX_CONFIG_BYTES = 1 << 20
 ADAPTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin")
+# The most adapter weights one adapter may bring (a LoRA of a 70B model at rank 256 is a few GiB): a bigger folder is
+# not an adapter, and loading it would exhaust memory.
+MAX_WEIGHT_BYTES = 8 << 30
 
 
 class AdapterInvalid(ValueError):
@@ -70,9 +73,38 @@ def read_adapter_config(path: str | os.PathLike[str]) -> AdapterInfo:
     return AdapterInfo(str(folder), base or None, peft_type.upper(), rank, bool(config.get("use_dora")))
 
 
-def check_has_weights(info: AdapterInfo) -> None:
-    if not any((Path(info.path) / name).is_file() for name in WEIGHT_FILES):
+def check_has_weights(info: AdapterInfo, max_bytes: int = MAX_WEIGHT_BYTES) -> None:
+    files = [Path(info.path) / name for name in WEIGHT_FILES if (Path(info.path) / name).is_file()]
+    if not files:
         raise AdapterInvalid(f"{info.path}: no adapter weights ({' or '.join(WEIGHT_FILES)})")
+    total = sum(file.stat().st_size for file in files)
+    if total > max_bytes:
+        raise AdapterInvalid(f"{info.path}: the adapter weights are {total / (1 << 30):.1f} GiB, more than the "
+                             f"{max_bytes / (1 << 30):g} GiB an adapter may have")
+
+
+def is_under(path: str, roots: list[str]) -> bool:
+    """Whether `path`, with its symbolic links resolved, is one of `roots` (resolved too) or inside one."""
+    real = os.path.realpath(path)
+    for root in roots:
+        real_root = os.path.realpath(root)
+        if real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def check_under_roots(path: object, roots: list[str]) -> str:
+    """The folder `POST /v1/adapters/load` names, resolved, when it lies under an adapter root (--adapter-root):
+    a caller must not make the server read any folder on disk."""
+    if not isinstance(path, str) or not path:
+        raise AdapterInvalid("path must be the adapter folder's path")
+    if not roots:
+        raise AdapterInvalid("this server loads adapters only from the folders it was started with "
+                             "(--adapter-root, or the folders holding the --adapter folders); none was given")
+    if not is_under(path, roots):
+        raise AdapterInvalid(f"{path}: outside the folders this server loads adapters from "
+                             f"({', '.join(roots)}; see --adapter-root)")
+    return os.path.realpath(path)
 
 
 def _hub_id_of(path: str) -> str | None:
@@ -85,8 +117,10 @@ def _hub_id_of(path: str) -> str | None:
 
 def same_base_model(adapter_base: str | None, served: str) -> bool:
     """Whether an adapter trained on `adapter_base` runs on the model served from `served`: the same string, the same
-    folder, or a Hub id and a cache snapshot of it. An adapter that does not name its base is accepted."""
-    if adapter_base is None or adapter_base == served:
+    folder, or a Hub id and a cache snapshot of it. An adapter that does not name its base does not."""
+    if adapter_base is None:
+        return False
+    if adapter_base == served:
         return True
     names = {adapter_base.rstrip("/"), served.rstrip("/")}
     if len(names) == 1:
@@ -102,6 +136,9 @@ def check_adapter(name: object, path: object, served_model: str) -> AdapterInfo:
     if not isinstance(path, str) or not path:
         raise AdapterInvalid("path must be the adapter folder's path")
     info = read_adapter_config(path)
+    if info.base_model is None:
+        raise AdapterInvalid(f"{path}: {CONFIG_NAME} does not name its base model (base_model_name_or_path); it "
+                             f"must name the served one, {served_model!r}")
     if not same_base_model(info.base_model, served_model):
         raise AdapterInvalid(f"{path}: trained on {info.base_model!r}, but this server serves {served_model!r}")
     check_has_weights(info)

@@ -1,4 +1,4 @@
-"""python -m chatwright_serve --model <id|folder> [--adapter name=folder]... [--host 127.0.0.1] [--port 8766]
+"""python -m chatwright_serve --model <id|folder> [--adapter name=folder]... [--adapter-root DIR]... [--host 127.0.0.1] [--port 8766]
     [--engine auto|transformers|vllm|standin] [--max-batch 8] [--max-queue 32] [--run-dir DIR]
 
 Serves the model (and each adapter as a model id of its own) with OpenAI's chat-completions API. The API key comes
@@ -35,6 +35,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--served-model-name", help="the base model's id in the API (default: --model as given)")
     p.add_argument("--adapter", action="append", type=_adapter, default=[], metavar="NAME=FOLDER",
                    help="a PEFT adapter served as model id NAME (loaded on first use)")
+    p.add_argument("--adapter-root", action="append", default=[], metavar="FOLDER",
+                   help="POST /v1/adapters/load loads only folders inside these (repeatable; default: the folders "
+                   "holding the --adapter folders)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8766, help="0 picks a free port (see the ready line)")
     p.add_argument("--engine", choices=ENGINES, default="auto")

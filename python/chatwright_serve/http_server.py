@@ -32,6 +32,10 @@ from .scheduler import Scheduler
 from .validation import parse_chat_request, parse_json_body, require_object
 
 POLL_SECONDS = 0.05
+CHUNK_SIZE_LINE = re.compile(rb"^([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n$")
+# A connection idle this long (a client that stops sending mid-request or never reads) is closed, so it cannot hold
+# a thread forever.
+SOCKET_TIMEOUT_SECONDS = 120.0
 HOST_HEADER = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::(\d{1,5}))?$")
 
 
@@ -139,6 +143,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ServingHttpServer
     server_version = "chatwright-serve"
+    timeout = SOCKET_TIMEOUT_SECONDS
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         self.server.log_line(f"{self.address_string()} {format % args}")
@@ -188,7 +193,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             raise ServeError(404, f"Unknown route {method} {path}.", None, "unknown_url")
         except ServeError as error:
             self._send_error(error)
-        except ClientGone:
+        except (ClientGone, TimeoutError):  # TimeoutError: the client stopped sending for SOCKET_TIMEOUT_SECONDS
             self.close_connection = True
         except Exception as error:  # noqa: BLE001 - one bad request must not take the server down
             self.server.log_line(f"internal error: {type(error).__name__}: {error}")
@@ -236,11 +241,12 @@ class RequestHandler(BaseHTTPRequestHandler):
         body = bytearray()
         while True:
             size_line = self.rfile.readline(65537)
-            try:
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-            except ValueError as error:
+            match = CHUNK_SIZE_LINE.match(size_line)
+            if match is None:  # only hex digits: int(…, 16) would also take "-1", and read(-1) reads to the end
                 self.close_connection = True
-                raise ServeError(400, "Malformed chunked body.", None, "invalid_body") from error
+                raise ServeError(400, "Malformed chunked body: a chunk size must be hexadecimal digits.", None,
+                                 "invalid_body")
+            size = int(match.group(1), 16)
             if size == 0:
                 self._body_pending = False
                 while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
@@ -360,6 +366,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             if kind == "error":
                 raise value if isinstance(value, ServeError) else ServeError(500, str(value))
             result: RowResult = value
+            if result.finish_reason == "cancelled":  # only the server's close cancels a row this thread waits on
+                raise shutting_down()
             return self._send_json(200, {
                 "id": completion_id, "object": "chat.completion", "created": created, "model": request.model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(texts)},
@@ -398,7 +406,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                 self._write_event(error.body())
                 break
             result: RowResult = value
-            if result.finish_reason == "cancelled":
+            if result.finish_reason == "cancelled":  # the server is closing: say so, as the built-in server does
+                self._write_event(shutting_down().body())
                 break
             self._write_event(chunk({}, _finish_reason(result)))
             if include_usage:
@@ -419,6 +428,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError as error:
             raise ClientGone() from error
+
+
+def shutting_down() -> ServeError:
+    return ServeError(503, "The server is shutting down.", None, "server_shutting_down")
 
 
 def _finish_reason(result: RowResult) -> str:

@@ -116,7 +116,11 @@ class Scheduler:
             self._closing = True
             rows = [*self._waiting, *self._running]
             self._waiting.clear()
+            tasks = list(self._tasks)  # never run now: their callers must not wait forever
+            self._tasks.clear()
             self._condition.notify_all()
+        for _, future in tasks:
+            future.set_exception(ServeError(503, "The server is shutting down.", None, "server_shutting_down"))
         for row in rows:
             row.request.cancel.set()
             row.state.finish("cancelled")

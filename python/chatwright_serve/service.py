@@ -1,6 +1,7 @@
 """The serving job's life: bind the port (so PORT_IN_USE fails fast and /health answers 503 while loading), load the
 engine, announce `serving` and the ready line, write `serving_stats` at most once a second while requests come in,
-and on SIGINT/SIGTERM stop accepting, cancel generations, write `phase stopped` and exit 0."""
+and on SIGINT/SIGTERM (or the RUN/stop-now file, which the job runner writes on Windows) stop accepting, cancel
+generations, write `phase stopped` and exit 0."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .generation import BatchBackend
 from .http_server import ServerOptions, ServingHttpServer
 from .models import ModelRegistry
 from .scheduler import Scheduler
+from .stop_file import watch_stop_file
 
 
 def batching_description(engine: str, max_batch: int, mixed_adapters: bool) -> str:
@@ -58,6 +60,7 @@ def run_service(args: argparse.Namespace, engine: str, events: Any, api_key: str
     base_id = args.served_model_name or args.model
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    watch_stop_file(args.run_dir, stop.set, stop)  # Windows: the runner's stop request
     events.phase("loading_model", model=args.model)
     options = ServerOptions(host=args.host, port=args.port, api_key=api_key, max_request_bytes=args.max_request_bytes,
                             max_tokens_limit=args.max_tokens_limit, keepalive_seconds=args.keepalive_seconds)
@@ -70,7 +73,7 @@ def run_service(args: argparse.Namespace, engine: str, events: Any, api_key: str
         backend = make_backend(args, engine, base_id)
         scheduler = Scheduler(backend, max_batch=args.max_batch, max_queue=args.max_queue,
                               max_tokens_limit=args.max_tokens_limit)
-        registry = ModelRegistry(base_id, args.model, scheduler)
+        registry = ModelRegistry(base_id, args.model, scheduler, args.adapter_root)
         for name, path in args.adapter:
             try:
                 registry.add_known(name, path)

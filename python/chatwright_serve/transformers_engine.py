@@ -147,10 +147,13 @@ class TransformersBackend:
 
     def run_batch(self, rows: list[PreparedRow]) -> None:
         torch = self.torch
-        from transformers import BaseStreamer, StoppingCriteria, StoppingCriteriaList  # noqa: PLC0415
+        # From their own modules: transformers 5 no longer exports BaseStreamer at its top level.
+        from transformers.generation.stopping_criteria import StoppingCriteria, StoppingCriteriaList  # noqa: PLC0415
+        from transformers.generation.streamers import BaseStreamer  # noqa: PLC0415
 
         decoders = [IncrementalDecoder(self.tokenizer) for _ in rows]
         eos_ids = self.eos_ids
+        tokenizer_lock = self._tokenizer_lock
 
         class BatchStreamer(BaseStreamer):
             def __init__(self) -> None:
@@ -161,13 +164,16 @@ class TransformersBackend:
                     self.prompt_seen = True
                     return
                 tokens = value.reshape(len(rows), -1)[:, -1].tolist()
-                for row, decoder, token in zip(rows, decoders, tokens):
+                with tokenizer_lock:  # decoding borrows the tokenizer that request threads use in prepare()
+                    pieces = [None if row.state.finished or token in eos_ids else decoder.add(int(token))
+                              for row, decoder, token in zip(rows, decoders, tokens)]
+                for row, token, piece in zip(rows, tokens, pieces):
                     if row.state.finished:
                         continue
-                    if token in eos_ids:
+                    if piece is None:
                         row.state.end_of_turn()
                     else:
-                        row.state.push(decoder.add(int(token)))
+                        row.state.push(piece)
 
             def end(self) -> None:
                 pass
@@ -213,16 +219,39 @@ class TransformersBackend:
     # ------------------------------------------------------------------ adapters
     def load_adapter(self, name: str, path: str) -> None:
         info = read_adapter_config(path)
-        from peft import PeftModel  # noqa: PLC0415
+        from peft import PeftConfig, PeftModel  # noqa: PLC0415
 
+        first = self.peft_model is None
         try:
-            if self.peft_model is None:
-                self.peft_model = PeftModel.from_pretrained(self.model, path, adapter_name=name).eval()
-            else:
-                self.peft_model.load_adapter(path, adapter_name=name)
-        except (ValueError, OSError, RuntimeError, KeyError, TypeError) as error:
+            if first:
+                # PeftModel.from_pretrained in its two steps, so that a failure while reading the weights leaves
+                # a wrapper to take the injected LoRA layers out of self.model again.
+                config = PeftConfig.from_pretrained(path)
+                config.inference_mode = True
+                self.peft_model = PeftModel(self.model, config, adapter_name=name)
+            self.peft_model.load_adapter(path, adapter_name=name)
+            self.peft_model.eval()
+        except Exception as error:  # noqa: BLE001 - whatever PEFT raised, undo what it left, then report it
+            self._discard_failed_adapter(name)
             raise AdapterInvalid(f"{path}: PEFT could not load it: {type(error).__name__}: {error}"[:800]) from error
         self.adapters[name] = info
+
+    def _discard_failed_adapter(self, name: str) -> None:
+        """A failed load can leave LoRA layers named `name` in the model: delete them, or, when no other adapter is
+        loaded, take PEFT out and serve the plain model again (as unloading the last adapter does)."""
+        peft_model, self.peft_model = self.peft_model, None
+        if peft_model is None:
+            return
+        try:
+            if not self.adapters:
+                self.model = peft_model.unload()
+                return
+            if name in getattr(peft_model, "peft_config", {}):
+                peft_model.delete_adapter(name)
+            self.peft_model = peft_model
+        except Exception:  # noqa: BLE001 - best effort; the load's own error is what the caller hears
+            if self.adapters:
+                self.peft_model = peft_model
 
     def unload_adapter(self, name: str) -> None:
         if self.peft_model is None or name not in self.adapters:

@@ -2,12 +2,20 @@
 batching, paged attention, many GPUs). This process builds the command (adapters as `--lora-modules name=path`,
 `--max-lora-rank` from their adapter_config.json), passes the API key through the environment (VLLM_API_KEY; the
 command line is visible to every user in `ps`), waits for the child's /health, writes the same `serving` event and
-ready line as the transformers engine (engine "vllm"), relays SIGINT/SIGTERM, and writes `phase stopped` when the
-child ends on our signal or `error` + `phase failed` when it ends on its own."""
+ready line as the transformers engine (engine "vllm"), relays SIGINT/SIGTERM (and the `stop-now` file), and writes
+`phase stopped` when the child ends on our signal or `error` + `phase failed` when it ends on its own.
+
+vLLM lacks two of our server's defences, so: it always runs with `--allowed-origins []` (its CORS default lets every
+web page read its answers), and it has no Host-header check (a DNS-rebinding page can reach a loopback vLLM), so the
+host gives it a key even on loopback. It must not outlive this process, which holds the GPU's job: it gets
+SIGKILL when we die (Linux: PR_SET_PDEATHSIG), and on a stop we wait STOP_GRACE_SECONDS before killing its process
+group, less than the job runner gives us before it kills ours."""
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import http.client
 import json
 import os
@@ -19,17 +27,22 @@ import sys
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from chatwright_train.errors import TrainError
 from chatwright_train.probe import install_command
 
 from .adapters import AdapterInvalid, check_adapter
+from .stop_file import watch_stop_file
 
 # The ranks vLLM's --max-lora-rank accepts (vllm/config: possible_max_ranks).
 VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
 VLLM_API_KEY_VARIABLE = "VLLM_API_KEY"
-STOP_GRACE_SECONDS = 30.0
+# The job runner sends our process group SIGTERM 10 s after its SIGINT and SIGKILL about 10 s later; vLLM is in a
+# group of its own, so we must have killed it before then.
+STOP_GRACE_SECONDS = 8.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def max_lora_rank(ranks: list[int]) -> int:
@@ -45,7 +58,7 @@ def vllm_command(executable: str, model: str, host: str, port: int, adapters: li
                  served_model_name: str | None = None, max_num_seqs: int | None = None) -> list[str]:
     """`vllm serve <model> --host H --port P [--served-model-name N] [--max-num-seqs S]
     [--enable-lora --lora-modules name=path … --max-lora-rank R]`. `adapters`: (name, folder, r)."""
-    command = [executable, "serve", model, "--host", host, "--port", str(port)]
+    command = [executable, "serve", model, "--host", host, "--port", str(port), "--allowed-origins", "[]"]
     if served_model_name:
         command += ["--served-model-name", served_model_name]
     if max_num_seqs:
@@ -120,17 +133,48 @@ def served_models(host: str, port: int, api_key: str | None, fallback: list[dict
     return fallback
 
 
-def _stop_child(child: subprocess.Popen[Any], sig: int) -> None:
-    if child.poll() is None:
+def die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn that has the kernel SIGKILL the child when this process ends, however it ends (Linux only;
+    None elsewhere, where the wrapper's own stop is all there is)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)  # loaded before the fork
+    except OSError:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _signal_group(child: subprocess.Popen[Any], sig: int) -> None:
+    if not hasattr(os, "killpg"):  # Windows: no process groups to signal
+        child.kill() if sig == getattr(signal, "SIGKILL", None) else child.terminate()
+        return
+    try:
+        os.killpg(child.pid, sig)
+    except (ProcessLookupError, PermissionError):
         try:
-            os.killpg(child.pid, sig)
-        except (ProcessLookupError, PermissionError):
             child.send_signal(sig)
+        except ProcessLookupError:
+            pass
+
+
+def _stop_child(child: subprocess.Popen[Any], sig: int) -> None:
+    """Relays `sig` to vLLM's group; after STOP_GRACE_SECONDS, SIGKILL (its workers too)."""
+    if child.poll() is None:
+        _signal_group(child, sig)
     try:
         child.wait(timeout=STOP_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
+        pass
+    _signal_group(child, getattr(signal, "SIGKILL", signal.SIGTERM))  # workers left behind by a vLLM that exited
+    child.wait()
 
 
 def run_vllm(args: argparse.Namespace, events: Any, api_key: str | None) -> int:
@@ -160,13 +204,19 @@ def run_vllm(args: argparse.Namespace, events: Any, api_key: str | None) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if not api_key:
+        print("chatwright_serve: vLLM runs without an API key; it has no Host-header check, so a web page that "
+              f"rebinds its name to {args.host} can use it; give it a key with CHATWRIGHT_SERVE_API_KEY (passed on "
+              f"as {VLLM_API_KEY_VARIABLE}).", file=sys.stderr, flush=True)
     try:
         # Its own process group, so a relayed signal reaches vLLM's workers too; its output goes to our stderr so
         # that stdout carries only the ready line.
         child = subprocess.Popen(command, env=vllm_environment(api_key), stdout=sys.stderr, stderr=sys.stderr,
-                                 stdin=subprocess.DEVNULL, start_new_session=True)
+                                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent())
     except OSError as error:
         raise TrainError("ENGINE_FAILED", f"could not start {command[0]}: {error}") from error
+    # After the fork: no other thread of ours runs while preexec_fn does.
+    watch_stop_file(args.run_dir, lambda: on_signal(signal.SIGINT, None), stop)
     try:
         if not wait_healthy(args.host, port, child, stop, args.startup_timeout):
             if stop.is_set():

@@ -34,7 +34,7 @@ class ServerFixture:
     def __init__(self, test: unittest.TestCase, *, api_key: str | None = None, max_batch: int = 8,
                  max_queue: int = 32, token_delay: float = 0.005, max_request_bytes: int = 4 << 20,
                  context_length: int = 2048, keepalive: float = 10.0, mixed_adapters: bool = True,
-                 ready: bool = True, max_tokens_limit: int = 8192) -> None:
+                 ready: bool = True, max_tokens_limit: int = 8192, adapter_roots: list[str] | None = None) -> None:
         self.backend = StandinBackend(BASE, token_delay=token_delay, context_length=context_length,
                                       mixed_adapters=mixed_adapters)
         self.scheduler = Scheduler(self.backend, max_batch=max_batch, max_queue=max_queue,
@@ -42,7 +42,7 @@ class ServerFixture:
         self.server = ServingHttpServer(ServerOptions(host="127.0.0.1", port=0, api_key=api_key,
                                                       max_request_bytes=max_request_bytes,
                                                       max_tokens_limit=max_tokens_limit, keepalive_seconds=keepalive))
-        self.registry = ModelRegistry(BASE, BASE, self.scheduler)
+        self.registry = ModelRegistry(BASE, BASE, self.scheduler, adapter_roots)
         self.port = self.server.port
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()

@@ -45,6 +45,14 @@ class ServeCliTests(unittest.TestCase):
         self.assertEqual((stats[-1]["requests"], stats[-1]["completion_tokens"]), (1, 3))
         self.assertEqual((events[-1]["event"], events[-1]["phase"]), ("phase", "stopped"))
 
+    def test_the_stop_now_file_stops_the_server_as_sigint_does(self):
+        server = self.start()
+        server.ready()
+        (self.run_dir / "stop-now").write_text("")  # what the job runner writes on Windows
+        self.assertEqual(server.wait(), 0)
+        self.assertEqual(read_events(self.run_dir)[-1]["phase"], "stopped")
+        self.assertFalse((self.run_dir / "stop-now").exists())
+
     def test_a_taken_port_is_port_in_use(self):
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))

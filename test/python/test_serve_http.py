@@ -4,6 +4,7 @@ code, the streaming format line by line, include_usage, keep-alives and cancel o
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 import unittest
@@ -214,6 +215,32 @@ class LimitTests(unittest.TestCase):
         self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer)
         self.assertIn(b'"finish_reason": "length"', answer)
 
+    def test_a_negative_or_non_hex_chunk_size_is_400_and_nothing_more_is_read(self):
+        server = ServerFixture(self)
+        for size_line in (b"-1", b"+10", b"0x10", b" 10", b"1_0"):
+            with self.subTest(size_line=size_line), server.raw_socket() as connection:
+                # The connection stays open after the size line: a server that reads "to the end" would hang here.
+                connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   b"Transfer-Encoding: chunked\r\n\r\n" + size_line + b"\r\n{}")
+                connection.settimeout(10)
+                answer = read_until_closed(connection)
+                self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer)
+                self.assertIn(b'"invalid_body"', answer)
+
+    def test_a_client_that_stops_sending_mid_body_is_disconnected(self):
+        from chatwright_serve import http_server
+
+        self.assertEqual(http_server.RequestHandler.timeout, http_server.SOCKET_TIMEOUT_SECONDS)
+        previous = http_server.RequestHandler.timeout
+        http_server.RequestHandler.timeout = 0.2  # the same path as the real 120 s, without the wait
+        self.addCleanup(setattr, http_server.RequestHandler, "timeout", previous)
+        server = ServerFixture(self)
+        with server.raw_socket() as connection:
+            connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               b"Content-Length: 100\r\n\r\n{")
+            self.assertEqual(read_until_closed(connection), b"")  # closed, no answer (and no 500)
+        self.assertEqual(server.chat(max_tokens=1)[0], 200)  # the server goes on
+
     def test_a_full_queue_is_429_and_counted_as_rejected(self):
         server = ServerFixture(self, max_batch=1, max_queue=1, token_delay=0.2)
         from chatwright_serve.generation import ChatRequest
@@ -290,6 +317,43 @@ class StreamingTests(unittest.TestCase):
         self.assertTrue(wait_until(lambda: server.backend.cancelled_rows == 1))
 
 
+class ShutdownTests(unittest.TestCase):
+    """A generation the server's close cancels ends as the built-in server ends it: 503 server_shutting_down for a
+    whole answer, an error event for a stream, never a 200 with part of the text."""
+
+    def test_a_whole_answer_cut_by_shutdown_is_503(self):
+        server = ServerFixture(self, token_delay=0.05)
+        body = json.dumps({"model": BASE, "messages": MESSAGES}).encode()
+        with server.raw_socket() as connection:
+            connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            self.assertTrue(wait_until(lambda: server.server.stats.snapshot(server.scheduler)["active"] == 1))
+            server.server.begin_closing()
+            server.scheduler.close()
+            answer = read_until_closed(connection).decode()
+        self.assertTrue(answer.startswith("HTTP/1.1 503"), answer)
+        error = json.loads(answer.split("\r\n\r\n", 1)[1])["error"]
+        self.assertEqual((error["type"], error["code"]), ("service_unavailable", "server_shutting_down"))
+
+    def test_a_stream_cut_by_shutdown_ends_with_an_error_event(self):
+        server = ServerFixture(self, token_delay=0.05)
+        body = json.dumps({"model": BASE, "messages": MESSAGES, "stream": True}).encode()
+        with server.raw_socket() as connection:
+            connection.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            received = b""
+            while received.count(b'"content": "') < 2:  # the role chunk and one content chunk
+                received += connection.recv(4096)
+            server.server.begin_closing()
+            server.scheduler.close()
+            received += read_until_closed(connection)
+        events = [line[len(b"data: "):] for line in received.split(b"\n") if line.startswith(b"data: ")]
+        last = json.loads(events[-1])
+        self.assertEqual(last["error"]["code"], "server_shutting_down")
+        self.assertNotIn(b"[DONE]", received)
+        self.assertTrue(received.endswith(b"0\r\n\r\n"), received[-40:])  # the chunked body's proper end
+
+
 class AdapterRouteTests(unittest.TestCase):
     def setUp(self):
         from support import temp_dir
@@ -299,7 +363,7 @@ class AdapterRouteTests(unittest.TestCase):
     def test_load_lists_the_adapter_with_its_parent_and_serves_it_as_a_model(self):
         from serve_support import write_adapter
 
-        server = ServerFixture(self)
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
         path = str(write_adapter(self.folder / "tuned"))
         status, _, body = server.request("POST", "/v1/adapters/load", {"name": "tuned", "path": path})
         self.assertEqual((status, body["id"], body["parent"]), (200, "tuned", BASE))
@@ -314,7 +378,7 @@ class AdapterRouteTests(unittest.TestCase):
     def test_unload_removes_the_adapter(self):
         from serve_support import write_adapter
 
-        server = ServerFixture(self)
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
         path = str(write_adapter(self.folder / "tuned"))
         server.request("POST", "/v1/adapters/load", {"name": "tuned", "path": path})
         status, _, body = server.request("POST", "/v1/adapters/unload", {"name": "tuned"})
@@ -327,7 +391,7 @@ class AdapterRouteTests(unittest.TestCase):
     def test_load_refuses_bad_adapter_folders_with_a_clear_400(self):
         from serve_support import write_adapter
 
-        server = ServerFixture(self)
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
         cases = {
             "not json": (write_adapter(self.folder / "a", config="{oops"), "not valid JSON"),
             "no peft_type": (write_adapter(self.folder / "b", config={"r": 8}), "peft_type"),
@@ -348,7 +412,7 @@ class AdapterRouteTests(unittest.TestCase):
     def test_load_refuses_a_bad_name_and_a_taken_one(self):
         from serve_support import write_adapter
 
-        server = ServerFixture(self)
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
         path = str(write_adapter(self.folder / "tuned"))
         for name in ("", "has space", BASE, 5):
             status, _, body = server.request("POST", "/v1/adapters/load", {"name": name, "path": path})
@@ -360,12 +424,92 @@ class AdapterRouteTests(unittest.TestCase):
     def test_an_adapter_known_from_the_command_line_loads_on_first_use(self):
         from serve_support import write_adapter
 
-        server = ServerFixture(self)
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
         server.registry.add_known("tuned", str(write_adapter(self.folder / "tuned")))
         self.assertIn("tuned", [m["id"] for m in server.request("GET", "/v1/models")[2]["data"]])
         self.assertEqual(server.backend.adapters, {})
         status, _, body = server.chat(model="tuned")
         self.assertEqual((status, body["choices"][0]["message"]["content"]), (200, "".join(expected_reply("tuned"))))
+        self.assertIn("tuned", server.backend.adapters)
+
+    def test_load_refuses_a_folder_outside_the_adapter_roots(self):
+        from serve_support import write_adapter
+
+        from support import temp_dir
+
+        elsewhere = temp_dir(self)
+        outside = write_adapter(elsewhere / "tuned")
+        (self.folder / "link").symlink_to(outside)  # inside by name, outside once resolved
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
+        for path in (outside, self.folder / "link", self.folder / ".." / elsewhere.name / "tuned"):
+            with self.subTest(path=str(path)):
+                status, _, body = server.request("POST", "/v1/adapters/load", {"name": "x", "path": str(path)})
+                self.assertEqual((status, body["error"]["code"]), (400, "adapter_invalid"))
+                self.assertIn("outside the folders this server loads adapters from", body["error"]["message"])
+        self.assertEqual(server.backend.adapters, {})
+
+    def test_without_roots_the_folders_of_the_command_line_adapters_are_the_roots(self):
+        from serve_support import write_adapter
+
+        server = ServerFixture(self)
+        status, _, body = server.request("POST", "/v1/adapters/load", {"name": "x", "path": str(
+            write_adapter(self.folder / "run" / "adapter"))})
+        self.assertEqual((status, body["error"]["code"]), (400, "adapter_invalid"))
+        self.assertIn("--adapter-root", body["error"]["message"])
+        server.registry.add_known("tuned", str(self.folder / "run" / "adapter"))
+        sibling = write_adapter(self.folder / "run" / "checkpoint-10")
+        status, _, body = server.request("POST", "/v1/adapters/load", {"name": "ten", "path": str(sibling)})
+        self.assertEqual((status, body["loaded"]), (200, True))
+        status, _, body = server.request("POST", "/v1/adapters/load", {"name": "y", "path": str(
+            write_adapter(self.folder / "other-run" / "adapter"))})
+        self.assertEqual(status, 400)
+
+    def test_load_refuses_an_adapter_that_does_not_name_its_base_or_has_oversized_weights(self):
+        from serve_support import write_adapter
+
+        from chatwright_serve.adapters import MAX_WEIGHT_BYTES
+
+        server = ServerFixture(self, adapter_roots=[str(self.folder)])
+        nameless = write_adapter(self.folder / "nameless", config={"peft_type": "LORA", "r": 8})
+        huge = write_adapter(self.folder / "huge")
+        os.truncate(huge / "adapter_model.safetensors", MAX_WEIGHT_BYTES + 1)  # sparse: no disk used
+        for path, words in ((nameless, "does not name its base model"), (huge, "more than the 8 GiB")):
+            with self.subTest(path=path.name):
+                status, _, body = server.request("POST", "/v1/adapters/load", {"name": "x", "path": str(path)})
+                self.assertEqual((status, body["error"]["code"]), (400, "adapter_invalid"))
+                self.assertIn(words, body["error"]["message"])
+        self.assertEqual(server.backend.adapters, {})
+
+    def test_models_answer_while_an_adapter_waits_for_the_running_batch_to_load(self):
+        import http.client
+        import threading
+
+        from chatwright_serve.generation import ChatRequest
+        from serve_support import write_adapter
+
+        server = ServerFixture(self, max_batch=1, token_delay=0.2)
+        server.registry.add_known("tuned", str(write_adapter(self.folder / "tuned")))
+        running = server.scheduler.submit(ChatRequest(model=BASE, messages=MESSAGES, max_tokens=500), None)
+        self.assertTrue(wait_until(lambda: server.scheduler.active == 1))
+        answers: list[int] = []
+
+        def ask_tuned() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            connection.request("POST", "/v1/chat/completions", json.dumps({"model": "tuned", "messages": MESSAGES}),
+                               {"Content-Type": "application/json"})
+            answers.append(connection.getresponse().status)
+            connection.close()
+
+        asker = threading.Thread(target=ask_tuned, daemon=True)
+        asker.start()
+        self.assertTrue(wait_until(lambda: len(server.scheduler._tasks) == 1))  # the load, queued behind the batch
+        status, _, body = server.request("GET", "/v1/models")  # resolve() must not hold the registry's lock now
+        self.assertEqual((status, [m["id"] for m in body["data"]]), (200, [BASE, "tuned"]))
+        self.assertFalse(running.state.finished)  # answered while the batch still ran
+        self.assertEqual(answers, [])
+        running.request.cancel.set()
+        asker.join(30)
+        self.assertEqual(answers, [200])
         self.assertIn("tuned", server.backend.adapters)
 
     def test_adapter_routes_need_the_key(self):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import stat
 import sys
 import unittest
@@ -15,10 +16,35 @@ from chatwright_serve.adapters import AdapterInvalid
 from chatwright_serve.vllm_launch import max_lora_rank, vllm_command, vllm_environment
 
 from serve_process import ServeProcess, read_events
-from serve_support import write_adapter
+from serve_support import wait_until, write_adapter
 from support import temp_dir
 
 HERE = Path(__file__).resolve().parent
+# The job runner's stop: SIGINT, SIGTERM 10 s later, SIGKILL about 10 s after that (src/core/jobs/jobRunner.ts).
+RUNNER_SIGKILL_SECONDS = 20
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if not Path("/proc/self").exists():
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):  # gone between the two looks
+        return False
+
+
+def kill_quietly(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 class CommandTests(unittest.TestCase):
@@ -34,12 +60,13 @@ class CommandTests(unittest.TestCase):
     def test_the_command_lists_adapters_as_lora_modules_with_the_rank(self):
         command = vllm_command("/bin/vllm", "org/m", "127.0.0.1", 9000, [("a", "/runs/a", 8), ("b", "/runs/b", 64)])
         self.assertEqual(command, ["/bin/vllm", "serve", "org/m", "--host", "127.0.0.1", "--port", "9000",
-                                   "--enable-lora", "--lora-modules", "a=/runs/a", "b=/runs/b", "--max-lora-rank",
+                                   "--allowed-origins", "[]", "--enable-lora", "--lora-modules", "a=/runs/a", "b=/runs/b", "--max-lora-rank",
                                    "64"])
 
     def test_without_adapters_no_lora_flags_and_optional_name_and_seqs(self):
         command = vllm_command("vllm", "m", "::1", 1, [], served_model_name="base", max_num_seqs=4)
-        self.assertEqual(command, ["vllm", "serve", "m", "--host", "::1", "--port", "1", "--served-model-name",
+        self.assertEqual(command, ["vllm", "serve", "m", "--host", "::1", "--port", "1", "--allowed-origins", "[]",
+                                   "--served-model-name",
                                    "base", "--max-num-seqs", "4"])
 
     def test_the_key_goes_in_the_environment_never_in_argv(self):
@@ -67,7 +94,9 @@ class LaunchTests(unittest.TestCase):
         ready = server.ready()
         self.assertEqual(ready["engine"], "vllm")
         recorded = json.loads(self.record.read_text())
-        self.assertEqual(recorded["api_key"], "sekrit")
+        self.assertEqual(recorded["api_key"], "sekrit")  # on loopback too: vLLM has no Host-header check
+        # vLLM's CORS default lets any web page read its answers; the JSON list must reach its flag as one argument.
+        self.assertEqual(json.loads(recorded["argv"][recorded["argv"].index("--allowed-origins") + 1]), [])
         self.assertNotIn("sekrit", " ".join(recorded["argv"]))
         self.assertEqual(recorded["argv"][recorded["argv"].index("--max-lora-rank") + 1], "16")
         self.assertIn(f"tuned={self.adapter}", recorded["argv"])
@@ -87,6 +116,41 @@ class LaunchTests(unittest.TestCase):
                          ("vllm", True, ready["url"]))
         self.assertEqual({m["id"]: m["parent"] for m in serving["models"]},
                          {"org/base-model": None, "tuned": "org/base-model"})
+        with self.assertRaises(OSError):  # the child (the fake vLLM) is gone too
+            http.client.HTTPConnection("127.0.0.1", ready["port"], timeout=2).request("GET", "/health")
+
+    def test_a_vllm_ignoring_sigint_is_killed_before_the_job_runner_would_kill_us(self):
+        run = self.work / "run"
+        server = ServeProcess(self, ["--engine", "vllm", "--model", "org/base-model", "--port", "0", "--run-dir",
+                                     str(run)], {**self.env, "FAKE_VLLM_STUBBORN": "1"})
+        server.ready()
+        vllm_pid = json.loads(self.record.read_text())["pid"]
+        self.addCleanup(kill_quietly, vllm_pid)
+        server.process.send_signal(signal.SIGINT)
+        # The runner SIGKILLs our group (not vLLM's) about 20 s after its SIGINT: we must be gone, vLLM with us.
+        self.assertEqual(server.process.wait(RUNNER_SIGKILL_SECONDS), 0)
+        self.assertFalse(alive(vllm_pid))
+        self.assertEqual(read_events(run)[-1]["phase"], "stopped")
+
+    @unittest.skipUnless(sys.platform.startswith("linux"), "PR_SET_PDEATHSIG is Linux's")
+    def test_vllm_dies_when_the_launcher_is_killed(self):
+        server = ServeProcess(self, ["--engine", "vllm", "--model", "org/base-model", "--port", "0"],
+                              {**self.env, "FAKE_VLLM_STUBBORN": "1"})
+        server.ready()
+        vllm_pid = json.loads(self.record.read_text())["pid"]
+        self.addCleanup(kill_quietly, vllm_pid)
+        os.kill(server.process.pid, signal.SIGKILL)  # the launcher only: vLLM is in a process group of its own
+        server.process.wait(10)
+        self.assertTrue(wait_until(lambda: not alive(vllm_pid)))
+
+    def test_the_stop_now_file_stops_vllm_as_sigint_does(self):
+        run = self.work / "run"
+        server = ServeProcess(self, ["--engine", "vllm", "--model", "org/base-model", "--port", "0", "--run-dir",
+                                     str(run)], self.env)
+        ready = server.ready()
+        (run / "stop-now").write_text("")  # what the job runner writes on Windows
+        self.assertEqual(server.wait(), 0)
+        self.assertEqual(read_events(run)[-1]["phase"], "stopped")
         with self.assertRaises(OSError):  # the child (the fake vLLM) is gone too
             http.client.HTTPConnection("127.0.0.1", ready["port"], timeout=2).request("GET", "/health")
 

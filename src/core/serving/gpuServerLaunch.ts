@@ -37,6 +37,8 @@ export interface GpuServerCommandOptions {
   /** A Hugging Face model id or folder. */
   model: string;
   adapters?: readonly Pick<ServableAdapter, 'id' | 'path'>[];
+  /** The folders `POST /v1/adapters/load` may load from (`--adapter-root`, the workspace's runs folder); without any, the server takes the folders holding `adapters`. */
+  adapterRoots?: readonly string[];
   host?: string;
   /** 0 picks a free port (the server's ready line and `serving` event say which). Default 8766. */
   port?: number;
@@ -87,13 +89,13 @@ export function findServableAdapters(workspaceRoot: string): ServableAdapter[] {
   return adapters;
 }
 
-/** Those of `adapters` trained on `model` (the same id or folder), or naming no base model. */
+/** Those of `adapters` trained on `model` (the same id or folder); the GPU server refuses an adapter naming no base model. */
 export function adaptersForModel(adapters: readonly ServableAdapter[], model: string): ServableAdapter[] {
   const trim = (text: string) => text.replace(/[\\/]+$/, '');
-  return adapters.filter((adapter) => adapter.baseModel === undefined || trim(adapter.baseModel) === trim(model));
+  return adapters.filter((adapter) => adapter.baseModel !== undefined && trim(adapter.baseModel) === trim(model));
 }
 
-/** `python -m chatwright_serve --model … [--adapter id=path]… --host … --port … --engine … [--run-dir …] [--max-batch N]`. */
+/** `python -m chatwright_serve --model … [--adapter id=path]… [--adapter-root folder]… --host … --port … --engine … [--run-dir …] [--max-batch N]`. */
 export function gpuServerCommand(options: GpuServerCommandOptions): GpuServerCommand {
   if (options.model.trim() === '') throw new RangeError('The model to serve is empty: give a Hugging Face model id or folder.');
   const port = options.port ?? defaultServePorts.gpu;
@@ -106,6 +108,7 @@ export function gpuServerCommand(options: GpuServerCommandOptions): GpuServerCom
     if (!adapterIdPattern.test(adapter.id)) throw new RangeError(`The adapter id '${adapter.id}' must be 1-128 letters, digits or . _ : / -, starting with a letter or digit.`);
     args.push('--adapter', `${adapter.id}=${adapter.path}`);
   }
+  for (const root of options.adapterRoots ?? []) args.push('--adapter-root', root);
   args.push('--host', options.host ?? '127.0.0.1', '--port', String(port), '--engine', options.engine ?? 'auto');
   if (options.runDir !== undefined) args.push('--run-dir', options.runDir);
   if (options.maxBatch !== undefined) args.push('--max-batch', String(options.maxBatch));

@@ -1,6 +1,6 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
-import { prepareServeRun } from '../../core/jobs/runFolder';
+import { prepareServeRun, runsFolder } from '../../core/jobs/runFolder';
 import { adaptersForModel, findServableAdapters, gpuServerCommand, type ServableAdapter } from '../../core/serving/gpuServerLaunch';
 import { defaultServePorts, serveApiKeyVariable } from '../../core/serving/servedModels';
 import { chooseGpuEngine, gpuServeEngineVariable, type GpuEngineChoice, type GpuServeRequest } from '../../core/serving/serveRequest';
@@ -72,6 +72,8 @@ export async function serveOnGpu(deps: ServeGpuDeps, given?: ServeGpuArguments):
     pythonPath: deps.jobs.environment.pythonPath,
     model: request.model,
     adapters: request.adapters,
+    // POST /v1/adapters/load may load the adapters of this workspace's runs, and nothing else on disk.
+    adapterRoots: [join(deps.workspaceRoot, runsFolder)],
     host: request.host,
     port: request.port,
     engine: request.gpuEngine,

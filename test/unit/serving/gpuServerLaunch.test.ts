@@ -75,25 +75,26 @@ describe('findServableAdapters', () => {
 });
 
 describe('adaptersForModel', () => {
-  it('keeps adapters trained on the model, or naming none', (t) => {
+  it('keeps adapters trained on the model, not those naming another or none (the server refuses them)', (t) => {
     const workspace = scratchDir('gpu-launch', t);
     makeRun(workspace, { name: 'a', createdAt: '2026-01-01T10:00:00Z', adapterConfig: lora('/models/qwen/') });
     makeRun(workspace, { name: 'b', createdAt: '2026-01-01T10:00:01Z', adapterConfig: lora('other') });
     makeRun(workspace, { name: 'c', createdAt: '2026-01-01T10:00:02Z', adapterConfig: { peft_type: 'LORA', r: 4 } });
     assert.deepEqual(
       adaptersForModel(findServableAdapters(workspace), '/models/qwen').map((adapter) => adapter.id),
-      ['c', 'a'],
+      ['a'],
     );
   });
 });
 
 describe('gpuServerCommand', () => {
-  it('builds python -m chatwright_serve with the model, adapters, address, engine, run folder and batch', () => {
+  it('builds python -m chatwright_serve with the model, adapters, adapter roots, address, engine, run folder and batch', () => {
     const launch = gpuServerCommand({
       python: '/venv/bin/python',
       pythonPath: '/ext/python',
       model: 'Qwen/Qwen3-0.6B',
       adapters: [{ id: 'persona', path: '/ws/runs/persona/adapter' }],
+      adapterRoots: ['/ws/runs'],
       host: '0.0.0.0',
       port: 0,
       engine: 'vllm',
@@ -110,6 +111,8 @@ describe('gpuServerCommand', () => {
       'Qwen/Qwen3-0.6B',
       '--adapter',
       'persona=/ws/runs/persona/adapter',
+      '--adapter-root',
+      '/ws/runs',
       '--host',
       '0.0.0.0',
       '--port',
