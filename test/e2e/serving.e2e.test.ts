@@ -149,18 +149,27 @@ describe('UI: serve a model from the palette, call it, stop it', { timeout: 300_
       (await client.models.list()).data.map((model) => model.id),
       [modelId],
     );
-    const completion = await client.chat.completions.create({ model: modelId, messages: [{ role: 'user', content: 'Is the server up?' }], max_tokens: 32 });
+    const completion = await client.chat.completions.create({ model: modelId, messages: [{ role: 'user', content: 'Is the server up?' }], max_tokens: 32, temperature: 0 });
     assert.equal(completion.choices[0]?.message.content, scriptedAnswer);
     const usage = completion.usage;
     assert.ok(usage && usage.prompt_tokens > 0 && usage.completion_tokens > 0, JSON.stringify(usage));
 
     const job = await webviewWith(page, '#serving-table', 30_000);
-    // The server reports its totals at most once a second: the page shows them once they arrive.
-    await job.locator('#serving-table td', { hasText: /^1 \(0 running/ }).waitFor({ timeout: 30_000 });
+    // The server reports its totals at most once a second, the tokens once the answer is done: the page shows them once
+    // they arrive.
+    const tokens = `${usage.prompt_tokens} prompt, ${usage.completion_tokens} completion`;
+    await job.locator('#serving-table td', { hasText: tokens }).waitFor({ timeout: 30_000 });
+    assert.equal(await servingFact(job, 'Tokens'), tokens);
+    assert.equal(await servingFact(job, 'Requests'), '1 (0 running, 0 queued, 0 rejected)');
     assert.equal(await servingFact(job, 'URL'), url);
     assert.equal(await servingFact(job, 'Engine'), 'builtin');
     assert.equal(await servingFact(job, 'Models'), modelId);
-    assert.equal(await servingFact(job, 'Tokens'), `${usage.prompt_tokens} prompt, ${usage.completion_tokens} completion`);
+    const jobsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Jobs/ }) }).first();
+    await jobsPane
+      .locator('.monaco-list-row', { hasText: serverName })
+      .first()
+      .locator('.label-description', { hasText: /· 1 request$/ })
+      .waitFor({ timeout: 30_000 });
     assert.equal(await job.locator('#job-status').textContent(), 'Running');
     await page.mouse.move(5, 600);
     await page.waitForTimeout(300);
