@@ -42,6 +42,20 @@ async function quickPickTitled(page: Page, title: RegExp): Promise<Locator> {
   return widget;
 }
 
+/** Widens the sidebar by dragging its edge, as a user does to read the Jobs view's descriptions whole. */
+async function widenSidebar(page: Page, by: number): Promise<void> {
+  const sidebar = page.locator('.part.sidebar');
+  const before = await sidebar.boundingBox();
+  assert.ok(before, 'the sidebar is open');
+  const [x, y] = [before.x + before.width, before.y + before.height / 2];
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + by, y, { steps: 5 });
+  await page.mouse.up();
+  const after = await sidebar.boundingBox();
+  assert.ok(after && after.width > before.width + by / 2, `the sidebar was widened: ${before.width} → ${after?.width}`);
+}
+
 /** The text of the row `label` in the table `#serving-table` of the job page. */
 async function servingFact(job: FrameLocator, label: string): Promise<string> {
   return (
@@ -108,6 +122,7 @@ describe('UI: serve a model from the palette, call it, stop it', { timeout: 300_
     const jobsHeader = page.locator('.pane-header', { hasText: /^\s*Jobs/ }).first();
     await jobsHeader.waitFor({ timeout: 60_000 });
     if ((await jobsHeader.getAttribute('aria-expanded')) !== 'true') await jobsHeader.click();
+    await widenSidebar(page, 320);
 
     await runCommand(page, 'Chatwright: Serve Model');
     const models = await quickPickTitled(page, /which chat model/);
@@ -136,6 +151,9 @@ describe('UI: serve a model from the palette, call it, stop it', { timeout: 300_
     // The command opened the server's job page.
     const job = await webviewWith(page, '#serving-table', 60_000);
     await job.locator('#serving-table td', { hasText: /^Ready/ }).waitFor({ timeout: 30_000 });
+    // A server has no training steps, and nothing to save when it stops.
+    assert.equal(await job.locator('#job-step').count(), 0);
+    assert.equal(await job.locator('#action-stop').textContent(), 'Stop server');
     await page.mouse.move(900, 600);
     await page.waitForTimeout(300);
     await screenshot(page, 'serving-status');
@@ -182,6 +200,8 @@ describe('UI: serve a model from the palette, call it, stop it', { timeout: 300_
     const job = await webviewWith(page, '#serving-table', 30_000);
     await job.locator('#job-status', { hasText: /^Stopped$/ }).waitFor({ timeout: 60_000 });
     await page.locator('.statusbar-item', { hasText: `Serving :${port}` }).waitFor({ state: 'hidden', timeout: 30_000 });
+    assert.equal(await servingFact(job, 'State'), 'Stopped: it no longer listens');
+    assert.equal(await job.locator('#action-stop').isDisabled(), true);
     const jobsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Jobs/ }) }).first();
     const row = jobsPane.locator('.monaco-list-row', { hasText: serverName }).first();
     await row.locator('.codicon-broadcast').waitFor({ state: 'detached', timeout: 30_000 });
