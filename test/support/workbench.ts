@@ -63,14 +63,32 @@ export async function openWorkbench(options: {
   }
 }
 
-/** Runs a command from the palette by its title, e.g. `Chatwright: Open Settings`. */
-export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
+/**
+ * Runs a command from the palette by its title, e.g. `Chatwright: Open Settings`. F1 can be lost (a webview that just
+ * opened takes the keyboard focus, and its palette closes when it does): the palette is opened again until the command
+ * shows in it, within `timeoutMs`.
+ */
+export async function runCommand(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor();
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+  const shows = (target: typeof input): Promise<boolean> =>
+    target.waitFor({ timeout: 5_000 }).then(
+      () => true,
+      () => false,
+    );
+  for (;;) {
+    await page.keyboard.press('F1');
+    if (await shows(input)) {
+      await input.fill(`>${title}`);
+      if (await shows(row)) {
+        await page.keyboard.press('Enter');
+        return;
+      }
+      await page.keyboard.press('Escape');
+    }
+    if (Date.now() > deadline) throw new Error(`the command palette did not offer "${title}" within ${timeoutMs} ms`);
+  }
 }
 
 /** Opens the Chatwright container from the activity bar. */

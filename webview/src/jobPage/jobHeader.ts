@@ -66,8 +66,8 @@ export function renderHeader(snapshot: JobSnapshot, now: number): HTMLElement {
   if (snapshot.phase !== undefined) facts.append(fact('job-phase', 'Phase', phaseLabels[snapshot.phase] ?? snapshot.phase));
   if (snapshot.method !== undefined) facts.append(fact('job-method', 'Method', snapshot.method));
   const steps = snapshot.totalSteps !== undefined ? `${formatCount(snapshot.step)} / ${formatCount(snapshot.totalSteps)}` : formatCount(snapshot.step);
-  // A preflight has no steps yet: "Step 0" would read as a run that is stuck.
-  if (snapshot.status !== 'preflight') facts.append(fact('job-step', 'Step', steps));
+  // A preflight has no steps yet: "Step 0" would read as a run that is stuck; a server never has any.
+  if (snapshot.status !== 'preflight' && snapshot.kind !== 'serve') facts.append(fact('job-step', 'Step', steps));
   if (snapshot.epoch !== undefined) facts.append(fact('job-epoch', 'Epoch', snapshot.epoch.toFixed(2)));
   if (snapshot.etaSeconds !== undefined && isActive(snapshot.status)) facts.append(fact('job-eta', 'ETA', formatDuration(snapshot.etaSeconds)));
   const elapsed = elapsedSeconds(snapshot, now);
@@ -89,14 +89,19 @@ export function renderHeader(snapshot: JobSnapshot, now: number): HTMLElement {
   return element('header', { class: 'job-header' }, element('div', { class: 'title-row' }, title, badge), facts, progress);
 }
 
+/** An action's label for this kind of job: a server has nothing to save when it stops. */
+export function actionLabel(action: JobPageAction, kind?: JobSnapshot['kind']): string {
+  return action === 'stop' && kind === 'serve' ? 'Stop server' : actionLabels[action];
+}
+
 /** The action buttons; a disabled one says why in its tooltip and to screen readers. */
-export function renderActions(actions: JobPageState['actions'], onAction: (action: JobPageAction) => void): HTMLElement {
+export function renderActions(actions: JobPageState['actions'], onAction: (action: JobPageAction) => void, kind?: JobSnapshot['kind']): HTMLElement {
   const bar = element('div', { class: 'actions job-actions', role: 'toolbar', 'aria-label': 'Job actions' });
   const byAction = new Map(actions.map((entry) => [entry.action, entry]));
   for (const action of actionOrder) {
     const entry = byAction.get(action);
     if (!entry) continue;
-    const button = element('button', { type: 'button', id: `action-${action}`, 'data-action': action, class: primaryActions.has(action) ? 'primary' : 'secondary' }, actionLabels[action]);
+    const button = element('button', { type: 'button', id: `action-${action}`, 'data-action': action, class: primaryActions.has(action) ? 'primary' : 'secondary' }, actionLabel(action, kind));
     if (!entry.enabled) {
       button.disabled = true;
       const reason = entry.reason ?? 'Not available now.';

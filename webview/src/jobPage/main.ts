@@ -3,7 +3,7 @@ import { type JobSnapshot } from './jobTypes';
 import { jobActionRequest, jobLogNotification, jobPageReadyNotification, jobStateNotification, type JobPageAction, type JobPageState } from '../../../src/shared/jobPageProtocol';
 import { HostConnection } from '../lib/hostConnection';
 import { connectToHost, element } from '../lib/vscodeApi';
-import { actionLabels, isActive, renderActions, renderHeader } from './jobHeader';
+import { actionLabel, isActive, renderActions, renderHeader } from './jobHeader';
 import { JobCharts } from './jobCharts';
 import { LogView } from './logView';
 import { renderPreflight } from './preflightView';
@@ -77,8 +77,8 @@ function apply(next: JobPageState): void {
   document.title = `${snapshot.kind === 'serve' ? 'Server' : 'Job'}: ${snapshot.name}`;
   drawHeader();
   // A job file's preflight has no process or run folder: a row of disabled run actions would only be noise.
-  redraw('actions', [snapshot.status === 'preflight', next.actions], actionsSlot, () =>
-    snapshot.status === 'preflight' ? undefined : renderActions(next.actions, (action) => void runAction(action)),
+  redraw('actions', [snapshot.status === 'preflight', snapshot.kind, next.actions], actionsSlot, () =>
+    snapshot.status === 'preflight' ? undefined : renderActions(next.actions, (action) => void runAction(action, snapshot.kind), snapshot.kind),
   );
   // A server has no training curves: its facts take the charts' place.
   charts.root.hidden = snapshot.kind === 'serve';
@@ -94,9 +94,9 @@ function apply(next: JobPageState): void {
   redraw('config', [next.configText, next.configText === undefined ? snapshot.config : undefined], slots.config, () => renderConfig(next.configText, snapshot.config));
 }
 
-async function runAction(action: JobPageAction): Promise<void> {
+async function runAction(action: JobPageAction, kind: JobSnapshot['kind']): Promise<void> {
   actionStatus.removeAttribute('data-result');
-  actionStatus.textContent = `${actionLabels[action]}…`;
+  actionStatus.textContent = `${actionLabel(action, kind)}…`;
   try {
     await host.request(jobActionRequest, { action });
     actionStatus.textContent = '';

@@ -15,7 +15,7 @@ export function renderServing(snapshot: JobSnapshot): HTMLElement | undefined {
   } else {
     const live = snapshot.status === 'running';
     rows.push(['URL', serving.url]);
-    rows.push(['State', live ? (snapshot.ready ? 'Ready: it answered its health check' : 'Listening; checking its health…') : snapshot.status]);
+    rows.push(['State', live ? (snapshot.ready ? 'Ready: it answered its health check' : 'Listening; checking its health…') : endedState(snapshot.status)]);
     rows.push(['API key', serving.apiKeyRequired ? 'Required (Authorization: Bearer <key>)' : 'Not required (this machine only)']);
     rows.push(['Engine', serving.engine]);
     if (serving.batching) rows.push(['Concurrent requests', serving.batching]);
@@ -31,4 +31,20 @@ export function renderServing(snapshot: JobSnapshot): HTMLElement | undefined {
     element('tbody', {}, ...rows.map(([label, value]) => element('tr', {}, element('th', { scope: 'row' }, label), element('td', {}, value)))),
   );
   return element('section', { id: 'serving', class: 'run-section' }, element('h2', {}, 'Serving'), table);
+}
+
+/** What a server that listened and is no longer running is doing, or did. */
+function endedState(status: JobSnapshot['status']): string {
+  switch (status) {
+    case 'stopping':
+      return 'Stopping: answers still running get a moment to finish';
+    case 'stopped':
+    case 'done':
+    case 'cancelled':
+      return 'Stopped: it no longer listens';
+    case 'failed':
+      return 'Failed: see the error and the log';
+    default:
+      return status;
+  }
 }
