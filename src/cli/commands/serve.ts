@@ -193,6 +193,7 @@ Exit codes: 0 stopped cleanly, 2 usage error or a failure (a model that does not
       await server.close({ graceMs: stopGraceMs });
       server = undefined;
       log?.append({ event: 'phase', phase: 'stopped', reason: signal });
+      io.stderr.write('Stopped.\n');
       return ExitCode.ok;
     } catch (error) {
       const failure =
