@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import * as vscode from 'vscode';
 import { type JobSnapshot } from '../../core/jobs/jobSnapshot';
 import { curlExample } from '../../core/serving/curlExample';
@@ -43,8 +44,20 @@ export async function showServerActions(job: JobSnapshot, deps: { backends: Serv
   if (!serving) return;
   const chatModel = serving.models.find((model) => model.kind !== 'embedding') ?? serving.models[0];
   const backendId = deps.backends.backendIdOf(job.runDir);
+  // A server on every interface is called at loopback here; other machines need this machine's name instead.
+  const networkUrl = serving.host === '0.0.0.0' || serving.host === '::' ? serving.url.replace(/^(https?:\/\/)(127\.0\.0\.1|\[::1\])/, `$1${hostname()}`) : undefined;
   const items: (vscode.QuickPickItem & { run: () => PromiseLike<unknown> })[] = [
     { label: '$(copy) Copy URL', description: serving.url, run: () => copyServerUrl(job) },
+    ...(networkUrl !== undefined
+      ? [
+          {
+            label: '$(globe) Copy URL for other machines',
+            description: networkUrl,
+            detail: 'This machine’s name; use its IP address where the name does not resolve on the network.',
+            run: async () => vscode.env.clipboard.writeText(networkUrl),
+          },
+        ]
+      : []),
     ...(chatModel
       ? [
           {
