@@ -82,6 +82,7 @@ export function openFolders(paths: readonly string[]): WorkspaceFolder[] {
 
 export const window = {
   showWarningMessage: (): Promise<undefined> => Promise.resolve(undefined),
+  showInformationMessage: (): Promise<undefined> => Promise.resolve(undefined),
 };
 
 export const commands = {

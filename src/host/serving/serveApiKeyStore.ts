@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { generateServeApiKey } from '../../core/serving/serveApiKey';
 
@@ -9,12 +10,29 @@ export const serveApiKeySecret = 'chatwright.serve.apiKey';
  * shown once, kept in SecretStorage, passed to the server in its environment. "Reset Server API Key" makes a new one
  * (servers running keep the old one until they are started again).
  */
+function runKeySecret(runDir: string): string {
+  return `${serveApiKeySecret}.run.${createHash('sha256').update(runDir).digest('hex').slice(0, 32)}`;
+}
+
 export class ServeApiKeyStore {
   constructor(private readonly secrets: vscode.SecretStorage) {}
 
   /** The stored key, if any (for the chat backends of served models and for `curl` examples). */
   get(): Thenable<string | undefined> {
     return this.secrets.get(serveApiKeySecret);
+  }
+
+  /**
+   * Remembers which key a server was started with, so that its chat backend keeps sending that one after a reset
+   * (a running server keeps the key it was given).
+   */
+  async rememberFor(runDir: string, key: string): Promise<void> {
+    await this.secrets.store(runKeySecret(runDir), key);
+  }
+
+  /** The key a server started from this editor was given, else the current one (servers started before keys were remembered per run). */
+  async keyFor(runDir: string): Promise<string | undefined> {
+    return (await this.secrets.get(runKeySecret(runDir))) ?? (await this.secrets.get(serveApiKeySecret));
   }
 
   /** The stored key, or a new one (stored, and shown once). */

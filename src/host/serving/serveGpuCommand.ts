@@ -66,6 +66,7 @@ export async function serveOnGpu(deps: ServeGpuDeps, given?: ServeGpuArguments):
   // vLLM has no Host-header check: on loopback too, a key is what keeps web pages in the user's browser from using it.
   const apiKey = request.host === loopbackHost && request.gpuEngine !== 'vllm' ? undefined : await deps.apiKeys.ensure();
   const runDir = prepareServeRun({ workspaceRoot: deps.workspaceRoot, name: `serve-gpu-${basename(request.model)}`, request });
+  if (apiKey !== undefined) await deps.apiKeys.rememberFor(runDir, apiKey);
   // The runner adds --run-dir; the key goes in the environment only.
   const launch = gpuServerCommand({
     python: interpreter.python,

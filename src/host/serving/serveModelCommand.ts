@@ -45,6 +45,7 @@ export async function serveModel(deps: ServeModelDeps, given?: ServeModelArgumen
   const apiKey = request.host === loopbackHost ? undefined : await deps.apiKeys.ensure();
   const name = `serve-${basename(request.models[0]!)}`;
   const runDir = prepareServeRun({ workspaceRoot: deps.workspaceRoot, name, request });
+  if (apiKey !== undefined) await deps.apiKeys.rememberFor(runDir, apiKey);
   const launch = builtinServeLaunch(request, {
     node: process.execPath,
     cliPath: deps.ctx.asAbsolutePath('dist/cli.js'),

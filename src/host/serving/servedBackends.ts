@@ -20,7 +20,7 @@ export class ServedBackends implements vscode.Disposable {
 
   constructor(
     private readonly register: (backend: ChatBackend) => vscode.Disposable,
-    private readonly apiKey: () => Thenable<string | undefined>,
+    private readonly apiKey: (runDir: string) => Thenable<string | undefined>,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -41,7 +41,7 @@ export class ServedBackends implements vscode.Disposable {
     }
     for (const snapshot of ready) {
       if (this.registered.has(snapshot.runDir) || !snapshot.serving) continue;
-      const key = snapshot.serving.apiKeyRequired ? await this.apiKey() : undefined;
+      const key = snapshot.serving.apiKeyRequired ? await this.apiKey(snapshot.runDir) : undefined;
       // Another update may have registered it while the key was read.
       if (this.registered.has(snapshot.runDir)) continue;
       const id = servedBackendId(snapshot, new Set([...this.registered.values()].map((entry) => entry.id)));

@@ -44,7 +44,7 @@ export function registerServing(ctx: Ctx, deps: { jobs: JobsHandles; chat: ChatH
   const backends = ctx.own(
     new ServedBackends(
       (backend) => deps.chat.registerBackend(backend),
-      () => apiKeys.get(),
+      (runDir) => apiKeys.keyFor(runDir),
       (message) => ctx.log.info(message),
     ),
   );
