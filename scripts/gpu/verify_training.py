@@ -28,9 +28,10 @@ import signal
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
+
+from gpu_stages import run_stage  # noqa: E402  (scripts/gpu is on sys.path when a script runs)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "python"))
@@ -86,13 +87,7 @@ class Report:
 
 
 def stage(report: Report, name: str, function: Any, *args: Any) -> Any:
-    log(f"--- {name}")
-    try:
-        return function(*args)
-    except Exception as error:  # noqa: BLE001 - one broken stage must not hide the others' results
-        report.check(name, "runs", f"{type(error).__name__}: {str(error)[:300]}", False,
-                     traceback.format_exc()[-1500:].replace("\n", " | "))
-        return None
+    return run_stage(report, log, name, function, *args)
 
 
 # ---------------------------------------------------------------- pure parts

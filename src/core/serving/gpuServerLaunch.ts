@@ -55,8 +55,8 @@ export interface GpuServerCommandOptions {
 export interface GpuServerCommand {
   command: string;
   args: string[];
-  /** Variables to add to the child's environment. */
-  env: Record<string, string>;
+  /** Variables to set in the child's environment; an undefined one is taken out of what it inherits. */
+  env: Record<string, string | undefined>;
 }
 
 /** The adapter ids the Python server accepts (python/chatwright_serve/adapters.py). */
@@ -113,11 +113,12 @@ export function gpuServerCommand(options: GpuServerCommandOptions): GpuServerCom
   if (options.runDir !== undefined) args.push('--run-dir', options.runDir);
   if (options.maxBatch !== undefined) args.push('--max-batch', String(options.maxBatch));
   const inherited = (options.baseEnv ?? process.env)['PYTHONPATH'];
-  const env: Record<string, string> = {
+  const env: Record<string, string | undefined> = {
     PYTHONPATH: inherited ? `${options.pythonPath}${delimiter}${inherited}` : options.pythonPath,
     PYTHONUNBUFFERED: '1',
+    // Set even without a key: one in the editor's own environment must not make the server ask for a key no client has.
+    [serveApiKeyVariable]: options.apiKey || undefined,
   };
-  if (options.apiKey !== undefined && options.apiKey !== '') env[serveApiKeyVariable] = options.apiKey;
   return { command: options.python, args, env };
 }
 

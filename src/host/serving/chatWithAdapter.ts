@@ -7,6 +7,9 @@ import { type ServerWatch } from './serverWatch';
 export interface ChatWithAdapterDeps {
   watch: ServerWatch;
   backends: ServedBackends;
+  /** A job's latest snapshot, and the event of any job changing (a server that fails before it is ready, too). */
+  job: (runDir: string) => JobSnapshot | undefined;
+  onJobsChange: vscode.Event<unknown>;
   workspaceRoot: string;
   /** Serve on GPU with these arguments; resolves with the new server's run folder. */
   serveOnGpu: (model: string, adapterRunDir: string) => Promise<string | undefined>;
@@ -75,13 +78,12 @@ function waitForBackend(deps: ChatWithAdapterDeps, serverRun: string, token: vsc
   return new Promise((resolve) => {
     const subscriptions: vscode.Disposable[] = [];
     const finish = (result: ServingBackend | undefined): void => {
-      clearInterval(poll);
       clearTimeout(timeout);
       for (const subscription of subscriptions) subscription.dispose();
       resolve(result);
     };
     const check = (): void => {
-      const job = deps.watch.servers().find((candidate) => candidate.runDir === serverRun);
+      const job = deps.job(serverRun);
       if (!job) return;
       if (finalStatuses.includes(job.status)) {
         void vscode.window.showErrorMessage(`Chatwright: the GPU server ${job.name} ended before it was ready${job.error ? `: ${job.error.message}` : ''}. Its job page has the log.`);
@@ -91,15 +93,16 @@ function waitForBackend(deps: ChatWithAdapterDeps, serverRun: string, token: vsc
       const backendId = deps.backends.backendIdOf(serverRun);
       if (job.ready && backendId) finish({ backendId, job });
     };
-    // Registration in the chat follows readiness asynchronously: look again shortly after each change and now and then.
-    const poll = setInterval(check, 500);
     const timeout = setTimeout(() => {
       void vscode.window.showWarningMessage('Chatwright: the GPU server is still not ready; it keeps starting. Its model appears in the chat as "Served: …" once it answers.');
       finish(undefined);
     }, readyWaitMs);
+    // Joining the chat follows readiness asynchronously: both changes are watched.
     subscriptions.push(
-      deps.watch.onDidChange(check),
+      deps.onJobsChange(check),
+      deps.backends.onDidChange(check),
       token.onCancellationRequested(() => finish(undefined)),
     );
+    check();
   });
 }

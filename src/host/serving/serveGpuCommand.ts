@@ -2,7 +2,7 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { prepareServeRun, runsFolder } from '../../core/jobs/runFolder';
 import { adaptersForModel, findServableAdapters, gpuServerCommand, type ServableAdapter } from '../../core/serving/gpuServerLaunch';
-import { defaultServePorts, serveApiKeyVariable } from '../../core/serving/servedModels';
+import { defaultServePorts } from '../../core/serving/servedModels';
 import { chooseGpuEngine, gpuServeEngineVariable, type GpuEngineChoice, type GpuServeRequest } from '../../core/serving/serveRequest';
 import { type JobsHandles } from '../jobs/jobsFeature';
 import { jobCommands } from '../jobs/jobSource';
@@ -80,8 +80,7 @@ export async function serveOnGpu(deps: ServeGpuDeps, given?: ServeGpuArguments):
     engine: request.gpuEngine,
     ...(apiKey !== undefined ? { apiKey } : {}),
   });
-  // The key variable is set even when undefined, so a key in the editor's own environment never reaches the server.
-  deps.jobs.service.startServer(runDir, { ...launch, env: { ...launch.env, [serveApiKeyVariable]: apiKey } });
+  deps.jobs.service.startServer(runDir, launch);
   deps.watch.adopt(runDir);
   void vscode.window.showInformationMessage(`Chatwright: starting the GPU server with ${engineName}: ${choice.reason}.`);
   return runDir;

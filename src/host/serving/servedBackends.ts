@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { type ChatBackend } from '../../core/chat/backend';
 import { OpenAiCompatibleBackend } from '../../core/chat/openAiCompatibleBackend';
 import { safeRunName } from '../../core/jobs/runFolder';
@@ -17,6 +17,9 @@ export function servedBackendId(snapshot: Pick<JobSnapshot, 'name' | 'runDir'>, 
  */
 export class ServedBackends implements vscode.Disposable {
   private readonly registered = new Map<string, { id: string; url: string; registration: vscode.Disposable }>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when a server joins or leaves the chat. */
+  readonly onDidChange = this.changed.event;
 
   constructor(
     private readonly register: (backend: ChatBackend) => vscode.Disposable,
@@ -37,6 +40,7 @@ export class ServedBackends implements vscode.Disposable {
       if (readyDirs.has(runDir) && now?.serving?.url === entry.url) continue;
       entry.registration.dispose();
       this.registered.delete(runDir);
+      this.changed.fire();
       this.log(`Served models of ${runDir} removed from the chat.`);
     }
     for (const snapshot of ready) {
@@ -48,6 +52,7 @@ export class ServedBackends implements vscode.Disposable {
       try {
         const registration = this.register(new OpenAiCompatibleBackend({ id, label: `Served: ${snapshot.name}`, baseUrl: snapshot.serving.url, ...(key ? { apiKey: key } : {}) }));
         this.registered.set(snapshot.runDir, { id, url: snapshot.serving.url, registration });
+        this.changed.fire();
         this.log(`Served models of ${snapshot.name} (${snapshot.serving.url}) are in the chat as ${id}.`);
       } catch (error) {
         this.log(`The server ${snapshot.name} could not be added to the chat: ${error instanceof Error ? error.message : String(error)}`);
@@ -58,5 +63,6 @@ export class ServedBackends implements vscode.Disposable {
   dispose(): void {
     for (const entry of this.registered.values()) entry.registration.dispose();
     this.registered.clear();
+    this.changed.dispose();
   }
 }

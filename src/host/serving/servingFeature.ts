@@ -134,6 +134,8 @@ export function registerServing(ctx: Ctx, deps: { jobs: JobsHandles; chat: ChatH
         {
           watch,
           backends,
+          job: (runDir) => deps.jobs.service.snapshot(runDir),
+          onJobsChange: (listener) => deps.jobs.source.onDidChange(listener),
           workspaceRoot: workspaceRoot(),
           openChat,
           serveOnGpu: (model, adapterRunDir) => serveOnGpu({ jobs: deps.jobs, apiKeys, watch, workspaceRoot: workspaceRoot() }, { model, adapters: [adapterRunDir] }),

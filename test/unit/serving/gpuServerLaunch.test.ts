@@ -131,7 +131,7 @@ describe('gpuServerCommand', () => {
   it('defaults to loopback, the GPU port and engine auto, with no key in the environment', () => {
     const launch = gpuServerCommand({ python: 'python3', pythonPath: '/p', model: 'm', baseEnv: {} });
     assert.deepEqual(launch.args, ['-m', 'chatwright_serve', '--model', 'm', '--host', '127.0.0.1', '--port', '8766', '--engine', 'auto']);
-    assert.deepEqual(launch.env, { PYTHONPATH: '/p', PYTHONUNBUFFERED: '1' });
+    assert.deepEqual(launch.env, { PYTHONPATH: '/p', PYTHONUNBUFFERED: '1', CHATWRIGHT_SERVE_API_KEY: undefined }, 'named without a value: an inherited key is taken out');
   });
 
   it('refuses an empty model, a bad port, a bad batch size and an adapter id the server would refuse', () => {
