@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '../text/listenAddress';
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { type ChatCompletionChunk, type ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import { ChatBackendError, statsFromTimings, type ChatBackend, type ChatBackendEvent, type ChatGenerateRequest, type ChatModelInfo, type FinishReason, type GenerationStats } from './backend';
@@ -54,11 +55,6 @@ export function insecureTransportWarning(label: string, baseUrl: string, hasApiK
   }
   if (url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return undefined;
   return `${label} is reached over plain http at ${url.host}: the conversation${hasApiKey ? ' and the API key' : ''} travel unencrypted and can be read or changed on the network. Use https, or a server on this machine.`;
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./.test(host);
 }
 
 /** The parameters a server may refuse that the answer can do without; each is dropped at most once per answer. */

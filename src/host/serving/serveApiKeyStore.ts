@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
-import { generateServeApiKey } from '../../core/serving/serveApiKey';
+import { generateApiKey } from '../../core/serving/apiKeyCheck';
 
 /** Where the key of the servers this editor starts beyond loopback is kept (VS Code's SecretStorage, never a setting). */
 export const serveApiKeySecret = 'chatwright.serve.apiKey';
@@ -44,7 +44,7 @@ export class ServeApiKeyStore {
 
   /** Makes and stores a new key, and shows it once. */
   async replace(): Promise<string> {
-    const key = generateServeApiKey();
+    const key = generateApiKey();
     await this.secrets.store(serveApiKeySecret, key);
     void this.showOnce(key);
     return key;
