@@ -43,11 +43,23 @@ export interface ChatSources {
   modelInfo?(backend: ChatBackend, model: string): Promise<ChatModelInfo | undefined>;
   /** Renders a `.prompty` template for this question, with up to `examplesK` of its own few-shot examples. */
   renderTemplate?(path: string, inputs: Record<string, unknown>, examplesK: number, signal: AbortSignal): Promise<RenderedTemplate>;
-  readExamples?(path: string, k: number): Promise<{ examples: FewShotExample[]; notes: string[] }>;
+  /**
+   * Up to `k` few-shot examples from a JSONL file of `messages` rows, chosen as `choice` says (default: the first
+   * `k`; `similar` ranks them against `choice.query`, the question).
+   */
+  readExamples?(path: string, k: number, choice?: ExampleChoice, signal?: AbortSignal): Promise<{ examples: FewShotExample[]; notes: string[] }>;
   /** The best `k` passages for the question, from one index (a folder's name) or all, limited to files matching `paths`. */
   retrieve?(query: string, k: number, index: string | undefined, signal: AbortSignal, paths?: readonly string[]): Promise<RetrievedPassage[]>;
   /** The `retrieval:` settings of a `.prompty` template (k, index, path globs, the variable that receives the passages). */
   templateRetrieval?(path: string, signal: AbortSignal): Promise<TemplateRetrievalSettings | undefined>;
+}
+
+/** How an examples file's rows are chosen for one question. */
+export interface ExampleChoice {
+  selection: 'first' | 'random' | 'similar';
+  seed: number;
+  /** The question, which `similar` ranks the examples against. */
+  query: string;
 }
 
 export interface ExchangeObserver {
@@ -129,7 +141,8 @@ async function gatherIngredients(conversation: Conversation, answerId: string, s
   if (examplesK > 0 && settings.fewShot.examplesFile) {
     if (!sources.readExamples) notes.push('Few-shot examples cannot be read here.');
     else {
-      const read = await sources.readExamples(settings.fewShot.examplesFile, examplesK);
+      const choice: ExampleChoice = { selection: settings.fewShot.selection ?? 'first', seed: settings.fewShot.seed ?? 0, query: question.content };
+      const read = await sources.readExamples(settings.fewShot.examplesFile, examplesK, choice, signal);
       examples = read.examples;
       for (const note of read.notes) notes.push(note);
     }

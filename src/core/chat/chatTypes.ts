@@ -33,6 +33,10 @@ export interface ChatSettings {
     k: number;
     /** Workspace-relative JSONL file of `messages` rows; undefined means the template's own examples. */
     examplesFile?: string;
+    /** How an examples file's rows are chosen (default `first`); a template's own examples follow its front matter. */
+    selection?: 'first' | 'random' | 'similar';
+    /** The seed of `random` selection (default 0). */
+    seed?: number;
   };
   rag: {
     enabled: boolean;

@@ -195,6 +195,9 @@ export function parseSettings(value: unknown): ChatSettings {
   if (template) settings.template = template;
   const examplesFile = str(fewShot.examplesFile);
   if (examplesFile) settings.fewShot.examplesFile = examplesFile;
+  if (fewShot.selection === 'random' || fewShot.selection === 'similar' || fewShot.selection === 'first') settings.fewShot.selection = fewShot.selection;
+  const seed = num(fewShot.seed);
+  if (seed !== undefined) settings.fewShot.seed = Math.round(clamp(seed, 0, 2 ** 32 - 1));
   const index = str(rag.index);
   if (index) settings.rag.index = index;
   return settings;

@@ -1,4 +1,7 @@
 import { type FewShotExample } from './chatTypes';
+import { type ExampleChoice } from './chatRunner';
+import { selectExamples } from '../prompts/fewShotSelection';
+import { type TextEmbedder } from '../inference/embedding';
 
 export interface ExamplesReadResult {
   examples: FewShotExample[];
@@ -42,4 +45,33 @@ export function readFewShotExamples(text: string, fileLabel: string, k: number):
     examples.push({ source: `${fileLabel}:${i + 1}`, messages: turns });
   }
   return { examples, skipped };
+}
+
+/**
+ * Few-shot examples chosen from a whole examples file as `choice` says: the first `k`, `k` at random with the seed,
+ * or the `k` most similar to the question (by the embedder's vectors when one is given, else BM25). The chat's and
+ * the evaluation's sources both read examples through this, so the same settings choose the same rows.
+ */
+export async function chooseFewShotExamples(
+  text: string,
+  fileLabel: string,
+  k: number,
+  choice: ExampleChoice | undefined,
+  options: { embedder?: TextEmbedder; signal?: AbortSignal } = {},
+): Promise<ExamplesReadResult & { method: string }> {
+  if (!choice || choice.selection === 'first') {
+    const read = readFewShotExamples(text, fileLabel, k);
+    return { ...read, method: `the first ${read.examples.length}` };
+  }
+  const all = readFewShotExamples(text, fileLabel, Number.MAX_SAFE_INTEGER);
+  const indexed = all.examples.map((example, line) => ({ line, messages: example.messages }));
+  const selected = await selectExamples(indexed, {
+    k,
+    strategy: choice.selection,
+    seed: choice.seed,
+    query: choice.query,
+    ...(options.embedder ? { embedder: options.embedder } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { examples: selected.examples.map((example) => all.examples[example.line]!), skipped: all.skipped, method: selected.method };
 }

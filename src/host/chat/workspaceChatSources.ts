@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { type ChatBackend, type ChatModelInfo } from '../../core/chat/backend';
-import { retrievedPassageOf, type ChatSources, type RetrievedPassage } from '../../core/chat/chatRunner';
-import { readFewShotExamples } from '../../core/chat/fewShotExamples';
+import { retrievedPassageOf, type ChatSources, type ExampleChoice, type RetrievedPassage } from '../../core/chat/chatRunner';
+import { chooseFewShotExamples } from '../../core/chat/fewShotExamples';
 import { type RenderedTemplate } from '../../core/chat/promptBuilder';
 import { renderTemplateForChat } from '../../core/chat/templateAdapter';
 import { readBoundedText, UnsafeFileError } from '../../core/files/boundedRead';
@@ -71,9 +71,9 @@ export class WorkspaceChatSources implements ChatSources, vscode.Disposable {
     return renderTemplateForChat({ text, templatePath: uri.fsPath, label: path, workspaceRoots: roots, inputs, examplesK, signal }, (request, cancel) => renderer.render(request, cancel));
   }
 
-  async readExamples(path: string, k: number): Promise<{ examples: FewShotExample[]; notes: string[] }> {
+  async readExamples(path: string, k: number, choice?: ExampleChoice, signal?: AbortSignal): Promise<{ examples: FewShotExample[]; notes: string[] }> {
     const { text } = await readWorkspaceText(path);
-    const read = readFewShotExamples(text, path, k);
+    const read = await chooseFewShotExamples(text, path, k, choice, signal ? { signal } : {});
     return { examples: read.examples, notes: read.skipped.slice(0, 5).map((s) => `${path}:${s.line} skipped: ${s.reason}.`) };
   }
 
