@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type Passage } from '../../../src/core/chat/chatTypes';
 import { scoreAnswers, textsToEmbed } from '../../../src/core/eval/answerScoring';
@@ -108,5 +110,10 @@ describe('metricInfo', () => {
       assert.equal(metricInfo[id].id, id);
       assert.ok(metricInfo[id].label.length > 0 && metricInfo[id].description.length > 40, id);
     }
+  });
+
+  it('says the same as the Metrics section of docs/evaluation.md', () => {
+    const docs = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'evaluation.md'), 'utf8');
+    for (const id of metricIds) assert.ok(docs.includes(`| \`${id}\` | ${metricInfo[id].description} |`), id);
   });
 });
