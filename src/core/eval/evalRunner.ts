@@ -194,7 +194,9 @@ export async function runComparison(input: RunComparisonInput): Promise<RunCompa
     throw writeFailure;
   }
   const finalProgress = progress.finish();
-  return { answers: results.filter((answer): answer is EvalAnswer => answer !== undefined), progress: finalProgress, cancelled: input.signal.aborted };
+  // A cancel that came after the last answer settled cancelled nothing.
+  const cancelled = input.signal.aborted && finalProgress.done < finalProgress.total;
+  return { answers: results.filter((answer): answer is EvalAnswer => answer !== undefined), progress: finalProgress, cancelled };
 }
 
 /** The texts that are part of a strategy's key; a file that cannot be read keys as missing. */
