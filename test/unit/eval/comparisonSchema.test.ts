@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 // ajv (draft-07) comes with ESLint, a dev dependency: the validator VS Code's YAML and JSON services resemble.
 import Ajv from 'ajv';
 import { parse } from 'yaml';
-import { comparisonSchema } from '../../../src/core/eval/comparisonFields';
+import { comparisonRules, comparisonSchema, sectionOf } from '../../../src/core/eval/comparisonFields';
 import { parseComparison } from '../../../src/core/eval/comparisonFile';
 
 const repo = join(__dirname, '..', '..', '..');
@@ -65,6 +65,20 @@ documents: ['docs/**']
       { strategies: base.strategies },
     ])
       assert.equal(valid(bad), false, JSON.stringify(bad));
+  });
+
+  it("docs/evaluation.md's example validates, and its tables list every field of the table", () => {
+    const docs = readFileSync(join(repo, 'docs', 'evaluation.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('## Comparison files'), docs.indexOf('\n## ', docs.indexOf('## Comparison files') + 1));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(example, 'a yaml example in "Comparison files"');
+    assert.equal(validator()(parse(example)), true);
+    const documented = new Set([...section.matchAll(/^\| `(\w+)`/gm)].map((match) => match[1]));
+    const fields = [comparisonRules, sectionOf(comparisonRules.fields.strategies), sectionOf(comparisonRules.fields.endpoints)].flatMap((rule) => Object.keys(rule!.fields));
+    assert.deepEqual(
+      fields.filter((field) => !documented.has(field)),
+      [],
+    );
   });
 
   it('the sample comparison in examples/support-bot validates against the schema and the checker', (t) => {
