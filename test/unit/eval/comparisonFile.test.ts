@@ -310,6 +310,14 @@ describe('comparison file: problems, located', () => {
     assert.equal(marked(text, training), 'data/missing-train.jsonl');
   });
 
+  it('an eval set that is not .jsonl is read as JSON Lines, with a warning', () => {
+    const root = workspace();
+    writeFileSync(join(root, 'data/questions.json'), '{"question": "q", "answer": "a"}\n');
+    const { spec, problems } = parse(root, minimal().replace('data/support.eval.jsonl', 'data/questions.json'));
+    assert.equal(problemAt(problems, 'eval_set').severity, 'warning');
+    assert.equal(spec?.evalSet, join(root, 'data/questions.json'));
+  });
+
   it('paths that leave the workspace: .., absolute outside, the output folder too', () => {
     const root = workspace();
     const outside = join(dirname(root), 'elsewhere.jsonl');
@@ -337,6 +345,8 @@ describe('comparison file: problems, located', () => {
     assert.equal(key.severity, 'error');
     assert.match(key.message, /put the key in the environment, not in the file/);
     assert.match(problemAt(withEndpoint('{ id: a, url: https://h/v1, api_key_env: 1KEY }'), 'endpoints[0].api_key_env').message, /not an environment variable name/);
+    assert.match(problemAt(withEndpoint('{ id: a, url: https://h/v1, api_key_env: Xk29fjQpL0aZ8mNvB7cD4eRt }'), 'endpoints[0].api_key_env').message, /looks like an API key/);
+    assert.deepEqual(withEndpoint('{ id: a, url: https://h/v1, api_key_env: MY_LAB_SERVER_API_KEY_2026 }'), []);
     assert.match(problemAt(withEndpoint('{ id: engine, url: https://h/v1 }'), 'endpoints[0].id').message, /built-in engine/);
   });
 
