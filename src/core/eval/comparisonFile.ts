@@ -98,6 +98,8 @@ class Walker {
       const value = (pair.value as YamlNode | null) ?? null;
       const checked = this.rule(rule.fields[name]!, value, childPath(path, name), key!);
       if (checked !== undefined) fields[name] = checked;
+      else if ((rule.required ?? []).includes(name) && (value === null || (isScalar(value) && value.value === null)) && !['section', 'list', 'stringList'].includes(rule.fields[name]!.kind))
+        this.problems.error(key, childPath(path, name), 'is required and has no value');
     }
     for (const name of rule.required ?? []) {
       // On the section's key; for a list item or the whole file, on its first key rather than across every line.

@@ -256,6 +256,10 @@ describe('comparison file: problems, located', () => {
     // On the item's first key, not across the whole item.
     assert.equal(marked(text, model), 'name');
     assert.equal(marked(text, problemAt(problems, 'eval_set')), 'strategies');
+    const empty = 'eval_set:\nstrategies:\n  - name: a\n    model:\n';
+    const emptyProblems = parse(root, empty).problems;
+    assert.equal(problemAt(emptyProblems, 'eval_set').message, 'is required and has no value');
+    assert.equal(marked(empty, problemAt(emptyProblems, 'strategies[0].model')), 'model');
   });
 
   it('duplicate strategy names, on the second', () => {
