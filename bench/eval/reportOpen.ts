@@ -73,7 +73,11 @@ async function main(): Promise<void> {
     }
     const open = median(results.virtualized.map((r) => r.openMs));
     const peer = median(results['all rows'].map((r) => r.openMs));
-    console.log(`Machine load average while measuring: ${loadavg().map((value) => value.toFixed(1)).join(', ')} on ${cpus().length} cores.`);
+    console.log(
+      `Machine load average while measuring: ${loadavg()
+        .map((value) => value.toFixed(1))
+        .join(', ')} on ${cpus().length} cores.`,
+    );
     console.log(`Goal: under ${goalMs} ms → ${open.toFixed(0)} ms (${open < goalMs ? 'met' : 'NOT met'}); the peer drawing every row takes ${(peer / open).toFixed(2)}× as long.`);
   } finally {
     await harness.stop();

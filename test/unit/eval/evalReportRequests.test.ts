@@ -79,9 +79,24 @@ describe('Word diff of an answer against its reference', () => {
     const reference = 'Reset your password from the Account page.';
     const answer = 'Reset the password from the Settings page, then sign in.';
     const parts = diffWords(reference, answer);
-    assert.equal(parts.filter((p) => p.kind !== 'removed').map((p) => p.text).join(''), answer);
-    assert.equal(parts.filter((p) => p.kind !== 'added').map((p) => p.text).join(''), reference);
-    assert.deepEqual(parts.filter((p) => p.kind === 'removed').map((p) => p.text.trim()), ['your', 'Account page.']);
+    assert.equal(
+      parts
+        .filter((p) => p.kind !== 'removed')
+        .map((p) => p.text)
+        .join(''),
+      answer,
+    );
+    assert.equal(
+      parts
+        .filter((p) => p.kind !== 'added')
+        .map((p) => p.text)
+        .join(''),
+      reference,
+    );
+    assert.deepEqual(
+      parts.filter((p) => p.kind === 'removed').map((p) => p.text.trim()),
+      ['your', 'Account page.'],
+    );
     assert.ok(parts.some((p) => p.kind === 'added' && p.text.includes('Settings')));
   });
 
@@ -90,13 +105,19 @@ describe('Word diff of an answer against its reference', () => {
     assert.deepEqual(diffWords('', 'new text'), [{ kind: 'added', text: 'new text' }]);
     assert.deepEqual(diffWords('old', ''), [{ kind: 'removed', text: 'old' }]);
     const parts = diffWords('Größe ändern 😀', 'Größe prüfen 😀');
-    assert.deepEqual(parts.map((p) => p.kind), ['same', 'removed', 'added', 'same']);
+    assert.deepEqual(
+      parts.map((p) => p.kind),
+      ['same', 'removed', 'added', 'same'],
+    );
   });
 
   it('stays bounded on a huge answer: the differing middle is marked whole', () => {
     const reference = Array.from({ length: 3000 }, (_, i) => `r${i}`).join(' ');
     const answer = Array.from({ length: 3000 }, (_, i) => `a${i}`).join(' ');
     const parts = diffWords(reference, answer);
-    assert.deepEqual(parts.map((p) => p.kind), ['removed', 'added']);
+    assert.deepEqual(
+      parts.map((p) => p.kind),
+      ['removed', 'added'],
+    );
   });
 });
