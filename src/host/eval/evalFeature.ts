@@ -24,6 +24,8 @@ export interface EvalDeps {
 export interface EvalHandles {
   runs: EvalRunService;
   panels: EvalReportPanels;
+  /** What the report's grade buttons do: store the grade, rebuild the report from the cache, refresh the panel. */
+  grade(reportFile: string, grade: GradeInput): Promise<void>;
 }
 
 /** How `chatwright.eval.run` may be told to resume or start over without asking (the report's Rerun, tests). */
@@ -43,7 +45,7 @@ export const evalCommands = {
 } as const;
 
 /** A grade from the report: the time it was given is added here when the page did not send one. */
-type GradeInput = Omit<ManualGrade, 'gradedAt'> & { gradedAt?: number };
+export type GradeInput = Omit<ManualGrade, 'gradedAt'> & { gradedAt?: number };
 
 const manageTrust = 'Manage Workspace Trust';
 
@@ -197,7 +199,7 @@ export function registerEval(ctx: Ctx, deps: EvalDeps): EvalHandles {
     return runs.stopAll();
   }
 
-  return { runs, panels };
+  return { runs, panels, grade: gradeAnswer };
 }
 
 function isRunOptions(value: unknown): value is RunCommandOptions {
