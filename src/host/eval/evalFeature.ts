@@ -11,7 +11,8 @@ import { type EngineHost } from '../engine/engineHost';
 import { ComparisonCodeLensProvider, comparisonFileSelector } from './comparisonCodeLens';
 import { exportReport } from './evalReportExport';
 import { EvalReportPanels } from './evalReportPanel';
-import { EvalRunService, progressMessage, reportFileOf, type EvalRunResult, type EvalStage } from './evalRunService';
+import { progressMessage, type EvalStage } from './evalProgressText';
+import { EvalRunService, reportFileOf, type EvalRunResult } from './evalRunService';
 import { makeEvalSetCommand } from './makeEvalSet';
 import { newComparisonWizard } from './newComparisonWizard';
 

@@ -7,7 +7,9 @@ import { type ComparisonSpec, type EvalProgress, type EvalReport } from '../../c
 import { comparisonEmbedder, comparisonSources, type EngineEmbedder } from './comparisonSources';
 import { WorkerEvalComputation } from './evalWorkerComputation';
 
-export type EvalStage = 'answering' | 'judging' | 'scoring';
+import { type EvalStage } from './evalProgressText';
+
+export type { EvalStage };
 
 export interface EvalRunRequest {
   spec: ComparisonSpec;
@@ -144,23 +146,4 @@ export class EvalRunService implements vscode.Disposable {
     for (const controller of this.runs.values()) controller.abort();
     this.changed.dispose();
   }
-}
-
-/** "312/2000 answers · about 1 min 20 s left · 3 failed", for the notification. */
-export function progressMessage(stage: EvalStage, progress: EvalProgress): string {
-  if (stage === 'judging') return `judging ${progress.done}/${progress.total} answers`;
-  if (stage === 'scoring') return 'scoring the answers';
-  const parts = [`${progress.done}/${progress.total} answers`];
-  if (progress.cached > 0) parts.push(`${progress.cached} cached`);
-  if (progress.etaSeconds !== undefined) parts.push(`about ${formatDuration(progress.etaSeconds)} left`);
-  if (progress.failed > 0) parts.push(`${progress.failed} failed`);
-  return parts.join(' · ');
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
