@@ -103,6 +103,8 @@ export function registerEval(ctx: Ctx, deps: EvalDeps): EvalHandles {
     const spec = await loadComparison(vscode.Uri.file(comparisonFile), { save: false });
     if (!spec) throw new Error(`${comparisonFile} has errors: fix them to rebuild the report.`);
     appendGrade(spec.outputDir, { ...grade, gradedAt: grade.gradedAt ?? Date.now() });
+    // A run going on reads the grades when it builds its report: this grade is in it when it ends.
+    if (runs.isRunning(spec.file)) return;
     // Only the report is rebuilt (cached answers, judgements and the grades): nothing is asked of any model.
     const result = await runs.run({ spec, mode: 'report', resume: true }, () => undefined);
     panels.update(reportFile, result.report, runs.isRunning(spec.file));
