@@ -1,0 +1,122 @@
+/**
+ * Uncertainty of a comparison: percentile-bootstrap 95% intervals on means, and paired comparisons of two strategies
+ * over the questions both answered (wins, losses, ties, and a paired bootstrap of the mean difference), so that a
+ * difference within the noise is called a tie.
+ *
+ * Both are deterministic for a seed (one `seededRandom` stream per call) and allocate nothing per resample: the
+ * report runs thousands of resamples over hundreds of questions for every strategy, metric and pair.
+ */
+import { seededRandom } from '../text/seededRandom';
+import { type Interval, type PairwiseResult } from './evalTypes';
+
+export interface BootstrapOptions {
+  /** Resamples drawn (the report uses the comparison's `bootstrapSamples`, default 2000). */
+  samples: number;
+  seed: number;
+}
+
+/** The two-sided confidence of every interval here. */
+export const confidenceLevel = 0.95;
+
+/**
+ * The mean of `values` with its percentile-bootstrap 95% interval. Values that are not finite (NaN marks "no value")
+ * are left out and `n` counts those kept.
+ *
+ * Conventions at the edges, so that no NaN ever reaches a report: with no values the interval is
+ * `{mean: 0, low: 0, high: 0, n: 0}` (read `n` before the mean); with one value, or with fewer than two resamples,
+ * `low = high = mean` (nothing to resample from).
+ */
+export function bootstrapMean(values: ArrayLike<number>, options: BootstrapOptions): Interval {
+  const kept = finiteValues(values);
+  return bootstrapOfFinite(kept, options);
+}
+
+export type PairedComparison = Omit<PairwiseResult, 'a' | 'b' | 'metric'>;
+
+export interface PairedOptions extends BootstrapOptions {
+  /** Scores closer than this count as equal (floating-point noise); default 1e-9. */
+  tolerance?: number;
+}
+
+/**
+ * Compares `a` and `b` question by question: `a[i]` and `b[i]` are the two strategies' scores on question i, NaN where
+ * one has none (that question is left out). Wins and ties count questions; the difference is the mean of a − b with
+ * a paired bootstrap 95% interval (the same questions resampled for both), and the verdict is `tie` when that
+ * interval contains 0, or when fewer than two questions were paired (one question decides nothing).
+ */
+export function pairedComparison(a: ArrayLike<number>, b: ArrayLike<number>, options: PairedOptions): PairedComparison {
+  if (a.length !== b.length) throw new RangeError(`pairedComparison: ${a.length} scores for a but ${b.length} for b; they must be aligned by question`);
+  const tolerance = options.tolerance ?? 1e-9;
+  const differences = new Float64Array(a.length);
+  let n = 0;
+  let winsA = 0;
+  let winsB = 0;
+  let ties = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    const difference = x - y;
+    if (Math.abs(difference) <= tolerance) {
+      ties++;
+      differences[n++] = 0;
+    } else {
+      if (difference > 0) winsA++;
+      else winsB++;
+      differences[n++] = difference;
+    }
+  }
+  const difference = bootstrapOfFinite(differences.subarray(0, n), options);
+  const decided = winsA + winsB;
+  let verdict: PairwiseResult['verdict'] = 'tie';
+  if (n >= 2 && difference.low > 0) verdict = 'a';
+  else if (n >= 2 && difference.high < 0) verdict = 'b';
+  return { winsA, winsB, ties, winRateA: decided === 0 ? 0.5 : winsA / decided, difference, verdict };
+}
+
+/** Half the width of an interval: a true difference smaller than this cannot be told from noise at this sample size. */
+export function halfWidth(interval: Interval): number {
+  return (interval.high - interval.low) / 2;
+}
+
+function finiteValues(values: ArrayLike<number>): Float64Array {
+  const kept = new Float64Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (Number.isFinite(value)) kept[n++] = value;
+  }
+  return kept.subarray(0, n);
+}
+
+function bootstrapOfFinite(values: Float64Array, options: BootstrapOptions): Interval {
+  const n = values.length;
+  if (n === 0) return { mean: 0, low: 0, high: 0, n: 0 };
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[i]!;
+  const mean = sum / n;
+  const samples = Math.floor(options.samples);
+  if (n === 1 || !(samples >= 2)) return { mean, low: mean, high: mean, n };
+  const random = seededRandom(options.seed);
+  const means = new Float64Array(samples);
+  for (let s = 0; s < samples; s++) {
+    let resampled = 0;
+    for (let i = 0; i < n; i++) resampled += values[Math.floor(random() * n)]!;
+    means[s] = resampled / n;
+  }
+  means.sort();
+  const tail = (1 - confidenceLevel) / 2;
+  // The interval always holds the mean shown beside it (a very skewed sample can put a percentile past it; floating-point
+  // sums can put it a hair past it when every value is equal).
+  const low = Math.min(quantileOfSorted(means, tail), mean);
+  const high = Math.max(quantileOfSorted(means, 1 - tail), mean);
+  return { mean, low, high, n };
+}
+
+/** Linear interpolation between the order statistics (the "type 7" quantile of R and NumPy). */
+function quantileOfSorted(sorted: Float64Array, probability: number): number {
+  const position = probability * (sorted.length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+}
