@@ -23,6 +23,7 @@ export const coreLayers = {
   prompts: ['datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   chat: ['prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   serving: ['chat', 'prompts', 'jobs', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
+  eval: ['chat', 'serving', 'prompts', 'jobs', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   views: ['chat', 'prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   eval: ['chat', 'serving', 'prompts', 'jobs', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
 };

@@ -169,7 +169,7 @@ export class DatasetAccumulator {
           this.report(
             finding(
               'unrecognized-row',
-              'This row matches no training format (messages, prompt/completion, text, chosen/rejected, instruction/output, conversations, segments); fix its keys or remove it.',
+              "This row matches no training format (messages, prompt/completion, text, chosen/rejected, instruction/output, conversations, segments) nor an eval set's question/answer; fix its keys or remove it.",
               lineRange(line, 0, analysis.length),
             ),
           );
@@ -297,11 +297,13 @@ export class DatasetAccumulator {
       if (unlisted > 0) stats.findings['mixed-formats'] = (stats.findings['mixed-formats'] ?? 0) + unlisted;
     }
     const minRows = this.options.minRows ?? settingDefaults['datasets.minRows'];
-    if (stats.trainingData && minRows > 0 && stats.rows > 0 && stats.rows < minRows) {
+    // The minimum is a training platform's; an eval set is never trained on, and a small one is the comparison's to judge.
+    const evalSet = (this.options.format ?? dominant?.[0]) === 'eval';
+    if (stats.trainingData && !evalSet && minRows > 0 && stats.rows > 0 && stats.rows < minRows) {
       this.report(
         finding(
           'too-few-rows',
-          `Only ${stats.rows} row(s): fine-tuning needs at least ${minRows} (OpenAI's minimum) and usually 50-100 or more to help. With this few examples, put them in the prompt as few-shot examples, or retrieve from your documents with RAG, instead of fine-tuning.`,
+          `Only ${stats.rows} row(s): fine-tuning needs at least ${minRows} (OpenAI's minimum) and usually 50-100 or more to help. With this few examples, put them in the prompt as few-shot examples, or retrieve from your documents with RAG, instead of fine-tuning. To measure which works for your questions, compare the strategies: see "Should I fine-tune?" in docs/evaluation.md.`,
           lineRange(0, 0, 0),
         ),
       );

@@ -55,6 +55,11 @@ export const datasetChecks = {
   'invalid-label': { severity: 'error', title: 'Label is not a boolean' },
   // ShareGPT
   'unrecognized-speaker': { severity: 'error', title: 'Unrecognized ShareGPT speaker' },
+  // Eval sets ({question, answer, sources?})
+  'eval-empty-question': { severity: 'error', title: 'Empty eval question' },
+  'eval-missing-reference': { severity: 'warning', title: 'Eval question without a reference answer' },
+  'eval-two-references': { severity: 'error', title: 'Both answer and reference' },
+  'eval-bad-sources': { severity: 'error', title: 'Malformed eval sources' },
 } as const satisfies Record<string, { severity: DatasetSeverity; title: string }>;
 
 export type DatasetFindingCode = keyof typeof datasetChecks;

@@ -12,6 +12,7 @@ export const datasetFormats = {
   alpaca: 'Alpaca (instruction/input/output)',
   sharegpt: 'ShareGPT (conversations)',
   segments: 'Axolotl segments',
+  eval: 'eval set (question/answer)',
 } as const;
 
 export type DatasetFormat = keyof typeof datasetFormats;
@@ -70,6 +71,9 @@ export function detectRowFormat(row: Record<string, unknown>): DatasetFormat | u
     if ('label' in row) return 'unpaired-preference';
     return isChatList(row.prompt) || isChatList(row.completion) ? 'conversational-prompt-completion' : 'prompt-completion';
   }
+  // An eval set's row: a question with its reference answer. `query`/`input` are not taken for `question`: retrieval
+  // datasets use `query` with other meanings, and Alpaca's `input` is not the question.
+  if ('question' in row && !('text' in row)) return 'eval';
   if ('text' in row) {
     // A bare `text` key is common in logs too: it counts only when nothing but bookkeeping sits beside it.
     for (const key in row) if (key !== 'text' && !metadataKeys.has(key)) return undefined;
@@ -89,4 +93,5 @@ export const requiredKeysHint: Record<DatasetFormat, string> = {
   alpaca: '`instruction`, `input` and `output` strings',
   sharegpt: 'a `conversations` list of {from, value}',
   segments: 'a `segments` list of {text, label}',
+  eval: '`question` and `answer` (or `reference`) strings, and optionally `sources` (a list of paths)',
 };

@@ -71,6 +71,7 @@ const mainKey: Record<DatasetFormat, string> = {
   alpaca: 'output',
   sharegpt: 'conversations',
   segments: 'segments',
+  eval: 'question',
 };
 
 function problem(code: DatasetFindingCode, message: string, start: number, end: number): LineProblem {

@@ -1,4 +1,5 @@
 import { shareGptSpeakers } from './chatRoles';
+import { evalSourcesProblem } from './evalRows';
 import { type DatasetFormat } from './formats';
 import { isJson, isObject, sameJson, shown, typeName, type Json, type JsonObject } from './jsonValues';
 import { checkMessages, checkTools } from './messageChecks';
@@ -175,6 +176,52 @@ function checkSegmentsRow(row: JsonObject, out: RowProblem[]): RowShape {
   return { turns: segments.length };
 }
 
+/**
+ * An eval-set row: it is never trained on, so an empty reference is a warning (metrics that compare with a reference
+ * cannot score it; an LLM judge still can), while an empty question leaves nothing to ask.
+ */
+function checkEvalRow(row: JsonObject, out: RowProblem[]): RowShape {
+  const question = row.question;
+  if (typeof question !== 'string') {
+    out.push({ code: 'wrong-type', message: `"question" is ${typeName(question)}; it must be the question as a string.`, path: ['question'] });
+  } else if (question.trim() === '') {
+    out.push({ code: 'eval-empty-question', message: '"question" is empty, so there is nothing to ask the model; write the question or drop the row.', path: ['question'] });
+  }
+  const answer = row.answer;
+  const reference = row.reference;
+  if (answer !== undefined && reference !== undefined) {
+    out.push({
+      code: 'eval-two-references',
+      message: 'The row has both "answer" and "reference"; keep one of them (they name the same thing: the reference answer).',
+      path: ['reference'],
+      part: 'key',
+    });
+  }
+  const key = answer !== undefined ? 'answer' : 'reference';
+  const value = answer ?? reference;
+  if (value === undefined) {
+    out.push({
+      code: 'eval-missing-reference',
+      message: 'The row has no "answer": metrics that compare with a reference (exact match, token F1, ROUGE-L, embedding similarity) cannot score it; only an LLM judge can. Add the expected answer.',
+      path: [],
+    });
+  } else if (typeof value !== 'string') {
+    out.push({ code: 'wrong-type', message: `"${key}" is ${typeName(value)}; it must be the reference answer as a string.`, path: [key] });
+  } else if (value.trim() === '') {
+    out.push({
+      code: 'eval-missing-reference',
+      message: `"${key}" is empty: metrics that compare with a reference (exact match, token F1, ROUGE-L, embedding similarity) cannot score it; only an LLM judge can. Write the expected answer.`,
+      path: [key],
+    });
+  }
+  const sources = evalSourcesProblem(row.sources);
+  if (sources) out.push({ code: 'eval-bad-sources', message: sources, path: ['sources'] });
+  if (row.id !== undefined && typeof row.id !== 'string' && typeof row.id !== 'number') {
+    out.push({ code: 'wrong-type', message: `"id" is ${typeName(row.id)}; it must be a string or a number.`, path: ['id'] });
+  }
+  return { turns: 2 };
+}
+
 /** Each format's checker; a new format gets its checker here (the type asks for one per format). */
 const rowCheckers: Record<DatasetFormat, (row: JsonObject, out: RowProblem[]) => RowShape> = {
   messages: checkMessagesRow,
@@ -186,6 +233,7 @@ const rowCheckers: Record<DatasetFormat, (row: JsonObject, out: RowProblem[]) =>
   preference: checkPreferenceRow,
   'unpaired-preference': checkUnpairedPreferenceRow,
   segments: checkSegmentsRow,
+  eval: checkEvalRow,
 };
 
 /** Runs the structural checks of `format` on one parsed row. */

@@ -85,6 +85,13 @@ export function rowTurns(row: Record<string, Json>, format: DatasetFormat): Chat
         { role: 'user', content: [row.instruction, row.input].filter((x) => typeof x === 'string' && x !== '').join('\n\n') },
         { role: 'assistant', content: typeof row.output === 'string' ? row.output : '' },
       ];
+    case 'eval': {
+      const reference = typeof row.answer === 'string' ? row.answer : typeof row.reference === 'string' ? row.reference : '';
+      return [
+        { role: 'user', content: typeof row.question === 'string' ? row.question : '' },
+        { role: 'assistant', content: reference },
+      ];
+    }
     case 'text':
       return typeof row.text === 'string' ? row.text : '';
     case 'segments':

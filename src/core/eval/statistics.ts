@@ -6,7 +6,6 @@
  * Both are deterministic for a seed (one `seededRandom` stream per call) and allocate nothing per resample: the
  * report runs thousands of resamples over hundreds of questions for every strategy, metric and pair.
  */
-import { seededRandom } from '../text/seededRandom';
 import { type Interval, type PairwiseResult } from './evalTypes';
 
 export interface BootstrapOptions {
@@ -97,11 +96,20 @@ function bootstrapOfFinite(values: Float64Array, options: BootstrapOptions): Int
   const mean = sum / n;
   const samples = Math.floor(options.samples);
   if (n === 1 || !(samples >= 2)) return { mean, low: mean, high: mean, n };
-  const random = seededRandom(options.seed);
   const means = new Float64Array(samples);
+  // `seededRandom`'s generator (mulberry32) written out here: this loop runs millions of times per report, and the
+  // inlined form is several times faster than a call per draw. `floor(u / 2^32 * n)` is the index `floor(random() * n)`
+  // would give, so the draws are exactly those of `seededRandom(seed)` (a test checks it).
+  let state = options.seed >>> 0;
   for (let s = 0; s < samples; s++) {
     let resampled = 0;
-    for (let i = 0; i < n; i++) resampled += values[Math.floor(random() * n)]!;
+    for (let i = 0; i < n; i++) {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      resampled += values[Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)]!;
+    }
     means[s] = resampled / n;
   }
   means.sort();

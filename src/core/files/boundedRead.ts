@@ -28,6 +28,10 @@ export const fileSizeCaps = {
   runEvents: 256 << 20,
   /** A fine-tuning run's run.json. */
   runRecord: 1 << 20,
+  /** An eval set (JSONL); its reader also caps the rows at 50,000. */
+  evalSet: 64 << 20,
+  /** A dataset read whole into memory (slicing an eval set off it); the validator streams files of any size instead. */
+  dataset: 512 << 20,
 } as const;
 
 export type FileKind = keyof typeof fileSizeCaps;
@@ -66,6 +70,8 @@ const kindNames: Record<FileKind, string> = {
   document: 'document',
   runEvents: "run's events file",
   runRecord: "run's record",
+  evalSet: 'eval set',
+  dataset: 'dataset',
 };
 
 function describeKind(type: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {

@@ -36,6 +36,27 @@ describe('bootstrapMean', () => {
     assert.notDeepEqual(bootstrapMean(values, { samples: 500, seed: 1 }), bootstrapMean(values, { samples: 500, seed: 2 }));
   });
 
+  it('draws exactly the resamples of seededRandom(seed)', () => {
+    const random = seededRandom(21);
+    const values = Array.from({ length: 37 }, () => random());
+    const draw = seededRandom(8);
+    const means: number[] = [];
+    for (let s = 0; s < 300; s++) {
+      let sum = 0;
+      for (let i = 0; i < values.length; i++) sum += values[Math.floor(draw() * values.length)]!;
+      means.push(sum / values.length);
+    }
+    means.sort((x, y) => x - y);
+    const at = (p: number): number => {
+      const position = p * (means.length - 1);
+      const below = Math.floor(position);
+      return means[below]! + (means[below + 1]! - means[below]!) * (position - below);
+    };
+    const interval = bootstrapMean(values, { samples: 300, seed: 8 });
+    assert.equal(interval.low, at(0.025));
+    assert.equal(interval.high, at(0.975));
+  });
+
   it('is an empty interval of zeros with n = 0 when there are no values, and leaves NaN out', () => {
     assert.deepEqual(bootstrapMean([], { samples: 100, seed: 1 }), { mean: 0, low: 0, high: 0, n: 0 });
     assert.deepEqual(bootstrapMean([NaN, NaN], { samples: 100, seed: 1 }), { mean: 0, low: 0, high: 0, n: 0 });
@@ -59,9 +80,9 @@ describe('pairedComparison', () => {
     const a: number[] = [];
     const b: number[] = [];
     for (let i = 0; i < 100; i++) {
-      if (i < 60) (a.push(1), b.push(0));
-      else if (i < 90) (a.push(0), b.push(1));
-      else (a.push(0.5), b.push(0.5 + 1e-12));
+      const [x, y] = i < 60 ? [1, 0] : i < 90 ? [0, 1] : [0.5, 0.5 + 1e-12];
+      a.push(x);
+      b.push(y);
     }
     const result = pairedComparison(a, b, { samples: 2000, seed: 7 });
     assert.equal(result.winsA, 60);
