@@ -46,7 +46,7 @@ const entries = [
     format: 'iife',
     sourcemap: production ? false : 'inline',
     minify: production,
-    entryPoints: { chat: 'webview/src/chat/main.ts', promptPreview: 'webview/src/promptPreview/main.ts', datasetReport: 'webview/src/datasetReport/main.ts', jobPage: 'webview/src/jobPage/main.ts' },
+    entryPoints: { chat: 'webview/src/chat/main.ts', promptPreview: 'webview/src/promptPreview/main.ts', datasetReport: 'webview/src/datasetReport/main.ts', jobPage: 'webview/src/jobPage/main.ts', evalReport: 'webview/src/evalReport/main.ts' },
     outdir: 'dist/webview',
     logLevel: 'warning',
   },

@@ -1,0 +1,335 @@
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import * as vscode from 'vscode';
+import type { EvalProgress, EvalReport, ManualGrade } from '../../core/eval/evalTypes';
+import { reportCsv, reportJson, reportMarkdown } from '../../core/eval/reportExport';
+import {
+  evalReportExportRequest,
+  evalReportGradeRequest,
+  evalReportOpenSourceRequest,
+  evalReportProgressNotification,
+  evalReportReadyNotification,
+  evalReportRerunRequest,
+  evalReportStateNotification,
+  evalReportStopRequest,
+  type EvalExportFormat,
+  type EvalReportState,
+  type EvalRunStage,
+} from '../../shared/evalReportProtocol';
+import { resolveWorkspacePath } from '../chat/workspacePaths';
+import { createWebviewPanel, WebviewShell } from '../webviewShell';
+import { exportExtensions, readEvalReportFile, validEmpty, validExport, validGrade, validOpenSource, validRerun } from './evalReportRequests';
+
+/** What the eval feature does for the page: store a grade (then calls `update`), run and stop the comparison. */
+export interface EvalReportHandlers {
+  grade(reportFile: string, grade: ManualGrade): Promise<void>;
+  rerun(comparisonFile: string, strategies?: string[]): Promise<void>;
+  stop(comparisonFile: string): void;
+}
+
+export type EvalRunProgress = EvalProgress & { stage: EvalRunStage };
+
+/** The fewest milliseconds between two progress states sent to one page. */
+const progressIntervalMs = 250;
+const viewType = 'chatwright.evalReport';
+
+interface SavedPageState {
+  reportFile?: unknown;
+  comparisonFile?: unknown;
+}
+
+const exportRenderers: Record<EvalExportFormat, (report: EvalReport) => string> = { markdown: reportMarkdown, csv: reportCsv, json: reportJson };
+
+/**
+ * One report panel: the report of one comparison. Until a valid report.json is read it shows a static message page
+ * (no script); once there is a report it is the report page, told the whole state when ready and whenever the report
+ * or the run changes.
+ */
+class EvalReportPanel implements vscode.Disposable {
+  private shell: WebviewShell | undefined;
+  private ready = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastSentAt = 0;
+  private report: EvalReport | undefined;
+  private running: EvalRunProgress | undefined;
+  private readonly panelDisposed: vscode.Disposable;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly handlers: EvalReportHandlers,
+    readonly panel: vscode.WebviewPanel,
+    readonly reportFile: string,
+    public comparisonFile: string | undefined,
+    onDispose: () => void,
+  ) {
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'chatwright.svg');
+    this.panelDisposed = panel.onDidDispose(() => {
+      this.dispose();
+      onDispose();
+    });
+  }
+
+  /** The comparison the report came from: the one given, else the one the report names. */
+  private comparison(): string | undefined {
+    return this.comparisonFile ?? this.report?.comparison.file;
+  }
+
+  showMessage(message: string): void {
+    this.shell?.dispose();
+    this.shell = undefined;
+    this.ready = false;
+    this.panel.title = `Report: ${basename(dirname(this.reportFile))}`;
+    this.panel.webview.options = { enableScripts: false, enableCommandUris: false, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media')] };
+    this.panel.webview.html = messagePageHtml(this.panel.webview, this.extensionUri, message);
+  }
+
+  get hasReport(): boolean {
+    return this.report !== undefined;
+  }
+
+  /** A new report (and, when given, the run's progress with it): sent at once. */
+  setReport(report: EvalReport, running?: EvalRunProgress | 'unchanged'): void {
+    this.report = report;
+    if (running !== 'unchanged') this.running = running;
+    this.panel.title = `Report: ${report.comparison.name}`;
+    if (!this.shell) this.attachShell();
+    else this.sendSoon(true, true);
+  }
+
+  setProgress(progress: EvalRunProgress | undefined): void {
+    this.running = progress;
+    this.sendSoon(progress === undefined, false);
+  }
+
+  private attachShell(): void {
+    const shell = new WebviewShell(this.log, this.panel, this.extensionUri, { title: 'Eval report', script: 'evalReport.js', styles: ['webview.css', 'evalReport.css'], codicons: true });
+    this.shell = shell;
+    shell.onValidatedNotification(evalReportReadyNotification, validEmpty, () => {
+      // A page shown again after being hidden without retained context starts over with the whole state.
+      this.ready = true;
+      void this.send();
+    });
+    shell.onRequest(
+      evalReportGradeRequest,
+      (params) => validGrade(this.report, params),
+      (grade) => this.handlers.grade(this.reportFile, { ...grade, gradedAt: Date.now() }),
+    );
+    shell.onRequest(evalReportExportRequest, validExport, ({ format }) => this.export(format));
+    shell.onRequest(evalReportOpenSourceRequest, validOpenSource, ({ file, line }) => this.openSource(file, line));
+    shell.onRequest(
+      evalReportRerunRequest,
+      (params) => validRerun(this.report, params),
+      ({ strategies }) => this.rerun(strategies),
+    );
+    shell.onRequest(evalReportStopRequest, validEmpty, () => {
+      const comparison = this.comparison();
+      if (comparison !== undefined) this.handlers.stop(comparison);
+    });
+  }
+
+  /**
+   * Sends the whole state (`withReport`: a new report) or only the progress, now (`immediately`: a new report, the run
+   * ended) or at most four times a second (progress ticks). A pending progress tick is dropped by a whole state.
+   */
+  private sendSoon(immediately: boolean, withReport = true): void {
+    if (!this.ready) return;
+    if (immediately) {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      void (withReport ? this.send() : this.sendProgress());
+      return;
+    }
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.sendProgress();
+      },
+      Math.max(0, this.lastSentAt + progressIntervalMs - Date.now()),
+    );
+  }
+
+  private async sendProgress(): Promise<void> {
+    if (!this.shell) return;
+    this.lastSentAt = Date.now();
+    await this.shell.notify(evalReportProgressNotification, this.running !== undefined ? { running: this.running } : {});
+  }
+
+  private async send(): Promise<void> {
+    if (!this.shell || !this.report) return;
+    this.lastSentAt = Date.now();
+    const state: EvalReportState = {
+      report: this.report,
+      reportFile: this.reportFile,
+      canRun: this.comparison() !== undefined && vscode.workspace.isTrusted,
+      ...(this.running !== undefined ? { running: this.running } : {}),
+    };
+    await this.shell.notify(evalReportStateNotification, state);
+  }
+
+  private async export(format: EvalExportFormat): Promise<string | null> {
+    const report = this.report;
+    if (!report) throw new Error('There is no report to export yet.');
+    const comparison = this.comparison();
+    const folder = comparison !== undefined ? dirname(comparison) : dirname(this.reportFile);
+    const safeName = report.comparison.name.replace(/[^\w.-]+/g, '-') || 'comparison';
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(join(folder, `${safeName}-report.${exportExtensions[format]}`)),
+      title: `Export the report as ${format === 'markdown' ? 'Markdown' : format.toUpperCase()}`,
+      filters: { [format === 'markdown' ? 'Markdown' : format.toUpperCase()]: [exportExtensions[format]] },
+    });
+    if (!target) return null;
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(exportRenderers[format](report)));
+    this.log.info(`Eval report exported to ${target.fsPath}`);
+    return target.fsPath;
+  }
+
+  /** Opens a workspace file at a line: a passage's (workspace-relative) or the eval set's (absolute, inside a folder). */
+  private async openSource(file: string, line: number | undefined): Promise<void> {
+    const uri = workspaceFileUri(file);
+    if (!uri) throw new Error(`${file} is not in this workspace.`);
+    try {
+      await vscode.workspace.fs.stat(uri);
+    } catch {
+      throw new Error(`${file} no longer exists.`);
+    }
+    const document = await vscode.workspace.openTextDocument(uri);
+    const index = Math.min(Math.max((line ?? 1) - 1, 0), Math.max(document.lineCount - 1, 0));
+    const range = new vscode.Range(index, 0, index, 0);
+    const editor = await vscode.window.showTextDocument(document, { selection: range, preview: true, viewColumn: vscode.ViewColumn.One });
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  private async rerun(strategies: string[] | undefined): Promise<void> {
+    const comparison = this.comparison();
+    if (comparison === undefined) throw new Error('This report does not name its comparison file: run it from the comparison file instead.');
+    if (!vscode.workspace.isTrusted) throw new Error('Comparisons run only in a trusted workspace.');
+    await this.handlers.rerun(comparison, strategies);
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.panelDisposed.dispose();
+    this.shell?.dispose();
+    this.shell = undefined;
+  }
+}
+
+/** A workspace file: a workspace-relative path, or an absolute one inside a workspace folder. */
+function workspaceFileUri(file: string): vscode.Uri | undefined {
+  if (!isAbsolute(file)) return resolveWorkspacePath(file);
+  const inside = (vscode.workspace.workspaceFolders ?? []).some((folder) => {
+    const rest = relative(folder.uri.fsPath, file);
+    return rest.length > 0 && !rest.startsWith('..') && !isAbsolute(rest);
+  });
+  return inside ? vscode.Uri.file(file) : undefined;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A page with one message and no script, under a CSP that allows only the extension's stylesheets. */
+function messagePageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, message: string): string {
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css')).toString();
+  return `<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8">
+    <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}">
+    <link rel="stylesheet" href="${style}">
+    <title>Eval report</title>
+  </head>
+  <body>
+    <h2>No report to show</h2>
+    <p class="status" data-result="error" id="report-message">${escapeHtml(message)}</p>
+  </body>
+</html>`;
+}
+
+/**
+ * The eval report panels: one editor panel per report file (revealed rather than opened twice), kept up to date by
+ * the eval feature (`update` with a new report, `progress` while a run goes), and restored after a window reload
+ * (the page saves its report file as its state).
+ */
+export class EvalReportPanels implements vscode.Disposable {
+  private readonly panels = new Map<string, EvalReportPanel>();
+  private readonly serializer: vscode.Disposable;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly handlers: EvalReportHandlers,
+  ) {
+    this.serializer = vscode.window.registerWebviewPanelSerializer(viewType, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: SavedPageState | undefined) => {
+        const reportFile = typeof state?.reportFile === 'string' && isAbsolute(state.reportFile) ? state.reportFile : undefined;
+        if (reportFile === undefined || this.panels.has(reportFile)) {
+          this.log.info(`Eval report not restored: ${reportFile ?? 'no report file saved'}${reportFile !== undefined ? ' is open already' : ''}`);
+          panel.dispose();
+          return;
+        }
+        const comparisonFile = typeof state?.comparisonFile === 'string' && isAbsolute(state.comparisonFile) ? state.comparisonFile : undefined;
+        await this.load(this.attach(panel, reportFile, comparisonFile));
+      },
+    });
+  }
+
+  private attach(panel: vscode.WebviewPanel, reportFile: string, comparisonFile: string | undefined): EvalReportPanel {
+    const page: EvalReportPanel = new EvalReportPanel(this.extensionUri, this.log, this.handlers, panel, reportFile, comparisonFile, () => {
+      if (this.panels.get(reportFile) === page) this.panels.delete(reportFile);
+    });
+    this.panels.set(reportFile, page);
+    return page;
+  }
+
+  private async load(page: EvalReportPanel): Promise<void> {
+    const result = await readEvalReportFile(page.reportFile);
+    if (result.ok) page.setReport(result.report, 'unchanged');
+    else {
+      this.log.warn(`Eval report: ${result.message}`);
+      page.showMessage(result.message);
+    }
+  }
+
+  /** Opens the report of a report.json, or reveals it when it is open. */
+  async show(reportFile: string, comparisonFile?: string): Promise<void> {
+    const open = this.panels.get(reportFile);
+    if (open) {
+      if (comparisonFile !== undefined) open.comparisonFile = comparisonFile;
+      open.panel.reveal(undefined, false);
+      // A panel showing why there was no report looks again: the run may have written one since.
+      if (!open.hasReport) await this.load(open);
+      return;
+    }
+    const panel = createWebviewPanel(this.extensionUri, viewType, `Report: ${basename(dirname(reportFile))}`, { preserveFocus: false, retainContextWhenHidden: true });
+    await this.load(this.attach(panel, reportFile, comparisonFile));
+  }
+
+  /** A new report for an open panel (after a run or a grade); nothing when none shows that file. */
+  update(reportFile: string, report: EvalReport, running?: EvalRunProgress): void {
+    const page = this.panels.get(reportFile);
+    if (!page) return;
+    page.setReport(report, running);
+  }
+
+  /** The run's progress (undefined: the run ended) for an open panel. */
+  progress(reportFile: string, progress: EvalRunProgress | undefined): void {
+    this.panels.get(reportFile)?.setProgress(progress);
+  }
+
+  /** The report files whose panels are open. */
+  openReports(): string[] {
+    return [...this.panels.keys()];
+  }
+
+  dispose(): void {
+    this.serializer.dispose();
+    for (const page of [...this.panels.values()]) {
+      page.dispose();
+      page.panel.dispose();
+    }
+    this.panels.clear();
+  }
+}

@@ -1,0 +1,76 @@
+/** How the report writes scores, intervals, times and counts: short, and the same in every section. */
+import type { EvalReport, Interval, MetricId, MetricInfo } from './reportTypes';
+
+export function formatCount(value: number): string {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—';
+}
+
+/** A score on its metric's scale: two decimals on [0, 1], one on a 1-5 judge scale. */
+export function formatScore(value: number | undefined, metric?: MetricInfo): string {
+  if (value === undefined || !Number.isFinite(value)) return '—';
+  const span = metric ? metric.range[1] - metric.range[0] : 1;
+  return value.toFixed(span > 1.5 ? 2 : 3);
+}
+
+export function formatInterval(interval: Interval | undefined, metric?: MetricInfo): string {
+  if (!interval) return '—';
+  return `${formatScore(interval.mean, metric)} [${formatScore(interval.low, metric)}, ${formatScore(interval.high, metric)}]`;
+}
+
+/** A signed difference: `+0.120`. */
+export function formatGain(value: number, metric?: MetricInfo): string {
+  const text = formatScore(Math.abs(value), metric);
+  return `${value >= 0 ? '+' : '−'}${text}`;
+}
+
+export function formatMs(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '—';
+  return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`;
+}
+
+export function formatPercent(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? '—' : `${Math.round(value * 100)}%`;
+}
+
+/** `1h 02m`, `4m 05s`, `12s`. */
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  const total = Math.round(seconds);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const secs = total % 60;
+  if (hours > 0) return `${hours}h ${String(minutes).padStart(2, '0')}m`;
+  if (minutes > 0) return `${minutes}m ${String(secs).padStart(2, '0')}s`;
+  return `${secs}s`;
+}
+
+export function formatDate(milliseconds: number | undefined): string {
+  if (milliseconds === undefined || !Number.isFinite(milliseconds)) return '—';
+  return new Date(milliseconds).toLocaleString('en-US', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+/** The metric's description, or a stand-in for a metric the report lists without one. */
+export function metricInfo(report: EvalReport, id: MetricId): MetricInfo {
+  return (
+    report.metrics.find((metric) => metric.id === id) ?? {
+      id,
+      label: id.replace(/_/g, ' '),
+      description: '',
+      range: id === 'judge_score' || id === 'manual_score' ? [1, 5] : [0, 1],
+      higherIsBetter: true,
+    }
+  );
+}
+
+/** A score's place on its metric's range, clamped to [0, 1]. */
+export function scaled(value: number, metric: MetricInfo): number {
+  const [low, high] = metric.range;
+  return high > low ? Math.min(1, Math.max(0, (value - low) / (high - low))) : 0;
+}
+
+/** A score's band for colouring chips: bad, fair, good. */
+export function scoreBand(value: number | undefined, metric: MetricInfo): 'none' | 'bad' | 'fair' | 'good' {
+  if (value === undefined) return 'none';
+  const place = scaled(value, metric);
+  return place < 0.5 ? 'bad' : place < 0.75 ? 'fair' : 'good';
+}
