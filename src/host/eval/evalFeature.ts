@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { parseComparison, isComparisonFilePath } from '../../core/eval/comparisonFile';
 import { type ComparisonSpec, type EvalProgress, type EvalReport, type ManualGrade } from '../../core/eval/evalTypes';
+import { InterruptedRunError } from '../../core/eval/evalRunState';
 import { appendGrade } from '../../core/eval/gradesFile';
 import { readBoundedText } from '../../core/files/boundedRead';
 import { type ChatHandles } from '../chat/chatFeature';
@@ -78,7 +79,6 @@ export function registerEval(ctx: Ctx, deps: EvalDeps): EvalHandles {
       },
     }),
   );
-  ctx.own(vscode.window.registerWebviewPanelSerializer('chatwright.evalReport', panels));
   const codeLens = ctx.own(new ComparisonCodeLensProvider(runs));
   ctx.own(vscode.languages.registerCodeLensProvider(comparisonFileSelector, codeLens));
   ctx.own(runs.onDidChange(() => void vscode.commands.executeCommand('setContext', 'chatwright.evalRunning', runs.anyRunning)));
@@ -95,7 +95,7 @@ export function registerEval(ctx: Ctx, deps: EvalDeps): EvalHandles {
     const reportFile = reportFileOf(spec);
     comparisonOfReport.set(reportFile, spec.file);
     await panels.show(reportFile, spec.file);
-    if (report) panels.update(reportFile, report, runs.isRunning(spec.file));
+    if (report) panels.update(reportFile, report);
   }
 
   async function gradeAnswer(reportFile: string, grade: GradeInput): Promise<void> {
@@ -107,7 +107,7 @@ export function registerEval(ctx: Ctx, deps: EvalDeps): EvalHandles {
     if (runs.isRunning(spec.file)) return;
     // Only the report is rebuilt (cached answers, judgements and the grades): nothing is asked of any model.
     const result = await runs.run({ spec, mode: 'report', resume: true }, () => undefined);
-    panels.update(reportFile, result.report, runs.isRunning(spec.file));
+    panels.update(reportFile, result.report);
   }
 
   async function runCommand(argument: unknown, options: RunCommandOptions = {}): Promise<{ reportFile: string; cancelled: boolean } | undefined> {
@@ -129,10 +129,15 @@ export function registerEval(ctx: Ctx, deps: EvalDeps): EvalHandles {
         if (result.cancelled) void vscode.window.showInformationMessage(`Chatwright: ${spec.name} stopped; the answers so far are kept, and running it again continues from them.`);
         return { reportFile: reportFileOf(spec), cancelled: result.cancelled };
       } catch (error) {
-        if (!isInterruptedRunError(error) || resume || fresh) throw error;
+        if (!(error instanceof InterruptedRunError) || resume || fresh) throw error;
         const continueRun = 'Continue the Stopped Run';
         const startOver = 'Start Over';
-        const choice = await vscode.window.showWarningMessage(`Chatwright: ${error instanceof Error ? error.message : String(error)}`, { modal: true }, continueRun, startOver);
+        const choice = await vscode.window.showWarningMessage(
+          `An earlier run of ${spec.name} stopped at ${error.state.done}/${error.state.total} answers.`,
+          { modal: true, detail: 'Continue it (only the missing answers are asked for), or start over (cached answers and judgements are dropped; your hand grades are kept).' },
+          continueRun,
+          startOver,
+        );
         if (choice === continueRun) resume = true;
         else if (choice === startOver) fresh = true;
         else return undefined;
@@ -207,16 +212,6 @@ export function registerEval(ctx: Ctx, deps: EvalDeps): EvalHandles {
 
 function isRunOptions(value: unknown): value is RunCommandOptions {
   return typeof value === 'object' && value !== null && !(value instanceof vscode.Uri);
-}
-
-/**
- * evaluateComparison refuses to run over an interrupted run (stopped, or its process gone) unless told to continue it
- * or start over; the error says so with `--resume` / `--fresh` (the CLI's words), or is of a class named for it.
- */
-export function isInterruptedRunError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (/interrupted/i.test(error.name) || (error as { code?: unknown }).code === 'interrupted') return true;
-  return /--resume/.test(error.message) && /--fresh/.test(error.message);
 }
 
 function comparisonFileOf(argument: unknown): vscode.Uri | undefined {
