@@ -26,16 +26,16 @@ const questions = [
 ] as const;
 const referenceOf = new Map<string, string>(questions);
 
-/** The webview (of several) whose document shows `text`. */
-async function webviewShowing(page: Page, text: RegExp, timeoutMs: number): Promise<FrameLocator> {
+/** The webview (of several) whose document has `selector`. */
+async function webviewWith(page: Page, selector: string, timeoutMs: number): Promise<FrameLocator> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const frames = page.locator('iframe.webview.ready');
     for (let index = 0; index < (await frames.count()); index++) {
       const frame = frames.nth(index).contentFrame().locator('#active-frame').contentFrame();
-      if ((await frame.getByText(text).count()) > 0) return frame;
+      if ((await frame.locator(selector).count()) > 0) return frame;
     }
-    assert.ok(Date.now() < deadline, `no webview showed ${text}`);
+    assert.ok(Date.now() < deadline, `no webview showed ${selector}`);
     await page.waitForTimeout(500);
   }
 }
@@ -97,19 +97,19 @@ describe('UI: run a comparison from the palette and read its report', { timeout:
   it('runs the comparison from the palette; the report opens with the recommendation and the strategy table', async () => {
     const { page } = workbench;
     await runCommand(page, 'Chatwright: Run Comparison');
-    const report = await webviewShowing(page, /Recommend/i, 120_000);
+    const report = await webviewWith(page, '#recommendation', 120_000);
     assert.ok(existsSync(reportFile), 'report.json written');
     const written = JSON.parse(readFileSync(reportFile, 'utf8')) as EvalReport;
     assert.equal(written.recommendation.strategy, 'exact');
     assert.equal(server.requests.length, questions.length * 3);
-    await report.getByText('vague').first().waitFor({ timeout: 30_000 });
+    await report.locator('#strategies').getByText('vague').first().waitFor({ timeout: 30_000 });
     await page.waitForTimeout(500);
     await screenshot(page, 'eval-report');
   });
 
   it("shows one question's answers side by side with the reference, and takes a hand grade", async () => {
     const { page } = workbench;
-    const report = await webviewShowing(page, /Recommend/i, 30_000);
+    const report = await webviewWith(page, '#recommendation', 30_000);
     await report.getByText(questions[1][0]).first().click();
     await report
       .getByText(/Billing > Invoices/)
@@ -118,8 +118,7 @@ describe('UI: run a comparison from the palette and read its report', { timeout:
     await page.waitForTimeout(300);
     await screenshot(page, 'eval-question');
     // Grades are buttons 1..5 per answer; the vague answer gets a 1.
-    const grade = report.getByRole('button', { name: /^(grade )?1\b/i }).first();
-    await grade.click();
+    await report.locator('article.answer[data-strategy="vague"] button.grade[data-score="1"]').click();
     const deadline = Date.now() + 30_000;
     for (;;) {
       const graded = JSON.parse(readFileSync(reportFile, 'utf8')) as EvalReport;
