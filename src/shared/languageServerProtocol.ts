@@ -47,16 +47,19 @@ export interface ServerDocumentFilter {
 export const redHatYamlExtensionId = 'redhat.vscode-yaml';
 
 /**
- * Every document the server handles. Job files are VS Code's own `yaml` and `json` languages narrowed to
- * `*.job.{yaml,yml,json}`. YAML job files are left to Red Hat's YAML extension where it is installed: it serves them
- * from the registered schema, and two services on one document would report every problem twice; Chatwright's own
- * checks beyond the schema (files, cross-field rules) still run in preflight before a job starts.
+ * Every document the server handles. Job files and comparison files are VS Code's own `yaml` and `json` languages
+ * narrowed to `*.job.{yaml,yml,json}` and `*.compare.{yaml,yml,json}`. Their YAML files are left to Red Hat's YAML
+ * extension where it is installed: it serves them from the registered schemas, and two services on one document would
+ * report every problem twice; Chatwright's own checks beyond the schema (files, cross-field rules) still run before a
+ * job starts (preflight) and before a comparison runs (`parseComparison`).
  */
 export function serverDocumentFilters(options: { redHatYamlInstalled: boolean }): ServerDocumentFilter[] {
   return [
     ...serverLanguageIds.map((language) => ({ language })),
     ...(options.redHatYamlInstalled ? [] : [{ language: 'yaml', pattern: '**/*.job.{yaml,yml}' }]),
     { language: 'json', pattern: '**/*.job.json' },
+    ...(options.redHatYamlInstalled ? [] : [{ language: 'yaml', pattern: '**/*.compare.{yaml,yml}' }]),
+    { language: 'json', pattern: '**/*.compare.json' },
   ];
 }
 

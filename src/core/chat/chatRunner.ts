@@ -187,7 +187,7 @@ async function streamAnswer(side: Side, input: ModelInput, settings: ChatSetting
       {
         model: side.ref.model,
         messages: input.messages.map((m) => ({ role: m.role as 'system' | 'user' | 'assistant', content: m.content })),
-        options: { temperature: settings.temperature, maxTokens: settings.maxTokens },
+        options: { temperature: settings.temperature, maxTokens: settings.maxTokens, ...(settings.seed !== undefined ? { seed: settings.seed } : {}) },
       },
       (event) => {
         if (event.type === 'warning') {

@@ -46,6 +46,8 @@ export interface ChatSettings {
   };
   temperature: number;
   maxTokens: number;
+  /** Sampling seed passed to the backend, for reproducible answers where it supports one; the chat view leaves it unset. */
+  seed?: number;
 }
 
 export const defaultChatSettings: ChatSettings = {

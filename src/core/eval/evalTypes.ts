@@ -210,6 +210,11 @@ export interface EvalProgress {
   /** Estimated seconds to go, from the rate of the answers finished in this run; undefined until one has. */
   etaSeconds?: number;
   perStrategy: Record<string, { total: number; done: number; failed: number }>;
+  /**
+   * Backends found unreachable (several answers in a row failed with `backend-unavailable`): their remaining answers
+   * fail at once with that error instead of each waiting on it. Absent while there are none.
+   */
+  unavailableBackends?: { backend: string; message: string }[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -598,14 +598,14 @@ function yamlCompletions(text: string, file: string, position: JobTextPosition, 
   return [];
 }
 
-interface JsonFrame {
+export interface JsonFrame {
   /** The key this object or array is the value of; undefined for the root. */
   key: string | undefined;
   array: boolean;
   keys: Set<string>;
 }
 
-interface JsonCursor {
+export interface JsonCursor {
   frames: JsonFrame[];
   /** Where the string the cursor is in starts (its opening quote), if it is in one. */
   stringStart: number | undefined;
@@ -619,7 +619,7 @@ interface JsonCursor {
  * Scans JSON (complete or being typed) once: the objects open at `offset` with the keys each holds in the whole text,
  * and what the cursor follows. Tolerant of anything: unbalanced brackets and unterminated strings just end the scan.
  */
-function scanJson(text: string, offset: number): JsonCursor {
+export function scanJson(text: string, offset: number): JsonCursor {
   const stack: JsonFrame[] = [];
   let cursor: JsonCursor | undefined;
   let stringStart: number | undefined;
