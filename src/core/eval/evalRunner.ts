@@ -334,15 +334,16 @@ class ProgressTracker {
     this.timer = undefined;
   }
 
+  /** Reports now when the last report is 100 ms old, else once it will be (one timer at a time). */
   private changed(): void {
-    if (!this.onProgress || this.timer !== undefined) return;
+    if (!this.onProgress) return;
     const wait = this.lastEmit + progressIntervalMs - this.now();
     if (wait <= 0) this.emit();
-    else this.timer = setTimeout(() => this.emit(), Math.min(wait, progressIntervalMs));
+    else this.timer ??= setTimeout(() => this.emit(), Math.min(wait, progressIntervalMs));
   }
 
   private emit(): void {
-    this.timer = undefined;
+    this.dispose();
     this.lastEmit = this.now();
     this.onProgress?.(this.snapshot());
   }

@@ -24,7 +24,7 @@ describe('reportMarkdown', () => {
     assert.match(markdown, /^# Comparison: support\n/);
     assert.match(markdown, /## Recommendation\n\n\*\*Use rag \(retrieval\)/);
     assert.match(markdown, /\n- rag scores 0\.80 \[0\.80, 0\.80\] token F1 over 40 questions/);
-    assert.match(markdown, /\| Strategy \| Recipe \| Token F1 \| Manual score \|/);
+    assert.match(markdown, /\| Strategy \| Recipe \| Token F1 \| Manual grade \|/);
     assert.match(markdown, /\| zero \| local\/zero; zero-shot \| 0\.\d\d \[0\.\d\d, 0\.\d\d\] \|/);
     assert.match(
       markdown,
