@@ -10,6 +10,20 @@ import { trainCommand } from './train';
 import { jobsCommand } from './jobs';
 import { envCommand } from './env';
 import { serveCommand } from './serve';
+import { evalCommand } from './eval';
 
 /** Every subcommand of `chatwright`, in the order `--help` lists them. */
-export const cliCommands: CliCommand[] = [validateCommand, renderCommand, indexCommand, searchCommand, runCommand, embedCommand, modelsCommand, serveCommand, trainCommand, jobsCommand, envCommand];
+export const cliCommands: CliCommand[] = [
+  validateCommand,
+  renderCommand,
+  indexCommand,
+  searchCommand,
+  runCommand,
+  embedCommand,
+  modelsCommand,
+  serveCommand,
+  evalCommand,
+  trainCommand,
+  jobsCommand,
+  envCommand,
+];

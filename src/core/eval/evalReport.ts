@@ -32,6 +32,7 @@ import {
   type StrategyRow,
   type StrategySpec,
 } from './evalTypes';
+import { metricInfo } from './metricInfo';
 import { recommend } from './recommendation';
 import { bootstrapMean, pairedComparison } from './statistics';
 
@@ -351,26 +352,9 @@ function labelInSentence(label: string): string {
 
 function metricInfoTable(present: readonly MetricId[], spec: ComparisonSpec, manualScale: { maxScore: number }): MetricInfo[] {
   return present.map((id) => {
-    const entry = localMetricInfo[id];
+    const entry = metricInfo[id];
     if (id === 'judge_score' && spec.judge !== undefined) return { ...entry, range: [1, spec.judge.maxScore] };
     if (id === 'manual_score') return { ...entry, range: [1, manualScale.maxScore] };
     return entry;
   });
 }
-
-// TEMPORARY until metricInfo.ts (the metrics' own descriptions) is merged: labels and ranges only.
-const unit: [number, number] = [0, 1];
-const localMetricInfo: Record<MetricId, MetricInfo> = {
-  exact_match: { id: 'exact_match', label: 'Exact match', description: '', range: unit, higherIsBetter: true },
-  normalized_exact_match: { id: 'normalized_exact_match', label: 'Normalized exact match', description: '', range: unit, higherIsBetter: true },
-  token_f1: { id: 'token_f1', label: 'Token F1', description: '', range: unit, higherIsBetter: true },
-  rouge_l: { id: 'rouge_l', label: 'ROUGE-L', description: '', range: unit, higherIsBetter: true },
-  embedding_similarity: { id: 'embedding_similarity', label: 'Embedding similarity', description: '', range: unit, higherIsBetter: true },
-  retrieval_hit: { id: 'retrieval_hit', label: 'Retrieval hit rate', description: '', range: unit, higherIsBetter: true },
-  retrieval_mrr: { id: 'retrieval_mrr', label: 'Retrieval MRR', description: '', range: unit, higherIsBetter: true },
-  faithfulness: { id: 'faithfulness', label: 'Faithfulness', description: '', range: unit, higherIsBetter: true },
-  citation_accuracy: { id: 'citation_accuracy', label: 'Citation accuracy', description: '', range: unit, higherIsBetter: true },
-  judge_score: { id: 'judge_score', label: 'Judge score', description: '', range: [1, 5], higherIsBetter: true },
-  judge_pass: { id: 'judge_pass', label: 'Judge pass rate', description: '', range: unit, higherIsBetter: true },
-  manual_score: { id: 'manual_score', label: 'Manual score', description: '', range: [1, 5], higherIsBetter: true },
-};

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseModelRef, type ChatBackend } from '../chat/backend';
 import { type ChatSources } from '../chat/chatRunner';
 import { defaultDocumentGlobs } from '../rag/sources';
-import { AnswerCache } from './answerCache';
+import { AnswerCache, answersFileName } from './answerCache';
 import { scoreAnswers, textsToEmbed, type ScoreAnswersInput } from './answerScoring';
 import { checkContamination } from './contamination';
 import { contaminationSources } from './contaminationSources';
@@ -61,8 +61,7 @@ export interface EvaluateOptions {
   signal: AbortSignal;
 }
 
-/** The caches `fresh` empties. Never `grades.jsonl`: hand grades are the user's work. */
-export const answersFileName = 'answers.jsonl';
+/** The judge's cache, which `fresh` empties with the answers'. Never `grades.jsonl`: hand grades are the user's work. */
 export const judgementsFileName = 'judgements.jsonl';
 export const reportFileName = 'report.json';
 
@@ -104,19 +103,26 @@ export function judgeScoresOf(verdict: JudgeVerdict, judge: JudgeSpec): AnswerSc
   return { judge_score: verdict.score, judge_pass: verdict.score >= judge.passScore ? 1 : 0 };
 }
 
-/** The answers the cache holds for the strategies as they are now (keys of their current settings and texts). */
+/**
+ * The answers the cache holds for the strategies as they are now (keyed by their current settings and texts, as
+ * `runComparison` keys them), under this run's strategy names and question ids; failed and stopped ones too.
+ */
 async function cachedAnswers(strategies: readonly StrategySpec[], questions: readonly EvalQuestion[], cache: AnswerCache, readText: EvaluateOptions['readText']): Promise<EvalAnswer[]> {
+  const read = (path: string | undefined): Promise<string | undefined> => (path === undefined ? Promise.resolve(undefined) : readText(path).catch(() => undefined));
+  const keys = await Promise.all(
+    strategies.map(async (strategy) => {
+      const [template, examples] = await Promise.all([read(strategy.template), read(strategy.fewShot?.examples)]);
+      return strategyKey(strategy, { ...(template !== undefined ? { template } : {}), ...(examples !== undefined ? { examples } : {}) });
+    }),
+  );
   const questionKeys = questions.map((question) => questionKey(question));
   const answers: EvalAnswer[] = [];
-  for (const strategy of strategies) {
-    const template = strategy.template !== undefined ? await readText(strategy.template) : undefined;
-    const examples = strategy.fewShot?.examples !== undefined ? await readText(strategy.fewShot.examples) : undefined;
-    const key = strategyKey(strategy, { ...(template !== undefined ? { template } : {}), ...(examples !== undefined ? { examples } : {}) });
-    for (const qKey of questionKeys) {
-      const answer = cache.get(key, qKey);
-      if (answer) answers.push(answer);
-    }
-  }
+  questions.forEach((question, q) => {
+    strategies.forEach((strategy, s) => {
+      const answer = cache.latest(keys[s]!, questionKeys[q]!);
+      if (answer) answers.push(answer.strategy === strategy.name && answer.questionId === question.id ? answer : { ...answer, strategy: strategy.name, questionId: question.id });
+    });
+  });
   return answers;
 }
 

@@ -199,6 +199,9 @@ const tierAdvice: Record<StrategyTier, string> = {
 function headline(recommended: Candidate, best: Candidate, byCost: readonly Candidate[], warnings: readonly RecommendationWarning[]): string {
   const costlier = byCost.slice(byCost.indexOf(recommended) + 1);
   const costlierTiers = strategyTiers.filter((tier) => tier !== recommended.tier && costlier.some((candidate) => candidate.tier === tier));
+  if (byCost.length === 1) {
+    return `Use ${recommended.row.name} (${recommended.tier}): it is the only strategy with scores; add cheaper or costlier strategies to the comparison to see whether they do better.`;
+  }
   let text = `Use ${recommended.row.name} (${recommended.tier}): ${tierAdvice[recommended.tier]}`;
   if (recommended !== best) text += ` ${best.row.name} scores higher, but not significantly.`;
   else if (costlierTiers.length > 0) text += ` Nothing costlier (${costlierTiers.join(', ')}) scored higher.`;

@@ -143,6 +143,12 @@ describe('recommend', () => {
     assert.match(recommendation.headline, /No strategy has a token F1 score yet/);
   });
 
+  it('says when the recommended strategy is the only one scored', () => {
+    const recommendation = recommend(quiet({ strategies: [{ row: row('zero'), spec: zero }], pairwise: [] }));
+    assert.equal(recommendation.strategy, 'zero');
+    assert.match(recommendation.headline, /only strategy with scores/);
+  });
+
   it('warns of nothing on a large, clean, finished comparison', () => {
     assert.deepEqual(codes(quiet()), []);
   });
