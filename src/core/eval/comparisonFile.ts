@@ -194,7 +194,7 @@ function nodeOf(fields: Fields | undefined, key: string): YamlNode | undefined {
 function looksLikeKey(text: string): boolean {
   if (/^(sk-|sk_|hf_|ghp_|gho_|github_pat_|xox[abp]-|AKIA|AIza|glpat-|pk-|rk-)/.test(text)) return true;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) return text.length >= 16;
-  return text.length >= 24 && /[0-9]/.test(text) && /[a-z]/.test(text) && /[A-Z]/.test(text);
+  return text.length >= 24 && !text.includes('_') && /[0-9]/.test(text) && /[a-z]/.test(text) && /[A-Z]/.test(text);
 }
 
 interface PathContext {
@@ -243,7 +243,11 @@ function existingFile(text: string, node: YamlNode, path: string, what: string, 
 function evalSetOf(checked: Checked<string>, context: PathContext): string | undefined {
   const path = 'eval_set';
   const file = existingFile(checked.value, checked.node, path, 'eval set', context);
-  if (file === undefined || !isJobFilePath(file)) return file;
+  if (file === undefined) return undefined;
+  if (!isJobFilePath(file)) {
+    if (!/\.jsonl$/i.test(file)) context.problems.warn(checked.node, path, `${file} is not a .jsonl file; it is read as JSON Lines (one JSON object a line)`);
+    return file;
+  }
   const job = readJobFile(file);
   if (!job.config) {
     const first = job.problems[0];
