@@ -115,6 +115,8 @@ describe('UI: run a comparison from the palette and read its report', { timeout:
       .getByText(/Billing > Invoices/)
       .first()
       .waitFor({ timeout: 30_000 });
+    // The detail sits below the list: bring the answers side by side into view for the screenshot.
+    await report.locator('article.answer[data-strategy="vague"]').scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await screenshot(page, 'eval-question');
     // Grades are buttons 1..5 per answer; the vague answer gets a 1.
