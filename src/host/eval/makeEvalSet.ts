@@ -64,7 +64,7 @@ export async function makeEvalSetCommand(argument: unknown, preset: unknown): Pr
     name = other;
   }
 
-  const slice = sliceEvalSet(text, { ...size, selection, seed: options.seed ?? 0 });
+  const slice = sliceEvalSet(text, { size, selection, seed: options.seed ?? 0, fileName: basename(dataset.fsPath) });
   if (slice.evalRows.length === 0)
     throw new Error(
       `${vscode.workspace.asRelativePath(dataset)} has no row that can be a question with a reference answer${slice.skipped[0] ? ` (line ${slice.skipped[0].line}: ${slice.skipped[0].reason})` : ''}.`,
