@@ -1,12 +1,13 @@
 /**
  * Every per-answer metric of a comparison (docs/evaluation.md, "Metrics"; metricInfo.ts), computed synchronously from
  * the cached answers, the eval set and, when an embedding model is configured, the vectors of the texts
- * `textsToEmbed` lists. Pure and deterministic: the same input gives the same scores, in the answers' order. The
+ * `textsToEmbed` lists. Exact match compares the raw text; the other word metrics compare the answer without its
+ * citation markers (`[1]`). Pure and deterministic: the same input gives the same scores, in the answers' order. The
  * judge's scores are added by the pipeline (`judgeScores` in judge.ts).
  */
 import { type Passage } from '../chat/chatTypes';
 import { answerId, type AnswerScores, type EvalAnswer, type EvalQuestion, type StrategySpec } from './evalTypes';
-import { answerSentences } from './metrics/answerSentences';
+import { answerSentences, withoutCitations } from './metrics/answerSentences';
 import { answerTokens } from './metrics/answerText';
 import { citationAccuracy } from './metrics/citationAccuracy';
 import { embeddingSimilarity } from './metrics/embeddingSimilarity';
@@ -85,7 +86,8 @@ export function scoreAnswers(input: ScoreAnswersInput): Map<string, AnswerScores
       reference = answerTokens(question.reference);
       referenceTokens.set(question.id, reference);
     }
-    const tokens = answerTokens(answer.content);
+    // Citation markers are the RAG prompt's format, not content: `[2]` must not cost a RAG answer word overlap.
+    const tokens = answerTokens(withoutCitations(answer.content));
     const score: AnswerScores = {
       exact_match: exactMatch(answer.content, question.reference),
       normalized_exact_match: sameTokens(tokens, reference) ? 1 : 0,

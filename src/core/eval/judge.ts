@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { toChatBackendError, type ChatBackend } from '../chat/backend';
 import { type Passage } from '../chat/chatTypes';
 import { formatPassages } from '../chat/promptBuilder';
-import { isMissingFileError } from '../files/boundedRead';
 import { type ChatRole, type ChatTurn } from '../text/chatTurn';
 import { type AnswerScores, type JudgeSpec, type JudgeVerdict } from './evalTypes';
 
@@ -48,7 +47,9 @@ export interface JudgeItem {
 
 /** `<judge model>#<first 12 hex of sha256 of the rubric and the scale>`: a changed rubric or scale re-judges. */
 export function judgeKeyOf(spec: JudgeSpec): string {
-  const hash = createHash('sha256').update(JSON.stringify([judgePromptVersion, spec.rubric, spec.maxScore])).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify([judgePromptVersion, spec.rubric, spec.maxScore]))
+    .digest('hex');
   return `${spec.model}#${hash.slice(0, 12)}`;
 }
 
@@ -110,7 +111,16 @@ export function parseJudgeReply(text: string, maxScore: number): ParsedJudgeRepl
   const lines = visible.split(/\r?\n/);
   const found = findScore(lines, maxScore);
   const reasoningOf = (kept: readonly string[]): string =>
-    [...thoughts.filter((t) => t !== ''), kept.join('\n').trim().replace(/^\**reasoning\**\s*:\s*\**/i, '').trim()].filter((part) => part !== '').join('\n\n');
+    [
+      ...thoughts.filter((t) => t !== ''),
+      kept
+        .join('\n')
+        .trim()
+        .replace(/^\**reasoning\**\s*:\s*\**/i, '')
+        .trim(),
+    ]
+      .filter((part) => part !== '')
+      .join('\n\n');
   if (!found) return { reasoning: reasoningOf(lines), error: `The judge's reply has no score: it should end with a line "Score: <1-${maxScore}>".` };
   const kept = lines.filter((_line, i) => i !== found.line);
   const { value, scale } = found;
@@ -166,7 +176,7 @@ export async function readJudgements(file: string, maxScore: number): Promise<Ma
     if (size > judgementsFileCap) throw new Error(`${file} is ${size} bytes, more than the ${judgementsFileCap} a judgements file may be: delete it to judge again.`);
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if (isMissingFileError(error)) return cached;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return cached; // nothing judged yet
     throw error;
   }
   for (const line of text.split('\n')) {

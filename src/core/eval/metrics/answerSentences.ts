@@ -14,8 +14,13 @@ export interface AnswerSentence {
   citations: number[];
 }
 
-/** The same citation syntax as the chat's `citedPassages`. */
-const citationPattern = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
+/** The same citation syntax as the chat's `citedPassages`, with the spaces before it (`days [2].` → `days.`). */
+const citationPattern = /[^\S\r\n]*\[(\d+(?:\s*,\s*\d+)*)\]/g;
+
+/** The answer without its citation markers: what the word metrics compare with the reference, which has none. */
+export function withoutCitations(answer: string): string {
+  return answer.replace(citationPattern, '');
+}
 
 const segmenter = new Intl.Segmenter('und', { granularity: 'sentence' });
 

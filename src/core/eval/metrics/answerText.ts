@@ -29,9 +29,10 @@ export function foldText(text: string): string {
 export function answerTokens(text: string): string[] {
   const folded = foldText(text).replace(punctuationOrSymbol, '');
   const tokens: string[] = [];
+  const hasIdeographs = ideographic.test(folded); // most texts have none: then no word needs the per-word test
   for (const word of folded.split(/\s+/u)) {
     if (word === '' || articles.has(word)) continue;
-    if (!ideographic.test(word)) {
+    if (!hasIdeographs || !ideographic.test(word)) {
       tokens.push(word);
       continue;
     }
