@@ -7,7 +7,7 @@
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseModelRef, type ChatBackend } from '../chat/backend';
+import { parseModelRef } from '../chat/backend';
 import { type ChatSources } from '../chat/chatRunner';
 import { defaultDocumentGlobs } from '../rag/sources';
 import { AnswerCache, answersFileName } from './answerCache';
@@ -33,7 +33,7 @@ import {
   type StrategySpec,
 } from './evalTypes';
 import { readGrades } from './gradesFile';
-import { judgeAnswers, type JudgeItem } from './judge';
+import { judgeAnswers, judgeKeyOf, judgeScores, readJudgements, type JudgeItem } from './judge';
 import { questionKey, strategyKey } from './strategyKey';
 import { trainingCost, type TrainingCost } from './trainingCost';
 
@@ -97,12 +97,6 @@ export function selectStrategies(spec: ComparisonSpec, names: readonly string[] 
   return spec.strategies.filter((strategy) => names.includes(strategy.name));
 }
 
-/** A judge's verdict as scores: the score itself, and whether it passes. */
-export function judgeScoresOf(verdict: JudgeVerdict, judge: JudgeSpec): AnswerScores {
-  if (verdict.score === undefined) return {};
-  return { judge_score: verdict.score, judge_pass: verdict.score >= judge.passScore ? 1 : 0 };
-}
-
 /**
  * The answers the cache holds for the strategies as they are now (keyed by their current settings and texts, as
  * `runComparison` keys them), under this run's strategy names and question ids; failed and stopped ones too.
@@ -147,23 +141,8 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The judge's verdicts: fresh ones in `run` mode, only cached ones in `report` mode (a backend that refuses stands in). */
-async function judge(
-  spec: ComparisonSpec,
-  judgeSpec: JudgeSpec,
-  answers: readonly EvalAnswer[],
-  questions: ReadonlyMap<string, EvalQuestion>,
-  options: EvaluateOptions,
-  mode: 'run' | 'report',
-  notes: string[],
-): Promise<Map<string, JudgeVerdict> | undefined> {
-  const ref = parseModelRef(judgeSpec.model);
-  const realBackend = ref ? options.sources.backend(ref.backend) : undefined;
-  if (!ref || (!realBackend && mode === 'run')) {
-    notes.push(`The judge ${judgeSpec.model} is not available here${ref ? ` (no backend "${ref.backend}")` : ''}; answers were not judged.`);
-    return undefined;
-  }
-  const backend = mode === 'run' && realBackend ? realBackend : offlineJudgeBackend(ref.backend);
+/** What the judge is given of each answer that did not fail. */
+function judgeItems(answers: readonly EvalAnswer[], questions: ReadonlyMap<string, EvalQuestion>): JudgeItem[] {
   const items: JudgeItem[] = [];
   for (const answer of answers) {
     const question = questions.get(answer.questionId);
@@ -178,7 +157,45 @@ async function judge(
       questionKey: answer.questionKey,
     });
   }
-  const verdicts = await judgeAnswers({
+  return items;
+}
+
+/** The verdicts judgements.jsonl holds for these answers by this judge and rubric: `report` mode asks no model. */
+async function cachedVerdicts(spec: ComparisonSpec, judgeSpec: JudgeSpec, items: readonly JudgeItem[]): Promise<Map<string, JudgeVerdict>> {
+  const judgeKey = judgeKeyOf(judgeSpec);
+  const cached = await readJudgements(join(spec.outputDir, judgementsFileName), judgeSpec.maxScore);
+  const byAnswer = new Map<string, JudgeVerdict>();
+  for (const judgement of cached.values()) {
+    if (judgement.judgeKey !== judgeKey) continue;
+    byAnswer.set(`${judgement.strategyKey}\u0000${judgement.questionKey}`, { score: judgement.score, reasoning: judgement.reasoning, judgeKey });
+  }
+  const verdicts = new Map<string, JudgeVerdict>();
+  for (const item of items) {
+    const verdict = byAnswer.get(`${item.strategyKey}\u0000${item.questionKey}`);
+    if (verdict) verdicts.set(item.id, verdict);
+  }
+  return verdicts;
+}
+
+/** The judge's verdicts: fresh or cached ones in `run` mode, only cached ones in `report` mode. */
+async function judge(
+  spec: ComparisonSpec,
+  judgeSpec: JudgeSpec,
+  answers: readonly EvalAnswer[],
+  questions: ReadonlyMap<string, EvalQuestion>,
+  options: EvaluateOptions,
+  mode: 'run' | 'report',
+  notes: string[],
+): Promise<Map<string, JudgeVerdict> | undefined> {
+  const items = judgeItems(answers, questions);
+  if (mode === 'report') return cachedVerdicts(spec, judgeSpec, items);
+  const ref = parseModelRef(judgeSpec.model);
+  const backend = ref ? options.sources.backend(ref.backend) : undefined;
+  if (!ref || !backend) {
+    notes.push(`The judge ${judgeSpec.model} is not available here${ref ? ` (no backend "${ref.backend}")` : ''}; answers were not judged.`);
+    return undefined;
+  }
+  return judgeAnswers({
     spec: judgeSpec,
     backend,
     model: ref.model,
@@ -188,23 +205,6 @@ async function judge(
     signal: options.signal,
     onProgress: (done, total) => options.onProgress?.('judging', progressOf(total, done)),
   });
-  if (mode === 'report') {
-    // Verdicts the offline backend "gave" are refusals, not judgements: only the cached ones count.
-    for (const [id, verdict] of verdicts) if (verdict.error !== undefined && verdict.error.includes(offlineJudgeMessage)) verdicts.delete(id);
-  }
-  return verdicts;
-}
-
-const offlineJudgeMessage = 'judging is off while only the report is rebuilt';
-
-/** A judge backend that answers nothing: `report` mode reads the judge's cache without contacting any model. */
-function offlineJudgeBackend(id: string): ChatBackend {
-  return {
-    id,
-    label: id,
-    listModels: () => Promise.resolve([]),
-    generate: () => Promise.reject(new Error(offlineJudgeMessage)),
-  };
 }
 
 /** Writes the report as a whole file (a temporary file renamed over the old one): a reader never sees half a report. */
@@ -315,7 +315,7 @@ export async function evaluateComparison(options: EvaluateOptions): Promise<{ re
         else notes.push(`The judge failed: ${errorMessage(error)}; answers were not judged.`);
       }
       if (judgements && spec.judge) {
-        for (const [id, verdict] of judgements) scores.set(id, { ...scores.get(id), ...judgeScoresOf(verdict, spec.judge) });
+        for (const [id, verdict] of judgements) scores.set(id, { ...scores.get(id), ...judgeScores(verdict, spec.judge) });
       }
     }
 

@@ -6,7 +6,7 @@ import { metricIds, type EvalReport, type MetricId, type ThresholdSpec } from '.
 
 /** `metric=min[@strategy]`, as `--threshold` takes it; throws a usage message for anything else. */
 export function parseThreshold(text: string): ThresholdSpec {
-  const match = /^([a-z_]+)=([^@]+)(?:@(.+))?$/.exec(text.trim());
+  const match = /^([a-z][a-z0-9_]*)=([^@]+)(?:@(.+))?$/.exec(text.trim());
   if (!match) throw new Error(`--threshold must look like metric=min or metric=min@strategy (e.g. token_f1=0.6), not '${text}'`);
   const [, metric, minText, strategy] = match;
   if (!metricIds.includes(metric as MetricId)) throw new Error(`--threshold: '${metric}' is not a metric; metrics are ${metricIds.join(', ')}`);

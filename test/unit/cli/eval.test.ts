@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readRunState } from '../../../src/core/eval/evalRunState';
 import { type EvalReport } from '../../../src/core/eval/evalTypes';
 import { runCliCaptured, spawnCli } from '../../support/cli';
 import { comparisonYaml, knownQuestions, scriptedModels, writeEvalWorkspace } from '../../support/evalComparison';
@@ -151,6 +152,19 @@ describe('chatwright eval resumes after a kill', () => {
   });
   after(async () => {
     await slow.close();
+  });
+
+  it('stops cleanly on Ctrl-C: the answers so far are kept, exit 130 with how to continue', { timeout: 120_000 }, async (t) => {
+    const { root, file, outputDir } = workspace('cli-eval-sigint', { url: '' });
+    writeFileSync(file, readFileSync(file, 'utf8').replace("url: ''", `url: '${slow.url}'`));
+    const child = spawnCli(['eval', 'support.compare.yaml', '--concurrency', '1'], { cwd: root, env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
+    t.after(() => child.child.kill('SIGKILL'));
+    await waitFor(() => (doneAnswers(outputDir) >= 2 ? true : undefined), 'two cached answers', 60_000);
+    child.child.kill('SIGINT');
+    assert.equal(await child.exited, 130, child.stderr());
+    assert.match(child.stderr(), /continue with --resume/);
+    assert.equal(readRunState(outputDir)?.state, 'cancelled');
+    assert.ok(doneAnswers(outputDir) >= 2 && doneAnswers(outputDir) < knownQuestions.length * 3);
   });
 
   it('refuses to continue silently, resumes with --resume asking only what was not cached, and reruns only a changed strategy', { timeout: 120_000 }, async (t) => {

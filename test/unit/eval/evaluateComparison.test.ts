@@ -4,18 +4,26 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { evaluateComparison, type EvaluateOptions } from '../../../src/core/eval/evaluateComparison';
 import { InterruptedRunError, readRunState, writeRunState } from '../../../src/core/eval/evalRunState';
-import { type ComparisonSpec, type EvalReport } from '../../../src/core/eval/evalTypes';
+import { type ComparisonSpec, type EvalReport, type MetricId } from '../../../src/core/eval/evalTypes';
 import { FileChatSources, missingApiKeys } from '../../../src/core/eval/fileChatSources';
 import { appendGrade } from '../../../src/core/eval/gradesFile';
 import { comparisonSpec, knownQuestions, scriptedModels, strategy, writeEvalWorkspace } from '../../support/evalComparison';
 import { scratchDir } from '../../support/scratchDir';
-import { startScriptedServer, type ScriptedServer } from '../../support/scriptedOpenAiServer';
+import { lastUserText, startScriptedServer, type ScriptedAnswer, type ScriptedServer } from '../../support/scriptedOpenAiServer';
 
 let fast: ScriptedServer;
 let slow: ScriptedServer;
 
+/** A judge that gives 5 to an answer that is the reference word for word, 1 to any other. */
+function grader(messages: Parameters<ScriptedAnswer>[0]): string {
+  const material = lastUserText(messages);
+  const part = (tag: string) => new RegExp(`<${tag}>\\n([\\s\\S]*?)\\n</${tag}>`).exec(material)?.[1];
+  const same = part('answer') !== undefined && part('answer') === part('reference');
+  return `Reasoning: the answer ${same ? 'is' : 'is not'} the reference.\nScore: ${same ? 5 : 1}`;
+}
+
 before(async () => {
-  fast = await startScriptedServer({ models: scriptedModels });
+  fast = await startScriptedServer({ models: { ...scriptedModels, grader } });
   slow = await startScriptedServer({ models: scriptedModels, delayMs: 20 });
 });
 after(async () => {
@@ -64,7 +72,7 @@ async function evaluate(spec: ComparisonSpec, extra: Partial<EvaluateOptions> = 
   }
 }
 
-function mean(report: EvalReport, name: string, metric: 'token_f1' | 'exact_match' | 'manual_score' | 'embedding_similarity'): number | undefined {
+function mean(report: EvalReport, name: string, metric: MetricId): number | undefined {
   return report.strategies.find((row) => row.name === name)?.metrics[metric]?.mean;
 }
 
@@ -179,6 +187,28 @@ describe('evaluateComparison over scripted endpoints', () => {
     assert.equal(mean(failed.report, 'exact', 'token_f1'), 1, 'the other metrics are still there');
   });
 
+  it('judges each answer once with the judge model, merges its scores, and reuses the verdicts without asking again', async () => {
+    const { spec } = workspace('eval-judge');
+    const judged: ComparisonSpec = { ...spec, judge: { model: 'fast/grader', rubric: 'Grade against the reference.', maxScore: 5, passScore: 4 } };
+    const graderRequests = () => fast.requests.filter((request) => request.model === 'grader').length;
+    const before = graderRequests();
+    const { report } = await evaluate(judged, { strategies: ['exact', 'wrong'] });
+    assert.equal(graderRequests() - before, knownQuestions.length * 2, `one verdict per answer; notes: ${JSON.stringify(report.notes)}`);
+    assert.equal(mean(report, 'exact', 'judge_score'), 5);
+    assert.equal(mean(report, 'exact', 'judge_pass'), 1);
+    assert.equal(mean(report, 'wrong', 'judge_score'), 1);
+    assert.equal(mean(report, 'wrong', 'judge_pass'), 0);
+    const verdict = report.questions[0]?.answers['exact']?.judge;
+    assert.equal(verdict?.score, 5);
+    assert.match(verdict?.reasoning ?? '', /is the reference/);
+
+    const again = await evaluate(judged, { strategies: ['exact', 'wrong'] });
+    const rebuilt = await evaluate(judged, { strategies: ['exact', 'wrong'], mode: 'report' });
+    assert.equal(graderRequests() - before, knownQuestions.length * 2, 'cached verdicts are reused in both modes');
+    assert.equal(mean(again.report, 'wrong', 'judge_score'), 1);
+    assert.equal(mean(rebuilt.report, 'exact', 'judge_score'), 5);
+  });
+
   it('finds an eval question among a few-shot strategy’s examples', async () => {
     const { root, spec } = workspace('eval-contamination');
     const leaked = knownQuestions[3]!;
@@ -205,8 +235,9 @@ describe('evaluateComparison over scripted endpoints', () => {
       {
         signal: controller.signal,
         onProgress: (stage, progress) => {
-          seen = progress.done;
-          if (stage === 'answering' && progress.done >= 3) controller.abort();
+          if (stage !== 'answering') return;
+          seen = Math.max(seen, progress.done);
+          if (progress.done >= 3) controller.abort();
         },
       },
     );
