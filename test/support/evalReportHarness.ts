@@ -101,7 +101,8 @@ export class EvalReportHarness {
 
   /** Opens the page; with `preload` the mock host answers `ready` with that state (from a script the page loads). */
   async open(options: { theme?: Theme; viewport?: { width: number; height: number }; preload?: EvalReportState; virtualize?: boolean } = {}): Promise<EvalReportPage> {
-    this.preloaded = options.preload ? `window.preloadedState = ${JSON.stringify(options.preload)};` : '';
+    // A JSON string parsed at run time: V8 reads a large JSON.parse argument much faster than an object literal.
+    this.preloaded = options.preload ? `window.preloadedState = JSON.parse(${JSON.stringify(JSON.stringify(options.preload))});` : '';
     const page = await this.browser!.newPage({ viewport: options.viewport ?? { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));

@@ -113,6 +113,7 @@ function drawHeader(): void {
 }
 
 function apply(next: EvalReportState): void {
+  if (firstRender) performance.mark('eval-report-state');
   const reportChanged = state?.report !== next.report;
   state = next;
   waiting.hidden = true;
