@@ -253,7 +253,13 @@ describe('comparison file: problems, located', () => {
     assert.equal(problemAt(problems, 'eval_set').message, 'is required');
     const model = problemAt(problems, 'strategies[0].model');
     assert.equal(model.message, 'is required');
-    assert.equal(model.range.start.line, 1);
+    // On the item's first key, not across the whole item.
+    assert.equal(marked(text, model), 'name');
+    assert.equal(marked(text, problemAt(problems, 'eval_set')), 'strategies');
+    const empty = 'eval_set:\nstrategies:\n  - name: a\n    model:\n';
+    const emptyProblems = parse(root, empty).problems;
+    assert.equal(problemAt(emptyProblems, 'eval_set').message, 'is required and has no value');
+    assert.equal(marked(empty, problemAt(emptyProblems, 'strategies[0].model')), 'model');
   });
 
   it('duplicate strategy names, on the second', () => {
@@ -372,6 +378,8 @@ describe('comparison file: problems, located', () => {
     assert.match(problemAt(problems, 'threshold.strategy').message, /'bse' is not a strategy of this comparison; did you mean `base`/);
     assert.match(problemAt(problems, 'judge.pass_score').message, /at most max_score \(3\)/);
     assert.match(problemAt(parse(root, minimal('primary_metric: judge_score\n')).problems, 'primary_metric').message, /needs a judge/);
+    assert.match(problemAt(parse(root, minimal('threshold: { metric: judge_pass, min: 0.8 }\n')).problems, 'threshold.metric').message, /needs a judge/);
+    assert.match(problemAt(parse(root, minimal('primary_metric: embedding_similarity\n')).problems, 'primary_metric').message, /needs an embedding_model/);
     assert.match(problemAt(parse(root, minimal('primary_metric: tokenf1\n')).problems, 'primary_metric').message, /did you mean `token_f1`/);
   });
 
