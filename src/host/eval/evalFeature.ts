@@ -165,6 +165,8 @@ export function registerEval(ctx: Ctx, deps: EvalDeps): EvalHandles {
         );
       } finally {
         subscription.dispose();
+        // The banner goes whatever the end: finished, stopped or failed.
+        panels.progress(reportFile, undefined);
       }
     });
   }
