@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import { Ctx } from './host/context';
 import { type ChatHandles } from './host/chat/chatFeature';
 import { type EngineHost } from './host/engine/engineHost';
+import { type EvalHandles } from './host/eval/evalFeature';
 import { registerFeatures } from './host/features';
 import { type IndexManager } from './host/rag/indexManager';
 import { type JobsHandles } from './host/jobs/jobsFeature';
@@ -27,6 +28,8 @@ export interface ChatwrightApi {
   readonly jobs: JobsHandles;
   /** Serving: the servers this window follows, their health and status bar, served models as chat backends. */
   readonly serving: ServingHandles;
+  /** Strategy comparisons: the runs of this window and the report panels. */
+  readonly eval: EvalHandles;
 }
 
 let ctx: Ctx | undefined;
@@ -52,6 +55,7 @@ export function activate(extension: vscode.ExtensionContext): ChatwrightApi {
       models: handles.modelSelection,
       jobs: handles.jobs,
       serving: handles.serving,
+      eval: handles.eval,
     };
   } catch (error) {
     showActivationFailure(error);

@@ -4,6 +4,7 @@ import { generalCommands } from './commands';
 import { type Ctx } from './context';
 import { registerDatasets, type DatasetsHandles } from './datasets/datasetsFeature';
 import { registerEngine, type EngineHost } from './engine/engineHost';
+import { registerEval, type EvalHandles } from './eval/evalFeature';
 import { registerJobs, type JobsHandles } from './jobs/jobsFeature';
 import { registerPythonEnvironment } from './jobs/pythonEnvironmentCommands';
 import { type LanguageServerHost } from './languageClient';
@@ -39,6 +40,8 @@ export interface FeatureHandles {
   jobs: JobsHandles;
   /** Serving: the servers as jobs, their health, the status bar, served models as chat backends. */
   serving: ServingHandles;
+  /** Strategy comparisons: runs (one per comparison file), the report panels. */
+  eval: EvalHandles;
 }
 
 /** Registers every feature. Each feature lives in its own folder under src/host and adds one line here. */
@@ -52,5 +55,6 @@ export function registerFeatures({ ctx, languageServer }: FeatureDeps): FeatureH
   const datasets = registerDatasets(ctx, { modelSelection });
   const jobs = registerJobs(ctx, { python: registerPythonEnvironment(ctx) });
   const serving = registerServing(ctx, { jobs, chat, modelSelection });
-  return { chatView: chat.view, chat, modelSelection, engine, rag, prompts, datasets, jobs, serving };
+  const evaluation = registerEval(ctx, { chat, engine });
+  return { chatView: chat.view, chat, modelSelection, engine, rag, prompts, datasets, jobs, serving, eval: evaluation };
 }

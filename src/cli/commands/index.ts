@@ -10,6 +10,7 @@ import { trainCommand } from './train';
 import { jobsCommand } from './jobs';
 import { envCommand } from './env';
 import { serveCommand } from './serve';
+import { evalCommand } from './eval';
 import { evalSetCommand } from './evalSet';
 
 /** Every subcommand of `chatwright`, in the order `--help` lists them. */
@@ -22,6 +23,7 @@ export const cliCommands: CliCommand[] = [
   embedCommand,
   modelsCommand,
   serveCommand,
+  evalCommand,
   trainCommand,
   jobsCommand,
   envCommand,

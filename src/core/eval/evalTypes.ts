@@ -395,6 +395,8 @@ export interface EvalReport {
   judgeCalibration?: { graded: number; exactAgreement: number; withinOne: number; passAgreement: number; meanAbsoluteError: number };
   /** Documents' change rate from git history, when there is one. */
   documentChurn?: { files: number; commitsLast90Days: number; filesChangedLast90Days: number; lastChange?: number };
+  /** What the evaluation could not do and left out (a metric whose model failed, a file not checked), in sentences. */
+  notes?: string[];
 }
 
 /** The key of one strategy's answer to one question in score maps: `<strategy>\u0000<questionId>`. */

@@ -1,8 +1,41 @@
-/** STUB — owned by helper D2 (the pipeline, CLI). Replace the body; keep the signature. */
+/**
+ * The whole evaluation of a comparison, as the CLI's `chatwright eval` and the editor both run it: the eval set →
+ * every strategy's answers (cached, resumable, through the chat pipeline) → embeddings → per-answer scores → the LLM
+ * judge → hand grades → contamination, training cost and document churn → the report, written atomically to
+ * `<outputDir>/report.json`. The run's state is kept in `<outputDir>/run.json` (evalRunState.ts) so that a run that
+ * stopped part-way is continued or discarded on purpose, never mixed in by accident.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseModelRef } from '../chat/backend';
 import { type ChatSources } from '../chat/chatRunner';
-import { type ScoreAnswersInput } from './answerScoring';
-import { type BuildReportInput } from './evalReport';
-import { type AnswerScores, type ComparisonSpec, type EvalProgress, type EvalReport } from './evalTypes';
+import { defaultDocumentGlobs } from '../rag/sources';
+import { AnswerCache, answersFileName } from './answerCache';
+import { scoreAnswers, textsToEmbed, type ScoreAnswersInput } from './answerScoring';
+import { checkContamination } from './contamination';
+import { contaminationSources } from './contaminationSources';
+import { documentChurn } from './docChurn';
+import { buildEvalReport, type BuildReportInput } from './evalReport';
+import { runComparison } from './evalRunner';
+import { InterruptedRunError, previousRun, RunInProgressError, runningState, writeRunState, type EvalRunState } from './evalRunState';
+import { readEvalSet } from './evalSet';
+import {
+  answerId,
+  type AnswerScores,
+  type ComparisonSpec,
+  type EvalAnswer,
+  type EvalProgress,
+  type EvalQuestion,
+  type EvalReport,
+  type EvalSet,
+  type JudgeSpec,
+  type JudgeVerdict,
+  type StrategySpec,
+} from './evalTypes';
+import { readGrades } from './gradesFile';
+import { judgeAnswers, judgeKeyOf, judgeScores, readJudgements, type JudgeItem } from './judge';
+import { questionKey, strategyKey } from './strategyKey';
+import { trainingCost, type TrainingCost } from './trainingCost';
 
 /** Where the CPU-heavy steps run: in this thread by default; the editor passes a worker thread's. */
 export interface EvalComputation {
@@ -28,11 +61,296 @@ export interface EvaluateOptions {
   signal: AbortSignal;
 }
 
+/** The judge's cache, which `fresh` empties with the answers'. Never `grades.jsonl`: hand grades are the user's work. */
+export const judgementsFileName = 'judgements.jsonl';
+export const reportFileName = 'report.json';
+
+/** Texts embedded per call: small enough to cancel between batches, large enough to keep a model busy. */
+const embeddingBatchSize = 64;
+/** How often run.json records the progress, so an interrupted run can say how far it got. */
+const progressRecordIntervalMs = 1000;
+/** Eval-set problems listed in the error before "and N more". */
+const listedProblems = 5;
+
+/** The scoring and the report in this thread. */
+export const inProcessComputation: EvalComputation = {
+  score: (input) => Promise.resolve(scoreAnswers(input)),
+  report: (input) => Promise.resolve(buildEvalReport(input)),
+};
+
+/** The eval set, or an error listing its first problems at their lines (an eval set with errors is not run). */
+export function readEvalSetOrThrow(file: string): EvalSet {
+  const evalSet = readEvalSet(file);
+  const errors = evalSet.problems.filter((problem) => problem.severity === 'error');
+  if (errors.length === 0 && evalSet.questions.length > 0) return evalSet;
+  if (errors.length === 0) throw new Error(`${file}: the eval set has no questions.`);
+  const listed = errors.slice(0, listedProblems).map((problem) => `${file}:${problem.line}: ${problem.message}`);
+  const more = errors.length > listedProblems ? `\n… and ${errors.length - listedProblems} more` : '';
+  throw new Error(`the eval set has ${errors.length} error(s):\n${listed.join('\n')}${more}`);
+}
+
+/** The strategies asked for, in the comparison's order; a name the comparison lacks is an error that lists the names. */
+export function selectStrategies(spec: ComparisonSpec, names: readonly string[] | undefined): StrategySpec[] {
+  if (names === undefined || names.length === 0) return spec.strategies;
+  const unknown = names.filter((name) => !spec.strategies.some((strategy) => strategy.name === name));
+  if (unknown.length > 0) throw new Error(`no strategy named ${unknown.map((name) => `'${name}'`).join(', ')} in ${spec.file}; its strategies are ${spec.strategies.map((s) => s.name).join(', ')}`);
+  return spec.strategies.filter((strategy) => names.includes(strategy.name));
+}
+
+/**
+ * The answers the cache holds for the strategies as they are now (keyed by their current settings and texts, as
+ * `runComparison` keys them), under this run's strategy names and question ids; failed and stopped ones too.
+ */
+async function cachedAnswers(strategies: readonly StrategySpec[], questions: readonly EvalQuestion[], cache: AnswerCache, readText: EvaluateOptions['readText']): Promise<EvalAnswer[]> {
+  const read = (path: string | undefined): Promise<string | undefined> => (path === undefined ? Promise.resolve(undefined) : readText(path).catch(() => undefined));
+  const keys = await Promise.all(
+    strategies.map(async (strategy) => {
+      const [template, examples] = await Promise.all([read(strategy.template), read(strategy.fewShot?.examples)]);
+      return strategyKey(strategy, { ...(template !== undefined ? { template } : {}), ...(examples !== undefined ? { examples } : {}) });
+    }),
+  );
+  const questionKeys = questions.map((question) => questionKey(question));
+  const answers: EvalAnswer[] = [];
+  questions.forEach((question, q) => {
+    strategies.forEach((strategy, s) => {
+      const answer = cache.latest(keys[s]!, questionKeys[q]!);
+      if (answer) answers.push(answer.strategy === strategy.name && answer.questionId === question.id ? answer : { ...answer, strategy: strategy.name, questionId: question.id });
+    });
+  });
+  return answers;
+}
+
+/** Vectors of every text, embedded in batches; cancellable between batches. */
+async function embedAll(texts: readonly string[], embed: NonNullable<EvaluateOptions['embed']>, signal: AbortSignal): Promise<Map<string, Float32Array>> {
+  const vectors = new Map<string, Float32Array>();
+  for (let at = 0; at < texts.length; at += embeddingBatchSize) {
+    signal.throwIfAborted();
+    const batch = texts.slice(at, at + embeddingBatchSize);
+    const embedded = await embed(batch, signal);
+    if (embedded.length !== batch.length) throw new Error(`the embedding model returned ${embedded.length} vectors for ${batch.length} texts`);
+    batch.forEach((text, index) => vectors.set(text, embedded[index]!));
+  }
+  return vectors;
+}
+
+function progressOf(total: number, done: number): EvalProgress {
+  return { total, done, cached: 0, failed: 0, running: total - done, perStrategy: {} };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** What the judge is given of each answer that did not fail. */
+function judgeItems(answers: readonly EvalAnswer[], questions: ReadonlyMap<string, EvalQuestion>): JudgeItem[] {
+  const items: JudgeItem[] = [];
+  for (const answer of answers) {
+    const question = questions.get(answer.questionId);
+    if (!question || answer.status === 'error') continue;
+    items.push({
+      id: answerId(answer.strategy, answer.questionId),
+      question: question.question,
+      reference: question.reference,
+      answer: answer.content,
+      passages: answer.passages,
+      strategyKey: answer.strategyKey,
+      questionKey: answer.questionKey,
+    });
+  }
+  return items;
+}
+
+/** The verdicts judgements.jsonl holds for these answers by this judge and rubric: `report` mode asks no model. */
+async function cachedVerdicts(spec: ComparisonSpec, judgeSpec: JudgeSpec, items: readonly JudgeItem[]): Promise<Map<string, JudgeVerdict>> {
+  const judgeKey = judgeKeyOf(judgeSpec);
+  const cached = await readJudgements(join(spec.outputDir, judgementsFileName), judgeSpec.maxScore);
+  const byAnswer = new Map<string, JudgeVerdict>();
+  for (const judgement of cached.values()) {
+    if (judgement.judgeKey !== judgeKey) continue;
+    byAnswer.set(`${judgement.strategyKey}\u0000${judgement.questionKey}`, { score: judgement.score, reasoning: judgement.reasoning, judgeKey });
+  }
+  const verdicts = new Map<string, JudgeVerdict>();
+  for (const item of items) {
+    const verdict = byAnswer.get(`${item.strategyKey}\u0000${item.questionKey}`);
+    if (verdict) verdicts.set(item.id, verdict);
+  }
+  return verdicts;
+}
+
+/** The judge's verdicts: fresh or cached ones in `run` mode, only cached ones in `report` mode. */
+async function judge(
+  spec: ComparisonSpec,
+  judgeSpec: JudgeSpec,
+  answers: readonly EvalAnswer[],
+  questions: ReadonlyMap<string, EvalQuestion>,
+  options: EvaluateOptions,
+  mode: 'run' | 'report',
+  notes: string[],
+): Promise<Map<string, JudgeVerdict> | undefined> {
+  const items = judgeItems(answers, questions);
+  if (mode === 'report') return cachedVerdicts(spec, judgeSpec, items);
+  const ref = parseModelRef(judgeSpec.model);
+  const backend = ref ? options.sources.backend(ref.backend) : undefined;
+  if (!ref || !backend) {
+    notes.push(`The judge ${judgeSpec.model} is not available here${ref ? ` (no backend "${ref.backend}")` : ''}; answers were not judged.`);
+    return undefined;
+  }
+  return judgeAnswers({
+    spec: judgeSpec,
+    backend,
+    model: ref.model,
+    items,
+    outputDir: spec.outputDir,
+    concurrency: spec.concurrency,
+    signal: options.signal,
+    onProgress: (done, total) => options.onProgress?.('judging', progressOf(total, done)),
+  });
+}
+
+/** Writes the report as a whole file (a temporary file renamed over the old one): a reader never sees half a report. */
+function writeReport(outputDir: string, report: EvalReport): void {
+  mkdirSync(outputDir, { recursive: true });
+  const file = join(outputDir, reportFileName);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(report)}\n`);
+  renameSync(temporary, file);
+}
+
+/** The documents whose churn argues for or against a fine-tune: the comparison's globs, else what the indexer reads. */
+function documentGlobs(spec: ComparisonSpec): string[] {
+  return spec.documents.length > 0 ? spec.documents : defaultDocumentGlobs;
+}
+
 /**
  * The whole evaluation: eval set → answers (cached, resumable) → scores → judge → report, written to
  * `<outputDir>/report.json`. The CLI and the editor both call this.
  */
-export function evaluateComparison(options: EvaluateOptions): Promise<{ report: EvalReport; cancelled: boolean }> {
-  void options;
-  throw new Error('evaluateComparison: not implemented yet');
+export async function evaluateComparison(options: EvaluateOptions): Promise<{ report: EvalReport; cancelled: boolean }> {
+  const mode = options.mode ?? 'run';
+  const computation = options.computation ?? inProcessComputation;
+  const strategies = selectStrategies(options.spec, options.strategies);
+  // The report covers the strategies asked for; everything else reads the comparison as written.
+  const spec: ComparisonSpec = { ...options.spec, strategies };
+  const evalSet = readEvalSetOrThrow(spec.evalSet);
+  const questions = evalSet.questions;
+  const notes: string[] = [];
+  mkdirSync(spec.outputDir, { recursive: true });
+
+  let runState: EvalRunState | undefined;
+  if (mode === 'run') {
+    const previous = previousRun(spec.outputDir);
+    if (previous.kind === 'running') throw new RunInProgressError(previous.state);
+    if (options.fresh) {
+      rmSync(join(spec.outputDir, answersFileName), { force: true });
+      rmSync(join(spec.outputDir, judgementsFileName), { force: true });
+    } else if (previous.kind === 'interrupted' && !options.resume) {
+      throw new InterruptedRunError(previous.state);
+    }
+    runState = runningState(
+      strategies.map((strategy) => strategy.name),
+      strategies.length * questions.length,
+    );
+    writeRunState(spec.outputDir, runState);
+  }
+
+  const finish = (state: EvalRunState['state'], error?: string): void => {
+    if (!runState) return;
+    runState = { ...runState, state, endedAt: Date.now(), ...(error !== undefined ? { error } : {}) };
+    writeRunState(spec.outputDir, runState);
+  };
+
+  try {
+    const cache = AnswerCache.open(spec.outputDir);
+    let answers: EvalAnswer[];
+    let cancelled = false;
+    if (mode === 'run') {
+      let recordedAt = 0;
+      const result = await runComparison({
+        spec,
+        questions,
+        sources: options.sources,
+        cache,
+        strategies: strategies.map((strategy) => strategy.name),
+        readText: options.readText,
+        onProgress: (progress) => {
+          options.onProgress?.('answering', progress);
+          const now = Date.now();
+          if (runState && (now - recordedAt >= progressRecordIntervalMs || progress.done === progress.total)) {
+            recordedAt = now;
+            runState = { ...runState, done: progress.done, total: progress.total };
+            writeRunState(spec.outputDir, runState);
+          }
+        },
+        signal: options.signal,
+      });
+      answers = result.answers;
+      cancelled = result.cancelled || options.signal.aborted;
+      if (runState) runState = { ...runState, done: result.progress.done, total: result.progress.total };
+    } else {
+      answers = await cachedAnswers(strategies, questions, cache, options.readText);
+    }
+
+    const questionsById = new Map(questions.map((question) => [question.id, question]));
+    let embeddings: Map<string, Float32Array> | undefined;
+    if (options.embed && spec.embeddingModel !== undefined && !cancelled) {
+      try {
+        embeddings = await embedAll(textsToEmbed(questions, answers), options.embed, options.signal);
+      } catch (error) {
+        if (options.signal.aborted) cancelled = true;
+        else notes.push(`Embedding similarity is left out: the embedding model ${spec.embeddingModel} failed (${errorMessage(error)}).`);
+      }
+    } else if (spec.embeddingModel !== undefined && !options.embed && !cancelled) {
+      notes.push(`Embedding similarity is left out: the embedding model ${spec.embeddingModel} is not available here.`);
+    }
+
+    options.onProgress?.('scoring', progressOf(answers.length, 0));
+    const scores = await computation.score({ questions, answers, ...(embeddings ? { embeddings } : {}) });
+
+    let judgements: Map<string, JudgeVerdict> | undefined;
+    if (spec.judge && !cancelled) {
+      try {
+        judgements = await judge(spec, spec.judge, answers, questionsById, options, mode, notes);
+      } catch (error) {
+        if (options.signal.aborted) cancelled = true;
+        else notes.push(`The judge failed: ${errorMessage(error)}; answers were not judged.`);
+      }
+      if (judgements && spec.judge) {
+        for (const [id, verdict] of judgements) scores.set(id, { ...scores.get(id), ...judgeScores(verdict, spec.judge) });
+      }
+    }
+
+    const grades = readGrades(spec.outputDir).filter((grade) => strategies.some((strategy) => strategy.name === grade.strategy) && questionsById.has(grade.questionId));
+    for (const grade of grades) {
+      const id = answerId(grade.strategy, grade.questionId);
+      scores.set(id, { ...scores.get(id), manual_score: grade.score });
+    }
+
+    const contamination = checkContamination(questions, await contaminationSources(spec, strategies, options.readText, notes));
+    const training: Record<string, TrainingCost> = {};
+    for (const strategy of strategies) {
+      if (strategy.fineTuned) training[strategy.name] = trainingCost(resolve(spec.root, strategy.fineTuned.run), { run: strategy.fineTuned.run });
+    }
+    const now = Date.now();
+    const churn = strategies.some((strategy) => strategy.retrieval || strategy.fineTuned) ? await documentChurn(spec.root, documentGlobs(spec), now, options.signal) : undefined;
+
+    const report = await computation.report({
+      spec,
+      evalSet,
+      answers,
+      scores,
+      ...(judgements ? { judgements } : {}),
+      grades,
+      contamination,
+      training,
+      ...(churn ? { documentChurn: churn } : {}),
+      now,
+    });
+    const withNotes: EvalReport = notes.length > 0 ? { ...report, notes: [...(report.notes ?? []), ...notes] } : report;
+    writeReport(spec.outputDir, withNotes);
+    finish(cancelled ? 'cancelled' : 'finished');
+    return { report: withNotes, cancelled };
+  } catch (error) {
+    finish(options.signal.aborted ? 'cancelled' : 'failed', errorMessage(error));
+    throw error;
+  }
 }

@@ -31,6 +31,8 @@ export interface ChatHandles {
   view: ChatViewProvider;
   panels: ChatPanels;
   service: ChatService;
+  /** The chat's sources (backends, templates, examples, index): comparisons answer through the same ones. */
+  sources: WorkspaceChatSources;
   registerBackend(backend: ChatBackend): vscode.Disposable;
   /** The API keys of `chatwright.chat.endpoints`, in SecretStorage. */
   endpointKeys: EndpointKeys;
@@ -129,6 +131,7 @@ export function registerChat(ctx: Ctx, deps: ChatDeps): ChatHandles {
     view,
     panels,
     service,
+    sources,
     registerBackend: (backend) => backends.register(backend),
     endpointKeys,
     endpointsRegistered: () => endpointsRegistered,

@@ -151,4 +151,13 @@ async function recordedRequests(): Promise<RecordedRequest[]> {
     assert.equal(chatwright.jobs.service.all().length, runsBefore);
     assert.throws(() => chatwright.jobs.service.enqueue(workspaceFile('x').fsPath, 'x', { python: 'python3', pythonPath: '.' }), /not trusted/);
   });
+  it('runs no comparison and writes no eval set: the eval commands refuse', async () => {
+    const comparison = workspaceFile('hostile.compare.yaml');
+    await vscode.workspace.fs.writeFile(comparison, Buffer.from('eval_set: x.jsonl\nstrategies:\n  - { name: a, model: evil/m }\nendpoints:\n  - { id: evil, url: "http://127.0.0.1:9/v1" }\n'));
+    assert.equal(await vscode.commands.executeCommand('chatwright.eval.run', comparison), undefined);
+    assert.equal(existsSync(workspaceFile('.chatwright/evals').fsPath), false, 'no output folder');
+    assert.equal(await vscode.commands.executeCommand('chatwright.eval.createEvalSet', comparison, { count: 1, selection: 'last' }), undefined);
+    assert.equal(await vscode.commands.executeCommand('chatwright.eval.newComparison'), undefined);
+    assert.equal((await api()).eval.runs.anyRunning, false);
+  });
 });
