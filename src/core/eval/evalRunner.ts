@@ -12,6 +12,7 @@
  * failed or stopped one is asked again. A backend that is unreachable for several answers in a row fails its
  * remaining answers at once with the same error rather than waiting on each, and says so in the progress.
  */
+import { setMaxListeners } from 'node:events';
 import { type ChatSources, runExchange } from '../chat/chatRunner';
 import { parseModelRef } from '../chat/backend';
 import { type AssistantMessage, type ChatSettings } from '../chat/chatTypes';
@@ -129,7 +130,15 @@ export async function runComparison(input: RunComparisonInput): Promise<RunCompa
     const startedAt = Date.now();
     progress.launched();
     const { conversation, answer } = conversationFor(task.strategy, task.question);
-    await runExchange(conversation, answer, input.sources, { onToken: () => undefined }, stop.signal);
+    // Its own signal, tied to the run's: whatever a backend leaves listening on it goes with the answer.
+    const answerStop = new AbortController();
+    const forward = () => answerStop.abort();
+    stop.signal.addEventListener('abort', forward, { once: true });
+    try {
+      await runExchange(conversation, answer, input.sources, { onToken: () => undefined }, answerStop.signal);
+    } finally {
+      stop.signal.removeEventListener('abort', forward);
+    }
     const answered = answerRecord(task, answer, startedAt, Date.now());
     if (answered.status === 'error' && answered.error?.code === 'backend-unavailable') {
       queue.consecutiveUnavailable += 1;
@@ -172,6 +181,8 @@ export async function runComparison(input: RunComparisonInput): Promise<RunCompa
   };
 
   const limit = Math.max(1, Math.floor(input.spec.concurrency) || 1);
+  // One listener per answer in flight, on every backend at once: more than Node's default warning threshold of 10.
+  setMaxListeners(limit * queues.size + 10, stop.signal);
   try {
     progress.start();
     await Promise.all([...queues.values()].flatMap((queue) => Array.from({ length: Math.min(limit, queue.tasks.length) }, () => slot(queue))));
@@ -183,7 +194,9 @@ export async function runComparison(input: RunComparisonInput): Promise<RunCompa
     throw writeFailure;
   }
   const finalProgress = progress.finish();
-  return { answers: results.filter((answer): answer is EvalAnswer => answer !== undefined), progress: finalProgress, cancelled: input.signal.aborted };
+  // A cancel that came after the last answer settled cancelled nothing.
+  const cancelled = input.signal.aborted && finalProgress.done < finalProgress.total;
+  return { answers: results.filter((answer): answer is EvalAnswer => answer !== undefined), progress: finalProgress, cancelled };
 }
 
 /** The texts that are part of a strategy's key; a file that cannot be read keys as missing. */
