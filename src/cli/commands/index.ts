@@ -11,6 +11,7 @@ import { jobsCommand } from './jobs';
 import { envCommand } from './env';
 import { serveCommand } from './serve';
 import { evalCommand } from './eval';
+import { evalSetCommand } from './evalSet';
 
 /** Every subcommand of `chatwright`, in the order `--help` lists them. */
 export const cliCommands: CliCommand[] = [
@@ -26,4 +27,5 @@ export const cliCommands: CliCommand[] = [
   trainCommand,
   jobsCommand,
   envCommand,
+  evalSetCommand,
 ];

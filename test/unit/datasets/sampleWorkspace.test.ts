@@ -27,7 +27,7 @@ describe('the sample workspace examples/support-bot is clean', () => {
   it('has its datasets and its template where the walkthrough and the tests look for them', () => {
     assert.deepEqual(
       datasets.map((file) => relative(sample, file)),
-      ['data/examples.jsonl', 'data/train.jsonl', 'data/valid.jsonl'],
+      ['data/examples.jsonl', 'data/support.eval.jsonl', 'data/train.jsonl', 'data/valid.jsonl'],
     );
     assert.deepEqual(
       templates.map((file) => relative(sample, file)),
