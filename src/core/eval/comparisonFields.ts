@@ -180,7 +180,7 @@ const judgeRules: ComparisonSectionRule = {
       minimum: 1,
       maximum: 10,
       default: 4,
-      description: 'An answer passes at this score or more (`judge_pass`). Default 4 of 5: mostly correct and complete. At most `max_score`.',
+      description: 'An answer passes at this score or more (`judge_pass`). Default 4 (or `max_score` when that is lower): on the 1–5 scale, mostly correct and complete. At most `max_score`.',
     },
   },
 };

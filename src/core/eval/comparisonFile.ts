@@ -98,15 +98,18 @@ class Walker {
       const value = (pair.value as YamlNode | null) ?? null;
       const checked = this.rule(rule.fields[name]!, value, childPath(path, name), key!);
       if (checked !== undefined) fields[name] = checked;
+      else if ((rule.required ?? []).includes(name) && (value === null || (isScalar(value) && value.value === null)) && !['section', 'list', 'stringList'].includes(rule.fields[name]!.kind))
+        this.problems.error(key, childPath(path, name), 'is required and has no value');
     }
     for (const name of rule.required ?? []) {
-      if (!seen.has(name)) this.problems.error(keyNode ?? node, childPath(path, name), 'is required');
+      // On the section's key; for a list item or the whole file, on its first key rather than across every line.
+      if (!seen.has(name)) this.problems.error(keyNode ?? (node.items[0]?.key as YamlNode | undefined) ?? node, childPath(path, name), 'is required');
     }
     return fields;
   }
 
-  rule(rule: ComparisonRule, node: YamlNode | null, path: string, keyNode: YamlNode): Checked<unknown> | undefined {
-    const at = node?.range ? node : keyNode;
+  rule(rule: ComparisonRule, node: YamlNode | null, path: string, keyNode: YamlNode | undefined): Checked<unknown> | undefined {
+    const at = (node?.range ? node : keyNode) ?? node!;
     const empty = node === null || (isScalar(node) && node.value === null);
     if (rule.kind === 'section') {
       if (rule.shorthand && isScalar(node) && (node.value === false || node.value === null) && rule.shorthand.switchable) return undefined;
@@ -131,7 +134,7 @@ class Walker {
       node.items.forEach((item, index) => {
         const itemNode = item as YamlNode;
         const checked =
-          rule.kind === 'list' ? this.rule(rule.items, itemNode, childPath(path, index), itemNode) : this.field({ kind: 'string', description: '' }, itemNode, childPath(path, index), itemNode);
+          rule.kind === 'list' ? this.rule(rule.items, itemNode, childPath(path, index), undefined) : this.field({ kind: 'string', description: '' }, itemNode, childPath(path, index), itemNode);
         if (checked) items.push(checked);
       });
       if (rule.kind === 'list' && (node.items.length < rule.minItems || node.items.length > rule.maxItems))
@@ -143,7 +146,7 @@ class Walker {
       this.problems.error(node, path, `must be a single value, got ${isSeq(node) ? 'a list' : 'a mapping'}`);
       return undefined;
     }
-    return this.field(rule, node, path, keyNode);
+    return this.field(rule, node, path, at);
   }
 
   private field(rule: ComparisonFieldRule, node: YamlNode, path: string, keyNode: YamlNode): Checked<unknown> | undefined {
@@ -194,7 +197,7 @@ function nodeOf(fields: Fields | undefined, key: string): YamlNode | undefined {
 function looksLikeKey(text: string): boolean {
   if (/^(sk-|sk_|hf_|ghp_|gho_|github_pat_|xox[abp]-|AKIA|AIza|glpat-|pk-|rk-)/.test(text)) return true;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) return text.length >= 16;
-  return text.length >= 24 && /[0-9]/.test(text) && /[a-z]/.test(text) && /[A-Z]/.test(text);
+  return text.length >= 24 && !text.includes('_') && /[0-9]/.test(text) && /[a-z]/.test(text) && /[A-Z]/.test(text);
 }
 
 interface PathContext {
@@ -243,7 +246,11 @@ function existingFile(text: string, node: YamlNode, path: string, what: string, 
 function evalSetOf(checked: Checked<string>, context: PathContext): string | undefined {
   const path = 'eval_set';
   const file = existingFile(checked.value, checked.node, path, 'eval set', context);
-  if (file === undefined || !isJobFilePath(file)) return file;
+  if (file === undefined) return undefined;
+  if (!isJobFilePath(file)) {
+    if (!/\.jsonl$/i.test(file)) context.problems.warn(checked.node, path, `${file} is not a .jsonl file; it is read as JSON Lines (one JSON object a line)`);
+    return file;
+  }
   const job = readJobFile(file);
   if (!job.config) {
     const first = job.problems[0];
@@ -484,10 +491,21 @@ export function parseComparison(text: string, file: string, options: ComparisonF
   if (outputDir !== undefined && outputDir === root) problems.error(outputChecked?.node, 'output', 'must be a folder below the workspace root, not the root itself');
 
   const primaryMetric = get<MetricId>(top, 'primary_metric') ?? (judge ? 'judge_score' : embeddingModel !== undefined ? 'embedding_similarity' : 'token_f1');
-  if (primaryMetric === 'judge_score' || primaryMetric === 'judge_pass') {
-    if (!judgeFields) problems.error(nodeOf(top, 'primary_metric'), 'primary_metric', `${primaryMetric} needs a judge: add a judge: section or choose another metric`);
-  } else if (primaryMetric === 'embedding_similarity' && !top.embedding_model)
-    problems.error(nodeOf(top, 'primary_metric'), 'primary_metric', 'embedding_similarity needs an embedding_model: add one or choose another metric');
+  // A metric the comparison cannot compute would make the recommendation (or the CI check) decide on nothing.
+  const unavailable = (metric: MetricId): string | undefined =>
+    (metric === 'judge_score' || metric === 'judge_pass') && !judgeFields
+      ? `${metric} needs a judge: add a judge: section or choose another metric`
+      : metric === 'embedding_similarity' && !top.embedding_model
+        ? 'embedding_similarity needs an embedding_model: add one or choose another metric'
+        : undefined;
+  for (const [fields, key, path] of [
+    [top, 'primary_metric', 'primary_metric'],
+    [thresholdFields, 'metric', 'threshold.metric'],
+  ] as const) {
+    const metric = get<MetricId>(fields, key);
+    const reason = metric !== undefined ? unavailable(metric) : undefined;
+    if (reason !== undefined) problems.error(nodeOf(fields, key), path, reason);
+  }
 
   if (problems.list.some((problem) => problem.severity === 'error') || evalSet === undefined || outputDir === undefined) return { problems: problems.list };
   const description = get<string>(top, 'description');

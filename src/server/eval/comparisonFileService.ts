@@ -1,19 +1,13 @@
 import { relative, isAbsolute, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CompletionItemKind, DiagnosticSeverity, InsertTextFormat, InsertTextMode, MarkupKind, type CompletionItem, type Diagnostic } from 'vscode-languageserver';
+import { DiagnosticSeverity, MarkupKind, type CompletionItem, type Diagnostic } from 'vscode-languageserver';
 import { isComparisonFilePath } from '../../core/eval/comparisonFile';
-import { comparisonFileCompletions, comparisonFileDiagnostics, comparisonFileHover, comparisonFileReferences, type ComparisonCompletionKind } from '../../core/eval/comparisonFileFeatures';
+import { comparisonFileCompletions, comparisonFileDiagnostics, comparisonFileHover, comparisonFileReferences } from '../../core/eval/comparisonFileFeatures';
 import { scanHubCache } from '../../core/hub/cacheScan';
 import { ModelIdCache, ReferencedFileWatcher } from '../../core/prompts/promptyEditing';
 import { diagnosticSource } from '../../shared/languageServerProtocol';
+import { toCompletionItem } from '../fieldCompletion';
 import { type LanguageService, type ServiceEnvironment } from '../languageService';
-
-const completionKinds: Record<ComparisonCompletionKind, CompletionItemKind> = {
-  field: CompletionItemKind.Property,
-  section: CompletionItemKind.Module,
-  value: CompletionItemKind.EnumMember,
-  file: CompletionItemKind.File,
-};
 
 /** The comparison file a document is, if it is one: a `file:` URI named `*.compare.yaml`, `*.compare.yml` or `*.compare.json`. */
 function comparisonFileOf(uri: string): string | undefined {
@@ -62,18 +56,7 @@ export function createComparisonFileService(environment: ServiceEnvironment): La
       const file = comparisonFileOf(document.uri);
       if (!file) return [];
       const options = { ...workspaceRootOf(file, environment.workspaceFolders()), modelIds: await modelIds.modelIds() };
-      return comparisonFileCompletions(document.getText(), file, params.position, options).map((item) => ({
-        label: item.label,
-        kind: completionKinds[item.kind],
-        detail: item.detail,
-        ...(item.documentation !== undefined ? { documentation: { kind: MarkupKind.Markdown, value: item.documentation } } : {}),
-        textEdit: { range: item.range, newText: item.insertText },
-        filterText: item.filterText,
-        insertTextFormat: item.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
-        // A section's snippet continues on the next line, indented relative to the key's line.
-        insertTextMode: InsertTextMode.adjustIndentation,
-        sortText: item.sortText,
-      }));
+      return comparisonFileCompletions(document.getText(), file, params.position, options).map(toCompletionItem);
     },
     forget(uri) {
       watcher.unwatch(uri);

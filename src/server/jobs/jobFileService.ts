@@ -1,17 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { CompletionItemKind, DiagnosticSeverity, InsertTextFormat, InsertTextMode, MarkupKind, type CompletionItem, type Diagnostic } from 'vscode-languageserver';
+import { DiagnosticSeverity, MarkupKind, type CompletionItem, type Diagnostic } from 'vscode-languageserver';
 import { scanHubCache } from '../../core/hub/cacheScan';
-import { isJobFilePath, jobFileCompletions, jobFileDiagnostics, jobFileHover, jobFileReferences, type JobCompletionKind } from '../../core/jobs/jobFileFeatures';
+import { isJobFilePath, jobFileCompletions, jobFileDiagnostics, jobFileHover, jobFileReferences } from '../../core/jobs/jobFileFeatures';
 import { ModelIdCache, ReferencedFileWatcher } from '../../core/prompts/promptyEditing';
 import { diagnosticSource } from '../../shared/languageServerProtocol';
+import { toCompletionItem } from '../fieldCompletion';
 import { type LanguageService, type ServiceEnvironment } from '../languageService';
-
-const completionKinds: Record<JobCompletionKind, CompletionItemKind> = {
-  field: CompletionItemKind.Property,
-  section: CompletionItemKind.Module,
-  value: CompletionItemKind.EnumMember,
-  file: CompletionItemKind.File,
-};
 
 /** The job file a document is, if it is one: a `file:` URI named `*.job.yaml`, `*.job.yml` or `*.job.json`. */
 function jobFileOf(uri: string): string | undefined {
@@ -48,18 +42,7 @@ export function createJobFileService(environment: ServiceEnvironment): LanguageS
     async complete(document, params): Promise<CompletionItem[]> {
       const file = jobFileOf(document.uri);
       if (!file) return [];
-      return jobFileCompletions(document.getText(), file, params.position, { modelIds: await modelIds.modelIds() }).map((item) => ({
-        label: item.label,
-        kind: completionKinds[item.kind],
-        detail: item.detail,
-        ...(item.documentation !== undefined ? { documentation: { kind: MarkupKind.Markdown, value: item.documentation } } : {}),
-        textEdit: { range: item.range, newText: item.insertText },
-        filterText: item.filterText,
-        insertTextFormat: item.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
-        // A section's snippet continues on the next line, indented relative to the key's line.
-        insertTextMode: InsertTextMode.adjustIndentation,
-        sortText: item.sortText,
-      }));
+      return jobFileCompletions(document.getText(), file, params.position, { modelIds: await modelIds.modelIds() }).map(toCompletionItem);
     },
     forget(uri) {
       watcher.unwatch(uri);
