@@ -300,7 +300,7 @@ export async function evaluateComparison(options: EvaluateOptions): Promise<{ re
         else notes.push(`Embedding similarity is left out: the embedding model ${spec.embeddingModel} failed (${errorMessage(error)}).`);
       }
     } else if (spec.embeddingModel !== undefined && !options.embed && !cancelled) {
-      notes.push(`Embedding similarity is left out: the embedding model ${spec.embeddingModel} is not available here.`);
+      notes.push(`Embedding similarity is left out: the embedding model ${spec.embeddingModel} is not available ${mode === 'report' ? 'when only the report is rebuilt' : 'here'}.`);
     }
 
     options.onProgress?.('scoring', progressOf(answers.length, 0));

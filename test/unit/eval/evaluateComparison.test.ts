@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { evaluateComparison, type EvaluateOptions } from '../../../src/core/eval/evaluateComparison';
@@ -224,6 +224,29 @@ describe('evaluateComparison over scripted endpoints', () => {
     const { report } = await evaluate(spec, { strategies: ['exact-few-shot'] });
     assert.equal(report.contamination.examplesOverlap, 1);
     assert.equal(report.contamination.findings[0]?.questionId, leaked.id);
+  });
+
+  it('checks the training file a fine-tuned strategy’s run recorded, and reads the run for its training cost', async () => {
+    const { root, spec } = workspace('eval-fine-tuned');
+    const leaked = knownQuestions[5]!;
+    const train = join(root, 'data', 'train.jsonl');
+    writeFileSync(
+      train,
+      `${JSON.stringify({
+        messages: [
+          { role: 'user', content: leaked.question },
+          { role: 'assistant', content: leaked.reference },
+        ],
+      })}\n`,
+    );
+    const runDir = join(root, '.chatwright', 'runs', 'support-lora');
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, 'datasets.json'), JSON.stringify({ train: { path: train, bytes: 1, sha256: 'x' } }));
+    const tuned: ComparisonSpec = { ...spec, strategies: [strategy('tuned', 'fast/exact', { fineTuned: { run: '.chatwright/runs/support-lora' } })] };
+    const { report } = await evaluate(tuned);
+    assert.equal(report.contamination.trainingOverlap, 1);
+    assert.equal(report.contamination.findings[0]?.questionId, leaked.id);
+    assert.equal(report.strategies[0]?.training?.run, '.chatwright/runs/support-lora');
   });
 
   it('stops when cancelled, records the run as cancelled, and the next run continues it with resume', async () => {
