@@ -38,6 +38,7 @@ const entries = [
   { ...nodeCommon, entryPoints: { datasetWorker: 'src/worker/validationWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { renderWorker: 'src/worker/renderWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { preflightWorker: 'src/worker/preflightWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { evalReportWorker: 'src/worker/evalReportWorker.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',
