@@ -6,8 +6,9 @@
 // state (every answer, passage and example) and drawing every question row (`?virtualize=0`). Also the time from
 // state to the first question's detail drawn, the frame times while scrolling the list, and the host's side: reading,
 // parsing and summarizing report.json in the report worker, and the summary alone. Never asserts a timing.
-// Run: node scripts/build.mjs && npx tsx bench/eval/reportOpen.ts
-import { writeFileSync } from 'node:fs';
+// Run: node scripts/build.mjs --production && npx tsx bench/eval/reportOpen.ts (the page as packaged: minified, no
+// source map; a development build's inline source map makes the bundle 7× larger and adds its parsing to every open).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { summarizeReport } from '../../src/core/eval/reportSummary';
@@ -110,7 +111,9 @@ async function main(): Promise<void> {
       results[slimName]!.push(await measure(harness, state, true));
       results[peerName]!.push(await measure(harness, state, false));
     }
-    console.log(`Eval report open: ${questions} questions × ${strategies} strategies, median of ${runs}, headless Chromium`);
+    const bundle = readFileSync(join(__dirname, '..', '..', 'dist', 'webview', 'evalReport.js'), 'utf8');
+    const build = bundle.includes('sourceMappingURL=data:') ? 'development build (inline source map)' : 'production build';
+    console.log(`Eval report open: ${questions} questions × ${strategies} strategies, median of ${runs}, headless Chromium, ${build} (${(bundle.length / 1024).toFixed(0)} KB)`);
     console.log('| page (state sent) | open (ms, median) | runs (ms) | state → rendered (ms) | state → first detail (ms) | question rows in DOM | scroll frame p50 / p95 (ms) |');
     console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: |');
     for (const [name, list] of Object.entries(results)) {
