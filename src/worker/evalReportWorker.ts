@@ -11,7 +11,8 @@ const connection = connectToParentPort();
 let held: ReportLookup | undefined;
 
 function lookup(): ReportLookup {
-  if (!held) throw new Error('The report worker holds no report.');
+  // Only a worker started again after a crash holds nothing: the panel's report is gone with the old one.
+  if (!held) throw new Error('The report worker stopped and lost the report: close the report and open it again.');
   return held;
 }
 
@@ -21,7 +22,7 @@ onRequest(connection, reportWorkerLoadRequest, async ({ file }) => {
   held = new ReportLookup(result.report);
   return { ok: true as const, summary: held.summary() };
 });
-onRequest(connection, reportWorkerQuestionRequest, ({ questionId }) => held?.question(questionId) ?? null);
+onRequest(connection, reportWorkerQuestionRequest, ({ questionId }) => lookup().question(questionId) ?? null);
 onRequest(connection, reportWorkerSearchRequest, ({ text }) => lookup().search(text));
 onRequest(connection, reportWorkerExportRequest, ({ format }) => {
   const { report } = lookup();
