@@ -39,6 +39,7 @@ const entries = [
   { ...nodeCommon, entryPoints: { renderWorker: 'src/worker/renderWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { preflightWorker: 'src/worker/preflightWorker.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { evalWorker: 'src/worker/evalWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { evalReportWorker: 'src/worker/evalReportWorker.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',

@@ -6,15 +6,22 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { themeCss, until, type Theme } from './chatPage';
 import { chromiumArgs, chromiumPath } from './codeServer.mjs';
+import { type EvalReport } from '../../src/core/eval/evalTypes';
+import { ReportLookup, summarizeReport } from '../../src/core/eval/reportSummary';
+import { validQuestion, validSearch } from '../../src/host/eval/evalReportRequests';
 import { evalReportProgressNotification, evalReportStateNotification, type EvalReportState } from '../../src/shared/evalReportProtocol';
 
 /**
  * The eval report webview alone in Chromium: the built bundle (dist/webview/evalReport.js) and media CSS in a page with
  * the same CSP as in VS Code, VS Code's theme variables, and a mock host that records what the page sends
  * (`window.posted`: `{ method, ...params }`) and answers each request (a test may set `window.hostReplies[method]` to
- * `{ error }` or `{ result }`). Tests play the host with `state`; `preload` has the mock host answer the page's
- * `ready` with a state at once, as VS Code's host does (the benchmark's way: nothing waits on the test). Every CSP
- * violation and uncaught error is collected and fails `close`.
+ * `{ error }` or `{ result }`). Tests play the host with `state`, given the whole report as the panel holds it: the
+ * page gets its summary (the panel's `summarizeReport`), and the page's question and search requests are answered in
+ * this process from the report, checked and looked up as the panel does (`validQuestion`, `ReportLookup`). `preload`
+ * has the mock host answer the page's `ready` with a state at once, as VS Code's host does (the benchmark's way:
+ * nothing waits on the test); `fullState` sends the whole report in that state instead of the summary (the
+ * benchmark's peer: the page as it was before summaries). Every CSP violation and uncaught error is collected and
+ * fails `close`.
  */
 const root = join(__dirname, '..', '..');
 
@@ -45,6 +52,13 @@ window.acquireVsCodeApi = () => ({
     }
     if (message.id === undefined) return;
     const reply = window.hostReplies[message.method];
+    if (!reply && (message.method === 'evalReport/question' || message.method === 'evalReport/search')) {
+      window.chatwrightHost(message.method, message.params).then(
+        (result) => window.postMessage({ jsonrpc: '2.0', id: message.id, result }, '*'),
+        (error) => window.postMessage({ jsonrpc: '2.0', id: message.id, error: { code: -31999, message: String(error.message || error), data: { name: 'Error', message: String(error.message || error), fields: {} } } }, '*'),
+      );
+      return;
+    }
     const answer = reply && reply.error
       ? { jsonrpc: '2.0', id: message.id, error: { code: -31999, message: reply.error, data: { name: 'Error', message: reply.error, fields: {} } } }
       : { jsonrpc: '2.0', id: message.id, result: reply && 'result' in reply ? reply.result : null };
@@ -55,9 +69,26 @@ window.acquireVsCodeApi = () => ({
 });
 `;
 
+/** What a test hands the mock host: the state, with the whole report the host holds. */
+export type HeldReportState = Omit<EvalReportState, 'report' | 'revision'> & { report: EvalReport };
+
+/** The page's state: the report's summary; `full`: the summary's questions carrying the whole rows too (the peer). */
+export function pageState(state: HeldReportState, revision: number, full = false): EvalReportState {
+  const summary = summarizeReport(state.report);
+  if (full) {
+    summary.questions = summary.questions.map((row, index) => {
+      const whole = state.report.questions[index]!;
+      const answers = Object.fromEntries(Object.entries(row.answers).map(([name, answer]) => [name, { ...whole.answers[name]!, ...answer }]));
+      return { ...whole, ...row, answers };
+    });
+  }
+  return { ...state, report: summary, revision };
+}
+
 export interface EvalReportPage {
   page: Page;
-  state(state: EvalReportState): Promise<void>;
+  /** Holds the report and sends the page its summary (a new revision). */
+  state(state: HeldReportState): Promise<void>;
   progress(running: EvalReportState['running']): Promise<void>;
   posted(): Promise<{ method: string; [key: string]: unknown }[]>;
   close(): Promise<void>;
@@ -100,10 +131,24 @@ export class EvalReportHarness {
   }
 
   /** Opens the page; with `preload` the mock host answers `ready` with that state (from a script the page loads). */
-  async open(options: { theme?: Theme; viewport?: { width: number; height: number }; preload?: EvalReportState; virtualize?: boolean } = {}): Promise<EvalReportPage> {
+  async open(options: { theme?: Theme; viewport?: { width: number; height: number }; preload?: HeldReportState; fullState?: boolean; virtualize?: boolean } = {}): Promise<EvalReportPage> {
+    let revision = 1;
+    let held = options.preload ? new ReportLookup(options.preload.report) : undefined;
     // A JSON string parsed at run time: V8 reads a large JSON.parse argument much faster than an object literal.
-    this.preloaded = options.preload ? `window.preloadedState = JSON.parse(${JSON.stringify(JSON.stringify(options.preload))});` : '';
+    this.preloaded = options.preload ? `window.preloadedState = JSON.parse(${JSON.stringify(JSON.stringify(pageState(options.preload, revision, options.fullState)))});` : '';
     const page = await this.browser!.newPage({ viewport: options.viewport ?? { width: 1280, height: 900 } });
+    // The panel's answers to the page's question and search requests, from the report held.
+    await page.exposeFunction('chatwrightHost', (method: string, params: unknown) => {
+      if (method === 'evalReport/question') {
+        const valid = validQuestion(held?.summary(), params);
+        const question = valid && held?.question(valid.questionId);
+        if (!question) throw new Error(`There is no question ${JSON.stringify(params)}`);
+        return { revision, question };
+      }
+      const valid = validSearch(params);
+      if (!valid || !held) throw new Error('Invalid search');
+      return { revision, ids: held.search(valid.text) };
+    });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
@@ -114,7 +159,11 @@ export class EvalReportHarness {
     const post = (message: unknown) => page.evaluate((m) => (globalThis as unknown as { postMessage(data: unknown, origin: string): void }).postMessage(m, '*'), message);
     return {
       page,
-      state: (state) => post({ jsonrpc: '2.0', method: evalReportStateNotification.method, params: state }),
+      state: (state) => {
+        held = new ReportLookup(state.report);
+        revision++;
+        return post({ jsonrpc: '2.0', method: evalReportStateNotification.method, params: pageState(state, revision) });
+      },
       progress: (running) => post({ jsonrpc: '2.0', method: evalReportProgressNotification.method, params: running !== undefined ? { running } : {} }),
       posted: () => page.evaluate<{ method: string; [key: string]: unknown }[]>('window.posted'),
       close: async () => {

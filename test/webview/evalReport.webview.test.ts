@@ -3,17 +3,17 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type EvalReport } from '../../src/core/eval/evalTypes';
-import { type EvalReportState } from '../../src/shared/evalReportProtocol';
+import { questionPreviewLength } from '../../src/shared/evalReportProtocol';
 import { until } from '../support/chatPage';
 import { generateEvalReport, hostileStrings } from '../support/evalReportFixture';
-import { EvalReportHarness, type EvalReportPage } from '../support/evalReportHarness';
+import { EvalReportHarness, type EvalReportPage, type HeldReportState } from '../support/evalReportHarness';
 
 const outputDir = join(__dirname, '..', '..', 'test-output', 'webview');
 const harness = new EvalReportHarness();
 before(() => harness.start());
 after(() => harness.stop());
 
-function state(report: EvalReport, fields: Partial<EvalReportState> = {}): EvalReportState {
+function state(report: EvalReport, fields: Partial<Omit<HeldReportState, 'report'>> = {}): HeldReportState {
   return { report, reportFile: '/work/ws/.chatwright/evals/support/report.json', canRun: true, ...fields };
 }
 
@@ -199,7 +199,8 @@ describe('Eval report webview (Chromium, mock host)', { timeout: 240_000 }, () =
     await until(page, `window.posted.some((m) => m.method === 'evalReport/stop')`);
     await view.progress(undefined);
     await until(page, `document.getElementById('running-banner') === null`);
-    const posted = (await view.posted()).filter((m) => m.method !== 'evalReport/ready' && m.method !== 'evalReport/grade');
+    // The page's questions and grades aside (other tests), what it asked in order.
+    const posted = (await view.posted()).filter((m) => !['evalReport/ready', 'evalReport/grade', 'evalReport/question'].includes(m.method));
     const firstPassage = report.questions[0]!.answers['rag']!.passages[0]!;
     assert.deepEqual(posted, [
       { method: 'evalReport/export', format: 'csv' },
@@ -268,5 +269,90 @@ describe('Eval report webview (Chromium, mock host)', { timeout: 240_000 }, () =
       await page.screenshot({ path: join(outputDir, `eval-report-hostile-${theme}.png`), fullPage: false });
       await view.close();
     }
+  });
+
+  it('asks the host for the selected question, shows it loading, keeps it, and asks ahead for the neighbours', async () => {
+    const report = generateEvalReport({ questions: 40, strategies: 4, seed: 5 });
+    const long = `How do I ${'reset the billing plan of a team workspace '.repeat(12)}end?`;
+    report.questions[2]!.question = long;
+    const view = await harness.open();
+    const { page } = view;
+    await page.evaluate(`window.hostReplies['evalReport/question'] = undefined`);
+    await view.state(state(report));
+    await rendered(view);
+    const asked = async () => (await view.posted()).filter((m) => m.method === 'evalReport/question').map((m) => m.questionId as string);
+    await until(page, `window.posted.filter((m) => m.method === 'evalReport/question').length >= 3`);
+    assert.deepEqual((await asked()).sort(), ['q1', 'q2', 'q3'], 'the selected question and the two after it');
+    assert.equal(await page.locator('#detail-reference').textContent(), report.questions[0]!.reference, 'the detail is the host’s row');
+    // The list holds the cut question; the detail has it whole.
+    const listed = page.locator('.question-row[data-id="q3"] .question-text');
+    assert.equal(await listed.getAttribute('data-cut'), 'true');
+    assert.equal((await listed.textContent())?.length, questionPreviewLength + 1, 'cut, with an ellipsis');
+    await page.locator('body').press('j');
+    await until(page, `document.getElementById('question-detail').dataset.id === 'q2'`);
+    await page.locator('body').press('j');
+    await until(page, `document.getElementById('question-detail').dataset.id === 'q3'`);
+    assert.equal(await page.locator('#detail-question').textContent(), long);
+    await page.locator('body').press('k');
+    await until(page, `document.getElementById('question-detail').dataset.id === 'q2'`);
+    const counts = (await asked()).reduce<Record<string, number>>((count, id) => ((count[id] = (count[id] ?? 0) + 1), count), {});
+    assert.ok(
+      Object.values(counts).every((n) => n === 1),
+      `each question asked for once, then kept: ${JSON.stringify(counts)}`,
+    );
+    // A slow host: the question shows loading until its detail comes; a failing host: the error.
+    await page.evaluate(`window.hostReplies['evalReport/question'] = { delayMs: 600, result: { revision: 99, question: ${JSON.stringify(report.questions[29])} } }`);
+    await page.locator('.question-row[data-id="q2"]').click();
+    await page.fill('#filter-text', report.questions[29]!.id);
+    await until(page, `document.getElementById('question-pending')?.dataset.id === 'q30'`);
+    assert.equal(await page.locator('#question-pending').getAttribute('aria-busy'), 'true');
+    await until(page, `document.getElementById('question-detail')?.dataset.id === 'q30'`);
+    await page.evaluate(`window.hostReplies['evalReport/question'] = { error: 'The report has no question q31 any more.' }`);
+    await page.fill('#filter-text', 'q31');
+    await page.locator('#question-pending', { hasText: 'The report has no question q31 any more.' }).waitFor();
+    // A new report (a grade stored): what was kept is dropped and the shown question asked for again.
+    await page.evaluate(`window.hostReplies['evalReport/question'] = undefined`);
+    await page.fill('#filter-text', '');
+    await until(page, `document.getElementById('question-detail')?.dataset.id !== undefined`);
+    const shown = await page.locator('#question-detail').getAttribute('data-id');
+    const before = (await asked()).filter((id) => id === shown).length;
+    await view.state(state(report));
+    await until(page, `window.posted.filter((m) => m.method === 'evalReport/question' && m.questionId === ${JSON.stringify(shown)}).length === ${before + 1}`);
+    await view.close();
+  });
+
+  it('renders hostile text in a question’s detail inert: reasoning, passages, examples, notes, judge, a long question', async () => {
+    const report = generateEvalReport({ questions: 12, strategies: 4, seed: 8 });
+    const hostile = Object.values(hostileStrings).join(' ');
+    const row = report.questions[0]!;
+    row.question = `${hostile} ${'x'.repeat(400)} ${hostileStrings.markup}`;
+    row.sources = [hostileStrings.markup];
+    const rag = row.answers['rag']!;
+    rag.reasoning = hostile;
+    rag.notes = [hostile];
+    rag.passages[0] = { ...rag.passages[0]!, text: hostile, headingPath: [hostileStrings.script] };
+    rag.examples[0] = { source: hostileStrings.markup, messages: [{ role: hostileStrings.markup, content: hostile }] };
+    rag.judge = { score: 2, reasoning: hostile, judgeKey: 'judge/x' };
+    rag.error = { code: hostileStrings.markup, message: hostile };
+    rag.manual = { strategy: 'rag', questionId: row.id, score: 2, gradedAt: 1, note: `"><img src=x onerror="window.__pwned=5">` };
+    const view = await harness.open({ theme: 'light' });
+    await view.state(state(report));
+    await rendered(view);
+    const { page } = view;
+    assert.equal(await page.locator('#detail-question').textContent(), row.question, 'the whole question in the detail');
+    assert.ok(((await page.locator('.question-row[data-id="q1"] .question-text').textContent()) ?? '').length <= questionPreviewLength + 1);
+    const answer = page.locator('article.answer[data-strategy="rag"]');
+    for (const part of ['model-reasoning', 'passages', 'examples', 'judge-reasoning']) await answer.locator(`details.${part} summary`).click();
+    assert.equal(await answer.locator('details.model-reasoning .prose').textContent(), hostile);
+    assert.equal(await answer.locator('.passage .prose').first().textContent(), hostile);
+    assert.equal(await answer.locator('.example .message').first().textContent(), `${hostileStrings.markup}: ${hostile}`);
+    assert.equal(await answer.locator('.notes li').textContent(), hostile);
+    assert.equal(await answer.locator('details.judge-reasoning .prose').textContent(), hostile);
+    assert.equal(await answer.locator('.answer-error').first().textContent(), `${hostileStrings.markup}: ${hostile}`);
+    assert.equal(await answer.locator('.grade-note').inputValue(), rag.manual.note);
+    assert.equal(await page.evaluate('window.__pwned'), undefined, 'no script from the report ran');
+    assert.equal(await page.locator('#root img, #root script, #root a[href], #root iframe').count(), 0, 'no element came from report text');
+    await page.screenshot({ path: join(outputDir, 'eval-report-detail-hostile-light.png'), fullPage: false });
+    await view.close();
   });
 });

@@ -1,23 +1,29 @@
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import * as vscode from 'vscode';
-import type { EvalProgress, EvalReport, ManualGrade } from '../../core/eval/evalTypes';
+import type { EvalProgress, EvalReport, ManualGrade, QuestionRow } from '../../core/eval/evalTypes';
 import { reportCsv, reportJson, reportMarkdown } from '../../core/eval/reportExport';
+import { ReportLookup } from '../../core/eval/reportSummary';
+import { ProcessLauncher } from '../../core/process/launcher';
 import {
   evalReportExportRequest,
   evalReportGradeRequest,
   evalReportOpenSourceRequest,
   evalReportProgressNotification,
+  evalReportQuestionRequest,
   evalReportReadyNotification,
   evalReportRerunRequest,
+  evalReportSearchRequest,
   evalReportStateNotification,
   evalReportStopRequest,
   type EvalExportFormat,
   type EvalReportState,
+  type EvalReportSummary,
   type EvalRunStage,
 } from '../../shared/evalReportProtocol';
+import { reportWorkerExportRequest, reportWorkerLoadRequest, reportWorkerQuestionRequest, reportWorkerSearchRequest } from '../../shared/evalReportWorkerProtocol';
 import { resolveWorkspacePath } from '../chat/workspacePaths';
 import { createWebviewPanel, WebviewShell } from '../webviewShell';
-import { exportExtensions, readEvalReportFile, validEmpty, validExport, validGrade, validOpenSource, validRerun } from './evalReportRequests';
+import { exportExtensions, validEmpty, validExport, validGrade, validOpenSource, validQuestion, validRerun, validSearch } from './evalReportRequests';
 
 /** What the eval feature does for the page: store a grade (then calls `update`), run and stop the comparison. */
 export interface EvalReportHandlers {
@@ -40,16 +46,93 @@ interface SavedPageState {
 const exportRenderers: Record<EvalExportFormat, (report: EvalReport) => string> = { markdown: reportMarkdown, csv: reportCsv, json: reportJson };
 
 /**
+ * A report a panel shows, where it is held: its summary (what the page gets), and the rest on request. A report read
+ * from disk is held by a report worker (parsing megabytes takes the host's thread too long); one a run hands over is
+ * already in the host's memory and stays there.
+ */
+interface HeldReport {
+  readonly summary: EvalReportSummary;
+  question(id: string): Promise<QuestionRow | undefined>;
+  search(text: string): Promise<string[]>;
+  exportText(format: EvalExportFormat): Promise<string>;
+  dispose(): void;
+}
+
+class MemoryReport implements HeldReport {
+  private readonly lookup: ReportLookup;
+  readonly summary: EvalReportSummary;
+
+  constructor(report: EvalReport) {
+    this.lookup = new ReportLookup(report);
+    this.summary = this.lookup.summary();
+  }
+
+  question(id: string): Promise<QuestionRow | undefined> {
+    return Promise.resolve(this.lookup.question(id));
+  }
+
+  search(text: string): Promise<string[]> {
+    return Promise.resolve(this.lookup.search(text));
+  }
+
+  exportText(format: EvalExportFormat): Promise<string> {
+    return Promise.resolve(exportRenderers[format](this.lookup.report));
+  }
+
+  dispose(): void {}
+}
+
+class WorkerReport implements HeldReport {
+  private constructor(
+    private readonly launcher: ProcessLauncher,
+    readonly summary: EvalReportSummary,
+  ) {}
+
+  /** Reads a report.json in a new report worker: the worker holding it, or what is wrong with the file. */
+  static async load(script: string, file: string): Promise<{ ok: true; held: WorkerReport } | { ok: false; message: string }> {
+    const launcher = new ProcessLauncher({ name: 'The report worker', target: { kind: 'worker', entry: script } });
+    try {
+      const result = await launcher.request(reportWorkerLoadRequest, { file });
+      if (result.ok) return { ok: true, held: new WorkerReport(launcher, result.summary) };
+      void launcher.dispose();
+      return result;
+    } catch (error) {
+      void launcher.dispose();
+      return { ok: false, message: `The report at ${file} could not be read: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  async question(id: string): Promise<QuestionRow | undefined> {
+    return (await this.launcher.request(reportWorkerQuestionRequest, { questionId: id })) ?? undefined;
+  }
+
+  search(text: string): Promise<string[]> {
+    return this.launcher.request(reportWorkerSearchRequest, { text });
+  }
+
+  exportText(format: EvalExportFormat): Promise<string> {
+    return this.launcher.request(reportWorkerExportRequest, { format });
+  }
+
+  dispose(): void {
+    void this.launcher.dispose();
+  }
+}
+
+/**
  * One report panel: the report of one comparison. Until a valid report.json is read it shows a static message page
- * (no script); once there is a report it is the report page, told the whole state when ready and whenever the report
- * or the run changes.
+ * (no script); once there is a report it is the report page, told the state (the report's summary) when ready and
+ * whenever the report or the run changes, and answering the page's requests for a question's detail and searches from
+ * the report it holds.
  */
 class EvalReportPanel implements vscode.Disposable {
   private shell: WebviewShell | undefined;
   private ready = false;
   private timer: NodeJS.Timeout | undefined;
   private lastSentAt = 0;
-  private report: EvalReport | undefined;
+  private held: HeldReport | undefined;
+  /** Counts the reports this panel has held: the page drops a detail or search of an older one. */
+  private revision = 0;
   private running: EvalRunProgress | undefined;
   private readonly panelDisposed: vscode.Disposable;
 
@@ -71,7 +154,7 @@ class EvalReportPanel implements vscode.Disposable {
 
   /** The comparison the report came from: the one given, else the one the report names. */
   private comparison(): string | undefined {
-    return this.comparisonFile ?? this.report?.comparison.file;
+    return this.comparisonFile ?? this.held?.summary.comparison.file;
   }
 
   showMessage(message: string): void {
@@ -84,14 +167,21 @@ class EvalReportPanel implements vscode.Disposable {
   }
 
   get hasReport(): boolean {
-    return this.report !== undefined;
+    return this.held !== undefined;
   }
 
-  /** A new report (and, when given, the run's progress with it): sent at once. */
-  setReport(report: EvalReport, running?: EvalRunProgress | 'unchanged'): void {
-    this.report = report;
+  /** How many reports this panel has been given: a load that started before a newer report arrived is dropped. */
+  get generation(): number {
+    return this.revision;
+  }
+
+  /** A new report (and, when given, the run's progress with it): its summary is sent at once. */
+  setReport(held: HeldReport, running?: EvalRunProgress | 'unchanged'): void {
+    if (this.held !== held) this.held?.dispose();
+    this.held = held;
+    this.revision++;
     if (running !== 'unchanged') this.running = running;
-    this.panel.title = `Report: ${report.comparison.name}`;
+    this.panel.title = `Report: ${held.summary.comparison.name}`;
     if (!this.shell) this.attachShell();
     else this.sendSoon(true, true);
   }
@@ -110,15 +200,21 @@ class EvalReportPanel implements vscode.Disposable {
       void this.send();
     });
     shell.onRequest(
+      evalReportQuestionRequest,
+      (params) => validQuestion(this.held?.summary, params),
+      ({ questionId }) => this.question(questionId),
+    );
+    shell.onRequest(evalReportSearchRequest, validSearch, ({ text }) => this.search(text));
+    shell.onRequest(
       evalReportGradeRequest,
-      (params) => validGrade(this.report, params),
+      (params) => validGrade(this.held?.summary, params),
       (grade) => this.handlers.grade(this.reportFile, { ...grade, gradedAt: Date.now() }),
     );
     shell.onRequest(evalReportExportRequest, validExport, ({ format }) => this.export(format));
     shell.onRequest(evalReportOpenSourceRequest, validOpenSource, ({ file, line }) => this.openSource(file, line));
     shell.onRequest(
       evalReportRerunRequest,
-      (params) => validRerun(this.report, params),
+      (params) => validRerun(this.held?.summary, params),
       ({ strategies }) => this.rerun(strategies),
     );
     shell.onRequest(evalReportStopRequest, validEmpty, () => {
@@ -156,10 +252,11 @@ class EvalReportPanel implements vscode.Disposable {
   }
 
   private async send(): Promise<void> {
-    if (!this.shell || !this.report) return;
+    if (!this.shell || !this.held) return;
     this.lastSentAt = Date.now();
     const state: EvalReportState = {
-      report: this.report,
+      report: this.held.summary,
+      revision: this.revision,
       reportFile: this.reportFile,
       canRun: this.comparison() !== undefined && vscode.workspace.isTrusted,
       ...(this.running !== undefined ? { running: this.running } : {}),
@@ -167,9 +264,24 @@ class EvalReportPanel implements vscode.Disposable {
     await this.shell.notify(evalReportStateNotification, state);
   }
 
+  private async question(questionId: string): Promise<{ revision: number; question: QuestionRow }> {
+    const held = this.held;
+    const revision = this.revision;
+    const question = await held?.question(questionId);
+    if (!question) throw new Error(`The report has no question ${questionId} any more.`);
+    return { revision, question };
+  }
+
+  private async search(text: string): Promise<{ revision: number; ids: string[] }> {
+    const held = this.held;
+    const revision = this.revision;
+    return { revision, ids: held ? await held.search(text) : [] };
+  }
+
   private async export(format: EvalExportFormat): Promise<string | null> {
-    const report = this.report;
-    if (!report) throw new Error('There is no report to export yet.');
+    const held = this.held;
+    if (!held) throw new Error('There is no report to export yet.');
+    const report = held.summary;
     const comparison = this.comparison();
     const folder = comparison !== undefined ? dirname(comparison) : dirname(this.reportFile);
     const safeName = report.comparison.name.replace(/[^\w.-]+/g, '-') || 'comparison';
@@ -179,7 +291,7 @@ class EvalReportPanel implements vscode.Disposable {
       filters: { [format === 'markdown' ? 'Markdown' : format.toUpperCase()]: [exportExtensions[format]] },
     });
     if (!target) return null;
-    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(exportRenderers[format](report)));
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(await held.exportText(format)));
     this.log.info(`Eval report exported to ${target.fsPath}`);
     return target.fsPath;
   }
@@ -213,6 +325,8 @@ class EvalReportPanel implements vscode.Disposable {
     this.panelDisposed.dispose();
     this.shell?.dispose();
     this.shell = undefined;
+    this.held?.dispose();
+    this.held = undefined;
   }
 }
 
@@ -284,9 +398,15 @@ export class EvalReportPanels implements vscode.Disposable {
     return page;
   }
 
+  /** Reads the panel's report.json in a report worker; a report handed over (`update`) meanwhile wins. */
   private async load(page: EvalReportPanel): Promise<void> {
-    const result = await readEvalReportFile(page.reportFile);
-    if (result.ok) page.setReport(result.report, 'unchanged');
+    const generation = page.generation;
+    const result = await WorkerReport.load(vscode.Uri.joinPath(this.extensionUri, 'dist', 'evalReportWorker.js').fsPath, page.reportFile);
+    if (page.generation !== generation || this.panels.get(page.reportFile) !== page) {
+      if (result.ok) result.held.dispose();
+      return;
+    }
+    if (result.ok) page.setReport(result.held, 'unchanged');
     else {
       this.log.warn(`Eval report: ${result.message}`);
       page.showMessage(result.message);
@@ -311,7 +431,7 @@ export class EvalReportPanels implements vscode.Disposable {
   update(reportFile: string, report: EvalReport, running?: EvalRunProgress): void {
     const page = this.panels.get(reportFile);
     if (!page) return;
-    page.setReport(report, running);
+    page.setReport(new MemoryReport(report), running);
   }
 
   /** The run's progress (undefined: the run ended) for an open panel. */

@@ -1,71 +1,29 @@
 /**
- * The report panel's checks of what it reads and what the page asks, apart from the panel so they run without VS
- * Code: the report file (bounded, versioned, the fields the page walks over present), and each request's params
- * (a grade of a strategy and question the report has, a score on its scale, a known export format, a file to open).
+ * The report panel's checks of what the page asks, apart from the panel so they run without VS Code: each request's
+ * params (a question the report has, a grade of a strategy and question the report has, a score on its scale, a known
+ * export format, a file to open). Reading report.json is src/core/eval/reportFileReader.ts, re-exported here.
  */
-import { readFile, stat } from 'node:fs/promises';
 import type { EvalReport } from '../../core/eval/evalTypes';
 import type { EvalExportFormat, EvalGradeParams } from '../../shared/evalReportProtocol';
 
-/** report.json holds every answer with the passages it saw: large, but not unbounded. */
-export const maxReportBytes = 64 * 1024 * 1024;
+export { maxReportBytes, readEvalReportFile, reportShapeProblem, type ReportReadResult } from '../../core/eval/reportFileReader';
+
 /** A note on a hand grade is a sentence or two. */
 const maxNoteLength = 4000;
+/** A search is a phrase, not a document. */
+const maxSearchLength = 1000;
 
-export type ReportReadResult = { ok: true; report: EvalReport } | { ok: false; message: string };
-
-/** Reads and checks a report.json; the message says what is wrong with it and what to do. */
-export async function readEvalReportFile(file: string): Promise<ReportReadResult> {
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch {
-    return { ok: false, message: `There is no report at ${file} yet. Run the comparison (Chatwright: Run Comparison) to make one.` };
-  }
-  if (size > maxReportBytes)
-    return {
-      ok: false,
-      message: `${file} is ${(size / 1024 / 1024).toFixed(0)} MiB, more than the ${maxReportBytes / 1024 / 1024} MiB the report view reads. Export it from the CLI instead (chatwright eval --report-only).`,
-    };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    return { ok: false, message: `${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}). Run the comparison again to rewrite it.` };
-  }
-  const problem = reportShapeProblem(parsed);
-  return problem === undefined
-    ? { ok: true, report: parsed as EvalReport }
-    : { ok: false, message: `${file} is not a report this version of Chatwright can show: ${problem}. Run the comparison again to rewrite it.` };
-}
-
-/** What makes a parsed value unusable as a report (undefined when it looks like one). */
-export function reportShapeProblem(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not an object';
-  const report = value as Record<string, unknown>;
-  if (report.version !== 1) return `its version is ${JSON.stringify(report.version) ?? 'missing'}, expected 1`;
-  for (const field of ['strategies', 'questions', 'metrics', 'pairwise'] as const) if (!Array.isArray(report[field])) return `"${field}" is not a list`;
-  for (const field of ['comparison', 'evalSet', 'recommendation', 'contamination'] as const) {
-    if (typeof report[field] !== 'object' || report[field] === null) return `"${field}" is missing`;
-  }
-  if (typeof report.primaryMetric !== 'string') return '"primaryMetric" is missing';
-  const strategies = report.strategies as unknown[];
-  if (strategies.some((row) => typeof row !== 'object' || row === null || typeof (row as { name?: unknown }).name !== 'string')) return 'a strategy has no name';
-  const questions = report.questions as unknown[];
-  if (questions.some((row) => typeof row !== 'object' || row === null || typeof (row as { id?: unknown }).id !== 'string' || typeof (row as { answers?: unknown }).answers !== 'object')) {
-    return 'a question has no id or answers';
-  }
-  return undefined;
-}
+/** What the checks need of a report: its metrics, strategies and question ids (the full report or its summary). */
+export type CheckedReport = Pick<EvalReport, 'metrics' | 'strategies'> & { questions: readonly { id: string }[] };
 
 /** The top of the hand-grading scale: the judge's (the range of `judge_score`), else 5. */
-export function maxGradeScore(report: EvalReport): number {
+export function maxGradeScore(report: Pick<EvalReport, 'metrics'>): number {
   const judge = report.metrics.find((metric) => metric.id === 'judge_score' || metric.id === 'manual_score');
   const top = judge?.range[1];
   return typeof top === 'number' && Number.isInteger(top) && top >= 1 && top <= 100 ? top : 5;
 }
 
-export function validGrade(report: EvalReport | undefined, params: unknown): EvalGradeParams | undefined {
+export function validGrade(report: CheckedReport | undefined, params: unknown): EvalGradeParams | undefined {
   if (report === undefined || typeof params !== 'object' || params === null) return undefined;
   const { strategy, questionId, score, note } = params as Record<string, unknown>;
   if (typeof strategy !== 'string' || !report.strategies.some((row) => row.name === strategy)) return undefined;
@@ -73,6 +31,18 @@ export function validGrade(report: EvalReport | undefined, params: unknown): Eva
   if (typeof score !== 'number' || !Number.isInteger(score) || score < 0 || score > maxGradeScore(report)) return undefined;
   if (note !== undefined && (typeof note !== 'string' || note.length > maxNoteLength)) return undefined;
   return { strategy, questionId, score, ...(typeof note === 'string' && note.length > 0 ? { note } : {}) };
+}
+
+/** A question's detail: the id of a question the report has. */
+export function validQuestion(report: CheckedReport | undefined, params: unknown): { questionId: string } | undefined {
+  if (report === undefined || typeof params !== 'object' || params === null) return undefined;
+  const { questionId } = params as Record<string, unknown>;
+  return typeof questionId === 'string' && report.questions.some((row) => row.id === questionId) ? { questionId } : undefined;
+}
+
+export function validSearch(params: unknown): { text: string } | undefined {
+  const text = typeof params === 'object' && params !== null ? (params as { text?: unknown }).text : undefined;
+  return typeof text === 'string' && text.length <= maxSearchLength ? { text } : undefined;
 }
 
 const exportFormats: readonly EvalExportFormat[] = ['markdown', 'csv', 'json'];
@@ -92,7 +62,7 @@ export function validOpenSource(params: unknown): { file: string; line?: number 
   return { file, ...(typeof line === 'number' ? { line } : {}) };
 }
 
-export function validRerun(report: EvalReport | undefined, params: unknown): { strategies?: string[] } | undefined {
+export function validRerun(report: CheckedReport | undefined, params: unknown): { strategies?: string[] } | undefined {
   if (typeof params !== 'object' || params === null) return undefined;
   const { strategies } = params as Record<string, unknown>;
   if (strategies === undefined) return {};

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { maxReportBytes, readEvalReportFile, validExport, validGrade, validOpenSource, validRerun } from '../../../src/host/eval/evalReportRequests';
+import { summarizeReport } from '../../../src/core/eval/reportSummary';
+import { maxReportBytes, readEvalReportFile, validExport, validGrade, validOpenSource, validQuestion, validRerun, validSearch } from '../../../src/host/eval/evalReportRequests';
 import { diffWords } from '../../../webview/src/lib/wordDiff';
 import { generateEvalReport } from '../../support/evalReportFixture';
 import { scratchDir } from '../../support/scratchDir';
@@ -71,6 +72,27 @@ describe("The eval report panel checks the page's requests", () => {
     assert.deepEqual(validRerun(report, { strategies: ['rag', 'rag'] }), { strategies: ['rag'] });
     assert.equal(validRerun(report, { strategies: ['rag', 'other'] }), undefined);
     assert.equal(validRerun(report, { strategies: [] }), undefined);
+  });
+});
+
+describe("The eval report panel checks the page's question and search requests", () => {
+  it('answers a question the report has (full or summary), and a bounded search', () => {
+    const summary = summarizeReport(report);
+    assert.deepEqual(validQuestion(summary, { questionId: 'q3' }), { questionId: 'q3' });
+    assert.deepEqual(validQuestion(report, { questionId: 'q10', extra: 1 }), { questionId: 'q10' });
+    for (const bad of [{ questionId: 'q11' }, { questionId: 3 }, {}, null, 'q3', { questionId: '__proto__' }]) assert.equal(validQuestion(summary, bad), undefined, JSON.stringify(bad));
+    assert.equal(validQuestion(undefined, { questionId: 'q3' }), undefined, 'no report held yet');
+    assert.deepEqual(validSearch({ text: 'refund' }), { text: 'refund' });
+    for (const bad of [{ text: 5 }, {}, null, { text: 'x'.repeat(1001) }]) assert.equal(validSearch(bad), undefined);
+  });
+
+  it('refuses a report whose answers have no scores: the summary walks over them', async () => {
+    const file = join(scratchDir('eval-report'), 'report.json');
+    const broken = structuredClone(report);
+    (broken.questions[2]!.answers['rag'] as unknown as Record<string, unknown>).scores = null;
+    writeFileSync(file, JSON.stringify(broken));
+    const result = await readEvalReportFile(file);
+    assert.ok(!result.ok && /an answer to q3 has no status or scores/.test(result.message), result.ok ? 'read' : result.message);
   });
 });
 

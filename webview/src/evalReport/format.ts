@@ -1,8 +1,14 @@
 /** How the report writes scores, intervals, times and counts: short, and the same in every section. */
 import type { EvalReport, Interval, MetricId, MetricInfo } from './reportTypes';
 
+/**
+ * Counts and dates are written by hand, not through Intl: the first Intl formatter a page makes loads locale data,
+ * tens of milliseconds of the report's first paint. The report is in English, so are its numbers.
+ */
 export function formatCount(value: number): string {
-  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—';
+  if (!Number.isFinite(value)) return '—';
+  const digits = String(Math.abs(Math.round(value)));
+  return `${value <= -0.5 ? '-' : ''}${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}`;
 }
 
 /** A score on its metric's scale: two decimals on [0, 1], one on a 1-5 judge scale. */
@@ -44,9 +50,16 @@ export function formatDuration(seconds: number | undefined): string {
   return `${secs}s`;
 }
 
+const monthNames = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `Dec 4, 2026, 10:15 AM`, in the page's time zone. */
 export function formatDate(milliseconds: number | undefined): string {
   if (milliseconds === undefined || !Number.isFinite(milliseconds)) return '—';
-  return new Date(milliseconds).toLocaleString('en-US', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const date = new Date(milliseconds);
+  if (Number.isNaN(date.getTime())) return '—';
+  const hours = date.getHours();
+  const clock = `${String(hours % 12 === 0 ? 12 : hours % 12).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')} ${hours < 12 ? 'AM' : 'PM'}`;
+  return `${monthNames[date.getMonth()]} ${date.getDate()}, ${date.getFullYear()}, ${clock}`;
 }
 
 /** The metric's description, or a stand-in for a metric the report lists without one. */

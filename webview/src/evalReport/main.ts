@@ -1,21 +1,24 @@
-import type { QuestionRow } from './reportTypes';
+import type { QuestionRow, QuestionSummary } from './reportTypes';
 import {
   evalReportExportRequest,
   evalReportGradeRequest,
   evalReportOpenSourceRequest,
   evalReportProgressNotification,
+  evalReportQuestionRequest,
   evalReportReadyNotification,
   evalReportRerunRequest,
+  evalReportSearchRequest,
   evalReportStateNotification,
   evalReportStopRequest,
   type EvalExportFormat,
+  type EvalQuestionDetail,
   type EvalReportState,
 } from '../../../src/shared/evalReportProtocol';
 import { HostConnection } from '../lib/hostConnection';
 import { connectToHost, element } from '../lib/vscodeApi';
 import { renderCostScatter, renderForestPlot, type CostAxis } from './charts';
 import { renderHeader } from './headerView';
-import { maxGradeScore, renderQuestionDetail } from './questionDetail';
+import { maxGradeScore, renderQuestionDetail, renderQuestionPending } from './questionDetail';
 import { QuestionList } from './questionList';
 import { renderRecommendation } from './recommendationView';
 import { renderContamination, renderDocumentChurn, renderJudgeCalibration, renderPairwise } from './sectionsView';
@@ -23,9 +26,11 @@ import { renderStrategyTable, type TableSort } from './strategyTable';
 
 /**
  * The eval report: header and actions, the recommendation, the strategy table, charts, head-to-head, the data
- * checks, and the questions (a virtualized list and the selected question's answers side by side). Everything in the
- * report came from files and models: it goes into the page as text nodes and SVG attributes, never as markup. The
- * saved state is the report file, so the host restores the page after a reload.
+ * checks, and the questions (a virtualized list and the selected question's answers side by side). The host sends the
+ * report's summary; the selected question's detail (every answer, what it saw) is asked for on selection, kept for
+ * the last few questions, and asked for ahead for the questions j/k go to next. Everything in the report came from
+ * files and models: it goes into the page as text nodes and SVG attributes, never as markup. The saved state is the
+ * report file, so the host restores the page after a reload.
  */
 interface SavedState {
   reportFile: string;
@@ -44,7 +49,11 @@ const tableSlot = element('section', { id: 'strategies', 'aria-label': 'Strategi
 const chartsSlot = element('section', { class: 'charts', id: 'charts', 'aria-label': 'Charts' });
 const sectionsSlot = element('div', { id: 'sections-slot' });
 const detailSlot = element('div', { class: 'detail-slot' });
-const questionList = new QuestionList((row) => showQuestion(row), virtualize);
+const questionList = new QuestionList(
+  (row) => showQuestion(row),
+  async (text) => (await host.request(evalReportSearchRequest, { text })).ids,
+  virtualize,
+);
 const questionsSection = element('section', { id: 'questions' }, element('h2', {}, 'Questions'), questionList.root, detailSlot);
 
 root.classList.add('eval-report');
@@ -54,7 +63,12 @@ let state: EvalReportState | undefined;
 let sort: TableSort = { key: '', descending: true };
 let costAxis: CostAxis = 'tokens';
 let focusedStrategy = '';
-let selected: QuestionRow | undefined;
+let selected: QuestionSummary | undefined;
+/** Details of the questions seen last (most recent last), of the report revision shown. */
+const details = new Map<string, QuestionRow>();
+const detailsKept = 48;
+/** Details asked for and not yet answered, by question id (of the revision shown). */
+const detailRequests = new Map<string, Promise<EvalQuestionDetail>>();
 let firstRender = true;
 
 async function act(label: string, work: () => Promise<unknown>, done?: (result: unknown) => string): Promise<void> {
@@ -90,10 +104,58 @@ const detailActions = {
   },
 };
 
-function showQuestion(row: QuestionRow | undefined): void {
+function keepDetail(detail: EvalQuestionDetail): void {
+  if (detail.revision !== state?.revision) return;
+  details.delete(detail.question.id);
+  details.set(detail.question.id, detail.question);
+  while (details.size > detailsKept) details.delete(details.keys().next().value!);
+}
+
+/** A question's detail: kept, asked for already, or asked for now. */
+function fetchDetail(questionId: string): Promise<EvalQuestionDetail> {
+  const kept = details.get(questionId);
+  if (kept && state) return Promise.resolve({ revision: state.revision, question: kept });
+  let request = detailRequests.get(questionId);
+  if (!request) {
+    request = host.request(evalReportQuestionRequest, { questionId });
+    const asked = request;
+    detailRequests.set(questionId, asked);
+    const settle = () => {
+      if (detailRequests.get(questionId) === asked) detailRequests.delete(questionId);
+    };
+    asked.then((detail) => (settle(), keepDetail(detail)), settle);
+  }
+  return request;
+}
+
+function drawDetail(question: QuestionRow): void {
+  if (state) detailSlot.replaceChildren(renderQuestionDetail(state.report, question, focusedStrategy, detailActions));
+}
+
+function showQuestion(row: QuestionSummary | undefined): void {
   selected = row;
   if (!state) return;
-  detailSlot.replaceChildren(renderQuestionDetail(state.report, row, focusedStrategy, detailActions));
+  if (!row) {
+    detailSlot.replaceChildren(renderQuestionDetail(state.report, undefined, focusedStrategy, detailActions));
+    return;
+  }
+  const kept = details.get(row.id);
+  if (kept) drawDetail(kept);
+  // A question shown already (its report changed: a grade) stays up until its new detail comes.
+  else if (detailSlot.firstElementChild?.getAttribute('data-id') !== row.id) detailSlot.replaceChildren(renderQuestionPending(row));
+  if (!kept) {
+    fetchDetail(row.id).then(
+      (detail) => {
+        // Read from a report older than the one shown: the newer state asked again when it came.
+        if (selected?.id === row.id && state && detail.revision >= state.revision) drawDetail(detail.question);
+      },
+      (error: unknown) => {
+        if (selected?.id === row.id && !details.has(row.id)) detailSlot.replaceChildren(renderQuestionPending(row, error instanceof Error ? error.message : String(error)));
+      },
+    );
+  }
+  // What j/k show next: asked for now, so they are here when the key is pressed.
+  for (const id of questionList.neighbours(row.id)) if (!details.has(id)) fetchDetail(id).catch(() => undefined);
 }
 
 function drawTable(): void {
@@ -115,6 +177,10 @@ function drawHeader(): void {
 function apply(next: EvalReportState): void {
   if (firstRender) performance.mark('eval-report-state');
   const reportChanged = state?.report !== next.report;
+  if (state?.revision !== next.revision) {
+    details.clear();
+    detailRequests.clear();
+  }
   state = next;
   waiting.hidden = true;
   if (host.api.getState()?.reportFile !== next.reportFile) host.api.setState({ reportFile: next.reportFile });

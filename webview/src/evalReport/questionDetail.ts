@@ -1,4 +1,4 @@
-import type { EvalReport, QuestionAnswerView, QuestionRow } from './reportTypes';
+import type { EvalReport, QuestionAnswerView, QuestionRow, QuestionSummary } from './reportTypes';
 import { element } from '../lib/vscodeApi';
 import { diffWords } from '../lib/wordDiff';
 import { formatCount, formatMs, formatScore, metricInfo } from './format';
@@ -205,5 +205,21 @@ export function renderQuestionDetail(report: EvalReport, row: QuestionRow | unde
       ' grade, 0 clear.',
     ),
     element('div', { class: 'answers', id: 'answers' }, ...names.map((name) => renderAnswer(report, row, name, row.answers[name], name === focusedStrategy, actions))),
+  );
+}
+
+/**
+ * The selected question while its detail is on its way from the host (or failed to come): the list's line of it, and
+ * a status saying which.
+ */
+export function renderQuestionPending(row: QuestionSummary, error?: string): HTMLElement {
+  return element(
+    'div',
+    { class: 'question-detail pending', id: 'question-pending', 'data-id': row.id, 'aria-busy': String(error === undefined) },
+    element('h3', { class: 'question-title' }, element('span', { class: 'question-id' }, row.id), ` line ${row.line}`),
+    element('div', { class: 'question-body prose' }, row.question),
+    error === undefined
+      ? element('p', { class: 'hint', role: 'status' }, element('span', { class: 'codicon codicon-loading codicon-modifier-spin', 'aria-hidden': 'true' }), ' Loading the answers…')
+      : element('p', { class: 'status', 'data-result': 'error', role: 'status' }, `The answers could not be loaded: ${error}`),
   );
 }

@@ -1,4 +1,4 @@
-import type { EvalReport, QuestionRow } from './reportTypes';
+import type { EvalReport, QuestionSummary } from './reportTypes';
 import { element } from '../lib/vscodeApi';
 import { formatCount, formatScore, metricInfo, scaled, scoreBand } from './format';
 
@@ -17,6 +17,9 @@ export const questionRowHeight = 30;
 /** Rows drawn above and below the visible ones, so a fast scroll shows no gap. */
 const overscan = 8;
 
+/** Asks the host which questions contain a text (the page holds no references or answers to search). */
+export type QuestionSearch = (text: string) => Promise<string[]>;
+
 /**
  * The per-question list: filters, and a virtualized list (only the rows in view, plus a few, are in the DOM; a spacer
  * gives the scrollbar the whole list's height), each row the question and every strategy's primary score as a chip.
@@ -29,15 +32,21 @@ export class QuestionList {
   private readonly count: HTMLElement;
   private readonly strategyPicker: HTMLSelectElement;
   private report: EvalReport | undefined;
-  private visible: QuestionRow[] = [];
-  private haystacks: WeakMap<QuestionRow, string> = new WeakMap();
+  private visible: QuestionSummary[] = [];
+  /** The ids the host found for the search text; undefined while there is no text, or before the first answer. */
+  private found: Set<string> | undefined;
+  private searchError = '';
+  /** Counts searches: only the answer to the latest one is used. */
+  private searches = 0;
+  private pendingSearch = false;
   private filters: QuestionFilters = { failuresOnly: false, disagreementsOnly: false, strategy: '', text: '' };
   private drawnRange = '';
   private frame = 0;
   selectedId: string | undefined;
 
   constructor(
-    private readonly onSelect: (row: QuestionRow | undefined) => void,
+    private readonly onSelect: (row: QuestionSummary | undefined) => void,
+    private readonly searchHost: QuestionSearch,
     private readonly virtualize = true,
   ) {
     const failures = element('input', { type: 'checkbox', id: 'filter-failures' });
@@ -61,6 +70,7 @@ export class QuestionList {
       searchTimer = setTimeout(() => this.setFilters({ text: search.value }), 120);
     });
     this.count = element('span', { class: 'hint', id: 'question-count', role: 'status' });
+    this.count.setAttribute('aria-live', 'polite');
     this.spacer = element('div', { class: 'question-spacer' });
     this.viewport = element('div', { class: 'question-list', id: 'question-list', role: 'listbox', tabindex: '0', 'aria-label': 'Questions' }, this.spacer);
     this.viewport.addEventListener('scroll', () => this.drawSoon());
@@ -89,52 +99,84 @@ export class QuestionList {
   setReport(report: EvalReport): void {
     const first = this.report === undefined;
     this.report = report;
-    this.haystacks = new WeakMap();
     const names = report.strategies.map((row) => row.name);
     if (!names.includes(this.filters.strategy)) this.filters = { ...this.filters, strategy: '' };
     this.strategyPicker.replaceChildren(element('option', { value: '' }, 'Any strategy'), ...names.map((name) => element('option', { value: name }, name)));
     this.strategyPicker.value = this.filters.strategy;
+    // A new report: the host searches it again.
+    if (this.filters.text.trim().length > 0) this.startSearch();
     this.refilter(first);
   }
 
   private setFilters(change: Partial<QuestionFilters>): void {
+    const textChanged = change.text !== undefined && change.text.trim() !== this.filters.text.trim();
     this.filters = { ...this.filters, ...change };
+    if (textChanged) this.startSearch();
     this.refilter();
   }
 
+  /** Asks the host for the questions matching the search text; the list refilters when the latest answer comes. */
+  private startSearch(): void {
+    const search = ++this.searches;
+    const text = this.filters.text.trim();
+    this.searchError = '';
+    this.pendingSearch = text.length > 0;
+    if (text.length === 0) {
+      this.found = undefined;
+      return;
+    }
+    this.searchHost(text).then(
+      (ids) => {
+        if (search !== this.searches) return;
+        this.pendingSearch = false;
+        this.found = new Set(ids);
+        this.refilter();
+      },
+      (error: unknown) => {
+        if (search !== this.searches) return;
+        this.pendingSearch = false;
+        this.found = new Set();
+        this.searchError = `Search failed: ${error instanceof Error ? error.message : String(error)}`;
+        this.refilter();
+      },
+    );
+  }
+
   /** The filtered rows, in eval-set order. */
-  rows(): readonly QuestionRow[] {
+  rows(): readonly QuestionSummary[] {
     return this.visible;
   }
 
-  private haystack(row: QuestionRow): string {
-    let text = this.haystacks.get(row);
-    if (text === undefined) {
-      text = [row.id, row.question, row.reference, ...Object.values(row.answers).map((answer) => answer.content)].join('\n').toLowerCase();
-      this.haystacks.set(row, text);
-    }
-    return text;
+  /** The ids of the questions around one in the filtered list (the next ones first): what j/k will show. */
+  neighbours(id: string, reach = 2): string[] {
+    const index = this.visible.findIndex((row) => row.id === id);
+    if (index < 0) return [];
+    const ids: string[] = [];
+    for (let step = 1; step <= reach; step++) for (const at of [index + step, index - step]) if (at >= 0 && at < this.visible.length) ids.push(this.visible[at]!.id);
+    return ids;
   }
 
-  private matches(row: QuestionRow, needle: string): boolean {
+  private matches(row: QuestionSummary, searching: boolean): boolean {
     const report = this.report!;
     const { failuresOnly, disagreementsOnly, strategy, below } = this.filters;
     if (failuresOnly && (strategy ? !row.failures.includes(strategy) : row.failures.length === 0)) return false;
     if (disagreementsOnly && !row.disagreement) return false;
     if (below !== undefined) {
       const names = strategy ? [strategy] : report.strategies.map((s) => s.name);
-      if (!names.some((name) => (row.answers[name]?.scores[report.primaryMetric] ?? Infinity) < below)) return false;
+      if (!names.some((name) => (row.answers[name]?.primary ?? Infinity) < below)) return false;
     } else if (strategy && !failuresOnly && row.answers[strategy] === undefined) return false;
-    return needle.length === 0 || this.haystack(row).includes(needle);
+    return !searching || this.found === undefined || this.found.has(row.id);
   }
 
   private refilter(initial = false): void {
     const report = this.report;
     if (!report) return;
-    const needle = this.filters.text.trim().toLowerCase();
-    const filtering = this.filters.failuresOnly || this.filters.disagreementsOnly || this.filters.strategy !== '' || this.filters.below !== undefined || needle.length > 0;
-    this.visible = filtering ? report.questions.filter((row) => this.matches(row, needle)) : report.questions;
-    this.count.textContent = filtering ? `${formatCount(this.visible.length)} of ${formatCount(report.questions.length)} questions` : `${formatCount(report.questions.length)} questions`;
+    const searching = this.filters.text.trim().length > 0;
+    const filtering = this.filters.failuresOnly || this.filters.disagreementsOnly || this.filters.strategy !== '' || this.filters.below !== undefined || searching;
+    this.visible = filtering ? report.questions.filter((row) => this.matches(row, searching)) : report.questions;
+    this.count.textContent = this.pendingSearch
+      ? 'Searching…'
+      : this.searchError || (filtering ? `${formatCount(this.visible.length)} of ${formatCount(report.questions.length)} questions` : `${formatCount(report.questions.length)} questions`);
     this.spacer.style.height = `${this.visible.length * questionRowHeight}px`;
     this.drawnRange = '';
     if (initial) this.draw();
@@ -180,7 +222,7 @@ export class QuestionList {
       const chips = element('span', { class: 'chips' });
       for (const name of names) {
         const answer = question.answers[name];
-        const score = answer?.scores[report.primaryMetric];
+        const score = answer?.primary;
         const failed = answer?.status === 'error' || answer?.status === 'stopped';
         const chip = element(
           'span',
@@ -197,7 +239,7 @@ export class QuestionList {
       }
       row.append(
         element('span', { class: 'question-id' }, question.id),
-        element('span', { class: 'question-text' }, question.question),
+        element('span', { class: 'question-text', ...(question.cut ? { 'data-cut': 'true', title: 'The question is longer: select it to read it whole' } : {}) }, question.question),
         ...(question.disagreement ? [element('span', { class: 'codicon codicon-flame disagree', title: 'The strategies disagree' })] : []),
         chips,
       );

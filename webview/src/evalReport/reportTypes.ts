@@ -1,8 +1,13 @@
-import { type EvalReportState } from '../../../src/shared/evalReportProtocol';
+import { type EvalQuestionDetail, type EvalReportState } from '../../../src/shared/evalReportProtocol';
 
-/** The report's types as the page protocol carries them (a webview imports nothing of src/ but src/shared). */
+/**
+ * The report's types as the page protocol carries them (a webview imports nothing of src/ but src/shared). The page
+ * holds the report's summary (`EvalReport` here): each question as the list shows it; a question's full row comes on
+ * request.
+ */
 export type EvalReport = EvalReportState['report'];
-export type QuestionRow = EvalReport['questions'][number];
+export type QuestionSummary = EvalReport['questions'][number];
+export type QuestionRow = EvalQuestionDetail['question'];
 export type QuestionAnswerView = QuestionRow['answers'][string];
 export type StrategyRow = EvalReport['strategies'][number];
 export type MetricInfo = EvalReport['metrics'][number];
