@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { evaluateComparison, type EvaluateOptions } from '../../../src/core/eval/evaluateComparison';
 import { InterruptedRunError, readRunState, writeRunState } from '../../../src/core/eval/evalRunState';
+import { type ChatBackend } from '../../../src/core/chat/backend';
 import { type ChatSources } from '../../../src/core/chat/chatRunner';
 import { type ComparisonSpec, type EvalAnswer, type EvalReport, type MetricId } from '../../../src/core/eval/evalTypes';
 import { FileChatSources, missingApiKeys } from '../../../src/core/eval/fileChatSources';
@@ -211,6 +212,42 @@ describe('evaluateComparison over scripted endpoints', () => {
     assert.equal(graderRequests() - before, knownQuestions.length * 2, 'cached verdicts are reused in both modes');
     assert.equal(mean(again.report, 'wrong', 'judge_score'), 1);
     assert.equal(mean(rebuilt.report, 'exact', 'judge_score'), 5);
+  });
+
+  it('does not send a stopped answer to the judge', async () => {
+    const { spec } = workspace('eval-judge-stopped');
+    const judged: ComparisonSpec = {
+      ...spec,
+      strategies: [strategy('exact', 'fast/exact'), strategy('cut', 'halting/any')],
+      judge: { model: 'fast/grader', rubric: 'Grade against the reference.', maxScore: 5, passScore: 4 },
+    };
+    // A backend that streams a few words and then says it was stopped, as a server that cancels the request does.
+    const halting: ChatBackend = {
+      id: 'halting',
+      label: 'Halting',
+      listModels: () => Promise.resolve([]),
+      generate: (_request, onEvent) => {
+        onEvent({ type: 'token', text: 'The return' });
+        return Promise.resolve({ promptTokens: 5, completionTokens: 2, timeToFirstTokenMs: 1, tokensPerSecond: 1, totalMs: 2, finishReason: 'cancelled' });
+      },
+    };
+    const files = new FileChatSources({ root: spec.root, endpoints: spec.endpoints, env: {} });
+    const graderRequests = () => fast.requests.filter((request) => request.model === 'grader').length;
+    const before = graderRequests();
+    try {
+      const { report } = await evaluateComparison({
+        spec: judged,
+        sources: { backend: (id) => (id === 'halting' ? halting : files.backend(id)) },
+        resume: false,
+        readText: () => Promise.resolve(undefined),
+        signal: new AbortController().signal,
+      });
+      assert.equal(report.questions[0]?.answers['cut']?.status, 'stopped');
+      assert.equal(graderRequests() - before, knownQuestions.length, 'only the finished answers were judged');
+      assert.equal(report.questions[0]?.answers['cut']?.judge, undefined);
+    } finally {
+      await files.dispose();
+    }
   });
 
   it('finds an eval question among a few-shot strategy’s examples', async () => {
