@@ -95,7 +95,9 @@ export function scoreAnswers(input: ScoreAnswersInput): Map<string, AnswerScores
       rouge_l: rougeL(tokens, reference),
     };
     if (embeddings) {
-      const similarity = embeddingSimilarity(embeddings.get(answer.content), embeddings.get(question.reference));
+      // An empty answer has no vector (empty texts are not embedded) but is as far from the reference as an answer gets.
+      const emptyAnswer = answer.status === 'done' && answer.content.trim() === '' && question.reference.trim() !== '';
+      const similarity = emptyAnswer ? 0 : embeddingSimilarity(embeddings.get(answer.content), embeddings.get(question.reference));
       if (similarity !== undefined) score.embedding_similarity = similarity;
     }
     if (question.sources.length > 0 && (answer.passages.length > 0 || retrievalStrategies.has(answer.strategy))) {

@@ -17,8 +17,10 @@ import { type ChatSources, runExchange } from '../chat/chatRunner';
 import { parseModelRef } from '../chat/backend';
 import { type AssistantMessage, type ChatSettings } from '../chat/chatTypes';
 import { newConversation, startExchange } from '../chat/conversation';
+import { withLinkedSignal } from '../inference/abort';
 import { type AnswerCache } from './answerCache';
 import { type ComparisonSpec, type EvalAnswer, type EvalProgress, type EvalQuestion, type StrategySpec } from './evalTypes';
+import { ingredientError, ingredientMissingCode, missingIngredient, watchedSources } from './ingredients';
 import { questionKey, strategyKey } from './strategyKey';
 
 export interface RunComparisonInput {
@@ -131,15 +133,11 @@ export async function runComparison(input: RunComparisonInput): Promise<RunCompa
     progress.launched();
     const { conversation, answer } = conversationFor(task.strategy, task.question);
     // Its own signal, tied to the run's: whatever a backend leaves listening on it goes with the answer.
-    const answerStop = new AbortController();
-    const forward = () => answerStop.abort();
-    stop.signal.addEventListener('abort', forward, { once: true });
-    try {
-      await runExchange(conversation, answer, input.sources, { onToken: () => undefined }, answerStop.signal);
-    } finally {
-      stop.signal.removeEventListener('abort', forward);
-    }
-    const answered = answerRecord(task, answer, startedAt, Date.now());
+    const watched = watchedSources(input.sources);
+    await withLinkedSignal(stop.signal, (signal) => runExchange(conversation, answer, watched.sources, { onToken: () => undefined }, signal));
+    let answered = answerRecord(task, answer, startedAt, Date.now());
+    const failedIngredient = watched.failure();
+    if (answered.status === 'error' && failedIngredient) answered = { ...answered, error: ingredientError(failedIngredient.ingredient, failedIngredient.message) };
     if (answered.status === 'error' && answered.error?.code === 'backend-unavailable') {
       queue.consecutiveUnavailable += 1;
       if (queue.consecutiveUnavailable >= unreachableAfterFailures && !queue.down) {
@@ -171,10 +169,32 @@ export async function runComparison(input: RunComparisonInput): Promise<RunCompa
     progress.settled(task.strategy.name, 'error', { measured: false });
   };
 
+  // A strategy whose ingredient these sources cannot give fails without being sent (and is asked again next run).
+  const lacking = (task: AnswerTask) => {
+    const message = missingIngredient(task.strategy, input.sources);
+    if (message === undefined) return false;
+    const at = Date.now();
+    record(task.slot, {
+      ...identity(task),
+      status: 'error',
+      content: '',
+      error: { code: ingredientMissingCode, message },
+      messages: [],
+      passages: [],
+      examples: [],
+      notes: [],
+      startedAt: at,
+      finishedAt: at,
+    });
+    progress.settled(task.strategy.name, 'error', { measured: false });
+    return true;
+  };
+
   const slot = async (queue: BackendQueue) => {
     while (!stop.signal.aborted) {
       const task = queue.tasks[queue.next++];
       if (!task) return;
+      if (lacking(task)) continue;
       if (queue.down) failFast(queue, task, queue.down);
       else await answerOne(queue, task);
     }

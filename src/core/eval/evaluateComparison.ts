@@ -141,12 +141,12 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** What the judge is given of each answer that did not fail. */
+/** What the judge is given of each finished answer (a failed or stopped one has nothing to judge). */
 function judgeItems(answers: readonly EvalAnswer[], questions: ReadonlyMap<string, EvalQuestion>): JudgeItem[] {
   const items: JudgeItem[] = [];
   for (const answer of answers) {
     const question = questions.get(answer.questionId);
-    if (!question || answer.status === 'error') continue;
+    if (!question || answer.status !== 'done') continue;
     items.push({
       id: answerId(answer.strategy, answer.questionId),
       question: question.question,
@@ -304,7 +304,7 @@ export async function evaluateComparison(options: EvaluateOptions): Promise<{ re
     }
 
     options.onProgress?.('scoring', progressOf(answers.length, 0));
-    const scores = await computation.score({ questions, answers, ...(embeddings ? { embeddings } : {}) });
+    const scores = await computation.score({ questions, answers, strategies: spec.strategies, ...(embeddings ? { embeddings } : {}) });
 
     let judgements: Map<string, JudgeVerdict> | undefined;
     if (spec.judge && !cancelled) {

@@ -6,6 +6,7 @@
  * endpoints with their keys from the environment. Every path is confined to the root. Nothing here imports `vscode`.
  */
 import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import OpenAI from 'openai';
 import { parseModelRef, type ChatBackend } from '../chat/backend';
 import { type ChatSources, type ExampleChoice, type RetrievedPassage } from '../chat/chatRunner';
@@ -15,6 +16,7 @@ import { OpenAiCompatibleBackend } from '../chat/openAiCompatibleBackend';
 import { type RenderedTemplate } from '../chat/promptBuilder';
 import { renderTemplateForChat } from '../chat/templateAdapter';
 import { readBoundedText } from '../files/boundedRead';
+import { withLinkedSignal } from '../inference/abort';
 import { type TextEmbedder } from '../inference/embedding';
 import { InferenceEngine } from '../inference/inferenceEngine';
 import { parsePromptyDocument } from '../prompts/promptyDocument';
@@ -70,7 +72,21 @@ export class FileChatSources implements ChatSources {
 
   constructor(private readonly options: FileChatSourcesOptions) {
     const indexFile = options.indexFile ?? defaultIndexFile(options.root);
-    if (existsSync(indexFile)) this.retrieve = (query, k, _index, signal, paths = []) => this.retrieveFrom(indexFile, query, k, signal, paths);
+    if (existsSync(indexFile)) {
+      this.retrieve = async (query, k, index, signal, paths = []) => {
+        // A strategy naming another index would otherwise get this one's passages, and share their cached answers
+        // with the editor's run that did search the index it named.
+        if (index !== undefined && index !== this.indexName) {
+          throw new Error(`the index '${index}' is not here: the CLI has one index (${this.indexName}), the workspace root's ${indexFile}, named as the editor names a workspace folder's index`);
+        }
+        return this.retrieveFrom(indexFile, query, k, signal, paths);
+      };
+    }
+  }
+
+  /** The one index's name: the workspace root folder's, as the editor names a folder's index (`retrieval.index`). */
+  get indexName(): string {
+    return basename(resolve(this.options.root));
   }
 
   /** The engine, made once on first use (loading it costs nothing until a model is asked for). */
@@ -122,23 +138,14 @@ export class FileChatSources implements ChatSources {
     if (!ref) throw new Error(`the embedding model '${model}' is not a <backend>/<model> reference`);
     if (ref.backend === 'engine') {
       const location = new EngineChatBackend(this.engine, this.options.root).modelLocation(ref.model);
-      return async (texts, signal) => checkedVectors((await this.engine.embed(location, texts, 'document', signal)).vectors, texts.length);
+      return (texts, signal) => withLinkedSignal(signal, async (own) => checkedVectors((await this.engine.embed(location, texts, 'document', own)).vectors, texts.length));
     }
     const endpoint = this.options.endpoints.find((candidate) => candidate.id === ref.backend);
     if (!endpoint) throw new Error(`the embedding model '${model}' names no endpoint of the comparison (endpoints: ${this.options.endpoints.map((e) => e.id).join(', ') || 'none'})`);
     const apiKey = endpoint.apiKeyEnv !== undefined ? this.options.env[endpoint.apiKeyEnv]?.trim() : undefined;
     const client = new OpenAI({ apiKey: apiKey || 'no-key', baseURL: endpoint.url.replace(/\/+$/, ''), organization: null, project: null, maxRetries: 1, timeout: 120_000, logLevel: 'off' });
-    return async (texts, signal) => {
-      const response = await client.embeddings.create({ model: ref.model, input: [...texts], encoding_format: 'float' }, { signal });
-      const ordered = [...response.data].sort((a, b) => a.index - b.index).map((item) => item.embedding);
-      return checkedVectors(
-        ordered.map((embedding) => {
-          if (!Array.isArray(embedding) || embedding.length > maxEmbeddingDimensions) throw new Error(`${endpoint.id} returned an embedding that is not a list of numbers`);
-          return Float32Array.from(embedding);
-        }),
-        texts.length,
-      );
-    };
+    // Each batch its own signal: the client leaves a listener on the signal of every request it makes.
+    return (texts, signal) => withLinkedSignal(signal, (own) => embedThroughClient(client, endpoint, ref.model, texts, own));
   }
 
   /** Stops the render worker, closes the index and unloads the engine's models. */
@@ -177,6 +184,19 @@ export class FileChatSources implements ChatSources {
     }
     return indexPassageSearch(store, embedder);
   }
+}
+
+/** One batch's vectors from an endpoint's `/v1/embeddings`, checked before they are used. */
+async function embedThroughClient(client: OpenAI, endpoint: EndpointSpec, model: string, texts: readonly string[], signal: AbortSignal): Promise<Float32Array[]> {
+  const response = await client.embeddings.create({ model, input: [...texts], encoding_format: 'float' }, { signal });
+  const ordered = [...response.data].sort((a, b) => a.index - b.index).map((item) => item.embedding);
+  return checkedVectors(
+    ordered.map((embedding) => {
+      if (!Array.isArray(embedding) || embedding.length > maxEmbeddingDimensions) throw new Error(`${endpoint.id} returned an embedding that is not a list of numbers`);
+      return Float32Array.from(embedding);
+    }),
+    texts.length,
+  );
 }
 
 function checkedVectors(vectors: readonly Float32Array[], expected: number): Float32Array[] {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { toChatBackendError, type ChatBackend } from '../chat/backend';
 import { type Passage } from '../chat/chatTypes';
 import { formatPassages } from '../chat/promptBuilder';
+import { withLinkedSignal } from '../inference/abort';
 import { type ChatRole, type ChatTurn } from '../text/chatTurn';
 import { type AnswerScores, type JudgeSpec, type JudgeVerdict } from './evalTypes';
 
@@ -245,13 +246,16 @@ export async function judgeAnswers(input: {
     let content = '';
     let thinking = '';
     try {
-      const stats = await backend.generate(
-        { model, messages: judgePrompt(spec, item), options: { temperature: 0, maxTokens: judgeMaxTokens } },
-        (event) => {
-          if (event.type === 'token') content += event.text;
-          else if (event.type === 'reasoning') thinking += event.text;
-        },
-        signal,
+      // Each request its own signal: a backend's listener on the run's signal would stay until the run ends.
+      const stats = await withLinkedSignal(signal, (requestSignal) =>
+        backend.generate(
+          { model, messages: judgePrompt(spec, item), options: { temperature: 0, maxTokens: judgeMaxTokens } },
+          (event) => {
+            if (event.type === 'token') content += event.text;
+            else if (event.type === 'reasoning') thinking += event.text;
+          },
+          requestSignal,
+        ),
       );
       if (signal.aborted || stats.finishReason === 'cancelled') return undefined;
     } catch (error) {

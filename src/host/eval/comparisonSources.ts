@@ -3,6 +3,7 @@ import { parseModelRef } from '../../core/chat/backend';
 import { type ChatSources } from '../../core/chat/chatRunner';
 import { OpenAiCompatibleBackend } from '../../core/chat/openAiCompatibleBackend';
 import { type ComparisonSpec, type EndpointSpec } from '../../core/eval/evalTypes';
+import { withLinkedSignal } from '../../core/inference/abort';
 
 /** The engine's embedder, as the RAG feature uses it (`EngineHost.embed`). */
 export interface EngineEmbedder {
@@ -68,13 +69,14 @@ export function comparisonEmbedder(
   if (ref.backend === 'engine') {
     return async (texts, signal) => {
       if (!engine) throw new Error('the inference engine is not available in this window');
-      return (await engine.embed(ref.model, texts, 'document', signal)).vectors;
+      return withLinkedSignal(signal, async (own) => (await engine.embed(ref.model, texts, 'document', own)).vectors);
     };
   }
   const endpoint = spec.endpoints.find((e) => e.id === ref.backend);
   if (!endpoint)
     return () => Promise.reject(new Error(`the embedding model ${spec.embeddingModel} names no endpoint of the comparison's endpoints: (declare "${ref.backend}" there, or use engine/<model>)`));
-  return async (texts, signal) => embedThroughEndpoint(endpoint, ref.model, texts, endpointApiKey(endpoint, env), fetcher, signal);
+  // Each batch its own signal, unhooked from the run's when the batch settles (see withLinkedSignal).
+  return async (texts, signal) => withLinkedSignal(signal, (own) => embedThroughEndpoint(endpoint, ref.model, texts, endpointApiKey(endpoint, env), fetcher, own));
 }
 
 /** Embeddings from an OpenAI-compatible `/embeddings`; the reply is checked (one finite vector per text, equal sizes). */

@@ -309,6 +309,41 @@ describe('runComparison', () => {
     assert.equal(second.progress.failed, 0);
   });
 
+  it('fails with ingredient-missing, sending nothing, a strategy whose template, examples file or index these sources cannot give', async (t) => {
+    const outputDir = scratchDir('eval-run', t);
+    const backend = new FunctionBackend('local', echo);
+    const spec = comparison(outputDir, [
+      strategy('templated', 'local/one', { template: 'missing.prompty' }),
+      strategy('few-shot', 'local/one', { fewShot: { k: 1, selection: 'first', examples: 'examples.jsonl', seed: 0 } }),
+      strategy('rag', 'local/one', { retrieval: { k: 2 } }),
+      strategy('rag-elsewhere', 'local/one', { retrieval: { k: 2, index: 'handbook' } }),
+      strategy('plain', 'local/one'),
+    ]);
+    const sources = sourcesOver([backend], { 'examples.jsonl': examplesFile });
+    sources.readExamples = () => Promise.reject(new Error('examples.jsonl: permission denied'));
+    sources.retrieve = (_query, k, index) => (index === 'handbook' ? Promise.reject(new Error('no index named handbook')) : Promise.resolve(documentPassages.slice(0, k)));
+    const first = await run(spec, questions(1), sources, {});
+    const byStrategy = new Map(first.answers.map((answer) => [answer.strategy, answer]));
+    assert.deepEqual(byStrategy.get('templated')?.error, { code: 'ingredient-missing', message: 'The template could not be used: No template missing.prompty' });
+    assert.deepEqual(byStrategy.get('few-shot')?.error, { code: 'ingredient-missing', message: 'The few-shot examples could not be used: examples.jsonl: permission denied' });
+    assert.deepEqual(byStrategy.get('rag-elsewhere')?.error, { code: 'ingredient-missing', message: 'Retrieval could not be used: no index named handbook' });
+    assert.equal(byStrategy.get('rag')?.status, 'done');
+    assert.equal(byStrategy.get('plain')?.status, 'done');
+    assert.equal(backend.requests.length, 2, 'only the strategies with their ingredients were sent');
+
+    // Without a retriever at all, nothing is sent for the retrieval strategies; once there is one, they are answered.
+    const withoutIndex = sourcesOver([backend], {});
+    delete withoutIndex.retrieve;
+    const ragOnly = comparison(scratchDir('eval-run', t), [strategy('rag', 'local/one', { retrieval: { k: 2 } })]);
+    const missing = await run(ragOnly, questions(2), withoutIndex, {});
+    assert.ok(missing.answers.every((answer) => answer.status === 'error' && answer.error?.code === 'ingredient-missing' && /no document index/.test(answer.error.message)));
+    assert.equal(missing.progress.failed, 2);
+    assert.equal(backend.requests.length, 2);
+    const indexed = await run(ragOnly, questions(2), sourcesOver([backend], {}), {});
+    assert.ok(indexed.answers.every((answer) => answer.status === 'done' && answer.passages.length === 2));
+    assert.equal(backend.requests.length, 4);
+  });
+
   it('on cancel stops launching, records the answers in flight as stopped (not reused), and a rerun completes the rest', async (t) => {
     const outputDir = scratchDir('eval-run', t);
     const cancel = new AbortController();

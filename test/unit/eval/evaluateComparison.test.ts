@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { evaluateComparison, type EvaluateOptions } from '../../../src/core/eval/evaluateComparison';
 import { InterruptedRunError, readRunState, writeRunState } from '../../../src/core/eval/evalRunState';
-import { type ComparisonSpec, type EvalReport, type MetricId } from '../../../src/core/eval/evalTypes';
+import { type ChatBackend } from '../../../src/core/chat/backend';
+import { type ChatSources } from '../../../src/core/chat/chatRunner';
+import { type ComparisonSpec, type EvalAnswer, type EvalReport, type MetricId } from '../../../src/core/eval/evalTypes';
 import { FileChatSources, missingApiKeys } from '../../../src/core/eval/fileChatSources';
 import { appendGrade } from '../../../src/core/eval/gradesFile';
+import { runCliCaptured } from '../../support/cli';
 import { comparisonSpec, knownQuestions, scriptedModels, strategy, writeEvalWorkspace } from '../../support/evalComparison';
 import { scratchDir } from '../../support/scratchDir';
 import { lastUserText, startScriptedServer, type ScriptedAnswer, type ScriptedServer } from '../../support/scriptedOpenAiServer';
+
+const sample = join(__dirname, '..', '..', '..', 'examples', 'support-bot');
 
 let fast: ScriptedServer;
 let slow: ScriptedServer;
@@ -209,6 +214,42 @@ describe('evaluateComparison over scripted endpoints', () => {
     assert.equal(mean(rebuilt.report, 'exact', 'judge_score'), 5);
   });
 
+  it('does not send a stopped answer to the judge', async () => {
+    const { spec } = workspace('eval-judge-stopped');
+    const judged: ComparisonSpec = {
+      ...spec,
+      strategies: [strategy('exact', 'fast/exact'), strategy('cut', 'halting/any')],
+      judge: { model: 'fast/grader', rubric: 'Grade against the reference.', maxScore: 5, passScore: 4 },
+    };
+    // A backend that streams a few words and then says it was stopped, as a server that cancels the request does.
+    const halting: ChatBackend = {
+      id: 'halting',
+      label: 'Halting',
+      listModels: () => Promise.resolve([]),
+      generate: (_request, onEvent) => {
+        onEvent({ type: 'token', text: 'The return' });
+        return Promise.resolve({ promptTokens: 5, completionTokens: 2, timeToFirstTokenMs: 1, tokensPerSecond: 1, totalMs: 2, finishReason: 'cancelled' });
+      },
+    };
+    const files = new FileChatSources({ root: spec.root, endpoints: spec.endpoints, env: {} });
+    const graderRequests = () => fast.requests.filter((request) => request.model === 'grader').length;
+    const before = graderRequests();
+    try {
+      const { report } = await evaluateComparison({
+        spec: judged,
+        sources: { backend: (id) => (id === 'halting' ? halting : files.backend(id)) },
+        resume: false,
+        readText: () => Promise.resolve(undefined),
+        signal: new AbortController().signal,
+      });
+      assert.equal(report.questions[0]?.answers['cut']?.status, 'stopped');
+      assert.equal(graderRequests() - before, knownQuestions.length, 'only the finished answers were judged');
+      assert.equal(report.questions[0]?.answers['cut']?.judge, undefined);
+    } finally {
+      await files.dispose();
+    }
+  });
+
   it('finds an eval question among a few-shot strategy’s examples', async () => {
     const { root, spec } = workspace('eval-contamination');
     const leaked = knownQuestions[3]!;
@@ -271,6 +312,58 @@ describe('evaluateComparison over scripted endpoints', () => {
     const resumed = await evaluate({ ...spec, strategies: [spec.strategies[4]!] }, { resume: true });
     assert.equal(resumed.cancelled, false);
     assert.equal(resumed.report.strategies[0]?.answered, knownQuestions.length);
+  });
+
+  it('fails a retrieval strategy with ingredient-missing while there is no index, and answers it once the index exists', { timeout: 60_000 }, async () => {
+    const { root, spec } = workspace('eval-no-index');
+    const rag: ComparisonSpec = { ...spec, strategies: [strategy('rag', 'fast/exact', { retrieval: { k: 2 } })] };
+    const before = requestsTo(fast);
+    const missing = await evaluate(rag);
+    assert.equal(requestsTo(fast), before, 'nothing was sent without the passages the strategy asks for');
+    assert.equal(missing.report.strategies[0]?.answered, 0);
+    assert.equal(missing.report.strategies[0]?.failed, knownQuestions.length);
+    const cached = () =>
+      readFileSync(join(spec.outputDir, 'answers.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as EvalAnswer);
+    assert.ok(
+      cached().every((answer) => answer.status === 'error' && answer.error?.code === 'ingredient-missing' && /no document index/.test(answer.error.message)),
+      'each answer failed, naming what is missing, and none is cached as done',
+    );
+
+    cpSync(join(sample, 'docs'), join(root, 'docs'), { recursive: true });
+    const indexed = await runCliCaptured(['index', '.'], { cwd: root, env: {} });
+    assert.equal(indexed.code, 0, indexed.stderr);
+    const answered = await evaluate(rag);
+    assert.equal(answered.report.strategies[0]?.answered, knownQuestions.length, 'the failed answers were asked again');
+    const latest = cached().slice(-knownQuestions.length);
+    assert.ok(latest.every((answer) => answer.status === 'done'));
+    assert.ok(
+      latest.some((answer) => answer.passages.length > 0),
+      'the index was searched',
+    );
+  });
+
+  it('counts an answer of a retrieval strategy that retrieved nothing as a miss in retrieval_hit and MRR', async () => {
+    const { spec } = workspace('eval-zero-passages');
+    const evalSet = knownQuestions.map((q) => JSON.stringify({ id: q.id, question: q.question, answer: q.reference, sources: ['docs/warranty.md'] })).join('\n') + '\n';
+    writeFileSync(spec.evalSet, evalSet);
+    const rag: ComparisonSpec = { ...spec, strategies: [strategy('rag', 'fast/exact', { retrieval: { k: 2 } })] };
+    const files = new FileChatSources({ root: spec.root, endpoints: spec.endpoints, env: {} });
+    // Retrieval that works, finding the warranty page for the warranty question and nothing for the others.
+    const sources: ChatSources = {
+      backend: (id) => files.backend(id),
+      retrieve: (query) => Promise.resolve(query.includes('warranty') ? [{ file: 'docs/warranty.md', startLine: 1, endLine: 2, headingPath: [], text: 'Two years for every device.', score: 1 }] : []),
+    };
+    try {
+      const { report } = await evaluateComparison({ spec: rag, sources, resume: false, readText: () => Promise.resolve(undefined), signal: new AbortController().signal });
+      assert.equal(report.strategies[0]?.answered, knownQuestions.length, 'finding no passage is a miss, not a missing index');
+      assert.equal(mean(report, 'rag', 'retrieval_hit'), 1 / knownQuestions.length);
+      assert.equal(mean(report, 'rag', 'retrieval_mrr'), 1 / knownQuestions.length);
+    } finally {
+      await files.dispose();
+    }
   });
 
   it('names an endpoint’s missing API key variable before anything runs', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { getEventListeners } from 'node:events';
+import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ChatBackendEvent } from '../../../src/core/chat/backend';
 import { EngineChatBackend, type EngineGenerator } from '../../../src/core/eval/engineChatBackend';
@@ -49,6 +50,11 @@ describe('the CLI’s chat sources (files under a workspace root)', () => {
       );
       const limited = await sources.retrieve('schedule a backup', 3, undefined, new AbortController().signal, ['docs/troubleshooting.md']);
       assert.ok(limited.every((passage) => passage.file === 'docs/troubleshooting.md'));
+      // The one index is the root folder's, named as the editor names a folder's index; another name is an error.
+      assert.equal(sources.indexName, basename(root));
+      const named = await sources.retrieve('schedule a backup', 3, basename(root), new AbortController().signal);
+      assert.deepEqual(named, passages);
+      await assert.rejects(sources.retrieve('schedule a backup', 3, 'handbook', new AbortController().signal), new RegExp(`'handbook' is not here: the CLI has one index \\(${basename(root)}\\)`));
     } finally {
       await sources.dispose();
     }
@@ -83,6 +89,22 @@ describe('the CLI’s chat sources (files under a workspace root)', () => {
     assert.deepEqual(events[0], { type: 'token', text: 'Hello' });
     await backend.generate({ model: 'Org/hub-model', messages: [{ role: 'user', content: 'Hi' }], options: { temperature: 0.5, maxTokens: 4 } }, () => undefined, new AbortController().signal);
     assert.equal(calls[1]?.model, 'Org/hub-model', 'a Hub id is left for the cache lookup');
+  });
+
+  it('embeds batch after batch through an endpoint without leaving listeners on the run’s signal', async () => {
+    const server = await startScriptedServer({ models: {} });
+    try {
+      const sources = new FileChatSources({ root: sample, endpoints: [{ id: 'local', url: server.url }], env: {} });
+      const embed = sources.embedder('local/hash-embed');
+      const run = new AbortController();
+      for (let batch = 0; batch < 20; batch++) {
+        const vectors = await embed([`text ${batch}`, `another ${batch}`], run.signal);
+        assert.equal(vectors.length, 2);
+      }
+      assert.equal(getEventListeners(run.signal, 'abort').length, 0);
+    } finally {
+      await server.close();
+    }
   });
 
   it('gives each endpoint its API key from the environment', async () => {

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { ChatBackendError, type ChatBackend, type ChatBackendEvent, type ChatGenerateRequest, type GenerationStats } from '../../../src/core/chat/backend';
 import { type Passage } from '../../../src/core/chat/chatTypes';
+import { OpenAiCompatibleBackend } from '../../../src/core/chat/openAiCompatibleBackend';
 import { type JudgeSpec } from '../../../src/core/eval/evalTypes';
 import { defaultJudgeRubric, judgeAnswers, judgeKeyOf, judgePrompt, judgeScores, parseJudgeReply, type JudgeItem } from '../../../src/core/eval/judge';
 import { scratchDir } from '../../support/scratchDir';
 import { ScriptedBackend } from '../../support/scriptedBackend';
+import { startScriptedServer } from '../../support/scriptedOpenAiServer';
 
 const spec: JudgeSpec = { model: 'local/judge', rubric: defaultJudgeRubric, maxScore: 5, passScore: 4 };
 const passage: Passage = { index: 1, file: 'docs/refunds.md', startLine: 3, endLine: 4, headingPath: ['Refunds'], text: 'Refunds are issued within 14 days.', score: 1 };
@@ -197,6 +200,32 @@ describe('judgeAnswers', () => {
     assert.equal(verdicts.size, 9);
     assert.equal(peak, 3);
     assert.deepEqual(progress, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('leaves no listener on the run’s signal after 20 judge calls through the openai client, and no MaxListenersExceededWarning', async (t) => {
+    const server = await startScriptedServer({ models: { judge: () => 'Reasoning: fine.\nScore: 4' } });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      const backend = new OpenAiCompatibleBackend({ id: 'local', label: 'local', baseUrl: server.url });
+      const items = Array.from({ length: 20 }, (_, i) => item(i));
+      const verdicts = await judgeAnswers({ spec, backend, model: 'judge', items, outputDir: scratchDir('judge', t), concurrency: 1, signal: controller.signal });
+      assert.equal(verdicts.size, 20);
+      assert.ok([...verdicts.values()].every((verdict) => verdict.score === 4));
+      assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'every request’s listener went with its own signal');
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+      assert.deepEqual(
+        warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning').map((warning) => warning.message),
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await server.close();
+    }
   });
 
   it('stops starting requests when aborted and returns the verdicts it has', async (t) => {

@@ -86,6 +86,16 @@ describe('scoreAnswers', () => {
     assert.equal(scores.get(answerId('c', 'q2'))!.embedding_similarity, undefined);
   });
 
+  it('gives a finished empty answer embedding similarity 0 (it has no vector), and a stopped empty one none', () => {
+    const vectors = new Map([['Paris', new Float32Array([3, 4])]]);
+    const answers = [answer('empty', 'q2', ''), answer('blank', 'q2', ' \n '), answer('stopped', 'q2', '', { status: 'stopped' })];
+    const scores = scoreAnswers({ questions, answers, embeddings: vectors });
+    assert.equal(scores.get(answerId('empty', 'q2'))!.embedding_similarity, 0);
+    assert.equal(scores.get(answerId('blank', 'q2'))!.embedding_similarity, 0);
+    assert.equal(scores.get(answerId('stopped', 'q2'))!.embedding_similarity, undefined);
+    assert.equal(scoreAnswers({ questions, answers }).get(answerId('empty', 'q2'))!.embedding_similarity, undefined, 'no embedding model: no similarity at all');
+  });
+
   it('is deterministic', () => {
     const input = { questions, answers: [answer('rag', 'q1', 'Refunds are issued within 14 days [2]. Shipping is free.', { passages: refundPassages }), answer('x', 'q2', 'paris')] };
     assert.deepEqual([...scoreAnswers(input)], [...scoreAnswers(input)]);
