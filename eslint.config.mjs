@@ -25,7 +25,6 @@ export const coreLayers = {
   serving: ['chat', 'prompts', 'jobs', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   eval: ['chat', 'serving', 'prompts', 'jobs', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
   views: ['chat', 'prompts', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
-  eval: ['chat', 'serving', 'prompts', 'jobs', 'datasets', 'rag', 'inference', 'hub', 'templates', 'settings', 'process', 'rpc', 'text', 'files'],
 };
 
 const noVscode = { name: 'vscode', message: 'Only host code (src/host, src/extension.ts) may import vscode.' };
