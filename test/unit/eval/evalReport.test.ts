@@ -150,6 +150,28 @@ describe('buildEvalReport', () => {
     assert.ok(report.recommendation.warnings.some((warning) => warning.code === 'judge-disagrees'));
   });
 
+  it("applies a hand grade only to the answer it was given to: a changed strategy's new answer is ungraded; a grade without keys still applies", () => {
+    const spec = comparison([zero, rag]);
+    const set = evalSet(2);
+    // zero's answers are those graded; rag was rerun after an edit of its template (a new strategy key).
+    const answers = [answer('zero', 'q1'), answer('zero', 'q2'), answer('rag', 'q1', { strategyKey: 'key-rag-v2' }), answer('rag', 'q2', { strategyKey: 'key-rag-v2' })];
+    const grades = [
+      { strategy: 'zero', questionId: 'q1', score: 4, gradedAt: 1, strategyKey: 'key-zero', questionKey: 'key-q1' },
+      { strategy: 'zero', questionId: 'q2', score: 2, gradedAt: 1, strategyKey: 'key-zero', questionKey: 'key-q2-edited' },
+      { strategy: 'rag', questionId: 'q1', score: 5, gradedAt: 1, strategyKey: 'key-rag', questionKey: 'key-q1' },
+      { strategy: 'rag', questionId: 'q2', score: 3, gradedAt: 1 },
+    ];
+    const report = buildEvalReport({ spec, evalSet: set, answers, scores: new Map(), grades, contamination: noContamination, training: {} });
+    const view = (strategyName: string, index: number) => report.questions[index]!.answers[strategyName]!;
+    assert.equal(view('zero', 0).manual?.score, 4, 'the keys match');
+    assert.equal(view('zero', 1).manual, undefined, 'the question changed since');
+    assert.equal(view('rag', 0).manual, undefined, 'the strategy changed since');
+    assert.equal(view('rag', 1).manual?.score, 3, 'a grade without keys applies by strategy and question');
+    assert.equal(view('rag', 1).scores.manual_score, 3);
+    assert.equal(report.strategies[1]!.metrics.manual_score!.n, 1);
+    assert.deepEqual([view('rag', 0).strategyKey, view('rag', 0).questionKey], ['key-rag-v2', 'key-q1'], 'the view names its answer for the next grade');
+  });
+
   it('recommends the cheaper strategy when the costlier one is within the noise', () => {
     const report = buildEvalReport(inputFor([zero, tuned], 200, (s, index) => noisy(0.6, 0.3, s === 'zero' ? 1 : 2)(index)));
     assert.equal(report.pairwise[0]!.verdict, 'tie');
