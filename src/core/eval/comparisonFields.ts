@@ -52,8 +52,8 @@ export type ComparisonRule = ComparisonFieldRule | ComparisonSectionRule | Compa
 
 /** Strategy and endpoint names: what the report, `--strategies` and model references call them. */
 export const namePattern = '^[A-Za-z0-9._-]{1,40}$';
-/** A comparison's name is also its output folder's name. */
-export const comparisonNamePattern = '^[A-Za-z0-9._-]{1,64}$';
+/** A comparison's name is also its output folder's name: never only dots (`.` or `..` would name `.chatwright/evals` or above). */
+export const comparisonNamePattern = '^(?!\\.+$)[A-Za-z0-9._-]{1,64}$';
 
 /** Backend ids every comparison may name without declaring them: the built-in ONNX engine. */
 export const builtinBackendIds: readonly string[] = ['engine'];

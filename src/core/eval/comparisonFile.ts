@@ -23,7 +23,9 @@ export function isComparisonFilePath(path: string): boolean {
 /** The comparison's default name: the file name without `.compare.yaml`, made safe for a folder name. */
 export function comparisonNameOf(file: string): string {
   const bare = basename(file).replace(/(\.compare)?\.(ya?ml|json)$/i, '');
-  return bare.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64) || 'comparison';
+  const name = bare.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64);
+  // Only dots would make the output folder `.chatwright/evals` itself or its parent.
+  return /^\.*$/.test(name) ? 'comparison' : name;
 }
 
 /** A value as it was written, for messages. */
@@ -163,7 +165,7 @@ class Walker {
       case 'envName':
         if (typeof value !== 'string' || !value.trim()) return fail(`must be a non-empty string, got ${describe(value)}`);
         if (rule.kind === 'string' && rule.pattern !== undefined && !new RegExp(rule.pattern).test(value))
-          return fail(`'${value}' must be 1 to ${rule.maxLength ?? 40} letters, digits, '.', '_' or '-'`);
+          return fail(`'${value}' must be 1 to ${rule.maxLength ?? 40} letters, digits, '.', '_' or '-'${/^\.+$/.test(value) ? ', not only dots' : ''}`);
         return { value, node: at };
       case 'enum':
         if (typeof value !== 'string' || !rule.choices.includes(value))

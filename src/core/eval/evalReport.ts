@@ -10,7 +10,7 @@
  * - an answer that failed (`error`) scores the lowest value of each answer-quality metric its strategy is scored on
  *   (and of the primary metric), unless the scores say otherwise: a strategy that fails often must not look better
  *   for it. Retrieval metrics and hand grades are never filled in;
- * - a hand grade is the answer's `manual_score`; a judge's parsed score is its `judge_score`, and `judge_pass` is 1 at
+ * - a hand grade is the answer's `manual_score` when it was given to this very answer (`gradesOfAnswers`); a judge's parsed score is its `judge_score`, and `judge_pass` is 1 at
  *   the rubric's pass score or above, where the scores from `scoreAnswers` do not already hold them.
  */
 import {
@@ -32,6 +32,7 @@ import {
   type StrategyRow,
   type StrategySpec,
 } from './evalTypes';
+import { gradeAppliesTo, gradesInForce } from './gradesFile';
 import { metricInfo } from './metricInfo';
 import { recommend } from './recommendation';
 import { bootstrapMean, pairedComparison } from './statistics';
@@ -71,12 +72,7 @@ export function buildEvalReport(input: BuildReportInput): EvalReport {
   const bootstrap = { samples: spec.bootstrapSamples, seed: spec.seed };
 
   const answers = latestAnswers(input.answers, strategyNames, questionIndex);
-  const grades = new Map<string, ManualGrade>();
-  for (const grade of input.grades) {
-    const id = answerId(grade.strategy, grade.questionId);
-    if (grade.score === 0) grades.delete(id);
-    else grades.set(id, grade);
-  }
+  const grades = gradesOfAnswers(input.grades, answers);
 
   // Every answer's scores as the report counts them (see the file's comment).
   const merged = new Map<string, AnswerScores>();
@@ -151,6 +147,21 @@ export function buildEvalReport(input: BuildReportInput): EvalReport {
   if (judgeCalibration !== undefined) report.judgeCalibration = judgeCalibration;
   if (input.documentChurn !== undefined) report.documentChurn = input.documentChurn;
   return report;
+}
+
+/**
+ * The grade in force of each answer, by `answerId`: the last of the grades in force (`gradesInForce`) that applies to
+ * it, one given to that very answer (its keys match) or one without keys. A grade given to an earlier answer of the
+ * pair (the strategy or the question has changed since) does not apply.
+ */
+function gradesOfAnswers(all: readonly ManualGrade[], answers: ReadonlyMap<string, EvalAnswer>): Map<string, ManualGrade> {
+  const grades = new Map<string, ManualGrade>();
+  for (const grade of gradesInForce(all)) {
+    const id = answerId(grade.strategy, grade.questionId);
+    const answer = answers.get(id);
+    if (answer !== undefined && gradeAppliesTo(grade, answer)) grades.set(id, grade);
+  }
+  return grades;
 }
 
 /** The latest answer (by finish time) of each strategy × question of this comparison and eval set. */
@@ -292,7 +303,16 @@ function questionRow(
     const answer = answers.get(id);
     if (answer === undefined) continue;
     const scores = merged.get(id)!;
-    const view: QuestionAnswerView = { status: answer.status, content: answer.content, scores, passages: answer.passages, examples: answer.examples, notes: answer.notes };
+    const view: QuestionAnswerView = {
+      status: answer.status,
+      strategyKey: answer.strategyKey,
+      questionKey: answer.questionKey,
+      content: answer.content,
+      scores,
+      passages: answer.passages,
+      examples: answer.examples,
+      notes: answer.notes,
+    };
     if (answer.reasoning !== undefined) view.reasoning = answer.reasoning;
     if (answer.error !== undefined) view.error = answer.error;
     if (answer.stats !== undefined) view.stats = answer.stats;

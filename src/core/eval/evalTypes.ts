@@ -233,7 +233,7 @@ export interface JudgeVerdict {
   judgeKey: string;
 }
 
-/** A grade the user gave by hand in the report, kept in `<outputDir>/grades.jsonl` (the last grade of a pair wins). */
+/** A grade the user gave by hand in the report, kept in `<outputDir>/grades.jsonl` (the last grade of an answer wins). */
 export interface ManualGrade {
   strategy: string;
   questionId: string;
@@ -241,6 +241,13 @@ export interface ManualGrade {
   score: number;
   note?: string;
   gradedAt: number;
+  /**
+   * The graded answer's `strategyKey` and `questionKey`: the grade applies only while the current answer has both
+   * (an edited template or question makes a new answer, which the old grade does not describe). A grade without them
+   * (written before they were kept) applies to whatever answer the strategy and question have.
+   */
+  strategyKey?: string;
+  questionKey?: string;
 }
 
 /** A mean with its bootstrap 95% interval. */
@@ -286,6 +293,9 @@ export interface PairwiseResult {
 
 export interface QuestionAnswerView {
   status: EvalAnswer['status'];
+  /** The answer's cache keys, for a grade to name the very answer it grades (`ManualGrade.strategyKey`). */
+  strategyKey?: string;
+  questionKey?: string;
   content: string;
   reasoning?: string;
   error?: { code: string; message: string };

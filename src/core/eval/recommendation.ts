@@ -4,8 +4,16 @@
  * must change and there is enough good data. The strategy recommended is the cheapest whose primary score is not
  * significantly below the best one's (by the paired comparison); the reasons say so with the numbers, the ladder says
  * what each step up gained and cost, and the warnings say when the numbers cannot be trusted to decide.
+ *
+ * "Cheapest" (`costOrder`): on one model, by tier (zero-shot, few-shot, retrieval, fine-tuned), then by measured tokens
+ * and time per answer. When the strategies use different models the tier alone says little (zero-shot on a 70B
+ * endpoint is not cheaper than few-shot on a local 0.6B model), so models are ordered by their measured time per answer
+ * first, and the tiers within a model; a fine-tuned strategy stays the costliest (it needed training). The reasons say
+ * that the models differ and what each measured.
  */
+import { posix } from 'node:path';
 import {
+  type ContaminationFinding,
   type ContaminationReport,
   type EvalReport,
   type Interval,
@@ -54,8 +62,8 @@ export interface RecommendationInput {
   primaryMetric: MetricId;
   /** How the primary metric is called in sentences ("token F1"). */
   metricLabel: string;
-  /** Every strategy's row with what it uses (for its tier), in the comparison's order. */
-  strategies: readonly { row: StrategyRow; spec: Pick<StrategySpec, 'fewShot' | 'retrieval' | 'fineTuned'> }[];
+  /** Every strategy's row with what it uses (for its tier, and the examples it is shown), in the comparison's order. */
+  strategies: readonly { row: StrategyRow; spec: Pick<StrategySpec, 'fewShot' | 'retrieval' | 'fineTuned' | 'template'> }[];
   /** Paired comparisons on the primary metric (either orientation of each pair). */
   pairwise: readonly PairwiseResult[];
   /** Questions in the eval set. */
@@ -100,29 +108,81 @@ export function recommend(input: RecommendationInput): Recommendation {
     };
   }
   const pairs = pairLookup(input.pairwise);
+  const compareCost = costOrder(scored);
   const byCost = [...scored].sort(compareCost);
   // The best score; among equal means, the cheapest.
   const best = byCost.reduce((top, candidate) => (candidate.score.mean > top.score.mean ? candidate : top));
   const recommended = byCost.find((candidate) => candidate === best || pairs(best.row.name, candidate.row.name)?.verdict !== 'higher') ?? best;
   const reasons = explain(input, recommended, best, byCost, pairs);
+  const models = modelsReason(scored);
+  if (models !== undefined) reasons.push(models);
   for (const name of unscored) reasons.push(`${name} has no ${input.metricLabel} scores, so it was not considered.`);
   return {
     strategy: recommended.row.name,
     headline: headline(recommended, best, byCost, warnings),
     reasons,
-    ladder: ladder(scored, pairs),
+    ladder: ladder(scored, pairs, compareCost),
     warnings,
   };
 }
 
-/** Cheaper first: tier, then prompt tokens per answer, then time to first token, then total time, then name. */
-function compareCost(a: Candidate, b: Candidate): number {
-  return (
+type CostComparator = (a: Candidate, b: Candidate) => number;
+
+/**
+ * Cheaper first. Fine-tuned strategies last (they needed training); then, when the strategies use more than one
+ * model, the model with the shorter measured time per answer (`modelTimes`; a model never measured last); then tier;
+ * then prompt + completion tokens per answer, total time per answer, time to first token; then name.
+ */
+function costOrder(candidates: readonly Candidate[]): CostComparator {
+  const times = modelTimes(candidates);
+  const modelTime = (candidate: Candidate): number => (times.size > 1 ? (times.get(candidate.row.model) ?? Infinity) : 0);
+  return (a, b) =>
+    Number(a.tier === 'fine-tuned') - Number(b.tier === 'fine-tuned') ||
+    difference(modelTime(a), modelTime(b)) ||
     strategyTiers.indexOf(a.tier) - strategyTiers.indexOf(b.tier) ||
-    a.row.tokens.promptPerAnswer - b.row.tokens.promptPerAnswer ||
-    (a.row.latency.timeToFirstTokenMs?.mean ?? Infinity) - (b.row.latency.timeToFirstTokenMs?.mean ?? Infinity) ||
-    (a.row.latency.totalMs?.mean ?? Infinity) - (b.row.latency.totalMs?.mean ?? Infinity) ||
-    (a.row.name < b.row.name ? -1 : a.row.name > b.row.name ? 1 : 0)
+    difference(tokensPerAnswer(a.row), tokensPerAnswer(b.row)) ||
+    difference(a.row.latency.totalMs?.mean ?? Infinity, b.row.latency.totalMs?.mean ?? Infinity) ||
+    difference(a.row.latency.timeToFirstTokenMs?.mean ?? Infinity, b.row.latency.timeToFirstTokenMs?.mean ?? Infinity) ||
+    (a.row.name < b.row.name ? -1 : a.row.name > b.row.name ? 1 : 0);
+}
+
+/** a − b, with two infinities equal (a − b would be NaN). */
+function difference(a: number, b: number): number {
+  return a === b ? 0 : a - b;
+}
+
+function tokensPerAnswer(row: StrategyRow): number {
+  return row.tokens.promptPerAnswer + row.tokens.completionPerAnswer;
+}
+
+/** Each model's mean total time per answer over the answers its strategies measured (fine-tuned ones included). */
+function modelTimes(candidates: readonly Pick<Candidate, 'row'>[]): Map<string, number> {
+  const sums = new Map<string, { total: number; n: number }>();
+  for (const { row } of candidates) {
+    const sum = sums.get(row.model) ?? { total: 0, n: 0 };
+    sums.set(row.model, sum);
+    const time = row.latency.totalMs;
+    if (time !== undefined && time.n > 0 && Number.isFinite(time.mean)) {
+      sum.total += time.mean * time.n;
+      sum.n += time.n;
+    }
+  }
+  const times = new Map<string, number>();
+  for (const [model, sum] of sums) times.set(model, sum.n > 0 ? sum.total / sum.n : Infinity);
+  return times;
+}
+
+/** When the strategies use different models: which, and how cost was compared between them. */
+function modelsReason(candidates: readonly Candidate[]): string | undefined {
+  const times = modelTimes(candidates);
+  if (times.size < 2) return undefined;
+  const described = [...times].map(([model, ms]) => {
+    const names = candidates.filter((candidate) => candidate.row.model === model).map((candidate) => candidate.row.name);
+    return `${model} (${names.join(', ')}${Number.isFinite(ms) ? `: ${formatCount(ms)} ms per answer` : ': time not measured'})`;
+  });
+  return (
+    `The strategies use ${formatCount(times.size)} different models: ${described.join('; ')}. Between models, cost is compared by measured time per answer, ` +
+    `then by tier and tokens within a model (a fine-tuned one counts as costliest); that leaves out what each model costs to host or to call, so weigh it yourself.`
   );
 }
 
@@ -211,7 +271,7 @@ function headline(recommended: Candidate, best: Candidate, byCost: readonly Cand
 }
 
 /** Zero-shot → few-shot → retrieval → fine-tuned, between the best strategy of each tier present. */
-function ladder(scored: readonly Candidate[], pairs: ReturnType<typeof pairLookup>): LadderStep[] {
+function ladder(scored: readonly Candidate[], pairs: ReturnType<typeof pairLookup>, compareCost: CostComparator): LadderStep[] {
   const bestOfTier = strategyTiers
     .map((tier) => scored.filter((candidate) => candidate.tier === tier).sort((a, b) => b.score.mean - a.score.mean || compareCost(a, b))[0])
     .filter((candidate): candidate is Candidate => candidate !== undefined);
@@ -235,6 +295,12 @@ function ladder(scored: readonly Candidate[], pairs: ReturnType<typeof pairLooku
 /** What `to` costs beyond `from`, in words: "+1,240 prompt tokens per answer, +310 ms to first token, 2.1 GPU hours of training". */
 export function costWords(to: StrategyRow, from: StrategyRow): string {
   const parts: string[] = [];
+  if (to.model !== from.model) {
+    const toTotal = to.latency.totalMs;
+    const fromTotal = from.latency.totalMs;
+    const ms = toTotal !== undefined && fromTotal !== undefined && toTotal.n > 0 && fromTotal.n > 0 ? toTotal.mean - fromTotal.mean : undefined;
+    parts.push(`${to.model} instead of ${from.model}${ms !== undefined && Math.abs(ms) >= 1 ? ` (${formatSignedCount(ms)} ms per answer)` : ''}`);
+  }
   const tokens = to.tokens.promptPerAnswer - from.tokens.promptPerAnswer;
   if (Math.abs(tokens) >= 1) parts.push(`${formatSignedCount(tokens)} prompt tokens per answer`);
   const toFirst = to.latency.timeToFirstTokenMs;
@@ -280,19 +346,7 @@ function collectWarnings(input: RecommendationInput): RecommendationWarning[] {
       });
     }
   }
-  const contamination = input.contamination;
-  if (contamination.trainingOverlap > 0) {
-    warnings.push({
-      code: 'contamination-training',
-      message: `${plural(contamination.trainingOverlap, 'eval question')} ${contamination.trainingOverlap === 1 ? 'appears' : 'appear'} in the training data: the fine-tuned score is inflated. Take them out of the training data (or the eval set) and train again.`,
-    });
-  }
-  if (contamination.examplesOverlap > 0) {
-    warnings.push({
-      code: 'contamination-examples',
-      message: `${plural(contamination.examplesOverlap, 'eval question')} ${contamination.examplesOverlap === 1 ? 'appears' : 'appear'} among the few-shot examples: the few-shot score is inflated. Take them out of the examples file.`,
-    });
-  }
+  for (const warning of contaminationWarnings(input)) warnings.push(warning);
   const churn = input.documentChurn;
   if (churn !== undefined && ((churn.files > 0 && churn.filesChangedLast90Days / churn.files >= t.churnFilesShare) || churn.commitsLast90Days >= t.churnCommits)) {
     warnings.push({
@@ -331,6 +385,66 @@ function collectWarnings(input: RecommendationInput): RecommendationWarning[] {
     });
   }
   return warnings;
+}
+
+/**
+ * Overlaps of the eval set with what a strategy learned from or was shown, tied to the strategies they inflate: the
+ * training data to the fine-tuned strategies (with none, nothing here is inflated, but a fine-tune on that data would
+ * be); an examples file to the strategies given it (`fewShot.examples`), and a file no strategy names to those that
+ * show their template's own examples.
+ */
+function contaminationWarnings(input: RecommendationInput): RecommendationWarning[] {
+  const warnings: RecommendationWarning[] = [];
+  const contamination = input.contamination;
+  const distinct = (findings: readonly ContaminationFinding[]): number => new Set(findings.map((finding) => finding.questionId)).size;
+  const filesOf = (findings: readonly ContaminationFinding[]): string => [...new Set(findings.map((finding) => findingFile(finding.source)))].join(', ');
+  const appear = (count: number): string => `${plural(count, 'eval question')} ${count === 1 ? 'appears' : 'appear'}`;
+  if (contamination.trainingOverlap > 0) {
+    const findings = contamination.findings.filter((finding) => finding.kind === 'training');
+    const where = findings.length > 0 ? ` (${filesOf(findings)})` : '';
+    const tuned = input.strategies.filter(({ spec }) => spec.fineTuned !== undefined).map(({ row }) => row.name);
+    warnings.push({
+      code: 'contamination-training',
+      message:
+        tuned.length > 0
+          ? `${appear(contamination.trainingOverlap)} in the training data${where}: the score of ${tuned.join(', ')} is inflated on them. Take them out of the training data (or the eval set) and train again.`
+          : `${appear(contamination.trainingOverlap)} in the training data${where}. No strategy here is fine-tuned, so no score here is inflated by it, but a model fine-tuned on that data would be tested on questions it learned: take them out before training.`,
+    });
+  }
+  if (contamination.examplesOverlap > 0) {
+    const findings = contamination.findings.filter((finding) => finding.kind === 'examples');
+    const named = new Map<string, string[]>();
+    for (const { row, spec } of input.strategies) {
+      if (spec.fewShot?.examples === undefined) continue;
+      const file = comparablePath(spec.fewShot.examples);
+      named.set(file, [...(named.get(file) ?? []), row.name]);
+    }
+    const templateExamples = input.strategies.filter(({ spec }) => spec.fewShot?.examples === undefined && (spec.fewShot !== undefined || spec.template !== undefined)).map(({ row }) => row.name);
+    const byStrategy = new Map<string, ContaminationFinding[]>();
+    for (const finding of findings) {
+      for (const name of named.get(comparablePath(findingFile(finding.source))) ?? templateExamples) byStrategy.set(name, [...(byStrategy.get(name) ?? []), finding]);
+    }
+    const parts = [...byStrategy].map(([name, found]) => `${name} ${formatCount(distinct(found))} (${filesOf(found)})`);
+    warnings.push({
+      code: 'contamination-examples',
+      message:
+        `${appear(contamination.examplesOverlap)} among the few-shot examples` +
+        (parts.length > 0 ? `, inflating the score of the strategies shown them: ${parts.join('; ')}` : '') +
+        '. Take them out of the examples file.',
+    });
+  }
+  return warnings;
+}
+
+/** The file of a finding's `file:line` source. */
+function findingFile(source: string): string {
+  const colon = source.lastIndexOf(':');
+  return colon > 0 && /^\d+$/.test(source.slice(colon + 1)) ? source.slice(0, colon) : source;
+}
+
+/** A workspace-relative path as findings label it, normalized (forward slashes, no `./` or `a/..`). */
+function comparablePath(path: string): string {
+  return posix.normalize(path.replace(/\\/g, '/'));
 }
 
 /**

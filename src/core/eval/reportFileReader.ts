@@ -40,6 +40,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function isRange(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 2 && value.every((bound) => typeof bound === 'number' && Number.isFinite(bound));
+}
+
+function isInterval(value: unknown): boolean {
+  return isRecord(value) && [value.mean, value.low, value.high, value.n].every((number) => typeof number === 'number');
+}
+
+function isTokens(value: unknown): boolean {
+  return isRecord(value) && [value.prompt, value.completion, value.promptPerAnswer, value.completionPerAnswer].every((number) => typeof number === 'number');
+}
+
 /** What makes a parsed value unusable as a report (undefined when it looks like one). */
 export function reportShapeProblem(value: unknown): string | undefined {
   if (!isRecord(value)) return 'it is not an object';
@@ -50,8 +62,18 @@ export function reportShapeProblem(value: unknown): string | undefined {
     if (typeof report[field] !== 'object' || report[field] === null) return `"${field}" is missing`;
   }
   if (typeof report.primaryMetric !== 'string') return '"primaryMetric" is missing';
+  // The page and the host read these on every grade and render: an entry that is not one would throw there.
+  const metrics = report.metrics as unknown[];
+  if (metrics.some((metric) => !isRecord(metric) || typeof metric.id !== 'string' || typeof metric.label !== 'string' || !isRange(metric.range))) return 'a metric has no id, label or range';
   const strategies = report.strategies as unknown[];
   if (strategies.some((row) => !isRecord(row) || typeof row.name !== 'string')) return 'a strategy has no name';
+  if (strategies.some((row) => !isRecord((row as Record<string, unknown>).metrics) || !isRecord((row as Record<string, unknown>).latency) || !isTokens((row as Record<string, unknown>).tokens)))
+    return 'a strategy has no metrics, latency or tokens';
+  const pairwise = report.pairwise as unknown[];
+  if (pairwise.some((pair) => !isRecord(pair) || typeof pair.a !== 'string' || typeof pair.b !== 'string' || !isInterval(pair.difference))) return 'a pair of strategies has no names or difference';
+  const recommendation = report.recommendation as Record<string, unknown>;
+  if (typeof recommendation.headline !== 'string' || !(['reasons', 'ladder', 'warnings'] as const).every((field) => Array.isArray(recommendation[field])))
+    return 'the recommendation has no headline, reasons, ladder or warnings';
   const questions = report.questions as unknown[];
   if (questions.some((row) => !isRecord(row) || typeof row.id !== 'string' || !isRecord(row.answers))) return 'a question has no id or answers';
   const answerless = questions.find((row) => Object.values((row as { answers: Record<string, unknown> }).answers).some((answer) => !isRecord(answer) || !isRecord(answer.scores)));

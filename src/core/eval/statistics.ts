@@ -18,6 +18,13 @@ export interface BootstrapOptions {
 export const confidenceLevel = 0.95;
 
 /**
+ * Fewer paired questions than this always make a tie: a percentile bootstrap over a handful of questions has too few
+ * distinct resamples to mean anything (two questions that both favour `a` give an interval of `[d, d]`, never
+ * containing 0), so no verdict is drawn from them.
+ */
+export const minPairedQuestions = 10;
+
+/**
  * The mean of `values` with its percentile-bootstrap 95% interval. Values that are not finite (NaN marks "no value")
  * are left out and `n` counts those kept.
  *
@@ -41,7 +48,7 @@ export interface PairedOptions extends BootstrapOptions {
  * Compares `a` and `b` question by question: `a[i]` and `b[i]` are the two strategies' scores on question i, NaN where
  * one has none (that question is left out). Wins and ties count questions; the difference is the mean of a − b with
  * a paired bootstrap 95% interval (the same questions resampled for both), and the verdict is `tie` when that
- * interval contains 0, or when fewer than two questions were paired (one question decides nothing).
+ * interval contains 0, or when fewer than `minPairedQuestions` questions were paired (a handful decides nothing).
  */
 export function pairedComparison(a: ArrayLike<number>, b: ArrayLike<number>, options: PairedOptions): PairedComparison {
   if (a.length !== b.length) throw new RangeError(`pairedComparison: ${a.length} scores for a but ${b.length} for b; they must be aligned by question`);
@@ -68,8 +75,8 @@ export function pairedComparison(a: ArrayLike<number>, b: ArrayLike<number>, opt
   const difference = bootstrapOfFinite(differences.subarray(0, n), options);
   const decided = winsA + winsB;
   let verdict: PairwiseResult['verdict'] = 'tie';
-  if (n >= 2 && difference.low > 0) verdict = 'a';
-  else if (n >= 2 && difference.high < 0) verdict = 'b';
+  if (n >= minPairedQuestions && difference.low > 0) verdict = 'a';
+  else if (n >= minPairedQuestions && difference.high < 0) verdict = 'b';
   return { winsA, winsB, ties, winRateA: decided === 0 ? 0.5 : winsA / decided, difference, verdict };
 }
 

@@ -276,6 +276,18 @@ describe('comparison file: problems, located', () => {
     assert.match(problemAt(parse(root, text).problems, 'strategies[0].name').message, /letters, digits/);
   });
 
+  it('a comparison name of only dots, which would make the output folder .chatwright/evals itself or its parent', () => {
+    const root = workspace();
+    for (const name of ['.', '..', '...']) {
+      const { spec, problems } = parse(root, `name: '${name}'\n${minimal()}`);
+      assert.match(problemAt(problems, 'name').message, /not only dots/, name);
+      assert.notEqual(spec?.outputDir, join(root, '.chatwright', 'evals'));
+    }
+    assert.equal(parse(root, `name: '.v2'\n${minimal()}`).spec?.outputDir, join(root, '.chatwright', 'evals', '.v2'));
+    // The default name from a file called `...compare.yaml` is not `..` either.
+    assert.equal(parse(root, minimal(), '...compare.yaml').spec?.outputDir, join(root, '.chatwright', 'evals', 'comparison'));
+  });
+
   it('a model reference that does not parse is an error; an undeclared backend a warning that keeps the spec', () => {
     const root = workspace();
     const bad = 'eval_set: data/support.eval.jsonl\nstrategies:\n  - name: a\n    model: qwen\n';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { appendGrade, gradesFileName, readGrades } from '../../../src/core/eval/gradesFile';
+import { appendGrade, gradeAppliesTo, gradesFileName, gradesInForce, readGrades } from '../../../src/core/eval/gradesFile';
 import { scratchDir } from '../../support/scratchDir';
 
 describe('grades file', () => {
@@ -30,6 +30,43 @@ describe('grades file', () => {
     assert.deepEqual(readGrades(dir), []);
     appendGrade(dir, { strategy: 'a', questionId: 'q', score: 1, gradedAt: 3 });
     assert.deepEqual(readGrades(dir), [{ strategy: 'a', questionId: 'q', score: 1, gradedAt: 3 }]);
+  });
+
+  it("keeps the graded answer's keys; the last grade of each answer wins, and a grade with keys ends an earlier one without", (t) => {
+    const dir = scratchDir('grades', t);
+    const first = { strategyKey: 'aaaa', questionKey: 'q111' };
+    const second = { strategyKey: 'bbbb', questionKey: 'q111' };
+    appendGrade(dir, { strategy: 'a', questionId: 'q', score: 2, gradedAt: 1 });
+    appendGrade(dir, { strategy: 'a', questionId: 'q', score: 3, gradedAt: 2, ...first });
+    appendGrade(dir, { strategy: 'a', questionId: 'q', score: 5, gradedAt: 3, ...second });
+    appendGrade(dir, { strategy: 'a', questionId: 'q', score: 4, gradedAt: 4, ...first });
+    assert.deepEqual(readGrades(dir), [
+      { strategy: 'a', questionId: 'q', score: 5, gradedAt: 3, ...second },
+      { strategy: 'a', questionId: 'q', score: 4, gradedAt: 4, ...first },
+    ]);
+    appendGrade(dir, { strategy: 'a', questionId: 'q', score: 0, gradedAt: 5, ...second });
+    assert.deepEqual(readGrades(dir), [{ strategy: 'a', questionId: 'q', score: 4, gradedAt: 4, ...first }], 'clearing one answer keeps the other');
+  });
+
+  it('a grade without keys ends every earlier grade of its pair; keys that are not text make a line no grade', () => {
+    assert.deepEqual(
+      gradesInForce([
+        { strategy: 'a', questionId: 'q', score: 3, gradedAt: 1, strategyKey: 'k1', questionKey: 'q1' },
+        { strategy: 'a', questionId: 'q', score: 0, gradedAt: 2 },
+        { strategy: 'b', questionId: 'q', score: 2, gradedAt: 3, strategyKey: 'k2', questionKey: 'q1' },
+      ]),
+      [{ strategy: 'b', questionId: 'q', score: 2, gradedAt: 3, strategyKey: 'k2', questionKey: 'q1' }],
+    );
+    assert.throws(() => appendGrade(scratchDir('grades'), { strategy: 'a', questionId: 'q', score: 1, gradedAt: 1, strategyKey: '' }), /strategyKey/);
+  });
+
+  it('a grade applies to its answer: same strategy and question, and the same keys when it has them', () => {
+    const answer = { strategy: 'a', questionId: 'q', strategyKey: 'k1', questionKey: 'q1' };
+    assert.equal(gradeAppliesTo({ strategy: 'a', questionId: 'q' }, answer), true);
+    assert.equal(gradeAppliesTo({ strategy: 'a', questionId: 'q', strategyKey: 'k1', questionKey: 'q1' }, answer), true);
+    assert.equal(gradeAppliesTo({ strategy: 'a', questionId: 'q', strategyKey: 'k0', questionKey: 'q1' }, answer), false);
+    assert.equal(gradeAppliesTo({ strategy: 'a', questionId: 'q', strategyKey: 'k1', questionKey: 'q0' }, answer), false);
+    assert.equal(gradeAppliesTo({ strategy: 'b', questionId: 'q' }, answer), false);
   });
 
   it('skips torn lines and lines that are not grades, and starts a new grade on a fresh line after a torn one', (t) => {

@@ -43,6 +43,11 @@ describe('answer normalization', () => {
     assert.deepEqual(answerTokens(''), []);
     assert.deepEqual(answerTokens(' ...!? '), []);
   });
+
+  it('drops separators inside numbers as SQuAD does (documented): 3.5 is 35, 1,000 is 1000', () => {
+    assert.deepEqual(answerTokens('Version 3.5 costs $1,000.'), ['version', '35', 'costs', '1000']);
+    assert.equal(normalizeAnswer('3.5'), normalizeAnswer('35'));
+  });
 });
 
 describe('exact match', () => {

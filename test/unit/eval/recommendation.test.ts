@@ -18,7 +18,7 @@ function interval(mean: number, halfWidth = 0.05, n = 100): Interval {
 function row(name: string, extra: Partial<StrategyRow> = {}): StrategyRow {
   return {
     name,
-    model: `local/${name}`,
+    model: 'local/model',
     recipe: '',
     metrics: { token_f1: interval(0.6) },
     latency: {},
@@ -168,8 +168,72 @@ describe('recommend', () => {
 
   it('warns when eval questions appear in the training data or among the few-shot examples', () => {
     const input = quiet({ contamination: { checkedFiles: ['train.jsonl'], findings: [], trainingOverlap: 7, examplesOverlap: 1 } });
-    assert.match(messageOf(input, 'contamination-training'), /^7 eval questions appear in the training data: the fine-tuned score is inflated/);
+    assert.match(messageOf(input, 'contamination-training'), /^7 eval questions appear in the training data: the score of tuned is inflated on them/);
     assert.match(messageOf(input, 'contamination-examples'), /^1 eval question appears among the few-shot examples/);
+  });
+
+  it('ties contamination to the strategies it inflates: training data to fine-tuned ones, an examples file to the strategies shown it', () => {
+    const finding = (kind: 'training' | 'examples', questionId: string, source: string) => ({ kind, questionId, line: 1, source, similarity: 1 });
+    const fewFile = strategy('few-file', { fewShot: { k: 2, selection: 'first', examples: './data/../data/examples.jsonl', seed: 1 } });
+    const fewOther = strategy('few-other', { fewShot: { k: 2, selection: 'first', examples: 'data/other.jsonl', seed: 1 } });
+    const fewTemplate = strategy('few-template', { template: 'support.prompty', fewShot: { k: 2, selection: 'first', seed: 1 } });
+    const contamination = {
+      checkedFiles: ['data/train.jsonl', 'data/examples.jsonl', 'prompts/examples.jsonl'],
+      findings: [
+        finding('training', 'q1', 'data/train.jsonl:4'),
+        finding('examples', 'q1', 'data/examples.jsonl:2'),
+        finding('examples', 'q2', 'data/examples.jsonl:9'),
+        finding('examples', 'q3', 'prompts/examples.jsonl:1'),
+      ],
+      trainingOverlap: 1,
+      examplesOverlap: 3,
+    };
+    const untuned = quiet({
+      strategies: [zero, fewFile, fewOther, fewTemplate].map((spec) => ({ row: row(spec.name), spec })),
+      pairwise: [],
+      contamination,
+    });
+    const training = messageOf(untuned, 'contamination-training');
+    assert.match(training, /^1 eval question appears in the training data \(data\/train\.jsonl\)\. No strategy here is fine-tuned, so no score here is inflated by it/);
+    assert.doesNotMatch(training, /fine-tuned score is inflated/);
+    const examples = messageOf(untuned, 'contamination-examples');
+    assert.match(examples, /few-file 2 \(data\/examples\.jsonl\); few-template 1 \(prompts\/examples\.jsonl\)\. Take them out/);
+    assert.doesNotMatch(examples, /few-other|zero/);
+    const withTuned = quiet({ contamination: { ...contamination, examplesOverlap: 0 } });
+    assert.match(messageOf(withTuned, 'contamination-training'), /the score of tuned is inflated on them/);
+  });
+
+  it('with different models, orders by measured time per answer between models and by tier within one, and says so', () => {
+    const timed = (name: string, model: string, ms: number, extra: Partial<StrategyRow> = {}) => row(name, { model, latency: { totalMs: interval(ms, 10) }, ...extra });
+    // Zero-shot on a slow 70B endpoint against few-shot on a fast small model: tied scores.
+    const input = quiet({
+      strategies: [
+        { row: timed('big-zero', 'cloud/llama-70b', 2400, { metrics: { token_f1: interval(0.71) } }), spec: strategy('big-zero') },
+        { row: timed('small-few', 'engine/qwen-0.6b', 300, { metrics: { token_f1: interval(0.7) }, tokens: { prompt: 0, completion: 0, promptPerAnswer: 900, completionPerAnswer: 20 } }), spec: few },
+        { row: timed('small-zero', 'engine/qwen-0.6b', 280, { metrics: { token_f1: interval(0.5) } }), spec: zero },
+      ],
+      pairwise: [pair('big-zero', 'small-few', 0.01, 'tie'), pair('big-zero', 'small-zero', 0.21, 'a'), pair('small-few', 'small-zero', 0.2, 'a')],
+    });
+    const recommendation = recommend(input);
+    assert.equal(recommendation.strategy, 'small-few', 'not the zero-shot on the costlier model');
+    const models = recommendation.reasons.find((reason) => reason.includes('different models'));
+    assert.match(models!, /2 different models: cloud\/llama-70b \(big-zero: 2,400 ms per answer\); engine\/qwen-0\.6b \(small-few, small-zero: 290 ms per answer\)/);
+    const about = recommendation.reasons.find((reason) => reason.startsWith('big-zero'));
+    assert.match(about!, /costs cloud\/llama-70b instead of engine\/qwen-0\.6b \(\+2,100 ms per answer\)/);
+    // On one model nothing changes: the tier decides, and no models reason is given.
+    const oneModel = recommend(quiet());
+    assert.equal(oneModel.strategy, 'zero');
+    assert.ok(!oneModel.reasons.some((reason) => reason.includes('different models')));
+  });
+
+  it('keeps a fine-tuned strategy costliest even on a faster model', () => {
+    const input = quiet({
+      strategies: [
+        { row: row('zero', { model: 'cloud/big', latency: { totalMs: interval(3000, 10) } }), spec: zero },
+        { row: row('tuned', { model: 'engine/lora', training: trained.tuned, latency: { totalMs: interval(200, 10) } }), spec: tuned },
+      ],
+    });
+    assert.equal(recommend(input).strategy, 'zero');
   });
 
   it('warns when the documents change often, by share of files or by commits, and not when they are stable', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '../../../src/core/text/seededRandom';
-import { bootstrapMean, halfWidth, pairedComparison } from '../../../src/core/eval/statistics';
+import { bootstrapMean, halfWidth, minPairedQuestions, pairedComparison } from '../../../src/core/eval/statistics';
 
 function bernoulli(p: number, n: number, seed: number): number[] {
   const random = seededRandom(seed);
@@ -132,6 +132,18 @@ describe('pairedComparison', () => {
     assert.equal(result.verdict, 'tie');
     const none = pairedComparison([], [], { samples: 100, seed: 1 });
     assert.deepEqual(none, { winsA: 0, winsB: 0, ties: 0, winRateA: 0.5, difference: { mean: 0, low: 0, high: 0, n: 0 }, verdict: 'tie' });
+  });
+
+  it('calls fewer than minPairedQuestions paired questions a tie however one-sided, and decides from that many on', () => {
+    assert.equal(minPairedQuestions, 10);
+    assert.equal(pairedComparison([1, 1], [0, 0], { samples: 2000, seed: 1 }).verdict, 'tie');
+    const nine = pairedComparison(new Array<number>(9).fill(1), new Array<number>(9).fill(0), { samples: 2000, seed: 1 });
+    assert.equal(nine.winsA, 9);
+    assert.equal(nine.verdict, 'tie');
+    // Unpaired questions do not count towards the minimum.
+    assert.equal(pairedComparison([...new Array<number>(9).fill(1), 1], [...new Array<number>(9).fill(0), NaN], { samples: 2000, seed: 1 }).verdict, 'tie');
+    assert.equal(pairedComparison(new Array<number>(10).fill(1), new Array<number>(10).fill(0), { samples: 2000, seed: 1 }).verdict, 'a');
+    assert.equal(pairedComparison(new Array<number>(10).fill(0), new Array<number>(10).fill(1), { samples: 2000, seed: 1 }).verdict, 'b');
   });
 
   it('honours a wider tolerance for ties', () => {

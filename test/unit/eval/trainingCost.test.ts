@@ -51,12 +51,46 @@ describe('trainingCost', () => {
       { time: start + 1, event: 'environment', cuda: null, gpus: [] },
       { time: start + 60, event: 'phase', phase: 'done' },
     ]);
-    assert.deepEqual(trainingCost(cpu), { run: cpu, status: 'done', seconds: 60, gpus: 0, gpuHours: 0 });
+    assert.deepEqual(trainingCost(cpu), { run: cpu, status: 'done', seconds: 60, gpus: 0 }, 'a CPU run has training time and no GPU hours');
     const bare = writeRun(join(scratchDir('cost', t), 'bare'), [{ time: start, event: 'run', config: {}, run_dir: 'x' }]);
     const cost = trainingCost(bare);
     assert.equal(cost.status, 'failed');
     assert.equal(cost.gpuHours, undefined);
     assert.equal(cost.trainExamples, undefined);
+  });
+
+  it('adds up the attempts of a resumed run, leaving out the time between them, and ends a killed attempt at its last event', (t) => {
+    const dir = writeRun(join(scratchDir('cost', t), 'resumed'), [
+      { time: start, event: 'run', config: {}, run_dir: 'x' },
+      { time: start + 1, event: 'environment', cuda: '12.4', gpus: [gpu] },
+      { time: start + 2, event: 'phase', phase: 'training' },
+      { time: start + 600, event: 'phase', phase: 'stopped' },
+      // Resumed a day later; this attempt was killed (no terminal phase) after its last step at +900 s.
+      { time: start + 86_400, event: 'run', config: {}, run_dir: 'x' },
+      { time: start + 86_402, event: 'phase', phase: 'training', resumed_from: 'checkpoint-100' },
+      { time: start + 86_400 + 900, event: 'step', step: 200, loss: 1.2 },
+      // Resumed again, and finished.
+      { time: start + 2 * 86_400, event: 'run', config: {}, run_dir: 'x' },
+      { time: start + 2 * 86_400 + 1200, event: 'phase', phase: 'done' },
+    ]);
+    const cost = trainingCost(dir);
+    assert.equal(cost.status, 'done');
+    assert.equal(cost.seconds, 600 + 900 + 1200);
+    assert.equal(cost.gpuHours, (600 + 900 + 1200) / 3600);
+  });
+
+  it('counts the attempt still training up to now, after earlier attempts', (t) => {
+    const dir = writeRun(
+      join(scratchDir('cost', t), 'resuming'),
+      [
+        { time: start, event: 'run', config: {}, run_dir: 'x' },
+        { time: start + 300, event: 'phase', phase: 'failed' },
+        { time: start + 10_000, event: 'run', config: {}, run_dir: 'x' },
+        { time: start + 10_002, event: 'phase', phase: 'training' },
+      ],
+      { pid: process.pid },
+    );
+    assert.equal(trainingCost(dir, { now: (start + 10_000 + 60) * 1000 }).seconds, 300 + 60);
   });
 
   it('says missing for a run folder that is not there', (t) => {

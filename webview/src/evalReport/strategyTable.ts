@@ -1,6 +1,6 @@
 import type { EvalReport, StrategyRow } from './reportTypes';
 import { element } from '../lib/vscodeApi';
-import { formatCount, formatMs, formatScore, scaled } from './format';
+import { formatCount, formatDuration, formatMs, formatScore, scaled } from './format';
 import { intervalBar } from './svg';
 
 interface Column {
@@ -73,10 +73,10 @@ function columns(report: EvalReport): Column[] {
     {
       key: 'gpu',
       label: 'Training',
-      title: 'GPU hours of training (fine-tuned strategies)',
+      title: 'Time spent training, and GPU hours on a GPU run (fine-tuned strategies)',
       numeric: true,
-      value: (row) => row.training?.gpuHours,
-      cell: (row) => (row.training ? [`${row.training.gpuHours !== undefined ? `${row.training.gpuHours.toFixed(2)} GPU h` : '—'}`, element('div', { class: 'hint' }, row.training.run)] : ['—']),
+      value: (row) => row.training?.seconds,
+      cell: (row) => (row.training ? [trainingText(row.training), element('div', { class: 'hint' }, row.training.run)] : ['—']),
     },
     {
       key: 'answered',
@@ -86,6 +86,14 @@ function columns(report: EvalReport): Column[] {
       cell: (row) => [formatCount(row.answered), ...(row.failed > 0 ? [element('span', { class: 'failed' }, ` · ${formatCount(row.failed)} failed`)] : [])],
     },
   ];
+}
+
+/** `1h 02m · 2.04 GPU h`; a CPU run (no GPU hours) shows its time alone. */
+function trainingText(training: NonNullable<StrategyRow['training']>): string {
+  if (training.status === 'missing') return 'run not found';
+  const gpu = training.gpuHours !== undefined && training.gpuHours > 0 ? `${training.gpuHours.toFixed(2)} GPU h` : '';
+  const time = training.seconds !== undefined ? formatDuration(training.seconds) : '';
+  return [time, gpu].filter((part) => part !== '').join(' · ') || '—';
 }
 
 function latencyCell(interval: { mean: number; low: number; high: number } | undefined): (Node | string)[] {

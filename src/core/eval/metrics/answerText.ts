@@ -8,6 +8,8 @@
  *   one full folding it misses in everyday text, `ß` → `ss` (so `Straße` matches `STRASSE`). Turkish dotless `ı` is
  *   left as it is (a locale-free fold cannot know the text is Turkish).
  * - Punctuation and symbols (`\p{P}`, `\p{S}`) removed, not replaced by a space, as SQuAD does (`don't` → `dont`).
+ *   Numbers lose their separators the same way: `3.5` is the word `35` (equal to a written `35`), `1,000` is `1000`,
+ *   `v2.1` is `v21`. Kept for comparability with SQuAD-style scores; the same number written the same way still matches.
  * - The English articles `a`, `an`, `the` dropped as whole words (SQuAD's rule; other languages' articles are kept).
  * - Words are the whitespace-separated runs, except that Han, Hiragana and Katakana characters are one word each:
  *   Chinese and Japanese are written without spaces, and character-level tokens are what SQuAD-style metrics for
