@@ -45,7 +45,7 @@ export const metricInfo: Record<MetricId, MetricInfo> = {
     id: 'embedding_similarity',
     label: 'Embedding similarity',
     description:
-      "Cosine between the embedding model's vectors of the answer and the reference (negative counts as 0). Catches paraphrases the word metrics miss, but an answer on the right topic with a wrong fact still scores high; its scale depends on the model, so compare strategies, not across models.",
+      "Cosine between the embedding model's vectors of the answer and the reference (negative counts as 0; an empty answer scores 0). Catches paraphrases the word metrics miss, but an answer on the right topic with a wrong fact still scores high; its scale depends on the model, so compare strategies, not across models.",
     range: unit,
     higherIsBetter: true,
   },
