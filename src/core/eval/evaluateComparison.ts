@@ -3,7 +3,9 @@
  * every strategy's answers (cached, resumable, through the chat pipeline) → embeddings → per-answer scores → the LLM
  * judge → hand grades → contamination, training cost and document churn → the report, written atomically to
  * `<outputDir>/report.json`. The run's state is kept in `<outputDir>/run.json` (evalRunState.ts) so that a run that
- * stopped part-way is continued or discarded on purpose, never mixed in by accident.
+ * stopped part-way is continued or discarded on purpose, never mixed in by accident. Rebuilding only the report
+ * (`rebuildReport`: grading, `--report-only`) contacts nothing and starts no process: it reuses the embedding scores a
+ * run kept (embeddingScoresFile.ts), the judge's cached verdicts and the last report's document churn.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
