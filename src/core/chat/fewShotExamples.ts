@@ -57,13 +57,14 @@ export async function chooseFewShotExamples(
   fileLabel: string,
   k: number,
   choice: ExampleChoice | undefined,
-  options: { embedder?: TextEmbedder; signal?: AbortSignal } = {},
+  options: { embedder?: TextEmbedder; signal?: AbortSignal; allRows?: ExamplesReadResult } = {},
 ): Promise<ExamplesReadResult & { method: string }> {
   if (!choice || choice.selection === 'first') {
     const read = readFewShotExamples(text, fileLabel, k);
     return { ...read, method: `the first ${read.examples.length}` };
   }
-  const all = readFewShotExamples(text, fileLabel, Number.MAX_SAFE_INTEGER);
+  // `allRows`: the caller read this very text already (readFewShotExamples with no limit) and keeps it.
+  const all = options.allRows ?? readFewShotExamples(text, fileLabel, Number.MAX_SAFE_INTEGER);
   const indexed = all.examples.map((example, line) => ({ line, messages: example.messages }));
   const selected = await selectExamples(indexed, {
     k,

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { type ChatBackend, type ChatModelInfo } from '../../core/chat/backend';
 import { retrievedPassageOf, type ChatSources, type ExampleChoice, type RetrievedPassage } from '../../core/chat/chatRunner';
-import { chooseFewShotExamples } from '../../core/chat/fewShotExamples';
+import { chooseFewShotExamples, readFewShotExamples, type ExamplesReadResult } from '../../core/chat/fewShotExamples';
 import { type RenderedTemplate } from '../../core/chat/promptBuilder';
 import { renderTemplateForChat } from '../../core/chat/templateAdapter';
 import { readBoundedText, UnsafeFileError } from '../../core/files/boundedRead';
@@ -45,6 +46,7 @@ export interface WorkspaceChatSourcesOptions {
 export class WorkspaceChatSources implements ChatSources, vscode.Disposable {
   readonly retrieve?: NonNullable<ChatSources['retrieve']>;
   private sandbox: { timeoutMs: number; renderer: RenderSandbox } | undefined;
+  private readonly examplesRows = new ParsedExamplesMemo();
 
   constructor(private readonly options: WorkspaceChatSourcesOptions) {
     const rag = options.rag;
@@ -73,7 +75,9 @@ export class WorkspaceChatSources implements ChatSources, vscode.Disposable {
 
   async readExamples(path: string, k: number, choice?: ExampleChoice, signal?: AbortSignal): Promise<{ examples: FewShotExample[]; notes: string[] }> {
     const { text } = await readWorkspaceText(path);
-    const read = await chooseFewShotExamples(text, path, k, choice, signal ? { signal } : {});
+    // Random and similar choose among every row: the file is parsed once per text, not once per answer.
+    const allRows = choice && choice.selection !== 'first' ? this.examplesRows.rowsOf(path, text) : undefined;
+    const read = await chooseFewShotExamples(text, path, k, choice, { ...(signal ? { signal } : {}), ...(allRows ? { allRows } : {}) });
     return { examples: read.examples, notes: read.skipped.slice(0, 5).map((s) => `${path}:${s.line} skipped: ${s.reason}.`) };
   }
 
@@ -95,6 +99,26 @@ export class WorkspaceChatSources implements ChatSources, vscode.Disposable {
   dispose(): void {
     void this.sandbox?.renderer.dispose();
     this.sandbox = undefined;
+  }
+}
+
+/** Examples files kept parsed: a comparison asks for examples once per answer, from the same few files. */
+const examplesFilesKept = 8;
+
+/** Every row of an examples file, parsed once per (path, text): a changed text is parsed again. */
+export class ParsedExamplesMemo {
+  private readonly kept = new Map<string, { hash: string; rows: ExamplesReadResult }>();
+
+  rowsOf(path: string, text: string): ExamplesReadResult {
+    const hash = createHash('sha256').update(text).digest('hex');
+    const kept = this.kept.get(path);
+    if (kept?.hash === hash) return kept.rows;
+    const rows = readFewShotExamples(text, path, Number.MAX_SAFE_INTEGER);
+    this.kept.delete(path);
+    this.kept.set(path, { hash, rows });
+    // The least recently parsed file goes first.
+    if (this.kept.size > examplesFilesKept) this.kept.delete(this.kept.keys().next().value!);
+    return rows;
   }
 }
 

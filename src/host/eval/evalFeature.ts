@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { parseComparison, isComparisonFilePath } from '../../core/eval/comparisonFile';
 import { type ComparisonSpec, type EvalProgress, type EvalReport, type ManualGrade } from '../../core/eval/evalTypes';
@@ -9,6 +9,7 @@ import { readBoundedText } from '../../core/files/boundedRead';
 import { type ChatHandles } from '../chat/chatFeature';
 import { type Ctx } from '../context';
 import { type EngineHost } from '../engine/engineHost';
+import { CoalescedTasks } from './coalescedTasks';
 import { ComparisonCodeLensProvider, comparisonFileSelector } from './comparisonCodeLens';
 import { exportReport } from './evalReportExport';
 import { EvalReportPanels } from './evalReportPanel';
@@ -68,11 +69,15 @@ export function registerEval(ctx: Ctx, deps: EvalDeps): EvalHandles {
   );
   /** Which comparison each report shown belongs to (grading rebuilds that comparison's report). */
   const comparisonOfReport = new Map<string, string>();
+  /** The report rebuilds after grades, one at a time per comparison. */
+  const rebuilds = new CoalescedTasks();
   const panels: EvalReportPanels = ctx.own(
     new EvalReportPanels(ctx.extension.extensionUri, ctx.log, {
       grade: (reportFile: string, grade: GradeInput) => gradeAnswer(reportFile, grade),
-      rerun: async (comparisonFile: string, strategies?: readonly string[]) => {
-        await runCommand(vscode.Uri.file(comparisonFile), strategies ? { strategies: [...strategies] } : {});
+      rerun: async (comparisonFile: string, strategies: readonly string[] | undefined, reportFile: string) => {
+        // The file comes from the page (or a report.json it read): only a comparison of this report runs.
+        const spec = await comparisonForReport(comparisonFile, reportFile, { save: false });
+        await runCommand(vscode.Uri.file(spec.file), strategies ? { strategies: [...strategies] } : {});
       },
       stop: (comparisonFile: string) => {
         runs.stop(comparisonFile);
@@ -98,16 +103,36 @@ export function registerEval(ctx: Ctx, deps: EvalDeps): EvalHandles {
     if (report) panels.update(reportFile, report);
   }
 
+  /**
+   * Stores a grade and rebuilds the report from what is kept. Safe in Restricted Mode: the rebuild asks no model,
+   * embeds nothing and starts no process (it runs in the evaluation worker). Grades given while a rebuild goes on share
+   * the next one, so each grade is in the report this resolves with.
+   */
   async function gradeAnswer(reportFile: string, grade: GradeInput): Promise<void> {
     const comparisonFile = comparisonOfReport.get(reportFile) ?? (await comparisonOfReportFile(reportFile));
-    const spec = await loadComparison(vscode.Uri.file(comparisonFile), { save: false });
-    if (!spec) throw new Error(`${comparisonFile} has errors: fix them to rebuild the report.`);
-    appendGrade(spec.outputDir, { ...grade, gradedAt: grade.gradedAt ?? Date.now() });
+    const spec = await comparisonForReport(comparisonFile, reportFile, { save: false });
+    // The grade names the very answer the report showed (its keys), so it never follows the pair to a new answer.
+    const shown = answerKeys(await panels.answerOf(reportFile, grade.questionId, grade.strategy));
+    appendGrade(spec.outputDir, { ...grade, gradedAt: grade.gradedAt ?? Date.now(), ...shown });
     // A run going on reads the grades when it builds its report: this grade is in it when it ends.
     if (runs.isRunning(spec.file)) return;
-    // Only the report is rebuilt (cached answers, judgements and the grades): nothing is asked of any model.
-    const result = await runs.run({ spec, mode: 'report', resume: true }, () => undefined);
-    panels.update(reportFile, result.report);
+    await rebuilds.run(resolve(spec.file), async () => {
+      const result = await runs.run({ spec, mode: 'report', resume: true }, () => undefined);
+      panels.update(reportFile, result.report);
+    });
+  }
+
+  /**
+   * The comparison a report belongs to, checked: a comparison file inside a workspace folder whose output folder is the
+   * report's (a report.json, committed or not, may name any file), loaded without errors.
+   */
+  async function comparisonForReport(comparisonFile: string, reportFile: string, options: { save: boolean }): Promise<ComparisonSpec> {
+    const roots = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath);
+    if (!isComparisonFilePath(comparisonFile) || !insideAnyFolder(comparisonFile, roots)) throw new Error(`${comparisonFile} is not a comparison file of this workspace.`);
+    const spec = await loadComparison(vscode.Uri.file(comparisonFile), options);
+    if (!spec) throw new Error(`${comparisonFile} has errors: fix them first.`);
+    if (resolve(reportFileOf(spec)) !== resolve(reportFile)) throw new Error(`${vscode.workspace.asRelativePath(comparisonFile)} writes its report to ${reportFileOf(spec)}, not ${reportFile}.`);
+    return spec;
   }
 
   async function runCommand(argument: unknown, options: RunCommandOptions = {}): Promise<{ reportFile: string; cancelled: boolean } | undefined> {
@@ -264,6 +289,20 @@ async function loadComparison(uri: vscode.Uri, options: { save: boolean }): Prom
     return undefined;
   }
   return spec;
+}
+
+/** The cache keys a report's answer carries (reports written before answers carried them have none). */
+function answerKeys(view: object | undefined): { strategyKey?: string; questionKey?: string } {
+  const { strategyKey, questionKey } = (view ?? {}) as { strategyKey?: unknown; questionKey?: unknown };
+  return { ...(typeof strategyKey === 'string' ? { strategyKey } : {}), ...(typeof questionKey === 'string' ? { questionKey } : {}) };
+}
+
+/** Whether `file` is inside one of the folders (not the folder itself). */
+function insideAnyFolder(file: string, roots: readonly string[]): boolean {
+  return roots.some((root) => {
+    const rest = relative(root, resolve(file));
+    return rest.length > 0 && !rest.startsWith('..') && !isAbsolute(rest);
+  });
 }
 
 /** The comparison file a report was written for (`report.comparison.file`), read from the report itself. */

@@ -1,6 +1,6 @@
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import * as vscode from 'vscode';
-import type { EvalProgress, EvalReport, ManualGrade, QuestionRow } from '../../core/eval/evalTypes';
+import type { EvalProgress, EvalReport, ManualGrade, QuestionAnswerView, QuestionRow } from '../../core/eval/evalTypes';
 import { reportCsv, reportJson, reportMarkdown } from '../../core/eval/reportExport';
 import { ReportLookup } from '../../core/eval/reportSummary';
 import { ProcessLauncher } from '../../core/process/launcher';
@@ -28,7 +28,8 @@ import { exportExtensions, validEmpty, validExport, validGrade, validOpenSource,
 /** What the eval feature does for the page: store a grade (then calls `update`), run and stop the comparison. */
 export interface EvalReportHandlers {
   grade(reportFile: string, grade: ManualGrade): Promise<void>;
-  rerun(comparisonFile: string, strategies?: string[]): Promise<void>;
+  /** `reportFile`: the report whose page asked (the comparison must write that report). */
+  rerun(comparisonFile: string, strategies: string[] | undefined, reportFile: string): Promise<void>;
   stop(comparisonFile: string): void;
 }
 
@@ -264,6 +265,11 @@ class EvalReportPanel implements vscode.Disposable {
     await this.shell.notify(evalReportStateNotification, state);
   }
 
+  /** A question's row of the report held, if any. */
+  async heldQuestion(questionId: string): Promise<QuestionRow | undefined> {
+    return this.held?.question(questionId);
+  }
+
   private async question(questionId: string): Promise<{ revision: number; question: QuestionRow }> {
     const held = this.held;
     const revision = this.revision;
@@ -316,7 +322,7 @@ class EvalReportPanel implements vscode.Disposable {
     const comparison = this.comparison();
     if (comparison === undefined) throw new Error('This report does not name its comparison file: run it from the comparison file instead.');
     if (!vscode.workspace.isTrusted) throw new Error('Comparisons run only in a trusted workspace.');
-    await this.handlers.rerun(comparison, strategies);
+    await this.handlers.rerun(comparison, strategies, this.reportFile);
   }
 
   dispose(): void {
@@ -432,6 +438,15 @@ export class EvalReportPanels implements vscode.Disposable {
     const page = this.panels.get(reportFile);
     if (!page) return;
     page.setReport(new MemoryReport(report), running);
+  }
+
+  /** An answer of the report a panel holds (undefined when no panel holds that report, or it has no such answer). */
+  async answerOf(reportFile: string, questionId: string, strategy: string): Promise<QuestionAnswerView | undefined> {
+    const row = await this.panels
+      .get(reportFile)
+      ?.heldQuestion(questionId)
+      .catch(() => undefined);
+    return row && Object.hasOwn(row.answers, strategy) ? row.answers[strategy] : undefined;
   }
 
   /** The run's progress (undefined: the run ended) for an open panel. */

@@ -88,9 +88,13 @@ export class EvalRunService implements vscode.Disposable {
 
   /**
    * Runs (or, in `report` mode, only rebuilds the report of) one comparison. Throws when the file already has a run
-   * going. `signal` stops it like `stop` does.
+   * going, or when `signal` is already aborted (nothing is started then). `signal` stops it like `stop` does. A rebuild
+   * (`report` mode) asks nothing of any model and starts no process: it runs wholly in the evaluation worker, and is
+   * not a run (`isRunning` stays false, `stop` does not reach it).
    */
   async run(request: EvalRunRequest, onProgress: (stage: EvalStage, progress: EvalProgress) => void, signal?: AbortSignal): Promise<EvalRunResult> {
+    signal?.throwIfAborted();
+    if (request.mode === 'report') return this.rebuild(request);
     const file = resolve(request.spec.file);
     if (this.runs.has(file)) throw new Error(`${request.spec.name} is already running: stop it first, or wait for it to finish.`);
     const controller = new AbortController();
@@ -107,7 +111,7 @@ export class EvalRunService implements vscode.Disposable {
       const result = await evaluateComparison({
         spec: request.spec,
         sources,
-        mode: request.mode,
+        mode: 'run',
         resume: request.resume,
         ...(request.fresh ? { fresh: true } : {}),
         ...(request.strategies ? { strategies: request.strategies } : {}),
@@ -126,6 +130,19 @@ export class EvalRunService implements vscode.Disposable {
       signal?.removeEventListener('abort', forward);
       this.runs.delete(file);
       this.changed.fire();
+      await computation.dispose();
+    }
+  }
+
+  /** The report rebuilt from the cache in a worker of its own (the host's thread parses and scores nothing). */
+  private async rebuild(request: EvalRunRequest): Promise<EvalRunResult> {
+    const computation = new WorkerEvalComputation(this.options.workerScript());
+    try {
+      const report = await computation.rebuildReport(request.spec, request.strategies);
+      const result = { report, cancelled: false };
+      this.logOutcome(request, result, undefined);
+      return result;
+    } finally {
       await computation.dispose();
     }
   }

@@ -1,12 +1,13 @@
-import { type EvalComputation } from '../../core/eval/evaluateComparison';
+import { type ContaminationInput, type EvalComputation, type ReportStepInput } from '../../core/eval/evaluateComparison';
+import { type ComparisonSpec, type EvalReport } from '../../core/eval/evalTypes';
 import { ProcessCrashedError, ProcessLauncher } from '../../core/process/launcher';
-import { buildReportRequest, scoreAnswersRequest } from '../../shared/evalWorkerProtocol';
+import { buildReportRequest, contaminationRequest, rebuildReportRequest, scoreAnswersRequest } from '../../shared/evalWorkerProtocol';
 
 /**
- * The CPU-heavy steps of an evaluation (scoring every answer, building the report with its bootstrap intervals) in a
- * worker thread (dist/evalWorker.js), so the extension host's thread stays free while thousands of answers are
- * scored. One worker per run: started on the first request, terminated by `dispose` (which also stops a request in
- * flight at once).
+ * The CPU-heavy steps of an evaluation (scoring every answer, the contamination check over training files, building
+ * and writing the report with its bootstrap intervals), and rebuilding a report from the cache as a whole, in a worker
+ * thread (dist/evalWorker.js), so the extension host's thread stays free while thousands of answers are scored. One
+ * worker per run: started on the first request, terminated by `dispose` (which also stops a request in flight at once).
  */
 export class WorkerEvalComputation implements EvalComputation {
   private readonly launcher: ProcessLauncher;
@@ -21,9 +22,18 @@ export class WorkerEvalComputation implements EvalComputation {
     return new Map(entries);
   }
 
-  report(input: Parameters<EvalComputation['report']>[0]): ReturnType<EvalComputation['report']> {
+  contamination(input: ContaminationInput): ReturnType<EvalComputation['contamination']> {
+    return this.request(() => this.launcher.request(contaminationRequest, input));
+  }
+
+  report(input: ReportStepInput): Promise<EvalReport> {
     const { scores, judgements, ...rest } = input;
     return this.request(() => this.launcher.request(buildReportRequest, { ...rest, scores: [...scores.entries()], ...(judgements !== undefined ? { judgements: [...judgements.entries()] } : {}) }));
+  }
+
+  /** The report rebuilt from the cache alone in the worker (`rebuildReport`), written there too. */
+  rebuildReport(spec: ComparisonSpec, strategies?: readonly string[]): Promise<EvalReport> {
+    return this.request(() => this.launcher.request(rebuildReportRequest, { spec, ...(strategies !== undefined ? { strategies: [...strategies] } : {}) }));
   }
 
   dispose(): Promise<void> {

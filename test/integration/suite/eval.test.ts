@@ -3,7 +3,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { OpenAiCompatibleBackend } from '../../../src/core/chat/openAiCompatibleBackend';
+import { AnswerCache } from '../../../src/core/eval/answerCache';
+import { parseComparison } from '../../../src/core/eval/comparisonFile';
+import { readEvalSet } from '../../../src/core/eval/evalSet';
 import { type EvalReport } from '../../../src/core/eval/evalTypes';
+import { questionKey, strategyKey } from '../../../src/core/eval/strategyKey';
 import { type ChatwrightApi } from '../../../src/extension';
 import { lastUserText, startScriptedServer, type ScriptedServer } from '../../support/scriptedOpenAiServer';
 
@@ -137,6 +141,30 @@ describe('Strategy comparison (extension host)', () => {
     assert.equal(keyed.requests.length + open.requests.length, asked);
   });
 
+  it('two grades given at once both land in the rebuilt report', async () => {
+    const { eval: evaluation } = await api();
+    const reportFile = join(outputDir(), 'report.json');
+    await Promise.all([
+      evaluation.grade(reportFile, { strategy: 'exact', questionId: 'q1', score: 5 }),
+      evaluation.grade(reportFile, { strategy: 'vague', questionId: 'q2', score: 1 }),
+      evaluation.grade(reportFile, { strategy: 'exact', questionId: 'q4', score: 4 }),
+    ]);
+    const report = readReport();
+    const manual = (id: string, strategy: string) => report.questions.find((q) => q.id === id)?.answers[strategy]?.manual?.score;
+    assert.deepEqual([manual('q1', 'exact'), manual('q2', 'vague'), manual('q4', 'exact'), manual('q3', 'vague')], [5, 1, 4, 2]);
+    assert.equal(evaluation.runs.anyRunning, false, 'a rebuild is not a run');
+  });
+
+  it('grades only a report of a comparison of this workspace that writes it', async () => {
+    const { eval: evaluation } = await api();
+    const elsewhere = join(folder, 'elsewhere', 'report.json');
+    mkdirSync(join(folder, 'elsewhere'), { recursive: true });
+    writeFileSync(elsewhere, JSON.stringify({ comparison: { file: comparison.fsPath } }));
+    await assert.rejects(evaluation.grade(elsewhere, { strategy: 'exact', questionId: 'q1', score: 3 }), /writes its report to/);
+    writeFileSync(elsewhere, JSON.stringify({ comparison: { file: '/etc/outside.compare.yaml' } }));
+    await assert.rejects(evaluation.grade(elsewhere, { strategy: 'exact', questionId: 'q1', score: 3 }), /not a comparison file of this workspace/);
+  });
+
   it('makes an eval set and a held-out training file from a dataset slice, and never overwrites them', async () => {
     const rows = Array.from({ length: 20 }, (_, i) =>
       JSON.stringify({
@@ -161,5 +189,86 @@ describe('Strategy comparison (extension host)', () => {
     assert.equal(readFileSync(files.evalFile, 'utf8'), evalText);
     assert.equal(readFileSync(files.trainFile, 'utf8'), trainText);
     assert.ok(!existsSync(join(folder, 'evals', 'support-2.eval.jsonl')));
+  });
+});
+
+/**
+ * Runs only in the Restricted Mode run (test/integration/run.mjs): grading a report rebuilds it from the cache in an
+ * untrusted workspace without a request to the comparison's endpoint (its embedding model included), and without
+ * starting a process (no git for the document churn), even with the endpoint's API key variable unset.
+ */
+(process.env.CHATWRIGHT_RESTRICTED_RUN === '1' ? describe : describe.skip)('Restricted Mode: grading a comparison report', () => {
+  it('rebuilds the report asking nothing of any endpoint and running no process', async () => {
+    assert.equal(vscode.workspace.isTrusted, false);
+    const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const recorder = process.env.CHATWRIGHT_RECORDER_URL!;
+    mkdirSync(join(root, 'evals'), { recursive: true });
+    const evalFile = join(root, 'evals', 'graded.eval.jsonl');
+    writeFileSync(
+      evalFile,
+      questions
+        .slice(0, 3)
+        .map((q) => JSON.stringify(q))
+        .join('\n') + '\n',
+    );
+    const comparisonFile = join(root, 'evals', 'graded.compare.yaml');
+    const text = [
+      'name: graded',
+      'eval_set: evals/graded.eval.jsonl',
+      'embedding_model: hostile/embed',
+      'strategies:',
+      '  - name: tuned',
+      '    model: hostile/m',
+      '    fine_tuned: { run: runs/tuned }',
+      'output: graded-output',
+      'endpoints:',
+      `  - { id: hostile, url: "${recorder}/hostile/v1", api_key_env: CHATWRIGHT_IT_UNSET_KEY }`,
+      '',
+    ].join('\n');
+    writeFileSync(comparisonFile, text);
+    mkdirSync(join(root, 'runs', 'tuned'), { recursive: true });
+    const { spec, problems } = parseComparison(text, comparisonFile, { workspaceRoot: root });
+    assert.ok(spec, JSON.stringify(problems));
+    // Answers a run made before: the rebuild has texts to embed if it were to embed.
+    const cache = AnswerCache.open(spec.outputDir);
+    for (const question of readEvalSet(spec.evalSet).questions) {
+      cache.append({
+        strategy: 'tuned',
+        strategyKey: strategyKey(spec.strategies[0]!, {}),
+        questionId: question.id,
+        questionKey: questionKey(question),
+        status: 'done',
+        content: question.reference,
+        messages: [],
+        passages: [],
+        examples: [],
+        notes: [],
+        startedAt: 1,
+        finishedAt: 2,
+      });
+    }
+    const reportFile = join(spec.outputDir, 'report.json');
+    writeFileSync(reportFile, JSON.stringify({ comparison: { file: comparisonFile } }));
+    // A git that leaves a mark if anything runs it.
+    const bin = join(root, 'fake-bin');
+    const marker = join(root, 'git-ran');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\ntouch "${marker}"\n`, { mode: 0o755 });
+    const path = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${path ?? ''}`;
+    try {
+      const asked = (await (await fetch(`${recorder}/__requests`)).json()) as unknown[];
+      const { eval: evaluation } = await api();
+      await evaluation.grade(reportFile, { strategy: 'tuned', questionId: 'q2', score: 4 });
+      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as EvalReport;
+      assert.equal(report.questions.find((q) => q.id === 'q2')?.answers['tuned']?.manual?.score, 4);
+      assert.equal(report.strategies[0]?.answered, 3);
+      const after = (await (await fetch(`${recorder}/__requests`)).json()) as unknown[];
+      const hostile = (requests: unknown[]) => requests.filter((r) => (r as { url: string }).url.startsWith('/hostile'));
+      assert.deepEqual(hostile(after.slice(asked.length)), [], 'no request to the comparison’s endpoint');
+      assert.equal(existsSync(marker), false, 'no process (git) ran');
+    } finally {
+      process.env['PATH'] = path;
+    }
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { evaluateComparison, type EvaluateOptions } from '../../../src/core/eval/evaluateComparison';
+import { evaluateComparison, inProcessComputation, type EvalComputation, type EvaluateOptions } from '../../../src/core/eval/evaluateComparison';
 import { InterruptedRunError, readRunState, writeRunState } from '../../../src/core/eval/evalRunState';
 import { type ChatBackend } from '../../../src/core/chat/backend';
 import { type ChatSources } from '../../../src/core/chat/chatRunner';
@@ -364,6 +364,79 @@ describe('evaluateComparison over scripted endpoints', () => {
     } finally {
       await files.dispose();
     }
+  });
+
+  it('rebuilds the report embedding nothing and running no git: the run’s embedding scores and document churn are kept', async () => {
+    const { root, spec } = workspace('eval-report-pure');
+    const runDir = join(root, '.chatwright', 'runs', 'tuned');
+    mkdirSync(runDir, { recursive: true });
+    const tuned: ComparisonSpec = {
+      ...spec,
+      embeddingModel: 'fast/hash-embed',
+      strategies: [strategy('paraphrase', 'fast/paraphrase'), strategy('tuned', 'fast/exact', { fineTuned: { run: '.chatwright/runs/tuned' } })],
+    };
+    // A git that says one document changed, and leaves a mark each time it runs.
+    const bin = join(root, 'bin');
+    const marker = join(root, 'git-ran');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\necho ran >> "${marker}"\nprintf 'docs/a.md\\0'\n`, { mode: 0o755 });
+    const path = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${path ?? ''}`;
+    const sources = new FileChatSources({ root: spec.root, endpoints: spec.endpoints, env: {} });
+    let embedded = 0;
+    const embedder = sources.embedder('fast/hash-embed');
+    const counting: EvaluateOptions['embed'] = (texts, signal) => {
+      embedded += texts.length;
+      return embedder(texts, signal);
+    };
+    try {
+      const run = await evaluate(tuned, { embed: counting });
+      assert.ok(embedded > 0 && existsSync(marker), 'the run embeds and measures the churn with git');
+      assert.deepEqual(run.report.documentChurn, { files: 1, commitsLast90Days: 0, filesChangedLast90Days: 1 });
+      const similarity = mean(run.report, 'paraphrase', 'embedding_similarity');
+      assert.ok(similarity !== undefined && similarity < 1);
+
+      rmSync(marker);
+      embedded = 0;
+      const before = requestsTo(fast);
+      const { report } = await evaluate(tuned, { mode: 'report', embed: counting });
+      assert.equal(embedded, 0, 'nothing embedded');
+      assert.equal(requestsTo(fast), before, 'no request');
+      assert.equal(existsSync(marker), false, 'git never ran');
+      assert.equal(mean(report, 'paraphrase', 'embedding_similarity'), similarity, 'the kept embedding score');
+      assert.deepEqual(report.documentChurn, run.report.documentChurn, 'the last report’s churn');
+      assert.deepEqual(report.notes ?? [], run.report.notes ?? []);
+
+      // An answer the kept scores were not computed for (a changed reference) has none, and the report says so.
+      writeFileSync(tuned.evalSet, readFileSync(tuned.evalSet, 'utf8').replace(knownQuestions[0]!.reference, `${knownQuestions[0]!.reference} Also on Sundays.`));
+      await evaluate(tuned, { resume: true });
+      const partial = await evaluate(tuned, { mode: 'report' });
+      assert.ok(
+        partial.report.notes?.some((note) => /Embedding scores of 2 answer\(s\) are left out/.test(note)),
+        JSON.stringify(partial.report.notes),
+      );
+    } finally {
+      process.env['PATH'] = path;
+      await sources.dispose();
+    }
+  });
+
+  it('does the contamination check and writes the report through the computation it is given', async () => {
+    const { spec } = workspace('eval-computation');
+    const calls: string[] = [];
+    const inner = inProcessComputation(() => Promise.resolve(undefined));
+    const computation: EvalComputation = {
+      score: (input) => (calls.push('score'), inner.score(input)),
+      contamination: (input) => (calls.push('contamination'), inner.contamination(input)),
+      report: async (input) => {
+        calls.push('report');
+        return { ...(await inner.report(input)), notes: ['written by the computation'] };
+      },
+    };
+    const { report } = await evaluate(spec, { strategies: ['exact'], computation });
+    assert.deepEqual(calls, ['score', 'contamination', 'report']);
+    assert.deepEqual(report.notes, ['written by the computation']);
+    assert.equal((JSON.parse(readFileSync(join(spec.outputDir, 'report.json'), 'utf8')) as EvalReport).strategies[0]?.name, 'exact', 'the computation wrote report.json');
   });
 
   it('names an endpoint’s missing API key variable before anything runs', () => {
