@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseModelRef } from '../../core/chat/backend';
 import { readBoundedText } from '../../core/files/boundedRead';
 import { escapeFileName } from '../../core/files/fileNames';
 import { cliWorkspaceRoot } from '../../core/prompts/promptyFile';
@@ -160,9 +159,8 @@ failure (a comparison or eval set with errors, a missing API key, an earlier run
     };
     process.on('SIGINT', onInterrupt);
     try {
-      // A report-only run contacts no server: an endpoint's embedding model is left out then, the engine's runs here.
-      const embeddingRef = spec.embeddingModel !== undefined ? parseModelRef(spec.embeddingModel) : undefined;
-      const embed = spec.embeddingModel !== undefined && (!reportOnly || embeddingRef?.backend === 'engine') ? sources.embedder(spec.embeddingModel) : undefined;
+      // A report-only run embeds nothing: it reuses the embedding scores the run saved (embedding-scores.jsonl).
+      const embed = spec.embeddingModel !== undefined && !reportOnly ? sources.embedder(spec.embeddingModel) : undefined;
       let outcome: Awaited<ReturnType<typeof evaluateComparison>>;
       try {
         outcome = await evaluateComparison({

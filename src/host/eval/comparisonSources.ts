@@ -35,7 +35,7 @@ export function endpointApiKey(endpoint: EndpointSpec, env: NodeJS.ProcessEnv): 
  * the chat would show) with the comparison's own `endpoints:` added as OpenAI-compatible backends. An endpoint of the
  * file takes precedence over a registered backend of the same id: the file names it explicitly.
  */
-export function comparisonSources(chat: ChatSources, spec: ComparisonSpec, env: NodeJS.ProcessEnv, strategies?: readonly string[]): ChatSources {
+export function comparisonSources(chat: ChatSources & { indexes?(): string[] }, spec: ComparisonSpec, env: NodeJS.ProcessEnv, strategies?: readonly string[]): ChatSources {
   const used = backendsUsed(spec, strategies);
   const extra = new Map<string, ChatBackend>();
   for (const endpoint of spec.endpoints) {
@@ -49,7 +49,18 @@ export function comparisonSources(chat: ChatSources, spec: ComparisonSpec, env: 
   };
   if (chat.renderTemplate) sources.renderTemplate = chat.renderTemplate.bind(chat);
   if (chat.readExamples) sources.readExamples = chat.readExamples.bind(chat);
-  if (chat.retrieve) sources.retrieve = chat.retrieve.bind(chat);
+  const retrieve = chat.retrieve?.bind(chat);
+  if (retrieve) {
+    // The chat searches every folder when the named index is not one of them; a comparison's strategy must not
+    // quietly answer from other documents than it names, so the answer fails (and is asked again on the next run).
+    sources.retrieve = (query, k, index, signal, paths) => {
+      const known = chat.indexes?.();
+      if (index !== undefined && known !== undefined && !known.includes(index)) {
+        return Promise.reject(new Error(`There is no index named "${index}" in this window${known.length > 0 ? `: the indexes are ${known.map((name) => `"${name}"`).join(', ')}` : ''}.`));
+      }
+      return retrieve(query, k, index, signal, paths);
+    };
+  }
   if (chat.templateRetrieval) sources.templateRetrieval = chat.templateRetrieval.bind(chat);
   return sources;
 }

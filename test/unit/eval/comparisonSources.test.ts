@@ -43,6 +43,24 @@ describe("a comparison's sources", () => {
     assert.equal(sources.backend('missing'), undefined);
   });
 
+  it('fails a retrieval that names an index this window does not have, instead of searching every folder', async () => {
+    const asked: (string | undefined)[] = [];
+    const withIndexes = {
+      ...chat,
+      indexes: () => ['docs', 'api'],
+      retrieve: (_query: string, _k: number, index: string | undefined) => {
+        asked.push(index);
+        return Promise.resolve([]);
+      },
+    };
+    const sources = comparisonSources(withIndexes, spec({}), {});
+    const signal = AbortSignal.timeout(5000);
+    await assert.rejects(sources.retrieve!('q', 2, 'manual', signal), /no index named "manual".*"docs", "api"/);
+    await sources.retrieve!('q', 2, 'docs', signal);
+    await sources.retrieve!('q', 2, undefined, signal);
+    assert.deepEqual(asked, ['docs', undefined]);
+  });
+
   it('names the environment variable of a used endpoint whose key is not set', () => {
     const endpoints = [{ id: 'remote', url: server.url, apiKeyEnv: 'EVAL_TEST_KEY' }];
     assert.throws(() => comparisonSources(chat, spec({ endpoints }), {}), /EVAL_TEST_KEY/);
