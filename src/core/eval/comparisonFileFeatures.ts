@@ -2,7 +2,8 @@ import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { parseModelRef } from '../chat/backend';
-import { scanJson } from '../jobs/jobFileFeatures';
+import { scanJson, valueChoiceCompletions, type ValueChoice } from '../jobs/jobFileFeatures';
+import { type TextPosition, type TextRange } from '../text/lineIndex';
 import { parseComparison, type ComparisonFileOptions } from './comparisonFile';
 import { builtinBackendIds, comparisonRuleAt, defaultTextOf, sectionOf, type ComparisonPathKind, type ComparisonRule, type ComparisonSectionRule } from './comparisonFields';
 import { type ComparisonProblem } from './evalTypes';
@@ -13,16 +14,6 @@ import { type ComparisonProblem } from './evalTypes';
  * the checker and the JSON Schema read, so the editor cannot say something the checker does not. Any text, however
  * broken, gives an answer.
  */
-
-export interface TextPosition {
-  line: number;
-  character: number;
-}
-
-export interface TextRange {
-  start: TextPosition;
-  end: TextPosition;
-}
 
 export interface ComparisonHover {
   markdown: string;
@@ -238,14 +229,6 @@ export function comparisonFileHover(text: string, position: TextPosition): Compa
 // ---------------------------------------------------------------------------------------------------------------------
 // Completion
 
-interface ValueChoice {
-  label: string;
-  kind: 'value' | 'file';
-  detail: string;
-  documentation?: string;
-  preferred: boolean;
-}
-
 /** Files under the workspace root whose names match `pattern` (dot folders and node_modules skipped), relative to it. */
 function filesUnder(root: string, pattern: RegExp, maxEntries: number): string[] {
   const found: string[] = [];
@@ -361,17 +344,7 @@ function keyItems(section: ComparisonSectionRule, keys: readonly string[], prese
 }
 
 function valueItems(choices: readonly ValueChoice[], range: TextRange, wrap: (label: string) => string): ComparisonCompletion[] {
-  return choices.map((choice) => ({
-    label: choice.label,
-    kind: choice.kind,
-    detail: choice.detail,
-    ...(choice.documentation !== undefined ? { documentation: choice.documentation } : {}),
-    insertText: wrap(choice.label),
-    filterText: wrap(choice.label).trim(),
-    snippet: false,
-    range,
-    sortText: `${choice.preferred ? '0' : '1'}${choice.label}`,
-  }));
+  return valueChoiceCompletions(choices, range, wrap);
 }
 
 /**

@@ -5,24 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ChatBackendError, type ChatBackend, type ChatBackendEvent, type ChatGenerateRequest, type ChatModelInfo, type GenerationStats } from '../chat/backend';
+import { chatStatsOfEngine, engineChatError, engineGenerateOptions } from '../chat/engineAnswers';
+import { type ChatBackend, type ChatBackendEvent, type ChatGenerateRequest, type ChatModelInfo, type GenerationStats } from '../chat/backend';
 import { type InferenceEngine } from '../inference/inferenceEngine';
 
 /** The part of the engine answering needs (tests hand in a fake). */
 export type EngineGenerator = Pick<InferenceEngine, 'generate'>;
-
-/** The engine's error names in the chat's codes, so a missing model says so rather than "engine failure". */
-function engineChatError(error: unknown, model: string, signal: AbortSignal): ChatBackendError {
-  if (error instanceof ChatBackendError) return error;
-  const name = error instanceof Error ? error.name : '';
-  const message = error instanceof Error ? error.message : String(error);
-  if (signal.aborted || name === 'CancelledError' || name === 'AbortError') return new ChatBackendError('cancelled', 'The answer was stopped.', { cause: error });
-  if (name === 'ModelError' && /not found|no such|missing|does not exist|not in the local/i.test(message)) {
-    return new ChatBackendError('model-missing', `${model} is not available locally: ${message}`, { cause: error });
-  }
-  if (name === 'PromptTooLongError' || /context (window|length)|too long/i.test(message)) return new ChatBackendError('context-too-long', message, { cause: error });
-  return new ChatBackendError('engine-failure', `The inference engine failed: ${message}`, { cause: error });
-}
 
 export class EngineChatBackend implements ChatBackend {
   readonly id = 'engine';
@@ -46,35 +34,13 @@ export class EngineChatBackend implements ChatBackend {
   }
 
   async generate(request: ChatGenerateRequest, onEvent: (event: ChatBackendEvent) => void, signal: AbortSignal): Promise<GenerationStats> {
-    const options = request.options;
     let result: Awaited<ReturnType<EngineGenerator['generate']>>;
     try {
-      result = await this.engine.generate(
-        this.modelLocation(request.model),
-        request.messages,
-        {
-          maxNewTokens: options.maxTokens,
-          temperature: options.temperature,
-          doSample: options.temperature > 0,
-          ...(options.topP !== undefined ? { topP: options.topP } : {}),
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
-          ...(options.stop ? { stop: options.stop } : {}),
-        },
-        (text) => onEvent({ type: 'token', text }),
-        signal,
-      );
+      result = await this.engine.generate(this.modelLocation(request.model), request.messages, engineGenerateOptions(request.options), (text) => onEvent({ type: 'token', text }), signal);
     } catch (error) {
       throw engineChatError(error, request.model, signal);
     }
-    const s = result.stats;
-    const stats: GenerationStats = {
-      promptTokens: s.promptTokens,
-      completionTokens: s.generatedTokens,
-      timeToFirstTokenMs: s.timeToFirstTokenMs,
-      tokensPerSecond: s.tokensPerSecond,
-      totalMs: s.totalMs,
-      finishReason: s.finishReason === 'cancelled' ? 'cancelled' : s.finishReason === 'length' || s.finishReason === 'context' ? 'length' : 'stop',
-    };
+    const stats = chatStatsOfEngine(result.stats);
     onEvent({ type: 'stats', stats });
     return stats;
   }

@@ -1,3 +1,4 @@
+import { seededRandom } from '../text/seededRandom';
 import { detectRowFormat } from '../datasets/formats';
 import { convertRowToMessages } from '../datasets/rowConversions';
 import { readEvalSet, maxEvalRows } from './evalSet';
@@ -53,18 +54,6 @@ function evalShapeOf(row: Record<string, unknown>): Record<string, unknown> | st
     default:
       return `a ${format} row has no question and answer to evaluate on`;
   }
-}
-
-/** mulberry32: a small seeded generator, so `random` slices are reproducible from their seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function sliceCount(size: EvalSliceSize, usable: number): number {

@@ -388,7 +388,8 @@ function snippetText(text: string): string {
   return text.replace(/[\\$}]/g, (character) => `\\${character}`);
 }
 
-interface ValueChoice {
+/** A value offered for a field: an enum choice, a file, a model. */
+export interface ValueChoice {
   label: string;
   kind: 'value' | 'file';
   detail: string;
@@ -494,7 +495,12 @@ function keyItems(section: SectionRule, path: readonly string[], present: Readon
 }
 
 function valueItems(rule: FieldRule, path: readonly string[], file: string, range: JobTextRange, wrap: (label: string) => string, options: JobFileCompletionOptions): JobFileCompletion[] {
-  return valueChoices(rule, path, file, options).map((choice) => ({
+  return valueChoiceCompletions(valueChoices(rule, path, file, options), range, wrap);
+}
+
+/** Completion items for value choices, the preferred first; `wrap` quotes a label the way the document needs. */
+export function valueChoiceCompletions(choices: readonly ValueChoice[], range: JobTextRange, wrap: (label: string) => string): JobFileCompletion[] {
+  return choices.map((choice) => ({
     label: choice.label,
     kind: choice.kind,
     detail: choice.detail,

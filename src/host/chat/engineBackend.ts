@@ -1,3 +1,4 @@
+import { chatStatsOfEngine, engineChatError, engineGenerateOptions } from '../../core/chat/engineAnswers';
 import { ChatBackendError, type ChatBackend, type ChatBackendEvent, type ChatGenerateRequest, type ChatModelInfo, type GenerationStats } from '../../core/chat/backend';
 import { type CachedModel } from '../../core/hub/cacheScan';
 import { describeModelFiles, modelCapabilities, roleFromFiles } from '../../core/hub/modelFormats';
@@ -51,46 +52,15 @@ export class EngineChatBackend implements ChatBackend {
     if (!engine) throw new ChatBackendError('backend-unavailable', 'The built-in inference engine is not running in this window. See the Chatwright log for why it did not start.');
     let result: EngineGenerationResult;
     try {
-      result = await engine.generate(
-        request.model,
-        request.messages,
-        {
-          maxNewTokens: request.options.maxTokens,
-          temperature: request.options.temperature,
-          doSample: request.options.temperature > 0,
-          ...(request.options.topP !== undefined ? { topP: request.options.topP } : {}),
-          ...(request.options.seed !== undefined ? { seed: request.options.seed } : {}),
-          ...(request.options.stop ? { stop: request.options.stop } : {}),
-        },
-        (text) => onEvent({ type: 'token', text }),
-        signal,
-      );
+      result = await engine.generate(request.model, request.messages, engineGenerateOptions(request.options), (text) => onEvent({ type: 'token', text }), signal);
     } catch (error) {
-      throw engineError(error, request.model, signal);
+      throw engineChatError(error, request.model, signal);
     }
-    const s = result.stats;
-    const stats: GenerationStats = {
-      promptTokens: s.promptTokens,
-      completionTokens: s.generatedTokens,
-      timeToFirstTokenMs: s.timeToFirstTokenMs,
-      tokensPerSecond: s.tokensPerSecond,
-      totalMs: s.totalMs,
-      finishReason: s.finishReason === 'cancelled' ? 'cancelled' : s.finishReason === 'length' || s.finishReason === 'context' ? 'length' : 'stop',
-    };
+    const stats = chatStatsOfEngine(result.stats);
     onEvent({ type: 'stats', stats });
     return stats;
   }
 }
 
-/** Maps the engine's error names (ModelError, RangeError, CancelledError, EngineCrashedError) to the chat's codes. */
-export function engineError(error: unknown, model: string, signal: AbortSignal): ChatBackendError {
-  if (error instanceof ChatBackendError) return error;
-  const name = error instanceof Error ? error.name : '';
-  const message = error instanceof Error ? error.message : String(error);
-  if (signal.aborted || name === 'CancelledError' || name === 'AbortError') return new ChatBackendError('cancelled', 'The answer was stopped.', { cause: error });
-  if (name === 'ModelError' && /not found|no such|missing|does not exist|not in the local/i.test(message)) {
-    return new ChatBackendError('model-missing', `${model} is not available locally: ${message}`, { cause: error });
-  }
-  if (name === 'RangeError' || /context (window|length)|too long/i.test(message)) return new ChatBackendError('context-too-long', message, { cause: error });
-  return new ChatBackendError('engine-failure', `The inference engine failed: ${message}`, { cause: error });
-}
+/** The engine's errors in the chat's codes (kept under this name for the chat's callers). */
+export const engineError = engineChatError;

@@ -2,14 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  comparisonFileCompletions,
-  comparisonFileDiagnostics,
-  comparisonFileHover,
-  comparisonFileReferences,
-  type ComparisonCompletion,
-  type TextPosition,
-} from '../../../src/core/eval/comparisonFileFeatures';
+import { comparisonFileCompletions, comparisonFileDiagnostics, comparisonFileHover, comparisonFileReferences, type ComparisonCompletion } from '../../../src/core/eval/comparisonFileFeatures';
+import { type TextPosition } from '../../../src/core/text/lineIndex';
 import { serverDocumentFilters } from '../../../src/shared/languageServerProtocol';
 import { scratchDir } from '../../support/scratchDir';
 

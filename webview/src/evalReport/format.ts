@@ -1,4 +1,5 @@
 /** How the report writes scores, intervals, times and counts: short, and the same in every section. */
+import { formatDuration as formatJobDuration } from '../jobPage/format';
 import type { EvalReport, Interval, MetricId, MetricInfo } from './reportTypes';
 
 /**
@@ -38,16 +39,9 @@ export function formatPercent(value: number | undefined): string {
   return value === undefined || !Number.isFinite(value) ? '—' : `${Math.round(value * 100)}%`;
 }
 
-/** `1h 02m`, `4m 05s`, `12s`. */
+/** `1h 02m`, `4m 05s`, `12s`, or — when there is no duration. */
 export function formatDuration(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
-  const total = Math.round(seconds);
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const secs = total % 60;
-  if (hours > 0) return `${hours}h ${String(minutes).padStart(2, '0')}m`;
-  if (minutes > 0) return `${minutes}m ${String(secs).padStart(2, '0')}s`;
-  return `${secs}s`;
+  return seconds === undefined ? '—' : formatJobDuration(seconds);
 }
 
 const monthNames = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
