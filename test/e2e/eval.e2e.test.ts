@@ -23,6 +23,10 @@ const questions = [
   ['How do I cancel my plan?', 'Billing, then Plan, then Cancel plan; it ends at the close of the period.'],
   ['Where is my API key?', 'Settings, then Developer, then API keys; create one there and copy it once.'],
   ['Do you offer refunds?', 'Within 14 days of purchase, write to support with the invoice number.'],
+  ['How do I change my email address?', 'Settings, then Account, then Email; confirm the change from the new address.'],
+  ['Can I pay by bank transfer?', 'Yes: Billing, then Payment methods, then Add bank transfer.'],
+  ['How do I turn on two-factor sign-in?', 'Settings, then Security, then Two-factor, and scan the code with your app.'],
+  ['Can I rename a project?', 'Yes: open the project, then Settings, then Rename.'],
 ] as const;
 const referenceOf = new Map<string, string>(questions);
 

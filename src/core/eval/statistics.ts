@@ -18,11 +18,27 @@ export interface BootstrapOptions {
 export const confidenceLevel = 0.95;
 
 /**
- * Fewer paired questions than this always make a tie: a percentile bootstrap over a handful of questions has too few
- * distinct resamples to mean anything (two questions that both favour `a` give an interval of `[d, d]`, never
- * containing 0), so no verdict is drawn from them.
+ * Below this many paired questions the bootstrap alone decides nothing: over a handful of questions it has too few
+ * distinct resamples (two questions that both favour `a` give an interval of `[d, d]`, never containing 0). There a
+ * verdict also needs the exact two-sided sign test on wins and losses at the 5% level: 2 of 2 wins is a tie (p = 0.5),
+ * 8 of 8 is not (p ≈ 0.008).
  */
 export const minPairedQuestions = 10;
+
+/** The exact two-sided sign test's p-value for `wins` against `losses` (ties left out), under "either is as likely". */
+export function signTestPValue(wins: number, losses: number): number {
+  const n = wins + losses;
+  if (n === 0) return 1;
+  const fewer = Math.min(wins, losses);
+  // P(X ≤ fewer) for X ~ Binomial(n, 1/2), summed with the binomial coefficients built up term by term.
+  let coefficient = 1;
+  let tail = 0;
+  for (let k = 0; k <= fewer; k++) {
+    tail += coefficient;
+    coefficient = (coefficient * (n - k)) / (k + 1);
+  }
+  return Math.min(1, (2 * tail) / 2 ** n);
+}
 
 /**
  * The mean of `values` with its percentile-bootstrap 95% interval. Values that are not finite (NaN marks "no value")
@@ -48,7 +64,8 @@ export interface PairedOptions extends BootstrapOptions {
  * Compares `a` and `b` question by question: `a[i]` and `b[i]` are the two strategies' scores on question i, NaN where
  * one has none (that question is left out). Wins and ties count questions; the difference is the mean of a − b with
  * a paired bootstrap 95% interval (the same questions resampled for both), and the verdict is `tie` when that
- * interval contains 0, or when fewer than `minPairedQuestions` questions were paired (a handful decides nothing).
+ * interval contains 0 — or, with fewer than `minPairedQuestions` paired questions, when the sign test on wins and
+ * losses is not significant at 5% either (a handful of questions decides only when it is one-sided enough).
  */
 export function pairedComparison(a: ArrayLike<number>, b: ArrayLike<number>, options: PairedOptions): PairedComparison {
   if (a.length !== b.length) throw new RangeError(`pairedComparison: ${a.length} scores for a but ${b.length} for b; they must be aligned by question`);
@@ -74,9 +91,10 @@ export function pairedComparison(a: ArrayLike<number>, b: ArrayLike<number>, opt
   }
   const difference = bootstrapOfFinite(differences.subarray(0, n), options);
   const decided = winsA + winsB;
+  const enough = n >= minPairedQuestions || signTestPValue(winsA, winsB) < 0.05;
   let verdict: PairwiseResult['verdict'] = 'tie';
-  if (n >= minPairedQuestions && difference.low > 0) verdict = 'a';
-  else if (n >= minPairedQuestions && difference.high < 0) verdict = 'b';
+  if (enough && difference.low > 0) verdict = 'a';
+  else if (enough && difference.high < 0) verdict = 'b';
   return { winsA, winsB, ties, winRateA: decided === 0 ? 0.5 : winsA / decided, difference, verdict };
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '../../../src/core/text/seededRandom';
-import { bootstrapMean, halfWidth, minPairedQuestions, pairedComparison } from '../../../src/core/eval/statistics';
+import { bootstrapMean, halfWidth, minPairedQuestions, pairedComparison, signTestPValue } from '../../../src/core/eval/statistics';
 
 function bernoulli(p: number, n: number, seed: number): number[] {
   const random = seededRandom(seed);
@@ -134,14 +134,21 @@ describe('pairedComparison', () => {
     assert.deepEqual(none, { winsA: 0, winsB: 0, ties: 0, winRateA: 0.5, difference: { mean: 0, low: 0, high: 0, n: 0 }, verdict: 'tie' });
   });
 
-  it('calls fewer than minPairedQuestions paired questions a tie however one-sided, and decides from that many on', () => {
+  it('below minPairedQuestions decides only when the sign test agrees at 5%, and from that many on by the interval', () => {
     assert.equal(minPairedQuestions, 10);
+    // 2 of 2 (p = 0.5), 3 of 3 (0.25), 5 of 5 (0.0625): ties however one-sided.
     assert.equal(pairedComparison([1, 1], [0, 0], { samples: 2000, seed: 1 }).verdict, 'tie');
-    const nine = pairedComparison(new Array<number>(9).fill(1), new Array<number>(9).fill(0), { samples: 2000, seed: 1 });
-    assert.equal(nine.winsA, 9);
-    assert.equal(nine.verdict, 'tie');
-    // Unpaired questions do not count towards the minimum.
-    assert.equal(pairedComparison([...new Array<number>(9).fill(1), 1], [...new Array<number>(9).fill(0), NaN], { samples: 2000, seed: 1 }).verdict, 'tie');
+    assert.equal(pairedComparison([0.1, 0.12, 0.15], [0, 0.1, 0.05], { samples: 2000, seed: 1 }).verdict, 'tie');
+    assert.equal(pairedComparison(new Array<number>(5).fill(1), new Array<number>(5).fill(0), { samples: 2000, seed: 1 }).verdict, 'tie');
+    // 6 of 6 (p = 0.03125) and 8 of 8 (0.0078): decided.
+    assert.equal(pairedComparison(new Array<number>(6).fill(1), new Array<number>(6).fill(0), { samples: 2000, seed: 1 }).verdict, 'a');
+    const eight = pairedComparison(new Array<number>(8).fill(0), new Array<number>(8).fill(1), { samples: 2000, seed: 1 });
+    assert.equal(eight.winsB, 8);
+    assert.equal(eight.verdict, 'b');
+    // 7 wins and 2 losses of 9 (p ≈ 0.18): a tie even though the interval may exclude 0.
+    assert.equal(pairedComparison([1, 1, 1, 1, 1, 1, 1, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0.1, 0.1], { samples: 2000, seed: 1 }).verdict, 'tie');
+    // Unpaired questions do not count: 5 paired wins of 6 rows.
+    assert.equal(pairedComparison([...new Array<number>(5).fill(1), 1], [...new Array<number>(5).fill(0), NaN], { samples: 2000, seed: 1 }).verdict, 'tie');
     assert.equal(pairedComparison(new Array<number>(10).fill(1), new Array<number>(10).fill(0), { samples: 2000, seed: 1 }).verdict, 'a');
     assert.equal(pairedComparison(new Array<number>(10).fill(0), new Array<number>(10).fill(1), { samples: 2000, seed: 1 }).verdict, 'b');
   });
@@ -150,6 +157,15 @@ describe('pairedComparison', () => {
     const result = pairedComparison([0.5, 0.6], [0.52, 0.3], { samples: 100, seed: 1, tolerance: 0.05 });
     assert.equal(result.ties, 1);
     assert.equal(result.winsA, 1);
+  });
+
+  it('gives the exact two-sided sign test p-value', () => {
+    // P(X ≤ 0) for Binomial(8, 1/2) = 1/256, two-sided 2/256.
+    assert.ok(Math.abs(signTestPValue(8, 0) - 2 / 256) < 1e-12);
+    // P(X ≤ 2) for Binomial(9, 1/2) = (1 + 9 + 36) / 512, two-sided 92/512.
+    assert.ok(Math.abs(signTestPValue(7, 2) - 92 / 512) < 1e-12);
+    assert.equal(signTestPValue(3, 3), 1);
+    assert.equal(signTestPValue(0, 0), 1);
   });
 
   it('refuses scores that are not aligned by question', () => {
