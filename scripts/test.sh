@@ -59,6 +59,7 @@ layer "test host (code-server and Chromium)" - bash scripts/install-test-host.sh
 layer "newest test host (code-server in test/host-newest)" - bash scripts/install-test-host.sh test/host-newest
 layer "python trainer (unittest)" - bash scripts/test-python.sh
 layer "unit and language-server tests (node:test; nothing may be left in the temp folder)" "build" node scripts/check-temp-leaks.mjs
+layer "Slurm cluster tests (a real slurmctld + slurmd + munged on localhost, started and stopped by the tests)" "build,test host (code-server and Chromium)" node scripts/run-unit-tests.mjs test/slurm
 layer "webview components (Chromium alone, mock messenger)" "build,test host (code-server and Chromium)" node scripts/run-unit-tests.mjs test/webview
 layer "extension-host integration tests (mocha in code-server 4.100.0: VS Code 1.100.0)" "build,test host (code-server and Chromium)" node test/integration/run.mjs
 layer "extension-host integration tests on the newest code-server" "build,newest test host (code-server in test/host-newest)" env CHATWRIGHT_TEST_HOST=test/host-newest node test/integration/run.mjs

@@ -28,7 +28,20 @@ export interface GpuInfo {
   bf16: boolean;
 }
 
-export type RunEvent = EventBase & { event: 'run'; config: Record<string, unknown>; run_dir: string };
+/** How the processes of a run share the training (the `run` event's `distributed`; one process reports world_size 1). */
+export interface DistributedInfo {
+  world_size: number;
+  nodes: number;
+  strategy: string;
+  per_device_batch_size: number;
+  gradient_accumulation_steps: number;
+  effective_batch_size: number;
+  requested_effective_batch_size: number;
+  /** torch.distributed's backend (`nccl`, `gloo`), when several processes run. */
+  backend?: string | null;
+}
+
+export type RunEvent = EventBase & { event: 'run'; config: Record<string, unknown>; run_dir: string; distributed?: DistributedInfo };
 export type PhaseEvent = EventBase & {
   event: 'phase';
   phase: TrainerPhase;

@@ -5,6 +5,7 @@ import { readBoundedTextSync } from '../files/boundedRead';
 import { repoIdProblem } from '../hub/cachePaths';
 import { editDistance } from '../text/editDistance';
 import { defaultLearningRate, jobRules, type FieldRule, type JobMethod, type SectionRule } from './jobFields';
+import { type ResolvedJobTarget } from './jobTarget';
 
 /** One problem in a job file: 1-based line and column, the dotted path Python's checker would name, what is wrong. */
 export interface JobFileProblem {
@@ -56,6 +57,8 @@ export interface ResolvedJobConfig {
     deterministic: boolean;
   };
   output: { merge: boolean; merged_dtype: string };
+  /** Where it runs (`jobTarget.ts`); `defaultTarget` when the file has no `target` section. */
+  target: ResolvedJobTarget;
 }
 
 export interface JobFileResult {

@@ -18,6 +18,7 @@ import {
 import { UnsafeFileError } from '../files/boundedRead';
 import { JobProtocolError, readEvents } from './jobEventReader';
 import { isRunProcessAlive, readRunRecord, type RunRecord } from './runFolder';
+import { type SchedulerFacts } from './slurm/slurmTypes';
 
 /**
  * What a viewer shows of one job, folded from its events (and, before the trainer runs, from the runner): the Jobs
@@ -97,8 +98,24 @@ export interface JobSnapshot {
   gpuMemoryPeakBytes?: number;
   /** The last `seq` folded in. */
   lastSeq: number;
-  /** The trainer's process, while it runs. */
+  /** The trainer's process, while it runs (a local target's). */
   pid?: number;
+  /** A Slurm job's id, state and reason (pending, why), from the scheduler: set by the runner, never by an event. */
+  scheduler?: SchedulerFacts;
+  /** How the run's processes share the training: from the `run` event, or from the launch plan before the trainer says. */
+  distributed?: DistributedFacts;
+}
+
+export interface DistributedFacts {
+  target: 'local' | 'slurm';
+  worldSize: number;
+  nodes: number;
+  processesPerNode: number;
+  strategy: string;
+  perDeviceBatch: number;
+  gradientAccumulation: number;
+  effectiveBatch: number;
+  requestedEffectiveBatch: number;
 }
 
 /** The status each trainer phase means; the runner's own states (queued, stopping, cancelled) are set by the runner. */

@@ -22,6 +22,8 @@ import { basename, join, resolve } from 'node:path';
 import { readBoundedTextSync } from '../files/boundedRead';
 import { isProcessAlive, processStartTime, type GroupExit } from '../process/processGroup';
 import { type ResolvedJobConfig } from './jobFile';
+import { type BatchPlan } from './jobTarget';
+import { type SchedulerFacts } from './slurm/slurmTypes';
 import { findEvalSibling } from './preflight';
 
 export const runsFolder = '.chatwright/runs';
@@ -67,6 +69,18 @@ export interface RunRecord {
    * counts as failed with this error once its process has ended, whatever it said last.
    */
   failure?: { code: string; message: string; action?: string };
+  /** Where it runs and how its processes share the work (the launch plan, written before it starts); absent: one local process. */
+  target?: { type: 'local' | 'slurm'; nodes: number; processesPerNode: number; strategy: string; batch: BatchPlan; description: string };
+  /** A Slurm run: the job now (`jobId`), every submission (a resume submits again), the script, the last state seen. */
+  slurm?: {
+    jobId: string;
+    cluster?: string;
+    /** The script's file name in the run folder. */
+    script: string;
+    submittedAt: string;
+    submissions: { jobId: string; submittedAt: string }[];
+    last?: SchedulerFacts;
+  };
 }
 
 export interface DatasetHash {
