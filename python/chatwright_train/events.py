@@ -91,10 +91,11 @@ class EventWriter:
 
 class SilentEventWriter(EventWriter):
     """The event writer of every process but the first when several train together: events.jsonl has one writer.
-    Nothing is written to the events file or stdout; an `error` goes to stderr (the run's train.log) and, when
-    `on_error` is given, to it (the failure file the first process's watcher reads: ranks.record_rank_failure)."""
+    Nothing is written to the events file or stdout; an `error` goes to `errors` (default: stderr, the run's
+    train.log) and, when `on_error` is given, to it (the failure file the first process's watcher reads:
+    ranks.record_rank_failure)."""
 
-    def __init__(self, run_dir: Path | str, label: str, errors: TextIO | None = sys.stderr,
+    def __init__(self, run_dir: Path | str, label: str, errors: TextIO | None = None,
                  on_error: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / EVENTS_FILE_NAME
@@ -107,9 +108,9 @@ class SilentEventWriter(EventWriter):
     def emit(self, event: str, **fields: Any) -> dict[str, Any]:
         record = {"event": event, **_json_safe(fields)}
         if event == "error":
-            if self._errors is not None:
-                self._errors.write(f"{self._label}: {fields.get('code')}: {fields.get('message')}\n")
-                self._errors.flush()
+            stream = self._errors or sys.stderr  # the stderr of the moment (the run's log), not of the import
+            stream.write(f"{self._label}: {fields.get('code')}: {fields.get('message')}\n")
+            stream.flush()
             if self._on_error is not None:
                 self._on_error(record)
         return record
