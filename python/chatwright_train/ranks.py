@@ -164,14 +164,43 @@ def expected_backend(rank: RankInfo, cuda_available: bool) -> str | None:
     return "nccl" if cuda_available else "gloo"
 
 
-def model_device_map(strategy: str, rank: RankInfo, cuda_available: bool, quantized: bool) -> dict[str, int] | None:
+def launcher_strategy(env: Mapping[str, str] | None = None) -> str | None:
+    """The sharding `accelerate launch` actually set up for this process (from the variables it passes on:
+    ACCELERATE_USE_DEEPSPEED with the ZeRO stage or the DeepSpeed config file's, ACCELERATE_USE_FSDP), else None
+    (plain data parallel, or no launcher)."""
+    env = os.environ if env is None else env
+
+    def truthy(name: str) -> bool:
+        return env.get(name, "").strip().lower() in ("1", "true", "yes")
+
+    if truthy("ACCELERATE_USE_FSDP"):
+        return "fsdp"
+    if not truthy("ACCELERATE_USE_DEEPSPEED"):
+        return None
+    stage = env.get("ACCELERATE_DEEPSPEED_ZERO_STAGE", "").strip()
+    config_file = env.get("ACCELERATE_DEEPSPEED_CONFIG_FILE", "").strip()
+    if config_file:
+        try:
+            stage = str(json.loads(Path(config_file).read_text(encoding="utf-8"))["zero_optimization"]["stage"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return f"deepspeed_zero{stage}" if stage.isdigit() else "deepspeed"
+
+
+def weights_sharded(strategy: str | None) -> bool:
+    """Whether the base weights are split over the processes (then no code may read a whole weight outside the
+    module's own forward, and the model must not be placed on a GPU before the launcher shards it)."""
+    return strategy in ("deepspeed_zero3", "fsdp")
+
+
+def model_device_map(sharded: bool, rank: RankInfo, cuda_available: bool, quantized: bool) -> dict[str, int] | None:
     """Where this process loads the base model. Data parallel (and ZeRO-2, which shards only the optimizer state):
-    the whole model on this process's own GPU (LOCAL_RANK, not GPU 0). ZeRO-3 and FSDP shard the weights
-    themselves, so the model is not placed (ZeRO-3 partitions it while loading; FSDP moves its shards) — except a
-    4-bit model, which bitsandbytes can only quantize on a GPU."""
+    the whole model on this process's own GPU (LOCAL_RANK, not GPU 0). Under ZeRO-3 and FSDP the launcher shards
+    the weights, so the model is not placed (ZeRO-3 partitions it while loading and refuses a device_map; FSDP
+    loads on the CPU and moves its shards) — except a 4-bit model, which bitsandbytes can only quantize on a GPU."""
     if not cuda_available:
         return None
-    if rank.is_distributed and strategy in ("deepspeed_zero3", "fsdp") and not quantized:
+    if sharded and not quantized:
         return None
     return {"": rank.local_rank}
 

@@ -20,7 +20,8 @@ from .errors import ERROR_ACTIONS, TrainError
 from .events import EventWriter
 from .masking import ConversionStats, Example, convert_rows
 from .ranks import (AppliedBatch, RankFailureWatcher, RankInfo, TerminalGate, agree_on_requests, apply_batch_plan,
-                    distributed_payload, expected_backend, failure_event_fields, model_device_map, torch_all_reduce)
+                    distributed_payload, expected_backend, failure_event_fields, launcher_strategy, model_device_map,
+                    torch_all_reduce, weights_sharded)
 from .rows import Row, find_eval_sibling, load_rows, split_eval
 
 CHECKPOINTS_DIR = "checkpoints"
@@ -180,7 +181,8 @@ def load_model(config: JobConfig, precision: str, attention: str, rank: RankInfo
             bnb_4bit_compute_dtype=getattr(torch, q.compute_dtype))
         kwargs["dtype"] = getattr(torch, q.compute_dtype)
     rank = rank or RankInfo()
-    device_map = model_device_map(target_strategy(config), rank, torch.cuda.is_available(), config.method.type == "qlora")
+    device_map = model_device_map(weights_sharded(launcher_strategy()), rank, torch.cuda.is_available(),
+                                  config.method.type == "qlora")
     if device_map is not None:
         if rank.is_distributed:
             torch.cuda.set_device(rank.local_rank)
@@ -438,7 +440,11 @@ def make_event_callback(events: EventWriter, control_requests: JobControl, meter
 
 
 def target_strategy(config: JobConfig) -> str:
-    """How several processes share the work (the job's `target.strategy`); `ddp` for a config without a target."""
+    """How the processes share the work: what the launcher set up (DeepSpeed, FSDP), else the job's
+    `target.strategy`; `ddp` for a config without a target."""
+    launched = launcher_strategy()
+    if launched is not None:
+        return launched
     target = getattr(config, "target", None)
     strategy = getattr(target, "strategy", None) if target is not None else None
     return strategy if isinstance(strategy, str) else "ddp"
@@ -512,7 +518,9 @@ def run_training(config: JobConfig, run_dir: Path | str, events: EventWriter, co
 
     from .fused_loss import frozen_head_is_plain  # noqa: PLC0415
 
-    fused = config.method.type in ("lora", "qlora") and frozen_head_is_plain(model.get_base_model())
+    # The fused loss reads the output head's weight outside its forward: not possible once the weights are sharded.
+    fused = (config.method.type in ("lora", "qlora") and not weights_sharded(launcher_strategy())
+             and frozen_head_is_plain(model.get_base_model()))
     resume = find_resume_checkpoint(config, checkpoints)
     if resume:
         check_resume_matches(resume, config)

@@ -19,8 +19,9 @@ from chatwright_train import cli, trainer
 from chatwright_train.errors import TrainError
 from chatwright_train.events import SilentEventWriter, replay
 from chatwright_train.ranks import (AppliedBatch, RankFailureWatcher, RankInfo, agree_on_requests, apply_batch_plan,
-                                    distributed_payload, failure_event_fields, failure_file, launch_id, model_device_map, nodes_from_env,
-                                    read_rank_failures, record_rank_failure, torch_all_reduce)
+                                    distributed_payload, failure_event_fields, failure_file, launch_id, launcher_strategy, model_device_map, nodes_from_env,
+                                    read_rank_failures, record_rank_failure, torch_all_reduce,
+                                    weights_sharded)
 
 from support import temp_dir, write_jsonl
 
@@ -29,7 +30,8 @@ STANDIN = REPO / "test" / "fixtures" / "jobs" / "standin_trainer.py"
 JOB_EVENTS_TS = REPO / "src" / "core" / "jobs" / "jobEvents.ts"
 ROW = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
 LAUNCHER_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "NNODES", "PET_NNODES", "SLURM_NNODES",
-                      "SLURM_JOB_NUM_NODES", "TORCHELASTIC_RUN_ID", "SLURM_JOB_ID")
+                      "SLURM_JOB_NUM_NODES", "TORCHELASTIC_RUN_ID", "SLURM_JOB_ID", "ACCELERATE_USE_FSDP", "ACCELERATE_USE_DEEPSPEED",
+                      "ACCELERATE_DEEPSPEED_ZERO_STAGE", "ACCELERATE_DEEPSPEED_CONFIG_FILE")
 
 
 def load_standin():
@@ -124,15 +126,23 @@ class BatchAndPayloadTests(unittest.TestCase):
                                    "gradient_accumulation_steps": 1, "effective_batch_size": 16,
                                    "requested_effective_batch_size": 16, "backend": "nccl"})
 
-    def test_each_process_loads_the_model_on_its_own_gpu_unless_the_strategy_shards_it(self):
+    def test_each_process_loads_the_model_on_its_own_gpu_unless_the_launcher_shards_it(self):
         second = RankInfo(rank=1, local_rank=1, world_size=2, local_world_size=2, nodes=1)
-        self.assertEqual(model_device_map("ddp", second, True, False), {"": 1})
-        self.assertEqual(model_device_map("deepspeed_zero2", second, True, False), {"": 1})
-        self.assertIsNone(model_device_map("deepspeed_zero3", second, True, False))
-        self.assertIsNone(model_device_map("fsdp", second, True, False))
-        self.assertEqual(model_device_map("fsdp", second, True, True), {"": 1})  # 4-bit weights quantize on a GPU
-        self.assertEqual(model_device_map("deepspeed_zero3", RankInfo(), True, False), {"": 0})  # one process
-        self.assertIsNone(model_device_map("ddp", second, False, False))
+        self.assertEqual(model_device_map(False, second, True, False), {"": 1})
+        self.assertEqual(model_device_map(False, RankInfo(), True, False), {"": 0})
+        self.assertIsNone(model_device_map(True, second, True, False))
+        self.assertEqual(model_device_map(True, second, True, True), {"": 1})  # 4-bit weights quantize on a GPU
+        self.assertIsNone(model_device_map(False, second, False, False))
+
+    def test_the_strategy_the_launcher_set_up_is_read_from_its_variables(self):
+        self.assertIsNone(launcher_strategy({}))
+        self.assertEqual(launcher_strategy({"ACCELERATE_USE_FSDP": "true"}), "fsdp")
+        self.assertEqual(launcher_strategy({"ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_ZERO_STAGE": "2"}), "deepspeed_zero2")
+        config = temp_dir(self) / "deepspeed.json"
+        config.write_text(json.dumps({"zero_optimization": {"stage": 3}}))
+        self.assertEqual(launcher_strategy({"ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_CONFIG_FILE": str(config)}), "deepspeed_zero3")
+        self.assertEqual(launcher_strategy({"ACCELERATE_USE_DEEPSPEED": "true"}), "deepspeed")
+        self.assertEqual([weights_sharded(s) for s in ("deepspeed_zero3", "fsdp", "deepspeed_zero2", None)], [True, True, False, False])
 
 
 class SimulatedCollective:
