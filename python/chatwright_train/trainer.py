@@ -509,6 +509,9 @@ def run_training(config: JobConfig, run_dir: Path | str, events: EventWriter, co
     checkpoints = run_path / CHECKPOINTS_DIR
     # Before the model: under DeepSpeed ZeRO-3 the arguments make from_pretrained partition the weights as they load.
     args = training_arguments(config, checkpoints, precision, bool(data.eval), batch.gradient_accumulation_steps)
+    # Its device sets up accelerate's state (torch.distributed under a launcher), which loading with ZeRO-3 or FSDP
+    # looks for; with one plain process it is just this machine's device.
+    _ = args.device
     model = load_model(config, precision, attention, rank)
     model = wrap_with_peft(model, config)
     if config.training.gradient_checkpointing and config.method.type != "qlora":
