@@ -27,6 +27,11 @@ NODE_COUNT_VARIABLES = ("NNODES", "PET_NNODES", "SLURM_NNODES", "SLURM_JOB_NUM_N
 RANK_FAILURES_DIR = "rank-failures"
 # How often the first process looks for other processes' failure files.
 FAILURE_POLL_SECONDS = 0.5
+# When this module was first imported (cli.py imports it before anything heavy): the processes of one launch start
+# together, so without a launch id a failure file from before this (less a margin for the interpreter's start) is
+# an earlier launch's.
+PROCESS_STARTED = time.time()
+STARTUP_MARGIN_SECONDS = 2.0
 
 
 def _env_int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -298,9 +303,9 @@ class RankFailureWatcher:
         self._on_failure = on_failure
         self._exit = exit
         self._launch = launch_id(env)
-        # Without a launch id, files from before this process started (with a margin for clock skew between the
-        # nodes writing the shared folder) belong to an earlier launch.
-        self._not_before = time.time() - 60.0
+        # Without a launch id (one machine: torchrun's static rendezvous names none), files from before this
+        # process started belong to an earlier launch (a resume after a failure must not die of the old one).
+        self._not_before = PROCESS_STARTED - STARTUP_MARGIN_SECONDS
         self._poll = poll_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="chatwright-rank-failures", daemon=True)

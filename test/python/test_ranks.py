@@ -15,7 +15,7 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
-from chatwright_train import cli, trainer
+from chatwright_train import cli, ranks, trainer
 from chatwright_train.errors import TrainError
 from chatwright_train.events import SilentEventWriter, replay
 from chatwright_train.ranks import (AppliedBatch, RankFailureWatcher, RankInfo, agree_on_requests, apply_batch_plan,
@@ -353,6 +353,17 @@ class MultiProcessJobTests(unittest.TestCase):
         code, _ = self.train(RANK=0, LOCAL_RANK=0, WORLD_SIZE=2, LOCAL_WORLD_SIZE=2, TORCHELASTIC_RUN_ID="now")
         self.assertEqual(code, 0)
         self.assertEqual(self.events()[-1]["phase"], "done")
+
+    def test_without_a_launch_id_a_failure_file_from_before_this_process_is_an_earlier_launchs(self):
+        rank = RankInfo(rank=1, local_rank=1, world_size=2, local_world_size=2, nodes=1)
+        path = record_rank_failure(self.run_dir, rank, "TRAINING_FAILED", "old", env={})
+        stale = json.loads(path.read_text())
+        path.write_text(json.dumps({**stale, "time": ranks.PROCESS_STARTED - 30}))
+        self.assertFalse(RankFailureWatcher(self.run_dir, lambda record: None, env={}).check_once())
+        record_rank_failure(self.run_dir, rank, "TRAINING_FAILED", "new", env={})
+        seen = []
+        self.assertTrue(RankFailureWatcher(self.run_dir, seen.append, env={}).check_once())
+        self.assertEqual(seen[0]["message"], "new")
 
     def test_a_batch_the_processes_cannot_share_fails_before_training(self):
         self.config.write_text(json.dumps({"model": {"path": "m"}, "data": {"train": str(self.root / "train.jsonl")},
