@@ -241,7 +241,8 @@ def failure_file(run_dir: Path | str, rank: int) -> Path:
     return Path(run_dir) / RANK_FAILURES_DIR / f"rank-{rank}.json"
 
 
-def record_rank_failure(run_dir: Path | str, rank: RankInfo, code: str, message: str, env: Mapping[str, str] | None = None,
+def record_rank_failure(run_dir: Path | str, rank: RankInfo, code: str, message: str,
+                        env: Mapping[str, str] | None = None,
                         **details: Any) -> Path:
     """Written by a process other than the first when it fails (atomically: the watcher never reads half a file)."""
     path = failure_file(run_dir, rank.rank)
@@ -268,7 +269,7 @@ def read_rank_failures(run_dir: Path | str, own_launch: str, not_before: float) 
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             continue
-        if not isinstance(record, dict) or not isinstance(record.get("rank"), int) or not isinstance(record.get("code"), str):
+        if not (isinstance(record, dict) and isinstance(record.get("rank"), int) and isinstance(record.get("code"), str)):
             continue
         if str(record.get("launch", "")) != own_launch:
             continue
