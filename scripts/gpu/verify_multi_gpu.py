@@ -177,6 +177,9 @@ def accelerate_config(strategy: str, deepspeed_path: Path | None, cuda: bool) ->
                               "mixed_precision": "no", "num_machines": 1, "num_processes": 1, "machine_rank": 0,
                               "rdzv_backend": "static", "same_network": True, "use_cpu": not cuda}
     if distributed == "DEEPSPEED":
+        # accelerate refuses a mixed_precision in the config file beside a deepspeed_config_file (the launcher leaves it
+        # out too); the Trainer fills deepspeed.json's bf16/fp16 "auto" from its own arguments.
+        del config["mixed_precision"]
         config["deepspeed_config"] = {"deepspeed_config_file": str(deepspeed_path), "deepspeed_multinode_launcher": "standard",
                                       "zero3_init_flag": strategy == "deepspeed_zero3"}
     if distributed == "FSDP":
