@@ -441,13 +441,9 @@ def make_event_callback(events: EventWriter, control_requests: JobControl, meter
 
 def target_strategy(config: JobConfig) -> str:
     """How the processes share the work: what the launcher set up (DeepSpeed, FSDP), else the job's
-    `target.strategy`; `ddp` for a config without a target."""
+    `target.strategy` (`ddp` when the job file has no target)."""
     launched = launcher_strategy()
-    if launched is not None:
-        return launched
-    target = getattr(config, "target", None)
-    strategy = getattr(target, "strategy", None) if target is not None else None
-    return strategy if isinstance(strategy, str) else "ddp"
+    return launched if launched is not None else config.target.strategy
 
 
 def requested_batch(config: JobConfig) -> AppliedBatch:

@@ -375,6 +375,16 @@ class MultiProcessJobTests(unittest.TestCase):
         self.assertNotIn("distributed", events[0])
         self.assertEqual((events[1]["code"], events[2]["phase"]), ("CONFIG_INVALID", "failed"))
 
+    def test_the_strategy_reported_is_the_job_targets_unless_the_launcher_set_up_another(self):
+        raw = json.loads(self.config.read_text())
+        self.config.write_text(json.dumps({**raw, "target": {"gpus": 2, "strategy": "deepspeed_zero3"}}))
+        code, _ = self.train(RANK=0, LOCAL_RANK=0, WORLD_SIZE=2, LOCAL_WORLD_SIZE=2)
+        self.assertEqual(code, 0)
+        self.assertEqual(self.events()[0]["distributed"]["strategy"], "deepspeed_zero3")
+        self.run_dir = self.root / "run-fsdp"
+        code, _ = self.train(RANK=0, LOCAL_RANK=0, WORLD_SIZE=2, LOCAL_WORLD_SIZE=2, ACCELERATE_USE_FSDP="true")
+        self.assertEqual(self.events()[0]["distributed"]["strategy"], "fsdp")
+
     def test_launcher_variables_that_do_not_add_up_fail_with_an_event(self):
         code, _ = self.train(RANK=5, WORLD_SIZE=2)
         self.assertEqual(code, 2)
