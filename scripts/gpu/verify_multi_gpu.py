@@ -207,8 +207,8 @@ def deepspeed_config(stage: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- runs
-def job_config(model: Path, train: Path, steps: int) -> dict[str, Any]:
-    return {"model": {"path": str(model), "attn_implementation": "eager"},
+def job_config(model: Path, train: Path, steps: int, strategy: str = "ddp") -> dict[str, Any]:
+    return {"target": {"strategy": strategy}, "model": {"path": str(model), "attn_implementation": "eager"},
             "data": {"train": str(train), "eval": None, "max_seq_length": 256},
             "method": {"type": "lora", "lora": {"r": 8, "alpha": 16}},
             "training": {"max_steps": steps, "per_device_batch_size": 4, "gradient_accumulation_steps": 2,
@@ -302,11 +302,13 @@ def strategies(report: Report, work: Path, model: Path, train: Path, versions: d
             deepspeed_path.write_text(json.dumps(deepspeed_config(int(strategy[-1])), indent=2))
         (files / "accelerate.yaml").write_text(yaml_text(accelerate_config(strategy, deepspeed_path, cuda)))
         launcher = ["-m", "accelerate.commands.launch", "--config_file", str(files / "accelerate.yaml"), "--num_processes", "1"]
-        run = run_trainer(f"run-{strategy}", work, job_config(model, train, STRATEGY_STEPS), launcher, timeout)
+        run = run_trainer(f"run-{strategy}", work, job_config(model, train, STRATEGY_STEPS, strategy), launcher, timeout)
         finite = [v for v in run["losses"].values() if isinstance(v, (int, float)) and math.isfinite(v)]
-        met = run["exit_code"] == 0 and len(finite) == STRATEGY_STEPS
+        reported = (run.get("distributed") or {}).get("strategy")
+        met = run["exit_code"] == 0 and len(finite) == STRATEGY_STEPS and reported == strategy
         report.facts[f"{strategy}_run"] = {k: run[k] for k in ("exit_code", "seconds", "losses", "phases", "distributed")}
-        report.check(name, target, f"exit {run['exit_code']}, {len(finite)} finite losses, {run['seconds']} s", met,
+        report.check(name, f"{target}, run event strategy {strategy}",
+                     f"exit {run['exit_code']}, {len(finite)} finite losses, strategy {reported}, {run['seconds']} s", met,
                      "; ".join(run["errors"]) or ("" if met else run["log_tail"].replace("\n", " | ")[-800:]))
 
 
