@@ -16,6 +16,7 @@ from typing import Any
 from .batching import BatchCollator, PlannedBatches, plan_batches
 from .config import JobConfig, effective_packing
 from .control import JobControl
+from .distributed import plan_batch
 from .errors import ERROR_ACTIONS, TrainError
 from .events import EventWriter
 from .masking import ConversionStats, Example, convert_rows
@@ -568,12 +569,6 @@ def run_training(config: JobConfig, run_dir: Path | str, events: EventWriter, co
     if stopped:
         payload["reason"] = control.stop_reason
     return payload
-
-
-def plan_batch(per_device: int, accumulation: int, world_size: int) -> dict[str, Any]:
-    from .distributed import plan_batch as plan  # noqa: PLC0415
-
-    return plan(per_device, accumulation, world_size)
 
 
 def cuda_available() -> bool | None:

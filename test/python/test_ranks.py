@@ -16,6 +16,7 @@ from pathlib import Path
 from unittest import mock
 
 from chatwright_train import cli, ranks, trainer
+from chatwright_train.distributed import plan_batch
 from chatwright_train.errors import TrainError
 from chatwright_train.events import SilentEventWriter, replay
 from chatwright_train.ranks import (AppliedBatch, RankFailureWatcher, RankInfo, agree_on_requests, apply_batch_plan,
@@ -41,14 +42,6 @@ def load_standin():
     return module
 
 
-def fake_plan(per_device, accumulation, world_size):
-    """The shape of chatwright_train.distributed.plan_batch's answer, for a split the test chooses."""
-    requested = per_device * accumulation
-    for batch in range(per_device, 0, -1):
-        if requested % (batch * world_size) == 0:
-            return {"per_device_batch": batch, "gradient_accumulation": requested // (batch * world_size),
-                    "effective_batch": requested, "requested_effective_batch": requested, "problem": None}
-    return {"problem": f"{world_size} processes cannot share an effective batch of {requested}"}
 
 
 class RankInfoTests(unittest.TestCase):
@@ -104,16 +97,16 @@ class BatchAndPayloadTests(unittest.TestCase):
         self.assertEqual((batch.per_device_batch_size, batch.gradient_accumulation_steps, batch.effective_batch_size), (4, 3, 12))
 
     def test_several_processes_take_the_plans_split_and_keep_the_effective_batch(self):
-        batch = apply_batch_plan(4, 2, 4, fake_plan)
+        batch = apply_batch_plan(4, 2, 4, plan_batch)
         self.assertEqual((batch.per_device_batch_size, batch.gradient_accumulation_steps), (2, 1))
         self.assertEqual((batch.effective_batch_size, batch.requested_effective_batch_size), (8, 8))
 
     def test_a_split_the_plan_refuses_fails_with_the_plans_words(self):
         with self.assertRaises(TrainError) as caught:
-            apply_batch_plan(3, 1, 2, fake_plan)
+            apply_batch_plan(3, 1, 2, plan_batch)
         self.assertEqual(caught.exception.code, "CONFIG_INVALID")
         self.assertIn("training.per_device_batch_size", caught.exception.message)
-        self.assertIn("cannot share an effective batch of 3", caught.exception.message)
+        self.assertIn("cannot be shared by 2 processes", caught.exception.message)
 
     def test_the_payload_has_exactly_the_fields_of_the_typescript_distributed_info(self):
         interface = re.search(r"export interface DistributedInfo \{(.*?)\n\}", JOB_EVENTS_TS.read_text(encoding="utf-8"), re.S)
@@ -266,8 +259,8 @@ class MultiProcessJobTests(unittest.TestCase):
                                                         "gradient_accumulation_steps": 2, "save_steps": 2}}))
         self.run_dir = self.root / "run"
         clean = {name: value for name, value in os.environ.items() if name not in LAUNCHER_VARIABLES and not name.startswith("STANDIN_")}
-        patches = [mock.patch.dict(os.environ, clean, clear=True), mock.patch.object(trainer, "run_training", self.standin.standin_training),
-                   mock.patch.object(trainer, "plan_batch", fake_plan)]
+        patches = [mock.patch.dict(os.environ, clean, clear=True),
+                   mock.patch.object(trainer, "run_training", self.standin.standin_training)]
         for patch in patches:
             patch.start()
             self.addCleanup(patch.stop)
