@@ -614,7 +614,8 @@ def run_job(config: JobConfig, run_dir: Path | str, events: EventWriter,
         except TrainError:
             events.emit("run", config=config.to_json(), run_dir=str(run_dir))
             raise
-        backend = expected_backend(rank, bool(cuda_available())) if rank.is_distributed else None
+        cuda = cuda_available()  # None without torch: the backend is not known (the trainer fails in probing)
+        backend = expected_backend(rank, cuda) if rank.is_distributed and cuda is not None else None
         events.emit("run", config=config.to_json(), run_dir=str(run_dir),
                     distributed=distributed_payload(rank, target_strategy(config), batch, backend))
         payload = run_training(config, run_dir, events, control, extra_callbacks, rank=rank, batch=batch)

@@ -292,7 +292,8 @@ class MultiProcessJobTests(unittest.TestCase):
         self.assertEqual((distributed["world_size"], distributed["nodes"], distributed["per_device_batch_size"],
                           distributed["gradient_accumulation_steps"], distributed["effective_batch_size"],
                           distributed["requested_effective_batch_size"]), (4, 2, 2, 1, 8, 8))
-        self.assertIn(distributed["backend"], ("nccl", "gloo"))
+        torch_here = importlib.util.find_spec("torch") is not None
+        self.assertIn(distributed["backend"], ("nccl", "gloo") if torch_here else (None,))
         self.assertEqual(events[-1]["phase"], "done")
         self.assertTrue((self.run_dir / "adapter" / "adapter_config.json").is_file())
 
