@@ -6,21 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveJobText, type ResolvedJobConfig } from '../../../../src/core/jobs/jobFile';
 import { type TrainerLaunch } from '../../../../src/core/jobs/jobRunner';
-import { defaultTarget, planBatch, type ResolvedJobTarget, type ResolvedSlurmTarget } from '../../../../src/core/jobs/jobTarget';
+import { defaultTarget, type ResolvedJobTarget, type ResolvedSlurmTarget } from '../../../../src/core/jobs/jobTarget';
 import { scratchDir } from '../../../support/scratchDir';
-
-/**
- * Set while `planBatch` is still the contract's stub (it lands with the job-file fields' branch): the tests that plan a
- * launch are then reported as skipped with this reason, never as passed.
- */
-export const planBatchMissing: string | false = (() => {
-  try {
-    planBatch({ per_device_batch_size: 1, gradient_accumulation_steps: 1 }, 1);
-    return false;
-  } catch (error) {
-    return `planBatch is not implemented on this branch yet (${error instanceof Error ? error.message : String(error)})`;
-  }
-})();
 
 /** A run folder with a space in it, as a workspace named "support bot" gives. */
 export const caseRunDir = '/home/ada/support bot/.chatwright/runs/persona-2026-12-05_07-00-00';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sbatchScriptFile, trainingSbatchScript } from '../../../../src/core/jobs/launch/sbatchScript';
 import { trainerLaunchPlan } from '../../../../src/core/jobs/launch/trainerLaunchPlan';
-import { caseRunDir, caseTrainer, jobConfigOn, launchCases, withPlaceholders, planBatchMissing } from './launchCases';
+import { caseRunDir, caseTrainer, jobConfigOn, launchCases, withPlaceholders } from './launchCases';
 
 const expectationsDir = join(__dirname, '..', '..', '..', 'fixtures', 'launch');
 const updating = process.env.UPDATE_LAUNCH_EXPECTATIONS === '1';
@@ -31,7 +31,7 @@ function generatedFiles(name: string): Map<string, string> {
   return new Map([...files].map(([file, text]) => [file, withPlaceholders(text)]));
 }
 
-describe('launch expectations (test/fixtures/launch)', { skip: planBatchMissing }, () => {
+describe('launch expectations (test/fixtures/launch)', () => {
   for (const { name } of launchCases) {
     it(`${name}: the generated files are exactly the reviewed ones`, () => {
       const folder = join(expectationsDir, name);

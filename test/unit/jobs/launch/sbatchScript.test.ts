@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { defaultTarget, type ResolvedJobTarget } from '../../../../src/core/jobs/jobTarget';
 import { SbatchScriptError, serverSbatchScript, trainingSbatchScript } from '../../../../src/core/jobs/launch/sbatchScript';
-import { caseTrainer, jobConfigOn, planBatchMissing } from './launchCases';
+import { caseTrainer, jobConfigOn } from './launchCases';
 
 const slurmTarget: ResolvedJobTarget = { ...defaultTarget, type: 'slurm' };
 
@@ -15,7 +15,7 @@ function directives(text: string): string[] {
   return text.split('\n').filter((line) => line.startsWith('#SBATCH '));
 }
 
-describe('trainingSbatchScript', { skip: planBatchMissing }, () => {
+describe('trainingSbatchScript', () => {
   it('is a bash script that bash can parse', () => {
     for (const target of [slurmTarget, { ...slurmTarget, gpus: 4, strategy: 'deepspeed_zero3' as const }, { ...slurmTarget, gpus: 2, slurm: { ...slurmTarget.slurm, nodes: 2 } }]) {
       execFileSync('bash', ['-n'], { input: script('/runs/it\'s a "run" 100% $HOME', target) });

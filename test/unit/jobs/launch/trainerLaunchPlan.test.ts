@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import { trainerCommand, trainerEnvironment } from '../../../../src/core/jobs/jobRunner';
 import { defaultTarget } from '../../../../src/core/jobs/jobTarget';
 import { LaunchPlanError, trainerLaunchPlan } from '../../../../src/core/jobs/launch/trainerLaunchPlan';
-import { caseRunDir, caseTrainer, jobConfigOn, planBatchMissing } from './launchCases';
+import { caseRunDir, caseTrainer, jobConfigOn } from './launchCases';
 
 const standIn = { ...caseTrainer, script: '/repo/test/fixtures/jobs/standin_trainer.py' };
 
-describe('trainerLaunchPlan', { skip: planBatchMissing }, () => {
+describe('trainerLaunchPlan', () => {
   it('runs one local process with exactly the command line and environment additions of today', () => {
     const plan = trainerLaunchPlan({ config: jobConfigOn(defaultTarget), runDir: caseRunDir, trainer: caseTrainer });
     assert.deepEqual({ command: plan.command, args: plan.args }, trainerCommand(caseTrainer, caseRunDir));
