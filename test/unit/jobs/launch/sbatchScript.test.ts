@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { resolveJobText } from '../../../../src/core/jobs/jobFile';
 import { defaultTarget, type ResolvedJobTarget } from '../../../../src/core/jobs/jobTarget';
 import { SbatchScriptError, serverSbatchScript, trainingSbatchScript } from '../../../../src/core/jobs/launch/sbatchScript';
+import { scratchDir } from '../../../support/scratchDir';
 import { caseTrainer, jobConfigOn } from './launchCases';
 
 const slurmTarget: ResolvedJobTarget = { ...defaultTarget, type: 'slurm' };
@@ -59,6 +63,46 @@ describe('trainingSbatchScript', () => {
   it('runs the user’s setup lines with set -u lifted, before the trainer', () => {
     const text = script('/r', { ...slurmTarget, slurm: { ...slurmTarget.slurm, setup: ['module load cuda'] } });
     assert.match(text, /\nset \+u\nmodule load cuda\nset -u\n[\s\S]*\nsrun /);
+  });
+});
+
+describe('a job file’s target section, through to the script', () => {
+  it('turns the documented two-node DeepSpeed example into its #SBATCH lines and a per-node srun', () => {
+    const dir = scratchDir('launch-yaml');
+    writeFileSync(join(dir, 'train.jsonl'), '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n');
+    const yaml = [
+      'model: { path: Qwen/Qwen2.5-0.5B-Instruct }',
+      'data: { train: train.jsonl }',
+      'training: { per_device_batch_size: 2, gradient_accumulation_steps: 8 }',
+      'target:',
+      '  type: slurm',
+      '  gpus: 4',
+      '  strategy: deepspeed_zero3',
+      '  slurm:',
+      '    partition: gpu',
+      '    nodes: 2',
+      '    time: "08:00:00"',
+      '    account: nlp-lab',
+      '    gpu_type: a100',
+      '    sbatch: ["--mail-type=END"]',
+      '    setup: ["module load cuda/12.4"]',
+    ].join('\n');
+    const result = resolveJobText(yaml, join(dir, 'big.job.yaml'));
+    assert.deepEqual(result.problems, []);
+    const built = trainingSbatchScript({ name: 'big', runDir: '/runs/big', config: result.config!, trainer: caseTrainer });
+    const lines = directives(built.text);
+    for (const expected of ['--nodes=2', '--gpus-per-node=a100:4', '--time=08:00:00', '--partition=gpu', '--account=nlp-lab', '--signal=INT@300', '--mail-type=END']) {
+      assert.ok(lines.includes(`#SBATCH ${expected}`), `${expected} in\n${lines.join('\n')}`);
+    }
+    assert.match(
+      built.text,
+      /\nsrun --kill-on-bad-exit=1 bash -c 'exec \/opt\/venvs\/chatwright\/bin\/python -m accelerate\.commands\.launch --config_file \/runs\/big\/accelerate\.yaml --machine_rank "\$SLURM_NODEID" --main_process_ip "\$MASTER_ADDR" /,
+    );
+    assert.deepEqual(
+      built.files.map((file) => file.name),
+      ['accelerate.yaml', 'deepspeed.json'],
+    );
+    assert.deepEqual([built.plan!.batch.perDeviceBatch, built.plan!.batch.gradientAccumulation, built.plan!.batch.effectiveBatch], [2, 1, 16]);
   });
 });
 
