@@ -56,7 +56,7 @@ export async function newJobWizard(ctx: Ctx, preset: { model?: string; dataset?:
   const learningRate = await askNumber(`${title}: learning rate`, `The peak learning rate (${method.id}'s usual start is ${defaultLearningRate[method.id]})`, defaultLearningRate[method.id], false);
   if (learningRate === undefined) return undefined;
 
-  const where = await pickTarget(title);
+  const where = await askJobTarget(title);
   if (where === undefined) return undefined;
 
   const name = basename(dataset.fsPath).replace(/\.(jsonl|ndjson|json)$/i, '') || 'job';
@@ -141,7 +141,7 @@ const strategyDetails: Record<DistributedStrategy, string> = {
  * "Where will it run?": this machine (one process: no `target` section), this machine on several GPUs (how many, and
  * the strategy), or a Slurm cluster (partition, nodes, GPUs per node, time limit; each may be left at its default).
  */
-async function pickTarget(title: string): Promise<NewJobTarget | 'this machine' | undefined> {
+export async function askJobTarget(title: string): Promise<NewJobTarget | 'this machine' | undefined> {
   const where = await vscode.window.showQuickPick(
     [
       { label: 'This machine', detail: 'One training process on one GPU (or the CPU).', id: 'local' as const },
