@@ -57,7 +57,9 @@ function ruleOf(path: string): FieldRule | SectionRule {
 /** A scalar as YAML writes it; small numbers as `2.0e-4`, which every YAML reader takes for a number. */
 function scalar(value: string | number | boolean | null | readonly string[]): string {
   // A list of strings (the `lines` fields) as a flow sequence: JSON's quoting is valid YAML.
-  if (Array.isArray(value)) return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((item) => JSON.stringify(item)).join(', ')}]`;
+  // Digits and colons (a Slurm time such as 04:00:00) are quoted: YAML 1.1 readers (PyYAML) take them for sexagesimal numbers.
+  if (typeof value === 'string' && /^[-+0-9.:_]+$/.test(value)) return JSON.stringify(value);
   if (typeof value === 'number' && value !== 0 && Math.abs(value) < 1e-3) {
     const [mantissa, exponent] = value.toExponential().split('e');
     return `${mantissa!.includes('.') ? mantissa : `${mantissa}.0`}e${exponent}`;

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { defaultLearningRate, jobRules, methods, type JobMethod } from '../../core/jobs/jobFields';
 import { newJobFileText, type NewJobTarget } from '../../core/jobs/newJobFile';
 import { distributedStrategies, type DistributedStrategy } from '../../core/jobs/jobTarget';
+import { slurmNameProblem, slurmTimeForms, slurmTimeSeconds } from '../../core/jobs/jobTargetChecks';
 import { scanHubCacheDetailed } from '../../core/hub/cacheScan';
 import { type Ctx } from '../context';
 import { LocalModelFolders } from '../models/localModelFolders';
@@ -161,7 +162,7 @@ export async function askJobTarget(title: string): Promise<NewJobTarget | 'this 
   const partition = await vscode.window.showInputBox({
     title: `${title}: Slurm partition`,
     prompt: "The partition (sinfo lists them); leave empty for the cluster's default",
-    validateInput: (text) => (/^[\w.-]*$/.test(text.trim()) ? undefined : 'A partition name: letters, digits, ".", "_" or "-"'),
+    validateInput: (text) => (text.trim() === '' ? undefined : slurmNameProblem(text.trim(), 'partition')),
   });
   if (partition === undefined) return undefined;
   const nodes = await askNumber(`${title}: nodes`, 'How many nodes', 1, true);
@@ -170,9 +171,9 @@ export async function askJobTarget(title: string): Promise<NewJobTarget | 'this 
   if (gpus === undefined) return undefined;
   const time = await vscode.window.showInputBox({
     title: `${title}: time limit`,
-    prompt: 'The time limit in a format Slurm accepts: minutes, hh:mm:ss or d-hh:mm:ss. The trainer saves a checkpoint before it',
+    prompt: `The time limit (${slurmTimeForms}); the trainer saves a checkpoint before it`,
     value: '04:00:00',
-    validateInput: (text) => (/^\d+(-\d+)?(:\d+){0,2}$/.test(text.trim()) ? undefined : 'minutes, mm:ss, hh:mm:ss, d-hh, d-hh:mm or d-hh:mm:ss'),
+    validateInput: (text) => ((slurmTimeSeconds(text.trim()) ?? 0) > 0 ? undefined : `A time limit above zero in a form Slurm reads: ${slurmTimeForms}`),
   });
   if (time === undefined) return undefined;
   const strategy = nodes * Math.max(1, gpus) > 1 ? await pickStrategy(title) : 'ddp';

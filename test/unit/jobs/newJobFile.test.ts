@@ -140,6 +140,7 @@ describe('new job file', () => {
     const target = result.config!.target;
     assert.deepEqual([target.type, target.gpus, target.strategy], ['slurm', 4, 'fsdp']);
     assert.deepEqual(target.slurm, { ...defaultTarget.slurm, partition: 'gpu', nodes: 2, time: '1-12:00:00' });
+    assert.match(text, /^ {4}time: "1-12:00:00"$/m);
     assert.match(text, /^ {4}# setup: \["module load cuda", "source \$HOME\/venvs\/chatwright\/bin\/activate"\]$/m);
     // The commented-out line is valid YAML once uncommented.
     const uncommented = text.replace(/^ {4}# setup:/m, '    setup:');
