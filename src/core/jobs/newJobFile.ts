@@ -1,5 +1,24 @@
 import { stringify } from 'yaml';
 import { defaultLearningRate, jobRules, type FieldRule, type JobMethod, type SectionRule } from './jobFields';
+import { type DistributedStrategy } from './jobTarget';
+
+/**
+ * Where the new job runs (the wizard's "Where will it run?" step). Absent: this machine, one process, and the file
+ * gets no `target` section (the job file's default). Fields left out keep their defaults.
+ */
+export type NewJobTarget =
+  | { type: 'local'; gpus: number; strategy?: DistributedStrategy }
+  | {
+      type: 'slurm';
+      /** GPUs per node; 0 = a CPU-only job. */
+      gpus: number;
+      strategy?: DistributedStrategy;
+      /** Left out: the cluster's default partition. */
+      partition?: string;
+      nodes?: number;
+      /** Slurm's time formats (`hh:mm:ss`, `d-hh:mm:ss`, minutes …). */
+      time?: string;
+    };
 
 /** What the New Fine-tuning Job wizard asks; everything else keeps its default. */
 export interface NewJobAnswers {
@@ -21,6 +40,7 @@ export interface NewJobAnswers {
   /** Left out, the method's default applies (the file shows it as a comment). */
   learningRate?: number;
   maxSeqLength?: number;
+  target?: NewJobTarget;
 }
 
 const commentWidth = 110;
@@ -35,7 +55,11 @@ function ruleOf(path: string): FieldRule | SectionRule {
 }
 
 /** A scalar as YAML writes it; small numbers as `2.0e-4`, which every YAML reader takes for a number. */
-function scalar(value: string | number | boolean): string {
+function scalar(value: string | number | boolean | null | readonly string[]): string {
+  // A list of strings (the `lines` fields) as a flow sequence: JSON's quoting is valid YAML.
+  if (Array.isArray(value)) return `[${value.map((item) => JSON.stringify(item)).join(', ')}]`;
+  // Digits and colons (a Slurm time such as 04:00:00) are quoted: YAML 1.1 readers (PyYAML) take them for sexagesimal numbers.
+  if (typeof value === 'string' && /^[-+0-9.:_]+$/.test(value)) return JSON.stringify(value);
   if (typeof value === 'number' && value !== 0 && Math.abs(value) < 1e-3) {
     const [mantissa, exponent] = value.toExponential().split('e');
     return `${mantissa!.includes('.') ? mantissa : `${mantissa}.0`}e${exponent}`;
@@ -69,7 +93,7 @@ class JobFileWriter {
   }
 
   /** A field, after a comment that says what it is and where its default comes from (its description). */
-  field(path: string, value: string | number | boolean, options: { commentedOut?: boolean } = {}): void {
+  field(path: string, value: string | number | boolean | null | readonly string[], options: { commentedOut?: boolean } = {}): void {
     const indent = this.indentOf(path);
     this.add(comment(ruleOf(path).description, indent));
     this.lines.push(`${indent}${options.commentedOut ? '# ' : ''}${path.split('.').pop()}: ${scalar(value)}`);
@@ -94,8 +118,28 @@ class JobFileWriter {
 
 function defaultOf(path: string): string | number | boolean {
   const rule = ruleOf(path);
-  if (rule.kind === 'section' || !('default' in rule) || rule.default === null) throw new Error(`${path} has no default`);
+  if (rule.kind === 'section' || !('default' in rule) || rule.default === null || typeof rule.default === 'object') throw new Error(`${path} has no default`);
   return rule.default;
+}
+
+/**
+ * The `target` section: written only when the job leaves this machine's single process. The strategy is written
+ * when several processes share the work; the Slurm fields the wizard asks about are written (a partition left out as
+ * `null`, the cluster's default), with `setup` shown commented out since most clusters need a line there.
+ */
+function writeTarget(writer: JobFileWriter, target: NewJobTarget): void {
+  writer.section('target');
+  writer.field('target.type', target.type);
+  writer.field('target.gpus', target.gpus);
+  const processes = (target.type === 'slurm' ? (target.nodes ?? 1) : 1) * Math.max(1, target.gpus);
+  if (processes > 1) writer.field('target.strategy', target.strategy ?? defaultOf('target.strategy'));
+  if (target.type !== 'slurm') return;
+  writer.section('target.slurm');
+  writer.field('target.slurm.partition', target.partition ?? null);
+  writer.field('target.slurm.nodes', target.nodes ?? defaultOf('target.slurm.nodes'));
+  writer.field('target.slurm.time', target.time ?? defaultOf('target.slurm.time'));
+  writer.field('target.slurm.setup', ['module load cuda', 'source $HOME/venvs/chatwright/bin/activate'], { commentedOut: true });
+  writer.field('target.slurm.save_before_limit_seconds', defaultOf('target.slurm.save_before_limit_seconds'));
 }
 
 /**
@@ -142,5 +186,6 @@ export function newJobFileText(answers: NewJobAnswers): string {
   for (const key of ['per_device_batch_size', 'gradient_accumulation_steps', 'lr_scheduler', 'warmup_ratio', 'save_steps', 'seed']) {
     writer.field(`training.${key}`, defaultOf(`training.${key}`));
   }
+  if (answers.target !== undefined && (answers.target.type === 'slurm' || answers.target.gpus > 1)) writeTarget(writer, answers.target);
   return writer.text();
 }

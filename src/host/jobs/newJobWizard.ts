@@ -2,7 +2,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { defaultLearningRate, jobRules, methods, type JobMethod } from '../../core/jobs/jobFields';
-import { newJobFileText } from '../../core/jobs/newJobFile';
+import { newJobFileText, type NewJobTarget } from '../../core/jobs/newJobFile';
+import { distributedStrategies, type DistributedStrategy } from '../../core/jobs/jobTarget';
+import { slurmNameProblem, slurmTimeForms, slurmTimeSeconds } from '../../core/jobs/jobTargetChecks';
 import { scanHubCacheDetailed } from '../../core/hub/cacheScan';
 import { type Ctx } from '../context';
 import { LocalModelFolders } from '../models/localModelFolders';
@@ -29,8 +31,8 @@ function fieldDefault(section: string, ...path: string[]): number {
 
 /**
  * "New Fine-tuning Job": base model (the local folders and the cache, as the Models view lists them, or a Hub id),
- * dataset (the workspace's .jsonl files), method and its key size, epochs and learning rate (defaults preselected);
- * writes `<name>.job.yaml` beside the dataset (asking before it replaces a file) and opens it. Returns the file.
+ * dataset (the workspace's .jsonl files), method and its key size, epochs and learning rate (defaults preselected),
+ * and where it runs (this machine, this machine on several GPUs, or a Slurm cluster: the job file's `target`); writes `<name>.job.yaml` beside the dataset (asking before it replaces a file) and opens it. Returns the file.
  */
 export async function newJobWizard(ctx: Ctx, preset: { model?: string; dataset?: vscode.Uri } = {}): Promise<vscode.Uri | undefined> {
   const title = 'New Fine-tuning Job';
@@ -55,6 +57,9 @@ export async function newJobWizard(ctx: Ctx, preset: { model?: string; dataset?:
   const learningRate = await askNumber(`${title}: learning rate`, `The peak learning rate (${method.id}'s usual start is ${defaultLearningRate[method.id]})`, defaultLearningRate[method.id], false);
   if (learningRate === undefined) return undefined;
 
+  const where = await askJobTarget(title);
+  if (where === undefined) return undefined;
+
   const name = basename(dataset.fsPath).replace(/\.(jsonl|ndjson|json)$/i, '') || 'job';
   const target = vscode.Uri.file(join(dirname(dataset.fsPath), `${name}.job.yaml`));
   if (existsSync(target.fsPath)) {
@@ -71,6 +76,7 @@ export async function newJobWizard(ctx: Ctx, preset: { model?: string; dataset?:
     // A value left at its default is written as the default's comment, so the file says where it comes from.
     ...(epochs !== fieldDefault('training', 'epochs') ? { epochs } : {}),
     ...(learningRate !== defaultLearningRate[method.id] ? { learningRate } : {}),
+    ...(where !== 'this machine' ? { target: where } : {}),
   });
   writeFileSync(target.fsPath, text, 'utf8');
   ctx.log.info(`Wrote the job file ${target.fsPath}.`);
@@ -125,13 +131,75 @@ async function pickDataset(title: string): Promise<vscode.Uri | undefined> {
   return (await vscode.window.showOpenDialog({ title: 'Training data', canSelectMany: false, filters: { 'JSON Lines': ['jsonl'] } }))?.[0];
 }
 
-async function askNumber(title: string, prompt: string, preset: number, integer: boolean): Promise<number | undefined> {
+const strategyDetails: Record<DistributedStrategy, string> = {
+  ddp: 'Data parallel: each GPU holds the whole model and takes part of every batch. The usual choice when the model fits one GPU.',
+  deepspeed_zero2: 'DeepSpeed ZeRO-2: optimizer state and gradients split across GPUs; the model is still whole on each. Needs deepspeed.',
+  deepspeed_zero3: 'DeepSpeed ZeRO-3: the weights are split too, for models that do not fit one GPU. Not with QLoRA. Needs deepspeed.',
+  fsdp: 'PyTorch FSDP: weights, gradients and optimizer state split across GPUs, without extra packages. Not with QLoRA.',
+};
+
+/**
+ * "Where will it run?": this machine (one process: no `target` section), this machine on several GPUs (how many, and
+ * the strategy), or a Slurm cluster (partition, nodes, GPUs per node, time limit; each may be left at its default).
+ */
+export async function askJobTarget(title: string): Promise<NewJobTarget | 'this machine' | undefined> {
+  const where = await vscode.window.showQuickPick(
+    [
+      { label: 'This machine', detail: 'One training process on one GPU (or the CPU).', id: 'local' as const },
+      { label: 'This machine on several GPUs', detail: 'One process per GPU through accelerate launch; the effective batch is kept.', id: 'local-gpus' as const },
+      { label: 'A Slurm cluster', detail: 'A generated sbatch script, shown before submission. VS Code must run on the login node (Remote-SSH or code-server).', id: 'slurm' as const },
+    ],
+    { title: `${title}: where will it run?`, placeHolder: "Where the trainer runs: the job file's target section (you can change it later)" },
+  );
+  if (!where) return undefined;
+  if (where.id === 'local') return 'this machine';
+  if (where.id === 'local-gpus') {
+    const gpus = await askNumber(`${title}: GPUs`, 'How many GPUs of this machine (one training process each)', 2, true, 2);
+    if (gpus === undefined) return undefined;
+    const strategy = await pickStrategy(title);
+    return strategy === undefined ? undefined : { type: 'local', gpus, strategy };
+  }
+  const partition = await vscode.window.showInputBox({
+    title: `${title}: Slurm partition`,
+    prompt: "The partition (sinfo lists them); leave empty for the cluster's default",
+    validateInput: (text) => (text.trim() === '' ? undefined : slurmNameProblem(text.trim(), 'partition')),
+  });
+  if (partition === undefined) return undefined;
+  const nodes = await askNumber(`${title}: nodes`, 'How many nodes', 1, true);
+  if (nodes === undefined) return undefined;
+  const gpus = await askNumber(`${title}: GPUs per node`, 'GPUs on each node, one training process each; 0 for a CPU-only job', 1, true, 0);
+  if (gpus === undefined) return undefined;
+  const time = await vscode.window.showInputBox({
+    title: `${title}: time limit`,
+    prompt: `The time limit (${slurmTimeForms}); the trainer saves a checkpoint before it`,
+    value: '04:00:00',
+    validateInput: (text) => ((slurmTimeSeconds(text.trim()) ?? 0) > 0 ? undefined : `A time limit above zero in a form Slurm reads: ${slurmTimeForms}`),
+  });
+  if (time === undefined) return undefined;
+  const strategy = nodes * Math.max(1, gpus) > 1 ? await pickStrategy(title) : 'ddp';
+  if (strategy === undefined) return undefined;
+  return { type: 'slurm', gpus, strategy, nodes, time: time.trim(), ...(partition.trim() !== '' ? { partition: partition.trim() } : {}) };
+}
+
+async function pickStrategy(title: string): Promise<DistributedStrategy | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    distributedStrategies.map((id) => ({ label: id, detail: strategyDetails[id], id })),
+    { title: `${title}: strategy`, placeHolder: 'How the processes share the training' },
+  );
+  return picked?.id;
+}
+
+async function askNumber(title: string, prompt: string, preset: number, integer: boolean, minimum?: number): Promise<number | undefined> {
   const value = await vscode.window.showInputBox({
     title,
     prompt,
     value: String(preset),
     validateInput: (text) => {
       const number = Number(text.trim());
+      if (minimum !== undefined) {
+        if (text.trim() === '' || !Number.isInteger(number) || number < minimum) return `A whole number of at least ${minimum}`;
+        return undefined;
+      }
       if (text.trim() === '' || !Number.isFinite(number) || number <= 0) return 'A number above 0';
       return integer && !Number.isInteger(number) ? 'A whole number' : undefined;
     },

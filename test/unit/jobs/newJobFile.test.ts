@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { resolveJobText } from '../../../src/core/jobs/jobFile';
 import { jobFileHover } from '../../../src/core/jobs/jobFileFeatures';
 import { defaultLearningRate } from '../../../src/core/jobs/jobFields';
+import { defaultTarget } from '../../../src/core/jobs/jobTarget';
 import { newJobFileText } from '../../../src/core/jobs/newJobFile';
 import { scratchDir } from '../../support/scratchDir';
 
@@ -108,5 +109,54 @@ describe('new job file', () => {
     const hover = jobFileHover(text, { line, character: 4 })!;
     assert.match(hover.markdown, /default `0\.03`/);
     assert.match(hover.markdown, /QLoRA paper's and Stanford Alpaca's scripts/);
+  });
+
+  it('a job for this machine with one process gets no target section: the default target', () => {
+    const dir = jobFolder();
+    const text = newJobFileText({ model: './models/tiny', train: 'data/train.jsonl', method: 'lora', target: { type: 'local', gpus: 1 } });
+    assert.doesNotMatch(text, /^target:/m);
+    assert.deepEqual(resolveJobText(text, join(dir, 'a.job.yaml')).config!.target, defaultTarget);
+  });
+
+  it('a job on 4 GPUs of this machine resolves to a local target with its strategy, the rest at the defaults', () => {
+    const dir = jobFolder();
+    const text = newJobFileText({ model: './models/tiny', train: 'data/train.jsonl', method: 'lora', target: { type: 'local', gpus: 4, strategy: 'deepspeed_zero3' } });
+    const result = resolveJobText(text, join(dir, 'a.job.yaml'));
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(result.config!.target, { ...defaultTarget, gpus: 4, strategy: 'deepspeed_zero3' });
+    assert.doesNotMatch(text, /^ {2}slurm:/m);
+  });
+
+  it('a Slurm job resolves to its partition, nodes, GPUs per node and time; setup is shown commented out', () => {
+    const dir = jobFolder();
+    const text = newJobFileText({
+      model: './models/tiny',
+      train: 'data/train.jsonl',
+      method: 'lora',
+      target: { type: 'slurm', gpus: 4, strategy: 'fsdp', partition: 'gpu', nodes: 2, time: '1-12:00:00' },
+    });
+    const result = resolveJobText(text, join(dir, 'a.job.yaml'));
+    assert.deepEqual(result.problems, []);
+    const target = result.config!.target;
+    assert.deepEqual([target.type, target.gpus, target.strategy], ['slurm', 4, 'fsdp']);
+    assert.deepEqual(target.slurm, { ...defaultTarget.slurm, partition: 'gpu', nodes: 2, time: '1-12:00:00' });
+    assert.match(text, /^ {4}time: "1-12:00:00"$/m);
+    assert.match(text, /^ {4}# setup: \["module load cuda", "source \$HOME\/venvs\/chatwright\/bin\/activate"\]$/m);
+    // The commented-out line is valid YAML once uncommented.
+    const uncommented = text.replace(/^ {4}# setup:/m, '    setup:');
+    assert.deepEqual(resolveJobText(uncommented, join(dir, 'a.job.yaml')).config!.target.slurm.setup, ['module load cuda', 'source $HOME/venvs/chatwright/bin/activate']);
+  });
+
+  it("a Slurm job with the fewest answers takes the cluster's default partition and one process writes no strategy", () => {
+    const dir = jobFolder();
+    const text = newJobFileText({ model: './models/tiny', train: 'data/train.jsonl', method: 'lora', target: { type: 'slurm', gpus: 0 } });
+    const result = resolveJobText(text, join(dir, 'a.job.yaml'));
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(result.config!.target, { ...defaultTarget, type: 'slurm', gpus: 0 });
+    assert.match(text, /^ {4}partition: null$/m);
+    assert.doesNotMatch(text, /strategy:/);
+    const lines = text.split('\n');
+    const keyLines = lines.map((line, index) => ({ line, index })).filter(({ line }) => /^\s*[a-z_]+:/.test(line));
+    for (const { line, index } of keyLines) assert.match(lines[index - 1]!, /^\s*# /, `no comment above ${line}`);
   });
 });
