@@ -484,7 +484,9 @@ def sbatch_line_problem(line: str) -> str | None:
     for names, use, because in SLURM_OPTIONS_SET_BY_CHATWRIGHT:
         for name in names:
             if name.startswith("--"):
-                clash = long is not None and (long == name or (len(long) >= 5 and name.startswith(long) and long != "--gpus"))
+                # sbatch takes unambiguous abbreviations of long options; --gpus is an option of its own.
+                abbreviated = len(long or "") >= 5 and name.startswith(long or "") and long != "--gpus"
+                clash = long is not None and (long == name or abbreviated)
             else:
                 clash = long is None and word.startswith(name)
             if clash:

@@ -15,7 +15,8 @@ class PlanBatch(unittest.TestCase):
         self.assertGreaterEqual(len(cases), 10)
         for case in cases:
             with self.subTest(case["name"]):
-                plan = plan_batch(case["per_device_batch_size"], case["gradient_accumulation_steps"], case["world_size"])
+                plan = plan_batch(case["per_device_batch_size"], case["gradient_accumulation_steps"],
+                                  case["world_size"])
                 expected = {key: value for key, value in case["expected"].items() if value is not None}
                 self.assertEqual(plan, {"world_size": case["world_size"], **expected})
 
