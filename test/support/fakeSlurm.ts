@@ -1,6 +1,5 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultTarget, type ResolvedJobTarget } from '../../src/core/jobs/jobTarget';
 import { SlurmClient, type SlurmClientOptions } from '../../src/core/jobs/slurm/slurmClient';
 import { type SlurmJobState, type SlurmSubmission } from '../../src/core/jobs/slurm/slurmTypes';
 
@@ -68,14 +67,6 @@ export function fakeSlurm(jobId = '101'): FakeSlurmClient {
     env: { SLURM_CONF: '/fake/slurm.conf', PATH: process.env.PATH ?? '' },
     world: { state: { state: 'PENDING' }, submission: { jobId }, calls: [], submitEnvironments: [] },
   });
-}
-
-/** Gives a prepared run folder's config.json this target (a CPU-only Slurm job unless told otherwise). */
-export function setRunTarget(runDir: string, target: Partial<ResolvedJobTarget> & { slurm?: Partial<ResolvedJobTarget['slurm']> } = {}): void {
-  const file = join(runDir, 'config.json');
-  const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  config.target = { ...defaultTarget, type: 'slurm', gpus: 0, ...target, slurm: { ...defaultTarget.slurm, partition: 'debug', time: '5', ...target.slurm } };
-  writeFileSync(file, JSON.stringify(config, null, 2));
 }
 
 /** Appends events to the run's events.jsonl as a trainer on a compute node would. */

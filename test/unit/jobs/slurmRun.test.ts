@@ -8,7 +8,8 @@ import { readRunRecord, updateRunRecord } from '../../../src/core/jobs/runFolder
 import { SlurmCommandError } from '../../../src/core/jobs/slurm/slurmClient';
 import { attachSlurmJob, schedulerFailuresBeforeWarning, submitSlurmJob } from '../../../src/core/jobs/slurm/slurmRun';
 import { attachJobOnTarget, resumeJobOnTarget, startJobOnTarget } from '../../../src/core/jobs/targetRunner';
-import { EventWriter, fakeSlurm, setRunTarget, type FakeSlurmClient } from '../../support/fakeSlurm';
+import { EventWriter, fakeSlurm, type FakeSlurmClient } from '../../support/fakeSlurm';
+import { setRunTarget } from '../../support/runTarget';
 import { scratchDir } from '../../support/scratchDir';
 import { prepareStandinRun, standinLaunch } from '../../support/standinJobs';
 import { waitFor } from '../../support/waitFor';
