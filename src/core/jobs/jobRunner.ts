@@ -14,6 +14,9 @@
  * `stopTimeoutMs`, then SIGKILL; cancel sends SIGINT twice (the trainer stops without saving), then SIGTERM and
  * SIGKILL. Signals go to the whole group, so nothing the trainer started survives it. On Windows the trainer is asked
  * through its `stop-now` file and the tree ends with `taskkill /T`.
+ *
+ * Where the process runs is a `RunProcessHandle`: `localProcessHandle` (the above) or a Slurm job
+ * (`slurm/slurmRun.ts`, signals through `scancel`); `targetRunner.ts` picks one from the job's target.
  */
 import { closeSync, existsSync, fstatSync, openSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
