@@ -12,13 +12,15 @@ import { readEvents } from '../../src/core/jobs/jobEventReader';
 import { JobStartError, type JobRun } from '../../src/core/jobs/jobRunner';
 import { snapshotOfRun, type JobSnapshot } from '../../src/core/jobs/jobSnapshot';
 import { type ResolvedSlurmTarget } from '../../src/core/jobs/jobTarget';
-import { readRunRecord } from '../../src/core/jobs/runFolder';
+import { prepareServeRun, readRunRecord } from '../../src/core/jobs/runFolder';
 import { SlurmClient } from '../../src/core/jobs/slurm/slurmClient';
-import { attachJobOnTarget, resumeJobOnTarget, startJobOnTarget, type TargetRunOptions } from '../../src/core/jobs/targetRunner';
+import { attachJobOnTarget, resumeJobOnTarget, startJobOnTarget, startServerOnTarget, type TargetRunOptions } from '../../src/core/jobs/targetRunner';
+import { defaultTarget } from '../../src/core/jobs/jobTarget';
 import { setRunTarget } from '../support/runTarget';
 import { scratchDir } from '../support/scratchDir';
 import { slurmClusterUnavailable, startSlurmCluster, type SlurmCluster } from '../support/slurmCluster';
 import { prepareStandinRun, standinLaunch } from '../support/standinJobs';
+import { standinServerLaunch } from '../support/standinServer';
 import { waitFor } from '../support/waitFor';
 
 let cluster: SlurmCluster;
@@ -174,6 +176,21 @@ describe('fine-tuning jobs on a real Slurm cluster', { skip: slurmClusterUnavail
     assert.equal(final.status, 'done');
     assert.equal(final.step, 15);
     assert.equal(attachJobOnTarget(runDir, { slurm: client }), undefined, 'an ended job is not followed again');
+  });
+
+  it('serves as a Slurm job: the URL names the node it runs on, and a stop ends it', async (t) => {
+    const runDir = prepareServeRun({ workspaceRoot: scratchDir('slurm-serve', t), name: 'serve', request: { models: ['standin-model'] } });
+    const target = { ...defaultTarget, type: 'slurm' as const, gpus: 0, slurm: { ...defaultTarget.slurm, partition: cluster.partition, time: '5' } };
+    const run = await startServerOnTarget({ runDir, server: standinServerLaunch(), target, slurm: client, slurmPollMs: 300, pollMs: 100 });
+    watch(t, run);
+    assert.match(readFileSync(join(runDir, 'job.sbatch'), 'utf8'), /--host 0\.0\.0\.0/);
+    const serving = await waitFor(() => run.snapshot.serving, 'the serving event', 90_000);
+    assert.equal(new URL(serving.url).hostname, cluster.nodeName.toLowerCase());
+    assert.equal(run.snapshot.kind, 'serve');
+    await run.stopAndSave();
+    const final = await run.finished;
+    assert.equal(final.status, 'stopped', trainLog(runDir));
+    assert.equal(final.scheduler?.jobId, readRunRecord(runDir)?.slurm?.jobId);
   });
 
   it('a submission sbatch refuses fails the run with SLURM_SUBMIT_FAILED and sbatch’s message', async (t) => {
