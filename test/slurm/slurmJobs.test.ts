@@ -29,7 +29,8 @@ let client: SlurmClient;
 /** A run folder of the stand-in job targeting the cluster (CPU only), with these `target.slurm` fields. */
 function clusterRun(t: TestContext, name: string, slurm: Partial<ResolvedSlurmTarget> = {}, training = 'save_steps: 3'): string {
   const runDir = prepareStandinRun(scratchDir(`slurm-${name}`, t), name, training);
-  setRunTarget(runDir, { slurm: { partition: cluster.partition, time: '5', ...slurm } });
+  // The save signal comes 10 s before the limit, not the default 300 s: that is the whole 5 minutes the partition allows.
+  setRunTarget(runDir, { slurm: { partition: cluster.partition, time: '5', save_before_limit_seconds: 10, ...slurm } });
   return runDir;
 }
 
