@@ -19,7 +19,7 @@ import {
 import { UnsafeFileError } from '../files/boundedRead';
 import { JobProtocolError, readEvents } from './jobEventReader';
 import { isRunProcessAlive, readRunRecord, type RunRecord } from './runFolder';
-import { activeSlurmSnapshot, isTerminalSlurmState, settleSlurmRun } from './slurm/slurmOutcome';
+import { activeSlurmSnapshot, firstNodeOf, isTerminalSlurmState, isWildcardOrLoopback, settleSlurmRun, urlOnNode } from './slurm/slurmOutcome';
 import { type SchedulerFacts } from './slurm/slurmTypes';
 
 /**
@@ -331,23 +331,6 @@ function servingNode(event: ServingEvent, scheduler: SchedulerFacts): string | u
   if (typeof named === 'string' && /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(named)) return named;
   if (typeof event.host === 'string' && /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(event.host) && !isWildcardOrLoopback(event.host)) return event.host;
   return firstNodeOf(scheduler.nodes);
-}
-
-/** The first host of a Slurm node list: `node[01-02,05],gpu1` → `node01`. */
-export function firstNodeOf(nodes: string | undefined): string | undefined {
-  const match = /^([A-Za-z0-9.-]*)(?:\[(\d+))?/.exec(nodes?.trim() ?? '');
-  if (!match || `${match[1] ?? ''}${match[2] ?? ''}` === '' || nodes?.startsWith('(')) return undefined;
-  return `${match[1] ?? ''}${match[2] ?? ''}`;
-}
-
-function isWildcardOrLoopback(host: string): boolean {
-  return /^(0\.0\.0\.0|::|\[::\]|localhost|127\.[0-9.]+|::1|\[::1\])$/i.test(host);
-}
-
-/** The URL with a wildcard or loopback host replaced by the node (unchanged when the node is unknown or the host is already a name). */
-function urlOnNode(url: string, node: string | undefined): string {
-  if (node === undefined) return reachableUrl(url);
-  return url.replace(/^(https?:\/\/)(0\.0\.0\.0|\[::\]|localhost|127\.[0-9.]+|\[::1\])(?=[:/?#]|$)/i, (_match, scheme: string) => `${scheme}${node}`);
 }
 
 function foldPhase(snapshot: JobSnapshot, event: PhaseEvent): void {

@@ -9,6 +9,7 @@
  * FAILED or COMPLETED without a terminal event is `TRAINER_ENDED` with its exit code, and a job no command knows any
  * more is `SLURM_JOB_LOST`.
  */
+import { reachableUrl } from '../../text/listenAddress';
 import { terminalPhases } from '../jobEvents';
 import { type JobSnapshot } from '../jobSnapshot';
 import { type RunRecord } from '../runFolder';
@@ -60,6 +61,9 @@ export function activeSlurmSnapshot(snapshot: JobSnapshot, facts: SchedulerFacts
     delete next.endedAt;
     next.status = 'queued';
   } else if (next.status === 'queued') next.status = 'starting';
+  // A `serving` event read before the scheduler named the node: its loopback URL becomes the node's.
+  const node = firstNodeOf(facts.nodes);
+  if (next.serving !== undefined && node !== undefined) next.serving = { ...next.serving, url: urlOnNode(next.serving.url, node) };
   return next;
 }
 
@@ -139,4 +143,21 @@ function stoppedWithoutSaving(snapshot: JobSnapshot, how: string): JobSnapshot {
     status: 'stopped',
     warnings: [...snapshot.warnings, { code: 'STOPPED_WITHOUT_SAVING', message: `the trainer was asked to stop and ended (${how}) before it reported a saved checkpoint` }],
   };
+}
+
+/** The first host of a Slurm node list: `node[01-02,05],gpu1` → `node01`. */
+export function firstNodeOf(nodes: string | undefined): string | undefined {
+  const match = /^([A-Za-z0-9.-]*)(?:\[(\d+))?/.exec(nodes?.trim() ?? '');
+  if (!match || `${match[1] ?? ''}${match[2] ?? ''}` === '' || nodes?.startsWith('(')) return undefined;
+  return `${match[1] ?? ''}${match[2] ?? ''}`;
+}
+
+export function isWildcardOrLoopback(host: string): boolean {
+  return /^(0\.0\.0\.0|::|\[::\]|localhost|127\.[0-9.]+|::1|\[::1\])$/i.test(host);
+}
+
+/** The URL with a wildcard or loopback host replaced by the node (unchanged when the node is unknown or the host is already a name). */
+export function urlOnNode(url: string, node: string | undefined): string {
+  if (node === undefined) return reachableUrl(url);
+  return url.replace(/^(https?:\/\/)(0\.0\.0\.0|\[::\]|localhost|127\.[0-9.]+|\[::1\])(?=[:/?#]|$)/i, (_match, scheme: string) => `${scheme}${node}`);
 }
