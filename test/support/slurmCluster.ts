@@ -248,8 +248,8 @@ export async function startSlurmCluster(options: SlurmClusterOptions = {}): Prom
     'TaskPlugin=task/none',
     'JobAcctGatherType=jobacct_gather/linux',
     'JobAcctGatherFrequency=1',
-    // A job step over its --mem is killed (the job ends OUT_OF_MEMORY) without cgroups.
-    'JobAcctGatherParams=OverMemoryKill',
+    // No JobAcctGatherParams=OverMemoryKill: without cgroups it kills a step over its --mem, but the job then ends
+    // FAILED (exit 9), never OUT_OF_MEMORY, so it would only surprise a test.
     ...(accounting
       ? ['AccountingStorageType=accounting_storage/slurmdbd', 'AccountingStorageHost=127.0.0.1', `AccountingStoragePort=${dbdPort}`, `AccountingStoragePass=${mungeSocket}`]
       : ['AccountingStorageType=accounting_storage/none']),
@@ -260,6 +260,8 @@ export async function startSlurmCluster(options: SlurmClusterOptions = {}): Prom
     'MpiDefault=none',
     'KillWait=5',
     `MinJobAge=${options.minJobAge ?? 300}`,
+    // Without a default a job allocates the node's whole memory, and jobs that could share the node run one at a time.
+    `DefMemPerCPU=${Math.max(64, Math.min(1024, Math.floor(memoryMb / cpuCount / 4)))}`,
     // A quick scheduler: the tests wait on state changes, not on Slurm's default once-a-minute passes.
     'SchedulerParameters=sched_interval=2,bf_interval=2',
     'SlurmctldTimeout=30',
