@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readRunRecord } from '../../src/core/jobs/runFolder';
-import { runCliCaptured } from '../support/cli';
+import { runCliCaptured, spawnCli } from '../support/cli';
 import { jobWorkspace, standinEnv, type JobWorkspace } from '../support/jobWorkspace';
 import { slurmClusterUnavailable, startSlurmCluster, type SlurmCluster } from '../support/slurmCluster';
 import { waitFor } from '../support/waitFor';
@@ -80,6 +80,18 @@ describe('chatwright train and jobs on a real Slurm cluster', { skip: slurmClust
     const runDir = join(workspace.runsDir, readdirSync(workspace.runsDir)[0]!);
     assert.equal(readRunRecord(runDir)?.slurm?.jobId, jobId);
     assert.ok(existsSync(join(runDir, 'job.sbatch')), 'the script is kept in the run folder');
+  });
+
+  it('stops and saves on Ctrl-C while following a Slurm job (scancel --signal=INT) and exits 3 with a checkpoint', { timeout: 120_000 }, async (t) => {
+    const workspace = slurmWorkspace(t, cluster);
+    const cli = spawnCli([...slurmTrain, '--yes', 'persona.job.yaml'], { cwd: workspace.dir, env: env(60, 0.5) });
+    t.after(() => cli.child.kill('SIGKILL'));
+    await cli.waitForOutput(/^step \d+/m, 90_000);
+    cli.child.kill('SIGINT');
+    assert.equal(await cli.exited, 3, cli.stdout() + cli.stderr());
+    assert.match(cli.stdout(), /^Stopping \(scancel --signal=INT \d+\): the trainer saves a checkpoint/m);
+    assert.match(cli.stdout(), /^Stopped at step \d+ in .*; checkpoint: /m);
+    assert.match(cli.stdout(), /^Resume with: chatwright jobs resume /m);
   });
 
   it('shows the script with --dry-run and submits nothing', { timeout: 120_000 }, async (t) => {
