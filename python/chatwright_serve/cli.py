@@ -1,10 +1,12 @@
 """python -m chatwright_serve --model <id|folder> [--adapter name=folder]... [--adapter-root DIR]... [--host 127.0.0.1] [--port 8766]
-    [--engine auto|transformers|vllm|standin] [--max-batch 8] [--max-queue 32] [--run-dir DIR]
+    [--engine auto|transformers|vllm|standin] [--max-batch 8] [--max-queue 32] [--tensor-parallel-size 1] [--run-dir DIR]
 
 Serves the model (and each adapter as a model id of its own) with OpenAI's chat-completions API. The API key comes
 from the environment variable CHATWRIGHT_SERVE_API_KEY (never the command line); it is required for a host beyond
 loopback. `--engine auto` is vLLM when it is importable, else transformers; `standin` is the stand-in generator for
-tests. Once listening it prints one line on stdout: {"event": "ready", "url": ...}.
+tests. `--tensor-parallel-size N` spreads the model over N GPUs: vLLM with tensor parallelism, transformers by
+splitting the layers (device_map=auto; no speed-up). Once listening it prints one line on stdout:
+{"event": "ready", "url": ...}; the `serving` event names this machine (`node`) when the host is 0.0.0.0 or ::.
 
 Exit codes: 0 stopped on SIGINT/SIGTERM, 1 usage, 2 failed (an `error` event in RUN/events.jsonl says why)."""
 
@@ -28,6 +30,16 @@ def _adapter(text: str) -> tuple[str, str]:
     return name, path
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m chatwright_serve", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,6 +59,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens-limit", type=int, default=8192, help="a request asking more max_tokens gets 400")
     p.add_argument("--max-request-bytes", type=int, default=4 << 20, help="bodies beyond it get 413")
     p.add_argument("--context-length", type=int, help="override the model's context window (tokens)")
+    p.add_argument("--tensor-parallel-size", type=_positive, default=1, metavar="N",
+                   help="GPUs the model is spread over: vLLM's tensor parallelism; the transformers engine splits the "
+                   "layers over them instead (default 1)")
     p.add_argument("--device", default="auto", help="transformers engine: auto (CUDA when present), cuda, cpu, mps")
     p.add_argument("--run-dir", help="append protocol-v1 events to RUN/events.jsonl")
     p.add_argument("--startup-timeout", type=float, default=900.0, help="vLLM: seconds to wait for its /health")

@@ -20,6 +20,7 @@ from .adapters import AdapterInvalid
 from .generation import BatchBackend
 from .http_server import ServerOptions, ServingHttpServer
 from .models import ModelRegistry
+from .placement import placement_fields
 from .scheduler import Scheduler
 from .stop_file import watch_stop_file
 
@@ -40,7 +41,8 @@ def make_backend(args: argparse.Namespace, engine: str, base_id: str) -> BatchBa
                               **({"context_length": args.context_length} if args.context_length else {}))
     from .transformers_engine import TransformersBackend  # noqa: PLC0415
 
-    return TransformersBackend(args.model, base_id, device=args.device, context_length=args.context_length)
+    return TransformersBackend(args.model, base_id, device=args.device, context_length=args.context_length,
+                              tensor_parallel_size=args.tensor_parallel_size)
 
 
 def bind(options: ServerOptions, log: Any) -> ServingHttpServer:
@@ -62,6 +64,9 @@ def run_service(args: argparse.Namespace, engine: str, events: Any, api_key: str
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     watch_stop_file(args.run_dir, stop.set, stop)  # Windows: the runner's stop request
     events.phase("loading_model", model=args.model)
+    placement = placement_fields(engine, args.host, args.tensor_parallel_size)
+    if "parallelism" in placement:
+        log(f"chatwright_serve: {placement['parallelism']}")
     options = ServerOptions(host=args.host, port=args.port, api_key=api_key, max_request_bytes=args.max_request_bytes,
                             max_tokens_limit=args.max_tokens_limit, keepalive_seconds=args.keepalive_seconds)
     server = bind(options, log)
@@ -84,7 +89,8 @@ def run_service(args: argparse.Namespace, engine: str, events: Any, api_key: str
         events.emit("serving", url=server.url, host=args.host, port=server.port, engine=engine,
                     models=registry.ids(), api_key_required=bool(api_key), max_concurrent=args.max_batch,
                     max_queue=args.max_queue, batching=batching_description(engine, args.max_batch,
-                                                                             backend.mixed_adapters))
+                                                                             backend.mixed_adapters),
+                    **placement)
         print(json.dumps({"event": "ready", "url": server.url, "host": args.host, "port": server.port,
                           "engine": engine}), flush=True)
         last_version = server.stats.version

@@ -26,6 +26,7 @@ from chatwright_train.probe import install_command, version_at_least
 
 from .adapters import AdapterInvalid, AdapterInfo, read_adapter_config
 from .generation import ChatRequest, PreparedRow, ServeError
+from .placement import transformers_gpus
 
 REQUIRED = (("torch", "torch", "2.4"), ("transformers", "transformers", "5.0"), ("peft", "peft", "0.14"),
             ("accelerate", "accelerate", "1.0"))
@@ -93,7 +94,8 @@ def _pick_dtype(device: str, torch: Any) -> Any:
 class TransformersBackend:
     engine = "transformers"
 
-    def __init__(self, model: str, base_id: str, device: str = "auto", context_length: int | None = None) -> None:
+    def __init__(self, model: str, base_id: str, device: str = "auto", context_length: int | None = None,
+                 tensor_parallel_size: int = 1) -> None:
         check_packages()
         import torch  # noqa: PLC0415
         from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
@@ -103,11 +105,21 @@ class TransformersBackend:
         looks_like_path = model.startswith((".", "/", "~")) or os.sep in model.strip(os.sep).replace("/", "", 1)
         if looks_like_path and not os.path.isdir(os.path.expanduser(model)):
             raise TrainError("MODEL_NOT_FOUND", f"{model}: no such folder")
-        self.device = _pick_device(device, torch)
+        # Several GPUs: the layers are split over the first N visible GPUs (accelerate's device_map), each GPU
+        # holding its share; inputs go to the GPU of the first layers.
+        gpus = transformers_gpus(tensor_parallel_size, device,
+                                 torch.cuda.device_count() if torch.cuda.is_available() else 0)
+        self.device = "cuda:0" if gpus else _pick_device(device, torch)
         self.dtype = _pick_dtype(self.device, torch)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model)
-            self.model = AutoModelForCausalLM.from_pretrained(model, dtype=self.dtype).to(self.device).eval()
+            if gpus:
+                memory = {index: int(torch.cuda.get_device_properties(index).total_memory * 0.9) for index in gpus}
+                self.model = AutoModelForCausalLM.from_pretrained(model, dtype=self.dtype, device_map="auto",
+                                                                  max_memory=memory).eval()
+                self.device = str(self.model.get_input_embeddings().weight.device)
+            else:
+                self.model = AutoModelForCausalLM.from_pretrained(model, dtype=self.dtype).to(self.device).eval()
         except OSError as error:
             raise TrainError("MODEL_NOT_FOUND", f"{model}: {error}"[:1000]) from error
         except Exception as error:  # noqa: BLE001 - reported with its code, not a traceback

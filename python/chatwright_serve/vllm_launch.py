@@ -34,6 +34,7 @@ from chatwright_train.errors import TrainError
 from chatwright_train.probe import install_command
 
 from .adapters import AdapterInvalid, check_adapter
+from .placement import placement_fields
 from .stop_file import watch_stop_file
 
 # The ranks vLLM's --max-lora-rank accepts (vllm/config: possible_max_ranks).
@@ -55,14 +56,17 @@ def max_lora_rank(ranks: list[int]) -> int:
 
 
 def vllm_command(executable: str, model: str, host: str, port: int, adapters: list[tuple[str, str, int]],
-                 served_model_name: str | None = None, max_num_seqs: int | None = None) -> list[str]:
-    """`vllm serve <model> --host H --port P [--served-model-name N] [--max-num-seqs S]
+                 served_model_name: str | None = None, max_num_seqs: int | None = None,
+                 tensor_parallel_size: int = 1) -> list[str]:
+    """`vllm serve <model> --host H --port P [--served-model-name N] [--max-num-seqs S] [--tensor-parallel-size T]
     [--enable-lora --lora-modules name=path … --max-lora-rank R]`. `adapters`: (name, folder, r)."""
     command = [executable, "serve", model, "--host", host, "--port", str(port), "--allowed-origins", "[]"]
     if served_model_name:
         command += ["--served-model-name", served_model_name]
     if max_num_seqs:
         command += ["--max-num-seqs", str(max_num_seqs)]
+    if tensor_parallel_size > 1:
+        command += ["--tensor-parallel-size", str(tensor_parallel_size)]
     if adapters:
         command += ["--enable-lora", "--lora-modules", *(f"{name}={path}" for name, path, _ in adapters),
                     "--max-lora-rank", str(max_lora_rank([rank for _, _, rank in adapters]))]
@@ -193,8 +197,9 @@ def run_vllm(args: argparse.Namespace, events: Any, api_key: str | None) -> int:
     except AdapterInvalid as error:
         raise TrainError("ADAPTER_INVALID", str(error)) from error
     port = args.port or free_port(args.host)
+    tensor_parallel_size = args.tensor_parallel_size
     command = vllm_command(find_vllm(), args.model, args.host, port, adapters, args.served_model_name,
-                           args.max_batch)
+                           args.max_batch, tensor_parallel_size)
     events.phase("loading_model", model=args.model, command=command)
     stop = threading.Event()
     received: list[int] = []
@@ -232,6 +237,7 @@ def run_vllm(args: argparse.Namespace, events: Any, api_key: str | None) -> int:
         url = f"http://{host_for_url}:{port}/v1"
         events.emit("serving", url=url, host=args.host, port=port, engine="vllm",
                     models=served_models(args.host, port, api_key, fallback), api_key_required=bool(api_key),
+                    **placement_fields("vllm", args.host, tensor_parallel_size),
                     **({"max_concurrent": args.max_batch} if args.max_batch else {}),
                     batching="continuous batching (vLLM): requests join and leave the running batch at every step"
                     + (f", up to {args.max_batch} sequences" if args.max_batch else ""))

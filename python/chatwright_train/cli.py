@@ -11,11 +11,18 @@ Exit codes: 0 done, 1 usage, 2 failed (an `error` event says why), 3 stopped on 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import TrainError
+
+if TYPE_CHECKING:
+    from .events import EventWriter
+    from .ranks import RankInfo
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +55,32 @@ def _print_error(error: TrainError) -> None:
                       **error.details}), file=sys.stdout)
 
 
+@contextlib.contextmanager
+def train_event_writer(run_dir: str, quiet: bool) -> Iterator[tuple[EventWriter, RankInfo | TrainError]]:
+    """The events of a training process: the run's events.jsonl (and stdout unless quiet) for the first process;
+    for the others of a multi-process run a writer that writes nothing, except that an `error` goes to stderr (the
+    run's log) and to a failure file the first process reports (ranks.py). Launcher variables that do not add up
+    come back as the error instead of the rank, reported by a normal writer."""
+    from .events import EventWriter, SilentEventWriter  # noqa: PLC0415
+    from .ranks import RankInfo, record_rank_failure  # noqa: PLC0415
+
+    try:
+        rank: RankInfo | TrainError = RankInfo.from_env()
+    except TrainError as error:
+        rank = error
+    if isinstance(rank, TrainError) or rank.is_main:
+        with EventWriter(run_dir, echo=None if quiet else sys.stdout) as events:
+            yield events, rank
+        return
+    this_rank = rank
+
+    def record(event: dict[str, Any]) -> None:
+        details = {"traceback": event["traceback"]} if isinstance(event.get("traceback"), str) else {}
+        record_rank_failure(run_dir, this_rank, str(event.get("code")), str(event.get("message")), **details)
+
+    yield SilentEventWriter(run_dir, f"chatwright_train process {rank.rank}", on_error=record), rank
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "env":
@@ -63,17 +96,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "train":
         from .config import load_config_file  # noqa: PLC0415
-        from .events import EventWriter  # noqa: PLC0415
         from .trainer import run_job  # noqa: PLC0415
 
-        with EventWriter(args.run_dir, echo=None if args.quiet else sys.stdout) as events:
+        with train_event_writer(args.run_dir, args.quiet) as (events, rank):
             try:
+                if isinstance(rank, TrainError):
+                    raise rank
                 config = load_config_file(args.config)
             except TrainError as error:
                 events.error(error.code, error.message, error.action, **error.details)
                 events.phase("failed", code=error.code)
                 return 2
-            return run_job(config, args.run_dir, events)
+            return run_job(config, args.run_dir, events, rank=rank)
     try:
         if args.command == "merge":
             from .merge import merge_adapter  # noqa: PLC0415

@@ -26,6 +26,8 @@ ERROR_ACTIONS: dict[str, str] = {
     "checkpoint.",
     "MERGE_FAILED": "Merging needs the unquantized base model and enough memory for it in bf16.",
     "TRAINING_FAILED": "See the message and the log; report it with events.jsonl if it persists.",
+    "DISTRIBUTED_ENV_INVALID": "The launcher set RANK/LOCAL_RANK/WORLD_SIZE/LOCAL_WORLD_SIZE inconsistently: start the "
+    "trainer through the job (accelerate launch), not by hand with these variables set.",
     # The serving job's (python/chatwright_serve) codes.
     "MODEL_NOT_FOUND": "Check the model id or folder: a folder needs config.json, the weights and the tokenizer files; "
     "a Hub id must be in the local cache when offline.",

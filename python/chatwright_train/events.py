@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -87,6 +87,36 @@ class EventWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SilentEventWriter(EventWriter):
+    """The event writer of every process but the first when several train together: events.jsonl has one writer.
+    Nothing is written to the events file or stdout; an `error` goes to `errors` (default: stderr, the run's
+    train.log) and, when `on_error` is given, to it (the failure file the first process's watcher reads:
+    ranks.record_rank_failure)."""
+
+    def __init__(self, run_dir: Path | str, label: str, errors: TextIO | None = None,
+                 on_error: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / EVENTS_FILE_NAME
+        self._label = label
+        self._errors = errors
+        self._on_error = on_error
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def emit(self, event: str, **fields: Any) -> dict[str, Any]:
+        record = {"event": event, **_json_safe(fields)}
+        if event == "error":
+            stream = self._errors or sys.stderr  # the stderr of the moment (the run's log), not of the import
+            stream.write(f"{self._label}: {fields.get('code')}: {fields.get('message')}\n")
+            stream.flush()
+            if self._on_error is not None:
+                self._on_error(record)
+        return record
+
+    def close(self) -> None:
+        return None
 
 
 def replay(path: Path | str, after_seq: int = 0) -> Iterator[dict[str, Any]]:

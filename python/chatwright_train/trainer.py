@@ -16,9 +16,13 @@ from typing import Any
 from .batching import BatchCollator, PlannedBatches, plan_batches
 from .config import JobConfig, effective_packing
 from .control import JobControl
+from .distributed import plan_batch
 from .errors import ERROR_ACTIONS, TrainError
 from .events import EventWriter
 from .masking import ConversionStats, Example, convert_rows
+from .ranks import (AppliedBatch, RankFailureWatcher, RankInfo, TerminalGate, agree_on_requests, apply_batch_plan,
+                    distributed_payload, expected_backend, failure_event_fields, launcher_strategy, model_device_map,
+                    torch_all_reduce, weights_sharded)
 from .rows import Row, find_eval_sibling, load_rows, split_eval
 
 CHECKPOINTS_DIR = "checkpoints"
@@ -155,7 +159,7 @@ def resolve_attention(requested: str) -> str:
     return "sdpa"
 
 
-def load_model(config: JobConfig, precision: str, attention: str) -> Any:
+def load_model(config: JobConfig, precision: str, attention: str, rank: RankInfo | None = None) -> Any:
     import torch  # noqa: PLC0415
     from transformers import AutoModelForCausalLM  # noqa: PLC0415
 
@@ -177,8 +181,13 @@ def load_model(config: JobConfig, precision: str, attention: str) -> Any:
             load_in_4bit=True, bnb_4bit_quant_type=q.quant_type, bnb_4bit_use_double_quant=q.double_quant,
             bnb_4bit_compute_dtype=getattr(torch, q.compute_dtype))
         kwargs["dtype"] = getattr(torch, q.compute_dtype)
-    if torch.cuda.is_available():
-        kwargs["device_map"] = {"": torch.cuda.current_device()}
+    rank = rank or RankInfo()
+    device_map = model_device_map(weights_sharded(launcher_strategy()), rank, torch.cuda.is_available(),
+                                  config.method.type == "qlora")
+    if device_map is not None:
+        if rank.is_distributed:
+            torch.cuda.set_device(rank.local_rank)
+        kwargs["device_map"] = device_map
     try:
         model = AutoModelForCausalLM.from_pretrained(config.model.path, **kwargs)
     except TrainError:
@@ -249,7 +258,8 @@ def check_resume_matches(checkpoint: str, config: JobConfig) -> None:
                                           f"{config.method.lora.r}")
 
 
-def training_arguments(config: JobConfig, output_dir: Path, precision: str, has_eval: bool) -> Any:
+def training_arguments(config: JobConfig, output_dir: Path, precision: str, has_eval: bool,
+                       gradient_accumulation_steps: int | None = None) -> Any:
     import dataclasses  # noqa: PLC0415
 
     from transformers import TrainingArguments  # noqa: PLC0415
@@ -263,7 +273,7 @@ def training_arguments(config: JobConfig, output_dir: Path, precision: str, has_
         "max_steps": t.max_steps,
         "per_device_train_batch_size": 1,  # one planned batch per item (batching.py)
         "per_device_eval_batch_size": 1,
-        "gradient_accumulation_steps": t.gradient_accumulation_steps,
+        "gradient_accumulation_steps": gradient_accumulation_steps or t.gradient_accumulation_steps,
         "learning_rate": t.learning_rate,
         "lr_scheduler_type": t.lr_scheduler,
         "weight_decay": t.weight_decay,
@@ -364,20 +374,30 @@ def make_event_callback(events: EventWriter, control_requests: JobControl, meter
             self.start_time = self.last_log_time
             self.start_step = 0
             self.pending_reason = "interval"
+            # All-reduces over the processes once torch.distributed is up (the Trainer starts it); None alone.
+            self.reduce_max = torch_all_reduce("max")
+            self.reduce_sum = torch_all_reduce("sum")
 
         def on_train_begin(self, args: Any, state: Any, control: Any, **_: Any) -> None:
             self.start_time = self.last_log_time = time.monotonic()
             self.start_step = state.global_step
+            self.reduce_max = torch_all_reduce("max")
+            self.reduce_sum = torch_all_reduce("sum")
             meter.take()
             if torch.cuda.is_available():
                 torch.cuda.reset_peak_memory_stats()
 
         def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> Any:
+            # Every process runs this after the same optimizer step; deciding on the all-reduced requests keeps them
+            # saving and stopping together (one that stopped alone would leave the others in a collective forever).
             request = control_requests.take_checkpoint_request()
-            if request:
+            agreed = agree_on_requests(control_requests.poll_stop(), request is not None, self.reduce_max)
+            if agreed.checkpoint:
                 control.should_save = True
-                self.pending_reason = f"on-demand ({request})"
-            if control_requests.poll_stop():
+                self.pending_reason = f"on-demand ({request or 'another process'})"
+            if agreed.stop:
+                if not control_requests.stop_requested:
+                    control_requests.request_stop("stop asked of another process")
                 control.should_save = True
                 control.should_training_stop = True
                 self.pending_reason = "stop"
@@ -395,12 +415,17 @@ def make_event_callback(events: EventWriter, control_requests: JobControl, meter
                 elapsed = max(now - self.last_log_time, 1e-9)
                 done = state.global_step - self.start_step
                 per_step = (now - self.start_time) / done if done > 0 else None
+                # Every process logs at the same steps (the Trainer gathers the loss there), so the tokens of all
+                # of them can be summed here: the throughput of the whole run, not of the first GPU.
+                tokens = meter.take()
+                if self.reduce_sum is not None:
+                    tokens = self.reduce_sum([tokens])[0]
                 remaining = max(state.max_steps - state.global_step, 0)
                 fields: dict[str, Any] = {
                     "step": state.global_step, "total_steps": state.max_steps,
                     "epoch": round(float(state.epoch or 0.0), 4), "loss": logs.get("loss"),
                     "learning_rate": logs.get("learning_rate"), "grad_norm": logs.get("grad_norm"),
-                    "tokens_per_second": round(meter.take() / elapsed, 1),
+                    "tokens_per_second": round(tokens / elapsed, 1),
                     "eta_seconds": round(per_step * remaining, 1) if per_step is not None else None,
                 }
                 if torch.cuda.is_available():
@@ -415,11 +440,28 @@ def make_event_callback(events: EventWriter, control_requests: JobControl, meter
     return EventCallback()
 
 
+def target_strategy(config: JobConfig) -> str:
+    """How the processes share the work: what the launcher set up (DeepSpeed, FSDP), else the job's
+    `target.strategy` (`ddp` when the job file has no target)."""
+    launched = launcher_strategy()
+    return launched if launched is not None else config.target.strategy
+
+
+def requested_batch(config: JobConfig) -> AppliedBatch:
+    t = config.training
+    return AppliedBatch(t.per_device_batch_size, t.gradient_accumulation_steps, 1,
+                        t.per_device_batch_size * t.gradient_accumulation_steps)
+
+
 def run_training(config: JobConfig, run_dir: Path | str, events: EventWriter, control: JobControl,
-                 extra_callbacks: list[Any] | None = None) -> dict[str, Any]:
+                 extra_callbacks: list[Any] | None = None, *, rank: RankInfo | None = None,
+                 batch: AppliedBatch | None = None) -> dict[str, Any]:
     """Runs the whole job; returns the `done`/`stopped` payload. Raises TrainError for expected failures.
-    `extra_callbacks` (TrainerCallbacks) are for measurements such as the GPU benchmark."""
+    `extra_callbacks` (TrainerCallbacks) are for measurements such as the GPU benchmark. `rank` and `batch`: this
+    process's place among several and the per-process batch it trains with (run_job works them out)."""
     run_path = Path(run_dir)
+    rank = rank or RankInfo()
+    batch = batch or requested_batch(config)
     events.phase("probing")
     require_packages()
     import torch  # noqa: PLC0415
@@ -443,7 +485,7 @@ def run_training(config: JobConfig, run_dir: Path | str, events: EventWriter, co
 
     events.phase("preparing_data", train=config.data.train)
     data = prepare_data(config, tokenizer, events)
-    batch_size = config.training.per_device_batch_size
+    batch_size = batch.per_device_batch_size
     train_plan = plan_batches([len(e.input_ids) for e in data.train], batch_size, packing, config.training.seed)
     eval_plan = plan_batches([len(e.input_ids) for e in data.eval], batch_size, "grouped", 0) if data.eval else []
     events.emit("data", format=data.kind, train_examples=len(data.train), eval_examples=len(data.eval),
@@ -461,7 +503,13 @@ def run_training(config: JobConfig, run_dir: Path | str, events: EventWriter, co
         # Must precede the first cuBLAS call of this process to take effect.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
-    model = load_model(config, precision, attention)
+    checkpoints = run_path / CHECKPOINTS_DIR
+    # Before the model: under DeepSpeed ZeRO-3 the arguments make from_pretrained partition the weights as they load.
+    args = training_arguments(config, checkpoints, precision, bool(data.eval), batch.gradient_accumulation_steps)
+    # Its device sets up accelerate's state (torch.distributed under a launcher), which loading with ZeRO-3 or FSDP
+    # looks for; with one plain process it is just this machine's device.
+    _ = args.device
+    model = load_model(config, precision, attention, rank)
     model = wrap_with_peft(model, config)
     if config.training.gradient_checkpointing and config.method.type != "qlora":
         model.enable_input_require_grads()
@@ -470,12 +518,12 @@ def run_training(config: JobConfig, run_dir: Path | str, events: EventWriter, co
 
     from .fused_loss import frozen_head_is_plain  # noqa: PLC0415
 
-    fused = config.method.type in ("lora", "qlora") and frozen_head_is_plain(model.get_base_model())
-    checkpoints = run_path / CHECKPOINTS_DIR
+    # The fused loss reads the output head's weight outside its forward: not possible once the weights are sharded.
+    fused = (config.method.type in ("lora", "qlora") and not weights_sharded(launcher_strategy())
+             and frozen_head_is_plain(model.get_base_model()))
     resume = find_resume_checkpoint(config, checkpoints)
     if resume:
         check_resume_matches(resume, config)
-    args = training_arguments(config, checkpoints, precision, bool(data.eval))
     meter = TokenMeter()
     trainer_class = make_trainer_class()
     autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
@@ -495,13 +543,21 @@ def run_training(config: JobConfig, run_dir: Path | str, events: EventWriter, co
 
     events.phase("saving")
     adapter_dir = run_path / ADAPTER_DIR
+    # Every process calls it: under ZeRO-3/FSDP saving gathers the shards; the Trainer writes on the first only.
     trainer.save_model(str(adapter_dir))
+    reduce_sum = torch_all_reduce("sum")
+    train_tokens = reduce_sum([meter.total])[0] if reduce_sum is not None else meter.total
     payload: dict[str, Any] = {"adapter": str(adapter_dir), "step": trainer.state.global_step,
                                "train_loss": getattr(result, "training_loss", None),
-                               "train_tokens": meter.total,
+                               "train_tokens": train_tokens,
                                "runtime_seconds": (result.metrics or {}).get("train_runtime")}
     if torch.cuda.is_available():
         payload["gpu_memory_peak_bytes"] = int(torch.cuda.max_memory_allocated())
+    if rank.is_distributed:
+        # The adapter is complete on disk before anything reads it (the merge below) or a process exits.
+        trainer.accelerator.wait_for_everyone()
+        if not rank.is_main:
+            return payload
     if config.output.merge and not stopped:
         events.phase("merging")
         del trainer, model
@@ -515,31 +571,72 @@ def run_training(config: JobConfig, run_dir: Path | str, events: EventWriter, co
     return payload
 
 
+def cuda_available() -> bool | None:
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        return None
+    return bool(torch.cuda.is_available())
+
+
 def run_job(config: JobConfig, run_dir: Path | str, events: EventWriter,
-            extra_callbacks: list[Any] | None = None) -> int:
-    """Phases, signals and the terminal event around run_training. Exit codes: 0 done, 2 failed, 3 stopped."""
+            extra_callbacks: list[Any] | None = None, rank: RankInfo | None = None) -> int:
+    """Phases, signals and the terminal event around run_training. Exit codes: 0 done, 2 failed, 3 stopped.
+    `rank`: this process's place among several (default: from the launcher's environment). Every process runs
+    this; only the first one's `events` writes (the others get a SilentEventWriter, cli.py)."""
+    rank = rank or RankInfo.from_env()
     control = JobControl(run_dir)
     control.install_signal_handlers()
-    events.emit("run", config=config.to_json(), run_dir=str(run_dir))
-    try:
-        payload = run_training(config, run_dir, events, control, extra_callbacks)
-    except TrainError as error:
-        events.error(error.code, error.message, error.action, **error.details)
-        events.phase("failed", code=error.code)
+    gate = TerminalGate()
+    watcher: RankFailureWatcher | None = None
+    if rank.is_main and rank.is_distributed:
+        def report_other_failure(record: dict[str, Any]) -> None:
+            if gate.claim():
+                code, message, action, extra = failure_event_fields(record)
+                events.error(code, message, action, **extra)
+                events.phase("failed", code=code)
+
+        watcher = RankFailureWatcher(run_dir, report_other_failure).start()
+
+    def fail(code: str, message: str, action: str, **details: Any) -> int:
+        # Another process's failure explains this one (a collective it left); the watcher has the first word.
+        if watcher is not None:
+            watcher.check_once()
+        if gate.claim():
+            events.error(code, message, action, **details)
+            events.phase("failed", code=code)
         return 2
+
+    try:
+        try:
+            batch = apply_batch_plan(config.training.per_device_batch_size, config.training.gradient_accumulation_steps,
+                                     rank.world_size, plan_batch)
+        except TrainError:
+            events.emit("run", config=config.to_json(), run_dir=str(run_dir))
+            raise
+        cuda = cuda_available()  # None without torch: the backend is not known (the trainer fails in probing)
+        backend = expected_backend(rank, cuda) if rank.is_distributed and cuda is not None else None
+        events.emit("run", config=config.to_json(), run_dir=str(run_dir),
+                    distributed=distributed_payload(rank, target_strategy(config), batch, backend))
+        payload = run_training(config, run_dir, events, control, extra_callbacks, rank=rank, batch=batch)
+    except TrainError as error:
+        return fail(error.code, error.message, error.action, **error.details)
     except KeyboardInterrupt:
-        events.phase("stopped", reason="interrupted twice: stopped without saving")
+        if gate.claim():
+            events.phase("stopped", reason="interrupted twice: stopped without saving")
         return 3
     except Exception as error:  # noqa: BLE001 - the last line of defence: an event, never a bare traceback
         import traceback  # noqa: PLC0415
 
         code = "OUT_OF_MEMORY" if "out of memory" in str(error).lower() else "TRAINING_FAILED"
-        events.error(code, f"{type(error).__name__}: {error}"[:2000], ERROR_ACTIONS[code],
-                     traceback=traceback.format_exc()[-4000:])
-        events.phase("failed", code=code)
-        return 2
+        return fail(code, f"{type(error).__name__}: {error}"[:2000], ERROR_ACTIONS[code],
+                    traceback=traceback.format_exc()[-4000:])
     finally:
         control.restore_signal_handlers()
+        if watcher is not None:
+            watcher.stop()
+    if not gate.claim():
+        return 2
     if control.stop_requested:
         events.phase("stopped", **payload)
         return 3

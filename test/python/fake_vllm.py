@@ -55,7 +55,7 @@ def main() -> int:
             while index < len(options) and not options[index].startswith("--"):
                 served += ["--adapter", options[index]]
                 index += 1
-        elif option in ("--max-lora-rank", "--max-num-seqs"):
+        elif option in ("--max-lora-rank", "--max-num-seqs", "--tensor-parallel-size"):
             index += 2
         else:
             index += 1

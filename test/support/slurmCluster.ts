@@ -210,6 +210,17 @@ interface Daemon {
  * Throws, naming the daemon and the tail of its log, when one does not come up; whatever did start is ended then.
  */
 export async function startSlurmCluster(options: SlurmClusterOptions = {}): Promise<SlurmCluster> {
+  try {
+    return await startSlurmClusterOnce(options);
+  } catch (error) {
+    // Another process (another engineer's cluster, a test server) took one of the free ports between the look and
+    // the daemon's bind: once more on fresh ports.
+    if (!/Address already in use|EADDRINUSE|Can't start server: Bind/i.test((error as Error).message)) throw error;
+    return await startSlurmClusterOnce(options);
+  }
+}
+
+async function startSlurmClusterOnce(options: SlurmClusterOptions): Promise<SlurmCluster> {
   const missing = missingBinariesReason();
   if (missing !== undefined) throw new Error(missing);
   const accounting = options.accounting ?? true;

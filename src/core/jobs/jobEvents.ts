@@ -119,6 +119,12 @@ export type ServingEvent = EventBase & {
   max_queue?: number;
   /** How concurrent requests are run, in words (e.g. "batched per model, up to 8 rows"). */
   batching?: string;
+  /** GPUs the model is spread over (`--tensor-parallel-size`; 1 on one GPU). */
+  tensor_parallel_size?: number;
+  /** How the model is spread over them, in words (vLLM's tensor parallelism, or transformers' layers split); absent on one GPU. */
+  parallelism?: string;
+  /** This machine's name (fully qualified when it resolves) when the server listens on every interface (0.0.0.0 or ::): the host a client elsewhere (the login node) connects to. */
+  node?: string;
 };
 
 /** A serving job's running totals, written at most once a second while requests come in. */

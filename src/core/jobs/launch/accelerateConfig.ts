@@ -37,7 +37,9 @@ export function accelerateConfigYaml(options: AccelerateConfigOptions): string {
     // supports it, else fp16; or fp32) and passes bf16/fp16 to TrainingArguments, which overrides accelerate's
     // setting (ACCELERATE_MIXED_PRECISION) when one of them is true but keeps it when both are false: a config saying
     // bf16 would then turn on bf16 autocast in a run the trainer meant to be fp32. With 'no' the trainer alone decides.
-    mixed_precision: 'no',
+    // With DeepSpeed the key is left out altogether: accelerate refuses a mixed_precision from the config file next to
+    // a deepspeed_config_file, whose bf16/fp16 "auto" the Trainer fills in from the same arguments.
+    ...(distributedType === 'DEEPSPEED' ? {} : { mixed_precision: 'no' }),
     num_machines: options.numMachines,
     num_processes: options.numProcesses,
     // Each node's rank comes from its command line (--machine_rank), which overrides this.
@@ -68,7 +70,10 @@ export function accelerateConfigYaml(options: AccelerateConfigOptions): string {
       // A save gathers the whole state on the main process, so the adapter is written as one ordinary PEFT adapter
       // (adapter_model.safetensors) that serving and merging read, not as per-process shards.
       fsdp_state_dict_type: 'FULL_STATE_DICT',
-      // LoRA leaves most parameters frozen: FSDP must keep the original parameters to mix frozen and trainable ones in a unit.
+      // LoRA leaves most parameters frozen: with the original parameters kept, frozen and trainable ones may share a
+      // wrapped unit (accelerate's FSDP guide: "useful in cases such as parameter-efficient fine-tuning"), whatever the
+      // method. PEFT's guide uses false for a little less memory, which only works once PEFT's own wrap policy puts
+      // trainable and frozen parameters in separate units (recent Trainers do so for LoRA, not for prompt tuning).
       fsdp_use_orig_params: true,
       // Only the first process loads the base model's weights into CPU memory; the others get them broadcast
       // (which is why fsdp_sync_module_states must be true with it).

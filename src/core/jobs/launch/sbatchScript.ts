@@ -135,7 +135,7 @@ function srunLines(words: string[], target: ResolvedJobTarget, nodes: number): s
   const srun = ['srun', '--kill-on-bad-exit=1', ...(target.slurm.cpus_per_task !== null ? [`--cpus-per-task=${target.slurm.cpus_per_task}`] : [])].join(' ');
   const perNode = words.some((word) => perNodeVariableOf(word) !== undefined);
   if (!perNode) return [`${srun} ${shellCommandLine(words)}`];
-  // The command differs per node: srun starts `bash -c` once on each of the ${nodes} nodes, and that bash expands
+  // The command differs per node: srun starts `bash -c` once on each node, and that bash expands
   // "$SLURM_NODEID" (set by srun for the task: the node's rank) and "$MASTER_ADDR" (exported above) there.
   const inner = `exec ${words.map((word) => (perNodeVariableOf(word) !== undefined ? `"${word}"` : shellQuote(word))).join(' ')}`;
   return [`# One task on each of the ${nodes} nodes; bash -c expands "$SLURM_NODEID" (the node's rank) and "$MASTER_ADDR" on the node.`, `${srun} bash -c ${shellQuote(inner)}`];

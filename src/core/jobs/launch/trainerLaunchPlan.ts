@@ -58,7 +58,7 @@ export class LaunchPlanError extends Error {
 }
 
 const strategyLabels: Record<DistributedStrategy, string> = {
-  ddp: 'data parallel (DDP)',
+  ddp: 'DDP',
   deepspeed_zero2: 'DeepSpeed ZeRO-2',
   deepspeed_zero3: 'DeepSpeed ZeRO-3',
   fsdp: 'FSDP',
@@ -116,7 +116,7 @@ export function trainerLaunchPlan(args: {
     worldSize,
     nodes,
     processesPerNode,
-    description: `${worldSize} training processes (${strategyLabels[target.strategy]}) through accelerate launch ${where}, ${processesPerNode} per ${target.type === 'slurm' ? 'node' : 'machine'}${batchClause(batch)}.`,
+    description: `${worldSize} training processes (${strategyLabels[target.strategy]}) through accelerate launch ${where}${nodes > 1 ? `, ${processesPerNode} per node` : ''}${batchClause(batch)}.`,
   };
 }
 
@@ -132,11 +132,15 @@ function batchClause(batch: BatchPlan): string {
   return `; each takes ${batch.perDeviceBatch} example${batch.perDeviceBatch === 1 ? '' : 's'} per step and accumulates ${batch.gradientAccumulation} step${batch.gradientAccumulation === 1 ? '' : 's'}, an effective batch of ${batch.effectiveBatch}`;
 }
 
-/** What `trainerEnvironment` adds to or changes in this process's environment: PYTHONPATH, PYTHONUNBUFFERED and the launch's own variables. */
+/**
+ * What `trainerEnvironment` adds to or changes in this process's environment, and always PYTHONPATH and
+ * PYTHONUNBUFFERED (a Slurm job's node may not have this process's environment: they must travel with the job).
+ */
 function environmentAdditions(trainer: TrainerLaunch): Record<string, string> {
+  const environment = trainerEnvironment(trainer);
   const additions: Record<string, string> = {};
-  for (const [name, value] of Object.entries(trainerEnvironment(trainer))) {
-    if (value !== undefined && process.env[name] !== value) additions[name] = value;
+  for (const [name, value] of Object.entries(environment)) {
+    if (value !== undefined && (process.env[name] !== value || name === 'PYTHONPATH' || name === 'PYTHONUNBUFFERED')) additions[name] = value;
   }
   return additions;
 }

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { resolveJobText } from '../../../../src/core/jobs/jobFile';
+import { defaultTarget, type ResolvedJobTarget } from '../../../../src/core/jobs/jobTarget';
+import { SbatchScriptError, serverSbatchScript, trainingSbatchScript } from '../../../../src/core/jobs/launch/sbatchScript';
+import { scratchDir } from '../../../support/scratchDir';
+import { caseTrainer, jobConfigOn } from './launchCases';
+
+const slurmTarget: ResolvedJobTarget = { ...defaultTarget, type: 'slurm' };
+
+function script(runDir: string, target: ResolvedJobTarget = slurmTarget, name = 'persona'): string {
+  return trainingSbatchScript({ name, runDir, config: jobConfigOn(target), trainer: caseTrainer }).text;
+}
+
+function directives(text: string): string[] {
+  return text.split('\n').filter((line) => line.startsWith('#SBATCH '));
+}
+
+describe('trainingSbatchScript', () => {
+  it('is a bash script that bash can parse', () => {
+    for (const target of [slurmTarget, { ...slurmTarget, gpus: 4, strategy: 'deepspeed_zero3' as const }, { ...slurmTarget, gpus: 2, slurm: { ...slurmTarget.slurm, nodes: 2 } }]) {
+      execFileSync('bash', ['-n'], { input: script('/runs/it\'s a "run" 100% $HOME', target) });
+    }
+  });
+
+  it('writes a literal % of the run folder as %% in --output (a filename pattern) but not in --chdir', () => {
+    const lines = directives(script('/runs/50% off/run'));
+    assert.ok(lines.includes('#SBATCH --output="/runs/50%% off/run/train.log"'), lines.join('\n'));
+    assert.ok(lines.includes('#SBATCH --chdir="/runs/50% off/run"'), lines.join('\n'));
+  });
+
+  it('escapes double quotes and keeps $ literal in #SBATCH values (sbatch expands no variables there)', () => {
+    const lines = directives(script('/runs/a "b" $HOME'));
+    assert.ok(lines.includes('#SBATCH --chdir="/runs/a \\"b\\" $HOME"'), lines.join('\n'));
+  });
+
+  it('asks for no GPU for a CPU-only job, and for typed GPUs when the job names a type', () => {
+    assert.equal(
+      directives(script('/r', { ...slurmTarget, gpus: 0 })).some((line) => line.includes('--gpus-per-node')),
+      false,
+    );
+    assert.ok(directives(script('/r', { ...slurmTarget, gpus: 2, slurm: { ...slurmTarget.slurm, gpu_type: 'a100' } })).includes('#SBATCH --gpus-per-node=a100:2'));
+  });
+
+  it('makes the job name safe for squeue', () => {
+    assert.ok(directives(script('/r', slurmTarget, 'my job/v2 (test)')).includes('#SBATCH --job-name=chatwright-my-job-v2-test'));
+  });
+
+  it('refuses a run folder Slurm cannot name in --output', () => {
+    assert.throws(() => script('/runs/back\\slash'), SbatchScriptError);
+    assert.throws(() => script('/runs/line\nbreak'), SbatchScriptError);
+  });
+
+  it('refuses an extra #SBATCH line that is not one option on one line, naming the entry', () => {
+    const withLines = (sbatch: string[]): ResolvedJobTarget => ({ ...slurmTarget, slurm: { ...slurmTarget.slurm, sbatch } });
+    assert.throws(() => script('/r', withLines(['--mail-type=END', 'echo hi'])), /target\.slurm\.sbatch\[1\]/);
+    assert.throws(() => script('/r', withLines(['--constraint=ib\nhostname'])), /target\.slurm\.sbatch\[0\]/);
+  });
+
+  it('runs the user’s setup lines with set -u lifted, before the trainer', () => {
+    const text = script('/r', { ...slurmTarget, slurm: { ...slurmTarget.slurm, setup: ['module load cuda'] } });
+    assert.match(text, /\nset \+u\nmodule load cuda\nset -u\n[\s\S]*\nsrun /);
+  });
+});
+
+describe('a job file’s target section, through to the script', () => {
+  it('turns the documented two-node DeepSpeed example into its #SBATCH lines and a per-node srun', () => {
+    const dir = scratchDir('launch-yaml');
+    writeFileSync(join(dir, 'train.jsonl'), '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n');
+    const yaml = [
+      'model: { path: Qwen/Qwen2.5-0.5B-Instruct }',
+      'data: { train: train.jsonl }',
+      'training: { per_device_batch_size: 2, gradient_accumulation_steps: 8 }',
+      'target:',
+      '  type: slurm',
+      '  gpus: 4',
+      '  strategy: deepspeed_zero3',
+      '  slurm:',
+      '    partition: gpu',
+      '    nodes: 2',
+      '    time: "08:00:00"',
+      '    account: nlp-lab',
+      '    gpu_type: a100',
+      '    sbatch: ["--mail-type=END"]',
+      '    setup: ["module load cuda/12.4"]',
+    ].join('\n');
+    const result = resolveJobText(yaml, join(dir, 'big.job.yaml'));
+    assert.deepEqual(result.problems, []);
+    const built = trainingSbatchScript({ name: 'big', runDir: '/runs/big', config: result.config!, trainer: caseTrainer });
+    const lines = directives(built.text);
+    for (const expected of ['--nodes=2', '--gpus-per-node=a100:4', '--time=08:00:00', '--partition=gpu', '--account=nlp-lab', '--signal=INT@300', '--mail-type=END']) {
+      assert.ok(lines.includes(`#SBATCH ${expected}`), `${expected} in\n${lines.join('\n')}`);
+    }
+    assert.match(
+      built.text,
+      /\nsrun --kill-on-bad-exit=1 bash -c 'exec \/opt\/venvs\/chatwright\/bin\/python -m accelerate\.commands\.launch --config_file \/runs\/big\/accelerate\.yaml --machine_rank "\$SLURM_NODEID" --main_process_ip "\$MASTER_ADDR" /,
+    );
+    assert.deepEqual(
+      built.files.map((file) => file.name),
+      ['accelerate.yaml', 'deepspeed.json'],
+    );
+    assert.deepEqual([built.plan!.batch.perDeviceBatch, built.plan!.batch.gradientAccumulation, built.plan!.batch.effectiveBatch], [2, 1, 16]);
+  });
+});
+
+describe('serverSbatchScript', () => {
+  const server = {
+    command: '/opt/py/bin/python',
+    args: ['-m', 'chatwright_serve', '--model', 'm', '--host', '127.0.0.1', '--port', '8766'],
+    env: { PYTHONPATH: '/opt/chatwright/python', CHATWRIGHT_SERVE_API_KEY: 'secret' },
+  };
+
+  it('serves on every interface of one node, with the run folder, and without a signal before the limit', () => {
+    const text = serverSbatchScript({ name: 'serve', runDir: '/runs/s', target: { ...slurmTarget, gpus: 2, slurm: { ...slurmTarget.slurm, nodes: 4 } }, server }).text;
+    assert.match(text, /\nsrun --kill-on-bad-exit=1 \/opt\/py\/bin\/python -m chatwright_serve --model m --host 0\.0\.0\.0 --port 8766 --run-dir \/runs\/s\n$/);
+    assert.ok(directives(text).includes('#SBATCH --nodes=1'));
+    assert.ok(directives(text).includes('#SBATCH --gpus-per-node=2'));
+    assert.equal(text.includes('--signal'), false);
+  });
+
+  it('never writes the API key into the script', () => {
+    assert.equal(serverSbatchScript({ name: 'serve', runDir: '/runs/s', target: slurmTarget, server }).text.includes('secret'), false);
+  });
+});
