@@ -6,6 +6,8 @@ import { architectureFromConfig, estimateMemory, judgeFit, parametersFromConfig,
 import { formatBinaryBytes } from '../text/byteSize';
 import { type ResolvedJobConfig } from './jobFile';
 import { detectRowFormat, labelExample, LossMaskError, type LabelledExample, type RowFormat } from './lossMaskPreview';
+import { worldSizeOf } from './jobTarget';
+import { batchPlanOf, effectiveStrategy, memoryFitHardware, shardEstimate, targetFindings, type ProbedPackages, type TargetFindingCode } from './targetPreflight';
 import { openTrainingModel, type TrainingModel } from './trainingModel';
 
 /**
@@ -39,7 +41,8 @@ export type PreflightCode =
   | 'slurm-time-invalid'
   | 'slurm-time-over-limit'
   | 'slurm-account-not-allowed'
-  | 'slurm-not-checked';
+  | 'slurm-not-checked'
+  | TargetFindingCode;
 
 export type PreflightSeverity = 'error' | 'warning' | 'information';
 
@@ -72,6 +75,10 @@ export interface PreflightOptions {
   previewExamples?: number;
   /** An already opened model (tests, the job page's cache); otherwise `config.model.path` is opened. */
   model?: TrainingModel;
+  /** The environment probe's packages (as `chooseGpuEngine` takes them): a multi-GPU target needs accelerate, DeepSpeed strategies deepspeed. Unchecked without it. */
+  packages?: ProbedPackages;
+  /** The interpreter the job runs with, named in install commands. */
+  python?: string;
 }
 
 export interface PreflightResult {
@@ -235,12 +242,26 @@ function trainingEstimate(config: ResolvedJobConfig, modelConfig: Record<string,
   return { ...estimate, bytes, breakdown: { ...estimate.breakdown, activations, overhead: bytes - (estimate.breakdown.weights + activations + estimate.breakdown.trainingState) } };
 }
 
-function checkMemory(config: ResolvedJobConfig, model: TrainingModel, hardware: Hardware | undefined, findings: PreflightFinding[], location: PreflightLocation): void {
+/**
+ * The memory fit of one GPU: the per-device batch of the batch plan, the base weights and training state shared as
+ * the strategy shares them (`shardEstimate`), judged on this machine's GPUs for a local target and, for a Slurm
+ * target, only on the memory of the GPU type the job names (the login node's GPU says nothing about the nodes').
+ */
+function checkMemory(config: ResolvedJobConfig, model: TrainingModel, localHardware: Hardware | undefined, findings: PreflightFinding[], location: PreflightLocation): void {
   const scenario = config.method.type === 'qlora' ? 'qlora' : 'lora';
-  const { per_device_batch_size: batch, gradient_checkpointing: checkpointing } = config.training;
+  const world = worldSizeOf(config.target);
+  const strategy = effectiveStrategy(config);
+  const plan = batchPlanOf(config);
+  const batch = plan.problem === undefined ? plan.perDeviceBatch : config.training.per_device_batch_size;
+  const checkpointing = config.training.gradient_checkpointing;
+  const hardware = memoryFitHardware(config, localHardware);
+  const perGpu = (method: 'lora' | 'qlora', size: number, withCheckpointing: boolean): MemoryEstimate | undefined => {
+    const single = trainingEstimate(config, model.folder.config, method, size, withCheckpointing);
+    return single && shardEstimate(single, strategy, world);
+  };
   let estimate: MemoryEstimate | undefined;
   try {
-    estimate = trainingEstimate(config, model.folder.config, scenario, batch, checkpointing);
+    estimate = perGpu(scenario, batch, checkpointing);
   } catch (error) {
     findings.push({
       code: 'memory-unknown',
@@ -268,15 +289,24 @@ function checkMemory(config: ResolvedJobConfig, model: TrainingModel, hardware: 
   // Fallbacks, cheapest in quality first: checkpointing costs time only, a smaller batch keeps the effective batch
   // through accumulation, QLoRA changes the base's precision.
   const fallbacks: { change: string; estimate: MemoryEstimate | undefined }[] = [];
-  if (!checkpointing) fallbacks.push({ change: 'training.gradient_checkpointing: true', estimate: trainingEstimate(config, model.folder.config, scenario, batch, true) });
+  if (!checkpointing) fallbacks.push({ change: 'training.gradient_checkpointing: true', estimate: perGpu(scenario, batch, true) });
+  const requested = plan.requestedEffectiveBatch;
   for (let smaller = Math.floor(batch / 2); smaller >= 1; smaller = Math.floor(smaller / 2)) {
+    // Several processes: only per-device batches the plan would keep, written so that the effective batch stays.
+    if (world > 1 && requested % (smaller * world) !== 0) continue;
+    const accumulation = world > 1 ? requested / smaller : config.training.gradient_accumulation_steps * Math.ceil(batch / smaller);
     fallbacks.push({
-      change: `training.per_device_batch_size: ${smaller} with gradient_accumulation_steps: ${config.training.gradient_accumulation_steps * Math.ceil(batch / smaller)}${checkpointing ? '' : ' and gradient_checkpointing: true'}`,
-      estimate: trainingEstimate(config, model.folder.config, scenario, smaller, true),
+      change: `training.per_device_batch_size: ${smaller} with gradient_accumulation_steps: ${accumulation}${checkpointing ? '' : ' and gradient_checkpointing: true'}`,
+      estimate: perGpu(scenario, smaller, true),
     });
   }
-  if (scenario === 'lora' && config.method.type === 'lora')
-    fallbacks.push({ change: 'method.type: qlora with gradient_checkpointing: true and per_device_batch_size: 1', estimate: trainingEstimate(config, model.folder.config, 'qlora', 1, true) });
+  // QLoRA cannot be sharded by ZeRO-3/FSDP (target-strategy-unsupported), so it is offered only where it can run.
+  if (scenario === 'lora' && config.method.type === 'lora' && strategy !== 'deepspeed_zero3' && strategy !== 'fsdp')
+    fallbacks.push({ change: 'method.type: qlora with gradient_checkpointing: true and per_device_batch_size: 1', estimate: perGpu('qlora', 1, true) });
+  if (world > 1 && strategy !== 'deepspeed_zero3' && strategy !== 'fsdp' && config.method.type !== 'qlora') {
+    const single = trainingEstimate(config, model.folder.config, scenario, batch, checkpointing);
+    fallbacks.push({ change: 'target.strategy: deepspeed_zero3 (the base weights shared over the GPUs)', estimate: single && shardEstimate(single, 'deepspeed_zero3', world) });
+  }
   const working = fallbacks.find((fallback) => fallback.estimate && judgeFit(fallback.estimate, hardware).fit === 'fits');
   const need = `about ${formatBinaryBytes(estimate.bytes)} (${estimate.variant}, ${config.data.max_seq_length} tokens × batch ${batch}${checkpointing ? ', gradient checkpointing' : ''}) on ${verdict.deviceName}`;
   const action = working
@@ -387,6 +417,11 @@ export function preflight(config: ResolvedJobConfig, options: PreflightOptions =
         location: modelLocation,
       });
     }
+  }
+
+  for (const finding of targetFindings(config, options)) {
+    const { field, ...rest } = finding;
+    findings.push({ ...rest, location: { file: config.model.path, field } });
   }
 
   const maxRank = options.serverMaxLoraRank ?? defaultServerMaxLoraRank;

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { resolveJobText, type ResolvedJobConfig } from '../../../src/core/jobs/jobFile';
 import { chatmlTemplate, preflight, type PreflightFinding } from '../../../src/core/jobs/preflight';
 import { type Hardware } from '../../../src/core/hub/memoryEstimate';
+import { gpuTypeMemory, shardEstimate } from '../../../src/core/jobs/targetPreflight';
 import { generateDecoderModel } from '../../support/modelGenerator';
 import { scratchDir } from '../../support/scratchDir';
 
@@ -190,5 +191,173 @@ describe('preflight', () => {
     const finding = result.findings.find((item) => item.code === 'template-incompatible')!;
     assert.equal(finding.severity, 'error');
     assert.match(finding.message, /^52 of 52 rows cannot be matched/);
+  });
+});
+
+/** A model folder shaped like a 7B model (Qwen2.5-7B's config): about 15 GiB of bf16 weights. */
+function sevenBModel(): string {
+  const dir = modelFolder();
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      model_type: 'qwen2',
+      hidden_size: 3584,
+      num_hidden_layers: 28,
+      num_attention_heads: 28,
+      num_key_value_heads: 4,
+      intermediate_size: 18944,
+      vocab_size: 152064,
+      max_position_embeddings: 32768,
+      tie_word_embeddings: false,
+    }),
+  );
+  return dir;
+}
+
+const gpus = (count: number, name: string, memory: number): Hardware => ({ ...bigGpu, gpus: Array.from({ length: count }, () => ({ name, memoryBytes: memory * gib, freeBytes: undefined })) });
+const withAccelerate = { torch: { ok: true, version: '2.5.1' }, accelerate: { ok: true, version: '1.2.0' }, deepspeed: { ok: false, version: null } };
+
+function finding(findings: readonly PreflightFinding[], code: string): PreflightFinding | undefined {
+  return findings.find((item) => item.code === code);
+}
+
+describe('preflight of a job target', () => {
+  it('refuses a batch the GPUs cannot share, at training.per_device_batch_size, with what to write', () => {
+    const config = job(modelFolder(), '  eval: null\ntarget: { gpus: 4 }\ntraining: { per_device_batch_size: 2, gradient_accumulation_steps: 3 }\n');
+    const result = preflight(config, { hardware: gpus(4, 'H100', 80), packages: withAccelerate });
+    assert.equal(result.ok, false);
+    const refused = finding(result.findings, 'batch-not-divisible')!;
+    assert.equal(refused.severity, 'error');
+    assert.equal(refused.location?.field, 'training.per_device_batch_size');
+    assert.match(refused.message, /With 4 GPUs .* it must be a multiple of 4\. Write an effective batch of 4 \(per_device_batch_size: 2, gradient_accumulation_steps: 2\) or 8/);
+  });
+
+  it('says how the effective batch is kept over 4 GPUs', () => {
+    const config = job(modelFolder(), '  eval: null\ntarget: { gpus: 4 }\ntraining: { per_device_batch_size: 2, gradient_accumulation_steps: 8 }\n');
+    const result = preflight(config, { hardware: gpus(4, 'H100', 80), packages: withAccelerate });
+    assert.equal(result.ok, true, JSON.stringify(result.findings));
+    const said = finding(result.findings, 'batch-resplit')!;
+    assert.equal(said.severity, 'information');
+    assert.match(said.message, /^effective batch 16 kept: 2 per GPU × 2 steps × 4 GPUs \(the job file says 2 × 8 on one device\)/);
+    // One process says nothing about the batch.
+    assert.equal(finding(preflight(job(modelFolder(), '  eval: null\ntraining: { gradient_accumulation_steps: 8 }\n'), { hardware: bigGpu }).findings, 'batch-resplit'), undefined);
+  });
+
+  it('refuses more local GPUs than the machine shows, only when the GPUs are known', () => {
+    const config = job(modelFolder(), '  eval: null\ntarget: { gpus: 4 }\n');
+    const refused = finding(preflight(config, { hardware: gpus(2, 'A100', 80), packages: withAccelerate }).findings, 'target-gpus-unavailable')!;
+    assert.equal(refused.severity, 'error');
+    assert.equal(refused.location?.field, 'target.gpus');
+    assert.match(refused.message, /asks for 4 GPUs and this machine shows 2: A100, A100/);
+    assert.match(refused.action, /target\.gpus to 2 or less/);
+    assert.equal(finding(preflight(config, { packages: withAccelerate }).findings, 'target-gpus-unavailable'), undefined);
+    // The default single process on a machine without a GPU is today's job, not a target problem.
+    const noGpu = { ...bigGpu, gpus: [] };
+    assert.equal(finding(preflight(job(modelFolder(), '  eval: null\n'), { hardware: noGpu }).findings, 'target-gpus-unavailable'), undefined);
+  });
+
+  it('refuses several processes without accelerate, and DeepSpeed strategies without deepspeed, with the install command', () => {
+    const folder = modelFolder();
+    const noAccelerate = preflight(job(folder, '  eval: null\ntarget: { gpus: 2 }\n'), {
+      hardware: gpus(2, 'A100', 80),
+      packages: { torch: { ok: true, version: '2.5.1' } },
+      python: '/venv/bin/python',
+    });
+    const missing = finding(noAccelerate.findings, 'target-package-missing')!;
+    assert.equal(missing.severity, 'error');
+    assert.match(missing.message, /lacks accelerate \(2 processes are started through accelerate launch\)/);
+    assert.equal(missing.action, 'Install it: "/venv/bin/python" -m pip install "accelerate"');
+    const zero3 = preflight(job(folder, '  eval: null\ntarget: { gpus: 2, strategy: deepspeed_zero3 }\n'), { hardware: gpus(2, 'A100', 80), packages: withAccelerate });
+    assert.match(finding(zero3.findings, 'target-package-missing')!.message, /lacks deepspeed \(the deepspeed_zero3 strategy runs on DeepSpeed\)/);
+    assert.equal(finding(zero3.findings, 'target-package-missing')!.location?.field, 'target.strategy');
+    // One process ignores the strategy, and without the probe's packages nothing is claimed.
+    assert.equal(finding(preflight(job(folder, '  eval: null\ntarget: { strategy: deepspeed_zero3 }\n'), { hardware: bigGpu, packages: {} }).findings, 'target-package-missing'), undefined);
+    assert.equal(finding(preflight(job(folder, '  eval: null\ntarget: { gpus: 2 }\n'), { hardware: gpus(2, 'A100', 80) }).findings, 'target-package-missing'), undefined);
+  });
+
+  it('refuses QLoRA sharded by ZeRO-3 or FSDP, and explains why; QLoRA with ddp or ZeRO-2 runs', () => {
+    const folder = modelFolder();
+    for (const strategy of ['deepspeed_zero3', 'fsdp']) {
+      const result = preflight(job(folder, `  eval: null\nmethod: { type: qlora }\ntarget: { gpus: 2, strategy: ${strategy} }\n`), { hardware: gpus(2, 'A100', 80) });
+      const refused = finding(result.findings, 'target-strategy-unsupported')!;
+      assert.equal(refused.severity, 'error', strategy);
+      assert.equal(refused.location?.field, 'target.strategy');
+      assert.match(refused.message, /bnb_4bit_quant_storage/);
+      assert.match(refused.action, /ddp or deepspeed_zero2 with QLoRA/);
+    }
+    for (const strategy of ['ddp', 'deepspeed_zero2'])
+      assert.equal(
+        finding(
+          preflight(job(folder, `  eval: null\nmethod: { type: qlora }\ntarget: { gpus: 2, strategy: ${strategy} }\n`), { hardware: gpus(2, 'A100', 80) }).findings,
+          'target-strategy-unsupported',
+        ),
+        undefined,
+      );
+    assert.equal(finding(preflight(job(folder, '  eval: null\nmethod: { type: qlora }\ntarget: { strategy: fsdp }\n'), { hardware: bigGpu }).findings, 'target-strategy-unsupported'), undefined);
+  });
+
+  it('judges memory per GPU: a 7B model in bf16 fits 4 × 16 GiB with ZeRO-3 or FSDP, not with DDP', () => {
+    const folder = sevenBModel();
+    const hardware = gpus(4, 'V100', 16);
+    const extra = (strategy: string): string =>
+      `  eval: null\n  max_seq_length: 512\ntarget: { gpus: 4, strategy: ${strategy} }\ntraining: { per_device_batch_size: 1, gradient_accumulation_steps: 4, gradient_checkpointing: true }\n`;
+    const ddp = preflight(job(folder, extra('ddp')), { hardware });
+    const refused = finding(ddp.findings, 'memory-does-not-fit')!;
+    assert.ok(refused, JSON.stringify(ddp.findings));
+    assert.match(refused.message, /V100, 16 GiB/);
+    for (const strategy of ['deepspeed_zero3', 'fsdp']) {
+      const sharded = preflight(job(folder, extra(strategy)), { hardware });
+      assert.equal(finding(sharded.findings, 'memory-does-not-fit'), undefined, `${strategy}: ${JSON.stringify(sharded.findings)}`);
+      assert.equal(finding(sharded.findings, 'memory-tight'), undefined, strategy);
+    }
+  });
+
+  it('keeps the single-GPU estimate unchanged, and shards only what each strategy shards', () => {
+    const estimate = {
+      scenario: 'lora' as const,
+      variant: 'LoRA r16 bf16',
+      device: 'gpu' as const,
+      tokens: 512,
+      batch: 1,
+      bytes: 0,
+      breakdown: { weights: 1600, kvCache: 0, activations: 100, trainingState: 160, overhead: 0 },
+    };
+    assert.equal(shardEstimate(estimate, undefined, 1), estimate);
+    assert.equal(shardEstimate(estimate, 'ddp', 4), estimate);
+    assert.deepEqual([shardEstimate(estimate, 'deepspeed_zero2', 4).breakdown.weights, shardEstimate(estimate, 'deepspeed_zero2', 4).breakdown.trainingState], [1600, 20 + 35]);
+    assert.deepEqual([shardEstimate(estimate, 'fsdp', 4).breakdown.weights, shardEstimate(estimate, 'deepspeed_zero3', 4).breakdown.trainingState], [400, 40]);
+    assert.equal(shardEstimate(estimate, 'fsdp', 4).breakdown.activations, 100);
+  });
+
+  it("says what it cannot check for Slurm, and judges memory only by the GPU type the job names, never by the login node's GPU", () => {
+    const folder = sevenBModel();
+    const loginNode = gpus(1, 'T4', 16);
+    const extra = (slurm: string): string =>
+      `  eval: null\n  max_seq_length: 512\ntarget: { type: slurm, gpus: 1, slurm: { ${slurm} } }\ntraining: { per_device_batch_size: 1, gradient_checkpointing: true }\n`;
+    const unnamed = preflight(job(folder, extra('nodes: 1')), { hardware: loginNode, packages: {} });
+    assert.deepEqual(
+      codes(unnamed.findings).filter((code) => code.includes('memory') || code.includes('target')),
+      ['information:target-not-checked'],
+    );
+    const said = finding(unnamed.findings, 'target-not-checked')!;
+    assert.match(
+      said.message,
+      /cannot check the compute nodes' Python environment \(the interpreter the job starts with needs torch, transformers, peft\) nor their GPU memory: the login node's GPU says nothing/,
+    );
+    assert.equal(said.location?.field, 'target.slurm');
+    const small = preflight(job(folder, extra('gpu_type: t4')), { hardware: loginNode });
+    assert.match(finding(small.findings, 'memory-does-not-fit')!.message, /t4 \(target\.slurm\.gpu_type\), 16 GiB/);
+    assert.match(finding(small.findings, 'target-not-checked')!.message, /judged for t4 with 16 GiB per GPU/);
+    const large = preflight(job(folder, extra('gpu_type: a100_80gb')), { hardware: loginNode });
+    assert.equal(finding(large.findings, 'memory-does-not-fit'), undefined);
+    assert.equal(finding(large.findings, 'memory-tight'), undefined);
+  });
+
+  it('knows the memory of common Slurm GPU type names, a size in the name first', () => {
+    assert.deepEqual(gpuTypeMemory('a100_80gb'), { name: 'a100_80gb', gib: 80 });
+    assert.deepEqual(gpuTypeMemory('a100'), { name: 'a100', gib: 40 });
+    assert.deepEqual(gpuTypeMemory('nvidia_h100_80gb_hbm3'), { name: 'nvidia_h100_80gb_hbm3', gib: 80 });
+    assert.deepEqual(gpuTypeMemory('h200'), { name: 'h200', gib: 141 });
+    assert.equal(gpuTypeMemory('gpu'), undefined);
   });
 });
