@@ -14,6 +14,9 @@
  * `stopTimeoutMs`, then SIGKILL; cancel sends SIGINT twice (the trainer stops without saving), then SIGTERM and
  * SIGKILL. Signals go to the whole group, so nothing the trainer started survives it. On Windows the trainer is asked
  * through its `stop-now` file and the tree ends with `taskkill /T`.
+ *
+ * Where the process runs is a `RunProcessHandle`: `localProcessHandle` (the above) or a Slurm job
+ * (`slurm/slurmRun.ts`, signals through `scancel`); `targetRunner.ts` picks one from the job's target.
  */
 import { closeSync, existsSync, fstatSync, openSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
@@ -22,7 +25,7 @@ import { readLastLines } from '../files/fileTail';
 import { isProcessGroupAlive, startProcessGroup, stopProcessGroup, type EscalationStep, type GroupExit } from '../process/processGroup';
 import { eventsFileName, type TrainerEvent } from './jobEvents';
 import { EventFollower, type JobProtocolError } from './jobEventReader';
-import { emptySnapshot, finalStatuses, foldEvents, settleEndedRun, snapshotOfRun, type JobSnapshot } from './jobSnapshot';
+import { distributedOfRecord, emptySnapshot, finalStatuses, foldEvents, settleEndedRun, snapshotOfRun, type JobSnapshot } from './jobSnapshot';
 import { checkpointNowFile, isRunProcessAlive, readRunRecord, runConfigFile, runLogFile, stopNowFile, updateRunRecord, type RunRecord } from './runFolder';
 
 /** How much of a re-attached run's log is read for its last lines. */
@@ -470,7 +473,13 @@ function launch(options: Omit<JobRunOptions, 'trainer'>, target: ProcessLaunch, 
     delete next.failure;
     return group.startTime !== undefined ? { ...next, processStartedAt: group.startTime } : next;
   });
-  const starting: JobSnapshot = { ...initial, status: 'starting', ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}) };
+  const starting: JobSnapshot = {
+    ...initial,
+    status: 'starting',
+    ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}),
+    // Several processes: the launch plan (run.json's `target`), until the trainer reports what it applied.
+    ...(record?.target !== undefined ? { distributed: distributedOfRecord(record.target) } : {}),
+  };
   delete starting.error;
   delete starting.endedAt;
   delete starting.phase;

@@ -14,7 +14,7 @@ import { appendFileSync, closeSync, fstatSync, openSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { readLastLines } from '../../files/fileTail';
 import { JobRun, JobStartError, type JobRunOptions, type RunProcessHandle, type StopTiming } from '../jobRunner';
-import { emptySnapshot, snapshotOfRun, type JobSnapshot } from '../jobSnapshot';
+import { distributedOfRecord, emptySnapshot, snapshotOfRun, type JobSnapshot } from '../jobSnapshot';
 import { sbatchScriptFile } from '../launch/sbatchScript';
 import { checkpointNowFile, readRunRecord, runLogFile, stopNowFile, updateRunRecord, type RunRecord } from '../runFolder';
 import { activeSlurmSnapshot, isTerminalSlurmState, schedulerFactsChanged, schedulerFactsOf, settleSlurmRun } from './slurmOutcome';
@@ -225,7 +225,13 @@ export async function submitSlurmJob(runDir: string, options: SlurmFollowOptions
     delete next.processStartedAt;
     return next;
   });
-  const queued: JobSnapshot = { ...initial, status: 'queued', ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}) };
+  const queued: JobSnapshot = {
+    ...initial,
+    status: 'queued',
+    ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}),
+    // The launch plan, until the trainer reports what it applied.
+    ...(record?.target !== undefined ? { distributed: distributedOfRecord(record.target) } : {}),
+  };
   delete queued.error;
   delete queued.endedAt;
   delete queued.phase;
