@@ -137,7 +137,7 @@ export function makeTrainCommand(launcher: TrainLauncher): CliCommand {
       }
 
       const hardware = (probe ? hardwareOfProbe(probe) : undefined) ?? (await detectHardware());
-      let checked = preflight(config, { hardware });
+      let checked = preflight(config, { hardware, ...(probe ? { packages: probe.packages } : {}) });
       const slurm = onSlurm ? launcher.slurmClient(io.env) : undefined;
       if (slurm) {
         const partitions = await slurm.partitions().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));

@@ -90,8 +90,7 @@ function fakeLauncher(options: { slurmFindings?: PreflightFinding[]; partitions?
       } as unknown as SlurmClient;
     },
     slurmPreflight(_target, partitions) {
-      if (partitions instanceof Error)
-        return [{ code: 'slurm-not-checked', severity: 'warning', message: `sinfo failed: ${partitions.message}`, action: 'Check that Slurm answers on this machine.' }];
+      if (partitions instanceof Error) return [{ code: 'slurm-not-checked', severity: 'warning', message: `sinfo failed: ${partitions.message}`, action: 'Check that Slurm answers on this machine.' }];
       return options.slurmFindings ?? [];
     },
   };
@@ -131,17 +130,26 @@ describe('chatwright train --target', () => {
     assert.equal(launcher.prepared[0]!.config.target.gpus, 0);
   });
 
-  it('prints the local command line and accelerate files with --dry-run for several GPUs, without asking Slurm', { timeout: 120_000 }, async (t) => {
+  it('prints the local command line with --dry-run, without asking Slurm', { timeout: 120_000 }, async (t) => {
     const workspace = jobWorkspace(t, 'training:\n  per_device_batch_size: 2\n  gradient_accumulation_steps: 4\n');
     const launcher = fakeLauncher();
     const io = capturedIo(workspace.dir, standinEnv(3, 0.01));
-    assert.equal(await makeTrainCommand(launcher).run(['--gpus', '2', '--dry-run', 'persona.job.yaml'], io), 0, io.err());
+    assert.equal(await makeTrainCommand(launcher).run(['--dry-run', 'persona.job.yaml'], io), 0, io.err());
     assert.equal(launcher.partitionCalls, 0);
-    assert.match(io.out(), /^Command: python3 -m accelerate\.commands\.launch --config_file \S+accelerate\.yaml train$/m);
-    assert.match(io.out(), /^--- accelerate\.yaml\nnum_processes: 2\n---$/m);
-    assert.match(io.out(), /^Target: this machine, 2 process\(es\), ddp; effective batch 8 = 2 per device × 2 step\(s\) × 2 process\(es\)$/m);
+    assert.match(io.out(), /^Command: \S*python3 -m chatwright_train train --run-dir \S+$/m);
+    assert.match(io.out(), /^Target: this machine, 1 process\(es\); effective batch 8 = 2 per device × 4 step\(s\) × 1 process\(es\)$/m);
     assert.match(io.out(), /^Dry run: nothing was started/m);
     assert.deepEqual(runFolders(workspace.runsDir), []);
+  });
+
+  it('refuses several local GPUs on a machine whose Python sees none or lacks accelerate (preflight, exit 2, nothing prepared)', { timeout: 120_000 }, async (t) => {
+    const workspace = jobWorkspace(t, 'training:\n  per_device_batch_size: 2\n  gradient_accumulation_steps: 4\n');
+    const launcher = fakeLauncher();
+    const io = capturedIo(workspace.dir, standinEnv(3, 0.01));
+    assert.equal(await makeTrainCommand(launcher).run(['--gpus', '2', '--dry-run', 'persona.job.yaml'], io), 2);
+    assert.match(io.out(), /^error target-(gpus-unavailable|package-missing): /m);
+    assert.match(io.out(), /^Target: this machine, 2 process\(es\), ddp; effective batch 8 = 2 per device × 2 step\(s\) × 2 process\(es\)$/m);
+    assert.equal(launcher.prepared.length, 0);
   });
 
   it('refuses to submit without --yes when stdin is not a terminal: exit 2, the hint, no run folder', { timeout: 120_000 }, async (t) => {
