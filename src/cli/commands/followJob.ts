@@ -6,7 +6,7 @@ import { type JobRun } from '../../core/jobs/jobRunner';
 import { type JobSnapshot } from '../../core/jobs/jobSnapshot';
 import { formatDuration } from '../../core/text/relativeTime';
 import { type CliIo } from '../io';
-import { formatLoss, JobProgressPrinter, type ProgressMode } from './jobProgress';
+import { formatLoss, JobProgressPrinter, schedulerKey, schedulerWords, type ProgressMode } from './jobProgress';
 
 /** `chatwright train`'s exit codes: the trainer's own (0 done, 3 stopped), 1 for a failed job, 2 for a refused one. */
 export const TrainExit = { done: 0, failed: 1, refused: 2, stopped: 3 } as const;
@@ -33,6 +33,9 @@ export interface FollowOptions {
   interrupt: 'stop' | 'detach';
 }
 
+/** What following needs of a run: a local `JobRun` and a Slurm one (`targetRunner.ts`) alike, or a test's fake. */
+export type FollowableRun = Pick<JobRun, 'runDir' | 'snapshot' | 'finished' | 'stopAndSave' | 'cancel' | 'detach' | 'onDidChange'>;
+
 /** How following ended: the job's final snapshot, or `detached` when the user stopped watching a running job. */
 export type FollowResult = { ended: true; snapshot: JobSnapshot } | { ended: false };
 
@@ -40,7 +43,7 @@ export type FollowResult = { ended: true; snapshot: JobSnapshot } | { ended: fal
  * Prints a job's progress until it ends, from its events file (the one record every viewer reads, so `train`,
  * `jobs show --follow` and the editor show the same thing), and turns Ctrl-C into stop-and-save or cancel.
  */
-export async function followRun(run: JobRun, io: CliIo, options: FollowOptions): Promise<FollowResult> {
+export async function followRun(run: FollowableRun, io: CliIo, options: FollowOptions): Promise<FollowResult> {
   const human = humanStream(io, options.mode);
   const printer = new JobProgressPrinter({
     mode: options.mode,
@@ -72,6 +75,17 @@ export async function followRun(run: JobRun, io: CliIo, options: FollowOptions):
     printer.print(fresh);
   };
   const follower = new AppendedLinesFollower(eventsFile, show, { pollMs: 200 });
+  // The scheduler's side of a Slurm run (pending and why, the node it runs on): one line per change, never per poll.
+  let shownScheduler: string | undefined;
+  const showScheduler = (snapshot: JobSnapshot): void => {
+    const key = schedulerKey(snapshot.scheduler);
+    if (key === undefined || key === shownScheduler) return;
+    shownScheduler = key;
+    say(schedulerWords(snapshot.scheduler!));
+  };
+  showScheduler(run.snapshot);
+  const schedulerWatch = run.onDidChange(showScheduler);
+  const slurmJob = (): string | undefined => run.snapshot.scheduler?.jobId;
 
   let interrupts = 0;
   let detach: () => void = () => undefined;
@@ -82,11 +96,13 @@ export async function followRun(run: JobRun, io: CliIo, options: FollowOptions):
       detach();
       return;
     }
+    const job = slurmJob();
     if (interrupts === 1) {
-      say('Stopping: the trainer saves a checkpoint and the adapter after this step (Ctrl-C again to cancel without saving)…');
+      const how = job !== undefined ? ` (scancel --signal=INT ${job})` : '';
+      say(`Stopping${how}: the trainer saves a checkpoint and the adapter after this step (Ctrl-C again to cancel without saving)…`);
       void run.stopAndSave();
     } else if (interrupts === 2) {
-      say('Cancelling without saving…');
+      say(`Cancelling without saving${job !== undefined ? ` (scancel ${job})` : ''}…`);
       void run.cancel();
     }
   };
@@ -100,12 +116,14 @@ export async function followRun(run: JobRun, io: CliIo, options: FollowOptions):
     if (protocolError) io.stderr.write(`${protocolError.message}\n`);
     if (outcome === 'detached') {
       run.detach();
-      human.write(`Stopped following; the trainer keeps running. Stop it with: chatwright jobs stop ${run.runDir}\n`);
+      const where = slurmJob() !== undefined ? ` (Slurm job ${slurmJob()!})` : '';
+      human.write(`Stopped following; the trainer keeps running${where}. Follow it again with: chatwright jobs follow ${run.runDir}; stop it with: chatwright jobs stop ${run.runDir}\n`);
       return { ended: false };
     }
     return { ended: true, snapshot: outcome };
   } finally {
     follower.stop();
+    schedulerWatch.dispose();
     process.removeListener('SIGINT', onInterrupt);
   }
 }

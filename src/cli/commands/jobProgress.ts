@@ -1,5 +1,7 @@
 import { type TrainerEvent } from '../../core/jobs/jobEvents';
-import { emptySnapshot, foldEvents, type JobSnapshot } from '../../core/jobs/jobSnapshot';
+import { emptySnapshot, foldEvents, type DistributedFacts, type JobSnapshot } from '../../core/jobs/jobSnapshot';
+import { terminalSlurmStates, type SchedulerFacts } from '../../core/jobs/slurm/slurmTypes';
+import { escapeControlCharacters } from '../../core/files/fileNames';
 import { formatDuration } from '../../core/text/relativeTime';
 
 /**
@@ -192,4 +194,56 @@ export class JobProgressPrinter {
     }
     this.options.write(`${text}\n`);
   }
+}
+
+/**
+ * A Slurm job's state as one line of the CLI's output: "pending in Slurm (Priority)", "running on node07", "ended in
+ * Slurm: TIMEOUT". Only the scheduler's words: the trainer's own progress comes from its events.
+ */
+export function schedulerWords(facts: SchedulerFacts): string {
+  const reason = facts.reason !== undefined && facts.reason !== '' && facts.reason !== 'None' ? ` (${escapeControlCharacters(String(facts.reason))})` : '';
+  const nodes = facts.nodes !== undefined && facts.nodes !== '' ? ` on ${escapeControlCharacters(String(facts.nodes))}` : '';
+  switch (facts.state) {
+    case 'PENDING':
+      return `pending in Slurm${reason}`;
+    case 'CONFIGURING':
+      return `starting in Slurm (configuring its nodes)${nodes}`;
+    case 'RUNNING':
+      return `running${nodes}`;
+    case 'COMPLETING':
+      return `completing${nodes}`;
+    case 'UNKNOWN':
+      return 'unknown to Slurm (no command knows the job any more)';
+    default:
+      // Read from run.json too: a hostile file's state is text to print, not to trust.
+      return terminalSlurmStates.includes(facts.state) ? `ended in Slurm: ${facts.state}${reason}` : `${escapeControlCharacters(String(facts.state)).toLowerCase()} in Slurm${reason}${nodes}`;
+  }
+}
+
+/** What a line about the scheduler depends on: a new line is printed when any of these change. */
+export function schedulerKey(facts: SchedulerFacts | undefined): string | undefined {
+  return facts === undefined ? undefined : [facts.jobId, facts.state, facts.reason ?? '', facts.nodes ?? ''].join('\u0000');
+}
+
+/**
+ * Where a run runs, for `chatwright jobs ls`: "slurm 41237 PENDING (Resources)", "local pid 4242" while a local
+ * trainer runs, "local" or "slurm 41237" once it has ended.
+ */
+export function whereText(snapshot: Pick<JobSnapshot, 'scheduler' | 'pid' | 'distributed'>, running: boolean): string {
+  const facts = snapshot.scheduler;
+  if (facts !== undefined) {
+    const reason = facts.reason !== undefined && facts.reason !== '' && facts.reason !== 'None' ? ` (${escapeControlCharacters(String(facts.reason))})` : '';
+    return `slurm ${escapeControlCharacters(String(facts.jobId))} ${escapeControlCharacters(String(facts.state))}${reason}`;
+  }
+  if (snapshot.distributed?.target === 'slurm') return 'slurm';
+  return running && snapshot.pid !== undefined ? `local pid ${snapshot.pid}` : 'local';
+}
+
+/**
+ * The batch plan in one phrase: "16 = 2 per device × 2 steps × 4 processes", with what was asked when it differs
+ * (it never should: preflight refuses a split that loses the effective batch).
+ */
+export function batchPlanText(plan: Pick<DistributedFacts, 'worldSize' | 'perDeviceBatch' | 'gradientAccumulation' | 'effectiveBatch' | 'requestedEffectiveBatch'>): string {
+  const asked = plan.requestedEffectiveBatch !== plan.effectiveBatch ? ` (asked for ${plan.requestedEffectiveBatch})` : '';
+  return `${plan.effectiveBatch} = ${plan.perDeviceBatch} per device × ${plan.gradientAccumulation} step(s) × ${plan.worldSize} process(es)${asked}`;
 }

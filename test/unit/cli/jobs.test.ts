@@ -35,8 +35,8 @@ describe('chatwright jobs', () => {
     const table = await runCliCaptured(['jobs', 'ls'], { cwd: workspace.dir, env });
     assert.equal(table.code, 0, table.stderr);
     const [header, row] = table.stdout.trimEnd().split('\n');
-    assert.match(header!, /^RUN +KIND +STATUS +METHOD +STEP +LOSS +DURATION +STARTED$/);
-    assert.match(row!, new RegExp(`^${runName} +train +done +lora +3/3 +\\d\\.\\d+ +\\S+ +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d$`));
+    assert.match(header!, /^RUN +KIND +STATUS +WHERE +METHOD +STEP +LOSS +BATCH +DURATION +STARTED$/);
+    assert.match(row!, new RegExp(`^${runName} +train +done +local +lora +3/3 +\\d\\.\\d+ +\\S+ +\\S+ +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d$`));
 
     const listed = JSON.parse((await runCliCaptured(['jobs', 'ls', '--json', '--root', workspace.dir], { cwd: '/', env })).stdout) as ListedRun[];
     assert.equal(listed.length, 1);

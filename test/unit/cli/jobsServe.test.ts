@@ -25,7 +25,7 @@ describe('chatwright jobs with a server run', () => {
     const table = await runCliCaptured(['jobs', 'ls', '--root', workspace], { cwd: workspace, env: {} });
     assert.equal(table.code, 0, table.stderr);
     const row = table.stdout.trimEnd().split('\n')[1]!;
-    assert.match(row, new RegExp(`^${basename(runDir)} +serve +running +standin +— +${serving.url.replace(/[.]/g, '\\.')} `));
+    assert.match(row, new RegExp(`^${basename(runDir)} +serve +running +local pid ${run.pid} +standin +— +${serving.url.replace(/[.]/g, '\\.')} `));
 
     const shown = await runCliCaptured(['jobs', 'show', basename(runDir), '--root', workspace], { cwd: workspace, env: {} });
     assert.match(shown.stdout, new RegExp(`URL: ${serving.url.replace(/[.]/g, '\\.')}`));
