@@ -74,25 +74,28 @@ export default tseslint.config(
       ],
     },
   },
-  // Each core folder imports only the folders below it, and nothing of the entry points above core.
-  ...Object.entries(coreLayers).map(([folder, allowed]) => ({
-    files: [`src/core/${folder}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [noVscode],
-          patterns: [
-            { regex: enters(2, ['host', 'server', 'cli', 'worker', 'extension']), message: 'src/core is pure logic: it imports nothing from src/host, src/server, src/cli or src/worker.' },
-            {
-              regex: `^\\.\\./(?!(${[folder, ...allowed].join('|')})(/|$))[^./][^/]*`,
-              message: `src/core/${folder} may import only ${allowed.length > 0 ? allowed.join(', ') : 'no other core folder'} (see "Core's layering" in docs/ARCHITECTURE.md).`,
-            },
-          ],
-        },
-      ],
-    },
-  })),
+  // Each core folder imports only the folders below it, and nothing of the entry points above core. A file in a
+  // subfolder (src/core/jobs/slurm/) reaches src/core two levels up; one level up is its own feature folder.
+  ...Object.entries(coreLayers).flatMap(([folder, allowed]) =>
+    [1, 2].map((depth) => ({
+      files: [depth === 1 ? `src/core/${folder}/*.ts` : `src/core/${folder}/*/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            paths: [noVscode],
+            patterns: [
+              { regex: enters(depth + 1, ['host', 'server', 'cli', 'worker', 'extension']), message: 'src/core is pure logic: it imports nothing from src/host, src/server, src/cli or src/worker.' },
+              {
+                regex: `^(\\.\\./){${depth}}(?!(${[folder, ...allowed].join('|')})(/|$))[^./][^/]*`,
+                message: `src/core/${folder} may import only ${allowed.length > 0 ? allowed.join(', ') : 'no other core folder'} (see "Core's layering" in docs/ARCHITECTURE.md).`,
+              },
+            ],
+          },
+        ],
+      },
+    })),
+  ),
   {
     // Entry points over core: they use src/core and src/shared, never the VS Code adapters or each other.
     files: ['src/server/**/*.ts', 'src/cli/**/*.ts', 'src/worker/**/*.ts'],

@@ -23,7 +23,7 @@ import { isProcessGroupAlive, startProcessGroup, stopProcessGroup, type Escalati
 import { eventsFileName, type TrainerEvent } from './jobEvents';
 import { EventFollower, type JobProtocolError } from './jobEventReader';
 import { emptySnapshot, finalStatuses, foldEvents, settleEndedRun, snapshotOfRun, type JobSnapshot } from './jobSnapshot';
-import { checkpointNowFile, isRunProcessAlive, readRunRecord, runConfigFile, runLogFile, stopNowFile, updateRunRecord } from './runFolder';
+import { checkpointNowFile, isRunProcessAlive, readRunRecord, runConfigFile, runLogFile, stopNowFile, updateRunRecord, type RunRecord } from './runFolder';
 
 /** How much of a re-attached run's log is read for its last lines. */
 const seededLogBytes = 64 * 1024;
@@ -97,13 +97,70 @@ const keptLogLines = 500;
 /** The pause between cancel's two SIGINTs: Python runs one handler for signals that arrive before it gets to run. */
 const secondInterruptDelayMs = 300;
 
-interface RunProcess {
-  pid: number;
-  /** The leader's exit, when this process started it; undefined for a re-attached run (its exit code is unknowable). */
-  exited: Promise<GroupExit | undefined>;
-  startedHere: boolean;
+/** How long each step of a stop waits (the `JobRunOptions` of the same names, defaults applied). */
+export interface StopTiming {
+  stopTimeoutMs: number;
+  killTimeoutMs: number;
+  cancelStepMs: number;
+}
+
+/**
+ * Where a run's process runs, as a `JobRun` sees it: a process group on this machine (`localProcessHandle`) or a
+ * Slurm job (`slurm/slurmRun.ts`). The run folder (events, log, run.json) is the same either way; the handle says when
+ * the process has ended, how to stop it, and how an ended run settles.
+ */
+export interface RunProcessHandle {
+  /** The local process group's leader; 0 when the run is not a process of this machine (a Slurm job). */
+  readonly pid: number;
+  /** Resolves once the process has ended: the leader's exit when this process started it, else undefined (unknowable). */
+  readonly exited: Promise<GroupExit | undefined>;
+  readonly startedHere: boolean;
   /** Stops watching the process without touching it. */
-  release: () => void;
+  release(): void;
+  /** Stop-and-save (`save`) or cancel: the escalation of signals; resolves when it has ended or every step was taken. */
+  stop(kind: 'save' | 'cancel', timing: StopTiming): Promise<void>;
+  /** After `exited`: ends what the process left behind (the rest of a local group). */
+  afterExit(): Promise<void>;
+  /** The final snapshot of the run once its process has ended and its last events were read. */
+  settle(snapshot: JobSnapshot, record: RunRecord | undefined, lastLogLines: readonly string[]): JobSnapshot;
+  /** Facts from where it runs that change the snapshot while it runs (a Slurm job's state); given once, by the JobRun. */
+  watch?(apply: (change: (snapshot: JobSnapshot) => JobSnapshot) => void): void;
+}
+
+/** The handle of a process group on this machine: signals to the whole group, leftovers ended after the leader. */
+export function localProcessHandle(pid: number, exited: Promise<GroupExit | undefined>, startedHere: boolean, release: () => void): RunProcessHandle {
+  return {
+    pid,
+    exited,
+    startedHere,
+    release,
+    async stop(kind, timing) {
+      const steps: EscalationStep[] =
+        kind === 'save'
+          ? [
+              { signal: 'SIGINT', waitMs: timing.stopTimeoutMs },
+              { signal: 'SIGTERM', waitMs: timing.killTimeoutMs },
+              { signal: 'SIGKILL', waitMs: timing.killTimeoutMs },
+            ]
+          : [
+              { signal: 'SIGINT', waitMs: secondInterruptDelayMs },
+              { signal: 'SIGINT', waitMs: timing.cancelStepMs },
+              { signal: 'SIGTERM', waitMs: timing.cancelStepMs },
+              { signal: 'SIGKILL', waitMs: timing.cancelStepMs },
+            ];
+      await stopProcessGroup(pid, steps, exited);
+    },
+    async afterExit() {
+      // Members of the group that outlive the trainer (a data loader worker it did not reap) are ended too.
+      if (isProcessGroupAlive(pid)) {
+        await stopProcessGroup(pid, [
+          { signal: 'SIGTERM', waitMs: 2_000 },
+          { signal: 'SIGKILL', waitMs: 2_000 },
+        ]);
+      }
+    },
+    settle: (snapshot, record, lastLogLines) => settleEndedRun(snapshot, record, lastLogLines),
+  };
 }
 
 export class JobRun {
@@ -120,10 +177,10 @@ export class JobRun {
   readonly finished: Promise<JobSnapshot>;
   readonly pid: number;
 
-  /** Use `startJob`, `resumeJob` or `attachJob`. */
+  /** Use `startJob`, `resumeJob` or `attachJob` (or `targetRunner.ts` for any target). */
   constructor(
     readonly runDir: string,
-    private readonly trainer: RunProcess,
+    private readonly trainer: RunProcessHandle,
     private readonly options: Pick<JobRunOptions, 'stopTimeoutMs' | 'killTimeoutMs' | 'cancelStepMs' | 'pollMs'>,
     initial: JobSnapshot,
     logOffset: number,
@@ -132,7 +189,7 @@ export class JobRun {
   ) {
     this.keepLogLines(earlierLog);
     this.pid = trainer.pid;
-    this.current = { ...initial, pid: trainer.pid };
+    this.current = this.withPid(initial);
     const pollMs = options.pollMs ?? 250;
     this.events = new EventFollower(join(runDir, eventsFileName), (events) => this.onEvents(events), {
       afterSeq: initial.lastSeq,
@@ -141,6 +198,9 @@ export class JobRun {
     });
     this.log = new AppendedLinesFollower(join(runDir, runLogFile), (lines) => this.onLogLines(lines), { fromOffset: logOffset, pollMs });
     this.finished = this.follow();
+    trainer.watch?.((change) => {
+      if (!this.hasEnded) this.publish(this.whileStopping(change(this.current)));
+    });
   }
 
   get snapshot(): JobSnapshot {
@@ -179,12 +239,7 @@ export class JobRun {
     updateRunRecord(this.runDir, (record) => ({ ...record, stopRequestedAt }));
     this.setStatusWhileRunning('stopping');
     if (process.platform === 'win32') writeFileSync(join(this.runDir, stopNowFile), '');
-    const steps: EscalationStep[] = [
-      { signal: 'SIGINT', waitMs: this.options.stopTimeoutMs ?? defaultStopTimeoutMs },
-      { signal: 'SIGTERM', waitMs: this.options.killTimeoutMs ?? defaultKillTimeoutMs },
-      { signal: 'SIGKILL', waitMs: this.options.killTimeoutMs ?? defaultKillTimeoutMs },
-    ];
-    return (this.escalation = this.escalate(steps));
+    return (this.escalation = this.escalate('save'));
   }
 
   /**
@@ -205,15 +260,8 @@ export class JobRun {
     updateRunRecord(this.runDir, (record) => ({ ...record, cancelledAt }));
     this.setStatusWhileRunning('stopping');
     if (process.platform === 'win32') writeFileSync(join(this.runDir, stopNowFile), '');
-    const step = this.options.cancelStepMs ?? defaultCancelStepMs;
-    const steps: EscalationStep[] = [
-      { signal: 'SIGINT', waitMs: secondInterruptDelayMs },
-      { signal: 'SIGINT', waitMs: step },
-      { signal: 'SIGTERM', waitMs: step },
-      { signal: 'SIGKILL', waitMs: step },
-    ];
     // A cancel during a stop-and-save takes over: it does not wait for the save.
-    return (this.escalation = this.escalate(steps));
+    return (this.escalation = this.escalate('cancel'));
   }
 
   /**
@@ -240,37 +288,38 @@ export class JobRun {
     if (!this.hasEnded) writeFileSync(join(this.runDir, checkpointNowFile), '');
   }
 
-  private async escalate(steps: readonly EscalationStep[]): Promise<void> {
-    await stopProcessGroup(this.pid, steps, this.trainer.exited);
+  private async escalate(kind: 'save' | 'cancel'): Promise<void> {
+    await this.trainer.stop(kind, {
+      stopTimeoutMs: this.options.stopTimeoutMs ?? defaultStopTimeoutMs,
+      killTimeoutMs: this.options.killTimeoutMs ?? defaultKillTimeoutMs,
+      cancelStepMs: this.options.cancelStepMs ?? defaultCancelStepMs,
+    });
     await this.finished;
   }
 
   /** Waits for the leader to end, reads its last events, ends whatever of its group is left, and settles the snapshot. */
   private async follow(): Promise<JobSnapshot> {
     const exit = await this.trainer.exited;
-    // Members of the group that outlive the trainer (a data loader worker it did not reap) are ended too.
-    if (isProcessGroupAlive(this.pid)) {
-      await stopProcessGroup(this.pid, [
-        { signal: 'SIGTERM', waitMs: 2_000 },
-        { signal: 'SIGKILL', waitMs: 2_000 },
-      ]);
-    }
+    await this.trainer.afterExit();
     this.events.readNow();
     this.log.readNow();
     this.events.stop();
     this.log.stop();
     this.hasEnded = true;
     const record = exit ? updateRunRecord(this.runDir, (value) => ({ ...value, exit })) : readRunRecord(this.runDir);
-    const settled = settleEndedRun(this.current, record, this.logTail.slice(-5));
+    const settled = this.trainer.settle(this.current, record, this.logTail.slice(-5));
     settled.endedAt ??= Date.now();
     this.publish(settled);
     return settled;
   }
 
   private onEvents(events: TrainerEvent[]): void {
-    let next = foldEvents(this.current, events);
-    if ((this.stopRequested || this.cancelRequested) && !finalStatuses.includes(next.status)) next = { ...next, status: 'stopping' };
-    this.publish(next);
+    this.publish(this.whileStopping(foldEvents(this.current, events)));
+  }
+
+  /** A run asked to stop shows `stopping` until it has ended, whatever its process says meanwhile. */
+  private whileStopping(next: JobSnapshot): JobSnapshot {
+    return (this.stopRequested || this.cancelRequested) && !finalStatuses.includes(next.status) ? { ...next, status: 'stopping' } : next;
   }
 
   private onProtocolError(error: JobProtocolError): void {
@@ -291,8 +340,13 @@ export class JobRun {
     if (!finalStatuses.includes(this.current.status)) this.publish({ ...this.current, status });
   }
 
+  /** The snapshot with the local process's pid while it runs (a run elsewhere has none). */
+  private withPid(snapshot: JobSnapshot): JobSnapshot {
+    return this.pid > 0 ? { ...snapshot, pid: this.pid } : snapshot;
+  }
+
   private publish(snapshot: JobSnapshot): void {
-    this.current = this.hasEnded ? snapshot : { ...snapshot, pid: this.pid };
+    this.current = this.hasEnded ? snapshot : this.withPid(snapshot);
     for (const listener of [...this.changeListeners]) listener(this.current);
   }
 }
@@ -325,6 +379,14 @@ export function resumeJob(options: JobRunOptions): JobRun {
 }
 
 /**
+ * Starts the trainer with another command line than `trainerCommand`'s (a launch plan's: `accelerate launch` with one
+ * process per GPU), in its own process group like `startJob`; `env` is added to `trainerEnvironment`'s.
+ */
+export function startTrainerWith(options: JobRunOptions, command: { command: string; args: string[]; env: Record<string, string> }, resuming: boolean): JobRun {
+  return launch(options, { command: command.command, args: command.args, env: { ...trainerEnvironment(options.trainer), ...command.env }, kind: 'train' }, resuming);
+}
+
+/**
  * Follows a trainer that is still running (its pid is alive and, where it can be checked, is the same process that
  * was started); undefined when the run's trainer is not running.
  */
@@ -347,7 +409,14 @@ export function attachJob(runDir: string, options: Pick<JobRunOptions, 'stopTime
   const logFile = join(folder, runLogFile);
   const logSize = fileSize(logFile);
   // The end of the log so far, so a viewer that attaches sees what the trainer said last.
-  return new JobRun(folder, { pid, exited, startedHere: false, release: () => clearInterval(timer) }, options, snapshotOfRun(folder), logSize, readLastLines(logFile, seededLogBytes, logSize));
+  return new JobRun(
+    folder,
+    localProcessHandle(pid, exited, false, () => clearInterval(timer)),
+    options,
+    snapshotOfRun(folder),
+    logSize,
+    readLastLines(logFile, seededLogBytes, logSize),
+  );
 }
 
 /** The command line that runs the trainer on a run folder. */
@@ -407,7 +476,13 @@ function launch(options: Omit<JobRunOptions, 'trainer'>, target: ProcessLaunch, 
   delete starting.phase;
   delete starting.serving;
   starting.ready = false;
-  return new JobRun(runDir, { pid: group.pid, exited: group.exited, startedHere: true, release: () => group.unref() }, options, starting, logOffset);
+  return new JobRun(
+    runDir,
+    localProcessHandle(group.pid, group.exited, true, () => group.unref()),
+    options,
+    starting,
+    logOffset,
+  );
 }
 
 function fileSize(file: string): number {

@@ -9,6 +9,7 @@ import {
   type GpuInfo,
   type PhaseEvent,
   type ServedModelEntry,
+  type DistributedInfo,
   type ServingEvent,
   type StepEvent,
   type TrainerEvent,
@@ -18,6 +19,7 @@ import {
 import { UnsafeFileError } from '../files/boundedRead';
 import { JobProtocolError, readEvents } from './jobEventReader';
 import { isRunProcessAlive, readRunRecord, type RunRecord } from './runFolder';
+import { activeSlurmSnapshot, isTerminalSlurmState, settleSlurmRun } from './slurm/slurmOutcome';
 import { type SchedulerFacts } from './slurm/slurmTypes';
 
 /**
@@ -192,6 +194,7 @@ function foldEvent(snapshot: JobSnapshot, event: TrainerEvent): void {
       delete snapshot.finalLoss;
       delete snapshot.etaSeconds;
       snapshot.status = 'starting';
+      if (event.distributed !== undefined) foldDistributed(snapshot, event.distributed);
       return;
     case 'phase':
       foldPhase(snapshot, event);
@@ -246,8 +249,9 @@ function foldEvent(snapshot: JobSnapshot, event: TrainerEvent): void {
       // The URL is what the host health-checks and hands to the chat: an event without a usable one is not folded.
       if (typeof event.url !== 'string' || !/^https?:\/\//.test(event.url) || typeof event.host !== 'string' || !isFiniteNumber(event.port)) return;
       snapshot.serving = {
-        // What this machine calls: a server listening on every interface announces 0.0.0.0, not an address.
-        url: reachableUrl(event.url),
+        // What this machine calls: a server listening on every interface announces 0.0.0.0, not an address; on a
+        // Slurm node that address (or its loopback) means the node, which is what the login node must call.
+        url: snapshot.scheduler !== undefined ? urlOnNode(event.url, servingNode(event, snapshot.scheduler)) : reachableUrl(event.url),
         host: event.host,
         port: event.port,
         engine: event.engine,
@@ -287,6 +291,63 @@ function foldEvent(snapshot: JobSnapshot, event: TrainerEvent): void {
       };
       return;
   }
+}
+
+/** The `run` event's `distributed` (what the trainer applied); where it runs is the launch plan's, kept from before. */
+function foldDistributed(snapshot: JobSnapshot, info: DistributedInfo): void {
+  const counts = [info.world_size, info.nodes, info.per_device_batch_size, info.gradient_accumulation_steps, info.effective_batch_size, info.requested_effective_batch_size];
+  if (!counts.every((count) => Number.isInteger(count) && count > 0) || typeof info.strategy !== 'string') return;
+  snapshot.distributed = {
+    target: snapshot.distributed?.target ?? (snapshot.scheduler !== undefined ? 'slurm' : 'local'),
+    worldSize: info.world_size,
+    nodes: info.nodes,
+    processesPerNode: Math.max(1, Math.round(info.world_size / info.nodes)),
+    strategy: info.strategy,
+    perDeviceBatch: info.per_device_batch_size,
+    gradientAccumulation: info.gradient_accumulation_steps,
+    effectiveBatch: info.effective_batch_size,
+    requestedEffectiveBatch: info.requested_effective_batch_size,
+  };
+}
+
+/** What the launch plan recorded in run.json (`target`), shown until the trainer reports what it applied. */
+export function distributedOfRecord(target: NonNullable<RunRecord['target']>): DistributedFacts {
+  return {
+    target: target.type,
+    worldSize: target.batch.worldSize,
+    nodes: target.nodes,
+    processesPerNode: target.processesPerNode,
+    strategy: target.strategy,
+    perDeviceBatch: target.batch.perDeviceBatch,
+    gradientAccumulation: target.batch.gradientAccumulation,
+    effectiveBatch: target.batch.effectiveBatch,
+    requestedEffectiveBatch: target.batch.requestedEffectiveBatch,
+  };
+}
+
+/** The node a server on Slurm runs on: the host its event names when that is a name, else the first node of the job. */
+function servingNode(event: ServingEvent, scheduler: SchedulerFacts): string | undefined {
+  const named = (event as { node?: unknown }).node;
+  if (typeof named === 'string' && /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(named)) return named;
+  if (typeof event.host === 'string' && /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(event.host) && !isWildcardOrLoopback(event.host)) return event.host;
+  return firstNodeOf(scheduler.nodes);
+}
+
+/** The first host of a Slurm node list: `node[01-02,05],gpu1` → `node01`. */
+export function firstNodeOf(nodes: string | undefined): string | undefined {
+  const match = /^([A-Za-z0-9.-]*)(?:\[(\d+))?/.exec(nodes?.trim() ?? '');
+  if (!match || `${match[1] ?? ''}${match[2] ?? ''}` === '' || nodes?.startsWith('(')) return undefined;
+  return `${match[1] ?? ''}${match[2] ?? ''}`;
+}
+
+function isWildcardOrLoopback(host: string): boolean {
+  return /^(0\.0\.0\.0|::|\[::\]|localhost|127\.[0-9.]+|::1|\[::1\])$/i.test(host);
+}
+
+/** The URL with a wildcard or loopback host replaced by the node (unchanged when the node is unknown or the host is already a name). */
+function urlOnNode(url: string, node: string | undefined): string {
+  if (node === undefined) return reachableUrl(url);
+  return url.replace(/^(https?:\/\/)(0\.0\.0\.0|\[::\]|localhost|127\.[0-9.]+|\[::1\])(?=[:/?#]|$)/i, (_match, scheme: string) => `${scheme}${node}`);
 }
 
 function foldPhase(snapshot: JobSnapshot, event: PhaseEvent): void {
@@ -377,6 +438,10 @@ export function snapshotOfRun(runDir: string): JobSnapshot {
   const record = readRunRecord(runDir);
   const base = emptySnapshot(runDir, record?.name ?? basename(runDir), 'queued', record?.kind ?? 'train');
   if (record?.jobFile !== undefined) base.jobFile = record.jobFile;
+  if (record?.target !== undefined) base.distributed = distributedOfRecord(record.target);
+  const slurmJob = record?.slurm?.last?.jobId === record?.slurm?.jobId ? record?.slurm?.last : undefined;
+  // Set before the events are folded: a server's `serving` event on a node is read with the node's name.
+  if (slurmJob !== undefined) base.scheduler = slurmJob;
   let snapshot: JobSnapshot;
   try {
     snapshot = foldEvents(base, readEvents(join(runDir, eventsFileName)));
@@ -385,6 +450,11 @@ export function snapshotOfRun(runDir: string): JobSnapshot {
       return { ...base, status: 'failed', error: { code: 'RUN_UNREADABLE', message: error.message, action: 'Check the run folder; a run is read from its events.jsonl.' } };
     if (!(error instanceof JobProtocolError)) throw error;
     return { ...base, status: 'failed', error: { code: 'PROTOCOL_VERSION', message: error.message, action: 'Update Chatwright to read this run.' } };
+  }
+  if (record?.slurm !== undefined && record.failure === undefined) {
+    // A Slurm run as last seen: active (its events decide, its queue state shown) or settled by how the job ended.
+    const facts = slurmJob ?? { kind: 'slurm' as const, jobId: record.slurm.jobId, state: 'PENDING' as const, checkedAt: Date.parse(record.slurm.submittedAt) };
+    return isTerminalSlurmState(facts.state) ? settleSlurmRun(snapshot, record, facts) : activeSlurmSnapshot(snapshot, facts);
   }
   const running = record !== undefined && isRunProcessAlive(record);
   if (running) {
