@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the extension-host and UI tests need: Debian's Chromium, code-server in a test host folder with its
-# own package.json and lock file, and the workarounds for the install steps that download from the Internet.
+# Installs what the extension-host, UI and Slurm cluster tests need: Debian's Chromium, Slurm (slurmctld, slurmd,
+# slurm-client, slurmdbd), munge and mariadb-server (no service of theirs started), code-server in a test host folder
+# with its own package.json and lock file, and the workarounds for the install steps that download from the Internet.
 #   scripts/install-test-host.sh [FOLDER]   FOLDER is test/host (default: code-server 4.100.0, VS Code 1.100.0, the
 #                                           lowest that engines.vscode allows) or test/host-newest (the newest
 #                                           code-server that installs and runs here).
@@ -15,11 +16,27 @@ need_debs=()
 command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
 command -v rg >/dev/null 2>&1 || need_debs+=(ripgrep)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need_debs+=(libkrb5-dev)
+# The Slurm cluster tests (test/support/slurmCluster.ts) start their own munged, mariadbd, slurmdbd, slurmctld and
+# slurmd from these packages, on free ports in a scratch folder: none of the packages' own services may run.
+for deb in slurmctld slurmd slurm-client slurmdbd munge mariadb-server; do
+  dpkg -s "$deb" >/dev/null 2>&1 || need_debs+=("$deb")
+done
 if [ ${#need_debs[@]} -gt 0 ]; then
   echo "test-host: installing Debian packages: ${need_debs[*]}"
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
+  # Keep the postinst scripts from starting munge, mariadb or slurm services (invoke-rc.d and deb-systemd-invoke
+  # both ask policy-rc.d; 101 = "action forbidden"). Only a policy we put there is removed again.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    own_policy=1
+  fi
+  install_status=0
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null; } || install_status=$?
+  if [ -n "$own_policy" ]; then $sudo rm -f "$policy"; fi
+  [ "$install_status" -eq 0 ] || exit "$install_status"
 fi
 
 installed_version=""
