@@ -74,8 +74,8 @@ export default tseslint.config(
       ],
     },
   },
-  // Each core folder imports only the folders below it, and nothing of the entry points above core. A file in a
-  // subfolder (src/core/jobs/slurm/) reaches src/core two levels up; one level up is its own feature folder.
+  // Each core folder imports only the folders below it, and nothing of the entry points above core. Files one folder
+  // deeper (src/core/jobs/launch/…) climb one `../` more to leave their core folder.
   ...Object.entries(coreLayers).flatMap(([folder, allowed]) =>
     [1, 2].map((depth) => ({
       files: [depth === 1 ? `src/core/${folder}/*.ts` : `src/core/${folder}/*/**/*.ts`],

@@ -4,9 +4,12 @@
  * or on each node of a Slurm job. Pure: the files it returns (accelerate.yaml, deepspeed.json) are written into the run
  * folder by whoever launches (`targetRunner.ts`), and held to reviewed expectations in `test/fixtures/launch/`.
  */
+import { join } from 'node:path';
 import { type ResolvedJobConfig } from '../jobFile';
-import { type TrainerLaunch } from '../jobRunner';
-import { type BatchPlan } from '../jobTarget';
+import { trainerCommand, trainerEnvironment, type TrainerLaunch } from '../jobRunner';
+import { planBatch, worldSizeOf, type BatchPlan, type DistributedStrategy, type ResolvedJobTarget } from '../jobTarget';
+import { accelerateConfigFile, accelerateConfigYaml } from './accelerateConfig';
+import { deepspeedConfigFile, deepspeedConfigJson } from './deepspeedConfig';
 
 /** A file the launch needs, written into the run folder under `name`. */
 export interface LaunchFile {
@@ -29,12 +32,111 @@ export interface TrainerLaunchPlan {
   description: string;
 }
 
+/**
+ * Shell variables a Slurm job's per-node command refers to. They differ between nodes or are known only once the
+ * job runs, so the plan holds them as `$NAME` words; the sbatch script (`sbatchScript.ts`) runs the command through
+ * `srun … bash -c '…'`, one task per node, and writes these words double-quoted so that bash expands them on each
+ * node: SLURM_NODEID is the node's index in the job (0 … nodes−1, set by srun for each task), MASTER_ADDR the first
+ * node's host name (exported by the script before srun, which passes its environment on).
+ */
+export const perNodeVariables = ['SLURM_NODEID', 'MASTER_ADDR'] as const;
+export type PerNodeVariable = (typeof perNodeVariables)[number];
+
+/** The word that stands for a per-node variable in a plan's arguments. */
+export function perNodeReference(variable: PerNodeVariable): string {
+  return `$${variable}`;
+}
+
+/** The variable a plan's argument stands for, when it is exactly one of `perNodeVariables`' references. */
+export function perNodeVariableOf(word: string): PerNodeVariable | undefined {
+  return perNodeVariables.find((variable) => perNodeReference(variable) === word);
+}
+
+/** A target this launch cannot run, with what to write instead. */
+export class LaunchPlanError extends Error {
+  override readonly name = 'LaunchPlanError';
+}
+
+const strategyLabels: Record<DistributedStrategy, string> = {
+  ddp: 'data parallel (DDP)',
+  deepspeed_zero2: 'DeepSpeed ZeRO-2',
+  deepspeed_zero3: 'DeepSpeed ZeRO-3',
+  fsdp: 'FSDP',
+};
+
 export function trainerLaunchPlan(args: {
   config: ResolvedJobConfig;
   /** Absolute. */
   runDir: string;
   trainer: TrainerLaunch;
 }): TrainerLaunchPlan {
-  void args;
-  throw new Error('trainerLaunchPlan: not yet implemented (issue 19, helper H2)');
+  const { config, runDir } = args;
+  const target = config.target;
+  const nodes = target.type === 'slurm' ? target.slurm.nodes : 1;
+  if (target.type === 'slurm' && target.gpus === 0 && nodes > 1) {
+    throw new LaunchPlanError('target.gpus: a CPU-only Slurm job (gpus: 0) runs one process on one node: set target.slurm.nodes to 1, or ask for GPUs');
+  }
+  // On a Slurm node the interpreter is the one named for the compute nodes, when there is one.
+  const trainer: TrainerLaunch = target.type === 'slurm' && target.slurm.python !== null ? { ...args.trainer, python: target.slurm.python } : args.trainer;
+  const worldSize = worldSizeOf(target);
+  const processesPerNode = worldSize / nodes;
+  const batch = planBatch(config.training, worldSize);
+  const env = environmentAdditions(trainer);
+  const where = target.type === 'slurm' ? `on ${nodes === 1 ? '1 Slurm node' : `${nodes} Slurm nodes`}` : 'on this machine';
+
+  if (worldSize === 1) {
+    // Exactly today's command line: one process needs no launcher.
+    const { command, args: commandArgs } = trainerCommand(trainer, runDir);
+    const device = target.type === 'slurm' && target.gpus === 0 ? 'on the CPU' : 'on one GPU';
+    return { command, args: commandArgs, env, files: [], batch, worldSize, nodes, processesPerNode, description: `1 training process ${device} ${where}.` };
+  }
+
+  const files: LaunchFile[] = [];
+  const deepspeedStage = target.strategy === 'deepspeed_zero2' ? 2 : target.strategy === 'deepspeed_zero3' ? 3 : undefined;
+  if (deepspeedStage !== undefined) files.push({ name: deepspeedConfigFile, content: deepspeedConfigJson(deepspeedStage) });
+  files.push({
+    name: accelerateConfigFile,
+    content: accelerateConfigYaml({
+      strategy: target.strategy,
+      numProcesses: worldSize,
+      numMachines: nodes,
+      ...(deepspeedStage !== undefined ? { deepspeedConfigPath: join(runDir, deepspeedConfigFile) } : {}),
+    }),
+  });
+  const { command, args: trainerArgs } = trainerCommand(trainer, runDir);
+  const launcherArgs = ['-m', 'accelerate.commands.launch', '--config_file', join(runDir, accelerateConfigFile), ...rendezvousArguments(target, nodes)];
+  // accelerate launch takes the trainer as `-m chatwright_train …` (its --module flag) or as a script path, exactly
+  // as python does, so the trainer's own words follow unchanged.
+  return {
+    command,
+    args: [...launcherArgs, ...trainerArgs],
+    env,
+    files: files.sort((a, b) => a.name.localeCompare(b.name)),
+    batch,
+    worldSize,
+    nodes,
+    processesPerNode,
+    description: `${worldSize} training processes (${strategyLabels[target.strategy]}) through accelerate launch ${where}, ${processesPerNode} per ${target.type === 'slurm' ? 'node' : 'machine'}${batchClause(batch)}.`,
+  };
+}
+
+/** Where the processes meet: this machine's port, or for several nodes the first node's address and each node's rank. */
+function rendezvousArguments(target: ResolvedJobTarget, nodes: number): string[] {
+  const port = ['--main_process_port', String(target.main_port)];
+  if (nodes === 1) return port;
+  return ['--machine_rank', perNodeReference('SLURM_NODEID'), '--main_process_ip', perNodeReference('MASTER_ADDR'), ...port];
+}
+
+function batchClause(batch: BatchPlan): string {
+  if (batch.problem !== undefined) return '';
+  return `; each takes ${batch.perDeviceBatch} example${batch.perDeviceBatch === 1 ? '' : 's'} per step and accumulates ${batch.gradientAccumulation} step${batch.gradientAccumulation === 1 ? '' : 's'}, an effective batch of ${batch.effectiveBatch}`;
+}
+
+/** What `trainerEnvironment` adds to or changes in this process's environment: PYTHONPATH, PYTHONUNBUFFERED and the launch's own variables. */
+function environmentAdditions(trainer: TrainerLaunch): Record<string, string> {
+  const additions: Record<string, string> = {};
+  for (const [name, value] of Object.entries(trainerEnvironment(trainer))) {
+    if (value !== undefined && process.env[name] !== value) additions[name] = value;
+  }
+  return additions;
 }
