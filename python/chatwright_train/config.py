@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,26 @@ PACKING_MODES = ("auto", "padding_free", "grouped", "padded")
 OVERLONG_POLICIES = ("truncate", "drop")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_min_lr")
 DEFAULT_LEARNING_RATE = {"lora": 2e-4, "qlora": 2e-4, "prompt_tuning": 3e-2}
+TARGET_TYPES = ("local", "slurm")
+DISTRIBUTED_STRATEGIES = ("ddp", "deepspeed_zero2", "deepspeed_zero3", "fsdp")
+SLURM_TIME_FORMS = "minutes, mm:ss, hh:mm:ss, d-hh, d-hh:mm or d-hh:mm:ss"
+# The options the generated sbatch script sets itself: (names, the field to use instead, why none is needed), as
+# `slurmOptionsSetByChatwright` in src/core/jobs/jobTargetChecks.ts.
+SLURM_OPTIONS_SET_BY_CHATWRIGHT: tuple[tuple[tuple[str, ...], str | None, str | None], ...] = (
+    (("--output", "-o"), None, "the job writes to the run folder's train.log"),
+    (("--error", "-e"), None, "the job writes to the run folder's train.log"),
+    (("--open-mode",), None, "train.log is appended to so resumed runs keep their log"),
+    (("--chdir", "-D"), None, "the job runs in its run folder"),
+    (("--parsable",), None, "Chatwright submits with it"),
+    (("--job-name", "-J"), "the job file's `name`", None),
+    (("--nodes", "-N"), "`target.slurm.nodes`", None),
+    (("--gpus-per-node",), "`target.gpus` and `target.slurm.gpu_type`", None),
+    (("--ntasks-per-node",), None, "one task per node starts one process per GPU"),
+    (("--signal",), "`target.slurm.save_before_limit_seconds`", None),
+    (("--time", "-t"), "`target.slurm.time`", None),
+    (("--partition", "-p"), "`target.slurm.partition`", None),
+    (("--account", "-A"), "`target.slurm.account`", None),
+)
 
 
 @dataclass
@@ -113,12 +134,41 @@ class OutputConfig:
 
 
 @dataclass
+class SlurmTarget:
+    """`target.slurm`: what the generated sbatch script asks for (defaults as `defaultTarget` in jobTarget.ts)."""
+    partition: str | None = None
+    nodes: int = 1
+    time: str = "04:00:00"
+    account: str | None = None
+    qos: str | None = None
+    cpus_per_task: int | None = None
+    mem: str | None = None
+    gpu_type: str | None = None
+    sbatch: list[str] = field(default_factory=list)
+    setup: list[str] = field(default_factory=list)
+    python: str | None = None
+    save_before_limit_seconds: int = 300
+
+
+@dataclass
+class TargetConfig:
+    """Where the job runs. The trainer itself reads only what concerns it (the launcher sets WORLD_SIZE and the
+    ranks); the rest is checked here so that a config that reaches the trainer is one the TypeScript side accepts."""
+    type: str = "local"
+    gpus: int = 1
+    strategy: str = "ddp"
+    main_port: int = 29500
+    slurm: SlurmTarget = field(default_factory=SlurmTarget)
+
+
+@dataclass
 class JobConfig:
     model: ModelConfig
     data: DataConfig
     method: MethodConfig = field(default_factory=MethodConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    target: TargetConfig = field(default_factory=TargetConfig)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -212,7 +262,7 @@ def _field_names(cls: type) -> tuple[str, ...]:
 def resolve_config(raw: Any) -> JobConfig:
     """Checks a parsed config and fills defaults. Raises TrainError(CONFIG_INVALID) listing every problem."""
     c = _Checker()
-    top = c.section(raw, "", ("model", "data", "method", "training", "output"))
+    top = c.section(raw, "", ("model", "data", "method", "training", "output", "target"))
     if raw is not None and not isinstance(raw, dict):
         raise TrainError("CONFIG_INVALID", "the config must be a JSON object", {"errors": c.errors})
 
@@ -320,10 +370,168 @@ def resolve_config(raw: Any) -> JobConfig:
     if output.merge and method_type == "prompt_tuning":
         c.fail("output.merge", "prompt tuning has no weights to merge; set it to false")
 
+    target = _target(c, top.get("target"))
+
     if c.errors:
         raise TrainError("CONFIG_INVALID", f"{len(c.errors)} problem(s) in the config: " + "; ".join(c.errors[:5]),
                          {"errors": c.errors})
-    return JobConfig(model=model, data=data, method=method, training=training, output=output)
+    return JobConfig(model=model, data=data, method=method, training=training, output=output, target=target)
+
+
+def _lines(c: _Checker, raw: dict[str, Any], key: str, path: str) -> list[str]:
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        c.fail(f"{path}.{key}", "must be a list of lines of text")
+        return []
+    return list(value)
+
+
+def _text_or_number(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    """`time: 90` and `mem: 65536` are taken as their text, as the job file does."""
+    value = raw.get(key)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return {**raw, key: str(value)}
+    return raw
+
+
+def _target(c: _Checker, raw: Any) -> TargetConfig:
+    t = c.section(raw, "target", _field_names(TargetConfig))
+    s = c.section(t.get("slurm"), "target.slurm", _field_names(SlurmTarget))
+    s = _text_or_number(_text_or_number(s, "time"), "mem")
+    path = "target.slurm"
+    slurm = SlurmTarget(
+        partition=c.string(s, "partition", path, None),
+        nodes=c.integer(s, "nodes", path, 1, 1, 100_000),
+        time=c.string(s, "time", path, "04:00:00"),
+        account=c.string(s, "account", path, None),
+        qos=c.string(s, "qos", path, None),
+        cpus_per_task=None if s.get("cpus_per_task") is None else c.integer(s, "cpus_per_task", path, None, 1, 100_000),
+        mem=c.string(s, "mem", path, None),
+        gpu_type=c.string(s, "gpu_type", path, None),
+        sbatch=_lines(c, s, "sbatch", path),
+        setup=_lines(c, s, "setup", path),
+        python=c.string(s, "python", path, None),
+        save_before_limit_seconds=c.integer(s, "save_before_limit_seconds", path, 300, 1, 65_535),
+    )
+    target = TargetConfig(
+        type=c.string(t, "type", "target", "local", TARGET_TYPES),
+        gpus=c.integer(t, "gpus", "target", 1, 0, 1024),
+        strategy=c.string(t, "strategy", "target", "ddp", DISTRIBUTED_STRATEGIES),
+        main_port=c.integer(t, "main_port", "target", 29500, 1024, 65535),
+        slurm=slurm,
+    )
+    for problem_path, problem in target_problems(target):
+        c.fail(problem_path, problem)
+    return target
+
+
+def slurm_time_seconds(text: str) -> int | None:
+    """Seconds in a Slurm time limit, or None when the text is none of Slurm's forms (see SLURM_TIME_FORMS). The
+    leading field may be any size (Slurm reads 90:00 as 90 minutes); the ones after it stay below 60 (24 for hours
+    after days)."""
+    with_days = re.fullmatch(r"(\d{1,5})-(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}))?)?", text)
+    if with_days:
+        days, hours, minutes, seconds = (int(part or 0) for part in with_days.groups())
+        if hours >= 24 or minutes >= 60 or seconds >= 60:
+            return None
+        return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    plain = re.fullmatch(r"(\d{1,7})(?::(\d{1,2})(?::(\d{1,2}))?)?", text)
+    if not plain:
+        return None
+    parts = [int(part) for part in plain.groups() if part is not None]
+    if any(part >= 60 for part in parts[1:]):
+        return None
+    if len(parts) == 1:
+        return parts[0] * 60
+    if len(parts) == 2:
+        return parts[0] * 60 + parts[1]
+    return (parts[0] * 60 + parts[1]) * 60 + parts[2]
+
+
+_UNSAFE_NAME = re.compile(r"[\s`$&|;<>()\\'\"*?\[\]#~!{}=^\x00-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\n\r\x00]")
+
+
+def _slurm_name_problem(value: str, what: str, allow_lists: bool) -> str | None:
+    if len(value) > 64:
+        return f"a {what} name has at most 64 characters, got {len(value)}"
+    if _UNSAFE_NAME.search(value):
+        return f"{value!r} is not a Slurm {what} name: no spaces, quotes or shell characters"
+    if value.startswith("-"):
+        return f"{value!r} is not a Slurm {what} name: it would read as an option"
+    if ":" in value or (not allow_lists and "," in value):
+        separators = "':'" if allow_lists else "',' or ':'"
+        return f"{value!r} is not a Slurm {what} name: one name, without {separators}"
+    return None
+
+
+def sbatch_line_problem(line: str) -> str | None:
+    """Why an extra #SBATCH option cannot be used: as `sbatchLineProblem` in jobTargetChecks.ts."""
+    if _LINE_BREAK.search(line):
+        return "an #SBATCH option is one line: no line breaks or NUL characters"
+    text = line.strip()
+    if re.match(r"#\s*SBATCH", text, re.IGNORECASE):
+        return "write the option without the '#SBATCH' prefix"
+    if not text.startswith("-"):
+        return f"{text!r} is not an sbatch option: each line is one option starting with '-' (--mail-type=END)"
+    words = re.findall(r"(?:\"[^\"]*\"|'[^']*'|[^\s\"'])+", text)
+    if len(words) > 2 or (len(words) == 2 and words[1].startswith("-")):
+        return f"{text!r} holds more than one option: write each on its own line"
+    word = words[0] if words else text
+    long = word.split("=")[0] if word.startswith("--") else None
+    for names, use, because in SLURM_OPTIONS_SET_BY_CHATWRIGHT:
+        for name in names:
+            if name.startswith("--"):
+                clash = long is not None and (long == name or (len(long) >= 5 and name.startswith(long) and long != "--gpus"))
+            else:
+                clash = long is None and word.startswith(name)
+            if clash:
+                if use is not None:
+                    return f"Chatwright sets {'/'.join(names)} itself; use {use}"
+                return f"Chatwright sets {'/'.join(names)} itself ({because}); leave it out"
+    return None
+
+
+def target_problems(target: TargetConfig) -> list[tuple[str, str]]:
+    """The checks on a target beyond its fields' types and bounds, with the paths jobTargetChecks.ts names."""
+    problems: list[tuple[str, str]] = []
+    slurm = target.slurm
+    if target.type == "local" and target.gpus < 1:
+        problems.append(("target.gpus", "a local job runs at least one process: write 1 or more (0 GPUs, a CPU-only "
+                                        "job, is for Slurm targets)"))
+    seconds = slurm_time_seconds(slurm.time)
+    if seconds is None:
+        problems.append(("target.slurm.time", f"{slurm.time!r} is not a Slurm time limit: write {SLURM_TIME_FORMS}"))
+    elif seconds == 0:
+        problems.append(("target.slurm.time", "a time limit of zero asks Slurm for no limit at all; write the limit "
+                                              "the job needs"))
+    for key, what, allow_lists in (("partition", "partition", True), ("account", "account", False),
+                                   ("qos", "QOS", False), ("gpu_type", "GPU type", False)):
+        value = getattr(slurm, key)
+        if isinstance(value, str):
+            problem = _slurm_name_problem(value, what, allow_lists)
+            if problem:
+                problems.append((f"target.slurm.{key}", problem))
+    if slurm.mem is not None and not re.fullmatch(r"\d{1,12}[KMGT]?", slurm.mem, re.IGNORECASE):
+        problems.append(("target.slurm.mem", f"{slurm.mem!r} is not a Slurm memory size: write a whole number with "
+                                             "K, M, G or T (64G, 512M, 1T), or a number of megabytes"))
+    for line in slurm.sbatch:
+        problem = sbatch_line_problem(line)
+        if problem:
+            problems.append(("target.slurm.sbatch", problem))
+    for line in slurm.setup:
+        if _LINE_BREAK.search(line):
+            problems.append(("target.slurm.setup", "each setup line is one shell line: no line breaks or NUL "
+                                                   "characters (write several lines as several items)"))
+    if slurm.python is not None:
+        if re.search(r"[\x00-\x1f\x7f]", slurm.python):
+            problems.append(("target.slurm.python", "must not hold line breaks or control characters"))
+        elif not slurm.python.startswith("/") and not re.fullmatch(r"[A-Za-z0-9._+-]+", slurm.python):
+            problems.append(("target.slurm.python", f"{slurm.python!r} must be an absolute path on the compute nodes "
+                                                    "or a command name found on their PATH"))
+    return problems
 
 
 def _packing(c: _Checker, d: dict[str, Any]) -> str:

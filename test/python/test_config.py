@@ -43,6 +43,28 @@ class ResolveConfig(unittest.TestCase):
         self.assertEqual(sorted(paths), sorted(["model.path", "data.max_seq_length", "method.lora.r",
                                                 "method.lora.dropout", "training.epochs", "training.seed"]))
 
+    def test_a_config_without_a_target_runs_as_one_local_process(self):
+        target = resolve_config(MINIMAL).target
+        self.assertEqual((target.type, target.gpus, target.strategy, target.main_port), ("local", 1, "ddp", 29500))
+        self.assertEqual((target.slurm.nodes, target.slurm.time, target.slurm.sbatch), (1, "04:00:00", []))
+
+    def test_a_slurm_target_resolves_with_a_time_in_minutes_written_as_a_number(self):
+        config = resolve_config({**MINIMAL, "target": {"type": "slurm", "gpus": 0, "slurm": {
+            "time": 90, "mem": 65536, "sbatch": ["--mail-type=END"], "setup": ["module load cuda"]}}})
+        self.assertEqual((config.target.slurm.time, config.target.slurm.mem), ("90", "65536"))
+        self.assertEqual(json.loads(json.dumps(config.to_json()))["target"]["slurm"]["setup"], ["module load cuda"])
+
+    def test_target_problems_are_named_with_their_paths(self):
+        error = problems({**MINIMAL, "target": {"gpus": 0, "strategy": "zero3", "slurm": {
+            "time": "8h", "partition": "a;b", "sbatch": ["--output=x.log", "--mail-type=END"], "setup": ["a\nb"],
+            "python": "venv/bin/python", "cpus_per_task": 0}}})
+        paths = sorted(entry.split(":")[0] for entry in error.details["errors"])
+        self.assertEqual(paths, sorted(["target.gpus", "target.strategy", "target.slurm.time", "target.slurm.partition",
+                                        "target.slurm.sbatch", "target.slurm.setup", "target.slurm.python",
+                                        "target.slurm.cpus_per_task"]))
+        self.assertIn("target.slurm.sbatch: Chatwright sets --output/-o itself (the job writes to the run folder's "
+                      "train.log); leave it out", error.details["errors"])
+
     def test_unknown_fields_are_named_with_a_suggestion(self):
         error = problems({**MINIMAL, "training": {"learningrate": 1e-4}})
         self.assertIn("training.learningrate: unknown field (did you mean 'learning_rate'?)", error.details["errors"])

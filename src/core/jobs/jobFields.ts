@@ -1,3 +1,5 @@
+import { defaultTarget, distributedStrategies, targetTypes } from './jobTarget';
+
 /**
  * Every field of a fine-tuning job, once: its type, bounds, default and the reason for the default. The job file's
  * checker (`jobFile.ts`) and its JSON Schema (`schemas/job.schema.json`, generated from here by `jobSchema()` and held
@@ -6,9 +8,10 @@
  */
 
 export type FieldRule =
-  | { kind: 'string'; default: string | null; nullable?: boolean; pathKind?: 'file' | 'model' | 'resume'; description: string }
+  /** `numberAsText`: a whole number written without quotes is taken as its text (`time: 90`, `mem: 65536`). */
+  | { kind: 'string'; default: string | null; nullable?: boolean; pathKind?: 'file' | 'model' | 'resume'; numberAsText?: boolean; description: string }
   | { kind: 'enum'; default: string; choices: readonly string[]; meanings?: ChoiceMeanings; description: string }
-  | { kind: 'integer'; default: number; minimum?: number; maximum?: number; description: string }
+  | { kind: 'integer'; default: number | null; minimum?: number; maximum?: number; nullable?: boolean; description: string }
   | { kind: 'number'; default: number | null; minimum?: number; maximum?: number; exclusiveMinimum?: boolean; nullable?: boolean; description: string }
   | { kind: 'boolean'; default: boolean; description: string }
   /** `data.eval`: a file, "auto" or null (false is accepted as null). */
@@ -16,7 +19,9 @@ export type FieldRule =
   /** `data.packing`: a mode, or true/false as shorthands. */
   | { kind: 'packing'; choices: readonly string[]; meanings?: ChoiceMeanings; description: string }
   /** `method.lora.target_modules`: "all-linear" or a list of module names. */
-  | { kind: 'modules'; description: string };
+  | { kind: 'modules'; description: string }
+  /** A list of lines of text (`target.slurm.sbatch`, `target.slurm.setup`): empty by default, each item one line. */
+  | { kind: 'lines'; description: string };
 
 /** What each choice of an enum means, by choice: shown when hovering a value and listed in the schema. */
 export type ChoiceMeanings = Readonly<Record<string, string>>;
@@ -361,12 +366,148 @@ export const jobRules: SectionRule = {
         },
       },
     },
+    target: {
+      kind: 'section',
+      description:
+        'Where the job runs: this machine (one process, or one per GPU through `accelerate launch`) or a Slurm cluster (a generated `sbatch` script). Without this section the job runs as one process on this machine.',
+      fields: {
+        type: {
+          kind: 'enum',
+          default: defaultTarget.type,
+          choices: targetTypes,
+          meanings: {
+            local: 'this machine: one process, or one per GPU through `accelerate launch`',
+            slurm: 'an `sbatch` script submitted to the Slurm cluster whose login node this is; the run folder must be on a filesystem the compute nodes share',
+          },
+          description: 'Where the job runs. Default `local`: a job file without a target runs on this machine, as it always did.',
+        },
+        gpus: {
+          kind: 'integer',
+          default: defaultTarget.gpus,
+          minimum: 0,
+          maximum: 1024,
+          description:
+            'GPUs per node, one training process each: on this machine for `local` (at least 1), `--gpus-per-node` on each node for `slurm` (0: a CPU-only job). The effective batch (per_device_batch_size × gradient_accumulation_steps) is kept over the processes. Default 1: one process, the command line of a plain run.',
+        },
+        strategy: {
+          kind: 'enum',
+          default: defaultTarget.strategy,
+          choices: distributedStrategies,
+          meanings: {
+            ddp: 'data parallel (PyTorch DDP): every GPU holds the whole model and takes its share of each batch; gradients are averaged',
+            deepspeed_zero2: 'DeepSpeed ZeRO stage 2: gradients and optimizer state sharded over the GPUs, the base weights replicated (needs `deepspeed`)',
+            deepspeed_zero3: 'DeepSpeed ZeRO stage 3: the base weights sharded too, for models that do not fit on one GPU (needs `deepspeed`; not with qlora)',
+            fsdp: 'PyTorch FSDP through accelerate: weights, gradients and optimizer state sharded over the GPUs (not with qlora)',
+          },
+          description:
+            'How several processes share the training; a single process ignores it. Default `ddp`: with adapters the trainable weights and their optimizer state are small, so sharding them saves little, and DDP needs no extra package and communicates least. Choose ZeRO-3 or FSDP when the base model does not fit on one GPU.',
+        },
+        main_port: {
+          kind: 'integer',
+          default: defaultTarget.main_port,
+          minimum: 1024,
+          maximum: 65535,
+          description:
+            "The TCP port the processes meet on at the first node (`--main_process_port`). Default 29500: torch.distributed's and accelerate's own; change it when two multi-GPU jobs share a machine.",
+        },
+        slurm: {
+          kind: 'section',
+          description: 'What the generated `sbatch` script asks the scheduler for. Used only when `type` is slurm, and kept when the type is switched back to local.',
+          fields: {
+            partition: {
+              kind: 'string',
+              default: defaultTarget.slurm.partition,
+              nullable: true,
+              description: "The partition (`--partition`). Default null: the cluster's default partition, as `sbatch` without the option.",
+            },
+            nodes: {
+              kind: 'integer',
+              default: defaultTarget.slurm.nodes,
+              minimum: 1,
+              maximum: 100_000,
+              description: 'Nodes (`--nodes`); processes in all = nodes × `target.gpus`. Default 1: one node needs no network between the processes.',
+            },
+            time: {
+              kind: 'string',
+              default: defaultTarget.slurm.time,
+              numberAsText: true,
+              description:
+                "The time limit (`--time`) in a format Slurm accepts: minutes, mm:ss, hh:mm:ss, d-hh, d-hh:mm or d-hh:mm:ss. Default 04:00:00: Chatwright's, enough for most adapter runs while queues still schedule it; the trainer saves a checkpoint before the limit and the job resumes from it.",
+            },
+            account: {
+              kind: 'string',
+              default: defaultTarget.slurm.account,
+              nullable: true,
+              description: 'The account charged (`--account`). Default null: your default account, as `sbatch` without the option.',
+            },
+            qos: {
+              kind: 'string',
+              default: defaultTarget.slurm.qos,
+              nullable: true,
+              description: "The quality of service (`--qos`). Default null: the association's default, as `sbatch` without the option.",
+            },
+            cpus_per_task: {
+              kind: 'integer',
+              default: defaultTarget.slurm.cpus_per_task,
+              nullable: true,
+              minimum: 1,
+              maximum: 100_000,
+              description: "CPUs for the one task on each node (`--cpus-per-task`), shared by its training processes and their data loaders. Default null: Slurm's default (usually 1 per task).",
+            },
+            mem: {
+              kind: 'string',
+              default: defaultTarget.slurm.mem,
+              nullable: true,
+              numberAsText: true,
+              description: "Memory per node (`--mem`): a number with K, M, G or T (`64G`), or a plain number of megabytes. Default null: the partition's default memory per node.",
+            },
+            gpu_type: {
+              kind: 'string',
+              default: defaultTarget.slurm.gpu_type,
+              nullable: true,
+              description:
+                'The GPU type asked for (`--gpus-per-node=<type>:<gpus>`, e.g. `a100`); preflight also checks memory for it. Default null: any GPU of the partition, as `--gpus-per-node=<gpus>`.',
+            },
+            sbatch: {
+              kind: 'lines',
+              description:
+                'Extra `#SBATCH` options, one option each, without the `#SBATCH` prefix (`--mail-type=END`, `--constraint=ib`). Options Chatwright sets itself (output, time, partition, nodes, GPUs …) are refused: use their fields. Default none.',
+            },
+            setup: {
+              kind: 'lines',
+              description:
+                "Shell lines the script runs on the compute node before the trainer (`module load cuda/12.4`, `source ~/venvs/chatwright/bin/activate`), one command each. They are your own shell code, run on the cluster under your account as written. Default none: the trainer starts in the job's environment as sbatch exports it.",
+            },
+            python: {
+              kind: 'string',
+              default: defaultTarget.slurm.python,
+              nullable: true,
+              description:
+                "The Python on the compute nodes: an absolute path or a command name found on the node's PATH after `setup`. Default null: the interpreter the job was started with, which works when it lives on a filesystem the nodes share.",
+            },
+            save_before_limit_seconds: {
+              kind: 'integer',
+              default: defaultTarget.slurm.save_before_limit_seconds,
+              minimum: 1,
+              maximum: 65_535,
+              description:
+                'Seconds before the time limit at which Slurm sends SIGINT (`--signal=INT@N`), so the trainer saves a checkpoint and exits before it is killed. Default 300: time to write an adapter checkpoint; Slurm accepts at most 65535.',
+            },
+          },
+        },
+      },
+    },
   },
 };
 
 /** `enumDescriptions`, the keyword VS Code's JSON and YAML services show beside each choice. */
 function choiceDescriptions(rule: { choices: readonly string[]; meanings?: ChoiceMeanings }): { enumDescriptions?: string[] } {
   return rule.meanings ? { enumDescriptions: rule.choices.map((choice) => rule.meanings?.[choice] ?? '') } : {};
+}
+
+/** JSON Schema's `type`: one name alone, several as a list. */
+function schemaType(types: string[]): string | string[] {
+  return types.length === 1 ? types[0]! : types;
 }
 
 function fieldSchema(rule: FieldRule | SectionRule): Record<string, unknown> {
@@ -381,7 +522,7 @@ function fieldSchema(rule: FieldRule | SectionRule): Record<string, unknown> {
       };
     case 'string':
       return {
-        type: rule.nullable ? ['string', 'null'] : 'string',
+        type: schemaType(['string', ...(rule.numberAsText ? ['integer'] : []), ...(rule.nullable ? ['null'] : [])]),
         ...(rule.nullable ? {} : { minLength: 1 }),
         ...(rule.default !== null ? { default: rule.default } : {}),
         description: rule.description,
@@ -390,10 +531,10 @@ function fieldSchema(rule: FieldRule | SectionRule): Record<string, unknown> {
       return { type: 'string', enum: [...rule.choices], ...choiceDescriptions(rule), default: rule.default, description: rule.description };
     case 'integer':
       return {
-        type: 'integer',
+        type: rule.nullable ? ['integer', 'null'] : 'integer',
         ...(rule.minimum !== undefined ? { minimum: rule.minimum } : {}),
         ...(rule.maximum !== undefined ? { maximum: rule.maximum } : {}),
-        default: rule.default,
+        ...(rule.default !== null ? { default: rule.default } : {}),
         description: rule.description,
       };
     case 'number': {
@@ -418,6 +559,8 @@ function fieldSchema(rule: FieldRule | SectionRule): Record<string, unknown> {
         default: 'all-linear',
         description: rule.description,
       };
+    case 'lines':
+      return { type: 'array', items: { type: 'string', minLength: 1, pattern: '^[^\\n\\r\\u0000]*$' }, default: [], description: rule.description };
   }
 }
 

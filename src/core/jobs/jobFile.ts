@@ -6,6 +6,7 @@ import { repoIdProblem } from '../hub/cachePaths';
 import { editDistance } from '../text/editDistance';
 import { defaultLearningRate, jobRules, type FieldRule, type JobMethod, type SectionRule } from './jobFields';
 import { type ResolvedJobTarget } from './jobTarget';
+import { targetProblems } from './jobTargetChecks';
 
 /** One problem in a job file: 1-based line and column, the dotted path Python's checker would name, what is wrong. */
 export interface JobFileProblem {
@@ -176,6 +177,7 @@ function checkField(rule: FieldRule, node: YamlNode | null, value: Plain | Plain
   const fail = (message: string): void => checker.fail(node, path, message);
   switch (rule.kind) {
     case 'string': {
+      if (rule.numberAsText && typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
       if (value === undefined || value === null) {
         if (value === null && !rule.nullable && rule.default === null) fail('is required');
         return rule.default;
@@ -202,7 +204,7 @@ function checkField(rule: FieldRule, node: YamlNode | null, value: Plain | Plain
       }
       return value;
     case 'integer': {
-      if (value === undefined) return rule.default;
+      if (value === undefined || (value === null && rule.nullable)) return rule.default;
       if (typeof value !== 'number' || !Number.isInteger(value)) {
         fail(`must be an integer, got ${describe(value)}`);
         return rule.default;
@@ -259,6 +261,13 @@ function checkField(rule: FieldRule, node: YamlNode | null, value: Plain | Plain
       if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string' && item.trim())) return value;
       fail('must be "all-linear" or a non-empty list of module names');
       return 'all-linear';
+    case 'lines':
+      if (value === undefined || value === null) return [];
+      if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+        fail(`must be a list of lines of text, got ${Array.isArray(value) ? 'a list with a value that is not text' : describe(value)}`);
+        return [];
+      }
+      return value;
   }
 }
 
@@ -305,7 +314,7 @@ function checkSection(rule: SectionRule, node: YamlNode | null, path: string, co
       continue;
     }
     const valueNode = entry?.value ?? null;
-    if (entry && valueNode !== null && !isScalar(valueNode) && !(child.kind === 'modules' && isSeq(valueNode))) {
+    if (entry && valueNode !== null && !isScalar(valueNode) && !((child.kind === 'modules' || child.kind === 'lines') && isSeq(valueNode))) {
       context.checker.fail(valueNode, childPath, `must be a single value, got ${isSeq(valueNode) ? 'a list' : 'a mapping'}`);
       out[key] = checkField(child, valueNode, undefined, childPath, context);
       continue;
@@ -358,10 +367,15 @@ function crossChecks(config: ResolvedJobConfig, root: YamlNode, checker: Checker
     }
     return node;
   };
-  const { method, training, output } = config;
+  const { method, training, output, target } = config;
   if (method.prompt_tuning.init === 'text' && !method.prompt_tuning.init_text) checker.fail(at('method.prompt_tuning.init'), 'method.prompt_tuning.init_text', 'is required when init is "text"');
   if (method.type === 'prompt_tuning' && (method.lora.use_dora || method.lora.use_rslora))
     checker.fail(at('method.lora'), 'method.lora', 'use_dora/use_rslora apply to LoRA methods, not prompt_tuning');
   if (training.max_steps === 0) checker.fail(at('training.max_steps'), 'training.max_steps', 'must be -1 (use epochs) or at least 1');
   if (output.merge && method.type === 'prompt_tuning') checker.fail(at('output.merge'), 'output.merge', 'prompt tuning has no weights to merge; set it to false');
+  for (const problem of targetProblems(target)) {
+    const node = at(problem.path);
+    const item = problem.index !== undefined && isSeq(node) ? (node.items[problem.index] as YamlNode | undefined) : undefined;
+    checker.fail(item ?? node, problem.path, problem.message);
+  }
 }

@@ -172,6 +172,9 @@ function problemRange(parsed: ParsedJob, problem: JobFileProblem): JobTextRange 
   const offset = Math.min((starts[problem.line - 1] ?? parsed.text.length) + problem.column - 1, parsed.text.length);
   const own = parsed.entries.find((entry) => entry.dotted === problem.path);
   if (own) {
+    // A wrong line of a list (`target.slurm.sbatch`) is marked on that line.
+    const item = own.value !== null && isSeq(own.value) ? own.value.items.find((candidate) => isScalar(candidate) && candidate.range?.[0] === offset) : undefined;
+    if (isScalar(item)) return rangeOfNode(parsed, item);
     // A wrong value is marked on the value; a wrong key, a missing value or a wrong section on the key.
     const onValue = own.value !== null && own.value.range![1] > own.value.range![0] && own.key.range![0] !== offset && (isScalar(own.value) || isSeq(own.value));
     return rangeOfNode(parsed, onValue ? own.value! : own.key);
@@ -284,6 +287,10 @@ function defaultText(rule: FieldRule, path: readonly string[]): string | undefin
       return 'auto';
     case 'modules':
       return 'all-linear';
+    case 'lines':
+      return '[]';
+    case 'integer':
+      return rule.default === null ? undefined : formatValue(rule.default);
     default:
       return formatValue(rule.default);
   }
@@ -313,7 +320,7 @@ function typeText(rule: Rule): string {
     case 'enum':
       return `one of ${quoted(rule.choices)}`;
     case 'integer':
-      return `integer${boundsText(rule)}`;
+      return `integer${boundsText(rule)}${rule.nullable ? ' or null' : ''}`;
     case 'number':
       return `number${boundsText(rule)}${rule.nullable ? ' or null' : ''}`;
     case 'boolean':
@@ -324,6 +331,8 @@ function typeText(rule: Rule): string {
       return `one of ${quoted(rule.choices)}, or true/false`;
     case 'modules':
       return '`all-linear` or a list of module names';
+    case 'lines':
+      return 'list of lines of text';
   }
 }
 
@@ -457,6 +466,8 @@ function valueChoices(rule: FieldRule, path: readonly string[], file: string, op
       if (rule.pathKind === 'resume') return [choice('auto', 'default: the latest checkpoint of the run', true), choice('never', 'start fresh')];
       if (rule.pathKind === 'model') return modelChoices();
       return rule.nullable ? [choice('null', 'none')] : [];
+    case 'integer':
+      return rule.nullable ? [choice('null', 'default', true)] : [];
     default:
       return [];
   }

@@ -88,10 +88,55 @@ export interface BatchPlan {
 
 /**
  * Keeps the effective batch over `worldSize` processes: the largest per-device batch not above the one asked for
- * such that `requested / (perDevice × worldSize)` is a whole accumulation count.
+ * such that `requested / (perDevice × worldSize)` is a whole accumulation count. A smaller per-device batch never
+ * needs more memory than the one asked for, and the largest one keeps each step's GPU work as large as the job allowed.
+ * When `worldSize` does not divide the requested effective batch no split keeps it; the plan then says so in
+ * `problem`, with the nearest effective batches that do divide and job file values that give them (preflight refuses
+ * the job with it). `chatwright_train.distributed.plan_batch` is the same arithmetic with the same words.
  */
 export function planBatch(training: { per_device_batch_size: number; gradient_accumulation_steps: number }, worldSize: number): BatchPlan {
-  void training;
-  void worldSize;
-  throw new Error('planBatch: not yet implemented (issue 19, helper H1)');
+  const perDevice = training.per_device_batch_size;
+  const accumulation = training.gradient_accumulation_steps;
+  const requested = perDevice * accumulation;
+  const world = Math.max(1, Math.floor(worldSize));
+  if (world === 1) return { worldSize: 1, perDeviceBatch: perDevice, gradientAccumulation: accumulation, effectiveBatch: requested, requestedEffectiveBatch: requested, changed: false };
+  for (let candidate = perDevice; candidate >= 1; candidate--) {
+    if (requested % (candidate * world) !== 0) continue;
+    const steps = requested / (candidate * world);
+    return {
+      worldSize: world,
+      perDeviceBatch: candidate,
+      gradientAccumulation: steps,
+      effectiveBatch: requested,
+      requestedEffectiveBatch: requested,
+      changed: candidate !== perDevice || steps !== accumulation,
+    };
+  }
+  return {
+    worldSize: world,
+    perDeviceBatch: perDevice,
+    gradientAccumulation: accumulation,
+    effectiveBatch: perDevice * accumulation * world,
+    requestedEffectiveBatch: requested,
+    changed: false,
+    problem: unsplittableBatchProblem(perDevice, accumulation, world),
+  };
+}
+
+/** Job file values whose effective batch is `effective`: the per-device batch asked for when it divides, else the largest one below it that does. */
+function settingsFor(effective: number, perDevice: number): string {
+  let batch = Math.min(perDevice, effective);
+  while (effective % batch !== 0) batch--;
+  return `per_device_batch_size: ${batch}, gradient_accumulation_steps: ${effective / batch}`;
+}
+
+function unsplittableBatchProblem(perDevice: number, accumulation: number, world: number): string {
+  const requested = perDevice * accumulation;
+  const below = Math.floor(requested / world) * world;
+  const above = below + world;
+  const options = [...(below >= world ? [below] : []), above].map((effective) => `${effective} (${settingsFor(effective, perDevice)})`);
+  return (
+    `the effective batch ${requested} (per_device_batch_size ${perDevice} × gradient_accumulation_steps ${accumulation}) cannot be shared by ${world} processes: ` +
+    `it must be a multiple of ${world}. Write an effective batch of ${options.join(' or ')}, or use a number of GPUs that divides ${requested}`
+  );
 }

@@ -6,6 +6,8 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { jobSchema } from '../../../src/core/jobs/jobFields';
 import { formatJobProblem, readJobFile, resolveJobText } from '../../../src/core/jobs/jobFile';
+import { defaultTarget } from '../../../src/core/jobs/jobTarget';
+import { slurmTimeSeconds } from '../../../src/core/jobs/jobTargetChecks';
 import { scratchDir } from '../../support/scratchDir';
 
 const repo = join(__dirname, '..', '..', '..');
@@ -58,6 +60,7 @@ describe('job file', () => {
     assert.equal(result.config!.model.path, join(dir, 'models', 'tiny'));
     assert.equal(result.config!.data.train, join(dir, 'data', 'chat-train.jsonl'));
     assert.equal(result.config!.training.learning_rate, 2e-4);
+    assert.deepEqual(result.config!.target, defaultTarget);
     const python = pythonResolve(result.config);
     assert.equal(python.errors, undefined, String(python.errors));
     assert.deepEqual(python.config, result.config);
@@ -107,6 +110,204 @@ describe('job file', () => {
     assert.deepEqual(pythonResolve(result.config).config, result.config);
   });
 
+  it('resolves a Slurm target with every field, numbers written as text, and Python resolves it to the same config', () => {
+    const dir = jobFolder();
+    const text = [
+      'model: { path: models/tiny }',
+      'data: { train: data/chat-train.jsonl }',
+      'target:',
+      '  type: slurm',
+      '  gpus: 4',
+      '  strategy: deepspeed_zero3',
+      '  main_port: 29600',
+      '  slurm:',
+      '    partition: gpu,gpu-long',
+      '    nodes: 2',
+      '    time: 90',
+      '    account: nlp-lab',
+      '    qos: normal',
+      '    cpus_per_task: 32',
+      '    mem: 256G',
+      '    gpu_type: a100',
+      '    sbatch: ["--mail-type=END", "--constraint=ib", "--comment \\"two words\\"", "--gpus=8"]',
+      '    setup:',
+      '      - module load cuda/12.4',
+      '      - source $HOME/venvs/chatwright/bin/activate',
+      '    python: /opt/venv/bin/python',
+      '    save_before_limit_seconds: 600',
+    ].join('\n');
+    const result = resolveJobText(text, join(dir, 'x.job.yaml'));
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(result.config!.target, {
+      type: 'slurm',
+      gpus: 4,
+      strategy: 'deepspeed_zero3',
+      main_port: 29600,
+      slurm: {
+        partition: 'gpu,gpu-long',
+        nodes: 2,
+        time: '90',
+        account: 'nlp-lab',
+        qos: 'normal',
+        cpus_per_task: 32,
+        mem: '256G',
+        gpu_type: 'a100',
+        sbatch: ['--mail-type=END', '--constraint=ib', '--comment "two words"', '--gpus=8'],
+        setup: ['module load cuda/12.4', 'source $HOME/venvs/chatwright/bin/activate'],
+        python: '/opt/venv/bin/python',
+        save_before_limit_seconds: 600,
+      },
+    });
+    assert.deepEqual(pythonResolve(result.config).config, result.config);
+    // The raw section as written (`time: 90`, a number) resolves the same in Python.
+    const raw = parse(text) as { model: { path: string }; data: { train: string } };
+    raw.model.path = join(dir, raw.model.path);
+    raw.data.train = join(dir, raw.data.train);
+    assert.deepEqual(pythonResolve(raw).config, result.config);
+  });
+
+  it('keeps the slurm section of a local target, and a Slurm CPU-only job may ask for 0 GPUs', () => {
+    const dir = jobFolder();
+    const local = resolveJobText('model: { path: models/tiny }\ndata: { train: data/chat-train.jsonl }\ntarget: { gpus: 2, slurm: { nodes: 3 } }\n', join(dir, 'x.job.yaml'));
+    assert.deepEqual(local.problems, []);
+    assert.equal(local.config!.target.type, 'local');
+    assert.equal(local.config!.target.slurm.nodes, 3);
+    const cpu = resolveJobText('model: { path: models/tiny }\ndata: { train: data/chat-train.jsonl }\ntarget: { type: slurm, gpus: 0 }\n', join(dir, 'x.job.yaml'));
+    assert.deepEqual(cpu.problems, []);
+    assert.deepEqual(pythonResolve(cpu.config).config, cpu.config);
+  });
+
+  it("reads each of Slurm's time forms as Slurm does, and Python reads them the same", () => {
+    const forms: [string, number | undefined][] = [
+      ['90', 90 * 60],
+      ['10:30', 10 * 60 + 30],
+      ['90:00', 90 * 60],
+      ['08:00:00', 8 * 3600],
+      ['100:00:00', 100 * 3600],
+      ['2-12', (2 * 24 + 12) * 3600],
+      ['1-00:30', (24 * 60 + 30) * 60],
+      ['1-02:03:04', ((24 + 2) * 60 + 3) * 60 + 4],
+      ['8h', undefined],
+      ['1-24', undefined],
+      ['10:60', undefined],
+      ['1:2:3:4', undefined],
+      ['-5', undefined],
+      ['UNLIMITED', undefined],
+      ['', undefined],
+      [' 10', undefined],
+    ];
+    const script = 'import json, sys\nfrom chatwright_train.config import slurm_time_seconds\nprint(json.dumps([slurm_time_seconds(text) for text in json.load(sys.stdin)]))';
+    const run = spawnSync('python3', ['-c', script], { input: JSON.stringify(forms.map(([text]) => text)), encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(repo, 'python') } });
+    assert.equal(run.status, 0, run.stderr);
+    const python = JSON.parse(run.stdout) as (number | null)[];
+    forms.forEach(([text, seconds], index) => {
+      assert.equal(slurmTimeSeconds(text), seconds, text);
+      assert.equal(python[index], seconds ?? null, `Python on ${text}`);
+    });
+  });
+
+  const badTargets: { name: string; yaml: string; path: string; line: number; column: number; message: RegExp }[] = [
+    { name: 'a local target without a GPU', yaml: 'target:\n  gpus: 0\n', path: 'target.gpus', line: 6, column: 9, message: /a local job runs at least one process/ },
+    {
+      name: 'an unknown strategy',
+      yaml: 'target:\n  strategy: deepspeed_zero4\n',
+      path: 'target.strategy',
+      line: 6,
+      column: 13,
+      message: /must be one of ddp, deepspeed_zero2, deepspeed_zero3, fsdp/,
+    },
+    { name: 'a privileged rendezvous port', yaml: 'target:\n  main_port: 80\n', path: 'target.main_port', line: 6, column: 14, message: /must be at least 1024, got 80/ },
+    {
+      name: 'a time limit Slurm cannot read',
+      yaml: 'target:\n  slurm:\n    time: 8 hours\n',
+      path: 'target.slurm.time',
+      line: 7,
+      column: 11,
+      message: /not a Slurm time limit: write minutes, mm:ss, hh:mm:ss, d-hh, d-hh:mm or d-hh:mm:ss/,
+    },
+    { name: 'hours past a day after the days', yaml: 'target:\n  slurm: { time: "1-25" }\n', path: 'target.slurm.time', line: 6, column: 18, message: /not a Slurm time limit/ },
+    { name: 'a time limit of zero', yaml: 'target:\n  slurm: { time: "0" }\n', path: 'target.slurm.time', line: 6, column: 18, message: /no limit at all/ },
+    {
+      name: 'a partition with a shell character',
+      yaml: 'target:\n  slurm: { partition: "gpu;reboot" }\n',
+      path: 'target.slurm.partition',
+      line: 6,
+      column: 23,
+      message: /not a Slurm partition name: no spaces, quotes or shell characters/,
+    },
+    { name: 'an account with a space', yaml: 'target:\n  slurm: { account: nlp lab }\n', path: 'target.slurm.account', line: 6, column: 21, message: /not a Slurm account name/ },
+    { name: 'a QOS name over 64 characters', yaml: `target:\n  slurm: { qos: ${'q'.repeat(65)} }\n`, path: 'target.slurm.qos', line: 6, column: 17, message: /at most 64 characters, got 65/ },
+    { name: 'a GPU type with a count in it', yaml: 'target:\n  slurm: { gpu_type: "a100:4" }\n', path: 'target.slurm.gpu_type', line: 6, column: 22, message: /one name, without ',' or ':'/ },
+    {
+      name: 'a memory size with a byte suffix',
+      yaml: 'target:\n  slurm: { mem: 64GB }\n',
+      path: 'target.slurm.mem',
+      line: 6,
+      column: 17,
+      message: /not a Slurm memory size: write a whole number with K, M, G or T/,
+    },
+    { name: 'no CPUs per task', yaml: 'target:\n  slurm: { cpus_per_task: 0 }\n', path: 'target.slurm.cpus_per_task', line: 6, column: 27, message: /must be at least 1, got 0/ },
+    {
+      name: 'an #SBATCH option Chatwright sets, on its line of the list',
+      yaml: 'target:\n  slurm:\n    sbatch:\n      - --mail-type=END\n      - -J other\n',
+      path: 'target.slurm.sbatch',
+      line: 9,
+      column: 9,
+      message: /Chatwright sets --job-name\/-J itself; use the job file's `name`/,
+    },
+    { name: 'an abbreviated --partition', yaml: 'target:\n  slurm: { sbatch: ["--part=gpu"] }\n', path: 'target.slurm.sbatch', line: 6, column: 21, message: /use `target\.slurm\.partition`/ },
+    { name: 'a short -t with its value attached', yaml: 'target:\n  slurm: { sbatch: ["-t10"] }\n', path: 'target.slurm.sbatch', line: 6, column: 21, message: /use `target\.slurm\.time`/ },
+    {
+      name: 'two options on one line',
+      yaml: 'target:\n  slurm: { sbatch: ["--mail-type=END --exclusive"] }\n',
+      path: 'target.slurm.sbatch',
+      line: 6,
+      column: 21,
+      message: /more than one option: write each on its own line/,
+    },
+    {
+      name: 'an option written with #SBATCH',
+      yaml: 'target:\n  slurm: { sbatch: ["#SBATCH --exclusive"] }\n',
+      path: 'target.slurm.sbatch',
+      line: 6,
+      column: 21,
+      message: /without the '#SBATCH' prefix/,
+    },
+    {
+      name: 'a line that is not an option',
+      yaml: 'target:\n  slurm: { sbatch: ["exclusive"] }\n',
+      path: 'target.slurm.sbatch',
+      line: 6,
+      column: 21,
+      message: /not an sbatch option: each line is one option starting with '-'/,
+    },
+    { name: 'sbatch options as one string', yaml: 'target:\n  slurm: { sbatch: --exclusive }\n', path: 'target.slurm.sbatch', line: 6, column: 20, message: /must be a list of lines of text/ },
+    {
+      name: 'a setup line with a line break',
+      yaml: 'target:\n  slurm: { setup: ["module load a\\nmodule load b"] }\n',
+      path: 'target.slurm.setup',
+      line: 6,
+      column: 20,
+      message: /one shell line: no line breaks/,
+    },
+    {
+      name: 'a relative compute-node Python',
+      yaml: 'target:\n  slurm: { python: ./venv/bin/python }\n',
+      path: 'target.slurm.python',
+      line: 6,
+      column: 20,
+      message: /absolute path on the compute nodes .* or a command name/,
+    },
+    {
+      name: 'save_before_limit_seconds beyond what Slurm takes',
+      yaml: 'target:\n  slurm: { save_before_limit_seconds: 70000 }\n',
+      path: 'target.slurm.save_before_limit_seconds',
+      line: 6,
+      column: 39,
+      message: /at most 65535/,
+    },
+  ];
+
   const badFields: { name: string; yaml: string; path: string; line: number; column: number; message: RegExp }[] = [
     { name: 'a rank below 1', yaml: 'method:\n  lora:\n    r: 0\n', path: 'method.lora.r', line: 7, column: 8, message: /must be at least 1, got 0/ },
     { name: 'a misspelt field', yaml: 'training:\n  learningrate: 0.001\n', path: 'training.learningrate', line: 6, column: 3, message: /unknown field \(did you mean 'learning_rate'\?\)/ },
@@ -122,7 +323,7 @@ describe('job file', () => {
     { name: 'a string for a number', yaml: 'training:\n  warmup_ratio: lots\n', path: 'training.warmup_ratio', line: 6, column: 17, message: /must be a finite number/ },
     { name: 'merging a prompt-tuning job', yaml: 'method: { type: prompt_tuning }\noutput: { merge: true }\n', path: 'output.merge', line: 6, column: 18, message: /no weights to merge/ },
   ];
-  for (const bad of badFields) {
+  for (const bad of [...badFields, ...badTargets]) {
     it(`rejects ${bad.name} at line:column with the dotted path Python names too`, () => {
       const dir = jobFolder();
       const text = `model:\n  path: models/tiny\ndata:\n  train: data/chat-train.jsonl\n${bad.yaml}`;

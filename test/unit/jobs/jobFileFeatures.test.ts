@@ -136,9 +136,23 @@ describe('job file diagnostics', () => {
     assert.equal(textIn(text, problem!.range), 'text');
   });
 
+  it('marks a refused #SBATCH option on its own line of the list, and a bad Slurm time on the value', () => {
+    const dir = jobFolder();
+    const text = `${validJob}target:\n  type: slurm\n  slurm:\n    time: 8 hours\n    sbatch:\n      - --mail-type=END\n      - --time=10\n`;
+    const diagnostics = jobFileDiagnostics(text, join(dir, 'a.job.yaml'));
+    assert.deepEqual(
+      diagnostics.map((diagnostic) => [diagnostic.path, textIn(text, diagnostic.range)]),
+      [
+        ['target.slurm.time', '8 hours'],
+        ['target.slurm.sbatch', '--time=10'],
+      ],
+    );
+    assert.match(diagnostics[1]!.message, /Chatwright sets --time\/-t itself; use `target\.slurm\.time`/);
+  });
+
   it('no prefix of a job file (one being typed) makes diagnostics, hover or completion throw', () => {
     const dir = jobFolder();
-    const full = `${validJob}  epochs: 2\noutput:\n  merge: true\n`;
+    const full = `${validJob}  epochs: 2\noutput:\n  merge: true\ntarget:\n  type: slurm\n  gpus: 2\n  slurm:\n    time: "1-00"\n    sbatch: [--mail-type=END]\n    setup:\n      - module load cuda\n`;
     const jsonFull = JSON.stringify({ model: { path: './models/tiny' }, data: { train: 'data/chat-train.jsonl' }, method: { type: 'lora', lora: { r: 8 } } }, null, 2);
     for (const [text, file] of [
       [full, join(dir, 'a.job.yaml')],
@@ -206,6 +220,26 @@ describe('job file hover', () => {
     assert.equal(jobFileHover('model:\n  colour: red\n', { line: 1, character: 3 }), undefined);
   });
 
+  it('on a list of lines (target.slurm.sbatch) and on one of its lines: the field, what it refuses and its default', () => {
+    const text = 'target:\n  type: slurm\n  slurm:\n    sbatch: ["--mail-type=END", "--constraint=ib"]\n    setup:\n      - module load cuda\n';
+    const key = jobFileHover(text, at(text, 'sbatch'))!;
+    assert.match(key.markdown, /`target\.slurm\.sbatch`\*\* — list of lines of text · default `\[\]`/);
+    assert.match(key.markdown, /Options Chatwright sets itself/);
+    const item = jobFileHover(text, at(text, 'constraint'))!;
+    assert.equal(textIn(text, item.range), '"--constraint=ib"');
+    assert.match(item.markdown, /`target\.slurm\.sbatch`/);
+    const setup = jobFileHover(text, at(text, 'module load'))!;
+    assert.match(setup.markdown, /your own shell code, run on the cluster under your account/);
+  });
+
+  it('on a target strategy: what it means and why ddp is the default', () => {
+    const text = 'target:\n  gpus: 4\n  strategy: deepspeed_zero3\n';
+    const value = jobFileHover(text, at(text, 'deepspeed_zero3'))!;
+    assert.match(value.markdown, /\*\*`deepspeed_zero3`\*\* \(`target\.strategy`\): DeepSpeed ZeRO stage 3/);
+    const key = jobFileHover(text, at(text, 'strategy'))!;
+    assert.match(key.markdown, /Default `ddp`: with adapters the trainable weights/);
+  });
+
   it('works in a JSON job file', () => {
     const text = '{\n  "method": {"lora": {"r": 8}}\n}';
     assert.match(jobFileHover(text, at(text, '"r"', 1))!.markdown, /default `16`/);
@@ -239,7 +273,7 @@ describe('job file completion', () => {
     const dir = jobFolder();
     const text = 'model:\n  path: x\nd';
     const items = jobFileCompletions(text, file(dir), { line: 2, character: 1 });
-    assert.deepEqual(items.map((item) => item.label).sort(), ['data', 'method', 'name', 'output', 'training']);
+    assert.deepEqual(items.map((item) => item.label).sort(), ['data', 'method', 'name', 'output', 'target', 'training']);
     const data = items.find((item) => item.label === 'data')!;
     assert.equal(data.insertText, 'data:\n  $0');
     assert.ok(data.sortText < items.find((item) => item.label === 'training')!.sortText);
@@ -290,6 +324,23 @@ describe('job file completion', () => {
         ['Qwen/Qwen3-0.6B', 'in the Hugging Face cache'],
       ],
     );
+  });
+
+  it('offers the target keys, a list of lines with an empty list as its default, and null for a nullable integer', () => {
+    const dir = jobFolder();
+    const text = 'target:\n  type: slurm\n  slurm:\n    nodes: 2\n    \n';
+    const items = jobFileCompletions(text, file(dir), { line: 4, character: 4 });
+    assert.ok(['partition', 'time', 'sbatch', 'setup', 'python', 'cpus_per_task'].every((key) => items.some((item) => item.label === key)));
+    assert.equal(items.find((item) => item.label === 'sbatch')!.insertText, 'sbatch: ${1:[]}');
+    assert.equal(items.find((item) => item.label === 'time')!.insertText, 'time: ${1:04:00:00}');
+    assert.match(items.find((item) => item.label === 'cpus_per_task')!.detail, /integer ≥ 1, ≤ 100000 or null · no default/);
+    const value = jobFileCompletions('target:\n  slurm:\n    cpus_per_task: ', file(dir), { line: 2, character: 19 });
+    assert.deepEqual(
+      value.map((item) => item.label),
+      ['null'],
+    );
+    const strategies = jobFileCompletions('target:\n  strategy: ', file(dir), { line: 1, character: 12 });
+    assert.deepEqual(strategies.map((item) => item.label).sort(), ['ddp', 'deepspeed_zero2', 'deepspeed_zero3', 'fsdp']);
   });
 
   it('offers nothing inside a list or for a field that takes free text', () => {
