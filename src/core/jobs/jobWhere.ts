@@ -6,7 +6,7 @@
  * and the CLI show what these return. What comes from Slurm (reasons, node lists) is returned as plain text; whoever
  * shows it must render it inert.
  */
-import { type DistributedStrategy } from './jobTarget';
+import { type DistributedStrategy, type ResolvedJobTarget } from './jobTarget';
 import { type DistributedFacts, type JobSnapshot } from './jobSnapshot';
 import { type SchedulerFacts } from './slurm/slurmTypes';
 
@@ -121,4 +121,15 @@ export function whereRows(snapshot: Pick<JobSnapshot, 'scheduler' | 'distributed
     rows.push({ label: 'Batch', value: batchPlanText(distributed, batchAsWritten(snapshot.config)) });
   }
   return rows;
+}
+
+/**
+ * What a Slurm target asks the scheduler for, for the question before submitting: "partition gpu, 2 nodes × 4 GPUs
+ * (a100), 08:00:00"; the cluster's default partition when none is named, "CPU only" for `gpus: 0`.
+ */
+export function slurmRequestText(target: ResolvedJobTarget): string {
+  const slurm = target.slurm;
+  const nodeCount = `${slurm.nodes} ${slurm.nodes === 1 ? 'node' : 'nodes'}`;
+  const nodes = target.gpus === 0 ? `${nodeCount}, CPU only` : `${nodeCount} × ${target.gpus} ${target.gpus === 1 ? 'GPU' : 'GPUs'}${slurm.gpu_type ? ` (${slurm.gpu_type})` : ''}`;
+  return [slurm.partition ? `partition ${slurm.partition}` : 'the default partition', nodes, slurm.time, ...(slurm.account ? [`account ${slurm.account}`] : [])].join(', ');
 }

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeJob, jobDetailLines } from '../../../src/core/jobs/jobDescription';
 import { type DistributedFacts, type JobSnapshot } from '../../../src/core/jobs/jobSnapshot';
-import { batchPlanText, describeWhere, schedulerNotice, strategyLabel, whereRows } from '../../../src/core/jobs/jobWhere';
+import { defaultTarget } from '../../../src/core/jobs/jobTarget';
+import { batchPlanText, describeWhere, schedulerNotice, slurmRequestText, strategyLabel, whereRows } from '../../../src/core/jobs/jobWhere';
 import { type SchedulerFacts } from '../../../src/core/jobs/slurm/slurmTypes';
 
 function snapshot(fields: Partial<JobSnapshot>): JobSnapshot {
@@ -148,5 +149,17 @@ describe('whereRows: the job page Where block and the tooltip', () => {
 
   it('labels every strategy and keeps an unknown one as written', () => {
     assert.deepEqual(['ddp', 'deepspeed_zero2', 'deepspeed_zero3', 'fsdp', 'horovod'].map(strategyLabel), ['DDP', 'DeepSpeed ZeRO-2', 'DeepSpeed ZeRO-3', 'FSDP', 'horovod']);
+  });
+});
+
+describe('slurmRequestText: what the question before submitting names', () => {
+  const slurm = { ...defaultTarget.slurm };
+  it('names the partition, nodes × GPUs with their type, the time limit and the account', () => {
+    const target = { ...defaultTarget, type: 'slurm' as const, gpus: 4, slurm: { ...slurm, partition: 'gpu', nodes: 2, time: '08:00:00', gpu_type: 'a100', account: 'nlp-lab' } };
+    assert.equal(slurmRequestText(target), 'partition gpu, 2 nodes × 4 GPUs (a100), 08:00:00, account nlp-lab');
+  });
+
+  it('says when the cluster picks the partition and when the job needs no GPU', () => {
+    assert.equal(slurmRequestText({ ...defaultTarget, type: 'slurm', gpus: 0, slurm: { ...slurm, time: '5' } }), 'the default partition, 1 node, CPU only, 5');
   });
 });
