@@ -28,7 +28,18 @@ export type PreflightCode =
   | 'memory-does-not-fit'
   | 'memory-tight'
   | 'memory-unknown'
-  | 'rank-over-server-max';
+  | 'rank-over-server-max'
+  // Slurm targets (slurm/slurmPreflight.ts): what sinfo and scontrol tell about the partition asked for.
+  | 'slurm-partitions-unreadable'
+  | 'slurm-partition-unknown'
+  | 'slurm-partition-down'
+  | 'slurm-nodes-over-limit'
+  | 'slurm-gpus-over-limit'
+  | 'slurm-gpu-type-unknown'
+  | 'slurm-time-invalid'
+  | 'slurm-time-over-limit'
+  | 'slurm-account-not-allowed'
+  | 'slurm-not-checked';
 
 export type PreflightSeverity = 'error' | 'warning' | 'information';
 
