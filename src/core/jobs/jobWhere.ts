@@ -33,6 +33,20 @@ function meaningfulReason(reason: string | undefined): string | undefined {
   return trimmed && trimmed !== 'None' && trimmed !== '(null)' ? trimmed : undefined;
 }
 
+/** Statuses in which the trainer has spoken: its events prove the job left Slurm's queue. */
+const trainerStarted: readonly JobSnapshot['status'][] = ['starting', 'running', 'stopping'];
+
+/**
+ * The scheduler's facts as of now: Slurm is asked every few seconds, the events arrive at once, so a job whose trainer
+ * already reports is running even while the last answer still said PENDING (its node is not known yet).
+ */
+function currentScheduler(snapshot: Pick<JobSnapshot, 'scheduler' | 'status'>): SchedulerFacts | undefined {
+  const scheduler = snapshot.scheduler;
+  if (scheduler?.state !== 'PENDING' || !trainerStarted.includes(snapshot.status)) return scheduler;
+  const { reason: _reason, nodes: _nodes, ...rest } = scheduler;
+  return { ...rest, state: 'RUNNING' };
+}
+
 /** "pending (Resources)", "running on node07", "timeout": the scheduler's view of the job in a few words. */
 export function schedulerStateText(scheduler: SchedulerFacts): string {
   const reason = meaningfulReason(scheduler.reason);
@@ -45,8 +59,8 @@ export function schedulerStateText(scheduler: SchedulerFacts): string {
  * What a notification or the status bar says of a job the scheduler holds: "pending in Slurm (Resources)"; undefined
  * when the scheduler is not what the job waits for (a local job, a Slurm job that runs or has ended).
  */
-export function schedulerNotice(snapshot: Pick<JobSnapshot, 'scheduler'>): string | undefined {
-  const scheduler = snapshot.scheduler;
+export function schedulerNotice(snapshot: Pick<JobSnapshot, 'scheduler' | 'status'>): string | undefined {
+  const scheduler = currentScheduler(snapshot);
   if (!scheduler || scheduler.state !== 'PENDING') return undefined;
   const reason = meaningfulReason(scheduler.reason);
   return `pending in Slurm${reason ? ` (${reason})` : ''}`;
@@ -62,8 +76,9 @@ function processesText(distributed: DistributedFacts): string {
  * The short "where and how" of a Jobs view line: "Slurm 41237 · pending (Resources)", "Slurm 41237 · running on node07",
  * "4 GPUs · DeepSpeed ZeRO-3". Empty for today's single local process (nothing to say).
  */
-export function describeWhere(snapshot: Pick<JobSnapshot, 'scheduler' | 'distributed'>): string {
-  const { scheduler, distributed } = snapshot;
+export function describeWhere(snapshot: Pick<JobSnapshot, 'scheduler' | 'distributed' | 'status'>): string {
+  const { distributed } = snapshot;
+  const scheduler = currentScheduler(snapshot);
   const several = distributed !== undefined && distributed.worldSize > 1;
   const how = several ? [processesText(distributed), strategyLabel(distributed.strategy)] : [];
   if (scheduler) return [`Slurm ${scheduler.jobId}`, schedulerStateText(scheduler)].join(' · ');
@@ -104,8 +119,9 @@ export interface WhereRow {
  * The job page's "Where" block and the tooltip's lines: target, Slurm job id (and cluster), state and reason, nodes,
  * elapsed / time limit, processes and strategy, the batch plan. Empty for today's single local process.
  */
-export function whereRows(snapshot: Pick<JobSnapshot, 'scheduler' | 'distributed' | 'config'>): WhereRow[] {
-  const { scheduler, distributed } = snapshot;
+export function whereRows(snapshot: Pick<JobSnapshot, 'scheduler' | 'distributed' | 'config' | 'status'>): WhereRow[] {
+  const { distributed } = snapshot;
+  const scheduler = currentScheduler(snapshot);
   const slurm = scheduler !== undefined || distributed?.target === 'slurm';
   if (!slurm && (distributed === undefined || distributed.worldSize <= 1)) return [];
   const rows: WhereRow[] = [{ label: 'Target', value: slurm ? 'Slurm cluster' : 'This machine' }];

@@ -130,6 +130,7 @@ describe('Slurm jobs in the editor (real test cluster)', function () {
     assert.equal(chatwright.jobs.service.isQueued(runDir), false, 'a Slurm job does not wait in the window queue');
 
     const running = await snapshotWhen(runDir, 'the job running', (snapshot) => snapshot.status === 'running' && snapshot.step >= 2);
+    // The trainer's events say it runs before the next squeue does: the line says running at once.
     assert.match(treeDescription(runDir) ?? '', new RegExp(`^Slurm ${jobId} · running`));
 
     const fresh = chatwright.jobs.reload();

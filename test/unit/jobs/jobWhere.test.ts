@@ -53,8 +53,15 @@ describe('describeWhere: where and how, for the Jobs view line', () => {
   });
 
   it('gives a pending Slurm job its id and the reason it waits', () => {
-    assert.equal(describeWhere(snapshot({ scheduler: scheduler({ state: 'PENDING', reason: 'Resources' }) })), 'Slurm 41237 · pending (Resources)');
-    assert.equal(describeWhere(snapshot({ scheduler: scheduler({ state: 'PENDING', reason: 'None' }) })), 'Slurm 41237 · pending');
+    assert.equal(describeWhere(snapshot({ status: 'queued', scheduler: scheduler({ state: 'PENDING', reason: 'Resources' }) })), 'Slurm 41237 · pending (Resources)');
+    assert.equal(describeWhere(snapshot({ status: 'queued', scheduler: scheduler({ state: 'PENDING', reason: 'None' }) })), 'Slurm 41237 · pending');
+  });
+
+  it('says running once the trainer reports, even while the last answer from Slurm still said pending', () => {
+    const stale = snapshot({ status: 'running', step: 2, scheduler: scheduler({ state: 'PENDING', reason: 'BeginTime' }) });
+    assert.equal(describeWhere(stale), 'Slurm 41237 · running');
+    assert.equal(schedulerNotice(stale), undefined);
+    assert.equal(whereRows(stale)[2]!.value, 'RUNNING');
   });
 
   it('names the node a Slurm job runs on, and an ended one in Slurm words', () => {
@@ -81,12 +88,12 @@ describe('describeJob with a target', () => {
 
 describe('schedulerNotice: what notifications and the status bar say', () => {
   it('says a pending job waits in Slurm and why', () => {
-    assert.equal(schedulerNotice({ scheduler: scheduler({ state: 'PENDING', reason: 'Resources' }) }), 'pending in Slurm (Resources)');
+    assert.equal(schedulerNotice({ status: 'queued', scheduler: scheduler({ state: 'PENDING', reason: 'Resources' }) }), 'pending in Slurm (Resources)');
   });
 
   it('says nothing of a running or local job', () => {
-    assert.equal(schedulerNotice({ scheduler: scheduler({}) }), undefined);
-    assert.equal(schedulerNotice({}), undefined);
+    assert.equal(schedulerNotice({ status: 'running', scheduler: scheduler({}) }), undefined);
+    assert.equal(schedulerNotice({ status: 'queued' }), undefined);
   });
 });
 
@@ -133,7 +140,7 @@ describe('whereRows: the job page Where block and the tooltip', () => {
   });
 
   it('shows the pending reason and no nodes while the job waits', () => {
-    const rows = whereRows(snapshot({ scheduler: scheduler({ state: 'PENDING', reason: 'Resources', nodes: '(Resources)' }) }));
+    const rows = whereRows(snapshot({ status: 'queued', scheduler: scheduler({ state: 'PENDING', reason: 'Resources', nodes: '(Resources)' }) }));
     assert.deepEqual(
       rows.map((row) => row.label),
       ['Target', 'Slurm job', 'State'],
