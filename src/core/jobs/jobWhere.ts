@@ -81,7 +81,8 @@ export function describeWhere(snapshot: Pick<JobSnapshot, 'scheduler' | 'distrib
   const scheduler = currentScheduler(snapshot);
   const several = distributed !== undefined && distributed.worldSize > 1;
   const how = several ? [processesText(distributed), strategyLabel(distributed.strategy)] : [];
-  if (scheduler) return [`Slurm ${scheduler.jobId}`, schedulerStateText(scheduler)].join(' · ');
+  // COMPLETED says what the done icon says: the narrow sidebar keeps the room for the loss.
+  if (scheduler) return [`Slurm ${scheduler.jobId}`, ...(scheduler.state === 'COMPLETED' ? [] : [schedulerStateText(scheduler)])].join(' · ');
   if (distributed?.target === 'slurm') return ['Slurm', ...how].join(' · ');
   return how.join(' · ');
 }

@@ -67,6 +67,7 @@ describe('describeWhere: where and how, for the Jobs view line', () => {
   it('names the node a Slurm job runs on, and an ended one in Slurm words', () => {
     assert.equal(describeWhere(snapshot({ scheduler: scheduler({ nodes: 'node07' }) })), 'Slurm 41237 · running on node07');
     assert.equal(describeWhere(snapshot({ scheduler: scheduler({ state: 'OUT_OF_MEMORY' }) })), 'Slurm 41237 · out of memory');
+    assert.equal(describeWhere(snapshot({ status: 'done', scheduler: scheduler({ state: 'COMPLETED' }) })), 'Slurm 41237', 'the done icon already says it completed');
   });
 });
 
