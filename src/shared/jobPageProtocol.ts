@@ -17,6 +17,11 @@ export interface JobPreflightView {
 
 export interface JobPageState {
   snapshot: JobSnapshot;
+  /**
+   * Where the job runs and how (target, Slurm job and state, nodes, elapsed / limit, processes, batch plan) as label and
+   * value texts; empty for one local process. Values may come from Slurm: the page renders them as text only.
+   */
+  where: { label: string; value: string }[];
   /** The resolved config as the run folder holds it (config.json), pretty-printed. */
   configText?: string;
   /** The environment probe the run recorded (env.json), if any. */
@@ -26,7 +31,8 @@ export interface JobPageState {
   actions: { action: JobPageAction; enabled: boolean; reason?: string }[];
 }
 
-export type JobPageAction = 'stop' | 'cancel' | 'resume' | 'checkpoint' | 'openRunFolder' | 'chat' | 'export' | 'showLog';
+/** `showScript` (the run's job.sbatch) is offered only for a Slurm run. */
+export type JobPageAction = 'stop' | 'cancel' | 'resume' | 'checkpoint' | 'openRunFolder' | 'chat' | 'export' | 'showLog' | 'showScript';
 
 /** The whole state, sent on open and whenever it changes (at most a few times a second). */
 export const jobStateNotification = new NotificationType<JobPageState>('job/state');

@@ -67,7 +67,7 @@ function actions(enabled: Partial<Record<JobPageAction, string | true>>): JobPag
 }
 
 function state(snapshot: JobSnapshot, fields: Partial<JobPageState> = {}): JobPageState {
-  return { snapshot, actions: actions({ stop: true, cancel: true, checkpoint: true, openRunFolder: true, showLog: true }), ...fields };
+  return { snapshot, where: [], actions: actions({ stop: true, cancel: true, checkpoint: true, openRunFolder: true, showLog: true }), ...fields };
 }
 
 async function points(page: JobPage['page'], chart: string): Promise<number> {
@@ -413,6 +413,8 @@ describe('Job page webview (Chromium, mock host)', { timeout: 180_000 }, () => {
           stats: { rows: 1, labelled: 1, tokens: 3, trainedTokens: 1, truncated: 0, dropped: 0, evalFile: hostile },
         },
         actions: actions({ openRunFolder: true, resume: hostile }),
+        // The Where block's values come from Slurm (reasons, node lists): as untrusted as the rest.
+        where: [{ label: hostile, value: hostile }],
       }),
     );
     await job.log(payloads);
@@ -431,7 +433,43 @@ describe('Job page webview (Chromium, mock host)', { timeout: 180_000 }, () => {
     assert.equal(await page.locator('#log-tail .log-line').first().textContent(), payloads[0]);
     assert.equal(await page.locator('#action-resume').getAttribute('title'), hostile);
     assert.equal(await page.locator('#config .config-text').textContent(), hostile);
+    assert.equal(await page.locator('#where-table td').textContent(), hostile);
     assert.ok(((await page.locator('#loss-mask-preview .segment.trained').last().textContent()) ?? '').includes('<script>'));
+    await job.close();
+  });
+
+  it('shows where a Slurm job runs (job, state with its reason, elapsed / limit, processes, batch plan) and offers its sbatch script', async () => {
+    mkdirSync(outputDir, { recursive: true });
+    const job = await harness.open({ viewport: { width: 1100, height: 1000 } });
+    const { page } = job;
+    const where = [
+      { label: 'Target', value: 'Slurm cluster' },
+      { label: 'Slurm job', value: '41237' },
+      { label: 'State', value: 'PENDING (Resources)' },
+      { label: 'Processes', value: '8 (2 nodes × 4 GPUs), DeepSpeed ZeRO-3' },
+      { label: 'Batch', value: '1 per GPU × 1 accumulation × 8 processes = 8 (re-split from 2 × 4 on one device)' },
+    ];
+    const scheduler = { kind: 'slurm' as const, jobId: '41237', state: 'PENDING' as const, reason: 'Resources', checkedAt: Date.now() };
+    const pending = trainedSnapshot(0, { status: 'queued', scheduler });
+    delete pending.phase;
+    delete pending.lastLoss;
+    delete pending.etaSeconds;
+    const pendingActions = [...actions({ cancel: true, openRunFolder: true, showLog: true }), { action: 'showScript' as const, enabled: true }];
+    await job.state(state(pending, { where, actions: pendingActions }));
+    await page.locator('#where-table').waitFor();
+    const rows = await page.evaluate(`[...document.querySelectorAll('#where-table tr')].map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent])`);
+    assert.deepEqual(
+      rows,
+      where.map((row) => [row.label, row.value]),
+    );
+    assert.match((await page.locator('#charts-empty').textContent()) ?? '', /waits in the Slurm queue/);
+    await page.locator('#action-showScript').click();
+    await until(page, `window.posted.some((m) => m.method === 'job/action' && m.action === 'showScript')`);
+    assert.equal(await page.locator('#action-showScript').textContent(), 'Show sbatch script');
+    await job.page.screenshot({ path: join(outputDir, 'job-page-slurm-pending.png'), fullPage: true });
+    // One local process has no Where block.
+    await job.state(state(trainedSnapshot(5)));
+    await until(page, `document.getElementById('where-table') === null`);
     await job.close();
   });
 

@@ -1,5 +1,6 @@
 import { formatDuration } from '../text/relativeTime';
 import { type JobSnapshot, type JobStatus } from './jobSnapshot';
+import { describeWhere, whereRows } from './jobWhere';
 
 /** Statuses whose trainer may still be working (or is about to). */
 export const activeStatuses: readonly JobStatus[] = ['queued', 'preflight', 'starting', 'running', 'stopping'];
@@ -19,7 +20,9 @@ export function jobDurationMs(snapshot: JobSnapshot, now: number = Date.now()): 
 /**
  * One line for a list of jobs, the part that matters most first, since a narrow sidebar cuts the end off: while a job
  * runs its progress, "lora · step 120/300 · loss 0.84 · 12m 03s"; once it has a final loss that loss, "lora · loss 0.62
- * · 300 steps · 1m 05s" (the status icon says it is final). Only the parts known so far.
+ * · 300 steps · 1m 05s" (the status icon says it is final). A job elsewhere than one local process starts with where
+ * and how ("Slurm 41237 · running on node07 · lora · step 120/900", "4 GPUs · DeepSpeed ZeRO-3 · lora · …"). Only the
+ * parts known so far.
  */
 export function describeJob(snapshot: JobSnapshot, now: number = Date.now()): string {
   if (snapshot.kind === 'serve') return describeServer(snapshot, now);
@@ -34,8 +37,10 @@ export function describeJob(snapshot: JobSnapshot, now: number = Date.now()): st
         : `step ${snapshot.step}${snapshot.totalSteps !== undefined ? `/${snapshot.totalSteps}` : ''}`
       : '';
   return [
+    describeWhere(snapshot),
     snapshot.method ?? '',
-    snapshot.status === 'queued' ? 'queued' : '',
+    // A job Slurm holds says so in its scheduler part ("pending (Resources)"): "queued" would say the same twice.
+    snapshot.status === 'queued' && !snapshot.scheduler ? 'queued' : '',
     ...(snapshot.finalLoss !== undefined ? [lossPart, stepPart] : [stepPart, lossPart]),
     duration ?? '',
     snapshot.status === 'failed' && snapshot.error ? snapshot.error.code : '',
@@ -51,8 +56,15 @@ export function describeJob(snapshot: JobSnapshot, now: number = Date.now()): st
 function describeServer(snapshot: JobSnapshot, now: number): string {
   const serving = snapshot.serving;
   const ended = !activeStatuses.includes(snapshot.status);
+  // A server in a Slurm job: its job and state first while it waits for a node or loads.
+  const scheduled = snapshot.scheduler && (!serving || ended) ? describeWhere(snapshot) : '';
   if (!serving || ended) {
-    return [snapshot.status === 'starting' ? 'loading the model' : '', formatDuration(jobDurationMs(snapshot, now)) ?? '', snapshot.status === 'failed' && snapshot.error ? snapshot.error.code : '']
+    return [
+      scheduled,
+      snapshot.status === 'starting' ? 'loading the model' : '',
+      formatDuration(jobDurationMs(snapshot, now)) ?? '',
+      snapshot.status === 'failed' && snapshot.error ? snapshot.error.code : '',
+    ]
       .filter(Boolean)
       .join(' · ');
   }
@@ -61,7 +73,7 @@ function describeServer(snapshot: JobSnapshot, now: number): string {
   return [where, serving.engine, requests].filter(Boolean).join(' · ');
 }
 
-/** The lines of a job's tooltip: run folder, started, duration, final loss, error and what to do. */
+/** The lines of a job's tooltip: run folder, where it runs (the scheduler's facts), started, duration, final loss, error and what to do. */
 export function jobDetailLines(snapshot: JobSnapshot, now: number = Date.now()): string[] {
   const duration = formatDuration(jobDurationMs(snapshot, now));
   return [
@@ -75,6 +87,7 @@ export function jobDetailLines(snapshot: JobSnapshot, now: number = Date.now()):
           `Models: ${snapshot.serving.models.map((model) => (model.parent ? `${model.id} (on ${model.parent})` : model.id)).join(', ')}`,
         ]
       : []),
+    ...whereRows(snapshot).map((row) => `${row.label}: ${row.value}`),
     ...(snapshot.startedAt !== undefined ? [`Started: ${new Date(snapshot.startedAt).toLocaleString()}`] : []),
     ...(duration ? [`Duration: ${duration}`] : []),
     ...(snapshot.finalLoss !== undefined ? [`Final loss: ${formatLoss(snapshot.finalLoss)}`] : []),

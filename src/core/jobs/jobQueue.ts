@@ -27,12 +27,15 @@ export type QueueChange =
 export interface JobQueueOptions {
   /** How many jobs run at once (default 1). */
   concurrency?: number;
-  start: (job: QueuedJob) => JobRun;
+  /** Starts a job; a promise holds the job's place until it settles (a launch that must ask something first). */
+  start: (job: QueuedJob) => JobRun | Promise<JobRun>;
 }
 
 export class JobQueue {
   private readonly waiting: QueuedJob[] = [];
   private readonly active = new Map<string, { job: QueuedJob; run: JobRun }>();
+  /** Jobs whose `start` returned a promise that has not settled: each holds a place. */
+  private readonly starting = new Set<string>();
   private readonly listeners = new Set<(change: QueueChange) => void>();
   private readonly concurrency: number;
   private disposed = false;
@@ -88,21 +91,37 @@ export class JobQueue {
   }
 
   private isKnown(runDir: string): boolean {
-    return this.active.has(runDir) || this.waiting.some((job) => job.runDir === runDir);
+    return this.active.has(runDir) || this.starting.has(runDir) || this.waiting.some((job) => job.runDir === runDir);
   }
 
   private startWaiting(): void {
-    while (!this.disposed && this.active.size < this.concurrency && this.waiting.length > 0) {
+    while (!this.disposed && this.active.size + this.starting.size < this.concurrency && this.waiting.length > 0) {
       const job = this.waiting.shift()!;
-      let run: JobRun;
+      let started: JobRun | Promise<JobRun>;
       try {
-        run = this.options.start(job);
+        started = this.options.start(job);
       } catch (error) {
         this.emit({ kind: 'failedToStart', job, error: error instanceof Error ? error : new Error(String(error)) });
         continue;
       }
-      this.track(job, run);
-      this.emit({ kind: 'started', job, run });
+      if (started instanceof Promise) {
+        this.starting.add(job.runDir);
+        void started.then(
+          (run) => {
+            this.starting.delete(job.runDir);
+            this.track(job, run);
+            this.emit({ kind: 'started', job, run });
+          },
+          (error: unknown) => {
+            this.starting.delete(job.runDir);
+            this.emit({ kind: 'failedToStart', job, error: error instanceof Error ? error : new Error(String(error)) });
+            this.startWaiting();
+          },
+        );
+        continue;
+      }
+      this.track(job, started);
+      this.emit({ kind: 'started', job, run: started });
     }
   }
 

@@ -8,7 +8,7 @@ import { jobCommands } from './jobSource';
  * shows. Pure (no `vscode`), so the rules are unit-tested; the panel also checks a request against them, since the
  * page's buttons may be a state behind.
  */
-export const jobPageActionOrder: readonly JobPageAction[] = ['stop', 'cancel', 'resume', 'checkpoint', 'openRunFolder', 'showLog', 'chat', 'export'];
+export const jobPageActionOrder: readonly JobPageAction[] = ['stop', 'cancel', 'resume', 'checkpoint', 'openRunFolder', 'showLog', 'showScript', 'chat', 'export'];
 
 /** The jobs feature's command each page action runs, with the run folder as its argument. */
 export const jobPageActionCommands: Record<JobPageAction, string> = {
@@ -18,6 +18,7 @@ export const jobPageActionCommands: Record<JobPageAction, string> = {
   checkpoint: jobCommands.checkpoint,
   openRunFolder: jobCommands.openRunFolder,
   showLog: jobCommands.showLog,
+  showScript: jobCommands.showSbatchScript,
   chat: jobCommands.chatWithResult,
   export: jobCommands.export,
 };
@@ -65,14 +66,26 @@ function resultState(snapshot: JobSnapshot): string | undefined {
   return undefined;
 }
 
-/** Every action of the page, enabled or disabled with its reason. */
+/** A run on a Slurm cluster: it has a job.sbatch to show. */
+function onSlurm(snapshot: JobSnapshot): boolean {
+  return snapshot.scheduler !== undefined || snapshot.distributed?.target === 'slurm';
+}
+
+/** Every action of the page, enabled or disabled with its reason; the script only for a Slurm run, which always has one. */
 export function jobPageActions(snapshot: JobSnapshot, context: JobPageActionContext): JobPageState['actions'] {
+  const actions = pageActions(snapshot, context).filter((entry) => entry.action !== 'showScript');
+  if (snapshot.status === 'preflight' || !onSlurm(snapshot)) return actions;
+  const before = actions.findIndex((entry) => entry.action === 'showLog') + 1;
+  return [...actions.slice(0, before), { action: 'showScript', enabled: true }, ...actions.slice(before)];
+}
+
+function pageActions(snapshot: JobSnapshot, context: JobPageActionContext): JobPageState['actions'] {
   if (snapshot.status === 'preflight') {
     return jobPageActionOrder.map((action) => ({ action, enabled: false, reason: action === 'openRunFolder' || action === 'showLog' ? noRunFolderReason : notRunReason }));
   }
   if (snapshot.kind === 'serve') {
     // A server has no checkpoint, adapter or queue: it can be stopped, and its folder and log looked at.
-    const serverActions: JobPageAction[] = ['stop', 'openRunFolder', 'showLog'];
+    const serverActions: JobPageAction[] = ['stop', 'openRunFolder', 'showLog', 'showScript'];
     return serverActions.map((action) => {
       const reason = action === 'stop' ? (context.trusted ? stopState(snapshot) : untrustedReason) : undefined;
       return reason === undefined ? { action, enabled: true } : { action, enabled: false, reason };
@@ -85,6 +98,7 @@ export function jobPageActions(snapshot: JobSnapshot, context: JobPageActionCont
     checkpoint: () => (context.trusted ? checkpointState(snapshot) : untrustedReason),
     openRunFolder: () => undefined,
     showLog: () => undefined,
+    showScript: () => undefined,
     chat: () => resultState(snapshot),
     export: () => resultState(snapshot),
   };

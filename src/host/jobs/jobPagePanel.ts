@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
+import { whereRows } from '../../core/jobs/jobWhere';
 import { type JobSnapshot } from '../../core/jobs/jobSnapshot';
 import { jobActionRequest, jobLogNotification, jobPageReadyNotification, jobStateNotification, type JobPageAction, type JobPageState } from '../../shared/jobPageProtocol';
 import { type Ctx } from '../context';
@@ -146,6 +147,7 @@ class JobPage implements vscode.Disposable {
     const preflight = this.source.preflight(this.runDir);
     const state: JobPageState = {
       snapshot: { ...snapshot, checkpoints: this.checkpointsOnDisk(snapshot) },
+      where: whereRows(snapshot),
       ...this.runFiles,
       ...(preflight !== undefined ? { preflight } : {}),
       actions: jobPageActions(snapshot, { trusted: vscode.workspace.isTrusted }),

@@ -34,6 +34,7 @@ export const jobCommands = {
   chatWithResult: 'chatwright.jobs.chatWithResult',
   showJobPage: 'chatwright.jobs.showJobPage',
   showLog: 'chatwright.jobs.showLog',
+  showSbatchScript: 'chatwright.jobs.showSbatchScript',
   refresh: 'chatwright.jobs.refresh',
   openGuide: 'chatwright.jobs.openGuide',
   checkPythonEnvironment: 'chatwright.python.checkEnvironment',

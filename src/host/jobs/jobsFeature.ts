@@ -5,6 +5,11 @@ import { activeStatuses } from '../../core/jobs/jobDescription';
 import { type ResolvedJobConfig } from '../../core/jobs/jobFile';
 import { prepareRun } from '../../core/jobs/jobRunner';
 import { type JobSnapshot, type JobStatus } from '../../core/jobs/jobSnapshot';
+import { schedulerNotice } from '../../core/jobs/jobWhere';
+import { sbatchScriptFile } from '../../core/jobs/launch/sbatchScript';
+import { readRunRecord } from '../../core/jobs/runFolder';
+import { SlurmClient } from '../../core/jobs/slurm/slurmClient';
+import { prepareLaunch, type PreparedLaunch } from '../../core/jobs/targetRunner';
 import { describeProbe, hardwareOfProbe, type EnvironmentProbe, type InterpreterChoice } from '../../core/jobs/pythonEnvironment';
 import { type JobPreflightView } from '../../shared/jobPageProtocol';
 import { type CommandHandler, type Ctx } from '../context';
@@ -12,10 +17,11 @@ import { exportJob } from './exportJob';
 import { isJobFile, JobCodeLensProvider, jobFileSelector } from './jobCodeLens';
 import { registerJobPage, type JobPageHandles } from './jobPagePanel';
 import { findingDiagnostics, jobFileText, problemDiagnostics, resolveJob, runPreflightWorker } from './jobPreflight';
-import { JobsService, UntrustedWorkspaceError } from './jobsService';
+import { isSlurmRun, JobsService, UntrustedWorkspaceError } from './jobsService';
 import { jobCommands, type JobSource } from './jobSource';
 import { JobsTreeProvider, runDirOf } from './jobsTree';
 import { newJobWizard } from './newJobWizard';
+import { confirmSlurmSubmission, discardUnsubmittedRun, withSlurmPreflight } from './slurmSubmission';
 import { type PythonEnvironmentHandles } from './pythonEnvironmentCommands';
 import { TrainerEnvironment } from './trainerEnvironment';
 
@@ -36,6 +42,17 @@ export interface JobsHandles {
 }
 
 const manageTrust = 'Manage Workspace Trust';
+
+/** What Run Job can be given besides the job file (tests, other extensions): the answer to the Slurm question, which skips the modal but not the script. */
+interface RunJobOptions {
+  submitToSlurm?: boolean;
+}
+
+function runJobOptionsOf(value: unknown): RunJobOptions {
+  if (typeof value !== 'object' || value === null) return {};
+  const submit = (value as { submitToSlurm?: unknown }).submitToSlurm;
+  return typeof submit === 'boolean' ? { submitToSlurm: submit } : {};
+}
 const resumable: readonly JobStatus[] = ['stopped', 'failed', 'cancelled'];
 
 /** Fine-tuning jobs in VS Code: the Jobs view, the job page, the commands, CodeLens on job files, preflight diagnostics. */
@@ -52,6 +69,7 @@ export function registerJobs(ctx: Ctx, deps: { python: PythonEnvironmentHandles 
       mayRunProcesses: () => vscode.workspace.isTrusted,
       log: (message) => ctx.log.info(message),
       onStartFailed: (runDir, error) => void vscode.window.showErrorMessage(`Chatwright: the job in ${runDir} could not start: ${error.message}`),
+      onFinished: (snapshot) => reportSlurmFailure(snapshot),
     });
   let service = createService();
   // The views read the service through a relay, so a reload (a new service) keeps their subscriptions.
@@ -70,6 +88,19 @@ export function registerJobs(ctx: Ctx, deps: { python: PythonEnvironmentHandles 
     updateContextKeys();
   }, 0);
   ctx.own({ dispose: () => clearTimeout(startup) });
+
+  /** A Slurm job that ended badly (time limit, memory, node, preemption …) says so with what to do and the button that does it. */
+  function reportSlurmFailure(snapshot: JobSnapshot): void {
+    const error = snapshot.error;
+    if (snapshot.status !== 'failed' || !error?.code.startsWith('SLURM_')) return;
+    const job = snapshot.scheduler ? ` (Slurm job ${snapshot.scheduler.jobId})` : '';
+    const canResume = snapshot.checkpoints.length > 0 && snapshot.kind !== 'serve';
+    const buttons = [...(canResume ? ['Resume'] : []), 'Show Job Page'];
+    void vscode.window.showErrorMessage(`Chatwright: ${snapshot.name}${job} failed: ${error.code}: ${error.message}${error.action ? ` ${error.action}` : ''}`, ...buttons).then((choice) => {
+      if (choice === 'Resume') void vscode.commands.executeCommand(jobCommands.resume, snapshot.runDir);
+      if (choice === 'Show Job Page') page.show(snapshot.runDir);
+    });
+  }
 
   function updateContextKeys(): void {
     const all = service.all();
@@ -187,7 +218,7 @@ export function registerJobs(ctx: Ctx, deps: { python: PythonEnvironmentHandles 
     return true;
   }
 
-  async function runCommand(argument: unknown): Promise<string | undefined> {
+  async function runCommand(argument: unknown, options: RunJobOptions = {}): Promise<string | undefined> {
     const uri = await jobFileOrPick(argument);
     if (!uri || !requireTrust('Running a job')) return undefined;
     if (!workspaceRoot) throw new Error('Open a folder first: runs are kept in its .chatwright/runs folder.');
@@ -197,19 +228,73 @@ export function registerJobs(ctx: Ctx, deps: { python: PythonEnvironmentHandles 
     const probe = await probeQuietly(interpreter);
     const result = await resolveAndPreflight(uri, probe);
     if (!result) return undefined;
-    if (!result.view.ok) {
-      const first = result.view.findings.find((finding) => finding.severity === 'error')!;
+    const target = result.config.target;
+    const onSlurm = target.type === 'slurm';
+    let view = result.view;
+    if (onSlurm) {
+      // What the login node can check of the cluster (partition, limits) joins the findings before anything is submitted.
+      view = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Checking the Slurm cluster for ${result.name}` }, () =>
+        withSlurmPreflight(result.view, target, new SlurmClient()),
+      );
+      diagnostics.set(uri, findingDiagnostics(jobFileText(uri), view.findings));
+      preflights.set(uri.fsPath, view);
+    }
+    if (!view.ok) {
+      const first = view.findings.find((finding) => finding.severity === 'error')!;
       void vscode.window.showErrorMessage(`Chatwright: ${result.name} was not started: ${first.message} ${first.action}`, 'Show Preflight').then((choice) => {
         if (!choice) return;
-        service.showPreflight(uri.fsPath, result.name, result.view);
+        service.showPreflight(uri.fsPath, result.name, view);
         page.show(uri.fsPath);
       });
       return undefined;
     }
-    if (refuseEnvironment(probe, interpreter.python)) return undefined;
+    // A Slurm job that names its own Python on the compute nodes does not run this interpreter.
+    if (!(onSlurm && target.slurm.python !== null) && refuseEnvironment(probe, interpreter.python)) return undefined;
     const runDir = prepareRun({ workspaceRoot, jobFile: uri.fsPath, name: result.name, config: result.config, ...(probe ? { probe } : {}) });
-    service.enqueue(runDir, result.name, environment.launch(interpreter), result.view);
+    const trainer = environment.launch(interpreter);
+    if (!onSlurm) {
+      service.enqueue(runDir, result.name, trainer, view);
+      page.show(runDir);
+      return runDir;
+    }
+    return submitToSlurm(runDir, result.name, target, trainer, view, options.submitToSlurm);
+  }
+
+  /** Writes the script, shows it, asks, and submits (or removes the unsubmitted run folder); the run folder, or undefined when not submitted. */
+  async function submitToSlurm(
+    runDir: string,
+    name: string,
+    target: ResolvedJobConfig['target'],
+    trainer: ReturnType<TrainerEnvironment['launch']>,
+    view: JobPreflightView,
+    answer: boolean | undefined,
+  ): Promise<string | undefined> {
+    let prepared: PreparedLaunch;
+    try {
+      prepared = prepareLaunch(runDir, trainer);
+    } catch (error) {
+      await discardUnsubmittedRun(workspaceRoot!, runDir, join(runDir, sbatchScriptFile));
+      throw error;
+    }
+    const script = prepared.sbatch?.path ?? join(runDir, sbatchScriptFile);
+    if (!(await confirmSlurmSubmission(script, target, answer))) {
+      await discardUnsubmittedRun(workspaceRoot!, runDir, script);
+      void vscode.window.showInformationMessage(`Chatwright: ${name} was not submitted; nothing was kept. Run Job writes the script again.`);
+      return undefined;
+    }
     page.show(runDir);
+    try {
+      await service.submit(runDir, name, trainer, view);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Chatwright: Slurm did not take ${name}: ${error instanceof Error ? error.message : String(error)}`, 'Show Job Page').then((choice) => {
+        if (choice) page.show(runDir);
+      });
+      return runDir;
+    }
+    const snapshot = service.snapshot(runDir);
+    const jobId = snapshot?.scheduler?.jobId ?? readRunRecord(runDir)?.slurm?.jobId ?? '?';
+    const notice = snapshot ? schedulerNotice(snapshot) : undefined;
+    void vscode.window.showInformationMessage(`Chatwright: ${name} was submitted to Slurm as job ${jobId}${notice ? `: ${notice}` : ''}.`);
     return runDir;
   }
 
@@ -239,7 +324,7 @@ export function registerJobs(ctx: Ctx, deps: { python: PythonEnvironmentHandles 
 
   const table: Record<string, CommandHandler> = {
     [jobCommands.newJob]: () => newJobWizard(ctx),
-    [jobCommands.run]: (argument?: unknown) => runCommand(argument),
+    [jobCommands.run]: (argument?: unknown, options?: unknown) => runCommand(argument, runJobOptionsOf(options)),
     [jobCommands.preflight]: (argument?: unknown) => preflightCommand(argument),
     [jobCommands.stop]: async (argument?: unknown) => {
       if (!requireTrust('Stopping a job')) return;
@@ -257,8 +342,11 @@ export function registerJobs(ctx: Ctx, deps: { python: PythonEnvironmentHandles 
       if (!job) return;
       const interpreter = await environment.interpreter();
       if (refuseEnvironment(await probeQuietly(interpreter), interpreter.python)) return;
-      service.resume(job.runDir, environment.launch(interpreter));
       page.show(job.runDir);
+      await service.resume(job.runDir, environment.launch(interpreter));
+      const notice = schedulerNotice(service.snapshot(job.runDir) ?? job);
+      if (isSlurmRun(job.runDir))
+        void vscode.window.showInformationMessage(`Chatwright: ${job.name} was submitted to Slurm again${notice ? `: ${notice}` : ''}; it continues from its last checkpoint.`);
     },
     [jobCommands.checkpoint]: async (argument?: unknown) => {
       if (!requireTrust('A checkpoint')) return;
@@ -278,6 +366,17 @@ export function registerJobs(ctx: Ctx, deps: { python: PythonEnvironmentHandles 
       const log = join(job.runDir, 'train.log');
       if (!existsSync(log)) throw new Error(`${job.name} has no log yet (${log}).`);
       await vscode.window.showTextDocument(vscode.Uri.file(log), { preview: true });
+    },
+    [jobCommands.showSbatchScript]: async (argument?: unknown) => {
+      const job = await jobOf(argument, (candidate) => isSlurmRun(candidate.runDir), 'show the Slurm script of');
+      if (!job) return;
+      // run.json is read as untrusted: only a plain file name inside the run folder is taken from it.
+      const recorded = readRunRecord(job.runDir)?.slurm?.script;
+      const script = join(job.runDir, typeof recorded === 'string' && recorded === basename(recorded) && recorded !== '..' ? recorded : sbatchScriptFile);
+      if (!existsSync(script)) throw new Error(`${job.name} has no Slurm script (${script}).`);
+      await vscode.window.showTextDocument(vscode.Uri.file(script), { preview: true });
+      // The script is the record of what was submitted: read-only, so it is not changed by accident.
+      await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
     },
     [jobCommands.export]: async (argument?: unknown) => {
       if (!requireTrust('Export')) return;

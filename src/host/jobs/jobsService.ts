@@ -4,8 +4,12 @@ import * as vscode from 'vscode';
 import { activeStatuses } from '../../core/jobs/jobDescription';
 import { eventsFileName } from '../../core/jobs/jobEvents';
 import { JobQueue, type QueuedJob } from '../../core/jobs/jobQueue';
-import { attachJob, resumeJob, startJob, startServer, type JobRun, type ServerLaunch, type TrainerLaunch } from '../../core/jobs/jobRunner';
+import { type JobRun, type ServerLaunch, type TrainerLaunch } from '../../core/jobs/jobRunner';
 import { emptySnapshot, snapshotOfRun, type JobSnapshot } from '../../core/jobs/jobSnapshot';
+import { defaultTarget, type ResolvedJobTarget } from '../../core/jobs/jobTarget';
+import { schedulerNotice } from '../../core/jobs/jobWhere';
+import { SlurmClient } from '../../core/jobs/slurm/slurmClient';
+import { attachJobOnTarget, resumeJobOnTarget, startJobOnTarget, startServerOnTarget, type TargetRunOptions } from '../../core/jobs/targetRunner';
 import { listRunFolders, readRunRecord, runLogFile, updateRunRecord } from '../../core/jobs/runFolder';
 import { readLastLines } from '../../core/files/fileTail';
 import { type JobPreflightView } from '../../shared/jobPageProtocol';
@@ -26,14 +30,25 @@ export interface JobsServiceOptions {
   /** False in an untrusted workspace: no process is started, signalled or followed; runs on disk are only listed. */
   mayRunProcesses: () => boolean;
   log: (message: string) => void;
-  /** A queued job whose trainer could not be started (no interpreter, a broken run folder). */
+  /** A queued job whose trainer could not be started (no interpreter, a broken run folder, a submission Slurm refused). */
   onStartFailed: (runDir: string, error: Error) => void;
+  /** Slurm's commands, made when first needed (default: a client with the extension host's environment, which finds them on the PATH). */
+  slurmClient?: () => SlurmClient;
+  /** How often a Slurm job's state is asked for (default: the runner's). */
+  slurmPollMs?: number;
+  /** A job this window followed has ended (after its log line). */
+  onFinished?: (snapshot: JobSnapshot) => void;
 }
 
 /**
  * The jobs this window knows: the queue, the trainers it started or re-attached to (a window reload does not stop a
  * trainer: its run folder's pid and events are followed again), and finished runs read from the workspace's
  * `.chatwright/runs`. The Jobs view, the job page and the commands read it through `JobSource`.
+ *
+ * Where a job runs is the run folder's target (`targetRunner.ts`): a local job (one process, or one per GPU through
+ * `accelerate launch`) takes one place in the window's queue; a Slurm job is submitted at once and waits in the
+ * cluster's queue, not in this window's; after a reload both are found again from their run folders (a live pid, or a
+ * Slurm job that has not ended).
  */
 export class JobsService implements JobSource, vscode.Disposable {
   private readonly runs = new Map<string, JobRun>();
@@ -50,6 +65,7 @@ export class JobsService implements JobSource, vscode.Disposable {
   private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly queue: JobQueue;
+  private slurm: SlurmClient | undefined;
   private disposed = false;
 
   constructor(private readonly options: JobsServiceOptions) {
@@ -74,18 +90,27 @@ export class JobsService implements JobSource, vscode.Disposable {
     const attached: string[] = [];
     for (const runDir of listRunFolders(this.options.workspaceRoot)) {
       if (this.runs.has(runDir) || this.queue.queued().some((item) => item.runDir === runDir)) continue;
-      const run = attachJob(runDir);
+      let run: JobRun | undefined;
+      try {
+        run = attachJobOnTarget(runDir, this.targetOptions());
+      } catch (error) {
+        this.options.log(`Could not re-attach to ${runDir}: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
       if (!run) continue;
       this.track(run);
-      // A re-attached trainer holds a place in the queue like one this window started; a server does not train.
-      if (run.snapshot.kind !== 'serve') this.queue.adopt(run);
+      const slurm = isSlurmRun(runDir);
+      // A re-attached local trainer holds a place in the queue like one this window started; a server does not train,
+      // and a Slurm job waits in the cluster's queue.
+      if (run.snapshot.kind !== 'serve' && !slurm) this.queue.adopt(run);
       attached.push(runDir);
-      this.options.log(`Re-attached to the running job in ${runDir} (pid ${run.snapshot.pid ?? '?'}).`);
+      const jobId = run.snapshot.scheduler?.jobId ?? readRunRecord(runDir)?.slurm?.jobId;
+      this.options.log(`Re-attached to the running job in ${runDir} (${slurm ? `Slurm job ${jobId ?? '?'}` : `pid ${run.snapshot.pid ?? '?'}`}).`);
     }
     return attached;
   }
 
-  /** Puts a prepared run folder (config.json written) in the queue; it starts when a slot is free. */
+  /** Puts a prepared run folder (config.json written) of a local job in the queue; it starts when a place is free. */
   enqueue(runDir: string, name: string, trainer: TrainerLaunch, preflight?: JobPreflightView): void {
     this.requireProcesses();
     if (preflight) this.preflights.set(runDir, preflight);
@@ -95,27 +120,48 @@ export class JobsService implements JobSource, vscode.Disposable {
     this.changedLater(runDir);
   }
 
-  /** Continues a stopped or failed run from its newest checkpoint, through the queue like a new job. */
-  resume(runDir: string, trainer: TrainerLaunch): void {
+  /**
+   * Submits a prepared Slurm run folder (`prepareLaunch` wrote RUN/job.sbatch and the user confirmed it) at once: it
+   * waits in the cluster's queue, not in this window's. Resolves once sbatch took it; rejects with why it refused.
+   */
+  submit(runDir: string, name: string, trainer: TrainerLaunch, preflight?: JobPreflightView): Promise<void> {
+    this.requireProcesses();
+    if (preflight) this.preflights.set(runDir, preflight);
+    this.diskSnapshots.delete(runDir);
+    return this.startOnCluster(runDir, name, () => startJobOnTarget({ runDir, trainer, ...this.targetOptions() }), 'Submitted');
+  }
+
+  /** Continues a stopped or failed run from its newest checkpoint: through the queue like a new job, or submitted to Slurm again. */
+  resume(runDir: string, trainer: TrainerLaunch): Promise<void> {
     this.requireProcesses();
     const snapshot = this.snapshot(runDir);
     if (!snapshot) throw new Error(`${runDir} is not a run folder.`);
     if (activeStatuses.includes(snapshot.status)) throw new Error(`${snapshot.name} is ${snapshot.status}; only a stopped or failed job can be resumed.`);
     this.untrack(runDir);
+    if (isSlurmRun(runDir)) {
+      this.diskSnapshots.delete(runDir);
+      return this.startOnCluster(runDir, snapshot.name, () => resumeJobOnTarget({ runDir, trainer, ...this.targetOptions() }), 'Resubmitted');
+    }
     this.pending.set(runDir, trainer);
     this.diskSnapshots.delete(runDir);
     this.queue.enqueue({ runDir, name: snapshot.name, resume: true });
     this.changedLater(runDir);
+    return Promise.resolve();
   }
 
   /**
-   * Starts a server on a run folder made by `prepareServeRun`, at once (servers do not wait in the training queue).
-   * `--run-dir` is added to its command line.
+   * Starts a server on a run folder made by `prepareServeRun`, at once (servers do not wait in the training queue):
+   * on this machine, or as a Slurm job when the target says so. `--run-dir` is added to its command line.
    */
-  startServer(runDir: string, launch: ServerLaunch): JobRun {
+  startServer(runDir: string, launch: ServerLaunch, target?: ResolvedJobTarget): Promise<JobRun> {
     this.requireProcesses();
-    const run = startServer({ runDir, server: launch });
-    this.options.log(`Started the server ${run.snapshot.name} in ${runDir}: ${[launch.command, ...launch.args].join(' ')}.`);
+    return this.startServerNow(runDir, launch, target);
+  }
+
+  private async startServerNow(runDir: string, launch: ServerLaunch, target: ResolvedJobTarget | undefined): Promise<JobRun> {
+    const run = await startServerOnTarget({ runDir, server: launch, target: target ?? localServerTarget, ...this.targetOptions() });
+    const where = run.snapshot.scheduler ? ` as Slurm job ${run.snapshot.scheduler.jobId}` : '';
+    this.options.log(`Started the server ${run.snapshot.name} in ${runDir}${where}: ${[launch.command, ...launch.args].join(' ')}.`);
     this.track(run);
     return run;
   }
@@ -244,15 +290,41 @@ export class JobsService implements JobSource, vscode.Disposable {
     this.logged.dispose();
   }
 
-  private startQueued(item: QueuedJob): JobRun {
+  private startQueued(item: QueuedJob): Promise<JobRun> {
     const trainer = this.pending.get(item.runDir);
     if (!trainer) throw new Error(`No trainer was chosen for ${item.runDir}.`);
     this.pending.delete(item.runDir);
-    const options = { runDir: item.runDir, trainer, stopTimeoutMs: this.options.stopTimeoutMs() };
-    const run = item.resume ? resumeJob(options) : startJob(options);
-    this.options.log(`${item.resume ? 'Resumed' : 'Started'} ${item.name} in ${item.runDir} with ${trainer.python}${trainer.script ? ` ${trainer.script}` : ' -m chatwright_train'}.`);
+    const options = { runDir: item.runDir, trainer, ...this.targetOptions() };
+    return (item.resume ? resumeJobOnTarget(options) : startJobOnTarget(options)).then((run) => {
+      this.options.log(`${item.resume ? 'Resumed' : 'Started'} ${item.name} in ${item.runDir} with ${trainer.python}${trainer.script ? ` ${trainer.script}` : ' -m chatwright_train'}.`);
+      this.track(run);
+      return run;
+    });
+  }
+
+  /** Submits (or resubmits) a Slurm job and follows it; a refused submission is logged, reported and rethrown. */
+  private async startOnCluster(runDir: string, name: string, submit: () => Promise<JobRun>, verb: string): Promise<void> {
+    this.changedLater(runDir);
+    let run: JobRun;
+    try {
+      run = await submit();
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.diskSnapshots.delete(runDir);
+      this.options.log(`${name} could not be submitted to Slurm: ${failure.message}`);
+      this.changedLater(runDir);
+      throw failure;
+    }
+    const jobId = run.snapshot.scheduler?.jobId ?? readRunRecord(runDir)?.slurm?.jobId ?? '?';
+    const notice = schedulerNotice(run.snapshot);
+    this.options.log(`${verb} ${name} to Slurm as job ${jobId}${notice ? `: ${notice}` : ''} (${runDir}).`);
     this.track(run);
-    return run;
+  }
+
+  /** What every start, resume and re-attach is given: the stop timeout and the Slurm commands. */
+  private targetOptions(): Omit<TargetRunOptions, 'runDir' | 'trainer'> {
+    this.slurm ??= this.options.slurmClient ? this.options.slurmClient() : new SlurmClient();
+    return { stopTimeoutMs: this.options.stopTimeoutMs(), slurm: this.slurm, ...(this.options.slurmPollMs !== undefined ? { slurmPollMs: this.options.slurmPollMs } : {}) };
   }
 
   private track(run: JobRun): void {
@@ -269,6 +341,7 @@ export class JobsService implements JobSource, vscode.Disposable {
       (snapshot) => {
         this.options.log(`${snapshot.name} ended: ${snapshot.status}${snapshot.error ? ` (${snapshot.error.code}: ${snapshot.error.message})` : ''}.`);
         this.changedLater(run.runDir);
+        if (!this.disposed) this.options.onFinished?.(snapshot);
       },
       (error: unknown) => this.options.log(`${run.runDir}: ${error instanceof Error ? error.message : String(error)}`),
     );
@@ -323,6 +396,15 @@ export class JobsService implements JobSource, vscode.Disposable {
       if (!this.disposed) for (const runDir of runDirs) this.changed.fire(runDir);
     }, changeThrottleMs);
   }
+}
+
+/** A server the user did not send elsewhere runs as today: one process on this machine. */
+const localServerTarget: ResolvedJobTarget = { ...defaultTarget };
+
+/** Whether a run folder's job runs on Slurm (its record names the target, or a submission). */
+export function isSlurmRun(runDir: string): boolean {
+  const record = readRunRecord(runDir);
+  return record?.slurm !== undefined || record?.target?.type === 'slurm';
 }
 
 /** Raised by anything that would start or signal a process in an untrusted workspace. */

@@ -52,7 +52,7 @@ export async function serveModel(deps: ServeModelDeps, given?: ServeModelArgumen
     electron: process.versions.electron !== undefined,
     ...(apiKey !== undefined ? { apiKey } : {}),
   });
-  deps.jobs.service.startServer(runDir, launch);
+  await deps.jobs.service.startServer(runDir, launch);
   deps.watch.adopt(runDir);
   void vscode.window.showInformationMessage(
     `Chatwright: serving ${request.models.join(', ')} on ${request.host}:${request.port === 0 ? 'any free port' : request.port}; the status bar shows the URL once it answers.`,

@@ -48,7 +48,7 @@ describe('the server watch of the serving feature', () => {
     );
     watch.onDidChange(() => void backends.update(watch.ready()));
     const runDir = prepareServeRun({ workspaceRoot, name: 'serve-standin', request: {} });
-    service.startServer(runDir, standinServerLaunch());
+    await service.startServer(runDir, standinServerLaunch());
     watch.adopt(runDir);
     const [ready] = await waitFor(() => (watch.ready().length > 0 ? watch.ready() : undefined), 'a ready server', 15_000);
     assert.equal(ready!.runDir, runDir);
@@ -67,7 +67,7 @@ describe('the server watch of the serving feature', () => {
   it('stops a server it started that never answers its health check, and reports it failed with its log', async (t) => {
     const { workspaceRoot, service, watch, failures } = watchedServices(t, 300);
     const runDir = prepareServeRun({ workspaceRoot, name: 'serve-unhealthy', request: {} });
-    service.startServer(runDir, standinServerLaunch(['standin-model'], { STANDIN_SERVER_UNHEALTHY: '1' }));
+    await service.startServer(runDir, standinServerLaunch(['standin-model'], { STANDIN_SERVER_UNHEALTHY: '1' }));
     watch.adopt(runDir);
     const final = await waitFor(() => (service.snapshot(runDir)?.status === 'failed' ? service.snapshot(runDir) : undefined), 'the server to fail', 15_000);
     assert.equal(final.error?.code, 'SERVER_UNHEALTHY');
@@ -78,7 +78,7 @@ describe('the server watch of the serving feature', () => {
   it('leaves a server it did not start running when it never answers (started from the CLI or another window)', async (t) => {
     const { workspaceRoot, service, watch, failures } = watchedServices(t, 300);
     const runDir = prepareServeRun({ workspaceRoot, name: 'serve-elsewhere', request: {} });
-    service.startServer(runDir, standinServerLaunch(['standin-model'], { STANDIN_SERVER_UNHEALTHY: '1' }));
+    await service.startServer(runDir, standinServerLaunch(['standin-model'], { STANDIN_SERVER_UNHEALTHY: '1' }));
     watch.update();
     await waitFor(() => service.snapshot(runDir)?.serving, 'the serving event', 15_000);
     // Two health-check timeouts, and the job changes that trigger checks again, pass without it being stopped.

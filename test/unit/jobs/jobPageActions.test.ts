@@ -101,7 +101,24 @@ describe('job page actions', () => {
     assert.equal(jobPageActionCommands.chat, jobCommands.chatWithResult);
     assert.equal(jobPageActionCommands.stop, jobCommands.stop);
     assert.equal(jobPageActionCommands.openRunFolder, jobCommands.openRunFolder);
-    assert.equal(new Set(Object.values(jobPageActionCommands)).size, 8);
+    assert.equal(jobPageActionCommands.showScript, jobCommands.showSbatchScript);
+    assert.equal(new Set(Object.values(jobPageActionCommands)).size, 9);
+  });
+
+  it('offers the sbatch script of a Slurm run, after the log, in every state; never for a local run or a preflight', () => {
+    const pending = job({ status: 'queued', scheduler: { kind: 'slurm', jobId: '41237', state: 'PENDING', reason: 'Resources', checkedAt: 0 } });
+    const order = jobPageActions(pending, trusted).map((entry) => entry.action);
+    assert.equal(order[order.indexOf('showLog') + 1], 'showScript');
+    assert.equal(enabledOf(pending).showScript, true);
+    assert.equal(enabledOf({ ...pending, status: 'failed' }, { trusted: false }).showScript, true);
+    const submitting = job({
+      status: 'queued',
+      distributed: { target: 'slurm', worldSize: 1, nodes: 1, processesPerNode: 1, strategy: 'ddp', perDeviceBatch: 1, gradientAccumulation: 1, effectiveBatch: 1, requestedEffectiveBatch: 1 },
+    });
+    assert.equal(enabledOf(submitting).showScript, true);
+    assert.equal(enabledOf(job({ kind: 'serve', status: 'running', scheduler: pending.scheduler! })).showScript, true);
+    assert.equal(enabledOf(job({ status: 'running' })).showScript, undefined);
+    assert.equal(enabledOf(job({ status: 'preflight', scheduler: pending.scheduler! })).showScript, undefined);
   });
 
   it('accepts only the page actions from the webview', () => {

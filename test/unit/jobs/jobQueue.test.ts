@@ -119,4 +119,28 @@ describe('JobQueue', () => {
     const [run] = queue.running();
     assert.equal((await run!.finished).status, 'done');
   });
+  it('holds a place for a job whose start is still settling, and goes on with the next when that start fails', async (t) => {
+    const started: string[] = [];
+    const changes: QueueChange[] = [];
+    let failLaunch: (error: Error) => void = () => undefined;
+    const queue = new JobQueue({
+      start: (job) => {
+        started.push(job.name);
+        if (job.name === 'asking') return new Promise<JobRun>((_resolve, reject) => (failLaunch = reject));
+        return Promise.resolve(startJob({ runDir: job.runDir, trainer: standinLaunch({ STANDIN_STEPS: '2' }), ...quickTimeouts }));
+      },
+    });
+    queue.onDidChange((change) => changes.push(change));
+    const [asking, next] = jobs(t, 'asking', 'next');
+    queue.enqueue(asking!);
+    queue.enqueue(next!);
+    assert.deepEqual(started, ['asking']);
+    assert.throws(() => queue.enqueue(asking!), /already queued or running/);
+    failLaunch(new JobStartError('submission refused'));
+    await waitFor(() => (queue.running().length === 1 ? true : undefined), 'the next job', 20_000);
+    assert.deepEqual(started, ['asking', 'next']);
+    const failure = changes.find((change) => change.kind === 'failedToStart');
+    assert.equal(failure?.kind === 'failedToStart' && failure.error.message, 'submission refused');
+    assert.equal((await queue.running()[0]!.finished).status, 'done');
+  });
 });

@@ -36,10 +36,11 @@ export const actionLabels: Record<JobPageAction, string> = {
   checkpoint: 'Checkpoint now',
   openRunFolder: 'Open run folder',
   showLog: 'Show log',
+  showScript: 'Show sbatch script',
   chat: 'Chat with the result',
   export: 'Export',
 };
-const actionOrder: JobPageAction[] = ['stop', 'cancel', 'resume', 'checkpoint', 'openRunFolder', 'showLog', 'chat', 'export'];
+const actionOrder: JobPageAction[] = ['stop', 'cancel', 'resume', 'checkpoint', 'openRunFolder', 'showLog', 'showScript', 'chat', 'export'];
 /** The actions that stop or change the run: drawn as primary buttons, the others as secondary ones. */
 const primaryActions = new Set<JobPageAction>(['stop', 'resume', 'chat']);
 

@@ -8,7 +8,7 @@ import { JobCharts } from './jobCharts';
 import { LogView } from './logView';
 import { renderPreflight } from './preflightView';
 import { renderServing } from './servingView';
-import { renderCheckpoints, renderConfig, renderDataAndModel, renderEnvironment, renderError, renderWarnings } from './runDetails';
+import { renderCheckpoints, renderConfig, renderDataAndModel, renderEnvironment, renderError, renderWarnings, renderWhere } from './runDetails';
 
 /**
  * The job page: the header and actions, the charts, and the run's details below. Every string from the host (log
@@ -27,14 +27,15 @@ const actionsSlot = element('div', { id: 'actions-slot' });
 const actionStatus = element('p', { class: 'status', id: 'action-status', role: 'status' });
 const charts = new JobCharts();
 const log = new LogView();
-const detailSlots = ['serving', 'error', 'preflight', 'data-model', 'environment', 'checkpoints', 'warnings', 'config'] as const;
+const detailSlots = ['where', 'serving', 'error', 'preflight', 'data-model', 'environment', 'checkpoints', 'warnings', 'config'] as const;
 type DetailSlot = (typeof detailSlots)[number];
 const slots = {} as Record<DetailSlot, HTMLElement>;
 for (const id of detailSlots) slots[id] = element('div', { class: 'slot', 'data-slot': id });
 const waiting = element('p', { class: 'hint', id: 'waiting' }, 'Loading the job…');
 
 root.classList.add('job-page');
-root.append(waiting, headerSlot, actionsSlot, actionStatus, charts.root, ...detailSlots.map((id) => slots[id]), log.root);
+// Where the job runs comes before the charts: a job that waits for Slurm says so there.
+root.append(waiting, headerSlot, actionsSlot, actionStatus, slots.where, charts.root, ...detailSlots.filter((id) => id !== 'where').map((id) => slots[id]), log.root);
 
 let state: JobPageState | undefined;
 /** What each part was last drawn from: a part whose input did not change is left alone (its scroll, its open details). */
@@ -51,7 +52,7 @@ function redraw(key: string, input: unknown, slot: HTMLElement, render: () => HT
 function emptyChartsText(snapshot: JobSnapshot): string {
   switch (snapshot.status) {
     case 'queued':
-      return 'The job is queued: the charts start with its first training step.';
+      return snapshot.scheduler ? 'The job waits in the Slurm queue (see Where): the charts start with its first training step.' : 'The job is queued: the charts start with its first training step.';
     case 'preflight':
       return 'Not started: Run Job trains once the preflight below passes; the charts start with the first training step.';
     case 'failed':
@@ -84,6 +85,7 @@ function apply(next: JobPageState): void {
   charts.root.hidden = snapshot.kind === 'serve';
   charts.setEmptyText(emptyChartsText(snapshot));
   charts.update(snapshot.series);
+  redraw('where', next.where, slots.where, () => renderWhere(next.where));
   redraw('serving', [snapshot.kind, snapshot.serving, snapshot.ready, snapshot.status], slots.serving, () => renderServing(snapshot));
   redraw('error', snapshot.error, slots.error, () => renderError(snapshot));
   redraw('preflight', next.preflight, slots.preflight, () => (next.preflight ? renderPreflight(next.preflight) : undefined));

@@ -1,4 +1,5 @@
 import { type JobSnapshot } from './jobTypes';
+import { type JobPageState } from '../../../src/shared/jobPageProtocol';
 import { element } from '../lib/vscodeApi';
 import { formatBinaryBytes, formatCount, formatParameters, formatPercent } from './format';
 
@@ -8,6 +9,22 @@ function table(id: string, rows: [string, string][]): HTMLElement {
 
 function section(id: string, title: string, ...children: Node[]): HTMLElement {
   return element('section', { id, class: 'run-section' }, element('h2', {}, title), ...children);
+}
+
+/**
+ * Where the job runs and how: target, Slurm job, state and reason, nodes, elapsed / limit, processes, the batch plan.
+ * The host computes the rows (`whereRows`); values from Slurm are untrusted and go in as text. Nothing for one local process.
+ */
+export function renderWhere(rows: JobPageState['where']): HTMLElement | undefined {
+  if (rows.length === 0) return undefined;
+  return section(
+    'where',
+    'Where',
+    table(
+      'where-table',
+      rows.map((row) => [row.label, row.value]),
+    ),
+  );
 }
 
 /** Examples, tokens, trained tokens and the trainable share of the model. */
