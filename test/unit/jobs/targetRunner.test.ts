@@ -125,8 +125,19 @@ describe('servers on a target', () => {
     assert.deepEqual(serverLaunchOnTarget(split, { ...defaultTarget, gpus: 4 }), split);
   });
 
-  const serving = (url: string, host: string, extra: Record<string, unknown> = {}): TrainerEvent =>
-    ({ v: 1, seq: 1, time: 1, event: 'serving', url, host, port: 8000, engine: 'vllm', models: [], api_key_required: true, ...extra });
+  const serving = (url: string, host: string, extra: Record<string, unknown> = {}): TrainerEvent => ({
+    v: 1,
+    seq: 1,
+    time: 1,
+    event: 'serving',
+    url,
+    host,
+    port: 8000,
+    engine: 'vllm',
+    models: [],
+    api_key_required: true,
+    ...extra,
+  });
   const onSlurm = { ...emptySnapshot('/runs/s', 'serve', 'running', 'serve'), scheduler: { kind: 'slurm' as const, jobId: '9', state: 'RUNNING' as const, nodes: 'gpu[03-04]', checkedAt: 1 } };
 
   it('a server on a Slurm node is called at the node, not at 0.0.0.0 or loopback', () => {

@@ -33,7 +33,19 @@ export const slurmStateNames = [
 export type SlurmStateName = (typeof slurmStateNames)[number];
 
 /** States after which the job never runs again by itself. */
-export const terminalSlurmStates: readonly SlurmStateName[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED'];
+export const terminalSlurmStates: readonly SlurmStateName[] = [
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'OUT_OF_MEMORY',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'SPECIAL_EXIT',
+  'REVOKED',
+];
 
 export interface SlurmJobState {
   jobId: string;
