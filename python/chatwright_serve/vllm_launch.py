@@ -8,14 +8,12 @@ ready line as the transformers engine (engine "vllm"), relays SIGINT/SIGTERM (an
 vLLM lacks two of our server's defences, so: it always runs with `--allowed-origins []` (its CORS default lets every
 web page read its answers), and it has no Host-header check (a DNS-rebinding page can reach a loopback vLLM), so the
 host gives it a key even on loopback. It must not outlive this process, which holds the GPU's job: it gets
-SIGKILL when we die (Linux: PR_SET_PDEATHSIG), and on a stop we wait STOP_GRACE_SECONDS before killing its process
-group, less than the job runner gives us before it kills ours."""
+SIGKILL when we die (Linux: PR_SET_PDEATHSIG, chatwright_train/parent_death.py), and on a stop we wait
+STOP_GRACE_SECONDS before killing its process group, less than the job runner gives us before it kills ours."""
 
 from __future__ import annotations
 
 import argparse
-import ctypes
-import ctypes.util
 import http.client
 import json
 import os
@@ -27,10 +25,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from chatwright_train.errors import TrainError
+from chatwright_train.parent_death import die_with_parent
 from chatwright_train.probe import install_command
 
 from .adapters import AdapterInvalid, check_adapter
@@ -43,7 +41,6 @@ VLLM_API_KEY_VARIABLE = "VLLM_API_KEY"
 # The job runner sends our process group SIGTERM 10 s after its SIGINT and SIGKILL about 10 s later; vLLM is in a
 # group of its own, so we must have killed it before then.
 STOP_GRACE_SECONDS = 8.0
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def max_lora_rank(ranks: list[int]) -> int:
@@ -135,25 +132,6 @@ def served_models(host: str, port: int, api_key: str | None, fallback: list[dict
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return fallback
-
-
-def die_with_parent() -> Callable[[], None] | None:
-    """A preexec_fn that has the kernel SIGKILL the child when this process ends, however it ends (Linux only;
-    None elsewhere, where the wrapper's own stop is all there is)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)  # loaded before the fork
-    except OSError:
-        return None
-    parent = os.getpid()
-
-    def preexec() -> None:
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
 
 
 def _signal_group(child: subprocess.Popen[Any], sig: int) -> None:

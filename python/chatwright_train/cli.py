@@ -95,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(event, ensure_ascii=False))
         return 0
     if args.command == "train":
+        from .ranks import die_with_launcher  # noqa: PLC0415
+
+        # First of all: a worker of an elastic launcher must not outlive it (ranks.py).
+        die_with_launcher()
         from .config import load_config_file  # noqa: PLC0415
         from .trainer import run_job  # noqa: PLC0415
 

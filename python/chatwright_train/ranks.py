@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ERROR_ACTIONS, TrainError
+from .parent_death import Prctl, arm_parent_death_signal, load_prctl
 
 # What accelerate launch / torchrun / srun set for each process.
 RANK_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE")
@@ -114,6 +115,43 @@ def launch_id(env: Mapping[str, str] | None = None) -> str:
     return ""
 
 
+# --- dying with the launcher --------------------------------------------------------------------------------------
+
+# This process's parent when this module was first imported (as early as the trainer can look): under torch's
+# elastic launcher, the launcher itself.
+PARENT_AT_START = os.getppid()
+
+
+def under_elastic_launcher(env: Mapping[str, str] | None = None) -> bool:
+    """Whether torch's elastic launcher (torchrun, or `accelerate launch` with several processes, which runs it)
+    started this process: it sets TORCHELASTIC_RUN_ID for every worker (to `none` when no id was given)."""
+    env = os.environ if env is None else env
+    return "TORCHELASTIC_RUN_ID" in env
+
+
+def die_with_launcher(env: Mapping[str, str] | None = None, prctl: Prctl | None | bool = True,
+                      expected_parent: int | None = None) -> str:
+    """Under the elastic launcher, has the kernel SIGKILL this process when the launcher ends. The launcher starts
+    each worker in a session of its own, so the signals sent to Chatwright's process group never reach the workers,
+    and a launcher that is killed (the runner's SIGKILL after its grace period, or a second interrupt during its own
+    shutdown) would leave them running, holding their GPUs and writing to the run folder. Returns what was done:
+    "armed", "not-launched" (no elastic launcher: the process's own signals are enough), "unsupported" (not Linux).
+    A launcher that is already gone ends this process (SystemExit with the reason): nobody would stop it.
+    `prctl`: True loads libc's (tests pass their own, or None for a system without it)."""
+    if not under_elastic_launcher(env):
+        return "not-launched"
+    call = load_prctl() if prctl is True else prctl
+    if not callable(call):
+        return "unsupported"
+    parent = PARENT_AT_START if expected_parent is None else expected_parent
+    if not arm_parent_death_signal(parent, call):
+        if os.getppid() != parent:
+            raise SystemExit(f"chatwright_train: the launcher (process {parent}) ended before this process started "
+                             "training; exiting")
+        return "unsupported"
+    return "armed"
+
+
 # --- the batch plan and the run event ------------------------------------------------------------------------------
 
 
@@ -198,14 +236,18 @@ def weights_sharded(strategy: str | None) -> bool:
     return strategy in ("deepspeed_zero3", "fsdp")
 
 
-def model_device_map(sharded: bool, rank: RankInfo, cuda_available: bool, quantized: bool) -> dict[str, int] | None:
-    """Where this process loads the base model. Data parallel (and ZeRO-2, which shards only the optimizer state):
-    the whole model on this process's own GPU (LOCAL_RANK, not GPU 0). Under ZeRO-3 and FSDP the launcher shards
-    the weights, so the model is not placed (ZeRO-3 partitions it while loading and refuses a device_map; FSDP
-    loads on the CPU and moves its shards) — except a 4-bit model, which bitsandbytes can only quantize on a GPU."""
-    if not cuda_available:
+def model_device_map(strategy: str | None, rank: RankInfo, cuda_available: bool,
+                     quantized: bool) -> dict[str, int] | None:
+    """Where this process loads the base model, given the sharding the launcher set up (`launcher_strategy`).
+    Data parallel (and ZeRO-2, which shards only the optimizer state): the whole model on this process's own GPU
+    (LOCAL_RANK, not GPU 0). Under ZeRO-3 never a device_map: transformers refuses one there, and DeepSpeed's
+    zero.Init places each shard as it loads (a 4-bit model goes to the current device, which the TrainingArguments
+    built before loading set to LOCAL_RANK). Under FSDP the model loads on the CPU (on the first process of each
+    node only, with cpu_ram_efficient_loading) and FSDP moves its shards, except a 4-bit model, which bitsandbytes
+    can only quantize on a GPU."""
+    if not cuda_available or strategy == "deepspeed_zero3":
         return None
-    if sharded and not quantized:
+    if weights_sharded(strategy) and not quantized:
         return None
     return {"": rank.local_rank}
 

@@ -17,34 +17,11 @@ from chatwright_serve.vllm_launch import max_lora_rank, vllm_command, vllm_envir
 
 from serve_process import ServeProcess, read_events
 from serve_support import wait_until, write_adapter
-from support import temp_dir
+from support import alive, kill_quietly, temp_dir
 
 HERE = Path(__file__).resolve().parent
 # The job runner's stop: SIGINT, SIGTERM 10 s later, SIGKILL about 10 s after that (src/core/jobs/jobRunner.ts).
 RUNNER_SIGKILL_SECONDS = 20
-
-
-def alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie, ended but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    if not Path("/proc/self").exists():
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):  # gone between the two looks
-        return False
-
-
-def kill_quietly(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 class CommandTests(unittest.TestCase):
