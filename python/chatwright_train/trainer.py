@@ -182,8 +182,7 @@ def load_model(config: JobConfig, precision: str, attention: str, rank: RankInfo
             bnb_4bit_compute_dtype=getattr(torch, q.compute_dtype))
         kwargs["dtype"] = getattr(torch, q.compute_dtype)
     rank = rank or RankInfo()
-    device_map = model_device_map(weights_sharded(launcher_strategy()), rank, torch.cuda.is_available(),
-                                  config.method.type == "qlora")
+    device_map = model_device_map(launcher_strategy(), rank, torch.cuda.is_available(), config.method.type == "qlora")
     if device_map is not None:
         if rank.is_distributed:
             torch.cuda.set_device(rank.local_rank)
@@ -504,10 +503,12 @@ def run_training(config: JobConfig, run_dir: Path | str, events: EventWriter, co
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
     checkpoints = run_path / CHECKPOINTS_DIR
-    # Before the model: under DeepSpeed ZeRO-3 the arguments make from_pretrained partition the weights as they load.
+    # Before the model (they depend only on the job and the precision): under DeepSpeed ZeRO-3 building them
+    # registers DeepSpeed's config (accelerate's plugin, from ACCELERATE_USE_DEEPSPEED), so from_pretrained partitions
+    # the weights as they load (zero.Init) instead of every process materialising the whole model first.
     args = training_arguments(config, checkpoints, precision, bool(data.eval), batch.gradient_accumulation_steps)
-    # Its device sets up accelerate's state (torch.distributed under a launcher), which loading with ZeRO-3 or FSDP
-    # looks for; with one plain process it is just this machine's device.
+    # Its device sets up accelerate's state (torch.distributed under a launcher, and this process's GPU), which FSDP's
+    # cpu_ram_efficient_loading needs to load on one process per node; with one plain process it is just this device.
     _ = args.device
     model = load_model(config, precision, attention, rank)
     model = wrap_with_peft(model, config)
@@ -585,7 +586,7 @@ def run_job(config: JobConfig, run_dir: Path | str, events: EventWriter,
     `rank`: this process's place among several (default: from the launcher's environment). Every process runs
     this; only the first one's `events` writes (the others get a SilentEventWriter, cli.py)."""
     rank = rank or RankInfo.from_env()
-    control = JobControl(run_dir)
+    control = JobControl(run_dir, world_size=rank.world_size)
     control.install_signal_handlers()
     gate = TerminalGate()
     watcher: RankFailureWatcher | None = None

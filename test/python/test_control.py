@@ -2,7 +2,7 @@ import os
 import signal
 import unittest
 
-from chatwright_train.control import CHECKPOINT_NOW_FILE, STOP_NOW_FILE, JobControl
+from chatwright_train.control import CHECKPOINT_NOW_FILE, DUPLICATE_SIGINT_SECONDS, STOP_NOW_FILE, JobControl
 from chatwright_train.errors import ERROR_ACTIONS, TrainError
 from chatwright_train.probe import install_command, version_at_least
 
@@ -34,6 +34,39 @@ class Control(unittest.TestCase):
         os.kill(os.getpid(), signal.SIGINT)
         self.assertTrue(control.stop_requested)
         self.assertEqual(control.stop_reason, "SIGINT")
+        with self.assertRaises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def test_a_second_sigint_within_the_window_is_the_same_request_under_several_processes(self):
+        # The scheduler signals every process of the step and the launcher's agent relays the same SIGINT.
+        now = [100.0]
+        control = JobControl(temp_dir(self), world_size=4, clock=lambda: now[0])
+        control.install_signal_handlers()
+        self.addCleanup(control.restore_signal_handlers)
+        os.kill(os.getpid(), signal.SIGINT)
+        now[0] += 0.005
+        os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt: still a stop with a save
+        self.assertTrue(control.stop_requested)
+        self.assertEqual(control.stop_reason, "SIGINT")
+        now[0] += DUPLICATE_SIGINT_SECONDS + 1.0  # a cancel's second interrupt, spaced by the runner
+        with self.assertRaises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def test_one_process_aborts_on_a_second_sigint_however_soon(self):
+        control = JobControl(temp_dir(self), world_size=1, clock=lambda: 100.0)
+        control.install_signal_handlers()
+        self.addCleanup(control.restore_signal_handlers)
+        os.kill(os.getpid(), signal.SIGINT)
+        with self.assertRaises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def test_a_sigint_after_a_stop_asked_by_file_aborts_even_under_several_processes(self):
+        run = temp_dir(self)
+        control = JobControl(run, world_size=2, clock=lambda: 100.0)
+        control.install_signal_handlers()
+        self.addCleanup(control.restore_signal_handlers)
+        (run / STOP_NOW_FILE).touch()
+        self.assertTrue(control.poll_stop())
         with self.assertRaises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
 

@@ -3,14 +3,17 @@ requests agreed by all processes, events written by the first process only, othe
 it. Without torch: collectives are fakes of the same shape as ranks.torch_all_reduce; with torch (Debian's
 python3-torch), two real processes agree over gloo."""
 
+import ast
 import contextlib
 import importlib.util
+import inspect
 import io
 import json
 import os
 import re
 import socket
 import sys
+import textwrap
 import unittest
 from pathlib import Path
 from unittest import mock
@@ -121,11 +124,33 @@ class BatchAndPayloadTests(unittest.TestCase):
 
     def test_each_process_loads_the_model_on_its_own_gpu_unless_the_launcher_shards_it(self):
         second = RankInfo(rank=1, local_rank=1, world_size=2, local_world_size=2, nodes=1)
-        self.assertEqual(model_device_map(False, second, True, False), {"": 1})
-        self.assertEqual(model_device_map(False, RankInfo(), True, False), {"": 0})
-        self.assertIsNone(model_device_map(True, second, True, False))
-        self.assertEqual(model_device_map(True, second, True, True), {"": 1})  # 4-bit weights quantize on a GPU
-        self.assertIsNone(model_device_map(False, second, False, False))
+        self.assertEqual(model_device_map(None, second, True, False), {"": 1})
+        self.assertEqual(model_device_map("deepspeed_zero2", second, True, False), {"": 1})
+        self.assertEqual(model_device_map(None, RankInfo(), True, False), {"": 0})
+        self.assertIsNone(model_device_map("fsdp", second, True, False))
+        self.assertIsNone(model_device_map("deepspeed_zero3", second, True, False))
+        self.assertEqual(model_device_map("fsdp", second, True, True), {"": 1})  # 4-bit weights quantize on a GPU
+        self.assertIsNone(model_device_map(None, second, False, False))
+
+    def test_under_zero3_from_pretrained_never_gets_a_device_map(self):
+        # transformers raises "DeepSpeed Zero-3 is not compatible with passing a `device_map`", 4-bit or not.
+        second = RankInfo(rank=1, local_rank=1, world_size=2, local_world_size=2, nodes=1)
+        self.assertIsNone(model_device_map("deepspeed_zero3", second, True, True))
+
+    def test_the_training_arguments_and_their_device_come_before_the_model_loads(self):
+        # Building them registers DeepSpeed's ZeRO-3 config and reading their device starts torch.distributed: both
+        # must precede from_pretrained, or each process materialises the whole model before it is sharded.
+        source = inspect.getsource(trainer.run_training)
+        body = ast.parse(textwrap.dedent(source)).body[0]
+        order: list[tuple[int, str]] = []
+        for node in ast.walk(body):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+                    "training_arguments", "load_model"):
+                order.append((node.lineno, node.func.id))
+            if isinstance(node, ast.Attribute) and node.attr == "device" and isinstance(node.value, ast.Name) \
+                    and node.value.id == "args":
+                order.append((node.lineno, "args.device"))
+        self.assertEqual([name for _, name in sorted(order)], ["training_arguments", "args.device", "load_model"])
 
     def test_the_strategy_the_launcher_set_up_is_read_from_its_variables(self):
         self.assertIsNone(launcher_strategy({}))
