@@ -5,7 +5,13 @@ sets), what the `run` event's `distributed` says, how stop and checkpoint reques
 (a process that stops while the others wait in a collective hangs them forever), where each process loads the
 model, and how a failure of a process other than the first reaches the run's events (only the first process,
 RANK 0, writes events.jsonl: the others leave a small file that the first one's watcher turns into `error` +
-`phase: failed`, so the run ends with a reason even while the first process waits in a collective)."""
+`phase: failed`, so the run ends with a reason even while the first process waits in a collective), and that a
+process dies with torch's elastic launcher.
+
+Signals: the launcher's agent runs each process in a session of its own, forwards the SIGINT or SIGTERM it gets to
+every process and SIGKILLs them after its grace period (about 30 s). Stop-and-save therefore reaches several
+processes as the `RUN/stop-now` file (written by the job runner, or by the batch script's trap of the time limit's
+USR2), which every process agrees on by all-reduce after the step (control.py, `agree_on_requests`)."""
 
 from __future__ import annotations
 
