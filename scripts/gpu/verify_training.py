@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gpu_stages import run_stage  # noqa: E402  (scripts/gpu is on sys.path when a script runs)
+from gpu_stages import Report, elapsed, make_log, run_stage  # noqa: E402  (scripts/gpu is on sys.path)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "python"))
@@ -40,50 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_fixtures import write_fixtures  # noqa: E402
 
 H200_DENSE_BF16_FLOPS = 989e12  # NVIDIA's datasheet figure for dense bf16 on H100/H200 SXM
-STARTED = time.monotonic()
-
-
-def elapsed() -> float:
-    return time.monotonic() - STARTED
-
-
-def log(message: str) -> None:
-    print(f"[verify {elapsed():6.1f}s] {message}", flush=True)
-
-
-class Report:
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.checks: list[dict[str, Any]] = []
-        self.facts: dict[str, Any] = {}
-
-    def check(self, name: str, target: str, value: Any, met: bool | None, detail: str = "") -> None:
-        entry = {"check": name, "target": target, "value": value, "met": met, "detail": detail}
-        self.checks.append(entry)
-        status = "MET" if met else ("NOT MET" if met is False else "n/a")
-        log(f"CHECK {name}: {value} (target {target}) -> {status} {detail}")
-        self.write()
-
-    def write(self) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "summary.json").write_text(json.dumps({"checks": self.checks, "facts": self.facts}, indent=2,
-                                                          default=str))
-        lines = ["# Chatwright trainer: GPU verification", "", "| check | target | value | met |", "|---|---|---|---|"]
-        for c in self.checks:
-            met = "met" if c["met"] else ("NOT MET" if c["met"] is False else "n/a")
-            value = c["value"] if not isinstance(c["value"], float) else f"{c['value']:.4g}"
-            lines.append(f"| {c['check']} | {c['target']} | {value} | {met} |")
-        lines += ["", "## Facts", "", "```json", json.dumps(self.facts, indent=2, default=str), "```", ""]
-        (self.out / "summary.md").write_text("\n".join(lines))
-
-    def print_summary(self) -> None:
-        print("\n==================== SUMMARY ====================")
-        for c in self.checks:
-            met = "met" if c["met"] else ("NOT MET" if c["met"] is False else "n/a")
-            value = c["value"] if not isinstance(c["value"], float) else f"{c['value']:.4g}"
-            print(f"- {c['check']}: {value} | target {c['target']} | {met}" + (f" | {c['detail']}" if c["detail"]
-                                                                                  else ""))
-        print("=================================================\n", flush=True)
+log = make_log("verify")
 
 
 def stage(report: Report, name: str, function: Any, *args: Any) -> Any:
@@ -664,7 +621,7 @@ def main() -> int:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     out, work, tokenizer_dir = Path(args.out), Path(args.work), Path(args.tokenizer)
     work.mkdir(parents=True, exist_ok=True)
-    report = Report(out)
+    report = Report(out, log, stem="summary", title="Chatwright trainer: GPU verification")
     try:
         fixtures = write_fixtures(work / "fixtures")
         committed = REPO / "test/python/fixtures"
