@@ -180,7 +180,7 @@ describe('fine-tuning jobs on a real Slurm cluster', { skip: slurmClusterUnavail
     assert.equal(attachJobOnTarget(runDir, { slurm: client }), undefined, 'an ended job is not followed again');
   });
 
-  it('serves as a Slurm job: the URL names the node it runs on, and a stop ends it', async (t) => {
+  it('serves as a Slurm job: the URL names the node it runs on, and a stop (RUN/stop-now) ends it', async (t) => {
     const runDir = prepareServeRun({ workspaceRoot: scratchDir('slurm-serve', t), name: 'serve', request: { models: ['standin-model'] } });
     const target = { ...defaultTarget, type: 'slurm' as const, gpus: 0, slurm: { ...defaultTarget.slurm, partition: cluster.partition, time: '5' } };
     const run = await startServerOnTarget({ runDir, server: standinServerLaunch(), target, slurm: client, slurmPollMs: 300, pollMs: 100 });
@@ -199,6 +199,8 @@ describe('fine-tuning jobs on a real Slurm cluster', { skip: slurmClusterUnavail
     const final = await run.finished;
     assert.equal(final.status, 'stopped', trainLog(runDir));
     assert.equal(final.scheduler?.jobId, readRunRecord(runDir)?.slurm?.jobId);
+    // Asked through RUN/stop-now, the server closed and exited 0 before any scancel.
+    assert.equal(final.scheduler?.state, 'COMPLETED', trainLog(runDir));
   });
 
   it('a submission sbatch refuses fails the run with SLURM_SUBMIT_FAILED and sbatch’s message', async (t) => {
