@@ -146,8 +146,8 @@ export function localProcessHandle(pid: number, exited: Promise<GroupExit | unde
     release,
     async stop(kind, timing) {
       if (kind === 'save' && stopFile !== undefined) {
-        writeFileSync(stopFile, '');
-        await untilExited(exited, timing.stopTimeoutMs);
+        // A run folder that cannot take the file (gone, read-only) leaves nothing to wait for: the group is ended at once.
+        if (writeStopFile(stopFile)) await untilExited(exited, timing.stopTimeoutMs);
         await stopProcessGroup(
           pid,
           [
@@ -184,6 +184,16 @@ export function localProcessHandle(pid: number, exited: Promise<GroupExit | unde
     },
     settle: (snapshot, record, lastLogLines) => settleEndedRun(snapshot, record, lastLogLines),
   };
+}
+
+/** Creates the `stop-now` file; whether it could. */
+function writeStopFile(file: string): boolean {
+  try {
+    writeFileSync(file, '');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Waits until `exited` resolves or `ms` have passed. */
