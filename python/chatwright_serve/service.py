@@ -1,7 +1,7 @@
 """The serving job's life: bind the port (so PORT_IN_USE fails fast and /health answers 503 while loading), load the
 engine, announce `serving` and the ready line, write `serving_stats` at most once a second while requests come in,
-and on SIGINT/SIGTERM (or the RUN/stop-now file, which the job runner writes on Windows) stop accepting, cancel
-generations, write `phase stopped` and exit 0."""
+and on SIGINT/SIGTERM (or the RUN/stop-now file, which the job runner writes on Windows and for Slurm jobs) stop
+accepting, cancel generations, write `phase stopped` and exit 0."""
 
 from __future__ import annotations
 

@@ -82,14 +82,14 @@ describe('chatwright train and jobs on a real Slurm cluster', { skip: slurmClust
     assert.ok(existsSync(join(runDir, 'job.sbatch')), 'the script is kept in the run folder');
   });
 
-  it('stops and saves on Ctrl-C while following a Slurm job (scancel --signal=INT) and exits 3 with a checkpoint', { timeout: 120_000 }, async (t) => {
+  it('stops and saves on Ctrl-C while following a Slurm job (RUN/stop-now) and exits 3 with a checkpoint', { timeout: 120_000 }, async (t) => {
     const workspace = slurmWorkspace(t, cluster);
     const cli = spawnCli([...slurmTrain, '--yes', 'persona.job.yaml'], { cwd: workspace.dir, env: env(60, 0.5) });
     t.after(() => cli.child.kill('SIGKILL'));
     await cli.waitForOutput(/^step \d+/m, 90_000);
     cli.child.kill('SIGINT');
     assert.equal(await cli.exited, 3, cli.stdout() + cli.stderr());
-    assert.match(cli.stdout(), /^Stopping \(scancel --signal=INT \d+\): the trainer saves a checkpoint/m);
+    assert.match(cli.stdout(), /^Stopping \(Slurm job \d+: RUN\/stop-now\): the trainer saves a checkpoint/m);
     assert.match(cli.stdout(), /^Stopped at step \d+ in .*; checkpoint: /m);
     assert.match(cli.stdout(), /^Resume with: chatwright jobs resume /m);
   });
@@ -126,7 +126,7 @@ describe('chatwright train and jobs on a real Slurm cluster', { skip: slurmClust
 
     const stopped = await runCliCaptured(['jobs', 'stop', runDir], { cwd: workspace.dir, env: env(30, 0.4) });
     assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
-    assert.match(stopped.stderr, /scancel --signal=INT/);
+    assert.match(stopped.stderr, /RUN\/stop-now, then scancel after the stop timeout/);
     assert.match(stopped.stdout, /: stopped at step \d+; checkpoint: /);
     const savedStep = events(runDir)
       .filter((event) => event.event === 'checkpoint')

@@ -147,16 +147,17 @@ describe('fine-tuning jobs on a real Slurm cluster', { skip: slurmClusterUnavail
     assert.ok(done.lastSeq > seqBefore);
   });
 
-  it('at the time limit: a trainer that saves on the early SIGINT ends stopped with a checkpoint; one that ignores SIGINT and SIGTERM ends SLURM_TIMEOUT', async (t) => {
+  it('at the time limit: the batch shell’s trap asks through RUN/stop-now and the trainer ends stopped with a checkpoint; one that ignores the file and the signals ends SLURM_TIMEOUT', async (t) => {
     const limit = { time: '1', save_before_limit_seconds: 50 };
     const slow = { STANDIN_STEPS: '1000', STANDIN_STEP_SECONDS: '1' };
     const saving = await startJobOnTarget(options(clusterRun(t, 'limit-save', limit, 'save_steps: 1000'), slow));
-    const ignoring = await startJobOnTarget(options(clusterRun(t, 'limit-ignore', limit, 'save_steps: 1000'), { ...slow, STANDIN_IGNORE_SIGINT: 'all' }));
+    const ignoring = await startJobOnTarget(options(clusterRun(t, 'limit-ignore', limit, 'save_steps: 1000'), { ...slow, STANDIN_IGNORE_SIGINT: 'all', STANDIN_IGNORE_STOP_FILE: '1' }));
     watch(t, saving);
     watch(t, ignoring);
     const [saved, timedOut] = await Promise.all([saving.finished, ignoring.finished]);
     assert.equal(saved.status, 'stopped', trainLog(saving.runDir));
     assert.equal(saved.checkpoints.at(-1)?.reason, 'stop');
+    assert.match(trainLog(saving.runDir), /chatwright: the time limit is near .*: asking the trainer to save a checkpoint and stop/);
     assert.equal(timedOut.status, 'failed');
     assert.equal(timedOut.error?.code, 'SLURM_TIMEOUT');
     assert.equal(timedOut.scheduler?.state, 'TIMEOUT');
@@ -179,7 +180,7 @@ describe('fine-tuning jobs on a real Slurm cluster', { skip: slurmClusterUnavail
     assert.equal(attachJobOnTarget(runDir, { slurm: client }), undefined, 'an ended job is not followed again');
   });
 
-  it('serves as a Slurm job: the URL names the node it runs on, and a stop ends it', async (t) => {
+  it('serves as a Slurm job: the URL names the node it runs on, and a stop (RUN/stop-now) ends it', async (t) => {
     const runDir = prepareServeRun({ workspaceRoot: scratchDir('slurm-serve', t), name: 'serve', request: { models: ['standin-model'] } });
     const target = { ...defaultTarget, type: 'slurm' as const, gpus: 0, slurm: { ...defaultTarget.slurm, partition: cluster.partition, time: '5' } };
     const run = await startServerOnTarget({ runDir, server: standinServerLaunch(), target, slurm: client, slurmPollMs: 300, pollMs: 100 });
@@ -198,6 +199,8 @@ describe('fine-tuning jobs on a real Slurm cluster', { skip: slurmClusterUnavail
     const final = await run.finished;
     assert.equal(final.status, 'stopped', trainLog(runDir));
     assert.equal(final.scheduler?.jobId, readRunRecord(runDir)?.slurm?.jobId);
+    // Asked through RUN/stop-now, the server closed and exited 0 before any scancel.
+    assert.equal(final.scheduler?.state, 'COMPLETED', trainLog(runDir));
   });
 
   it('a submission sbatch refuses fails the run with SLURM_SUBMIT_FAILED and sbatch’s message', async (t) => {

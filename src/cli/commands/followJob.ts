@@ -98,7 +98,7 @@ export async function followRun(run: FollowableRun, io: CliIo, options: FollowOp
     }
     const job = slurmJob();
     if (interrupts === 1) {
-      const how = job !== undefined ? ` (scancel --signal=INT ${job})` : '';
+      const how = job !== undefined ? ` (Slurm job ${job}: RUN/stop-now)` : '';
       say(`Stopping${how}: the trainer saves a checkpoint and the adapter after this step (Ctrl-C again to cancel without saving)…`);
       void run.stopAndSave();
     } else if (interrupts === 2) {

@@ -5,7 +5,8 @@ import { JobStartError } from '../../core/jobs/jobRunner';
 import { isRunProcessAlive, listRunFolders, readRunRecord, runsFolder, type RunRecord } from '../../core/jobs/runFolder';
 import { snapshotOfRun, type DistributedFacts, type JobSnapshot, type JobStatus } from '../../core/jobs/jobSnapshot';
 import { SlurmClient } from '../../core/jobs/slurm/slurmClient';
-import { terminalSlurmStates, type SchedulerFacts, type SlurmJobState } from '../../core/jobs/slurm/slurmTypes';
+import { schedulerFactsOf } from '../../core/jobs/slurm/slurmOutcome';
+import { terminalSlurmStates, type SlurmJobState } from '../../core/jobs/slurm/slurmTypes';
 import { attachJobOnTarget, resumeJobOnTarget, type TargetRunOptions } from '../../core/jobs/targetRunner';
 import { findInterpreter } from '../../core/jobs/pythonEnvironment';
 import { escapeControlCharacters } from '../../core/files/fileNames';
@@ -29,8 +30,8 @@ const usage = `chatwright jobs <ls|show|follow|stop|cancel|resume> …
       Re-attaches to a running trainer or an active Slurm job and prints its progress as train does (Ctrl-C stops
       following; the job keeps running).
   stop <run> [--cancel] [--root DIR]
-      Asks a running trainer to save a checkpoint and the adapter and stop (Slurm: scancel --signal=INT, then scancel
-      after the stop timeout), and waits. --cancel: as cancel.
+      Asks a running trainer to save a checkpoint and the adapter and stop (several processes and Slurm: through the
+      file RUN/stop-now, then SIGTERM or scancel after the stop timeout), and waits. --cancel: as cancel.
   cancel <run> [--root DIR]
       Stops without saving (Slurm: scancel --signal=INT twice, then scancel), and waits.
   resume <run> [--python PATH] [--json] [--root DIR]
@@ -117,22 +118,6 @@ export function withRecordFacts(snapshot: JobSnapshot, record: RunRecord | undef
   return { ...snapshot, ...(scheduler !== undefined ? { scheduler } : {}), ...(distributed !== undefined ? { distributed } : {}) };
 }
 
-/** A Slurm job's state as the snapshot keeps it. */
-export function schedulerFactsOf(state: SlurmJobState, cluster: string | undefined, checkedAt: number): SchedulerFacts {
-  return {
-    kind: 'slurm',
-    jobId: state.jobId,
-    ...(cluster !== undefined ? { cluster } : {}),
-    state: state.state,
-    ...(state.reason !== undefined ? { reason: state.reason } : {}),
-    ...(state.nodes !== undefined ? { nodes: state.nodes } : {}),
-    ...(state.elapsed !== undefined ? { elapsed: state.elapsed } : {}),
-    ...(state.timeLimit !== undefined ? { timeLimit: state.timeLimit } : {}),
-    ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}),
-    checkedAt,
-  };
-}
-
 /**
  * Asks Slurm (one `jobStates` call) for the jobs that had not ended when last seen, so the list says where they are
  * now. When Slurm cannot be asked, the last state seen stays and one warning says why.
@@ -151,7 +136,7 @@ async function refreshSchedulerFacts(snapshots: JobSnapshot[], io: CliIo, target
   return snapshots.map((snapshot) => {
     const facts = snapshot.scheduler;
     const state = facts !== undefined ? states.get(facts.jobId) : undefined;
-    return state !== undefined && facts !== undefined ? { ...snapshot, scheduler: schedulerFactsOf(state, facts.cluster, now) } : snapshot;
+    return state !== undefined && facts !== undefined ? { ...snapshot, scheduler: schedulerFactsOf(state, now, facts.cluster) } : snapshot;
   });
 }
 
@@ -437,7 +422,7 @@ async function stop(args: string[], io: CliIo, targets: JobsTargets, cancelOnly:
   }
   const server = run.snapshot.kind === 'serve';
   const job = run.snapshot.scheduler?.jobId ?? readRunRecord(runDir)?.slurm?.jobId;
-  const how = job === undefined ? '' : cancel ? ` (Slurm job ${job}: scancel --signal=INT twice, then scancel)` : ` (Slurm job ${job}: scancel --signal=INT)`;
+  const how = job === undefined ? '' : cancel ? ` (Slurm job ${job}: scancel --signal=INT twice, then scancel)` : ` (Slurm job ${job}: RUN/stop-now, then scancel after the stop timeout)`;
   io.stderr.write(
     cancel
       ? `Cancelling ${basename(runDir)} without saving${how}…\n`

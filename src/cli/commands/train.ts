@@ -48,8 +48,8 @@ its target: this machine (one process, or accelerate launch with one per GPU), o
 printed, saved as RUN/job.sbatch and, on a terminal, confirmed before sbatch submits it). It then follows the job: a
 progress bar on a terminal, one line per step (at most one a second), per phase, eval, checkpoint and warning
 otherwise, and for Slurm one line per scheduler state ("pending in Slurm (Priority)", "running on node07").
-Ctrl-C stops after the current step and saves a checkpoint and the adapter (on Slurm: scancel --signal=INT); a second
-Ctrl-C cancels without saving.
+Ctrl-C stops after the current step and saves a checkpoint and the adapter (several processes and Slurm: asked
+through the file RUN/stop-now); a second Ctrl-C cancels without saving.
 
 Options:
   --target <local|slurm>  where it runs, instead of the job file's target.type (the rest of target is the file's; a

@@ -491,7 +491,7 @@ export const jobRules: SectionRule = {
               minimum: 1,
               maximum: 65_535,
               description:
-                'Seconds before the time limit at which Slurm sends SIGINT (`--signal=INT@N`), so the trainer saves a checkpoint and exits before it is killed. Default 300: time to write an adapter checkpoint; Slurm accepts at most 65535.',
+                'Seconds before the time limit at which Slurm signals the job script (`--signal=B:USR2@N`), whose trap creates RUN/stop-now, so the trainer saves a checkpoint and exits before it is killed. Default 300: time to write an adapter checkpoint; Slurm accepts at most 65535.',
             },
           },
         },

@@ -13,10 +13,13 @@
  * Stopping: stop-and-save sends SIGINT (the trainer saves a checkpoint and the adapter, exits 3), then SIGTERM after
  * `stopTimeoutMs`, then SIGKILL; cancel sends SIGINT twice (the trainer stops without saving), then SIGTERM and
  * SIGKILL. Signals go to the whole group, so nothing the trainer started survives it. On Windows the trainer is asked
- * through its `stop-now` file and the tree ends with `taskkill /T`.
+ * through its `stop-now` file and the tree ends with `taskkill /T`. Several processes under `accelerate launch` are
+ * asked through the `stop-now` file too (every rank polls it after each optimizer step and the ranks agree): a SIGINT
+ * would reach the launcher, which ends its processes with SIGTERM and SIGKILLs them ~30 s later, whatever they were
+ * saving; SIGTERM and SIGKILL follow only after `stopTimeoutMs`.
  *
  * Where the process runs is a `RunProcessHandle`: `localProcessHandle` (the above) or a Slurm job
- * (`slurm/slurmRun.ts`, signals through `scancel`); `targetRunner.ts` picks one from the job's target.
+ * (`slurm/slurmRun.ts`: the `stop-now` file, then `scancel`); `targetRunner.ts` picks one from the job's target.
  */
 import { closeSync, existsSync, fstatSync, openSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
@@ -130,14 +133,31 @@ export interface RunProcessHandle {
   watch?(apply: (change: (snapshot: JobSnapshot) => JobSnapshot) => void): void;
 }
 
-/** The handle of a process group on this machine: signals to the whole group, leftovers ended after the leader. */
-export function localProcessHandle(pid: number, exited: Promise<GroupExit | undefined>, startedHere: boolean, release: () => void): RunProcessHandle {
+/**
+ * The handle of a process group on this machine: signals to the whole group, leftovers ended after the leader.
+ * `stopFile` (several processes under `accelerate launch`): stop-and-save writes it and waits `stopTimeoutMs` before
+ * SIGTERM, sending no SIGINT, which would reach the launcher too.
+ */
+export function localProcessHandle(pid: number, exited: Promise<GroupExit | undefined>, startedHere: boolean, release: () => void, stopFile?: string): RunProcessHandle {
   return {
     pid,
     exited,
     startedHere,
     release,
     async stop(kind, timing) {
+      if (kind === 'save' && stopFile !== undefined) {
+        // A run folder that cannot take the file (gone, read-only) leaves nothing to wait for: the group is ended at once.
+        if (writeStopFile(stopFile)) await untilExited(exited, timing.stopTimeoutMs);
+        await stopProcessGroup(
+          pid,
+          [
+            { signal: 'SIGTERM', waitMs: timing.killTimeoutMs },
+            { signal: 'SIGKILL', waitMs: timing.killTimeoutMs },
+          ],
+          exited,
+        );
+        return;
+      }
       const steps: EscalationStep[] =
         kind === 'save'
           ? [
@@ -164,6 +184,66 @@ export function localProcessHandle(pid: number, exited: Promise<GroupExit | unde
     },
     settle: (snapshot, record, lastLogLines) => settleEndedRun(snapshot, record, lastLogLines),
   };
+}
+
+/** Creates the `stop-now` file; whether it could. */
+function writeStopFile(file: string): boolean {
+  try {
+    writeFileSync(file, '');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `exited` resolves or `ms` have passed. */
+async function untilExited(exited: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise<void>((resolveWait) => (timer = setTimeout(resolveWait, ms)))]);
+  clearTimeout(timer);
+}
+
+/** Whether run.json's launch plan has several processes (`accelerate launch`), which are asked to stop through the `stop-now` file. */
+function launchedSeveral(record: RunRecord | undefined): boolean {
+  return record?.target !== undefined && record.target.type === 'local' && record.target.nodes * record.target.processesPerNode > 1;
+}
+
+/**
+ * Begins a new attempt of a run in run.json: what the previous one left (its exit, stop or cancel request, failure,
+ * process) is cleared, then `fresh(previous)` is added. The same for a local process and a Slurm submission.
+ */
+export function recordNewAttempt(runDir: string, fresh: (previous: RunRecord) => Partial<RunRecord>): RunRecord | undefined {
+  return updateRunRecord(runDir, (value) => {
+    const next: RunRecord = { ...value };
+    delete next.exit;
+    delete next.cancelledAt;
+    delete next.stopRequestedAt;
+    delete next.failure;
+    delete next.pid;
+    delete next.processStartedAt;
+    return { ...next, ...fresh(value) };
+  });
+}
+
+/**
+ * The snapshot a new attempt begins with: `initial` without the previous attempt's error, end, phase, server or pid,
+ * not ready, with the job file and (several processes, Slurm) the launch plan from run.json until the trainer reports
+ * what it applied.
+ */
+export function newAttemptSnapshot(initial: JobSnapshot, record: RunRecord | undefined, status: 'starting' | 'queued'): JobSnapshot {
+  const snapshot: JobSnapshot = {
+    ...initial,
+    status,
+    ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}),
+    ...(record?.target !== undefined ? { distributed: distributedOfRecord(record.target) } : {}),
+  };
+  delete snapshot.error;
+  delete snapshot.endedAt;
+  delete snapshot.phase;
+  delete snapshot.serving;
+  delete snapshot.pid;
+  snapshot.ready = false;
+  return snapshot;
 }
 
 export class JobRun {
@@ -231,8 +311,9 @@ export class JobRun {
   }
 
   /**
-   * Asks the trainer to save a checkpoint and the adapter and exit (SIGINT; the `stop-now` file on Windows), then
-   * SIGTERM after `stopTimeoutMs`, then SIGKILL. Resolves when the trainer's process group has ended.
+   * Asks the trainer to save a checkpoint and the adapter and exit (SIGINT; the `stop-now` file on Windows, for
+   * several processes and on Slurm), then ends it after `stopTimeoutMs` (SIGTERM, then SIGKILL; on Slurm `scancel`).
+   * Resolves when the trainer has ended.
    */
   stopAndSave(): Promise<void> {
     if (this.hasEnded) return Promise.resolve();
@@ -383,10 +464,11 @@ export function resumeJob(options: JobRunOptions): JobRun {
 
 /**
  * Starts the trainer with another command line than `trainerCommand`'s (a launch plan's: `accelerate launch` with one
- * process per GPU), in its own process group like `startJob`; `env` is added to `trainerEnvironment`'s.
+ * process per GPU), in its own process group like `startJob`; `env` is added to `trainerEnvironment`'s. Stop-and-save
+ * asks it through the `stop-now` file, not SIGINT (see the top of this file).
  */
 export function startTrainerWith(options: JobRunOptions, command: { command: string; args: string[]; env: Record<string, string> }, resuming: boolean): JobRun {
-  return launch(options, { command: command.command, args: command.args, env: { ...trainerEnvironment(options.trainer), ...command.env }, kind: 'train' }, resuming);
+  return launch(options, { command: command.command, args: command.args, env: { ...trainerEnvironment(options.trainer), ...command.env }, kind: 'train', severalProcesses: true }, resuming);
 }
 
 /**
@@ -414,7 +496,7 @@ export function attachJob(runDir: string, options: Pick<JobRunOptions, 'stopTime
   // The end of the log so far, so a viewer that attaches sees what the trainer said last.
   return new JobRun(
     folder,
-    localProcessHandle(pid, exited, false, () => clearInterval(timer)),
+    localProcessHandle(pid, exited, false, () => clearInterval(timer), launchedSeveral(record) ? join(folder, stopNowFile) : undefined),
     options,
     snapshotOfRun(folder),
     logSize,
@@ -441,6 +523,8 @@ interface ProcessLaunch {
   args: string[];
   env: NodeJS.ProcessEnv;
   kind: 'train' | 'serve';
+  /** `accelerate launch` with several processes: stop-and-save goes through the `stop-now` file. */
+  severalProcesses?: boolean;
 }
 
 function launch(options: Omit<JobRunOptions, 'trainer'>, target: ProcessLaunch, resuming: boolean): JobRun {
@@ -463,33 +547,18 @@ function launch(options: Omit<JobRunOptions, 'trainer'>, target: ProcessLaunch, 
     appendFileSync(logFile, `${(error as Error).message}\n`);
     throw new JobStartError((error as Error).message);
   }
-  updateRunRecord(runDir, (value) => {
-    const launched = kind === 'serve' ? { kind, command: [command, ...args] } : { python: command, trainer: args };
-    const next = { ...value, ...launched, pid: group.pid, startedAt: startedAt.toISOString() };
-    delete next.exit;
-    delete next.cancelledAt;
-    delete next.stopRequestedAt;
-    delete next.processStartedAt;
-    delete next.failure;
-    return group.startTime !== undefined ? { ...next, processStartedAt: group.startTime } : next;
-  });
-  const starting: JobSnapshot = {
-    ...initial,
-    status: 'starting',
-    ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}),
-    // Several processes: the launch plan (run.json's `target`), until the trainer reports what it applied.
-    ...(record?.target !== undefined ? { distributed: distributedOfRecord(record.target) } : {}),
-  };
-  delete starting.error;
-  delete starting.endedAt;
-  delete starting.phase;
-  delete starting.serving;
-  starting.ready = false;
+  recordNewAttempt(runDir, () => ({
+    ...(kind === 'serve' ? { kind, command: [command, ...args] } : { python: command, trainer: args }),
+    pid: group.pid,
+    startedAt: startedAt.toISOString(),
+    ...(group.startTime !== undefined ? { processStartedAt: group.startTime } : {}),
+  }));
+  const stopFile = target.severalProcesses === true ? join(runDir, stopNowFile) : undefined;
   return new JobRun(
     runDir,
-    localProcessHandle(group.pid, group.exited, true, () => group.unref()),
+    localProcessHandle(group.pid, group.exited, true, () => group.unref(), stopFile),
     options,
-    starting,
+    newAttemptSnapshot(initial, record, 'starting'),
     logOffset,
   );
 }

@@ -37,7 +37,7 @@ export interface ResolvedSlurmTarget {
   setup: string[];
   /** The Python on the compute nodes; null: the interpreter the job was started with (a shared filesystem). */
   python: string | null;
-  /** Seconds before the time limit at which Slurm sends SIGINT so the trainer saves (`--signal=INT@N`). Default 300. */
+  /** Seconds before the time limit at which Slurm signals the job script (`--signal=B:USR2@N`), which asks the trainer to save through RUN/stop-now. Default 300. */
   save_before_limit_seconds: number;
 }
 

@@ -112,7 +112,7 @@ export async function startServerOnTarget(options: ServerRunOptions & { target: 
   });
 }
 
-/** A server closes at once: `scancel` follows the interrupt after this long (unless told otherwise), as locally. */
+/** A server closes at once: `scancel` follows RUN/stop-now after this long (unless told otherwise), as SIGTERM follows SIGINT locally. */
 const defaultServerStopTimeoutMs = 10_000;
 
 /** The server's command line for the target: told how many GPUs share the model when the target has several. */

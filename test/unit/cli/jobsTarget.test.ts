@@ -151,13 +151,13 @@ describe('chatwright jobs on Slurm runs', () => {
     assert.match(io.out(), /^Done: 4 step\(s\), final loss 0\.7500$/m);
   });
 
-  it('stops with a save (scancel --signal=INT) and cancels through the runner', async (t) => {
+  it('stops with a save (RUN/stop-now, then scancel) and cancels through the runner', async (t) => {
     const { workspace, runDir } = slurmRunFolder(t);
     const stopTargets = fakeTargets({ active: true });
     const stopped = capturedIo(workspace, {});
     assert.equal(await makeJobsCommand(stopTargets).run(['stop', runDir], stopped), 0, stopped.err());
     assert.deepEqual(stopTargets.runs[0]!.calls, ['stopAndSave']);
-    assert.match(stopped.err(), /Slurm job 41237: scancel --signal=INT\)/);
+    assert.match(stopped.err(), /Slurm job 41237: RUN\/stop-now, then scancel after the stop timeout\)/);
     assert.match(stopped.out(), /: stopped at step 0; checkpoint: .*step-2$/m);
 
     const cancelTargets = fakeTargets({ active: true });

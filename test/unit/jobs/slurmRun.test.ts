@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { JobStartError, type JobRun } from '../../../src/core/jobs/jobRunner';
@@ -102,41 +102,45 @@ describe('following a Slurm job', () => {
     assert.ok(client.world.calls.filter((call) => call.startsWith('squeue')).length >= 2);
   });
 
-  it('stop-and-save sends scancel --signal=INT, then plain scancel after the stop timeout; the run is stopped', async (t) => {
+  it('stop-and-save writes RUN/stop-now (no signal to the job’s steps), then plain scancel after the stop timeout; the run is stopped', async (t) => {
     const { runDir, client } = slurmRun(t);
     client.world.state = { state: 'RUNNING', nodes: 'node1' };
+    let askedBeforeScancel = false;
     client.world.onCancel = (signal) => {
+      askedBeforeScancel = existsSync(join(runDir, 'stop-now'));
       if (signal === undefined) client.world.state = { state: 'CANCELLED' };
     };
     const run = await submitSlurmJob(runDir, { ...timing, client, kind: 'train', resuming: false });
     follow(t, run);
     await waitFor(() => (run.snapshot.scheduler?.state === 'RUNNING' ? true : undefined), 'the running state');
     await run.stopAndSave();
-    assert.deepEqual(scancels(client), ['scancel --signal=INT 101', 'scancel 101']);
+    assert.deepEqual(scancels(client), ['scancel 101']);
+    assert.equal(askedBeforeScancel, true, 'RUN/stop-now was written before the scancel');
     const final = await run.finished;
     assert.equal(final.status, 'stopped');
     assert.ok(final.warnings.some((warning) => warning.code === 'STOPPED_WITHOUT_SAVING'));
     assert.ok(readRunRecord(runDir)?.stopRequestedAt);
   });
 
-  it('stop-and-save needs no plain scancel when the trainer saves and ends in time', async (t) => {
+  it('stop-and-save needs no scancel at all when the trainer takes RUN/stop-now, saves and ends in time', async (t) => {
     const { runDir, client, events } = slurmRun(t);
     client.world.state = { state: 'RUNNING', nodes: 'node1' };
-    client.world.onCancel = (signal) => {
-      if (signal !== 'INT') return;
-      events.write('checkpoint', { step: 2, path: join(runDir, 'checkpoints', 'step-2'), reason: 'stop' });
-      events.write('phase', { phase: 'stopped', step: 2 });
-      client.world.state = { state: 'COMPLETED', exitCode: 3 };
-    };
     const run = await submitSlurmJob(runDir, { ...timing, stopTimeoutMs: 60_000, client, kind: 'train', resuming: false });
     follow(t, run);
     await waitFor(() => (run.snapshot.scheduler?.state === 'RUNNING' ? true : undefined), 'the running state');
-    await run.stopAndSave();
-    assert.deepEqual(scancels(client), ['scancel --signal=INT 101']);
+    const stopping = run.stopAndSave();
+    // The trainer on the compute node: it reads the file after its step, saves and exits 3.
+    await waitFor(() => (existsSync(join(runDir, 'stop-now')) ? true : undefined), 'RUN/stop-now');
+    events.write('checkpoint', { step: 2, path: join(runDir, 'checkpoints', 'step-2'), reason: 'stop' });
+    events.write('phase', { phase: 'stopped', step: 2 });
+    client.world.state = { state: 'COMPLETED', exitCode: 3 };
+    await stopping;
+    assert.deepEqual(scancels(client), []);
     const final = await run.finished;
     assert.equal(final.status, 'stopped');
     assert.deepEqual(final.warnings, []);
     assert.equal(final.checkpoints.at(-1)?.reason, 'stop');
+    assert.ok(readRunRecord(runDir)?.stopRequestedAt);
   });
 
   it('cancel sends scancel --signal=INT twice, then plain scancel; the run is cancelled', async (t) => {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { type TrainerEvent } from '../../../src/core/jobs/jobEvents';
 import { trainerCommand } from '../../../src/core/jobs/jobRunner';
 import { emptySnapshot, foldEvents, snapshotOfRun } from '../../../src/core/jobs/jobSnapshot';
 import { defaultTarget } from '../../../src/core/jobs/jobTarget';
 import { readRunRecord } from '../../../src/core/jobs/runFolder';
-import { prepareLaunch, serverLaunchOnTarget, startJobOnTarget } from '../../../src/core/jobs/targetRunner';
+import { attachJobOnTarget, prepareLaunch, serverLaunchOnTarget, startJobOnTarget } from '../../../src/core/jobs/targetRunner';
 import { setRunTarget } from '../../support/runTarget';
 import { scratchDir } from '../../support/scratchDir';
 import { prepareStandinRun, pythonFolder, quickTimeouts, standinLaunch } from '../../support/standinJobs';
@@ -79,14 +79,11 @@ describe('startJobOnTarget on this machine', () => {
     assert.equal(existsSync(join(runDir, 'accelerate.yaml')), false);
   });
 
-  it('several GPUs run through accelerate launch with the same interpreter, and a stop reaches the whole process group', async (t) => {
+  it('several GPUs run through accelerate launch with the same interpreter; stop-and-save asks through RUN/stop-now, never SIGINT, then ends the group', async (t) => {
     const runDir = prepareStandinRun(scratchDir('target-multi', t));
     setRunTarget(runDir, { type: 'local', gpus: 2, strategy: 'ddp', main_port: 29611 });
-    // A python that records its arguments and environment, then waits as a launcher would.
-    const python = join(scratchDir('fake-python', t), 'python');
-    writeFileSync(python, '#!/bin/sh\nprintf "%s\\n" "$@" > "$PWD/argv.txt"\nprintf "%s" "$PYTHONPATH" > "$PWD/pythonpath.txt"\nexec sleep 60\n');
-    chmodSync(python, 0o755);
-    const run = await startJobOnTarget({ runDir, trainer: { python, pythonPath: pythonFolder }, ...quickTimeouts });
+    const python = recordingLauncher(t);
+    const run = await startJobOnTarget({ runDir, trainer: { python, pythonPath: pythonFolder }, ...quickTimeouts, stopTimeoutMs: 300 });
     t.after(() => run.detach());
     const argv = await waitFor(() => (existsSync(join(runDir, 'argv.txt')) ? readFileSync(join(runDir, 'argv.txt'), 'utf8') : undefined), 'the launcher to start');
     assert.deepEqual(argv.trimEnd().split('\n'), [
@@ -112,9 +109,49 @@ describe('startJobOnTarget on this machine', () => {
     await run.stopAndSave();
     const final = await run.finished;
     assert.equal(final.status, 'stopped');
-    assert.match(readRunRecord(runDir)?.exit?.signal ?? '', /SIGINT/);
+    // The launcher saw the file, got no SIGINT (which would make accelerate end its processes), and SIGTERM only after the stop timeout.
+    assert.deepEqual(readFileSync(join(runDir, 'signals.txt'), 'utf8').trimEnd().split('\n'), ['stop-now', 'TERM']);
+    assert.ok(readRunRecord(runDir)?.stopRequestedAt);
+  });
+
+  it('a re-attached run of several processes is asked through RUN/stop-now too', async (t) => {
+    const runDir = prepareStandinRun(scratchDir('target-multi-attach', t));
+    setRunTarget(runDir, { type: 'local', gpus: 2, strategy: 'ddp', main_port: 29612 });
+    const run = await startJobOnTarget({ runDir, trainer: { python: recordingLauncher(t), pythonPath: pythonFolder }, ...quickTimeouts });
+    await waitFor(() => (existsSync(join(runDir, 'argv.txt')) ? true : undefined), 'the launcher to start');
+    run.detach();
+    const again = attachJobOnTarget(runDir, { ...quickTimeouts, stopTimeoutMs: 300 });
+    assert.ok(again, 'the launcher is found again');
+    t.after(() => again.detach());
+    await again.stopAndSave();
+    assert.equal((await again.finished).status, 'stopped');
+    assert.deepEqual(readFileSync(join(runDir, 'signals.txt'), 'utf8').trimEnd().split('\n'), ['stop-now', 'TERM']);
   });
 });
+
+/**
+ * A python that records its arguments and environment, then runs as a slow launcher would: it writes each signal it
+ * gets and the moment it sees RUN/stop-now to RUN/signals.txt, keeps running after the file, and ends on SIGTERM.
+ */
+function recordingLauncher(t: TestContext): string {
+  const python = join(scratchDir('fake-python', t), 'python');
+  writeFileSync(
+    python,
+    [
+      '#!/bin/sh',
+      'printf "%s\\n" "$@" > "$PWD/argv.txt"',
+      'printf "%s" "$PYTHONPATH" > "$PWD/pythonpath.txt"',
+      'trap \'echo INT >> "$PWD/signals.txt"\' INT',
+      'trap \'echo TERM >> "$PWD/signals.txt"; exit 143\' TERM',
+      'while [ ! -e "$PWD/stop-now" ]; do sleep 0.05; done',
+      'echo stop-now >> "$PWD/signals.txt"',
+      'while :; do sleep 0.05; done',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(python, 0o755);
+  return python;
+}
 
 describe('servers on a target', () => {
   it('tells the server over how many GPUs to split the model, once', () => {

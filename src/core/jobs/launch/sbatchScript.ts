@@ -11,7 +11,7 @@
 import { type ResolvedJobConfig } from '../jobFile';
 import { type ServerLaunch, type TrainerLaunch } from '../jobRunner';
 import { type ResolvedJobTarget } from '../jobTarget';
-import { runLogFile } from '../runFolder';
+import { runLogFile, stopNowFile } from '../runFolder';
 import { shellCommandLine, shellQuote } from './shellQuote';
 import { perNodeVariableOf, trainerLaunchPlan, type LaunchFile, type TrainerLaunchPlan } from './trainerLaunchPlan';
 
@@ -48,7 +48,8 @@ export function trainingSbatchScript(args: { name: string; runDir: string; confi
     `export MASTER_PORT=${target.main_port}`,
     startLine(),
     '',
-    ...srunLines([plan.command, ...plan.args], target, plan.nodes),
+    ...stopBeforeLimitLines(args.runDir, target),
+    ...waitedSrunLines(srunLines([plan.command, ...plan.args], target, plan.nodes)),
   ];
   return { text: [...header, '', ...body].join('\n') + '\n', files: plan.files, plan };
 }
@@ -79,7 +80,7 @@ interface HeaderOptions {
   runDir: string;
   target: ResolvedJobTarget;
   nodes: number;
-  /** `--signal=INT@N`: the trainer saves a checkpoint N seconds before the time limit. */
+  /** `--signal=B:USR2@N`: the batch shell asks the trainer to save a checkpoint N seconds before the time limit. */
   saveBeforeLimit: boolean;
 }
 
@@ -107,7 +108,9 @@ function sbatchHeader(options: HeaderOptions): string[] {
   if (slurm.partition !== null) directives.push(`--partition=${sbatchValue(slurm.partition)}`);
   if (slurm.account !== null) directives.push(`--account=${sbatchValue(slurm.account)}`);
   if (slurm.qos !== null) directives.push(`--qos=${sbatchValue(slurm.qos)}`);
-  if (options.saveBeforeLimit) directives.push(`--signal=INT@${slurm.save_before_limit_seconds}`);
+  // B: only the batch shell, whose trap writes RUN/stop-now: a signal to the steps would reach `accelerate launch`, which
+  // ends its processes with SIGTERM (and SIGKILL ~30 s later) whatever they were saving.
+  if (options.saveBeforeLimit) directives.push(`--signal=B:USR2@${slurm.save_before_limit_seconds}`);
   slurm.sbatch.forEach((line, index) => {
     if (/[\r\n]/.test(line)) throw new SbatchScriptError(`target.slurm.sbatch[${index}]: an #SBATCH option must be one line`);
     if (!line.trim().startsWith('-')) throw new SbatchScriptError(`target.slurm.sbatch[${index}]: '${line}' is not an sbatch option (they start with -, e.g. --mail-type=END)`);
@@ -127,8 +130,42 @@ function startLine(): string {
 }
 
 /**
- * `srun` running the command once per node. Signals that scancel sends to the job's steps (SIGINT: save and stop)
- * reach the command because `exec` replaces the shell; --kill-on-bad-exit ends every node's processes when one fails.
+ * The batch shell's answer to `--signal=B:USR2@N`: it creates RUN/stop-now on the shared filesystem, which every
+ * training process polls after each optimizer step (they agree, save a checkpoint and exit 3), and says so in
+ * train.log. A failed write is said too; `set -e` does not end the shell inside the trap's `if`.
+ */
+function stopBeforeLimitLines(runDir: string, target: ResolvedJobTarget): string[] {
+  const stopFile = shellQuote(`${runDir.replace(/\/+$/, '')}/${stopNowFile}`);
+  return [
+    `# ${target.slurm.save_before_limit_seconds} s before the time limit Slurm sends this shell SIGUSR2 (--signal=B:USR2@…): ask the trainer to save and stop.`,
+    'stop_before_time_limit() {',
+    '  echo "chatwright: the time limit is near ($(date -u +%Y-%m-%dT%H:%M:%SZ)): asking the trainer to save a checkpoint and stop"',
+    `  if ! : > ${stopFile}; then echo "chatwright: could not create "${stopFile}; fi`,
+    '}',
+    'trap stop_before_time_limit USR2',
+  ];
+}
+
+/**
+ * `srun` in the background and waited for, so the USR2 trap runs while it trains: bash's `wait` returns early (above
+ * 128) when a trapped signal arrives, so it waits again while srun is alive, then takes srun's status (bash keeps a
+ * finished background job's status for a later `wait`) and exits with it.
+ */
+function waitedSrunLines(srun: string[]): string[] {
+  return [
+    ...srun.slice(0, -1),
+    `${srun.at(-1)!} &`,
+    'srun_pid=$!',
+    'while kill -0 "$srun_pid" 2>/dev/null; do wait "$srun_pid" || true; done',
+    'srun_status=0',
+    'wait "$srun_pid" || srun_status=$?',
+    'exit "$srun_status"',
+  ];
+}
+
+/**
+ * `srun` running the command once per node. Signals that scancel sends to the job's steps (cancel's SIGINT) reach the
+ * command because `exec` replaces the shell; --kill-on-bad-exit ends every node's processes when one fails.
  */
 function srunLines(words: string[], target: ResolvedJobTarget, nodes: number): string[] {
   // srun does not pass the job's --cpus-per-task on to its step in every Slurm version (22.05 does not): say it again.

@@ -6,15 +6,17 @@
  *
  * The scheduler is asked, never trusted to answer: a failing `squeue` keeps the last state seen and, after a few
  * failures in a row, says so in a warning; the job is taken for gone only when no command knows it twice in a row.
- * Stop-and-save is `scancel --signal=INT` (the trainer saves and exits), then plain `scancel` after the stop timeout;
- * cancel is `scancel --signal=INT` twice 300 ms apart, then `scancel`. A job still waiting in the queue has nothing to
- * signal: it is cancelled at once.
+ * Stop-and-save writes RUN/stop-now (the run folder is shared with the compute nodes; every training process polls it
+ * after each optimizer step and the processes agree), then plain `scancel` after the stop timeout. No signal: under
+ * `accelerate launch` a SIGINT reaches the launcher too, which ends its processes ~30 s later whatever they were
+ * saving. Cancel is `scancel --signal=INT` twice 300 ms apart, then `scancel`. A job still waiting in the queue has
+ * nothing to ask: it is cancelled at once.
  */
-import { appendFileSync, closeSync, fstatSync, openSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readLastLines } from '../../files/fileTail';
-import { JobRun, JobStartError, type JobRunOptions, type RunProcessHandle, type StopTiming } from '../jobRunner';
-import { distributedOfRecord, emptySnapshot, snapshotOfRun, type JobSnapshot } from '../jobSnapshot';
+import { JobRun, JobStartError, newAttemptSnapshot, recordNewAttempt, type JobRunOptions, type RunProcessHandle, type StopTiming } from '../jobRunner';
+import { emptySnapshot, snapshotOfRun, type JobSnapshot } from '../jobSnapshot';
 import { sbatchScriptFile } from '../launch/sbatchScript';
 import { checkpointNowFile, readRunRecord, runLogFile, stopNowFile, updateRunRecord, type RunRecord } from '../runFolder';
 import { activeSlurmSnapshot, isTerminalSlurmState, schedulerFactsChanged, schedulerFactsOf, settleSlurmRun } from './slurmOutcome';
@@ -83,8 +85,10 @@ export class SlurmJobHandle implements RunProcessHandle {
     if (this.ended) return;
     const waiting = this.last.state === 'PENDING' || this.last.state.startsWith('REQUEUE');
     if (!waiting) {
-      await this.scancel('INT');
-      if (kind === 'cancel') {
+      if (kind === 'save') {
+        this.askToStop();
+      } else {
+        await this.scancel('INT');
         await this.untilEnded(secondInterruptDelayMs);
         if (this.ended) return;
         await this.scancel('INT');
@@ -101,6 +105,15 @@ export class SlurmJobHandle implements RunProcessHandle {
 
   settle(snapshot: JobSnapshot, record: RunRecord | undefined, lastLogLines: readonly string[]): JobSnapshot {
     return settleSlurmRun(snapshot, record, this.last, lastLogLines);
+  }
+
+  /** Writes RUN/stop-now, which the job's processes read from the shared run folder; a write that fails is told and `scancel` follows. */
+  private askToStop(): void {
+    try {
+      writeFileSync(join(this.runDir, stopNowFile), '');
+    } catch (error) {
+      this.warn('STOP_FILE_FAILED', `could not write ${join(this.runDir, stopNowFile)} to ask Slurm job ${this.last.jobId} to save and stop: ${messageOf(error)}`);
+    }
   }
 
   private async scancel(signal?: 'INT'): Promise<void> {
@@ -204,42 +217,19 @@ export async function submitSlurmJob(runDir: string, options: SlurmFollowOptions
   }
   appendFileSync(logFile, `${logOffset > 0 ? '\n' : ''}--- ${options.resuming ? 'resubmitted' : 'submitted'} ${submittedAt}: sbatch --parsable ${script} → Slurm job ${submission.jobId}\n`);
   const facts: SchedulerFacts = { kind: 'slurm', jobId: submission.jobId, ...(submission.cluster !== undefined ? { cluster: submission.cluster } : {}), state: 'PENDING', checkedAt: Date.now() };
-  updateRunRecord(folder, (value) => {
-    const next: RunRecord = {
-      ...value,
-      startedAt: submittedAt,
-      slurm: {
-        jobId: submission.jobId,
-        ...(submission.cluster !== undefined ? { cluster: submission.cluster } : {}),
-        script: sbatchScriptFile,
-        submittedAt,
-        submissions: [...(value.slurm?.submissions ?? []), { jobId: submission.jobId, submittedAt }],
-        last: facts,
-      },
-    };
-    delete next.exit;
-    delete next.cancelledAt;
-    delete next.stopRequestedAt;
-    delete next.failure;
-    delete next.pid;
-    delete next.processStartedAt;
-    return next;
-  });
-  const queued: JobSnapshot = {
-    ...initial,
-    status: 'queued',
-    ...(record?.jobFile !== undefined ? { jobFile: record.jobFile } : {}),
-    // The launch plan, until the trainer reports what it applied.
-    ...(record?.target !== undefined ? { distributed: distributedOfRecord(record.target) } : {}),
-  };
-  delete queued.error;
-  delete queued.endedAt;
-  delete queued.phase;
-  delete queued.serving;
-  delete queued.pid;
-  queued.ready = false;
+  recordNewAttempt(folder, (previous) => ({
+    startedAt: submittedAt,
+    slurm: {
+      jobId: submission.jobId,
+      ...(submission.cluster !== undefined ? { cluster: submission.cluster } : {}),
+      script: sbatchScriptFile,
+      submittedAt,
+      submissions: [...(previous.slurm?.submissions ?? []), { jobId: submission.jobId, submittedAt }],
+      last: facts,
+    },
+  }));
   const handle = new SlurmJobHandle(folder, options.client, facts, options.slurmPollMs ?? defaultSlurmPollMs, true);
-  return new JobRun(folder, handle, options, queued, logOffset);
+  return new JobRun(folder, handle, options, newAttemptSnapshot(initial, record, 'queued'), logOffset);
 }
 
 /**

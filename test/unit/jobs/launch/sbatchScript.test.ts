@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveJobText } from '../../../../src/core/jobs/jobFile';
 import { defaultTarget, type ResolvedJobTarget } from '../../../../src/core/jobs/jobTarget';
 import { SbatchScriptError, serverSbatchScript, trainingSbatchScript } from '../../../../src/core/jobs/launch/sbatchScript';
 import { scratchDir } from '../../../support/scratchDir';
+import { waitFor } from '../../../support/waitFor';
 import { caseTrainer, jobConfigOn } from './launchCases';
 
 const slurmTarget: ResolvedJobTarget = { ...defaultTarget, type: 'slurm' };
@@ -60,6 +61,34 @@ describe('trainingSbatchScript', () => {
     assert.throws(() => script('/r', withLines(['--constraint=ib\nhostname'])), /target\.slurm\.sbatch\[0\]/);
   });
 
+  it('before the time limit the batch shell (not the steps) is signalled, and its trap asks the trainer through RUN/stop-now', async (t) => {
+    const runDir = join(scratchDir('sbatch-trap', t), 'it\'s a "run" 100% $HOME');
+    mkdirSync(runDir);
+    const text = script(runDir, { ...slurmTarget, slurm: { ...slurmTarget.slurm, save_before_limit_seconds: 120 } });
+    assert.ok(directives(text).includes('#SBATCH --signal=B:USR2@120'), text);
+    // Slurm's commands as the compute node has them: srun stands for the trainer (it saves and exits 3 once asked).
+    const bin = scratchDir('sbatch-trap-bin', t);
+    writeFileSync(join(bin, 'scontrol'), '#!/bin/sh\necho node1\n');
+    writeFileSync(join(bin, 'srun'), `#!/bin/sh\ntouch "$STOP_FILE.started"\nwhile [ ! -e "$STOP_FILE" ]; do sleep 0.05; done\nexit 3\n`);
+    for (const command of ['scontrol', 'srun']) chmodSync(join(bin, command), 0o755);
+    const stopFile = join(runDir, 'stop-now');
+    writeFileSync(join(runDir, 'job.sbatch'), text);
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, STOP_FILE: stopFile, SLURM_JOB_ID: '7', SLURM_JOB_NUM_NODES: '1', SLURM_JOB_NODELIST: 'node1' };
+    const shell = spawn('bash', [join(runDir, 'job.sbatch')], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => shell.kill('SIGKILL'));
+    let output = '';
+    shell.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    shell.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolveExit) => shell.on('exit', (code) => resolveExit(code)));
+    await waitFor(() => (existsSync(`${stopFile}.started`) ? true : undefined), 'srun to start');
+    assert.equal(existsSync(stopFile), false);
+    shell.kill('SIGUSR2');
+    // The trap's wait returns early; the script waits for srun again and exits with its status, not the signal's.
+    assert.equal(await exited, 3, output);
+    assert.equal(readFileSync(stopFile, 'utf8'), '');
+    assert.match(output, /chatwright: the time limit is near .*: asking the trainer to save a checkpoint and stop/);
+  });
+
   it('runs the user’s setup lines with set -u lifted, before the trainer', () => {
     const text = script('/r', { ...slurmTarget, slurm: { ...slurmTarget.slurm, setup: ['module load cuda'] } });
     assert.match(text, /\nset \+u\nmodule load cuda\nset -u\n[\s\S]*\nsrun /);
@@ -91,7 +120,7 @@ describe('a job file’s target section, through to the script', () => {
     assert.deepEqual(result.problems, []);
     const built = trainingSbatchScript({ name: 'big', runDir: '/runs/big', config: result.config!, trainer: caseTrainer });
     const lines = directives(built.text);
-    for (const expected of ['--nodes=2', '--gpus-per-node=a100:4', '--time=08:00:00', '--partition=gpu', '--account=nlp-lab', '--signal=INT@300', '--mail-type=END']) {
+    for (const expected of ['--nodes=2', '--gpus-per-node=a100:4', '--time=08:00:00', '--partition=gpu', '--account=nlp-lab', '--signal=B:USR2@300', '--mail-type=END']) {
       assert.ok(lines.includes(`#SBATCH ${expected}`), `${expected} in\n${lines.join('\n')}`);
     }
     assert.match(
