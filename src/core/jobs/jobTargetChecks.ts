@@ -8,8 +8,12 @@ import { type ResolvedJobTarget } from './jobTarget';
  * paths. Everything here ends up in a generated shell script, so what is refused is refused before anything runs.
  */
 
-/** The Slurm options Chatwright writes into the `sbatch` script itself: the job file field that sets each instead, or why none does. */
-export const slurmOptionsSetByChatwright: readonly { names: readonly string[]; use?: string; because?: string }[] = [
+/**
+ * The Slurm options Chatwright writes into the `sbatch` script itself, or that would fight what it writes: the job file
+ * field that sets each instead, or why none may. `what` names the setting in the message when the option list does not.
+ * `gpuGresOnly`: only a `--gres` that asks for GPUs (`--gres=gpu:2`) clashes; other generic resources are the user's.
+ */
+export const slurmOptionsSetByChatwright: readonly { names: readonly string[]; what?: string; use?: string; because?: string; gpuGresOnly?: boolean }[] = [
   { names: ['--output', '-o'], because: "the job writes to the run folder's train.log" },
   { names: ['--error', '-e'], because: "the job writes to the run folder's train.log" },
   { names: ['--open-mode'], because: 'train.log is appended to so resumed runs keep their log' },
@@ -17,9 +21,18 @@ export const slurmOptionsSetByChatwright: readonly { names: readonly string[]; u
   { names: ['--parsable'], because: 'Chatwright submits with it' },
   { names: ['--job-name', '-J'], use: "the job file's `name`" },
   { names: ['--nodes', '-N'], use: '`target.slurm.nodes`' },
-  { names: ['--gpus-per-node'], use: '`target.gpus` and `target.slurm.gpu_type`' },
-  { names: ['--ntasks-per-node'], because: 'one task per node starts one process per GPU' },
+  { names: ['--gpus-per-node', '--gpus', '-G', '--gpus-per-task'], what: 'the GPUs (--gpus-per-node)', use: '`target.gpus` and `target.slurm.gpu_type`' },
+  { names: ['--gres'], what: 'the GPUs (--gpus-per-node)', use: '`target.gpus` and `target.slurm.gpu_type`', gpuGresOnly: true },
+  { names: ['--ntasks-per-node', '--ntasks', '-n'], because: 'one task per node starts one process per GPU' },
+  { names: ['--cpus-per-task', '-c'], use: '`target.slurm.cpus_per_task`' },
+  { names: ['--mem'], use: '`target.slurm.mem`' },
+  { names: ['--qos', '-q'], use: '`target.slurm.qos`' },
+  { names: ['--export'], because: "sbatch must carry the launch's environment to the job" },
   { names: ['--signal'], use: '`target.slurm.save_before_limit_seconds`' },
+  {
+    names: ['--requeue', '--no-requeue'],
+    because: 'Chatwright decides requeueing: a requeued job would run again under the same id while its run looks ended; resume the job instead',
+  },
   { names: ['--time', '-t'], use: '`target.slurm.time`' },
   { names: ['--partition', '-p'], use: '`target.slurm.partition`' },
   { names: ['--account', '-A'], use: '`target.slurm.account`' },
@@ -37,9 +50,13 @@ export interface TargetProblem {
 export const slurmTimeForms = 'minutes, mm:ss, hh:mm:ss, d-hh, d-hh:mm or d-hh:mm:ss';
 
 /**
- * Seconds in a Slurm time limit, or undefined when the text is not one of Slurm's forms (`sbatch --time`): minutes,
- * minutes:seconds, hours:minutes:seconds, days-hours, days-hours:minutes, days-hours:minutes:seconds. The leading
- * field may be any size (Slurm reads `90:00` as 90 minutes); the ones after it stay below 60 (24 for hours after days).
+ * Seconds in a Slurm time limit, or undefined when the text is not one of Slurm's forms (`man sbatch`, `--time`):
+ * minutes, minutes:seconds, hours:minutes:seconds, days-hours, days-hours:minutes, days-hours:minutes:seconds. The
+ * leading field may be any size (Slurm reads `90:00` as 90 minutes); the ones after it stay below 60, and hours after
+ * days below 24. Slurm itself adds whatever it is given (`1-30` would be 1 day and 30 hours, `10:75` 11 min 15 s), but
+ * a field past its unit is far likelier a typo (`1-30` meant as 1 day 30 minutes?) than a wish, so it is refused.
+ * The one reading of a Slurm time: `parseSlurmMinutes` (sinfo, scontrol and preflight's MaxTime comparison) and
+ * `chatwright_train.config.slurm_time_seconds` agree with it.
  */
 export function slurmTimeSeconds(text: string): number | undefined {
   const withDays = /^(\d{1,5})-(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}))?)?$/.exec(text);
@@ -84,9 +101,6 @@ function sbatchWords(line: string): string[] {
   return line.match(/(?:"[^"]*"|'[^']*'|[^\s"'])+/g) ?? [];
 }
 
-/** Real sbatch options that are prefixes of options Chatwright sets (so not abbreviations of them). */
-const optionsThatArePrefixes = new Set(['--gpus']);
-
 /** A line break or a NUL: either would end a line of the generated script early. */
 const lineBreak = /[\n\r]|\0/;
 
@@ -100,11 +114,15 @@ export function sbatchLineProblem(line: string): string | undefined {
   if (words.length > 2 || (words.length === 2 && words[1]!.startsWith('-'))) return `'${text}' holds more than one option: write each on its own line`;
   const word = words[0] ?? text;
   const long = word.startsWith('--') ? word.split('=')[0]! : undefined;
-  for (const { names, use, because } of slurmOptionsSetByChatwright) {
-    const clash = names.some((name) =>
-      name.startsWith('--') ? long !== undefined && (long === name || (long.length >= 5 && name.startsWith(long) && !optionsThatArePrefixes.has(long))) : long === undefined && word.startsWith(name),
-    );
-    if (clash) return `Chatwright sets ${names.join('/')} itself${use !== undefined ? `; use ${use}` : ` (${because ?? ''}); leave it out`}`;
+  const value = long !== undefined && word.includes('=') ? word.slice(word.indexOf('=') + 1) : (words[1] ?? '');
+  const longNames = slurmOptionsSetByChatwright.flatMap((option) => option.names.filter((name) => name.startsWith('--')));
+  // sbatch takes unambiguous abbreviations of long options (`--part`); an option's own name is never an abbreviation (`--gpus`, `--ntasks`).
+  const named = (name: string): boolean =>
+    name.startsWith('--') ? long !== undefined && (long === name || (long.length >= 5 && name.startsWith(long) && !longNames.includes(long))) : long === undefined && word.startsWith(name);
+  for (const { names, what, use, because, gpuGresOnly } of slurmOptionsSetByChatwright) {
+    if (!names.some(named)) continue;
+    if (gpuGresOnly && !value.split(',').some((resource) => resource.trim().toLowerCase().startsWith('gpu'))) continue;
+    return `Chatwright sets ${what ?? names.join('/')} itself${use !== undefined ? `; use ${use}` : ` (${because ?? ''}); leave it out`}`;
   }
   return undefined;
 }

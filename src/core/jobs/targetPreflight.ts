@@ -1,6 +1,6 @@
 import { runtimeOverhead, type Hardware, type MemoryEstimate } from '../hub/memoryEstimate';
 import { type ResolvedJobConfig } from './jobFile';
-import { planBatch, worldSizeOf, type BatchPlan, type DistributedStrategy } from './jobTarget';
+import { planBatch, worldSizeOf, type BatchPlan, type DistributedStrategy, type ResolvedJobTarget } from './jobTarget';
 
 /**
  * What preflight can say about where a job runs, before anything starts: whether the processes can share the
@@ -40,7 +40,7 @@ function processWord(config: ResolvedJobConfig, count: number): string {
 }
 
 /** The strategy that actually runs: a single process has nothing to share. */
-export function effectiveStrategy(config: ResolvedJobConfig): DistributedStrategy | undefined {
+export function effectiveStrategy(config: Pick<ResolvedJobConfig, 'target'>): DistributedStrategy | undefined {
   return worldSizeOf(config.target) > 1 ? config.target.strategy : undefined;
 }
 
@@ -56,7 +56,7 @@ function strategyProblem(config: ResolvedJobConfig): string | undefined {
   return undefined;
 }
 
-function requiredPackages(config: ResolvedJobConfig): { name: string; why: string }[] {
+function requiredPackages(config: Pick<ResolvedJobConfig, 'target'>): { name: string; why: string }[] {
   const strategy = effectiveStrategy(config);
   if (strategy === undefined) return [];
   const needs = [{ name: 'accelerate', why: `${worldSizeOf(config.target)} processes are started through accelerate launch` }];
@@ -129,7 +129,7 @@ export function targetFindings(config: ResolvedJobConfig, options: TargetCheckOp
     }
   }
   if (target.type === 'slurm') {
-    const packages = ['torch', 'transformers', 'peft', ...requiredPackages(config).map((needed) => needed.name)];
+    const packages = computeNodePackages(target);
     const gpuMemory = target.slurm.gpu_type !== null ? gpuTypeMemory(target.slurm.gpu_type) : undefined;
     const environment = `the compute nodes' Python environment (${target.slurm.python ?? 'the interpreter the job starts with'}${target.slurm.setup.length > 0 ? ', after the setup lines,' : ''} needs ${packages.join(', ')})`;
     const memory =
@@ -149,6 +149,11 @@ export function targetFindings(config: ResolvedJobConfig, options: TargetCheckOp
     });
   }
   return findings;
+}
+
+/** The packages the trainer needs on a Slurm job's compute nodes (accelerate and deepspeed when its strategy uses them). */
+export function computeNodePackages(target: ResolvedJobTarget): string[] {
+  return ['torch', 'transformers', 'peft', ...requiredPackages({ target }).map((needed) => needed.name)];
 }
 
 /**
