@@ -1,5 +1,6 @@
 import { runtimeOverhead, type Hardware, type MemoryEstimate } from '../hub/memoryEstimate';
 import { type ResolvedJobConfig } from './jobFile';
+import { slurmTimeSeconds } from './jobTargetChecks';
 import { planBatch, worldSizeOf, type BatchPlan, type DistributedStrategy, type ResolvedJobTarget } from './jobTarget';
 
 /**
@@ -12,7 +13,11 @@ import { planBatch, worldSizeOf, type BatchPlan, type DistributedStrategy, type 
 /** A package as the environment probe reports it (`chatwright_train.probe`): installed or not, and its version. */
 export type ProbedPackages = Readonly<Record<string, { ok: boolean; version: string | null } | undefined>>;
 
-export type TargetFindingCode = 'batch-not-divisible' | 'batch-resplit' | 'target-gpus-unavailable' | 'target-package-missing' | 'target-strategy-unsupported' | 'target-not-checked';
+export type TargetFindingCode =
+  'batch-not-divisible' | 'batch-resplit' | 'target-gpus-unavailable' | 'target-package-missing' | 'target-strategy-unsupported' | 'target-not-checked' | 'slurm-save-signal-at-start';
+
+/** How early Slurm may send the `--signal` before the time it was asked for (sbatch's manual: up to 60 seconds). */
+export const slurmSignalEarlySeconds = 60;
 
 export interface TargetFinding {
   code: TargetFindingCode;
@@ -129,6 +134,17 @@ export function targetFindings(config: ResolvedJobConfig, options: TargetCheckOp
     }
   }
   if (target.type === 'slurm') {
+    const limit = slurmTimeSeconds(target.slurm.time);
+    const save = target.slurm.save_before_limit_seconds;
+    if (limit !== undefined && limit > 0 && save + slurmSignalEarlySeconds >= limit) {
+      findings.push({
+        code: 'slurm-save-signal-at-start',
+        severity: 'warning',
+        message: `The trainer is told to save and stop ${save} s before the time limit of ${target.slurm.time} (${limit} s), and Slurm may send that signal up to ${slurmSignalEarlySeconds} s early: it would stop right after it starts.`,
+        action: `Lower target.slurm.save_before_limit_seconds below ${Math.max(0, limit - slurmSignalEarlySeconds)} (a few minutes is enough to write an adapter checkpoint), or raise target.slurm.time.`,
+        field: 'target.slurm.save_before_limit_seconds',
+      });
+    }
     const packages = computeNodePackages(target);
     const gpuMemory = target.slurm.gpu_type !== null ? gpuTypeMemory(target.slurm.gpu_type) : undefined;
     const environment = `the compute nodes' Python environment (${target.slurm.python ?? 'the interpreter the job starts with'}${target.slurm.setup.length > 0 ? ', after the setup lines,' : ''} needs ${packages.join(', ')})`;
@@ -163,7 +179,8 @@ export function computeNodePackages(target: ResolvedJobTarget): string[] {
  */
 export function gpuTypeMemory(type: string): { name: string; gib: number } | undefined {
   const name = type.toLowerCase().replace(/[_-]/g, ' ');
-  const sized = /(\d{2,3})\s*g(?:i?b)?\b/.exec(name);
+  // A size is a word of its own (`a100_80gb`, `a100-40g`, `h100 80GB`): the digits of a model name (`a10g`) are not one.
+  const sized = /(?:^|\s)(\d{2,3})\s*g(?:i?b)?\b/.exec(name);
   const size = sized ? Number(sized[1]) : undefined;
   const families: [RegExp, number][] = [
     [/gh200/, 96],
