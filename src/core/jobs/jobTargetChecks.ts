@@ -1,4 +1,5 @@
-import { type ResolvedJobTarget } from './jobTarget';
+import { jobRules, type FieldRule, type SectionRule } from './jobFields';
+import { defaultTarget, distributedStrategies, targetTypes, type ResolvedJobTarget, type ResolvedSlurmTarget } from './jobTarget';
 
 /**
  * The checks on a resolved `target` that the field table's types and bounds cannot state: Slurm's time formats, names
@@ -179,4 +180,69 @@ export function targetProblems(target: ResolvedJobTarget): TargetProblem[] {
     if (problem !== undefined) problems.push({ path: 'target.slurm.python', message: problem });
   }
   return problems;
+}
+
+/** The bounds of an integer field of `target` in the field table (`gpus`, `main_port`, `slurm.nodes` …). */
+function integerBounds(path: readonly string[]): { minimum: number; maximum: number; nullable: boolean } {
+  let rule: FieldRule | SectionRule | undefined = jobRules;
+  for (const key of path) rule = rule?.kind === 'section' ? rule.fields[key] : undefined;
+  if (rule?.kind !== 'integer' || rule.minimum === undefined || rule.maximum === undefined) throw new Error(`the field table has no bounded integer ${path.join('.')}`);
+  return { minimum: rule.minimum, maximum: rule.maximum, nullable: rule.nullable === true };
+}
+
+/**
+ * A resolved target read back from somewhere that may have been edited (RUN/config.json): every field with its type
+ * and the field table's bounds, then `targetProblems`, so nothing unchecked reaches a launch plan or an sbatch script.
+ * Absent or null: `defaultTarget`. Returns the first problem, with its dotted path, instead when there is one.
+ */
+export function checkedResolvedTarget(value: unknown): { target: ResolvedJobTarget } | { problem: TargetProblem } {
+  if (value === undefined || value === null) return { target: defaultTarget };
+  const fail = (path: string, message: string): { problem: TargetProblem } => ({ problem: { path, message } });
+  const isSection = (candidate: unknown): candidate is Record<string, unknown> => typeof candidate === 'object' && candidate !== null && !Array.isArray(candidate);
+  if (!isSection(value)) return fail('target', 'is not a section');
+  const rawSlurm = value['slurm'] ?? {};
+  if (!isSection(rawSlurm)) return fail('target.slurm', 'is not a section');
+  const field = (section: Record<string, unknown>, key: string, fallback: unknown): unknown => (section[key] === undefined ? fallback : section[key]);
+  const integerProblem = (path: readonly string[], candidate: unknown): TargetProblem | undefined => {
+    const { minimum, maximum, nullable } = integerBounds(['target', ...path]);
+    if (candidate === null && nullable) return undefined;
+    if (typeof candidate !== 'number' || !Number.isSafeInteger(candidate) || candidate < minimum || candidate > maximum)
+      return { path: ['target', ...path].join('.'), message: `must be a whole number from ${minimum} to ${maximum}${nullable ? ' or null' : ''}` };
+    return undefined;
+  };
+  const type = field(value, 'type', defaultTarget.type);
+  if (!(targetTypes as readonly unknown[]).includes(type)) return fail('target.type', `must be one of ${targetTypes.join(', ')}`);
+  const strategy = field(value, 'strategy', defaultTarget.strategy);
+  if (!(distributedStrategies as readonly unknown[]).includes(strategy)) return fail('target.strategy', `must be one of ${distributedStrategies.join(', ')}`);
+  const gpus = field(value, 'gpus', defaultTarget.gpus);
+  const mainPort = field(value, 'main_port', defaultTarget.main_port);
+  const defaults = defaultTarget.slurm;
+  const slurm: Record<string, unknown> = {};
+  for (const key of Object.keys(defaults) as (keyof ResolvedSlurmTarget)[]) slurm[key] = field(rawSlurm, key, defaults[key]);
+  for (const [path, candidate] of [
+    [['gpus'], gpus],
+    [['main_port'], mainPort],
+    [['slurm', 'nodes'], slurm['nodes']],
+    [['slurm', 'cpus_per_task'], slurm['cpus_per_task']],
+    [['slurm', 'save_before_limit_seconds'], slurm['save_before_limit_seconds']],
+  ] as const) {
+    const problem = integerProblem(path, candidate);
+    if (problem !== undefined) return { problem };
+  }
+  if (typeof slurm['time'] !== 'string') return fail('target.slurm.time', 'must be text');
+  for (const key of ['partition', 'account', 'qos', 'mem', 'gpu_type', 'python'] as const)
+    if (slurm[key] !== null && typeof slurm[key] !== 'string') return fail(`target.slurm.${key}`, 'must be text or null');
+  for (const key of ['sbatch', 'setup'] as const) {
+    const lines = slurm[key];
+    if (!Array.isArray(lines) || !lines.every((line) => typeof line === 'string')) return fail(`target.slurm.${key}`, 'must be a list of lines of text');
+  }
+  const target: ResolvedJobTarget = {
+    type: type as ResolvedJobTarget['type'],
+    gpus: gpus as number,
+    strategy: strategy as ResolvedJobTarget['strategy'],
+    main_port: mainPort as number,
+    slurm: slurm as unknown as ResolvedSlurmTarget,
+  };
+  const [first] = targetProblems(target);
+  return first !== undefined ? { problem: first } : { target };
 }
