@@ -29,13 +29,23 @@ if [ ${#need_debs[@]} -gt 0 ]; then
   policy=/usr/sbin/policy-rc.d
   own_policy=
   if [ ! -e "$policy" ]; then
+    # Set before the file exists, so that an interruption at any point after it removes what this script wrote (a
+    # policy left behind would keep every later package from starting its service). Only our own policy is removed.
+    own_policy=1
+    trap 'if [ -n "$own_policy" ]; then $sudo rm -f "$policy"; fi' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 129' HUP
     printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
     $sudo chmod 755 "$policy"
-    own_policy=1
   fi
   install_status=0
   { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null; } || install_status=$?
-  if [ -n "$own_policy" ]; then $sudo rm -f "$policy"; fi
+  if [ -n "$own_policy" ]; then
+    $sudo rm -f "$policy"
+    own_policy=
+    trap - EXIT INT TERM HUP
+  fi
   [ "$install_status" -eq 0 ] || exit "$install_status"
 fi
 

@@ -33,22 +33,35 @@ DEFAULT_LEARNING_RATE = {"lora": 2e-4, "qlora": 2e-4, "prompt_tuning": 3e-2}
 TARGET_TYPES = ("local", "slurm")
 DISTRIBUTED_STRATEGIES = ("ddp", "deepspeed_zero2", "deepspeed_zero3", "fsdp")
 SLURM_TIME_FORMS = "minutes, mm:ss, hh:mm:ss, d-hh, d-hh:mm or d-hh:mm:ss"
-# The options the generated sbatch script sets itself: (names, the field to use instead, why none is needed), as
-# `slurmOptionsSetByChatwright` in src/core/jobs/jobTargetChecks.ts.
-SLURM_OPTIONS_SET_BY_CHATWRIGHT: tuple[tuple[tuple[str, ...], str | None, str | None], ...] = (
-    (("--output", "-o"), None, "the job writes to the run folder's train.log"),
-    (("--error", "-e"), None, "the job writes to the run folder's train.log"),
-    (("--open-mode",), None, "train.log is appended to so resumed runs keep their log"),
-    (("--chdir", "-D"), None, "the job runs in its run folder"),
-    (("--parsable",), None, "Chatwright submits with it"),
-    (("--job-name", "-J"), "the job file's `name`", None),
-    (("--nodes", "-N"), "`target.slurm.nodes`", None),
-    (("--gpus-per-node",), "`target.gpus` and `target.slurm.gpu_type`", None),
-    (("--ntasks-per-node",), None, "one task per node starts one process per GPU"),
-    (("--signal",), "`target.slurm.save_before_limit_seconds`", None),
-    (("--time", "-t"), "`target.slurm.time`", None),
-    (("--partition", "-p"), "`target.slurm.partition`", None),
-    (("--account", "-A"), "`target.slurm.account`", None),
+# The options the generated sbatch script sets itself or that would fight what it writes, as
+# `slurmOptionsSetByChatwright` in src/core/jobs/jobTargetChecks.ts: (names, what the message calls them (None: the
+# names), the field to use instead, why none may be used, whether only a --gres that asks for GPUs clashes).
+SLURM_OPTIONS_SET_BY_CHATWRIGHT: tuple[tuple[tuple[str, ...], str | None, str | None, str | None, bool], ...] = (
+    (("--output", "-o"), None, None, "the job writes to the run folder's train.log", False),
+    (("--error", "-e"), None, None, "the job writes to the run folder's train.log", False),
+    (("--open-mode",), None, None, "train.log is appended to so resumed runs keep their log", False),
+    (("--chdir", "-D"), None, None, "the job runs in its run folder", False),
+    (("--parsable",), None, None, "Chatwright submits with it", False),
+    (("--job-name", "-J"), None, "the job file's `name`", None, False),
+    (("--nodes", "-N"), None, "`target.slurm.nodes`", None, False),
+    (("--gpus-per-node", "--gpus", "-G", "--gpus-per-task"), "the GPUs (--gpus-per-node)", "`target.gpus` and `target.slurm.gpu_type`", None, False),
+    (("--gres",), "the GPUs (--gpus-per-node)", "`target.gpus` and `target.slurm.gpu_type`", None, True),
+    (("--ntasks-per-node", "--ntasks", "-n"), None, None, "one task per node starts one process per GPU", False),
+    (("--cpus-per-task", "-c"), None, "`target.slurm.cpus_per_task`", None, False),
+    (("--mem",), None, "`target.slurm.mem`", None, False),
+    (("--qos", "-q"), None, "`target.slurm.qos`", None, False),
+    (("--export",), None, None, "sbatch must carry the launch's environment to the job", False),
+    (("--signal",), None, "`target.slurm.save_before_limit_seconds`", None, False),
+    (
+        ("--requeue", "--no-requeue"),
+        None,
+        None,
+        "Chatwright decides requeueing: a requeued job would run again under the same id while its run looks ended; resume the job instead",
+        False,
+    ),
+    (("--time", "-t"), None, "`target.slurm.time`", None, False),
+    (("--partition", "-p"), None, "`target.slurm.partition`", None, False),
+    (("--account", "-A"), None, "`target.slurm.account`", None, False),
 )
 
 
@@ -473,26 +486,36 @@ def sbatch_line_problem(line: str) -> str | None:
         return "an #SBATCH option is one line: no line breaks or NUL characters"
     text = line.strip()
     if re.match(r"#\s*SBATCH", text, re.IGNORECASE):
-        return "write the option without the '#SBATCH' prefix"
+        bare = re.sub(r"^#\s*SBATCH\s*", "", text, flags=re.IGNORECASE)
+        return f"write the option without the '#SBATCH' prefix: '{bare}'"
     if not text.startswith("-"):
-        return f"{text!r} is not an sbatch option: each line is one option starting with '-' (--mail-type=END)"
+        return f"'{text}' is not an sbatch option: each line is one option starting with '-' (--mail-type=END)"
     words = re.findall(r"(?:\"[^\"]*\"|'[^']*'|[^\s\"'])+", text)
     if len(words) > 2 or (len(words) == 2 and words[1].startswith("-")):
-        return f"{text!r} holds more than one option: write each on its own line"
+        return f"'{text}' holds more than one option: write each on its own line"
     word = words[0] if words else text
     long = word.split("=")[0] if word.startswith("--") else None
-    for names, use, because in SLURM_OPTIONS_SET_BY_CHATWRIGHT:
-        for name in names:
-            if name.startswith("--"):
-                # sbatch takes unambiguous abbreviations of long options; --gpus is an option of its own.
-                abbreviated = len(long or "") >= 5 and name.startswith(long or "") and long != "--gpus"
-                clash = long is not None and (long == name or abbreviated)
-            else:
-                clash = long is None and word.startswith(name)
-            if clash:
-                if use is not None:
-                    return f"Chatwright sets {'/'.join(names)} itself; use {use}"
-                return f"Chatwright sets {'/'.join(names)} itself ({because}); leave it out"
+    if long is not None and "=" in word:
+        value = word[word.index("=") + 1 :]
+    else:
+        value = words[1] if len(words) > 1 else ""
+    long_names = [name for names, *_ in SLURM_OPTIONS_SET_BY_CHATWRIGHT for name in names if name.startswith("--")]
+
+    def named(name: str) -> bool:
+        if not name.startswith("--"):
+            return long is None and word.startswith(name)
+        # sbatch takes unambiguous abbreviations of long options; an option's own name is never an abbreviation.
+        return long is not None and (long == name or (len(long) >= 5 and name.startswith(long) and long not in long_names))
+
+    for names, what, use, because, gpu_gres_only in SLURM_OPTIONS_SET_BY_CHATWRIGHT:
+        if not any(named(name) for name in names):
+            continue
+        if gpu_gres_only and not any(resource.strip().lower().startswith("gpu") for resource in value.split(",")):
+            continue
+        label = what if what is not None else "/".join(names)
+        if use is not None:
+            return f"Chatwright sets {label} itself; use {use}"
+        return f"Chatwright sets {label} itself ({because}); leave it out"
     return None
 
 

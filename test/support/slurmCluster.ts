@@ -183,19 +183,38 @@ function killAll(pids: readonly number[], signal: NodeJS.Signals): void {
   }
 }
 
-/** Clusters still running, ended synchronously if the test process exits without stopping them. */
+/** Clusters still running, ended synchronously if the test process exits, or is interrupted, without stopping them. */
 const runningClusters = new Map<string, string>();
 let exitHookInstalled = false;
-function installExitHook(): void {
+
+function endRunningClusters(): void {
+  for (const [conf, dir] of runningClusters) {
+    killAll(processesOf(conf), 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  runningClusters.clear();
+}
+
+/**
+ * Ends the cluster of `conf` (every process whose environment names it) and removes `dir` when the test process exits,
+ * or when it gets SIGINT (Ctrl-C) or SIGTERM: a listener replaces Node's default of dying without an `exit` event.
+ * When another listener is there too (node:test's own, which ends the process its way), that one decides; alone, the
+ * process then ends with the code the signal would have given (130, 143).
+ */
+export function endClusterWithProcess(conf: string, dir: string): void {
+  runningClusters.set(conf, dir);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const [conf, dir] of runningClusters) {
-      killAll(processesOf(conf), 'SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    }
-    runningClusters.clear();
-  });
+  process.once('exit', endRunningClusters);
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      endRunningClusters();
+      if (process.listenerCount(signal) === 0) process.exit(code);
+    });
+  }
 }
 
 interface Daemon {
@@ -306,8 +325,7 @@ async function startSlurmClusterOnce(options: SlurmClusterOptions): Promise<Slur
 
   const daemons: Daemon[] = [];
   let stopped = false;
-  runningClusters.set(conf, dir);
-  installExitHook();
+  endClusterWithProcess(conf, dir);
 
   const startDaemon = (name: string, binary: string, args: string[]): Daemon => {
     const log = join(logDir, `${name}.out`);

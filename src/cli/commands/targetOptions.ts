@@ -1,6 +1,15 @@
+import { jobRules } from '../../core/jobs/jobFields';
 import { type ResolvedJobConfig } from '../../core/jobs/jobFile';
 import { defaultTarget, targetTypes, type ResolvedJobTarget, type TargetType } from '../../core/jobs/jobTarget';
 import { UsageError } from '../io';
+
+/** The bounds of `target.gpus` in the field table, so that `--gpus` takes exactly what the job file would. */
+function gpusBounds(): { minimum: number; maximum: number } {
+  const target = jobRules.fields['target'];
+  const rule = target?.kind === 'section' ? target.fields['gpus'] : undefined;
+  if (rule?.kind !== 'integer' || rule.minimum === undefined || rule.maximum === undefined) throw new Error('the field table has no bounded integer target.gpus');
+  return { minimum: rule.minimum, maximum: rule.maximum };
+}
 
 /** `chatwright train`'s `--target` and `--gpus`, as given (absent: the job file's). */
 export interface TargetOverrides {
@@ -28,7 +37,9 @@ export function overrideTarget(config: ResolvedJobConfig, overrides: TargetOverr
   }
   let gpus = fromFile.gpus;
   if (overrides.gpus !== undefined) {
-    if (!/^\d{1,4}$/.test(overrides.gpus)) throw new UsageError(`--gpus must be a whole number of GPUs per node (0 for a CPU-only Slurm job), got '${overrides.gpus}'`);
+    const { minimum, maximum } = gpusBounds();
+    if (!/^\d{1,9}$/.test(overrides.gpus) || Number(overrides.gpus) < minimum || Number(overrides.gpus) > maximum)
+      throw new UsageError(`--gpus must be a whole number of GPUs per node from ${minimum} to ${maximum} (0 for a CPU-only Slurm job), got '${overrides.gpus}'`);
     gpus = Number(overrides.gpus);
   }
   if (type === 'local' && gpus < 1)

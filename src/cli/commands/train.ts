@@ -11,7 +11,7 @@ import { planBatch, worldSizeOf, type ResolvedJobTarget } from '../../core/jobs/
 import { preflight, type PreflightFinding, type PreflightResult } from '../../core/jobs/preflight';
 import { readRunRecord, runsFolder } from '../../core/jobs/runFolder';
 import { SlurmClient } from '../../core/jobs/slurm/slurmClient';
-import { slurmPreflight } from '../../core/jobs/slurm/slurmPreflight';
+import { slurmPreflight, withClusterFindings } from '../../core/jobs/slurm/slurmPreflight';
 import { type SlurmPartition } from '../../core/jobs/slurm/slurmTypes';
 import { prepareLaunch, startJobOnTarget, type PreparedLaunch, type TargetRunOptions } from '../../core/jobs/targetRunner';
 import { findInterpreter, hardwareOfProbe, interpreterSourceLabels, probeEnvironment, trainerPythonFolder, type EnvironmentProbe } from '../../core/jobs/pythonEnvironment';
@@ -222,7 +222,7 @@ export const trainCommand: CliCommand = makeTrainCommand(targetLauncher);
 
 /** Preflight's result with more findings (the Slurm checks): still ok only without an error among them. */
 function withFindings(result: PreflightResult, findings: readonly PreflightFinding[]): PreflightResult {
-  const all = [...result.findings, ...findings];
+  const all = withClusterFindings(result.findings, findings);
   return { ...result, findings: all, ok: !all.some((finding) => finding.severity === 'error') };
 }
 

@@ -471,7 +471,7 @@ export const jobRules: SectionRule = {
             sbatch: {
               kind: 'lines',
               description:
-                'Extra `#SBATCH` options, one option each, without the `#SBATCH` prefix (`--mail-type=END`, `--constraint=ib`). Options Chatwright sets itself (output, time, partition, nodes, GPUs …) are refused: use their fields. Default none.',
+                "Extra `#SBATCH` options, one option each, without the `#SBATCH` prefix (`--mail-type=END`, `--constraint=ib`). Refused, because Chatwright writes them or they would fight what it writes: --time, --partition, --account, --qos, --nodes, --cpus-per-task, --mem, the GPUs (--gpus-per-node, --gpus, --gpus-per-task, --gres=gpu…), --signal (use the fields of the same names, `target.gpus`, `gpu_type` and `save_before_limit_seconds`); --job-name (the job's `name`); --output, --error, --open-mode, --chdir, --parsable (the run folder and its train.log); --ntasks and --ntasks-per-node (one task per node); --export (sbatch carries the launch's environment); --requeue and --no-requeue (a requeued job would run again under the same id: resume instead). Default none.",
             },
             setup: {
               kind: 'lines',

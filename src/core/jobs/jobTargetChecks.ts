@@ -1,4 +1,5 @@
-import { type ResolvedJobTarget } from './jobTarget';
+import { jobRules, type FieldRule, type SectionRule } from './jobFields';
+import { defaultTarget, distributedStrategies, targetTypes, type ResolvedJobTarget, type ResolvedSlurmTarget } from './jobTarget';
 
 /**
  * The checks on a resolved `target` that the field table's types and bounds cannot state: Slurm's time formats, names
@@ -8,8 +9,12 @@ import { type ResolvedJobTarget } from './jobTarget';
  * paths. Everything here ends up in a generated shell script, so what is refused is refused before anything runs.
  */
 
-/** The Slurm options Chatwright writes into the `sbatch` script itself: the job file field that sets each instead, or why none does. */
-export const slurmOptionsSetByChatwright: readonly { names: readonly string[]; use?: string; because?: string }[] = [
+/**
+ * The Slurm options Chatwright writes into the `sbatch` script itself, or that would fight what it writes: the job file
+ * field that sets each instead, or why none may. `what` names the setting in the message when the option list does not.
+ * `gpuGresOnly`: only a `--gres` that asks for GPUs (`--gres=gpu:2`) clashes; other generic resources are the user's.
+ */
+export const slurmOptionsSetByChatwright: readonly { names: readonly string[]; what?: string; use?: string; because?: string; gpuGresOnly?: boolean }[] = [
   { names: ['--output', '-o'], because: "the job writes to the run folder's train.log" },
   { names: ['--error', '-e'], because: "the job writes to the run folder's train.log" },
   { names: ['--open-mode'], because: 'train.log is appended to so resumed runs keep their log' },
@@ -17,9 +22,18 @@ export const slurmOptionsSetByChatwright: readonly { names: readonly string[]; u
   { names: ['--parsable'], because: 'Chatwright submits with it' },
   { names: ['--job-name', '-J'], use: "the job file's `name`" },
   { names: ['--nodes', '-N'], use: '`target.slurm.nodes`' },
-  { names: ['--gpus-per-node'], use: '`target.gpus` and `target.slurm.gpu_type`' },
-  { names: ['--ntasks-per-node'], because: 'one task per node starts one process per GPU' },
+  { names: ['--gpus-per-node', '--gpus', '-G', '--gpus-per-task'], what: 'the GPUs (--gpus-per-node)', use: '`target.gpus` and `target.slurm.gpu_type`' },
+  { names: ['--gres'], what: 'the GPUs (--gpus-per-node)', use: '`target.gpus` and `target.slurm.gpu_type`', gpuGresOnly: true },
+  { names: ['--ntasks-per-node', '--ntasks', '-n'], because: 'one task per node starts one process per GPU' },
+  { names: ['--cpus-per-task', '-c'], use: '`target.slurm.cpus_per_task`' },
+  { names: ['--mem'], use: '`target.slurm.mem`' },
+  { names: ['--qos', '-q'], use: '`target.slurm.qos`' },
+  { names: ['--export'], because: "sbatch must carry the launch's environment to the job" },
   { names: ['--signal'], use: '`target.slurm.save_before_limit_seconds`' },
+  {
+    names: ['--requeue', '--no-requeue'],
+    because: 'Chatwright decides requeueing: a requeued job would run again under the same id while its run looks ended; resume the job instead',
+  },
   { names: ['--time', '-t'], use: '`target.slurm.time`' },
   { names: ['--partition', '-p'], use: '`target.slurm.partition`' },
   { names: ['--account', '-A'], use: '`target.slurm.account`' },
@@ -37,9 +51,13 @@ export interface TargetProblem {
 export const slurmTimeForms = 'minutes, mm:ss, hh:mm:ss, d-hh, d-hh:mm or d-hh:mm:ss';
 
 /**
- * Seconds in a Slurm time limit, or undefined when the text is not one of Slurm's forms (`sbatch --time`): minutes,
- * minutes:seconds, hours:minutes:seconds, days-hours, days-hours:minutes, days-hours:minutes:seconds. The leading
- * field may be any size (Slurm reads `90:00` as 90 minutes); the ones after it stay below 60 (24 for hours after days).
+ * Seconds in a Slurm time limit, or undefined when the text is not one of Slurm's forms (`man sbatch`, `--time`):
+ * minutes, minutes:seconds, hours:minutes:seconds, days-hours, days-hours:minutes, days-hours:minutes:seconds. The
+ * leading field may be any size (Slurm reads `90:00` as 90 minutes); the ones after it stay below 60, and hours after
+ * days below 24. Slurm itself adds whatever it is given (`1-30` would be 1 day and 30 hours, `10:75` 11 min 15 s), but
+ * a field past its unit is far likelier a typo (`1-30` meant as 1 day 30 minutes?) than a wish, so it is refused.
+ * The one reading of a Slurm time: `parseSlurmMinutes` (sinfo, scontrol and preflight's MaxTime comparison) and
+ * `chatwright_train.config.slurm_time_seconds` agree with it.
  */
 export function slurmTimeSeconds(text: string): number | undefined {
   const withDays = /^(\d{1,5})-(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}))?)?$/.exec(text);
@@ -84,9 +102,6 @@ function sbatchWords(line: string): string[] {
   return line.match(/(?:"[^"]*"|'[^']*'|[^\s"'])+/g) ?? [];
 }
 
-/** Real sbatch options that are prefixes of options Chatwright sets (so not abbreviations of them). */
-const optionsThatArePrefixes = new Set(['--gpus']);
-
 /** A line break or a NUL: either would end a line of the generated script early. */
 const lineBreak = /[\n\r]|\0/;
 
@@ -100,11 +115,15 @@ export function sbatchLineProblem(line: string): string | undefined {
   if (words.length > 2 || (words.length === 2 && words[1]!.startsWith('-'))) return `'${text}' holds more than one option: write each on its own line`;
   const word = words[0] ?? text;
   const long = word.startsWith('--') ? word.split('=')[0]! : undefined;
-  for (const { names, use, because } of slurmOptionsSetByChatwright) {
-    const clash = names.some((name) =>
-      name.startsWith('--') ? long !== undefined && (long === name || (long.length >= 5 && name.startsWith(long) && !optionsThatArePrefixes.has(long))) : long === undefined && word.startsWith(name),
-    );
-    if (clash) return `Chatwright sets ${names.join('/')} itself${use !== undefined ? `; use ${use}` : ` (${because ?? ''}); leave it out`}`;
+  const value = long !== undefined && word.includes('=') ? word.slice(word.indexOf('=') + 1) : (words[1] ?? '');
+  const longNames = slurmOptionsSetByChatwright.flatMap((option) => option.names.filter((name) => name.startsWith('--')));
+  // sbatch takes unambiguous abbreviations of long options (`--part`); an option's own name is never an abbreviation (`--gpus`, `--ntasks`).
+  const named = (name: string): boolean =>
+    name.startsWith('--') ? long !== undefined && (long === name || (long.length >= 5 && name.startsWith(long) && !longNames.includes(long))) : long === undefined && word.startsWith(name);
+  for (const { names, what, use, because, gpuGresOnly } of slurmOptionsSetByChatwright) {
+    if (!names.some(named)) continue;
+    if (gpuGresOnly && !value.split(',').some((resource) => resource.trim().toLowerCase().startsWith('gpu'))) continue;
+    return `Chatwright sets ${what ?? names.join('/')} itself${use !== undefined ? `; use ${use}` : ` (${because ?? ''}); leave it out`}`;
   }
   return undefined;
 }
@@ -161,4 +180,69 @@ export function targetProblems(target: ResolvedJobTarget): TargetProblem[] {
     if (problem !== undefined) problems.push({ path: 'target.slurm.python', message: problem });
   }
   return problems;
+}
+
+/** The bounds of an integer field of `target` in the field table (`gpus`, `main_port`, `slurm.nodes` …). */
+function integerBounds(path: readonly string[]): { minimum: number; maximum: number; nullable: boolean } {
+  let rule: FieldRule | SectionRule | undefined = jobRules;
+  for (const key of path) rule = rule?.kind === 'section' ? rule.fields[key] : undefined;
+  if (rule?.kind !== 'integer' || rule.minimum === undefined || rule.maximum === undefined) throw new Error(`the field table has no bounded integer ${path.join('.')}`);
+  return { minimum: rule.minimum, maximum: rule.maximum, nullable: rule.nullable === true };
+}
+
+/**
+ * A resolved target read back from somewhere that may have been edited (RUN/config.json): every field with its type
+ * and the field table's bounds, then `targetProblems`, so nothing unchecked reaches a launch plan or an sbatch script.
+ * Absent or null: `defaultTarget`. Returns the first problem, with its dotted path, instead when there is one.
+ */
+export function checkedResolvedTarget(value: unknown): { target: ResolvedJobTarget } | { problem: TargetProblem } {
+  if (value === undefined || value === null) return { target: defaultTarget };
+  const fail = (path: string, message: string): { problem: TargetProblem } => ({ problem: { path, message } });
+  const isSection = (candidate: unknown): candidate is Record<string, unknown> => typeof candidate === 'object' && candidate !== null && !Array.isArray(candidate);
+  if (!isSection(value)) return fail('target', 'is not a section');
+  const rawSlurm = value['slurm'] ?? {};
+  if (!isSection(rawSlurm)) return fail('target.slurm', 'is not a section');
+  const field = (section: Record<string, unknown>, key: string, fallback: unknown): unknown => (section[key] === undefined ? fallback : section[key]);
+  const integerProblem = (path: readonly string[], candidate: unknown): TargetProblem | undefined => {
+    const { minimum, maximum, nullable } = integerBounds(['target', ...path]);
+    if (candidate === null && nullable) return undefined;
+    if (typeof candidate !== 'number' || !Number.isSafeInteger(candidate) || candidate < minimum || candidate > maximum)
+      return { path: ['target', ...path].join('.'), message: `must be a whole number from ${minimum} to ${maximum}${nullable ? ' or null' : ''}` };
+    return undefined;
+  };
+  const type = field(value, 'type', defaultTarget.type);
+  if (!(targetTypes as readonly unknown[]).includes(type)) return fail('target.type', `must be one of ${targetTypes.join(', ')}`);
+  const strategy = field(value, 'strategy', defaultTarget.strategy);
+  if (!(distributedStrategies as readonly unknown[]).includes(strategy)) return fail('target.strategy', `must be one of ${distributedStrategies.join(', ')}`);
+  const gpus = field(value, 'gpus', defaultTarget.gpus);
+  const mainPort = field(value, 'main_port', defaultTarget.main_port);
+  const defaults = defaultTarget.slurm;
+  const slurm: Record<string, unknown> = {};
+  for (const key of Object.keys(defaults) as (keyof ResolvedSlurmTarget)[]) slurm[key] = field(rawSlurm, key, defaults[key]);
+  for (const [path, candidate] of [
+    [['gpus'], gpus],
+    [['main_port'], mainPort],
+    [['slurm', 'nodes'], slurm['nodes']],
+    [['slurm', 'cpus_per_task'], slurm['cpus_per_task']],
+    [['slurm', 'save_before_limit_seconds'], slurm['save_before_limit_seconds']],
+  ] as const) {
+    const problem = integerProblem(path, candidate);
+    if (problem !== undefined) return { problem };
+  }
+  if (typeof slurm['time'] !== 'string') return fail('target.slurm.time', 'must be text');
+  for (const key of ['partition', 'account', 'qos', 'mem', 'gpu_type', 'python'] as const)
+    if (slurm[key] !== null && typeof slurm[key] !== 'string') return fail(`target.slurm.${key}`, 'must be text or null');
+  for (const key of ['sbatch', 'setup'] as const) {
+    const lines = slurm[key];
+    if (!Array.isArray(lines) || !lines.every((line) => typeof line === 'string')) return fail(`target.slurm.${key}`, 'must be a list of lines of text');
+  }
+  const target: ResolvedJobTarget = {
+    type: type as ResolvedJobTarget['type'],
+    gpus: gpus as number,
+    strategy: strategy as ResolvedJobTarget['strategy'],
+    main_port: mainPort as number,
+    slurm: slurm as unknown as ResolvedSlurmTarget,
+  };
+  const [first] = targetProblems(target);
+  return first !== undefined ? { problem: first } : { target };
 }

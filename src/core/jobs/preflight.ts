@@ -39,7 +39,6 @@ export type PreflightCode =
   | 'slurm-nodes-over-limit'
   | 'slurm-gpus-over-limit'
   | 'slurm-gpu-type-unknown'
-  | 'slurm-time-invalid'
   | 'slurm-time-over-limit'
   | 'slurm-account-not-allowed'
   | 'slurm-not-checked';

@@ -23,6 +23,7 @@ import { readBoundedTextSync } from '../files/boundedRead';
 import { isProcessAlive, processStartTime, type GroupExit } from '../process/processGroup';
 import { type ResolvedJobConfig } from './jobFile';
 import { type BatchPlan } from './jobTarget';
+import { checkedRunSlurm, checkedRunTarget } from './runRecordChecks';
 import { type SchedulerFacts } from './slurm/slurmTypes';
 import { findEvalSibling } from './preflight';
 
@@ -142,7 +143,11 @@ export function readRunRecord(runDir: string): RunRecord | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const record = value as Partial<RunRecord>;
   if (record.version !== 1 || typeof record.name !== 'string' || typeof record.createdAt !== 'string') return undefined;
-  return record as RunRecord;
+  // What the views read without looking again: a malformed one is dropped, the run still lists.
+  const { target: rawTarget, slurm: rawSlurm, ...rest } = record;
+  const target = checkedRunTarget(rawTarget);
+  const slurm = checkedRunSlurm(rawSlurm);
+  return { ...(rest as RunRecord), ...(target !== undefined ? { target } : {}), ...(slurm !== undefined ? { slurm } : {}) };
 }
 
 /** Writes run.json whole (through a temporary file, so a reader never sees half of it). */

@@ -1,6 +1,7 @@
 import { runtimeOverhead, type Hardware, type MemoryEstimate } from '../hub/memoryEstimate';
 import { type ResolvedJobConfig } from './jobFile';
-import { planBatch, worldSizeOf, type BatchPlan, type DistributedStrategy } from './jobTarget';
+import { slurmTimeSeconds } from './jobTargetChecks';
+import { planBatch, worldSizeOf, type BatchPlan, type DistributedStrategy, type ResolvedJobTarget } from './jobTarget';
 
 /**
  * What preflight can say about where a job runs, before anything starts: whether the processes can share the
@@ -12,7 +13,11 @@ import { planBatch, worldSizeOf, type BatchPlan, type DistributedStrategy } from
 /** A package as the environment probe reports it (`chatwright_train.probe`): installed or not, and its version. */
 export type ProbedPackages = Readonly<Record<string, { ok: boolean; version: string | null } | undefined>>;
 
-export type TargetFindingCode = 'batch-not-divisible' | 'batch-resplit' | 'target-gpus-unavailable' | 'target-package-missing' | 'target-strategy-unsupported' | 'target-not-checked';
+export type TargetFindingCode =
+  'batch-not-divisible' | 'batch-resplit' | 'target-gpus-unavailable' | 'target-package-missing' | 'target-strategy-unsupported' | 'target-not-checked' | 'slurm-save-signal-at-start';
+
+/** How early Slurm may send the `--signal` before the time it was asked for (sbatch's manual: up to 60 seconds). */
+export const slurmSignalEarlySeconds = 60;
 
 export interface TargetFinding {
   code: TargetFindingCode;
@@ -40,7 +45,7 @@ function processWord(config: ResolvedJobConfig, count: number): string {
 }
 
 /** The strategy that actually runs: a single process has nothing to share. */
-export function effectiveStrategy(config: ResolvedJobConfig): DistributedStrategy | undefined {
+export function effectiveStrategy(config: Pick<ResolvedJobConfig, 'target'>): DistributedStrategy | undefined {
   return worldSizeOf(config.target) > 1 ? config.target.strategy : undefined;
 }
 
@@ -56,7 +61,7 @@ function strategyProblem(config: ResolvedJobConfig): string | undefined {
   return undefined;
 }
 
-function requiredPackages(config: ResolvedJobConfig): { name: string; why: string }[] {
+function requiredPackages(config: Pick<ResolvedJobConfig, 'target'>): { name: string; why: string }[] {
   const strategy = effectiveStrategy(config);
   if (strategy === undefined) return [];
   const needs = [{ name: 'accelerate', why: `${worldSizeOf(config.target)} processes are started through accelerate launch` }];
@@ -129,7 +134,18 @@ export function targetFindings(config: ResolvedJobConfig, options: TargetCheckOp
     }
   }
   if (target.type === 'slurm') {
-    const packages = ['torch', 'transformers', 'peft', ...requiredPackages(config).map((needed) => needed.name)];
+    const limit = slurmTimeSeconds(target.slurm.time);
+    const save = target.slurm.save_before_limit_seconds;
+    if (limit !== undefined && limit > 0 && save + slurmSignalEarlySeconds >= limit) {
+      findings.push({
+        code: 'slurm-save-signal-at-start',
+        severity: 'warning',
+        message: `The trainer is told to save and stop ${save} s before the time limit of ${target.slurm.time} (${limit} s), and Slurm may send that signal up to ${slurmSignalEarlySeconds} s early: it would stop right after it starts.`,
+        action: `Lower target.slurm.save_before_limit_seconds below ${Math.max(0, limit - slurmSignalEarlySeconds)} (a few minutes is enough to write an adapter checkpoint), or raise target.slurm.time.`,
+        field: 'target.slurm.save_before_limit_seconds',
+      });
+    }
+    const packages = computeNodePackages(target);
     const gpuMemory = target.slurm.gpu_type !== null ? gpuTypeMemory(target.slurm.gpu_type) : undefined;
     const environment = `the compute nodes' Python environment (${target.slurm.python ?? 'the interpreter the job starts with'}${target.slurm.setup.length > 0 ? ', after the setup lines,' : ''} needs ${packages.join(', ')})`;
     const memory =
@@ -151,6 +167,11 @@ export function targetFindings(config: ResolvedJobConfig, options: TargetCheckOp
   return findings;
 }
 
+/** The packages the trainer needs on a Slurm job's compute nodes (accelerate and deepspeed when its strategy uses them). */
+export function computeNodePackages(target: ResolvedJobTarget): string[] {
+  return ['torch', 'transformers', 'peft', ...requiredPackages({ target }).map((needed) => needed.name)];
+}
+
 /**
  * GPU memory by Slurm GPU type name (`--gpus-per-node=<type>:n`, the gres type the cluster's admins chose): a size in
  * the name (`a100_80gb`, `h100-94gb`) wins; otherwise the family's smallest common size, so that the fit is never
@@ -158,7 +179,8 @@ export function targetFindings(config: ResolvedJobConfig, options: TargetCheckOp
  */
 export function gpuTypeMemory(type: string): { name: string; gib: number } | undefined {
   const name = type.toLowerCase().replace(/[_-]/g, ' ');
-  const sized = /(\d{2,3})\s*g(?:i?b)?\b/.exec(name);
+  // A size is a word of its own (`a100_80gb`, `a100-40g`, `h100 80GB`): the digits of a model name (`a10g`) are not one.
+  const sized = /(?:^|\s)(\d{2,3})\s*g(?:i?b)?\b/.exec(name);
   const size = sized ? Number(sized[1]) : undefined;
   const families: [RegExp, number][] = [
     [/gh200/, 96],

@@ -26,7 +26,8 @@ import {
   type ServerLaunch,
   type ServerRunOptions,
 } from './jobRunner';
-import { defaultTarget, distributedStrategies, targetTypes, worldSizeOf, type ResolvedJobTarget } from './jobTarget';
+import { worldSizeOf, type ResolvedJobTarget } from './jobTarget';
+import { checkedResolvedTarget } from './jobTargetChecks';
 import { sbatchScriptFile, serverSbatchScript, trainingSbatchScript } from './launch/sbatchScript';
 import { trainerLaunchPlan, type LaunchFile, type TrainerLaunchPlan } from './launch/trainerLaunchPlan';
 import { readRunRecord, runConfigFile, updateRunRecord } from './runFolder';
@@ -185,18 +186,14 @@ function readRunConfig(folder: string): ResolvedJobConfig {
   return { ...config, target: checkedTarget(config.target, file) };
 }
 
-/** The target from config.json, each field checked: a hand-edited file gets a located error, never a launch of something else. */
+/**
+ * The target from config.json, checked as the job file's target is (types, the field table's bounds, `targetProblems`):
+ * a hand-edited file gets a located error, never a launch of something else or unchecked text in the sbatch script.
+ */
 function checkedTarget(value: unknown, file: string): ResolvedJobTarget {
-  if (value === undefined || value === null) return defaultTarget;
-  const problem = (field: string, what: string): JobStartError => new JobStartError(`${file}: target.${field} ${what}`);
-  if (typeof value !== 'object' || Array.isArray(value)) throw problem('', 'is not a section');
-  const target = { ...defaultTarget, ...(value as Partial<ResolvedJobTarget>) };
-  target.slurm = { ...defaultTarget.slurm, ...((value as Partial<ResolvedJobTarget>).slurm ?? {}) };
-  if (!targetTypes.includes(target.type)) throw problem('type', `must be one of ${targetTypes.join(', ')}`);
-  if (!Number.isInteger(target.gpus) || target.gpus < 0) throw problem('gpus', 'must be a whole number ≥ 0');
-  if (!distributedStrategies.includes(target.strategy)) throw problem('strategy', `must be one of ${distributedStrategies.join(', ')}`);
-  if (!Number.isInteger(target.slurm.nodes) || target.slurm.nodes < 1) throw problem('slurm.nodes', 'must be a whole number ≥ 1');
-  return target;
+  const checked = checkedResolvedTarget(value);
+  if ('problem' in checked) throw new JobStartError(`${file}: ${checked.problem.path}${checked.problem.index !== undefined ? `[${checked.problem.index}]` : ''} ${checked.problem.message}`);
+  return checked.target;
 }
 
 /** Runs a planner (the launch plan, an sbatch script), turning what it refuses into a `JobStartError`. */

@@ -6,7 +6,7 @@ import { type ResolvedJobTarget } from '../../core/jobs/jobTarget';
 import { slurmRequestText } from '../../core/jobs/jobWhere';
 import { runsFolder } from '../../core/jobs/runFolder';
 import { type SlurmClient } from '../../core/jobs/slurm/slurmClient';
-import { slurmPreflight } from '../../core/jobs/slurm/slurmPreflight';
+import { slurmPreflight, withClusterFindings } from '../../core/jobs/slurm/slurmPreflight';
 import { type JobPreflightView } from '../../shared/jobPageProtocol';
 
 /**
@@ -19,7 +19,7 @@ import { type JobPreflightView } from '../../shared/jobPageProtocol';
 export async function withSlurmPreflight(view: JobPreflightView, target: ResolvedJobTarget, client: SlurmClient): Promise<JobPreflightView> {
   const partitions = await client.partitions().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   const findings = slurmPreflight(target, partitions);
-  return { ...view, findings: [...view.findings, ...findings], ok: view.ok && !findings.some((finding) => finding.severity === 'error') };
+  return { ...view, findings: withClusterFindings(view.findings, findings), ok: view.ok && !findings.some((finding) => finding.severity === 'error') };
 }
 
 /**

@@ -54,4 +54,10 @@ describe('--target and --gpus', () => {
     for (const overrides of [{ target: 'kubernetes' }, { gpus: 'two' }, { gpus: '1.5' }, { gpus: '' }, { gpus: '-1' }])
       assert.throws(() => overrideTarget(jobWith(defaultTarget), overrides), UsageError, JSON.stringify(overrides));
   });
+
+  it('takes --gpus within the bounds the job file has for target.gpus, and no more', () => {
+    assert.equal(overrideTarget(jobWith(defaultTarget), { target: 'slurm', gpus: '1024' }).config.target.gpus, 1024);
+    for (const gpus of ['1025', '9999', '99999999'])
+      assert.throws(() => overrideTarget(jobWith(defaultTarget), { target: 'slurm', gpus }), /--gpus must be a whole number of GPUs per node from 0 to 1024/, gpus);
+  });
 });

@@ -7,7 +7,8 @@ import { parse } from 'yaml';
 import { jobSchema } from '../../../src/core/jobs/jobFields';
 import { formatJobProblem, readJobFile, resolveJobText } from '../../../src/core/jobs/jobFile';
 import { defaultTarget } from '../../../src/core/jobs/jobTarget';
-import { slurmTimeSeconds } from '../../../src/core/jobs/jobTargetChecks';
+import { sbatchLineProblem, slurmTimeSeconds } from '../../../src/core/jobs/jobTargetChecks';
+import { parseSlurmMinutes } from '../../../src/core/jobs/slurm/slurmParsers';
 import { scratchDir } from '../../support/scratchDir';
 
 const repo = join(__dirname, '..', '..', '..');
@@ -129,7 +130,7 @@ describe('job file', () => {
       '    cpus_per_task: 32',
       '    mem: 256G',
       '    gpu_type: a100',
-      '    sbatch: ["--mail-type=END", "--constraint=ib", "--comment \\"two words\\"", "--gpus=8"]',
+      '    sbatch: ["--mail-type=END", "--constraint=ib", "--comment \\"two words\\"", "--gres=tmpfs:10G", "--mem-per-cpu=4G"]',
       '    setup:',
       '      - module load cuda/12.4',
       '      - source $HOME/venvs/chatwright/bin/activate',
@@ -152,7 +153,7 @@ describe('job file', () => {
         cpus_per_task: 32,
         mem: '256G',
         gpu_type: 'a100',
-        sbatch: ['--mail-type=END', '--constraint=ib', '--comment "two words"', '--gpus=8'],
+        sbatch: ['--mail-type=END', '--constraint=ib', '--comment "two words"', '--gres=tmpfs:10G', '--mem-per-cpu=4G'],
         setup: ['module load cuda/12.4', 'source $HOME/venvs/chatwright/bin/activate'],
         python: '/opt/venv/bin/python',
         save_before_limit_seconds: 600,
@@ -177,7 +178,7 @@ describe('job file', () => {
     assert.deepEqual(pythonResolve(cpu.config).config, cpu.config);
   });
 
-  it("reads each of Slurm's time forms as Slurm does, and Python reads them the same", () => {
+  it("reads each of Slurm's time forms as Slurm does, and Python and the Slurm output parser read them the same", () => {
     const forms: [string, number | undefined][] = [
       ['90', 90 * 60],
       ['10:30', 10 * 60 + 30],
@@ -187,6 +188,16 @@ describe('job file', () => {
       ['2-12', (2 * 24 + 12) * 3600],
       ['1-00:30', (24 * 60 + 30) * 60],
       ['1-02:03:04', ((24 + 2) * 60 + 3) * 60 + 4],
+      ['0-1', 3600],
+      ['1-23:59:59', ((24 + 23) * 60 + 59) * 60 + 59],
+      ['0:59', 59],
+      ['1-30', undefined],
+      ['1-00:60', undefined],
+      ['1-00:00:60', undefined],
+      ['10:75', undefined],
+      ['1:60:00', undefined],
+      ['1-', undefined],
+      ['1-2-3', undefined],
       ['8h', undefined],
       ['1-24', undefined],
       ['10:60', undefined],
@@ -203,6 +214,49 @@ describe('job file', () => {
     forms.forEach(([text, seconds], index) => {
       assert.equal(slurmTimeSeconds(text), seconds, text);
       assert.equal(python[index], seconds ?? null, `Python on ${text}`);
+      // Slurm's output is read trimmed, and may say UNLIMITED; otherwise the same reading in whole minutes.
+      const trimmedSeconds = slurmTimeSeconds(text.trim());
+      const minutes = /^unlimited$/i.test(text) ? null : trimmedSeconds === undefined ? undefined : Math.ceil(trimmedSeconds / 60);
+      assert.equal(parseSlurmMinutes(text), minutes, `parseSlurmMinutes on ${text}`);
+    });
+  });
+
+  it('refuses the extra #SBATCH options that fight the generated ones, with the same words in TypeScript and Python', () => {
+    const lines: [string, RegExp | undefined][] = [
+      ['-c 8', /sets --cpus-per-task\/-c itself; use `target\.slurm\.cpus_per_task`/],
+      ['--cpus-per-task=8', /`target\.slurm\.cpus_per_task`/],
+      ['--mem=64G', /sets --mem itself; use `target\.slurm\.mem`/],
+      ['--qos=high', /`target\.slurm\.qos`/],
+      ['-q high', /`target\.slurm\.qos`/],
+      ['--gres=gpu:a100:2', /sets the GPUs \(--gpus-per-node\) itself; use `target\.gpus` and `target\.slurm\.gpu_type`/],
+      ['--gres=tmpfs:10G,gpu:1', /sets the GPUs/],
+      ['--gres gpu', /sets the GPUs/],
+      ['--gpus=8', /sets the GPUs/],
+      ['-G 8', /sets the GPUs/],
+      ['--gpus-per-task=1', /sets the GPUs/],
+      ['--gpus-per-node=a100:2', /sets the GPUs/],
+      ['-n 4', /one task per node starts one process per GPU/],
+      ['--ntasks=4', /one task per node/],
+      ['--ntasks-per-node=4', /one task per node/],
+      ['--export=NONE', /sets --export itself \(sbatch must carry the launch's environment to the job\); leave it out/],
+      ['--signal=USR1@60', /`target\.slurm\.save_before_limit_seconds`/],
+      ['--requeue', /Chatwright decides requeueing: a requeued job would run again under the same id while its run looks ended; resume the job instead/],
+      ['--no-requeue', /a requeued job/],
+      ['--gres=tmpfs:10G', undefined],
+      ['--mem-per-cpu=4G', undefined],
+      ['--export-file=vars', undefined],
+      ['-C ib', undefined],
+      ['--nice=10', undefined],
+    ];
+    const script = 'import json, sys\nfrom chatwright_train.config import sbatch_line_problem\nprint(json.dumps([sbatch_line_problem(line) for line in json.load(sys.stdin)]))';
+    const run = spawnSync('python3', ['-c', script], { input: JSON.stringify(lines.map(([line]) => line)), encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(repo, 'python') } });
+    assert.equal(run.status, 0, run.stderr);
+    const python = JSON.parse(run.stdout) as (string | null)[];
+    lines.forEach(([line, expected], index) => {
+      const problem = sbatchLineProblem(line);
+      if (expected === undefined) assert.equal(problem, undefined, line);
+      else assert.match(problem ?? '', expected, line);
+      assert.equal(python[index], problem ?? null, `Python on ${line}`);
     });
   });
 

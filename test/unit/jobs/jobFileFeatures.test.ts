@@ -224,7 +224,7 @@ describe('job file hover', () => {
     const text = 'target:\n  type: slurm\n  slurm:\n    sbatch: ["--mail-type=END", "--constraint=ib"]\n    setup:\n      - module load cuda\n';
     const key = jobFileHover(text, at(text, 'sbatch'))!;
     assert.match(key.markdown, /`target\.slurm\.sbatch`\*\* — list of lines of text · default `\[\]`/);
-    assert.match(key.markdown, /Options Chatwright sets itself/);
+    assert.match(key.markdown, /Refused, because Chatwright writes them or they would fight what it writes: .*--cpus-per-task, --mem.*--export.*--requeue/);
     const item = jobFileHover(text, at(text, 'constraint'))!;
     assert.equal(textIn(text, item.range), '"--constraint=ib"');
     assert.match(item.markdown, /`target\.slurm\.sbatch`/);

@@ -360,4 +360,38 @@ describe('preflight of a job target', () => {
     assert.deepEqual(gpuTypeMemory('h200'), { name: 'h200', gib: 141 });
     assert.equal(gpuTypeMemory('gpu'), undefined);
   });
+
+  it('reads a size only where it stands apart from the model name, and knows each family', () => {
+    const cases: [string, number][] = [
+      ['a10g', 24],
+      ['nvidia_a10g', 24],
+      ['l4', 24],
+      ['l40s', 48],
+      ['t4', 16],
+      ['tesla_t4', 16],
+      ['v100', 16],
+      ['v100_32gb', 32],
+      ['a100', 40],
+      ['a100-40g', 40],
+      ['a100_80gb', 80],
+      ['h100', 80],
+      ['H100 80GB', 80],
+      ['h200', 141],
+    ];
+    for (const [type, gib] of cases) assert.equal(gpuTypeMemory(type)?.gib, gib, type);
+  });
+
+  it('warns when the trainer would be told to save right after it starts (the signal may come 60 s early)', () => {
+    const folder = sevenBModel();
+    const slurmJob = (slurm: string): ResolvedJobConfig =>
+      job(folder, `  eval: null\n  max_seq_length: 512\ntarget: { type: slurm, gpus: 1, slurm: { gpu_type: h100, ${slurm} } }\ntraining: { per_device_batch_size: 1 }\n`);
+    const early = finding(preflight(slurmJob('time: "5", save_before_limit_seconds: 240')).findings, 'slurm-save-signal-at-start');
+    assert.equal(early?.severity, 'warning');
+    assert.match(early.message, /save and stop 240 s before the time limit of 5 \(300 s\).*up to 60 s early/);
+    assert.match(early.action, /below 240/);
+    assert.equal(early.location?.field, 'target.slurm.save_before_limit_seconds');
+    assert.equal(finding(preflight(slurmJob('time: "6", save_before_limit_seconds: 240')).findings, 'slurm-save-signal-at-start'), undefined);
+    assert.ok(finding(preflight(slurmJob('time: "01:00:00", save_before_limit_seconds: 3540')).findings, 'slurm-save-signal-at-start'));
+    assert.equal(finding(preflight(slurmJob('time: "01:00:00"')).findings, 'slurm-save-signal-at-start'), undefined);
+  });
 });

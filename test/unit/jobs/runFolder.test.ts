@@ -19,6 +19,8 @@ import {
   type RunDatasets,
 } from '../../../src/core/jobs/runFolder';
 import { resolveJobText, type ResolvedJobConfig } from '../../../src/core/jobs/jobFile';
+import { snapshotOfRun } from '../../../src/core/jobs/jobSnapshot';
+import { describeWhere } from '../../../src/core/jobs/jobWhere';
 import { scratchDir } from '../../support/scratchDir';
 import { prepareStandinRun } from '../../support/standinJobs';
 
@@ -130,5 +132,38 @@ describe('isRunProcessAlive', () => {
     assert.deepEqual(readRunRecord(runDir), { version: 1, name: 'n', createdAt: '2026-01-01T00:00:00.000Z', hostname: 'h', pid: 42, processStartedAt: 7 });
     writeFileSync(join(runDir, 'run.json'), '{"version": 9}');
     assert.equal(readRunRecord(runDir), undefined);
+  });
+
+  const base = { version: 1, name: 'n', createdAt: '2026-01-01T00:00:00.000Z', hostname: 'h' };
+  const batch = { worldSize: 8, perDeviceBatch: 2, gradientAccumulation: 1, effectiveBatch: 16, requestedEffectiveBatch: 16, changed: true };
+  const target = { type: 'slurm', nodes: 2, processesPerNode: 4, strategy: 'ddp', batch, description: '2 nodes × 4 GPUs' };
+  const last = { kind: 'slurm', jobId: '7', state: 'PENDING', reason: 'Resources', checkedAt: 1 };
+  const slurm = { jobId: '7', script: 'job.sbatch', submittedAt: '2026-01-01T00:00:01.000Z', submissions: [{ jobId: '7', submittedAt: '2026-01-01T00:00:01.000Z' }], last };
+
+  it('keeps a well-formed target and Slurm job as written', (t) => {
+    const runDir = scratchDir('runs', t);
+    writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...base, target, slurm }));
+    assert.deepEqual(readRunRecord(runDir), { ...base, target, slurm });
+  });
+
+  it('drops a malformed target or Slurm job and keeps the rest of the record, so the run still lists and its views never throw', (t) => {
+    const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+      ['an empty target', { target: {} }, {}],
+      ['a batch plan with text for numbers', { target: { ...target, batch: { ...batch, worldSize: '8' } } }, {}],
+      ['an unknown target type', { target: { ...target, type: 'kubernetes' } }, {}],
+      ['a numeric job id and a numeric state', { slurm: { jobId: 7, last: { jobId: 7, state: 5 } } }, {}],
+      ['a job id that is no Slurm id', { slurm: { ...slurm, jobId: '7; rm -rf ~' } }, {}],
+      ['a last state Slurm has no name for', { slurm: { ...slurm, last: { ...last, state: 'EXPLODED' } } }, { slurm: { ...slurm, last: undefined } }],
+      ['a reason that is not text', { slurm: { ...slurm, last: { ...last, reason: { html: '<b>' } } } }, { slurm: { ...slurm, last: undefined } }],
+      ['a malformed submission', { slurm: { ...slurm, submissions: [{ jobId: 8 }, slurm.submissions[0]] } }, { slurm }],
+    ];
+    for (const [what, fields, kept] of cases) {
+      const runDir = scratchDir('runs', t);
+      writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...base, pid: 42, ...fields }));
+      const record = readRunRecord(runDir);
+      assert.deepEqual(JSON.parse(JSON.stringify(record)), JSON.parse(JSON.stringify({ ...base, pid: 42, ...kept })), what);
+      const snapshot = snapshotOfRun(runDir);
+      assert.equal(typeof describeWhere(snapshot), 'string', what);
+    }
   });
 });

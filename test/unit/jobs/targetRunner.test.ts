@@ -64,6 +64,14 @@ describe('prepareLaunch', () => {
     setRunTarget(runDir, { type: 'kubernetes' as 'local' });
     assert.throws(() => prepareLaunch(runDir, standinLaunch()), /config\.json: target\.type must be one of local, slurm/);
   });
+
+  it('refuses a config.json whose target would put unchecked text into the sbatch script, as the job file would', (t) => {
+    const runDir = prepareStandinRun(scratchDir('prepare-tampered', t));
+    setRunTarget(runDir, { type: 'slurm', gpus: 0, slurm: { ...defaultTarget.slurm, time: '1:00:00\nrm -rf ~' } });
+    assert.throws(() => prepareLaunch(runDir, standinLaunch()), /config\.json: target\.slurm\.time [\s\S]* is not a Slurm time limit/);
+    setRunTarget(runDir, { type: 'local', main_port: '29500 ; id' as unknown as number });
+    assert.throws(() => prepareLaunch(runDir, standinLaunch()), /config\.json: target\.main_port must be a whole number from 1024 to 65535/);
+  });
 });
 
 describe('startJobOnTarget on this machine', () => {

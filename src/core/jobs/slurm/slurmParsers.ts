@@ -3,6 +3,7 @@
  * `slurmTypes.ts`. Everything printed is treated as hostile: a line that does not parse is skipped and reported as a
  * `SlurmParseProblem`, never thrown. Held to outputs recorded from slurm-wlm 22.05.8 (`test/fixtures/slurm/22.05/`).
  */
+import { slurmTimeSeconds } from '../jobTargetChecks';
 import { slurmStateNames, terminalSlurmStates, type SlurmJobState, type SlurmPartition, type SlurmStateName, type SlurmSubmission } from './slurmTypes';
 
 /** A line of a command's output that was skipped or only partly understood. */
@@ -47,37 +48,15 @@ export function parseExitCode(text: string): { exitCode: number; exitSignal: num
 }
 
 /**
- * Minutes in a Slurm time (`--time`, sinfo's TIMELIMIT, scontrol's MaxTime): `minutes`, `minutes:seconds`,
- * `hours:minutes:seconds`, `days-hours`, `days-hours:minutes`, `days-hours:minutes:seconds`; seconds round up to a
- * whole minute as Slurm does. `null` for unlimited (`infinite`, `UNLIMITED`); undefined when not a time.
+ * Minutes in a Slurm time (`--time`, sinfo's TIMELIMIT, scontrol's MaxTime), seconds rounded up to a whole minute as
+ * Slurm does: the forms and ranges `slurmTimeSeconds` accepts (one reading for the job file's check, preflight and
+ * these outputs). `null` for unlimited (`infinite`, `UNLIMITED`); undefined when not a time.
  */
 export function parseSlurmMinutes(text: string): number | null | undefined {
   const value = text.trim();
   if (/^(infinite|unlimited)$/i.test(value)) return null;
-  const match = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(value);
-  if (!match) return undefined;
-  const [, daysText, first, second, third] = match;
-  const days = daysText !== undefined ? Number(daysText) : 0;
-  let hours = 0;
-  let minutes = 0;
-  let seconds = 0;
-  if (daysText !== undefined) {
-    // days-hours[:minutes[:seconds]]
-    hours = Number(first);
-    minutes = second !== undefined ? Number(second) : 0;
-    seconds = third !== undefined ? Number(third) : 0;
-  } else if (third !== undefined) {
-    hours = Number(first);
-    minutes = Number(second);
-    seconds = Number(third);
-  } else {
-    // minutes[:seconds]
-    minutes = Number(first);
-    seconds = second !== undefined ? Number(second) : 0;
-  }
-  // Only the leading number may exceed its unit (`90` minutes, `36:00:00` hours).
-  if ((second !== undefined && Number(second) >= 60) || (third !== undefined && Number(third) >= 60)) return undefined;
-  return days * 24 * 60 + hours * 60 + minutes + Math.ceil(seconds / 60);
+  const seconds = slurmTimeSeconds(value);
+  return seconds === undefined ? undefined : Math.ceil(seconds / 60);
 }
 
 /** `1-02:03:00` style for a number of minutes, as Slurm prints limits (for messages). */

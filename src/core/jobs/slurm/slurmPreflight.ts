@@ -7,9 +7,13 @@
  */
 import { suggest } from '../../text/suggest';
 import { type ResolvedJobTarget } from '../jobTarget';
+import { computeNodePackages, gpuTypeMemory } from '../targetPreflight';
 import { type PreflightCode, type PreflightFinding, type PreflightLocation, type PreflightSeverity } from '../preflight';
 import { formatSlurmMinutes, parseSlurmMinutes } from './slurmParsers';
 import { type SlurmPartition } from './slurmTypes';
+
+/** A finding located at the job file's field, when the job file is known. */
+type MakeFinding = (code: PreflightCode, severity: PreflightSeverity, message: string, action: string, field?: string) => PreflightFinding;
 
 export interface SlurmPreflightOptions {
   /** The job file, so that each finding points at the field to change. */
@@ -24,21 +28,16 @@ export function slurmPreflight(target: ResolvedJobTarget, partitions: SlurmParti
   if (target.type !== 'slurm') return [];
   const findings: PreflightFinding[] = [];
   const slurm = target.slurm;
-  const add = (code: PreflightCode, severity: PreflightSeverity, message: string, action: string, field?: string): void => {
+  const make: MakeFinding = (code, severity, message, action, field) => {
     const location: PreflightLocation | undefined = options.jobFile !== undefined ? { file: options.jobFile, ...(field !== undefined ? { field } : {}) } : undefined;
-    findings.push({ code, severity, message, action, ...(location ? { location } : {}) });
+    return { code, severity, message, action, ...(location ? { location } : {}) };
+  };
+  const add = (...args: Parameters<MakeFinding>): void => {
+    findings.push(make(...args));
   };
 
+  // The format itself is the job file's check (jobTargetChecks.ts): a time it refused never reaches preflight.
   const requestedMinutes = parseSlurmMinutes(slurm.time);
-  if (requestedMinutes === undefined || requestedMinutes === null) {
-    add(
-      'slurm-time-invalid',
-      'error',
-      `target.slurm.time "${slurm.time}" is not a time Slurm accepts.`,
-      'Write minutes ("90"), "hours:minutes:seconds" ("08:00:00") or "days-hours:minutes:seconds" ("1-00:00:00").',
-      'target.slurm.time',
-    );
-  }
 
   if (partitions instanceof Error) {
     add(
@@ -53,9 +52,9 @@ export function slurmPreflight(target: ResolvedJobTarget, partitions: SlurmParti
   }
 
   const names = partitions.map((partition) => partition.name);
-  const partition = slurm.partition === null ? partitions.find((candidate) => candidate.isDefault) : partitions.find((candidate) => candidate.name === slurm.partition);
-  if (!partition) {
-    if (slurm.partition === null) {
+  if (slurm.partition === null) {
+    const fallback = partitions.find((candidate) => candidate.isDefault);
+    if (!fallback) {
       add(
         'slurm-partition-unknown',
         'error',
@@ -64,19 +63,64 @@ export function slurmPreflight(target: ResolvedJobTarget, partitions: SlurmParti
         'target.slurm.partition',
       );
     } else {
-      add(
-        'slurm-partition-unknown',
-        'error',
-        `The cluster has no partition "${slurm.partition}"${names.length > 0 ? ` (its partitions: ${names.join(', ')})` : ''}.`,
-        names.length > 0 ? `Did you mean ${suggest(slurm.partition, names)}?` : 'Ask the cluster administrators which partition to use.',
-        'target.slurm.partition',
-      );
+      for (const finding of partitionFindings(target, fallback, `The default partition "${fallback.name}"`, partitions, requestedMinutes, make)) findings.push(finding);
     }
     addNotChecked(target, add);
     return findings;
   }
 
-  const which = slurm.partition === null ? `The default partition "${partition.name}"` : `Partition "${partition.name}"`;
+  // `--partition=a,b`: Slurm starts the job in whichever of the listed partitions can run it first.
+  const asked = slurm.partition
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const known: SlurmPartition[] = [];
+  for (const name of asked) {
+    const partition = partitions.find((candidate) => candidate.name === name);
+    if (partition) {
+      known.push(partition);
+      continue;
+    }
+    add(
+      'slurm-partition-unknown',
+      'error',
+      `The cluster has no partition "${name}"${names.length > 0 ? ` (its partitions: ${names.join(', ')})` : ''}.`,
+      names.length > 0 ? `Did you mean ${suggest(name, names)}?` : 'Ask the cluster administrators which partition to use.',
+      'target.slurm.partition',
+    );
+  }
+  if (known.length === asked.length) {
+    const each = known.map((partition) => partitionFindings(target, partition, `Partition "${partition.name}"`, partitions, requestedMinutes, make));
+    const fits = known.filter((_, index) => !each[index]!.some((finding) => finding.severity === 'error')).map((partition) => partition.name);
+    for (const partitionFindingList of each) {
+      for (const finding of partitionFindingList) {
+        // A limit one listed partition sets does not refuse the job when another listed partition can run it.
+        findings.push(
+          finding.severity === 'error' && fits.length > 0
+            ? { ...finding, severity: 'warning', message: `${finding.message} Slurm can still start it in ${fits.map((name) => `"${name}"`).join(', ')}.` }
+            : finding,
+        );
+      }
+    }
+  }
+  addNotChecked(target, add);
+  return findings;
+}
+
+/** The checks of the job against one partition: what Slurm would refuse or keep pending for ever there. */
+function partitionFindings(
+  target: ResolvedJobTarget,
+  partition: SlurmPartition,
+  which: string,
+  partitions: readonly SlurmPartition[],
+  requestedMinutes: number | null | undefined,
+  make: MakeFinding,
+): PreflightFinding[] {
+  const slurm = target.slurm;
+  const findings: PreflightFinding[] = [];
+  const add = (...args: Parameters<MakeFinding>): void => {
+    findings.push(make(...args));
+  };
   if (!partition.up) {
     add('slurm-partition-down', 'warning', `${which} is not up: the job will wait in the queue until it is.`, 'Choose another partition, or submit and wait.', 'target.slurm.partition');
   }
@@ -162,21 +206,39 @@ export function slurmPreflight(target: ResolvedJobTarget, partitions: SlurmParti
     }
   }
 
-  addNotChecked(target, add);
   return findings;
 }
 
-/** What the login node cannot see: said once, so the user knows what the first minutes of the job will test. */
-function addNotChecked(target: ResolvedJobTarget, add: (code: PreflightCode, severity: PreflightSeverity, message: string, action: string, field?: string) => void): void {
+/**
+ * What the login node cannot see: said once, so the user knows what the first minutes of the job will test. It stands
+ * for the job preflight's `target-not-checked` too (`withClusterFindings` keeps only this one).
+ */
+function addNotChecked(target: ResolvedJobTarget, add: (...args: Parameters<MakeFinding>) => void): void {
   const python = target.slurm.python ?? 'the Python this job is started with';
-  const parts = [`the compute nodes' Python (${python}) and its packages`];
-  if (target.gpus > 0) parts.push('the memory of their GPUs');
+  const parts = [`the compute nodes' Python (${python}) and its packages (${computeNodePackages(target).join(', ')})`];
+  if (target.gpus > 0) {
+    const memory = target.slurm.gpu_type !== null ? gpuTypeMemory(target.slurm.gpu_type) : undefined;
+    parts.push(
+      memory
+        ? `the memory of their GPUs (the fit is judged for ${memory.name} with ${memory.gib} GiB per GPU, not measured)`
+        : 'the memory of their GPUs (not judged: name target.slurm.gpu_type to have it judged)',
+    );
+  }
   if (target.slurm.setup.length > 0) parts.push('the setup lines (module names, environments they activate)');
   add(
     'slurm-not-checked',
     'information',
     `Not checked from this login node: ${parts.join(', ')}.`,
-    'They are tested when the job starts; a mistake there ends the job early with its message in train.log.',
+    'They are tested when the job starts (a short job first, training.max_steps: 5, tests them cheaply); a mistake there ends the job early with its message in train.log.',
     target.slurm.setup.length > 0 ? 'target.slurm.setup' : 'target.slurm.python',
   );
+}
+
+/**
+ * The job's preflight findings with the cluster's added. The cluster's `slurm-not-checked` says what the job
+ * preflight's `target-not-checked` says, with the partition checked: only the Slurm one is kept.
+ */
+export function withClusterFindings(findings: readonly PreflightFinding[], clusterFindings: readonly PreflightFinding[]): PreflightFinding[] {
+  const replaced = clusterFindings.some((finding) => finding.code === 'slurm-not-checked');
+  return [...findings.filter((finding) => !replaced || finding.code !== 'target-not-checked'), ...clusterFindings];
 }

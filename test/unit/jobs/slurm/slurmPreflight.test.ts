@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultTarget, type ResolvedJobTarget, type ResolvedSlurmTarget } from '../../../../src/core/jobs/jobTarget';
 import { parsePartitions } from '../../../../src/core/jobs/slurm/slurmParsers';
-import { slurmPreflight } from '../../../../src/core/jobs/slurm/slurmPreflight';
+import { slurmPreflight, withClusterFindings } from '../../../../src/core/jobs/slurm/slurmPreflight';
 
 const fixtures = join(__dirname, '../../../fixtures/slurm/22.05');
 const gpuPartitions = parsePartitions(readFileSync(join(fixtures, 'handwritten-sinfo-gpu.txt'), 'utf8'), readFileSync(join(fixtures, 'handwritten-scontrol-partitions-gpu.txt'), 'utf8')).values;
@@ -26,7 +26,10 @@ describe('slurmPreflight', () => {
       findings.map((finding) => [finding.code, finding.severity]),
       [['slurm-not-checked', 'information']],
     );
-    assert.match(findings[0]!.message, /Python .* packages, the memory of their GPUs, the setup lines/);
+    assert.match(
+      findings[0]!.message,
+      /Python .* packages \(torch, transformers, peft, accelerate\), the memory of their GPUs \(the fit is judged for a100 with 40 GiB per GPU, not measured\), the setup lines/,
+    );
     assert.deepEqual(findings[0]!.location, { file: '/w/a.job.yaml', field: 'target.slurm.setup' });
   });
 
@@ -68,13 +71,51 @@ describe('slurmPreflight', () => {
     assert.deepEqual(codes(slurmTarget(0, { partition: 'gpu', gpu_type: 'a10' })), []);
   });
 
-  it('refuses a time over the partition limit or not in a Slurm format', () => {
+  it('refuses a time over the partition limit, read with the one Slurm time parser (a day and hours: 2-12 is 60 hours)', () => {
     const over = slurmPreflight(slurmTarget(1, { partition: 'gpu', time: '1-00:00:01' }), gpuPartitions).find((finding) => finding.code === 'slurm-time-over-limit');
     assert.equal(over?.severity, 'error');
     assert.match(over.action, /"1-00:00:00"/);
     assert.deepEqual(codes(slurmTarget(1, { partition: 'gpu', time: '24:00:00' })), []);
     assert.deepEqual(codes(slurmTarget(1, { partition: 'v100', time: '30-00:00:00' })), []);
-    assert.deepEqual(codes(slurmTarget(1, { partition: 'gpu', time: 'eight hours' })), ['error:slurm-time-invalid']);
+    assert.deepEqual(codes(slurmTarget(1, { partition: 'gpu', time: '1-00' })), []);
+    assert.deepEqual(codes(slurmTarget(1, { partition: 'gpu', time: '0-23:59:59' })), []);
+    assert.match(slurmPreflight(slurmTarget(1, { partition: 'gpu', time: '2-12' }), gpuPartitions).find((finding) => finding.code === 'slurm-time-over-limit')!.message, /\(2-12:00:00\)/);
+    // The format is the job file's check: preflight says nothing of its own about a time it cannot read.
+    assert.deepEqual(codes(slurmTarget(1, { partition: 'gpu', time: 'eight hours' })), []);
+  });
+
+  it('checks each partition of a list, and refuses only what none of them can run', () => {
+    assert.deepEqual(codes(slurmTarget(8, { partition: 'gpu,lab', account: 'nlp-lab' })), []);
+    const unknown = slurmPreflight(slurmTarget(1, { partition: 'gpu,gpu-long' }), gpuPartitions).filter((finding) => finding.code === 'slurm-partition-unknown');
+    assert.deepEqual(
+      unknown.map((finding) => [finding.severity, finding.message]),
+      [['error', 'The cluster has no partition "gpu-long" (its partitions: gpu, v100, cpu, lab).']],
+    );
+    // Two days fit only lab: gpu's one-day limit is said, but Slurm can still start the job in lab.
+    const either = slurmPreflight(slurmTarget(8, { partition: 'gpu,lab', time: '2-00:00:00', account: 'nlp-lab' }), gpuPartitions).filter((finding) => finding.severity !== 'information');
+    assert.deepEqual(
+      either.map((finding) => `${finding.severity}:${finding.code}`),
+      ['warning:slurm-time-over-limit'],
+    );
+    assert.match(either[0]!.message, /partition "gpu" allows at most 1-00:00:00.* Slurm can still start it in "lab"\.$/);
+    assert.deepEqual(codes(slurmTarget(8, { partition: 'gpu,lab', time: '8-00:00:00', account: 'nlp-lab' })), ['error:slurm-time-over-limit', 'error:slurm-time-over-limit']);
+  });
+
+  it('keeps one "not checked" finding for a Slurm job: the cluster\'s replaces the job preflight\'s', () => {
+    const cluster = slurmPreflight(slurmTarget(1, { partition: 'gpu' }), gpuPartitions);
+    const job = [
+      { code: 'target-not-checked' as const, severity: 'information' as const, message: 'Preflight runs on the login node', action: '' },
+      { code: 'batch-resplit' as const, severity: 'information' as const, message: 'kept', action: '' },
+    ];
+    assert.deepEqual(
+      withClusterFindings(job, cluster).map((finding) => finding.code),
+      ['batch-resplit', 'slurm-not-checked'],
+    );
+    assert.deepEqual(
+      withClusterFindings(job, []).map((finding) => finding.code),
+      ['target-not-checked', 'batch-resplit'],
+    );
+    assert.match(cluster.at(-1)!.message, /packages \(torch, transformers, peft\), the memory of their GPUs \(not judged: name target\.slurm\.gpu_type/);
   });
 
   it('checks the account against a partition that restricts accounts', () => {
