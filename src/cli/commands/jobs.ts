@@ -5,7 +5,8 @@ import { JobStartError } from '../../core/jobs/jobRunner';
 import { isRunProcessAlive, listRunFolders, readRunRecord, runsFolder, type RunRecord } from '../../core/jobs/runFolder';
 import { snapshotOfRun, type DistributedFacts, type JobSnapshot, type JobStatus } from '../../core/jobs/jobSnapshot';
 import { SlurmClient } from '../../core/jobs/slurm/slurmClient';
-import { terminalSlurmStates, type SchedulerFacts, type SlurmJobState } from '../../core/jobs/slurm/slurmTypes';
+import { activeSlurmSnapshot, isTerminalSlurmState, settleSlurmRun } from '../../core/jobs/slurm/slurmOutcome';
+import { type SchedulerFacts, type SlurmJobState } from '../../core/jobs/slurm/slurmTypes';
 import { attachJobOnTarget, resumeJobOnTarget, type TargetRunOptions } from '../../core/jobs/targetRunner';
 import { findInterpreter } from '../../core/jobs/pythonEnvironment';
 import { escapeControlCharacters } from '../../core/files/fileNames';
@@ -138,7 +139,7 @@ export function schedulerFactsOf(state: SlurmJobState, cluster: string | undefin
  * now. When Slurm cannot be asked, the last state seen stays and one warning says why.
  */
 async function refreshSchedulerFacts(snapshots: JobSnapshot[], io: CliIo, targets: JobsTargets): Promise<JobSnapshot[]> {
-  const active = snapshots.filter((snapshot) => snapshot.scheduler !== undefined && !terminalSlurmStates.includes(snapshot.scheduler.state));
+  const active = snapshots.filter((snapshot) => snapshot.scheduler !== undefined && !isTerminalSlurmState(snapshot.scheduler.state));
   if (active.length === 0) return snapshots;
   let states: Map<string, SlurmJobState>;
   try {
@@ -153,6 +154,16 @@ async function refreshSchedulerFacts(snapshots: JobSnapshot[], io: CliIo, target
     const state = facts !== undefined ? states.get(facts.jobId) : undefined;
     return state !== undefined && facts !== undefined ? { ...snapshot, scheduler: schedulerFactsOf(state, facts.cluster, now) } : snapshot;
   });
+}
+
+/**
+ * The status of a run whose Slurm state was just asked for, derived as the runner derives it: a job still active is
+ * queued (pending) or follows its events; a job that has ended is settled by how it ended (TIMEOUT is a failure …).
+ */
+function withSchedulerStatus(snapshot: JobSnapshot): JobSnapshot {
+  const facts = snapshot.scheduler;
+  if (facts === undefined) return snapshot;
+  return isTerminalSlurmState(facts.state) ? settleSlurmRun(snapshot, readRunRecord(snapshot.runDir), facts) : activeSlurmSnapshot(snapshot, facts);
 }
 
 function workspaceOf(io: CliIo, root: string | undefined): string {
@@ -237,11 +248,9 @@ async function list(args: string[], io: CliIo, targets: JobsTargets): Promise<nu
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false }, root: { type: 'string' } } });
   if (positionals.length > 0) throw new UsageError(`jobs ls takes no arguments, got '${positionals[0]}'`);
   const workspace = workspaceOf(io, values.root);
-  const snapshots = await refreshSchedulerFacts(
-    listRunFolders(workspace).map((dir) => withRecordFacts(snapshotOfRun(dir), readRunRecord(dir))),
-    io,
-    targets,
-  );
+  const listed = listRunFolders(workspace).map((dir) => withRecordFacts(snapshotOfRun(dir), readRunRecord(dir)));
+  // The status follows Slurm's fresh answer, so STATUS and WHERE never disagree (queued beside TIMEOUT).
+  const snapshots = (await refreshSchedulerFacts(listed, io, targets)).map((snapshot, index) => (snapshot.scheduler === listed[index]!.scheduler ? snapshot : withSchedulerStatus(snapshot)));
   const now = Date.now();
   if (values.json) {
     io.stdout.write(
