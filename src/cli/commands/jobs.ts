@@ -3,7 +3,8 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { JobStartError } from '../../core/jobs/jobRunner';
 import { isRunProcessAlive, listRunFolders, readRunRecord, runsFolder, type RunRecord } from '../../core/jobs/runFolder';
-import { snapshotOfRun, type DistributedFacts, type JobSnapshot, type JobStatus } from '../../core/jobs/jobSnapshot';
+import { batchAsWritten, batchPlanText } from '../../core/jobs/jobWhere';
+import { distributedOfRecord, snapshotOfRun, type DistributedFacts, type JobSnapshot, type JobStatus } from '../../core/jobs/jobSnapshot';
 import { SlurmClient } from '../../core/jobs/slurm/slurmClient';
 import { activeSlurmSnapshot, isTerminalSlurmState, settleSlurmRun } from '../../core/jobs/slurm/slurmOutcome';
 import { type SchedulerFacts, type SlurmJobState } from '../../core/jobs/slurm/slurmTypes';
@@ -14,7 +15,7 @@ import { formatBinaryBytes } from '../../core/text/byteSize';
 import { formatDuration } from '../../core/text/relativeTime';
 import { ExitCode, UsageError, type CliCommand, type CliIo } from '../io';
 import { followRun, humanStream, progressModeFor, reportOutcome, TrainExit, type FollowableRun } from './followJob';
-import { batchPlanText, formatLoss, phaseWords, schedulerWords, whereText } from './jobProgress';
+import { formatLoss, phaseWords, schedulerWords, whereText } from './jobProgress';
 import { findWorkspaceRoot, trainerLaunch } from './trainerSetup';
 
 const usage = `chatwright jobs <ls|show|follow|stop|cancel|resume> …
@@ -99,22 +100,7 @@ export const jobsCommand: CliCommand = makeJobsCommand(runnerTargets);
  */
 export function withRecordFacts(snapshot: JobSnapshot, record: RunRecord | undefined): JobSnapshot {
   const scheduler = snapshot.scheduler ?? record?.slurm?.last;
-  const plan = record?.target;
-  const distributed: DistributedFacts | undefined =
-    snapshot.distributed ??
-    (plan !== undefined
-      ? {
-          target: plan.type,
-          worldSize: plan.batch.worldSize,
-          nodes: plan.nodes,
-          processesPerNode: plan.processesPerNode,
-          strategy: plan.strategy,
-          perDeviceBatch: plan.batch.perDeviceBatch,
-          gradientAccumulation: plan.batch.gradientAccumulation,
-          effectiveBatch: plan.batch.effectiveBatch,
-          requestedEffectiveBatch: plan.batch.requestedEffectiveBatch,
-        }
-      : undefined);
+  const distributed = snapshot.distributed ?? (record?.target !== undefined ? distributedOfRecord(record.target) : undefined);
   return { ...snapshot, ...(scheduler !== undefined ? { scheduler } : {}), ...(distributed !== undefined ? { distributed } : {}) };
 }
 
@@ -299,7 +285,7 @@ export function describeTarget(snapshot: JobSnapshot, record: RunRecord | undefi
   const target = record?.target;
   if (target !== undefined) lines.push(`Target: ${target.type}, ${target.description}`);
   else if (plan !== undefined) lines.push(`Target: ${plan.target}, ${plan.nodes} node(s) × ${plan.processesPerNode} process(es)${plan.worldSize > 1 ? `, ${plan.strategy}` : ''}`);
-  if (plan !== undefined) lines.push(`Batch: ${batchPlanText(plan)}`);
+  if (plan !== undefined) lines.push(`Batch: ${batchPlanText(plan, batchAsWritten(snapshot.config))}`);
   const facts = snapshot.scheduler;
   const slurm = record?.slurm;
   if (facts !== undefined || slurm !== undefined) {

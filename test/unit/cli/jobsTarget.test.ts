@@ -151,7 +151,7 @@ describe('chatwright jobs on Slurm runs', () => {
     const io = capturedIo(workspace, {});
     assert.equal(await makeJobsCommand(fakeTargets({ active: false })).run(['show', basename(runDir)], io), 0, io.err());
     assert.match(io.out(), /^Target: slurm, 2 processes \(DDP\) through accelerate launch$/m);
-    assert.match(io.out(), /^Batch: 8 = 2 per device × 2 step\(s\) × 2 process\(es\)$/m);
+    assert.match(io.out(), /^Batch: 2 per GPU × 2 accumulation × 2 processes = 8 \(re-split over the processes\)$/m);
     assert.match(io.out(), /^Slurm job: 41238$/m);
     assert.match(io.out(), /^Slurm state: PENDING, pending in Slurm \(Resources\)/m);
     assert.match(io.out(), new RegExp(`^Script: ${runDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/job\\.sbatch$`, 'm'));
