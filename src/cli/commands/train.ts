@@ -151,14 +151,18 @@ export function makeTrainCommand(launcher: TrainLauncher): CliCommand {
         return TrainExit.refused;
       }
       if (values['preflight-only']) return TrainExit.done;
-      if (!probe) {
+      // A Slurm job that names the compute nodes' Python (target.slurm.python) does not run this machine's: as in the editor,
+      // a failed probe here is only a warning then.
+      const computeNodesPython = onSlurm && target.slurm.python !== null ? target.slurm.python : undefined;
+      if (!probe && computeNodesPython === undefined) {
         io.stderr.write(`Cannot start the trainer: ${probeProblem}\n  → Pick an interpreter with --python, or create one with: chatwright env --create-venv\n`);
         return TrainExit.failed;
       }
+      if (!probe) human.write(`warning: the job runs ${computeNodesPython} on the compute nodes (target.slurm.python), which this machine cannot check\n`);
 
       const runsParent = resolve(root.dir, runsFolder);
       const createdFolders = foldersMissingUpTo(runsParent, root.dir);
-      const runDir = prepareRun({ workspaceRoot: root.dir, jobFile, name: job.name, config, probe });
+      const runDir = prepareRun({ workspaceRoot: root.dir, jobFile, name: job.name, config, ...(probe ? { probe } : {}) });
       // A launch that never happened leaves nothing behind: neither its run folder nor the folders made for it.
       const discardRun = (): void => {
         rmSync(runDir, { recursive: true, force: true });

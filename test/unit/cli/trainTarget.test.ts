@@ -180,6 +180,23 @@ describe('chatwright train --target', () => {
     assert.equal(runFolders(workspace.runsDir).length, 1, 'only the submitted run keeps its folder');
   });
 
+  it('submits a Slurm job that names the compute nodes’ Python even when this machine’s Python cannot be probed (a warning)', { timeout: 120_000 }, async (t) => {
+    const workspace = jobWorkspace(t, 'target:\n  type: slurm\n  gpus: 0\n  slurm:\n    python: /cluster/venv/bin/python3\n');
+    const launcher = fakeLauncher();
+    const io = capturedIo(workspace.dir, standinEnv(3, 0.01));
+    const missing = join(workspace.dir, 'no-such-python');
+    assert.equal(await makeTrainCommand(launcher).run(['--python', missing, '--yes', '--detach', 'persona.job.yaml'], io), 0, io.err());
+    assert.match(io.out(), /^warning: the Python environment could not be checked/m);
+    assert.match(io.out(), /^warning: the job runs \/cluster\/venv\/bin\/python3 on the compute nodes \(target\.slurm\.python\)/m);
+    assert.equal(launcher.started.length, 1, 'submitted');
+
+    const local = jobWorkspace(t, 'target:\n  type: slurm\n  gpus: 0\n');
+    const refused = capturedIo(local.dir, standinEnv(3, 0.01));
+    assert.equal(await makeTrainCommand(launcher).run(['--python', join(local.dir, 'no-such-python'), '--yes', '--detach', 'persona.job.yaml'], refused), 1);
+    assert.match(refused.err(), /^Cannot start the trainer: /m);
+    assert.equal(launcher.started.length, 1, 'without target.slurm.python the job runs this Python: refused');
+  });
+
   it('follows a submitted job with one line per scheduler change and the outcome', { timeout: 120_000 }, async (t) => {
     const workspace = jobWorkspace(t);
     const launcher = fakeLauncher();
