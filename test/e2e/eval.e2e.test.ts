@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { type FrameLocator, type Page } from 'playwright-core';
 import { type EvalReport } from '../../src/core/eval/evalTypes';
 import { scratchDir } from '../support/scratchDir';
 import { lastUserText, startScriptedServer, type ScriptedServer } from '../support/scriptedOpenAiServer';
-import { openWorkbench, runCommand, screenshot, type Workbench } from '../support/workbench';
+import { openWorkbench, runCommand, screenshot, webviewWith, type Workbench } from '../support/workbench';
 
 /**
  * A strategy comparison as a user meets it in a real VS Code (code-server) with the packaged extension: a workspace
@@ -29,20 +28,6 @@ const questions = [
   ['Can I rename a project?', 'Yes: open the project, then Settings, then Rename.'],
 ] as const;
 const referenceOf = new Map<string, string>(questions);
-
-/** The webview (of several) whose document has `selector`. */
-async function webviewWith(page: Page, selector: string, timeoutMs: number): Promise<FrameLocator> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const frames = page.locator('iframe.webview.ready');
-    for (let index = 0; index < (await frames.count()); index++) {
-      const frame = frames.nth(index).contentFrame().locator('#active-frame').contentFrame();
-      if ((await frame.locator(selector).count()) > 0) return frame;
-    }
-    assert.ok(Date.now() < deadline, `no webview showed ${selector}`);
-    await page.waitForTimeout(500);
-  }
-}
 
 describe('UI: run a comparison from the palette and read its report', { timeout: 300_000 }, () => {
   let workbench: Workbench;

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { type FrameLocator, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import { repoRoot } from '../support/codeServer.mjs';
 import { scratchDir } from '../support/scratchDir';
-import { openChatwrightContainer, openWorkbench, screenshot, type Workbench } from '../support/workbench';
+import { openChatwrightContainer, openWorkbench, screenshot, webviewWith, type Workbench } from '../support/workbench';
 
 /**
  * What a newcomer sees of fine-tuning jobs in a real VS Code (code-server): the example workspace (examples/support-bot,
@@ -46,20 +46,6 @@ describe('UI: the Jobs view, a job file and its preflight, as a newcomer sees th
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
     await page.keyboard.press('Enter');
     await page.locator(`.tab[aria-label^="${name}"]`).first().waitFor({ timeout: 30_000 });
-  }
-
-  /** The webview (of several: the Chat view is one) whose document has `selector`. */
-  async function webviewWith(page: Page, selector: string, timeoutMs: number): Promise<FrameLocator> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const frames = page.locator('iframe.webview.ready');
-      for (let index = 0; index < (await frames.count()); index++) {
-        const frame = frames.nth(index).contentFrame().locator('#active-frame').contentFrame();
-        if ((await frame.locator(selector).count()) > 0) return frame;
-      }
-      assert.ok(Date.now() < deadline, `no webview showed ${selector}`);
-      await page.waitForTimeout(500);
-    }
   }
 
   it('lists the finished run in the Jobs view with its method, steps and final loss', async () => {

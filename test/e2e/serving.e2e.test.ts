@@ -8,7 +8,7 @@ import { listRunFolders, readRunRecord } from '../../src/core/jobs/runFolder';
 import { freePort, repoRoot } from '../support/codeServer.mjs';
 import { generateDecoderModel } from '../support/modelGenerator/index';
 import { scratchDir } from '../support/scratchDir';
-import { openChatwrightContainer, openWorkbench, runCommand, screenshot, type Workbench } from '../support/workbench';
+import { openChatwrightContainer, openWorkbench, runCommand, screenshot, webviewWith, type Workbench } from '../support/workbench';
 
 /**
  * Serving as a user meets it in a real VS Code (code-server) with the packaged extension: "Chatwright: Serve Model"
@@ -20,20 +20,6 @@ import { openChatwrightContainer, openWorkbench, runCommand, screenshot, type Wo
 const modelId = 'chatwright-test/tiny-qwen3-serve';
 const serverName = 'serve-tiny-qwen3-serve';
 const scriptedAnswer = 'The server answered this request.';
-
-/** The webview (of several: the Chat view is one) whose document has `selector`. */
-async function webviewWith(page: Page, selector: string, timeoutMs: number): Promise<FrameLocator> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const frames = page.locator('iframe.webview.ready');
-    for (let index = 0; index < (await frames.count()); index++) {
-      const frame = frames.nth(index).contentFrame().locator('#active-frame').contentFrame();
-      if ((await frame.locator(selector).count()) > 0) return frame;
-    }
-    assert.ok(Date.now() < deadline, `no webview showed ${selector}`);
-    await page.waitForTimeout(500);
-  }
-}
 
 /** The open quick pick once its title reads `title` (each step of Serve Model replaces the last one's widget content). */
 async function quickPickTitled(page: Page, title: RegExp): Promise<Locator> {

@@ -4,22 +4,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { repoRoot } from '../support/codeServer.mjs';
 import { scratchDir } from '../support/scratchDir';
-import { type FrameLocator, type Page } from 'playwright-core';
-import { openChatwrightContainer, openWorkbench, screenshot, type Workbench } from '../support/workbench';
-
-/** The webview (of several: the Chat view is one) whose document has `selector`. */
-async function webviewWith(page: Page, selector: string, timeoutMs: number): Promise<FrameLocator> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const frames = page.locator('iframe.webview.ready');
-    for (let index = 0; index < (await frames.count()); index++) {
-      const frame = frames.nth(index).contentFrame().locator('#active-frame').contentFrame();
-      if ((await frame.locator(selector).count()) > 0) return frame;
-    }
-    assert.ok(Date.now() < deadline, `no webview showed ${selector}`);
-    await page.waitForTimeout(500);
-  }
-}
+import { openChatwrightContainer, openWorkbench, screenshot, webviewWith, type Workbench } from '../support/workbench';
 
 /**
  * A finished Slurm run as the user sees it in a real VS Code (code-server): the Jobs view line says which Slurm job it

@@ -89,7 +89,15 @@ export const commands = {
   executeCommand: (): Promise<undefined> => Promise.resolve(undefined),
 };
 
-const stub = { Disposable, EventEmitter, Uri, workspace, window, commands };
+/** The editor's diagnostic severities (host modules map findings to them when they load). */
+export enum DiagnosticSeverity {
+  Error = 0,
+  Warning = 1,
+  Information = 2,
+  Hint = 3,
+}
+
+const stub = { Disposable, EventEmitter, Uri, workspace, window, commands, DiagnosticSeverity };
 
 const loader = Module as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown };
 const load = loader._load.bind(loader);

@@ -101,6 +101,20 @@ export async function openChatwrightContainer(page: Page): Promise<void> {
   if (viewport) await page.mouse.move(viewport.width * 0.7, viewport.height / 2);
 }
 
+/** The webview (of several: the Chat view is one) whose document has `selector`; fails after `timeoutMs`. */
+export async function webviewWith(page: Page, selector: string, timeoutMs: number): Promise<FrameLocator> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const frames = page.locator('iframe.webview.ready');
+    for (let index = 0; index < (await frames.count()); index++) {
+      const frame = frames.nth(index).contentFrame().locator('#active-frame').contentFrame();
+      if ((await frame.locator(selector).count()) > 0) return frame;
+    }
+    if (Date.now() >= deadline) throw new Error(`no webview showed ${selector}`);
+    await page.waitForTimeout(500);
+  }
+}
+
 /** The document inside a webview (view or panel). `title` narrows to the webview whose iframe has that title. */
 export function webviewFrame(page: Page, title?: string): FrameLocator {
   const selector = title ? `iframe.webview.ready[title="${title}"]` : 'iframe.webview.ready';

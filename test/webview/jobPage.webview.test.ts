@@ -457,6 +457,8 @@ describe('Job page webview (Chromium, mock host)', { timeout: 180_000 }, () => {
     const pendingActions = [...actions({ cancel: true, openRunFolder: true, showLog: true }), { action: 'showScript' as const, enabled: true }];
     await job.state(state(pending, { where, actions: pendingActions }));
     await page.locator('#where-table').waitFor();
+    assert.equal(await page.locator('#job-status').textContent(), 'Pending in Slurm', 'the cluster holds it, not this window');
+    assert.equal(await page.locator('#job-status').getAttribute('title'), 'Slurm job 41237: PENDING (Resources)');
     const rows = await page.evaluate(`[...document.querySelectorAll('#where-table tr')].map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent])`);
     assert.deepEqual(
       rows,

@@ -1,5 +1,5 @@
 import { type TrainerEvent } from '../../core/jobs/jobEvents';
-import { emptySnapshot, foldEvents, type DistributedFacts, type JobSnapshot } from '../../core/jobs/jobSnapshot';
+import { emptySnapshot, foldEvents, type JobSnapshot } from '../../core/jobs/jobSnapshot';
 import { terminalSlurmStates, type SchedulerFacts } from '../../core/jobs/slurm/slurmTypes';
 import { escapeControlCharacters } from '../../core/files/fileNames';
 import { formatDuration } from '../../core/text/relativeTime';
@@ -237,13 +237,4 @@ export function whereText(snapshot: Pick<JobSnapshot, 'scheduler' | 'pid' | 'dis
   }
   if (snapshot.distributed?.target === 'slurm') return 'slurm';
   return running && snapshot.pid !== undefined ? `local pid ${snapshot.pid}` : 'local';
-}
-
-/**
- * The batch plan in one phrase: "16 = 2 per device × 2 steps × 4 processes", with what was asked when it differs
- * (it never should: preflight refuses a split that loses the effective batch).
- */
-export function batchPlanText(plan: Pick<DistributedFacts, 'worldSize' | 'perDeviceBatch' | 'gradientAccumulation' | 'effectiveBatch' | 'requestedEffectiveBatch'>): string {
-  const asked = plan.requestedEffectiveBatch !== plan.effectiveBatch ? ` (asked for ${plan.requestedEffectiveBatch})` : '';
-  return `${plan.effectiveBatch} = ${plan.perDeviceBatch} per device × ${plan.gradientAccumulation} step(s) × ${plan.worldSize} process(es)${asked}`;
 }

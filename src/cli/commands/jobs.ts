@@ -3,10 +3,11 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { JobStartError } from '../../core/jobs/jobRunner';
 import { isRunProcessAlive, listRunFolders, readRunRecord, runsFolder, type RunRecord } from '../../core/jobs/runFolder';
-import { snapshotOfRun, type DistributedFacts, type JobSnapshot, type JobStatus } from '../../core/jobs/jobSnapshot';
+import { batchAsWritten, batchPlanText } from '../../core/jobs/jobWhere';
+import { distributedOfRecord, snapshotOfRun, type DistributedFacts, type JobSnapshot, type JobStatus } from '../../core/jobs/jobSnapshot';
 import { SlurmClient } from '../../core/jobs/slurm/slurmClient';
-import { schedulerFactsOf } from '../../core/jobs/slurm/slurmOutcome';
-import { terminalSlurmStates, type SlurmJobState } from '../../core/jobs/slurm/slurmTypes';
+import { activeSlurmSnapshot, isTerminalSlurmState, schedulerFactsOf, settleSlurmRun } from '../../core/jobs/slurm/slurmOutcome';
+import { type SlurmJobState } from '../../core/jobs/slurm/slurmTypes';
 import { attachJobOnTarget, resumeJobOnTarget, type TargetRunOptions } from '../../core/jobs/targetRunner';
 import { findInterpreter } from '../../core/jobs/pythonEnvironment';
 import { escapeControlCharacters } from '../../core/files/fileNames';
@@ -14,7 +15,7 @@ import { formatBinaryBytes } from '../../core/text/byteSize';
 import { formatDuration } from '../../core/text/relativeTime';
 import { ExitCode, UsageError, type CliCommand, type CliIo } from '../io';
 import { followRun, humanStream, progressModeFor, reportOutcome, TrainExit, type FollowableRun } from './followJob';
-import { batchPlanText, formatLoss, phaseWords, schedulerWords, whereText } from './jobProgress';
+import { formatLoss, phaseWords, schedulerWords, whereText } from './jobProgress';
 import { findWorkspaceRoot, trainerLaunch } from './trainerSetup';
 
 const usage = `chatwright jobs <ls|show|follow|stop|cancel|resume> …
@@ -99,22 +100,7 @@ export const jobsCommand: CliCommand = makeJobsCommand(runnerTargets);
  */
 export function withRecordFacts(snapshot: JobSnapshot, record: RunRecord | undefined): JobSnapshot {
   const scheduler = snapshot.scheduler ?? record?.slurm?.last;
-  const plan = record?.target;
-  const distributed: DistributedFacts | undefined =
-    snapshot.distributed ??
-    (plan !== undefined
-      ? {
-          target: plan.type,
-          worldSize: plan.batch.worldSize,
-          nodes: plan.nodes,
-          processesPerNode: plan.processesPerNode,
-          strategy: plan.strategy,
-          perDeviceBatch: plan.batch.perDeviceBatch,
-          gradientAccumulation: plan.batch.gradientAccumulation,
-          effectiveBatch: plan.batch.effectiveBatch,
-          requestedEffectiveBatch: plan.batch.requestedEffectiveBatch,
-        }
-      : undefined);
+  const distributed = snapshot.distributed ?? (record?.target !== undefined ? distributedOfRecord(record.target) : undefined);
   return { ...snapshot, ...(scheduler !== undefined ? { scheduler } : {}), ...(distributed !== undefined ? { distributed } : {}) };
 }
 
@@ -123,7 +109,7 @@ export function withRecordFacts(snapshot: JobSnapshot, record: RunRecord | undef
  * now. When Slurm cannot be asked, the last state seen stays and one warning says why.
  */
 async function refreshSchedulerFacts(snapshots: JobSnapshot[], io: CliIo, targets: JobsTargets): Promise<JobSnapshot[]> {
-  const active = snapshots.filter((snapshot) => snapshot.scheduler !== undefined && !terminalSlurmStates.includes(snapshot.scheduler.state));
+  const active = snapshots.filter((snapshot) => snapshot.scheduler !== undefined && !isTerminalSlurmState(snapshot.scheduler.state));
   if (active.length === 0) return snapshots;
   let states: Map<string, SlurmJobState>;
   try {
@@ -138,6 +124,16 @@ async function refreshSchedulerFacts(snapshots: JobSnapshot[], io: CliIo, target
     const state = facts !== undefined ? states.get(facts.jobId) : undefined;
     return state !== undefined && facts !== undefined ? { ...snapshot, scheduler: schedulerFactsOf(state, now, facts.cluster) } : snapshot;
   });
+}
+
+/**
+ * The status of a run whose Slurm state was just asked for, derived as the runner derives it: a job still active is
+ * queued (pending) or follows its events; a job that has ended is settled by how it ended (TIMEOUT is a failure …).
+ */
+function withSchedulerStatus(snapshot: JobSnapshot): JobSnapshot {
+  const facts = snapshot.scheduler;
+  if (facts === undefined) return snapshot;
+  return isTerminalSlurmState(facts.state) ? settleSlurmRun(snapshot, readRunRecord(snapshot.runDir), facts) : activeSlurmSnapshot(snapshot, facts);
 }
 
 function workspaceOf(io: CliIo, root: string | undefined): string {
@@ -222,11 +218,9 @@ async function list(args: string[], io: CliIo, targets: JobsTargets): Promise<nu
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false }, root: { type: 'string' } } });
   if (positionals.length > 0) throw new UsageError(`jobs ls takes no arguments, got '${positionals[0]}'`);
   const workspace = workspaceOf(io, values.root);
-  const snapshots = await refreshSchedulerFacts(
-    listRunFolders(workspace).map((dir) => withRecordFacts(snapshotOfRun(dir), readRunRecord(dir))),
-    io,
-    targets,
-  );
+  const listed = listRunFolders(workspace).map((dir) => withRecordFacts(snapshotOfRun(dir), readRunRecord(dir)));
+  // The status follows Slurm's fresh answer, so STATUS and WHERE never disagree (queued beside TIMEOUT).
+  const snapshots = (await refreshSchedulerFacts(listed, io, targets)).map((snapshot, index) => (snapshot.scheduler === listed[index]!.scheduler ? snapshot : withSchedulerStatus(snapshot)));
   const now = Date.now();
   if (values.json) {
     io.stdout.write(
@@ -275,7 +269,7 @@ export function describeTarget(snapshot: JobSnapshot, record: RunRecord | undefi
   const target = record?.target;
   if (target !== undefined) lines.push(`Target: ${target.type}, ${target.description}`);
   else if (plan !== undefined) lines.push(`Target: ${plan.target}, ${plan.nodes} node(s) × ${plan.processesPerNode} process(es)${plan.worldSize > 1 ? `, ${plan.strategy}` : ''}`);
-  if (plan !== undefined) lines.push(`Batch: ${batchPlanText(plan)}`);
+  if (plan !== undefined) lines.push(`Batch: ${batchPlanText(plan, batchAsWritten(snapshot.config))}`);
   const facts = snapshot.scheduler;
   const slurm = record?.slurm;
   if (facts !== undefined || slurm !== undefined) {

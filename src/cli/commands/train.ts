@@ -8,6 +8,7 @@ import { detectHardware } from '../../core/hub/hardware';
 import { formatJobProblem, readJobFile } from '../../core/jobs/jobFile';
 import { JobStartError, prepareRun, type TrainerLaunch } from '../../core/jobs/jobRunner';
 import { planBatch, worldSizeOf, type ResolvedJobTarget } from '../../core/jobs/jobTarget';
+import { batchPlanText } from '../../core/jobs/jobWhere';
 import { preflight, type PreflightFinding, type PreflightResult } from '../../core/jobs/preflight';
 import { readRunRecord, runsFolder } from '../../core/jobs/runFolder';
 import { SlurmClient } from '../../core/jobs/slurm/slurmClient';
@@ -17,7 +18,6 @@ import { prepareLaunch, startJobOnTarget, type PreparedLaunch, type TargetRunOpt
 import { findInterpreter, hardwareOfProbe, interpreterSourceLabels, probeEnvironment, trainerPythonFolder, type EnvironmentProbe } from '../../core/jobs/pythonEnvironment';
 import { UsageError, type CliCommand } from '../io';
 import { followRun, humanStream, progressModeFor, reportOutcome, TrainExit, type FollowableRun } from './followJob';
-import { batchPlanText } from './jobProgress';
 import { overrideTarget } from './targetOptions';
 import { preflightLines, preflightSummary } from './preflightReport';
 import { findWorkspaceRoot, trainerLaunch, type WorkspaceRoot } from './trainerSetup';
@@ -151,14 +151,18 @@ export function makeTrainCommand(launcher: TrainLauncher): CliCommand {
         return TrainExit.refused;
       }
       if (values['preflight-only']) return TrainExit.done;
-      if (!probe) {
+      // A Slurm job that names the compute nodes' Python (target.slurm.python) does not run this machine's: as in the editor,
+      // a failed probe here is only a warning then.
+      const computeNodesPython = onSlurm && target.slurm.python !== null ? target.slurm.python : undefined;
+      if (!probe && computeNodesPython === undefined) {
         io.stderr.write(`Cannot start the trainer: ${probeProblem}\n  → Pick an interpreter with --python, or create one with: chatwright env --create-venv\n`);
         return TrainExit.failed;
       }
+      if (!probe) human.write(`warning: the job runs ${computeNodesPython} on the compute nodes (target.slurm.python), which this machine cannot check\n`);
 
       const runsParent = resolve(root.dir, runsFolder);
       const createdFolders = foldersMissingUpTo(runsParent, root.dir);
-      const runDir = prepareRun({ workspaceRoot: root.dir, jobFile, name: job.name, config, probe });
+      const runDir = prepareRun({ workspaceRoot: root.dir, jobFile, name: job.name, config, ...(probe ? { probe } : {}) });
       // A launch that never happened leaves nothing behind: neither its run folder nor the folders made for it.
       const discardRun = (): void => {
         rmSync(runDir, { recursive: true, force: true });
@@ -235,7 +239,10 @@ export function targetSummary(target: ResolvedJobTarget, training: { per_device_
       : `this machine, ${target.gpus} process(es)`;
   const strategy = worldSize > 1 ? `, ${target.strategy}` : '';
   const plan = planBatch(training, worldSize);
-  const batch = plan.problem !== undefined ? `batch: ${plan.problem}` : `effective batch ${batchPlanText(plan)}`;
+  const batch =
+    plan.problem !== undefined
+      ? `batch: ${plan.problem}`
+      : `batch ${batchPlanText(plan, { perDeviceBatch: training.per_device_batch_size, gradientAccumulation: training.gradient_accumulation_steps })}`;
   return `Target: ${where}${strategy}; ${batch}`;
 }
 

@@ -10,7 +10,8 @@ import { type DistributedStrategy, type ResolvedJobTarget } from './jobTarget';
 import { type DistributedFacts, type JobSnapshot } from './jobSnapshot';
 import { type SchedulerFacts } from './slurm/slurmTypes';
 
-const strategyLabels: Record<DistributedStrategy, string> = {
+/** How people name each strategy (the launch plan's description and the views say the same). */
+export const strategyLabels: Record<DistributedStrategy, string> = {
   ddp: 'DDP',
   deepspeed_zero2: 'DeepSpeed ZeRO-2',
   deepspeed_zero3: 'DeepSpeed ZeRO-3',
@@ -91,7 +92,10 @@ export function describeWhere(snapshot: Pick<JobSnapshot, 'scheduler' | 'distrib
  * The batch plan in one line: "2 per GPU × 4 accumulation × 4 processes = 32", with what the job file asked for when the
  * split differs from it ("re-split from 8 × 4 on one device") and a warning when the effective batch is not the asked one.
  */
-export function batchPlanText(distributed: DistributedFacts, asWritten?: { perDeviceBatch: number; gradientAccumulation: number }): string {
+export function batchPlanText(
+  distributed: Pick<DistributedFacts, 'worldSize' | 'perDeviceBatch' | 'gradientAccumulation' | 'effectiveBatch' | 'requestedEffectiveBatch'>,
+  asWritten?: { perDeviceBatch: number; gradientAccumulation: number },
+): string {
   const unit = distributed.worldSize === 1 ? 'process' : 'processes';
   const plan = `${distributed.perDeviceBatch} per GPU × ${distributed.gradientAccumulation} accumulation × ${distributed.worldSize} ${unit} = ${distributed.effectiveBatch}`;
   const resplit = asWritten ? asWritten.perDeviceBatch !== distributed.perDeviceBatch || asWritten.gradientAccumulation !== distributed.gradientAccumulation : distributed.worldSize > 1;

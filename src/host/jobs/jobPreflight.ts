@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { readBoundedText } from '../../core/files/boundedRead';
 import { fieldPosition } from '../../core/jobs/jobFieldPosition';
 import { resolveJobText, type JobFileProblem, type JobFileResult } from '../../core/jobs/jobFile';
 import { type PreflightFinding } from '../../core/jobs/preflight';
@@ -23,6 +24,21 @@ export function resolveJob(uri: vscode.Uri, env: NodeJS.ProcessEnv = process.env
   let text: string;
   try {
     text = jobFileText(uri);
+  } catch (error) {
+    return { name: uri.fsPath, problems: [{ line: 1, column: 1, path: '', message: error instanceof Error ? error.message : String(error) }] };
+  }
+  return resolveJobText(text, uri.fsPath, { resolveHubModel: (id) => resolveLocalModel(id, env) });
+}
+
+/**
+ * `resolveJob` off the extension host's thread for the file's read: the editor's text when it is open, else a bounded
+ * asynchronous read.
+ */
+export async function resolveJobAsync(uri: vscode.Uri, env: NodeJS.ProcessEnv = process.env): Promise<JobFileResult> {
+  let text: string;
+  try {
+    const open = vscode.workspace.textDocuments.find((document) => document.uri.toString() === uri.toString());
+    text = open ? open.getText() : await readBoundedText(uri.fsPath, { kind: 'template' });
   } catch (error) {
     return { name: uri.fsPath, problems: [{ line: 1, column: 1, path: '', message: error instanceof Error ? error.message : String(error) }] };
   }

@@ -66,6 +66,8 @@ export class JobsService implements JobSource, vscode.Disposable {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly queue: JobQueue;
   private slurm: SlurmClient | undefined;
+  /** Run folders whose submission, resubmission or server start is under way: a second one is refused until it settles. */
+  private readonly starting = new Set<string>();
   private disposed = false;
 
   constructor(private readonly options: JobsServiceOptions) {
@@ -126,21 +128,24 @@ export class JobsService implements JobSource, vscode.Disposable {
    */
   submit(runDir: string, name: string, trainer: TrainerLaunch, preflight?: JobPreflightView): Promise<void> {
     this.requireProcesses();
+    this.refuseWhileStarting(runDir);
     if (preflight) this.preflights.set(runDir, preflight);
     this.diskSnapshots.delete(runDir);
-    return this.startOnCluster(runDir, name, () => startJobOnTarget({ runDir, trainer, ...this.targetOptions() }), 'Submitted');
+    return this.whileStarting(runDir, () => this.startOnCluster(runDir, name, () => startJobOnTarget({ runDir, trainer, ...this.targetOptions() }), 'Submitted'));
   }
 
   /** Continues a stopped or failed run from its newest checkpoint: through the queue like a new job, or submitted to Slurm again. */
   resume(runDir: string, trainer: TrainerLaunch): Promise<void> {
     this.requireProcesses();
+    // A second Resume while Slurm has not answered the first would submit a second job into the same run folder.
+    this.refuseWhileStarting(runDir);
     const snapshot = this.snapshot(runDir);
     if (!snapshot) throw new Error(`${runDir} is not a run folder.`);
     if (activeStatuses.includes(snapshot.status)) throw new Error(`${snapshot.name} is ${snapshot.status}; only a stopped or failed job can be resumed.`);
     this.untrack(runDir);
     if (isSlurmRun(runDir)) {
       this.diskSnapshots.delete(runDir);
-      return this.startOnCluster(runDir, snapshot.name, () => resumeJobOnTarget({ runDir, trainer, ...this.targetOptions() }), 'Resubmitted');
+      return this.whileStarting(runDir, () => this.startOnCluster(runDir, snapshot.name, () => resumeJobOnTarget({ runDir, trainer, ...this.targetOptions() }), 'Resubmitted'));
     }
     this.pending.set(runDir, trainer);
     this.diskSnapshots.delete(runDir);
@@ -155,7 +160,8 @@ export class JobsService implements JobSource, vscode.Disposable {
    */
   startServer(runDir: string, launch: ServerLaunch, target?: ResolvedJobTarget): Promise<JobRun> {
     this.requireProcesses();
-    return this.startServerNow(runDir, launch, target);
+    this.refuseWhileStarting(runDir);
+    return this.whileStarting(runDir, () => this.startServerNow(runDir, launch, target));
   }
 
   private async startServerNow(runDir: string, launch: ServerLaunch, target: ResolvedJobTarget | undefined): Promise<JobRun> {
@@ -300,6 +306,22 @@ export class JobsService implements JobSource, vscode.Disposable {
       this.track(run);
       return run;
     });
+  }
+
+  /** Refuses a start, submission or resume of a run folder whose previous one has not settled (a double click). */
+  private refuseWhileStarting(runDir: string): void {
+    if (this.starting.has(runDir)) throw new Error(`${this.nameOf(runDir)} is being started already: wait until it has started (or Slurm has answered) before asking again.`);
+  }
+
+  /** Runs a start with its run folder marked as starting until it has settled, either way. */
+  private whileStarting<T>(runDir: string, start: () => Promise<T>): Promise<T> {
+    this.starting.add(runDir);
+    try {
+      return start().finally(() => this.starting.delete(runDir));
+    } catch (error) {
+      this.starting.delete(runDir);
+      throw error;
+    }
   }
 
   /** Submits (or resubmits) a Slurm job and follows it; a refused submission is logged, reported and rethrown. */

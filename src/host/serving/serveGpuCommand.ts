@@ -5,7 +5,7 @@ import { adaptersForModel, findServableAdapters, gpuServerCommand, type Servable
 import { defaultServePorts } from '../../core/serving/servedModels';
 import { chooseGpuEngine, gpuServeEngineVariable, type GpuEngineChoice, type GpuServeRequest } from '../../core/serving/serveRequest';
 import { gpuServeWhereChoices, gpuServeWhereText, requiresNetworkListen, serveTargetOf, type GpuEngine, type GpuServeWhere } from '../../core/serving/gpuServeTarget';
-import { resolveJob } from '../jobs/jobPreflight';
+import { resolveJob, resolveJobAsync } from '../jobs/jobPreflight';
 import { type JobsHandles } from '../jobs/jobsFeature';
 import { jobCommands } from '../jobs/jobSource';
 import { loopbackHost, networkHost, pickServeAddress, portOrFirstFree } from './serveAddress';
@@ -117,11 +117,21 @@ export async function serveOnGpu(deps: ServeGpuDeps, given?: ServeGpuArguments):
 
 /** The job files of the workspace whose target runs on Slurm, with their resolved targets (files with problems are left out). */
 async function slurmJobFiles(): Promise<{ path: string; target: GpuServeWhere & { kind: 'slurm' } }[]> {
-  const files = await vscode.workspace.findFiles('**/*.job.{yaml,yml,json}', '**/node_modules/**', 200);
-  return files.flatMap((uri) => {
-    const config = resolveJob(uri).config;
-    return config?.target.type === 'slurm' ? [{ path: uri.fsPath, target: { kind: 'slurm' as const, jobFile: uri.fsPath, target: config.target } }] : [];
-  });
+  return slurmTargetsOf(await vscode.workspace.findFiles('**/*.job.{yaml,yml,json}', '**/node_modules/**', 200));
+}
+
+/**
+ * The files among these whose target runs on Slurm. Up to 200 files are read and resolved: each is read
+ * asynchronously, and the thread is given back between files so the extension host stays responsive.
+ */
+export async function slurmTargetsOf(files: readonly vscode.Uri[]): Promise<{ path: string; target: GpuServeWhere & { kind: 'slurm' } }[]> {
+  const found: { path: string; target: GpuServeWhere & { kind: 'slurm' } }[] = [];
+  for (const uri of files) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const config = (await resolveJobAsync(uri)).config;
+    if (config?.target.type === 'slurm') found.push({ path: uri.fsPath, target: { kind: 'slurm', jobFile: uri.fsPath, target: config.target } });
+  }
+  return found;
 }
 
 async function askWhere(title: string, visibleGpus: number, engine: GpuEngine): Promise<GpuServeWhere | undefined> {

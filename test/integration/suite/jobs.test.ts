@@ -7,6 +7,7 @@ import { type JobSnapshot } from '../../../src/core/jobs/jobSnapshot';
 import { isProcessAlive } from '../../../src/core/process/processGroup';
 import { jobCommands } from '../../../src/host/jobs/jobSource';
 import { generateDecoderModel } from '../../support/modelGenerator';
+import { snapshotWhen as waitForSnapshot } from '../../support/snapshotWhen';
 import { waitFor } from '../../support/waitFor';
 
 /**
@@ -76,14 +77,7 @@ describe('Fine-tuning jobs', function () {
   }
 
   function snapshotWhen(runDir: string, what: string, test: (snapshot: JobSnapshot) => boolean, timeoutMs = 60_000): Promise<JobSnapshot> {
-    return waitFor(
-      () => {
-        const snapshot = chatwright.jobs.service.snapshot(runDir);
-        return snapshot && test(snapshot) ? snapshot : undefined;
-      },
-      what,
-      timeoutMs,
-    );
+    return waitForSnapshot(chatwright.jobs.service, runDir, what, test, timeoutMs);
   }
 
   it('runs a job file to done through Run Job, and the Jobs view shows it done with its final loss', async () => {

@@ -9,6 +9,7 @@ import { gpuServeEngineVariable } from '../../../src/core/serving/serveRequest';
 import { type ChatwrightApi } from '../../../src/extension';
 import { servingCommands } from '../../../src/host/serving/servingFeature';
 import { generateDecoderModel } from '../../support/modelGenerator';
+import { snapshotWhen as waitForSnapshot } from '../../support/snapshotWhen';
 import { waitFor } from '../../support/waitFor';
 
 /**
@@ -48,14 +49,7 @@ describe('Serving', function () {
   });
 
   function snapshotWhen(runDir: string, what: string, test: (snapshot: JobSnapshot) => boolean, timeoutMs = 60_000): Promise<JobSnapshot> {
-    return waitFor(
-      () => {
-        const snapshot = chatwright.jobs.service.snapshot(runDir);
-        return snapshot && test(snapshot) ? snapshot : undefined;
-      },
-      what,
-      timeoutMs,
-    );
+    return waitForSnapshot(chatwright.jobs.service, runDir, what, test, timeoutMs);
   }
 
   const ended = (snapshot: JobSnapshot): boolean => ['stopped', 'failed', 'done', 'cancelled'].includes(snapshot.status);

@@ -8,6 +8,7 @@ import { sbatchScriptFile } from '../../../src/core/jobs/launch/sbatchScript';
 import { jobCommands } from '../../../src/host/jobs/jobSource';
 import { generateDecoderModel } from '../../support/modelGenerator';
 import { slurmClusterUnavailable, startSlurmCluster, type SlurmCluster } from '../../support/slurmCluster';
+import { snapshotWhen as waitForSnapshot } from '../../support/snapshotWhen';
 import { waitFor } from '../../support/waitFor';
 
 /**
@@ -87,14 +88,7 @@ describe('Slurm jobs in the editor (real test cluster)', function () {
   }
 
   function snapshotWhen(runDir: string, what: string, test: (snapshot: JobSnapshot) => boolean, timeoutMs = 90_000): Promise<JobSnapshot> {
-    return waitFor(
-      () => {
-        const snapshot = chatwright.jobs.service.snapshot(runDir);
-        return snapshot && test(snapshot) ? snapshot : undefined;
-      },
-      what,
-      timeoutMs,
-    );
+    return waitForSnapshot(chatwright.jobs.service, runDir, what, test, timeoutMs);
   }
 
   function treeDescription(runDir: string): string | undefined {

@@ -100,6 +100,28 @@ describe('chatwright jobs on Slurm runs', () => {
     assert.deepEqual(targets.asked, [['41237']]);
   });
 
+  it('derives the status from the state Slurm just gave: a job that timed out is failed, not queued beside TIMEOUT', async (t) => {
+    const { workspace } = slurmRunFolder(t);
+    const targets = fakeTargets({ active: false, states: [{ jobId: '41237', state: 'TIMEOUT', timeLimit: '00:05:00', source: 'sacct' }] });
+    const io = capturedIo(workspace, {});
+    assert.equal(await makeJobsCommand(targets).run(['ls', '--json'], io), 0, io.err());
+    const [row] = JSON.parse(io.out()) as { status: string; where: string }[];
+    assert.deepEqual([row!.status, row!.where], ['failed', 'slurm 41237 TIMEOUT']);
+    const running = capturedIo(workspace, {});
+    assert.equal(await makeJobsCommand(fakeTargets({ active: true, states: [{ jobId: '41237', state: 'RUNNING', nodes: 'node07', source: 'squeue' }] })).run(['ls', '--json'], running), 0);
+    assert.equal((JSON.parse(running.out()) as { status: string }[])[0]!.status, 'starting', 'running in Slurm, before the trainer has spoken');
+  });
+
+  it('does not ask Slurm again for a job last seen UNKNOWN (lost, as the runner settles it)', async (t) => {
+    const { workspace, runDir } = slurmRunFolder(t);
+    updateRunRecord(runDir, (record) => ({ ...record, slurm: { ...record.slurm!, last: { kind: 'slurm', jobId: '41237', state: 'UNKNOWN', checkedAt: Date.now() } } }));
+    const targets = fakeTargets({ active: false, states: [] });
+    const io = capturedIo(workspace, {});
+    assert.equal(await makeJobsCommand(targets).run(['ls', '--json'], io), 0, io.err());
+    assert.deepEqual(targets.asked, []);
+    assert.equal((JSON.parse(io.out()) as { status: string }[])[0]!.status, 'failed');
+  });
+
   it('keeps the last state seen, with a warning, when Slurm cannot be asked', async (t) => {
     const { workspace } = slurmRunFolder(t);
     const io = capturedIo(workspace, {});
@@ -129,7 +151,7 @@ describe('chatwright jobs on Slurm runs', () => {
     const io = capturedIo(workspace, {});
     assert.equal(await makeJobsCommand(fakeTargets({ active: false })).run(['show', basename(runDir)], io), 0, io.err());
     assert.match(io.out(), /^Target: slurm, 2 processes \(DDP\) through accelerate launch$/m);
-    assert.match(io.out(), /^Batch: 8 = 2 per device × 2 step\(s\) × 2 process\(es\)$/m);
+    assert.match(io.out(), /^Batch: 2 per GPU × 2 accumulation × 2 processes = 8 \(re-split over the processes\)$/m);
     assert.match(io.out(), /^Slurm job: 41238$/m);
     assert.match(io.out(), /^Slurm state: PENDING, pending in Slurm \(Resources\)/m);
     assert.match(io.out(), new RegExp(`^Script: ${runDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/job\\.sbatch$`, 'm'));

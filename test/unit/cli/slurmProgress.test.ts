@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { batchPlanText, schedulerKey, schedulerWords, whereText } from '../../../src/cli/commands/jobProgress';
+import { schedulerKey, schedulerWords, whereText } from '../../../src/cli/commands/jobProgress';
 import { type SchedulerFacts } from '../../../src/core/jobs/slurm/slurmTypes';
 
 const facts = (fields: Partial<SchedulerFacts>): SchedulerFacts => ({ kind: 'slurm', jobId: '41237', state: 'PENDING', checkedAt: 0, ...fields });
@@ -35,11 +35,5 @@ describe('Slurm states in the CLI', () => {
     assert.equal(whereText({ pid: 4242 }, true), 'local pid 4242');
     assert.equal(whereText({ pid: 4242 }, false), 'local');
     assert.equal(whereText({}, false), 'local');
-  });
-
-  it('writes the batch plan as effective = per device × accumulation × processes, naming a lost effective batch', () => {
-    const plan = { worldSize: 4, perDeviceBatch: 2, gradientAccumulation: 2, effectiveBatch: 16, requestedEffectiveBatch: 16 };
-    assert.equal(batchPlanText(plan), '16 = 2 per device × 2 step(s) × 4 process(es)');
-    assert.equal(batchPlanText({ ...plan, requestedEffectiveBatch: 18 }), '16 = 2 per device × 2 step(s) × 4 process(es) (asked for 18)');
   });
 });

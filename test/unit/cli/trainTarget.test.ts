@@ -112,7 +112,7 @@ describe('chatwright train --target', () => {
     assert.equal(launcher.partitionCalls, 1, 'the partitions were checked');
     assert.match(io.out(), /^--- .*job\.sbatch$/m);
     assert.match(io.out(), /^#SBATCH --job-name=persona$/m);
-    assert.match(io.out(), /^Target: Slurm, partition \(the cluster's default\), 1 node\(s\) × 1 GPU\(s\), time limit 04:00:00; effective batch \d+ = /m);
+    assert.match(io.out(), /^Target: Slurm, partition \(the cluster's default\), 1 node\(s\) × 1 GPU\(s\), time limit 04:00:00; batch \d+ per GPU × \d+ accumulation × 1 process = \d+ /m);
     assert.match(io.out(), /^Dry run: nothing was submitted/m);
     assert.deepEqual(runFolders(workspace.runsDir), []);
     assert.equal(existsSync(join(workspace.dir, '.chatwright')), false, 'the folders made for the run are gone too');
@@ -137,7 +137,7 @@ describe('chatwright train --target', () => {
     assert.equal(await makeTrainCommand(launcher).run(['--dry-run', 'persona.job.yaml'], io), 0, io.err());
     assert.equal(launcher.partitionCalls, 0);
     assert.match(io.out(), /^Command: \S*python3 -m chatwright_train train --run-dir \S+$/m);
-    assert.match(io.out(), /^Target: this machine, 1 process\(es\); effective batch 8 = 2 per device × 4 step\(s\) × 1 process\(es\)$/m);
+    assert.match(io.out(), /^Target: this machine, 1 process\(es\); batch 2 per GPU × 4 accumulation × 1 process = 8 \(as the job file says\)$/m);
     assert.match(io.out(), /^Dry run: nothing was started/m);
     assert.deepEqual(runFolders(workspace.runsDir), []);
   });
@@ -148,7 +148,7 @@ describe('chatwright train --target', () => {
     const io = capturedIo(workspace.dir, standinEnv(3, 0.01));
     assert.equal(await makeTrainCommand(launcher).run(['--gpus', '2', '--dry-run', 'persona.job.yaml'], io), 2);
     assert.match(io.out(), /^error target-(gpus-unavailable|package-missing): /m);
-    assert.match(io.out(), /^Target: this machine, 2 process\(es\), ddp; effective batch 8 = 2 per device × 2 step\(s\) × 2 process\(es\)$/m);
+    assert.match(io.out(), /^Target: this machine, 2 process\(es\), ddp; batch 2 per GPU × 2 accumulation × 2 processes = 8 \(re-split from 2 × 4 on one device\)$/m);
     assert.equal(launcher.prepared.length, 0);
   });
 
@@ -178,6 +178,23 @@ describe('chatwright train --target', () => {
       assert.equal(code, submitted ? 0 : 2, io.err());
     }
     assert.equal(runFolders(workspace.runsDir).length, 1, 'only the submitted run keeps its folder');
+  });
+
+  it('submits a Slurm job that names the compute nodes’ Python even when this machine’s Python cannot be probed (a warning)', { timeout: 120_000 }, async (t) => {
+    const workspace = jobWorkspace(t, 'target:\n  type: slurm\n  gpus: 0\n  slurm:\n    python: /cluster/venv/bin/python3\n');
+    const launcher = fakeLauncher();
+    const io = capturedIo(workspace.dir, standinEnv(3, 0.01));
+    const missing = join(workspace.dir, 'no-such-python');
+    assert.equal(await makeTrainCommand(launcher).run(['--python', missing, '--yes', '--detach', 'persona.job.yaml'], io), 0, io.err());
+    assert.match(io.out(), /^warning: the Python environment could not be checked/m);
+    assert.match(io.out(), /^warning: the job runs \/cluster\/venv\/bin\/python3 on the compute nodes \(target\.slurm\.python\)/m);
+    assert.equal(launcher.started.length, 1, 'submitted');
+
+    const local = jobWorkspace(t, 'target:\n  type: slurm\n  gpus: 0\n');
+    const refused = capturedIo(local.dir, standinEnv(3, 0.01));
+    assert.equal(await makeTrainCommand(launcher).run(['--python', join(local.dir, 'no-such-python'), '--yes', '--detach', 'persona.job.yaml'], refused), 1);
+    assert.match(refused.err(), /^Cannot start the trainer: /m);
+    assert.equal(launcher.started.length, 1, 'without target.slurm.python the job runs this Python: refused');
   });
 
   it('follows a submitted job with one line per scheduler change and the outcome', { timeout: 120_000 }, async (t) => {

@@ -8,6 +8,8 @@ import { prepareRun, type TrainerLaunch } from '../../../src/core/jobs/jobRunner
 import { type JobSnapshot } from '../../../src/core/jobs/jobSnapshot';
 import { isProcessAlive } from '../../../src/core/process/processGroup';
 import { JobsService, UntrustedWorkspaceError, type JobsServiceOptions } from '../../../src/host/jobs/jobsService';
+import { fakeSlurm } from '../../support/fakeSlurm';
+import { setRunTarget } from '../../support/runTarget';
 import { scratchDir } from '../../support/scratchDir';
 import { waitFor } from '../../support/waitFor';
 
@@ -119,6 +121,32 @@ describe('JobsService', () => {
     assert.ok(changes >= 1, 'listeners hear of the job');
     appendFileSync(join(runDir, 'train.log'), ['first', 'second', 'third', 'fourth', ''].join('\n'));
     assert.deepEqual(jobs.logTail(runDir, 3), ['second', 'third', 'fourth']);
+  });
+
+  it('refuses a second submission or resume of a Slurm run while the first has not been answered: one sbatch each', async (t) => {
+    const { root, prepare } = workspace(t);
+    const runDir = prepare('double-click');
+    setRunTarget(runDir);
+    const client = fakeSlurm('101');
+    const jobs = service(root, t, { slurmClient: () => client, slurmPollMs: 20 });
+    const sbatchCalls = (): number => client.world.calls.filter((call) => call.startsWith('sbatch')).length;
+
+    const submitted = jobs.submit(runDir, 'double-click', standin(3, 0.01));
+    assert.throws(() => jobs.submit(runDir, 'double-click', standin(3, 0.01)), /being started already/);
+    await submitted;
+    assert.equal(sbatchCalls(), 1, 'one job submitted');
+
+    client.world.state = { state: 'FAILED', exitCode: 1 };
+    await until(jobs, runDir, 'the job to fail', (snapshot) => snapshot.status === 'failed');
+    const resumed = jobs.resume(runDir, standin(3, 0.01));
+    assert.throws(() => jobs.resume(runDir, standin(3, 0.01)), /being started already/);
+    await resumed;
+    assert.equal(sbatchCalls(), 2, 'one job resubmitted');
+    // Once answered, the run folder may be started again (here: refused only because it is active or settled as failed).
+    client.world.state = { state: 'FAILED', exitCode: 1 };
+    await until(jobs, runDir, 'the resumed job to fail', (snapshot) => snapshot.status === 'failed');
+    await jobs.resume(runDir, standin(3, 0.01));
+    assert.equal(sbatchCalls(), 3, 'a later resume is not refused');
   });
 
   it('starts, signals and follows no process in an untrusted workspace; it only lists the runs on disk', async (t) => {

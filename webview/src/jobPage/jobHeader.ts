@@ -55,13 +55,26 @@ export function elapsedSeconds(snapshot: JobSnapshot, now: number): number | und
   return end === undefined ? undefined : Math.max(0, (end - snapshot.startedAt) / 1000);
 }
 
+/**
+ * The status badge's words and tooltip: a Slurm job that waits in the cluster's queue (not this window's) is "Pending in
+ * Slurm", with Slurm's state and reason in the tooltip (Slurm's `None`/`(null)` say there is none).
+ */
+export function statusBadgeText(snapshot: Pick<JobSnapshot, 'status' | 'scheduler'>): { text: string; title?: string } {
+  const scheduler = snapshot.scheduler;
+  if (snapshot.status !== 'queued' || scheduler === undefined) return { text: statusLabels[snapshot.status] };
+  const reason = scheduler.reason?.trim();
+  const shownReason = reason && reason !== 'None' && reason !== '(null)' ? reason : undefined;
+  return { text: 'Pending in Slurm', title: `Slurm job ${scheduler.jobId}: ${scheduler.state}${shownReason ? ` (${shownReason})` : ''}` };
+}
+
 function fact(id: string, label: string, value: string): HTMLElement {
   return element('div', { class: 'fact', id }, element('dt', {}, label), element('dd', {}, value));
 }
 
 /** Name, status badge, phase, progress and times. */
 export function renderHeader(snapshot: JobSnapshot, now: number): HTMLElement {
-  const badge = element('span', { class: `status-badge status-${snapshot.status}`, id: 'job-status' }, statusLabels[snapshot.status]);
+  const status = statusBadgeText(snapshot);
+  const badge = element('span', { class: `status-badge status-${snapshot.status}`, id: 'job-status', ...(status.title !== undefined ? { title: status.title } : {}) }, status.text);
   const title = element('h1', { id: 'job-name' }, snapshot.name);
   const facts = element('dl', { class: 'facts' });
   if (snapshot.phase !== undefined) facts.append(fact('job-phase', 'Phase', phaseLabels[snapshot.phase] ?? snapshot.phase));

@@ -7,9 +7,10 @@
 import { join } from 'node:path';
 import { type ResolvedJobConfig } from '../jobFile';
 import { trainerCommand, trainerEnvironment, type TrainerLaunch } from '../jobRunner';
-import { planBatch, worldSizeOf, type BatchPlan, type DistributedStrategy, type ResolvedJobTarget } from '../jobTarget';
+import { planBatch, worldSizeOf, type BatchPlan, type ResolvedJobTarget } from '../jobTarget';
 import { accelerateConfigFile, accelerateConfigYaml } from './accelerateConfig';
 import { deepspeedConfigFile, deepspeedConfigJson } from './deepspeedConfig';
+import { strategyLabels } from '../jobWhere';
 
 /** A file the launch needs, written into the run folder under `name`. */
 export interface LaunchFile {
@@ -56,13 +57,6 @@ export function perNodeVariableOf(word: string): PerNodeVariable | undefined {
 export class LaunchPlanError extends Error {
   override readonly name = 'LaunchPlanError';
 }
-
-const strategyLabels: Record<DistributedStrategy, string> = {
-  ddp: 'DDP',
-  deepspeed_zero2: 'DeepSpeed ZeRO-2',
-  deepspeed_zero3: 'DeepSpeed ZeRO-3',
-  fsdp: 'FSDP',
-};
 
 export function trainerLaunchPlan(args: {
   config: ResolvedJobConfig;
