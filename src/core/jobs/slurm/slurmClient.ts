@@ -28,6 +28,19 @@ export interface SlurmClientOptions {
   timeoutMs?: number;
   /** Told about each output line that was skipped or only partly understood (a newer Slurm, a garbled line). */
   onParseProblem?: (command: string, problem: SlurmParseProblem) => void;
+  /**
+   * How long `jobStates` waits for other callers before it asks (default 25 ms): the runs a window follows each poll
+   * their own job, and one `squeue` for all of them costs the controller what one job's costs. 0 asks at once.
+   */
+  coalesceMs?: number;
+}
+
+const defaultCoalesceMs = 25;
+
+/** Callers of `jobStates` whose ids are asked about together. */
+interface StatesBatch {
+  ids: Set<string>;
+  waiters: { ids: readonly string[]; resolve: (states: Map<string, SlurmJobState>) => void; reject: (error: unknown) => void }[];
 }
 
 /** A Slurm command failed, timed out or printed what it should not: says which command and what it printed. */
@@ -55,6 +68,8 @@ interface CommandOutput {
 }
 
 export class SlurmClient {
+  private batch: StatesBatch | undefined;
+
   constructor(readonly options: SlurmClientOptions = {}) {}
 
   /** Whether `sbatch` and `squeue` can be run here, with the version `sbatch --version` prints. */
@@ -90,6 +105,35 @@ export class SlurmClient {
     const wanted = [...new Set(jobIds)];
     const invalid = wanted.filter((id) => !slurmJobIdPattern.test(id));
     if (invalid.length > 0) throw new SlurmCommandError(`not a Slurm job id: ${invalid.map((id) => JSON.stringify(id.slice(0, 40))).join(', ')}`, 'squeue', '');
+    if (wanted.length === 0) return new Map();
+    const coalesceMs = this.options.coalesceMs ?? defaultCoalesceMs;
+    if (coalesceMs <= 0) return this.askStates(wanted);
+    return new Promise((resolve, reject) => {
+      let batch = this.batch;
+      if (!batch) {
+        const opened: StatesBatch = { ids: new Set(), waiters: [] };
+        batch = this.batch = opened;
+        setTimeout(() => void this.askBatch(opened), coalesceMs);
+      }
+      for (const id of wanted) batch.ids.add(id);
+      batch.waiters.push({ ids: wanted, resolve, reject });
+    });
+  }
+
+  /** Asks once for every id of the batch and gives each caller the states of its own ids. */
+  private async askBatch(batch: StatesBatch): Promise<void> {
+    if (this.batch === batch) this.batch = undefined;
+    let states: Map<string, SlurmJobState>;
+    try {
+      states = await this.askStates([...batch.ids]);
+    } catch (error) {
+      for (const waiter of batch.waiters) waiter.reject(error);
+      return;
+    }
+    for (const waiter of batch.waiters) waiter.resolve(new Map(waiter.ids.map((id) => [id, states.get(id) ?? { jobId: id, state: 'UNKNOWN', source: 'none' }])));
+  }
+
+  private async askStates(wanted: readonly string[]): Promise<Map<string, SlurmJobState>> {
     const states = new Map<string, SlurmJobState>();
     if (wanted.length === 0) return states;
     const endedInQueue = new Map<string, SlurmJobState>();

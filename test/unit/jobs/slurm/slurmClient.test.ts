@@ -62,6 +62,31 @@ describe('SlurmClient (stand-in commands)', () => {
     assert.deepEqual(calls(), ['squeue -h -j 2,6 -o %i|%T|%r|%M|%l|%D|%R', 'sacct -n -P -X -j 6 --format=JobID,State,ExitCode,Reason,Elapsed,Timelimit,NodeList']);
   });
 
+  it('asks once for the jobs of callers that ask at the same time, and gives each caller only its own jobs', async (t) => {
+    const { client, calls } = fakeSlurm(t, { squeue: { stdout: '2|PENDING|Priority|0:00|5:00|1|(Priority)\n3|RUNNING|None|0:04|5:00|1|vm\n' } });
+    const [first, second, both] = await Promise.all([client.jobStates(['2']), client.jobStates(['3']), client.jobStates(['3', '2'])]);
+    assert.deepEqual([...first.keys()], ['2']);
+    assert.equal(first.get('2')?.reason, 'Priority');
+    assert.deepEqual([...second.keys()], ['3']);
+    assert.equal(second.get('3')?.state, 'RUNNING');
+    assert.deepEqual([...both.keys()], ['3', '2']);
+    assert.deepEqual(calls(), ['squeue -h -j 2,3 -o %i|%T|%r|%M|%l|%D|%R']);
+    // Without the wait each caller asks on its own.
+    const single = new SlurmClient({ ...client.options, coalesceMs: 0 });
+    await Promise.all([single.jobStates(['2']), single.jobStates(['3'])]);
+    assert.equal(calls().length, 3);
+  });
+
+  it('gives every caller of a batch the error when the batch cannot be answered', async (t) => {
+    const { client } = fakeSlurm(t, { squeue: { stderr: 'squeue: error: slurm_load_jobs error: Unable to contact slurm controller (connect failure)\n', code: 1 } });
+    const results = await Promise.allSettled([client.jobStates(['2']), client.jobStates(['3'])]);
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ['rejected', 'rejected'],
+    );
+    for (const result of results) if (result.status === 'rejected') assert.ok(result.reason instanceof SlurmCommandError);
+  });
+
   it('falls back to scontrol without accounting, and calls a job nobody knows UNKNOWN', async (t) => {
     const { client, calls } = fakeSlurm(t, {
       squeue: invalidJob,
