@@ -158,6 +158,41 @@ describe('following a Slurm job', () => {
     assert.ok(readRunRecord(runDir)?.cancelledAt);
   });
 
+  it('cancel spaces its two interrupts so a trainer of several processes takes them as two requests, not one relayed twice', async (t) => {
+    const { runDir, client } = slurmRun(t);
+    client.world.state = { state: 'RUNNING', nodes: 'node1' };
+    // The trainer under torch's agent (WORLD_SIZE > 1): a second SIGINT within 2 s of the first is the same request.
+    let firstInterruptAt: number | undefined;
+    client.world.onCancel = (signal) => {
+      if (signal === undefined) client.world.state = { state: 'CANCELLED' };
+      else if (firstInterruptAt === undefined) firstInterruptAt = Date.now();
+      else if (Date.now() - firstInterruptAt >= 2_000) client.world.state = { state: 'CANCELLED' };
+    };
+    const run = await submitSlurmJob(runDir, { ...timing, cancelStepMs: 10_000, client, kind: 'train', resuming: false });
+    follow(t, run);
+    await waitFor(() => (run.snapshot.scheduler?.state === 'RUNNING' ? true : undefined), 'the running state');
+    await run.cancel();
+    assert.deepEqual(scancels(client), ['scancel --signal=INT 101', 'scancel --signal=INT 101'], 'the trainer ended on the second interrupt; no plain scancel was needed');
+    assert.equal((await run.finished).status, 'cancelled');
+  });
+
+  it('a job the scheduler last saw pending but whose trainer already reports is interrupted, not cancelled as if queued', async (t) => {
+    const { runDir, client, events } = slurmRun(t);
+    client.world.state = { state: 'PENDING', reason: 'Resources' };
+    client.world.onCancel = () => (client.world.state = { state: 'CANCELLED' });
+    const run = await submitSlurmJob(runDir, { ...timing, client, kind: 'train', resuming: false });
+    follow(t, run);
+    await waitFor(() => (run.snapshot.scheduler?.reason === 'Resources' ? true : undefined), 'the pending reason');
+    // The scheduler's answer lags: the trainer on the node has started and says so in its events.
+    events.write('run', { config: {}, run_dir: runDir });
+    events.write('phase', { phase: 'training' });
+    await waitFor(() => (run.snapshot.phase === 'training' ? true : undefined), 'the training phase');
+    assert.equal(run.snapshot.scheduler?.state, 'PENDING');
+    await run.cancel();
+    assert.equal(scancels(client)[0], 'scancel --signal=INT 101');
+    assert.equal((await run.finished).status, 'cancelled');
+  });
+
   it('a job still pending has nothing to signal: stop and cancel end it with a plain scancel', async (t) => {
     const { runDir, client } = slurmRun(t);
     client.world.state = { state: 'PENDING', reason: 'Resources' };

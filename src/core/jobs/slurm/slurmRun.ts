@@ -9,13 +9,16 @@
  * Stop-and-save writes RUN/stop-now (the run folder is shared with the compute nodes; every training process polls it
  * after each optimizer step and the processes agree), then plain `scancel` after the stop timeout. No signal: under
  * `accelerate launch` a SIGINT reaches the launcher too, which ends its processes ~30 s later whatever they were
- * saving. Cancel is `scancel --signal=INT` twice 300 ms apart, then `scancel`. A job still waiting in the queue has
- * nothing to ask: it is cancelled at once.
+ * saving. Cancel is `scancel --signal=INT` twice 3 s apart (the signal reaches every process of the step and torch's
+ * agent relays another, so the trainer takes two within 2 s for one), then `scancel`. A job still waiting in the queue
+ * has nothing to ask: it is cancelled at once — waiting as the trainer's events tell it too, not only as the last
+ * look at the scheduler did, which can be a poll behind.
  */
 import { appendFileSync, closeSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readLastLines } from '../../files/fileTail';
-import { JobRun, JobStartError, newAttemptSnapshot, recordNewAttempt, type JobRunOptions, type RunProcessHandle, type StopTiming } from '../jobRunner';
+import { JobRun, JobStartError, newAttemptSnapshot, recordNewAttempt, severalProcessesInterruptGapMs, type JobRunOptions, type RunProcessHandle, type StopTiming } from '../jobRunner';
+import { terminalPhases } from '../jobEvents';
 import { emptySnapshot, snapshotOfRun, type JobSnapshot } from '../jobSnapshot';
 import { sbatchScriptFile } from '../launch/sbatchScript';
 import { checkpointNowFile, readRunRecord, runLogFile, stopNowFile, updateRunRecord, type RunRecord } from '../runFolder';
@@ -27,8 +30,6 @@ import { type SchedulerFacts, type SlurmJobState } from './slurmTypes';
 export const schedulerFailuresBeforeWarning = 3;
 /** Looks in a row in which no command knows the job before it counts as lost (a job can fall between squeue and sacct). */
 const unknownLooksBeforeLost = 2;
-/** The pause between cancel's two interrupts, as for a local run. */
-const secondInterruptDelayMs = 300;
 /** How much of a re-attached run's log is read for its last lines. */
 const seededLogBytes = 64 * 1024;
 /** Default time between looks at the scheduler. */
@@ -46,6 +47,7 @@ export class SlurmJobHandle implements RunProcessHandle {
   private resolveExit: () => void = () => undefined;
   private last: SchedulerFacts;
   private apply: ((change: (snapshot: JobSnapshot) => JobSnapshot) => void) | undefined;
+  private current: (() => JobSnapshot) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private looking = false;
   private failuresInARow = 0;
@@ -70,8 +72,9 @@ export class SlurmJobHandle implements RunProcessHandle {
     return this.last;
   }
 
-  watch(apply: (change: (snapshot: JobSnapshot) => JobSnapshot) => void): void {
+  watch(apply: (change: (snapshot: JobSnapshot) => JobSnapshot) => void, current: () => JobSnapshot): void {
     this.apply = apply;
+    this.current = current;
     const facts = this.last;
     apply((snapshot) => activeSlurmSnapshot(snapshot, facts));
   }
@@ -83,13 +86,12 @@ export class SlurmJobHandle implements RunProcessHandle {
 
   async stop(kind: 'save' | 'cancel', timing: StopTiming): Promise<void> {
     if (this.ended) return;
-    const waiting = this.last.state === 'PENDING' || this.last.state.startsWith('REQUEUE');
-    if (!waiting) {
+    if (!this.stillQueued()) {
       if (kind === 'save') {
         this.askToStop();
       } else {
         await this.scancel('INT');
-        await this.untilEnded(secondInterruptDelayMs);
+        await this.untilEnded(severalProcessesInterruptGapMs);
         if (this.ended) return;
         await this.scancel('INT');
       }
@@ -105,6 +107,17 @@ export class SlurmJobHandle implements RunProcessHandle {
 
   settle(snapshot: JobSnapshot, record: RunRecord | undefined, lastLogLines: readonly string[]): JobSnapshot {
     return settleSlurmRun(snapshot, record, this.last, lastLogLines);
+  }
+
+  /**
+   * Whether the job has not started yet, so there is no trainer to ask: the scheduler's last answer says it waits AND
+   * the trainer has written no phase of this attempt that is not over. The scheduler's answer is up to a poll old:
+   * a job it last saw PENDING may already be training, which its events show first.
+   */
+  private stillQueued(): boolean {
+    const waiting = this.last.state === 'PENDING' || this.last.state.startsWith('REQUEUE');
+    const phase = this.current?.().phase;
+    return waiting && (phase === undefined || terminalPhases.includes(phase));
   }
 
   /** Writes RUN/stop-now, which the job's processes read from the shared run folder; a write that fails is told and `scancel` follows. */
