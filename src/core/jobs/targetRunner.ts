@@ -139,25 +139,26 @@ async function startOrResume(options: TargetRunOptions, resuming: boolean): Prom
 }
 
 /**
- * Refuses to submit while the run's last Slurm job may still be queued or running (the scheduler is asked; its answer
- * is recorded as the last state seen).
+ * Refuses to submit while the run's current Slurm job may still be queued or running. The scheduler is always asked,
+ * even when run.json's last state seen is terminal: that record can be stale (another window or the CLI resubmitted
+ * the run, or requeued it), and a second submission would train twice into one folder. Its answer is recorded as the
+ * last state seen.
  */
 async function refuseWhileActive(folder: string, client: SlurmClient): Promise<void> {
   const slurm = readRunRecord(folder)?.slurm;
-  if (slurm === undefined) return;
-  if (slurm.last?.jobId === slurm.jobId && isTerminalSlurmState(slurm.last.state)) return;
+  if (slurm === undefined || typeof slurm.jobId !== 'string' || slurm.jobId === '') return;
   let state;
   try {
     state = (await client.jobStates([slurm.jobId])).get(slurm.jobId);
   } catch (error) {
     throw new JobStartError(`could not ask Slurm whether job ${slurm.jobId} of ${folder} still runs (${(error as Error).message}); try again, or cancel it first`);
   }
-  if (state !== undefined && state.state !== 'UNKNOWN' && !isTerminalSlurmState(state.state))
-    throw new JobStartError(`Slurm job ${slurm.jobId} of ${folder} is still ${state.state}${state.reason !== undefined ? ` (${state.reason})` : ''}: stop or cancel it before starting it again`);
   if (state !== undefined) {
     const facts = schedulerFactsOf(state, Date.now(), slurm.cluster);
     updateRunRecord(folder, (record) => (record.slurm?.jobId === facts.jobId ? { ...record, slurm: { ...record.slurm, last: facts } } : record));
   }
+  if (state !== undefined && state.state !== 'UNKNOWN' && !isTerminalSlurmState(state.state))
+    throw new JobStartError(`Slurm job ${slurm.jobId} of ${folder} is still ${state.state}${state.reason !== undefined ? ` (${state.reason})` : ''}: stop or cancel it before starting it again`);
 }
 
 /**

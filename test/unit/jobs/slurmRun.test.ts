@@ -276,6 +276,29 @@ describe('startJobOnTarget and resumeJobOnTarget on Slurm', () => {
     assert.equal(run.snapshot.distributed?.worldSize, 1);
   });
 
+  it('asks Slurm before resubmitting even when run.json last saw the job end, and refuses while it is active, naming the job and its state', async (t) => {
+    const { runDir, client } = prepared(t);
+    // Another window (or the CLI) resubmitted this run as job 107; this folder's record still shows the old job's end.
+    updateRunRecord(runDir, (record) => ({
+      ...record,
+      slurm: {
+        jobId: '107',
+        script: 'job.sbatch',
+        submittedAt: '2026-12-05T08:00:00.000Z',
+        submissions: [{ jobId: '107', submittedAt: '2026-12-05T08:00:00.000Z' }],
+        last: { kind: 'slurm', jobId: '107', state: 'COMPLETED', checkedAt: 1 },
+      },
+    }));
+    client.world.byJob = { '107': { state: 'PENDING', reason: 'Priority' } };
+    await assert.rejects(
+      resumeJobOnTarget({ runDir, trainer: standinLaunch(), ...timing, slurm: client }),
+      (error: unknown) => error instanceof JobStartError && /Slurm job 107 .* is still PENDING \(Priority\)/.test(error.message),
+    );
+    assert.ok(client.world.calls.includes('squeue 107'));
+    assert.equal(client.world.calls.filter((call) => call.startsWith('sbatch')).length, 0, 'nothing was submitted');
+    assert.equal(readRunRecord(runDir)?.slurm?.last?.state, 'PENDING', 'the answer is recorded');
+  });
+
   it('refuses to resume while the previous job is still active, and resubmits once it has ended, continuing the series', async (t) => {
     const { runDir, client, events } = prepared(t);
     client.world.state = { state: 'RUNNING', nodes: 'node1' };
