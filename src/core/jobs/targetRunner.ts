@@ -132,10 +132,32 @@ async function startOrResume(options: TargetRunOptions, resuming: boolean): Prom
   }
   const base = options.slurm ?? new SlurmClient();
   await refuseWhileActive(folder, base);
-  // The script shown before submission is the one submitted: written once, by `prepareLaunch`.
-  if (!existsSync(join(folder, sbatchScriptFile)) || readRunRecord(folder)?.target === undefined) prepareLaunch(folder, options.trainer);
+  // The script shown before submission is the one submitted: written once, by `prepareLaunch`. A resumed run's script
+  // is written again from config.json with the current trainer launch: the old one names this extension's python/
+  // folder as it was then, which an update removes.
+  if (resuming) regenerateScript(folder, options.trainer);
+  else if (!existsSync(join(folder, sbatchScriptFile)) || readRunRecord(folder)?.target === undefined) prepareLaunch(folder, options.trainer);
   const env = trainerEnvironment({ ...options.trainer, env: { ...(base.options.env ?? {}), ...(options.trainer.env ?? {}) } });
   return submitSlurmJob(folder, { ...options, client: clientWithEnvironment(base, env), kind: 'train', resuming });
+}
+
+/**
+ * Writes RUN/job.sbatch again for a resubmission (`prepareLaunch`, the same generator as a first start). The previous
+ * script, when it differs, is kept as job.sbatch.<n> (the first free n), so what ran before stays visible.
+ */
+function regenerateScript(folder: string, trainer: JobRunOptions['trainer']): void {
+  const scriptPath = join(folder, sbatchScriptFile);
+  let previous: string | undefined;
+  try {
+    previous = existsSync(scriptPath) ? readBoundedTextSync(scriptPath, { kind: 'runRecord', maxBytes: 1 << 20 }) : undefined;
+  } catch {
+    previous = undefined;
+  }
+  const prepared = prepareLaunch(folder, trainer);
+  if (previous === undefined || previous === prepared.sbatch?.text) return;
+  let generation = 1;
+  while (existsSync(`${scriptPath}.${generation}`)) generation++;
+  writeFileSync(`${scriptPath}.${generation}`, previous);
 }
 
 /**

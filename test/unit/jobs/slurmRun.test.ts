@@ -276,6 +276,26 @@ describe('startJobOnTarget and resumeJobOnTarget on Slurm', () => {
     assert.equal(run.snapshot.distributed?.worldSize, 1);
   });
 
+  it('resume writes RUN/job.sbatch again with the current trainer launch, keeping the previous script as job.sbatch.1', async (t) => {
+    const { runDir, client } = prepared(t);
+    // The script of the first submission names the python/ folder of the extension version that wrote it.
+    const old = '#!/bin/bash\n#SBATCH --partition=debug\nexport PYTHONPATH=/home/ada/.vscode-server/extensions/chatwright-0.1.0/python\nsrun python3 -m chatwright_train train\n';
+    writeFileSync(join(runDir, 'job.sbatch'), old);
+    updateRunRecord(runDir, (record) => ({
+      ...record,
+      slurm: { jobId: '100', script: 'job.sbatch', submittedAt: '2026-12-05T08:00:00.000Z', submissions: [{ jobId: '100', submittedAt: '2026-12-05T08:00:00.000Z' }] },
+    }));
+    client.world.byJob = { '100': { state: 'TIMEOUT' } };
+    const trainer = standinLaunch();
+    const resumed = await resumeJobOnTarget({ runDir, trainer, ...timing, slurm: client });
+    follow(t, resumed);
+    const script = readFileSync(join(runDir, 'job.sbatch'), 'utf8');
+    assert.ok(script.includes(trainer.pythonPath), 'the new script names the current python/ folder');
+    assert.ok(!script.includes('chatwright-0.1.0'));
+    assert.equal(readFileSync(join(runDir, 'job.sbatch.1'), 'utf8'), old, 'what ran before stays visible');
+    assert.equal(readRunRecord(runDir)?.slurm?.jobId, '101');
+  });
+
   it('asks Slurm before resubmitting even when run.json last saw the job end, and refuses while it is active, naming the job and its state', async (t) => {
     const { runDir, client } = prepared(t);
     // Another window (or the CLI) resubmitted this run as job 107; this folder's record still shows the old job's end.
