@@ -39,6 +39,8 @@ export interface TargetRunOptions extends JobRunOptions {
   slurm?: SlurmClient;
   /** How often a Slurm job's state is asked for (default 5 s; squeue on a big cluster is not free). */
   slurmPollMs?: number;
+  /** How long an ended Slurm job waits for its terminal event to show on the shared filesystem (default 30 s; `slurmRun.ts`). */
+  slurmSettleGraceMs?: number;
 }
 
 /** What a run folder will run, written before anything starts: the launch files and, for Slurm, RUN/job.sbatch. */
@@ -91,7 +93,7 @@ export function attachJobOnTarget(runDir: string, options: Omit<TargetRunOptions
 }
 
 /** Starts a GPU server on a target: locally as today, or as a Slurm job whose `serving` event names the node and port. */
-export async function startServerOnTarget(options: ServerRunOptions & { target: ResolvedJobTarget; slurm?: SlurmClient; slurmPollMs?: number }): Promise<JobRun> {
+export async function startServerOnTarget(options: ServerRunOptions & { target: ResolvedJobTarget; slurm?: SlurmClient; slurmPollMs?: number; slurmSettleGraceMs?: number }): Promise<JobRun> {
   const { target } = options;
   const server = serverLaunchOnTarget(options.server, target);
   if (target.type === 'local') return startServer({ ...options, server });

@@ -14,7 +14,7 @@ import { scratchDir } from '../../support/scratchDir';
 import { prepareStandinRun, standinLaunch } from '../../support/standinJobs';
 import { waitFor } from '../../support/waitFor';
 
-const timing = { stopTimeoutMs: 400, killTimeoutMs: 300, cancelStepMs: 300, pollMs: 20, slurmPollMs: 20 };
+const timing = { stopTimeoutMs: 400, killTimeoutMs: 300, cancelStepMs: 300, pollMs: 20, slurmPollMs: 20, slurmSettleGraceMs: 300 };
 
 function slurmRun(t: TestContext): { runDir: string; client: FakeSlurmClient; events: EventWriter } {
   const runDir = prepareStandinRun(scratchDir('slurm-run', t));
@@ -90,6 +90,38 @@ describe('following a Slurm job', () => {
     assert.equal(final.status, 'failed');
     assert.equal(final.error?.code, 'TRAINER_ENDED');
     assert.match(final.error?.message ?? '', /Slurm job 101 FAILED, exit code 2/);
+  });
+
+  it('a job Slurm says ended before its terminal event shows (a shared filesystem’s cache) settles on that event once it appears', async (t) => {
+    const { runDir, client, events } = slurmRun(t);
+    client.world.state = { state: 'RUNNING', nodes: 'node1' };
+    const run = await submitSlurmJob(runDir, { ...timing, slurmSettleGraceMs: 60_000, client, kind: 'train', resuming: false });
+    follow(t, run);
+    events.write('run', { config: {}, run_dir: runDir });
+    events.write('phase', { phase: 'training' });
+    events.write('step', { step: 1, loss: 2 });
+    await waitFor(() => (run.snapshot.step === 1 ? true : undefined), 'step 1');
+    client.world.state = { state: 'COMPLETED', exitCode: 0 };
+    await waitFor(() => (readRunRecord(runDir)?.slurm?.last?.state === 'COMPLETED' ? true : undefined), 'Slurm to say the job ended');
+    // Only now does the trainer's last event become visible on this node.
+    events.write('phase', { phase: 'done', step: 1, train_loss: 2 });
+    const final = await run.finished;
+    assert.equal(final.status, 'done');
+    assert.equal(final.error, undefined);
+  });
+
+  it('without a terminal event within the settle grace, the Slurm state decides', async (t) => {
+    const { runDir, client, events } = slurmRun(t);
+    client.world.state = { state: 'RUNNING', nodes: 'node1' };
+    const run = await submitSlurmJob(runDir, { ...timing, client, kind: 'train', resuming: false });
+    follow(t, run);
+    events.write('run', { config: {}, run_dir: runDir });
+    events.write('phase', { phase: 'training' });
+    await waitFor(() => (run.snapshot.phase === 'training' ? true : undefined), 'the training phase');
+    client.world.state = { state: 'OUT_OF_MEMORY', exitCode: 0 };
+    const final = await run.finished;
+    assert.equal(final.status, 'failed');
+    assert.equal(final.error?.code, 'SLURM_OUT_OF_MEMORY');
   });
 
   it('takes a job that no command knows for lost only when that is said twice in a row', async (t) => {
