@@ -38,8 +38,10 @@ from .stop_file import watch_stop_file
 # The ranks vLLM's --max-lora-rank accepts (vllm/config: possible_max_ranks).
 VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
 VLLM_API_KEY_VARIABLE = "VLLM_API_KEY"
-# The job runner sends our process group SIGTERM 10 s after its SIGINT and SIGKILL about 10 s later; vLLM is in a
-# group of its own, so we must have killed it before then.
+# Run locally, the job runner sends our process group SIGTERM 10 s after its SIGINT and SIGKILL about 10 s later; on
+# Slurm it writes RUN/stop-now and runs `scancel` 10 s later, which ends the job's step (SIGTERM, then SIGKILL after
+# Slurm's KillWait). vLLM is in a group of its own, so we must have ended it before then: locally nothing else would,
+# and on Slurm the stop would otherwise be the scheduler's kill rather than our orderly one.
 STOP_GRACE_SECONDS = 8.0
 
 

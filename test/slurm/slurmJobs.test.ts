@@ -35,7 +35,7 @@ function clusterRun(t: TestContext, name: string, slurm: Partial<ResolvedSlurmTa
 }
 
 function options(runDir: string, env: Record<string, string>): TargetRunOptions {
-  return { runDir, trainer: standinLaunch(env), slurm: client, slurmPollMs: 300, pollMs: 100, stopTimeoutMs: 60_000, killTimeoutMs: 10_000, cancelStepMs: 3_000 };
+  return { runDir, trainer: standinLaunch(env), slurm: client, slurmPollMs: 300, slurmSettleGraceMs: 2_000, pollMs: 100, stopTimeoutMs: 60_000, killTimeoutMs: 10_000, cancelStepMs: 3_000 };
 }
 
 /** Every snapshot the run publishes; the run is cancelled if it is still going when the test ends. */
@@ -169,7 +169,7 @@ describe('fine-tuning jobs on a real Slurm cluster', { skip: slurmClusterUnavail
     const run = await startJobOnTarget(options(runDir, { STANDIN_STEPS: '15', STANDIN_STEP_SECONDS: '0.2' }));
     await untilStep(run, 2);
     run.detach();
-    const again = attachJobOnTarget(runDir, { slurm: client, slurmPollMs: 300, pollMs: 100 });
+    const again = attachJobOnTarget(runDir, { slurm: client, slurmPollMs: 300, slurmSettleGraceMs: 2_000, pollMs: 100 });
     assert.ok(again, 'a running Slurm job is found again');
     watch(t, again);
     assert.equal(again.attached, true);
@@ -183,7 +183,7 @@ describe('fine-tuning jobs on a real Slurm cluster', { skip: slurmClusterUnavail
   it('serves as a Slurm job: the URL names the node it runs on, and a stop (RUN/stop-now) ends it', async (t) => {
     const runDir = prepareServeRun({ workspaceRoot: scratchDir('slurm-serve', t), name: 'serve', request: { models: ['standin-model'] } });
     const target = { ...defaultTarget, type: 'slurm' as const, gpus: 0, slurm: { ...defaultTarget.slurm, partition: cluster.partition, time: '5' } };
-    const run = await startServerOnTarget({ runDir, server: standinServerLaunch(), target, slurm: client, slurmPollMs: 300, pollMs: 100 });
+    const run = await startServerOnTarget({ runDir, server: standinServerLaunch(), target, slurm: client, slurmPollMs: 300, slurmSettleGraceMs: 2_000, pollMs: 100 });
     watch(t, run);
     assert.match(readFileSync(join(runDir, 'job.sbatch'), 'utf8'), /--host 0\.0\.0\.0/);
     // Once the scheduler has said where the job runs (a serving event read before that is corrected on the next look).

@@ -11,7 +11,8 @@
  * that names its exit and its last log lines.
  *
  * Stopping: stop-and-save sends SIGINT (the trainer saves a checkpoint and the adapter, exits 3), then SIGTERM after
- * `stopTimeoutMs`, then SIGKILL; cancel sends SIGINT twice (the trainer stops without saving), then SIGTERM and
+ * `stopTimeoutMs`, then SIGKILL; cancel sends SIGINT twice (the trainer stops without saving; 300 ms apart for one
+ * process, 3 s for several, whose trainer takes two within 2 s for one relayed twice), then SIGTERM and
  * SIGKILL. Signals go to the whole group, so nothing the trainer started survives it. On Windows the trainer is asked
  * through its `stop-now` file and the tree ends with `taskkill /T`. Several processes under `accelerate launch` are
  * asked through the `stop-now` file too (every rank polls it after each optimizer step and the ranks agree): a SIGINT
@@ -100,8 +101,14 @@ const defaultKillTimeoutMs = 10_000;
 const defaultCancelStepMs = 5_000;
 /** Lines of train.log a JobRun keeps for `recentLog` and for the failure message of a trainer that died. */
 const keptLogLines = 500;
-/** The pause between cancel's two SIGINTs: Python runs one handler for signals that arrive before it gets to run. */
+/** The pause between cancel's two SIGINTs to one process: Python runs one handler for signals that arrive before it gets to run. */
 const secondInterruptDelayMs = 300;
+/**
+ * The pause between cancel's two interrupts when several processes get them (`accelerate launch`, every Slurm job):
+ * torch's agent relays each SIGINT, so with WORLD_SIZE > 1 the trainer takes a second SIGINT within 2 s of the first
+ * for the same request (chatwright_train/control.py, DUPLICATE_SIGINT_SECONDS); cancel's second must come later.
+ */
+export const severalProcessesInterruptGapMs = 3_000;
 
 /** How long each step of a stop waits (the `JobRunOptions` of the same names, defaults applied). */
 export interface StopTiming {
@@ -129,14 +136,18 @@ export interface RunProcessHandle {
   afterExit(): Promise<void>;
   /** The final snapshot of the run once its process has ended and its last events were read. */
   settle(snapshot: JobSnapshot, record: RunRecord | undefined, lastLogLines: readonly string[]): JobSnapshot;
-  /** Facts from where it runs that change the snapshot while it runs (a Slurm job's state); given once, by the JobRun. */
-  watch?(apply: (change: (snapshot: JobSnapshot) => JobSnapshot) => void): void;
+  /**
+   * Facts from where it runs that change the snapshot while it runs (a Slurm job's state); given once, by the JobRun,
+   * with a way to read the run's snapshot as it stands (what the trainer's events say).
+   */
+  watch?(apply: (change: (snapshot: JobSnapshot) => JobSnapshot) => void, current: () => JobSnapshot): void;
 }
 
 /**
  * The handle of a process group on this machine: signals to the whole group, leftovers ended after the leader.
  * `stopFile` (several processes under `accelerate launch`): stop-and-save writes it and waits `stopTimeoutMs` before
- * SIGTERM, sending no SIGINT, which would reach the launcher too.
+ * SIGTERM, sending no SIGINT, which would reach the launcher too; cancel's two SIGINTs come `severalProcessesInterruptGapMs`
+ * apart, so the trainer does not take the second for the launcher's relay of the first.
  */
 export function localProcessHandle(pid: number, exited: Promise<GroupExit | undefined>, startedHere: boolean, release: () => void, stopFile?: string): RunProcessHandle {
   return {
@@ -166,7 +177,7 @@ export function localProcessHandle(pid: number, exited: Promise<GroupExit | unde
               { signal: 'SIGKILL', waitMs: timing.killTimeoutMs },
             ]
           : [
-              { signal: 'SIGINT', waitMs: secondInterruptDelayMs },
+              { signal: 'SIGINT', waitMs: stopFile !== undefined ? severalProcessesInterruptGapMs : secondInterruptDelayMs },
               { signal: 'SIGINT', waitMs: timing.cancelStepMs },
               { signal: 'SIGTERM', waitMs: timing.cancelStepMs },
               { signal: 'SIGKILL', waitMs: timing.cancelStepMs },
@@ -281,9 +292,12 @@ export class JobRun {
     });
     this.log = new AppendedLinesFollower(join(runDir, runLogFile), (lines) => this.onLogLines(lines), { fromOffset: logOffset, pollMs });
     this.finished = this.follow();
-    trainer.watch?.((change) => {
-      if (!this.hasEnded) this.publish(this.whileStopping(change(this.current)));
-    });
+    trainer.watch?.(
+      (change) => {
+        if (!this.hasEnded) this.publish(this.whileStopping(change(this.current)));
+      },
+      () => this.current,
+    );
   }
 
   get snapshot(): JobSnapshot {

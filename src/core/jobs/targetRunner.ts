@@ -40,6 +40,8 @@ export interface TargetRunOptions extends JobRunOptions {
   slurm?: SlurmClient;
   /** How often a Slurm job's state is asked for (default 5 s; squeue on a big cluster is not free). */
   slurmPollMs?: number;
+  /** How long an ended Slurm job waits for its terminal event to show on the shared filesystem (default 30 s; `slurmRun.ts`). */
+  slurmSettleGraceMs?: number;
 }
 
 /** What a run folder will run, written before anything starts: the launch files and, for Slurm, RUN/job.sbatch. */
@@ -92,7 +94,7 @@ export function attachJobOnTarget(runDir: string, options: Omit<TargetRunOptions
 }
 
 /** Starts a GPU server on a target: locally as today, or as a Slurm job whose `serving` event names the node and port. */
-export async function startServerOnTarget(options: ServerRunOptions & { target: ResolvedJobTarget; slurm?: SlurmClient; slurmPollMs?: number }): Promise<JobRun> {
+export async function startServerOnTarget(options: ServerRunOptions & { target: ResolvedJobTarget; slurm?: SlurmClient; slurmPollMs?: number; slurmSettleGraceMs?: number }): Promise<JobRun> {
   const { target } = options;
   const server = serverLaunchOnTarget(options.server, target);
   if (target.type === 'local') return startServer({ ...options, server });
@@ -133,32 +135,55 @@ async function startOrResume(options: TargetRunOptions, resuming: boolean): Prom
   }
   const base = options.slurm ?? new SlurmClient();
   await refuseWhileActive(folder, base);
-  // The script shown before submission is the one submitted: written once, by `prepareLaunch`.
-  if (!existsSync(join(folder, sbatchScriptFile)) || readRunRecord(folder)?.target === undefined) prepareLaunch(folder, options.trainer);
+  // The script shown before submission is the one submitted: written once, by `prepareLaunch`. A resumed run's script
+  // is written again from config.json with the current trainer launch: the old one names this extension's python/
+  // folder as it was then, which an update removes.
+  if (resuming) regenerateScript(folder, options.trainer);
+  else if (!existsSync(join(folder, sbatchScriptFile)) || readRunRecord(folder)?.target === undefined) prepareLaunch(folder, options.trainer);
   const env = trainerEnvironment({ ...options.trainer, env: { ...(base.options.env ?? {}), ...(options.trainer.env ?? {}) } });
   return submitSlurmJob(folder, { ...options, client: clientWithEnvironment(base, env), kind: 'train', resuming });
 }
 
 /**
- * Refuses to submit while the run's last Slurm job may still be queued or running (the scheduler is asked; its answer
- * is recorded as the last state seen).
+ * Writes RUN/job.sbatch again for a resubmission (`prepareLaunch`, the same generator as a first start). The previous
+ * script, when it differs, is kept as job.sbatch.<n> (the first free n), so what ran before stays visible.
+ */
+function regenerateScript(folder: string, trainer: JobRunOptions['trainer']): void {
+  const scriptPath = join(folder, sbatchScriptFile);
+  let previous: string | undefined;
+  try {
+    previous = existsSync(scriptPath) ? readBoundedTextSync(scriptPath, { kind: 'runRecord', maxBytes: 1 << 20 }) : undefined;
+  } catch {
+    previous = undefined;
+  }
+  const prepared = prepareLaunch(folder, trainer);
+  if (previous === undefined || previous === prepared.sbatch?.text) return;
+  let generation = 1;
+  while (existsSync(`${scriptPath}.${generation}`)) generation++;
+  writeFileSync(`${scriptPath}.${generation}`, previous);
+}
+
+/**
+ * Refuses to submit while the run's current Slurm job may still be queued or running. The scheduler is always asked,
+ * even when run.json's last state seen is terminal: that record can be stale (another window or the CLI resubmitted
+ * the run, or requeued it), and a second submission would train twice into one folder. Its answer is recorded as the
+ * last state seen.
  */
 async function refuseWhileActive(folder: string, client: SlurmClient): Promise<void> {
   const slurm = readRunRecord(folder)?.slurm;
-  if (slurm === undefined) return;
-  if (slurm.last?.jobId === slurm.jobId && isTerminalSlurmState(slurm.last.state)) return;
+  if (slurm === undefined || typeof slurm.jobId !== 'string' || slurm.jobId === '') return;
   let state;
   try {
     state = (await client.jobStates([slurm.jobId])).get(slurm.jobId);
   } catch (error) {
     throw new JobStartError(`could not ask Slurm whether job ${slurm.jobId} of ${folder} still runs (${(error as Error).message}); try again, or cancel it first`);
   }
-  if (state !== undefined && state.state !== 'UNKNOWN' && !isTerminalSlurmState(state.state))
-    throw new JobStartError(`Slurm job ${slurm.jobId} of ${folder} is still ${state.state}${state.reason !== undefined ? ` (${state.reason})` : ''}: stop or cancel it before starting it again`);
   if (state !== undefined) {
     const facts = schedulerFactsOf(state, Date.now(), slurm.cluster);
     updateRunRecord(folder, (record) => (record.slurm?.jobId === facts.jobId ? { ...record, slurm: { ...record.slurm, last: facts } } : record));
   }
+  if (state !== undefined && state.state !== 'UNKNOWN' && !isTerminalSlurmState(state.state))
+    throw new JobStartError(`Slurm job ${slurm.jobId} of ${folder} is still ${state.state}${state.reason !== undefined ? ` (${state.reason})` : ''}: stop or cancel it before starting it again`);
 }
 
 /**

@@ -14,7 +14,7 @@ import { scratchDir } from '../../support/scratchDir';
 import { prepareStandinRun, standinLaunch } from '../../support/standinJobs';
 import { waitFor } from '../../support/waitFor';
 
-const timing = { stopTimeoutMs: 400, killTimeoutMs: 300, cancelStepMs: 300, pollMs: 20, slurmPollMs: 20 };
+const timing = { stopTimeoutMs: 400, killTimeoutMs: 300, cancelStepMs: 300, pollMs: 20, slurmPollMs: 20, slurmSettleGraceMs: 300 };
 
 function slurmRun(t: TestContext): { runDir: string; client: FakeSlurmClient; events: EventWriter } {
   const runDir = prepareStandinRun(scratchDir('slurm-run', t));
@@ -92,6 +92,38 @@ describe('following a Slurm job', () => {
     assert.match(final.error?.message ?? '', /Slurm job 101 FAILED, exit code 2/);
   });
 
+  it('a job Slurm says ended before its terminal event shows (a shared filesystem’s cache) settles on that event once it appears', async (t) => {
+    const { runDir, client, events } = slurmRun(t);
+    client.world.state = { state: 'RUNNING', nodes: 'node1' };
+    const run = await submitSlurmJob(runDir, { ...timing, slurmSettleGraceMs: 60_000, client, kind: 'train', resuming: false });
+    follow(t, run);
+    events.write('run', { config: {}, run_dir: runDir });
+    events.write('phase', { phase: 'training' });
+    events.write('step', { step: 1, loss: 2 });
+    await waitFor(() => (run.snapshot.step === 1 ? true : undefined), 'step 1');
+    client.world.state = { state: 'COMPLETED', exitCode: 0 };
+    await waitFor(() => (readRunRecord(runDir)?.slurm?.last?.state === 'COMPLETED' ? true : undefined), 'Slurm to say the job ended');
+    // Only now does the trainer's last event become visible on this node.
+    events.write('phase', { phase: 'done', step: 1, train_loss: 2 });
+    const final = await run.finished;
+    assert.equal(final.status, 'done');
+    assert.equal(final.error, undefined);
+  });
+
+  it('without a terminal event within the settle grace, the Slurm state decides', async (t) => {
+    const { runDir, client, events } = slurmRun(t);
+    client.world.state = { state: 'RUNNING', nodes: 'node1' };
+    const run = await submitSlurmJob(runDir, { ...timing, client, kind: 'train', resuming: false });
+    follow(t, run);
+    events.write('run', { config: {}, run_dir: runDir });
+    events.write('phase', { phase: 'training' });
+    await waitFor(() => (run.snapshot.phase === 'training' ? true : undefined), 'the training phase');
+    client.world.state = { state: 'OUT_OF_MEMORY', exitCode: 0 };
+    const final = await run.finished;
+    assert.equal(final.status, 'failed');
+    assert.equal(final.error?.code, 'SLURM_OUT_OF_MEMORY');
+  });
+
   it('takes a job that no command knows for lost only when that is said twice in a row', async (t) => {
     const { runDir, client } = slurmRun(t);
     client.world.state = { state: 'UNKNOWN' };
@@ -156,6 +188,41 @@ describe('following a Slurm job', () => {
     assert.deepEqual(scancels(client), ['scancel --signal=INT 101', 'scancel --signal=INT 101', 'scancel 101']);
     assert.equal((await run.finished).status, 'cancelled');
     assert.ok(readRunRecord(runDir)?.cancelledAt);
+  });
+
+  it('cancel spaces its two interrupts so a trainer of several processes takes them as two requests, not one relayed twice', async (t) => {
+    const { runDir, client } = slurmRun(t);
+    client.world.state = { state: 'RUNNING', nodes: 'node1' };
+    // The trainer under torch's agent (WORLD_SIZE > 1): a second SIGINT within 2 s of the first is the same request.
+    let firstInterruptAt: number | undefined;
+    client.world.onCancel = (signal) => {
+      if (signal === undefined) client.world.state = { state: 'CANCELLED' };
+      else if (firstInterruptAt === undefined) firstInterruptAt = Date.now();
+      else if (Date.now() - firstInterruptAt >= 2_000) client.world.state = { state: 'CANCELLED' };
+    };
+    const run = await submitSlurmJob(runDir, { ...timing, cancelStepMs: 10_000, client, kind: 'train', resuming: false });
+    follow(t, run);
+    await waitFor(() => (run.snapshot.scheduler?.state === 'RUNNING' ? true : undefined), 'the running state');
+    await run.cancel();
+    assert.deepEqual(scancels(client), ['scancel --signal=INT 101', 'scancel --signal=INT 101'], 'the trainer ended on the second interrupt; no plain scancel was needed');
+    assert.equal((await run.finished).status, 'cancelled');
+  });
+
+  it('a job the scheduler last saw pending but whose trainer already reports is interrupted, not cancelled as if queued', async (t) => {
+    const { runDir, client, events } = slurmRun(t);
+    client.world.state = { state: 'PENDING', reason: 'Resources' };
+    client.world.onCancel = () => (client.world.state = { state: 'CANCELLED' });
+    const run = await submitSlurmJob(runDir, { ...timing, client, kind: 'train', resuming: false });
+    follow(t, run);
+    await waitFor(() => (run.snapshot.scheduler?.reason === 'Resources' ? true : undefined), 'the pending reason');
+    // The scheduler's answer lags: the trainer on the node has started and says so in its events.
+    events.write('run', { config: {}, run_dir: runDir });
+    events.write('phase', { phase: 'training' });
+    await waitFor(() => (run.snapshot.phase === 'training' ? true : undefined), 'the training phase');
+    assert.equal(run.snapshot.scheduler?.state, 'PENDING');
+    await run.cancel();
+    assert.equal(scancels(client)[0], 'scancel --signal=INT 101');
+    assert.equal((await run.finished).status, 'cancelled');
   });
 
   it('a job still pending has nothing to signal: stop and cancel end it with a plain scancel', async (t) => {
@@ -239,6 +306,49 @@ describe('startJobOnTarget and resumeJobOnTarget on Slurm', () => {
     assert.equal(env.PYTHONUNBUFFERED, '1');
     assert.equal(run.snapshot.distributed?.target, 'slurm');
     assert.equal(run.snapshot.distributed?.worldSize, 1);
+  });
+
+  it('resume writes RUN/job.sbatch again with the current trainer launch, keeping the previous script as job.sbatch.1', async (t) => {
+    const { runDir, client } = prepared(t);
+    // The script of the first submission names the python/ folder of the extension version that wrote it.
+    const old = '#!/bin/bash\n#SBATCH --partition=debug\nexport PYTHONPATH=/home/ada/.vscode-server/extensions/chatwright-0.1.0/python\nsrun python3 -m chatwright_train train\n';
+    writeFileSync(join(runDir, 'job.sbatch'), old);
+    updateRunRecord(runDir, (record) => ({
+      ...record,
+      slurm: { jobId: '100', script: 'job.sbatch', submittedAt: '2026-12-05T08:00:00.000Z', submissions: [{ jobId: '100', submittedAt: '2026-12-05T08:00:00.000Z' }] },
+    }));
+    client.world.byJob = { '100': { state: 'TIMEOUT' } };
+    const trainer = standinLaunch();
+    const resumed = await resumeJobOnTarget({ runDir, trainer, ...timing, slurm: client });
+    follow(t, resumed);
+    const script = readFileSync(join(runDir, 'job.sbatch'), 'utf8');
+    assert.ok(script.includes(trainer.pythonPath), 'the new script names the current python/ folder');
+    assert.ok(!script.includes('chatwright-0.1.0'));
+    assert.equal(readFileSync(join(runDir, 'job.sbatch.1'), 'utf8'), old, 'what ran before stays visible');
+    assert.equal(readRunRecord(runDir)?.slurm?.jobId, '101');
+  });
+
+  it('asks Slurm before resubmitting even when run.json last saw the job end, and refuses while it is active, naming the job and its state', async (t) => {
+    const { runDir, client } = prepared(t);
+    // Another window (or the CLI) resubmitted this run as job 107; this folder's record still shows the old job's end.
+    updateRunRecord(runDir, (record) => ({
+      ...record,
+      slurm: {
+        jobId: '107',
+        script: 'job.sbatch',
+        submittedAt: '2026-12-05T08:00:00.000Z',
+        submissions: [{ jobId: '107', submittedAt: '2026-12-05T08:00:00.000Z' }],
+        last: { kind: 'slurm', jobId: '107', state: 'COMPLETED', checkedAt: 1 },
+      },
+    }));
+    client.world.byJob = { '107': { state: 'PENDING', reason: 'Priority' } };
+    await assert.rejects(
+      resumeJobOnTarget({ runDir, trainer: standinLaunch(), ...timing, slurm: client }),
+      (error: unknown) => error instanceof JobStartError && /Slurm job 107 .* is still PENDING \(Priority\)/.test(error.message),
+    );
+    assert.ok(client.world.calls.includes('squeue 107'));
+    assert.equal(client.world.calls.filter((call) => call.startsWith('sbatch')).length, 0, 'nothing was submitted');
+    assert.equal(readRunRecord(runDir)?.slurm?.last?.state, 'PENDING', 'the answer is recorded');
   });
 
   it('refuses to resume while the previous job is still active, and resubmits once it has ended, continuing the series', async (t) => {

@@ -135,7 +135,47 @@ describe('startJobOnTarget on this machine', () => {
     assert.equal((await again.finished).status, 'stopped');
     assert.deepEqual(readFileSync(join(runDir, 'signals.txt'), 'utf8').trimEnd().split('\n'), ['stop-now', 'TERM']);
   });
+
+  it('cancel of several processes spaces its two SIGINTs so the trainer takes them as two requests, not one relayed twice', async (t) => {
+    const runDir = prepareStandinRun(scratchDir('target-multi-cancel', t));
+    setRunTarget(runDir, { type: 'local', gpus: 2, strategy: 'ddp', main_port: 29613 });
+    const run = await startJobOnTarget({ runDir, trainer: { python: mergingLauncher(t), pythonPath: pythonFolder }, ...quickTimeouts, cancelStepMs: 10_000 });
+    t.after(() => run.detach());
+    await waitFor(() => (existsSync(join(runDir, 'started')) ? true : undefined), 'the launcher to start');
+    await run.cancel();
+    assert.equal((await run.finished).status, 'cancelled');
+    // INT: the first; DUP: one within 2 s of it, taken for the same; the trainer ends on a second request, before any SIGTERM.
+    assert.deepEqual(readFileSync(join(runDir, 'signals.txt'), 'utf8').trimEnd().split('\n'), ['INT', 'INT']);
+  });
 });
+
+/**
+ * A python that acts as the trainer of several processes does with SIGINT: a second one within 2 s of the first is the
+ * same request relayed by torch's agent (DUP); a later one ends it at once (exit 130). Each signal goes to RUN/signals.txt.
+ */
+function mergingLauncher(t: TestContext): string {
+  const python = join(scratchDir('fake-python', t), 'python');
+  writeFileSync(
+    python,
+    [
+      '#!/bin/sh',
+      'first=""',
+      'on_int() {',
+      '  now=$(date +%s%N)',
+      '  if [ -z "$first" ]; then first=$now; echo INT >> "$PWD/signals.txt"; return; fi',
+      '  if [ $((now - first)) -lt 2000000000 ]; then echo DUP >> "$PWD/signals.txt"; return; fi',
+      '  echo INT >> "$PWD/signals.txt"; exit 130',
+      '}',
+      'trap on_int INT',
+      'trap \'echo TERM >> "$PWD/signals.txt"; exit 143\' TERM',
+      ': > "$PWD/started"',
+      'while :; do sleep 0.05; done',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(python, 0o755);
+  return python;
+}
 
 /**
  * A python that records its arguments and environment, then runs as a slow launcher would: it writes each signal it

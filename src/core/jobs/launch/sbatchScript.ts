@@ -12,8 +12,8 @@ import { type ResolvedJobConfig } from '../jobFile';
 import { type ServerLaunch, type TrainerLaunch } from '../jobRunner';
 import { type ResolvedJobTarget } from '../jobTarget';
 import { runLogFile, stopNowFile } from '../runFolder';
-import { shellCommandLine, shellQuote } from './shellQuote';
-import { perNodeVariableOf, trainerLaunchPlan, type LaunchFile, type TrainerLaunchPlan } from './trainerLaunchPlan';
+import { shellQuote } from './shellQuote';
+import { perNodeVariableOf, trainerLaunchPlan, usesJobPort, type LaunchFile, type TrainerLaunchPlan } from './trainerLaunchPlan';
 
 /** The script's name in the run folder. */
 export const sbatchScriptFile = 'job.sbatch';
@@ -45,7 +45,7 @@ export function trainingSbatchScript(args: { name: string; runDir: string; confi
     'export PYTHONUNBUFFERED=1',
     '# The first node of the job is where the processes meet (accelerate: --main_process_ip).',
     'export MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"',
-    `export MASTER_PORT=${target.main_port}`,
+    ...masterPortLines(target),
     startLine(),
     '',
     ...stopBeforeLimitLines(args.runDir, target),
@@ -100,6 +100,9 @@ function sbatchHeader(options: HeaderOptions): string[] {
     `--nodes=${options.nodes}`,
     // One task per node: srun starts one launcher per node, which starts one process per GPU.
     '--ntasks-per-node=1',
+    // A requeued job would run again under the same id while its run looks ended here (NODE_FAIL and PREEMPTED are
+    // final for the follower): the user resumes it instead, from its last checkpoint.
+    '--no-requeue',
   ];
   if (target.gpus > 0) directives.push(`--gpus-per-node=${slurm.gpu_type !== null ? `${sbatchValue(slurm.gpu_type)}:` : ''}${target.gpus}`);
   if (slurm.cpus_per_task !== null) directives.push(`--cpus-per-task=${slurm.cpus_per_task}`);
@@ -122,6 +125,15 @@ function sbatchHeader(options: HeaderOptions): string[] {
 function setupLines(target: ResolvedJobTarget): string[] {
   if (target.slurm.setup.length === 0) return [];
   return ['# Setup (target.slurm.setup)', 'set +u', ...target.slurm.setup, 'set -u'];
+}
+
+/**
+ * The rendezvous port. At the default `main_port` it is derived from the job id (20000–39999), so two multi-GPU jobs
+ * that share a node do not both bind 29500 and hang at the rendezvous; a port the job file sets is kept as given.
+ */
+function masterPortLines(target: ResolvedJobTarget): string[] {
+  if (!usesJobPort(target)) return [`export MASTER_PORT=${target.main_port}`];
+  return ['# The rendezvous port, from the job id: jobs sharing a node each get their own (target.main_port sets a fixed one).', 'export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))'];
 }
 
 /** Says in train.log which job this is, where and since when: a resumed job's log holds several. */
@@ -170,8 +182,9 @@ function waitedSrunLines(srun: string[]): string[] {
 function srunLines(words: string[], target: ResolvedJobTarget, nodes: number): string[] {
   // srun does not pass the job's --cpus-per-task on to its step in every Slurm version (22.05 does not): say it again.
   const srun = ['srun', '--kill-on-bad-exit=1', ...(target.slurm.cpus_per_task !== null ? [`--cpus-per-task=${target.slurm.cpus_per_task}`] : [])].join(' ');
-  const perNode = words.some((word) => perNodeVariableOf(word) !== undefined);
-  if (!perNode) return [`${srun} ${shellCommandLine(words)}`];
+  // Only the node's rank differs between nodes; the batch shell knows MASTER_ADDR and MASTER_PORT and expands them itself.
+  const perNode = words.some((word) => perNodeVariableOf(word) === 'SLURM_NODEID');
+  if (!perNode) return [`${srun} ${words.map((word) => (perNodeVariableOf(word) !== undefined ? `"${word}"` : shellQuote(word))).join(' ')}`];
   // The command differs per node: srun starts `bash -c` once on each node, and that bash expands
   // "$SLURM_NODEID" (set by srun for the task: the node's rank) and "$MASTER_ADDR" (exported above) there.
   const inner = `exec ${words.map((word) => (perNodeVariableOf(word) !== undefined ? `"${word}"` : shellQuote(word))).join(' ')}`;

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { type ResolvedJobConfig } from '../jobFile';
 import { trainerCommand, trainerEnvironment, type TrainerLaunch } from '../jobRunner';
-import { planBatch, worldSizeOf, type BatchPlan, type ResolvedJobTarget } from '../jobTarget';
+import { defaultTarget, planBatch, worldSizeOf, type BatchPlan, type ResolvedJobTarget } from '../jobTarget';
 import { accelerateConfigFile, accelerateConfigYaml } from './accelerateConfig';
 import { deepspeedConfigFile, deepspeedConfigJson } from './deepspeedConfig';
 import { strategyLabels } from '../jobWhere';
@@ -38,9 +38,10 @@ export interface TrainerLaunchPlan {
  * job runs, so the plan holds them as `$NAME` words; the sbatch script (`sbatchScript.ts`) runs the command through
  * `srun … bash -c '…'`, one task per node, and writes these words double-quoted so that bash expands them on each
  * node: SLURM_NODEID is the node's index in the job (0 … nodes−1, set by srun for each task), MASTER_ADDR the first
- * node's host name (exported by the script before srun, which passes its environment on).
+ * node's host name and MASTER_PORT the rendezvous port derived from the job id (both exported by the script before
+ * srun, which passes its environment on; a command that refers to these two only needs no `bash -c`).
  */
-export const perNodeVariables = ['SLURM_NODEID', 'MASTER_ADDR'] as const;
+export const perNodeVariables = ['SLURM_NODEID', 'MASTER_ADDR', 'MASTER_PORT'] as const;
 export type PerNodeVariable = (typeof perNodeVariables)[number];
 
 /** The word that stands for a per-node variable in a plan's arguments. */
@@ -116,9 +117,16 @@ export function trainerLaunchPlan(args: {
 
 /** Where the processes meet: this machine's port, or for several nodes the first node's address and each node's rank. */
 function rendezvousArguments(target: ResolvedJobTarget, nodes: number): string[] {
-  const port = ['--main_process_port', String(target.main_port)];
+  // A Slurm job on the default port takes the port its script derives from the job id: two jobs sharing a node would
+  // otherwise both bind 29500 and hang at the rendezvous. A port the job file sets is used as given.
+  const port = ['--main_process_port', usesJobPort(target) ? perNodeReference('MASTER_PORT') : String(target.main_port)];
   if (nodes === 1) return port;
   return ['--machine_rank', perNodeReference('SLURM_NODEID'), '--main_process_ip', perNodeReference('MASTER_ADDR'), ...port];
+}
+
+/** Whether a Slurm job's rendezvous port is derived from its job id (`MASTER_PORT` in its script): `main_port` was left at the default. */
+export function usesJobPort(target: ResolvedJobTarget): boolean {
+  return target.type === 'slurm' && target.main_port === defaultTarget.main_port;
 }
 
 function batchClause(batch: BatchPlan): string {

@@ -9,13 +9,17 @@
  * Stop-and-save writes RUN/stop-now (the run folder is shared with the compute nodes; every training process polls it
  * after each optimizer step and the processes agree), then plain `scancel` after the stop timeout. No signal: under
  * `accelerate launch` a SIGINT reaches the launcher too, which ends its processes ~30 s later whatever they were
- * saving. Cancel is `scancel --signal=INT` twice 300 ms apart, then `scancel`. A job still waiting in the queue has
- * nothing to ask: it is cancelled at once.
+ * saving. Cancel is `scancel --signal=INT` twice 3 s apart (the signal reaches every process of the step and torch's
+ * agent relays another, so the trainer takes two within 2 s for one), then `scancel`. A job still waiting in the queue
+ * has nothing to ask: it is cancelled at once — waiting as the trainer's events tell it too, not only as the last
+ * look at the scheduler did, which can be a poll behind. A job Slurm says ended settles once its terminal event is
+ * read, or after `slurmSettleGraceMs` without one (the shared filesystem can show the last lines late).
  */
 import { appendFileSync, closeSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readLastLines } from '../../files/fileTail';
-import { JobRun, JobStartError, newAttemptSnapshot, recordNewAttempt, type JobRunOptions, type RunProcessHandle, type StopTiming } from '../jobRunner';
+import { JobRun, JobStartError, newAttemptSnapshot, recordNewAttempt, severalProcessesInterruptGapMs, type JobRunOptions, type RunProcessHandle, type StopTiming } from '../jobRunner';
+import { terminalPhases } from '../jobEvents';
 import { emptySnapshot, snapshotOfRun, type JobSnapshot } from '../jobSnapshot';
 import { sbatchScriptFile } from '../launch/sbatchScript';
 import { checkpointNowFile, readRunRecord, runLogFile, stopNowFile, updateRunRecord, type RunRecord } from '../runFolder';
@@ -27,17 +31,28 @@ import { type SchedulerFacts, type SlurmJobState } from './slurmTypes';
 export const schedulerFailuresBeforeWarning = 3;
 /** Looks in a row in which no command knows the job before it counts as lost (a job can fall between squeue and sacct). */
 const unknownLooksBeforeLost = 2;
-/** The pause between cancel's two interrupts, as for a local run. */
-const secondInterruptDelayMs = 300;
 /** How much of a re-attached run's log is read for its last lines. */
 const seededLogBytes = 64 * 1024;
 /** Default time between looks at the scheduler. */
 export const defaultSlurmPollMs = 5_000;
+/**
+ * Default time an ended job's run waits for the trainer's terminal event to show on this node. The run folder is on
+ * a shared filesystem whose attribute cache (NFS: up to ~60 s) can hide the last lines the compute node appended when
+ * Slurm already says the job ended; most of that time they appear within seconds.
+ */
+export const defaultSettleGraceMs = 30_000;
+/** How often the events are looked at again during that wait. */
+const settleGracePollMs = 250;
 
 export interface SlurmFollowOptions extends Pick<JobRunOptions, 'stopTimeoutMs' | 'killTimeoutMs' | 'cancelStepMs' | 'pollMs'> {
   client: SlurmClient;
   /** How often the job's state is asked for (default 5 s). */
   slurmPollMs?: number;
+  /**
+   * How long a job that Slurm says ended, whose events show no terminal phase yet, keeps being followed before the
+   * Slurm state decides its outcome (default `defaultSettleGraceMs`); it settles as soon as the phase appears.
+   */
+  slurmSettleGraceMs?: number;
 }
 
 export class SlurmJobHandle implements RunProcessHandle {
@@ -46,12 +61,18 @@ export class SlurmJobHandle implements RunProcessHandle {
   private resolveExit: () => void = () => undefined;
   private last: SchedulerFacts;
   private apply: ((change: (snapshot: JobSnapshot) => JobSnapshot) => void) | undefined;
+  private current: (() => JobSnapshot) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private looking = false;
   private failuresInARow = 0;
   private unknownInARow = 0;
   private ended = false;
   private released = false;
+  /**
+   * Cancelled: the outcome is `cancelled` whatever the trainer's last events say (unless it finished), so its
+   * terminal event is not waited for; a job cancelled while queued wrote none at all.
+   */
+  private cancelling = false;
 
   constructor(
     private readonly runDir: string,
@@ -59,6 +80,7 @@ export class SlurmJobHandle implements RunProcessHandle {
     initial: SchedulerFacts,
     private readonly pollMs: number,
     readonly startedHere: boolean,
+    private readonly settleGraceMs: number = defaultSettleGraceMs,
   ) {
     this.last = initial;
     this.exited = new Promise((resolveExit) => (this.resolveExit = () => resolveExit(undefined)));
@@ -70,8 +92,9 @@ export class SlurmJobHandle implements RunProcessHandle {
     return this.last;
   }
 
-  watch(apply: (change: (snapshot: JobSnapshot) => JobSnapshot) => void): void {
+  watch(apply: (change: (snapshot: JobSnapshot) => JobSnapshot) => void, current: () => JobSnapshot): void {
     this.apply = apply;
+    this.current = current;
     const facts = this.last;
     apply((snapshot) => activeSlurmSnapshot(snapshot, facts));
   }
@@ -83,13 +106,13 @@ export class SlurmJobHandle implements RunProcessHandle {
 
   async stop(kind: 'save' | 'cancel', timing: StopTiming): Promise<void> {
     if (this.ended) return;
-    const waiting = this.last.state === 'PENDING' || this.last.state.startsWith('REQUEUE');
-    if (!waiting) {
+    if (kind === 'cancel') this.cancelling = true;
+    if (!this.stillQueued()) {
       if (kind === 'save') {
         this.askToStop();
       } else {
         await this.scancel('INT');
-        await this.untilEnded(secondInterruptDelayMs);
+        await this.untilEnded(severalProcessesInterruptGapMs);
         if (this.ended) return;
         await this.scancel('INT');
       }
@@ -105,6 +128,17 @@ export class SlurmJobHandle implements RunProcessHandle {
 
   settle(snapshot: JobSnapshot, record: RunRecord | undefined, lastLogLines: readonly string[]): JobSnapshot {
     return settleSlurmRun(snapshot, record, this.last, lastLogLines);
+  }
+
+  /**
+   * Whether the job has not started yet, so there is no trainer to ask: the scheduler's last answer says it waits AND
+   * the trainer has written no phase of this attempt that is not over. The scheduler's answer is up to a poll old:
+   * a job it last saw PENDING may already be training, which its events show first.
+   */
+  private stillQueued(): boolean {
+    const waiting = this.last.state === 'PENDING' || this.last.state.startsWith('REQUEUE');
+    const phase = this.current?.().phase;
+    return waiting && (phase === undefined || terminalPhases.includes(phase));
   }
 
   /** Writes RUN/stop-now, which the job's processes read from the shared run folder; a write that fails is told and `scancel` follows. */
@@ -177,8 +211,25 @@ export class SlurmJobHandle implements RunProcessHandle {
     if (terminal) {
       this.ended = true;
       clearTimeout(this.timer);
-      this.resolveExit();
+      void this.exitOnceEventsShow();
     }
+  }
+
+  /**
+   * Says the job has exited once the trainer's terminal phase is in the run's events (the JobRun keeps reading
+   * events.jsonl meanwhile), or after the settle grace without one: then the Slurm state decides the outcome.
+   */
+  private async exitOnceEventsShow(): Promise<void> {
+    const deadline = Date.now() + this.settleGraceMs;
+    while (!this.released && !this.cancelling && !this.terminalPhaseShown() && Date.now() < deadline) {
+      await new Promise<void>((resolveWait) => setTimeout(resolveWait, Math.min(settleGracePollMs, Math.max(0, deadline - Date.now()))).unref());
+    }
+    if (!this.released) this.resolveExit();
+  }
+
+  private terminalPhaseShown(): boolean {
+    const phase = this.current?.().phase;
+    return phase !== undefined && terminalPhases.includes(phase);
   }
 
   private warn(code: string, message: string): void {
@@ -228,7 +279,7 @@ export async function submitSlurmJob(runDir: string, options: SlurmFollowOptions
       last: facts,
     },
   }));
-  const handle = new SlurmJobHandle(folder, options.client, facts, options.slurmPollMs ?? defaultSlurmPollMs, true);
+  const handle = new SlurmJobHandle(folder, options.client, facts, options.slurmPollMs ?? defaultSlurmPollMs, true, options.slurmSettleGraceMs);
   return new JobRun(folder, handle, options, newAttemptSnapshot(initial, record, 'queued'), logOffset);
 }
 
@@ -247,7 +298,7 @@ export function attachSlurmJob(runDir: string, options: SlurmFollowOptions): Job
   const facts: SchedulerFacts = last ?? { kind: 'slurm', jobId: slurm.jobId, ...(slurm.cluster !== undefined ? { cluster: slurm.cluster } : {}), state: 'PENDING', checkedAt: Date.now() };
   const logFile = join(folder, runLogFile);
   const logSize = fileSize(logFile);
-  const handle = new SlurmJobHandle(folder, options.client, facts, options.slurmPollMs ?? defaultSlurmPollMs, false);
+  const handle = new SlurmJobHandle(folder, options.client, facts, options.slurmPollMs ?? defaultSlurmPollMs, false, options.slurmSettleGraceMs);
   return new JobRun(folder, handle, options, activeSlurmSnapshot(snapshotOfRun(folder), facts), logSize, readLastLines(logFile, seededLogBytes, logSize));
 }
 

@@ -89,6 +89,25 @@ describe('trainingSbatchScript', () => {
     assert.match(output, /chatwright: the time limit is near .*: asking the trainer to save a checkpoint and stop/);
   });
 
+  it('asks Slurm never to requeue the job, which would run again under the same id while its run looks ended', () => {
+    assert.ok(directives(script('/runs/r')).includes('#SBATCH --no-requeue'));
+  });
+
+  it('derives the rendezvous port from the job id at the default main_port, and keeps a main_port the job file sets', () => {
+    const several = { ...slurmTarget, gpus: 4 };
+    const derived = script('/runs/r', several);
+    assert.match(derived, /^export MASTER_PORT=\$\(\(20000 \+ SLURM_JOB_ID % 20000\)\)$/m);
+    assert.match(derived, / --main_process_port "\$MASTER_PORT" /);
+    // What bash makes of it for job 123456: a port in 20000–39999 that differs between neighbouring jobs.
+    const port = (jobId: number): string => execFileSync('bash', ['-c', `SLURM_JOB_ID=${jobId}; ${/^export MASTER_PORT=.*$/m.exec(derived)![0]}; echo "$MASTER_PORT"`], { encoding: 'utf8' }).trim();
+    assert.equal(port(123456), '23456');
+    assert.notEqual(port(123457), port(123456));
+    const fixed = script('/runs/r', { ...several, main_port: 29611 });
+    assert.match(fixed, /^export MASTER_PORT=29611$/m);
+    assert.match(fixed, / --main_process_port 29611 /);
+    assert.doesNotMatch(fixed, /SLURM_JOB_ID %/);
+  });
+
   it('runs the user’s setup lines with set -u lifted, before the trainer', () => {
     const text = script('/r', { ...slurmTarget, slurm: { ...slurmTarget.slurm, setup: ['module load cuda'] } });
     assert.match(text, /\nset \+u\nmodule load cuda\nset -u\n[\s\S]*\nsrun /);
@@ -148,6 +167,10 @@ describe('serverSbatchScript', () => {
     assert.ok(directives(text).includes('#SBATCH --nodes=1'));
     assert.ok(directives(text).includes('#SBATCH --gpus-per-node=2'));
     assert.equal(text.includes('--signal'), false);
+  });
+
+  it('asks Slurm never to requeue the server either', () => {
+    assert.ok(directives(serverSbatchScript({ name: 'serve', runDir: '/runs/s', target: slurmTarget, server }).text).includes('#SBATCH --no-requeue'));
   });
 
   it('never writes the API key into the script', () => {
