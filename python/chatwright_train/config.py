@@ -56,7 +56,7 @@ SLURM_OPTIONS_SET_BY_CHATWRIGHT: tuple[tuple[tuple[str, ...], str | None, str | 
         ("--requeue", "--no-requeue"),
         None,
         None,
-        "Chatwright decides requeueing: a requeued job would run again under the same id while its run looks ended; resume the job instead",
+        "Chatwright writes --no-requeue: a requeued job would run again under the same id while its run looks ended; resume the job instead",
         False,
     ),
     (("--time", "-t"), None, "`target.slurm.time`", None, False),

@@ -408,7 +408,7 @@ export const jobRules: SectionRule = {
           minimum: 1024,
           maximum: 65535,
           description:
-            "The TCP port the processes meet on at the first node (`--main_process_port`). Default 29500: torch.distributed's and accelerate's own; change it when two multi-GPU jobs share a machine.",
+            "The TCP port the processes meet on at the first node (`--main_process_port`). Default 29500 (torch.distributed's and accelerate's own). On Slurm, at this default each job's script takes 20000 + job id % 20000, so jobs sharing a node do not collide; set a port to use that one instead. Locally, change it when two multi-GPU jobs share the machine.",
         },
         slurm: {
           kind: 'section',

@@ -32,7 +32,7 @@ export const slurmOptionsSetByChatwright: readonly { names: readonly string[]; w
   { names: ['--signal'], use: '`target.slurm.save_before_limit_seconds`' },
   {
     names: ['--requeue', '--no-requeue'],
-    because: 'Chatwright decides requeueing: a requeued job would run again under the same id while its run looks ended; resume the job instead',
+    because: 'Chatwright writes --no-requeue: a requeued job would run again under the same id while its run looks ended; resume the job instead',
   },
   { names: ['--time', '-t'], use: '`target.slurm.time`' },
   { names: ['--partition', '-p'], use: '`target.slurm.partition`' },

@@ -240,7 +240,7 @@ describe('job file', () => {
       ['--ntasks-per-node=4', /one task per node/],
       ['--export=NONE', /sets --export itself \(sbatch must carry the launch's environment to the job\); leave it out/],
       ['--signal=USR1@60', /`target\.slurm\.save_before_limit_seconds`/],
-      ['--requeue', /Chatwright decides requeueing: a requeued job would run again under the same id while its run looks ended; resume the job instead/],
+      ['--requeue', /Chatwright writes --no-requeue: a requeued job would run again under the same id while its run looks ended; resume the job instead/],
       ['--no-requeue', /a requeued job/],
       ['--gres=tmpfs:10G', undefined],
       ['--mem-per-cpu=4G', undefined],
