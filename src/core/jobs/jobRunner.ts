@@ -577,7 +577,8 @@ function launch(options: Omit<JobRunOptions, 'trainer'>, target: ProcessLaunch, 
   );
 }
 
-function fileSize(file: string): number {
+/** The file's size in bytes; 0 when it cannot be read (a log not yet written). */
+export function fileSize(file: string): number {
   try {
     const fd = openSync(file, 'r');
     try {

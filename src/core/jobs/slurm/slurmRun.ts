@@ -15,10 +15,10 @@
  * look at the scheduler did, which can be a poll behind. A job Slurm says ended settles once its terminal event is
  * read, or after `slurmSettleGraceMs` without one (the shared filesystem can show the last lines late).
  */
-import { appendFileSync, closeSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readLastLines } from '../../files/fileTail';
-import { JobRun, JobStartError, newAttemptSnapshot, recordNewAttempt, severalProcessesInterruptGapMs, type JobRunOptions, type RunProcessHandle, type StopTiming } from '../jobRunner';
+import { fileSize, JobRun, JobStartError, newAttemptSnapshot, recordNewAttempt, severalProcessesInterruptGapMs, type JobRunOptions, type RunProcessHandle, type StopTiming } from '../jobRunner';
 import { terminalPhases } from '../jobEvents';
 import { emptySnapshot, snapshotOfRun, type JobSnapshot } from '../jobSnapshot';
 import { sbatchScriptFile } from '../launch/sbatchScript';
@@ -304,17 +304,4 @@ export function attachSlurmJob(runDir: string, options: SlurmFollowOptions): Job
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function fileSize(file: string): number {
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      return fstatSync(fd).size;
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return 0;
-  }
 }
