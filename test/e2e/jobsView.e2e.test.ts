@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { type Page } from 'playwright-core';
 import { repoRoot } from '../support/codeServer.mjs';
 import { scratchDir } from '../support/scratchDir';
-import { openChatwrightContainer, openWorkbench, screenshot, webviewWith, type Workbench } from '../support/workbench';
+import { jobsViewRow, openWorkbench, screenshot, webviewWith, type Workbench } from '../support/workbench';
 
 /**
  * What a newcomer sees of fine-tuning jobs in a real VS Code (code-server): the example workspace (examples/support-bot,
@@ -50,13 +50,7 @@ describe('UI: the Jobs view, a job file and its preflight, as a newcomer sees th
 
   it('lists the finished run in the Jobs view with its method, steps and final loss', async () => {
     const { page } = workbench;
-    await openChatwrightContainer(page);
-    const header = page.locator('.pane-header', { hasText: /^\s*Jobs/ }).first();
-    await header.waitFor({ timeout: 60_000 });
-    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
-    const jobsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Jobs/ }) }).first();
-    const row = jobsPane.locator('.monaco-list-row', { hasText: 'support-bot' }).first();
-    await row.waitFor({ timeout: 90_000 });
+    const row = await jobsViewRow(page, 'support-bot');
     assert.equal((await row.locator('.label-name').first().textContent())?.trim(), 'support-bot');
     const description = (await row.locator('.label-description').first().textContent()) ?? '';
     assert.match(description, /^lora · loss 0\.\d+ · 120 steps/, `the description says method, final loss and steps: "${description}"`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { repoRoot } from '../support/codeServer.mjs';
 import { scratchDir } from '../support/scratchDir';
-import { openChatwrightContainer, openWorkbench, screenshot, webviewWith, type Workbench } from '../support/workbench';
+import { jobsViewRow, openWorkbench, screenshot, webviewWith, type Workbench } from '../support/workbench';
 
 /**
  * A finished Slurm run as the user sees it in a real VS Code (code-server): the Jobs view line says which Slurm job it
@@ -37,13 +37,7 @@ describe('UI: a Slurm job in the Jobs view and on its job page', { timeout: 300_
 
   it('lists the run with its Slurm job and state first in the Jobs view', async () => {
     const { page } = workbench;
-    await openChatwrightContainer(page);
-    const header = page.locator('.pane-header', { hasText: /^\s*Jobs/ }).first();
-    await header.waitFor({ timeout: 60_000 });
-    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
-    const jobsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Jobs/ }) }).first();
-    const row = jobsPane.locator('.monaco-list-row', { hasText: 'support-bot' }).first();
-    await row.waitFor({ timeout: 90_000 });
+    const row = await jobsViewRow(page, 'support-bot');
     const description = (await row.locator('.label-description').first().textContent()) ?? '';
     assert.match(description, /^Slurm 41237 · lora · loss 0\.\d+ · 120 steps/, `the line says where it ran first: "${description}"`);
     await page.mouse.move(1000, 600);
@@ -53,8 +47,7 @@ describe('UI: a Slurm job in the Jobs view and on its job page', { timeout: 300_
 
   it('shows the Where block and the sbatch script action on the job page', async () => {
     const { page } = workbench;
-    const jobsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Jobs/ }) }).first();
-    await jobsPane.locator('.monaco-list-row', { hasText: 'support-bot' }).first().click();
+    await (await jobsViewRow(page, 'support-bot')).click();
     const job = await webviewWith(page, '#where-table', 90_000);
     const where = (await job.locator('#where-table').textContent()) ?? '';
     for (const fact of ['Slurm cluster', '41237', 'COMPLETED', 'node07', '00:04:12 / 08:00:00']) assert.ok(where.includes(fact), `the Where block names ${fact}: "${where}"`);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { Browser, FrameLocator, Locator, Page } from 'playwright-core';
 import { installVsix, launchChromium, makeScratch, removeScratch, repoRoot, startCodeServer, workbenchUrl, type CodeServer, type ScratchDirs } from './codeServer.mjs';
 
 export const testOutputDir = join(repoRoot, 'test-output', 'e2e');
@@ -126,4 +126,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(testOutputDir, `${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+/** The Chatwright container opened, its Jobs view expanded, and the view's row for the job named `name` once it shows. */
+export async function jobsViewRow(page: Page, name: string): Promise<Locator> {
+  await openChatwrightContainer(page);
+  const header = page.locator('.pane-header', { hasText: /^\s*Jobs/ }).first();
+  await header.waitFor({ timeout: 60_000 });
+  if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+  const jobsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Jobs/ }) }).first();
+  const row = jobsPane.locator('.monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ timeout: 90_000 });
+  return row;
 }

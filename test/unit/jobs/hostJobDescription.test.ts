@@ -1,22 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeJob, formatLoss, jobDetailLines } from '../../../src/core/jobs/jobDescription';
-import { type JobSnapshot } from '../../../src/core/jobs/jobSnapshot';
+import { emptySnapshot, type JobSnapshot } from '../../../src/core/jobs/jobSnapshot';
 
 function snapshot(fields: Partial<JobSnapshot>): JobSnapshot {
-  return {
-    runDir: '/w/.chatwright/runs/20260101-120000-persona',
-    name: 'persona',
-    kind: 'train',
-    ready: false,
-    status: 'running',
-    step: 0,
-    series: { step: [], loss: [], learningRate: [], tokensPerSecond: [], gpuMemoryBytes: [], evalStep: [], evalLoss: [] },
-    checkpoints: [],
-    warnings: [],
-    lastSeq: 0,
-    ...fields,
-  };
+  return { ...emptySnapshot('/w/.chatwright/runs/20260101-120000-persona', 'persona', 'running'), ...fields };
 }
 
 describe('describeJob: the Jobs view line', () => {

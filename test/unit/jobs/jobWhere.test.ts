@@ -1,25 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeJob, jobDetailLines } from '../../../src/core/jobs/jobDescription';
-import { type DistributedFacts, type JobSnapshot } from '../../../src/core/jobs/jobSnapshot';
+import { emptySnapshot, type DistributedFacts, type JobSnapshot } from '../../../src/core/jobs/jobSnapshot';
 import { defaultTarget } from '../../../src/core/jobs/jobTarget';
 import { batchPlanText, describeWhere, schedulerNotice, slurmRequestText, strategyLabel, whereRows } from '../../../src/core/jobs/jobWhere';
 import { type SchedulerFacts } from '../../../src/core/jobs/slurm/slurmTypes';
 
 function snapshot(fields: Partial<JobSnapshot>): JobSnapshot {
-  return {
-    runDir: '/w/.chatwright/runs/20260101-120000-persona',
-    name: 'persona',
-    kind: 'train',
-    ready: false,
-    status: 'running',
-    step: 0,
-    series: { step: [], loss: [], learningRate: [], tokensPerSecond: [], gpuMemoryBytes: [], evalStep: [], evalLoss: [] },
-    checkpoints: [],
-    warnings: [],
-    lastSeq: 0,
-    ...fields,
-  };
+  return { ...emptySnapshot('/w/.chatwright/runs/20260101-120000-persona', 'persona', 'running'), ...fields };
 }
 
 function scheduler(fields: Partial<SchedulerFacts>): SchedulerFacts {
