@@ -47,7 +47,9 @@ describe('UI: a Slurm job in the Jobs view and on its job page', { timeout: 300_
 
   it('shows the Where block and the sbatch script action on the job page', async () => {
     const { page } = workbench;
-    await (await jobsViewRow(page, 'support-bot')).click();
+    // The Jobs view is open already (the test before): clicking the activity bar again would close the side bar.
+    const jobsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Jobs/ }) }).first();
+    await jobsPane.locator('.monaco-list-row', { hasText: 'support-bot' }).first().click();
     const job = await webviewWith(page, '#where-table', 90_000);
     const where = (await job.locator('#where-table').textContent()) ?? '';
     for (const fact of ['Slurm cluster', '41237', 'COMPLETED', 'node07', '00:04:12 / 08:00:00']) assert.ok(where.includes(fact), `the Where block names ${fact}: "${where}"`);
